@@ -8,6 +8,7 @@ import { defineSignCommands } from './commands/sign.js';
 import { defineTokenCommands } from './commands/token.js';
 import { defineTrustCommands } from './commands/trust.js';
 import { defineServeCommands } from './commands/serve.js';
+import { defineIdpCommands } from './commands/idp.js';
 
 /** Exit statuses: 0 success, 1 verification or operational failure, 2 usage error. */
 export const EXIT_FAILURE = 1;
@@ -24,6 +25,7 @@ defineSignCommands(program);
 defineTokenCommands(program);
 defineTrustCommands(program);
 defineServeCommands(program);
+defineIdpCommands(program);
 
 try {
   await program.parseAsync(process.argv);
