@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { parseJson } from '../../core/json.js';
 import { FormatError } from '../../core/errors.js';
 import { toHttpError } from './errors.js';
@@ -21,12 +21,13 @@ export function createHttpApp(options: HttpAppOptions = {}): FastifyInstance {
   const app = Fastify({
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     logger: options.logger ?? false,
-    disableRequestLogging: true,
+    // Per-request lines would log URLs with tokens in query strings; errors are logged below.
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: true,
     keepAliveTimeout: 65_000,
     // Very long URLs and odd paths are answered 404/400, not crashes.
-    maxParamLength: 2048,
+    routerOptions: { maxParamLength: 2048 },
   });
 
   // JSON with a nesting limit and our error codes, for every service.
