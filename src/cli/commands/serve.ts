@@ -1,6 +1,23 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 
-/** Declares this group's commands; the owner of this file fills it in. */
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  return n;
+}
+
+/** `keyless serve`: the whole private Sigstore (CA, CT log, Rekor v1/v2, TSA, dev IdP) in one process. */
 export function defineServeCommands(program: Command): void {
-  void program;
+  program
+    .command('serve')
+    .description('run a private Sigstore: CA, CT log, transparency logs (Rekor v1 and v2), TSA and a development identity provider on one port')
+    .option('--data-dir <dir>', 'keys, certificates, logs and trust files', './keyless-data')
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--port <port>', 'port to bind (0: any free port)', parsePort, 3000)
+    .option('--config <file>', 'JSON configuration file (docs/configuration.md)')
+    .option('--public-url <url>', 'address written into trusted_root.json and signing_config.json (default http://HOST:PORT)')
+    .action(async (opts: { dataDir: string; host: string; port: number; config?: string; publicUrl?: string }) => {
+      const { runServe } = await import('../../server/run.js');
+      await runServe(opts);
+    });
 }

@@ -1,0 +1,211 @@
+import { readFileSync } from 'node:fs';
+import { FormatError, KeylessError } from '../core/errors.js';
+import { asArray, asObject, asString, parseJson } from '../core/json.js';
+
+/** Key types the server can generate for its own keys (log, CA, TSA, IdP). */
+export type ServerKeyType = 'ecdsa-p256' | 'ecdsa-p384' | 'ed25519' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096';
+export const SERVER_KEY_TYPES: readonly ServerKeyType[] = ['ecdsa-p256', 'ecdsa-p384', 'ed25519', 'rsa-2048', 'rsa-3072', 'rsa-4096'];
+
+/** The identity-issuer types Fulcio knows (protocols §2.2). */
+export const ISSUER_TYPES = ['email', 'github-workflow', 'gitlab-pipeline', 'spiffe', 'kubernetes', 'uri', 'username', 'buildkite-job'] as const;
+export type IssuerType = (typeof ISSUER_TYPES)[number];
+
+/** One identity provider whose tokens the CA accepts. */
+export interface IssuerConfig {
+  /** The `iss` claim, exactly; discovery is fetched from `<issuerUrl>/.well-known/openid-configuration`. */
+  issuerUrl: string;
+  /** The audience a token must carry; `sigstore` unless set. */
+  clientId: string;
+  type: IssuerType;
+  /** uri and username issuers: the domain the subject must belong to. */
+  subjectDomain?: string;
+  /** spiffe issuers: the trust domain of the SPIFFE ID. */
+  spiffeTrustDomain?: string;
+  /** Overrides the claim the proof of possession signs (email issuers: `email`, others: `sub`). */
+  challengeClaim?: string;
+}
+
+/** Which algorithm each server key uses. P-256 is the cheap default; P-384 signs ~30x slower. */
+export interface KeyChoices {
+  /** CA root and intermediate (the intermediate signs every leaf certificate). */
+  ca: ServerKeyType;
+  ctlog: ServerKeyType;
+  /** Rekor v1 log: signed entry timestamps and checkpoints (sigstore-js verifies SETs with SHA-256: keep P-256). */
+  rekorV1: ServerKeyType;
+  /** Rekor v2 log: checkpoint signed notes (Ed25519 as C2SP and the public shards use). */
+  rekorV2: ServerKeyType;
+  /** TSA root and signing certificate. */
+  tsa: ServerKeyType;
+  /** The development identity provider's token-signing key. */
+  idp: ServerKeyType;
+}
+
+export interface ValidityConfig {
+  /** Leaf (code-signing) certificates: Fulcio issues 10 minutes. */
+  leafCertificateMinutes: number;
+  /** CA root and intermediate certificates, from first start. */
+  caCertificateDays: number;
+  /** TSA certificate chain, from first start. */
+  tsaCertificateDays: number;
+  /** Default lifetime of development IdP tokens. */
+  devTokenMinutes: number;
+}
+
+export interface LimitsConfig {
+  /** Largest request body in bytes (413 above). */
+  bodyLimit: number;
+}
+
+export interface DevIdpConfig {
+  /** `auto`: on only when the server is bound to a loopback address. */
+  enabled: boolean | 'auto';
+}
+
+export interface ServerConfig {
+  /** Address written into the trust files; the CLI's `--public-url` wins. */
+  publicUrl?: string;
+  /** Organization named in the generated certificates. */
+  organization: string;
+  issuers: IssuerConfig[];
+  devIdp: DevIdpConfig;
+  keys: KeyChoices;
+  validity: ValidityConfig;
+  limits: LimitsConfig;
+}
+
+const DEFAULTS: ServerConfig = {
+  organization: 'Keyless',
+  issuers: [],
+  devIdp: { enabled: 'auto' },
+  keys: { ca: 'ecdsa-p256', ctlog: 'ecdsa-p256', rekorV1: 'ecdsa-p256', rekorV2: 'ed25519', tsa: 'ecdsa-p256', idp: 'ecdsa-p256' },
+  validity: { leafCertificateMinutes: 10, caCertificateDays: 3650, tsaCertificateDays: 3650, devTokenMinutes: 10 },
+  limits: { bodyLimit: 1024 * 1024 },
+};
+export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze(DEFAULTS);
+
+/** Reads and validates a configuration file; every error names the offending field. */
+export function loadConfigFile(path: string): ServerConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new KeylessError('CONFIG_UNREADABLE', `cannot read configuration file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return parseConfig(parseJson(text, 'config'));
+}
+
+const TOP_LEVEL = new Set(['publicUrl', 'organization', 'issuers', 'devIdp', 'keys', 'validity', 'limits', '$comment']);
+
+/** Validates a parsed configuration object and fills in defaults. Unknown fields are refused (typos must not pass silently). */
+export function parseConfig(json: unknown): ServerConfig {
+  const o = asObject(json, 'config');
+  rejectUnknown(o, TOP_LEVEL, 'config');
+  const config: ServerConfig = {
+    organization: DEFAULT_CONFIG.organization,
+    issuers: [],
+    devIdp: { ...DEFAULT_CONFIG.devIdp },
+    keys: { ...DEFAULT_CONFIG.keys },
+    validity: { ...DEFAULT_CONFIG.validity },
+    limits: { ...DEFAULT_CONFIG.limits },
+  };
+  if (o.publicUrl !== undefined) config.publicUrl = parsePublicUrl(asString(o.publicUrl, 'config.publicUrl'), 'config.publicUrl');
+  if (o.organization !== undefined) config.organization = nonEmpty(o.organization, 'config.organization');
+  if (o.issuers !== undefined) config.issuers = asArray(o.issuers, 'config.issuers').map((v, i) => parseIssuer(v, `config.issuers[${i}]`));
+  if (o.devIdp !== undefined) {
+    const d = asObject(o.devIdp, 'config.devIdp');
+    rejectUnknown(d, new Set(['enabled']), 'config.devIdp');
+    if (d.enabled !== undefined) {
+      if (d.enabled !== true && d.enabled !== false && d.enabled !== 'auto') throw new FormatError('config.devIdp.enabled', 'must be true, false or "auto"');
+      config.devIdp.enabled = d.enabled;
+    }
+  }
+  if (o.keys !== undefined) {
+    const k = asObject(o.keys, 'config.keys');
+    rejectUnknown(k, new Set(Object.keys(DEFAULT_CONFIG.keys)), 'config.keys');
+    for (const name of Object.keys(config.keys) as (keyof KeyChoices)[]) {
+      if (k[name] === undefined) continue;
+      const t = asString(k[name], `config.keys.${name}`);
+      if (!(SERVER_KEY_TYPES as readonly string[]).includes(t)) throw new FormatError(`config.keys.${name}`, `unknown key type ${t} (one of ${SERVER_KEY_TYPES.join(', ')})`);
+      config.keys[name] = t as ServerKeyType;
+    }
+    // Signed notes and SETs are verified by peers with fixed hashes: refuse what they cannot check.
+    if (config.keys.rekorV1.startsWith('rsa') || config.keys.ctlog.startsWith('rsa')) {
+      throw new FormatError('config.keys', 'RSA log keys are not supported (sigstore-js reads them as PKCS#1); use ecdsa-p256 or ed25519');
+    }
+    if (config.keys.rekorV1 === 'ed25519' || config.keys.ctlog === 'ed25519') {
+      throw new FormatError('config.keys', 'Rekor v1 and CT log keys must be ECDSA (signed entry timestamps and SCTs)');
+    }
+  }
+  if (o.validity !== undefined) {
+    const v = asObject(o.validity, 'config.validity');
+    rejectUnknown(v, new Set(Object.keys(DEFAULT_CONFIG.validity)), 'config.validity');
+    for (const name of Object.keys(config.validity) as (keyof ValidityConfig)[]) {
+      if (v[name] !== undefined) config.validity[name] = positiveInteger(v[name], `config.validity.${name}`);
+    }
+  }
+  if (o.limits !== undefined) {
+    const l = asObject(o.limits, 'config.limits');
+    rejectUnknown(l, new Set(['bodyLimit']), 'config.limits');
+    if (l.bodyLimit !== undefined) config.limits.bodyLimit = positiveInteger(l.bodyLimit, 'config.limits.bodyLimit');
+  }
+  return config;
+}
+
+function parseIssuer(value: unknown, field: string): IssuerConfig {
+  const o = asObject(value, field);
+  rejectUnknown(o, new Set(['issuerUrl', 'clientId', 'type', 'subjectDomain', 'spiffeTrustDomain', 'challengeClaim']), field);
+  const issuerUrl = asString(o.issuerUrl, `${field}.issuerUrl`);
+  let parsed: URL;
+  try {
+    parsed = new URL(issuerUrl);
+  } catch {
+    throw new FormatError(`${field}.issuerUrl`, `is not a URL: ${issuerUrl}`);
+  }
+  if (parsed.protocol !== 'https:' && !isLoopbackHost(parsed.hostname)) {
+    throw new FormatError(`${field}.issuerUrl`, 'must use https (http only on loopback)');
+  }
+  const type = asString(o.type, `${field}.type`);
+  if (!(ISSUER_TYPES as readonly string[]).includes(type)) throw new FormatError(`${field}.type`, `unknown issuer type ${type} (one of ${ISSUER_TYPES.join(', ')})`);
+  const issuer: IssuerConfig = { issuerUrl, clientId: o.clientId === undefined ? 'sigstore' : nonEmpty(o.clientId, `${field}.clientId`), type: type as IssuerType };
+  if (o.subjectDomain !== undefined) issuer.subjectDomain = nonEmpty(o.subjectDomain, `${field}.subjectDomain`);
+  if (o.spiffeTrustDomain !== undefined) issuer.spiffeTrustDomain = nonEmpty(o.spiffeTrustDomain, `${field}.spiffeTrustDomain`);
+  if (o.challengeClaim !== undefined) issuer.challengeClaim = nonEmpty(o.challengeClaim, `${field}.challengeClaim`);
+  if ((issuer.type === 'uri' || issuer.type === 'username') && !issuer.subjectDomain) {
+    throw new FormatError(`${field}.subjectDomain`, `is required for ${issuer.type} issuers`);
+  }
+  if (issuer.type === 'spiffe' && !issuer.spiffeTrustDomain) throw new FormatError(`${field}.spiffeTrustDomain`, 'is required for spiffe issuers');
+  return issuer;
+}
+
+/** A base URL for the trust files: http(s), no query or fragment, no trailing slash. */
+export function parsePublicUrl(value: string, field = 'publicUrl'): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new FormatError(field, `is not a URL: ${value}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FormatError(field, 'must be an http or https URL');
+  if (url.search || url.hash || url.username || url.password) throw new FormatError(field, 'must not carry credentials, a query or a fragment');
+  return url.href.replace(/\/+$/, '');
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+function rejectUnknown(o: Record<string, unknown>, allowed: Set<string>, field: string): void {
+  for (const k of Object.keys(o)) if (!allowed.has(k)) throw new FormatError(`${field}.${k}`, 'unknown field');
+}
+
+function nonEmpty(v: unknown, field: string): string {
+  const s = asString(v, field);
+  if (s.length === 0) throw new FormatError(field, 'must not be empty');
+  return s;
+}
+
+function positiveInteger(v: unknown, field: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw new FormatError(field, 'must be a positive integer');
+  return v;
+}

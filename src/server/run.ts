@@ -1,0 +1,69 @@
+import { resolve } from 'node:path';
+import { DEFAULT_CONFIG, loadConfigFile, type ServerConfig } from './config.js';
+import { startServer, type RunningServer } from './server.js';
+
+export interface RunServeOptions {
+  dataDir: string;
+  host: string;
+  port: number;
+  config?: string;
+  publicUrl?: string;
+}
+
+const DEV_IDP_BANNER = [
+  '',
+  '  ****************************************************************************',
+  '  *  WARNING: the DEVELOPMENT identity provider is ON.                       *',
+  '  *  Anyone who can reach this server can get a token for ANY identity and   *',
+  '  *  a signing certificate for it. Never trust this instance for production. *',
+  '  *  Turn it off with {"devIdp": {"enabled": false}} in the configuration.   *',
+  '  ****************************************************************************',
+  '',
+].join('\n');
+
+/**
+ * The `keyless serve` process: starts the server, prints its URL alone on the first line
+ * of stdout once it is ready, and shuts down gracefully on SIGTERM / SIGINT.
+ */
+export async function runServe(opts: RunServeOptions): Promise<void> {
+  const config: ServerConfig = opts.config ? loadConfigFile(opts.config) : (structuredClone(DEFAULT_CONFIG) as ServerConfig);
+  const warn = (message: string) => process.stderr.write(`keyless serve: warning: ${message}\n`);
+  const dataDir = resolve(opts.dataDir);
+
+  const server: RunningServer = await startServer({
+    dataDir,
+    host: opts.host,
+    port: opts.port,
+    config,
+    ...(opts.publicUrl === undefined ? {} : { publicUrl: opts.publicUrl }),
+    warn,
+  });
+
+  if (server.services.devIdp) process.stderr.write(DEV_IDP_BANNER + '\n');
+  process.stderr.write(
+    `keyless serve: data directory ${dataDir}\n` +
+      `keyless serve: services: ${server.services.names.join(', ') || '(none)'}\n` +
+      `keyless serve: trust files for clients: ${server.services.trustFiles.join(', ') || '(none)'}\n` +
+      `keyless serve: public URL ${server.publicUrl}\n`,
+  );
+  process.stdout.write(`${server.url}\n`);
+
+  await new Promise<void>((resolveStop) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.stderr.write(`keyless serve: ${signal} received, shutting down\n`);
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      // A second signal during shutdown ends the process at once.
+      const force = () => process.exit(130);
+      process.once('SIGTERM', force);
+      process.once('SIGINT', force);
+      server.close().then(resolveStop, (e: unknown) => {
+        process.stderr.write(`keyless serve: error during shutdown: ${(e as Error).message}\n`);
+        process.exitCode = 1;
+        resolveStop();
+      });
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}

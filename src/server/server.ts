@@ -1,0 +1,126 @@
+import { isIPv6 } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { KeylessError } from '../core/errors.js';
+import { createHttpApp } from '../services/http/index.js';
+import { DEFAULT_CONFIG, isLoopbackHost, parsePublicUrl, type ServerConfig } from './config.js';
+import { FileKeyStore, type KeyStore } from './keys.js';
+import { composeServices, type ComposedServices } from './compose.js';
+
+export interface ServeOptions {
+  dataDir: string;
+  host: string;
+  /** 0 picks a free port; the URL printed (and written into the trust files) carries the real one. */
+  port: number;
+  config?: ServerConfig;
+  /** Address written into the trust files; default `http://HOST:PORT`. */
+  publicUrl?: string;
+  /** Where warnings go (the CLI passes stderr). Never receives key material or tokens. */
+  warn?: (message: string) => void;
+  /** Another key store (e.g. PKCS#11); default: files in `<dataDir>/keys`. */
+  keyStore?: KeyStore;
+}
+
+export interface RunningServer {
+  /** The address the server listens on, e.g. `http://127.0.0.1:3000`. */
+  readonly url: string;
+  /** The address written into the trust files. */
+  readonly publicUrl: string;
+  readonly app: FastifyInstance;
+  readonly services: ComposedServices;
+  /** Stops accepting connections, lets requests in flight finish (up to `graceMs`), then closes storage. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export const DEFAULT_DATA_DIR = './keyless-data';
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 3000;
+const DEFAULT_GRACE_MS = 5000;
+
+/** Whether the development identity provider runs: on by default only on a loopback address. */
+export function devIdpEnabled(config: ServerConfig, host: string): boolean {
+  return config.devIdp.enabled === 'auto' ? isLoopbackHost(host) : config.devIdp.enabled;
+}
+
+/**
+ * Starts `keyless serve`: binds the port first (so port 0 resolves to the real port that
+ * the trust files name), then composes every service into one fastify app and opens it.
+ */
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const config = options.config ?? structuredClone(DEFAULT_CONFIG) as ServerConfig;
+  const warn = options.warn ?? (() => {});
+  const keyStore = options.keyStore ?? new FileKeyStore(options.dataDir, warn);
+  const app = createHttpApp({ bodyLimit: config.limits.bodyLimit, logger: false });
+
+  // Listen on the raw server before the routes exist: nobody knows the address until it is printed.
+  const port = await listenRaw(app, options.host, options.port);
+  const hostInUrl = isIPv6(options.host) ? `[${options.host}]` : options.host;
+  const url = `http://${hostInUrl}:${port}`;
+  const publicUrl = parsePublicUrl(options.publicUrl ?? config.publicUrl ?? url, options.publicUrl ? '--public-url' : 'publicUrl');
+
+  let services: ComposedServices;
+  try {
+    services = await composeServices(app, {
+      dataDir: options.dataDir,
+      config,
+      keyStore,
+      publicUrl,
+      devIdp: devIdpEnabled(config, options.host),
+      warn,
+    });
+    app.get('/healthz', async () => ({ status: 'ok', services: services.names }));
+    await app.ready();
+  } catch (e) {
+    await closeQuietly(app);
+    throw e;
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    publicUrl,
+    app,
+    services,
+    close(graceMs = DEFAULT_GRACE_MS) {
+      closing ??= shutdown(app, graceMs);
+      return closing;
+    },
+  };
+}
+
+async function listenRaw(app: FastifyInstance, host: string, port: number): Promise<number> {
+  const server = app.server;
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException) => {
+      reject(new KeylessError('LISTEN_FAILED', `cannot listen on ${host}:${port}: ${e.code ?? e.message}`));
+    };
+    server.once('error', onError);
+    server.listen({ host, port }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+async function shutdown(app: FastifyInstance, graceMs: number): Promise<void> {
+  const server = app.server;
+  // No new connections; idle keep-alive sockets go now, busy ones when their answer is sent.
+  const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+  timer.unref();
+  await drained;
+  clearTimeout(timer);
+  // Services close their storage in onClose hooks.
+  await closeQuietly(app);
+}
+
+async function closeQuietly(app: FastifyInstance): Promise<void> {
+  try {
+    await app.close();
+  } catch {
+    // Already closed or never ready: nothing left to release.
+  }
+  if (app.server.listening) await new Promise<void>((resolve) => app.server.close(() => resolve()));
+}

@@ -1,0 +1,70 @@
+// Runs `bin/keyless serve` as a real child process on a free port and waits for the URL line.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const KEYLESS_BIN = join(process.cwd(), 'bin', 'keyless');
+
+export interface ServeProcess {
+  url: string;
+  dataDir: string;
+  child: ChildProcess;
+  /** stderr so far (warnings, banner). */
+  stderr(): string;
+  /** SIGTERM and wait for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function tempDir(prefix = 'keyless-server-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function startServe(options: { dataDir?: string; args?: string[]; timeoutMs?: number } = {}): Promise<ServeProcess> {
+  const dataDir = options.dataDir ?? join(tempDir(), 'data');
+  const child = spawn(process.execPath, [KEYLESS_BIN, 'serve', '--data-dir', dataDir, '--port', '0', ...(options.args ?? [])], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`keyless serve did not print its URL in time; stderr:\n${err}`)), options.timeoutMs ?? 30_000);
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const line = out.split('\n');
+      if (line.length > 1) {
+        clearTimeout(timer);
+        resolve(line[0]!.trim());
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`keyless serve exited with ${code} before printing its URL; stderr:\n${err}`));
+    });
+  });
+  return {
+    url,
+    dataDir,
+    child,
+    stderr: () => err,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Runs `bin/keyless ARGS` and collects its output. */
+export function runKeyless(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [KEYLESS_BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdin.end(input ?? '');
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
