@@ -6,23 +6,38 @@ import { asArray, asObject, asString, parseJson } from '../core/json.js';
 export type ServerKeyType = 'ecdsa-p256' | 'ecdsa-p384' | 'ed25519' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096';
 export const SERVER_KEY_TYPES: readonly ServerKeyType[] = ['ecdsa-p256', 'ecdsa-p384', 'ed25519', 'rsa-2048', 'rsa-3072', 'rsa-4096'];
 
-/** The identity-issuer types Fulcio knows (protocols §2.2). */
-export const ISSUER_TYPES = ['email', 'github-workflow', 'gitlab-pipeline', 'spiffe', 'kubernetes', 'uri', 'username', 'buildkite-job'] as const;
+/** The identity-issuer types Fulcio knows (protocols §2.2); the same names as src/oidc. */
+export const ISSUER_TYPES = ['email', 'github-workflow', 'gitlab-pipeline', 'buildkite-job', 'kubernetes', 'spiffe', 'uri', 'username', 'ci-provider'] as const;
 export type IssuerType = (typeof ISSUER_TYPES)[number];
 
-/** One identity provider whose tokens the CA accepts. */
+/**
+ * One identity provider whose tokens the CA accepts: Fulcio's issuer configuration
+ * (`issuer-url`, `client-id`, `type`, ...) in camelCase, the shape src/oidc takes.
+ */
 export interface IssuerConfig {
-  /** The `iss` claim, exactly; discovery is fetched from `<issuerUrl>/.well-known/openid-configuration`. */
-  issuerUrl: string;
+  /** The `iss` claim, exactly; discovery is `<issuerUrl>/.well-known/openid-configuration`. One of issuerUrl / wildcardIssuerUrl. */
+  issuerUrl?: string;
+  /** A meta-issuer: each `*` matches `[-_a-zA-Z0-9]+`. */
+  wildcardIssuerUrl?: string;
   /** The audience a token must carry; `sigstore` unless set. */
-  clientId: string;
+  clientId?: string;
   type: IssuerType;
-  /** uri and username issuers: the domain the subject must belong to. */
+  /** `ci-provider` issuers: which claim template renders the identity. */
+  ciProvider?: 'github-workflow' | 'gitlab-pipeline';
+  /** uri: the scheme and host `sub` must have; username: the domain after `!`. */
   subjectDomain?: string;
   /** spiffe issuers: the trust domain of the SPIFFE ID. */
   spiffeTrustDomain?: string;
   /** Overrides the claim the proof of possession signs (email issuers: `email`, others: `sub`). */
   challengeClaim?: string;
+  /** email issuers: a JSONPath (`$.a.b`) whose value replaces `iss` in the certificate. */
+  issuerClaim?: string;
+  /** email issuers: accept tokens whose `email_verified` is not true. */
+  skipEmailVerification?: boolean;
+  /** Base URL of CI identities (`https://github.com`, `https://gitlab.com`), for self-hosted instances. */
+  ciBaseUrl?: string;
+  /** JWS algorithms accepted for this issuer. */
+  algorithms?: string[];
 }
 
 /** Which algorithm each server key uses. P-256 is the cheap default; P-384 signs ~30x slower. */
@@ -151,30 +166,63 @@ export function parseConfig(json: unknown): ServerConfig {
   return config;
 }
 
+const ISSUER_FIELDS = new Set([
+  'issuerUrl', 'wildcardIssuerUrl', 'clientId', 'type', 'ciProvider', 'subjectDomain', 'spiffeTrustDomain',
+  'challengeClaim', 'issuerClaim', 'skipEmailVerification', 'ciBaseUrl', 'algorithms',
+]);
+const JWS_ALGORITHMS = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']);
+
 function parseIssuer(value: unknown, field: string): IssuerConfig {
   const o = asObject(value, field);
-  rejectUnknown(o, new Set(['issuerUrl', 'clientId', 'type', 'subjectDomain', 'spiffeTrustDomain', 'challengeClaim']), field);
-  const issuerUrl = asString(o.issuerUrl, `${field}.issuerUrl`);
-  let parsed: URL;
-  try {
-    parsed = new URL(issuerUrl);
-  } catch {
-    throw new FormatError(`${field}.issuerUrl`, `is not a URL: ${issuerUrl}`);
-  }
-  if (parsed.protocol !== 'https:' && !isLoopbackHost(parsed.hostname)) {
-    throw new FormatError(`${field}.issuerUrl`, 'must use https (http only on loopback)');
-  }
+  rejectUnknown(o, ISSUER_FIELDS, field);
   const type = asString(o.type, `${field}.type`);
   if (!(ISSUER_TYPES as readonly string[]).includes(type)) throw new FormatError(`${field}.type`, `unknown issuer type ${type} (one of ${ISSUER_TYPES.join(', ')})`);
-  const issuer: IssuerConfig = { issuerUrl, clientId: o.clientId === undefined ? 'sigstore' : nonEmpty(o.clientId, `${field}.clientId`), type: type as IssuerType };
-  if (o.subjectDomain !== undefined) issuer.subjectDomain = nonEmpty(o.subjectDomain, `${field}.subjectDomain`);
-  if (o.spiffeTrustDomain !== undefined) issuer.spiffeTrustDomain = nonEmpty(o.spiffeTrustDomain, `${field}.spiffeTrustDomain`);
-  if (o.challengeClaim !== undefined) issuer.challengeClaim = nonEmpty(o.challengeClaim, `${field}.challengeClaim`);
+  const issuer: IssuerConfig = { type: type as IssuerType };
+  if ((o.issuerUrl === undefined) === (o.wildcardIssuerUrl === undefined)) {
+    throw new FormatError(`${field}.issuerUrl`, 'exactly one of issuerUrl and wildcardIssuerUrl is required');
+  }
+  if (o.issuerUrl !== undefined) issuer.issuerUrl = issuerUrl(o.issuerUrl, `${field}.issuerUrl`);
+  if (o.wildcardIssuerUrl !== undefined) issuer.wildcardIssuerUrl = issuerUrl(o.wildcardIssuerUrl, `${field}.wildcardIssuerUrl`);
+  issuer.clientId = o.clientId === undefined ? 'sigstore' : nonEmpty(o.clientId, `${field}.clientId`);
+  for (const name of ['subjectDomain', 'spiffeTrustDomain', 'challengeClaim', 'issuerClaim', 'ciBaseUrl'] as const) {
+    if (o[name] !== undefined) issuer[name] = nonEmpty(o[name], `${field}.${name}`);
+  }
+  if (o.ciProvider !== undefined) {
+    const p = asString(o.ciProvider, `${field}.ciProvider`);
+    if (p !== 'github-workflow' && p !== 'gitlab-pipeline') throw new FormatError(`${field}.ciProvider`, 'must be github-workflow or gitlab-pipeline');
+    issuer.ciProvider = p;
+  }
+  if (o.skipEmailVerification !== undefined) {
+    if (typeof o.skipEmailVerification !== 'boolean') throw new FormatError(`${field}.skipEmailVerification`, 'must be true or false');
+    issuer.skipEmailVerification = o.skipEmailVerification;
+  }
+  if (o.algorithms !== undefined) {
+    issuer.algorithms = asArray(o.algorithms, `${field}.algorithms`).map((a, i) => {
+      const alg = asString(a, `${field}.algorithms[${i}]`);
+      if (!JWS_ALGORITHMS.has(alg)) throw new FormatError(`${field}.algorithms[${i}]`, `unsupported JWS algorithm ${alg}`);
+      return alg;
+    });
+  }
   if ((issuer.type === 'uri' || issuer.type === 'username') && !issuer.subjectDomain) {
     throw new FormatError(`${field}.subjectDomain`, `is required for ${issuer.type} issuers`);
   }
   if (issuer.type === 'spiffe' && !issuer.spiffeTrustDomain) throw new FormatError(`${field}.spiffeTrustDomain`, 'is required for spiffe issuers');
+  if (issuer.type === 'ci-provider' && !issuer.ciProvider) throw new FormatError(`${field}.ciProvider`, 'is required for ci-provider issuers');
   return issuer;
+}
+
+function issuerUrl(value: unknown, field: string): string {
+  const s = asString(value, field);
+  let parsed: URL;
+  try {
+    parsed = new URL(s.replaceAll('*', 'x'));
+  } catch {
+    throw new FormatError(field, `is not a URL: ${s}`);
+  }
+  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname))) {
+    throw new FormatError(field, 'must use https (http only on loopback)');
+  }
+  return s;
 }
 
 /** A base URL for the trust files: http(s), no query or fragment, no trailing slash. */
