@@ -1,0 +1,181 @@
+import { base64Decode, base64Encode, hexDecode, hexEncode, pemEncode } from '../core/encoding.js';
+import { asArray, asObject, asString } from '../core/json.js';
+import { callService, joinUrl, jsonBody, serviceName, type CallPolicy, DEFAULT_CALL_POLICY } from './http.js';
+import { ServiceError } from './errors.js';
+import { EPHEMERAL_KEY_DETAILS } from './ephemeral-key.js';
+
+/** A bundle `TransparencyLogEntry` in protobuf JSON, exactly as it goes into the bundle. */
+export interface TlogEntryJson {
+  logIndex: string;
+  logId: { keyId: string };
+  kindVersion: { kind: string; version: string };
+  integratedTime: string;
+  inclusionPromise?: { signedEntryTimestamp: string } | undefined;
+  inclusionProof: {
+    logIndex: string;
+    rootHash: string;
+    treeSize: string;
+    hashes: string[];
+    checkpoint: { envelope: string };
+  };
+  canonicalizedBody: string;
+}
+
+/** What a log entry records: a message signature over a digest, or a DSSE envelope. */
+export type LogContent =
+  | { kind: 'message'; digest: Buffer; signature: Buffer }
+  | { kind: 'dsse'; envelope: { payload: Buffer; payloadType: string; signature: Buffer }; paeDigest: Buffer };
+
+export const REKOR_V1_POLICY: CallPolicy = { ...DEFAULT_CALL_POLICY, timeoutMs: 15_000 };
+/** Rekor v2 answers only once a checkpoint covers the entry. */
+export const REKOR_V2_POLICY: CallPolicy = { ...DEFAULT_CALL_POLICY, timeoutMs: 30_000 };
+
+/** The Rekor v1 proposed entry: hashedrekord 0.0.1 for messages, dsse 0.0.1 for envelopes. */
+export function rekorV1ProposedEntry(content: LogContent, leafDer: Buffer): object {
+  const certB64 = base64Encode(Buffer.from(pemEncode('CERTIFICATE', leafDer)));
+  if (content.kind === 'message') {
+    return {
+      apiVersion: '0.0.1',
+      kind: 'hashedrekord',
+      spec: {
+        data: { hash: { algorithm: 'sha256', value: hexEncode(content.digest) } },
+        signature: { content: base64Encode(content.signature), publicKey: { content: certB64 } },
+      },
+    };
+  }
+  const env = content.envelope;
+  const envelopeJson = JSON.stringify({
+    payload: base64Encode(env.payload),
+    payloadType: env.payloadType,
+    signatures: [{ sig: base64Encode(env.signature) }],
+  });
+  return { apiVersion: '0.0.1', kind: 'dsse', spec: { proposedContent: { envelope: envelopeJson, verifiers: [certB64] } } };
+}
+
+/**
+ * The Rekor v2 request: always hashedrekord 0.0.2 — for DSSE over SHA-256 of the PAE, as
+ * current rekor-tiles and sigstore-go expect — with the leaf certificate as verifier, so the
+ * entry is exactly what a verifier rebuilds from the finished bundle.
+ */
+export function rekorV2Request(content: LogContent, leafDer: Buffer): object {
+  const digest = content.kind === 'message' ? content.digest : content.paeDigest;
+  const signature = content.kind === 'message' ? content.signature : content.envelope.signature;
+  return {
+    hashedRekordRequestV002: {
+      digest: base64Encode(digest),
+      signature: {
+        content: base64Encode(signature),
+        verifier: { x509Certificate: { rawBytes: base64Encode(leafDer) }, keyDetails: EPHEMERAL_KEY_DETAILS },
+      },
+    },
+  };
+}
+
+/** `POST /api/v1/log/entries`; a 409 (already logged) follows `Location` to the existing entry. */
+export async function submitRekorV1(baseUrl: string, content: LogContent, leafDer: Buffer, policy: CallPolicy = REKOR_V1_POLICY): Promise<TlogEntryJson> {
+  const service = serviceName('Rekor v1', baseUrl);
+  const url = joinUrl(baseUrl, '/api/v1/log/entries');
+  let res = await callService({
+    service,
+    url,
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify(rekorV1ProposedEntry(content, leafDer)),
+    passThrough: [409],
+  }, policy);
+  if (res.status === 409) {
+    const location = res.headers.get('location');
+    if (!location) throw new ServiceError('SERVICE_REJECTED', service, 'answered 409 (duplicate entry) without a Location');
+    res = await callService({ service, url: new URL(location, url).toString(), headers: { Accept: 'application/json' } }, policy);
+  }
+  return rekorV1ResponseToEntry(jsonBody(res, service), service);
+}
+
+/** Maps a Rekor v1 `{uuid: LogEntry}` answer to a bundle entry, field by field (protocols §5.7). */
+export function rekorV1ResponseToEntry(json: unknown, service: string): TlogEntryJson {
+  try {
+    const map = asObject(json, 'response');
+    const keys = Object.keys(map);
+    if (keys.length !== 1) throw new Error(`expected one entry, got ${keys.length}`);
+    const entry = asObject(map[keys[0] as string], 'entry');
+    const bodyB64 = asString(entry.body, 'body');
+    const body = base64Decode(bodyB64, 'body');
+    const kindVersion = bodyKindVersion(body);
+    const verification = asObject(entry.verification, 'verification');
+    const proof = asObject(verification.inclusionProof, 'verification.inclusionProof');
+    const set = asString(verification.signedEntryTimestamp, 'verification.signedEntryTimestamp');
+    return {
+      logIndex: intString(entry.logIndex, 'logIndex'),
+      logId: { keyId: base64Encode(hexDecode(entry.logID, 'logID')) },
+      kindVersion,
+      integratedTime: intString(entry.integratedTime, 'integratedTime'),
+      inclusionPromise: { signedEntryTimestamp: base64Encode(base64Decode(set, 'signedEntryTimestamp')) },
+      inclusionProof: {
+        logIndex: intString(proof.logIndex, 'inclusionProof.logIndex'),
+        rootHash: base64Encode(hexDecode(proof.rootHash, 'inclusionProof.rootHash')),
+        treeSize: intString(proof.treeSize, 'inclusionProof.treeSize'),
+        hashes: asArray(proof.hashes ?? [], 'inclusionProof.hashes').map((h, i) => base64Encode(hexDecode(h, `inclusionProof.hashes[${i}]`))),
+        checkpoint: { envelope: asString(proof.checkpoint, 'inclusionProof.checkpoint') },
+      },
+      canonicalizedBody: base64Encode(body),
+    };
+  } catch (e) {
+    if (e instanceof ServiceError) throw e;
+    throw new ServiceError('SERVICE_BAD_RESPONSE', service, `log entry response is malformed (${(e as Error).message})`, { cause: e });
+  }
+}
+
+/** `POST /api/v2/log/entries`: the answer already is a TransparencyLogEntry. */
+export async function submitRekorV2(baseUrl: string, content: LogContent, leafDer: Buffer, policy: CallPolicy = REKOR_V2_POLICY): Promise<TlogEntryJson> {
+  const service = serviceName('Rekor v2', baseUrl);
+  const res = await callService({
+    service,
+    url: joinUrl(baseUrl, '/api/v2/log/entries'),
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify(rekorV2Request(content, leafDer)),
+    accept: (s) => s === 201 || s === 200,
+  }, policy);
+  return rekorV2ResponseToEntry(jsonBody(res, service), service);
+}
+
+/** Normalizes a Rekor v2 TLE: int64 as strings, bytes re-emitted as standard base64, no nulls. */
+export function rekorV2ResponseToEntry(json: unknown, service: string): TlogEntryJson {
+  try {
+    const tle = asObject(json, 'response');
+    const kv = asObject(tle.kindVersion, 'kindVersion');
+    const proof = asObject(tle.inclusionProof, 'inclusionProof');
+    const checkpoint = asObject(proof.checkpoint, 'inclusionProof.checkpoint');
+    const body = base64Decode(tle.canonicalizedBody, 'canonicalizedBody');
+    const actual = bodyKindVersion(body);
+    const kind = asString(kv.kind, 'kindVersion.kind');
+    const version = asString(kv.version, 'kindVersion.version');
+    if (actual.kind !== kind || actual.version !== version) throw new Error(`kindVersion ${kind}/${version} does not match the body's ${actual.kind}/${actual.version}`);
+    return {
+      logIndex: intString(tle.logIndex, 'logIndex'),
+      logId: { keyId: base64Encode(base64Decode(asObject(tle.logId, 'logId').keyId, 'logId.keyId')) },
+      kindVersion: { kind, version },
+      integratedTime: tle.integratedTime === undefined || tle.integratedTime === null ? '0' : intString(tle.integratedTime, 'integratedTime'),
+      inclusionProof: {
+        logIndex: intString(proof.logIndex, 'inclusionProof.logIndex'),
+        rootHash: base64Encode(base64Decode(proof.rootHash, 'inclusionProof.rootHash')),
+        treeSize: intString(proof.treeSize, 'inclusionProof.treeSize'),
+        hashes: asArray(proof.hashes ?? [], 'inclusionProof.hashes').map((h, i) => base64Encode(base64Decode(h, `inclusionProof.hashes[${i}]`))),
+        checkpoint: { envelope: asString(checkpoint.envelope, 'inclusionProof.checkpoint.envelope') },
+      },
+      canonicalizedBody: base64Encode(body),
+    };
+  } catch (e) {
+    if (e instanceof ServiceError) throw e;
+    throw new ServiceError('SERVICE_BAD_RESPONSE', service, `log entry response is malformed (${(e as Error).message})`, { cause: e });
+  }
+}
+
+function bodyKindVersion(body: Buffer): { kind: string; version: string } {
+  const parsed = asObject(JSON.parse(body.toString('utf8')), 'body');
+  return { kind: asString(parsed.kind, 'body.kind'), version: asString(parsed.apiVersion, 'body.apiVersion') };
+}
+
+function intString(v: unknown, field: string): string {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return String(v);
+  if (typeof v === 'string' && /^(0|[1-9][0-9]*)$/.test(v)) return v;
+  throw new Error(`${field} is not a non-negative integer`);
+}

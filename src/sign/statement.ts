@@ -1,0 +1,43 @@
+import { basename } from 'node:path';
+import { hexEncode } from '../core/encoding.js';
+import { sha256 } from '../core/hash.js';
+import { SignError } from './errors.js';
+
+export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
+
+/** Short predicate type names cosign accepts for `--type`, mapped to their URIs. */
+export const PREDICATE_TYPE_ALIASES: Record<string, string> = {
+  slsaprovenance: 'https://slsa.dev/provenance/v0.2',
+  slsaprovenance02: 'https://slsa.dev/provenance/v0.2',
+  slsaprovenance1: 'https://slsa.dev/provenance/v1',
+  link: 'https://in-toto.io/Link/v1',
+  spdx: 'https://spdx.dev/Document',
+  spdxjson: 'https://spdx.dev/Document',
+  cyclonedx: 'https://cyclonedx.org/bom',
+  vuln: 'https://cosign.sigstore.dev/attestation/vuln/v1',
+  openvex: 'https://openvex.dev/ns',
+  custom: 'https://cosign.sigstore.dev/attestation/v1',
+};
+
+export function resolvePredicateType(type: string): string {
+  const alias = PREDICATE_TYPE_ALIASES[type.toLowerCase()];
+  if (alias) return alias;
+  try {
+    new URL(type);
+    return type;
+  } catch {
+    throw new SignError('PREDICATE_TYPE_INVALID', `--type "${type}" is neither a URI nor one of ${Object.keys(PREDICATE_TYPE_ALIASES).join(', ')}`, { check: 'predicate-type' });
+  }
+}
+
+/** An in-toto v1 statement about one artifact, serialized as the DSSE payload. */
+export function buildStatement(artifactName: string, artifact: Uint8Array, predicateType: string, predicate: unknown): Buffer {
+  const statement = {
+    _type: IN_TOTO_STATEMENT_V1,
+    subject: [{ name: basename(artifactName), digest: { sha256: hexEncode(sha256(artifact)) } }],
+    predicateType,
+    predicate,
+  };
+  return Buffer.from(JSON.stringify(statement), 'utf8');
+}
