@@ -53,7 +53,7 @@ interface CaLike {
 interface CtLogLike {
   baseUrl?: string | null;
   logId?: { keyId?: Bytes | null } | null;
-  publicKey?: { rawBytes?: Bytes | null; keyDetails?: string | null; validFor?: ValidForLike | null } | null;
+  publicKey?: { rawBytes?: Bytes | null; keyDetails?: string | number | null; validFor?: ValidForLike | null } | null;
 }
 export interface TrustedRootLike {
   certificateAuthorities?: Array<CaLike | null> | null;
@@ -90,9 +90,11 @@ function loadAuthorities(list: Array<CaLike | null> | null | undefined, field: s
   });
 }
 
-function loadCtLogKey(raw: Buffer, keyDetails: string | null | undefined): KeyObject {
+function loadCtLogKey(raw: Buffer, keyDetails: string | number | null | undefined): KeyObject {
   // Old staging CT logs publish a raw PKCS#1 RSAPublicKey under PKCS1_RSA_PKCS1V5.
-  if (keyDetails && keyDetails.startsWith('PKCS1_RSA')) return createPublicKey({ key: raw, format: 'der', type: 'pkcs1' });
+  // Parsed roots (src/formats) carry the enum number: PKCS1_RSA_PKCS1V5 = 1, PKCS1_RSA_PSS = 2.
+  const pkcs1 = typeof keyDetails === 'number' ? keyDetails === 1 || keyDetails === 2 : !!keyDetails && keyDetails.startsWith('PKCS1_RSA');
+  if (pkcs1) return createPublicKey({ key: raw, format: 'der', type: 'pkcs1' });
   return createPublicKey({ key: raw, format: 'der', type: 'spki' });
 }
 
