@@ -1,0 +1,75 @@
+// The offline verifier: `verify(bundle, artifact, policy, trustedRoot?)`.
+import { KeylessError, VerificationError } from '../core/errors.js';
+import { parseBundle, type Bundle } from '../formats/index.js';
+import productionTrustedRoot from '../../assets/trusted_root.production.json' with { type: 'json' };
+import { Artifact, type ArtifactInput } from './artifact.js';
+import { CheckLog, VerifyCode } from './checks.js';
+import { compilePolicy, type VerificationPolicy } from './policy.js';
+import { runPipeline, type VerificationResult } from './pipeline.js';
+import { trustMaterialFor, type TrustMaterial } from './trust.js';
+
+export { VerifyCode, CheckLog, type CheckResult } from './checks.js';
+export { EXTENSION_POLICY_OIDS, compilePolicy, type VerificationPolicy, type ExtensionPolicyName } from './policy.js';
+export { Artifact, type ArtifactInput } from './artifact.js';
+export { trustMaterialFor, TrustMaterial } from './trust.js';
+export type { VerificationResult, VerifiedTime } from './pipeline.js';
+
+/** The Sigstore public-good production trusted root, built into the package. */
+export const PRODUCTION_TRUSTED_ROOT: unknown = productionTrustedRoot;
+
+/** Anything `verify` accepts as a bundle: its JSON text or bytes, the parsed JSON value, or a parsed Bundle. */
+export type BundleInput = string | Uint8Array | object;
+
+export interface VerifyOptions {
+  /** Receives every check, also when verification fails (for `--json` reports). */
+  log?: CheckLog;
+}
+
+const parsedBundles = new WeakMap<object, Bundle>();
+
+function bundleFrom(input: BundleInput): Bundle {
+  if (typeof input === 'string' || input instanceof Uint8Array) return parseBundle(input);
+  const hit = parsedBundles.get(input);
+  if (hit) return hit;
+  const b = isParsedBundle(input) ? input : parseBundle(input);
+  parsedBundles.set(input, b);
+  return b;
+}
+
+function isParsedBundle(v: object): v is Bundle {
+  const c = (v as { content?: { $case?: unknown } }).content;
+  return typeof c === 'object' && c !== null && typeof c.$case === 'string';
+}
+
+/**
+ * Verifies a bundle synchronously. Throws a FormatError for malformed input, a
+ * KeylessError with code POLICY_INVALID for an unusable policy, and a VerificationError
+ * whose `code` and `check` name the failed step otherwise.
+ */
+export function verifySync(bundle: BundleInput, artifact: ArtifactInput, policy: VerificationPolicy, trustedRoot?: unknown, options: VerifyOptions = {}): VerificationResult {
+  const log = options.log ?? new CheckLog();
+  const compiled = compilePolicy(policy);
+  const trust: TrustMaterial = trustMaterialFor(trustedRoot ?? productionTrustedRoot);
+  log.pass('trusted-root', undefined, trustedRoot === undefined ? 'built-in production root' : 'given root');
+  let parsed: Bundle;
+  try {
+    parsed = bundleFrom(bundle);
+  } catch (e) {
+    log.record('bundle.format', e);
+    throw e;
+  }
+  const a = Artifact.from(artifact);
+  return runPipeline(parsed, a, compiled, trust, log);
+}
+
+/**
+ * Verifies a Sigstore bundle offline against `policy` (expected identity and issuer, or a
+ * managed public key) and a trusted root (default: the public-good production root).
+ * Resolves with the verified identity, issuer and signing time; rejects with an error
+ * carrying a stable `code` (and `check`, `expected`, `actual`).
+ */
+export async function verify(bundle: BundleInput, artifact: ArtifactInput, policy: VerificationPolicy, trustedRoot?: unknown): Promise<VerificationResult> {
+  return verifySync(bundle, artifact, policy, trustedRoot);
+}
+
+export { KeylessError, VerificationError };

@@ -1,0 +1,334 @@
+// The verification pipeline: a fixed sequence of steps, each recording what it checked.
+//   1. signed content (message signature or DSSE envelope)
+//   2. verified times (RFC 3161 timestamps; Rekor v1 integrated times with a valid SET)
+//   3. signing key (certificate chain at every verified time + SCTs, or a managed key)
+//   4. transparency-log entries (inclusion proof and checkpoint, body consistency)
+//   5. signature over the artifact / PAE, and the artifact binding (digest, in-toto subject)
+//   6. identity policy
+import { KeylessError } from '../core/errors.js';
+import { describeKey, parsePublicKey, publicKeyDer, verifySignature, type PublicKeyInfo } from '../core/keys.js';
+import { verifyDigestSignature } from '../core/prehash.js';
+import { sha256, type HashAlgorithm } from '../core/hash.js';
+import { bundleVersion, nodeHashName, parseStatement, preAuthEncoding, IN_TOTO_PAYLOAD_TYPE, type Bundle, type TransparencyLogEntry } from '../formats/index.js';
+import { parseCertificate, verifyCertificateChain, verifyEmbeddedScts, verifyTimestampToken, type Certificate } from '../x509/index.js';
+import type { Artifact } from './artifact.js';
+import { checkEntryBody, type SignedContent } from './body.js';
+import { CheckLog, VerifyCode, failWith, type CheckResult } from './checks.js';
+import { checkPolicy, type CompiledPolicy } from './policy.js';
+import { entryName, logsForEntry, verifyInclusionProof, verifySet } from './tlog.js';
+import { windowContains, describeWindow, type TrustMaterial } from './trust.js';
+
+/** Longest certificate chain a bundle may carry (leaf and intermediates). */
+export const MAX_BUNDLE_CHAIN = 10;
+
+export interface VerifiedTime {
+  source: 'transparency-log' | 'timestamp-authority';
+  time: Date;
+  /** Which entry or timestamp gave it: `tlog[0]`, `timestamp[0]`. */
+  from: string;
+}
+
+export interface VerificationResult {
+  /** The certificate's SAN (URI, email or username), for keyless bundles. */
+  identity?: string;
+  /** The OIDC issuer recorded in the certificate. */
+  issuer?: string;
+  /** The earliest verified time: when the signature is known to have existed. */
+  signingTime: Date;
+  verifiedTimes: VerifiedTime[];
+  bundleVersion: string;
+  content: 'messageSignature' | 'dsseEnvelope';
+  /** Decoded Sigstore certificate extensions, by name (issuer, githubWorkflowRepository, ...). */
+  extensions?: Record<string, string>;
+  certificate?: { serial: string; notBefore: Date; notAfter: Date; issuer: string };
+  /** Managed-key bundles: base64 SHA-256 of the key's SPKI (the usual bundle hint). */
+  publicKeyId?: string;
+  payloadType?: string;
+  predicateType?: string;
+  tlogEntries: { logIndex: string; logId: string; kindVersion: string }[];
+  /** Every check with its expected and actual values. */
+  checks: CheckResult[];
+}
+
+interface Signer {
+  key: PublicKeyInfo;
+  certificate?: Certificate;
+  managedKeyDer?: Buffer;
+}
+
+/** Runs every step; throws a VerificationError (or FormatError for broken input) on the first failure. */
+export function runPipeline(bundle: Bundle, artifact: Artifact, policy: CompiledPolicy, trust: TrustMaterial, log = new CheckLog()): VerificationResult {
+  const version = bundleVersion(bundle);
+  log.pass('bundle.format', undefined, bundle.mediaType);
+  const content = signedContent(log, bundle);
+  const entries = bundle.verificationMaterial!.tlogEntries;
+
+  // 2. Verified times.
+  const times = verifiedTimes(log, bundle, entries, content, trust, policy);
+
+  // 3. Signing key.
+  const signer = signingKey(log, bundle, trust, times, policy);
+  if (signer.certificate) content.certificateDer = signer.certificate.der;
+  else content.publicKeyDer = signer.managedKeyDer;
+
+  // 4. Transparency-log entries.
+  const tlogEntries = checkEntries(log, entries, content, trust, times, policy);
+
+  // 5. Signature and artifact binding.
+  const dsseFacts = checkSignature(log, content, signer, artifact, policy);
+
+  // 6. Identity policy.
+  let identity: string | undefined;
+  let issuer: string | undefined;
+  let extensions: Record<string, string> | undefined;
+  if (signer.certificate) {
+    const cert = signer.certificate;
+    if (!policy.identity || !policy.issuer) {
+      throw new KeylessError(VerifyCode.POLICY_INVALID, 'policy: a certificate bundle needs the expected identity and OIDC issuer (exact or regexp)', { check: 'policy' });
+    }
+    identity = cert.sigstoreIdentity;
+    issuer = cert.oidcIssuer;
+    const byOid = cert.sigstoreExtensions;
+    checkPolicy(log, policy, { san: identity, issuer, extensions: byOid });
+    extensions = cert.sigstoreExtensionsByName;
+  } else if (policy.identity || policy.issuer || policy.extensions.length > 0) {
+    log.fail(VerifyCode.POLICY_IDENTITY_MISMATCH, 'policy.identity', 'the bundle was signed with a managed key and carries no identity', policy.identity?.text ?? policy.issuer?.text, null);
+  }
+
+  const signingTime = times.reduce((a, b) => (b.time < a ? b.time : a), times[0]!.time);
+  const result: VerificationResult = {
+    identity,
+    issuer,
+    signingTime,
+    verifiedTimes: times,
+    bundleVersion: version,
+    content: content.dsse ? 'dsseEnvelope' : 'messageSignature',
+    extensions,
+    tlogEntries,
+    checks: log.results,
+    ...dsseFacts,
+  };
+  if (signer.certificate) {
+    const c = signer.certificate;
+    result.certificate = { serial: c.serial, notBefore: c.notBefore, notAfter: c.notAfter, issuer: c.issuer.toString() };
+  } else {
+    result.publicKeyId = sha256(signer.managedKeyDer!).toString('base64');
+  }
+  return result;
+}
+
+function signedContent(log: CheckLog, bundle: Bundle): SignedContent {
+  const c = bundle.content;
+  if (c?.$case === 'messageSignature') {
+    const md = c.messageSignature.messageDigest;
+    const algorithm = md ? nodeHashName(md.algorithm) : undefined;
+    if (!md || !algorithm) {
+      log.fail(VerifyCode.DIGEST_MISMATCH, 'bundle.message-digest', 'the message digest algorithm is not supported', 'SHA2_256, SHA2_384 or SHA2_512', md?.algorithm ?? null);
+    }
+    return { signature: c.messageSignature.signature, messageDigest: { algorithm, digest: md.digest } };
+  }
+  if (c?.$case === 'dsseEnvelope') {
+    const env = c.dsseEnvelope;
+    return {
+      signature: env.signatures[0]!.sig,
+      dsse: { payloadType: env.payloadType, payload: env.payload, pae: preAuthEncoding(env.payloadType, env.payload) },
+    };
+  }
+  throw new KeylessError('FORMAT_INVALID', 'bundle has neither messageSignature nor dsseEnvelope', { check: 'bundle.format' });
+}
+
+function verifiedTimes(log: CheckLog, bundle: Bundle, entries: TransparencyLogEntry[], content: SignedContent, trust: TrustMaterial, policy: CompiledPolicy): VerifiedTime[] {
+  const times: VerifiedTime[] = [];
+  const stamps = bundle.verificationMaterial!.timestampVerificationData?.rfc3161Timestamps ?? [];
+  const seen = new Set<string>();
+  stamps.forEach((ts, i) => {
+    const check = `timestamp[${i}]`;
+    const key = ts.signedTimestamp.toString('base64');
+    if (seen.has(key)) log.fail(VerifyCode.TIMESTAMP_INVALID, check, 'the same timestamp appears twice', 'distinct timestamps', 'duplicate');
+    seen.add(key);
+    let time: Date;
+    try {
+      const r = verifyTimestampToken(ts.signedTimestamp, content.signature, trust.x509.timestampAuthorities) as Date | { genTime: Date };
+      time = r instanceof Date ? r : r.genTime;
+    } catch (e) {
+      return failWith(log, VerifyCode.TIMESTAMP_INVALID, check, e);
+    }
+    log.pass(check, 'a token from a trusted TSA over the signature', time);
+    times.push({ source: 'timestamp-authority', time, from: check });
+  });
+  entries.forEach((entry, i) => {
+    // Integrated times count only with a verified SET (Rekor v2 entries carry none).
+    if (!entry.inclusionPromise || BigInt(entry.integratedTime) <= 0n) return;
+    const name = entryName(i);
+    const logs = logsForEntry(log, trust, entry, name);
+    times.push({ source: 'transparency-log', time: verifySet(log, logs, entry, name), from: name });
+  });
+  const threshold = policy.source.timestampThreshold ?? 1;
+  if (times.length < threshold) {
+    log.fail(VerifyCode.TIMESTAMP_MISSING, 'verified-times', 'not enough verified times (a Rekor v2 entry needs an RFC 3161 timestamp)', threshold, times.length);
+  }
+  log.pass('verified-times', threshold, times.length);
+  return times;
+}
+
+function signingKey(log: CheckLog, bundle: Bundle, trust: TrustMaterial, times: VerifiedTime[], policy: CompiledPolicy): Signer {
+  const vm = bundle.verificationMaterial!.content;
+  if (vm?.$case === 'publicKey') {
+    const given = policy.source.publicKey;
+    if (given === undefined) {
+      log.fail(VerifyCode.KEY_REQUIRED, 'key', 'the bundle was signed with a managed key, but no public key was given', 'a public key (--key)', null);
+    }
+    let key: PublicKeyInfo;
+    try {
+      key = parsePublicKey(given, 'publicKey');
+    } catch (e) {
+      return failWith(log, VerifyCode.KEY_MISMATCH, 'key', e);
+    }
+    log.pass('key', 'the given public key', key.algorithm, vm.publicKey.hint ? `bundle hint ${vm.publicKey.hint}` : undefined);
+    return { key, managedKeyDer: publicKeyDer(key.key) };
+  }
+  const ders = vm?.$case === 'certificate' ? [vm.certificate.rawBytes] : vm?.$case === 'x509CertificateChain' ? vm.x509CertificateChain.certificates.map((c) => c.rawBytes) : [];
+  if (ders.length === 0) log.fail(VerifyCode.CERTIFICATE_INVALID, 'certificate', 'the bundle carries no certificate', 'a leaf certificate', 'none');
+  if (ders.length > MAX_BUNDLE_CHAIN) {
+    log.fail(VerifyCode.CERTIFICATE_INVALID, 'certificate', 'the bundle carries too many certificates', `at most ${MAX_BUNDLE_CHAIN}`, ders.length);
+  }
+  const certs: Certificate[] = [];
+  ders.forEach((der, i) => {
+    try {
+      certs.push(parseCertificate(der));
+    } catch (e) {
+      failWith(log, VerifyCode.CERTIFICATE_INVALID, `certificate[${i}]`, e);
+    }
+  });
+  // Trust comes only from the trusted root; a bundle carrying a root (self-signed or
+  // a trust anchor) is refused outright.
+  certs.forEach((c, i) => {
+    const isAnchor = trust.isTrustedCaCertificate(c.der) && (c.subject.equals(c.issuer) || i === 0);
+    if (isAnchor || (c.subject.equals(c.issuer) && c.verifySignedBy(c))) {
+      log.fail(VerifyCode.CERTIFICATE_ROOT_IN_BUNDLE, 'certificate.no-root', 'the bundle carries a root or trusted CA certificate', 'leaf and intermediates only', `certificate[${i}] ${c.subject}`);
+    }
+  });
+  const leaf = certs[0]!;
+  let issuer: Certificate | undefined;
+  for (const t of times) {
+    const check = `certificate.chain@${t.from}`;
+    try {
+      const chain = verifyCertificateChain(leaf, trust.x509.certificateAuthorities, t.time);
+      issuer = chain.path[1];
+    } catch (e) {
+      const code = (e as KeylessError).code;
+      const timeCode = code === 'CERTIFICATE_EXPIRED' || code === 'CERTIFICATE_NOT_YET_VALID' || code === 'CERTIFICATE_AUTHORITY_NOT_VALID';
+      const untrusted = code === 'CERTIFICATE_CHAIN_UNTRUSTED';
+      failWith(log, timeCode ? VerifyCode.CERTIFICATE_NOT_VALID_AT_TIME : untrusted ? VerifyCode.CERTIFICATE_UNTRUSTED : VerifyCode.CERTIFICATE_INVALID, check, e);
+    }
+    log.pass(check, `valid at ${t.time.toISOString()}`, `${leaf.notBefore.toISOString()} .. ${leaf.notAfter.toISOString()}`);
+  }
+  const threshold = policy.source.ctlogThreshold ?? 1;
+  if (threshold > 0) {
+    try {
+      const scts = verifyEmbeddedScts(leaf, issuer!, trust.x509.ctLogs, threshold);
+      log.pass('certificate.sct', threshold, scts.length);
+    } catch (e) {
+      failWith(log, VerifyCode.SCT_INVALID, 'certificate.sct', e);
+    }
+  }
+  let key: PublicKeyInfo;
+  try {
+    key = describeKey(leaf.publicKey, 'certificate.publicKey');
+  } catch (e) {
+    return failWith(log, VerifyCode.CERTIFICATE_INVALID, 'certificate.key', e);
+  }
+  return { key, certificate: leaf };
+}
+
+function checkEntries(log: CheckLog, entries: TransparencyLogEntry[], content: SignedContent, trust: TrustMaterial, times: VerifiedTime[], policy: CompiledPolicy): VerificationResult['tlogEntries'] {
+  const seen = new Set<string>();
+  const out: VerificationResult['tlogEntries'] = [];
+  entries.forEach((entry, i) => {
+    const name = entryName(i);
+    const id = `${entry.logId!.keyId.toString('base64')}#${entry.logIndex}`;
+    if (seen.has(id)) log.fail(VerifyCode.TLOG_DUPLICATE, `${name}.unique`, 'two entries with the same log and index', 'distinct entries', id);
+    seen.add(id);
+    const logs = logsForEntry(log, trust, entry, name);
+    if (!entry.inclusionProof) {
+      if (!entry.inclusionPromise) {
+        log.fail(VerifyCode.TLOG_INCLUSION_MISSING, `${name}.inclusion`, 'the entry has neither an inclusion proof nor a promise', 'an inclusion proof', null);
+      }
+      if (entry.kindVersion!.version === '0.0.2') {
+        // Rekor v2 gives no promise: the proof is the only evidence of inclusion.
+        log.fail(VerifyCode.TLOG_INCLUSION_MISSING, `${name}.inclusion`, 'a Rekor v2 entry needs an inclusion proof', 'an inclusion proof', null);
+      }
+    } else {
+      const trusted = verifyInclusionProof(log, logs, entry, name);
+      if (!entry.inclusionPromise || BigInt(entry.integratedTime) <= 0n) {
+        // No integrated time to check the key against: the log key must be valid at every verified time.
+        for (const t of times) {
+          if (!windowContains(trusted.window, t.time.getTime())) {
+            log.fail(VerifyCode.TLOG_KEY_NOT_VALID_AT_TIME, `${name}.log-validity`, `the log key is not valid at the time from ${t.from}`, describeWindow(trusted.window), t.time);
+          }
+        }
+      }
+    }
+    const kv = checkEntryBody(log, entry, content, name);
+    out.push({ logIndex: entry.logIndex, logId: entry.logId!.keyId.toString('base64'), kindVersion: kv });
+  });
+  const threshold = policy.source.tlogThreshold ?? 1;
+  if (out.length < threshold) {
+    log.fail(VerifyCode.TLOG_THRESHOLD, 'tlog.threshold', 'not enough transparency-log entries', threshold, out.length);
+  }
+  log.pass('tlog.threshold', threshold, out.length);
+  return out;
+}
+
+function checkSignature(log: CheckLog, content: SignedContent, signer: Signer, artifact: Artifact, policy: CompiledPolicy): { payloadType?: string; predicateType?: string } {
+  if (content.messageDigest) {
+    const { algorithm, digest } = content.messageDigest;
+    const actual = artifact.digest(algorithm);
+    if (!actual) {
+      log.fail(VerifyCode.DIGEST_MISMATCH, 'artifact.digest', `the bundle's digest is ${algorithm}, but only a sha256 digest of the artifact was given`, algorithm, 'sha256');
+    }
+    if (!actual.equals(digest)) log.fail(VerifyCode.DIGEST_MISMATCH, 'artifact.digest', 'the artifact digest differs from the bundle', digest, actual);
+    log.pass('artifact.digest', digest, actual);
+    const ok = artifact.bytes
+      ? verifySignature(signer.key, artifact.bytes, content.signature, algorithm)
+      : verifyDigestSignature(signer.key.key, actual, content.signature, algorithm);
+    if (!ok) log.fail(VerifyCode.SIGNATURE_INVALID, 'signature', 'the signature does not verify over the artifact with the signing key', 'a valid signature', 'invalid signature');
+    log.pass('signature', 'a valid signature', 'verified', artifact.bytes ? 'over the artifact' : 'over the artifact digest');
+    return {};
+  }
+  const dsse = content.dsse!;
+  if (!verifySignature(signer.key, dsse.pae, content.signature)) {
+    log.fail(VerifyCode.SIGNATURE_INVALID, 'signature', 'the DSSE signature does not verify over the PAE with the signing key', 'a valid signature', 'invalid signature');
+  }
+  log.pass('signature', 'a valid signature', 'verified', 'over the DSSE PAE');
+  const wantType = policy.source.payloadType;
+  if (wantType !== undefined && wantType !== dsse.payloadType) {
+    log.fail(VerifyCode.PAYLOAD_TYPE_MISMATCH, 'dsse.payload-type', 'the envelope has another payload type', wantType, dsse.payloadType);
+  }
+  const sha = artifact.digest('sha256')!;
+  if (dsse.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
+    // A plain DSSE payload is the artifact itself.
+    if (!sha.equals(sha256(dsse.payload))) log.fail(VerifyCode.SUBJECT_MISMATCH, 'dsse.payload', 'the envelope payload is not the artifact', sha256(dsse.payload), sha);
+    log.pass('dsse.payload', 'the artifact', 'the envelope payload');
+    return { payloadType: dsse.payloadType };
+  }
+  let statement;
+  try {
+    statement = parseStatement(dsse.payload);
+  } catch (e) {
+    return failWith(log, VerifyCode.SUBJECT_MISMATCH, 'intoto.statement', e);
+  }
+  const hex = sha.toString('hex');
+  const match = statement.subjects.find((s) => s.digest.sha256 === hex);
+  if (!match) {
+    log.fail(VerifyCode.SUBJECT_MISMATCH, 'intoto.subject', 'no subject of the statement has the artifact digest', statement.subjects.map((s) => `${s.name} sha256:${s.digest.sha256 ?? '-'}`), `sha256:${hex}`);
+  }
+  log.pass('intoto.subject', `sha256:${hex}`, match.name);
+  const wantPredicate = policy.source.predicateType;
+  if (wantPredicate !== undefined && wantPredicate !== statement.predicateType) {
+    log.fail(VerifyCode.PAYLOAD_TYPE_MISMATCH, 'intoto.predicate-type', 'the statement has another predicate type', wantPredicate, statement.predicateType);
+  }
+  return { payloadType: dsse.payloadType, predicateType: statement.predicateType };
+}
+
+export type { HashAlgorithm };

@@ -1,0 +1,154 @@
+// Identity policy: who must have signed. Exact comparisons by default; regular
+// expressions only when asked for, and then anchored so they match the whole value.
+import { KeylessError } from '../core/errors.js';
+import { VerifyCode, type CheckLog } from './checks.js';
+
+/** Certificate extension matches, by the names cosign gives its flags (without `certificate-`). */
+export const EXTENSION_POLICY_OIDS = {
+  githubWorkflowTrigger: '1.3.6.1.4.1.57264.1.2',
+  githubWorkflowSha: '1.3.6.1.4.1.57264.1.3',
+  githubWorkflowName: '1.3.6.1.4.1.57264.1.4',
+  githubWorkflowRepository: '1.3.6.1.4.1.57264.1.5',
+  githubWorkflowRef: '1.3.6.1.4.1.57264.1.6',
+  buildSignerURI: '1.3.6.1.4.1.57264.1.9',
+  buildSignerDigest: '1.3.6.1.4.1.57264.1.10',
+  runnerEnvironment: '1.3.6.1.4.1.57264.1.11',
+  sourceRepositoryURI: '1.3.6.1.4.1.57264.1.12',
+  sourceRepositoryDigest: '1.3.6.1.4.1.57264.1.13',
+  sourceRepositoryRef: '1.3.6.1.4.1.57264.1.14',
+  sourceRepositoryIdentifier: '1.3.6.1.4.1.57264.1.15',
+  sourceRepositoryOwnerURI: '1.3.6.1.4.1.57264.1.16',
+  sourceRepositoryOwnerIdentifier: '1.3.6.1.4.1.57264.1.17',
+  buildConfigURI: '1.3.6.1.4.1.57264.1.18',
+  buildConfigDigest: '1.3.6.1.4.1.57264.1.19',
+  buildTrigger: '1.3.6.1.4.1.57264.1.20',
+  runInvocationURI: '1.3.6.1.4.1.57264.1.21',
+  sourceRepositoryVisibilityAtSigning: '1.3.6.1.4.1.57264.1.22',
+  deploymentEnvironment: '1.3.6.1.4.1.57264.1.23',
+  tokenSubject: '1.3.6.1.4.1.57264.1.24',
+} as const;
+export type ExtensionPolicyName = keyof typeof EXTENSION_POLICY_OIDS;
+
+/** The newer (DER UTF8String) extension that carries the same GitHub value as a deprecated raw one. */
+const GITHUB_FALLBACK: Partial<Record<ExtensionPolicyName, string>> = {
+  githubWorkflowTrigger: '1.3.6.1.4.1.57264.1.20',
+  githubWorkflowSha: '1.3.6.1.4.1.57264.1.13',
+  githubWorkflowRef: '1.3.6.1.4.1.57264.1.14',
+};
+
+export interface VerificationPolicy {
+  /** Exact SAN (URI, email or username otherName). */
+  certificateIdentity?: string;
+  /** Regular expression that must match the whole SAN. */
+  certificateIdentityRegexp?: string;
+  /** Exact OIDC issuer (extension .1.8, else .1.1). */
+  certificateOidcIssuer?: string;
+  /** Regular expression that must match the whole issuer. */
+  certificateOidcIssuerRegexp?: string;
+  /** Exact values of Sigstore certificate extensions. */
+  extensions?: Partial<Record<ExtensionPolicyName, string>>;
+  /** Managed-key bundles: the PEM (SPKI) public key they were signed with. */
+  publicKey?: string | Uint8Array;
+  /** For DSSE bundles: the payload type the envelope must carry. */
+  payloadType?: string;
+  /** For in-toto attestations: the predicate type the statement must carry. */
+  predicateType?: string;
+  /** Thresholds (defaults 1): transparency-log entries, SCTs, verified times. */
+  tlogThreshold?: number;
+  ctlogThreshold?: number;
+  timestampThreshold?: number;
+}
+
+/** A policy checked and compiled once: anchored regular expressions. */
+export interface CompiledPolicy {
+  source: VerificationPolicy;
+  identity?: { exact?: string; regexp?: RegExp; text: string };
+  issuer?: { exact?: string; regexp?: RegExp; text: string };
+  extensions: { name: ExtensionPolicyName; oid: string; value: string }[];
+}
+
+const compiled = new WeakMap<VerificationPolicy, CompiledPolicy>();
+
+/** Validates a policy; throws POLICY_INVALID (a usage problem, not a verification failure). */
+export function compilePolicy(policy: VerificationPolicy): CompiledPolicy {
+  const hit = compiled.get(policy);
+  if (hit) return hit;
+  if (typeof policy !== 'object' || policy === null) throw invalid('policy must be an object');
+  const identity = matcher('certificateIdentity', policy.certificateIdentity, policy.certificateIdentityRegexp);
+  const issuer = matcher('certificateOidcIssuer', policy.certificateOidcIssuer, policy.certificateOidcIssuerRegexp);
+  const extensions: CompiledPolicy['extensions'] = [];
+  for (const [name, value] of Object.entries(policy.extensions ?? {})) {
+    if (value === undefined) continue;
+    const oid = EXTENSION_POLICY_OIDS[name as ExtensionPolicyName];
+    if (!oid) throw invalid(`unknown certificate extension policy ${JSON.stringify(name)}`);
+    if (typeof value !== 'string') throw invalid(`extensions.${name} must be a string`);
+    extensions.push({ name: name as ExtensionPolicyName, oid, value });
+  }
+  for (const k of ['tlogThreshold', 'ctlogThreshold', 'timestampThreshold'] as const) {
+    const v = policy[k];
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) throw invalid(`${k} must be a non-negative integer`);
+  }
+  const result: CompiledPolicy = { source: policy, identity, issuer, extensions };
+  compiled.set(policy, result);
+  return result;
+}
+
+function matcher(name: string, exact: unknown, regexp: unknown): CompiledPolicy['identity'] {
+  if (exact !== undefined && regexp !== undefined) throw invalid(`give either ${name} or ${name}Regexp, not both`);
+  if (exact !== undefined) {
+    if (typeof exact !== 'string' || exact.length === 0) throw invalid(`${name} must be a non-empty string`);
+    return { exact, text: exact };
+  }
+  if (regexp !== undefined) {
+    if (typeof regexp !== 'string' || regexp.length === 0) throw invalid(`${name}Regexp must be a non-empty string`);
+    try {
+      // Anchored: the expression must match the whole value, not a part of it.
+      return { regexp: new RegExp(`^(?:${regexp})$`, 'u'), text: regexp };
+    } catch (e) {
+      throw invalid(`${name}Regexp is not a valid regular expression (${(e as Error).message})`);
+    }
+  }
+  return undefined;
+}
+
+function invalid(message: string): KeylessError {
+  return new KeylessError(VerifyCode.POLICY_INVALID, `policy: ${message}`, { check: 'policy' });
+}
+
+function matches(m: NonNullable<CompiledPolicy['identity']>, value: string): boolean {
+  return m.exact !== undefined ? m.exact === value : m.regexp!.test(value);
+}
+
+/** The certificate facts a policy looks at. */
+export interface SignerIdentity {
+  san: string | undefined;
+  issuer: string | undefined;
+  /** Sigstore extension values decoded to text, by OID. */
+  extensions: Readonly<Record<string, string>>;
+}
+
+/** Checks identity, issuer and extension matches; records each, throws on the first mismatch. */
+export function checkPolicy(log: CheckLog, policy: CompiledPolicy, signer: SignerIdentity): void {
+  const { identity, issuer } = policy;
+  if (identity) {
+    const check = identity.regexp ? 'policy.identity-regexp' : 'policy.identity';
+    if (signer.san === undefined || !matches(identity, signer.san)) {
+      log.fail(VerifyCode.POLICY_IDENTITY_MISMATCH, check, 'certificate identity does not match', identity.text, signer.san ?? null);
+    }
+    log.pass(check, identity.text, signer.san);
+  }
+  if (issuer) {
+    const check = issuer.regexp ? 'policy.issuer-regexp' : 'policy.issuer';
+    if (signer.issuer === undefined || !matches(issuer, signer.issuer)) {
+      log.fail(VerifyCode.POLICY_ISSUER_MISMATCH, check, 'certificate OIDC issuer does not match', issuer.text, signer.issuer ?? null);
+    }
+    log.pass(check, issuer.text, signer.issuer);
+  }
+  for (const { name, oid, value } of policy.extensions) {
+    const fallback = GITHUB_FALLBACK[name];
+    const actual = signer.extensions[oid] ?? (fallback ? signer.extensions[fallback] : undefined);
+    const check = `policy.extension.${name}`;
+    if (actual !== value) log.fail(VerifyCode.POLICY_EXTENSION_MISMATCH, check, `certificate extension ${name} (${oid}) does not match`, value, actual ?? null);
+    log.pass(check, value, actual);
+  }
+}

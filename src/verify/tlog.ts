@@ -1,0 +1,131 @@
+// Transparency-log inclusion: the signed entry timestamp (Rekor v1), and the inclusion
+// proof against a checkpoint signed by the log (Rekor v1 notes and C2SP signed notes
+// for Rekor v2, with witness cosignatures ignored). Never fetches anything online.
+import { canonicalize } from '../core/canonical-json.js';
+import { verifySignature } from '../core/keys.js';
+import { leafHash, parseCheckpoint, parseSignedNote, verifyInclusion, verifyNote, type Checkpoint, type SignedNote } from '../merkle/index.js';
+import type { TransparencyLogEntry } from '../formats/index.js';
+import { VerifyCode, failWith, type CheckLog } from './checks.js';
+import { describeWindow, windowContains, type TrustedLog, type TrustMaterial } from './trust.js';
+
+/** An entry's position in the bundle, for check names: `tlog[0]`. */
+export function entryName(i: number): string {
+  return `tlog[${i}]`;
+}
+
+/** The trusted logs an entry names by its log ID; fails when the log is unknown. */
+export function logsForEntry(log: CheckLog, trust: TrustMaterial, entry: TransparencyLogEntry, name: string): TrustedLog[] {
+  const logs = trust.tlogsById(entry.logId!.keyId);
+  const id = entry.logId!.keyId.toString('base64');
+  if (logs.length === 0) {
+    log.fail(VerifyCode.TLOG_UNKNOWN_LOG, `${name}.log`, 'the entry comes from a log that is not in the trusted root', 'a log ID of the trusted root', id);
+  }
+  log.pass(`${name}.log`, undefined, logs.map((l) => l.baseUrl).join(', '));
+  return logs;
+}
+
+/**
+ * Verifies the SET: the log's signature over the canonical JSON of body, integrated
+ * time, log ID and log index, with a log key whose validity window contains the
+ * integrated time. Returns the integrated time, now a verified time.
+ */
+export function verifySet(log: CheckLog, logs: TrustedLog[], entry: TransparencyLogEntry, name: string): Date {
+  const check = `${name}.signed-entry-timestamp`;
+  const integratedTime = Number(entry.integratedTime);
+  const t = integratedTime * 1000;
+  const valid = logs.filter((l) => windowContains(l.window, t));
+  if (valid.length === 0) {
+    log.fail(VerifyCode.TLOG_KEY_NOT_VALID_AT_TIME, check, 'no key of this log is valid at the integrated time',
+      logs.map((l) => describeWindow(l.window)).join(' or '), new Date(t));
+  }
+  const payload = Buffer.from(
+    canonicalize({
+      body: entry.canonicalizedBody.toString('base64'),
+      integratedTime,
+      logID: entry.logId!.keyId.toString('hex'),
+      logIndex: Number(entry.logIndex),
+    }),
+    'utf8',
+  );
+  const sig = entry.inclusionPromise!.signedEntryTimestamp;
+  for (const l of valid) {
+    let ok = false;
+    try {
+      ok = verifySignature(l.key, payload, sig, 'sha256');
+    } catch (e) {
+      failWith(log, VerifyCode.TLOG_SET_INVALID, check, e);
+    }
+    if (ok) {
+      log.pass(check, 'a signature by the log key', 'verified', `integrated time ${new Date(t).toISOString()}`);
+      return new Date(t);
+    }
+  }
+  return log.fail(VerifyCode.TLOG_SET_INVALID, check, 'the signed entry timestamp does not verify with the log key', 'a valid signature', 'invalid signature');
+}
+
+/** sigstore-go's rule: a `<host> - <tree ID>` origin marks a Rekor v1 checkpoint. */
+const V1_ORIGIN = /^.* - [0-9]+$/;
+
+/**
+ * Verifies the checkpoint note with the log key: the signature line(s) with the log's
+ * name and 4-byte key ID must verify; lines from other keys (witnesses) are ignored.
+ * Rekor v2 (C2SP): origin = key name = host name of the log's base URL. Rekor v1: key
+ * name = host of the base URL (sigstore-js matches it as part of the URL), any origin.
+ */
+export function verifyCheckpoint(log: CheckLog, logs: TrustedLog[], note: string, name: string): { checkpoint: Checkpoint; log: TrustedLog } {
+  const check = `${name}.checkpoint`;
+  let parsed: SignedNote;
+  let checkpoint: Checkpoint;
+  try {
+    parsed = parseSignedNote(note, 'checkpoint');
+    checkpoint = parseCheckpoint(parsed.body, 'checkpoint');
+  } catch (e) {
+    return failWith(log, VerifyCode.TLOG_CHECKPOINT_INVALID, check, e);
+  }
+  const v1 = V1_ORIGIN.test(checkpoint.origin);
+  let lastError: unknown;
+  for (const l of logs) {
+    const names = v1 ? [...new Set([l.host, l.hostname])].filter((n) => n) : [l.hostname];
+    if (!v1 && checkpoint.origin !== l.hostname) {
+      lastError = new Error(`checkpoint origin ${JSON.stringify(checkpoint.origin)} is not the log's host name ${JSON.stringify(l.hostname)}`);
+      continue;
+    }
+    for (const keyName of names) {
+      try {
+        verifyNote(parsed, keyName, l.key.key, l.logId.subarray(0, 4));
+        log.pass(check, `a signature by ${keyName}`, 'verified', `origin ${checkpoint.origin}, size ${checkpoint.size}`);
+        return { checkpoint, log: l };
+      } catch (e) {
+        lastError = e;
+      }
+    }
+  }
+  return failWith(log, VerifyCode.TLOG_CHECKPOINT_INVALID, check, lastError ?? new Error('no log key matches the checkpoint'));
+}
+
+/**
+ * Verifies the inclusion proof of SHA-256(0x00 ‖ canonicalizedBody) at the proof's
+ * index against the size and root hash of the verified checkpoint.
+ */
+export function verifyInclusionProof(log: CheckLog, logs: TrustedLog[], entry: TransparencyLogEntry, name: string): TrustedLog {
+  const proof = entry.inclusionProof!;
+  const note = proof.checkpoint?.envelope;
+  if (!note) log.fail(VerifyCode.TLOG_INCLUSION_MISSING, `${name}.checkpoint`, 'the inclusion proof has no checkpoint', 'a signed checkpoint', null);
+  const { checkpoint, log: trusted } = verifyCheckpoint(log, logs, note, name);
+  const check = `${name}.inclusion-proof`;
+  const size = Number(proof.treeSize);
+  if (size !== checkpoint.size) {
+    log.fail(VerifyCode.TLOG_INCLUSION_INVALID, check, 'the proof is for another tree size than the checkpoint', checkpoint.size, size);
+  }
+  if (!proof.rootHash.equals(checkpoint.rootHash)) {
+    log.fail(VerifyCode.TLOG_INCLUSION_INVALID, check, 'the proof root hash differs from the checkpoint root hash',
+      Buffer.from(checkpoint.rootHash), proof.rootHash);
+  }
+  try {
+    verifyInclusion(Number(proof.logIndex), checkpoint.size, leafHash(entry.canonicalizedBody), proof.hashes, checkpoint.rootHash);
+  } catch (e) {
+    failWith(log, VerifyCode.TLOG_INCLUSION_INVALID, check, e);
+  }
+  log.pass(check, Buffer.from(checkpoint.rootHash), 'root reached', `leaf ${proof.logIndex} of ${checkpoint.size}`);
+  return trusted;
+}

@@ -1,0 +1,192 @@
+// Trust material: everything that depends only on the trusted root, prepared once and
+// cached per trusted-root object (parsed certificates, public keys, log lookups by ID,
+// signatures inside the trusted CA chains). Keys and certificates are parsed lazily, so a
+// one-shot CLI run pays only for what its bundle uses.
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { KeylessError } from '../core/errors.js';
+import { describeKey, type PublicKeyInfo } from '../core/keys.js';
+import { parseTrustedRoot, type TrustedRoot } from '../formats/index.js';
+import { loadTrustMaterial, type TrustMaterial as X509TrustMaterial, type TrustedRootLike } from '../x509/index.js';
+import { VerifyCode } from './checks.js';
+
+/** A closed validity window in epoch milliseconds; `end` is Infinity when open. */
+export interface TimeWindow {
+  start: number;
+  end: number;
+}
+
+export function windowContains(w: TimeWindow, t: number): boolean {
+  return t >= w.start && t <= w.end;
+}
+
+export function describeWindow(w: TimeWindow): string {
+  return `[${new Date(w.start).toISOString()}, ${w.end === Infinity ? 'open' : new Date(w.end).toISOString()}]`;
+}
+
+/** A transparency log or CT log key from the trusted root. */
+export class TrustedLog {
+  private info: PublicKeyInfo | undefined;
+  readonly host: string;
+  readonly hostname: string;
+
+  constructor(
+    readonly kind: 'tlog' | 'ctlog',
+    readonly index: number,
+    readonly baseUrl: string,
+    readonly logId: Buffer,
+    readonly checkpointKeyId: Buffer | undefined,
+    readonly keyDetails: number,
+    readonly rawKey: Buffer,
+    readonly window: TimeWindow,
+  ) {
+    let host = '';
+    let hostname = '';
+    try {
+      const u = new URL(baseUrl);
+      host = u.host;
+      hostname = u.hostname;
+    } catch {
+      // A log without a parseable URL can still verify SETs; checkpoints will not match it.
+    }
+    this.host = host;
+    this.hostname = hostname;
+  }
+
+  get name(): string {
+    return `${this.kind}s[${this.index}] ${this.baseUrl}`;
+  }
+
+  /** The parsed public key (SPKI, or PKCS#1 RSA for the PKCS1_* key details). */
+  get key(): PublicKeyInfo {
+    if (!this.info) this.info = describeKey(parseTrustKey(this.rawKey, this.keyDetails, `${this.kind}s[${this.index}].publicKey`));
+    return this.info;
+  }
+}
+
+const PKCS1_DETAILS = new Set([1, 2]);
+
+function parseTrustKey(raw: Buffer, keyDetails: number, field: string): KeyObject {
+  const order: ('spki' | 'pkcs1')[] = PKCS1_DETAILS.has(keyDetails) ? ['pkcs1', 'spki'] : ['spki', 'pkcs1'];
+  for (const type of order) {
+    try {
+      return createPublicKey({ key: raw, format: 'der', type });
+    } catch {
+      // try the other encoding
+    }
+  }
+  throw new KeylessError(VerifyCode.TRUSTED_ROOT_INVALID, `trusted root ${field}: not a valid public key`, { check: 'trusted-root' });
+}
+
+export class TrustMaterial {
+  readonly tlogs: TrustedLog[] = [];
+  readonly ctlogs: TrustedLog[] = [];
+  private readonly tlogIndex = new Map<string, TrustedLog[]>();
+  private readonly ctlogIndex = new Map<string, TrustedLog[]>();
+  /** DER (base64) of every certificate in a CA chain: a bundle must not carry these as its leaf. */
+  private anchorSet: Set<string> | undefined;
+
+  constructor(readonly root: TrustedRoot) {
+    root.tlogs.forEach((l, i) => this.addLog('tlog', l, i));
+    root.ctlogs.forEach((l, i) => this.addLog('ctlog', l, i));
+    root.certificateAuthorities.forEach((ca, i) => checkAuthority('certificateAuthorities', ca, i));
+    root.timestampAuthorities.forEach((ca, i) => checkAuthority('timestampAuthorities', ca, i));
+  }
+
+  private x509Material: X509TrustMaterial | undefined;
+  /** Parsed CA chains, CT log keys and TSA chains (x509's view of the same root). */
+  get x509(): X509TrustMaterial {
+    if (!this.x509Material) {
+      try {
+        this.x509Material = loadTrustMaterial(this.root as unknown as TrustedRootLike);
+      } catch (e) {
+        throw malformed((e as Error).message);
+      }
+    }
+    return this.x509Material;
+  }
+
+  private addLog(kind: 'tlog' | 'ctlog', l: TrustedRoot['tlogs'][number], i: number): void {
+    const field = `${kind}s[${i}]`;
+    const pk = l.publicKey;
+    if (!pk?.rawBytes || pk.rawBytes.length === 0) throw malformed(`${field}.publicKey.rawBytes is missing`);
+    const logId = l.logId?.keyId;
+    if (!logId || logId.length === 0) throw malformed(`${field}.logId is missing`);
+    const log = new TrustedLog(kind, i, l.baseUrl, logId, l.checkpointKeyId?.keyId, pk.keyDetails, pk.rawBytes, window(pk.validFor, `${field}.publicKey.validFor`));
+    (kind === 'tlog' ? this.tlogs : this.ctlogs).push(log);
+    const index = kind === 'tlog' ? this.tlogIndex : this.ctlogIndex;
+    const ids = [logId.toString('base64')];
+    const cp = l.checkpointKeyId?.keyId;
+    if (cp && cp.length > 0 && !cp.equals(logId)) ids.push(cp.toString('base64'));
+    for (const id of ids) {
+      const list = index.get(id);
+      if (list) list.push(log);
+      else index.set(id, [log]);
+    }
+  }
+
+  /** Transparency logs whose ID (logId or checkpointKeyId) is `id`. */
+  tlogsById(id: Uint8Array): TrustedLog[] {
+    return this.tlogIndex.get(Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('base64')) ?? [];
+  }
+
+  ctlogsById(id: Uint8Array): TrustedLog[] {
+    return this.ctlogIndex.get(Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('base64')) ?? [];
+  }
+
+  /** Whether `der` is one of the trusted CA certificates (a bundle must never carry those). */
+  isTrustedCaCertificate(der: Buffer): boolean {
+    if (!this.anchorSet) {
+      this.anchorSet = new Set(this.root.certificateAuthorities.flatMap((ca) => (ca.certChain?.certificates ?? []).map((c) => c.rawBytes.toString('base64'))));
+    }
+    return this.anchorSet.has(der.toString('base64'));
+  }
+}
+
+function malformed(message: string): KeylessError {
+  return new KeylessError(VerifyCode.TRUSTED_ROOT_INVALID, `trusted root: ${message}`, { check: 'trusted-root' });
+}
+
+/** A window from a TimeRange; a window without a start is malformed (sigstore-go refuses it too). */
+function window(v: { start?: Date; end?: Date } | undefined, field: string): TimeWindow {
+  if (!v?.start) throw malformed(`${field}.start is missing`);
+  return { start: v.start.getTime(), end: v.end ? v.end.getTime() : Infinity };
+}
+
+function checkAuthority(kind: string, ca: TrustedRoot['certificateAuthorities'][number], i: number): void {
+  const field = `${kind}[${i}]`;
+  if ((ca.certChain?.certificates ?? []).length === 0) throw malformed(`${field}.certChain is empty`);
+  window(ca.validFor, `${field}.validFor`);
+}
+
+const byRoot = new WeakMap<object, TrustMaterial>();
+
+/**
+ * Trust material for a trusted root given as a parsed TrustedRoot or its JSON value;
+ * cached per object, so repeated verifications with the same root reuse parsed keys,
+ * certificates and chain checks.
+ */
+export function trustMaterialFor(root: unknown): TrustMaterial {
+  if (typeof root === 'object' && root !== null) {
+    const hit = byRoot.get(root);
+    if (hit) return hit;
+  }
+  let material: TrustMaterial;
+  try {
+    const parsed = isParsedTrustedRoot(root) ? root : parseTrustedRoot(root);
+    material = new TrustMaterial(parsed);
+  } catch (e) {
+    if (e instanceof KeylessError && e.code === VerifyCode.TRUSTED_ROOT_INVALID) throw e;
+    throw new KeylessError(VerifyCode.TRUSTED_ROOT_INVALID, `trusted root: ${(e as Error).message}`, { check: 'trusted-root', cause: e });
+  }
+  if (typeof root === 'object' && root !== null) byRoot.set(root, material);
+  return material;
+}
+
+function isParsedTrustedRoot(v: unknown): v is TrustedRoot {
+  if (typeof v !== 'object' || v === null) return false;
+  // A parsed root carries Buffers for key and certificate bytes; its JSON form carries base64 strings.
+  const r = v as Record<string, { publicKey?: { rawBytes?: unknown }; certChain?: { certificates?: { rawBytes?: unknown }[] } }[] | undefined>;
+  const firsts = [r.tlogs?.[0]?.publicKey?.rawBytes, r.ctlogs?.[0]?.publicKey?.rawBytes,
+    r.certificateAuthorities?.[0]?.certChain?.certificates?.[0]?.rawBytes, r.timestampAuthorities?.[0]?.certChain?.certificates?.[0]?.rawBytes];
+  return firsts.some((b) => Buffer.isBuffer(b));
+}
