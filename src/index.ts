@@ -28,3 +28,16 @@ export {
   type Statement,
   type RekorEntry,
 } from './formats/index.js';
+export {
+  verify,
+  verifySync,
+  VerifyCode,
+  PRODUCTION_TRUSTED_ROOT,
+  EXTENSION_POLICY_OIDS,
+  type VerificationPolicy,
+  type VerificationResult,
+  type VerifiedTime,
+  type ArtifactInput,
+  type BundleInput,
+  type CheckResult,
+} from './verify/index.js';
