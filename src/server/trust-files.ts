@@ -1,0 +1,133 @@
+import { writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import {
+  serializeTrustedRoot,
+  serializeSigningConfig,
+  TRUSTED_ROOT_MEDIA_TYPE,
+  SIGNING_CONFIG_MEDIA_TYPE,
+  HashAlgorithmValue,
+  KeyDetailsValue,
+  ServiceSelectorValue,
+  type TrustedRoot,
+  type SigningConfig,
+  type TransparencyLogInstance,
+  type Service,
+} from '../formats/index.js';
+import { publicKeyDer } from '../core/keys.js';
+import { keyTypeOf } from './keys.js';
+
+/** A transparency or CT log as the trust files describe it. */
+export interface LogDescription {
+  baseUrl: string;
+  publicKey: KeyObject;
+  /** The full 32-byte log ID (RFC 6962 key ID, or the signed-note key ID for Rekor v2). */
+  logId: Uint8Array;
+  /** Start of the key's validity: when it was generated. */
+  start: Date;
+}
+
+/** A CA or TSA: its chain and where it lives. */
+export interface AuthorityDescription {
+  uri: string;
+  /** DER certificates: the CA's issuing certificate first and the root last; a TSA's signing certificate first. */
+  chain: Uint8Array[];
+  start: Date;
+  commonName: string;
+}
+
+/** Everything the server publishes for clients; any service may be absent (not yet composed or turned off). */
+export interface TrustDescription {
+  organization: string;
+  /** Scheme-less operator name written into the signing config. */
+  operator: string;
+  ca?: AuthorityDescription;
+  ctlog?: LogDescription;
+  rekorV1?: LogDescription;
+  rekorV2?: LogDescription;
+  tsa?: AuthorityDescription;
+  /** OIDC issuer URLs clients may use for interactive login (the dev IdP). */
+  oidcIssuers: { url: string; start: Date }[];
+}
+
+/** What a trusted root calls the key's algorithm (ECDSA and Ed25519 only; RSA log keys are refused by the config). */
+export function keyDetailsOf(key: KeyObject): (typeof KeyDetailsValue)[keyof typeof KeyDetailsValue] {
+  switch (keyTypeOf(key)) {
+    case 'ecdsa-p256':
+      return KeyDetailsValue.PKIX_ECDSA_P256_SHA_256;
+    case 'ecdsa-p384':
+      return KeyDetailsValue.PKIX_ECDSA_P384_SHA_384;
+    case 'ed25519':
+      return KeyDetailsValue.PKIX_ED25519;
+    default:
+      throw new Error(`log key type ${keyTypeOf(key)} cannot be published in a trusted root`);
+  }
+}
+
+function logInstance(log: LogDescription): TransparencyLogInstance {
+  return {
+    baseUrl: log.baseUrl,
+    hashAlgorithm: HashAlgorithmValue.SHA2_256,
+    publicKey: { rawBytes: publicKeyDer(log.publicKey), keyDetails: keyDetailsOf(log.publicKey), validFor: { start: log.start, end: undefined } },
+    logId: { keyId: Buffer.from(log.logId) },
+    // Left out on purpose: sigstore-js would use it instead of logId (protocols §10.1).
+    checkpointKeyId: undefined,
+    operator: '',
+  };
+}
+
+export function buildTrustedRoot(d: TrustDescription): TrustedRoot {
+  const authority = (a: AuthorityDescription) => ({
+    subject: { organization: d.organization, commonName: a.commonName },
+    uri: a.uri,
+    certChain: { certificates: a.chain.map((der) => ({ rawBytes: Buffer.from(der) })) },
+    validFor: { start: a.start, end: undefined },
+    operator: '',
+  });
+  return {
+    mediaType: TRUSTED_ROOT_MEDIA_TYPE,
+    tlogs: [d.rekorV1, d.rekorV2].filter((l): l is LogDescription => l !== undefined).map(logInstance),
+    certificateAuthorities: d.ca ? [authority(d.ca)] : [],
+    ctlogs: d.ctlog ? [logInstance(d.ctlog)] : [],
+    timestampAuthorities: d.tsa ? [authority(d.tsa)] : [],
+  };
+}
+
+export function buildSigningConfig(d: TrustDescription): SigningConfig {
+  const service = (url: string, majorApiVersion: number, start: Date): Service => ({
+    url,
+    majorApiVersion,
+    validFor: { start, end: undefined },
+    operator: d.operator,
+  });
+  const rekorTlogUrls: Service[] = [];
+  // Newest API first: clients that support v2 pick it, older ones fall back to v1.
+  if (d.rekorV2) rekorTlogUrls.push(service(d.rekorV2.baseUrl, 2, d.rekorV2.start));
+  if (d.rekorV1) rekorTlogUrls.push(service(d.rekorV1.baseUrl, 1, d.rekorV1.start));
+  return {
+    mediaType: SIGNING_CONFIG_MEDIA_TYPE,
+    caUrls: d.ca ? [service(d.ca.uri, 1, d.ca.start)] : [],
+    oidcUrls: d.oidcIssuers.map((o) => service(o.url, 1, o.start)),
+    rekorTlogUrls,
+    rekorTlogConfig: { selector: ServiceSelectorValue.ANY, count: 0 },
+    tsaUrls: d.tsa ? [service(d.tsa.uri, 1, d.tsa.start)] : [],
+    tsaConfig: { selector: ServiceSelectorValue.ANY, count: 0 },
+  };
+}
+
+export const TRUSTED_ROOT_FILE = 'trusted_root.json';
+export const SIGNING_CONFIG_FILE = 'signing_config.json';
+
+/** Writes DIR/trusted_root.json and DIR/signing_config.json (public, so 0644), atomically. Returns their paths. */
+export function writeTrustFiles(dataDir: string, d: TrustDescription): string[] {
+  const files: [string, unknown][] = [
+    [join(dataDir, TRUSTED_ROOT_FILE), serializeTrustedRoot(buildTrustedRoot(d))],
+    [join(dataDir, SIGNING_CONFIG_FILE), serializeSigningConfig(buildSigningConfig(d))],
+  ];
+  for (const [path, json] of files) {
+    const tmp = `${path}.tmp-${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(json, null, 2) + '\n', { mode: 0o644, flush: true });
+    renameSync(tmp, path);
+  }
+  return files.map(([p]) => p);
+}
