@@ -1,6 +1,49 @@
 import type { Command } from 'commander';
+import type { VerifyCommandOptions } from '../../verify/command.js';
 
-/** Declares this group's commands; the owner of this file fills it in. */
+/** Flags shared by the three verify commands (cosign's names). */
+function withPolicyFlags(cmd: Command): Command {
+  return cmd
+    .requiredOption('--bundle <file>', 'the Sigstore bundle to verify')
+    .option('--certificate-identity <identity>', 'expected certificate identity (SAN), exact match')
+    .option('--certificate-identity-regexp <regexp>', 'regular expression the whole identity must match')
+    .option('--certificate-oidc-issuer <url>', 'expected OIDC issuer, exact match')
+    .option('--certificate-oidc-issuer-regexp <regexp>', 'regular expression the whole issuer must match')
+    .option('--certificate-github-workflow-trigger <event>', 'expected GitHub workflow trigger (certificate extension)')
+    .option('--certificate-github-workflow-sha <sha>', 'expected GitHub workflow commit SHA')
+    .option('--certificate-github-workflow-name <name>', 'expected GitHub workflow name')
+    .option('--certificate-github-workflow-repository <owner/repo>', 'expected GitHub workflow repository')
+    .option('--certificate-github-workflow-ref <ref>', 'expected GitHub workflow ref')
+    .option('--key <file>', 'PEM public key for bundles signed with a managed key')
+    .option('--trusted-root <file>', 'TrustedRoot JSON (default: the built-in Sigstore production root)')
+    .option('--json', 'print a JSON report of every check');
+}
+
+async function run(artifact: string, options: VerifyCommandOptions, kind: 'bundle' | 'blob' | 'attestation'): Promise<void> {
+  // Loaded only when a verify command runs, so other commands never pay for it.
+  const { runVerifyCommand } = await import('../../verify/command.js');
+  process.exitCode = runVerifyCommand(artifact, options, kind);
+}
+
+/** verify-bundle (the conformance protocol), verify-blob and verify-blob-attestation. */
 export function defineVerifyCommands(program: Command): void {
-  void program;
+  withPolicyFlags(
+    program
+      .command('verify-bundle')
+      .description('verify a bundle for a file or a sha256:<hex> digest (sigstore-conformance protocol)')
+      .argument('<file-or-digest>', 'the artifact, or sha256:<64 hex> when no such file exists')
+      .option('--staging', 'accepted for the conformance protocol; needs --trusted-root (verification is offline)'),
+  ).action((artifact: string, options: VerifyCommandOptions) => run(artifact, options, 'bundle'));
+
+  withPolicyFlags(program.command('verify-blob').description('verify a bundle for a file').argument('<file>', 'the signed file')).action(
+    (artifact: string, options: VerifyCommandOptions) => run(artifact, options, 'blob'),
+  );
+
+  withPolicyFlags(
+    program
+      .command('verify-blob-attestation')
+      .description('verify an in-toto attestation bundle for a file (a subject of the statement)')
+      .argument('<file>', 'the attested file')
+      .option('--type <predicate-type>', 'expected predicate type: a URI or a cosign short name (slsaprovenance, spdxjson, cyclonedx, vuln, custom, ...)'),
+  ).action((artifact: string, options: VerifyCommandOptions) => run(artifact, options, 'attestation'));
 }

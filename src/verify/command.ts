@@ -1,0 +1,158 @@
+// The verify commands' implementation (loaded lazily by src/cli/commands/verify.ts):
+// read the inputs with size limits, run the pipeline, print one line or a JSON report.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { KeylessError, isKeylessError } from '../core/errors.js';
+import { display, CheckLog } from './checks.js';
+import { verifySync } from './index.js';
+import type { ExtensionPolicyName, VerificationPolicy } from './policy.js';
+import type { VerificationResult } from './pipeline.js';
+
+/** No real bundle comes near these; larger files are refused before reading. */
+export const MAX_BUNDLE_BYTES = 32 * 1024 * 1024;
+export const MAX_TRUSTED_ROOT_BYTES = 16 * 1024 * 1024;
+export const MAX_KEY_BYTES = 1024 * 1024;
+
+export interface VerifyCommandOptions {
+  bundle: string;
+  certificateIdentity?: string;
+  certificateIdentityRegexp?: string;
+  certificateOidcIssuer?: string;
+  certificateOidcIssuerRegexp?: string;
+  certificateGithubWorkflowTrigger?: string;
+  certificateGithubWorkflowSha?: string;
+  certificateGithubWorkflowName?: string;
+  certificateGithubWorkflowRepository?: string;
+  certificateGithubWorkflowRef?: string;
+  key?: string;
+  trustedRoot?: string;
+  staging?: boolean;
+  json?: boolean;
+  /** verify-blob-attestation: predicate type (cosign short name or URI). */
+  type?: string;
+}
+
+/** Thrown for bad command-line use; the CLI turns it into exit status 2. */
+export class UsageError extends KeylessError {
+  constructor(message: string) {
+    super('USAGE', message, { check: 'usage' });
+  }
+}
+
+/** cosign's short names for `--type`. */
+const PREDICATE_TYPES: Readonly<Record<string, string>> = {
+  slsaprovenance: 'https://slsa.dev/provenance/v0.2',
+  slsaprovenance02: 'https://slsa.dev/provenance/v0.2',
+  slsaprovenance1: 'https://slsa.dev/provenance/v1',
+  link: 'https://in-toto.io/Link/v1',
+  spdx: 'https://spdx.dev/Document',
+  spdxjson: 'https://spdx.dev/Document',
+  cyclonedx: 'https://cyclonedx.org/bom',
+  vuln: 'https://cosign.sigstore.dev/attestation/vuln/v1',
+  openvex: 'https://openvex.dev/ns',
+  custom: 'https://cosign.sigstore.dev/attestation/v1',
+};
+
+function readLimited(path: string, limit: number, what: string): Buffer {
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new KeylessError('INPUT_UNREADABLE', `${what} ${path} is not a regular file`, { check: 'input' });
+    size = st.size;
+  } catch (e) {
+    if (isKeylessError(e)) throw e;
+    throw new KeylessError('INPUT_UNREADABLE', `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { check: 'input' });
+  }
+  if (size > limit) {
+    throw new KeylessError('INPUT_TOO_LARGE', `${what} ${path} is ${size} bytes, more than the ${limit}-byte limit`, { check: 'input', expected: `<= ${limit}`, actual: size });
+  }
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new KeylessError('INPUT_UNREADABLE', `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { check: 'input' });
+  }
+}
+
+/** The conformance rule: `sha256:<64 hex>` that is not an existing path is a digest. */
+export function isDigestArgument(arg: string): boolean {
+  return /^sha256:[0-9a-fA-F]{64}$/.test(arg) && !existsSync(arg);
+}
+
+export function policyFromOptions(o: VerifyCommandOptions, attestation: boolean): VerificationPolicy {
+  const hasIdentity = o.certificateIdentity !== undefined || o.certificateIdentityRegexp !== undefined;
+  const hasIssuer = o.certificateOidcIssuer !== undefined || o.certificateOidcIssuerRegexp !== undefined;
+  if (o.key === undefined && (!hasIdentity || !hasIssuer)) {
+    throw new UsageError('give --certificate-identity (or --certificate-identity-regexp) and --certificate-oidc-issuer (or --certificate-oidc-issuer-regexp), or --key');
+  }
+  const extensions: Partial<Record<ExtensionPolicyName, string>> = {};
+  if (o.certificateGithubWorkflowTrigger !== undefined) extensions.githubWorkflowTrigger = o.certificateGithubWorkflowTrigger;
+  if (o.certificateGithubWorkflowSha !== undefined) extensions.githubWorkflowSha = o.certificateGithubWorkflowSha;
+  if (o.certificateGithubWorkflowName !== undefined) extensions.githubWorkflowName = o.certificateGithubWorkflowName;
+  if (o.certificateGithubWorkflowRepository !== undefined) extensions.githubWorkflowRepository = o.certificateGithubWorkflowRepository;
+  if (o.certificateGithubWorkflowRef !== undefined) extensions.githubWorkflowRef = o.certificateGithubWorkflowRef;
+  const policy: VerificationPolicy = {
+    certificateIdentity: o.certificateIdentity,
+    certificateIdentityRegexp: o.certificateIdentityRegexp,
+    certificateOidcIssuer: o.certificateOidcIssuer,
+    certificateOidcIssuerRegexp: o.certificateOidcIssuerRegexp,
+    extensions,
+  };
+  if (o.key !== undefined) policy.publicKey = readLimited(o.key, MAX_KEY_BYTES, 'key').toString('utf8');
+  if (attestation) {
+    policy.payloadType = 'application/vnd.in-toto+json';
+    if (o.type !== undefined) policy.predicateType = PREDICATE_TYPES[o.type] ?? o.type;
+  }
+  return policy;
+}
+
+/** One line: the check that failed, what it expected and what it found. */
+export function failureLine(e: unknown): string {
+  if (!isKeylessError(e)) return `error: internal error: ${(e as Error)?.message ?? String(e)}`.replace(/\s+/g, ' ');
+  let line = `error: ${e.message}`;
+  if (e.expected !== undefined || e.actual !== undefined) {
+    line += ` (expected ${JSON.stringify(display(e.expected)) ?? 'nothing'}, actual ${JSON.stringify(display(e.actual)) ?? 'nothing'})`;
+  }
+  return line.replace(/[\r\n]+/g, ' ');
+}
+
+function resultSummary(r: VerificationResult): Record<string, unknown> {
+  const { checks: _checks, ...rest } = r;
+  return rest;
+}
+
+/**
+ * Runs one verification from the command line. Returns the exit status:
+ * 0 verified, 1 verification failed or unreadable input, 2 usage error.
+ */
+export function runVerifyCommand(artifactArg: string, o: VerifyCommandOptions, kind: 'bundle' | 'blob' | 'attestation'): number {
+  const log = new CheckLog();
+  const out = (s: string) => process.stdout.write(s);
+  const err = (s: string) => process.stderr.write(s);
+  try {
+    if (o.staging && o.trustedRoot === undefined) {
+      throw new UsageError('--staging needs --trusted-root: Keyless verifies offline and embeds only the production trusted root');
+    }
+    const policy = policyFromOptions(o, kind === 'attestation');
+    const bundle = readLimited(o.bundle, MAX_BUNDLE_BYTES, 'bundle');
+    const trustedRoot = o.trustedRoot === undefined ? undefined : readLimited(o.trustedRoot, MAX_TRUSTED_ROOT_BYTES, 'trusted root').toString('utf8');
+    const artifact = kind === 'bundle' && isDigestArgument(artifactArg) ? artifactArg.toLowerCase() : readLimited(artifactArg, Number.MAX_SAFE_INTEGER, 'artifact');
+    const result = verifySync(bundle, artifact, policy, trustedRoot, { log });
+    if (o.json) out(`${JSON.stringify({ ok: true, result: resultSummary(result), checks: log.results.map(reportEntry) }, null, 2)}\n`);
+    else out(`Verified OK${result.identity ? `: ${result.identity} (issuer ${result.issuer})` : ' with the given key'}, signed at ${result.signingTime.toISOString()}\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`error: ${e.message}\n`);
+      return 2;
+    }
+    if (o.json) {
+      const error = isKeylessError(e) ? e.toJSON() : { code: 'INTERNAL', message: String((e as Error)?.message ?? e) };
+      out(`${JSON.stringify({ ok: false, error: { ...error, expected: display(error.expected), actual: display(error.actual) }, checks: log.results.map(reportEntry) }, null, 2)}\n`);
+    }
+    err(`${failureLine(e)}\n`);
+    return 1;
+  }
+}
+
+function reportEntry(c: { check: string; ok: boolean; expected?: unknown; actual?: unknown; detail?: string; code?: string }): Record<string, unknown> {
+  return { check: c.check, ok: c.ok, code: c.code, expected: display(c.expected), actual: display(c.actual), detail: c.detail };
+}
