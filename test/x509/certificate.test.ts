@@ -16,7 +16,7 @@ test('every conformance leaf parses; identity, issuer and Sigstore extensions ag
     const der = leafOf(c.bundle);
     if (!der) continue;
     const ours = parseCertificate(der);
-    const peer = SigstoreX509.parse(der);
+    const peer = SigstoreX509.parse(Buffer.from(der));
     count++;
     assert.equal(ours.serialNumber, BigInt('0x' + peer.serialNumber.toString('hex')), c.name);
     assert.equal(ours.notBefore.getTime(), peer.notBefore.getTime(), c.name);
@@ -93,7 +93,7 @@ test('username SAN is an otherName with type-id .1.7 and a UTF8String; email SAN
   const u = issueLeafCertificate({ publicKey: key.publicKey, san: { type: 'otherName', value: 'bob!example.com' } }, stack.ca.intermediate);
   assert.deepEqual(u.subjectAltNames, [{ type: 'otherName', oid: '1.3.6.1.4.1.57264.1.7', value: 'bob!example.com' }]);
   assert.equal(u.sigstoreIdentity, 'bob!example.com');
-  const peer = SigstoreX509.parse(u.der);
+  const peer = SigstoreX509.parse(Buffer.from(u.der));
   assert.equal(peer.extSubjectAltName?.otherName('1.3.6.1.4.1.57264.1.7'), 'bob!example.com');
   const e = issueLeafCertificate({ publicKey: key.publicKey, san: { type: 'email', value: 'a@b.example' } }, stack.ca.intermediate);
   assert.deepEqual(e.subjectAltNames, [{ type: 'email', value: 'a@b.example' }]);
@@ -131,7 +131,8 @@ test('garbage, truncated and oversized DER fail fast with FORMAT_INVALID', () =>
   ];
   for (let i = 0; i < 200; i++) {
     const b = Buffer.from(good);
-    b[(i * 7919) % b.length] ^= 0xff;
+    const at = (i * 7919) % b.length;
+    b[at] = b[at]! ^ 0xff;
     inputs.push(b);
   }
   for (const input of inputs) {
