@@ -1,6 +1,7 @@
-import { generateKeyPairSync, sign as nodeSign, X509Certificate, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
 import { pemEncode } from '../core/encoding.js';
 import { SignError } from './errors.js';
+import { KeyDetailsValue } from '../formats/index.js';
 
 /**
  * An ECDSA P-256 key that lives only in this process's memory: it is generated here,
@@ -27,9 +28,9 @@ export class EphemeralKey {
     return nodeSign('sha256', data, this.#privateKey);
   }
 
-  /** True when `certDer` certifies this key (the CA must not swap it). */
-  matchesCertificate(cert: X509Certificate): boolean {
-    return cert.publicKey.export({ format: 'der', type: 'spki' }).equals(this.publicKeyDer);
+  /** True when a certificate's SPKI is this key's (the CA must not swap it). */
+  matchesCertificate(cert: { spkiDer: Uint8Array }): boolean {
+    return this.publicKeyDer.equals(cert.spkiDer);
   }
 
   get disposed(): boolean {
@@ -43,4 +44,4 @@ export class EphemeralKey {
 }
 
 /** Protobuf `keyDetails` name of the ephemeral key (what Rekor v2 and sigstore-go expect). */
-export const EPHEMERAL_KEY_DETAILS = 'PKIX_ECDSA_P256_SHA_256';
+export const EPHEMERAL_KEY_DETAILS = KeyDetailsValue.PKIX_ECDSA_P256_SHA_256;

@@ -1,14 +1,14 @@
-import { X509Certificate } from 'node:crypto';
 import { base64Encode, pemDecodeAll } from '../core/encoding.js';
 import { asArray, asObject } from '../core/json.js';
 import { callService, joinUrl, jsonBody, serviceName, type CallPolicy, DEFAULT_CALL_POLICY } from './http.js';
 import { ServiceError } from './errors.js';
 import type { EphemeralKey } from './ephemeral-key.js';
+import { parseCertificate, type Certificate } from '../x509/index.js';
 
 export interface SigningCertificate {
   /** DER of every certificate the CA returned, leaf first. */
   chain: Buffer[];
-  leaf: X509Certificate;
+  leaf: Certificate;
   leafDer: Buffer;
   notAfter: Date;
   /** True when the SCT is embedded in the leaf (the normal case). */
@@ -63,14 +63,14 @@ export function parseSigningCertificateResponse(json: unknown, service: string, 
   }
   const leafDer = chain[0];
   if (!leafDer) throw new ServiceError('SERVICE_BAD_RESPONSE', service, 'returned an empty certificate chain');
-  let leaf: X509Certificate;
+  let leaf: Certificate;
   try {
-    leaf = new X509Certificate(leafDer);
+    leaf = parseCertificate(leafDer);
   } catch (e) {
     throw new ServiceError('SERVICE_BAD_RESPONSE', service, `returned a leaf certificate that cannot be parsed (${(e as Error).message})`, { cause: e });
   }
   if (key && !key.matchesCertificate(leaf)) {
     throw new ServiceError('CERTIFICATE_KEY_MISMATCH', service, 'returned a certificate for a different public key', { check: 'certificate-key' });
   }
-  return { chain, leaf, leafDer, notAfter: new Date(leaf.validTo), embeddedSct };
+  return { chain, leaf, leafDer, notAfter: leaf.notAfter, embeddedSct };
 }

@@ -3,23 +3,12 @@ import { asArray, asObject, asString } from '../core/json.js';
 import { callService, joinUrl, jsonBody, serviceName, type CallPolicy, DEFAULT_CALL_POLICY } from './http.js';
 import { ServiceError } from './errors.js';
 import { EPHEMERAL_KEY_DETAILS } from './ephemeral-key.js';
+import {
+  parseTransparencyLogEntry, serializeCreateEntryRequestV2, serializeEnvelope, serializeRekorV1ProposedEntry, serializeTransparencyLogEntry,
+} from '../formats/index.js';
 
 /** A bundle `TransparencyLogEntry` in protobuf JSON, exactly as it goes into the bundle. */
-export interface TlogEntryJson {
-  logIndex: string;
-  logId: { keyId: string };
-  kindVersion: { kind: string; version: string };
-  integratedTime: string;
-  inclusionPromise?: { signedEntryTimestamp: string } | undefined;
-  inclusionProof: {
-    logIndex: string;
-    rootHash: string;
-    treeSize: string;
-    hashes: string[];
-    checkpoint: { envelope: string };
-  };
-  canonicalizedBody: string;
-}
+export type TlogEntryJson = Record<string, unknown>;
 
 /** What a log entry records: a message signature over a digest, or a DSSE envelope. */
 export type LogContent =
@@ -32,24 +21,25 @@ export const REKOR_V2_POLICY: CallPolicy = { ...DEFAULT_CALL_POLICY, timeoutMs: 
 
 /** The Rekor v1 proposed entry: hashedrekord 0.0.1 for messages, dsse 0.0.1 for envelopes. */
 export function rekorV1ProposedEntry(content: LogContent, leafDer: Buffer): object {
-  const certB64 = base64Encode(Buffer.from(pemEncode('CERTIFICATE', leafDer)));
+  const certPem = Buffer.from(pemEncode('CERTIFICATE', leafDer));
   if (content.kind === 'message') {
-    return {
-      apiVersion: '0.0.1',
+    return serializeRekorV1ProposedEntry({
       kind: 'hashedrekord',
-      spec: {
-        data: { hash: { algorithm: 'sha256', value: hexEncode(content.digest) } },
-        signature: { content: base64Encode(content.signature), publicKey: { content: certB64 } },
-      },
-    };
+      apiVersion: '0.0.1',
+      hash: { algorithm: 'sha256', value: hexEncode(content.digest) },
+      signature: content.signature,
+      publicKey: certPem,
+    });
   }
-  const env = content.envelope;
-  const envelopeJson = JSON.stringify({
-    payload: base64Encode(env.payload),
-    payloadType: env.payloadType,
-    signatures: [{ sig: base64Encode(env.signature) }],
+  const e = content.envelope;
+  const envelope = { payload: e.payload, payloadType: e.payloadType, signatures: [{ sig: e.signature, keyid: '' }] };
+  return serializeRekorV1ProposedEntry({
+    kind: 'dsse',
+    apiVersion: '0.0.1',
+    envelopeText: JSON.stringify(serializeEnvelope(envelope)),
+    envelope,
+    verifiers: [certPem],
   });
-  return { apiVersion: '0.0.1', kind: 'dsse', spec: { proposedContent: { envelope: envelopeJson, verifiers: [certB64] } } };
 }
 
 /**
@@ -58,17 +48,16 @@ export function rekorV1ProposedEntry(content: LogContent, leafDer: Buffer): obje
  * entry is exactly what a verifier rebuilds from the finished bundle.
  */
 export function rekorV2Request(content: LogContent, leafDer: Buffer): object {
-  const digest = content.kind === 'message' ? content.digest : content.paeDigest;
-  const signature = content.kind === 'message' ? content.signature : content.envelope.signature;
-  return {
+  return serializeCreateEntryRequestV2({
+    $case: 'hashedRekordRequestV002',
     hashedRekordRequestV002: {
-      digest: base64Encode(digest),
+      digest: content.kind === 'message' ? content.digest : content.paeDigest,
       signature: {
-        content: base64Encode(signature),
-        verifier: { x509Certificate: { rawBytes: base64Encode(leafDer) }, keyDetails: EPHEMERAL_KEY_DETAILS },
+        content: content.kind === 'message' ? content.signature : content.envelope.signature,
+        verifier: { verifier: { $case: 'x509Certificate', x509Certificate: { rawBytes: leafDer } }, keyDetails: EPHEMERAL_KEY_DETAILS },
       },
     },
-  };
+  });
 }
 
 /** `POST /api/v1/log/entries`; a 409 (already logged) follows `Location` to the existing entry. */
@@ -137,34 +126,18 @@ export async function submitRekorV2(baseUrl: string, content: LogContent, leafDe
   return rekorV2ResponseToEntry(jsonBody(res, service), service);
 }
 
-/** Normalizes a Rekor v2 TLE: int64 as strings, bytes re-emitted as standard base64, no nulls. */
+/** Validates a Rekor v2 TLE (protobuf JSON, nulls allowed) and re-emits it in canonical protojson. */
 export function rekorV2ResponseToEntry(json: unknown, service: string): TlogEntryJson {
   try {
-    const tle = asObject(json, 'response');
-    const kv = asObject(tle.kindVersion, 'kindVersion');
-    const proof = asObject(tle.inclusionProof, 'inclusionProof');
-    const checkpoint = asObject(proof.checkpoint, 'inclusionProof.checkpoint');
-    const body = base64Decode(tle.canonicalizedBody, 'canonicalizedBody');
-    const actual = bodyKindVersion(body);
-    const kind = asString(kv.kind, 'kindVersion.kind');
-    const version = asString(kv.version, 'kindVersion.version');
-    if (actual.kind !== kind || actual.version !== version) throw new Error(`kindVersion ${kind}/${version} does not match the body's ${actual.kind}/${actual.version}`);
-    return {
-      logIndex: intString(tle.logIndex, 'logIndex'),
-      logId: { keyId: base64Encode(base64Decode(asObject(tle.logId, 'logId').keyId, 'logId.keyId')) },
-      kindVersion: { kind, version },
-      integratedTime: tle.integratedTime === undefined || tle.integratedTime === null ? '0' : intString(tle.integratedTime, 'integratedTime'),
-      inclusionProof: {
-        logIndex: intString(proof.logIndex, 'inclusionProof.logIndex'),
-        rootHash: base64Encode(base64Decode(proof.rootHash, 'inclusionProof.rootHash')),
-        treeSize: intString(proof.treeSize, 'inclusionProof.treeSize'),
-        hashes: asArray(proof.hashes ?? [], 'inclusionProof.hashes').map((h, i) => base64Encode(base64Decode(h, `inclusionProof.hashes[${i}]`))),
-        checkpoint: { envelope: asString(checkpoint.envelope, 'inclusionProof.checkpoint.envelope') },
-      },
-      canonicalizedBody: base64Encode(body),
-    };
+    const tle = parseTransparencyLogEntry(json);
+    const actual = bodyKindVersion(tle.canonicalizedBody);
+    const kv = tle.kindVersion;
+    if (!kv || actual.kind !== kv.kind || actual.version !== kv.version) {
+      throw new Error(`kindVersion ${kv?.kind}/${kv?.version} does not match the body's ${actual.kind}/${actual.version}`);
+    }
+    if (!tle.inclusionProof?.checkpoint) throw new Error('inclusionProof with a checkpoint is missing');
+    return serializeTransparencyLogEntry(tle);
   } catch (e) {
-    if (e instanceof ServiceError) throw e;
     throw new ServiceError('SERVICE_BAD_RESPONSE', service, `log entry response is malformed (${(e as Error).message})`, { cause: e });
   }
 }

@@ -5,9 +5,8 @@ import { submitRekorV1, submitRekorV2, type LogContent, type TlogEntryJson } fro
 import { requestTimestamp } from './tsa.js';
 import { buildBundle, type SignedContent } from './bundle-builder.js';
 import { checkToken, type CheckedToken, type TokenCheckOptions } from './token.js';
-import { paeBytes } from './dsse.js';
+import { preAuthEncoding } from '../formats/index.js';
 import type { SelectedServices } from './services.js';
-import { SignError } from './errors.js';
 
 /** A certificate is reused only while it has at least this long left. */
 export const CERTIFICATE_REUSE_MARGIN_MS = 30_000;
@@ -24,6 +23,8 @@ export interface SignResult {
   bundle: Record<string, unknown>;
   /** The identity the certificate was requested for. */
   token: CheckedToken;
+  /** The certificate that signed (leaf first). */
+  certificate: SigningCertificate;
 }
 
 /**
@@ -33,10 +34,10 @@ export interface SignResult {
  */
 export class KeylessSigner {
   readonly #options: SignerOptions;
-  #key: EphemeralKey | undefined;
-  #certificate: SigningCertificate | undefined;
-  #token: CheckedToken | undefined;
-  #pendingCertificate: Promise<void> | undefined;
+  /** Every key made, so that `dispose` drops them all (a batch may outlive one certificate). */
+  #keys: EphemeralKey[] = [];
+  #current: SigningIdentity | undefined;
+  #pending: Promise<SigningIdentity> | undefined;
 
   constructor(options: SignerOptions) {
     this.#options = options;
@@ -44,18 +45,19 @@ export class KeylessSigner {
 
   /** Signs an artifact's bytes: a `messageSignature` bundle. */
   async signMessage(artifact: Uint8Array): Promise<SignResult> {
-    await this.#ensureCertificate();
+    const id = await this.#ensureCertificate();
     const digest = sha256(artifact);
-    const signature = this.#requireKey().sign(artifact);
-    return this.#finish({ kind: 'message', digest, signature }, { kind: 'message', digest, signature });
+    const signature = id.key.sign(artifact);
+    return this.#finish(id, { kind: 'message', digest, signature }, { kind: 'message', digest, signature });
   }
 
   /** Signs a payload as a DSSE envelope (for in-toto statements). */
   async signDsse(payload: Buffer, payloadType: string): Promise<SignResult> {
-    await this.#ensureCertificate();
-    const pae = paeBytes(payloadType, payload);
-    const signature = this.#requireKey().sign(pae);
+    const id = await this.#ensureCertificate();
+    const pae = preAuthEncoding(payloadType, payload);
+    const signature = id.key.sign(pae);
     return this.#finish(
+      id,
       { kind: 'dsse', payload, payloadType, signature },
       { kind: 'dsse', envelope: { payload, payloadType, signature }, paeDigest: sha256(pae) },
     );
@@ -63,17 +65,17 @@ export class KeylessSigner {
 
   /** The certificate in use (after the first signature). */
   get certificate(): SigningCertificate | undefined {
-    return this.#certificate;
+    return this.#current?.certificate;
   }
 
   dispose(): void {
-    this.#key?.dispose();
-    this.#key = undefined;
-    this.#certificate = undefined;
+    for (const k of this.#keys) k.dispose();
+    this.#keys = [];
+    this.#current = undefined;
   }
 
-  async #finish(content: SignedContent, logContent: LogContent): Promise<SignResult> {
-    const cert = this.#certificate as SigningCertificate;
+  async #finish(id: SigningIdentity, content: SignedContent, logContent: LogContent): Promise<SignResult> {
+    const cert = id.certificate;
     const { tlogs, tsas } = this.#options.services;
     const signature = content.signature;
     // Independent witnesses of the same signature: ask them all at once.
@@ -83,33 +85,39 @@ export class KeylessSigner {
       Promise.all(tsas.map((t) => requestTimestamp(t.url, signature))),
     ]);
     const bundle = buildBundle({ leafDer: cert.leafDer, content, tlogEntries: entries, timestamps });
-    return { bundle, token: this.#token as CheckedToken };
-  }
-
-  #requireKey(): EphemeralKey {
-    if (!this.#key) throw new SignError('KEY_DISPOSED', 'the ephemeral signing key was already discarded');
-    return this.#key;
+    return { bundle, token: id.token, certificate: cert };
   }
 
   /** Gets (once, even under concurrent calls) a key and certificate, or a new pair when the old one runs out. */
-  async #ensureCertificate(): Promise<void> {
+  async #ensureCertificate(): Promise<SigningIdentity> {
     const now = (this.#options.now ?? (() => new Date()))().getTime();
-    if (this.#certificate && this.#certificate.notAfter.getTime() - now > CERTIFICATE_REUSE_MARGIN_MS) return;
-    if (!this.#pendingCertificate) {
-      this.#pendingCertificate = this.#newCertificate().finally(() => {
-        this.#pendingCertificate = undefined;
+    const current = this.#current;
+    if (current && current.certificate.notAfter.getTime() - now > CERTIFICATE_REUSE_MARGIN_MS) return current;
+    if (!this.#pending) {
+      this.#pending = this.#newCertificate().finally(() => {
+        this.#pending = undefined;
       });
     }
-    await this.#pendingCertificate;
+    return this.#pending;
   }
 
-  async #newCertificate(): Promise<void> {
+  async #newCertificate(): Promise<SigningIdentity> {
     const jwt = await this.#options.getToken();
     const token = checkToken(jwt, this.#options.tokenCheck);
-    this.#key?.dispose();
     const key = new EphemeralKey();
-    this.#key = key;
-    this.#certificate = await requestSigningCertificate(this.#options.services.ca.url, token, key);
-    this.#token = token;
+    this.#keys.push(key);
+    const certificate = await requestSigningCertificate(this.#options.services.ca.url, token, key);
+    // Signing happens synchronously right after a caller gets its identity, so the old key has
+    // no signature left to make by now.
+    this.#current?.key.dispose();
+    this.#current = { key, certificate, token };
+    return this.#current;
   }
+}
+
+/** One ephemeral key with its certificate: what signs together must be bundled together. */
+interface SigningIdentity {
+  key: EphemeralKey;
+  certificate: SigningCertificate;
+  token: CheckedToken;
 }

@@ -3,8 +3,8 @@ import { hexEncode } from '../core/encoding.js';
 import { sha256 } from '../core/hash.js';
 import { SignError } from './errors.js';
 
-export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
-export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
+import { serializeStatement } from '../formats/index.js';
+export { IN_TOTO_PAYLOAD_TYPE } from '../formats/index.js';
 
 /** Short predicate type names cosign accepts for `--type`, mapped to their URIs. */
 export const PREDICATE_TYPE_ALIASES: Record<string, string> = {
@@ -33,11 +33,9 @@ export function resolvePredicateType(type: string): string {
 
 /** An in-toto v1 statement about one artifact, serialized as the DSSE payload. */
 export function buildStatement(artifactName: string, artifact: Uint8Array, predicateType: string, predicate: unknown): Buffer {
-  const statement = {
-    _type: IN_TOTO_STATEMENT_V1,
-    subject: [{ name: basename(artifactName), digest: { sha256: hexEncode(sha256(artifact)) } }],
+  return serializeStatement({
+    subjects: [{ name: basename(artifactName), digest: { sha256: hexEncode(sha256(artifact)) } }],
     predicateType,
     predicate,
-  };
-  return Buffer.from(JSON.stringify(statement), 'utf8');
+  });
 }

@@ -1,6 +1,95 @@
-import type { Command } from 'commander';
+import { Command, Option } from 'commander';
 
-/** Declares this group's commands; the owner of this file fills it in. */
+const ENV_HELP = `
+Environment:
+  SIGSTORE_ID_TOKEN        identity token (when no --identity-token is given)
+  KEYLESS_SIGNING_CONFIG   SigningConfig v0.2 file (when no --signing-config is given)
+  KEYLESS_TRUSTED_ROOT     TrustedRoot file (when no --trusted-root is given)
+  BROWSER                  command that opens the login URL (when no --browser-command is given)
+  ACTIONS_ID_TOKEN_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_TOKEN   GitHub Actions ambient token
+
+Without --signing-config the public-good Sigstore services are used, with the built-in
+trusted root. The bundle is verified with the trusted root before it is written; the
+ephemeral P-256 key never leaves memory.`;
+
+/** Flags every signing command shares; names follow cosign's where cosign has the flag. */
+function identityAndServiceFlags(cmd: Command): Command {
+  return cmd
+    .option('--identity-token <token-or-file>', 'identity token to use for the certificate: the token or a path to a file containing it')
+    .addOption(new Option('--oidc-provider <source>', 'use only this identity token source').choices(['identity-token', 'env', 'github-actions', 'browser', 'device']))
+    .addOption(new Option('--fulcio-auth-flow <flow>', 'interactive flow for the token (cosign): normal = browser, device, token').choices(['normal', 'device', 'token']))
+    .option('--oidc-issuer <url>', 'OIDC provider for an interactive login (default: the signing config\'s)')
+    .option('--oidc-client-id <id>', 'OIDC client ID for an interactive login', 'sigstore')
+    .option('--oidc-client-secret-file <file>', 'file holding the OIDC client secret, if the provider needs one')
+    .option('--oidc-redirect-url <url>', 'loopback redirect URL for the browser login (default http://127.0.0.1:<free port>/auth/callback)')
+    .option('--browser-command <cmd>', 'command that opens the login URL (the URL is always printed to stderr)')
+    .option('--signing-config <file>', 'SigningConfig v0.2 that selects the services (env KEYLESS_SIGNING_CONFIG)')
+    .option('--trusted-root <file>', 'TrustedRoot to verify the bundle with before writing it (env KEYLESS_TRUSTED_ROOT)')
+    .option('--fulcio-url <url>', 'certificate authority to use instead of the signing config\'s')
+    .option('--rekor-url <url>', 'transparency log to use instead of the signing config\'s')
+    .addOption(new Option('--rekor-version <n>', 'major API version of --rekor-url').choices(['1', '2']).default('1'))
+    .option('--timestamp-server-url <url>', 'timestamp authority to use instead of the signing config\'s')
+    .option('-y, --yes', 'accepted for cosign compatibility: Keyless never prompts');
+}
+
+/** Runs an implementation; a usage problem found there exits 2 like commander's own. */
+async function run(cmd: Command, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (e) {
+    if ((e as { code?: unknown })?.code === 'USAGE') cmd.error(`error: ${(e as Error).message}`, { exitCode: 2, code: 'keyless.usage' });
+    throw e;
+  }
+}
+
 export function defineSignCommands(program: Command): void {
-  void program;
+  identityAndServiceFlags(
+    program
+      .command('sign-blob')
+      .description('sign files keylessly: an ephemeral key, a certificate for your identity, a transparency-log entry, a Sigstore bundle')
+      .argument('<file...>', 'files to sign')
+      .option('--bundle <file>', 'write the Sigstore bundle (v0.3) to FILE (one input file)')
+      .option('--output-dir <dir>', 'write DIR/<name>.sigstore.json per input file (several files, one certificate)'),
+  )
+    .addHelpText('after', ENV_HELP)
+    .action(async (files: string[], opts: Record<string, string | undefined>, cmd: Command) => {
+      await run(cmd, async () => {
+        const { signBlobCommand } = await import('../../sign/commands.js');
+        await signBlobCommand(files, opts);
+      });
+    });
+
+  identityAndServiceFlags(
+    program
+      .command('attest-blob')
+      .description('attest a file: an in-toto v1 statement about it, signed in a DSSE envelope')
+      .argument('<file>', 'the artifact the statement is about')
+      .requiredOption('--predicate <file>', 'JSON file with the predicate')
+      .requiredOption('--type <type>', 'predicate type: a URI, or slsaprovenance, slsaprovenance1, spdx, spdxjson, cyclonedx, link, vuln, openvex, custom')
+      .option('--bundle <file>', 'write the Sigstore bundle (v0.3) to FILE'),
+  )
+    .addHelpText('after', ENV_HELP)
+    .action(async (file: string, opts: Record<string, string> & { predicate: string; type: string }, cmd: Command) => {
+      await run(cmd, async () => {
+        const { attestBlobCommand } = await import('../../sign/commands.js');
+        await attestBlobCommand(file, opts);
+      });
+    });
+
+  program
+    .command('sign-bundle')
+    .description('sign per the Sigstore conformance CLI protocol')
+    .argument('<file>', 'the artifact, or the in-toto statement with --in-toto')
+    .option('--staging', 'use the Sigstore staging instance (refused: Keyless has no network access to it)')
+    .option('--in-toto', 'FILE is an in-toto statement: sign it as a DSSE envelope')
+    .requiredOption('--identity-token <token>', 'the OIDC identity token')
+    .requiredOption('--bundle <file>', 'where to write the bundle')
+    .option('--trusted-root <file>', 'TrustedRoot to verify the bundle with (env KEYLESS_TRUSTED_ROOT)')
+    .option('--signing-config <file>', 'SigningConfig v0.2 that selects the services (env KEYLESS_SIGNING_CONFIG)')
+    .action(async (file: string, opts: { staging?: boolean; inToto?: boolean; identityToken: string; bundle: string; trustedRoot?: string; signingConfig?: string }, cmd: Command) => {
+      await run(cmd, async () => {
+        const { signBundleCommand } = await import('../../sign/commands.js');
+        await signBundleCommand(file, opts);
+      });
+    });
 }

@@ -1,6 +1,16 @@
 import type { Command } from 'commander';
 
-/** Declares this group's commands; the owner of this file fills it in. */
 export function defineTokenCommands(program: Command): void {
-  void program;
+  const token = program.command('token').description('identity tokens');
+  token
+    .command('inspect')
+    .description('show the identity and issuer a signing certificate for this token would carry, and whether the token is usable')
+    .argument('[token]', 'the token or a file holding it (default: SIGSTORE_ID_TOKEN or the GitHub Actions token)')
+    .option('--fulcio-url <url>', 'ask this CA how it treats the token\'s issuer (GET /api/v2/configuration)')
+    .option('--signing-config <file>', 'take the CA from this SigningConfig (env KEYLESS_SIGNING_CONFIG)')
+    .option('--json', 'print the report as JSON')
+    .action(async (value: string | undefined, opts: { fulcioUrl?: string; signingConfig?: string; json?: boolean }) => {
+      const { inspectTokenCommand } = await import('../../sign/inspect.js');
+      await inspectTokenCommand(value, opts);
+    });
 }

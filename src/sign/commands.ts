@@ -1,0 +1,274 @@
+// What `keyless sign-blob`, `attest-blob`, `sign-bundle` and `token inspect` do, behind
+// the flag parsing in src/cli/commands/{sign,token}.ts.
+import { readFileSync, statSync, existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { sha256 } from '../core/hash.js';
+import { SignError, IdentityError } from './errors.js';
+import { selectServices, type SigningConfigLike, type SelectedServices } from './services.js';
+import { obtainIdentityToken, TOKEN_SOURCES, type TokenSource } from './token-sources.js';
+import { KeylessSigner, type SignResult } from './signer.js';
+import { writeFileAtomic } from './write.js';
+import { buildStatement, IN_TOTO_PAYLOAD_TYPE, resolvePredicateType } from './statement.js';
+import {
+  PUBLIC_GOOD_SIGNING_CONFIG, SIGNING_CONFIG_ENV, TRUSTED_ROOT_ENV, readJsonFile, withOverrides,
+} from './config.js';
+import { loadSigningConfig } from './signing-config.js';
+import { createSelfVerifier, type SelfVerifier } from './self-verify.js';
+
+export interface IdentityFlags {
+  identityToken?: string;
+  oidcProvider?: string;
+  fulcioAuthFlow?: string;
+  oidcIssuer?: string;
+  oidcClientId?: string;
+  oidcClientSecretFile?: string;
+  oidcRedirectUrl?: string;
+  browserCommand?: string;
+}
+
+export interface ServiceFlags {
+  signingConfig?: string;
+  trustedRoot?: string;
+  fulcioUrl?: string;
+  rekorUrl?: string;
+  rekorVersion?: string;
+  timestampServerUrl?: string;
+}
+
+export interface SignBlobFlags extends IdentityFlags, ServiceFlags {
+  bundle?: string;
+  outputDir?: string;
+}
+
+export interface AttestBlobFlags extends IdentityFlags, ServiceFlags {
+  bundle?: string;
+  predicate: string;
+  type: string;
+}
+
+/** How many artifacts are in flight at once in a batch (each waits on its log and TSA calls). */
+export const BATCH_CONCURRENCY = 64;
+
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+/** `keyless sign-blob FILE... (--bundle OUT | --output-dir DIR)`. */
+export async function signBlobCommand(files: string[], flags: SignBlobFlags): Promise<void> {
+  const outputs = planOutputs(files, flags);
+  const artifacts = files.map((f) => checkReadable(f));
+  const setup = prepare(flags);
+  const signer = new KeylessSigner({ services: setup.services, getToken: () => getToken(flags, setup) });
+  try {
+    if (files.length === 1) {
+      const bytes = readArtifact(artifacts[0] as string);
+      const result = await signer.signMessage(bytes);
+      await setup.verifier.verify(result.bundle, bytes, result);
+      writeFileAtomic(outputs[0] as string, `${JSON.stringify(result.bundle)}\n`);
+      log(`Wrote bundle to ${outputs[0]}`);
+      return;
+    }
+    // One certificate (reused while valid), many artifacts in flight.
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let i = next++; i < files.length; i = next++) {
+        const bytes = await readFile(artifacts[i] as string).catch((e: NodeJS.ErrnoException) => {
+          throw new SignError('FILE_UNREADABLE', `cannot read ${files[i]} (${e.code ?? e.message})`);
+        });
+        const result = await signer.signMessage(bytes);
+        await setup.verifier.verify(result.bundle, bytes, result);
+        writeFileAtomic(outputs[i] as string, `${JSON.stringify(result.bundle)}\n`, false);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, files.length) }, worker));
+    log(`Wrote ${files.length} bundles to ${flags.outputDir}`);
+  } finally {
+    signer.dispose();
+  }
+}
+
+/** `keyless attest-blob FILE --predicate P --type T --bundle OUT`: an in-toto v1 statement in DSSE. */
+export async function attestBlobCommand(file: string, flags: AttestBlobFlags): Promise<void> {
+  if (!flags.bundle) throw usage('attest-blob needs --bundle FILE');
+  const predicateType = resolvePredicateType(flags.type);
+  const artifact = readArtifact(checkReadable(file));
+  const predicateText = readArtifact(checkReadable(flags.predicate), 'predicate');
+  let predicate: unknown;
+  try {
+    predicate = JSON.parse(predicateText.toString('utf8'));
+  } catch (e) {
+    throw new SignError('PREDICATE_INVALID', `predicate ${flags.predicate} is not JSON (${(e as Error).message})`, { check: 'predicate' });
+  }
+  const payload = buildStatement(file, artifact, predicateType, predicate);
+  await signDsseTo(payload, flags.bundle, flags, sha256(artifact));
+}
+
+export interface SignBundleFlags {
+  staging?: boolean;
+  inToto?: boolean;
+  identityToken: string;
+  bundle: string;
+  trustedRoot?: string;
+  signingConfig?: string;
+}
+
+/** `keyless sign-bundle`, the conformance CLI protocol. */
+export async function signBundleCommand(file: string, flags: SignBundleFlags): Promise<void> {
+  if (flags.staging) {
+    throw new SignError('STAGING_UNAVAILABLE', '--staging needs the staging instance, which Keyless cannot reach (no network access); pass --signing-config and --trusted-root for the instance to use');
+  }
+  const identity: IdentityFlags = { identityToken: flags.identityToken, oidcProvider: 'identity-token' };
+  const services: ServiceFlags = { signingConfig: flags.signingConfig, trustedRoot: flags.trustedRoot };
+  if (flags.inToto) {
+    // The statement's exact bytes are the payload; the subject is what is verified later.
+    const statement = readArtifact(checkReadable(file));
+    await signDsseTo(statement, flags.bundle, { ...identity, ...services }, undefined);
+    return;
+  }
+  await signBlobCommand([file], { ...identity, ...services, bundle: flags.bundle });
+}
+
+async function signDsseTo(payload: Buffer, bundlePath: string, flags: IdentityFlags & ServiceFlags, subjectDigest: Buffer | undefined): Promise<void> {
+  checkOutputDir(bundlePath);
+  const setup = prepare(flags);
+  const signer = new KeylessSigner({ services: setup.services, getToken: () => getToken(flags, setup) });
+  try {
+    const result = await signer.signDsse(payload, IN_TOTO_PAYLOAD_TYPE);
+    await setup.verifier.verifyDsse(result.bundle, payload, subjectDigest, result);
+    writeFileAtomic(bundlePath, `${JSON.stringify(result.bundle)}\n`);
+    log(`Wrote bundle to ${bundlePath}`);
+  } finally {
+    signer.dispose();
+  }
+}
+
+interface Setup {
+  services: SelectedServices;
+  verifier: SelfVerifier;
+}
+
+/** Services and trust, resolved before any token is asked for or any network call is made. */
+function prepare(flags: ServiceFlags): Setup {
+  const configPath = flags.signingConfig ?? nonEmpty(process.env[SIGNING_CONFIG_ENV]);
+  const rootPath = flags.trustedRoot ?? nonEmpty(process.env[TRUSTED_ROOT_ENV]);
+  const base: SigningConfigLike = configPath ? loadSigningConfig(configPath) : PUBLIC_GOOD_SIGNING_CONFIG;
+  const rekorVersion = flags.rekorVersion === undefined ? undefined : Number(flags.rekorVersion);
+  if (rekorVersion !== undefined && rekorVersion !== 1 && rekorVersion !== 2) throw usage('--rekor-version must be 1 or 2');
+  const overridden = flags.fulcioUrl || flags.rekorUrl || flags.timestampServerUrl;
+  const config = withOverrides(base, { fulcioUrl: flags.fulcioUrl, rekorUrl: flags.rekorUrl, rekorVersion, timestampServerUrl: flags.timestampServerUrl });
+  const services = selectServices(config);
+  const publicGood = !configPath && !overridden;
+  if (!rootPath && !publicGood) {
+    throw new SignError('TRUSTED_ROOT_REQUIRED', `the bundle is verified before it is written, which needs the instance's trusted root: pass --trusted-root FILE or set ${TRUSTED_ROOT_ENV}`, { check: 'trusted-root' });
+  }
+  const trustedRoot = rootPath ? readJsonFile(rootPath, 'trusted root') : undefined;
+  return { services, verifier: createSelfVerifier(trustedRoot) };
+}
+
+async function getToken(flags: IdentityFlags, setup: Setup): Promise<string> {
+  const source = tokenSource(flags);
+  let clientSecret: string | undefined;
+  if (flags.oidcClientSecretFile) {
+    try {
+      clientSecret = readFileSync(flags.oidcClientSecretFile, 'utf8').trim();
+    } catch (e) {
+      throw new IdentityError('FILE_UNREADABLE', `cannot read --oidc-client-secret-file ${flags.oidcClientSecretFile} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
+  const { jwt } = await obtainIdentityToken({
+    source,
+    identityToken: flags.identityToken,
+    oidcIssuer: flags.oidcIssuer ?? setup.services.oidc?.url,
+    oidcClientId: flags.oidcClientId,
+    oidcClientSecret: clientSecret,
+    oidcRedirectUrl: flags.oidcRedirectUrl,
+    browserCommand: flags.browserCommand ?? nonEmpty(process.env.BROWSER),
+    interactive: process.stdin.isTTY === true,
+    canOpenBrowser: canOpenBrowser(),
+    log,
+  });
+  return jwt;
+}
+
+/** `--oidc-provider` names a source; cosign's `--fulcio-auth-flow normal|device|token` maps onto them. */
+function tokenSource(flags: IdentityFlags): TokenSource | undefined {
+  if (flags.oidcProvider !== undefined) {
+    if (!(TOKEN_SOURCES as readonly string[]).includes(flags.oidcProvider)) throw usage(`--oidc-provider must be one of ${TOKEN_SOURCES.join(', ')}`);
+    return flags.oidcProvider as TokenSource;
+  }
+  switch (flags.fulcioAuthFlow) {
+    case undefined: return flags.identityToken !== undefined ? 'identity-token' : undefined;
+    case 'normal': return 'browser';
+    case 'device': return 'device';
+    case 'token': return 'identity-token';
+    default: throw usage('--fulcio-auth-flow must be normal, device or token');
+  }
+}
+
+function canOpenBrowser(): boolean {
+  if (process.env.BROWSER) return true;
+  if (process.platform === 'darwin' || process.platform === 'win32') return true;
+  return Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
+}
+
+/** Where each artifact's bundle goes; refuses ambiguous or clashing outputs before any work. */
+function planOutputs(files: string[], flags: SignBlobFlags): string[] {
+  if (files.length === 0) throw usage('sign-blob needs at least one FILE');
+  if (flags.outputDir !== undefined) {
+    if (flags.bundle !== undefined) throw usage('use either --bundle (one file) or --output-dir (several files), not both');
+    let isDir = false;
+    try {
+      isDir = statSync(flags.outputDir).isDirectory();
+    } catch {
+      isDir = false;
+    }
+    if (!isDir) throw new SignError('OUTPUT_UNWRITABLE', `--output-dir ${flags.outputDir} is not a directory`, { check: 'output-dir' });
+    const outs = files.map((f) => join(flags.outputDir as string, `${basename(f)}.sigstore.json`));
+    const seen = new Set<string>();
+    for (const o of outs) {
+      if (seen.has(o)) throw usage(`two files would both write ${o}: give files distinct names`);
+      seen.add(o);
+    }
+    return outs;
+  }
+  if (files.length > 1) throw usage('several files need --output-dir DIR (one bundle per file)');
+  if (flags.bundle === undefined) throw usage('sign-blob needs --bundle FILE (or --output-dir DIR)');
+  checkOutputDir(flags.bundle);
+  return [flags.bundle];
+}
+
+function checkOutputDir(path: string): void {
+  const dir = resolve(path, '..');
+  if (!existsSync(dir)) throw new SignError('OUTPUT_UNWRITABLE', `cannot write ${path}: directory ${dir} does not exist`, { check: 'bundle' });
+}
+
+/** A regular file we can read; checked up front so a bad path fails before any token or network use. */
+function checkReadable(path: string): string {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    throw new SignError('FILE_UNREADABLE', `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { check: 'artifact' });
+  }
+  if (!st.isFile()) throw new SignError('FILE_UNREADABLE', `cannot read ${path}: not a regular file`, { check: 'artifact' });
+  return path;
+}
+
+function readArtifact(path: string, what = 'artifact'): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new SignError('FILE_UNREADABLE', `cannot read ${what} ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { check: what });
+  }
+}
+
+function usage(message: string): SignError {
+  return new SignError('USAGE', message, { check: 'usage' });
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v;
+}
+
+export type { SignResult };

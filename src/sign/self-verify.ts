@@ -1,0 +1,47 @@
+import { verify } from '../verify/index.js';
+import { parseStatement } from '../formats/index.js';
+import { SignError } from './errors.js';
+import type { SignResult } from './signer.js';
+
+/**
+ * Checks a freshly made bundle with Keyless's own verifier before it is written (as cosign
+ * does): chain to the trusted root, SCT, log entries, timestamps, signature, and the
+ * identity and issuer of the certificate we were given.
+ */
+export interface SelfVerifier {
+  verify(bundle: object, artifact: Uint8Array, result: SignResult): Promise<void>;
+  /** DSSE: the in-toto statement's first sha256 subject (or the given digest) is what is checked. */
+  verifyDsse(bundle: object, payload: Uint8Array, subjectDigest: Uint8Array | undefined, result: SignResult): Promise<void>;
+}
+
+export function createSelfVerifier(trustedRoot: unknown | undefined): SelfVerifier {
+  const check = async (bundle: object, artifact: Uint8Array | { sha256: Uint8Array | string }, leafIdentity: { identity: string | undefined; issuer: string | undefined }): Promise<void> => {
+    if (!leafIdentity.identity || !leafIdentity.issuer) {
+      throw new SignError('CERTIFICATE_IDENTITY_MISSING', 'the CA issued a certificate without a Sigstore identity or OIDC issuer', { check: 'certificate' });
+    }
+    try {
+      await verify(bundle, artifact, { certificateIdentity: leafIdentity.identity, certificateOidcIssuer: leafIdentity.issuer }, trustedRoot);
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      throw new SignError('SELF_VERIFY_FAILED', `the new bundle does not verify against the trusted root, so it was not written: ${err.message}`, { check: err.code ?? 'verify', cause: e });
+    }
+  };
+  return {
+    async verify(bundle, artifact, result) {
+      await check(bundle, artifact, identityOf(result));
+    },
+    async verifyDsse(bundle, payload, subjectDigest, result) {
+      let digest: Uint8Array | string | undefined = subjectDigest;
+      if (!digest) {
+        const statement = parseStatement(payload);
+        digest = statement.subjects.find((s) => typeof s.digest.sha256 === 'string')?.digest.sha256;
+        if (!digest) throw new SignError('STATEMENT_NO_SHA256_SUBJECT', 'the in-toto statement has no subject with a sha256 digest, so no verifier could match it to an artifact', { check: 'statement.subject' });
+      }
+      await check(bundle, { sha256: digest }, identityOf(result));
+    },
+  };
+}
+
+function identityOf(result: SignResult): { identity: string | undefined; issuer: string | undefined } {
+  return { identity: result.certificate.leaf.sigstoreIdentity, issuer: result.certificate.leaf.oidcIssuer };
+}

@@ -1,0 +1,32 @@
+import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { SignError } from './errors.js';
+
+/**
+ * Writes a file so that `path` either keeps its old content or holds the complete new
+ * one: a temporary file in the same directory, synced, then renamed over `path`. Batches
+ * may skip the sync: the rename alone already keeps readers from seeing a partial file.
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array, sync = true): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, 'wx', 0o644);
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    let off = 0;
+    while (off < buf.byteLength) off += writeSync(fd, buf, off, buf.byteLength - off);
+    if (sync) fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* never created or already renamed */
+    }
+    throw new SignError('OUTPUT_UNWRITABLE', `cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
+  }
+}
