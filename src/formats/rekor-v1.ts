@@ -5,8 +5,8 @@ import { FormatError } from '../core/errors.js';
 import { base64Decode, base64Encode, describe, hexEncode } from '../core/encoding.js';
 import { canonicalBytes } from '../core/canonical-json.js';
 import { sha256 } from '../core/hash.js';
-import { asArray, asObject, asString } from '../core/json.js';
-import { parseEnvelope, type Envelope } from './dsse.js';
+import { asArray, asObject, asString, parseJson } from '../core/json.js';
+import { readEnvelope, type Envelope } from './dsse.js';
 
 export type RekorHashAlgorithm = 'sha256' | 'sha384' | 'sha512';
 
@@ -319,13 +319,7 @@ export function parseRekorV1ProposedEntry(json: unknown): RekorV1ProposedEntry {
   if (kind === 'dsse' && apiVersion === '0.0.1') {
     const pc = asObject(spec.proposedContent, 'spec.proposedContent');
     const envelopeText = asString(pc.envelope, 'spec.proposedContent.envelope');
-    let envelope: Envelope;
-    try {
-      envelope = parseEnvelope(envelopeText, { ignoreUnknownFields: true });
-    } catch (e) {
-      if (e instanceof FormatError) throw new FormatError(`spec.proposedContent.envelope${e.field ? `.${e.field}` : ''}`, e.message.replace(/^[^:]*: /, ''), { check: e.check });
-      throw e;
-    }
+    const envelope = readEnvelope(parseJson(envelopeText, 'spec.proposedContent.envelope'), 'spec.proposedContent.envelope', { ignoreUnknownFields: true });
     const verifiers = asArray(pc.verifiers, 'spec.proposedContent.verifiers').map((v, i) => nonEmptyBase64(v, `spec.proposedContent.verifiers[${i}]`));
     if (verifiers.length === 0) throw new FormatError('spec.proposedContent.verifiers', 'must not be empty', { check: 'required' });
     return { kind, apiVersion, envelopeText, envelope, verifiers };
