@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { KeylessError, isKeylessError } from '../core/errors.js';
 import { display, CheckLog } from './checks.js';
 import { verifySync } from './index.js';
-import type { ExtensionPolicyName, VerificationPolicy } from './policy.js';
+import { compilePolicy, type ExtensionPolicyName, type VerificationPolicy } from './policy.js';
 import type { VerificationResult } from './pipeline.js';
 
 /** No real bundle comes near these; larger files are refused before reading. */
@@ -132,6 +132,11 @@ export function runVerifyCommand(artifactArg: string, o: VerifyCommandOptions, k
       throw new UsageError('--staging needs --trusted-root: Keyless verifies offline and embeds only the production trusted root');
     }
     const policy = policyFromOptions(o, kind === 'attestation');
+    try {
+      compilePolicy(policy);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
     const bundle = readLimited(o.bundle, MAX_BUNDLE_BYTES, 'bundle');
     const trustedRoot = o.trustedRoot === undefined ? undefined : readLimited(o.trustedRoot, MAX_TRUSTED_ROOT_BYTES, 'trusted root').toString('utf8');
     const artifact = kind === 'bundle' && isDigestArgument(artifactArg) ? artifactArg.toLowerCase() : readLimited(artifactArg, Number.MAX_SAFE_INTEGER, 'artifact');

@@ -1,0 +1,115 @@
+// Pipeline checks beyond the conformance cases, built from their real bundles with one
+// change each, so every failure below is caused by exactly that change.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { verify, VerifyCode } from '../../src/index.js';
+import { CONFORMANCE_DIR, DEFAULT_IDENTITY, DEFAULT_ISSUER } from '../conformance/helpers.js';
+
+const policy = { certificateIdentity: DEFAULT_IDENTITY, certificateOidcIssuer: DEFAULT_ISSUER };
+const artifact = readFileSync(join(CONFORMANCE_DIR, 'a.txt'));
+const json = (p: string) => JSON.parse(readFileSync(join(CONFORMANCE_DIR, p), 'utf8'));
+const production = json('trusted_root.production.json');
+const v01 = json('happy-path-v0.1/bundle.sigstore.json');
+const v03 = json('happy-path-v0.3/bundle.sigstore.json');
+const rekor2 = json('rekor2-happy-path/bundle.sigstore.json');
+const rekor2Root = json('rekor2-happy-path/trusted_root.json');
+
+const clone = <T>(v: T): T => structuredClone(v);
+const rejectsWith = (p: Promise<unknown>, code: string) => assert.rejects(p, (e: { code?: string }) => (assert.equal(e.code, code), true));
+
+describe('verification pipeline', () => {
+  it('verifies the happy paths and reports verified times', async () => {
+    const r = await verify(v03, artifact, policy);
+    assert.equal(r.verifiedTimes.length, 1);
+    assert.equal(r.verifiedTimes[0]!.source, 'transparency-log');
+    const r2 = await verify(rekor2, artifact, policy, rekor2Root);
+    assert.equal(r2.verifiedTimes[0]!.source, 'timestamp-authority');
+    assert.equal(r2.tlogEntries[0]!.kindVersion, 'hashedrekord/0.0.2');
+  });
+
+  it('refuses a bundle chain that carries the root certificate', async () => {
+    const b = clone(v01);
+    const fulcio = production.certificateAuthorities.at(-1).certChain.certificates;
+    b.verificationMaterial.x509CertificateChain.certificates.push(...fulcio);
+    await rejectsWith(verify(b, artifact, policy), VerifyCode.CERTIFICATE_ROOT_IN_BUNDLE);
+  });
+
+  it('refuses a leaf that is not from a trusted CA', async () => {
+    // The Rekor v2 bundle's staging leaf against the production root.
+    const b = clone(v03);
+    b.verificationMaterial.certificate = rekor2.verificationMaterial.certificate;
+    await assert.rejects(verify(b, artifact, policy));
+  });
+
+  it('refuses two entries with the same log and index', async () => {
+    const b = clone(v03);
+    b.verificationMaterial.tlogEntries.push(b.verificationMaterial.tlogEntries[0]);
+    await rejectsWith(verify(b, artifact, policy), VerifyCode.TLOG_DUPLICATE);
+  });
+
+  it('a changed Rekor v2 body breaks the inclusion proof', async () => {
+    const b = clone(rekor2);
+    const body = Buffer.from(b.verificationMaterial.tlogEntries[0].canonicalizedBody, 'base64').toString('utf8');
+    b.verificationMaterial.tlogEntries[0].canonicalizedBody = Buffer.from(body.replace('"SHA2_256"', '"SHA2_256" ')).toString('base64');
+    await rejectsWith(verify(b, artifact, policy, rekor2Root), VerifyCode.TLOG_INCLUSION_INVALID);
+  });
+
+  it('a Rekor v2 log key must be valid at the verified time', async () => {
+    const root = clone(rekor2Root);
+    const logId = rekor2.verificationMaterial.tlogEntries[0].logId.keyId;
+    const log = root.tlogs.find((t: { logId: { keyId: string } }) => t.logId.keyId === logId);
+    log.publicKey.validFor.end = '2025-04-17T00:00:00Z';
+    await rejectsWith(verify(rekor2, artifact, policy, root), VerifyCode.TLOG_KEY_NOT_VALID_AT_TIME);
+  });
+
+  it('a Rekor v1 key whose validity ended one second before the integrated time fails', async () => {
+    const root = json('trust-root-tlog-validity-end-inclusive/trusted_root.json');
+    const b = json('trust-root-tlog-validity-end-inclusive/bundle.sigstore.json');
+    await verify(b, artifact, policy, root);
+    const before = clone(root);
+    for (const t of before.tlogs) if (t.publicKey.validFor.end === '2023-07-12T15:56:36Z') t.publicKey.validFor.end = '2023-07-12T15:56:35Z';
+    await rejectsWith(verify(b, artifact, policy, before), VerifyCode.TLOG_KEY_NOT_VALID_AT_TIME);
+  });
+
+  it('an untrusted log fails, also when the checkpoint would verify', async () => {
+    const root = clone(production);
+    root.tlogs = [];
+    await rejectsWith(verify(v03, artifact, policy, root), VerifyCode.TLOG_UNKNOWN_LOG);
+  });
+
+  it('the CT log must be trusted', async () => {
+    const root = clone(production);
+    root.ctlogs = [];
+    await rejectsWith(verify(v03, artifact, policy, root), VerifyCode.SCT_INVALID);
+  });
+
+  it('a wrong digest fails in digest mode', async () => {
+    await rejectsWith(verify(v03, `sha256:${'00'.repeat(32)}`, policy), VerifyCode.DIGEST_MISMATCH);
+  });
+
+  it('in-toto subjects must contain the artifact', async () => {
+    const b = json('happy-path-intoto-in-dsse-v3/bundle.sigstore.json');
+    const r = await verify(b, artifact, policy);
+    assert.equal(r.payloadType, 'application/vnd.in-toto+json');
+    await rejectsWith(verify(b, Buffer.from('another artifact'), policy), VerifyCode.SUBJECT_MISMATCH);
+    await rejectsWith(verify(b, `sha256:${'ab'.repeat(32)}`, policy), VerifyCode.SUBJECT_MISMATCH);
+  });
+
+  it('a managed-key bundle needs the right key', async () => {
+    const dir = 'managed-key-happy-path';
+    const b = json(`${dir}/bundle.sigstore.json`);
+    const { generateKeyPairSync } = await import('node:crypto');
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'pem', type: 'spki' }) as string;
+    await rejectsWith(verify(b, artifact, {}), VerifyCode.KEY_REQUIRED);
+    await rejectsWith(verify(b, artifact, { publicKey: other }), VerifyCode.TLOG_BODY_MISMATCH);
+    await verify(b, artifact, { publicKey: readFileSync(join(CONFORMANCE_DIR, dir, 'key.pub'), 'utf8') });
+  });
+
+  it('a trusted root without a validity start is malformed', async () => {
+    const root = clone(production);
+    delete root.certificateAuthorities[0].validFor.start;
+    await assert.rejects(verify(v03, artifact, policy, root));
+  });
+});
