@@ -13,7 +13,7 @@ const ROOT = join(process.cwd(), 'assets', 'trusted_root.production.json');
 let dir: string;
 let artifact: string;
 let deadUrl: string;
-let key: CryptoKey;
+let key: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
 interface Run { code: number | null; stdout: string; stderr: string }
 
@@ -60,7 +60,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'keyless-sign-cli-'));
   artifact = join(dir, 'artifact.txt');
   writeFileSync(artifact, 'artifact\n');
-  key = (await generateKeyPair('ES256')).privateKey as CryptoKey;
+  key = (await generateKeyPair('ES256')).privateKey;
   const f = await startFixture((_q, _b, res) => json(res, 200, {}));
   deadUrl = f.url;
   await f.close();
