@@ -1,6 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config.js';
 import type { KeyStore } from './keys.js';
+import { loadOrCreateCa, loadOrCreateTsa } from './pki.js';
+import { writeTrustFiles, type TrustDescription } from './trust-files.js';
+import { tsaService } from '../services/tsa/index.js';
+import type { IssuerConfig } from '../oidc/index.js';
 
 export interface ComposeContext {
   dataDir: string;
@@ -19,11 +23,42 @@ export interface ComposedServices {
   devIdp: boolean;
   /** Paths of the trust files written for clients. */
   trustFiles: string[];
+  /** The dev IdP's issuer URL when it is on. */
+  devIdpIssuer: string | undefined;
 }
 
-/** Registers every service plugin into the app, with keys from the key store. */
+/** Path of the development IdP below the public URL (its issuer is `<publicUrl>/oidc`). */
+export const DEV_IDP_PATH = '/oidc';
+
+/**
+ * Registers every service plugin into the app, with keys from the key store, and writes
+ * the trust files that describe them. Services that are not available are left out of
+ * both, so the trust files never name something the server does not serve.
+ */
 export async function composeServices(app: FastifyInstance, ctx: ComposeContext): Promise<ComposedServices> {
-  void app;
-  void ctx;
-  return { names: [], devIdp: false, trustFiles: [] };
+  const { config, keyStore, publicUrl, dataDir, warn } = ctx;
+  const names: string[] = [];
+  const host = new URL(publicUrl).hostname;
+  const trust: TrustDescription = { organization: config.organization, operator: host, oidcIssuers: [] };
+
+  // Identity issuers the CA accepts: configured ones, plus the dev IdP (with its keys in-process, no discovery round trip).
+  const issuers: IssuerConfig[] = config.issuers.map((i) => ({ ...i }));
+  const devIdpIssuer: string | undefined = undefined;
+  const ca = loadOrCreateCa(dataDir, keyStore, config, warn);
+
+  const tsa = loadOrCreateTsa(dataDir, keyStore, config, warn);
+  await app.register(tsaService({ signer: tsa.signer, chain: tsa.chain }));
+  trust.tsa = {
+    uri: `${publicUrl}/api/v1/timestamp`,
+    chain: tsa.chain.map((c) => c.der),
+    start: tsa.signer.certificate.notBefore,
+    commonName: `${config.organization} timestamp authority`,
+  };
+  names.push('tsa');
+
+  void ca;
+  void issuers;
+
+  const trustFiles = writeTrustFiles(dataDir, trust);
+  return { names, devIdp: ctx.devIdp, trustFiles, devIdpIssuer };
 }

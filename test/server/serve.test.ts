@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { writeFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { TrustedRoot } from '@sigstore/protobuf-specs';
+import { toTrustMaterial } from '@sigstore/verify';
+import { TSAWitness } from '@sigstore/sign';
 import { join } from 'node:path';
 import { startServe, tempDir, runKeyless } from './helpers.js';
 
@@ -34,4 +37,44 @@ test('a bad configuration file or flag fails before serving', async () => {
   assert.equal(bad.stdout, '');
   const usage = await runKeyless(['serve', '--port', 'eighty']);
   assert.equal(usage.code, 2);
+});
+
+test('restart on the same data directory keeps keys and trust files byte for byte', async () => {
+  const dataDir = join(tempDir(), 'data');
+  const first = await startServe({ dataDir });
+  const port = new URL(first.url).port;
+  const files = ['trusted_root.json', 'signing_config.json'];
+  const keysBefore = readdirSync(join(dataDir, 'keys')).sort().map((f) => [f, readFileSync(join(dataDir, 'keys', f))] as const);
+  const trustBefore = files.map((f) => readFileSync(join(dataDir, f), 'utf8'));
+  // The trust files are what sigstore-js reads.
+  toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(trustBefore[0]!)));
+  assert.equal(await first.stop(), 0);
+
+  // Same port and public URL, so the trust files must come out identical.
+  const second = await startServe({ dataDir, args: ['--public-url', `http://127.0.0.1:${port}`] });
+  try {
+    const keysAfter = readdirSync(join(dataDir, 'keys')).sort().map((f) => [f, readFileSync(join(dataDir, 'keys', f))] as const);
+    assert.deepEqual(keysAfter, keysBefore);
+    for (const [i, f] of files.entries()) assert.equal(readFileSync(join(dataDir, f), 'utf8'), trustBefore[i], f);
+    for (const f of readdirSync(join(dataDir, 'keys'))) assert.equal(statSync(join(dataDir, 'keys', f)).mode & 0o777, 0o600, f);
+  } finally {
+    await second.stop();
+  }
+});
+
+test('the TSA answers the sigstore-js TSA client and trusted_root.json lists its chain', async () => {
+  const server = await startServe();
+  try {
+    const tsa = new TSAWitness({ tsaBaseURL: server.url });
+    const signature = Buffer.from('a signature to timestamp');
+    const { rfc3161Timestamps } = await tsa.testify({ $case: 'messageSignature', messageSignature: { signature } } as never);
+    assert.equal(rfc3161Timestamps.length, 1);
+    const root = TrustedRoot.fromJSON(JSON.parse(readFileSync(join(server.dataDir, 'trusted_root.json'), 'utf8')));
+    assert.equal(root.timestampAuthorities.length, 1);
+    assert.equal(root.timestampAuthorities[0]!.certChain!.certificates.length, 2);
+    const res = await fetch(`${server.url}/api/v1/timestamp/certchain`);
+    assert.equal(res.status, 200);
+  } finally {
+    await server.stop();
+  }
 });
