@@ -3,3 +3,4 @@ export {
   devSigner, signIdToken, devTokenClaims, githubClaims, DEFAULT_TOKEN_TTL_SECONDS, MAX_TOKEN_TTL_SECONDS, DEV_AUDIENCE,
   type DevIdentity, type DevSigner,
 } from './tokens.js';
+export { requestDevToken, devIssuerUrl, type DevTokenRequest } from './client.js';
