@@ -98,20 +98,7 @@ export function parseRekorV1Body(json: Record<string, unknown>, path = 'body'): 
   const spec = asObject(json.spec, `${path}.spec`);
   const at = `${path}.spec`;
   if (json.kind === 'hashedrekord' && json.apiVersion === '0.0.1') {
-    strictKeys(spec, at, ['data', 'signature']);
-    const data = asObject(spec.data, `${at}.data`);
-    strictKeys(data, `${at}.data`, ['hash']);
-    const sig = asObject(spec.signature, `${at}.signature`);
-    strictKeys(sig, `${at}.signature`, ['content', 'publicKey']);
-    const pk = asObject(sig.publicKey, `${at}.signature.publicKey`);
-    strictKeys(pk, `${at}.signature.publicKey`, ['content']);
-    return {
-      kind: 'hashedrekord',
-      apiVersion: '0.0.1',
-      hash: readRekorHash(data.hash, `${at}.data.hash`, { strict: true }),
-      signature: nonEmptyBase64(sig.content, `${at}.signature.content`),
-      publicKey: nonEmptyBase64(pk.content, `${at}.signature.publicKey.content`),
-    };
+    return { kind: 'hashedrekord', apiVersion: '0.0.1', ...readHashedRekordSpec(spec, at, true) };
   }
   if (json.kind === 'dsse' && json.apiVersion === '0.0.1') {
     strictKeys(spec, at, ['envelopeHash', 'payloadHash', 'signatures']);
@@ -152,6 +139,27 @@ export function parseRekorV1Body(json: Record<string, unknown>, path = 'body'): 
   throw unsupportedKind(json, path);
 }
 
+/**
+ * The spec of a hashedrekord 0.0.1 body (`strict`: unknown keys rejected, algorithm
+ * required) or proposed entry (unknown keys ignored, algorithm defaults to sha256).
+ */
+function readHashedRekordSpec(spec: Record<string, unknown>, at: string, strict: boolean): { hash: RekorHash; signature: Buffer; publicKey: Buffer } {
+  const data = asObject(spec.data, `${at}.data`);
+  const sig = asObject(spec.signature, `${at}.signature`);
+  const pk = asObject(sig.publicKey, `${at}.signature.publicKey`);
+  if (strict) {
+    strictKeys(spec, at, ['data', 'signature']);
+    strictKeys(data, `${at}.data`, ['hash']);
+    strictKeys(sig, `${at}.signature`, ['content', 'publicKey']);
+    strictKeys(pk, `${at}.signature.publicKey`, ['content']);
+  }
+  return {
+    hash: readRekorHash(data.hash, `${at}.data.hash`, strict ? { strict: true } : { defaultSha256: true }),
+    signature: nonEmptyBase64(sig.content, `${at}.signature.content`),
+    publicKey: nonEmptyBase64(pk.content, `${at}.signature.publicKey.content`),
+  };
+}
+
 export function unsupportedKind(json: Record<string, unknown>, path: string): FormatError {
   const kind = typeof json.kind === 'string' ? json.kind.slice(0, 40) : describe(json.kind);
   const version = typeof json.apiVersion === 'string' ? json.apiVersion.slice(0, 20) : describe(json.apiVersion);
@@ -181,14 +189,7 @@ function doubleBase64Decode(v: unknown, path: string): Buffer {
 export function canonicalRekorV1Body(e: RekorV1Entry): Buffer {
   switch (e.kind) {
     case 'hashedrekord':
-      return canonicalBytes({
-        apiVersion: e.apiVersion,
-        kind: e.kind,
-        spec: {
-          data: { hash: { algorithm: e.hash.algorithm, value: e.hash.value } },
-          signature: { content: base64Encode(e.signature), publicKey: { content: base64Encode(e.publicKey) } },
-        },
-      });
+      return canonicalBytes(hashedRekordJson(e));
     case 'dsse':
       return canonicalBytes({
         apiVersion: e.apiVersion,
@@ -218,6 +219,18 @@ export function canonicalRekorV1Body(e: RekorV1Entry): Buffer {
         },
       });
   }
+}
+
+/** hashedrekord 0.0.1: the proposed entry and the stored body have the same shape. */
+function hashedRekordJson(e: { apiVersion: string; kind: string; hash: RekorHash; signature: Buffer; publicKey: Buffer }): Record<string, unknown> {
+  return {
+    apiVersion: e.apiVersion,
+    kind: e.kind,
+    spec: {
+      data: { hash: { algorithm: e.hash.algorithm, value: e.hash.value } },
+      signature: { content: base64Encode(e.signature), publicKey: { content: base64Encode(e.publicKey) } },
+    },
+  };
 }
 
 function doubleBase64(b: Uint8Array): string {
@@ -305,16 +318,7 @@ export function parseRekorV1ProposedEntry(json: unknown): RekorV1ProposedEntry {
   const apiVersion = asString(o.apiVersion, 'apiVersion');
   const spec = asObject(o.spec, 'spec');
   if (kind === 'hashedrekord' && apiVersion === '0.0.1') {
-    const data = asObject(spec.data, 'spec.data');
-    const sig = asObject(spec.signature, 'spec.signature');
-    const pk = asObject(sig.publicKey, 'spec.signature.publicKey');
-    return {
-      kind,
-      apiVersion,
-      hash: readRekorHash(data.hash, 'spec.data.hash', { defaultSha256: true }),
-      signature: nonEmptyBase64(sig.content, 'spec.signature.content'),
-      publicKey: nonEmptyBase64(pk.content, 'spec.signature.publicKey.content'),
-    };
+    return { kind, apiVersion, ...readHashedRekordSpec(spec, 'spec', false) };
   }
   if (kind === 'dsse' && apiVersion === '0.0.1') {
     const pc = asObject(spec.proposedContent, 'spec.proposedContent');
@@ -345,14 +349,7 @@ export function parseRekorV1ProposedEntry(json: unknown): RekorV1ProposedEntry {
 export function serializeRekorV1ProposedEntry(e: RekorV1ProposedEntry): Record<string, unknown> {
   switch (e.kind) {
     case 'hashedrekord':
-      return {
-        apiVersion: e.apiVersion,
-        kind: e.kind,
-        spec: {
-          data: { hash: { algorithm: e.hash.algorithm, value: e.hash.value } },
-          signature: { content: base64Encode(e.signature), publicKey: { content: base64Encode(e.publicKey) } },
-        },
-      };
+      return hashedRekordJson(e);
     case 'dsse':
       return { apiVersion: e.apiVersion, kind: e.kind, spec: { proposedContent: { envelope: e.envelopeText, verifiers: e.verifiers.map((v) => base64Encode(v)) } } };
     case 'intoto':

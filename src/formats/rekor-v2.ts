@@ -71,8 +71,12 @@ export function hashAlgorithmForKeyDetails(kd: PublicKeyDetails): HashAlgorithm 
   }
 }
 
-/** The key details sigstore-go rebuilds for a key (P-256 → PKIX_ECDSA_P256_SHA_256, Ed25519 → PKIX_ED25519_PH, ...). */
-export function defaultKeyDetails(info: PublicKeyInfo): PublicKeyDetails {
+/**
+ * The PublicKeyDetails for a key. Ed25519 is `PKIX_ED25519_PH` where a digest is signed
+ * (Rekor v2 entries) and `PKIX_ED25519` where the key signs messages itself (log keys
+ * in a trusted root).
+ */
+export function keyDetailsForKey(info: PublicKeyInfo, ed25519: 'prehash' | 'pure'): PublicKeyDetails {
   switch (info.algorithm) {
     case 'ecdsa-p256':
       return KeyDetailsValue.PKIX_ECDSA_P256_SHA_256;
@@ -81,15 +85,20 @@ export function defaultKeyDetails(info: PublicKeyInfo): PublicKeyDetails {
     case 'ecdsa-p521':
       return KeyDetailsValue.PKIX_ECDSA_P521_SHA_512;
     case 'ed25519':
-      return KeyDetailsValue.PKIX_ED25519_PH;
+      return ed25519 === 'pure' ? KeyDetailsValue.PKIX_ED25519 : KeyDetailsValue.PKIX_ED25519_PH;
     case 'rsa': {
       const bits = info.key.asymmetricKeyDetails?.modulusLength;
       if (bits === 2048) return KeyDetailsValue.PKIX_RSA_PKCS1V15_2048_SHA256;
       if (bits === 3072) return KeyDetailsValue.PKIX_RSA_PKCS1V15_3072_SHA256;
       if (bits === 4096) return KeyDetailsValue.PKIX_RSA_PKCS1V15_4096_SHA256;
-      throw new FormatError('publicKey', `RSA key of ${bits} bits has no Rekor v2 key details`, { check: 'key-type', actual: bits });
+      throw new FormatError('publicKey', `RSA key of ${bits} bits has no Sigstore key details`, { check: 'key-type', actual: bits });
     }
   }
+}
+
+/** The key details sigstore-go rebuilds for a Rekor v2 entry (P-256 → PKIX_ECDSA_P256_SHA_256, Ed25519 → PKIX_ED25519_PH, ...). */
+export function defaultKeyDetails(info: PublicKeyInfo): PublicKeyDetails {
+  return keyDetailsForKey(info, 'prehash');
 }
 
 // ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import { parsePublicKey, publicKeyDer, type PublicKeyInfo } from '../../core/key
 import { sha256 } from '../../core/hash.js';
 import {
   HashAlgorithmValue,
-  KeyDetailsValue,
+  keyDetailsForKey,
   SERVICE_SELECTORS,
   SIGNING_CONFIG_MEDIA_TYPE,
   TRUSTED_ROOT_MEDIA_TYPE,
@@ -18,7 +18,6 @@ import {
   serializeSigningConfig,
   serializeTrustedRoot,
   type CertificateAuthority,
-  type PublicKeyDetails,
   type Service,
   type ServiceConfiguration,
   type SigningConfig,
@@ -211,28 +210,6 @@ function authority(flag: string, value: string, isTsa: boolean): CertificateAuth
   };
 }
 
-/** The key details a trusted root names for a log key. */
-export function logKeyDetails(info: PublicKeyInfo): PublicKeyDetails {
-  switch (info.algorithm) {
-    case 'ecdsa-p256':
-      return KeyDetailsValue.PKIX_ECDSA_P256_SHA_256;
-    case 'ecdsa-p384':
-      return KeyDetailsValue.PKIX_ECDSA_P384_SHA_384;
-    case 'ecdsa-p521':
-      return KeyDetailsValue.PKIX_ECDSA_P521_SHA_512;
-    case 'ed25519':
-      return KeyDetailsValue.PKIX_ED25519;
-    case 'rsa': {
-      const bits = info.key.asymmetricKeyDetails?.modulusLength;
-      return bits === 4096
-        ? KeyDetailsValue.PKIX_RSA_PKCS1V15_4096_SHA256
-        : bits === 3072
-          ? KeyDetailsValue.PKIX_RSA_PKCS1V15_3072_SHA256
-          : KeyDetailsValue.PKIX_RSA_PKCS1V15_2048_SHA256;
-    }
-  }
-}
-
 function logInstance(flag: string, value: string, withOrigin: boolean): TransparencyLogInstance {
   const kv = parseKeyValues(flag, value, ['url', 'public-key', 'start-time'], ['end-time', 'operator', ...(withOrigin ? ['origin'] : [])]);
   const baseUrl = checkUrl(flag, kv.url!);
@@ -252,7 +229,7 @@ function logInstance(flag: string, value: string, withOrigin: boolean): Transpar
   return {
     baseUrl,
     hashAlgorithm: HashAlgorithmValue.SHA2_256,
-    publicKey: { rawBytes: spki, keyDetails: logKeyDetails(info), validFor: validity(flag, kv) },
+    publicKey: { rawBytes: spki, keyDetails: keyDetailsForKey(info, 'pure'), validFor: validity(flag, kv) },
     // Rekor v1 and CT: SHA-256 of the DER SPKI. With an origin (a Rekor v2 log):
     // the C2SP signed-note key ID, which is what its entries carry as logId.
     logId: { keyId: origin === undefined ? sha256(spki) : noteKeyHash(origin, info.key) },
