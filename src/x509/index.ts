@@ -36,6 +36,7 @@ export {
   signSct,
   digitallySigned,
   sctToJson,
+  sctFromJson,
   type Sct,
   type CtEntry,
   type VerifiedSct,

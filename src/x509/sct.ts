@@ -1,6 +1,7 @@
 // RFC 6962 Signed Certificate Timestamps: TLS encoding, signed data, verification, signing.
 import { createHash, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { FormatError, VerificationError } from '../core/errors.js';
+import { base64Decode } from '../core/encoding.js';
 import type { Certificate } from './certificate.js';
 import { OID } from './oids.js';
 import { periodContains, type TrustedCtLog } from './trust.js';
@@ -217,4 +218,19 @@ export function sctToJson(sct: Sct): { sct_version: number; id: string; timestam
     extensions: sct.extensions.toString('base64'),
     signature: digitallySigned(sct).toString('base64'),
   };
+}
+
+/** An SCT from an RFC 6962 AddChainResponse (what a CA gets back over HTTP). */
+export function sctFromJson(json: unknown): Sct {
+  const f = 'addChainResponse';
+  const o = json as Record<string, unknown> | null;
+  if (typeof o !== 'object' || o === null) throw new FormatError(f, 'must be an object');
+  if (o.sct_version !== 0) throw new FormatError(`${f}.sct_version`, 'must be 0');
+  if (typeof o.timestamp !== 'number' || !Number.isSafeInteger(o.timestamp) || o.timestamp < 0) throw new FormatError(`${f}.timestamp`, 'must be a non-negative integer');
+  const logId = base64Decode(o.id, `${f}.id`);
+  if (logId.length !== 32) throw new FormatError(`${f}.id`, 'must be 32 bytes');
+  const extensions = base64Decode(o.extensions ?? '', `${f}.extensions`);
+  const ds = base64Decode(o.signature, `${f}.signature`);
+  if (ds.length < 4 || ds.readUInt16BE(2) !== ds.length - 4) throw new FormatError(`${f}.signature`, 'malformed DigitallySigned');
+  return { version: 0, logId, timestamp: BigInt(o.timestamp), extensions, hashAlgorithm: ds[0]!, signatureAlgorithm: ds[1]!, signature: Buffer.from(ds.subarray(4)) };
 }

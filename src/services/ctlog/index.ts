@@ -1,0 +1,2 @@
+export { CtLog, MemoryCtLogStore, merkleTreeLeaf, type CtLogOptions, type CtLogStore, type SignedTreeHead } from './log.js';
+export { ctlogService, CT_MAX_REQUEST_BYTES, type CtLogServiceOptions } from './plugin.js';

@@ -1,0 +1,196 @@
+// An RFC 6962 certificate transparency log: checks submitted chains, issues SCTs and
+// keeps the entries in a Merkle tree behind a small store interface. The CA can call
+// it in-process (no HTTP hop); the fastify plugin in ./plugin.ts wraps the same object.
+import { createHash, createPublicKey, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { VerificationError } from '../../core/errors.js';
+import { leafHash, nodeHash, emptyRoot } from '../../merkle/index.js';
+import { signSct, OID, type Certificate, type CtEntry, type Sct } from '../../x509/index.js';
+import { HttpError } from '../http/index.js';
+
+/** Where the log's entries live. Appends must be durable when the promise resolves. */
+export interface CtLogStore {
+  /** Appends one MerkleTreeLeaf (RFC 6962 §3.4) with its extra data; resolves with its index. */
+  append(leaf: Buffer, extraData: Buffer): Promise<number>;
+  /** Current tree size and RFC 6962 root hash. */
+  head(): Promise<{ size: number; rootHash: Buffer }>;
+}
+
+/**
+ * In-memory store: a compact Merkle frontier (O(log n) per append) and the leaves.
+ * For tests and for a server without a log engine; nothing survives a restart.
+ */
+export class MemoryCtLogStore implements CtLogStore {
+  readonly leaves: Buffer[] = [];
+  /** Roots of the perfect subtrees on the right edge, largest first, with their sizes. */
+  private frontier: { hash: Buffer; size: number }[] = [];
+
+  async append(leaf: Buffer): Promise<number> {
+    const index = this.leaves.length;
+    this.leaves.push(leaf);
+    let node = { hash: leafHash(leaf), size: 1 };
+    while (this.frontier.length > 0 && this.frontier[this.frontier.length - 1]!.size === node.size) {
+      const left = this.frontier.pop()!;
+      node = { hash: nodeHash(left.hash, node.hash), size: left.size * 2 };
+    }
+    this.frontier.push(node);
+    return index;
+  }
+
+  async head(): Promise<{ size: number; rootHash: Buffer }> {
+    if (this.frontier.length === 0) return { size: 0, rootHash: emptyRoot() };
+    let root = this.frontier[this.frontier.length - 1]!.hash;
+    for (let i = this.frontier.length - 2; i >= 0; i--) root = nodeHash(this.frontier[i]!.hash, root);
+    return { size: this.leaves.length, rootHash: root };
+  }
+}
+
+export interface CtLogOptions {
+  /** ECDSA (P-256 recommended) or RSA private key signing SCTs and tree heads. */
+  privateKey: KeyObject;
+  /** Root certificates whose chains are accepted (the CA's root). */
+  roots: readonly Certificate[];
+  store?: CtLogStore;
+  now?: () => Date;
+  /** Largest chain accepted (default 10). */
+  maxChainLength?: number;
+}
+
+export interface SignedTreeHead {
+  tree_size: number;
+  timestamp: number;
+  sha256_root_hash: string;
+  tree_head_signature: string;
+}
+
+const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
+const u24 = (n: number) => Buffer.from([n >> 16, (n >> 8) & 0xff, n & 0xff]);
+const u64 = (n: bigint) => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(n);
+  return b;
+};
+
+function rejected(code: string, message: string): HttpError {
+  return new HttpError(400, code, message);
+}
+
+export class CtLog {
+  readonly publicKey: KeyObject;
+  /** SHA-256 of the DER SubjectPublicKeyInfo (RFC 6962 §3.2). */
+  readonly logId: Buffer;
+  readonly roots: readonly Certificate[];
+  private readonly store: CtLogStore;
+  private readonly privateKey: KeyObject;
+  private readonly now: () => Date;
+  private readonly maxChain: number;
+
+  constructor(options: CtLogOptions) {
+    const type = options.privateKey.asymmetricKeyType;
+    if (type !== 'ec' && type !== 'rsa') throw new VerificationError('KEY_UNSUPPORTED', `a CT log key must be ECDSA or RSA, not ${type}`);
+    this.privateKey = options.privateKey;
+    this.publicKey = createPublicKey(options.privateKey);
+    this.logId = createHash('sha256').update(this.publicKey.export({ format: 'der', type: 'spki' })).digest();
+    this.roots = options.roots;
+    this.store = options.store ?? new MemoryCtLogStore();
+    this.now = options.now ?? (() => new Date());
+    this.maxChain = options.maxChainLength ?? 10;
+  }
+
+  /**
+   * Checks that `chain` (submission order: entry first) links by signature to an
+   * accepted root and that every certificate is valid now. Returns the issuer of
+   * chain[0]. The root may be given as the last element or left out.
+   */
+  private checkChain(chain: readonly Certificate[]): Certificate {
+    if (chain.length === 0) throw rejected('CT_CHAIN_EMPTY', 'chain is empty');
+    if (chain.length > this.maxChain) throw rejected('CT_CHAIN_TOO_LONG', `chain has more than ${this.maxChain} certificates`);
+    const now = this.now();
+    for (let i = 0; i < chain.length; i++) {
+      const cert = chain[i]!;
+      if (!cert.validAt(now)) throw rejected('CT_CERTIFICATE_EXPIRED', `chain[${i}] is not valid now`);
+      const root = this.roots.find((r) => r.der.equals(cert.der));
+      if (root) {
+        if (i === 0) throw rejected('CT_CHAIN_INVALID', 'the entry cannot be a root');
+        return chain[1]!;
+      }
+      const next = chain[i + 1];
+      if (next) {
+        if (!next.subject.equals(cert.issuer) || !cert.verifySignedBy(next)) throw rejected('CT_CHAIN_INVALID', `chain[${i}] is not signed by chain[${i + 1}]`);
+        if (!next.isCA) throw rejected('CT_CHAIN_INVALID', `chain[${i + 1}] is not a CA`);
+        continue;
+      }
+      // Last element: it must be issued by an accepted root.
+      const issuer = this.roots.find((r) => r.subject.equals(cert.issuer) && cert.verifySignedBy(r));
+      if (!issuer) throw rejected('CT_CHAIN_UNTRUSTED', 'chain does not lead to an accepted root');
+      return chain.length > 1 ? chain[1]! : issuer;
+    }
+    throw rejected('CT_CHAIN_UNTRUSTED', 'chain does not lead to an accepted root');
+  }
+
+  /** RFC 6962 add-pre-chain: chain[0] is a precertificate signed directly by its issuer. */
+  async addPreChain(chain: readonly Certificate[]): Promise<Sct> {
+    const precert = chain[0];
+    if (!precert || !precert.isPrecertificate) throw rejected('CT_NOT_PRECERTIFICATE', 'chain[0] lacks the critical CT poison extension');
+    if (!precert.extension(OID.ctPoison)!.critical) throw rejected('CT_NOT_PRECERTIFICATE', 'the CT poison extension must be critical');
+    const issuer = this.checkChain(chain);
+    if (issuer.extKeyUsage?.includes('1.3.6.1.4.1.11129.2.4.4')) {
+      throw rejected('CT_PRECERT_SIGNING_CERT_UNSUPPORTED', 'precertificate signing certificates are not supported');
+    }
+    const entry: CtEntry = {
+      type: 'precert',
+      issuerKeyHash: createHash('sha256').update(issuer.spkiDer).digest(),
+      tbs: precert.tbsWithoutExtensions(OID.ctPoison),
+    };
+    return this.log(entry, chain);
+  }
+
+  /** RFC 6962 add-chain: chain[0] is an ordinary certificate. */
+  async addChain(chain: readonly Certificate[]): Promise<Sct> {
+    const cert = chain[0];
+    if (!cert) throw rejected('CT_CHAIN_EMPTY', 'chain is empty');
+    if (cert.isPrecertificate) throw rejected('CT_IS_PRECERTIFICATE', 'submit precertificates to add-pre-chain');
+    this.checkChain(chain);
+    return this.log({ type: 'x509', certificate: cert.der }, chain);
+  }
+
+  private async log(entry: CtEntry, chain: readonly Certificate[]): Promise<Sct> {
+    const timestamp = BigInt(this.now().getTime());
+    const sct = signSct(this.privateKey, this.logId, timestamp, entry);
+    await this.store.append(merkleTreeLeaf(timestamp, entry), extraData(entry, chain));
+    return sct;
+  }
+
+  /** RFC 6962 get-sth: tree size, time, root and the signature over TreeHeadSignature. */
+  async getSth(): Promise<SignedTreeHead> {
+    const { size, rootHash } = await this.store.head();
+    const timestamp = this.now().getTime();
+    const signed = Buffer.concat([Buffer.from([0, 1]), u64(BigInt(timestamp)), u64(BigInt(size)), rootHash]);
+    const signature = nodeSign('sha256', signed, this.privateKey);
+    const algo = this.privateKey.asymmetricKeyType === 'ec' ? 3 : 1;
+    return {
+      tree_size: size,
+      timestamp,
+      sha256_root_hash: rootHash.toString('base64'),
+      tree_head_signature: Buffer.concat([Buffer.from([4, algo]), u16(signature.length), signature]).toString('base64'),
+    };
+  }
+}
+
+/** RFC 6962 §3.4 MerkleTreeLeaf for a timestamped entry (no extensions). */
+export function merkleTreeLeaf(timestamp: bigint, entry: CtEntry): Buffer {
+  const signedEntry =
+    entry.type === 'precert'
+      ? Buffer.concat([Buffer.from(entry.issuerKeyHash), u24(entry.tbs.length), Buffer.from(entry.tbs)])
+      : Buffer.concat([u24(entry.certificate.length), Buffer.from(entry.certificate)]);
+  return Buffer.concat([Buffer.from([0, 0]), u64(timestamp), u16(entry.type === 'precert' ? 1 : 0), signedEntry, u16(0)]);
+}
+
+/** get-entries extra_data: the rest of the chain (and the precertificate itself for precert entries). */
+function extraData(entry: CtEntry, chain: readonly Certificate[]): Buffer {
+  const certList = (certs: readonly Certificate[]) => {
+    const body = Buffer.concat(certs.flatMap((c) => [u24(c.der.length), c.der]));
+    return Buffer.concat([u24(body.length), body]);
+  };
+  if (entry.type === 'x509') return certList(chain.slice(1));
+  return Buffer.concat([u24(chain[0]!.der.length), chain[0]!.der, certList(chain.slice(1))]);
+}

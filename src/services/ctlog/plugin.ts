@@ -1,0 +1,45 @@
+// RFC 6962 HTTP API of the CT log: add-pre-chain, add-chain, get-sth, get-roots, under
+// `<prefix>/ct/v1/` (register with the prefix of the log's base URL, as Fulcio's
+// `--ct-log-url` names it; the TrustedRoot `ctlogs[].baseUrl` is that URL).
+import type { FastifyPluginAsync } from 'fastify';
+import { base64Decode } from '../../core/encoding.js';
+import { KeylessError } from '../../core/errors.js';
+import { parseCertificate, sctToJson, type Certificate } from '../../x509/index.js';
+import { HttpError } from '../http/index.js';
+import type { CtLog } from './log.js';
+
+export interface CtLogServiceOptions {
+  log: CtLog;
+}
+
+/** Largest add-chain body: ten certificates of a few KiB each, base64. */
+export const CT_MAX_REQUEST_BYTES = 128 * 1024;
+
+function chainFromBody(body: unknown, maxLength: number): Certificate[] {
+  const chain = (body as { chain?: unknown } | null)?.chain;
+  if (typeof body !== 'object' || body === null || !Array.isArray(chain)) {
+    throw new HttpError(400, 'CT_REQUEST_INVALID', 'body must be {"chain": ["<base64 DER>", ...]}');
+  }
+  if (chain.length === 0) throw new HttpError(400, 'CT_CHAIN_EMPTY', 'chain is empty');
+  if (chain.length > maxLength) throw new HttpError(400, 'CT_CHAIN_TOO_LONG', `chain has more than ${maxLength} certificates`);
+  return chain.map((c, i) => {
+    try {
+      return parseCertificate(base64Decode(c, `chain[${i}]`));
+    } catch (e) {
+      if (e instanceof KeylessError) throw new HttpError(400, 'CT_CERTIFICATE_INVALID', `chain[${i}]: ${e.message}`);
+      throw e;
+    }
+  });
+}
+
+export function ctlogService(options: CtLogServiceOptions): FastifyPluginAsync {
+  const { log } = options;
+  const roots = { certificates: log.roots.map((r) => r.der.toString('base64')) };
+  return async (app) => {
+    const opts = { bodyLimit: CT_MAX_REQUEST_BYTES };
+    app.post('/ct/v1/add-pre-chain', opts, async (request) => sctToJson(await log.addPreChain(chainFromBody(request.body, 10))));
+    app.post('/ct/v1/add-chain', opts, async (request) => sctToJson(await log.addChain(chainFromBody(request.body, 10))));
+    app.get('/ct/v1/get-sth', async () => log.getSth());
+    app.get('/ct/v1/get-roots', async () => roots);
+  };
+}

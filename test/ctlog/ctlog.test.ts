@@ -1,0 +1,123 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { verify as nodeVerify } from 'node:crypto';
+import { X509Certificate as SigstoreX509 } from '@sigstore/core';
+import { verifySCTs as sigstoreVerifyScts } from '@sigstore/verify/dist/key/sct.js';
+import type { FastifyInstance } from 'fastify';
+import { rootFromEntries } from '../../src/merkle/index.js';
+import { createHttpApp } from '../../src/services/http/index.js';
+import { CtLog, ctlogService, MemoryCtLogStore, merkleTreeLeaf } from '../../src/services/ctlog/index.js';
+import { createCaChain, embedScts, generateKey, issueLeafCertificate, issuePrecertificate, type CaChain } from '../../src/x509/build/index.js';
+import { loadTrustMaterial, sctFromJson, verifyEmbeddedScts, verifySctSignature, type Certificate } from '../../src/x509/index.js';
+
+let app: FastifyInstance;
+let base: string;
+let ca: CaChain;
+let log: CtLog;
+let store: MemoryCtLogStore;
+const PREFIX = '/ctlog';
+
+before(async () => {
+  ca = createCaChain({ now: new Date(Date.now() - 3600_000) });
+  store = new MemoryCtLogStore();
+  log = new CtLog({ privateKey: generateKey('ecdsa-p256').privateKey, roots: [ca.root.certificate], store });
+  app = createHttpApp();
+  await app.register(ctlogService({ log }), { prefix: PREFIX });
+  base = `${await app.listen({ host: '127.0.0.1', port: 0 })}${PREFIX}`;
+});
+after(() => app.close());
+
+const b64 = (c: Certificate) => c.der.toString('base64');
+const profile = () => ({ publicKey: generateKey().publicKey, san: { type: 'email' as const, value: 'ct@example.com' }, sigstoreExtensions: { '1.3.6.1.4.1.57264.1.8': 'https://issuer' } });
+
+async function post(path: string, body: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${base}/ct/v1/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return { status: res.status, json: await res.json() };
+}
+
+function trustedRoot() {
+  const spki = log.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+  return { ctlogs: [{ baseUrl: base, hashAlgorithm: 'SHA2_256', logId: { keyId: log.logId.toString('base64') }, publicKey: { rawBytes: spki, keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start: '2020-01-01T00:00:00Z' } } }] };
+}
+
+test('add-pre-chain: the SCT embedded in the final certificate verifies with the trusted-root key (Keyless and sigstore-js)', async () => {
+  const precert = issuePrecertificate(profile(), ca.intermediate);
+  const { status, json } = await post('add-pre-chain', { chain: [b64(precert), b64(ca.intermediate.certificate), b64(ca.root.certificate)] });
+  assert.equal(status, 200, JSON.stringify(json));
+  assert.deepEqual(Object.keys(json).sort(), ['extensions', 'id', 'sct_version', 'signature', 'timestamp']);
+  assert.equal(json.id, log.logId.toString('base64'));
+  const sct = sctFromJson(json);
+  const leaf = embedScts(precert, [sct], ca.intermediate.privateKey);
+  const tm = loadTrustMaterial(trustedRoot());
+  assert.equal(verifyEmbeddedScts(leaf, ca.intermediate.certificate, tm.ctLogs).length, 1);
+  const peerLog = { baseURL: base, logID: log.logId, publicKey: log.publicKey, validFor: { start: new Date(0), end: new Date(8.64e15) } };
+  assert.equal(sigstoreVerifyScts(SigstoreX509.parse(Buffer.from(leaf.der)), SigstoreX509.parse(Buffer.from(ca.intermediate.certificate.der)), [peerLog]).length, 1);
+  // The root may be left out of the submitted chain.
+  const again = await post('add-pre-chain', { chain: [b64(issuePrecertificate(profile(), ca.intermediate)), b64(ca.intermediate.certificate)] });
+  assert.equal(again.status, 200);
+});
+
+test('add-chain signs an X.509 entry; get-sth signs the RFC 6962 root of the stored leaves', async () => {
+  const cert = issueLeafCertificate(profile(), ca.intermediate);
+  const { status, json } = await post('add-chain', { chain: [b64(cert), b64(ca.intermediate.certificate)] });
+  assert.equal(status, 200);
+  assert.ok(verifySctSignature(sctFromJson(json), { type: 'x509', certificate: cert.der }, log.publicKey));
+
+  const res = await fetch(`${base}/ct/v1/get-sth`);
+  const sth = (await res.json()) as { tree_size: number; timestamp: number; sha256_root_hash: string; tree_head_signature: string };
+  assert.equal(sth.tree_size, store.leaves.length);
+  assert.ok(sth.tree_size >= 3);
+  const root = Buffer.from(sth.sha256_root_hash, 'base64');
+  assert.deepEqual(root, rootFromEntries(store.leaves));
+  const sig = Buffer.from(sth.tree_head_signature, 'base64');
+  assert.deepEqual([...sig.subarray(0, 2)], [4, 3]);
+  const signed = Buffer.alloc(2 + 8 + 8);
+  signed[1] = 1;
+  signed.writeBigUInt64BE(BigInt(sth.timestamp), 2);
+  signed.writeBigUInt64BE(BigInt(sth.tree_size), 10);
+  assert.ok(nodeVerify('sha256', Buffer.concat([signed, root]), log.publicKey, sig.subarray(4)));
+  // The leaf for the add-chain entry is the RFC 6962 MerkleTreeLeaf.
+  assert.deepEqual(store.leaves.at(-1), merkleTreeLeaf(sctFromJson(json).timestamp, { type: 'x509', certificate: cert.der }));
+
+  const roots = (await (await fetch(`${base}/ct/v1/get-roots`)).json()) as { certificates: string[] };
+  assert.deepEqual(roots.certificates, [b64(ca.root.certificate)]);
+});
+
+test('bad submissions get 4xx JSON errors and leave the log unchanged', async () => {
+  const other = createCaChain();
+  const before = store.leaves.length;
+  const precert = issuePrecertificate(profile(), ca.intermediate);
+  const foreign = issuePrecertificate(profile(), other.intermediate);
+  const final = issueLeafCertificate(profile(), ca.intermediate);
+  const cases: Array<[string, unknown, number, string]> = [
+    ['add-pre-chain', { chain: [b64(final), b64(ca.intermediate.certificate)] }, 400, 'CT_NOT_PRECERTIFICATE'],
+    ['add-chain', { chain: [b64(precert), b64(ca.intermediate.certificate)] }, 400, 'CT_IS_PRECERTIFICATE'],
+    ['add-pre-chain', { chain: [b64(foreign), b64(other.intermediate.certificate), b64(other.root.certificate)] }, 400, 'CT_CHAIN_UNTRUSTED'],
+    ['add-pre-chain', { chain: [b64(foreign), b64(ca.intermediate.certificate)] }, 400, 'CT_CHAIN_INVALID'],
+    ['add-pre-chain', { chain: [] }, 400, 'CT_CHAIN_EMPTY'],
+    ['add-pre-chain', { chain: Array(11).fill(b64(precert)) }, 400, 'CT_CHAIN_TOO_LONG'],
+    ['add-pre-chain', { chain: ['!!notbase64'] }, 400, 'CT_CERTIFICATE_INVALID'],
+    ['add-pre-chain', { chain: [Buffer.from('garbage').toString('base64')] }, 400, 'CT_CERTIFICATE_INVALID'],
+    ['add-pre-chain', { chain: [42] }, 400, 'CT_CERTIFICATE_INVALID'],
+    ['add-pre-chain', { nochain: true }, 400, 'CT_REQUEST_INVALID'],
+    ['add-pre-chain', '[1,2', 400, 'FORMAT_INVALID'],
+    ['add-chain', { chain: [b64(ca.root.certificate)] }, 400, 'CT_CHAIN_INVALID'],
+  ];
+  for (const [path, body, status, code] of cases) {
+    const r = await post(path, body);
+    assert.equal(r.status, status, `${code}: ${JSON.stringify(r.json)}`);
+    assert.equal(r.json.code, code, JSON.stringify(r.json));
+  }
+  assert.equal(store.leaves.length, before);
+});
+
+test('memory store root matches the RFC 6962 root at every size', async () => {
+  const s = new MemoryCtLogStore();
+  const leaves: Buffer[] = [];
+  for (let i = 0; i < 70; i++) {
+    const leaf = Buffer.from(`leaf ${i}`);
+    leaves.push(leaf);
+    await s.append(leaf);
+    assert.deepEqual((await s.head()).rootHash, rootFromEntries(leaves), `size ${i + 1}`);
+  }
+});
