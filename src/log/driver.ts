@@ -1,0 +1,75 @@
+/**
+ * The storage seam. A driver stores logs, entries, tiles, checkpoints and the search
+ * index; everything the sequencer writes for one batch goes through `commitBatch`, which
+ * must be atomic and durable when it resolves. SQLite is the default driver; a
+ * PostgreSQL driver implements the same interface in its own file.
+ */
+export interface LogRecord {
+  id: number;
+  name: string;
+  origin: string;
+  /** A stable random 63-bit tree ID (decimal), used by Rekor v1 entry IDs and checkpoint origins. */
+  treeId: string;
+  size: number;
+  createdAt: number;
+}
+
+export interface StoredEntry {
+  index: number;
+  body: Buffer;
+  /** Unix seconds at which the entry was integrated. */
+  integratedTime: number;
+}
+
+export interface StoredCheckpoint {
+  size: number;
+  rootHash: Buffer;
+  /** The signed text exactly as served. */
+  signed: string;
+  /** Unix milliseconds at which it was signed. */
+  timestamp: number;
+}
+
+export interface TileRecord {
+  /** Tile level (each level is 8 Merkle levels). */
+  level: number;
+  index: number;
+  /** Concatenated 32-byte hashes: 256 for a full tile, fewer for the right edge. */
+  data: Buffer;
+}
+
+export interface BatchEntry {
+  body: Buffer;
+  leafHash: Buffer;
+  integratedTime: number;
+  /** Search keys (already hashed to a fixed width by the caller). */
+  indexKeys: Buffer[];
+}
+
+export interface BatchWrite {
+  /** Index of the first entry; must equal the stored size. */
+  startIndex: number;
+  entries: BatchEntry[];
+  /** Every tile that changed, with its full new content. */
+  tiles: TileRecord[];
+  checkpoint: StoredCheckpoint;
+}
+
+export interface StorageDriver {
+  /** The log of that name; if absent it is created with a new tree ID and the origin computed from it. */
+  ensureLog(name: string, origin: (treeId: string) => string): Promise<LogRecord>;
+  listLogs(): Promise<LogRecord[]>;
+  /** Atomic and durable: entries, leaf index, search index, tiles, checkpoint and the new size. */
+  commitBatch(logId: number, batch: BatchWrite): Promise<void>;
+  readEntries(logId: number, start: number, count: number): Promise<StoredEntry[]>;
+  /** Index of each leaf hash already in the log. */
+  findLeaves(logId: number, leafHashes: readonly Buffer[]): Promise<Map<string, number>>;
+  readTiles(logId: number, refs: readonly { level: number; index: number }[]): Promise<TileRecord[]>;
+  /** The latest checkpoint, or the one for an exact size. */
+  readCheckpoint(logId: number, size?: number): Promise<StoredCheckpoint | undefined>;
+  /** Indexes of entries carrying the keys (all of them for 'and', any for 'or'), ascending, at most `limit`. */
+  search(logId: number, keys: readonly Buffer[], operator: 'and' | 'or', limit: number): Promise<number[]>;
+  /** Bytes used on disk (for benchmarks). */
+  storageBytes(): Promise<number>;
+  close(): Promise<void>;
+}

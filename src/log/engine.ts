@@ -1,0 +1,58 @@
+import type { StorageDriver } from './driver.js';
+import { SqliteDriver } from './sqlite.js';
+import { TransparencyLog, type CheckpointSigner, type LogOptions } from './log.js';
+import { KeylessError } from '../core/errors.js';
+
+export interface OpenLogOptions extends LogOptions {
+  /** Stable name of the log inside the engine (e.g. "rekor-v1", "rekor-v2", "ct"). */
+  name: string;
+  /**
+   * Checkpoint origin, fixed when the log is created. A function receives the new
+   * tree ID (Rekor v1 origins are `<host> - <treeID>`).
+   */
+  origin: string | ((treeId: string) => string);
+  /** Builds the signer of new tree heads from the stored origin and tree ID. */
+  signer: (log: { origin: string; treeId: string }) => CheckpointSigner;
+}
+
+/**
+ * One storage engine hosting several logs (each its own tree, origin and key): the
+ * transparency logs (Rekor v1 and v2) and the CT log share it.
+ */
+export class LogEngine {
+  private readonly logs = new Map<string, TransparencyLog>();
+  private constructor(readonly driver: StorageDriver) {}
+
+  /** The embedded default: one SQLite file in `dataDir`. */
+  static openSqlite(dataDir: string, fileName = 'log.db'): LogEngine {
+    return new LogEngine(new SqliteDriver({ dataDir, fileName }));
+  }
+
+  static withDriver(driver: StorageDriver): LogEngine {
+    return new LogEngine(driver);
+  }
+
+  /** Creates the log on first use, then opens it (one instance per name). */
+  async openLog(options: OpenLogOptions): Promise<TransparencyLog> {
+    const open = this.logs.get(options.name);
+    if (open) return open;
+    const originFor = typeof options.origin === 'string' ? () => options.origin as string : options.origin;
+    const record = await this.driver.ensureLog(options.name, originFor);
+    if (typeof options.origin === 'string' && record.origin !== options.origin) {
+      throw new KeylessError('LOG_ORIGIN_MISMATCH', `log ${options.name} has origin ${record.origin}, not ${options.origin}`);
+    }
+    const log = await TransparencyLog.open(this.driver, record, options.signer({ origin: record.origin, treeId: record.treeId }), options);
+    this.logs.set(options.name, log);
+    return log;
+  }
+
+  getLog(name: string): TransparencyLog | undefined {
+    return this.logs.get(name);
+  }
+
+  /** Drains every log's queue, then closes the storage. */
+  async close(): Promise<void> {
+    for (const log of this.logs.values()) await log.close();
+    await this.driver.close();
+  }
+}

@@ -1,0 +1,7 @@
+export type { StorageDriver, LogRecord, StoredEntry, StoredCheckpoint, TileRecord, BatchEntry, BatchWrite } from './driver.js';
+export { SqliteDriver, type SqliteDriverOptions } from './sqlite.js';
+export { LogEngine, type OpenLogOptions } from './engine.js';
+export {
+  TransparencyLog, noteCheckpointSigner, searchKey, type CheckpointSigner, type AppendOptions, type AppendResult,
+  type SignedTreeHead, type LogOptions,
+} from './log.js';

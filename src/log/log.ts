@@ -1,0 +1,285 @@
+import type { KeyObject } from 'node:crypto';
+import { KeylessError } from '../core/errors.js';
+import { sha256 } from '../core/hash.js';
+import {
+  HASH_SIZE, TILE_WIDTH, consistencyProof, emptyRoot, encodeEntryBundle, inclusionProof, leafHash, signCheckpoint,
+  treeRoot, type PerfectNodeReader,
+} from '../merkle/index.js';
+import type { LogRecord, StorageDriver, StoredCheckpoint, StoredEntry } from './driver.js';
+import { TileMiss, TileTree } from './tree.js';
+
+/** Signs the checkpoint for a new tree head; returns the text stored and served. */
+export type CheckpointSigner = (head: { size: number; rootHash: Buffer; timestamp: number }) => string;
+
+/** A C2SP signed-note checkpoint signer (Rekor v1 and v2 flavours differ only in origin and key name). */
+export function noteCheckpointSigner(options: { origin: string; keyName: string; privateKey: KeyObject; publicKey: KeyObject }): CheckpointSigner {
+  return (head) => signCheckpoint({ origin: options.origin, size: head.size, rootHash: head.rootHash }, options.keyName, options.privateKey, options.publicKey);
+}
+
+export interface AppendOptions {
+  /** Search keys (any strings; stored as 16-byte hashes). */
+  indexKeys?: readonly string[];
+}
+
+export interface SignedTreeHead extends StoredCheckpoint {}
+
+export type AppendResult =
+  | { duplicate: false; index: number; leafHash: Buffer; integratedTime: number; checkpoint: SignedTreeHead }
+  | { duplicate: true; index: number; leafHash: Buffer };
+
+export interface LogOptions {
+  /** Most entries integrated in one transaction. */
+  maxBatch?: number;
+}
+
+interface Pending {
+  body: Buffer;
+  leafHash: Buffer;
+  indexKeys: Buffer[];
+  resolve: (r: AppendResult) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Search keys are stored as the first 16 bytes of their SHA-256: fixed width, small index. */
+export function searchKey(key: string): Buffer {
+  return sha256(Buffer.from(key, 'utf8')).subarray(0, 16);
+}
+
+/**
+ * One Merkle log inside an engine. Appends are queued and integrated by a sequencer:
+ * everything that arrived while the previous batch was being written goes into the
+ * next one transaction and one signed checkpoint. `append` resolves only after the
+ * commit (durable) with that checkpoint.
+ */
+export class TransparencyLog {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private flushing = false;
+  private latest: SignedTreeHead;
+  private readonly maxBatch: number;
+  private closed = false;
+
+  private constructor(
+    readonly record: LogRecord,
+    private readonly driver: StorageDriver,
+    private readonly tree: TileTree,
+    private readonly signer: CheckpointSigner,
+    latest: SignedTreeHead,
+    options: LogOptions,
+  ) {
+    this.latest = latest;
+    this.maxBatch = options.maxBatch ?? 2000;
+  }
+
+  /** @internal used by LogEngine */
+  static async open(driver: StorageDriver, record: LogRecord, signer: CheckpointSigner, options: LogOptions = {}): Promise<TransparencyLog> {
+    const tiles = await driver.readTiles(record.id, TileTree.edgeRefs(record.size));
+    const tree = TileTree.fromStorage(record.size, tiles);
+    let latest = await driver.readCheckpoint(record.id);
+    if (!latest || latest.size !== record.size) {
+      // A fresh log (or one whose checkpoint is missing): sign the current head now.
+      const timestamp = Date.now();
+      const rootHash = Buffer.from(record.size === 0 ? emptyRoot() : treeRoot(tree.reader, record.size));
+      latest = { size: record.size, rootHash, timestamp, signed: signer({ size: record.size, rootHash, timestamp }) };
+    }
+    return new TransparencyLog(record, driver, tree, signer, latest, options);
+  }
+
+  get name(): string {
+    return this.record.name;
+  }
+
+  get origin(): string {
+    return this.record.origin;
+  }
+
+  get treeId(): string {
+    return this.record.treeId;
+  }
+
+  /** Entries integrated so far (covered by the latest checkpoint). */
+  get size(): number {
+    return this.latest.size;
+  }
+
+  /** The latest signed checkpoint. */
+  latestCheckpoint(): SignedTreeHead {
+    return this.latest;
+  }
+
+  append(body: Uint8Array, options: AppendOptions = {}): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new KeylessError('LOG_CLOSED', `log ${this.name} is closed`));
+    const bytes = Buffer.from(body);
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.queue.push({ body: bytes, leafHash: leafHash(bytes), indexKeys: (options.indexKeys ?? []).map(searchKey), resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing || this.queue.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    const batch = this.queue.splice(0, this.maxBatch);
+    try {
+      await this.integrate(batch);
+    } catch (e) {
+      for (const p of batch) p.reject(e);
+    } finally {
+      this.flushing = false;
+      this.schedule();
+    }
+  }
+
+  private async integrate(batch: Pending[]): Promise<void> {
+    const existing = await this.driver.findLeaves(this.record.id, batch.map((p) => p.leafHash));
+    const fresh: Pending[] = [];
+    const inBatch = new Map<string, number>();
+    const dupOfBatch: { p: Pending; first: number }[] = [];
+    for (const p of batch) {
+      const hex = p.leafHash.toString('hex');
+      const old = existing.get(hex);
+      if (old !== undefined) {
+        p.resolve({ duplicate: true, index: old, leafHash: p.leafHash });
+        continue;
+      }
+      const pos = inBatch.get(hex);
+      if (pos !== undefined) {
+        dupOfBatch.push({ p, first: pos });
+        continue;
+      }
+      inBatch.set(hex, this.tree.size + fresh.length);
+      fresh.push(p);
+    }
+    if (fresh.length === 0) return;
+    const startIndex = this.tree.size;
+    const integratedTime = Math.floor(Date.now() / 1000);
+    const prepared = this.tree.prepareAppend(fresh.map((p) => p.leafHash));
+    const rootHash = Buffer.from(rootAfter(prepared.edges, prepared.newSize));
+    const timestamp = Date.now();
+    const checkpoint: SignedTreeHead = { size: prepared.newSize, rootHash, timestamp, signed: this.signer({ size: prepared.newSize, rootHash, timestamp }) };
+    await this.driver.commitBatch(this.record.id, {
+      startIndex,
+      entries: fresh.map((p) => ({ body: p.body, leafHash: p.leafHash, integratedTime, indexKeys: p.indexKeys })),
+      tiles: prepared.tiles,
+      checkpoint,
+    });
+    prepared.install();
+    this.latest = checkpoint;
+    fresh.forEach((p, i) => p.resolve({ duplicate: false, index: startIndex + i, leafHash: p.leafHash, integratedTime, checkpoint }));
+    for (const d of dupOfBatch) d.p.resolve({ duplicate: true, index: d.first, leafHash: d.p.leafHash });
+  }
+
+  /** Runs a proof computation, fetching any tile not in memory and retrying. */
+  private async withReader<T>(fn: (read: PerfectNodeReader) => T): Promise<T> {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const misses = new Map<string, { level: number; index: number }>();
+      const recording: PerfectNodeReader = (level, index) => {
+        try {
+          return this.tree.reader(level, index);
+        } catch (e) {
+          if (e instanceof TileMiss) {
+            misses.set(`${e.level}/${e.index}`, { level: e.level, index: e.index });
+            return ZERO_HASH;
+          }
+          throw e;
+        }
+      };
+      const result = fn(recording);
+      if (misses.size === 0) return result;
+      this.tree.addTiles(await this.driver.readTiles(this.record.id, [...misses.values()]));
+    }
+    throw new KeylessError('LOG_TILE_MISSING', `tiles needed for a proof are missing from log ${this.name}`);
+  }
+
+  private checkSize(size: number, field: string): void {
+    if (!Number.isSafeInteger(size) || size < 0 || size > this.latest.size) {
+      throw new KeylessError('LOG_SIZE_OUT_OF_RANGE', `${field} ${size} is outside the tree (size ${this.latest.size})`, { check: field });
+    }
+  }
+
+  /** Audit path for `index` in the tree of `size` leaves (default: the latest checkpoint). */
+  async inclusionProof(index: number, size = this.latest.size): Promise<Buffer[]> {
+    this.checkSize(size, 'treeSize');
+    if (!Number.isSafeInteger(index) || index < 0 || index >= size) {
+      throw new KeylessError('LOG_INDEX_OUT_OF_RANGE', `index ${index} is not in the tree of size ${size}`, { check: 'logIndex' });
+    }
+    return this.withReader((read) => inclusionProof(read, index, size).map((h) => Buffer.from(h)));
+  }
+
+  async consistencyProof(size1: number, size2 = this.latest.size): Promise<Buffer[]> {
+    this.checkSize(size2, 'lastSize');
+    if (!Number.isSafeInteger(size1) || size1 < 0 || size1 > size2) {
+      throw new KeylessError('LOG_SIZE_OUT_OF_RANGE', `firstSize ${size1} is not between 0 and ${size2}`, { check: 'firstSize' });
+    }
+    return this.withReader((read) => consistencyProof(read, size1, size2).map((h) => Buffer.from(h)));
+  }
+
+  async rootHash(size = this.latest.size): Promise<Buffer> {
+    this.checkSize(size, 'treeSize');
+    if (size === 0) return emptyRoot();
+    return this.withReader((read) => Buffer.from(treeRoot(read, size)));
+  }
+
+  async getEntry(index: number): Promise<StoredEntry | undefined> {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= this.latest.size) return undefined;
+    return (await this.driver.readEntries(this.record.id, index, 1))[0];
+  }
+
+  async findByLeafHash(hash: Buffer): Promise<number | undefined> {
+    const idx = (await this.driver.findLeaves(this.record.id, [hash])).get(hash.toString('hex'));
+    return idx !== undefined && idx < this.latest.size ? idx : undefined;
+  }
+
+  async search(keys: readonly string[], operator: 'and' | 'or' = 'or', limit = 1000): Promise<number[]> {
+    const found = await this.driver.search(this.record.id, keys.map(searchKey), operator, limit);
+    return found.filter((i) => i < this.latest.size);
+  }
+
+  /** A hash tile for the tlog-tiles API: full (width 256) or the first `width` hashes. */
+  async readTile(level: number, index: number, width = TILE_WIDTH): Promise<Buffer | undefined> {
+    const available = this.tileWidthAvailable(level, index);
+    if (width > available) return undefined;
+    const [t] = await this.driver.readTiles(this.record.id, [{ level, index }]);
+    if (!t || t.data.length < width * HASH_SIZE) return undefined;
+    return t.data.subarray(0, width * HASH_SIZE);
+  }
+
+  /** An entry bundle for the tlog-tiles API. */
+  async readEntryBundle(index: number, width = TILE_WIDTH): Promise<Buffer | undefined> {
+    if (width > this.tileWidthAvailable(0, index)) return undefined;
+    const entries = await this.driver.readEntries(this.record.id, index * TILE_WIDTH, width);
+    if (entries.length !== width) return undefined;
+    return encodeEntryBundle(entries.map((e) => e.body));
+  }
+
+  /** How many hashes tile (level, index) holds in the published tree. */
+  private tileWidthAvailable(level: number, index: number): number {
+    if (!Number.isSafeInteger(index) || index < 0 || level < 0 || level > 63) return 0;
+    const hashesAtLevel = Math.floor(this.latest.size / TILE_WIDTH ** level);
+    return Math.max(0, Math.min(TILE_WIDTH, hashesAtLevel - index * TILE_WIDTH));
+  }
+
+  /** Stops accepting appends and waits for the queue to drain. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.flushing || this.scheduled || this.queue.length > 0) await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+const ZERO_HASH = new Uint8Array(HASH_SIZE);
+
+/**
+ * The root of the tree after a prepared append. Every right-border perfect subtree lies
+ * in the edge tile of its tile level, so the new edges alone determine the root.
+ */
+function rootAfter(edges: Buffer[], newSize: number): Uint8Array {
+  return treeRoot(new TileTree(newSize, edges, 0).reader, newSize);
+}

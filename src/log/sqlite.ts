@@ -1,0 +1,179 @@
+import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { KeylessError } from '../core/errors.js';
+import type { BatchWrite, LogRecord, StorageDriver, StoredCheckpoint, StoredEntry, TileRecord } from './driver.js';
+
+/** Entry rows are keyed by (log id << 40) + index: one compact rowid table for all logs. */
+const INDEX_BITS = 2 ** 40;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS logs (
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, origin TEXT NOT NULL, tree_id TEXT NOT NULL,
+  size INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS entries (id INTEGER PRIMARY KEY, body BLOB NOT NULL, integrated_time INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS leaves (log_id INTEGER NOT NULL, leaf_hash BLOB NOT NULL, idx INTEGER NOT NULL,
+  PRIMARY KEY (log_id, leaf_hash)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tiles (log_id INTEGER NOT NULL, level INTEGER NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL,
+  PRIMARY KEY (log_id, level, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints (log_id INTEGER NOT NULL, size INTEGER NOT NULL, root_hash BLOB NOT NULL,
+  signed TEXT NOT NULL, timestamp INTEGER NOT NULL, PRIMARY KEY (log_id, size)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS search (log_id INTEGER NOT NULL, key BLOB NOT NULL, idx INTEGER NOT NULL,
+  PRIMARY KEY (log_id, key, idx)) WITHOUT ROWID;
+`;
+
+interface LogRow { id: number; name: string; origin: string; tree_id: string; size: number; created_at: number }
+
+function toRecord(r: LogRow): LogRecord {
+  return { id: r.id, name: r.name, origin: r.origin, treeId: r.tree_id, size: r.size, createdAt: r.created_at };
+}
+
+/** A random positive 63-bit tree ID, as Trillian assigns. */
+function newTreeId(): string {
+  const v = randomBytes(8).readBigUInt64BE() & 0x7fffffffffffffffn;
+  return (v === 0n ? 1n : v).toString();
+}
+
+export interface SqliteDriverOptions {
+  /** Directory holding the database file (created 0700 if absent). */
+  dataDir: string;
+  fileName?: string;
+}
+
+/**
+ * The embedded default: one SQLite file in WAL mode with synchronous=FULL, so a commit
+ * returns only after the WAL is fsynced. better-sqlite3 is synchronous; a batch commit
+ * costs well under a millisecond plus the fsync.
+ */
+export class SqliteDriver implements StorageDriver {
+  private readonly db: Database.Database;
+  readonly path: string;
+  private readonly stmts;
+
+  constructor(options: SqliteDriverOptions) {
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    this.path = join(options.dataDir, options.fileName ?? 'log.db');
+    this.db = new Database(this.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = OFF');
+    this.db.pragma('cache_size = -65536');
+    this.db.exec(SCHEMA);
+    const db = this.db;
+    this.stmts = {
+      getLog: db.prepare<[string], LogRow>('SELECT * FROM logs WHERE name = ?'),
+      listLogs: db.prepare<[], LogRow>('SELECT * FROM logs ORDER BY id'),
+      insertLog: db.prepare('INSERT INTO logs (name, origin, tree_id, size, created_at) VALUES (?, ?, ?, 0, ?)'),
+      sizeOf: db.prepare<[number], { size: number }>('SELECT size FROM logs WHERE id = ?'),
+      setSize: db.prepare('UPDATE logs SET size = ? WHERE id = ?'),
+      insertEntry: db.prepare('INSERT INTO entries (id, body, integrated_time) VALUES (?, ?, ?)'),
+      insertLeaf: db.prepare('INSERT INTO leaves (log_id, leaf_hash, idx) VALUES (?, ?, ?)'),
+      findLeaf: db.prepare<[number, Buffer], { idx: number }>('SELECT idx FROM leaves WHERE log_id = ? AND leaf_hash = ?'),
+      upsertTile: db.prepare('INSERT INTO tiles (log_id, level, idx, data) VALUES (?, ?, ?, ?) ON CONFLICT (log_id, level, idx) DO UPDATE SET data = excluded.data'),
+      readTile: db.prepare<[number, number, number], { data: Buffer }>('SELECT data FROM tiles WHERE log_id = ? AND level = ? AND idx = ?'),
+      insertCheckpoint: db.prepare('INSERT OR REPLACE INTO checkpoints (log_id, size, root_hash, signed, timestamp) VALUES (?, ?, ?, ?, ?)'),
+      latestCheckpoint: db.prepare<[number], CheckpointRow>('SELECT * FROM checkpoints WHERE log_id = ? ORDER BY size DESC LIMIT 1'),
+      checkpointAt: db.prepare<[number, number], CheckpointRow>('SELECT * FROM checkpoints WHERE log_id = ? AND size = ?'),
+      insertSearch: db.prepare('INSERT OR IGNORE INTO search (log_id, key, idx) VALUES (?, ?, ?)'),
+      searchKey: db.prepare<[number, Buffer, number], { idx: number }>('SELECT idx FROM search WHERE log_id = ? AND key = ? ORDER BY idx LIMIT ?'),
+      readEntries: db.prepare<[number, number], { id: number; body: Buffer; integrated_time: number }>('SELECT id, body, integrated_time FROM entries WHERE id >= ? AND id < ? ORDER BY id'),
+    };
+  }
+
+  private readonly commitTx = (logId: number, batch: BatchWrite): void => {
+    const s = this.stmts;
+    const current = s.sizeOf.get(logId)?.size;
+    if (current !== batch.startIndex) {
+      throw new KeylessError('LOG_STATE_CONFLICT', `batch starts at ${batch.startIndex} but the log has ${String(current)} entries`);
+    }
+    const base = logId * INDEX_BITS;
+    batch.entries.forEach((e, i) => {
+      const idx = batch.startIndex + i;
+      s.insertEntry.run(base + idx, e.body, e.integratedTime);
+      s.insertLeaf.run(logId, e.leafHash, idx);
+      for (const k of e.indexKeys) s.insertSearch.run(logId, k, idx);
+    });
+    for (const t of batch.tiles) s.upsertTile.run(logId, t.level, t.index, t.data);
+    const cp = batch.checkpoint;
+    s.insertCheckpoint.run(logId, cp.size, cp.rootHash, cp.signed, cp.timestamp);
+    s.setSize.run(batch.startIndex + batch.entries.length, logId);
+  };
+
+  private readonly commitTransaction = (): ((logId: number, batch: BatchWrite) => void) => this.db.transaction(this.commitTx);
+  private tx: ((logId: number, batch: BatchWrite) => void) | undefined;
+
+  async ensureLog(name: string, origin: (treeId: string) => string): Promise<LogRecord> {
+    const existing = this.stmts.getLog.get(name);
+    if (existing) return toRecord(existing);
+    const treeId = newTreeId();
+    this.stmts.insertLog.run(name, origin(treeId), treeId, Date.now());
+    return toRecord(this.stmts.getLog.get(name)!);
+  }
+
+  async listLogs(): Promise<LogRecord[]> {
+    return this.stmts.listLogs.all().map(toRecord);
+  }
+
+  async commitBatch(logId: number, batch: BatchWrite): Promise<void> {
+    this.tx ??= this.commitTransaction();
+    this.tx(logId, batch);
+  }
+
+  async readEntries(logId: number, start: number, count: number): Promise<StoredEntry[]> {
+    const base = logId * INDEX_BITS;
+    return this.stmts.readEntries.all(base + start, base + start + count).map((r) => ({ index: r.id - base, body: r.body, integratedTime: r.integrated_time }));
+  }
+
+  async findLeaves(logId: number, leafHashes: readonly Buffer[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const h of leafHashes) {
+      const row = this.stmts.findLeaf.get(logId, h);
+      if (row) out.set(h.toString('hex'), row.idx);
+    }
+    return out;
+  }
+
+  async readTiles(logId: number, refs: readonly { level: number; index: number }[]): Promise<TileRecord[]> {
+    const out: TileRecord[] = [];
+    for (const r of refs) {
+      const row = this.stmts.readTile.get(logId, r.level, r.index);
+      if (row) out.push({ level: r.level, index: r.index, data: row.data });
+    }
+    return out;
+  }
+
+  async readCheckpoint(logId: number, size?: number): Promise<StoredCheckpoint | undefined> {
+    const row = size === undefined ? this.stmts.latestCheckpoint.get(logId) : this.stmts.checkpointAt.get(logId, size);
+    return row ? { size: row.size, rootHash: row.root_hash, signed: row.signed, timestamp: row.timestamp } : undefined;
+  }
+
+  async search(logId: number, keys: readonly Buffer[], operator: 'and' | 'or', limit: number): Promise<number[]> {
+    if (keys.length === 0) return [];
+    const sets = keys.map((k) => this.stmts.searchKey.all(logId, k, operator === 'and' ? 1_000_000 : limit).map((r) => r.idx));
+    let result: number[];
+    if (operator === 'or') result = [...new Set(sets.flat())];
+    else {
+      const [first, ...rest] = sets as [number[], ...number[][]];
+      const others = rest.map((s) => new Set(s));
+      result = first.filter((i) => others.every((o) => o.has(i)));
+    }
+    return result.sort((a, b) => a - b).slice(0, limit);
+  }
+
+  async storageBytes(): Promise<number> {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    return statSync(this.path).size;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Bulk path for benchmarks' tree builders: runs `fn` inside one transaction. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+}
+
+interface CheckpointRow { size: number; root_hash: Buffer; signed: string; timestamp: number }

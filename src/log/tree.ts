@@ -1,0 +1,168 @@
+import { HASH_SIZE, TILE_WIDTH, nodeHash, type PerfectNodeReader } from '../merkle/index.js';
+import type { TileRecord } from './driver.js';
+
+/**
+ * A tile with every level inside it computed: levels[k] holds the complete nodes k
+ * Merkle levels above the tile's base (levels[0] is the tile data itself).
+ */
+class ExpandedTile {
+  readonly levels: Buffer[];
+  constructor(data: Buffer) {
+    this.levels = [data];
+    let below = data;
+    for (let k = 1; k <= 8; k++) {
+      const count = Math.floor(below.length / HASH_SIZE / 2);
+      if (count === 0) break;
+      const next = Buffer.allocUnsafe(count * HASH_SIZE);
+      for (let j = 0; j < count; j++) {
+        const o = j * 2 * HASH_SIZE;
+        nodeHash(below.subarray(o, o + HASH_SIZE), below.subarray(o + HASH_SIZE, o + 2 * HASH_SIZE)).copy(next, j * HASH_SIZE);
+      }
+      this.levels.push(next);
+      below = next;
+    }
+  }
+
+  get width(): number {
+    return this.levels[0]!.length / HASH_SIZE;
+  }
+
+  /** Node `j` at `k` levels above the base, or undefined when not complete in this tile. */
+  node(k: number, j: number): Buffer | undefined {
+    const lvl = this.levels[k];
+    if (!lvl || (j + 1) * HASH_SIZE > lvl.length) return undefined;
+    return lvl.subarray(j * HASH_SIZE, (j + 1) * HASH_SIZE);
+  }
+}
+
+export const tileKey = (level: number, index: number): string => `${level}/${index}`;
+
+/** Raised inside a read pass when a tile is not in memory; the caller fetches and retries. */
+export class TileMiss {
+  constructor(readonly level: number, readonly index: number) {}
+}
+
+/**
+ * The in-memory side of a tiled tree: the right-edge (partial) tile of every tile level,
+ * and an LRU cache of full tiles. Appends are computed on a copy and installed only
+ * after the storage commit succeeds.
+ */
+export class TileTree {
+  size: number;
+  /** Right-edge tile data per tile level (may be empty). */
+  private edges: Buffer[];
+  private edgeExpanded: (ExpandedTile | undefined)[] = [];
+  private readonly cache = new Map<string, ExpandedTile>();
+
+  constructor(size: number, edges: Buffer[], private readonly cacheSize = 4096) {
+    this.size = size;
+    this.edges = edges;
+  }
+
+  /** The right-edge tile refs a tree of `size` leaves needs loaded (non-empty partial tiles). */
+  static edgeRefs(size: number): { level: number; index: number }[] {
+    const refs: { level: number; index: number }[] = [];
+    for (let level = 0; TILE_WIDTH ** level <= size; level++) {
+      refs.push({ level, index: Math.floor(size / TILE_WIDTH ** (level + 1)) });
+    }
+    return refs;
+  }
+
+  static fromStorage(size: number, tiles: TileRecord[]): TileTree {
+    const edges: Buffer[] = [];
+    for (const ref of TileTree.edgeRefs(size)) {
+      const width = Math.floor(size / TILE_WIDTH ** ref.level) % TILE_WIDTH;
+      const t = tiles.find((x) => x.level === ref.level && x.index === ref.index);
+      edges[ref.level] = width === 0 ? Buffer.alloc(0) : Buffer.from(t ? t.data.subarray(0, width * HASH_SIZE) : Buffer.alloc(0));
+      if (edges[ref.level]!.length !== width * HASH_SIZE) throw new Error(`tile ${ref.level}/${ref.index} is missing or short`);
+    }
+    return new TileTree(size, edges);
+  }
+
+  /**
+   * Computes the tiles that change when `leafHashes` are appended, without touching
+   * this tree. `install` makes the result current (call it after the commit).
+   */
+  prepareAppend(leafHashes: readonly Buffer[]): { tiles: TileRecord[]; newSize: number; edges: Buffer[]; install: () => void } {
+    const edges = this.edges.map((e) => e);
+    const changed = new Map<string, TileRecord>();
+    const completed: TileRecord[] = [];
+    let size = this.size;
+    const pushAt = (level: number, hash: Buffer, countBefore: number): void => {
+      // countBefore = number of hashes at this tile level before the push.
+      const index = Math.floor(countBefore / TILE_WIDTH);
+      const edge = Buffer.concat([edges[level] ?? Buffer.alloc(0), hash]);
+      if (edge.length === TILE_WIDTH * HASH_SIZE) {
+        changed.set(tileKey(level, index), { level, index, data: edge });
+        edges[level] = Buffer.alloc(0);
+        const root = new ExpandedTile(edge).node(8, 0)!;
+        completed.push({ level, index, data: edge });
+        pushAt(level + 1, Buffer.from(root), index);
+      } else {
+        edges[level] = edge;
+        changed.set(tileKey(level, index), { level, index, data: edge });
+      }
+    };
+    for (const h of leafHashes) {
+      pushAt(0, h, size);
+      size++;
+    }
+    return {
+      tiles: [...changed.values()],
+      newSize: size,
+      edges,
+      install: () => {
+        this.edges = edges;
+        this.size = size;
+        this.edgeExpanded = [];
+        for (const t of completed) this.cachePut(t.level, t.index, t.data);
+      },
+    };
+  }
+
+  private cachePut(level: number, index: number, data: Buffer): ExpandedTile {
+    const key = tileKey(level, index);
+    const t = new ExpandedTile(data);
+    this.cache.set(key, t);
+    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+    return t;
+  }
+
+  /** Adds full tiles read from storage to the cache. */
+  addTiles(tiles: readonly TileRecord[]): void {
+    for (const t of tiles) if (t.data.length === TILE_WIDTH * HASH_SIZE) this.cachePut(t.level, t.index, t.data);
+  }
+
+  private edgeIndex(level: number): number {
+    return Math.floor(this.size / TILE_WIDTH ** (level + 1));
+  }
+
+  private tile(level: number, index: number): ExpandedTile {
+    if (index === this.edgeIndex(level)) {
+      let t = this.edgeExpanded[level];
+      if (!t) {
+        t = new ExpandedTile(this.edges[level] ?? Buffer.alloc(0));
+        this.edgeExpanded[level] = t;
+      }
+      return t;
+    }
+    const key = tileKey(level, index);
+    const t = this.cache.get(key);
+    if (!t) throw new TileMiss(level, index);
+    // Refresh LRU position.
+    this.cache.delete(key);
+    this.cache.set(key, t);
+    return t;
+  }
+
+  /** Perfect-subtree hashes for proofs over any size up to the current one; throws TileMiss. */
+  readonly reader: PerfectNodeReader = (level, index) => {
+    const tileLevel = Math.floor(level / 8);
+    const k = level % 8;
+    const perTile = TILE_WIDTH / 2 ** k;
+    const t = this.tile(tileLevel, Math.floor(index / perTile));
+    const node = t.node(k, index % perTile);
+    if (!node) throw new Error(`node ${level}/${index} is not complete in tree of size ${this.size}`);
+    return node;
+  };
+}
