@@ -4,6 +4,7 @@ import type { KeyStore } from './keys.js';
 import { loadOrCreateCa, loadOrCreateTsa } from './pki.js';
 import { writeTrustFiles, type TrustDescription } from './trust-files.js';
 import { tsaService } from '../services/tsa/index.js';
+import { idpService, devIdpIssuerConfigs } from '../services/idp/index.js';
 import type { IssuerConfig } from '../oidc/index.js';
 
 export interface ComposeContext {
@@ -43,7 +44,16 @@ export async function composeServices(app: FastifyInstance, ctx: ComposeContext)
 
   // Identity issuers the CA accepts: configured ones, plus the dev IdP (with its keys in-process, no discovery round trip).
   const issuers: IssuerConfig[] = config.issuers.map((i) => ({ ...i }));
-  const devIdpIssuer: string | undefined = undefined;
+  let devIdpIssuer: string | undefined;
+  if (ctx.devIdp) {
+    const idpKey = keyStore.loadOrCreate('idp', config.keys.idp);
+    devIdpIssuer = `${publicUrl}${DEV_IDP_PATH}`;
+    await app.register(idpService({ issuerUrl: devIdpIssuer, signingKey: idpKey.privateKey! }), { prefix: DEV_IDP_PATH });
+    issuers.push(...(await devIdpIssuerConfigs(devIdpIssuer, idpKey.privateKey!)));
+    trust.oidcIssuers.push({ url: devIdpIssuer, start: idpKey.createdAt });
+    names.push('dev-idp');
+  }
+
   const ca = loadOrCreateCa(dataDir, keyStore, config, warn);
 
   const tsa = loadOrCreateTsa(dataDir, keyStore, config, warn);

@@ -147,6 +147,7 @@ export function parseConfig(json: unknown): ServerConfig {
     if (config.keys.rekorV1.startsWith('rsa') || config.keys.ctlog.startsWith('rsa')) {
       throw new FormatError('config.keys', 'RSA log keys are not supported (sigstore-js reads them as PKCS#1); use ecdsa-p256 or ed25519');
     }
+    if (config.keys.idp !== 'ecdsa-p256') throw new FormatError('config.keys.idp', 'the development IdP signs ES256 tokens: ecdsa-p256 only');
     if (config.keys.rekorV1 === 'ed25519' || config.keys.ctlog === 'ed25519') {
       throw new FormatError('config.keys', 'Rekor v1 and CT log keys must be ECDSA (signed entry timestamps and SCTs)');
     }

@@ -30,7 +30,31 @@ export async function runServe(opts: RunServeOptions): Promise<void> {
   const warn = (message: string) => process.stderr.write(`keyless serve: warning: ${message}\n`);
   const dataDir = resolve(opts.dataDir);
 
-  const server: RunningServer = await startServer({
+  // Signal handlers first: a client may send SIGTERM the instant the URL appears.
+  let server: RunningServer | undefined;
+  let stopRequested: NodeJS.Signals | undefined;
+  let resolveStop: () => void = () => {};
+  const stopped = new Promise<void>((r) => (resolveStop = r));
+  const shutdown = () => {
+    server!.close().then(resolveStop, (e: unknown) => {
+      process.stderr.write(`keyless serve: error during shutdown: ${(e as Error).message}\n`);
+      process.exitCode = 1;
+      resolveStop();
+    });
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopRequested) {
+      // A second signal during shutdown ends the process at once.
+      process.exit(130);
+    }
+    stopRequested = signal;
+    process.stderr.write(`keyless serve: ${signal} received, shutting down\n`);
+    if (server) shutdown();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  server = await startServer({
     dataDir,
     host: opts.host,
     port: opts.port,
@@ -46,24 +70,9 @@ export async function runServe(opts: RunServeOptions): Promise<void> {
       `keyless serve: trust files for clients: ${server.services.trustFiles.join(', ') || '(none)'}\n` +
       `keyless serve: public URL ${server.publicUrl}\n`,
   );
-  process.stdout.write(`${server.url}\n`);
-
-  await new Promise<void>((resolveStop) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.stderr.write(`keyless serve: ${signal} received, shutting down\n`);
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      // A second signal during shutdown ends the process at once.
-      const force = () => process.exit(130);
-      process.once('SIGTERM', force);
-      process.once('SIGINT', force);
-      server.close().then(resolveStop, (e: unknown) => {
-        process.stderr.write(`keyless serve: error during shutdown: ${(e as Error).message}\n`);
-        process.exitCode = 1;
-        resolveStop();
-      });
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
+  if (stopRequested) shutdown();
+  else process.stdout.write(`${server.url}\n`);
+  await stopped;
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
 }

@@ -28,7 +28,12 @@ export async function startServe(options: { dataDir?: string; args?: string[]; t
   let out = '';
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code, signal) => {
+      if (code === null) err += `\n[test helper] killed by ${signal}`;
+      resolve(code);
+    }),
+  );
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`keyless serve did not print its URL in time; stderr:\n${err}`)), options.timeoutMs ?? 30_000);
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
@@ -51,7 +56,9 @@ export async function startServe(options: { dataDir?: string; args?: string[]; t
     stderr: () => err,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
+      const code = await exited;
+      if (code !== 0) process.stderr.write(`keyless serve exited with ${code}; its stderr:\n${err}\n`);
+      return code;
     },
   };
 }

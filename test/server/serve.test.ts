@@ -78,3 +78,26 @@ test('the TSA answers the sigstore-js TSA client and trusted_root.json lists its
     await server.stop();
   }
 });
+
+test('the development IdP is announced loudly when on, and absent when turned off', async () => {
+  const on = await startServe();
+  try {
+    assert.match(on.stderr(), /WARNING: the DEVELOPMENT identity provider is ON/);
+    const discovery = await fetch(`${on.url}/oidc/.well-known/openid-configuration`);
+    assert.equal(discovery.status, 200);
+    assert.equal(((await discovery.json()) as { issuer: string }).issuer, `${on.url}/oidc`);
+  } finally {
+    await on.stop();
+  }
+  const dir = tempDir();
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ devIdp: { enabled: false } }));
+  const off = await startServe({ args: ['--config', join(dir, 'config.json')] });
+  try {
+    assert.doesNotMatch(off.stderr(), /DEVELOPMENT identity provider/);
+    assert.equal((await fetch(`${off.url}/oidc/.well-known/openid-configuration`)).status, 404);
+    const sc = JSON.parse(readFileSync(join(off.dataDir, 'signing_config.json'), 'utf8')) as { oidcUrls?: unknown[] };
+    assert.equal(sc.oidcUrls, undefined);
+  } finally {
+    await off.stop();
+  }
+});
