@@ -114,6 +114,9 @@ export function readTransparencyLogEntry(v: unknown, path: string, o: ReadOption
   return entry;
 }
 
+/** An audit path in a tree of at most 2^63 leaves has at most 63 hashes. */
+export const MAX_PROOF_HASHES = 63;
+
 export function readInclusionProof(v: unknown, path: string, o: ReadOptions): InclusionProof {
   const m = new MessageReader(v, path, ['logIndex', 'rootHash', 'treeSize', 'hashes', 'checkpoint'], o);
   const proof: InclusionProof = {
@@ -123,6 +126,9 @@ export function readInclusionProof(v: unknown, path: string, o: ReadOptions): In
     hashes: m.array('hashes').map(({ value, path: p }) => checkBytes(base64Decode(value, p), p, { required: true })),
     checkpoint: undefined,
   };
+  if (proof.hashes.length > MAX_PROOF_HASHES) {
+    throw new FormatError(m.at('hashes'), `has ${proof.hashes.length} hashes; no tree of 2^63 leaves needs more than ${MAX_PROOF_HASHES}`, { check: 'limit' });
+  }
   if (BigInt(proof.logIndex) >= BigInt(proof.treeSize)) {
     throw new FormatError(m.at('logIndex'), `must be less than treeSize (${proof.treeSize})`, { check: 'range', actual: proof.logIndex });
   }

@@ -138,6 +138,7 @@ test('wrong types, bad base64, bad integers and unknown fields name the JSON pat
     ['verificationMaterial.tlogEntries[0].canonicalizedBody', (b) => (b.verificationMaterial.tlogEntries[0].canonicalizedBody = 'a!b')],
     ['verificationMaterial.tlogEntries[0].inclusionProof.hashes[1]', (b) => (b.verificationMaterial.tlogEntries[0].inclusionProof.hashes[1] = 'not base64!')],
     ['verificationMaterial.tlogEntries[0].inclusionProof.hashes[0]', (b) => (b.verificationMaterial.tlogEntries[0].inclusionProof.hashes[0] = null)],
+    ['verificationMaterial.tlogEntries[0].inclusionProof.hashes', (b) => (b.verificationMaterial.tlogEntries[0].inclusionProof.hashes = Array(64).fill('AA=='))],
     ['verificationMaterial.tlogEntries[0].inclusionProof.rootHash', (b) => (b.verificationMaterial.tlogEntries[0].inclusionProof.rootHash = 12)],
     ['verificationMaterial.tlogEntries[0].inclusionProof.treeSize', (b) => (b.verificationMaterial.tlogEntries[0].inclusionProof.treeSize = '0')],
     ['verificationMaterial.tlogEntries[0].inclusionProof.logIndex', (b) => (b.verificationMaterial.tlogEntries[0].inclusionProof.logIndex = b.verificationMaterial.tlogEntries[0].inclusionProof.treeSize)],
