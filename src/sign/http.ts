@@ -1,3 +1,4 @@
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { ServiceError } from './errors.js';
 
 /** How one service call behaves: a timeout per attempt and a few retries with backoff. */
@@ -32,40 +33,89 @@ export interface ServiceResponse {
 }
 
 const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504]);
+/** Largest answer read from any service (certificate chains, log entries, timestamps are small). */
+const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+// node:http with keep-alive: a third of fetch's per-call cost here, and ~30 ms less to load.
+const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
+// TLS is loaded only when a service is https (a local stack is plain http).
+let https: { agent: import('node:https').Agent; request: typeof import('node:https').request } | undefined;
+async function loadHttps(): Promise<NonNullable<typeof https>> {
+  if (!https) {
+    const m = await import('node:https');
+    https = { agent: new m.Agent({ keepAlive: true, maxSockets: 64 }), request: m.request };
+  }
+  return https;
+}
 
 /** One HTTP exchange with timeout, retries and errors that name the service. */
 export async function callService(req: ServiceRequest, policy: CallPolicy = DEFAULT_CALL_POLICY): Promise<ServiceResponse> {
   const accept = req.accept ?? ((s: number) => s >= 200 && s < 300);
   const method = req.method ?? (req.body === undefined ? 'GET' : 'POST');
+  let url: URL;
+  try {
+    url = new URL(req.url);
+  } catch {
+    throw new ServiceError('SERVICE_URL_INVALID', req.service, `${JSON.stringify(req.url)} is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ServiceError('SERVICE_URL_INVALID', req.service, `unsupported URL scheme ${url.protocol}`);
   let lastError: ServiceError | undefined;
   for (let attempt = 0; attempt <= policy.retries; attempt++) {
     if (attempt > 0) await sleep(backoff(policy.backoffMs, attempt));
-    let res: Response;
+    let res: ServiceResponse;
     try {
-      res = await fetch(req.url, {
-        method,
-        headers: req.headers,
-        body: req.body,
-        signal: AbortSignal.timeout(policy.timeoutMs),
-        redirect: 'error',
-      });
+      res = await exchange(url, method, req, policy.timeoutMs, url.protocol === 'https:' ? await loadHttps() : undefined);
     } catch (e) {
       lastError = networkError(req, e, policy);
       continue;
     }
-    let body: Buffer;
-    try {
-      body = Buffer.from(await res.arrayBuffer());
-    } catch (e) {
-      lastError = networkError(req, e, policy);
-      continue;
-    }
-    if (accept(res.status) || req.passThrough?.includes(res.status)) return { status: res.status, headers: res.headers, body };
+    if (accept(res.status) || req.passThrough?.includes(res.status)) return res;
     lastError = new ServiceError(res.status >= 500 ? 'SERVICE_FAILED' : 'SERVICE_REJECTED', req.service,
-      `${method} ${new URL(req.url).pathname} answered ${res.status}${describeErrorBody(body)}`, { status: res.status });
+      `${method} ${url.pathname} answered ${res.status}${describeErrorBody(res.body)}`, { status: res.status });
     if (!RETRYABLE.has(res.status)) throw lastError;
   }
   throw lastError ?? new ServiceError('SERVICE_UNREACHABLE', req.service, 'no attempt was made');
+}
+
+class TimeoutError extends Error {
+  override name = 'TimeoutError';
+}
+
+function exchange(url: URL, method: string, req: ServiceRequest, timeoutMs: number, tls: typeof https): Promise<ServiceResponse> {
+  return new Promise((resolve, reject) => {
+    const body = req.body === undefined ? undefined : typeof req.body === 'string' ? Buffer.from(req.body, 'utf8') : Buffer.from(req.body);
+    const headers: Record<string, string> = { ...req.headers };
+    if (body) headers['Content-Length'] = String(body.length);
+    const send = tls ? tls.request : httpRequest;
+    const r = send(url, { method, headers, agent: tls ? tls.agent : httpAgent }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_RESPONSE_BYTES) {
+          r.destroy(new Error(`answer larger than ${MAX_RESPONSE_BYTES} bytes`));
+          return;
+        }
+        chunks.push(c);
+      });
+      res.on('end', () => {
+        clearTimeout(timer);
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h.set(k, v);
+        resolve({ status: res.statusCode ?? 0, headers: h, body: Buffer.concat(chunks) });
+      });
+      res.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+    });
+    const timer = setTimeout(() => r.destroy(new TimeoutError(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    r.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    r.end(body);
+  });
 }
 
 /** Parses a JSON answer, naming the service when it is not JSON. */
@@ -78,11 +128,11 @@ export function jsonBody(res: ServiceResponse, service: string): unknown {
 }
 
 function networkError(req: ServiceRequest, e: unknown, policy: CallPolicy): ServiceError {
-  const err = e as Error & { cause?: { code?: string; message?: string } };
-  if (err?.name === 'TimeoutError' || err?.name === 'AbortError') {
+  const err = e as Error & { code?: string; cause?: { code?: string; message?: string } };
+  if (err?.name === 'TimeoutError') {
     return new ServiceError('SERVICE_TIMEOUT', req.service, `no answer within ${policy.timeoutMs} ms`, { cause: e });
   }
-  const detail = err?.cause?.code ?? err?.cause?.message ?? err?.message ?? String(e);
+  const detail = err?.code ?? err?.cause?.code ?? err?.message ?? String(e);
   return new ServiceError('SERVICE_UNREACHABLE', req.service, `cannot be reached (${detail})`, { cause: e });
 }
 
