@@ -5,6 +5,7 @@ import { loadOrCreateCa, loadOrCreateTsa } from './pki.js';
 import { writeTrustFiles, type TrustDescription } from './trust-files.js';
 import { tsaService } from '../services/tsa/index.js';
 import { idpService, devIdpIssuerConfigs } from '../services/idp/index.js';
+import { CtLog, ctlogService } from '../services/ctlog/index.js';
 import type { IssuerConfig } from '../oidc/index.js';
 
 export interface ComposeContext {
@@ -56,6 +57,13 @@ export async function composeServices(app: FastifyInstance, ctx: ComposeContext)
 
   const ca = loadOrCreateCa(dataDir, keyStore, config, warn);
 
+  // The CT log accepts chains to our root and hands the CA its SCTs in-process.
+  const ctKey = keyStore.loadOrCreate('ctlog', config.keys.ctlog);
+  const ctLog = new CtLog({ privateKey: ctKey.privateKey!, roots: [ca.root.certificate] });
+  await app.register(ctlogService({ log: ctLog }));
+  trust.ctlog = { baseUrl: publicUrl, publicKey: ctKey.publicKey, logId: ctLog.logId, start: ctKey.createdAt };
+  names.push('ctlog');
+
   const tsa = loadOrCreateTsa(dataDir, keyStore, config, warn);
   await app.register(tsaService({ signer: tsa.signer, chain: tsa.chain }));
   trust.tsa = {
@@ -67,6 +75,7 @@ export async function composeServices(app: FastifyInstance, ctx: ComposeContext)
   names.push('tsa');
 
   void ca;
+  void ctLog;
   void issuers;
 
   const trustFiles = writeTrustFiles(dataDir, trust);
