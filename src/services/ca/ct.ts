@@ -1,0 +1,39 @@
+import type { Certificate, Sct } from '../../x509/index.js';
+import { sctFromJson } from '../../x509/index.js';
+import { HttpError } from '../http/index.js';
+
+/**
+ * Submits `[precertificate, issuing CA, …]` to a CT log and returns its SCT. SERVER
+ * wires the in-process log directly; `httpCtSubmitter` reaches a remote one.
+ */
+export type CtSubmitter = (chain: readonly Certificate[]) => Promise<Sct>;
+
+/** RFC 6962 add-pre-chain over HTTP, e.g. for a CT log in another process. */
+export function httpCtSubmitter(logUrl: string, options: { timeoutMs?: number } = {}): CtSubmitter {
+  const url = `${logUrl.replace(/\/+$/, '')}/ct/v1/add-pre-chain`;
+  return async (chain) => {
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ chain: chain.map((c) => c.der.toString('base64')) }),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      });
+    } catch (e) {
+      throw new HttpError(502, 'CT_LOG_UNAVAILABLE', `the CT log at ${url} cannot be reached: ${(e as Error).message}`);
+    }
+    const text = await response.text();
+    if (response.status !== 200) throw new HttpError(502, 'CT_LOG_REFUSED', `the CT log at ${url} answered HTTP ${response.status}: ${text.slice(0, 200)}`);
+    try {
+      return sctFromJson(JSON.parse(text));
+    } catch {
+      throw new HttpError(502, 'CT_LOG_BAD_RESPONSE', `the CT log at ${url} answered something that is not an SCT`);
+    }
+  };
+}
+
+/** The in-process CT log (anything with RFC 6962 add-pre-chain semantics), no HTTP hop. */
+export function inProcessCtSubmitter(log: { addPreChain(chain: readonly Certificate[]): Promise<Sct> }): CtSubmitter {
+  return (chain) => log.addPreChain(chain);
+}

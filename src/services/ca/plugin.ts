@@ -1,0 +1,115 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { TokenVerifier, issuerConfigurationJson, type IssuerConfig, type VerifiedToken } from '../../oidc/index.js';
+import type { Certificate } from '../../x509/index.js';
+import { embedScts, issueLeafCertificate, issuePrecertificate, type CertificateSigner, type LeafProfile } from '../../x509/build/index.js';
+import { HttpError } from '../http/index.js';
+import type { CtSubmitter } from './ct.js';
+import { checkProofOfPossession, parseSigningCertRequest } from './request.js';
+
+export interface CaServiceOptions {
+  /** Identity providers whose tokens are accepted; a function is read once, at the first request (port-0 servers). */
+  issuers: readonly IssuerConfig[] | (() => readonly IssuerConfig[]);
+  /** A verifier to share (its discovery/JWKS cache); built from `issuers` otherwise. */
+  tokenVerifier?: TokenVerifier;
+  /** The issuing CA (intermediate) certificate and key. */
+  issuer: CertificateSigner;
+  /** Certificates above the issuing CA, ending with the root. */
+  parents: readonly Certificate[];
+  /** Logs the precertificate; without it certificates are issued with no SCT (Fulcio's detached form). */
+  submitToCtLog?: CtSubmitter;
+  /** Leaf validity (default 10 minutes). */
+  validityMs?: number;
+  now?: () => Date;
+}
+
+/** The certificate chain answered, leaf first (Fulcio's `chain.certificates`). */
+export interface IssuedCertificate {
+  certificate: Certificate;
+  chainPem: string[];
+  embeddedSct: boolean;
+}
+
+/** Issues Fulcio leaves for verified identities: the CA's work without HTTP (also used by benchmarks). */
+export class CertificateAuthority {
+  readonly verifier: TokenVerifier | undefined;
+  private verifierLazy: TokenVerifier | undefined;
+  private readonly options: CaServiceOptions;
+  private readonly parentsPem: string[];
+
+  constructor(options: CaServiceOptions) {
+    this.options = options;
+    this.verifier = options.tokenVerifier;
+    this.parentsPem = [options.issuer.certificate.toPem(), ...options.parents.map((c) => c.toPem())];
+  }
+
+  tokenVerifier(): TokenVerifier {
+    if (this.verifier) return this.verifier;
+    if (!this.verifierLazy) {
+      const issuers = typeof this.options.issuers === 'function' ? this.options.issuers() : this.options.issuers;
+      this.verifierLazy = new TokenVerifier(issuers);
+    }
+    return this.verifierLazy;
+  }
+
+  /** `{chains: [{certificates: [issuing CA, …, root]}]}` */
+  trustBundle(): { chains: Array<{ certificates: string[] }> } {
+    return { chains: [{ certificates: this.parentsPem }] };
+  }
+
+  configuration(): { issuers: Array<Record<string, unknown>> } {
+    return { issuers: issuerConfigurationJson(this.tokenVerifier().issuers) };
+  }
+
+  /** Verifies the request end to end and issues the certificate (with an embedded SCT when a CT log is wired). */
+  async signingCertificate(body: unknown, authorization: string | undefined): Promise<IssuedCertificate> {
+    const req = parseSigningCertRequest(body, authorization);
+    const now = this.options.now?.() ?? new Date();
+    const verified: VerifiedToken = await this.tokenVerifier().verify(req.token, { now });
+    const { identity, issuerConfig } = verified;
+    const challengeName = issuerConfig.challengeClaim ?? (issuerConfig.type === 'email' ? 'email' : 'sub');
+    checkProofOfPossession(req, identity.challengeClaimValue, challengeName);
+
+    const sigstoreExtensions: Record<string, string> = {};
+    for (const e of identity.extensionList) sigstoreExtensions[e.oid] = e.value;
+    const profile: LeafProfile = {
+      publicKey: req.key.info.key,
+      san: identity.san,
+      sigstoreExtensions,
+      notBefore: now,
+      validityMs: this.options.validityMs ?? 10 * 60 * 1000,
+    };
+    const ca = this.options.issuer;
+    let certificate: Certificate;
+    let embeddedSct = false;
+    if (this.options.submitToCtLog) {
+      const precertificate = issuePrecertificate(profile, ca);
+      const sct = await this.options.submitToCtLog([precertificate, ca.certificate, ...this.options.parents]);
+      certificate = embedScts(precertificate, [sct], ca.privateKey);
+      embeddedSct = true;
+    } else {
+      certificate = issueLeafCertificate(profile, ca);
+    }
+    return { certificate, chainPem: [certificate.toPem(), ...this.parentsPem], embeddedSct };
+  }
+}
+
+/**
+ * Fulcio's v2 API: `POST /api/v2/signingCert`, `GET /api/v2/trustBundle`,
+ * `GET /api/v2/configuration`. Every refusal is a 4xx `{code, message}` naming the check.
+ */
+export function caService(options: CaServiceOptions | CertificateAuthority): FastifyPluginAsync {
+  const ca = options instanceof CertificateAuthority ? options : new CertificateAuthority(options);
+  return async (app) => {
+    let trustBundle: string | undefined;
+    let configuration: string | undefined;
+    app.post('/api/v2/signingCert', async (request, reply) => {
+      const auth = request.headers.authorization;
+      if (Array.isArray(auth)) throw new HttpError(400, 'REQUEST_INVALID', 'more than one Authorization header');
+      const issued = await ca.signingCertificate(request.body, auth);
+      const chain = { chain: { certificates: issued.chainPem } };
+      return reply.code(200).type('application/json').send(issued.embeddedSct ? { signedCertificateEmbeddedSct: chain } : { signedCertificateDetachedSct: chain });
+    });
+    app.get('/api/v2/trustBundle', async (_req, reply) => reply.type('application/json').send((trustBundle ??= JSON.stringify(ca.trustBundle()))));
+    app.get('/api/v2/configuration', async (_req, reply) => reply.type('application/json').send((configuration ??= JSON.stringify(ca.configuration()))));
+  };
+}
