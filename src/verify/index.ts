@@ -25,15 +25,9 @@ export interface VerifyOptions {
   log?: CheckLog;
 }
 
-const parsedBundles = new WeakMap<object, Bundle>();
-
 function bundleFrom(input: BundleInput): Bundle {
   if (typeof input === 'string' || input instanceof Uint8Array) return parseBundle(input);
-  const hit = parsedBundles.get(input);
-  if (hit) return hit;
-  const b = isParsedBundle(input) ? input : parseBundle(input);
-  parsedBundles.set(input, b);
-  return b;
+  return isParsedBundle(input) ? input : parseBundle(input);
 }
 
 function isParsedBundle(v: object): v is Bundle {

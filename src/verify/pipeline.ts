@@ -56,65 +56,85 @@ interface Signer {
   managedKeyDer?: Buffer;
 }
 
+/**
+ * A verification in two phases. `startPipeline` runs the steps that need no trust in the
+ * certificate chain yet (content, verified times, key material, log entries, signature);
+ * `finish` validates the chain at every verified time, the SCTs and the policy. The async
+ * API runs the leaf certificate's signature check in the thread pool between the two.
+ */
+export interface PipelineRun {
+  /** The bundle's leaf certificate, when it has one (parsed, not yet trusted). */
+  leaf: Certificate | undefined;
+  finish(): VerificationResult;
+}
+
 /** Runs every step; throws a VerificationError (or FormatError for broken input) on the first failure. */
 export function runPipeline(bundle: Bundle, artifact: Artifact, policy: CompiledPolicy, trust: TrustMaterial, log = new CheckLog()): VerificationResult {
+  return startPipeline(bundle, artifact, policy, trust, log).finish();
+}
+
+export function startPipeline(bundle: Bundle, artifact: Artifact, policy: CompiledPolicy, trust: TrustMaterial, log = new CheckLog()): PipelineRun {
   const version = bundleVersion(bundle);
   log.pass('bundle.format', undefined, bundle.mediaType);
   const content = signedContent(log, bundle);
   const entries = bundle.verificationMaterial!.tlogEntries;
 
-  // 2. Verified times.
+  // Verified times: RFC 3161 timestamps and integrated times with a valid SET.
   const times = verifiedTimes(log, bundle, entries, content, trust, policy);
 
-  // 3. Signing key.
-  const signer = signingKey(log, bundle, trust, times, policy);
+  // Key material: the managed key, or the leaf certificate (its trust is checked in finish()).
+  const signer = keyMaterial(log, bundle, trust, policy);
   if (signer.certificate) content.certificateDer = signer.certificate.der;
   else content.publicKeyDer = signer.managedKeyDer;
 
-  // 4. Transparency-log entries.
+  // Transparency-log entries: inclusion and body consistency.
   const tlogEntries = checkEntries(log, entries, content, trust, times, policy);
 
-  // 5. Signature and artifact binding.
+  // Signature and artifact binding.
   const dsseFacts = checkSignature(log, content, signer, artifact, policy);
 
-  // 6. Identity policy.
-  let identity: string | undefined;
-  let issuer: string | undefined;
-  let extensions: Record<string, string> | undefined;
-  if (signer.certificate) {
-    const cert = signer.certificate;
-    if (!policy.identity || !policy.issuer) {
-      throw new KeylessError(VerifyCode.POLICY_INVALID, 'policy: a certificate bundle needs the expected identity and OIDC issuer (exact or regexp)', { check: 'policy' });
-    }
-    identity = cert.sigstoreIdentity;
-    issuer = cert.oidcIssuer;
-    const byOid = cert.sigstoreExtensions;
-    checkPolicy(log, policy, { san: identity, issuer, extensions: byOid });
-    extensions = cert.sigstoreExtensionsByName;
-  } else if (policy.identity || policy.issuer || policy.extensions.length > 0) {
-    log.fail(VerifyCode.POLICY_IDENTITY_MISMATCH, 'policy.identity', 'the bundle was signed with a managed key and carries no identity', policy.identity?.text ?? policy.issuer?.text, null);
-  }
-
-  const signingTime = times.reduce((a, b) => (b.time < a ? b.time : a), times[0]!.time);
-  const result: VerificationResult = {
-    identity,
-    issuer,
-    signingTime,
-    verifiedTimes: times,
-    bundleVersion: version,
-    content: content.dsse ? 'dsseEnvelope' : 'messageSignature',
-    extensions,
-    tlogEntries,
-    checks: log.results,
-    ...dsseFacts,
+  return {
+    leaf: signer.certificate,
+    finish: () => {
+      // Certificate chain at every verified time, SCTs, then the identity policy.
+      let identity: string | undefined;
+      let issuer: string | undefined;
+      let extensions: Record<string, string> | undefined;
+      if (signer.certificate) {
+        const cert = signer.certificate;
+        certificateChecks(log, cert, trust, times, policy);
+        if (!policy.identity || !policy.issuer) {
+          throw new KeylessError(VerifyCode.POLICY_INVALID, 'policy: a certificate bundle needs the expected identity and OIDC issuer (exact or regexp)', { check: 'policy' });
+        }
+        identity = cert.sigstoreIdentity;
+        issuer = cert.oidcIssuer;
+        checkPolicy(log, policy, { san: identity, issuer, extensions: cert.sigstoreExtensions });
+        extensions = cert.sigstoreExtensionsByName;
+      } else if (policy.identity || policy.issuer || policy.extensions.length > 0) {
+        log.fail(VerifyCode.POLICY_IDENTITY_MISMATCH, 'policy.identity', 'the bundle was signed with a managed key and carries no identity', policy.identity?.text ?? policy.issuer?.text, null);
+      }
+      const signingTime = times.reduce((a, b) => (b.time < a ? b.time : a), times[0]!.time);
+      const result: VerificationResult = {
+        identity,
+        issuer,
+        signingTime,
+        verifiedTimes: times,
+        bundleVersion: version,
+        content: content.dsse ? 'dsseEnvelope' : 'messageSignature',
+        extensions,
+        tlogEntries,
+        checks: log.results,
+        ...dsseFacts,
+      };
+      if (signer.certificate) {
+        const c = signer.certificate;
+        result.certificate = { serial: c.serial, notBefore: c.notBefore, notAfter: c.notAfter, issuer: c.issuer.toString() };
+      } else {
+        result.publicKeyId = sha256(signer.managedKeyDer!).toString('base64');
+      }
+      return result;
+    },
   };
-  if (signer.certificate) {
-    const c = signer.certificate;
-    result.certificate = { serial: c.serial, notBefore: c.notBefore, notAfter: c.notAfter, issuer: c.issuer.toString() };
-  } else {
-    result.publicKeyId = sha256(signer.managedKeyDer!).toString('base64');
-  }
-  return result;
 }
 
 function signedContent(log: CheckLog, bundle: Bundle): SignedContent {
@@ -163,7 +183,8 @@ function verifiedTimes(log: CheckLog, bundle: Bundle, entries: TransparencyLogEn
     const logs = logsForEntry(log, trust, entry, name);
     times.push({ source: 'transparency-log', time: verifySet(log, logs, entry, name), from: name });
   });
-  const threshold = policy.source.timestampThreshold ?? 1;
+  // At least one: certificates and log keys are checked at the verified times.
+  const threshold = Math.max(1, policy.source.timestampThreshold ?? 1);
   if (times.length < threshold) {
     log.fail(VerifyCode.TIMESTAMP_MISSING, 'verified-times', 'not enough verified times (a Rekor v2 entry needs an RFC 3161 timestamp)', threshold, times.length);
   }
@@ -171,7 +192,7 @@ function verifiedTimes(log: CheckLog, bundle: Bundle, entries: TransparencyLogEn
   return times;
 }
 
-function signingKey(log: CheckLog, bundle: Bundle, trust: TrustMaterial, times: VerifiedTime[], policy: CompiledPolicy): Signer {
+function keyMaterial(log: CheckLog, bundle: Bundle, trust: TrustMaterial, policy: CompiledPolicy): Signer {
   const vm = bundle.verificationMaterial!.content;
   if (vm?.$case === 'publicKey') {
     const given = policy.source.publicKey;
@@ -209,6 +230,17 @@ function signingKey(log: CheckLog, bundle: Bundle, trust: TrustMaterial, times: 
     }
   });
   const leaf = certs[0]!;
+  let key: PublicKeyInfo;
+  try {
+    key = describeKey(leaf.publicKey, 'certificate.publicKey');
+  } catch (e) {
+    return failWith(log, VerifyCode.CERTIFICATE_INVALID, 'certificate.key', e);
+  }
+  return { key, certificate: leaf };
+}
+
+/** The chain to a trusted CA at every verified time, then the embedded SCTs. */
+function certificateChecks(log: CheckLog, leaf: Certificate, trust: TrustMaterial, times: VerifiedTime[], policy: CompiledPolicy): void {
   let issuer: Certificate | undefined;
   for (const t of times) {
     const check = `certificate.chain@${t.from}`;
@@ -232,13 +264,6 @@ function signingKey(log: CheckLog, bundle: Bundle, trust: TrustMaterial, times: 
       failWith(log, VerifyCode.SCT_INVALID, 'certificate.sct', e);
     }
   }
-  let key: PublicKeyInfo;
-  try {
-    key = describeKey(leaf.publicKey, 'certificate.publicKey');
-  } catch (e) {
-    return failWith(log, VerifyCode.CERTIFICATE_INVALID, 'certificate.key', e);
-  }
-  return { key, certificate: leaf };
 }
 
 function checkEntries(log: CheckLog, entries: TransparencyLogEntry[], content: SignedContent, trust: TrustMaterial, times: VerifiedTime[], policy: CompiledPolicy): VerificationResult['tlogEntries'] {
