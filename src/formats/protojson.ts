@@ -156,18 +156,41 @@ const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
 
 export function readInt64(v: unknown, path: string, min?: bigint): string {
-  let n: bigint;
+  let n: bigint | undefined;
   if (typeof v === 'number') {
-    if (!Number.isSafeInteger(v)) throw new FormatError(path, 'expected an integer', { check: 'type' });
+    if (!Number.isInteger(v)) throw new FormatError(path, 'expected an integer', { check: 'type' });
+    // Beyond 2^53 JSON.parse has already rounded the value: only a string keeps it exact.
+    if (!Number.isSafeInteger(v)) throw new FormatError(path, 'integer too large for a JSON number (give it as a string)', { check: 'range' });
     n = BigInt(v);
-  } else if (typeof v === 'string' && /^-?(0|[1-9][0-9]*)$/.test(v)) {
-    n = BigInt(v);
-  } else {
-    throw new FormatError(path, `expected an integer (string or number), got ${describe(v)}`, { check: 'type' });
+  } else if (typeof v === 'string') {
+    n = integerFromNumberText(v);
   }
+  if (n === undefined) throw new FormatError(path, `expected an integer (string or number), got ${typeof v === 'string' ? JSON.stringify(v.slice(0, 30)) : describe(v)}`, { check: 'type' });
   if (n > INT64_MAX || n < INT64_MIN) throw new FormatError(path, 'does not fit in 64 bits', { check: 'range' });
   if (min !== undefined && n < min) throw new FormatError(path, `must be at least ${min}`, { check: 'range', actual: n.toString() });
   return n.toString();
+}
+
+const NUMBER_TEXT_RE = /^(-?)(0|[1-9][0-9]*)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]{1,4}))?$/;
+
+/**
+ * protojson reads quoted integers with the JSON number grammar, so "1e3" and "7.0" are
+ * integers too; the value must be integral. Leading zeros, spaces and "+" are not.
+ */
+function integerFromNumberText(text: string): bigint | undefined {
+  const m = NUMBER_TEXT_RE.exec(text);
+  if (!m) return undefined;
+  const [, sign, int, frac = '', exp = '0'] = m;
+  let digits = `${int}${frac}`;
+  let scale = Number(exp) - frac.length;
+  if (scale < 0) {
+    if (!/^0*$/.test(digits.slice(scale))) return undefined; // a fraction remains
+    digits = digits.slice(0, scale) || '0';
+    scale = 0;
+  }
+  if (digits.replace(/^0+/, '').length + scale > 20) return BigInt(sign === '-' ? -1 : 1) * 10n ** 20n; // out of range either way
+  const value = BigInt(digits) * 10n ** BigInt(scale);
+  return sign === '-' ? -value : value;
 }
 
 // RFC 3339 as protojson accepts it: a 'T', seconds, optional fraction up to nanoseconds,

@@ -193,7 +193,7 @@ test('accepted like protojson: snake_case, URL-safe base64, int64 numbers, expli
   const lenient = clone(original);
   const entry = lenient.verificationMaterial.tlogEntries[0];
   entry.logIndex = Number(entry.logIndex);
-  entry.integratedTime = Number(entry.integratedTime);
+  entry.integratedTime = `${entry.integratedTime}0e-1`; // JSON number syntax inside the string, as protojson reads it
   entry.inclusionProof.treeSize = Number(entry.inclusionProof.treeSize);
   entry.inclusionProof.rootHash = Buffer.from(entry.inclusionProof.rootHash, 'base64').toString('base64url');
   lenient.messageSignature.signature = lenient.messageSignature.signature.replace(/=+$/, '');
