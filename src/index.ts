@@ -41,3 +41,15 @@ export {
   type BundleInput,
   type CheckResult,
 } from './verify/index.js';
+export {
+  KeylessSigner,
+  selectServices,
+  checkToken,
+  obtainIdentityToken,
+  buildBundle,
+  PUBLIC_GOOD_SIGNING_CONFIG,
+  type SignerOptions,
+  type SignResult,
+  type SelectedServices,
+  type CheckedToken,
+} from './sign/index.js';

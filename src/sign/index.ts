@@ -1,0 +1,17 @@
+// The signing client: identity tokens, service selection, ephemeral keys, Fulcio / Rekor v1 /
+// Rekor v2 / TSA clients, bundle building.
+export { KeylessSigner, CERTIFICATE_REUSE_MARGIN_MS, type SignerOptions, type SignResult } from './signer.js';
+export { selectServices, eligible, SUPPORTED_API_VERSIONS, type SigningConfigLike, type SelectedServices, type SelectedService, type ServiceEntry } from './services.js';
+export { checkToken, decodeToken, SIGSTORE_AUDIENCE, type CheckedToken, type TokenCheckOptions } from './token.js';
+export { obtainIdentityToken, readTokenArgument, githubActionsToken, TOKEN_SOURCES, TOKEN_ENV, type TokenSource, type TokenSourceOptions } from './token-sources.js';
+export { browserLogin, deviceLogin, discover } from './oauth.js';
+export { EphemeralKey } from './ephemeral-key.js';
+export { requestSigningCertificate, type SigningCertificate } from './fulcio.js';
+export { submitRekorV1, submitRekorV2, rekorV1ProposedEntry, rekorV2Request, type TlogEntryJson, type LogContent } from './rekor.js';
+export { requestTimestamp } from './tsa.js';
+export { buildBundle, type BundleParts, type SignedContent } from './bundle-builder.js';
+export { buildStatement, resolvePredicateType } from './statement.js';
+export { callService, DEFAULT_CALL_POLICY, type CallPolicy } from './http.js';
+export { ServiceError, IdentityError, SignError } from './errors.js';
+export { PUBLIC_GOOD_SIGNING_CONFIG, SIGNING_CONFIG_ENV, TRUSTED_ROOT_ENV } from './config.js';
+export { writeFileAtomic } from './write.js';
