@@ -45,6 +45,15 @@ export class Certificate {
   private readonly tbsNode: DerNode;
   private keyCache: KeyObject | undefined;
   private verifiedIssuers: WeakSet<Certificate> | undefined;
+  /** Decoded extension values, computed once (certificates are immutable). */
+  private readonly memo = new Map<string, unknown>();
+
+  private once<T>(key: string, compute: () => T): T {
+    if (this.memo.has(key)) return this.memo.get(key) as T;
+    const v = compute();
+    this.memo.set(key, v);
+    return v;
+  }
 
   constructor(der: Buffer) {
     const f = 'certificate';
@@ -130,8 +139,10 @@ export class Certificate {
   }
 
   get basicConstraints(): { ca: boolean; pathLen: number | undefined } | undefined {
-    const e = this.extension(OID.basicConstraints);
-    return e ? decodeBasicConstraints(e.value) : undefined;
+    return this.once('bc', () => {
+      const e = this.extension(OID.basicConstraints);
+      return e ? decodeBasicConstraints(e.value) : undefined;
+    });
   }
 
   get isCA(): boolean {
@@ -144,28 +155,38 @@ export class Certificate {
 
   /** Key usage bits, or undefined when the extension is absent. */
   get keyUsage(): KeyUsage[] | undefined {
-    const e = this.extension(OID.keyUsage);
-    return e ? decodeKeyUsage(e.value) : undefined;
+    return this.once('ku', () => {
+      const e = this.extension(OID.keyUsage);
+      return e ? decodeKeyUsage(e.value) : undefined;
+    });
   }
 
   get extKeyUsage(): string[] | undefined {
-    const e = this.extension(OID.extKeyUsage);
-    return e ? decodeExtKeyUsage(e.value) : undefined;
+    return this.once('eku', () => {
+      const e = this.extension(OID.extKeyUsage);
+      return e ? decodeExtKeyUsage(e.value) : undefined;
+    });
   }
 
   get subjectKeyIdentifier(): Buffer | undefined {
-    const e = this.extension(OID.subjectKeyIdentifier);
-    return e ? decodeSubjectKeyIdentifier(e.value) : undefined;
+    return this.once('ski', () => {
+      const e = this.extension(OID.subjectKeyIdentifier);
+      return e ? decodeSubjectKeyIdentifier(e.value) : undefined;
+    });
   }
 
   get authorityKeyIdentifier(): Buffer | undefined {
-    const e = this.extension(OID.authorityKeyIdentifier);
-    return e ? decodeAuthorityKeyIdentifier(e.value) : undefined;
+    return this.once('aki', () => {
+      const e = this.extension(OID.authorityKeyIdentifier);
+      return e ? decodeAuthorityKeyIdentifier(e.value) : undefined;
+    });
   }
 
   get subjectAltNames(): SubjectAltName[] {
-    const e = this.extension(OID.subjectAltName);
-    return e ? decodeSubjectAltNames(e.value) : [];
+    return this.once('san', () => {
+      const e = this.extension(OID.subjectAltName);
+      return e ? decodeSubjectAltNames(e.value) : [];
+    });
   }
 
   /**
