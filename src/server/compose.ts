@@ -6,6 +6,9 @@ import { writeTrustFiles, type TrustDescription } from './trust-files.js';
 import { tsaService } from '../services/tsa/index.js';
 import { idpService, devIdpIssuerConfigs } from '../services/idp/index.js';
 import { CtLog, ctlogService } from '../services/ctlog/index.js';
+import { LogEngine, noteCheckpointSigner } from '../log/index.js';
+import { EngineCtLogStore } from './ct-store.js';
+import { join } from 'node:path';
 import type { IssuerConfig } from '../oidc/index.js';
 
 export interface ComposeContext {
@@ -57,9 +60,20 @@ export async function composeServices(app: FastifyInstance, ctx: ComposeContext)
 
   const ca = loadOrCreateCa(dataDir, keyStore, config, warn);
 
+  // One storage engine (SQLite in <dataDir>/log) for every log: Rekor v1, Rekor v2 and CT.
+  const engine = LogEngine.openSqlite(join(dataDir, 'log'));
+  app.addHook('onClose', async () => engine.close());
+
   // The CT log accepts chains to our root and hands the CA its SCTs in-process.
   const ctKey = keyStore.loadOrCreate('ctlog', config.keys.ctlog);
-  const ctLog = new CtLog({ privateKey: ctKey.privateKey!, roots: [ca.root.certificate] });
+  // Internal tree only (clients see SCTs and get-sth), so its origin does not follow the public URL.
+  const ctOrigin = 'keyless-ct';
+  const ctTree = await engine.openLog({
+    name: 'ct',
+    origin: ctOrigin,
+    signer: () => noteCheckpointSigner({ origin: ctOrigin, keyName: ctOrigin, privateKey: ctKey.privateKey!, publicKey: ctKey.publicKey }),
+  });
+  const ctLog = new CtLog({ privateKey: ctKey.privateKey!, roots: [ca.root.certificate], store: new EngineCtLogStore(ctTree) });
   await app.register(ctlogService({ log: ctLog }));
   trust.ctlog = { baseUrl: publicUrl, publicKey: ctKey.publicKey, logId: ctLog.logId, start: ctKey.createdAt };
   names.push('ctlog');
