@@ -5,7 +5,8 @@ import productionTrustedRoot from '../../assets/trusted_root.production.json' wi
 import { Artifact, type ArtifactInput } from './artifact.js';
 import { CheckLog, VerifyCode } from './checks.js';
 import { compilePolicy, type VerificationPolicy } from './policy.js';
-import { runPipeline, type VerificationResult } from './pipeline.js';
+import { runPipeline, startPipeline, type VerificationResult } from './pipeline.js';
+import { parseCertificate, type Certificate } from '../x509/index.js';
 import { trustMaterialFor, type TrustMaterial } from './trust.js';
 
 export { VerifyCode, CheckLog, type CheckResult } from './checks.js';
@@ -63,7 +64,55 @@ export function verifySync(bundle: BundleInput, artifact: ArtifactInput, policy:
  * carrying a stable `code` (and `check`, `expected`, `actual`).
  */
 export async function verify(bundle: BundleInput, artifact: ArtifactInput, policy: VerificationPolicy, trustedRoot?: unknown): Promise<VerificationResult> {
-  return verifySync(bundle, artifact, policy, trustedRoot);
+  const log = new CheckLog();
+  const compiled = compilePolicy(policy);
+  const trust: TrustMaterial = trustMaterialFor(trustedRoot ?? productionTrustedRoot);
+  log.pass('trusted-root', undefined, trustedRoot === undefined ? 'built-in production root' : 'given root');
+  let parsed: Bundle;
+  try {
+    parsed = bundleFrom(bundle);
+  } catch (e) {
+    log.record('bundle.format', e);
+    throw e;
+  }
+  const a = Artifact.from(artifact);
+  const leaf = leafOf(parsed);
+  // The leaf's signature (P-384 for the public instance, the costliest check) runs in the
+  // thread pool while the main thread checks times, log entries and the signature; the
+  // chain check in finish() then finds it verified.
+  const pending = leaf ? prefetchLeafSignature(leaf, trust) : undefined;
+  let run;
+  try {
+    run = startPipeline(parsed, a, compiled, trust, log, leaf);
+  } finally {
+    if (pending) await pending;
+  }
+  return run.finish();
+}
+
+type AsyncVerifiable = Certificate & { verifySignedByAsync?: (issuer: Certificate) => Promise<boolean> };
+
+function leafOf(b: Bundle): Certificate | undefined {
+  const c = b.verificationMaterial?.content;
+  const der = c?.$case === 'certificate' ? c.certificate.rawBytes : c?.$case === 'x509CertificateChain' ? c.x509CertificateChain.certificates[0]?.rawBytes : undefined;
+  if (!der) return undefined;
+  try {
+    return parseCertificate(der);
+  } catch {
+    return undefined; // the pipeline reports it
+  }
+}
+
+/** Starts the leaf-signature check against the trusted CA certificates that may have issued it. */
+async function prefetchLeafSignature(leaf: AsyncVerifiable, trust: TrustMaterial): Promise<void> {
+  if (typeof leaf.verifySignedByAsync !== 'function') return;
+  const aki = leaf.authorityKeyIdentifier;
+  const candidates = trust.x509.certificateAuthorities.flatMap((ca) => ca.certChain).filter((c) => {
+    if (!c.subject.equals(leaf.issuer)) return false;
+    const ski = c.subjectKeyIdentifier;
+    return !aki || !ski || aki.equals(ski);
+  });
+  await Promise.all([...new Set(candidates)].map((c) => leaf.verifySignedByAsync!(c).catch(() => false)));
 }
 
 export { KeylessError, VerificationError };

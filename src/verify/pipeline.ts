@@ -73,7 +73,8 @@ export function runPipeline(bundle: Bundle, artifact: Artifact, policy: Compiled
   return startPipeline(bundle, artifact, policy, trust, log).finish();
 }
 
-export function startPipeline(bundle: Bundle, artifact: Artifact, policy: CompiledPolicy, trust: TrustMaterial, log = new CheckLog()): PipelineRun {
+/** `leaf` may be given already parsed (the async API has started checking its signature). */
+export function startPipeline(bundle: Bundle, artifact: Artifact, policy: CompiledPolicy, trust: TrustMaterial, log = new CheckLog(), leaf?: Certificate): PipelineRun {
   const version = bundleVersion(bundle);
   log.pass('bundle.format', undefined, bundle.mediaType);
   const content = signedContent(log, bundle);
@@ -83,7 +84,7 @@ export function startPipeline(bundle: Bundle, artifact: Artifact, policy: Compil
   const times = verifiedTimes(log, bundle, entries, content, trust, policy);
 
   // Key material: the managed key, or the leaf certificate (its trust is checked in finish()).
-  const signer = keyMaterial(log, bundle, trust, policy);
+  const signer = keyMaterial(log, bundle, trust, policy, leaf);
   if (signer.certificate) content.certificateDer = signer.certificate.der;
   else content.publicKeyDer = signer.managedKeyDer;
 
@@ -192,7 +193,7 @@ function verifiedTimes(log: CheckLog, bundle: Bundle, entries: TransparencyLogEn
   return times;
 }
 
-function keyMaterial(log: CheckLog, bundle: Bundle, trust: TrustMaterial, policy: CompiledPolicy): Signer {
+function keyMaterial(log: CheckLog, bundle: Bundle, trust: TrustMaterial, policy: CompiledPolicy, parsedLeaf?: Certificate): Signer {
   const vm = bundle.verificationMaterial!.content;
   if (vm?.$case === 'publicKey') {
     const given = policy.source.publicKey;
@@ -216,7 +217,7 @@ function keyMaterial(log: CheckLog, bundle: Bundle, trust: TrustMaterial, policy
   const certs: Certificate[] = [];
   ders.forEach((der, i) => {
     try {
-      certs.push(parseCertificate(der));
+      certs.push(i === 0 && parsedLeaf?.der.equals(der) ? parsedLeaf : parseCertificate(der));
     } catch (e) {
       failWith(log, VerifyCode.CERTIFICATE_INVALID, `certificate[${i}]`, e);
     }
