@@ -121,3 +121,36 @@ test('memory store root matches the RFC 6962 root at every size', async () => {
     assert.deepEqual((await s.head()).rootHash, rootFromEntries(leaves), `size ${i + 1}`);
   }
 });
+
+test('entries kept in the log engine (SQLite): the RFC 6962 root survives a reopen', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { LogEngine } = await import('../../src/log/index.js');
+  const { EngineCtLogStore } = await import('../../src/services/ctlog/index.js');
+  const dir = mkdtempSync(join(tmpdir(), 'keyless-ct-'));
+  try {
+    const key = generateKey('ecdsa-p256').privateKey;
+    let engine = LogEngine.openSqlite(dir);
+    let s = await EngineCtLogStore.open(engine, { origin: '127.0.0.1/ctlog', privateKey: key });
+    const engineLog = new CtLog({ privateKey: key, roots: [ca.root.certificate], store: s });
+    const leaves: Buffer[] = [];
+    const chains = Array.from({ length: 5 }, () => [issuePrecertificate(profile(), ca.intermediate), ca.intermediate.certificate]);
+    const scts = await Promise.all(chains.map((c) => engineLog.addPreChain(c)));
+    assert.equal(scts.length, 5);
+    for (let i = 0; i < 5; i++) {
+      const e = await s.log.getEntry(i);
+      leaves.push(e!.body);
+    }
+    const sth = await engineLog.getSth();
+    assert.equal(sth.tree_size, 5);
+    assert.deepEqual(Buffer.from(sth.sha256_root_hash, 'base64'), rootFromEntries(leaves));
+    await engine.close();
+    engine = LogEngine.openSqlite(dir);
+    s = await EngineCtLogStore.open(engine, { origin: '127.0.0.1/ctlog', privateKey: key });
+    assert.deepEqual((await s.head()).rootHash, rootFromEntries(leaves));
+    await engine.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,41 @@
+// CT entries in the shared log engine (src/log): each MerkleTreeLeaf is one entry body,
+// so the engine's tree is the RFC 6962 tree of the CT log, durable and batched like the
+// transparency logs. The engine signs a checkpoint per batch (a C2SP signed note with
+// the CT key); get-sth signs the RFC 6962 tree head itself.
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { noteCheckpointSigner, type LogEngine, type TransparencyLog } from '../../log/index.js';
+import type { CtLogStore } from './log.js';
+
+export interface EngineCtStoreOptions {
+  /** Name of the log inside the engine (default "ct"). */
+  name?: string;
+  /** Checkpoint origin and key name: the log's base URL without scheme, e.g. `example.com/ctlog`. */
+  origin: string;
+  privateKey: KeyObject;
+}
+
+export class EngineCtLogStore implements CtLogStore {
+  private constructor(readonly log: TransparencyLog) {}
+
+  static async open(engine: LogEngine, options: EngineCtStoreOptions): Promise<EngineCtLogStore> {
+    const publicKey = createPublicKey(options.privateKey);
+    const keyName = options.origin.replace(/[\s+]/g, '_');
+    const log = await engine.openLog({
+      name: options.name ?? 'ct',
+      origin: options.origin,
+      signer: ({ origin }) => noteCheckpointSigner({ origin, keyName, privateKey: options.privateKey, publicKey }),
+    });
+    return new EngineCtLogStore(log);
+  }
+
+  async append(leaf: Buffer): Promise<number> {
+    // extra_data (the chain) is not kept: get-entries is not served.
+    const r = await this.log.append(leaf);
+    return r.index;
+  }
+
+  async head(): Promise<{ size: number; rootHash: Buffer }> {
+    const cp = this.log.latestCheckpoint();
+    return { size: cp.size, rootHash: cp.rootHash };
+  }
+}
