@@ -10,3 +10,4 @@ export {
   TokenVerifier, verifyIdentityToken, checkClaims, ALLOWED_ALGORITHMS, DEFAULT_LEEWAY_SECONDS,
   type TokenVerifierOptions, type VerifyOptions, type VerifiedToken,
 } from './verify.js';
+export { inferIssuerConfig } from './infer.js';

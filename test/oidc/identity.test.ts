@@ -90,3 +90,13 @@ test('email identities: issuer-claim, challenge-claim override, issuer extension
   code(() => identityFromClaims({ ...claims, email: 'not an email' }, { issuerUrl: iss, type: 'email' }), 'TOKEN_CLAIM_INVALID');
   assert.deepEqual(renderSigstoreExtensions({ issuer: '' }), []);
 });
+
+test('inferIssuerConfig guesses the type for token inspect', async () => {
+  const { inferIssuerConfig } = await import('../../src/oidc/index.js');
+  assert.equal(inferIssuerConfig({ iss: 'https://accounts.google.com', email: 'a@b.c' }).type, 'email');
+  assert.equal(inferIssuerConfig({ iss: GH_ISS, ...GITHUB_CLAIMS }).type, 'github-workflow');
+  assert.equal(inferIssuerConfig({ iss: 'http://127.0.0.1:3000/oidc/github', ...GITHUB_CLAIMS }).type, 'github-workflow');
+  assert.deepEqual(inferIssuerConfig({ iss: 'https://x', sub: 'spiffe://td.org/w' }), { issuerUrl: 'https://x', type: 'spiffe', spiffeTrustDomain: 'td.org' });
+  const u = inferIssuerConfig({ iss: 'https://idp.example', sub: 'bob' });
+  assert.deepEqual(identityFromClaims({ iss: 'https://idp.example', sub: 'bob' }, u).san, { type: 'otherName', value: 'bob!idp.example' });
+});
