@@ -223,4 +223,9 @@ test('trusted-root create: bad flags exit 2, bad files exit 1, nothing written',
     assert.match(r.stderr, /^error: .+\n$/);
   }
   assert.equal(existsSync(out), false);
+  const both = keyless('trusted-root', 'create', '--rekor', `url=https://r.example.com,public-key=${key},start-time=${T0}`, '--out', out, '--output-file', `${out}.2`);
+  assert.equal(both.status, 2, both.stderr);
+  const noDir = keyless('trusted-root', 'create', '--rekor', `url=https://r.example.com,public-key=${key},start-time=${T0}`, '--out', join(dir, 'no', 'such', 'dir.json'));
+  assert.equal(noDir.status, 1, noDir.stderr);
+  assert.match(noDir.stderr, /^error: cannot write .+\n$/);
 });

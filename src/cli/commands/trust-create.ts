@@ -1,7 +1,7 @@
 // Implementation of `keyless signing-config create` and `keyless trusted-root create`
 // (loaded lazily by ./trust.ts). Flag values are comma-separated key=value lists, as in
 // cosign; every problem with a value is a UsageError (exit status 2).
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { KeylessError } from '../../core/errors.js';
 import { parsePublicKey, publicKeyDer, type PublicKeyInfo } from '../../core/keys.js';
@@ -269,6 +269,7 @@ function writeJsonOutput(json: unknown, file: string | undefined): void {
     writeFileSync(tmp, text, { mode: 0o644 });
     renameSync(tmp, file);
   } catch (e) {
+    rmSync(tmp, { force: true });
     throw new KeylessError('FILE_UNWRITABLE', `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { check: 'file' });
   }
 }
