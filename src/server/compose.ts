@@ -5,9 +5,8 @@ import { loadOrCreateCa, loadOrCreateTsa } from './pki.js';
 import { writeTrustFiles, type TrustDescription } from './trust-files.js';
 import { tsaService } from '../services/tsa/index.js';
 import { idpService, devIdpIssuerConfigs } from '../services/idp/index.js';
-import { CtLog, ctlogService } from '../services/ctlog/index.js';
-import { LogEngine, noteCheckpointSigner } from '../log/index.js';
-import { EngineCtLogStore } from './ct-store.js';
+import { CtLog, ctlogService, EngineCtLogStore } from '../services/ctlog/index.js';
+import { LogEngine } from '../log/index.js';
 import { join } from 'node:path';
 import type { IssuerConfig } from '../oidc/index.js';
 
@@ -68,12 +67,8 @@ export async function composeServices(app: FastifyInstance, ctx: ComposeContext)
   const ctKey = keyStore.loadOrCreate('ctlog', config.keys.ctlog);
   // Internal tree only (clients see SCTs and get-sth), so its origin does not follow the public URL.
   const ctOrigin = 'keyless-ct';
-  const ctTree = await engine.openLog({
-    name: 'ct',
-    origin: ctOrigin,
-    signer: () => noteCheckpointSigner({ origin: ctOrigin, keyName: ctOrigin, privateKey: ctKey.privateKey!, publicKey: ctKey.publicKey }),
-  });
-  const ctLog = new CtLog({ privateKey: ctKey.privateKey!, roots: [ca.root.certificate], store: new EngineCtLogStore(ctTree) });
+  const ctStore = await EngineCtLogStore.open(engine, { origin: ctOrigin, privateKey: ctKey.privateKey! });
+  const ctLog = new CtLog({ privateKey: ctKey.privateKey!, roots: [ca.root.certificate], store: ctStore });
   await app.register(ctlogService({ log: ctLog }));
   trust.ctlog = { baseUrl: publicUrl, publicKey: ctKey.publicKey, logId: ctLog.logId, start: ctKey.createdAt };
   names.push('ctlog');
