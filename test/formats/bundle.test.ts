@@ -217,3 +217,43 @@ test('ignoreUnknownFields skips unknown keys when asked', () => {
   assertFormatError(() => parseBundle(b), 'futureField');
   assert.doesNotThrow(() => parseBundle(b, { ignoreUnknownFields: true }));
 });
+
+test('mutation corpus: any change to real bundles parses or fails with a FormatError, never anything else', () => {
+  // A seeded generator keeps the corpus the same on every run.
+  let seed = 0x2545f491;
+  const rand = (n: number) => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) % n;
+  };
+  const replacements: unknown[] = [null, 0, -1, 1.5, '', 'x', '!!!', 'AA==', '-1', '1e400', true, [], {}, [null], { a: 1 }, 'A'.repeat(5)];
+  const paths = (v: unknown, prefix: (string | number)[] = []): (string | number)[][] =>
+    v && typeof v === 'object'
+      ? Object.entries(v).flatMap(([k, x]) => {
+          const key = Array.isArray(v) ? Number(k) : k;
+          return [[...prefix, key], ...paths(x, [...prefix, key])];
+        })
+      : [];
+  let formatErrors = 0;
+  for (const name of ['happy-path-v0.1', 'happy-path-v0.3', 'happy-path-intoto-in-dsse-v3', 'rekor2-happy-path', 'managed-key-happy-path']) {
+    const original = bundleJson(name);
+    const all = paths(original);
+    for (let i = 0; i < 300; i++) {
+      const b = clone(original);
+      const path = all[rand(all.length)]!;
+      let parent: any = b;
+      for (const p of path.slice(0, -1)) parent = parent[p];
+      const last = path[path.length - 1]!;
+      if (rand(4) === 0) delete parent[last];
+      else parent[last] = clone(replacements[rand(replacements.length)]);
+      try {
+        parseBundle(b);
+      } catch (e) {
+        assert.equal((e as { code?: string }).code, 'FORMAT_INVALID', `${name} ${path.join('.')}: ${String(e)}`);
+        formatErrors++;
+      }
+    }
+  }
+  assert.ok(formatErrors > 1000, `most mutations must be refused (${formatErrors})`);
+});
