@@ -172,3 +172,21 @@ test('request failures: proof of possession, CSR, keys, malformed input', async 
   assert.equal(r.json.code, 'POP_INVALID');
   void nodeSign;
 });
+
+test('Ed25519, RSA and P-521 keys: PoP checked with each key\'s default scheme', async () => {
+  const jwt = await token(stack, emailClaims(stack));
+  const mk = (type: 'ed25519' | 'rsa' | 'ec', hash: string | null) => {
+    const pair = type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : type === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'P-521' }) : generateKeyPairSync('ed25519');
+    return publicKeyRequest(jwt, { privateKey: pair.privateKey, pem: pair.publicKey.export({ format: 'pem', type: 'spki' }) as string }, 'dev@example.com', hash);
+  };
+  for (const [type, hash] of [['ed25519', null], ['rsa', 'sha256'], ['ec', 'sha512']] as const) {
+    const r = await post(stack, mk(type, hash));
+    assert.equal(r.status, 200, `${type}: ${JSON.stringify(r.json)}`);
+  }
+  // a P-256 point that is not on the curve
+  const badPoint = Buffer.concat([Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex'), Buffer.from([4]), Buffer.alloc(64, 1)]);
+  const pem = `-----BEGIN PUBLIC KEY-----\n${badPoint.toString('base64')}\n-----END PUBLIC KEY-----\n`;
+  const r = await post(stack, { credentials: { oidcIdentityToken: jwt }, publicKeyRequest: { publicKey: { content: pem }, proofOfPossession: 'AAAA' } });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.code, 'PUBLIC_KEY_INVALID');
+});

@@ -67,7 +67,7 @@ export class CertificateAuthority {
     const verified: VerifiedToken = await this.tokenVerifier().verify(req.token, { now });
     const { identity, issuerConfig } = verified;
     const challengeName = issuerConfig.challengeClaim ?? (issuerConfig.type === 'email' ? 'email' : 'sub');
-    checkProofOfPossession(req, identity.challengeClaimValue, challengeName);
+    await checkProofOfPossession(req, identity.challengeClaimValue, challengeName);
 
     const sigstoreExtensions: Record<string, string> = {};
     for (const e of identity.extensionList) sigstoreExtensions[e.oid] = e.value;

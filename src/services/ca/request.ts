@@ -1,5 +1,5 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
-import { base64Decode } from '../../core/encoding.js';
+import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { base64Decode, pemDecodeAll } from '../../core/encoding.js';
 import { KeylessError } from '../../core/errors.js';
 import { describeKey, parsePublicKey, verifySignature, type PublicKeyInfo } from '../../core/keys.js';
 import { parseDer, verifyWithAlgorithm, type DerNode } from '../../x509/index.js';
@@ -57,7 +57,11 @@ function parseKeyContent(content: unknown): PublicKeyInfo {
   const field = 'publicKeyRequest.publicKey.content';
   if (typeof content !== 'string' || content === '') throw bad('PUBLIC_KEY_INVALID', `${field} must be a PEM public key`);
   try {
-    if (content.includes('-----BEGIN')) return checkKey(parsePublicKey(content, field), field);
+    if (content.includes('-----BEGIN')) {
+      const block = pemDecodeAll(content, field).find((b) => b.label === 'PUBLIC KEY');
+      const fast = block && ecKeyFromSpki(block.der);
+      return checkKey(fast ? describeKey(fast, field) : parsePublicKey(content, field), field);
+    }
     // Fulcio also accepts the content as DER; clients send PEM, a few send base64 DER.
     return checkKey(parsePublicKey(base64Decode(content, field), field), field);
   } catch (e) {
@@ -93,10 +97,42 @@ export function parseSigningCertRequest(body: unknown, authorization: string | u
   throw bad('REQUEST_INVALID', 'the request needs publicKeyRequest or certificateSigningRequest');
 }
 
+/** SPKI prefixes of uncompressed P-256 / P-384 points: the common case, imported from JWK (faster than DER here). */
+const EC_SPKI_PREFIXES: Array<{ prefix: Buffer; crv: string; size: number }> = [
+  { prefix: Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex'), crv: 'P-256', size: 32 },
+  { prefix: Buffer.from('3076301006072a8648ce3d020106052b81040022036200', 'hex'), crv: 'P-384', size: 48 },
+];
+
+function ecKeyFromSpki(der: Buffer): KeyObject | undefined {
+  for (const { prefix, crv, size } of EC_SPKI_PREFIXES) {
+    if (der.length !== prefix.length + 1 + 2 * size || !der.subarray(0, prefix.length).equals(prefix) || der[prefix.length] !== 4) continue;
+    const x = der.subarray(prefix.length + 1, prefix.length + 1 + size).toString('base64url');
+    const y = der.subarray(prefix.length + 1 + size).toString('base64url');
+    try {
+      return createPublicKey({ key: { kty: 'EC', crv, x, y }, format: 'jwk' });
+    } catch {
+      return undefined; // not on the curve: the generic path reports it
+    }
+  }
+  return undefined;
+}
+
+/** Signature check on the libuv thread pool, so the event loop keeps serving (same rules as core verifySignature). */
+function verifyOffThread(info: PublicKeyInfo, message: Buffer, signature: Buffer): Promise<boolean> {
+  const hash = info.algorithm === 'ed25519' ? null : (info.defaultHash ?? 'sha256');
+  return new Promise((resolve) => {
+    try {
+      nodeVerify(hash, message, info.key, signature, (err, ok) => resolve(!err && ok));
+    } catch {
+      resolve(verifySignature(info, message, signature));
+    }
+  });
+}
+
 /** The proof of possession: a signature over the challenge claim value with the key's default scheme (§3.2). */
-export function checkProofOfPossession(req: SigningCertRequest, challengeClaimValue: string, challengeClaimName: string): void {
+export async function checkProofOfPossession(req: SigningCertRequest, challengeClaimValue: string, challengeClaimName: string): Promise<void> {
   if (req.key.kind !== 'publicKey') return; // a CSR's own signature is its proof
-  if (!verifySignature(req.key.info, Buffer.from(challengeClaimValue, 'utf8'), req.key.proofOfPossession)) {
+  if (!(await verifyOffThread(req.key.info, Buffer.from(challengeClaimValue, 'utf8'), req.key.proofOfPossession))) {
     throw bad('POP_INVALID', `proofOfPossession is not a signature by the submitted key over the challenge claim "${challengeClaimName}" (${JSON.stringify(challengeClaimValue)})`);
   }
 }
