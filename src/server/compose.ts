@@ -7,6 +7,7 @@ import { tsaService } from '../services/tsa/index.js';
 import { idpService, devIdpIssuerConfigs } from '../services/idp/index.js';
 import { CtLog, ctlogService, EngineCtLogStore } from '../services/ctlog/index.js';
 import { LogEngine } from '../log/index.js';
+import { caService, inProcessCtSubmitter } from '../services/ca/index.js';
 import { join } from 'node:path';
 import type { IssuerConfig } from '../oidc/index.js';
 
@@ -83,9 +84,22 @@ export async function composeServices(app: FastifyInstance, ctx: ComposeContext)
   };
   names.push('tsa');
 
-  void ca;
-  void ctLog;
-  void issuers;
+  await app.register(
+    caService({
+      issuers,
+      issuer: ca.intermediate,
+      parents: [ca.root.certificate],
+      submitToCtLog: inProcessCtSubmitter(ctLog),
+      validityMs: config.validity.leafCertificateMinutes * 60_000,
+    }),
+  );
+  trust.ca = {
+    uri: publicUrl,
+    chain: [ca.intermediate.certificate.der, ca.root.certificate.der],
+    start: ca.root.certificate.notBefore,
+    commonName: `${config.organization} root CA`,
+  };
+  names.unshift('ca');
 
   const trustFiles = writeTrustFiles(dataDir, trust);
   return { names, devIdp: ctx.devIdp, trustFiles, devIdpIssuer };
