@@ -19,7 +19,7 @@ import {
 } from './extensions.js';
 import { parseName, type DistinguishedName } from './name.js';
 import { OID } from './oids.js';
-import { verifyWithAlgorithm } from './signature.js';
+import { verifyWithAlgorithm, verifyWithAlgorithmAsync } from './signature.js';
 
 /** Larger than any real certificate; refuses absurd inputs before parsing. */
 export const MAX_CERTIFICATE_BYTES = 64 * 1024;
@@ -258,6 +258,23 @@ export class Certificate {
     let ok: boolean;
     try {
       ok = verifyWithAlgorithm(this.signatureAlgorithm, issuer.publicKey, this.tbsDer, this.signature);
+    } catch (e) {
+      if (e instanceof KeylessError) return false;
+      throw e;
+    }
+    if (ok) (this.verifiedIssuers ??= new WeakSet()).add(issuer);
+    return ok;
+  }
+
+  /**
+   * verifySignedBy in the thread pool, so a caller can overlap this check with other
+   * work; a success lands in the same memo, so a later verifySignedBy is free.
+   */
+  async verifySignedByAsync(issuer: Certificate): Promise<boolean> {
+    if (this.verifiedIssuers?.has(issuer)) return true;
+    let ok: boolean;
+    try {
+      ok = await verifyWithAlgorithmAsync(this.signatureAlgorithm, issuer.publicKey, this.tbsDer, this.signature);
     } catch (e) {
       if (e instanceof KeylessError) return false;
       throw e;

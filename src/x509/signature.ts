@@ -44,6 +44,19 @@ export function verifyWithAlgorithm(algorithmOid: string, key: KeyObject, data: 
   }
 }
 
+/** verifyWithAlgorithm in libuv's thread pool (Node's callback form of crypto.verify). */
+export function verifyWithAlgorithmAsync(algorithmOid: string, key: KeyObject, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  const scheme = signatureScheme(algorithmOid);
+  if (key.asymmetricKeyType !== scheme.keyType) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    try {
+      nodeVerify(scheme.hash, data, key, signature, (err, ok) => resolve(!err && ok));
+    } catch {
+      resolve(false);
+    }
+  });
+}
+
 /** The certificate/CMS signature algorithm OID for a signing key (ECDSA by curve, RSA PKCS#1 v1.5 SHA-256, Ed25519). */
 export function signatureAlgorithmFor(key: KeyObject, hash?: DigestName): { oid: string; hash: DigestName | null } {
   const type = key.asymmetricKeyType;
