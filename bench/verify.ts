@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { verifySync } from '../src/verify/index.js';
+import { verify, verifySync } from '../src/verify/index.js';
 
 const require = createRequire(import.meta.url);
 const C = process.env.KEYLESS_CONFORMANCE_DIR ?? '/work/shared/conformance';
@@ -35,6 +35,19 @@ function throughput(fn: () => void): number {
   return n / ((now - start) / 1000);
 }
 
+async function throughputAsync(fn: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 200; i++) await fn();
+  let n = 0;
+  const start = performance.now();
+  let now = start;
+  while (now - start < DURATION_MS) {
+    for (let i = 0; i < 20; i++) await fn();
+    n += 20;
+    now = performance.now();
+  }
+  return n / ((now - start) / 1000);
+}
+
 function sigstoreJs(c: Case): () => void {
   const { Verifier, toSignedEntity, toTrustMaterial } = require('@sigstore/verify');
   const { bundleFromJSON } = require('@sigstore/bundle');
@@ -45,10 +58,14 @@ function sigstoreJs(c: Case): () => void {
   return () => verifier.verify(toSignedEntity(bundleFromJSON(JSON.parse(c.bundle.toString('utf8'))), artifact), policy);
 }
 
+const keylessPolicy = { certificateIdentity: IDENTITY, certificateOidcIssuer: ISSUER };
 function keyless(c: Case): () => void {
   const root = JSON.parse(readFileSync(c.rootPath, 'utf8'));
-  const policy = { certificateIdentity: IDENTITY, certificateOidcIssuer: ISSUER };
-  return () => verifySync(c.bundle, artifact, policy, root);
+  return () => verifySync(c.bundle, artifact, keylessPolicy, root);
+}
+function keylessAsync(c: Case): () => Promise<unknown> {
+  const root = JSON.parse(readFileSync(c.rootPath, 'utf8'));
+  return () => verify(c.bundle, artifact, keylessPolicy, root);
 }
 
 function wallMs(args: string[], runs = 20): number {
@@ -68,8 +85,9 @@ console.log(`# verify benchmark — ${new Date().toISOString()} — ${cpus()[0]?
 console.log('\n## warm library throughput (verifications/s, bundle parsed from JSON text each time)');
 for (const c of cases) {
   const js = throughput(sigstoreJs(c));
-  const kl = throughput(keyless(c));
-  console.log(`${c.name}: keyless ${kl.toFixed(0)}/s, sigstore-js ${js.toFixed(0)}/s, ratio ${(kl / js).toFixed(1)}x`);
+  const kl = await throughputAsync(keylessAsync(c));
+  const ks = throughput(keyless(c));
+  console.log(`${c.name}: keyless await verify() ${kl.toFixed(0)}/s (${(kl / js).toFixed(1)}x), keyless verifySync() ${ks.toFixed(0)}/s (${(ks / js).toFixed(1)}x), sigstore-js ${js.toFixed(0)}/s`);
 }
 
 console.log('\n## one process, wall time (median of 20 runs)');
