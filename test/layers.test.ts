@@ -15,9 +15,10 @@ function sourceFiles(dir: string): string[] {
   );
 }
 
+/** The layer a path under src/ belongs to; undefined for src/index.ts and files outside src/ (assets). */
 function layerOf(file: string): string | undefined {
   const rel = relative('src', file).split(sep);
-  return rel.length > 1 ? rel[0] : undefined;
+  return rel.length > 1 && rel[0] !== '..' ? rel[0] : undefined;
 }
 
 test('no module imports a higher layer', () => {
