@@ -1,0 +1,164 @@
+import { FormatError, VerificationError } from '../../core/errors.js';
+import { hexEncode } from '../../core/encoding.js';
+import { digest as hashDigest, type HashAlgorithm } from '../../core/hash.js';
+import { verifySignature } from '../../core/keys.js';
+import {
+  buildDsseV001, buildHashedRekordV001, buildIntotoV002, canonicalRekorV1Body, canonicalRekorV2Body, defaultKeyDetails,
+  hashAlgorithmForKeyDetails, nodeHashName, preAuthEncoding, publicKeyDetailsName, HashAlgorithmValue,
+  type CreateEntryRequestV2, type Envelope, type HashedRekordV002, type RekorV1ProposedEntry, type RekorV2Signature, type Verifier,
+} from '../../formats/index.js';
+import { emailIndexKey, hashIndexKey, keyFromDer, keyFromPem, publicKeyIndexKey, type SubmittedKey } from './keys.js';
+import type { DigestVerifier } from './verify-pool.js';
+
+/** An entry that passed every check: its canonical body and its search keys. */
+export interface AdmittedEntry {
+  body: Buffer;
+  kind: string;
+  apiVersion: string;
+  indexKeys: string[];
+}
+
+function indexKeysFor(keys: SubmittedKey[], hashes: string[]): string[] {
+  const out = new Set<string>(hashes);
+  for (const k of keys) {
+    out.add(publicKeyIndexKey(k.spki));
+    for (const e of k.emails) out.add(emailIndexKey(e));
+  }
+  return [...out];
+}
+
+function signatureInvalid(field: string): VerificationError {
+  return new VerificationError('SIGNATURE_INVALID', `${field}: signature does not verify with the given key`, { check: 'signature' });
+}
+
+/** The hash Rekor pairs with a key; a different hash is refused (Rekor's allow-list). */
+function requireHashForKey(key: SubmittedKey, hash: HashAlgorithm, field: string): void {
+  if (key.info.algorithm === 'ed25519') {
+    throw new VerificationError('KEY_UNSUPPORTED', `${field}: Ed25519 keys can sign a digest only as Ed25519ph, which this log does not support`, { check: 'key-type' });
+  }
+  if (key.info.defaultHash !== hash) {
+    throw new VerificationError('HASH_ALGORITHM_UNSUPPORTED', `${field}: a ${key.info.algorithm} key signs with ${key.info.defaultHash}, not ${hash}`, {
+      check: 'hash-algorithm', expected: key.info.defaultHash, actual: hash,
+    });
+  }
+}
+
+/** Finds a key among `keys` that verifies `sig` over the PAE; throws when none does. */
+function dsseSigner(envelope: Envelope, sig: Uint8Array, keys: SubmittedKey[], field: string): SubmittedKey {
+  const pae = preAuthEncoding(envelope.payloadType, envelope.payload);
+  const k = keys.find((key) => verifySignature(key.info, pae, sig));
+  if (!k) throw signatureInvalid(field);
+  return k;
+}
+
+/** Rekor v1: checks a proposed entry and builds the canonical body Rekor would store. */
+export async function admitV1(entry: RekorV1ProposedEntry, verifier: DigestVerifier): Promise<AdmittedEntry> {
+  switch (entry.kind) {
+    case 'hashedrekord': {
+      const key = keyFromPem(entry.publicKey, 'spec.signature.publicKey.content');
+      const hash = entry.hash.algorithm;
+      requireHashForKey(key, hash, 'spec.signature.publicKey.content');
+      const digestBytes = Buffer.from(entry.hash.value, 'hex');
+      if (!(await verifier.verify(key.info.key, digestBytes, entry.signature, hash))) throw signatureInvalid('spec.signature.content');
+      const built = buildHashedRekordV001({ hash: entry.hash, signature: entry.signature, publicKeyPem: key.pem });
+      return { body: canonicalRekorV1Body(built), kind: entry.kind, apiVersion: entry.apiVersion, indexKeys: indexKeysFor([key], [hashIndexKey(hash, entry.hash.value)]) };
+    }
+    case 'dsse': {
+      const keys = entry.verifiers.map((v, i) => keyFromPem(v, `spec.proposedContent.verifiers[${i}]`));
+      if (entry.envelope.signatures.length === 0) throw new FormatError('spec.proposedContent.envelope.signatures', 'must not be empty', { check: 'required' });
+      const signers = entry.envelope.signatures.map((s, i) => dsseSigner(entry.envelope, s.sig, keys, `spec.proposedContent.envelope.signatures[${i}]`));
+      const built = buildDsseV001({ envelopeText: entry.envelopeText, envelope: entry.envelope, verifierPems: signers.map((k) => k.pem) });
+      return {
+        body: canonicalRekorV1Body(built), kind: entry.kind, apiVersion: entry.apiVersion,
+        indexKeys: indexKeysFor(signers, [hashIndexKey('sha256', built.payloadHash.value), hashIndexKey('sha256', built.envelopeHash.value)]),
+      };
+    }
+    case 'intoto': {
+      if (entry.envelope.signatures.length === 0) throw new FormatError('spec.content.envelope.signatures', 'must not be empty', { check: 'required' });
+      const keys = entry.publicKeys.map((p, i) => keyFromPem(p, `spec.content.envelope.signatures[${i}].publicKey`));
+      entry.envelope.signatures.forEach((s, i) => dsseSigner(entry.envelope, s.sig, [keys[i]!], `spec.content.envelope.signatures[${i}]`));
+      const built = buildIntotoV002({ envelope: entry.envelope, publicKeyPems: keys.map((k) => k.pem) });
+      return {
+        body: canonicalRekorV1Body(built), kind: entry.kind, apiVersion: entry.apiVersion,
+        indexKeys: indexKeysFor(keys, [hashIndexKey('sha256', built.payloadHash.value)]),
+      };
+    }
+  }
+}
+
+function verifierKey(v: Verifier, field: string): SubmittedKey {
+  const which = v.verifier;
+  if (!which) throw new FormatError(field, 'needs publicKey or x509Certificate', { check: 'required' });
+  const der = which.$case === 'publicKey' ? which.publicKey.rawBytes : which.x509Certificate.rawBytes;
+  return keyFromDer(der, which.$case, `${field}.${which.$case}`);
+}
+
+/** keyDetails must be what the key is (and allowed): P-256 → PKIX_ECDSA_P256_SHA_256, ... */
+function requireKeyDetails(key: SubmittedKey, v: Verifier, field: string): HashAlgorithm {
+  const expected = defaultKeyDetails(key.info);
+  if (v.keyDetails !== expected) {
+    throw new VerificationError('KEY_DETAILS_MISMATCH', `${field}.keyDetails: the key is ${publicKeyDetailsName(expected)}`, {
+      check: 'key-details', expected: publicKeyDetailsName(expected), actual: v.keyDetails === undefined ? undefined : safeName(v.keyDetails),
+    });
+  }
+  const hashEnum = hashAlgorithmForKeyDetails(expected);
+  const hash = hashEnum === undefined ? undefined : nodeHashName(hashEnum);
+  if (!hash || key.info.algorithm === 'ed25519') {
+    throw new VerificationError('KEY_UNSUPPORTED', `${field}: Ed25519ph is not supported by this log`, { check: 'key-type' });
+  }
+  return hash;
+}
+
+function safeName(v: number): string {
+  try {
+    return publicKeyDetailsName(v as never);
+  } catch {
+    return String(v);
+  }
+}
+
+const HASH_ENUM: Record<HashAlgorithm, number> = { sha256: HashAlgorithmValue.SHA2_256, sha384: HashAlgorithmValue.SHA2_384, sha512: HashAlgorithmValue.SHA2_512 };
+
+/**
+ * Rekor v2: checks a CreateEntryRequest. A DSSE request is logged as a hashedrekord
+ * over the PAE (what current rekor-tiles and sigstore-go expect).
+ */
+export async function admitV2(request: CreateEntryRequestV2, verifier: DigestVerifier): Promise<AdmittedEntry> {
+  let digestBytes: Buffer;
+  let signature: RekorV2Signature;
+  let key: SubmittedKey;
+  let hash: HashAlgorithm;
+  if (request.$case === 'hashedRekordRequestV002') {
+    const r = request.hashedRekordRequestV002;
+    key = verifierKey(r.signature.verifier, 'hashedRekordRequestV002.signature.verifier');
+    hash = requireKeyDetails(key, r.signature.verifier, 'hashedRekordRequestV002.signature.verifier');
+    const size = hashDigest(hash).length;
+    if (r.digest.length !== size) {
+      throw new FormatError('hashedRekordRequestV002.digest', `must be ${size} bytes for ${hash}, got ${r.digest.length}`, { check: 'digest-length' });
+    }
+    if (!(await verifier.verify(key.info.key, r.digest, r.signature.content, hash))) throw signatureInvalid('hashedRekordRequestV002.signature.content');
+    digestBytes = r.digest;
+    signature = r.signature;
+  } else {
+    const r = request.dsseRequestV002;
+    if (r.envelope.signatures.length !== 1) {
+      throw new FormatError('dsseRequestV002.envelope.signatures', 'exactly one signature is supported (it is logged as a hashedrekord over the PAE)', { check: 'count' });
+    }
+    const keys = r.verifiers.map((v, i) => ({ v, key: verifierKey(v, `dsseRequestV002.verifiers[${i}]`) }));
+    const sig = r.envelope.signatures[0]!.sig;
+    const pae = preAuthEncoding(r.envelope.payloadType, r.envelope.payload);
+    const found = keys.find((k) => verifySignature(k.key.info, pae, sig));
+    if (!found) throw signatureInvalid('dsseRequestV002.envelope.signatures[0]');
+    key = found.key;
+    hash = requireKeyDetails(key, found.v, 'dsseRequestV002.verifiers');
+    digestBytes = hashDigest(hash, pae);
+    signature = { content: Buffer.from(sig), verifier: found.v };
+  }
+  const entry: HashedRekordV002 = {
+    kind: 'hashedrekord',
+    apiVersion: '0.0.2',
+    data: { algorithm: HASH_ENUM[hash] as never, digest: digestBytes },
+    signature,
+  };
+  return { body: canonicalRekorV2Body(entry), kind: 'hashedrekord', apiVersion: '0.0.2', indexKeys: indexKeysFor([key], [hashIndexKey(hash, hexEncode(digestBytes))]) };
+}

@@ -1,0 +1,185 @@
+import type { KeyObject } from 'node:crypto';
+import { FormatError, KeylessError } from '../../core/errors.js';
+import { base64Encode, hexEncode, pemEncode } from '../../core/encoding.js';
+import { canonicalize } from '../../core/canonical-json.js';
+import { sha256 } from '../../core/hash.js';
+import { describeKey, publicKeyDer, signMessage } from '../../core/keys.js';
+import { noteKeyHash } from '../../merkle/index.js';
+import { noteCheckpointSigner, type LogEngine, type TransparencyLog } from '../../log/index.js';
+
+export interface RekorLogOptions {
+  engine: LogEngine;
+  /** The log's public URL as written in the signing config and trusted root. */
+  baseUrl: string;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  /** Name of the log inside the engine (default "rekor-v1" / "rekor-v2"). */
+  name?: string;
+  /** Most entries integrated per batch. */
+  maxBatch?: number;
+}
+
+/** What the trust files need about a log. */
+export interface RekorLogInfo {
+  apiVersion: 1 | 2;
+  baseUrl: string;
+  /** 32 bytes: TrustedRoot `logId.keyId` (and `checkpointKeyId`). */
+  logId: Buffer;
+  publicKey: KeyObject;
+  /** DER SPKI (TrustedRoot `publicKey.rawBytes`). */
+  publicKeyDer: Buffer;
+  /** TrustedRoot `publicKey.keyDetails`. */
+  keyDetails: 'PKIX_ECDSA_P256_SHA_256' | 'PKIX_ED25519';
+  /** Checkpoint origin line. */
+  origin: string;
+  /** Key name on checkpoint signature lines. */
+  keyName: string;
+}
+
+function urlOf(baseUrl: string): URL {
+  try {
+    return new URL(baseUrl);
+  } catch {
+    throw new FormatError('baseUrl', `is not a URL: ${baseUrl.slice(0, 100)}`);
+  }
+}
+
+/** A Rekor v1 log: ECDSA P-256 key (SETs and checkpoints), origin `<host> - <treeID>`, key name `<host[:port]>`. */
+export class RekorV1Log {
+  private constructor(readonly log: TransparencyLog, readonly info: RekorLogInfo, private readonly privateKey: KeyObject) {}
+
+  static async open(o: RekorLogOptions): Promise<RekorV1Log> {
+    const info = describeKey(o.publicKey, 'rekorV1.publicKey');
+    if (info.algorithm !== 'ecdsa-p256') {
+      throw new KeylessError('KEY_UNSUPPORTED', 'a Rekor v1 log key must be ECDSA P-256 (what every client verifies SETs and checkpoints with)');
+    }
+    const keyName = urlOf(o.baseUrl).host;
+    const log = await o.engine.openLog({
+      name: o.name ?? 'rekor-v1',
+      origin: (treeId) => `${keyName} - ${treeId}`,
+      signer: ({ origin }) => noteCheckpointSigner({ origin, keyName, privateKey: o.privateKey, publicKey: o.publicKey }),
+      maxBatch: o.maxBatch,
+    });
+    const der = publicKeyDer(o.publicKey);
+    return new RekorV1Log(log, {
+      apiVersion: 1, baseUrl: o.baseUrl, logId: sha256(der), publicKey: o.publicKey, publicKeyDer: der,
+      keyDetails: 'PKIX_ECDSA_P256_SHA_256', origin: log.origin, keyName,
+    }, o.privateKey);
+  }
+
+  get logIdHex(): string {
+    return hexEncode(this.info.logId);
+  }
+
+  /** 16 hex digits of the tree ID followed by the 64-hex UUID (leaf hash). */
+  entryId(leafHash: Uint8Array): string {
+    return BigInt(this.log.treeId).toString(16).padStart(16, '0') + hexEncode(leafHash);
+  }
+
+  publicKeyPem(): string {
+    return pemEncode('PUBLIC KEY', this.info.publicKeyDer);
+  }
+
+  /** The signed entry timestamp: ECDSA over JCS of {body, integratedTime, logID, logIndex}. */
+  signEntryTimestamp(bodyB64: string, integratedTime: number, logIndex: number): Buffer {
+    const payload = canonicalize({ body: bodyB64, integratedTime, logID: this.logIdHex, logIndex });
+    return signMessage(this.privateKey, Buffer.from(payload, 'utf8'), 'sha256');
+  }
+
+  /** A Rekor v1 LogEntry map `{ "<entryID>": {...} }` with proof against the tree of `treeSize` leaves. */
+  async entryResponse(e: { index: number; body: Buffer; integratedTime: number; leafHash: Buffer }, checkpoint: { size: number; rootHash: Buffer; signed: string }): Promise<Record<string, unknown>> {
+    const bodyB64 = base64Encode(e.body);
+    const hashes = await this.log.inclusionProof(e.index, checkpoint.size);
+    return {
+      [this.entryId(e.leafHash)]: {
+        body: bodyB64,
+        integratedTime: e.integratedTime,
+        logID: this.logIdHex,
+        logIndex: e.index,
+        verification: {
+          inclusionProof: {
+            checkpoint: checkpoint.signed,
+            hashes: hashes.map((h) => hexEncode(h)),
+            logIndex: e.index,
+            rootHash: hexEncode(checkpoint.rootHash),
+            treeSize: checkpoint.size,
+          },
+          signedEntryTimestamp: base64Encode(this.signEntryTimestamp(bodyB64, e.integratedTime, e.index)),
+        },
+      },
+    };
+  }
+}
+
+/** A Rekor v2 log: Ed25519 (or ECDSA P-256) note key, origin = key name = host name of the URL. */
+export class RekorV2Log {
+  private constructor(readonly log: TransparencyLog, readonly info: RekorLogInfo) {}
+
+  static async open(o: RekorLogOptions): Promise<RekorV2Log> {
+    const kinfo = describeKey(o.publicKey, 'rekorV2.publicKey');
+    if (kinfo.algorithm !== 'ed25519' && kinfo.algorithm !== 'ecdsa-p256') {
+      throw new KeylessError('KEY_UNSUPPORTED', 'a Rekor v2 log key must be Ed25519 (advised) or ECDSA P-256');
+    }
+    const origin = urlOf(o.baseUrl).hostname;
+    const log = await o.engine.openLog({
+      name: o.name ?? 'rekor-v2',
+      origin,
+      signer: () => noteCheckpointSigner({ origin, keyName: origin, privateKey: o.privateKey, publicKey: o.publicKey }),
+      maxBatch: o.maxBatch,
+    });
+    const der = publicKeyDer(o.publicKey);
+    return new RekorV2Log(log, {
+      apiVersion: 2, baseUrl: o.baseUrl, logId: noteKeyHash(origin, o.publicKey), publicKey: o.publicKey, publicKeyDer: der,
+      keyDetails: kinfo.algorithm === 'ed25519' ? 'PKIX_ED25519' : 'PKIX_ECDSA_P256_SHA_256', origin, keyName: origin,
+    });
+  }
+
+  /** The TransparencyLogEntry (protobuf JSON, as rekor-tiles emits it) for an entry. */
+  async transparencyLogEntry(e: { index: number; body: Buffer }, checkpoint: { size: number; rootHash: Buffer; signed: string }, kind = 'hashedrekord', version = '0.0.2'): Promise<Record<string, unknown>> {
+    const hashes = await this.log.inclusionProof(e.index, checkpoint.size);
+    return {
+      logIndex: String(e.index),
+      logId: { keyId: base64Encode(this.info.logId) },
+      kindVersion: { kind, version },
+      integratedTime: '0',
+      inclusionPromise: null,
+      inclusionProof: {
+        logIndex: String(e.index),
+        rootHash: base64Encode(checkpoint.rootHash),
+        treeSize: String(checkpoint.size),
+        hashes: hashes.map((h) => base64Encode(h)),
+        checkpoint: { envelope: checkpoint.signed },
+      },
+      canonicalizedBody: base64Encode(e.body),
+    };
+  }
+}
+
+/**
+ * A bundle's TransparencyLogEntry (protobuf JSON) from a Rekor v1 LogEntry map, as
+ * clients build it (protocols §5.7). `kind`/`version` come from the body.
+ */
+export function transparencyLogEntryFromV1(entryMap: Record<string, unknown>): Record<string, unknown> {
+  const [value] = Object.values(entryMap) as Array<{
+    body: string; integratedTime: number; logID: string; logIndex: number;
+    verification: { signedEntryTimestamp: string; inclusionProof: { checkpoint: string; hashes: string[]; logIndex: number; rootHash: string; treeSize: number } };
+  }>;
+  if (!value) throw new FormatError('entry', 'empty LogEntry map');
+  const body = JSON.parse(Buffer.from(value.body, 'base64').toString('utf8')) as { kind: string; apiVersion: string };
+  const p = value.verification.inclusionProof;
+  return {
+    logIndex: String(value.logIndex),
+    logId: { keyId: Buffer.from(value.logID, 'hex').toString('base64') },
+    kindVersion: { kind: body.kind, version: body.apiVersion },
+    integratedTime: String(value.integratedTime),
+    inclusionPromise: { signedEntryTimestamp: value.verification.signedEntryTimestamp },
+    inclusionProof: {
+      logIndex: String(p.logIndex),
+      rootHash: Buffer.from(p.rootHash, 'hex').toString('base64'),
+      treeSize: String(p.treeSize),
+      hashes: p.hashes.map((h) => Buffer.from(h, 'hex').toString('base64')),
+      checkpoint: { envelope: p.checkpoint },
+    },
+    canonicalizedBody: value.body,
+  };
+}

@@ -1,0 +1,62 @@
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { FormatError } from '../../core/errors.js';
+import { parseCreateEntryRequestV2 } from '../../formats/index.js';
+import { parseTilePath } from '../../merkle/index.js';
+import { HttpError } from '../http/index.js';
+import { admitV2 } from './admit.js';
+import type { RekorV2Log } from './logs.js';
+import { inlineDigestVerifier, type DigestVerifier } from './verify-pool.js';
+
+export interface RekorV2ServiceOptions {
+  log: RekorV2Log;
+  verifier?: DigestVerifier;
+  /** Path prefix of the tlog-tiles read API (default: none, i.e. `/checkpoint`, `/tile/...`). */
+  tilesPrefix?: string;
+}
+
+/** Checkpoints change with every batch; a CDN may keep them a second. */
+const CHECKPOINT_CACHE = 'public, max-age=1';
+/** Tiles and entry bundles (full or partial of a given width) never change. */
+const IMMUTABLE_CACHE = 'public, max-age=31536000, immutable';
+
+/** Rekor v2 API: POST /api/v2/log/entries and the C2SP tlog-tiles read API. */
+export function rekorV2Service(options: RekorV2ServiceOptions): FastifyPluginAsync {
+  const { log: rekor } = options;
+  const log = rekor.log;
+  const verifier = options.verifier ?? inlineDigestVerifier;
+  const prefix = (options.tilesPrefix ?? '').replace(/\/+$/, '');
+
+  async function sendTile(wildcard: string, reply: FastifyReply): Promise<FastifyReply> {
+    let ref;
+    try {
+      ref = parseTilePath(`tile/${wildcard}`);
+    } catch (e) {
+      if (e instanceof FormatError) throw new HttpError(404, 'TILE_NOT_FOUND', 'not a tlog-tiles path');
+      throw e;
+    }
+    const data = ref.level === 'entries' ? await log.readEntryBundle(ref.index, ref.width) : await log.readTile(ref.level, ref.index, ref.width);
+    if (!data) throw new HttpError(404, 'TILE_NOT_FOUND', 'tile not available');
+    return reply.header('Cache-Control', IMMUTABLE_CACHE).type('application/octet-stream').send(data);
+  }
+
+  return async (app) => {
+    app.post('/api/v2/log/entries', async (request, reply) => {
+      const req = parseCreateEntryRequestV2(request.body);
+      const admitted = await admitV2(req, verifier);
+      const result = await log.append(admitted.body, { indexKeys: admitted.indexKeys });
+      if (result.duplicate) {
+        void reply.header('x-log-index', String(result.index));
+        throw new HttpError(409, 'ENTRY_EXISTS', `an equivalent entry already exists in the log at index ${result.index}`);
+      }
+      const tle = await rekor.transparencyLogEntry({ index: result.index, body: admitted.body }, result.checkpoint);
+      return reply.code(201).send(tle);
+    });
+
+    for (const base of new Set([prefix, '/api/v2'])) {
+      app.get(`${base}/checkpoint`, async (_request, reply) => {
+        return reply.header('Cache-Control', CHECKPOINT_CACHE).type('text/plain; charset=utf-8').send(log.latestCheckpoint().signed);
+      });
+      app.get(`${base}/tile/*`, async (request, reply) => sendTile((request.params as { '*': string })['*'], reply));
+    }
+  };
+}
