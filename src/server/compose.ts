@@ -8,6 +8,7 @@ import { idpService, devIdpIssuerConfigs } from '../services/idp/index.js';
 import { CtLog, ctlogService, EngineCtLogStore } from '../services/ctlog/index.js';
 import { LogEngine } from '../log/index.js';
 import { caService, inProcessCtSubmitter } from '../services/ca/index.js';
+import { RekorV1Log, RekorV2Log, rekorV1Service, rekorV2Service, inlineDigestVerifier } from '../services/tlog/index.js';
 import { join } from 'node:path';
 import type { IssuerConfig } from '../oidc/index.js';
 
@@ -73,6 +74,17 @@ export async function composeServices(app: FastifyInstance, ctx: ComposeContext)
   await app.register(ctlogService({ log: ctLog }));
   trust.ctlog = { baseUrl: publicUrl, publicKey: ctKey.publicKey, logId: ctLog.logId, start: ctKey.createdAt };
   names.push('ctlog');
+
+  // Transparency logs: Rekor v1 (ECDSA P-256: SETs and checkpoints) and Rekor v2 (Ed25519 signed notes), same base URL.
+  const v1Key = keyStore.loadOrCreate('rekor-v1', config.keys.rekorV1);
+  const v2Key = keyStore.loadOrCreate('rekor-v2', config.keys.rekorV2);
+  const rekorV1 = await RekorV1Log.open({ engine, baseUrl: publicUrl, privateKey: v1Key.privateKey!, publicKey: v1Key.publicKey });
+  const rekorV2 = await RekorV2Log.open({ engine, baseUrl: publicUrl, privateKey: v2Key.privateKey!, publicKey: v2Key.publicKey });
+  await app.register(rekorV1Service({ log: rekorV1, verifier: inlineDigestVerifier }));
+  await app.register(rekorV2Service({ log: rekorV2, verifier: inlineDigestVerifier }));
+  trust.rekorV1 = { baseUrl: publicUrl, publicKey: v1Key.publicKey, logId: rekorV1.info.logId, start: v1Key.createdAt };
+  trust.rekorV2 = { baseUrl: publicUrl, publicKey: v2Key.publicKey, logId: rekorV2.info.logId, start: v2Key.createdAt };
+  names.push('rekor-v1', 'rekor-v2');
 
   const tsa = loadOrCreateTsa(dataDir, keyStore, config, warn);
   await app.register(tsaService({ signer: tsa.signer, chain: tsa.chain }));
