@@ -308,6 +308,9 @@ function checkEntries(log: CheckLog, entries: TransparencyLogEntry[], content: S
 
 function checkSignature(log: CheckLog, content: SignedContent, signer: Signer, artifact: Artifact, policy: CompiledPolicy): { payloadType?: string; predicateType?: string } {
   if (content.messageDigest) {
+    if (policy.source.payloadType !== undefined) {
+      log.fail(VerifyCode.PAYLOAD_TYPE_MISMATCH, 'dsse.payload-type', 'an attestation needs a DSSE envelope, the bundle has a message signature', policy.source.payloadType, 'messageSignature');
+    }
     const { algorithm, digest } = content.messageDigest;
     const actual = artifact.digest(algorithm);
     if (!actual) {
