@@ -52,6 +52,11 @@ test('add-pre-chain: the SCT embedded in the final certificate verifies with the
   assert.equal(verifyEmbeddedScts(leaf, ca.intermediate.certificate, tm.ctLogs).length, 1);
   const peerLog = { baseURL: base, logID: log.logId, publicKey: log.publicKey, validFor: { start: new Date(0), end: new Date(8.64e15) } };
   assert.equal(sigstoreVerifyScts(SigstoreX509.parse(Buffer.from(leaf.der)), SigstoreX509.parse(Buffer.from(ca.intermediate.certificate.der)), [peerLog]).length, 1);
+  // In-process path for the CA: same SCT semantics without the chain re-check.
+  const pre2 = issuePrecertificate(profile(), ca.intermediate);
+  const sct2 = await log.addTrustedPrecertificate(pre2, ca.intermediate.certificate);
+  assert.equal(verifyEmbeddedScts(embedScts(pre2, [sct2], ca.intermediate.privateKey), ca.intermediate.certificate, tm.ctLogs).length, 1);
+  await assert.rejects(log.addTrustedPrecertificate(issueLeafCertificate(profile(), ca.intermediate), ca.intermediate.certificate), (e: any) => e.code === 'CT_NOT_PRECERTIFICATE');
   // The root may be left out of the submitted chain.
   const again = await post('add-pre-chain', { chain: [b64(issuePrecertificate(profile(), ca.intermediate)), b64(ca.intermediate.certificate)] });
   assert.equal(again.status, 200);

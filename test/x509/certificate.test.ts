@@ -156,3 +156,25 @@ test('DER writer and reader round trip OIDs, integers and times', () => {
   assert.equal(der.time(new Date('2049-12-31T23:59:59Z'))[0], 0x17);
   assert.equal(der.time(new Date('2050-01-01T00:00:00Z'))[0], 0x18);
 });
+
+test('spkiDer (JWK fast path) equals Node DER export for every key type; leaves accept DER keys', async () => {
+  const { generateKeyPairSync } = await import('node:crypto');
+  const { spkiDer } = await import('../../src/x509/build/index.js');
+  const keys = [
+    generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+    generateKeyPairSync('ec', { namedCurve: 'P-384' }),
+    generateKeyPairSync('ec', { namedCurve: 'P-521' }),
+    generateKeyPairSync('ed25519'),
+    generateKeyPairSync('rsa', { modulusLength: 2048 }),
+  ];
+  for (const k of keys) {
+    const expected = k.publicKey.export({ format: 'der', type: 'spki' });
+    assert.deepEqual(spkiDer(k.publicKey), expected);
+    assert.deepEqual(spkiDer(k.privateKey), expected);
+  }
+  const stack = makeStack();
+  const der = keys[0]!.publicKey.export({ format: 'der', type: 'spki' });
+  const leaf = issueLeafCertificate({ publicKey: der, san: { type: 'email', value: 'a@b.c' } }, stack.ca.intermediate);
+  assert.deepEqual(leaf.spkiDer, der);
+  assert.ok(leaf.publicKey.equals(keys[0]!.publicKey));
+});

@@ -1,0 +1,46 @@
+// Certificate and token BUILDING (CA, CT log, TSA, server). Kept out of ../index.ts so
+// that the verifier never loads it.
+export {
+  buildCertificate,
+  encodeName,
+  encodeTbs,
+  signTbs,
+  ext,
+  generateKey,
+  keyIdentifier,
+  spkiDer,
+  publicKeyOf,
+  randomSerial,
+  rebuildWithExtensions,
+  type CertificateSigner,
+  type CertificateSpec,
+  type ExtensionSpec,
+  type KeyChoice,
+  type NameSpec,
+  type SanSpec,
+} from './certificate.js';
+export {
+  createCaChain,
+  createRootCertificate,
+  createIntermediateCertificate,
+  createTsaCertificate,
+  createTsaChain,
+  embedScts,
+  issueLeafCertificate,
+  issuePrecertificate,
+  leafExtensions,
+  type CaChain,
+  type CaChainOptions,
+  type LeafProfile,
+  type TsaChain,
+  type TsaChainOptions,
+} from './profiles.js';
+export {
+  createTimestampResponse,
+  parseTimestampRequest,
+  timestampRequestFromJson,
+  TimestampRequestError,
+  type TimestampOptions,
+  type TimestampRequest,
+  type TimestampSigner,
+} from './timestamp.js';

@@ -1,0 +1,252 @@
+// Certificate profiles: a Fulcio-like CA (root + intermediate), Fulcio leaves with
+// precertificate and embedded SCTs, and a TSA chain.
+import type { KeyObject } from 'node:crypto';
+import type { Certificate } from '../certificate.js';
+import { encodeSigstoreExtension } from '../extensions.js';
+import { OID } from '../oids.js';
+import { serializeSctList, type Sct } from '../sct.js';
+import {
+  buildCertificate,
+  ext,
+  generateKey,
+  publicKeyOf,
+  rebuildWithExtensions,
+  randomSerial,
+  type CertificateSigner,
+  type ExtensionSpec,
+  type KeyChoice,
+  type NameSpec,
+  type SanSpec,
+} from './certificate.js';
+
+const DAY = 24 * 3600 * 1000;
+
+export interface CaChainOptions {
+  organization?: string;
+  rootCommonName?: string;
+  intermediateCommonName?: string;
+  /** Key type for both CA keys; P-256 by default (a P-384 signature costs ~30x here). */
+  keyType?: KeyChoice;
+  /** Validity of the root; the intermediate gets the same window. Default 10 years. */
+  validityDays?: number;
+  now?: Date;
+  /** Reuse existing keys (SERVER loads them from disk). */
+  rootKey?: KeyObject;
+  intermediateKey?: KeyObject;
+}
+
+export interface CaChain {
+  root: CertificateSigner;
+  intermediate: CertificateSigner;
+}
+
+function keyIdOf(cert: Certificate): Buffer {
+  return cert.subjectKeyIdentifier ?? cert.computedKeyIdentifier;
+}
+
+/** A self-signed root CA: CA:TRUE, keyCertSign + cRLSign, SKI. */
+export function createRootCertificate(privateKey: KeyObject, subject: NameSpec, notBefore: Date, notAfter: Date): Certificate {
+  const publicKey = publicKeyOf(privateKey);
+  return buildCertificate(
+    {
+      issuer: subject,
+      subject,
+      notBefore,
+      notAfter,
+      publicKey,
+      extensions: [ext.keyUsage('keyCertSign', 'cRLSign'), ext.basicConstraints(true), ext.subjectKeyIdentifier(publicKey)],
+    },
+    privateKey,
+  );
+}
+
+/** An intermediate CA: CA:TRUE pathLen 0, keyCertSign + cRLSign, EKU (e.g. codeSigning), SKI, AKI. */
+export function createIntermediateCertificate(
+  issuer: CertificateSigner,
+  publicKey: KeyObject,
+  subject: NameSpec,
+  notBefore: Date,
+  notAfter: Date,
+  extendedKeyUsage: string = OID.codeSigning,
+): Certificate {
+  return buildCertificate(
+    {
+      issuer: issuer.certificate.subject.der,
+      subject,
+      notBefore,
+      notAfter,
+      publicKey,
+      extensions: [
+        ext.keyUsage('keyCertSign', 'cRLSign'),
+        ext.extKeyUsage(false, extendedKeyUsage),
+        ext.basicConstraints(true, 0),
+        ext.subjectKeyIdentifier(publicKey),
+        ext.authorityKeyIdentifier(keyIdOf(issuer.certificate)),
+      ],
+    },
+    issuer.privateKey,
+  );
+}
+
+/** Root + intermediate for the CA, as Fulcio's private instances are set up. */
+export function createCaChain(options: CaChainOptions = {}): CaChain {
+  const now = options.now ?? new Date();
+  const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
+  const notAfter = new Date(notBefore.getTime() + (options.validityDays ?? 3650) * DAY);
+  const org = options.organization ?? 'keyless';
+  const rootKey = options.rootKey ?? generateKey(options.keyType).privateKey;
+  const intermediateKey = options.intermediateKey ?? generateKey(options.keyType).privateKey;
+  const root: CertificateSigner = {
+    privateKey: rootKey,
+    certificate: createRootCertificate(rootKey, { organization: org, commonName: options.rootCommonName ?? 'keyless-root' }, notBefore, notAfter),
+  };
+  const intermediate: CertificateSigner = {
+    privateKey: intermediateKey,
+    certificate: createIntermediateCertificate(
+      root,
+      publicKeyOf(intermediateKey),
+      { organization: org, commonName: options.intermediateCommonName ?? 'keyless-intermediate' },
+      notBefore,
+      notAfter,
+    ),
+  };
+  return { root, intermediate };
+}
+
+// ---- Fulcio leaf ------------------------------------------------------------
+
+export interface LeafProfile {
+  /** The requested key: a KeyObject, or its DER SubjectPublicKeyInfo (avoids a costly export). */
+  publicKey: KeyObject | Buffer;
+  san: SanSpec;
+  /** Sigstore extensions by OID (1.3.6.1.4.1.57264.1.N) → value; empty values are left out. */
+  sigstoreExtensions?: Readonly<Record<string, string>>;
+  notBefore?: Date;
+  /** Default 10 minutes. */
+  validityMs?: number;
+  serial?: Uint8Array;
+}
+
+function sigstoreArc(oid: string): number {
+  return Number(oid.slice(OID.sigstoreArc.length + 1));
+}
+
+/** The leaf extensions in Fulcio's order: KU, EKU, SKI, AKI, SAN, Sigstore OIDs ascending. */
+export function leafExtensions(profile: LeafProfile, issuer: Certificate): ExtensionSpec[] {
+  const sigstore = Object.entries(profile.sigstoreExtensions ?? {})
+    .filter(([oid, v]) => v !== '' && oid.startsWith(OID.sigstoreArc + '.'))
+    .sort(([a], [b]) => sigstoreArc(a) - sigstoreArc(b))
+    .map(([oid, v]): ExtensionSpec => ({ oid, value: encodeSigstoreExtension(oid, v) }));
+  return [
+    ext.keyUsage('digitalSignature'),
+    ext.extKeyUsage(false, OID.codeSigning),
+    ext.subjectKeyIdentifier(profile.publicKey),
+    ext.authorityKeyIdentifier(keyIdOf(issuer)),
+    ext.subjectAltName(profile.san, true),
+    ...sigstore,
+  ];
+}
+
+function leafWindow(profile: LeafProfile, issuer: Certificate): { notBefore: Date; notAfter: Date } {
+  const start = profile.notBefore ?? new Date();
+  const notBefore = new Date(Math.floor(start.getTime() / 1000) * 1000);
+  let notAfter = new Date(notBefore.getTime() + (profile.validityMs ?? 10 * 60 * 1000));
+  if (notAfter > issuer.notAfter) notAfter = issuer.notAfter;
+  return { notBefore, notAfter };
+}
+
+/**
+ * The Fulcio leaf (empty subject, critical SAN, digitalSignature, codeSigning, SKI/AKI,
+ * Sigstore extensions), optionally as a precertificate (critical poison appended) or
+ * with an SCT list appended. Precertificate and final certificate built from the same
+ * profile only differ in that last extension.
+ */
+export function issueLeafCertificate(profile: LeafProfile, issuer: CertificateSigner, options: { precertificate?: boolean; scts?: readonly Sct[] } = {}): Certificate {
+  const extensions = leafExtensions(profile, issuer.certificate);
+  if (options.precertificate) extensions.push(ext.ctPoison());
+  else if (options.scts && options.scts.length > 0) extensions.push(ext.sctList(serializeSctList(options.scts)));
+  return buildCertificate(
+    {
+      serial: profile.serial ?? randomSerial(),
+      issuer: issuer.certificate.subject.der,
+      subject: Buffer.from([0x30, 0x00]),
+      ...leafWindow(profile, issuer.certificate),
+      publicKey: profile.publicKey,
+      extensions,
+    },
+    issuer.privateKey,
+  );
+}
+
+/** Same as issueLeafCertificate with `precertificate: true`. */
+export function issuePrecertificate(profile: LeafProfile, issuer: CertificateSigner): Certificate {
+  return issueLeafCertificate(profile, issuer, { precertificate: true });
+}
+
+/**
+ * The final certificate from a precertificate: poison removed, SCT list appended last,
+ * re-signed; its TBS minus the SCT list equals the precertificate TBS minus the poison.
+ */
+export function embedScts(precertificate: Certificate, scts: readonly Sct[], issuerKey: KeyObject): Certificate {
+  const append = scts.length > 0 ? [ext.sctList(serializeSctList(scts))] : [];
+  return rebuildWithExtensions(precertificate, [OID.ctPoison], append, issuerKey);
+}
+
+// ---- TSA ------------------------------------------------------------------------
+
+export interface TsaChainOptions {
+  organization?: string;
+  commonName?: string;
+  keyType?: KeyChoice;
+  validityDays?: number;
+  now?: Date;
+  rootKey?: KeyObject;
+  signingKey?: KeyObject;
+}
+
+export interface TsaChain {
+  root: CertificateSigner;
+  /** The timestamp signing certificate and key. */
+  signer: CertificateSigner;
+  /** Leaf first, root last (the TrustedRoot `timestampAuthorities[].certChain` order). */
+  chain: Certificate[];
+}
+
+/** A TSA signing certificate: not a CA, KU digitalSignature, the single EKU timeStamping marked critical. */
+export function createTsaCertificate(issuer: CertificateSigner, publicKey: KeyObject, subject: NameSpec, notBefore: Date, notAfter: Date): Certificate {
+  return buildCertificate(
+    {
+      issuer: issuer.certificate.subject.der,
+      subject,
+      notBefore,
+      notAfter,
+      publicKey,
+      extensions: [
+        ext.keyUsage('digitalSignature'),
+        ext.extKeyUsage(true, OID.timeStamping),
+        ext.subjectKeyIdentifier(publicKey),
+        ext.authorityKeyIdentifier(keyIdOf(issuer.certificate)),
+      ],
+    },
+    issuer.privateKey,
+  );
+}
+
+/** Root + TSA signing certificate (ECDSA P-256 by default). */
+export function createTsaChain(options: TsaChainOptions = {}): TsaChain {
+  const now = options.now ?? new Date();
+  const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
+  const notAfter = new Date(notBefore.getTime() + (options.validityDays ?? 3650) * DAY);
+  const org = options.organization ?? 'keyless';
+  const rootKey = options.rootKey ?? generateKey(options.keyType).privateKey;
+  const signingKey = options.signingKey ?? generateKey(options.keyType).privateKey;
+  const root: CertificateSigner = {
+    privateKey: rootKey,
+    certificate: createRootCertificate(rootKey, { organization: org, commonName: `${options.commonName ?? 'keyless-tsa'}-root` }, notBefore, notAfter),
+  };
+  const signer: CertificateSigner = {
+    privateKey: signingKey,
+    certificate: createTsaCertificate(root, publicKeyOf(signingKey), { organization: org, commonName: options.commonName ?? 'keyless-tsa' }, notBefore, notAfter),
+  };
+  return { root, signer, chain: [signer.certificate, root.certificate] };
+}

@@ -1,0 +1,164 @@
+// RFC 3161 on the TSA side: parsing TimeStampReq, producing TimeStampResp tokens shaped
+// like the Sigstore TSA's (section 8.3 of the protocols document).
+import { createHash, randomBytes, sign as nodeSign } from 'node:crypto';
+import { FormatError, KeylessError } from '../../core/errors.js';
+import { base64Decode } from '../../core/encoding.js';
+import { der, encodeTlv, parseDer, readBoolean, readIntegerBytes, readOid, readSmallInteger, sequence, TAG } from '../der.js';
+import { DIGEST_BY_OID, DIGEST_LENGTH, OID, OID_BY_DIGEST, type DigestName } from '../oids.js';
+import { signatureAlgorithmFor } from '../signature.js';
+import type { CertificateSigner } from './certificate.js';
+import type { Certificate } from '../certificate.js';
+
+export interface TimestampRequest {
+  hashAlgorithm: DigestName;
+  hashedMessage: Buffer;
+  /** INTEGER content bytes as sent (echoed verbatim). */
+  nonce?: Buffer;
+  policy?: string;
+  certReq: boolean;
+  /** True when the request carried extensions (refused by default, as the Sigstore TSA). */
+  hasExtensions: boolean;
+}
+
+/** Thrown for requests a TSA must refuse; `code` names the reason. */
+export class TimestampRequestError extends KeylessError {
+  constructor(code: string, message: string) {
+    super(code, message, { check: 'timestamp-request' });
+    this.name = 'TimestampRequestError';
+  }
+}
+
+function digestName(oid: string): DigestName {
+  if (oid === OID.sha1) throw new TimestampRequestError('TSA_WEAK_HASH', 'SHA-1 message imprints are refused');
+  const name = DIGEST_BY_OID[oid];
+  if (!name) throw new TimestampRequestError('TSA_UNSUPPORTED_HASH', `unsupported hash algorithm ${oid}`);
+  return name;
+}
+
+function checkDigestLength(name: DigestName, digest: Buffer): void {
+  if (digest.length !== DIGEST_LENGTH[name]) {
+    throw new TimestampRequestError('TSA_DIGEST_LENGTH', `a ${name} digest has ${DIGEST_LENGTH[name]} bytes, got ${digest.length}`);
+  }
+}
+
+/** Parses a DER TimeStampReq; malformed input → FormatError, refused content → TimestampRequestError. */
+export function parseTimestampRequest(input: Uint8Array): TimestampRequest {
+  const f = 'timeStampReq';
+  try {
+    const kids = sequence(parseDer(input, f), f, 2, 6);
+    const version = readSmallInteger(kids[0]!, `${f}.version`);
+    if (version !== 1) throw new FormatError(`${f}.version`, `unsupported version ${version}`);
+    const imprint = sequence(kids[1]!, `${f}.messageImprint`, 2, 2);
+    const alg = readOid(sequence(imprint[0]!, `${f}.messageImprint.hashAlgorithm`, 1, 2)[0]!, `${f}.messageImprint.hashAlgorithm`);
+    const hashedMessage = Buffer.from(imprint[1]!.expect(TAG.OCTET_STRING, `${f}.messageImprint.hashedMessage`).content);
+    const out: TimestampRequest = { hashAlgorithm: digestName(alg), hashedMessage, certReq: false, hasExtensions: false };
+    checkDigestLength(out.hashAlgorithm, hashedMessage);
+    for (const n of kids.slice(2)) {
+      if (n.tag === TAG.OID) out.policy = readOid(n, `${f}.reqPolicy`);
+      else if (n.tag === TAG.INTEGER) out.nonce = Buffer.from(readIntegerBytes(n, `${f}.nonce`));
+      else if (n.tag === TAG.BOOLEAN) out.certReq = readBoolean(n, `${f}.certReq`);
+      else if (n.tag === 0xa0) out.hasExtensions = true;
+      else throw new FormatError(f, `unexpected element with tag 0x${n.tag.toString(16)}`);
+    }
+    return out;
+  } catch (e) {
+    if (e instanceof KeylessError) throw e;
+    throw new FormatError(f, `cannot be parsed (${(e as Error).message})`);
+  }
+}
+
+/** Builds a request from the sigstore timestamp-authority JSON form (validated by the caller's schema). */
+export function timestampRequestFromJson(body: { artifactHash: string; hashAlgorithm: string; nonce?: bigint; certificates?: boolean; tsaPolicyOID?: string }): TimestampRequest {
+  const name = body.hashAlgorithm.toLowerCase().replace('-', '');
+  if (name === 'sha1') throw new TimestampRequestError('TSA_WEAK_HASH', 'SHA-1 message imprints are refused');
+  if (name !== 'sha256' && name !== 'sha384' && name !== 'sha512') {
+    throw new TimestampRequestError('TSA_UNSUPPORTED_HASH', `unsupported hash algorithm ${body.hashAlgorithm}`);
+  }
+  const hashedMessage = base64Decode(body.artifactHash, 'artifactHash');
+  checkDigestLength(name, hashedMessage);
+  const out: TimestampRequest = { hashAlgorithm: name, hashedMessage, certReq: body.certificates ?? false, hasExtensions: false };
+  if (body.nonce !== undefined) out.nonce = der.integer(body.nonce).subarray(2);
+  if (body.tsaPolicyOID) out.policy = body.tsaPolicyOID;
+  return out;
+}
+
+export interface TimestampSigner extends CertificateSigner {
+  /** Issuing chain above the signer (without it), added to `certificates` when configured. */
+  chain?: readonly Certificate[];
+}
+
+export interface TimestampOptions {
+  now?: Date;
+  policy?: string;
+  serial?: Uint8Array;
+  /** Also embed the issuing chain when the request sets certReq (Sigstore's default: leaf only). */
+  includeChain?: boolean;
+}
+
+const algId = (oid: string) => der.sequence(der.oid(oid));
+const algIdNull = (oid: string) => der.sequence(der.oid(oid), der.null());
+
+/**
+ * A granted TimeStampResp: TSTInfo (policy, imprint, 20-byte serial, genTime in whole
+ * seconds, accuracy 1 s, echoed nonce, tsa name) in CMS SignedData with the four signed
+ * attributes, signed with SHA-256 by the TSA key, sid = issuerAndSerialNumber.
+ */
+export function createTimestampResponse(request: TimestampRequest, signer: TimestampSigner, options: TimestampOptions = {}): Buffer {
+  const now = options.now ?? new Date();
+  const genTime = new Date(Math.floor(now.getTime() / 1000) * 1000);
+  const cert = signer.certificate;
+  const serial = options.serial ?? (() => {
+    const b = randomBytes(20);
+    b[0] = (b[0]! & 0x7f) | 0x01;
+    return b;
+  })();
+  const tstParts = [
+    der.integer(1),
+    der.oid(options.policy ?? request.policy ?? OID.sigstoreTsaPolicy),
+    der.sequence(algIdNull(OID_BY_DIGEST[request.hashAlgorithm]), der.octetString(request.hashedMessage)),
+    der.integer(serial),
+    der.generalizedTime(genTime),
+    der.sequence(der.integer(1)),
+  ];
+  if (request.nonce) tstParts.push(encodeTlv(TAG.INTEGER, request.nonce));
+  tstParts.push(der.context(0, der.context(4, cert.subject.der)));
+  const tstInfo = der.sequence(...tstParts);
+
+  const issuerAndSerial = der.sequence(cert.issuer.der, der.integer(cert.serialBytes));
+  const attr = (oid: string, value: Buffer) => der.sequence(der.oid(oid), der.set(value));
+  // ESSCertIDv2 with hashAlgorithm left out (DEFAULT sha256), as the Sigstore TSA emits it.
+  const essCertId = der.sequence(
+    der.octetString(createHash('sha256').update(cert.der).digest()),
+    der.sequence(der.sequence(der.context(4, cert.issuer.der)), der.integer(cert.serialBytes)),
+  );
+  const attrs = [
+    attr(OID.contentType, der.oid(OID.tstInfo)),
+    attr(OID.signingTime, der.utcTime(genTime)),
+    attr(OID.messageDigest, der.octetString(createHash('sha256').update(tstInfo).digest())),
+    attr(OID.signingCertificateV2, der.sequence(der.sequence(essCertId))),
+  ].sort(Buffer.compare);
+  const signedAttrsSet = encodeTlv(TAG.SET, ...attrs);
+  const alg = signatureAlgorithmFor(signer.privateKey, 'sha256');
+  const signature = nodeSign(alg.hash, signedAttrsSet, signer.privateKey);
+  const signerInfo = der.sequence(
+    der.integer(1),
+    issuerAndSerial,
+    algId(OID.sha256),
+    encodeTlv(0xa0, ...attrs),
+    algId(alg.oid),
+    der.octetString(signature),
+  );
+
+  const sdParts = [
+    der.integer(3),
+    der.set(algId(OID.sha256)),
+    der.sequence(der.oid(OID.tstInfo), der.context(0, der.octetString(tstInfo))),
+  ];
+  if (request.certReq) {
+    const certs = [cert.der, ...(options.includeChain ? (signer.chain ?? []).map((c) => c.der) : [])];
+    sdParts.push(encodeTlv(0xa0, ...certs));
+  }
+  sdParts.push(der.set(signerInfo));
+  const contentInfo = der.sequence(der.oid(OID.signedData), der.context(0, der.sequence(...sdParts)));
+  return der.sequence(der.sequence(der.integer(0)), contentInfo);
+}
