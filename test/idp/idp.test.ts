@@ -130,3 +130,35 @@ test('authorize refuses non-loopback redirects, missing PKCE and plain PKCE', as
   assert.equal(badEmail.status, 400);
   assert.match(await badEmail.text(), /id="error"/);
 });
+
+test('device flow (RFC 8628) with PKCE: pending, approval on the device page, token once', async () => {
+  const { verifier: codeVerifier, challenge } = pkcePair();
+  const doc = await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json() as Record<string, string>;
+  assert.equal(doc.device_authorization_endpoint, `${idp.issuer}/device/code`);
+  const start = await form(doc.device_authorization_endpoint!, { client_id: 'sigstore', scope: 'openid email', code_challenge: challenge, code_challenge_method: 'S256' });
+  assert.equal(start.status, 200);
+  const da = await start.json() as Record<string, string | number>;
+  assert.match(String(da.user_code), /^[A-Z]{4}-[A-Z]{4}$/);
+  assert.equal(da.verification_uri, `${idp.issuer}/device`);
+  const poll = () => form(`${idp.issuer}/token`, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: String(da.device_code), client_id: 'sigstore', code_verifier: codeVerifier });
+  const pending = await poll();
+  assert.equal(pending.status, 400);
+  const pendingBody = await pending.json() as Record<string, string>;
+  assert.equal(pendingBody.error, 'authorization_pending');
+  assert.equal(pendingBody.code, 'authorization_pending');
+
+  const pageHtml = await (await fetch(String(da.verification_uri_complete))).text();
+  assert.match(pageHtml, new RegExp(`value="${da.user_code}"`));
+  const wrong = await form(`${idp.issuer}/device`, { user_code: 'ZZZZ-ZZZZ', email: 'dev@example.com' });
+  assert.equal(wrong.status, 400);
+  const ok = await form(`${idp.issuer}/device`, { user_code: String(da.user_code).toLowerCase(), email: 'device@example.com' });
+  assert.equal(ok.status, 200);
+  assert.match(await ok.text(), /id="done"/);
+
+  const done = await poll();
+  assert.equal(done.status, 200);
+  const v = await verifier.verify((await done.json() as { id_token: string }).id_token);
+  assert.equal(v.identity.san.value, 'device@example.com');
+  const again = await poll();
+  assert.equal((await again.json() as Record<string, string>).error, 'invalid_grant');
+});

@@ -1,8 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { IssuerConfig, JsonWebKeySet } from '../../oidc/index.js';
-import { HttpError } from '../http/index.js';
-import { loginPage } from './login-page.js';
+import { HttpError, toHttpError } from '../http/index.js';
+import { devicePage, loginPage } from './login-page.js';
 import {
   DEV_AUDIENCE, devSigner, devTokenClaims, githubClaims, parseEmail, parseTtl, signIdToken, type DevIdentity, type DevSigner,
 } from './tokens.js';
@@ -19,7 +19,34 @@ export interface IdpServiceOptions {
   allowClientCredentials?: boolean;
   /** Lifetime of an authorization code (default 120 s). */
   codeTtlSeconds?: number;
+  /** Device flow: how long a device code lives (default 600 s) and the polling interval announced (default 1 s). */
+  deviceCodeTtlSeconds?: number;
+  deviceIntervalSeconds?: number;
 }
+
+interface PendingDevice {
+  clientId: string;
+  userCode: string;
+  codeChallenge: string | undefined;
+  email: string | undefined;
+  expiresAt: number;
+}
+
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+/** User codes avoid look-alike characters (RFC 8628 §6.1). */
+const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
+
+function userCode(): string {
+  const bytes = randomBytes(8);
+  const chars = [...bytes].map((b) => USER_CODE_ALPHABET[b % USER_CODE_ALPHABET.length]);
+  return `${chars.slice(0, 4).join('')}-${chars.slice(4).join('')}`;
+}
+
+/** OAuth error names (RFC 6749 §5.2, RFC 8628 §3.5) pass through; our own codes map to invalid_request. */
+const OAUTH_ERRORS = new Set([
+  'invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope',
+  'unsupported_response_type', 'authorization_pending', 'slow_down', 'access_denied', 'expired_token',
+]);
 
 /** Path (below the issuer) of the second issuer, whose tokens carry GitHub-Actions-like workflow claims. */
 export const GITHUB_ISSUER_SUFFIX = '/github';
@@ -132,7 +159,17 @@ export function idpService(options: IdpServiceOptions): FastifyPluginAsync {
     const allowClientCredentials = options.allowClientCredentials ?? true;
     const codeTtlMs = (options.codeTtlSeconds ?? 120) * 1000;
     const codes = new Map<string, PendingCode>();
+    const devices = new Map<string, PendingDevice>();
+    const deviceTtlMs = (options.deviceCodeTtlSeconds ?? 600) * 1000;
+    const deviceInterval = options.deviceIntervalSeconds ?? 1;
     const jwks = { keys: [signer.jwk] };
+
+    // OAuth clients read `error` / `error_description`; the shared `{code, message}` stays.
+    app.setErrorHandler((error, _request, reply) => {
+      const { status, body } = toHttpError(error);
+      const oauth = OAUTH_ERRORS.has(body.code) ? body.code : status >= 500 ? 'server_error' : 'invalid_request';
+      void reply.code(status).type('application/json').send({ ...body, error: oauth, error_description: body.message });
+    });
 
     app.addContentTypeParser(FORM, { parseAs: 'string' }, (_req, body, done) => {
       const params: Record<string, string> = {};
@@ -144,11 +181,12 @@ export function idpService(options: IdpServiceOptions): FastifyPluginAsync {
       issuer: iss,
       authorization_endpoint: `${issuer}/authorize`,
       token_endpoint: `${issuer}/token`,
+      device_authorization_endpoint: `${issuer}/device/code`,
       jwks_uri: `${issuer}/jwks`,
       response_types_supported: ['code', 'id_token'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['ES256'],
-      grant_types_supported: ['authorization_code', ...(allowClientCredentials ? ['client_credentials'] : [])],
+      grant_types_supported: ['authorization_code', DEVICE_GRANT, ...(allowClientCredentials ? ['client_credentials'] : [])],
       code_challenge_methods_supported: ['S256'],
       token_endpoint_auth_methods_supported: ['none'],
       scopes_supported: ['openid', 'email'],
@@ -174,7 +212,7 @@ export function idpService(options: IdpServiceOptions): FastifyPluginAsync {
       } catch {
         return reply.code(400).type('text/html; charset=utf-8').send(loginPage(params, 'Please enter a valid email address.'));
       }
-      pruneCodes(codes);
+      prune(codes);
       if (codes.size >= MAX_PENDING_CODES) throw new HttpError(429, 'TOO_MANY_PENDING_CODES', 'too many unredeemed authorization codes; try again shortly');
       const code = randomBytes(32).toString('base64url');
       codes.set(code, {
@@ -185,6 +223,53 @@ export function idpService(options: IdpServiceOptions): FastifyPluginAsync {
       target.searchParams.set('code', code);
       if (params.state !== undefined) target.searchParams.set('state', params.state);
       return reply.code(302).header('location', target.toString()).header('cache-control', 'no-store').send();
+    });
+
+    // ---- Device authorization grant (RFC 8628), for terminals with no browser ----
+    app.post('/device/code', async (req, reply) => {
+      const params = (req.body ?? {}) as Params;
+      const clientId = required(params, 'client_id');
+      const challenge = str(params, 'code_challenge');
+      if (challenge !== undefined) {
+        if (str(params, 'code_challenge_method') !== 'S256') throw new HttpError(400, 'invalid_request', 'code_challenge_method must be "S256"');
+        if (!/^[A-Za-z0-9_-]{43}$/.test(challenge)) throw new HttpError(400, 'invalid_request', 'code_challenge must be the base64url SHA-256 of the code verifier (43 characters)');
+      }
+      prune(devices);
+      if (devices.size >= MAX_PENDING_CODES) throw new HttpError(429, 'TOO_MANY_PENDING_CODES', 'too many pending device logins; try again shortly');
+      const deviceCode = randomBytes(32).toString('base64url');
+      const code = userCode();
+      devices.set(deviceCode, { clientId, userCode: code, codeChallenge: challenge, email: undefined, expiresAt: Date.now() + deviceTtlMs });
+      const issuer = issuerOf();
+      return reply.header('cache-control', 'no-store').send({
+        device_code: deviceCode,
+        user_code: code,
+        verification_uri: `${issuer}/device`,
+        verification_uri_complete: `${issuer}/device?user_code=${encodeURIComponent(code)}`,
+        expires_in: Math.floor(deviceTtlMs / 1000),
+        interval: deviceInterval,
+      });
+    });
+
+    app.get('/device', async (req, reply) => {
+      const q = req.query as Params;
+      const code = typeof q.user_code === 'string' ? q.user_code.slice(0, 32) : '';
+      return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(devicePage(code, 'form'));
+    });
+
+    app.post('/device', async (req, reply) => {
+      const body = (req.body ?? {}) as Params;
+      const code = (str(body, 'user_code') ?? '').toUpperCase().trim().slice(0, 32);
+      const html = (status: number, text: string) => reply.code(status).type('text/html; charset=utf-8').send(text);
+      const entry = [...devices.values()].find((d) => d.userCode === code && d.expiresAt >= Date.now() && d.email === undefined);
+      if (!entry) return html(400, devicePage(code, 'form', 'Unknown or expired code.'));
+      let email: string;
+      try {
+        email = parseEmail(str(body, 'email'));
+      } catch {
+        return html(400, devicePage(code, 'form', 'Please enter a valid email address.'));
+      }
+      entry.email = email;
+      return html(200, devicePage(code, 'done'));
     });
 
     app.post('/token', async (req, reply) => {
@@ -211,6 +296,25 @@ export function idpService(options: IdpServiceOptions): FastifyPluginAsync {
         ttl = parseTtl(undefined);
         const claims = devTokenClaims(issuer, { kind: 'email', email: pending.email }, pending.clientId, ttl, pending.nonce ? { nonce: pending.nonce } : {});
         idToken = await signIdToken(signer, claims);
+      } else if (grant === DEVICE_GRANT) {
+        const deviceCode = required(params, 'device_code');
+        const pending = devices.get(deviceCode);
+        if (!pending) throw new HttpError(400, 'invalid_grant', 'device_code is unknown or already used');
+        if (pending.expiresAt < Date.now()) {
+          devices.delete(deviceCode);
+          throw new HttpError(400, 'expired_token', 'the device code expired before the login was completed');
+        }
+        if (required(params, 'client_id') !== pending.clientId) throw new HttpError(400, 'invalid_grant', 'client_id is not the one the device code was issued to');
+        if (pending.email === undefined) throw new HttpError(400, 'authorization_pending', 'the user has not completed the login yet');
+        devices.delete(deviceCode);
+        if (pending.codeChallenge !== undefined) {
+          const verifier = required(params, 'code_verifier');
+          const a = Buffer.from(s256(verifier));
+          const b = Buffer.from(pending.codeChallenge);
+          if (a.length !== b.length || !timingSafeEqual(a, b)) throw new HttpError(400, 'invalid_grant', 'code_verifier does not match the code_challenge (PKCE S256)');
+        }
+        ttl = parseTtl(undefined);
+        idToken = await signIdToken(signer, devTokenClaims(issuer, { kind: 'email', email: pending.email }, pending.clientId, ttl));
       } else if (grant === 'client_credentials') {
         if (!allowClientCredentials) throw new HttpError(400, 'unauthorized_client', 'the client_credentials grant is disabled');
         ttl = parseTtl(params.ttl);
@@ -228,7 +332,7 @@ export function idpService(options: IdpServiceOptions): FastifyPluginAsync {
         }
         idToken = await signIdToken(signer, devTokenClaims(iss, identity, audience, ttl));
       } else {
-        throw new HttpError(400, 'unsupported_grant_type', `grant_type ${JSON.stringify(grant)} is not supported (authorization_code, client_credentials)`);
+        throw new HttpError(400, 'unsupported_grant_type', `grant_type ${JSON.stringify(grant)} is not supported (authorization_code, device_code, client_credentials)`);
       }
       return reply.header('cache-control', 'no-store').send({
         access_token: idToken, id_token: idToken, token_type: 'Bearer', expires_in: ttl, scope: 'openid email',
@@ -237,7 +341,7 @@ export function idpService(options: IdpServiceOptions): FastifyPluginAsync {
   };
 }
 
-function pruneCodes(codes: Map<string, PendingCode>): void {
+function prune(pending: Map<string, { expiresAt: number }>): void {
   const now = Date.now();
-  for (const [k, v] of codes) if (v.expiresAt < now) codes.delete(k);
+  for (const [k, v] of pending) if (v.expiresAt < now) pending.delete(k);
 }
