@@ -51,6 +51,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const warn = options.warn ?? (() => {});
   const keyStore = options.keyStore ?? new FileKeyStore(options.dataDir, warn);
   const app = createHttpApp({ bodyLimit: config.limits.bodyLimit, logger: false });
+  // No service takes text/plain: without fastify's default parser such bodies get a 415, not a confusing 400.
+  app.removeContentTypeParser('text/plain');
 
   // Listen on the raw server before the routes exist: nobody knows the address until it is printed.
   const port = await listenRaw(app, options.host, options.port);
