@@ -126,7 +126,7 @@ export class Certificate {
   get publicKey(): KeyObject {
     if (!this.keyCache) {
       try {
-        this.keyCache = createPublicKey({ key: this.spkiDer, format: 'der', type: 'spki' });
+        this.keyCache = importSpki(this.spkiDer);
       } catch (e) {
         throw new FormatError('certificate.subjectPublicKeyInfo', `unsupported or invalid public key (${(e as Error).message})`);
       }
@@ -308,6 +308,35 @@ export class Certificate {
     const b64 = this.der.toString('base64').replace(/.{1,64}/g, '$&\n');
     return `-----BEGIN CERTIFICATE-----\n${b64}-----END CERTIFICATE-----\n`;
   }
+}
+
+const EC_CURVES: Readonly<Record<string, { crv: string; size: number }>> = {
+  '1.2.840.10045.3.1.7': { crv: 'P-256', size: 32 },
+  '1.3.132.0.34': { crv: 'P-384', size: 48 },
+  '1.3.132.0.35': { crv: 'P-521', size: 66 },
+};
+
+/**
+ * A KeyObject from DER SPKI. EC and Ed25519 keys go through JWK, which Node imports
+ * about a third faster than DER (OpenSSL 3 decoders); everything else through DER.
+ */
+export function importSpki(spki: Buffer): KeyObject {
+  const f = 'subjectPublicKeyInfo';
+  const [alg, bits] = sequence(parseDer(spki, f), f, 2, 2);
+  const algKids = sequence(alg!, f, 1, 2);
+  const algOid = readOid(algKids[0]!, f);
+  const { bytes } = readBitString(bits!, f);
+  if (algOid === '1.2.840.10045.2.1' && algKids[1]?.tag === TAG.OID) {
+    const curve = EC_CURVES[readOid(algKids[1], f)];
+    if (curve && bytes.length === 1 + 2 * curve.size && bytes[0] === 4) {
+      const x = bytes.subarray(1, 1 + curve.size).toString('base64url');
+      const y = bytes.subarray(1 + curve.size).toString('base64url');
+      return createPublicKey({ key: { kty: 'EC', crv: curve.crv, x, y }, format: 'jwk' });
+    }
+  } else if (algOid === OID.ed25519 && algKids.length === 1 && bytes.length === 32) {
+    return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: bytes.toString('base64url') }, format: 'jwk' });
+  }
+  return createPublicKey({ key: spki, format: 'der', type: 'spki' });
 }
 
 function readAlgorithmOid(node: DerNode, field: string): string {

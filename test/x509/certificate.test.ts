@@ -178,3 +178,22 @@ test('spkiDer (JWK fast path) equals Node DER export for every key type; leaves 
   assert.deepEqual(leaf.spkiDer, der);
   assert.ok(leaf.publicKey.equals(keys[0]!.publicKey));
 });
+
+test('importSpki gives the same key as Node for every key type and refuses bad points', async () => {
+  const { generateKeyPairSync } = await import('node:crypto');
+  const { importSpki } = await import('../../src/x509/index.js');
+  for (const k of [
+    generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+    generateKeyPairSync('ec', { namedCurve: 'P-384' }),
+    generateKeyPairSync('ec', { namedCurve: 'P-521' }),
+    generateKeyPairSync('ed25519'),
+    generateKeyPairSync('rsa', { modulusLength: 2048 }),
+  ]) {
+    const der = k.publicKey.export({ format: 'der', type: 'spki' });
+    assert.ok(importSpki(der).equals(k.publicKey));
+  }
+  const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'der', type: 'spki' });
+  const offCurve = Buffer.from(p256);
+  offCurve[offCurve.length - 1] = offCurve[offCurve.length - 1]! ^ 1;
+  assert.throws(() => importSpki(offCurve));
+});
