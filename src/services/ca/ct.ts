@@ -33,7 +33,14 @@ export function httpCtSubmitter(logUrl: string, options: { timeoutMs?: number } 
   };
 }
 
-/** The in-process CT log (anything with RFC 6962 add-pre-chain semantics), no HTTP hop. */
-export function inProcessCtSubmitter(log: { addPreChain(chain: readonly Certificate[]): Promise<Sct> }): CtSubmitter {
+/**
+ * The in-process CT log, no HTTP hop. The CA has just signed the precertificate itself, so
+ * the log may skip re-verifying the chain (`addTrustedPrecertificate`) when it offers that.
+ */
+export function inProcessCtSubmitter(log: {
+  addPreChain(chain: readonly Certificate[]): Promise<Sct>;
+  addTrustedPrecertificate?(precert: Certificate, issuer: Certificate): Promise<Sct>;
+}): CtSubmitter {
+  if (log.addTrustedPrecertificate) return (chain) => log.addTrustedPrecertificate!(chain[0]!, chain[1]!);
   return (chain) => log.addPreChain(chain);
 }

@@ -72,7 +72,7 @@ export class CertificateAuthority {
     const sigstoreExtensions: Record<string, string> = {};
     for (const e of identity.extensionList) sigstoreExtensions[e.oid] = e.value;
     const profile: LeafProfile = {
-      publicKey: req.key.info.key,
+      publicKey: req.spkiDer ?? req.key.info.key,
       san: identity.san,
       sigstoreExtensions,
       notBefore: now,

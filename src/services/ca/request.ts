@@ -9,6 +9,8 @@ import { HttpError } from '../http/index.js';
 export interface SigningCertRequest {
   token: string;
   key: { kind: 'publicKey'; info: PublicKeyInfo; proofOfPossession: Buffer } | { kind: 'csr'; info: PublicKeyInfo };
+  /** The SPKI DER when it is already canonical (uncompressed named-curve EC), so the certificate needs no re-export. */
+  spkiDer: Buffer | undefined;
 }
 
 function bad(code: string, message: string): HttpError {
@@ -53,17 +55,18 @@ function keyError(e: unknown, field: string): never {
   throw bad('PUBLIC_KEY_INVALID', `${field} is not a valid public key`);
 }
 
-function parseKeyContent(content: unknown): PublicKeyInfo {
+function parseKeyContent(content: unknown): { info: PublicKeyInfo; spkiDer: Buffer | undefined } {
   const field = 'publicKeyRequest.publicKey.content';
   if (typeof content !== 'string' || content === '') throw bad('PUBLIC_KEY_INVALID', `${field} must be a PEM public key`);
   try {
     if (content.includes('-----BEGIN')) {
       const block = pemDecodeAll(content, field).find((b) => b.label === 'PUBLIC KEY');
       const fast = block && ecKeyFromSpki(block.der);
-      return checkKey(fast ? describeKey(fast, field) : parsePublicKey(content, field), field);
+      if (fast) return { info: checkKey(describeKey(fast, field), field), spkiDer: block.der };
+      return { info: checkKey(parsePublicKey(content, field), field), spkiDer: undefined };
     }
     // Fulcio also accepts the content as DER; clients send PEM, a few send base64 DER.
-    return checkKey(parsePublicKey(base64Decode(content, field), field), field);
+    return { info: checkKey(parsePublicKey(base64Decode(content, field), field), field), spkiDer: undefined };
   } catch (e) {
     keyError(e, field);
   }
@@ -82,7 +85,7 @@ export function parseSigningCertRequest(body: unknown, authorization: string | u
     const pk = object(pkr.publicKey, 'publicKeyRequest.publicKey');
     if (!pk) throw bad('PUBLIC_KEY_INVALID', 'publicKeyRequest.publicKey is missing');
     if (pk.algorithm !== undefined && typeof pk.algorithm !== 'string') throw bad('REQUEST_INVALID', 'publicKeyRequest.publicKey.algorithm must be a string');
-    const info = parseKeyContent(pk.content);
+    const { info, spkiDer } = parseKeyContent(pk.content);
     const pop = pkr.proofOfPossession;
     if (pop === undefined || pop === null || pop === '') throw bad('POP_MISSING', 'publicKeyRequest.proofOfPossession is missing');
     let proofOfPossession: Buffer;
@@ -91,9 +94,9 @@ export function parseSigningCertRequest(body: unknown, authorization: string | u
     } catch (e) {
       throw bad('POP_INVALID', (e as Error).message);
     }
-    return { token, key: { kind: 'publicKey', info, proofOfPossession } };
+    return { token, key: { kind: 'publicKey', info, proofOfPossession }, spkiDer };
   }
-  if (hasCsr) return { token, key: { kind: 'csr', info: parseCsr(csr) } };
+  if (hasCsr) return { token, key: { kind: 'csr', info: parseCsr(csr) }, spkiDer: undefined };
   throw bad('REQUEST_INVALID', 'the request needs publicKeyRequest or certificateSigningRequest');
 }
 
