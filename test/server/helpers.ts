@@ -75,3 +75,34 @@ export function runKeyless(args: string[], input?: string): Promise<{ code: numb
     child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** One raw signing flow over HTTP (dev IdP token, certificate, Rekor v1 and v2 entries); returns the log indexes. */
+export async function signOnce(url: string, email = 'restart@example.com'): Promise<{ v1Index: number; v2Index: number }> {
+  const { generateKeyPairSync, sign, createHash, randomBytes } = await import('node:crypto');
+  const post = async (path: string, body: string, type = 'application/json') => {
+    const r = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': type }, body });
+    const text = await r.text();
+    if (r.status >= 300) throw new Error(`${path}: HTTP ${r.status} ${text}`);
+    return JSON.parse(text) as Record<string, unknown>;
+  };
+  const token = (await post('/oidc/token', `grant_type=client_credentials&email=${encodeURIComponent(email)}`, 'application/x-www-form-urlencoded')).id_token as string;
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const certRes = await post('/api/v2/signingCert', JSON.stringify({
+    credentials: { oidcIdentityToken: token },
+    publicKeyRequest: { publicKey: { algorithm: 'ECDSA', content: publicKey.export({ format: 'pem', type: 'spki' }) }, proofOfPossession: sign('sha256', Buffer.from(email), privateKey).toString('base64') },
+  }));
+  const leafPem = (certRes.signedCertificateEmbeddedSct as { chain: { certificates: string[] } }).chain.certificates[0]!;
+  const artifact = randomBytes(32);
+  const digest = createHash('sha256').update(artifact).digest();
+  const signature = sign('sha256', artifact, privateKey);
+  const v1 = await post('/api/v1/log/entries', JSON.stringify({
+    apiVersion: '0.0.1', kind: 'hashedrekord',
+    spec: { data: { hash: { algorithm: 'sha256', value: digest.toString('hex') } }, signature: { content: signature.toString('base64'), publicKey: { content: Buffer.from(leafPem).toString('base64') } } },
+  }));
+  const leafDer = Buffer.from(leafPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+  const v2 = await post('/api/v2/log/entries', JSON.stringify({
+    hashedRekordRequestV002: { digest: digest.toString('base64'), signature: { content: signature.toString('base64'), verifier: { x509Certificate: { rawBytes: leafDer.toString('base64') }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' } } },
+  }));
+  const v1Entry = Object.values(v1)[0] as { logIndex: number };
+  return { v1Index: v1Entry.logIndex, v2Index: Number(v2.logIndex) };
+}

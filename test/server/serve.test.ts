@@ -5,7 +5,7 @@ import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toTrustMaterial } from '@sigstore/verify';
 import { TSAWitness } from '@sigstore/sign';
 import { join } from 'node:path';
-import { startServe, tempDir, runKeyless } from './helpers.js';
+import { startServe, tempDir, runKeyless, signOnce } from './helpers.js';
 
 test('keyless serve prints its URL, answers /healthz, and exits 0 on SIGTERM', async () => {
   const server = await startServe();
@@ -39,10 +39,15 @@ test('a bad configuration file or flag fails before serving', async () => {
   assert.equal(usage.code, 2);
 });
 
-test('restart on the same data directory keeps keys and trust files byte for byte', async () => {
+test('restart on the same data directory keeps keys and trust files byte for byte, and the logs continue', async () => {
   const dataDir = join(tempDir(), 'data');
   const first = await startServe({ dataDir });
   const port = new URL(first.url).port;
+  const before = [await signOnce(first.url), await signOnce(first.url)];
+  assert.deepEqual(before.map((b) => [b.v1Index, b.v2Index]), [[0, 0], [1, 1]]);
+  const sthBefore = (await (await fetch(`${first.url}/ct/v1/get-sth`)).json()) as { tree_size: number; sha256_root_hash: string };
+  assert.equal(sthBefore.tree_size, 2);
+  const checkpointBefore = await (await fetch(`${first.url}/checkpoint`)).text();
   const files = ['trusted_root.json', 'signing_config.json'];
   const keysBefore = readdirSync(join(dataDir, 'keys')).sort().map((f) => [f, readFileSync(join(dataDir, 'keys', f))] as const);
   const trustBefore = files.map((f) => readFileSync(join(dataDir, f), 'utf8'));
@@ -57,6 +62,14 @@ test('restart on the same data directory keeps keys and trust files byte for byt
     assert.deepEqual(keysAfter, keysBefore);
     for (const [i, f] of files.entries()) assert.equal(readFileSync(join(dataDir, f), 'utf8'), trustBefore[i], f);
     for (const f of readdirSync(join(dataDir, 'keys'))) assert.equal(statSync(join(dataDir, 'keys', f)).mode & 0o777, 0o600, f);
+    // The logs continue where they stopped: same checkpoint, next indexes, earlier entries still there.
+    assert.equal(await (await fetch(`${second.url}/checkpoint`)).text(), checkpointBefore);
+    const sthAfter = (await (await fetch(`${second.url}/ct/v1/get-sth`)).json()) as { tree_size: number; sha256_root_hash: string };
+    assert.equal(sthAfter.sha256_root_hash, sthBefore.sha256_root_hash);
+    assert.deepEqual(await signOnce(second.url), { v1Index: 2, v2Index: 2 });
+    assert.equal((await fetch(`${second.url}/api/v1/log/entries?logIndex=0`)).status, 200);
+    const log = (await (await fetch(`${second.url}/api/v1/log`)).json()) as { treeSize: number };
+    assert.equal(log.treeSize, 3);
   } finally {
     await second.stop();
   }
