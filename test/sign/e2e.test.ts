@@ -1,0 +1,158 @@
+// The signing client against a real `keyless serve`: sign-blob and attest-blob over both log
+// APIs with a `keyless dev-token` token; every bundle is accepted by sigstore-js's verifier
+// (trust from the server's trusted_root.json) and by `keyless verify-blob`; a changed
+// artifact or a wrong identity fails both.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bundleFromJSON } from '@sigstore/bundle';
+import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
+import { TrustedRoot } from '@sigstore/protobuf-specs';
+import { sha256 } from '../../src/core/hash.js';
+import { startServe, keyless, type Serve } from './serve-helper.js';
+
+const EMAIL = 'signer@example.com';
+let serve: Serve;
+let issuer: string;
+let token: string;
+let work: string;
+
+before(async () => {
+  serve = await startServe();
+  work = mkdtempSync(join(tmpdir(), 'keyless-sign-e2e-work-'));
+  const t = await keyless(['dev-token', '--url', serve.url, '--email', EMAIL]);
+  assert.equal(t.code, 0, t.stderr);
+  token = t.stdout.trim();
+  issuer = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).iss as string;
+});
+after(async () => {
+  await serve?.stop();
+});
+
+type Json = Record<string, any>;
+
+function jsVerify(bundle: Json, artifact: Buffer | undefined, identity = EMAIL): void {
+  const root = TrustedRoot.fromJSON(JSON.parse(readFileSync(serve.trustedRoot, 'utf8')));
+  const verifier = new Verifier(toTrustMaterial(root), { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 });
+  verifier.verify(toSignedEntity(bundleFromJSON(bundle), artifact), { subjectAlternativeName: identity, extensions: { issuer } });
+}
+
+function file(name: string, content: string | Buffer): string {
+  const p = join(work, name);
+  writeFileSync(p, content);
+  return p;
+}
+
+async function keylessVerify(kind: 'verify-blob' | 'verify-blob-attestation', artifact: string, bundle: string, identity = EMAIL): Promise<number | null> {
+  const r = await keyless([kind, artifact, '--bundle', bundle, '--certificate-identity', identity, '--certificate-oidc-issuer', issuer, '--trusted-root', serve.trustedRoot]);
+  return r.code;
+}
+
+for (const v of [1, 2] as const) {
+  test(`sign-blob over Rekor v${v}: both verifiers accept, a changed artifact or another identity fails both`, async () => {
+    const artifact = file(`a${v}.txt`, `artifact for Rekor v${v}\n`);
+    const bundlePath = join(work, `a${v}.sigstore.json`);
+    const r = await keyless(['sign-blob', artifact, '--bundle', bundlePath, '--signing-config', serve.signingConfig(v), '--trusted-root', serve.trustedRoot, '--identity-token', token]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '');
+    const bundle = JSON.parse(readFileSync(bundlePath, 'utf8')) as Json;
+    assert.equal(bundle.mediaType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
+    assert.deepEqual(bundle.verificationMaterial.tlogEntries[0].kindVersion, { kind: 'hashedrekord', version: v === 1 ? '0.0.1' : '0.0.2' });
+    assert.equal(bundle.verificationMaterial.timestampVerificationData.rfc3161Timestamps.length, 1);
+
+    const bytes = readFileSync(artifact);
+    jsVerify(bundle, bytes);
+    assert.equal(await keylessVerify('verify-blob', artifact, bundlePath), 0);
+
+    const changed = file(`a${v}-changed.txt`, Buffer.concat([bytes, Buffer.from('!')]));
+    assert.throws(() => jsVerify(bundle, readFileSync(changed)));
+    assert.equal(await keylessVerify('verify-blob', changed, bundlePath), 1);
+    assert.throws(() => jsVerify(bundle, bytes, 'mallory@example.com'));
+    assert.equal(await keylessVerify('verify-blob', artifact, bundlePath, 'mallory@example.com'), 1);
+  });
+
+  test(`attest-blob over Rekor v${v}: an in-toto v1 statement in DSSE, accepted by keyless verify${v === 1 ? ' and @sigstore/verify' : ' (and refused by @sigstore/verify 3.1.1, see below)'}`, async () => {
+    const artifact = file(`b${v}.bin`, `attested artifact v${v}\n`);
+    const predicate = file(`b${v}.predicate.json`, JSON.stringify({ builder: { id: 'https://example.com/builder' } }));
+    const bundlePath = join(work, `b${v}.sigstore.json`);
+    const r = await keyless(['attest-blob', artifact, '--predicate', predicate, '--type', 'https://slsa.dev/provenance/v1', '--bundle', bundlePath,
+      '--signing-config', serve.signingConfig(v), '--trusted-root', serve.trustedRoot, '--identity-token', token]);
+    assert.equal(r.code, 0, r.stderr);
+    const bundle = JSON.parse(readFileSync(bundlePath, 'utf8')) as Json;
+    const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString()) as Json;
+    assert.equal(statement._type, 'https://in-toto.io/Statement/v1');
+    assert.equal(statement.subject[0].digest.sha256, sha256(readFileSync(artifact)).toString('hex'));
+    assert.equal(statement.predicateType, 'https://slsa.dev/provenance/v1');
+    assert.deepEqual(bundle.verificationMaterial.tlogEntries[0].kindVersion, v === 1 ? { kind: 'dsse', version: '0.0.1' } : { kind: 'hashedrekord', version: '0.0.2' });
+    if (v === 1) {
+      jsVerify(bundle, undefined);
+    } else {
+      // Rekor v2 logs DSSE as hashedrekord over SHA-256(PAE) (rekor-v2-spec §6.1.4, rekor-tiles,
+      // sigstore-go, the conformance case rekor2-dsse-happy-path). @sigstore/verify 3.1.1 compares
+      // that digest with SHA-256(payload) instead and rejects every such bundle — upstream's own
+      // conformance bundle included (checked in the next test) — so it cannot be the judge here.
+      assert.throws(() => jsVerify(bundle, undefined), { code: 'TLOG_BODY_ERROR', message: 'digest mismatch' });
+    }
+    assert.equal(await keylessVerify('verify-blob-attestation', artifact, bundlePath), 0);
+    const other = file(`b${v}-other.bin`, 'another artifact\n');
+    assert.equal(await keylessVerify('verify-blob-attestation', other, bundlePath), 1);
+    assert.throws(() => jsVerify(bundle, undefined, 'mallory@example.com'));
+  });
+}
+
+test('@sigstore/verify 3.1.1 rejects upstream\'s own Rekor v2 DSSE conformance bundle the same way', () => {
+  const dir = join(process.cwd(), '..', 'shared', 'conformance', 'rekor2-dsse-happy-path');
+  const root = TrustedRoot.fromJSON(JSON.parse(readFileSync(join(dir, 'trusted_root.json'), 'utf8')));
+  const bundle = JSON.parse(readFileSync(join(dir, 'bundle.sigstore.json'), 'utf8')) as Json;
+  const verifier = new Verifier(toTrustMaterial(root), { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 });
+  assert.throws(() => verifier.verify(toSignedEntity(bundleFromJSON(bundle))), { code: 'TLOG_BODY_ERROR', message: 'digest mismatch' });
+});
+
+test('sign-blob --output-dir: several files, one certificate, every bundle verifies', async () => {
+  const files = [1, 2, 3].map((i) => file(`many-${i}.txt`, `file ${i}\n`));
+  const out = mkdtempSync(join(work, 'out-'));
+  const r = await keyless(['sign-blob', ...files, '--output-dir', out, '--signing-config', serve.signingConfig(2), '--trusted-root', serve.trustedRoot, '--identity-token', token]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(readdirSync(out).sort(), ['many-1.txt.sigstore.json', 'many-2.txt.sigstore.json', 'many-3.txt.sigstore.json']);
+  const certs = new Set<string>();
+  for (const f of files) {
+    const bundlePath = join(out, `${f.split('/').pop()}.sigstore.json`);
+    const bundle = JSON.parse(readFileSync(bundlePath, 'utf8')) as Json;
+    certs.add(bundle.verificationMaterial.certificate.rawBytes);
+    jsVerify(bundle, readFileSync(f));
+    assert.equal(await keylessVerify('verify-blob', f, bundlePath), 0);
+  }
+  assert.equal(certs.size, 1);
+});
+
+test('sign-bundle (conformance protocol), plain and --in-toto, with --signing-config and --trusted-root', async () => {
+  const artifact = file('conf.txt', 'conformance artifact\n');
+  const bundlePath = join(work, 'conf.sigstore.json');
+  const r = await keyless(['sign-bundle', '--identity-token', token, '--bundle', bundlePath, '--trusted-root', serve.trustedRoot, '--signing-config', serve.signingConfig(2), artifact]);
+  assert.equal(r.code, 0, r.stderr);
+  const v = await keyless(['verify-bundle', '--bundle', bundlePath, '--certificate-identity', EMAIL, '--certificate-oidc-issuer', issuer, '--trusted-root', serve.trustedRoot, artifact]);
+  assert.equal(v.code, 0, v.stderr);
+
+  const digest = sha256(readFileSync(artifact)).toString('hex');
+  const statementBytes = Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject: [{ name: 'conf.txt', digest: { sha256: digest } }], predicateType: 'https://example.com/p', predicate: { a: 1 } }));
+  const statement = file('statement.json', statementBytes);
+  const dssePath = join(work, 'conf-dsse.sigstore.json');
+  const r2 = await keyless(['sign-bundle', '--in-toto', '--identity-token', token, '--bundle', dssePath, '--trusted-root', serve.trustedRoot, '--signing-config', serve.signingConfig(2), statement]);
+  assert.equal(r2.code, 0, r2.stderr);
+  const dsse = JSON.parse(readFileSync(dssePath, 'utf8')) as Json;
+  assert.ok(Buffer.from(dsse.dsseEnvelope.payload, 'base64').equals(statementBytes), 'the payload is the statement file, byte for byte');
+  const v2 = await keyless(['verify-bundle', '--bundle', dssePath, '--certificate-identity', EMAIL, '--certificate-oidc-issuer', issuer, '--trusted-root', serve.trustedRoot, `sha256:${digest}`]);
+  assert.equal(v2.code, 0, v2.stderr);
+});
+
+test('token inspect shows the identity and issuer the CA would certify', async () => {
+  const r = await keyless(['token', 'inspect', token, '--fulcio-url', serve.url, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as Json;
+  assert.equal(report.status, 'ok');
+  assert.equal(report.issuerType, 'email');
+  assert.deepEqual(report.certificate.san, { type: 'email', value: EMAIL });
+  assert.equal(report.certificate.issuer, issuer);
+});
