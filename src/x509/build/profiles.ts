@@ -88,18 +88,21 @@ export function createIntermediateCertificate(
   );
 }
 
-/** Root + intermediate for the CA, as Fulcio's private instances are set up. */
-export function createCaChain(options: CaChainOptions = {}): CaChain {
+/** Whole-second validity window starting at `now` (default 10 years), and a self-signed root for it. */
+function rootFor(options: { now?: Date; validityDays?: number; keyType?: KeyChoice; rootKey?: KeyObject }, subject: NameSpec) {
   const now = options.now ?? new Date();
   const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
   const notAfter = new Date(notBefore.getTime() + (options.validityDays ?? 3650) * DAY);
+  const privateKey = options.rootKey ?? generateKey(options.keyType).privateKey;
+  const root: CertificateSigner = { privateKey, certificate: createRootCertificate(privateKey, subject, notBefore, notAfter) };
+  return { root, notBefore, notAfter };
+}
+
+/** Root + intermediate for the CA, as Fulcio's private instances are set up. */
+export function createCaChain(options: CaChainOptions = {}): CaChain {
   const org = options.organization ?? 'keyless';
-  const rootKey = options.rootKey ?? generateKey(options.keyType).privateKey;
+  const { root, notBefore, notAfter } = rootFor(options, { organization: org, commonName: options.rootCommonName ?? 'keyless-root' });
   const intermediateKey = options.intermediateKey ?? generateKey(options.keyType).privateKey;
-  const root: CertificateSigner = {
-    privateKey: rootKey,
-    certificate: createRootCertificate(rootKey, { organization: org, commonName: options.rootCommonName ?? 'keyless-root' }, notBefore, notAfter),
-  };
   const intermediate: CertificateSigner = {
     privateKey: intermediateKey,
     certificate: createIntermediateCertificate(
@@ -234,16 +237,9 @@ export function createTsaCertificate(issuer: CertificateSigner, publicKey: KeyOb
 
 /** Root + TSA signing certificate (ECDSA P-256 by default). */
 export function createTsaChain(options: TsaChainOptions = {}): TsaChain {
-  const now = options.now ?? new Date();
-  const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
-  const notAfter = new Date(notBefore.getTime() + (options.validityDays ?? 3650) * DAY);
   const org = options.organization ?? 'keyless';
-  const rootKey = options.rootKey ?? generateKey(options.keyType).privateKey;
+  const { root, notBefore, notAfter } = rootFor(options, { organization: org, commonName: `${options.commonName ?? 'keyless-tsa'}-root` });
   const signingKey = options.signingKey ?? generateKey(options.keyType).privateKey;
-  const root: CertificateSigner = {
-    privateKey: rootKey,
-    certificate: createRootCertificate(rootKey, { organization: org, commonName: `${options.commonName ?? 'keyless-tsa'}-root` }, notBefore, notAfter),
-  };
   const signer: CertificateSigner = {
     privateKey: signingKey,
     certificate: createTsaCertificate(root, publicKeyOf(signingKey), { organization: org, commonName: options.commonName ?? 'keyless-tsa' }, notBefore, notAfter),
