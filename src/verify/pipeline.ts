@@ -179,8 +179,11 @@ function verifiedTimes(log: CheckLog, bundle: Bundle, entries: TransparencyLogEn
   });
   entries.forEach((entry, i) => {
     // Integrated times count only with a verified SET (Rekor v2 entries carry none).
-    if (!entry.inclusionPromise || BigInt(entry.integratedTime) <= 0n) return;
+    if (!entry.inclusionPromise) return;
     const name = entryName(i);
+    if (BigInt(entry.integratedTime) <= 0n) {
+      log.fail(VerifyCode.TLOG_SET_INVALID, `${name}.signed-entry-timestamp`, 'the entry has a signed entry timestamp but no integrated time', 'an integrated time', entry.integratedTime);
+    }
     const logs = logsForEntry(log, trust, entry, name);
     times.push({ source: 'transparency-log', time: verifySet(log, logs, entry, name), from: name });
   });
@@ -286,7 +289,7 @@ function checkEntries(log: CheckLog, entries: TransparencyLogEntry[], content: S
       }
     } else {
       const trusted = verifyInclusionProof(log, logs, entry, name);
-      if (!entry.inclusionPromise || BigInt(entry.integratedTime) <= 0n) {
+      if (!entry.inclusionPromise) {
         // No integrated time to check the key against: the log key must be valid at every verified time.
         for (const t of times) {
           if (!windowContains(trusted.window, t.time.getTime())) {

@@ -107,6 +107,16 @@ describe('verification pipeline', () => {
     await verify(b, artifact, { publicKey: readFileSync(join(CONFORMANCE_DIR, dir, 'key.pub'), 'utf8') });
   });
 
+  it('a v0.1 bundle may rest on the SET alone, but the SET must carry a time', async () => {
+    const b = clone(v01);
+    delete b.verificationMaterial.tlogEntries[0].inclusionProof;
+    const r = await verify(b, artifact, policy);
+    assert.ok(r.checks.some((c) => c.check === 'tlog[0].signed-entry-timestamp' && c.ok));
+    const noTime = clone(b);
+    noTime.verificationMaterial.tlogEntries[0].integratedTime = '0';
+    await rejectsWith(verify(noTime, artifact, policy), VerifyCode.TLOG_SET_INVALID);
+  });
+
   it('a trusted root without a validity start is malformed', async () => {
     const root = clone(production);
     delete root.certificateAuthorities[0].validFor.start;
