@@ -14,6 +14,7 @@ const DEFAULT_CACHE_TTL_MS = 60 * 60 * 1000;
 const MIN_REFRESH_INTERVAL_MS = 10_000;
 const FAILURE_CACHE_MS = 5_000;
 const MAX_DOCUMENT_BYTES = 1024 * 1024;
+const MAX_CACHED_ISSUERS = 1000;
 
 export interface TokenVerifierOptions {
   /** How long discovery documents and key sets are reused (default 1 hour). */
@@ -139,6 +140,8 @@ export class TokenVerifier {
     if (hit && now - hit.at < this.ttl) return hit.value;
     const value = this.discover(iss);
     const entry = { at: now, value };
+    // Wildcard issuers can name many hosts: keep the cache bounded (oldest entry first out).
+    if (this.cache.size >= MAX_CACHED_ISSUERS) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(iss, entry);
     // A failure is remembered briefly only, so an issuer that comes back is used again soon.
     value.catch(() => {

@@ -7,7 +7,7 @@ import { caService, inProcessCtSubmitter } from '../../src/services/ca/index.js'
 import { CtLog, ctlogService } from '../../src/services/ctlog/index.js';
 import { createCaChain, type CaChain } from '../../src/x509/build/index.js';
 import { der } from '../../src/x509/index.js';
-import type { IssuerConfig } from '../../src/oidc/index.js';
+import type { IssuerConfig, JsonWebKeySet } from '../../src/oidc/index.js';
 
 export interface Stack {
   app: FastifyInstance;
@@ -21,7 +21,7 @@ export interface Stack {
 }
 
 /** IdP (under /oidc), CT log (under /ct-log) and CA in one loopback server, as SERVER composes them. */
-export async function startStack(options: { viaHttpDiscovery?: boolean } = {}): Promise<Stack> {
+export async function startStack(options: { viaHttpDiscovery?: boolean; extraIssuers?: (jwks: JsonWebKeySet) => IssuerConfig[] } = {}): Promise<Stack> {
   const idpKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
   const chain = createCaChain();
   const ctLog = new CtLog({ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, roots: [chain.root.certificate] });
@@ -40,7 +40,9 @@ export async function startStack(options: { viaHttpDiscovery?: boolean } = {}): 
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   issuers = await devIdpIssuerConfigs(issuerUrl(), idpKey, { staticKeys: !options.viaHttpDiscovery });
-  return { app, base, issuer: issuerUrl(), chain, ctLog, signer: await devSigner(idpKey), issuers, close: () => app.close() };
+  const signer = await devSigner(idpKey);
+  if (options.extraIssuers) issuers.push(...options.extraIssuers({ keys: [signer.jwk as JsonWebKeySet['keys'][number]] }));
+  return { app, base, issuer: issuerUrl(), chain, ctLog, signer, issuers, close: () => app.close() };
 }
 
 export function nowSeconds(): number {
