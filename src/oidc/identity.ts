@@ -111,6 +111,12 @@ export function identityFromClaims(claims: TokenClaims, config: IssuerConfig): I
       throw new TokenError('TOKEN_ISSUER_UNKNOWN', `issuer type ${JSON.stringify(config.type)} is not supported`, { check: 'issuer-type' });
   }
 
+  // rfc822Name and URI are IA5Strings: printable ASCII only (Go's x509 refuses the rest, so does Fulcio).
+  if (san.type !== 'otherName' && !/^[\x21-\x7e]+$/.test(san.value)) {
+    throw new TokenError('TOKEN_CLAIM_INVALID', `identity ${JSON.stringify(san.value)} cannot be put in the certificate: an ${san.type === 'email' ? 'email' : 'URI'} SAN must be printable ASCII without spaces`, {
+      check: 'san', actual: san.value,
+    });
+  }
   // Fulcio ≥ 1.8.6 records the raw subject for every issuer type.
   if (sub !== undefined && sub !== '') extensions.tokenSubject = sub;
   const challengeClaimValue = config.challengeClaim ? requireString(claims, config.challengeClaim) : defaultChallenge;

@@ -100,3 +100,11 @@ test('inferIssuerConfig guesses the type for token inspect', async () => {
   const u = inferIssuerConfig({ iss: 'https://idp.example', sub: 'bob' });
   assert.deepEqual(identityFromClaims({ iss: 'https://idp.example', sub: 'bob' }, u).san, { type: 'otherName', value: 'bob!idp.example' });
 });
+
+test('SAN values must be IA5 (printable ASCII): non-ASCII emails and URIs with spaces are refused', () => {
+  const iss = 'https://idp.example';
+  code(() => identityFromClaims({ iss, sub: 'x', email: 'jürgen@example.com', email_verified: true }, { issuerUrl: iss, type: 'email' }), 'TOKEN_CLAIM_INVALID');
+  code(() => identityFromClaims({ iss: GH_ISS, ...GITHUB_CLAIMS, job_workflow_ref: 'o/r/.github/workflows/a b.yml@refs/heads/main' }, { issuerUrl: GH_ISS, type: 'github-workflow' }), 'TOKEN_CLAIM_INVALID');
+  // a username SAN is a UTF8String: non-ASCII is fine there
+  assert.equal(identityFromClaims({ iss, sub: 'jürgen' }, { issuerUrl: iss, type: 'username', subjectDomain: 'example.org' }).san.value, 'jürgen!example.org');
+});
