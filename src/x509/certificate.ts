@@ -51,6 +51,7 @@ export class Certificate {
   private once<T>(key: string, compute: () => T): T {
     if (this.memo.has(key)) return this.memo.get(key) as T;
     const v = compute();
+    if (Array.isArray(v)) Object.freeze(v); // shared between callers
     this.memo.set(key, v);
     return v;
   }
