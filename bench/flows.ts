@@ -21,6 +21,9 @@ const argValue = (name: string, fallback: string) => {
 const SECONDS = Number(argValue('--seconds', '8'));
 const LEVELS = argValue('--concurrency', '1,16,64').split(',').map(Number);
 const WITH_MOCK = !args.includes('--no-mock');
+/** Measure an already running `keyless serve` (e.g. one started with --cpu-prof) instead of starting one. */
+const EXTERNAL_URL = argValue('--url', '');
+const EXTERNAL_PID = Number(argValue('--pid', '0'));
 
 // ---- a small HTTP client with keep-alive (fetch adds ~0.3 ms per call on this machine) ----
 
@@ -112,6 +115,8 @@ interface LevelResult {
   errors: number;
   firstError?: string;
   perSecond: number;
+  /** Server CPU time (user + system) per flow: independent of what else the machine runs. */
+  serverCpuMsPerFlow: number;
   p50: number;
   p95: number;
   p99: number;
@@ -122,7 +127,7 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function runLevel(target: Target, concurrency: number, seconds: number): Promise<LevelResult> {
+async function runLevel(target: Target, concurrency: number, seconds: number, serverPid: number): Promise<LevelResult> {
   const post = makeClient(concurrency);
   let counter = 0;
   // Warm-up: connections, JIT, caches.
@@ -130,6 +135,7 @@ async function runLevel(target: Target, concurrency: number, seconds: number): P
   const latencies: number[] = [];
   let errors = 0;
   let firstError: string | undefined;
+  const cpuStart = cpuMs(serverPid);
   const start = performance.now();
   const end = start + seconds * 1000;
   await Promise.all(
@@ -147,6 +153,7 @@ async function runLevel(target: Target, concurrency: number, seconds: number): P
     }),
   );
   const elapsed = (performance.now() - start) / 1000;
+  const serverCpu = cpuMs(serverPid) - cpuStart;
   latencies.sort((a, b) => a - b);
   return {
     concurrency,
@@ -154,6 +161,7 @@ async function runLevel(target: Target, concurrency: number, seconds: number): P
     errors,
     ...(firstError ? { firstError } : {}),
     perSecond: latencies.length / elapsed,
+    serverCpuMsPerFlow: serverCpu / Math.max(1, latencies.length),
     p50: percentile(latencies, 50),
     p95: percentile(latencies, 95),
     p99: percentile(latencies, 99),
@@ -177,6 +185,12 @@ function startProcess(cmd: string[], label: string): Promise<{ child: ChildProce
   });
 }
 
+/** CPU time a process has used so far (user + system), in ms (Linux clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** Peak resident memory of a process (VmHWM), in MiB. */
 function peakRssMiB(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -191,14 +205,16 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 }
 
 async function measure(target: Omit<Target, 'url'>, cmd: string[]): Promise<{ results: LevelResult[]; peakMiB: number }> {
-  const { child, url } = await startProcess(cmd, target.name);
+  const { child, url } = EXTERNAL_URL && target === keylessTarget
+    ? { child: { pid: EXTERNAL_PID, exitCode: 0 } as unknown as ChildProcess, url: EXTERNAL_URL }
+    : await startProcess(cmd, target.name);
   const t: Target = { ...target, url };
   const results: LevelResult[] = [];
   try {
     for (const c of LEVELS) {
-      const r = await runLevel(t, c, SECONDS);
+      const r = await runLevel(t, c, SECONDS, child.pid!);
       results.push(r);
-      console.error(`${target.name} c=${c}: ${r.perSecond.toFixed(0)} flows/s p50 ${r.p50.toFixed(1)} p95 ${r.p95.toFixed(1)} p99 ${r.p99.toFixed(1)} ms, errors ${r.errors}${r.firstError ? ` (${r.firstError})` : ''}`);
+      console.error(`${target.name} c=${c}: ${r.perSecond.toFixed(0)} flows/s p50 ${r.p50.toFixed(1)} p95 ${r.p95.toFixed(1)} p99 ${r.p99.toFixed(1)} ms, server CPU ${r.serverCpuMsPerFlow.toFixed(2)} ms/flow, errors ${r.errors}${r.firstError ? ` (${r.firstError})` : ''}`);
     }
     return { results, peakMiB: peakRssMiB(child.pid!) };
   } finally {
