@@ -103,3 +103,28 @@ test('bad requests get 4xx JSON errors with codes, and the service keeps serving
   const ok = await post(JSON.stringify({ artifactHash: digest.toString('base64'), hashAlgorithm: 'sha256' }), 'application/json');
   assert.equal(ok.status, 200);
 });
+
+test('OpenSSL verifies a token from the service (ts -verify: ESS, signature, chain, timeStamping EKU)', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { spawnSync } = await import('node:child_process');
+  const dir = mkdtempSync(join(tmpdir(), 'keyless-tsa-'));
+  try {
+    const data = Buffer.from('data timestamped through the HTTP API');
+    const req = der.sequence(der.integer(1), der.sequence(der.sequence(der.oid(OID.sha256), der.null()), der.octetString(createHash('sha256').update(data).digest())), der.integer(42n), der.boolean(true));
+    const res = await post(req, 'application/timestamp-query');
+    writeFileSync(join(dir, 'resp.tsr'), Buffer.from(await res.arrayBuffer()));
+    writeFileSync(join(dir, 'data'), data);
+    writeFileSync(join(dir, 'root.pem'), tsa.root.certificate.toPem());
+    writeFileSync(join(dir, 'tsa.pem'), tsa.signer.certificate.toPem());
+    const run = (d: string) => spawnSync('openssl', ['ts', '-verify', '-data', join(dir, d), '-in', join(dir, 'resp.tsr'), '-CAfile', join(dir, 'root.pem'), '-untrusted', join(dir, 'tsa.pem')], { encoding: 'utf8' });
+    const ok = run('data');
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /Verification: OK/);
+    writeFileSync(join(dir, 'other'), 'other data');
+    assert.notEqual(run('other').status, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -129,3 +129,24 @@ test('work is bounded by the trusted root: 1,000 candidate authorities are check
   const many = Array.from({ length: 1000 }, () => ca);
   assert.throws(() => verifyCertificateChain(leaf, many, new Date()), code('CERTIFICATE_CHAIN_UNTRUSTED'));
 });
+
+test('OpenSSL accepts the CA chain and the Fulcio leaf profile', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { spawnSync } = await import('node:child_process');
+  const stack = makeStack();
+  const { leaf } = issueLeaf(stack);
+  const dir = mkdtempSync(join(tmpdir(), 'keyless-x509-'));
+  try {
+    writeFileSync(join(dir, 'root.pem'), stack.ca.root.certificate.toPem());
+    writeFileSync(join(dir, 'int.pem'), stack.ca.intermediate.certificate.toPem());
+    writeFileSync(join(dir, 'leaf.pem'), leaf.toPem());
+    const r = spawnSync('openssl', ['verify', '-x509_strict', '-CAfile', join(dir, 'root.pem'), '-untrusted', join(dir, 'int.pem'), '-purpose', 'any', join(dir, 'leaf.pem')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    const wrong = spawnSync('openssl', ['verify', '-CAfile', join(dir, 'int.pem'), '-partial_chain', join(dir, 'root.pem')], { encoding: 'utf8' });
+    assert.notEqual(wrong.status, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
