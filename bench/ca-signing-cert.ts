@@ -6,6 +6,8 @@ import { cpus } from 'node:os';
 import { TokenVerifier } from '../src/oidc/index.js';
 import { startStack, emailClaims, token, ecKey, publicKeyRequest } from '../test/ca/helpers.js';
 import { CertificateAuthority, inProcessCtSubmitter } from '../src/services/ca/index.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { initializeCA, initializeCTLog, fulcioHandler } from '@sigstore/mock';
 
 const stack = await startStack();
 const key = ecKey();
@@ -67,10 +69,29 @@ async function overHttp(seconds: number, concurrency: number): Promise<{ rate: n
   return { rate: lat.length / seconds, p50: q(0.5), p95: q(0.95), p99: q(0.99) };
 }
 
+// Peer: sigstore-js's mock Fulcio (@sigstore/mock, with its CT log) on the same bodies, in-process.
+// It decodes the token without verifying its signature, so it does less work than a real CA.
+const p256 = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const mockCa = fulcioHandler(await initializeCA(p256(), await initializeCTLog(p256())));
+async function mockInProcess(seconds: number, concurrency: number): Promise<number> {
+  let n = 0;
+  const end = Date.now() + seconds * 1000;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (Date.now() < end) {
+      const r = await mockCa.fn(bodies[n % bodies.length]!);
+      if (r.statusCode !== 200 && r.statusCode !== 201) throw new Error(`mock Fulcio answered ${r.statusCode}`);
+      n++;
+    }
+  }));
+  return n / seconds;
+}
+
 await inProcess(1, 8); // warm-up
+await mockInProcess(1, 8);
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model}, node ${process.version}, ${new Date().toISOString()}`);
 console.log(`token verification only (ES256, cached JWKS): ${(await verifyOnly(3)).toFixed(0)}/s`);
 console.log(`CA in-process, concurrency 8: ${(await inProcess(3, 8)).toFixed(0)} certificates/s`);
+console.log(`peer @sigstore/mock Fulcio in-process, concurrency 8: ${(await mockInProcess(3, 8)).toFixed(0)} certificates/s`);
 for (const c of [1, 16, 64]) {
   await overHttp(1, c);
   const r = await overHttp(3, c);
