@@ -105,8 +105,12 @@ function checkRedirectUri(value: string): URL {
   return url;
 }
 
-function s256(verifier: string): string {
-  return createHash('sha256').update(verifier).digest('base64url');
+/** PKCE S256 (RFC 7636): base64url(SHA-256(verifier)) must equal the challenge, compared in constant time. */
+function checkPkce(verifier: string, challenge: string): void {
+  if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) throw new HttpError(400, 'invalid_grant', 'code_verifier must be 43-128 unreserved characters');
+  const a = Buffer.from(createHash('sha256').update(verifier).digest('base64url'));
+  const b = Buffer.from(challenge);
+  if (a.length !== b.length || !timingSafeEqual(a, b)) throw new HttpError(400, 'invalid_grant', 'code_verifier does not match the code_challenge (PKCE S256)');
 }
 
 /** Parameters the login page and its POST carry through. */
@@ -288,11 +292,7 @@ export function idpService(options: IdpServiceOptions): FastifyPluginAsync {
         if (clientId !== pending.clientId) throw new HttpError(400, 'invalid_grant', `client_id ${JSON.stringify(clientId)} is not the one the code was issued to`);
         const redirectUri = required(params, 'redirect_uri');
         if (redirectUri !== pending.redirectUri) throw new HttpError(400, 'invalid_grant', 'redirect_uri differs from the one in the authorization request');
-        const verifier = required(params, 'code_verifier');
-        if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) throw new HttpError(400, 'invalid_grant', 'code_verifier must be 43-128 unreserved characters');
-        const a = Buffer.from(s256(verifier));
-        const b = Buffer.from(pending.codeChallenge);
-        if (a.length !== b.length || !timingSafeEqual(a, b)) throw new HttpError(400, 'invalid_grant', 'code_verifier does not match the code_challenge (PKCE S256)');
+        checkPkce(required(params, 'code_verifier'), pending.codeChallenge);
         ttl = parseTtl(undefined);
         const claims = devTokenClaims(issuer, { kind: 'email', email: pending.email }, pending.clientId, ttl, pending.nonce ? { nonce: pending.nonce } : {});
         idToken = await signIdToken(signer, claims);
@@ -308,10 +308,7 @@ export function idpService(options: IdpServiceOptions): FastifyPluginAsync {
         if (pending.email === undefined) throw new HttpError(400, 'authorization_pending', 'the user has not completed the login yet');
         devices.delete(deviceCode);
         if (pending.codeChallenge !== undefined) {
-          const verifier = required(params, 'code_verifier');
-          const a = Buffer.from(s256(verifier));
-          const b = Buffer.from(pending.codeChallenge);
-          if (a.length !== b.length || !timingSafeEqual(a, b)) throw new HttpError(400, 'invalid_grant', 'code_verifier does not match the code_challenge (PKCE S256)');
+          checkPkce(required(params, 'code_verifier'), pending.codeChallenge);
         }
         ttl = parseTtl(undefined);
         idToken = await signIdToken(signer, devTokenClaims(issuer, { kind: 'email', email: pending.email }, pending.clientId, ttl));
