@@ -68,38 +68,43 @@ function keylessAsync(c: Case): () => Promise<unknown> {
   return () => verify(c.bundle, artifact, keylessPolicy, root);
 }
 
-function wallMs(args: string[], runs = 20): number {
-  spawnSync(args[0]!, args.slice(1));
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    const r = spawnSync(args[0]!, args.slice(1));
-    times.push(performance.now() - t);
-    if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
-}
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 console.log(`# verify benchmark — ${new Date().toISOString()} — ${cpus()[0]?.model} x${cpus().length} — node ${process.version}`);
-console.log('\n## warm library throughput (verifications/s, bundle parsed from JSON text each time)');
+console.log(`\n## warm library throughput (verifications/s, median of ${ROUNDS} alternating rounds of ${DURATION_MS} ms; bundle parsed from JSON text each time)`);
 for (const c of cases) {
-  const js = throughput(sigstoreJs(c));
-  const kl = await throughputAsync(keylessAsync(c));
-  const ks = throughput(keyless(c));
-  console.log(`${c.name}: keyless await verify() ${kl.toFixed(0)}/s (${(kl / js).toFixed(1)}x), keyless verifySync() ${ks.toFixed(0)}/s (${(ks / js).toFixed(1)}x), sigstore-js ${js.toFixed(0)}/s`);
+  const js = sigstoreJs(c);
+  const ka = keylessAsync(c);
+  const ks = keyless(c);
+  const r = { js: [] as number[], ka: [] as number[], ks: [] as number[] };
+  for (let i = 0; i < ROUNDS; i++) {
+    r.js.push(throughput(js));
+    r.ka.push(await throughputAsync(ka));
+    r.ks.push(throughput(ks));
+  }
+  const [mj, ma, mk] = [median(r.js), median(r.ka), median(r.ks)];
+  console.log(`${c.name}: keyless await verify() ${ma.toFixed(0)}/s (${(ma / mj).toFixed(1)}x), keyless verifySync() ${mk.toFixed(0)}/s (${(mk / mj).toFixed(1)}x), sigstore-js ${mj.toFixed(0)}/s`);
 }
 
-console.log('\n## one process, wall time (median of 20 runs)');
+console.log('\n## one process, wall time (median of 21 runs each, the commands interleaved)');
 const bin = join(import.meta.dirname, '..', 'bin', 'keyless');
-const happy = cases[0]!;
-const nodeBare = wallMs([process.execPath, '-e', '0']);
-const kl = wallMs([process.execPath, bin, 'verify-bundle', '--bundle', join(C, 'happy-path-v0.3/bundle.sigstore.json'),
-  '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER, join(C, 'a.txt')]);
-const kl2 = wallMs([process.execPath, bin, 'verify-bundle', '--bundle', join(C, 'rekor2-happy-path/bundle.sigstore.json'),
-  '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER, '--trusted-root', join(C, 'rekor2-happy-path/trusted_root.json'), join(C, 'a.txt')]);
-const js = wallMs([process.execPath, join(import.meta.dirname, 'verify-sigstore-js.cjs'), join(C, 'happy-path-v0.3/bundle.sigstore.json'), happy.rootPath, join(C, 'a.txt'), IDENTITY, ISSUER]);
-console.log(`node -e 0: ${nodeBare.toFixed(0)} ms`);
-console.log(`keyless verify-bundle happy-path-v0.3: ${kl.toFixed(0)} ms`);
-console.log(`keyless verify-bundle rekor2-happy-path: ${kl2.toFixed(0)} ms`);
-console.log(`sigstore-js equivalent (bench/verify-sigstore-js.cjs) happy-path-v0.3: ${js.toFixed(0)} ms`);
+const commands: Record<string, string[]> = {
+  'node -e 0': [process.execPath, '-e', '0'],
+  'keyless verify-bundle happy-path-v0.3': [process.execPath, bin, 'verify-bundle', '--bundle', join(C, 'happy-path-v0.3/bundle.sigstore.json'),
+    '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER, join(C, 'a.txt')],
+  'keyless verify-bundle rekor2-happy-path': [process.execPath, bin, 'verify-bundle', '--bundle', join(C, 'rekor2-happy-path/bundle.sigstore.json'),
+    '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER, '--trusted-root', join(C, 'rekor2-happy-path/trusted_root.json'), join(C, 'a.txt')],
+  'sigstore-js equivalent happy-path-v0.3 (bench/verify-sigstore-js.cjs)': [process.execPath, join(import.meta.dirname, 'verify-sigstore-js.cjs'),
+    join(C, 'happy-path-v0.3/bundle.sigstore.json'), join(C, 'trusted_root.production.json'), join(C, 'a.txt'), IDENTITY, ISSUER],
+};
+const times: Record<string, number[]> = {};
+for (let i = 0; i < 21; i++) {
+  for (const [name, args] of Object.entries(commands)) {
+    const t = performance.now();
+    const r = spawnSync(args[0]!, args.slice(1));
+    (times[name] ??= []).push(performance.now() - t);
+    if (r.status !== 0) throw new Error(`${name} exited ${r.status}: ${r.stderr}`);
+  }
+}
+for (const [name, ts] of Object.entries(times)) console.log(`${name}: ${median(ts).toFixed(0)} ms`);
