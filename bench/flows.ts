@@ -63,9 +63,20 @@ function expect(step: string, r: HttpResult, ok: number[]): void {
   if (!ok.includes(r.status)) throw new Error(`${step}: HTTP ${r.status} ${r.body.toString('utf8').slice(0, 300)}`);
 }
 
+/** Server CPU per step, filled by signingFlow when `stepCpu` is set (sequential flows only). */
+let stepCpu: { pid: number; totals: Record<string, number> } | undefined;
+function stepDone(step: string, since: number): number {
+  if (!stepCpu) return 0;
+  const now = cpuMs(stepCpu.pid);
+  stepCpu.totals[step] = (stepCpu.totals[step] ?? 0) + (now - since);
+  return now;
+}
+
 async function signingFlow(target: Target, post: Post, n: number): Promise<void> {
+  let mark = stepCpu ? cpuMs(stepCpu.pid) : 0;
   const email = `bench-${n % 1000}@example.com`;
   const token = await target.token(post, email);
+  mark = stepDone('token', mark);
 
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const proof = sign('sha256', Buffer.from(email), privateKey);
@@ -81,6 +92,7 @@ async function signingFlow(target: Target, post: Post, n: number): Promise<void>
   const chain = JSON.parse(certRes.body.toString('utf8')) as { signedCertificateEmbeddedSct?: { chain: { certificates: string[] } } };
   const leafPem = chain.signedCertificateEmbeddedSct?.chain.certificates[0];
   if (!leafPem) throw new Error('signingCert: no certificate with an embedded SCT in the answer');
+  mark = stepDone('certificate', mark);
 
   const artifact = randomBytes(64);
   const signature = sign('sha256', artifact, privateKey);
@@ -91,6 +103,7 @@ async function signingFlow(target: Target, post: Post, n: number): Promise<void>
     'application/json',
   );
   expect('timestamp', tsaRes, [200, 201]);
+  mark = stepDone('timestamp', mark);
 
   const rekorRes = await post(
     `${target.url}/api/v1/log/entries`,
@@ -105,6 +118,20 @@ async function signingFlow(target: Target, post: Post, n: number): Promise<void>
     'application/json',
   );
   expect('rekor', rekorRes, [201]);
+  stepDone('rekor v1 entry', mark);
+}
+
+/** Server CPU per step over `count` sequential flows (10 ms clock ticks, so many flows are needed). */
+async function stepBreakdown(target: Target, pid: number, count: number): Promise<Record<string, number>> {
+  const post = makeClient(1);
+  stepCpu = { pid, totals: {} };
+  try {
+    for (let i = 0; i < count; i++) await signingFlow(target, post, i);
+  } finally {
+    const totals = stepCpu.totals;
+    stepCpu = undefined;
+    return Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, Number((v / count).toFixed(3))]));
+  }
 }
 
 // ---- load generation ----
@@ -204,7 +231,7 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function measure(target: Omit<Target, 'url'>, cmd: string[]): Promise<{ results: LevelResult[]; peakMiB: number }> {
+async function measure(target: Omit<Target, 'url'>, cmd: string[]): Promise<{ results: LevelResult[]; peakMiB: number; serverCpuMsPerStep: Record<string, number> }> {
   const { child, url } = EXTERNAL_URL && target === keylessTarget
     ? { child: { pid: EXTERNAL_PID, exitCode: 0 } as unknown as ChildProcess, url: EXTERNAL_URL }
     : await startProcess(cmd, target.name);
@@ -216,7 +243,9 @@ async function measure(target: Omit<Target, 'url'>, cmd: string[]): Promise<{ re
       results.push(r);
       console.error(`${target.name} c=${c}: ${r.perSecond.toFixed(0)} flows/s p50 ${r.p50.toFixed(1)} p95 ${r.p95.toFixed(1)} p99 ${r.p99.toFixed(1)} ms, server CPU ${r.serverCpuMsPerFlow.toFixed(2)} ms/flow, errors ${r.errors}${r.firstError ? ` (${r.firstError})` : ''}`);
     }
-    return { results, peakMiB: peakRssMiB(child.pid!) };
+    const serverCpuMsPerStep = await stepBreakdown(t, child.pid!, 300);
+    console.error(`${target.name} server CPU per step (ms, sequential): ${JSON.stringify(serverCpuMsPerStep)}`);
+    return { results, peakMiB: peakRssMiB(child.pid!), serverCpuMsPerStep };
   } finally {
     await stopProcess(child);
   }
