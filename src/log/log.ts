@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { KeylessError } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
 import {
-  HASH_SIZE, TILE_WIDTH, consistencyProof, emptyRoot, encodeEntryBundle, inclusionProof, leafHash, signCheckpoint,
+  HASH_SIZE, TILE_WIDTH, consistencyProof, emptyRoot, encodeEntryBundle, formatCheckpoint, inclusionProof, leafHash, noteSigner,
   treeRoot, type PerfectNodeReader,
 } from '../merkle/index.js';
 import type { LogRecord, StorageDriver, StoredCheckpoint, StoredEntry } from './driver.js';
@@ -13,7 +13,8 @@ export type CheckpointSigner = (head: { size: number; rootHash: Buffer; timestam
 
 /** A C2SP signed-note checkpoint signer (Rekor v1 and v2 flavours differ only in origin and key name). */
 export function noteCheckpointSigner(options: { origin: string; keyName: string; privateKey: KeyObject; publicKey: KeyObject }): CheckpointSigner {
-  return (head) => signCheckpoint({ origin: options.origin, size: head.size, rootHash: head.rootHash }, options.keyName, options.privateKey, options.publicKey);
+  const sign = noteSigner(options.keyName, options.privateKey, options.publicKey);
+  return (head) => sign(formatCheckpoint({ origin: options.origin, size: head.size, rootHash: head.rootHash }));
 }
 
 export interface AppendOptions {

@@ -8,7 +8,7 @@ export {
   fullTileCount, splitTileHashes, fullTileRoot, encodeEntryBundle, decodeEntryBundle, type TileRef,
 } from './tiles.js';
 export {
-  parseSignedNote, formatSignedNote, signNote, signNoteSignature, verifyNote, noteKeyHash, noteKeyId,
+  parseSignedNote, formatSignedNote, signNote, noteSigner, signNoteSignature, verifyNote, noteKeyHash, noteKeyId,
   MAX_NOTE_SIZE, MAX_NOTE_SIGNATURES, type SignedNote, type NoteSignature, type NoteVerifier,
 } from './notes.js';
 export { parseCheckpoint, formatCheckpoint, verifySignedCheckpoint, signCheckpoint, type Checkpoint } from './checkpoint.js';

@@ -108,6 +108,21 @@ export function signNoteSignature(body: string, name: string, privateKey: KeyObj
   return { name, keyId: noteKeyId(name, pub), signature };
 }
 
+/**
+ * A reusable signer for one key: the key ID and hash are computed once (exporting a
+ * key costs more than signing with it under OpenSSL 3).
+ */
+export function noteSigner(name: string, privateKey: KeyObject, publicKey?: KeyObject): (body: string) => string {
+  if (!isValidKeyName(name)) throw new FormatError('noteName', 'key name must be non-empty without spaces or "+"');
+  const pub = publicKey ?? publicOf(privateKey);
+  const hash = describeKey(pub, 'noteKey').defaultHash ?? null;
+  const keyId = noteKeyId(name, pub);
+  return (body) => {
+    if (!body.endsWith('\n')) throw new FormatError('note.body', 'must end with a newline');
+    return formatSignedNote({ body, signatures: [{ name, keyId, signature: signMessage(privateKey, Buffer.from(body, 'utf8'), hash) }] });
+  };
+}
+
 /** Body plus one signature line: a complete signed note. */
 export function signNote(body: string, name: string, privateKey: KeyObject, publicKey?: KeyObject): string {
   return formatSignedNote({ body, signatures: [signNoteSignature(body, name, privateKey, publicKey)] });

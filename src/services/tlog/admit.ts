@@ -3,7 +3,7 @@ import { hexEncode } from '../../core/encoding.js';
 import { digest as hashDigest, type HashAlgorithm } from '../../core/hash.js';
 import { verifySignature } from '../../core/keys.js';
 import {
-  buildDsseV001, buildHashedRekordV001, buildIntotoV002, canonicalRekorV1Body, canonicalRekorV2Body, defaultKeyDetails,
+  buildDsseV001, buildHashedRekordV001, buildIntotoV002, canonicalRekorV1Body, canonicalRekorV2Body,
   hashAlgorithmForKeyDetails, nodeHashName, preAuthEncoding, publicKeyDetailsName, HashAlgorithmValue,
   type CreateEntryRequestV2, type Envelope, type HashedRekordV002, type RekorV1ProposedEntry, type RekorV2Signature, type Verifier,
 } from '../../formats/index.js';
@@ -33,12 +33,12 @@ function signatureInvalid(field: string): VerificationError {
 
 /** The hash Rekor pairs with a key; a different hash is refused (Rekor's allow-list). */
 function requireHashForKey(key: SubmittedKey, hash: HashAlgorithm, field: string): void {
-  if (key.info.algorithm === 'ed25519') {
+  if (key.algorithm === 'ed25519') {
     throw new VerificationError('KEY_UNSUPPORTED', `${field}: Ed25519 keys can sign a digest only as Ed25519ph, which this log does not support`, { check: 'key-type' });
   }
-  if (key.info.defaultHash !== hash) {
-    throw new VerificationError('HASH_ALGORITHM_UNSUPPORTED', `${field}: a ${key.info.algorithm} key signs with ${key.info.defaultHash}, not ${hash}`, {
-      check: 'hash-algorithm', expected: key.info.defaultHash, actual: hash,
+  if (key.defaultHash !== hash) {
+    throw new VerificationError('HASH_ALGORITHM_UNSUPPORTED', `${field}: a ${key.algorithm} key signs with ${key.defaultHash}, not ${hash}`, {
+      check: 'hash-algorithm', expected: key.defaultHash, actual: hash,
     });
   }
 }
@@ -46,7 +46,7 @@ function requireHashForKey(key: SubmittedKey, hash: HashAlgorithm, field: string
 /** Finds a key among `keys` that verifies `sig` over the PAE; throws when none does. */
 function dsseSigner(envelope: Envelope, sig: Uint8Array, keys: SubmittedKey[], field: string): SubmittedKey {
   const pae = preAuthEncoding(envelope.payloadType, envelope.payload);
-  const k = keys.find((key) => verifySignature(key.info, pae, sig));
+  const k = keys.find((key) => verifySignature(key.info(), pae, sig));
   if (!k) throw signatureInvalid(field);
   return k;
 }
@@ -59,7 +59,7 @@ export async function admitV1(entry: RekorV1ProposedEntry, verifier: DigestVerif
       const hash = entry.hash.algorithm;
       requireHashForKey(key, hash, 'spec.signature.publicKey.content');
       const digestBytes = Buffer.from(entry.hash.value, 'hex');
-      if (!(await verifier.verify(key.info.key, digestBytes, entry.signature, hash))) throw signatureInvalid('spec.signature.content');
+      if (!(await verifier.verify(key.spki, digestBytes, entry.signature, hash))) throw signatureInvalid('spec.signature.content');
       const built = buildHashedRekordV001({ hash: entry.hash, signature: entry.signature, publicKeyPem: key.pem });
       return { body: canonicalRekorV1Body(built), kind: entry.kind, apiVersion: entry.apiVersion, indexKeys: indexKeysFor([key], [hashIndexKey(hash, entry.hash.value)]) };
     }
@@ -95,15 +95,15 @@ function verifierKey(v: Verifier, field: string): SubmittedKey {
 
 /** keyDetails must be what the key is (and allowed): P-256 → PKIX_ECDSA_P256_SHA_256, ... */
 function requireKeyDetails(key: SubmittedKey, v: Verifier, field: string): HashAlgorithm {
-  const expected = defaultKeyDetails(key.info);
-  if (v.keyDetails !== expected) {
-    throw new VerificationError('KEY_DETAILS_MISMATCH', `${field}.keyDetails: the key is ${publicKeyDetailsName(expected)}`, {
-      check: 'key-details', expected: publicKeyDetailsName(expected), actual: v.keyDetails === undefined ? undefined : safeName(v.keyDetails),
+  const given = v.keyDetails === undefined ? undefined : safeName(v.keyDetails);
+  if (given !== key.keyDetails) {
+    throw new VerificationError('KEY_DETAILS_MISMATCH', `${field}.keyDetails: the key is ${key.keyDetails}`, {
+      check: 'key-details', expected: key.keyDetails, actual: given,
     });
   }
-  const hashEnum = hashAlgorithmForKeyDetails(expected);
+  const hashEnum = hashAlgorithmForKeyDetails(v.keyDetails!);
   const hash = hashEnum === undefined ? undefined : nodeHashName(hashEnum);
-  if (!hash || key.info.algorithm === 'ed25519') {
+  if (!hash || key.algorithm === 'ed25519') {
     throw new VerificationError('KEY_UNSUPPORTED', `${field}: Ed25519ph is not supported by this log`, { check: 'key-type' });
   }
   return hash;
@@ -136,7 +136,7 @@ export async function admitV2(request: CreateEntryRequestV2, verifier: DigestVer
     if (r.digest.length !== size) {
       throw new FormatError('hashedRekordRequestV002.digest', `must be ${size} bytes for ${hash}, got ${r.digest.length}`, { check: 'digest-length' });
     }
-    if (!(await verifier.verify(key.info.key, r.digest, r.signature.content, hash))) throw signatureInvalid('hashedRekordRequestV002.signature.content');
+    if (!(await verifier.verify(key.spki, r.digest, r.signature.content, hash))) throw signatureInvalid('hashedRekordRequestV002.signature.content');
     digestBytes = r.digest;
     signature = r.signature;
   } else {
@@ -147,7 +147,7 @@ export async function admitV2(request: CreateEntryRequestV2, verifier: DigestVer
     const keys = r.verifiers.map((v, i) => ({ v, key: verifierKey(v, `dsseRequestV002.verifiers[${i}]`) }));
     const sig = r.envelope.signatures[0]!.sig;
     const pae = preAuthEncoding(r.envelope.payloadType, r.envelope.payload);
-    const found = keys.find((k) => verifySignature(k.key.info, pae, sig));
+    const found = keys.find((k) => verifySignature(k.key.info(), pae, sig));
     if (!found) throw signatureInvalid('dsseRequestV002.envelope.signatures[0]');
     key = found.key;
     hash = requireKeyDetails(key, found.v, 'dsseRequestV002.verifiers');

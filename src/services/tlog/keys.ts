@@ -1,46 +1,132 @@
-import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
-import { FormatError } from '../../core/errors.js';
+import type { KeyObject } from 'node:crypto';
+import { FormatError, KeylessError } from '../../core/errors.js';
 import { pemDecodeAll, pemEncode } from '../../core/encoding.js';
-import { sha256 } from '../../core/hash.js';
-import { describeKey, publicKeyDer, type PublicKeyInfo } from '../../core/keys.js';
+import { sha256, type HashAlgorithm } from '../../core/hash.js';
+import { MAX_RSA_BITS, MIN_RSA_BITS, describeKey, type KeyAlgorithm, type PublicKeyInfo } from '../../core/keys.js';
+import { TAG, importSpki, parseCertificate, parseDer, readNode, type DerNode } from '../../x509/index.js';
 
-/** A signer's key as submitted in an entry: a certificate or a bare public key. */
+/**
+ * A signer's key as submitted in an entry: a certificate or a bare public key. The key
+ * is classified from its DER (OpenSSL 3's decoders cost ~0.3 ms per key, more than the
+ * signature check); a KeyObject is made only when a message signature needs one.
+ */
 export interface SubmittedKey {
-  info: PublicKeyInfo;
   /** DER SubjectPublicKeyInfo. */
   spki: Buffer;
+  algorithm: KeyAlgorithm;
+  /** The hash Rekor pairs with this key (none for Ed25519). */
+  defaultHash: HashAlgorithm | undefined;
+  /** The Rekor v2 / sigstore-go default PublicKeyDetails name for this key. */
+  keyDetails: string;
   /** The certificate DER, when a certificate was given. */
   certificate?: Buffer;
   /** PEM as Rekor v1 stores it (Go pem.Encode layout). */
   pem: string;
   /** Email SANs, lower-cased, for the search index. */
   emails: string[];
+  /** The key as a PublicKeyInfo (created on first use). */
+  info(): PublicKeyInfo;
+}
+
+const EC_CURVES: Record<string, { algorithm: KeyAlgorithm; hash: HashAlgorithm; size: number; keyDetails: string }> = {
+  '1.2.840.10045.3.1.7': { algorithm: 'ecdsa-p256', hash: 'sha256', size: 32, keyDetails: 'PKIX_ECDSA_P256_SHA_256' },
+  '1.3.132.0.34': { algorithm: 'ecdsa-p384', hash: 'sha384', size: 48, keyDetails: 'PKIX_ECDSA_P384_SHA_384' },
+  '1.3.132.0.35': { algorithm: 'ecdsa-p521', hash: 'sha512', size: 66, keyDetails: 'PKIX_ECDSA_P521_SHA_512' },
+};
+const OID_EC = '1.2.840.10045.2.1';
+const OID_ED25519 = '1.3.101.112';
+const OID_RSA = '1.2.840.113549.1.1.1';
+
+function oidOf(node: DerNode | undefined, field: string): string {
+  if (!node || node.tag !== TAG.OID) throw new FormatError(field, 'expected an OID');
+  const b = node.content;
+  if (b.length === 0) throw new FormatError(field, 'empty OID');
+  const parts: number[] = [];
+  let v = 0;
+  for (const byte of b) {
+    v = v * 128 + (byte & 0x7f);
+    if ((byte & 0x80) === 0) {
+      parts.push(v);
+      v = 0;
+    }
+  }
+  const first = parts.shift() ?? 0;
+  return [first < 80 ? Math.floor(first / 40) : 2, first < 80 ? first % 40 : first - 80, ...parts].join('.');
+}
+
+function unsupported(field: string, what: string): KeylessError {
+  return new KeylessError('KEY_UNSUPPORTED', `${field}: ${what}`, { check: 'key-type', actual: what });
+}
+
+/** Classifies a DER SPKI by Rekor's allow-list: ECDSA P-256/384/521, Ed25519, RSA 2048–4096. */
+export function classifySpki(spki: Buffer, field: string): { algorithm: KeyAlgorithm; defaultHash: HashAlgorithm | undefined; keyDetails: string } {
+  const root = parseDer(spki, field);
+  const kids = root.expect(TAG.SEQUENCE, field).children(field);
+  if (kids.length !== 2) throw new FormatError(field, 'SubjectPublicKeyInfo must have two elements');
+  const alg = kids[0]!.expect(TAG.SEQUENCE, field).children(field);
+  const bits = kids[1]!.expect(TAG.BIT_STRING, field).content;
+  if (bits.length < 2 || bits[0] !== 0) throw new FormatError(field, 'malformed public key bit string');
+  const key = bits.subarray(1);
+  const oid = oidOf(alg[0], field);
+  if (oid === OID_EC) {
+    const curveOid = oidOf(alg[1], field);
+    const curve = EC_CURVES[curveOid];
+    if (!curve) throw unsupported(field, `unsupported elliptic curve ${curveOid}`);
+    if (!(key.length === 1 + 2 * curve.size && key[0] === 4) && !(key.length === 1 + curve.size && (key[0] === 2 || key[0] === 3))) {
+      throw new FormatError(field, 'malformed EC point');
+    }
+    return { algorithm: curve.algorithm, defaultHash: curve.hash, keyDetails: curve.keyDetails };
+  }
+  if (oid === OID_ED25519) {
+    if (key.length !== 32) throw new FormatError(field, 'malformed Ed25519 key');
+    return { algorithm: 'ed25519', defaultHash: undefined, keyDetails: 'PKIX_ED25519_PH' };
+  }
+  if (oid === OID_RSA) {
+    const rsa = readNode(key, 0, key.length, field).expect(TAG.SEQUENCE, field).children(field);
+    const n = rsa[0]?.expect(TAG.INTEGER, field).content;
+    if (!n || rsa.length !== 2) throw new FormatError(field, 'malformed RSA key');
+    let i = 0;
+    while (i < n.length - 1 && n[i] === 0) i++;
+    const modulusBits = (n.length - i) * 8 - Math.clz32(n[i]!) + 24;
+    if (modulusBits < MIN_RSA_BITS || modulusBits > MAX_RSA_BITS) throw unsupported(field, `RSA key of ${modulusBits} bits is outside ${MIN_RSA_BITS}-${MAX_RSA_BITS}`);
+    if (modulusBits !== 2048 && modulusBits !== 3072 && modulusBits !== 4096) throw unsupported(field, `RSA key of ${modulusBits} bits has no Sigstore key details`);
+    return { algorithm: 'rsa', defaultHash: 'sha256', keyDetails: `PKIX_RSA_PKCS1V15_${modulusBits}_SHA256` };
+  }
+  throw unsupported(field, `unsupported key algorithm ${oid}`);
+}
+
+function make(spki: Buffer, field: string, extra: { certificate?: Buffer; emails?: string[]; pem: string }): SubmittedKey {
+  const cls = classifySpki(spki, field);
+  let cached: PublicKeyInfo | undefined;
+  return {
+    spki, ...cls, certificate: extra.certificate, pem: extra.pem, emails: extra.emails ?? [],
+    info() {
+      if (!cached) {
+        try {
+          cached = describeKey(importSpki(spki), field);
+        } catch (e) {
+          if (e instanceof KeylessError) throw e;
+          throw new FormatError(field, 'is not a valid public key');
+        }
+      }
+      return cached;
+    },
+  };
 }
 
 function fromCertificateDer(der: Buffer, field: string): SubmittedKey {
-  let cert: X509Certificate;
+  let cert;
   try {
-    cert = new X509Certificate(der);
+    cert = parseCertificate(der);
   } catch (e) {
     throw new FormatError(field, `is not a valid X.509 certificate (${(e as Error).message})`);
   }
-  const info = describeKey(cert.publicKey, field);
-  const emails = (cert.subjectAltName ?? '')
-    .split(', ')
-    .filter((s) => s.startsWith('email:'))
-    .map((s) => s.slice(6).toLowerCase());
-  return { info, spki: publicKeyDer(cert.publicKey), certificate: der, pem: pemEncode('CERTIFICATE', der), emails };
+  const emails = cert.subjectAltNames.filter((s) => s.type === 'email').map((s) => String(s.value).toLowerCase());
+  return make(Buffer.from(cert.spkiDer), field, { certificate: der, emails, pem: pemEncode('CERTIFICATE', der) });
 }
 
 function fromSpkiDer(der: Buffer, field: string): SubmittedKey {
-  let key: KeyObject;
-  try {
-    key = createPublicKey({ key: der, format: 'der', type: 'spki' });
-  } catch (e) {
-    throw new FormatError(field, `is not a valid public key (${(e as Error).message})`);
-  }
-  const info = describeKey(key, field);
-  return { info, spki: publicKeyDer(key), pem: pemEncode('PUBLIC KEY', publicKeyDer(key)), emails: [] };
+  return make(der, field, { pem: pemEncode('PUBLIC KEY', der) });
 }
 
 /** Rekor v1: the PEM text of a certificate or a public key (the first PEM block). */
@@ -71,3 +157,5 @@ export function emailIndexKey(email: string): string {
 export function hashIndexKey(algorithm: string, hex: string): string {
   return `hash:${algorithm}:${hex.toLowerCase()}`;
 }
+
+export type { KeyObject };

@@ -2,21 +2,41 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { HashAlgorithm } from '../../core/hash.js';
-import { publicKeyDer } from '../../core/keys.js';
-import { verifyDigestSignature } from '../../core/prehash.js';
 
 /** Checks signatures over precomputed digests (ECDSA / RSA PKCS#1 v1.5). */
 export interface DigestVerifier {
-  verify(key: KeyObject, digest: Uint8Array, signature: Uint8Array, hash: HashAlgorithm): Promise<boolean>;
+  /** `spki` is the DER SubjectPublicKeyInfo; never throws, false for any failure. */
+  verify(spki: Uint8Array, digest: Uint8Array, signature: Uint8Array, hash: HashAlgorithm): Promise<boolean>;
   close(): Promise<void>;
+}
+
+interface Addon {
+  verify(spkiDer: Buffer, digest: Buffer, signature: Buffer, hashName: string): boolean;
+}
+let addon: Addon | undefined;
+function loadAddon(): Addon {
+  if (!addon) {
+    const path = addonPath();
+    if (!path) throw new Error('prehash_verify.node not found: run npm install');
+    addon = createRequire(import.meta.url)(path) as Addon;
+  }
+  return addon;
+}
+
+function verifyNow(spki: Uint8Array, digest: Uint8Array, signature: Uint8Array, hash: HashAlgorithm): boolean {
+  try {
+    return loadAddon().verify(Buffer.from(spki), Buffer.from(digest), Buffer.from(signature), hash);
+  } catch {
+    return false;
+  }
 }
 
 /** In the calling thread (small deployments, tests). */
 export const inlineDigestVerifier: DigestVerifier = {
-  async verify(key, digest, signature, hash) {
-    return verifyDigestSignature(key, digest, signature, hash);
+  async verify(spki, digest, signature, hash) {
+    return verifyNow(spki, digest, signature, hash);
   },
   async close() {},
 };
@@ -77,17 +97,16 @@ export class WorkerDigestVerifier implements DigestVerifier {
         jobs.forEach((j, k) => j.resolve(out[k] === 1));
       });
       worker.on('error', () => {
-        for (const jobs of slot.inflight.splice(0)) for (const j of jobs) j.resolve(verifyDigestSignatureSafe(j));
+        for (const jobs of slot.inflight.splice(0)) for (const j of jobs) j.resolve(verifyNow(j.spki, j.digest, j.signature, j.hash));
       });
       worker.unref();
       this.workers.push(slot);
     }
   }
 
-  verify(key: KeyObject, digest: Uint8Array, signature: Uint8Array, hash: HashAlgorithm): Promise<boolean> {
-    if (key.asymmetricKeyType === 'ed25519') return Promise.resolve(false);
+  verify(spki: Uint8Array, digest: Uint8Array, signature: Uint8Array, hash: HashAlgorithm): Promise<boolean> {
     return new Promise((resolve) => {
-      this.pending.push({ spki: publicKeyDer(key), digest, signature, hash, resolve });
+      this.pending.push({ spki, digest, signature, hash, resolve });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.dispatch());
@@ -110,14 +129,3 @@ export class WorkerDigestVerifier implements DigestVerifier {
   }
 }
 
-function verifyDigestSignatureSafe(j: Job): boolean {
-  try {
-    return verifyDigestSignature(createKey(j.spki), j.digest, j.signature, j.hash);
-  } catch {
-    return false;
-  }
-}
-
-function createKey(spki: Uint8Array): KeyObject {
-  return createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
-}
