@@ -170,7 +170,6 @@ test('request failures: proof of possession, CSR, keys, malformed input', async 
   // a PoP with a P-256 key but signed over SHA-512 is refused (Fulcio's default scheme only)
   const r = await post(stack, publicKeyRequest(jwt, key, 'dev@example.com', 'sha512'));
   assert.equal(r.json.code, 'POP_INVALID');
-  void nodeSign;
 });
 
 test('Ed25519, RSA and P-521 keys: PoP checked with each key\'s default scheme', async () => {
@@ -189,4 +188,25 @@ test('Ed25519, RSA and P-521 keys: PoP checked with each key\'s default scheme',
   const r = await post(stack, { credentials: { oidcIdentityToken: jwt }, publicKeyRequest: { publicKey: { content: pem }, proofOfPossession: 'AAAA' } });
   assert.equal(r.status, 400);
   assert.equal(r.json.code, 'PUBLIC_KEY_INVALID');
+});
+
+test('legacy v1 API: signedEmailAddress, token in the header, 201 PEM chain; rootCert', async () => {
+  const key = ecKey();
+  const jwt = await token(stack, emailClaims(stack));
+  const der = key.publicKey.export({ format: 'der', type: 'spki' });
+  for (const content of [der.toString('base64'), Buffer.from(key.pem).toString('base64')]) {
+    const body = { publicKey: { algorithm: 'ecdsa', content }, signedEmailAddress: nodeSign('sha256', Buffer.from('dev@example.com'), key.privateKey).toString('base64') };
+    const r = await fetch(`${stack.base}/api/v1/signingCert`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${jwt}` }, body: JSON.stringify(body) });
+    assert.equal(r.status, 201);
+    assert.equal(r.headers.get('content-type'), 'application/pem-certificate-chain');
+    const chain = parseCertificatesPem(await r.text());
+    assert.equal(chain.length, 3);
+    assert.equal(chain[0]!.subjectAltNames[0]!.value, 'dev@example.com');
+    checkSct(chain[0]!);
+  }
+  const bad = await fetch(`${stack.base}/api/v1/signingCert`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${jwt}` }, body: JSON.stringify({ publicKey: { content: der.toString('base64') }, signedEmailAddress: 'AAAA' }) });
+  assert.equal(bad.status, 400);
+  assert.equal((await bad.json() as { code: string }).code, 'POP_INVALID');
+  const root = await fetch(`${stack.base}/api/v1/rootCert`);
+  assert.equal(parseCertificatesPem(await root.text()).length, 2);
 });

@@ -4,7 +4,7 @@ import type { Certificate } from '../../x509/index.js';
 import { embedScts, issueLeafCertificate, issuePrecertificate, type CertificateSigner, type LeafProfile } from '../../x509/build/index.js';
 import { HttpError } from '../http/index.js';
 import type { CtSubmitter } from './ct.js';
-import { checkProofOfPossession, parseSigningCertRequest } from './request.js';
+import { checkProofOfPossession, parseLegacySigningCertRequest, parseSigningCertRequest, type SigningCertRequest } from './request.js';
 
 export interface CaServiceOptions {
   /** Identity providers whose tokens are accepted; a function is read once, at the first request (port-0 servers). */
@@ -62,7 +62,15 @@ export class CertificateAuthority {
 
   /** Verifies the request end to end and issues the certificate (with an embedded SCT when a CT log is wired). */
   async signingCertificate(body: unknown, authorization: string | undefined): Promise<IssuedCertificate> {
-    const req = parseSigningCertRequest(body, authorization);
+    return this.issue(parseSigningCertRequest(body, authorization));
+  }
+
+  /** The legacy v1 API's request (`publicKey` + `signedEmailAddress`, token in the header). */
+  async legacySigningCertificate(body: unknown, authorization: string | undefined): Promise<IssuedCertificate> {
+    return this.issue(parseLegacySigningCertRequest(body, authorization));
+  }
+
+  private async issue(req: SigningCertRequest): Promise<IssuedCertificate> {
     const now = this.options.now?.() ?? new Date();
     const verified: VerifiedToken = await this.tokenVerifier().verify(req.token, { now });
     const { identity, issuerConfig } = verified;
@@ -95,7 +103,8 @@ export class CertificateAuthority {
 
 /**
  * Fulcio's v2 API: `POST /api/v2/signingCert`, `GET /api/v2/trustBundle`,
- * `GET /api/v2/configuration`. Every refusal is a 4xx `{code, message}` naming the check.
+ * `GET /api/v2/configuration`, and the legacy `POST /api/v1/signingCert`,
+ * `GET /api/v1/rootCert`. Every refusal is a 4xx `{code, message}` naming the check.
  */
 export function caService(options: CaServiceOptions | CertificateAuthority): FastifyPluginAsync {
   const ca = options instanceof CertificateAuthority ? options : new CertificateAuthority(options);
@@ -109,6 +118,14 @@ export function caService(options: CaServiceOptions | CertificateAuthority): Fas
       const chain = { chain: { certificates: issued.chainPem } };
       return reply.code(200).type('application/json').send(issued.embeddedSct ? { signedCertificateEmbeddedSct: chain } : { signedCertificateDetachedSct: chain });
     });
+    // Legacy v1 API (pre-GA clients such as old cosign): 201 with a PEM chain.
+    app.post('/api/v1/signingCert', async (request, reply) => {
+      const auth = request.headers.authorization;
+      if (Array.isArray(auth)) throw new HttpError(400, 'REQUEST_INVALID', 'more than one Authorization header');
+      const issued = await ca.legacySigningCertificate(request.body, auth);
+      return reply.code(201).type('application/pem-certificate-chain').send(issued.chainPem.join(''));
+    });
+    app.get('/api/v1/rootCert', async (_req, reply) => reply.type('application/pem-certificate-chain').send(ca.trustBundle().chains[0]!.certificates.join('')));
     app.get('/api/v2/trustBundle', async (_req, reply) => reply.type('application/json').send((trustBundle ??= JSON.stringify(ca.trustBundle()))));
     app.get('/api/v2/configuration', async (_req, reply) => reply.type('application/json').send((configuration ??= JSON.stringify(ca.configuration()))));
   };

@@ -132,6 +132,32 @@ function verifyOffThread(info: PublicKeyInfo, message: Buffer, signature: Buffer
   });
 }
 
+/**
+ * The legacy v1 body (`publicKey.content` bytes: base64 of PEM or DER; `signedEmailAddress`
+ * bytes), token in `Authorization: Bearer`, mapped onto the v2 request.
+ */
+export function parseLegacySigningCertRequest(body: unknown, authorization: string | undefined): SigningCertRequest {
+  const b = object(body, 'body');
+  if (!b) throw bad('REQUEST_INVALID', 'the body must be a JSON object with publicKey and signedEmailAddress');
+  const pk = object(b.publicKey, 'publicKey');
+  if (!pk) throw bad('PUBLIC_KEY_INVALID', 'publicKey is missing');
+  let content: unknown = pk.content;
+  if (typeof content === 'string') {
+    let bytes: Buffer;
+    try {
+      bytes = base64Decode(content, 'publicKey.content');
+    } catch (e) {
+      throw bad('PUBLIC_KEY_INVALID', (e as Error).message);
+    }
+    const text = bytes.toString('latin1');
+    if (text.includes('-----BEGIN')) content = text;
+  }
+  return parseSigningCertRequest(
+    { publicKeyRequest: { publicKey: { content }, proofOfPossession: b.signedEmailAddress } },
+    authorization,
+  );
+}
+
 /** The proof of possession: a signature over the challenge claim value with the key's default scheme (§3.2). */
 export async function checkProofOfPossession(req: SigningCertRequest, challengeClaimValue: string, challengeClaimName: string): Promise<void> {
   if (req.key.kind !== 'publicKey') return; // a CSR's own signature is its proof
