@@ -169,8 +169,9 @@ export function idpService(options: IdpServiceOptions): FastifyPluginAsync {
     const jwks = { keys: [signer.jwk] };
 
     // OAuth clients read `error` / `error_description`; the shared `{code, message}` stays.
-    app.setErrorHandler((error, _request, reply) => {
-      const { status, body } = toHttpError(error);
+    app.setErrorHandler((error, request, reply) => {
+      const { status, body, internal } = toHttpError(error);
+      if (internal) request.log.error({ err: error, url: request.url.split('?')[0] }, 'internal error');
       const oauth = OAUTH_ERRORS.has(body.code) ? body.code : status >= 500 ? 'server_error' : 'invalid_request';
       void reply.code(status).type('application/json').send({ ...body, error: oauth, error_description: body.message });
     });
