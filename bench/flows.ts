@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir, cpus, totalmem } from 'node:os';
+import { tmpdir, cpus, totalmem, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 
@@ -144,6 +144,8 @@ interface LevelResult {
   perSecond: number;
   /** Server CPU time (user + system) per flow: independent of what else the machine runs. */
   serverCpuMsPerFlow: number;
+  /** The benchmark client's own CPU per flow (key generation, signing, HTTP), on the same two cores. */
+  clientCpuMsPerFlow: number;
   p50: number;
   p95: number;
   p99: number;
@@ -163,6 +165,7 @@ async function runLevel(target: Target, concurrency: number, seconds: number, se
   let errors = 0;
   let firstError: string | undefined;
   const cpuStart = cpuMs(serverPid);
+  const clientStart = process.cpuUsage();
   const start = performance.now();
   const end = start + seconds * 1000;
   await Promise.all(
@@ -181,6 +184,8 @@ async function runLevel(target: Target, concurrency: number, seconds: number, se
   );
   const elapsed = (performance.now() - start) / 1000;
   const serverCpu = cpuMs(serverPid) - cpuStart;
+  const clientUsage = process.cpuUsage(clientStart);
+  const clientCpu = (clientUsage.user + clientUsage.system) / 1000;
   latencies.sort((a, b) => a - b);
   return {
     concurrency,
@@ -189,6 +194,7 @@ async function runLevel(target: Target, concurrency: number, seconds: number, se
     ...(firstError ? { firstError } : {}),
     perSecond: latencies.length / elapsed,
     serverCpuMsPerFlow: serverCpu / Math.max(1, latencies.length),
+    clientCpuMsPerFlow: clientCpu / Math.max(1, latencies.length),
     p50: percentile(latencies, 50),
     p95: percentile(latencies, 95),
     p99: percentile(latencies, 99),
@@ -241,7 +247,7 @@ async function measure(target: Omit<Target, 'url'>, cmd: string[]): Promise<{ re
     for (const c of LEVELS) {
       const r = await runLevel(t, c, SECONDS, child.pid!);
       results.push(r);
-      console.error(`${target.name} c=${c}: ${r.perSecond.toFixed(0)} flows/s p50 ${r.p50.toFixed(1)} p95 ${r.p95.toFixed(1)} p99 ${r.p99.toFixed(1)} ms, server CPU ${r.serverCpuMsPerFlow.toFixed(2)} ms/flow, errors ${r.errors}${r.firstError ? ` (${r.firstError})` : ''}`);
+      console.error(`${target.name} c=${c}: ${r.perSecond.toFixed(0)} flows/s p50 ${r.p50.toFixed(1)} p95 ${r.p95.toFixed(1)} p99 ${r.p99.toFixed(1)} ms, server CPU ${r.serverCpuMsPerFlow.toFixed(2)} ms/flow, client CPU ${r.clientCpuMsPerFlow.toFixed(2)} ms/flow, errors ${r.errors}${r.firstError ? ` (${r.firstError})` : ''}`);
     }
     const serverCpuMsPerStep = await stepBreakdown(t, child.pid!, 300);
     console.error(`${target.name} server CPU per step (ms, sequential): ${JSON.stringify(serverCpuMsPerStep)}`);
@@ -282,6 +288,8 @@ const report: Record<string, unknown> = {
   date: new Date().toISOString(),
   machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`,
   seconds: SECONDS,
+  /** Other work on the machine skews wall-clock figures; server CPU per flow is the stable number. */
+  loadAverageAtStart: loadavg().map((l) => Number(l.toFixed(2))),
 };
 try {
   if (!args.includes('--mock-only')) report.keyless = await measure(keylessTarget, ['bin/keyless', 'serve', '--port', '0', '--data-dir', dataDir]);
@@ -289,4 +297,5 @@ try {
 } finally {
   rmSync(dataDir, { recursive: true, force: true });
 }
+report.loadAverageAtEnd = loadavg().map((l) => Number(l.toFixed(2)));
 console.log(JSON.stringify(report, null, 2));
