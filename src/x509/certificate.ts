@@ -205,24 +205,28 @@ export class Certificate {
   }
 
   /** Every 1.3.6.1.4.1.57264.1.* extension decoded to text, keyed by OID. */
-  get sigstoreExtensions(): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const e of this.extensions) {
-      if (!e.oid.startsWith(OID.sigstoreArc + '.')) continue;
-      const v = decodeSigstoreExtension(e.oid, e.value);
-      if (v !== undefined) out[e.oid] = v;
-    }
-    return out;
+  get sigstoreExtensions(): Readonly<Record<string, string>> {
+    return this.once('sigstore', () => {
+      const out: Record<string, string> = {};
+      for (const e of this.extensions) {
+        if (!e.oid.startsWith(OID.sigstoreArc + '.')) continue;
+        const v = decodeSigstoreExtension(e.oid, e.value);
+        if (v !== undefined) out[e.oid] = v;
+      }
+      return Object.freeze(out);
+    });
   }
 
   /** The same values keyed by name (issuer, buildSignerURI, ...; `issuerV1` for .1.1). */
-  get sigstoreExtensionsByName(): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const [oid, v] of Object.entries(this.sigstoreExtensions)) {
-      const name = SIGSTORE_EXTENSION_NAMES[oid];
-      if (name) out[name] = v;
-    }
-    return out;
+  get sigstoreExtensionsByName(): Readonly<Record<string, string>> {
+    return this.once('sigstoreByName', () => {
+      const out: Record<string, string> = {};
+      for (const [oid, v] of Object.entries(this.sigstoreExtensions)) {
+        const name = SIGSTORE_EXTENSION_NAMES[oid];
+        if (name) out[name] = v;
+      }
+      return Object.freeze(out);
+    });
   }
 
   /** The OIDC issuer: .1.8 if present, else the deprecated .1.1. */
