@@ -33,6 +33,19 @@ await build({
   logLevel: 'warning',
   chunkNames: 'chunks/[name]-[hash]',
 });
+// The verify commands' implementation once more, as one CommonJS file that
+// src/cli/commands/verify-loader.ts compiles with a V8 code cache (verify-bundle's start).
+await build({
+  entryPoints: ['src/verify/command.ts'],
+  outfile: `${staging.pathname}/verify-command.cjs`,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  define: { 'import.meta.url': '__keylessModuleUrl' },
+  logLevel: 'warning',
+});
 try {
   renameSync(dist, old);
 } catch {

@@ -21,8 +21,10 @@ function withPolicyFlags(cmd: Command): Command {
 
 async function run(artifact: string, options: VerifyCommandOptions, kind: 'bundle' | 'blob' | 'attestation'): Promise<void> {
   // Loaded only when a verify command runs, so other commands never pay for it.
-  const { runVerifyCommand } = await import('../../verify/command.js');
-  process.exitCode = runVerifyCommand(artifact, options, kind);
+  const { loadVerifyCommand } = await import('./verify-loader.js');
+  const loaded = await loadVerifyCommand();
+  process.exitCode = loaded.module.runVerifyCommand(artifact, options, kind);
+  loaded.done();
 }
 
 /** verify-bundle (the conformance protocol), verify-blob and verify-blob-attestation. */
