@@ -7,6 +7,7 @@ import { SignError, IdentityError } from './errors.js';
 import { selectServices, type SigningConfigLike, type SelectedServices } from './services.js';
 import { obtainIdentityToken, TOKEN_SOURCES, type TokenSource } from './token-sources.js';
 import { KeylessSigner, type SignResult } from './signer.js';
+import type { TokenCheckOptions } from './token.js';
 import { writeFileAtomic } from './write.js';
 import { buildStatement, IN_TOTO_PAYLOAD_TYPE, resolvePredicateType } from './statement.js';
 import {
@@ -58,7 +59,7 @@ export async function signBlobCommand(files: string[], flags: SignBlobFlags): Pr
   const outputs = planOutputs(files, flags);
   const artifacts = files.map((f) => checkReadable(f));
   const setup = prepare(flags);
-  const signer = new KeylessSigner({ services: setup.services, getToken: () => getToken(flags, setup) });
+  const signer = new KeylessSigner({ services: setup.services, getToken: () => getToken(flags, setup), tokenCheck: tokenCheckOf(flags) });
   try {
     if (files.length === 1) {
       const bytes = readArtifact(artifacts[0] as string);
@@ -130,7 +131,7 @@ export async function signBundleCommand(file: string, flags: SignBundleFlags): P
 async function signDsseTo(payload: Buffer, bundlePath: string, flags: IdentityFlags & ServiceFlags, subjectDigest: Buffer | undefined): Promise<void> {
   checkOutputDir(bundlePath);
   const setup = prepare(flags);
-  const signer = new KeylessSigner({ services: setup.services, getToken: () => getToken(flags, setup) });
+  const signer = new KeylessSigner({ services: setup.services, getToken: () => getToken(flags, setup), tokenCheck: tokenCheckOf(flags) });
   try {
     const result = await signer.signDsse(payload, IN_TOTO_PAYLOAD_TYPE);
     await setup.verifier.verifyDsse(result.bundle, payload, subjectDigest, result);
@@ -187,6 +188,11 @@ async function getToken(flags: IdentityFlags, setup: Setup): Promise<string> {
     log,
   });
   return jwt;
+}
+
+/** `--oidc-issuer` names the provider the token must come from, whatever its source. */
+function tokenCheckOf(flags: IdentityFlags): TokenCheckOptions {
+  return flags.oidcIssuer ? { issuer: flags.oidcIssuer } : {};
 }
 
 /** `--oidc-provider` names a source; cosign's `--fulcio-auth-flow normal|device|token` maps onto them. */

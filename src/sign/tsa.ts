@@ -3,6 +3,26 @@ import { base64Encode } from '../core/encoding.js';
 import { sha256 } from '../core/hash.js';
 import { callService, serviceName, type CallPolicy, DEFAULT_CALL_POLICY } from './http.js';
 import { ServiceError } from './errors.js';
+import { parseTimestampResponse, DIGEST_BY_OID } from '../x509/index.js';
+
+/** The answer is granted, stamps our imprint, and echoes our nonce (no replayed or foreign token). */
+export function checkTimestampResponse(der: Buffer, imprint: Buffer, nonce: number, service: string): void {
+  let status: number;
+  let token;
+  try {
+    ({ status, token } = parseTimestampResponse(der));
+  } catch (e) {
+    throw new ServiceError('SERVICE_BAD_RESPONSE', service, `answer is not a valid TimeStampResp (${(e as Error).message})`, { cause: e });
+  }
+  if ((status !== 0 && status !== 1) || !token) throw new ServiceError('TIMESTAMP_NOT_GRANTED', service, `refused the timestamp (status ${status})`);
+  const info = token.tstInfo;
+  if (DIGEST_BY_OID[info.hashAlgorithm] !== 'sha256' || !info.hashedMessage.equals(imprint)) {
+    throw new ServiceError('TIMESTAMP_IMPRINT_MISMATCH', service, 'stamped a different message imprint than the signature\'s SHA-256', { check: 'timestamp.imprint' });
+  }
+  if (!info.nonce || BigInt(`0x${info.nonce.toString('hex') || '0'}`) !== BigInt(nonce)) {
+    throw new ServiceError('TIMESTAMP_NONCE_MISMATCH', service, 'answer does not echo the request nonce', { check: 'timestamp.nonce' });
+  }
+}
 
 /**
  * RFC 3161 timestamp over the signature bytes (never the artifact), requested in the JSON
@@ -20,8 +40,6 @@ export async function requestTimestamp(tsaUrl: string, signature: Uint8Array, po
     headers: { 'Content-Type': 'application/json', Accept: 'application/timestamp-reply' },
     body: JSON.stringify({ artifactHash: base64Encode(sha256(signature)), hashAlgorithm: 'sha256', nonce, certificates: false }),
   }, policy);
-  if (res.body.length < 8 || res.body[0] !== 0x30) {
-    throw new ServiceError('SERVICE_BAD_RESPONSE', service, 'answer is not a DER TimeStampResp');
-  }
+  checkTimestampResponse(res.body, sha256(signature), nonce, service);
   return res.body;
 }

@@ -132,3 +132,10 @@ test('usage errors exit 2', async () => {
   const r2 = await keyless(['attest-blob', artifact, '--bundle', join(dir, 'x.json')]);
   assert.equal(r2.code, 2);
 });
+
+test('--oidc-issuer must match the token\'s issuer', async () => {
+  const bundle = join(dir, 'i.sigstore.json');
+  const r = await keyless(['sign-blob', artifact, '--bundle', bundle, '--signing-config', config(deadUrl), '--trusted-root', ROOT,
+    '--identity-token', await token(), '--oidc-issuer', 'https://other-idp.example']);
+  assertOneLineFailure(r, /issuer is "https:\/\/idp\.example", expected "https:\/\/other-idp\.example"/, bundle);
+});

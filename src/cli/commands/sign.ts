@@ -18,7 +18,7 @@ function identityAndServiceFlags(cmd: Command): Command {
     .option('--identity-token <token-or-file>', 'identity token to use for the certificate: the token or a path to a file containing it')
     .addOption(new Option('--oidc-provider <source>', 'use only this identity token source').choices(['identity-token', 'env', 'github-actions', 'browser', 'device']))
     .addOption(new Option('--fulcio-auth-flow <flow>', 'interactive flow for the token (cosign): normal = browser, device, token').choices(['normal', 'device', 'token']))
-    .option('--oidc-issuer <url>', 'OIDC provider for an interactive login (default: the signing config\'s)')
+    .option('--oidc-issuer <url>', 'OIDC provider that issues the token: used for an interactive login (default: the signing config\'s) and required as the token\'s issuer')
     .option('--oidc-client-id <id>', 'OIDC client ID for an interactive login', 'sigstore')
     .option('--oidc-client-secret-file <file>', 'file holding the OIDC client secret, if the provider needs one')
     .option('--oidc-redirect-url <url>', 'loopback redirect URL for the browser login (default http://127.0.0.1:<free port>/auth/callback)')
