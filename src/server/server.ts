@@ -58,6 +58,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const port = await listenRaw(app, options.host, options.port);
   const hostInUrl = isIPv6(options.host) ? `[${options.host}]` : options.host;
   const url = `http://${hostInUrl}:${port}`;
+  if ((options.host === '0.0.0.0' || options.host === '::') && !options.publicUrl && !config.publicUrl) {
+    warn(`bound to ${options.host} without --public-url: the trust files will name ${url}, which clients elsewhere cannot reach; pass --public-url`);
+  }
   const publicUrl = parsePublicUrl(options.publicUrl ?? config.publicUrl ?? url, options.publicUrl ? '--public-url' : 'publicUrl');
 
   let services: ComposedServices;
