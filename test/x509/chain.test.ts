@@ -150,3 +150,16 @@ test('OpenSSL accepts the CA chain and the Fulcio leaf profile', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('RSA CA chains verify (RSA root signing a leaf directly, as in bundle-with-sct-with-extensions)', async () => {
+  const { generateKeyPairSync } = await import('node:crypto');
+  const { createRootCertificate } = await import('../../src/x509/build/index.js');
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const now = new Date();
+  const root = createRootCertificate(rsa.privateKey, { organization: 'rsa', commonName: 'rsa-root' }, new Date(now.getTime() - 3600_000), new Date(now.getTime() + 3600_000));
+  assert.equal(root.signatureAlgorithm, '1.2.840.113549.1.1.11');
+  const leaf = issueLeafCertificate({ publicKey: generateKey().publicKey, san: { type: 'email', value: 'a@b.c' } }, { certificate: root, privateKey: rsa.privateKey });
+  const r = verifyCertificateChain(leaf, [{ certChain: [root], validFor: { start: new Date(0), end: undefined } }], now);
+  assert.equal(r.path.length, 2);
+  assert.ok(SigstoreX509.parse(Buffer.from(leaf.der)).verify(SigstoreX509.parse(Buffer.from(root.der))));
+});

@@ -188,3 +188,32 @@ test('every conformance timestamp from a trusted TSA verifies; the _fail ones fa
   assert.ok(ok >= 20, `${ok}`);
   assert.ok(conformanceCases().some((c) => c.name === 'rekor2-timestamp-without-embedded-cert'));
 });
+
+test('an embedded TSA certificate that chains to a trusted TSA root is used; without it the token is untrusted', () => {
+  const { tsa } = makeStack();
+  // A second signing certificate under the same TSA root (a rotated key): not listed in the trusted root.
+  const rotated = createTsaChain({ rootKey: tsa.root.privateKey, now: new Date(Date.now() - 3600_000) });
+  const signer = { certificate: rotated.signer.certificate, privateKey: rotated.signer.privateKey };
+  const trusted = [{ certChain: [tsa.signer.certificate, tsa.root.certificate], validFor: { start: new Date(0), end: undefined } }];
+  // rotated.root has the same subject and key as tsa.root, so the rotated leaf chains to the trusted root.
+  const withCert = createTimestampResponse(request(SIG, { certReq: true }), signer);
+  const v = verifyTimestampToken(withCert, SIG, trusted);
+  assert.deepEqual(v.signer.der, rotated.signer.certificate.der);
+  const withoutCert = createTimestampResponse(request(SIG), signer);
+  assert.throws(() => verifyTimestampToken(withoutCert, SIG, trusted), code('TIMESTAMP_AUTHORITY_UNTRUSTED'));
+  // An embedded certificate from another root with the same names does not help: its signature fails.
+  const foreign = createTsaChain();
+  assert.throws(() => verifyTimestampToken(createTimestampResponse(request(SIG, { certReq: true }), foreign.signer), SIG, trusted), code('CERTIFICATE_SIGNATURE_INVALID'));
+  const otherNames = createTsaChain({ organization: 'elsewhere' });
+  assert.throws(() => verifyTimestampToken(createTimestampResponse(request(SIG, { certReq: true }), otherNames.signer), SIG, trusted), code('TIMESTAMP_AUTHORITY_UNTRUSTED'));
+});
+
+test('P-384 TSA key with a sha384 imprint and SHA-256 CMS signature verifies (the Sigstore TSA pairing)', () => {
+  const tsa384 = createTsaChain({ keyType: 'ecdsa-p384', now: new Date(Date.now() - 3600_000) });
+  const resp = createTimestampResponse({ hashAlgorithm: 'sha384', hashedMessage: createHash('sha384').update(SIG).digest(), certReq: false, hasExtensions: false }, tsa384.signer);
+  const token = parseSignedTimestamp(resp);
+  assert.equal(token.signerInfo.signatureAlgorithm, OID.ecdsaWithSha256);
+  verifyTimestampToken(resp, SIG, authorities(tsa384));
+  const ts = RFC3161Timestamp.parse(Buffer.from(resp));
+  verifyRFC3161Timestamp(ts, SIG, [{ certChain: tsa384.chain.map((c) => SigstoreX509.parse(Buffer.from(c.der))), validFor: { start: new Date(0), end: new Date(8.64e15) } }]);
+});
