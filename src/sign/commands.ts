@@ -182,7 +182,7 @@ async function getToken(flags: IdentityFlags, setup: Setup): Promise<string> {
     oidcClientId: flags.oidcClientId,
     oidcClientSecret: clientSecret,
     oidcRedirectUrl: flags.oidcRedirectUrl,
-    browserCommand: flags.browserCommand ?? nonEmpty(process.env.BROWSER),
+    browserCommand: flags.browserCommand ?? nonEmpty(process.env.BROWSER) ?? (process.stdin.isTTY === true ? systemOpener() : undefined),
     interactive: process.stdin.isTTY === true,
     canOpenBrowser: canOpenBrowser(),
     log,
@@ -208,6 +208,13 @@ function tokenSource(flags: IdentityFlags): TokenSource | undefined {
     case 'token': return 'identity-token';
     default: throw usage('--fulcio-auth-flow must be normal, device or token');
   }
+}
+
+/** The desktop's URL opener, for a person at a terminal (the URL is printed either way). */
+function systemOpener(): string | undefined {
+  if (process.platform === 'darwin') return 'open';
+  if (process.platform === 'linux' && (process.env.DISPLAY || process.env.WAYLAND_DISPLAY)) return 'xdg-open';
+  return undefined;
 }
 
 function canOpenBrowser(): boolean {
