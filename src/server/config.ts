@@ -1,44 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { FormatError, KeylessError } from '../core/errors.js';
 import { asArray, asObject, asString, parseJson } from '../core/json.js';
+import { ISSUER_TYPES, type IssuerType, type IssuerConfig as OidcIssuerConfig } from '../oidc/index.js';
 
 /** Key types the server can generate for its own keys (log, CA, TSA, IdP). */
 export type ServerKeyType = 'ecdsa-p256' | 'ecdsa-p384' | 'ed25519' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096';
 export const SERVER_KEY_TYPES: readonly ServerKeyType[] = ['ecdsa-p256', 'ecdsa-p384', 'ed25519', 'rsa-2048', 'rsa-3072', 'rsa-4096'];
 
-/** The identity-issuer types Fulcio knows (protocols §2.2); the same names as src/oidc. */
-export const ISSUER_TYPES = ['email', 'github-workflow', 'gitlab-pipeline', 'buildkite-job', 'kubernetes', 'spiffe', 'uri', 'username', 'ci-provider'] as const;
-export type IssuerType = (typeof ISSUER_TYPES)[number];
-
 /**
  * One identity provider whose tokens the CA accepts: Fulcio's issuer configuration
- * (`issuer-url`, `client-id`, `type`, ...) in camelCase, the shape src/oidc takes.
+ * (`issuer-url`, `client-id`, `type`, ...) in camelCase, exactly src/oidc's shape, less the
+ * in-process key set that only the development IdP uses.
  */
-export interface IssuerConfig {
-  /** The `iss` claim, exactly; discovery is `<issuerUrl>/.well-known/openid-configuration`. One of issuerUrl / wildcardIssuerUrl. */
-  issuerUrl?: string;
-  /** A meta-issuer: each `*` matches `[-_a-zA-Z0-9]+`. */
-  wildcardIssuerUrl?: string;
-  /** The audience a token must carry; `sigstore` unless set. */
-  clientId?: string;
-  type: IssuerType;
-  /** `ci-provider` issuers: which claim template renders the identity. */
-  ciProvider?: 'github-workflow' | 'gitlab-pipeline';
-  /** uri: the scheme and host `sub` must have; username: the domain after `!`. */
-  subjectDomain?: string;
-  /** spiffe issuers: the trust domain of the SPIFFE ID. */
-  spiffeTrustDomain?: string;
-  /** Overrides the claim the proof of possession signs (email issuers: `email`, others: `sub`). */
-  challengeClaim?: string;
-  /** email issuers: a JSONPath (`$.a.b`) whose value replaces `iss` in the certificate. */
-  issuerClaim?: string;
-  /** email issuers: accept tokens whose `email_verified` is not true. */
-  skipEmailVerification?: boolean;
-  /** Base URL of CI identities (`https://github.com`, `https://gitlab.com`), for self-hosted instances. */
-  ciBaseUrl?: string;
-  /** JWS algorithms accepted for this issuer. */
-  algorithms?: string[];
-}
+export type IssuerConfig = Omit<OidcIssuerConfig, 'jwks'>;
 
 /** Which algorithm each server key uses. P-256 is the cheap default; P-384 signs ~30x slower. */
 export interface KeyChoices {

@@ -7,15 +7,14 @@ import {
   TRUSTED_ROOT_MEDIA_TYPE,
   SIGNING_CONFIG_MEDIA_TYPE,
   HashAlgorithmValue,
-  KeyDetailsValue,
   ServiceSelectorValue,
+  keyDetailsForKey,
   type TrustedRoot,
   type SigningConfig,
   type TransparencyLogInstance,
   type Service,
 } from '../formats/index.js';
-import { publicKeyDer } from '../core/keys.js';
-import { keyTypeOf } from './keys.js';
+import { describeKey, publicKeyDer } from '../core/keys.js';
 
 /** A transparency or CT log as the trust files describe it. */
 export interface LogDescription {
@@ -50,25 +49,11 @@ export interface TrustDescription {
   oidcIssuers: { url: string; start: Date }[];
 }
 
-/** What a trusted root calls the key's algorithm (ECDSA and Ed25519 only; RSA log keys are refused by the config). */
-export function keyDetailsOf(key: KeyObject): (typeof KeyDetailsValue)[keyof typeof KeyDetailsValue] {
-  switch (keyTypeOf(key)) {
-    case 'ecdsa-p256':
-      return KeyDetailsValue.PKIX_ECDSA_P256_SHA_256;
-    case 'ecdsa-p384':
-      return KeyDetailsValue.PKIX_ECDSA_P384_SHA_384;
-    case 'ed25519':
-      return KeyDetailsValue.PKIX_ED25519;
-    default:
-      throw new Error(`log key type ${keyTypeOf(key)} cannot be published in a trusted root`);
-  }
-}
-
 function logInstance(log: LogDescription): TransparencyLogInstance {
   return {
     baseUrl: log.baseUrl,
     hashAlgorithm: HashAlgorithmValue.SHA2_256,
-    publicKey: { rawBytes: publicKeyDer(log.publicKey), keyDetails: keyDetailsOf(log.publicKey), validFor: { start: log.start, end: undefined } },
+    publicKey: { rawBytes: publicKeyDer(log.publicKey), keyDetails: keyDetailsForKey(describeKey(log.publicKey), 'pure'), validFor: { start: log.start, end: undefined } },
     logId: { keyId: Buffer.from(log.logId) },
     // Left out on purpose: sigstore-js would use it instead of logId (protocols §10.1).
     checkpointKeyId: undefined,
