@@ -139,3 +139,15 @@ test('--oidc-issuer must match the token\'s issuer', async () => {
     '--identity-token', await token(), '--oidc-issuer', 'https://other-idp.example']);
   assertOneLineFailure(r, /issuer is "https:\/\/idp\.example", expected "https:\/\/other-idp\.example"/, bundle);
 });
+
+test('--timeout stops a signing that hangs, leaving nothing behind', async () => {
+  const hang = await startFixture(() => new Promise(() => {}));
+  try {
+    const bundle = join(dir, 'j.sigstore.json');
+    const r = await keyless(['sign-blob', artifact, '--bundle', bundle, '--signing-config', config(hang.url), '--trusted-root', ROOT,
+      '--identity-token', await token(), '--timeout', '1s']);
+    assertOneLineFailure(r, /gave up after --timeout 1s/, bundle);
+  } finally {
+    await hang.close();
+  }
+});

@@ -29,16 +29,45 @@ function identityAndServiceFlags(cmd: Command): Command {
     .option('--rekor-url <url>', 'transparency log to use instead of the signing config\'s')
     .addOption(new Option('--rekor-version <n>', 'major API version of --rekor-url').choices(['1', '2']).default('1'))
     .option('--timestamp-server-url <url>', 'timestamp authority to use instead of the signing config\'s')
-    .option('-y, --yes', 'accepted for cosign compatibility: Keyless never prompts');
+    .option('-y, --yes', 'accepted for cosign compatibility: Keyless never prompts')
+    .option('-t, --timeout <duration>', 'give up after this long, e.g. 90s, 3m (default 3m)', '3m');
 }
 
-/** Runs an implementation; a usage problem found there exits 2 like commander's own. */
+/** `90`, `90s`, `3m`, `1m30s` → milliseconds (cosign's duration flag). */
+function parseDuration(value: string): number | undefined {
+  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s?)?$/.exec(value.trim());
+  if (!m || value.trim() === '') return undefined;
+  const ms = ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 1000;
+  return ms > 0 ? ms : undefined;
+}
+
+/**
+ * Runs an implementation within `--timeout`; a usage problem found there exits 2 like
+ * commander's own. Bundles are written atomically, so stopping early leaves nothing half-written.
+ */
 async function run(cmd: Command, body: () => Promise<void>): Promise<void> {
+  const timeout = cmd.opts().timeout as string | undefined;
+  const ms = timeout === undefined ? undefined : parseDuration(timeout);
+  if (timeout !== undefined && ms === undefined) cmd.error(`error: --timeout ${timeout} is not a duration like 90s or 3m`, { exitCode: 2, code: 'keyless.usage' });
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await body();
+    await (ms === undefined ? body() : Promise.race([
+      body(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(Object.assign(new Error(`gave up after --timeout ${timeout}`), { code: 'TIMEOUT' })), ms);
+        timer.unref();
+      }),
+    ]));
   } catch (e) {
+    if ((e as { code?: unknown })?.code === 'TIMEOUT') {
+      // Requests still in flight must not keep the process alive past its deadline.
+      process.stderr.write(`error: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
     if ((e as { code?: unknown })?.code === 'USAGE') cmd.error(`error: ${(e as Error).message}`, { exitCode: 2, code: 'keyless.usage' });
     throw e;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
