@@ -5,7 +5,7 @@
 // module.enableCompileCache; this is the same idea for the one hot path. Any problem
 // (no cache dir, a rejected or foreign cache) falls back to a plain compile.
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +87,10 @@ export async function loadVerifyCommand(): Promise<LoadedVerifyCommand> {
         const tmp = `${cachePath}.${process.pid}.tmp`;
         writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
         renameSync(tmp, cachePath);
+        // Caches of earlier builds are dead weight now.
+        for (const f of readdirSync(dir!)) {
+          if (f.startsWith('verify-command-') && join(dir!, f) !== cachePath) rmSync(join(dir!, f), { force: true });
+        }
       } catch {
         // a cache is an optimisation only
       }
