@@ -4,7 +4,7 @@ import { verify as nodeVerify } from 'node:crypto';
 import { X509Certificate as SigstoreX509 } from '@sigstore/core';
 import { verifySCTs as sigstoreVerifyScts } from '@sigstore/verify/dist/key/sct.js';
 import type { FastifyInstance } from 'fastify';
-import { rootFromEntries } from '../../src/merkle/index.js';
+import { leafHash, rootFromEntries, verifyConsistency, verifyInclusion } from '../../src/merkle/index.js';
 import { createHttpApp } from '../../src/services/http/index.js';
 import { CtLog, ctlogService, MemoryCtLogStore, merkleTreeLeaf } from '../../src/services/ctlog/index.js';
 import { createCaChain, embedScts, generateKey, issueLeafCertificate, issuePrecertificate, type CaChain } from '../../src/x509/build/index.js';
@@ -154,8 +154,47 @@ test('entries kept in the log engine (SQLite): the RFC 6962 root survives a reop
     engine = LogEngine.openSqlite(dir);
     s = await EngineCtLogStore.open(engine, { origin: '127.0.0.1/ctlog', privateKey: key });
     assert.deepEqual((await s.head()).rootHash, rootFromEntries(leaves));
+    const reopened = new CtLog({ privateKey: key, roots: [ca.root.certificate], store: s });
+    const proof = await reopened.proofByHash(leafHash(leaves[2]!), 5);
+    verifyInclusion(2, 5, leafHash(leaves[2]!), proof.audit_path.map((p) => Buffer.from(p, 'base64')), rootFromEntries(leaves));
+    const cons = await reopened.consistency(3, 5);
+    verifyConsistency(3, 5, cons.consistency.map((p) => Buffer.from(p, 'base64')), rootFromEntries(leaves.slice(0, 3)), rootFromEntries(leaves));
     await engine.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('get-proof-by-hash and get-sth-consistency proofs verify against signed tree heads', async () => {
+  const sth1 = (await (await fetch(`${base}/ct/v1/get-sth`)).json()) as { tree_size: number; sha256_root_hash: string };
+  await post('add-pre-chain', { chain: [b64(issuePrecertificate(profile(), ca.intermediate)), b64(ca.intermediate.certificate)] });
+  await post('add-pre-chain', { chain: [b64(issuePrecertificate(profile(), ca.intermediate)), b64(ca.intermediate.certificate)] });
+  const sth2 = (await (await fetch(`${base}/ct/v1/get-sth`)).json()) as { tree_size: number; sha256_root_hash: string };
+  assert.equal(sth2.tree_size, sth1.tree_size + 2);
+  const root1 = Buffer.from(sth1.sha256_root_hash, 'base64');
+  const root2 = Buffer.from(sth2.sha256_root_hash, 'base64');
+  for (const index of [0, sth1.tree_size - 1, sth2.tree_size - 1]) {
+    const h = leafHash(store.leaves[index]!);
+    const res = await fetch(`${base}/ct/v1/get-proof-by-hash?hash=${encodeURIComponent(h.toString('base64'))}&tree_size=${sth2.tree_size}`);
+    const body = (await res.json()) as { leaf_index: number; audit_path: string[] };
+    assert.equal(res.status, 200);
+    assert.equal(body.leaf_index, index);
+    verifyInclusion(index, sth2.tree_size, h, body.audit_path.map((p) => Buffer.from(p, 'base64')), root2);
+  }
+  const c = (await (await fetch(`${base}/ct/v1/get-sth-consistency?first=${sth1.tree_size}&second=${sth2.tree_size}`)).json()) as { consistency: string[] };
+  verifyConsistency(sth1.tree_size, sth2.tree_size, c.consistency.map((p) => Buffer.from(p, 'base64')), root1, root2);
+  const bad: Array<[string, number, string]> = [
+    [`get-proof-by-hash?hash=${Buffer.alloc(32).toString('base64')}&tree_size=1`, 404, 'CT_LEAF_NOT_FOUND'],
+    [`get-proof-by-hash?hash=AAAA&tree_size=1`, 400, 'CT_HASH_INVALID'],
+    [`get-proof-by-hash?hash=${Buffer.alloc(32).toString('base64')}&tree_size=99999`, 400, 'CT_TREE_SIZE_INVALID'],
+    [`get-proof-by-hash?tree_size=1`, 400, 'FORMAT_INVALID'],
+    [`get-sth-consistency?first=5&second=2`, 400, 'CT_TREE_SIZE_INVALID'],
+    [`get-sth-consistency?first=x&second=2`, 400, 'CT_REQUEST_INVALID'],
+  ];
+  for (const [path, status, code] of bad) {
+    const res = await fetch(`${base}/ct/v1/${path}`);
+    const json = (await res.json()) as { code: string };
+    assert.equal(res.status, status, path);
+    assert.equal(json.code, code, path);
   }
 });

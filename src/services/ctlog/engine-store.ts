@@ -34,6 +34,19 @@ export class EngineCtLogStore implements CtLogStore {
     return r.index;
   }
 
+  async findLeaf(leafHash: Buffer, treeSize: number): Promise<number | undefined> {
+    const i = await this.log.findByLeafHash(leafHash);
+    return i !== undefined && i < treeSize ? i : undefined;
+  }
+
+  inclusionProof(index: number, treeSize: number): Promise<Buffer[]> {
+    return this.log.inclusionProof(index, treeSize);
+  }
+
+  consistencyProof(first: number, second: number): Promise<Buffer[]> {
+    return this.log.consistencyProof(first, second);
+  }
+
   async head(): Promise<{ size: number; rootHash: Buffer }> {
     const cp = this.log.latestCheckpoint();
     return { size: cp.size, rootHash: cp.rootHash };

@@ -3,7 +3,7 @@
 // it in-process (no HTTP hop); the fastify plugin in ./plugin.ts wraps the same object.
 import { createHash, createPublicKey, sign as nodeSign, type KeyObject } from 'node:crypto';
 import { VerificationError } from '../../core/errors.js';
-import { leafHash, nodeHash, emptyRoot } from '../../merkle/index.js';
+import { consistencyProof, emptyRoot, inclusionProof, leafHash, memoryNodeReader, nodeHash } from '../../merkle/index.js';
 import { signSct, OID, type Certificate, type CtEntry, type Sct } from '../../x509/index.js';
 import { HttpError } from '../http/index.js';
 
@@ -13,6 +13,12 @@ export interface CtLogStore {
   append(leaf: Buffer, extraData: Buffer): Promise<number>;
   /** Current tree size and RFC 6962 root hash. */
   head(): Promise<{ size: number; rootHash: Buffer }>;
+  /** Index of the leaf with this Merkle leaf hash, if it is in the tree of `treeSize`. */
+  findLeaf(leafHash: Buffer, treeSize: number): Promise<number | undefined>;
+  /** RFC 6962 audit path for `index` in the tree of `treeSize` leaves. */
+  inclusionProof(index: number, treeSize: number): Promise<Buffer[]>;
+  /** RFC 6962 consistency proof between two tree sizes. */
+  consistencyProof(first: number, second: number): Promise<Buffer[]>;
 }
 
 /**
@@ -21,6 +27,7 @@ export interface CtLogStore {
  */
 export class MemoryCtLogStore implements CtLogStore {
   readonly leaves: Buffer[] = [];
+  private readonly leafHashes: Buffer[] = [];
   /** Roots of the perfect subtrees on the right edge, largest first, with their sizes. */
   private frontier: { hash: Buffer; size: number }[] = [];
 
@@ -28,12 +35,26 @@ export class MemoryCtLogStore implements CtLogStore {
     const index = this.leaves.length;
     this.leaves.push(leaf);
     let node = { hash: leafHash(leaf), size: 1 };
+    this.leafHashes.push(node.hash);
     while (this.frontier.length > 0 && this.frontier[this.frontier.length - 1]!.size === node.size) {
       const left = this.frontier.pop()!;
       node = { hash: nodeHash(left.hash, node.hash), size: left.size * 2 };
     }
     this.frontier.push(node);
     return index;
+  }
+
+  async findLeaf(hash: Buffer, treeSize: number): Promise<number | undefined> {
+    const i = this.leafHashes.findIndex((h) => h.equals(hash));
+    return i >= 0 && i < treeSize ? i : undefined;
+  }
+
+  async inclusionProof(index: number, treeSize: number): Promise<Buffer[]> {
+    return inclusionProof(memoryNodeReader(this.leafHashes), index, treeSize).map((h) => Buffer.from(h));
+  }
+
+  async consistencyProof(first: number, second: number): Promise<Buffer[]> {
+    return consistencyProof(memoryNodeReader(this.leafHashes), first, second).map((h) => Buffer.from(h));
   }
 
   async head(): Promise<{ size: number; rootHash: Buffer }> {
@@ -173,6 +194,27 @@ export class CtLog {
     const sct = signSct(this.privateKey, this.logId, timestamp, entry);
     await this.store.append(merkleTreeLeaf(timestamp, entry), extraData(entry, chain));
     return sct;
+  }
+
+  /** RFC 6962 get-proof-by-hash: the audit path of the leaf with that Merkle leaf hash. */
+  async proofByHash(hash: Buffer, treeSize: number): Promise<{ leaf_index: number; audit_path: string[] }> {
+    const { size } = await this.store.head();
+    if (!Number.isSafeInteger(treeSize) || treeSize < 1 || treeSize > size) throw rejected('CT_TREE_SIZE_INVALID', `tree_size must be between 1 and ${size}`);
+    if (hash.length !== 32) throw rejected('CT_HASH_INVALID', 'hash must be 32 bytes');
+    const index = await this.store.findLeaf(hash, treeSize);
+    if (index === undefined) throw new HttpError(404, 'CT_LEAF_NOT_FOUND', 'no leaf with that hash in the tree');
+    const proof = await this.store.inclusionProof(index, treeSize);
+    return { leaf_index: index, audit_path: proof.map((h) => h.toString('base64')) };
+  }
+
+  /** RFC 6962 get-sth-consistency. */
+  async consistency(first: number, second: number): Promise<{ consistency: string[] }> {
+    const { size } = await this.store.head();
+    if (!Number.isSafeInteger(first) || !Number.isSafeInteger(second) || first < 0 || first > second || second > size) {
+      throw rejected('CT_TREE_SIZE_INVALID', `need 0 <= first <= second <= ${size}`);
+    }
+    const proof = first === 0 || first === second ? [] : await this.store.consistencyProof(first, second);
+    return { consistency: proof.map((h) => h.toString('base64')) };
   }
 
   /** RFC 6962 get-sth: tree size, time, root and the signature over TreeHeadSignature. */

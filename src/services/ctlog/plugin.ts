@@ -1,4 +1,5 @@
-// RFC 6962 HTTP API of the CT log: add-pre-chain, add-chain, get-sth, get-roots, under
+// RFC 6962 HTTP API of the CT log: add-pre-chain, add-chain, get-sth, get-roots,
+// get-proof-by-hash, get-sth-consistency (get-entries is not served), under
 // `<prefix>/ct/v1/` (register with the prefix of the log's base URL, as Fulcio's
 // `--ct-log-url` names it; the TrustedRoot `ctlogs[].baseUrl` is that URL).
 import type { FastifyPluginAsync } from 'fastify';
@@ -32,6 +33,11 @@ function chainFromBody(body: unknown, maxLength: number): Certificate[] {
   });
 }
 
+function intParam(v: unknown, name: string): number {
+  if (typeof v !== 'string' || !/^\d{1,15}$/.test(v)) throw new HttpError(400, 'CT_REQUEST_INVALID', `${name} must be a non-negative integer`);
+  return Number(v);
+}
+
 export function ctlogService(options: CtLogServiceOptions): FastifyPluginAsync {
   const { log } = options;
   const roots = { certificates: log.roots.map((r) => r.der.toString('base64')) };
@@ -41,5 +47,13 @@ export function ctlogService(options: CtLogServiceOptions): FastifyPluginAsync {
     app.post('/ct/v1/add-chain', opts, async (request) => sctToJson(await log.addChain(chainFromBody(request.body, 10))));
     app.get('/ct/v1/get-sth', async () => log.getSth());
     app.get('/ct/v1/get-roots', async () => roots);
+    app.get('/ct/v1/get-proof-by-hash', async (request) => {
+      const q = request.query as Record<string, unknown>;
+      return log.proofByHash(base64Decode(q.hash, 'hash'), intParam(q.tree_size, 'tree_size'));
+    });
+    app.get('/ct/v1/get-sth-consistency', async (request) => {
+      const q = request.query as Record<string, unknown>;
+      return log.consistency(intParam(q.first, 'first'), intParam(q.second, 'second'));
+    });
   };
 }
