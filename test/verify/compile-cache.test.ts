@@ -12,7 +12,7 @@ const args = ['verify-bundle', '--bundle', join(CONFORMANCE_DIR, 'happy-path-v0.
   '--certificate-identity', DEFAULT_IDENTITY, '--certificate-oidc-issuer', DEFAULT_ISSUER, join(CONFORMANCE_DIR, 'a.txt')];
 
 function run(cacheHome: string): number | null {
-  const env = { ...process.env, XDG_CACHE_HOME: cacheHome };
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: cacheHome };
   delete env.KEYLESS_NO_COMPILE_CACHE;
   return spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 60_000 }).status;
 }
