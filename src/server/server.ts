@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { KeylessError } from '../core/errors.js';
 import { createHttpApp } from '../services/http/index.js';
 import { DEFAULT_CONFIG, isLoopbackHost, parsePublicUrl, type ServerConfig } from './config.js';
-import { FileKeyStore, type KeyStore } from './keys.js';
+import { FileKeyStore, ensurePrivateDir, type KeyStore } from './keys.js';
+import { lockDataDir } from './lock.js';
 import { composeServices, type ComposedServices } from './compose.js';
 
 export interface ServeOptions {
@@ -49,13 +50,28 @@ export function devIdpEnabled(config: ServerConfig, host: string): boolean {
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const config = options.config ?? structuredClone(DEFAULT_CONFIG) as ServerConfig;
   const warn = options.warn ?? (() => {});
-  const keyStore = options.keyStore ?? new FileKeyStore(options.dataDir, warn);
+  ensurePrivateDir(options.dataDir, warn);
+  const unlock = lockDataDir(options.dataDir);
+  let keyStore: KeyStore;
+  try {
+    keyStore = options.keyStore ?? new FileKeyStore(options.dataDir, warn);
+  } catch (e) {
+    unlock();
+    throw e;
+  }
   const app = createHttpApp({ bodyLimit: config.limits.bodyLimit, logger: false });
   // No service takes text/plain: without fastify's default parser such bodies get a 415, not a confusing 400.
   app.removeContentTypeParser('text/plain');
 
   // Listen on the raw server before the routes exist: nobody knows the address until it is printed.
-  const port = await listenRaw(app, options.host, options.port);
+  let port: number;
+  try {
+    port = await listenRaw(app, options.host, options.port);
+  } catch (e) {
+    await closeQuietly(app);
+    unlock();
+    throw e;
+  }
   const hostInUrl = isIPv6(options.host) ? `[${options.host}]` : options.host;
   const url = `http://${hostInUrl}:${port}`;
   if ((options.host === '0.0.0.0' || options.host === '::') && !options.publicUrl && !config.publicUrl) {
@@ -77,6 +93,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     await app.ready();
   } catch (e) {
     await closeQuietly(app);
+    unlock();
     throw e;
   }
 
@@ -87,7 +104,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     app,
     services,
     close(graceMs = DEFAULT_GRACE_MS) {
-      closing ??= shutdown(app, graceMs);
+      closing ??= shutdown(app, graceMs).finally(unlock);
       return closing;
     },
   };

@@ -57,7 +57,7 @@ export async function startServe(options: { dataDir?: string; args?: string[]; t
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       const code = await exited;
-      if (code !== 0) process.stderr.write(`keyless serve exited with ${code}; its stderr:\n${err}\n`);
+      if (code !== 0 && signal !== 'SIGKILL') process.stderr.write(`keyless serve exited with ${code}; its stderr:\n${err}\n`);
       return code;
     },
   };

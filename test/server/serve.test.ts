@@ -114,3 +114,19 @@ test('the development IdP is announced loudly when on, and absent when turned of
     await off.stop();
   }
 });
+
+test('one server per data directory; a lock left by a killed server is taken over', async () => {
+  const dataDir = join(tempDir(), 'data');
+  const first = await startServe({ dataDir });
+  try {
+    const second = await runKeyless(['serve', '--data-dir', dataDir, '--port', '0']);
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, /another keyless serve \(pid \d+\) is using/);
+    assert.equal((await fetch(`${first.url}/healthz`)).status, 200, 'the first server is unaffected');
+  } finally {
+    assert.equal(await first.stop('SIGKILL'), null);
+  }
+  const again = await startServe({ dataDir });
+  assert.equal((await fetch(`${again.url}/healthz`)).status, 200);
+  assert.equal(await again.stop(), 0);
+});
