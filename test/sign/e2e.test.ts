@@ -156,3 +156,34 @@ test('token inspect shows the identity and issuer the CA would certify', async (
   assert.deepEqual(report.certificate.san, { type: 'email', value: EMAIL });
   assert.equal(report.certificate.issuer, issuer);
 });
+
+test('everything from the environment: SIGSTORE_ID_TOKEN, KEYLESS_SIGNING_CONFIG, KEYLESS_TRUSTED_ROOT', async () => {
+  const artifact = file('env.txt', 'configured by the environment\n');
+  const bundlePath = join(work, 'env.sigstore.json');
+  const r = await keyless(['sign-blob', artifact, '--bundle', bundlePath], {
+    SIGSTORE_ID_TOKEN: token, KEYLESS_SIGNING_CONFIG: serve.signingConfig(1), KEYLESS_TRUSTED_ROOT: serve.trustedRoot,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(await keylessVerify('verify-blob', artifact, bundlePath), 0);
+});
+
+test('GitHub Actions ambient token: requested with audience sigstore and used', async () => {
+  const { startFixture, json } = await import('./fixtures.js');
+  const actions = await startFixture((req, _b, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.searchParams.get('audience') !== 'sigstore' || req.headers.authorization !== 'bearer runtime-token') return json(res, 403, { message: 'bad request' });
+    json(res, 200, { value: token });
+  });
+  try {
+    const artifact = file('gha.txt', 'signed in CI\n');
+    const bundlePath = join(work, 'gha.sigstore.json');
+    const r = await keyless(['sign-blob', artifact, '--bundle', bundlePath, '--signing-config', serve.signingConfig(2), '--trusted-root', serve.trustedRoot], {
+      ACTIONS_ID_TOKEN_REQUEST_URL: `${actions.url}/token?api-version=2.0`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runtime-token',
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(actions.requests.length, 1);
+    assert.equal(await keylessVerify('verify-blob', artifact, bundlePath), 0);
+  } finally {
+    await actions.close();
+  }
+});
