@@ -95,7 +95,17 @@ function loadCtLogKey(raw: Buffer, keyDetails: string | number | null | undefine
   // Parsed roots (src/formats) carry the enum number: PKCS1_RSA_PKCS1V5 = 1, PKCS1_RSA_PSS = 2.
   const pkcs1 = typeof keyDetails === 'number' ? keyDetails === 1 || keyDetails === 2 : !!keyDetails && keyDetails.startsWith('PKCS1_RSA');
   if (pkcs1) return createPublicKey({ key: raw, format: 'der', type: 'pkcs1' });
-  return createPublicKey({ key: raw, format: 'der', type: 'spki' });
+  try {
+    return createPublicKey({ key: raw, format: 'der', type: 'spki' });
+  } catch (e) {
+    // sigstore-js reads every RSA log key as PKCS#1, whatever keyDetails says (the proto
+    // says SPKI for PKIX_RSA_*): accept a PKCS#1 RSAPublicKey there too.
+    try {
+      return createPublicKey({ key: raw, format: 'der', type: 'pkcs1' });
+    } catch {
+      throw e;
+    }
+  }
 }
 
 const trustCache = new WeakMap<object, TrustMaterial>();

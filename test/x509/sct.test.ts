@@ -144,3 +144,22 @@ test('every conformance leaf SCT verifies against its trusted root (production, 
   }
   assert.ok(count >= 30);
 });
+
+test('RSA CT log keys load from SPKI or PKCS#1 and verify RSA-signed SCTs', async () => {
+  const { generateKeyPairSync } = await import('node:crypto');
+  const stack = makeStack();
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const logId = createHash('sha256').update(rsa.publicKey.export({ format: 'der', type: 'spki' })).digest();
+  const { precert } = issueLeaf(stack);
+  const sct = signSct(rsa.privateKey, logId, BigInt(Date.now()), precertEntryFromCertificate(precert, stack.ca.intermediate.certificate));
+  assert.equal(sct.signatureAlgorithm, 1);
+  const leaf = withScts(stack, precert, [sct]);
+  for (const [keyDetails, raw] of [
+    ['PKCS1_RSA_PKCS1V5', rsa.publicKey.export({ format: 'der', type: 'pkcs1' })],
+    ['PKIX_RSA_PKCS1V15_2048_SHA256', rsa.publicKey.export({ format: 'der', type: 'pkcs1' })],
+    ['PKIX_RSA_PKCS1V15_2048_SHA256', rsa.publicKey.export({ format: 'der', type: 'spki' })],
+  ] as const) {
+    const root = { ctlogs: [{ logId: { keyId: logId.toString('base64') }, publicKey: { rawBytes: raw.toString('base64'), keyDetails, validFor: { start: '2000-01-01T00:00:00Z' } } }] };
+    assert.equal(verifyEmbeddedScts(leaf, stack.ca.intermediate.certificate, loadTrustMaterial(root).ctLogs).length, 1, keyDetails);
+  }
+});
