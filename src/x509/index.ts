@@ -30,6 +30,7 @@ export {
   serializeSct,
   serializeSctList,
   sctSignedData,
+  precertSignedData,
   precertEntryFromCertificate,
   verifySctSignature,
   verifyEmbeddedScts,

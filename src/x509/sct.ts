@@ -120,6 +120,11 @@ export function sctSignedData(timestamp: bigint, entry: CtEntry, extensions: Uin
   return Buffer.concat([head, u16(entryType), ...body, u16(extensions.length), Buffer.from(extensions)]);
 }
 
+/** The signed data of a precertificate SCT (RFC 6962 §3.2, entry_type precert_entry). */
+export function precertSignedData(timestamp: bigint, issuerKeyHash: Uint8Array, tbs: Uint8Array, extensions: Uint8Array = Buffer.alloc(0)): Buffer {
+  return sctSignedData(timestamp, { type: 'precert', issuerKeyHash, tbs }, extensions);
+}
+
 /** The precert entry a verifier rebuilds from a final certificate and its issuer. */
 export function precertEntryFromCertificate(leaf: Certificate, issuer: Certificate): CtEntry {
   return {
