@@ -42,6 +42,12 @@ export function createSelfVerifier(trustedRoot: unknown | undefined): SelfVerifi
   };
 }
 
+/** The certificate's identity, which must be the token's email when the token has one (the CA may not swap it). */
 function identityOf(result: SignResult): { identity: string | undefined; issuer: string | undefined } {
-  return { identity: result.certificate.leaf.sigstoreIdentity, issuer: result.certificate.leaf.oidcIssuer };
+  const identity = result.certificate.leaf.sigstoreIdentity;
+  const email = result.token.email;
+  if (email !== undefined && identity !== email) {
+    throw new SignError('CERTIFICATE_IDENTITY_MISMATCH', `the CA certified "${identity}", but the identity token is for "${email}"`, { check: 'certificate.identity', expected: email, actual: identity });
+  }
+  return { identity, issuer: result.certificate.leaf.oidcIssuer };
 }
