@@ -187,3 +187,14 @@ test('GitHub Actions ambient token: requested with audience sigstore and used', 
     await actions.close();
   }
 });
+
+test('a bundle that does not verify against the given trusted root is not written', async () => {
+  const artifact = file('wrong-root.txt', 'checked against the wrong root\n');
+  const bundlePath = join(work, 'wrong-root.sigstore.json');
+  const r = await keyless(['sign-blob', artifact, '--bundle', bundlePath, '--signing-config', serve.signingConfig(1),
+    '--trusted-root', join(process.cwd(), 'assets', 'trusted_root.production.json'), '--identity-token', token]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^error: the new bundle does not verify against the trusted root, so it was not written: /);
+  assert.equal(r.stderr.trimEnd().split('\n').length, 1);
+  assert.equal(readdirSync(work).includes('wrong-root.sigstore.json'), false);
+});
