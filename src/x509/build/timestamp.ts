@@ -96,6 +96,32 @@ export interface TimestampOptions {
 }
 
 const algId = (oid: string) => der.sequence(der.oid(oid));
+
+interface SignerParts {
+  issuerAndSerial: Buffer;
+  essAttribute: Buffer;
+  tsaName: Buffer;
+}
+const partsCache = new WeakMap<Certificate, SignerParts>();
+
+/** What depends only on the TSA certificate, encoded once per certificate. */
+function signerParts(cert: Certificate): SignerParts {
+  let p = partsCache.get(cert);
+  if (!p) {
+    // ESSCertIDv2 with hashAlgorithm left out (DEFAULT sha256), as the Sigstore TSA emits it.
+    const essCertId = der.sequence(
+      der.octetString(createHash('sha256').update(cert.der).digest()),
+      der.sequence(der.sequence(der.context(4, cert.issuer.der)), der.integer(cert.serialBytes)),
+    );
+    p = {
+      issuerAndSerial: der.sequence(cert.issuer.der, der.integer(cert.serialBytes)),
+      essAttribute: der.sequence(der.oid(OID.signingCertificateV2), der.set(der.sequence(der.sequence(essCertId)))),
+      tsaName: der.context(0, der.context(4, cert.subject.der)),
+    };
+    partsCache.set(cert, p);
+  }
+  return p;
+}
 const algIdNull = (oid: string) => der.sequence(der.oid(oid), der.null());
 
 /**
@@ -107,6 +133,7 @@ export function createTimestampResponse(request: TimestampRequest, signer: Times
   const now = options.now ?? new Date();
   const genTime = new Date(Math.floor(now.getTime() / 1000) * 1000);
   const cert = signer.certificate;
+  const { issuerAndSerial, essAttribute, tsaName } = signerParts(cert);
   const serial = options.serial ?? (() => {
     const b = randomBytes(20);
     b[0] = (b[0]! & 0x7f) | 0x01;
@@ -121,21 +148,15 @@ export function createTimestampResponse(request: TimestampRequest, signer: Times
     der.sequence(der.integer(1)),
   ];
   if (request.nonce) tstParts.push(encodeTlv(TAG.INTEGER, request.nonce));
-  tstParts.push(der.context(0, der.context(4, cert.subject.der)));
+  tstParts.push(tsaName);
   const tstInfo = der.sequence(...tstParts);
 
-  const issuerAndSerial = der.sequence(cert.issuer.der, der.integer(cert.serialBytes));
   const attr = (oid: string, value: Buffer) => der.sequence(der.oid(oid), der.set(value));
-  // ESSCertIDv2 with hashAlgorithm left out (DEFAULT sha256), as the Sigstore TSA emits it.
-  const essCertId = der.sequence(
-    der.octetString(createHash('sha256').update(cert.der).digest()),
-    der.sequence(der.sequence(der.context(4, cert.issuer.der)), der.integer(cert.serialBytes)),
-  );
   const attrs = [
     attr(OID.contentType, der.oid(OID.tstInfo)),
     attr(OID.signingTime, der.utcTime(genTime)),
     attr(OID.messageDigest, der.octetString(createHash('sha256').update(tstInfo).digest())),
-    attr(OID.signingCertificateV2, der.sequence(der.sequence(essCertId))),
+    essAttribute,
   ].sort(Buffer.compare);
   const signedAttrsSet = encodeTlv(TAG.SET, ...attrs);
   const alg = signatureAlgorithmFor(signer.privateKey, 'sha256');
