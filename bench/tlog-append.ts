@@ -3,7 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, createHash, sign } from 'node:crypto';
 import http from 'node:http';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { measureStorage } from './tlog-storage.js';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 
@@ -94,14 +95,12 @@ try {
     console.log(`concurrency ${String(c).padStart(3)}: ${(bodies.length / secs).toFixed(0).padStart(6)} appends/s  p50 ${pct(latencies, 50).toFixed(2)} ms  p95 ${pct(latencies, 95).toFixed(2)} ms  p99 ${pct(latencies, 99).toFixed(2)} ms  (${bodies.length} entries, ${errors} non-201)`);
     agent.destroy();
   }
-  if (!external) {
-    const dbSize = statSync(join(dir, 'log.db')).size + (statSync(join(dir, 'log.db-wal'), { throwIfNoEntry: false })?.size ?? 0);
-    console.log(`database + WAL: ${(dbSize / 1e6).toFixed(1)} MB`);
-  }
 } finally {
   if (child) {
     child.kill('SIGTERM');
     await new Promise((r) => child.on('exit', r));
+    const m = measureStorage(dir);
+    console.log(`storage: ${m.entries} entries (both logs), canonical bodies ${(m.bodyBytes / m.entries).toFixed(0)} B/entry, database ${(m.fileBytes / m.entries).toFixed(0)} B/entry: ${m.ratio.toFixed(2)}x`);
   }
   rmSync(dir, { recursive: true, force: true });
 }

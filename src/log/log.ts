@@ -163,7 +163,7 @@ export class TransparencyLog {
     const startIndex = this.tree.size;
     const integratedTime = Math.floor(Date.now() / 1000);
     const prepared = this.tree.prepareAppend(fresh.map((p) => p.leafHash));
-    const rootHash = Buffer.from(rootAfter(prepared.edges, prepared.newSize));
+    const rootHash = prepared.root;
     const timestamp = Date.now();
     const checkpoint: SignedTreeHead = { size: prepared.newSize, rootHash, timestamp, signed: this.signer({ size: prepared.newSize, rootHash, timestamp }) };
     await this.driver.commitBatch(this.record.id, {
@@ -276,11 +276,3 @@ export class TransparencyLog {
 }
 
 const ZERO_HASH = new Uint8Array(HASH_SIZE);
-
-/**
- * The root of the tree after a prepared append. Every right-border perfect subtree lies
- * in the edge tile of its tile level, so the new edges alone determine the root.
- */
-function rootAfter(edges: Buffer[], newSize: number): Uint8Array {
-  return treeRoot(new TileTree(newSize, edges, 0).reader, newSize);
-}

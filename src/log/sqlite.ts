@@ -1,12 +1,15 @@
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { KeylessError } from '../core/errors.js';
 import type { BatchWrite, LogRecord, StorageDriver, StoredCheckpoint, StoredEntry, TileRecord } from './driver.js';
 
 /** Entry rows are keyed by (log id << 40) + index: one compact rowid table for all logs. */
 const INDEX_BITS = 2 ** 40;
+const INDEX_BITS_TEXT = '1099511627776';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS logs (
@@ -21,6 +24,67 @@ CREATE TABLE IF NOT EXISTS checkpoints (log_id INTEGER NOT NULL, size INTEGER NO
   signed TEXT NOT NULL, timestamp INTEGER NOT NULL, PRIMARY KEY (log_id, size)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS search (log_id INTEGER NOT NULL, key BLOB NOT NULL, idx INTEGER NOT NULL,
   PRIMARY KEY (log_id, key, idx)) WITHOUT ROWID;
+`;
+
+/** Write statements, shared by the in-thread path and the writer thread. */
+const WRITE_SQL = {
+  sizeOf: 'SELECT size FROM logs WHERE id = ?',
+  setSize: 'UPDATE logs SET size = ? WHERE id = ?',
+  insertEntry: 'INSERT INTO entries (id, body, integrated_time) VALUES (?, ?, ?)',
+  insertLeaf: 'INSERT INTO leaves (log_id, leaf_hash, idx) VALUES (?, ?, ?)',
+  upsertTile: 'INSERT INTO tiles (log_id, level, idx, data) VALUES (?, ?, ?, ?) ON CONFLICT (log_id, level, idx) DO UPDATE SET data = excluded.data',
+  insertCheckpoint: 'INSERT OR REPLACE INTO checkpoints (log_id, size, root_hash, signed, timestamp) VALUES (?, ?, ?, ?, ?)',
+  insertSearch: 'INSERT OR IGNORE INTO search (log_id, key, idx) VALUES (?, ?, ?)',
+};
+
+const PRAGMAS = ['journal_mode = WAL', 'synchronous = FULL', 'busy_timeout = 10000', 'cache_size = -65536'];
+
+/**
+ * The writer thread (plain CommonJS, evaluated from this string so that it runs the
+ * same from the sources and from the bundle): one connection that commits batches, so
+ * the WAL fsync never blocks the event loop. Same statements, same checks as inline.
+ */
+const WRITER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.modulePath);
+const db = new Database(workerData.path);
+for (const p of workerData.pragmas) db.pragma(p);
+const q = {};
+for (const [k, v] of Object.entries(workerData.sql)) q[k] = db.prepare(v);
+const commit = db.transaction((logId, b) => {
+  const row = q.sizeOf.get(logId);
+  if (!row || row.size !== b.startIndex) {
+    const e = new Error('batch starts at ' + b.startIndex + ' but the log has ' + (row && row.size) + ' entries');
+    e.code = 'LOG_STATE_CONFLICT';
+    throw e;
+  }
+  const base = logId * ${INDEX_BITS_TEXT};
+  for (let i = 0; i < b.entries.length; i++) {
+    const e = b.entries[i];
+    const idx = b.startIndex + i;
+    q.insertEntry.run(base + idx, e.body, e.integratedTime);
+    q.insertLeaf.run(logId, e.leafHash, idx);
+    for (const k of e.indexKeys) q.insertSearch.run(logId, k, idx);
+  }
+  for (const t of b.tiles) q.upsertTile.run(logId, t.level, t.index, t.data);
+  const cp = b.checkpoint;
+  q.insertCheckpoint.run(logId, cp.size, cp.rootHash, cp.signed, cp.timestamp);
+  q.setSize.run(b.startIndex + b.entries.length, logId);
+});
+const buf = (u) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+parentPort.on('message', (m) => {
+  if (m.close) { db.close(); parentPort.postMessage({ id: m.id }); return; }
+  try {
+    const b = m.batch;
+    for (const e of b.entries) { e.body = buf(e.body); e.leafHash = buf(e.leafHash); e.indexKeys = e.indexKeys.map(buf); }
+    for (const t of b.tiles) t.data = buf(t.data);
+    b.checkpoint.rootHash = buf(b.checkpoint.rootHash);
+    commit(m.logId, b);
+    parentPort.postMessage({ id: m.id });
+  } catch (e) {
+    parentPort.postMessage({ id: m.id, error: { code: e.code || 'LOG_WRITE_FAILED', message: String(e.message) } });
+  }
+});
 `;
 
 interface LogRow { id: number; name: string; origin: string; tree_id: string; size: number; created_at: number }
@@ -39,6 +103,8 @@ export interface SqliteDriverOptions {
   /** Directory holding the database file (created 0700 if absent). */
   dataDir: string;
   fileName?: string;
+  /** Commit batches in a writer thread so fsyncs never block the event loop (default true). */
+  writerThread?: boolean;
 }
 
 /**
@@ -55,27 +121,25 @@ export class SqliteDriver implements StorageDriver {
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     this.path = join(options.dataDir, options.fileName ?? 'log.db');
     this.db = new Database(this.path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('foreign_keys = OFF');
-    this.db.pragma('cache_size = -65536');
+    for (const p of PRAGMAS) this.db.pragma(p);
     this.db.exec(SCHEMA);
+    if (options.writerThread ?? true) this.writer = this.startWriter();
     const db = this.db;
     this.stmts = {
       getLog: db.prepare<[string], LogRow>('SELECT * FROM logs WHERE name = ?'),
       listLogs: db.prepare<[], LogRow>('SELECT * FROM logs ORDER BY id'),
       insertLog: db.prepare('INSERT INTO logs (name, origin, tree_id, size, created_at) VALUES (?, ?, ?, 0, ?)'),
-      sizeOf: db.prepare<[number], { size: number }>('SELECT size FROM logs WHERE id = ?'),
-      setSize: db.prepare('UPDATE logs SET size = ? WHERE id = ?'),
-      insertEntry: db.prepare('INSERT INTO entries (id, body, integrated_time) VALUES (?, ?, ?)'),
-      insertLeaf: db.prepare('INSERT INTO leaves (log_id, leaf_hash, idx) VALUES (?, ?, ?)'),
+      sizeOf: db.prepare<[number], { size: number }>(WRITE_SQL.sizeOf),
+      setSize: db.prepare(WRITE_SQL.setSize),
+      insertEntry: db.prepare(WRITE_SQL.insertEntry),
+      insertLeaf: db.prepare(WRITE_SQL.insertLeaf),
       findLeaf: db.prepare<[number, Buffer], { idx: number }>('SELECT idx FROM leaves WHERE log_id = ? AND leaf_hash = ?'),
-      upsertTile: db.prepare('INSERT INTO tiles (log_id, level, idx, data) VALUES (?, ?, ?, ?) ON CONFLICT (log_id, level, idx) DO UPDATE SET data = excluded.data'),
+      upsertTile: db.prepare(WRITE_SQL.upsertTile),
       readTile: db.prepare<[number, number, number], { data: Buffer }>('SELECT data FROM tiles WHERE log_id = ? AND level = ? AND idx = ?'),
-      insertCheckpoint: db.prepare('INSERT OR REPLACE INTO checkpoints (log_id, size, root_hash, signed, timestamp) VALUES (?, ?, ?, ?, ?)'),
+      insertCheckpoint: db.prepare(WRITE_SQL.insertCheckpoint),
       latestCheckpoint: db.prepare<[number], CheckpointRow>('SELECT * FROM checkpoints WHERE log_id = ? ORDER BY size DESC LIMIT 1'),
       checkpointAt: db.prepare<[number, number], CheckpointRow>('SELECT * FROM checkpoints WHERE log_id = ? AND size = ?'),
-      insertSearch: db.prepare('INSERT OR IGNORE INTO search (log_id, key, idx) VALUES (?, ?, ?)'),
+      insertSearch: db.prepare(WRITE_SQL.insertSearch),
       searchKey: db.prepare<[number, Buffer, number], { idx: number }>('SELECT idx FROM search WHERE log_id = ? AND key = ? ORDER BY idx LIMIT ?'),
       readEntries: db.prepare<[number, number], { id: number; body: Buffer; integrated_time: number }>('SELECT id, body, integrated_time FROM entries WHERE id >= ? AND id < ? ORDER BY id'),
     };
@@ -115,7 +179,39 @@ export class SqliteDriver implements StorageDriver {
     return this.stmts.listLogs.all().map(toRecord);
   }
 
+  private writer: { worker: Worker; pending: Map<number, { resolve: () => void; reject: (e: unknown) => void }>; nextId: number } | undefined;
+
+  private startWriter(): NonNullable<SqliteDriver['writer']> {
+    const modulePath = createRequire(import.meta.url).resolve('better-sqlite3');
+    const worker = new Worker(WRITER_SOURCE, { eval: true, workerData: { modulePath, path: this.path, pragmas: PRAGMAS, sql: WRITE_SQL } });
+    const writer = { worker, pending: new Map<number, { resolve: () => void; reject: (e: unknown) => void }>(), nextId: 1 };
+    worker.on('message', (m: { id: number; error?: { code: string; message: string } }) => {
+      const p = writer.pending.get(m.id);
+      writer.pending.delete(m.id);
+      if (!p) return;
+      if (m.error) p.reject(new KeylessError(m.error.code, m.error.message));
+      else p.resolve();
+    });
+    const failAll = (e: unknown): void => {
+      for (const p of writer.pending.values()) p.reject(new KeylessError('LOG_WRITE_FAILED', `log writer stopped: ${(e as Error)?.message ?? String(e)}`));
+      writer.pending.clear();
+    };
+    worker.on('error', failAll);
+    worker.on('exit', (code) => failAll(new Error(`exit ${code}`)));
+    return writer;
+  }
+
+  private toWriter(message: Record<string, unknown>): Promise<void> {
+    const w = this.writer!;
+    const id = w.nextId++;
+    return new Promise((resolve, reject) => {
+      w.pending.set(id, { resolve, reject });
+      w.worker.postMessage({ ...message, id });
+    });
+  }
+
   async commitBatch(logId: number, batch: BatchWrite): Promise<void> {
+    if (this.writer) return this.toWriter({ logId, batch });
     this.tx ??= this.commitTransaction();
     this.tx(logId, batch);
   }
@@ -167,6 +263,11 @@ export class SqliteDriver implements StorageDriver {
   }
 
   async close(): Promise<void> {
+    if (this.writer) {
+      await this.toWriter({ close: true });
+      await this.writer.worker.terminate();
+      this.writer = undefined;
+    }
     if (this.db.open) this.db.close();
   }
 

@@ -1,4 +1,4 @@
-import { HASH_SIZE, TILE_WIDTH, nodeHash, type PerfectNodeReader } from '../merkle/index.js';
+import { HASH_SIZE, TILE_WIDTH, emptyRoot, nodeHash, type PerfectNodeReader } from '../merkle/index.js';
 import type { TileRecord } from './driver.js';
 
 /**
@@ -54,9 +54,30 @@ export class TileTree {
   private edgeExpanded: (ExpandedTile | undefined)[] = [];
   private readonly cache = new Map<string, ExpandedTile>();
 
+  /** The compact range: hashes of the perfect subtrees that make up the tree, largest first. */
+  private range: Uint8Array[];
+
   constructor(size: number, edges: Buffer[], private readonly cacheSize = 4096) {
     this.size = size;
     this.edges = edges;
+    this.range = [];
+    // Every right-border perfect subtree lies in the edge tile of its tile level.
+    let prefix = 0;
+    for (let h = 52; h >= 0; h--) {
+      const span = 2 ** h;
+      if (Math.floor(size / span) % 2 === 1) {
+        this.range.push(this.reader(h, prefix / span));
+        prefix += span;
+      }
+    }
+  }
+
+  /** The root hash of the current tree (fold of the compact range). */
+  static foldRange(range: readonly Uint8Array[]): Buffer {
+    if (range.length === 0) return emptyRoot();
+    let acc = range[range.length - 1]!;
+    for (let i = range.length - 2; i >= 0; i--) acc = nodeHash(range[i]!, acc);
+    return Buffer.from(acc);
   }
 
   /** The right-edge tile refs a tree of `size` leaves needs loaded (non-empty partial tiles). */
@@ -83,8 +104,9 @@ export class TileTree {
    * Computes the tiles that change when `leafHashes` are appended, without touching
    * this tree. `install` makes the result current (call it after the commit).
    */
-  prepareAppend(leafHashes: readonly Buffer[]): { tiles: TileRecord[]; newSize: number; edges: Buffer[]; install: () => void } {
+  prepareAppend(leafHashes: readonly Buffer[]): { tiles: TileRecord[]; newSize: number; root: Buffer; install: () => void } {
     const edges = this.edges.map((e) => e);
+    const range = this.range.slice();
     const changed = new Map<string, TileRecord>();
     const completed: TileRecord[] = [];
     let size = this.size;
@@ -105,14 +127,19 @@ export class TileTree {
     };
     for (const h of leafHashes) {
       pushAt(0, h, size);
+      // Binary-counter merge of the compact range.
+      let node: Uint8Array = h;
+      for (let level = 0; Math.floor(size / 2 ** level) % 2 === 1; level++) node = nodeHash(range.pop()!, node);
+      range.push(node);
       size++;
     }
     return {
       tiles: [...changed.values()],
       newSize: size,
-      edges,
+      root: TileTree.foldRange(range),
       install: () => {
         this.edges = edges;
+        this.range = range;
         this.size = size;
         this.edgeExpanded = [];
         for (const t of completed) this.cachePut(t.level, t.index, t.data);
