@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, createHash, sign } from 'node:crypto';
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { measureStorage } from './tlog-storage.js';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +58,13 @@ function postOnce(agent: http.Agent, url: URL, path: string, body: Buffer): Prom
   });
 }
 
+/** CPU seconds (user + system, all threads) used so far by a process. */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return NaN;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -80,6 +87,8 @@ try {
     next = 0;
     const latencies: number[] = [];
     let errors = 0;
+    const cpu0 = cpuSeconds(child?.pid);
+    const load0 = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
     const t0 = performance.now();
     await Promise.all(Array.from({ length: c }, async () => {
       while (next < bodies.length) {
@@ -91,8 +100,9 @@ try {
       }
     }));
     const secs = (performance.now() - t0) / 1000;
+    const serverCpuMs = ((cpuSeconds(child?.pid) - cpu0) * 1000) / bodies.length;
     latencies.sort((a, b) => a - b);
-    console.log(`concurrency ${String(c).padStart(3)}: ${(bodies.length / secs).toFixed(0).padStart(6)} appends/s  p50 ${pct(latencies, 50).toFixed(2)} ms  p95 ${pct(latencies, 95).toFixed(2)} ms  p99 ${pct(latencies, 99).toFixed(2)} ms  (${bodies.length} entries, ${errors} non-201)`);
+    console.log(`concurrency ${String(c).padStart(3)}: ${(bodies.length / secs).toFixed(0).padStart(6)} appends/s  p50 ${pct(latencies, 50).toFixed(2)} ms  p95 ${pct(latencies, 95).toFixed(2)} ms  p99 ${pct(latencies, 99).toFixed(2)} ms  (${bodies.length} entries, ${errors} non-201; server CPU ${serverCpuMs.toFixed(3)} ms/append; load avg ${load0})`);
     agent.destroy();
   }
 } finally {
