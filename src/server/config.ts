@@ -36,8 +36,6 @@ export interface ValidityConfig {
   caCertificateDays: number;
   /** TSA certificate chain, from first start. */
   tsaCertificateDays: number;
-  /** Default lifetime of development IdP tokens. */
-  devTokenMinutes: number;
 }
 
 export interface LimitsConfig {
@@ -67,7 +65,7 @@ const DEFAULTS: ServerConfig = {
   issuers: [],
   devIdp: { enabled: 'auto' },
   keys: { ca: 'ecdsa-p256', ctlog: 'ecdsa-p256', rekorV1: 'ecdsa-p256', rekorV2: 'ed25519', tsa: 'ecdsa-p256', idp: 'ecdsa-p256' },
-  validity: { leafCertificateMinutes: 10, caCertificateDays: 3650, tsaCertificateDays: 3650, devTokenMinutes: 10 },
+  validity: { leafCertificateMinutes: 10, caCertificateDays: 3650, tsaCertificateDays: 3650 },
   limits: { bodyLimit: 1024 * 1024 },
 };
 export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze(DEFAULTS);

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
+import { X509Certificate, generateKeyPairSync, sign } from 'node:crypto';
 import { toTrustMaterial } from '@sigstore/verify';
 import { TSAWitness } from '@sigstore/sign';
 import { join } from 'node:path';
@@ -129,4 +130,41 @@ test('one server per data directory; a lock left by a killed server is taken ove
   const again = await startServe({ dataDir });
   assert.equal((await fetch(`${again.url}/healthz`)).status, 200);
   assert.equal(await again.stop(), 0);
+});
+
+test('issuers from the configuration file reach the CA next to the dev IdP', async () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({
+    issuers: [
+      { issuerUrl: 'https://token.actions.githubusercontent.com', type: 'github-workflow' },
+      { issuerUrl: 'https://accounts.google.com', type: 'email' },
+    ],
+    validity: { leafCertificateMinutes: 5 },
+  }));
+  const server = await startServe({ args: ['--config', join(dir, 'config.json')] });
+  try {
+    const res = await fetch(`${server.url}/api/v2/configuration`);
+    assert.equal(res.status, 200);
+    const issuers = ((await res.json()) as { issuers: { issuerUrl?: string; issuerType: string }[] }).issuers;
+    const urls = issuers.map((i) => i.issuerUrl);
+    assert.ok(urls.includes('https://token.actions.githubusercontent.com'));
+    assert.ok(urls.includes('https://accounts.google.com'));
+    assert.ok(urls.includes(`${server.url}/oidc`));
+
+    // The configured leaf validity is what the CA issues.
+    const email = 'validity@example.com';
+    const tokenRes = await fetch(`${server.url}/oidc/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=client_credentials&email=${email}` });
+    const token = ((await tokenRes.json()) as { id_token: string }).id_token;
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const certRes = await fetch(`${server.url}/api/v2/signingCert`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ publicKeyRequest: { publicKey: { algorithm: 'ECDSA', content: publicKey.export({ format: 'pem', type: 'spki' }) }, proofOfPossession: sign('sha256', Buffer.from(email), privateKey).toString('base64') } }),
+    });
+    assert.equal(certRes.status, 200);
+    const leaf = new X509Certificate(((await certRes.json()) as { signedCertificateEmbeddedSct: { chain: { certificates: string[] } } }).signedCertificateEmbeddedSct.chain.certificates[0]!);
+    assert.equal(Date.parse(leaf.validTo) - Date.parse(leaf.validFrom), 5 * 60_000);
+  } finally {
+    await server.stop();
+  }
 });
