@@ -2,6 +2,7 @@
 // the flag parsing in src/cli/commands/{sign,token}.ts.
 import { readFileSync, statSync, existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { sha256 } from '../core/hash.js';
 import { SignError, IdentityError } from './errors.js';
 import { selectServices, type SigningConfigLike, type SelectedServices } from './services.js';
@@ -47,6 +48,14 @@ export interface AttestBlobFlags extends IdentityFlags, ServiceFlags {
   type: string;
 }
 
+/** Batches of at least this many files verify their bundles in worker threads. */
+const POOL_THRESHOLD = 16;
+
+/** One verification thread per core beyond the main thread's (at least one). */
+function verifyThreads(): number {
+  return Math.max(1, Math.min(4, availableParallelism() - 1));
+}
+
 /** How many artifacts are in flight at once in a batch (each waits on its log and TSA calls). */
 export const BATCH_CONCURRENCY = 256;
 
@@ -58,7 +67,7 @@ const log = (line: string): void => {
 export async function signBlobCommand(files: string[], flags: SignBlobFlags): Promise<void> {
   const outputs = planOutputs(files, flags);
   const artifacts = files.map((f) => checkReadable(f));
-  const setup = prepare(flags);
+  const setup = prepare(flags, files.length >= POOL_THRESHOLD ? verifyThreads() : 0);
   const signer = new KeylessSigner({ services: setup.services, getToken: () => getToken(flags, setup), tokenCheck: tokenCheckOf(flags) });
   try {
     if (files.length === 1) {
@@ -84,6 +93,7 @@ export async function signBlobCommand(files: string[], flags: SignBlobFlags): Pr
     log(`Wrote ${files.length} bundles to ${flags.outputDir}`);
   } finally {
     signer.dispose();
+    await setup.verifier.close();
   }
 }
 
@@ -148,7 +158,7 @@ interface Setup {
 }
 
 /** Services and trust, resolved before any token is asked for or any network call is made. */
-function prepare(flags: ServiceFlags): Setup {
+function prepare(flags: ServiceFlags, verifyThreads = 0): Setup {
   const configPath = flags.signingConfig ?? nonEmpty(process.env[SIGNING_CONFIG_ENV]);
   const rootPath = flags.trustedRoot ?? nonEmpty(process.env[TRUSTED_ROOT_ENV]);
   const base: SigningConfigLike = configPath ? loadSigningConfig(configPath) : PUBLIC_GOOD_SIGNING_CONFIG;
@@ -162,7 +172,7 @@ function prepare(flags: ServiceFlags): Setup {
     throw new SignError('TRUSTED_ROOT_REQUIRED', `the bundle is verified before it is written, which needs the instance's trusted root: pass --trusted-root FILE or set ${TRUSTED_ROOT_ENV}`, { check: 'trusted-root' });
   }
   const trustedRoot = rootPath ? readJsonFile(rootPath, 'trusted root') : undefined;
-  return { services, verifier: createSelfVerifier(trustedRoot) };
+  return { services, verifier: createSelfVerifier(trustedRoot, { threads: verifyThreads }) };
 }
 
 async function getToken(flags: IdentityFlags, setup: Setup): Promise<string> {

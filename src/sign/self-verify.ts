@@ -1,4 +1,5 @@
-import { verify } from '../verify/index.js';
+import { verify, type VerificationPolicy } from '../verify/index.js';
+import { VerifyPool } from './verify-pool.js';
 import { parseStatement } from '../formats/index.js';
 import { SignError } from './errors.js';
 import type { SignResult } from './signer.js';
@@ -9,24 +10,30 @@ import type { SignResult } from './signer.js';
  * identity and issuer of the certificate we were given.
  */
 export interface SelfVerifier {
+  /** Stops the worker threads, if any. */
+  close(): Promise<void>;
   verify(bundle: object, artifact: Uint8Array, result: SignResult): Promise<void>;
   /** DSSE: the in-toto statement's first sha256 subject (or the given digest) is what is checked. */
   verifyDsse(bundle: object, payload: Uint8Array, subjectDigest: Uint8Array | undefined, result: SignResult): Promise<void>;
 }
 
-export function createSelfVerifier(trustedRoot: unknown | undefined): SelfVerifier {
+export function createSelfVerifier(trustedRoot: unknown | undefined, options: { threads?: number } = {}): SelfVerifier {
+  const pool = options.threads ? new VerifyPool(options.threads, trustedRoot) : undefined;
+  const run = (bundle: object, artifact: Uint8Array | { sha256: Uint8Array | string }, policy: VerificationPolicy): Promise<unknown> =>
+    pool ? pool.verify(bundle, artifact, policy) : verify(bundle, artifact, policy, trustedRoot);
   const check = async (bundle: object, artifact: Uint8Array | { sha256: Uint8Array | string }, leafIdentity: { identity: string | undefined; issuer: string | undefined }): Promise<void> => {
     if (!leafIdentity.identity || !leafIdentity.issuer) {
       throw new SignError('CERTIFICATE_IDENTITY_MISSING', 'the CA issued a certificate without a Sigstore identity or OIDC issuer', { check: 'certificate' });
     }
     try {
-      await verify(bundle, artifact, { certificateIdentity: leafIdentity.identity, certificateOidcIssuer: leafIdentity.issuer }, trustedRoot);
+      await run(bundle, artifact, { certificateIdentity: leafIdentity.identity, certificateOidcIssuer: leafIdentity.issuer });
     } catch (e) {
       const err = e as Error & { code?: string };
       throw new SignError('SELF_VERIFY_FAILED', `the new bundle does not verify against the trusted root, so it was not written: ${err.message}`, { check: err.code ?? 'verify', cause: e });
     }
   };
   return {
+    close: async () => pool?.close(),
     async verify(bundle, artifact, result) {
       await check(bundle, artifact, identityOf(result));
     },

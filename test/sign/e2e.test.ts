@@ -127,6 +127,24 @@ test('sign-blob --output-dir: several files, one certificate, every bundle verif
   assert.equal(certs.size, 1);
 });
 
+test('a batch large enough for the verification threads: 20 files, all verified, or none written when the root is wrong', async () => {
+  const files = Array.from({ length: 20 }, (_, i) => file(`pool-${i}.txt`, `pooled ${i}\n`));
+  const out = mkdtempSync(join(work, 'pool-'));
+  const r = await keyless(['sign-blob', ...files, '--output-dir', out, '--signing-config', serve.signingConfig(2), '--trusted-root', serve.trustedRoot, '--identity-token', token]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readdirSync(out).length, 20);
+  const last = join(out, 'pool-19.txt.sigstore.json');
+  jsVerify(JSON.parse(readFileSync(last, 'utf8')) as Json, readFileSync(files[19]!));
+  assert.equal(await keylessVerify('verify-blob', files[19]!, last), 0);
+
+  const out2 = mkdtempSync(join(work, 'pool-bad-'));
+  const bad = await keyless(['sign-blob', ...files, '--output-dir', out2, '--signing-config', serve.signingConfig(2),
+    '--trusted-root', join(process.cwd(), 'assets', 'trusted_root.production.json'), '--identity-token', token]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^error: the new bundle does not verify against the trusted root/);
+  assert.deepEqual(readdirSync(out2), []);
+});
+
 test('sign-bundle (conformance protocol), plain and --in-toto, with --signing-config and --trusted-root', async () => {
   const artifact = file('conf.txt', 'conformance artifact\n');
   const bundlePath = join(work, 'conf.sigstore.json');
