@@ -3,10 +3,10 @@
 //  2. one `keyless sign-blob --output-dir` call signing N files with one certificate;
 // next to sigstore-js (`sigstore` package) signing against the same stack in the same run.
 //
-//   npm run build && node --import tsx bench/sign.ts [--runs 10] [--files 1000] [--log-version 1|2]
+//   npm run build && node --import tsx bench/sign.ts [--runs 10] [--files 1000] [--log-version 1,2]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -17,7 +17,7 @@ const argValue = (name: string, fallback: string) => {
 };
 const RUNS = Number(argValue('--runs', '10'));
 const FILES = Number(argValue('--files', '1000'));
-const LOG_VERSION = Number(argValue('--log-version', '1')) as 1 | 2;
+const LOG_VERSIONS = argValue('--log-version', '1,2').split(',').map(Number) as Array<1 | 2>;
 const BIN = join(process.cwd(), 'bin', 'keyless');
 
 interface Stack { url: string; dir: string; child: ChildProcess }
@@ -67,84 +67,86 @@ function timeProcess(argv: string[], env: NodeJS.ProcessEnv = process.env): numb
   return ms;
 }
 
-const SIGSTORE_JS_ONE = `
-const { sign } = require('sigstore');
-const fs = require('fs');
-const [file, out, token, fulcio, rekor, tsa] = process.argv.slice(1);
-sign(fs.readFileSync(file), { fulcioURL: fulcio, rekorURL: rekor, tsaServerURL: tsa, identityToken: token })
-  .then((b) => fs.writeFileSync(out, JSON.stringify(b)))
-  .catch((e) => { console.error(e.message, e.cause && e.cause.message); process.exit(1); });
-`;
-
-const SIGSTORE_JS_MANY = `
-const { sign } = require('sigstore');
+// sigstore-js's signer: the CA, the TSA and the log of the given major API version (as its
+// own docs build it: FulcioSigner + RekorWitness + TSAWitness), one bundle per artifact.
+const SIGSTORE_JS = `
+const { MessageSignatureBundleBuilder, FulcioSigner, RekorWitness, TSAWitness } = require('@sigstore/sign');
+const { bundleToJSON } = require('@sigstore/bundle');
 const fs = require('fs');
 const path = require('path');
-const [dir, outDir, token, fulcio, rekor, tsa, concurrency] = process.argv.slice(1);
-const files = fs.readdirSync(dir);
-let next = 0;
-async function worker() {
-  for (let i = next++; i < files.length; i = next++) {
-    const b = await sign(fs.readFileSync(path.join(dir, files[i])), { fulcioURL: fulcio, rekorURL: rekor, tsaServerURL: tsa, identityToken: token });
-    fs.writeFileSync(path.join(outDir, files[i] + '.sigstore.json'), JSON.stringify(b));
-  }
+const [inputs, outDir, token, fulcio, rekor, tsa, version, concurrency] = process.argv.slice(1);
+const files = fs.statSync(inputs).isDirectory() ? fs.readdirSync(inputs).map((f) => path.join(inputs, f)) : [inputs];
+async function signOne(file) {
+  const builder = new MessageSignatureBundleBuilder({
+    signer: new FulcioSigner({ fulcioBaseURL: fulcio, identityProvider: { getToken: async () => token } }),
+    witnesses: [new RekorWitness({ rekorBaseURL: rekor, majorApiVersion: Number(version) }), new TSAWitness({ tsaBaseURL: tsa })],
+  });
+  const b = bundleToJSON(await builder.create({ data: fs.readFileSync(file) }));
+  fs.writeFileSync(path.join(outDir, path.basename(file) + '.sigstore.json'), JSON.stringify(b));
 }
-Promise.all(Array.from({ length: Number(concurrency) }, worker)).catch((e) => { console.error(e.message); process.exit(1); });
+let next = 0;
+async function worker() { for (let i = next++; i < files.length; i = next++) await signOne(files[i]); }
+Promise.all(Array.from({ length: Number(concurrency) }, worker)).catch((e) => { console.error(e.message, e.cause && e.cause.message); process.exit(1); });
 `;
+
+interface Figures { ours: number[]; peer: number[]; batchMs: number; peerBatchMs: number }
+
+async function measure(stack: Stack, version: 1 | 2): Promise<Figures> {
+  const work = join(stack.dir, `work-v${version}`);
+  mkdirSync(work);
+  const artifact = join(work, 'artifact.bin');
+  writeFileSync(artifact, 'bench artifact\n');
+  const config = signingConfigFor(stack, version);
+  const root = join(stack.dir, 'data', 'trusted_root.json');
+  const token = devToken(stack.url, 'bench@example.com');
+  const sc = JSON.parse(readFileSync(config, 'utf8')) as { caUrls: Array<{ url: string }>; rekorTlogUrls: Array<{ url: string }>; tsaUrls: Array<{ url: string }> };
+  const peerArgs = (inputs: string, out: string, tok: string, conc: number) =>
+    ['-e', SIGSTORE_JS, inputs, out, tok, sc.caUrls[0]!.url, sc.rekorTlogUrls[0]!.url, sc.tsaUrls[0]!.url, String(version), String(conc)];
+  const sign = (i: number | string) => [BIN, 'sign-blob', artifact, '--bundle', join(work, `one-${i}.json`), '--signing-config', config, '--trusted-root', root, '--identity-token', token];
+
+  // Warm up the server and the page cache.
+  timeProcess(sign('warm'));
+  timeProcess(peerArgs(artifact, work, token, 1));
+  const ours: number[] = [];
+  const peer: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    ours.push(timeProcess(sign(i)));
+    peer.push(timeProcess(peerArgs(artifact, work, token, 1)));
+  }
+
+  const inputs = join(work, 'inputs');
+  mkdirSync(inputs);
+  for (let i = 0; i < FILES; i++) writeFileSync(join(inputs, `f${String(i).padStart(5, '0')}.txt`), `file ${i} v${version}\n`);
+  const files = readdirSync(inputs).map((f) => join(inputs, f));
+  const outDir = join(work, 'out');
+  mkdirSync(outDir);
+  const batchMs = timeProcess([BIN, 'sign-blob', ...files, '--output-dir', outDir, '--signing-config', config, '--trusted-root', root, '--identity-token', devToken(stack.url, 'batch@example.com')]);
+  if (readdirSync(outDir).length !== FILES) throw new Error('batch did not write every bundle');
+  const peerOut = join(work, 'peer-out');
+  mkdirSync(peerOut);
+  const peerBatchMs = timeProcess(peerArgs(inputs, peerOut, devToken(stack.url, 'batch@example.com'), 16));
+  if (readdirSync(peerOut).length !== FILES) throw new Error('sigstore-js did not write every bundle');
+  return { ours, peer, batchMs, peerBatchMs };
+}
+
+const fmt = (xs: number[]) => `${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)})`;
 
 async function main(): Promise<void> {
   const stack = await startServe();
   try {
-    const work = join(stack.dir, 'work');
-    mkdirSync(work);
-    const artifact = join(work, 'artifact.bin');
-    writeFileSync(artifact, 'bench artifact\n');
-    const config = signingConfigFor(stack, LOG_VERSION);
-    const root = join(stack.dir, 'data', 'trusted_root.json');
-    const token = devToken(stack.url, 'bench@example.com');
-    const sc = JSON.parse(readFileSync(config, 'utf8')) as { caUrls: Array<{ url: string }>; rekorTlogUrls: Array<{ url: string }>; tsaUrls: Array<{ url: string }> };
-
-    // Warm up the server and the page cache.
-    timeProcess([BIN, 'sign-blob', artifact, '--bundle', join(work, 'warm.json'), '--signing-config', config, '--trusted-root', root, '--identity-token', token]);
-
-    const ours: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      ours.push(timeProcess([BIN, 'sign-blob', artifact, '--bundle', join(work, `one-${i}.json`), '--signing-config', config, '--trusted-root', root, '--identity-token', token]));
-    }
-    const peer: number[] = [];
-    const peerOk = LOG_VERSION === 1;
-    if (peerOk) {
-      for (let i = 0; i < RUNS; i++) {
-        peer.push(timeProcess(['-e', SIGSTORE_JS_ONE, artifact, join(work, `peer-${i}.json`), token, sc.caUrls[0]!.url, sc.rekorTlogUrls[0]!.url, sc.tsaUrls[0]!.url]));
-      }
-    }
     const bare: number[] = [];
     for (let i = 0; i < RUNS; i++) bare.push(timeProcess(['-e', '0']));
-
-    const inputs = join(work, 'inputs');
-    mkdirSync(inputs);
-    for (let i = 0; i < FILES; i++) writeFileSync(join(inputs, `f${String(i).padStart(5, '0')}.txt`), `file ${i}\n`);
-    const files = readdirSync(inputs).map((f) => join(inputs, f));
-    const outDir = join(work, 'out');
-    mkdirSync(outDir);
-    const batchMs = timeProcess([BIN, 'sign-blob', ...files, '--output-dir', outDir, '--signing-config', config, '--trusted-root', root, '--identity-token', devToken(stack.url, 'batch@example.com')]);
-    if (readdirSync(outDir).length !== FILES) throw new Error('batch did not write every bundle');
-
-    let peerBatchMs: number | undefined;
-    if (peerOk) {
-      const peerOut = join(work, 'peer-out');
-      mkdirSync(peerOut);
-      peerBatchMs = timeProcess(['-e', SIGSTORE_JS_MANY, inputs, peerOut, devToken(stack.url, 'batch@example.com'), sc.caUrls[0]!.url, sc.rekorTlogUrls[0]!.url, sc.tsaUrls[0]!.url, '16']);
-    }
-
     const cpu = cpus()[0]?.model ?? 'unknown CPU';
-    console.log(`machine: ${cpus().length} x ${cpu}, node ${process.version}, ${new Date().toISOString()}`);
-    console.log(`log API: Rekor v${LOG_VERSION}; runs: ${RUNS}; batch: ${FILES} files`);
-    console.log(`keyless sign-blob, one process, wall time median: ${median(ours).toFixed(0)} ms (min ${Math.min(...ours).toFixed(0)}, max ${Math.max(...ours).toFixed(0)})`);
-    if (peerOk) console.log(`sigstore-js sign(), one process, wall time median: ${median(peer).toFixed(0)} ms (min ${Math.min(...peer).toFixed(0)}, max ${Math.max(...peer).toFixed(0)})`);
-    console.log(`node -e 0, median: ${median(bare).toFixed(0)} ms`);
-    console.log(`keyless sign-blob --output-dir, ${FILES} files, one certificate: ${batchMs.toFixed(0)} ms = ${(FILES / (batchMs / 1000)).toFixed(0)} files/s`);
-    if (peerBatchMs !== undefined) console.log(`sigstore-js sign() x ${FILES} in one process (16 concurrent, one certificate per file, its design): ${peerBatchMs.toFixed(0)} ms = ${(FILES / (peerBatchMs / 1000)).toFixed(0)} files/s`);
+    console.log(`machine: ${cpus().length} x ${cpu}, node ${process.version}, ${new Date().toISOString()}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    console.log(`runs: ${RUNS}; batch: ${FILES} files; node -e 0 median ${median(bare).toFixed(0)} ms`);
+    for (const v of LOG_VERSIONS) {
+      const f = await measure(stack, v);
+      console.log(`Rekor v${v}: keyless sign-blob, one process: ${fmt(f.ours)}`);
+      console.log(`Rekor v${v}: sigstore-js (@sigstore/sign), one process: ${fmt(f.peer)}`);
+      console.log(`Rekor v${v}: keyless sign-blob --output-dir, ${FILES} files, one certificate: ${f.batchMs.toFixed(0)} ms = ${(FILES / (f.batchMs / 1000)).toFixed(0)} files/s`);
+      console.log(`Rekor v${v}: sigstore-js, ${FILES} files in one process (16 concurrent, a certificate per file, its design): ${f.peerBatchMs.toFixed(0)} ms = ${(FILES / (f.peerBatchMs / 1000)).toFixed(0)} files/s`);
+    }
+    console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   } finally {
     stack.child.kill('SIGTERM');
     await new Promise((r) => stack.child.once('exit', r));
