@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { KeylessError } from '../core/errors.js';
 import type { ServerConfig } from './config.js';
 import type { KeyStore } from './keys.js';
 import { loadOrCreateCa, loadOrCreateTsa } from './pki.js';
@@ -79,7 +80,13 @@ export async function composeServices(app: FastifyInstance, ctx: ComposeContext)
   const v1Key = keyStore.loadOrCreate('rekor-v1', config.keys.rekorV1);
   const v2Key = keyStore.loadOrCreate('rekor-v2', config.keys.rekorV2);
   const rekorV1 = await RekorV1Log.open({ engine, baseUrl: publicUrl, privateKey: v1Key.privateKey!, publicKey: v1Key.publicKey });
-  const rekorV2 = await RekorV2Log.open({ engine, baseUrl: publicUrl, privateKey: v2Key.privateKey!, publicKey: v2Key.publicKey });
+  const rekorV2 = await RekorV2Log.open({ engine, baseUrl: publicUrl, privateKey: v2Key.privateKey!, publicKey: v2Key.publicKey }).catch((e: unknown) => {
+    // The v2 checkpoint origin is the public URL's host name and is fixed when the log is created.
+    if (e instanceof KeylessError && e.code === 'LOG_ORIGIN_MISMATCH') {
+      throw new KeylessError('PUBLIC_URL_CHANGED', `${e.message}: the Rekor v2 log in ${dataDir} was created for another host name; keep the public URL's host (--public-url) or use a new data directory`);
+    }
+    throw e;
+  });
   await app.register(rekorV1Service({ log: rekorV1, verifier: inlineDigestVerifier }));
   await app.register(rekorV2Service({ log: rekorV2, verifier: inlineDigestVerifier }));
   trust.rekorV1 = { baseUrl: publicUrl, publicKey: v1Key.publicKey, logId: rekorV1.info.logId, start: v1Key.createdAt };

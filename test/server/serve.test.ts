@@ -168,3 +168,15 @@ test('issuers from the configuration file reach the CA next to the dev IdP', asy
     await server.stop();
   }
 });
+
+test('a data directory refuses another public host name with a clear error, and stays usable', async () => {
+  const dataDir = join(tempDir(), 'data');
+  const first = await startServe({ dataDir });
+  assert.equal(await first.stop(), 0);
+  const moved = await runKeyless(['serve', '--data-dir', dataDir, '--port', '0', '--public-url', 'https://sigstore.example.com']);
+  assert.equal(moved.code, 1);
+  assert.match(moved.stderr, /--public-url/);
+  const again = await startServe({ dataDir });
+  assert.equal((await fetch(`${again.url}/healthz`)).status, 200);
+  assert.equal(await again.stop(), 0);
+});
