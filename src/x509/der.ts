@@ -107,10 +107,23 @@ export function sequence(node: DerNode, field: string, min = 0, max = Infinity):
   return kids;
 }
 
+// The same few dozen OIDs recur in every certificate and token: decode each once.
+const oidCache = new Map<string, string>();
+const OID_CACHE_LIMIT = 4096;
+
 export function readOid(node: DerNode, field: string): string {
   node.expect(TAG.OID, field);
   const c = node.content;
   if (c.length === 0) throw new FormatError(field, 'empty OID');
+  const key = c.toString('latin1');
+  const cached = oidCache.get(key);
+  if (cached !== undefined) return cached;
+  const text = decodeOid(c, field);
+  if (oidCache.size < OID_CACHE_LIMIT) oidCache.set(key, text);
+  return text;
+}
+
+function decodeOid(c: Buffer, field: string): string {
   const parts: number[] = [];
   let value = 0;
   for (let i = 0; i < c.length; i++) {

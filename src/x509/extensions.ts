@@ -49,7 +49,8 @@ export function parseExtension(node: DerNode, field: string): Extension {
     valueNode = kids[2]!;
   }
   valueNode.expect(TAG.OCTET_STRING, `${field}.extnValue`);
-  return { oid, critical, value: Buffer.from(valueNode.content) };
+  // Shares memory with the certificate's own copy of its DER (never the caller's buffer).
+  return { oid, critical, value: valueNode.content };
 }
 
 export function decodeBasicConstraints(value: Buffer): BasicConstraints {

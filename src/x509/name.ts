@@ -67,5 +67,5 @@ export function parseName(node: DerNode, field: string): DistinguishedName {
       attributes.push({ oid, value: text });
     }
   }
-  return new DistinguishedName(Buffer.from(node.bytes), attributes);
+  return new DistinguishedName(node.bytes, attributes);
 }
