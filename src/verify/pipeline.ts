@@ -104,7 +104,18 @@ export function startPipeline(bundle: Bundle, artifact: Artifact, policy: Compil
       if (signer.certificate) {
         const cert = signer.certificate;
         certificateChecks(log, cert, trust, times, policy);
-        if (!policy.identity || !policy.issuer) {
+        const givenKey = policy.source.publicKey;
+        if (givenKey !== undefined) {
+          // A key was given for a certificate bundle: the certificate must carry that key.
+          let der: Buffer;
+          try {
+            der = publicKeyDer(parsePublicKey(givenKey, 'publicKey').key);
+          } catch (e) {
+            return failWith(log, VerifyCode.KEY_MISMATCH, 'key', e);
+          }
+          if (!der.equals(cert.spkiDer)) log.fail(VerifyCode.KEY_MISMATCH, 'key', 'the certificate does not carry the given public key', der, cert.spkiDer);
+          log.pass('key', 'the given public key', 'the certificate key');
+        } else if (!policy.identity || !policy.issuer) {
           throw new KeylessError(VerifyCode.POLICY_INVALID, 'policy: a certificate bundle needs the expected identity and OIDC issuer (exact or regexp)', { check: 'policy' });
         }
         identity = cert.sigstoreIdentity;

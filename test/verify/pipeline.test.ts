@@ -117,6 +117,16 @@ describe('verification pipeline', () => {
     await rejectsWith(verify(noTime, artifact, policy), VerifyCode.TLOG_SET_INVALID);
   });
 
+  it('a key given for a certificate bundle must be the certificate key', async () => {
+    const { X509Certificate, generateKeyPairSync } = await import('node:crypto');
+    const leaf = new X509Certificate(Buffer.from(v03.verificationMaterial.certificate.rawBytes, 'base64'));
+    const pem = leaf.publicKey.export({ format: 'pem', type: 'spki' }) as string;
+    const r = await verify(v03, artifact, { publicKey: pem });
+    assert.equal(r.identity, DEFAULT_IDENTITY);
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'pem', type: 'spki' }) as string;
+    await rejectsWith(verify(v03, artifact, { publicKey: other }), VerifyCode.KEY_MISMATCH);
+  });
+
   it('a trusted root without a validity start is malformed', async () => {
     const root = clone(production);
     delete root.certificateAuthorities[0].validFor.start;
