@@ -1,4 +1,7 @@
-import { decodeTokenUnverified, TokenError } from '../oidc/index.js';
+// Straight from the two modules, not src/oidc/index.ts: the index also loads token
+// verification and with it jose (~20-80 ms), which a signing client never needs.
+import { decodeTokenUnverified } from '../oidc/decode.js';
+import { TokenError } from '../oidc/errors.js';
 import { IdentityError } from './errors.js';
 
 export const SIGSTORE_AUDIENCE = 'sigstore';
