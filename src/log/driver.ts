@@ -65,7 +65,7 @@ export interface StorageDriver {
   /** Index of each leaf hash already in the log. */
   findLeaves(logId: number, leafHashes: readonly Buffer[]): Promise<Map<string, number>>;
   readTiles(logId: number, refs: readonly { level: number; index: number }[]): Promise<TileRecord[]>;
-  /** The latest checkpoint, or the one for an exact size. */
+  /** The latest checkpoint, or the one for an exact size (drivers may keep only the latest). */
   readCheckpoint(logId: number, size?: number): Promise<StoredCheckpoint | undefined>;
   /** Indexes of entries carrying the keys (all of them for 'and', any for 'or'), ascending, at most `limit`. */
   search(logId: number, keys: readonly Buffer[], operator: 'and' | 'or', limit: number): Promise<number[]>;

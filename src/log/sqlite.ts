@@ -34,6 +34,8 @@ const WRITE_SQL = {
   insertLeaf: 'INSERT INTO leaves (log_id, leaf_hash, idx) VALUES (?, ?, ?)',
   upsertTile: 'INSERT INTO tiles (log_id, level, idx, data) VALUES (?, ?, ?, ?) ON CONFLICT (log_id, level, idx) DO UPDATE SET data = excluded.data',
   insertCheckpoint: 'INSERT OR REPLACE INTO checkpoints (log_id, size, root_hash, signed, timestamp) VALUES (?, ?, ?, ?, ?)',
+  // Only the latest checkpoint is kept: older roots are recomputed from tiles when needed.
+  pruneCheckpoints: 'DELETE FROM checkpoints WHERE log_id = ? AND size < ?',
   insertSearch: 'INSERT OR IGNORE INTO search (log_id, key, idx) VALUES (?, ?, ?)',
 };
 
@@ -69,6 +71,7 @@ const commit = db.transaction((logId, b) => {
   for (const t of b.tiles) q.upsertTile.run(logId, t.level, t.index, t.data);
   const cp = b.checkpoint;
   q.insertCheckpoint.run(logId, cp.size, cp.rootHash, cp.signed, cp.timestamp);
+  q.pruneCheckpoints.run(logId, cp.size);
   q.setSize.run(b.startIndex + b.entries.length, logId);
 });
 const buf = (u) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
@@ -137,6 +140,7 @@ export class SqliteDriver implements StorageDriver {
       upsertTile: db.prepare(WRITE_SQL.upsertTile),
       readTile: db.prepare<[number, number, number], { data: Buffer }>('SELECT data FROM tiles WHERE log_id = ? AND level = ? AND idx = ?'),
       insertCheckpoint: db.prepare(WRITE_SQL.insertCheckpoint),
+      pruneCheckpoints: db.prepare(WRITE_SQL.pruneCheckpoints),
       latestCheckpoint: db.prepare<[number], CheckpointRow>('SELECT * FROM checkpoints WHERE log_id = ? ORDER BY size DESC LIMIT 1'),
       checkpointAt: db.prepare<[number, number], CheckpointRow>('SELECT * FROM checkpoints WHERE log_id = ? AND size = ?'),
       insertSearch: db.prepare(WRITE_SQL.insertSearch),
@@ -161,6 +165,7 @@ export class SqliteDriver implements StorageDriver {
     for (const t of batch.tiles) s.upsertTile.run(logId, t.level, t.index, t.data);
     const cp = batch.checkpoint;
     s.insertCheckpoint.run(logId, cp.size, cp.rootHash, cp.signed, cp.timestamp);
+    s.pruneCheckpoints.run(logId, cp.size);
     s.setSize.run(batch.startIndex + batch.entries.length, logId);
   };
 
