@@ -72,7 +72,10 @@ export async function signBlobCommand(files: string[], flags: SignBlobFlags): Pr
   try {
     if (files.length === 1) {
       const bytes = readArtifact(artifacts[0] as string);
-      const result = await signer.signMessage(bytes);
+      const pending = signer.signMessage(bytes);
+      // The trust material is parsed while the CA, log and TSA answer.
+      setImmediate(() => setup.verifier.warm());
+      const result = await pending;
       await setup.verifier.verify(result.bundle, bytes, result);
       writeFileAtomic(outputs[0] as string, `${JSON.stringify(result.bundle)}\n`);
       log(`Wrote bundle to ${outputs[0]}`);
@@ -143,7 +146,9 @@ async function signDsseTo(payload: Buffer, bundlePath: string, flags: IdentityFl
   const setup = prepare(flags);
   const signer = new KeylessSigner({ services: setup.services, getToken: () => getToken(flags, setup), tokenCheck: tokenCheckOf(flags) });
   try {
-    const result = await signer.signDsse(payload, IN_TOTO_PAYLOAD_TYPE);
+    const pending = signer.signDsse(payload, IN_TOTO_PAYLOAD_TYPE);
+    setImmediate(() => setup.verifier.warm());
+    const result = await pending;
     await setup.verifier.verifyDsse(result.bundle, payload, subjectDigest, result);
     writeFileAtomic(bundlePath, `${JSON.stringify(result.bundle)}\n`);
     log(`Wrote bundle to ${bundlePath}`);

@@ -1,4 +1,4 @@
-import { verify, type VerificationPolicy } from '../verify/index.js';
+import { verify, trustMaterialFor, PRODUCTION_TRUSTED_ROOT, type VerificationPolicy } from '../verify/index.js';
 import { VerifyPool } from './verify-pool.js';
 import { parseStatement } from '../formats/index.js';
 import { SignError } from './errors.js';
@@ -12,6 +12,8 @@ import type { SignResult } from './signer.js';
 export interface SelfVerifier {
   /** Stops the worker threads, if any. */
   close(): Promise<void>;
+  /** Parses the trust material ahead of time (while the signer waits on the network). */
+  warm(): void;
   verify(bundle: object, artifact: Uint8Array, result: SignResult): Promise<void>;
   /** DSSE: the in-toto statement's first sha256 subject (or the given digest) is what is checked. */
   verifyDsse(bundle: object, payload: Uint8Array, subjectDigest: Uint8Array | undefined, result: SignResult): Promise<void>;
@@ -34,6 +36,14 @@ export function createSelfVerifier(trustedRoot: unknown | undefined, options: { 
   };
   return {
     close: async () => pool?.close(),
+    warm() {
+      if (pool) return;
+      try {
+        trustMaterialFor(trustedRoot ?? PRODUCTION_TRUSTED_ROOT);
+      } catch {
+        /* reported by the real verification */
+      }
+    },
     async verify(bundle, artifact, result) {
       await check(bundle, artifact, identityOf(result));
     },
