@@ -115,6 +115,7 @@ export function defineSignCommands(program: Command): void {
     .requiredOption('--bundle <file>', 'where to write the bundle')
     .option('--trusted-root <file>', 'TrustedRoot to verify the bundle with (env KEYLESS_TRUSTED_ROOT)')
     .option('--signing-config <file>', 'SigningConfig v0.2 that selects the services (env KEYLESS_SIGNING_CONFIG)')
+    .addHelpText('after', ENV_HELP)
     .action(async (file: string, opts: { staging?: boolean; inToto?: boolean; identityToken: string; bundle: string; trustedRoot?: string; signingConfig?: string }, cmd: Command) => {
       await run(cmd, async () => {
         const { signBundleCommand } = await import('../../sign/commands.js');
