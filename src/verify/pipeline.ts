@@ -294,12 +294,16 @@ function checkEntries(log: CheckLog, entries: TransparencyLogEntry[], content: S
       if (!entry.inclusionPromise) {
         log.fail(VerifyCode.TLOG_INCLUSION_MISSING, `${name}.inclusion`, 'the entry has neither an inclusion proof nor a promise', 'an inclusion proof', null);
       }
-      if (entry.kindVersion!.version === '0.0.2') {
+      if (isRekorV2(entry)) {
         // Rekor v2 gives no promise: the proof is the only evidence of inclusion.
         log.fail(VerifyCode.TLOG_INCLUSION_MISSING, `${name}.inclusion`, 'a Rekor v2 entry needs an inclusion proof', 'an inclusion proof', null);
       }
     } else {
       const trusted = verifyInclusionProof(log, logs, entry, name);
+      if (isRekorV2(entry) && entry.logIndex !== entry.inclusionProof.logIndex) {
+        // Rekor v2 logs are not sharded: the entry's index is the proven one (sigstore-go proves at logIndex).
+        log.fail(VerifyCode.TLOG_INCLUSION_INVALID, `${name}.log-index`, 'the entry index differs from the proven index', entry.inclusionProof.logIndex, entry.logIndex);
+      }
       if (!entry.inclusionPromise) {
         // No integrated time to check the key against: the log key must be valid at every verified time.
         for (const t of times) {
@@ -318,6 +322,12 @@ function checkEntries(log: CheckLog, entries: TransparencyLogEntry[], content: S
   }
   log.pass('tlog.threshold', threshold, out.length);
   return out;
+}
+
+/** Rekor v2 entry kinds (intoto 0.0.2 is a Rekor v1 kind). */
+function isRekorV2(entry: TransparencyLogEntry): boolean {
+  const { kind, version } = entry.kindVersion!;
+  return version === '0.0.2' && (kind === 'hashedrekord' || kind === 'dsse');
 }
 
 function checkSignature(log: CheckLog, content: SignedContent, signer: Signer, artifact: Artifact, policy: CompiledPolicy): { payloadType?: string; predicateType?: string } {

@@ -56,6 +56,12 @@ describe('verification pipeline', () => {
     await rejectsWith(verify(b, artifact, policy, rekor2Root), VerifyCode.TLOG_INCLUSION_INVALID);
   });
 
+  it('a Rekor v2 entry index must be the proven index', async () => {
+    const b = clone(rekor2);
+    b.verificationMaterial.tlogEntries[0].logIndex = '734';
+    await rejectsWith(verify(b, artifact, policy, rekor2Root), VerifyCode.TLOG_INCLUSION_INVALID);
+  });
+
   it('a Rekor v2 log key must be valid at the verified time', async () => {
     const root = clone(rekor2Root);
     const logId = rekor2.verificationMaterial.tlogEntries[0].logId.keyId;
