@@ -81,18 +81,25 @@ export async function signBlobCommand(files: string[], flags: SignBlobFlags): Pr
       log(`Wrote bundle to ${outputs[0]}`);
       return;
     }
-    // One certificate (reused while valid), many artifacts in flight.
+    // One certificate (reused while valid), many artifacts in flight. The first failure
+    // stops new work; what is in flight settles before the error is reported.
     let next = 0;
+    let failure: unknown;
     const worker = async (): Promise<void> => {
-      for (let i = next++; i < files.length; i = next++) {
-        // Synchronous on purpose: for small files fs/promises costs more than the read.
-        const bytes = readArtifact(artifacts[i] as string);
-        const result = await signer.signMessage(bytes);
-        await setup.verifier.verify(result.bundle, bytes, result);
-        writeFileAtomic(outputs[i] as string, `${JSON.stringify(result.bundle)}\n`, false);
+      for (let i = next++; i < files.length && failure === undefined; i = next++) {
+        try {
+          // Synchronous on purpose: for small files fs/promises costs more than the read.
+          const bytes = readArtifact(artifacts[i] as string);
+          const result = await signer.signMessage(bytes);
+          await setup.verifier.verify(result.bundle, bytes, result);
+          if (failure === undefined) writeFileAtomic(outputs[i] as string, `${JSON.stringify(result.bundle)}\n`, false);
+        } catch (e) {
+          failure ??= e;
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, files.length) }, worker));
+    if (failure !== undefined) throw failure;
     log(`Wrote ${files.length} bundles to ${flags.outputDir}`);
   } finally {
     signer.dispose();
