@@ -49,7 +49,7 @@ const sig = Buffer.from(bundle.messageSignature.signature, 'base64');
 const tsDer = Buffer.from(bundle.verificationMaterial.timestampVerificationData.rfc3161Timestamps[0].signedTimestamp, 'base64');
 
 console.log(`# ${new Date().toISOString()} node ${process.version} ${cpus()[0]?.model} x${cpus().length}`);
-console.log('## verification (production leaf and TSA token of rekor2-happy-path)');
+console.log('## verification (the staging leaf, chain and TSA token of rekor2-happy-path)');
 const tm = loadTrustMaterial(rootJson);
 const leaf0 = parseCertificate(leafDer);
 const { path } = verifyCertificateChain(leaf0, tm.certificateAuthorities, leaf0.notBefore);
