@@ -146,3 +146,31 @@ test('a static key set skips discovery; wildcard issuers match one path segment'
   await w.verify(await idp.sign(claims({ iss: 'https://oidc.eu-1.example/id' })));
   await rejects(await idp.sign(claims({ iss: 'https://oidc.a.b.example/id' })), 'TOKEN_ISSUER_UNKNOWN', w);
 });
+
+test('every allowed algorithm family verifies: RS256, PS256, ES256/384/512, EdDSA; tampering fails each', async () => {
+  const { SignJWT } = await import('jose');
+  const pairs = {
+    RS256: generateKeyPairSync('rsa', { modulusLength: 2048 }),
+    PS256: generateKeyPairSync('rsa', { modulusLength: 2048 }),
+    ES256: generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+    ES384: generateKeyPairSync('ec', { namedCurve: 'P-384' }),
+    ES512: generateKeyPairSync('ec', { namedCurve: 'P-521' }),
+    EdDSA: generateKeyPairSync('ed25519'),
+  };
+  const jwks = { keys: Object.entries(pairs).map(([alg, p]) => ({ ...p.publicKey.export({ format: 'jwk' }), kid: alg, alg })) };
+  const v = new TokenVerifier([{ issuerUrl: 'https://static.example', type: 'email', jwks: jwks as never }]);
+  for (const [alg, p] of Object.entries(pairs)) {
+    const jwt = await new SignJWT(claims({ iss: 'https://static.example' })).setProtectedHeader({ alg, kid: alg }).sign(p.privateKey);
+    assert.equal((await v.verify(jwt)).identity.san.value, 'alice@example.com', alg);
+    const [h, , sig] = jwt.split('.');
+    await rejects(`${h}.${segment(claims({ iss: 'https://static.example', email: 'eve@example.com' }))}.${sig}`, 'TOKEN_SIGNATURE_INVALID', v);
+  }
+  // a key used with the wrong algorithm is no candidate
+  const wrong = await new SignJWT(claims({ iss: 'https://static.example' })).setProtectedHeader({ alg: 'ES384', kid: 'ES256' }).sign(pairs.ES384.privateKey);
+  await rejects(wrong, 'TOKEN_UNKNOWN_KEY', v);
+  // JWS extensions are refused
+  const crit = await new SignJWT(claims({ iss: 'https://static.example' })).setProtectedHeader({ alg: 'ES256', kid: 'ES256', crit: ['exp'] } as never).sign(pairs.ES256.privateKey).catch(() => undefined);
+  if (crit) await rejects(crit, 'TOKEN_MALFORMED', v);
+  const [, p2, s2] = (await new SignJWT(claims({ iss: 'https://static.example' })).setProtectedHeader({ alg: 'ES256', kid: 'ES256' }).sign(pairs.ES256.privateKey)).split('.');
+  await rejects(`${segment({ alg: 'ES256', kid: 'ES256', crit: ['x-custom'], 'x-custom': 1 })}.${p2}.${s2}`, 'TOKEN_MALFORMED', v);
+});
