@@ -193,6 +193,8 @@ export class SqliteDriver implements StorageDriver {
     worker.on('message', (m: { id: number; error?: { code: string; message: string } }) => {
       const p = writer.pending.get(m.id);
       writer.pending.delete(m.id);
+      // An idle writer must not keep the process alive; a busy one must.
+      if (writer.pending.size === 0) worker.unref();
       if (!p) return;
       if (m.error) p.reject(new KeylessError(m.error.code, m.error.message));
       else p.resolve();
@@ -203,6 +205,7 @@ export class SqliteDriver implements StorageDriver {
     };
     worker.on('error', failAll);
     worker.on('exit', (code) => failAll(new Error(`exit ${code}`)));
+    worker.unref();
     return writer;
   }
 
@@ -211,6 +214,7 @@ export class SqliteDriver implements StorageDriver {
     const id = w.nextId++;
     return new Promise((resolve, reject) => {
       w.pending.set(id, { resolve, reject });
+      w.worker.ref();
       w.worker.postMessage({ ...message, id });
     });
   }

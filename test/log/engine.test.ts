@@ -103,6 +103,26 @@ test('concurrent appends are batched, durable, provable; a reopened engine conti
   }
 });
 
+test('the in-thread commit path (no writer thread) gives the same tree', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keyless-log-'));
+  try {
+    const { SqliteDriver } = await import('../../src/log/index.js');
+    const engine = LogEngine.withDriver(new SqliteDriver({ dataDir: dir, writerThread: false }));
+    const log = await openV2(engine);
+    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => log.append(body(i))));
+    const leaves = results.map((r) => r.leafHash);
+    assert.deepEqual(await log.rootHash(), rootFromLeafHashes(leaves));
+    await engine.close();
+    const again = LogEngine.openSqlite(dir);
+    const reopened = await openV2(again);
+    assert.equal(reopened.size, 300);
+    assert.deepEqual(Buffer.from(verifySignedCheckpoint(reopened.latestCheckpoint().signed, 'v2.log.test', keys.publicKey).rootHash), rootFromLeafHashes(leaves));
+    await again.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('one engine hosts several logs with their own trees, origins and keys', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'keyless-log-'));
   try {

@@ -94,6 +94,8 @@ export class WorkerDigestVerifier implements DigestVerifier {
       const slot = { worker, inflight: [] as Job[][] };
       worker.on('message', (out: Uint8Array) => {
         const jobs = slot.inflight.shift() ?? [];
+        // Idle workers must not keep the process alive; busy ones must.
+        if (slot.inflight.length === 0) worker.unref();
         jobs.forEach((j, k) => j.resolve(out[k] === 1));
       });
       worker.on('error', () => {
@@ -121,6 +123,7 @@ export class WorkerDigestVerifier implements DigestVerifier {
     if (jobs.length === 0) return;
     const slot = this.workers[this.next++ % this.workers.length]!;
     slot.inflight.push(jobs);
+    slot.worker.ref();
     slot.worker.postMessage(jobs.map((j) => ({ spki: j.spki, digest: j.digest, signature: j.signature, hash: j.hash })));
   }
 
