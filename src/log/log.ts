@@ -31,6 +31,8 @@ export type AppendResult =
 export interface LogOptions {
   /** Most entries integrated in one transaction. */
   maxBatch?: number;
+  /** Most appends waiting for a batch; beyond it `append` fails with LOG_OVERLOADED. */
+  maxQueue?: number;
 }
 
 interface Pending {
@@ -58,6 +60,7 @@ export class TransparencyLog {
   private flushing = false;
   private latest: SignedTreeHead;
   private readonly maxBatch: number;
+  private readonly maxQueue: number;
   private closed = false;
 
   private constructor(
@@ -70,6 +73,7 @@ export class TransparencyLog {
   ) {
     this.latest = latest;
     this.maxBatch = options.maxBatch ?? 2000;
+    this.maxQueue = options.maxQueue ?? 100_000;
   }
 
   /** @internal used by LogEngine */
@@ -110,6 +114,7 @@ export class TransparencyLog {
 
   append(body: Uint8Array, options: AppendOptions = {}): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new KeylessError('LOG_CLOSED', `log ${this.name} is closed`));
+    if (this.queue.length >= this.maxQueue) return Promise.reject(new KeylessError('LOG_OVERLOADED', `log ${this.name} has ${this.queue.length} appends waiting; try again`));
     const bytes = Buffer.from(body);
     return new Promise<AppendResult>((resolve, reject) => {
       this.queue.push({ body: bytes, leafHash: leafHash(bytes), indexKeys: (options.indexKeys ?? []).map(searchKey), resolve, reject });

@@ -145,3 +145,19 @@ test('one engine hosts several logs with their own trees, origins and keys', asy
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a full queue refuses appends with LOG_OVERLOADED instead of growing without bound', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keyless-log-'));
+  try {
+    const engine = LogEngine.openSqlite(dir);
+    const log = await engine.openLog({ name: 'q', origin: 'q.log.test', maxQueue: 5, signer: ({ origin }) => noteCheckpointSigner({ origin, keyName: origin, ...keys }) });
+    const outcomes = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => log.append(body(i))));
+    const refused = outcomes.filter((o) => o.status === 'rejected');
+    assert.equal(refused.length, 7);
+    for (const r of refused) assert.equal((r as PromiseRejectedResult).reason.code, 'LOG_OVERLOADED');
+    assert.equal(log.size, 5);
+    await engine.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

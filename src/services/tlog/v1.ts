@@ -6,6 +6,7 @@ import { leafHash } from '../../merkle/index.js';
 import { parseRekorV1ProposedEntry } from '../../formats/index.js';
 import { HttpError } from '../http/index.js';
 import { admitV1 } from './admit.js';
+import { appendOrBusy } from './append.js';
 import { emailIndexKey, hashIndexKey, keyFromPem, publicKeyIndexKey } from './keys.js';
 import type { RekorV1Log } from './logs.js';
 import { inlineDigestVerifier, type DigestVerifier } from './verify-pool.js';
@@ -56,7 +57,7 @@ export function rekorV1Service(options: RekorV1ServiceOptions): FastifyPluginAsy
     app.post('/api/v1/log/entries', async (request, reply: FastifyReply) => {
       const proposed = parseRekorV1ProposedEntry(request.body);
       const admitted = await admitV1(proposed, verifier);
-      const result = await log.append(admitted.body, { indexKeys: admitted.indexKeys });
+      const result = await appendOrBusy(log, admitted);
       const entryId = rekor.entryId(result.leafHash);
       const location = `/api/v1/log/entries/${entryId}`;
       if (result.duplicate) {

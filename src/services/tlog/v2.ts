@@ -4,6 +4,7 @@ import { parseCreateEntryRequestV2 } from '../../formats/index.js';
 import { parseTilePath } from '../../merkle/index.js';
 import { HttpError } from '../http/index.js';
 import { admitV2 } from './admit.js';
+import { appendOrBusy } from './append.js';
 import type { RekorV2Log } from './logs.js';
 import { inlineDigestVerifier, type DigestVerifier } from './verify-pool.js';
 
@@ -43,7 +44,7 @@ export function rekorV2Service(options: RekorV2ServiceOptions): FastifyPluginAsy
     app.post('/api/v2/log/entries', async (request, reply) => {
       const req = parseCreateEntryRequestV2(request.body);
       const admitted = await admitV2(req, verifier);
-      const result = await log.append(admitted.body, { indexKeys: admitted.indexKeys });
+      const result = await appendOrBusy(log, admitted);
       if (result.duplicate) {
         void reply.header('x-log-index', String(result.index));
         throw new HttpError(409, 'ENTRY_EXISTS', `an equivalent entry already exists in the log at index ${result.index}`);
