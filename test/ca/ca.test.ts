@@ -210,3 +210,17 @@ test('legacy v1 API: signedEmailAddress, token in the header, 201 PEM chain; roo
   const root = await fetch(`${stack.base}/api/v1/rootCert`);
   assert.equal(parseCertificatesPem(await root.text()).length, 2);
 });
+
+test('an issuing CA outside its validity refuses with 503 CA_NOT_VALID', async () => {
+  const { CertificateAuthority } = await import('../../src/services/ca/index.js');
+  const later = new CertificateAuthority({
+    issuers: stack.issuers, issuer: stack.chain.intermediate, parents: [stack.chain.root.certificate],
+    now: () => new Date(stack.chain.intermediate.certificate.notAfter.getTime() + 1000),
+  });
+  const jwt = await token(stack, emailClaims(stack));
+  await assert.rejects(later.signingCertificate(publicKeyRequest(jwt, ecKey(), 'dev@example.com'), undefined), (e: { code?: string; status?: number }) => {
+    assert.equal(e.code, 'CA_NOT_VALID');
+    assert.equal(e.status, 503);
+    return true;
+  });
+});

@@ -34,12 +34,12 @@ export class CertificateAuthority {
   readonly verifier: TokenVerifier | undefined;
   private verifierLazy: TokenVerifier | undefined;
   private readonly options: CaServiceOptions;
-  private readonly parentsPem: string[];
+  private readonly caChainPem: string[];
 
   constructor(options: CaServiceOptions) {
     this.options = options;
     this.verifier = options.tokenVerifier;
-    this.parentsPem = [options.issuer.certificate.toPem(), ...options.parents.map((c) => c.toPem())];
+    this.caChainPem = [options.issuer.certificate.toPem(), ...options.parents.map((c) => c.toPem())];
   }
 
   tokenVerifier(): TokenVerifier {
@@ -53,7 +53,7 @@ export class CertificateAuthority {
 
   /** `{chains: [{certificates: [issuing CA, …, root]}]}` */
   trustBundle(): { chains: Array<{ certificates: string[] }> } {
-    return { chains: [{ certificates: this.parentsPem }] };
+    return { chains: [{ certificates: this.caChainPem }] };
   }
 
   configuration(): { issuers: Array<Record<string, unknown>> } {
@@ -72,6 +72,10 @@ export class CertificateAuthority {
 
   private async issue(req: SigningCertRequest): Promise<IssuedCertificate> {
     const now = this.options.now?.() ?? new Date();
+    const ca = this.options.issuer;
+    if (!ca.certificate.validAt(now)) {
+      throw new HttpError(503, 'CA_NOT_VALID', `the issuing CA certificate is valid from ${ca.certificate.notBefore.toISOString()} to ${ca.certificate.notAfter.toISOString()}, not now`);
+    }
     const verified: VerifiedToken = await this.tokenVerifier().verify(req.token, { now });
     const { identity, issuerConfig } = verified;
     const challengeName = issuerConfig.challengeClaim ?? (issuerConfig.type === 'email' ? 'email' : 'sub');
@@ -86,7 +90,6 @@ export class CertificateAuthority {
       notBefore: now,
       validityMs: this.options.validityMs ?? 10 * 60 * 1000,
     };
-    const ca = this.options.issuer;
     let certificate: Certificate;
     let embeddedSct = false;
     if (this.options.submitToCtLog) {
@@ -97,7 +100,7 @@ export class CertificateAuthority {
     } else {
       certificate = issueLeafCertificate(profile, ca);
     }
-    return { certificate, chainPem: [certificate.toPem(), ...this.parentsPem], embeddedSct };
+    return { certificate, chainPem: [certificate.toPem(), ...this.caChainPem], embeddedSct };
   }
 }
 
