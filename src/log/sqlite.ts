@@ -53,7 +53,7 @@ const db = new Database(workerData.path);
 for (const p of workerData.pragmas) db.pragma(p);
 const q = {};
 for (const [k, v] of Object.entries(workerData.sql)) q[k] = db.prepare(v);
-const commit = db.transaction((logId, b) => {
+const commitOne = (logId, b) => {
   const row = q.sizeOf.get(logId);
   if (!row || row.size !== b.startIndex) {
     const e = new Error('batch starts at ' + b.startIndex + ' but the log has ' + (row && row.size) + ' entries');
@@ -73,16 +73,18 @@ const commit = db.transaction((logId, b) => {
   q.insertCheckpoint.run(logId, cp.size, cp.rootHash, cp.signed, cp.timestamp);
   q.pruneCheckpoints.run(logId, cp.size);
   q.setSize.run(b.startIndex + b.entries.length, logId);
-});
+};
+const commit = db.transaction((items) => { for (const it of items) commitOne(it.logId, it.batch); });
 const buf = (u) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 parentPort.on('message', (m) => {
   if (m.close) { db.close(); parentPort.postMessage({ id: m.id }); return; }
   try {
-    const b = m.batch;
-    for (const e of b.entries) { e.body = buf(e.body); e.leafHash = buf(e.leafHash); e.indexKeys = e.indexKeys.map(buf); }
-    for (const t of b.tiles) t.data = buf(t.data);
-    b.checkpoint.rootHash = buf(b.checkpoint.rootHash);
-    commit(m.logId, b);
+    for (const { batch: b } of m.items) {
+      for (const e of b.entries) { e.body = buf(e.body); e.leafHash = buf(e.leafHash); e.indexKeys = e.indexKeys.map(buf); }
+      for (const t of b.tiles) t.data = buf(t.data);
+      b.checkpoint.rootHash = buf(b.checkpoint.rootHash);
+    }
+    commit(m.items);
     parentPort.postMessage({ id: m.id });
   } catch (e) {
     parentPort.postMessage({ id: m.id, error: { code: e.code || 'LOG_WRITE_FAILED', message: String(e.message) } });
@@ -219,8 +221,30 @@ export class SqliteDriver implements StorageDriver {
     });
   }
 
+  /** Batches waiting while a commit is in flight: they go together, one transaction, one fsync. */
+  private groupQueue: { logId: number; batch: BatchWrite; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private groupInFlight = false;
+
+  private flushGroup(): void {
+    if (this.groupInFlight || this.groupQueue.length === 0) return;
+    const group = this.groupQueue.splice(0);
+    this.groupInFlight = true;
+    this.toWriter({ items: group.map((g) => ({ logId: g.logId, batch: g.batch })) }).then(
+      () => group.forEach((g) => g.resolve()),
+      (e) => group.forEach((g) => g.reject(e)),
+    ).finally(() => {
+      this.groupInFlight = false;
+      this.flushGroup();
+    });
+  }
+
   async commitBatch(logId: number, batch: BatchWrite): Promise<void> {
-    if (this.writer) return this.toWriter({ logId, batch });
+    if (this.writer) {
+      return new Promise((resolve, reject) => {
+        this.groupQueue.push({ logId, batch, resolve, reject });
+        this.flushGroup();
+      });
+    }
     this.tx ??= this.commitTransaction();
     this.tx(logId, batch);
   }
