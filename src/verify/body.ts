@@ -62,11 +62,6 @@ function hashName(algorithm: number): HashAlgorithm {
   return h;
 }
 
-function needMessage(content: SignedContent, kind: string): NonNullable<SignedContent['messageDigest']> {
-  if (!content.messageDigest) throw new Mismatch(`a ${kind} entry needs a message-signature bundle`, 'messageSignature', 'dsseEnvelope');
-  return content.messageDigest;
-}
-
 function needDsse(content: SignedContent, kind: string): NonNullable<SignedContent['dsse']> {
   if (!content.dsse) throw new Mismatch(`a ${kind} entry needs a DSSE bundle`, 'dsseEnvelope', 'messageSignature');
   return content.dsse;
@@ -74,11 +69,15 @@ function needDsse(content: SignedContent, kind: string): NonNullable<SignedConte
 
 function compare(e: RekorEntry, content: SignedContent): void {
   if (e.kind === 'hashedrekord' && e.apiVersion === '0.0.1') {
-    const md = needMessage(content, 'hashedrekord 0.0.1');
     same('signature', content.signature, e.signature);
     sameVerifierPem(e.publicKey, content);
-    same('digest algorithm', md.algorithm, e.hash.algorithm);
-    same('artifact digest', md.digest.toString('hex'), e.hash.value);
+    if (content.messageDigest) {
+      same('digest algorithm', content.messageDigest.algorithm, e.hash.algorithm);
+      same('artifact digest', content.messageDigest.digest.toString('hex'), e.hash.value);
+    } else {
+      // A DSSE envelope logged as a hashedrekord over its PAE (allowed by the client spec).
+      same('PAE digest', digest(e.hash.algorithm, needDsse(content, 'hashedrekord').pae).toString('hex'), e.hash.value);
+    }
   } else if (e.kind === 'hashedrekord' && e.apiVersion === '0.0.2') {
     same('signature', content.signature, e.signature.content);
     sameVerifierV2(e.signature.verifier, content);

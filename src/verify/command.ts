@@ -142,7 +142,7 @@ export function runVerifyCommand(artifactArg: string, o: VerifyCommandOptions, k
     const artifact = kind === 'bundle' && isDigestArgument(artifactArg) ? artifactArg.toLowerCase() : readLimited(artifactArg, Number.MAX_SAFE_INTEGER, 'artifact');
     const result = verifySync(bundle, artifact, policy, trustedRoot, { log });
     if (o.json) out(`${JSON.stringify({ ok: true, result: resultSummary(result), checks: log.results.map(reportEntry) }, null, 2)}\n`);
-    else out(`Verified OK${result.identity ? `: ${result.identity} (issuer ${result.issuer})` : ' with the given key'}, signed at ${result.signingTime.toISOString()}\n`);
+    else out(`Verified OK${result.identity ? `: ${result.identity} (issuer ${result.issuer})` : ' with the given key'}, ${result.signingTime ? `signed at ${result.signingTime.toISOString()}` : 'included in the transparency log'}\n`);
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {

@@ -33,8 +33,8 @@ export interface VerificationResult {
   identity?: string;
   /** The OIDC issuer recorded in the certificate. */
   issuer?: string;
-  /** The earliest verified time: when the signature is known to have existed. */
-  signingTime: Date;
+  /** The earliest verified time: when the signature is known to have existed (none for a managed-key bundle without one). */
+  signingTime: Date | undefined;
   verifiedTimes: VerifiedTime[];
   bundleVersion: string;
   content: 'messageSignature' | 'dsseEnvelope';
@@ -125,7 +125,7 @@ export function startPipeline(bundle: Bundle, artifact: Artifact, policy: Compil
       } else if (policy.identity || policy.issuer || policy.extensions.length > 0) {
         log.fail(VerifyCode.POLICY_IDENTITY_MISMATCH, 'policy.identity', 'the bundle was signed with a managed key and carries no identity', policy.identity?.text ?? policy.issuer?.text, null);
       }
-      const signingTime = times.reduce((a, b) => (b.time < a ? b.time : a), times[0]!.time);
+      const signingTime = times.length === 0 ? undefined : times.reduce((a, b) => (b.time < a ? b.time : a), times[0]!.time);
       const result: VerificationResult = {
         identity,
         issuer,
@@ -198,8 +198,11 @@ function verifiedTimes(log: CheckLog, bundle: Bundle, entries: TransparencyLogEn
     const logs = logsForEntry(log, trust, entry, name);
     times.push({ source: 'transparency-log', time: verifySet(log, logs, entry, name), from: name });
   });
-  // At least one: certificates and log keys are checked at the verified times.
-  const threshold = Math.max(1, policy.source.timestampThreshold ?? 1);
+  // A certificate is only meaningful at a verified time, so certificate bundles need at
+  // least one. A managed key has no validity window: its bundles may rest on the log's
+  // inclusion proof alone (conformance intoto-canonical-log-entry).
+  const certificateBundle = bundle.verificationMaterial!.content?.$case !== 'publicKey';
+  const threshold = certificateBundle ? Math.max(1, policy.source.timestampThreshold ?? 1) : (policy.source.timestampThreshold ?? 0);
   if (times.length < threshold) {
     log.fail(VerifyCode.TIMESTAMP_MISSING, 'verified-times', 'not enough verified times (a Rekor v2 entry needs an RFC 3161 timestamp)', threshold, times.length);
   }

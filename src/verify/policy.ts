@@ -88,6 +88,10 @@ export function compilePolicy(policy: VerificationPolicy): CompiledPolicy {
     const v = policy[k];
     if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) throw invalid(`${k} must be a non-negative integer`);
   }
+  if (policy.publicKey !== undefined && (identity || issuer || extensions.length > 0)) {
+    // Either a key or an identity is trusted, never both (conformance managed-key-and-client-identity_fail).
+    throw invalid('give either a public key or an identity policy, not both');
+  }
   const result: CompiledPolicy = { source: policy, identity, issuer, extensions };
   compiled.set(policy, result);
   return result;

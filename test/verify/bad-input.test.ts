@@ -120,6 +120,10 @@ describe('verify-bundle with bad input', () => {
     assert.equal(runKeyless(['verify-bundle', '--bundle', bundle, '--certificate-identity', DEFAULT_IDENTITY, A_TXT], dir).status, 2);
     assert.equal(runKeyless(['verify-bundle', '--certificate-identity', 'x', '--certificate-oidc-issuer', 'y', A_TXT], dir).status, 2);
     assert.equal(runKeyless(['verify-bundle', '--bundle', bundle, '--certificate-identity', 'x', '--certificate-identity-regexp', 'y', '--certificate-oidc-issuer', 'z', A_TXT], dir).status, 2);
+    // Both a key and an identity (conformance managed-key-and-client-identity_fail).
+    const key = join(CONFORMANCE_DIR, 'managed-key-happy-path', 'key.pub');
+    const managed = join(CONFORMANCE_DIR, 'managed-key-happy-path', 'bundle.sigstore.json');
+    assert.equal(runKeyless(['verify-bundle', '--bundle', managed, '--certificate-identity', DEFAULT_IDENTITY, '--certificate-oidc-issuer', DEFAULT_ISSUER, '--key', key, A_TXT], dir).status, 2);
   });
 
   it('--json reports every check, also on failure', () => {

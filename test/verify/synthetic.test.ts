@@ -1,0 +1,107 @@
+// Bundles built here from scratch (a one-leaf log with its own key, a managed signing key),
+// for the combinations the conformance snapshot lacks: a DSSE envelope logged as a
+// Rekor v1 hashedrekord over its PAE, and a managed-key bundle resting on the inclusion
+// proof alone (no SET, no timestamp).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { canonicalize } from '../../src/core/canonical-json.js';
+import { sha256 } from '../../src/core/hash.js';
+import { buildHashedRekordV001, canonicalRekorV1Body, preAuthEncoding } from '../../src/formats/index.js';
+import { leafHash, signCheckpoint } from '../../src/merkle/index.js';
+import { verify, VerifyCode } from '../../src/index.js';
+import { CONFORMANCE_DIR } from '../conformance/helpers.js';
+
+const artifact = readFileSync(join(CONFORMANCE_DIR, 'a.txt'));
+const spki = (k: KeyObject) => k.export({ format: 'der', type: 'spki' });
+const pem = (k: KeyObject) => k.export({ format: 'pem', type: 'spki' }) as string;
+
+const log = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const signer = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const logId = sha256(spki(log.publicKey));
+const trustedRoot = {
+  mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+  tlogs: [{
+    baseUrl: 'https://rekor.test',
+    hashAlgorithm: 'SHA2_256',
+    publicKey: { rawBytes: spki(log.publicKey).toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start: '2020-01-01T00:00:00Z' } },
+    logId: { keyId: logId.toString('base64') },
+  }],
+  certificateAuthorities: [],
+  ctlogs: [],
+  timestampAuthorities: [],
+};
+
+/** A DSSE bundle whose one log entry is a hashedrekord 0.0.1 over SHA-256(PAE), in a one-leaf log. */
+function dsseBundle(opts: { withSet?: boolean; loggedPae?: Buffer } = {}) {
+  const payload = Buffer.from(JSON.stringify({
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: [{ name: 'a.txt', digest: { sha256: sha256(artifact).toString('hex') } }],
+    predicateType: 'https://example.com/test',
+    predicate: {},
+  }));
+  const payloadType = 'application/vnd.in-toto+json';
+  const pae = preAuthEncoding(payloadType, payload);
+  const sig = nodeSign('sha256', pae, signer.privateKey);
+  const body = canonicalRekorV1Body(buildHashedRekordV001({
+    hash: { algorithm: 'sha256', value: sha256(opts.loggedPae ?? pae).toString('hex') },
+    signature: sig,
+    publicKeyPem: pem(signer.publicKey),
+  }));
+  const root = leafHash(body);
+  const checkpoint = signCheckpoint({ origin: 'rekor.test', size: 1, rootHash: root }, 'rekor.test', log.privateKey, log.publicKey);
+  const integratedTime = 1_700_000_000;
+  const entry: Record<string, unknown> = {
+    logIndex: '0',
+    logId: { keyId: logId.toString('base64') },
+    kindVersion: { kind: 'hashedrekord', version: '0.0.1' },
+    integratedTime: opts.withSet ? String(integratedTime) : '0',
+    inclusionProof: { logIndex: '0', rootHash: root.toString('base64'), treeSize: '1', hashes: [], checkpoint: { envelope: checkpoint } },
+    canonicalizedBody: body.toString('base64'),
+  };
+  if (opts.withSet) {
+    const set = nodeSign('sha256', Buffer.from(canonicalize({ body: body.toString('base64'), integratedTime, logID: logId.toString('hex'), logIndex: 0 })), log.privateKey);
+    entry.inclusionPromise = { signedEntryTimestamp: set.toString('base64') };
+  }
+  return {
+    mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+    verificationMaterial: { publicKey: { hint: sha256(spki(signer.publicKey)).toString('base64') }, tlogEntries: [entry] },
+    dsseEnvelope: { payload: payload.toString('base64'), payloadType, signatures: [{ sig: sig.toString('base64') }] },
+  };
+}
+
+describe('synthetic bundles', () => {
+  it('a DSSE envelope logged as a hashedrekord 0.0.1 over its PAE verifies, on the inclusion proof alone', async () => {
+    const r = await verify(dsseBundle(), artifact, { publicKey: pem(signer.publicKey) }, trustedRoot);
+    assert.equal(r.signingTime, undefined);
+    assert.equal(r.tlogEntries[0]!.kindVersion, 'hashedrekord/0.0.1');
+  });
+
+  it('with a SET the integrated time becomes the signing time', async () => {
+    const r = await verify(dsseBundle({ withSet: true }), artifact, { publicKey: pem(signer.publicKey) }, trustedRoot);
+    assert.equal(r.signingTime?.getTime(), 1_700_000_000_000);
+  });
+
+  it('a logged digest of another PAE fails', async () => {
+    await assert.rejects(verify(dsseBundle({ loggedPae: Buffer.from('other') }), artifact, { publicKey: pem(signer.publicKey) }, trustedRoot), { code: VerifyCode.TLOG_BODY_MISMATCH });
+  });
+
+  it('another key fails', async () => {
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
+    await assert.rejects(verify(dsseBundle(), artifact, { publicKey: pem(other) }, trustedRoot), { code: VerifyCode.TLOG_BODY_MISMATCH });
+  });
+
+  it('a checkpoint signed by another key fails', async () => {
+    const b = dsseBundle();
+    const rogue = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const proof = (b.verificationMaterial.tlogEntries[0] as { inclusionProof: { rootHash: string; checkpoint: { envelope: string } } }).inclusionProof;
+    proof.checkpoint.envelope = signCheckpoint({ origin: 'rekor.test', size: 1, rootHash: Buffer.from(proof.rootHash, 'base64') }, 'rekor.test', rogue.privateKey, rogue.publicKey);
+    await assert.rejects(verify(b, artifact, { publicKey: pem(signer.publicKey) }, trustedRoot), { code: VerifyCode.TLOG_CHECKPOINT_INVALID });
+  });
+
+  it('a key and an identity together are refused', async () => {
+    await assert.rejects(verify(dsseBundle(), artifact, { publicKey: pem(signer.publicKey), certificateIdentity: 'x', certificateOidcIssuer: 'y' }, trustedRoot), { code: VerifyCode.POLICY_INVALID });
+  });
+});
