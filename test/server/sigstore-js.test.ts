@@ -34,20 +34,20 @@ async function devToken(email: string): Promise<string> {
   return lines[0]!;
 }
 
-function sigstoreJsVerify(bundle: SerializedBundle, artifact: Buffer, opts: { tlog: number; timestamps: number }): void {
+function sigstoreJsVerify(bundle: SerializedBundle, artifact: Buffer, opts: { tlog: number; timestamps: number; identity?: string }): void {
   const root = TrustedRoot.fromJSON(JSON.parse(readFileSync(join(server.dataDir, 'trusted_root.json'), 'utf8')));
   const verifier = new Verifier(toTrustMaterial(root), { tlogThreshold: opts.tlog, ctlogThreshold: 1, timestampThreshold: opts.timestamps });
-  verifier.verify(toSignedEntity(bundleFromJSON(bundle), artifact), { subjectAlternativeName: EMAIL, extensions: { issuer } });
+  verifier.verify(toSignedEntity(bundleFromJSON(bundle), artifact), { subjectAlternativeName: opts.identity ?? EMAIL, extensions: { issuer } });
 }
 
-async function keylessVerify(bundle: SerializedBundle, artifact: Buffer, name: string): Promise<{ code: number | null; stderr: string }> {
+async function keylessVerify(bundle: SerializedBundle, artifact: Buffer, name: string, identity = EMAIL): Promise<{ code: number | null; stderr: string }> {
   const bundlePath = join(work, `${name}.sigstore.json`);
   const artifactPath = join(work, `${name}.txt`);
   writeFileSync(bundlePath, JSON.stringify(bundle));
   writeFileSync(artifactPath, artifact);
   return runKeyless([
     'verify-blob', artifactPath, '--bundle', bundlePath,
-    '--certificate-identity', EMAIL, '--certificate-oidc-issuer', issuer,
+    '--certificate-identity', identity, '--certificate-oidc-issuer', issuer,
     '--trusted-root', join(server.dataDir, 'trusted_root.json'),
   ]);
 }
@@ -61,6 +61,11 @@ async function checkBothVerifiers(bundle: SerializedBundle, artifact: Buffer, na
   assert.throws(() => sigstoreJsVerify(bundle, changed, opts), /signature|digest|mismatch|failed/i);
   const bad = await keylessVerify(bundle, changed, `${name}-changed`);
   assert.equal(bad.code, 1, 'a changed artifact fails keyless verify-blob');
+
+  // Another identity than the token's is refused by both.
+  assert.throws(() => sigstoreJsVerify(bundle, artifact, { ...opts, identity: 'someone-else@example.com' }));
+  const wrongIdentity = await keylessVerify(bundle, artifact, `${name}-identity`, 'someone-else@example.com');
+  assert.equal(wrongIdentity.code, 1, 'a wrong identity fails keyless verify-blob');
 }
 
 test('sigstore.sign with CA + Rekor v1 + TSA; both verifiers accept it and reject a changed artifact', async () => {
