@@ -163,6 +163,11 @@ test('request failures: proof of possession, CSR, keys, malformed input', async 
     assert.equal(r.status, 400, `${code}: ${JSON.stringify(r.json)}`);
     assert.equal(r.json.code, code, JSON.stringify(r.json));
   }
+  // signing `sub` for an email issuer: the message says so
+  const subJwt = await token(stack, emailClaims(stack, { sub: 'user-123' }));
+  const wrongClaim = await post(stack, publicKeyRequest(subJwt, key, 'user-123'));
+  assert.equal(wrongClaim.json.code, 'POP_INVALID');
+  assert.match(String(wrongClaim.json.message), /signs the "sub" claim instead/);
   const bad = await post(stack, '{"credentials":');
   assert.equal(bad.status, 400);
   const wrongType = await fetch(`${stack.base}/api/v2/signingCert`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<x/>' });

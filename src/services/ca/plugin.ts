@@ -79,7 +79,7 @@ export class CertificateAuthority {
     const verified: VerifiedToken = await this.tokenVerifier().verify(req.token, { now });
     const { identity, issuerConfig } = verified;
     const challengeName = issuerConfig.challengeClaim ?? (issuerConfig.type === 'email' ? 'email' : 'sub');
-    await checkProofOfPossession(req, identity.challengeClaimValue, challengeName);
+    await checkProofOfPossession(req, identity.challengeClaimValue, challengeName, verified.claims);
 
     const sigstoreExtensions: Record<string, string> = {};
     for (const e of identity.extensionList) sigstoreExtensions[e.oid] = e.value;

@@ -159,11 +159,25 @@ export function parseLegacySigningCertRequest(body: unknown, authorization: stri
 }
 
 /** The proof of possession: a signature over the challenge claim value with the key's default scheme (§3.2). */
-export async function checkProofOfPossession(req: SigningCertRequest, challengeClaimValue: string, challengeClaimName: string): Promise<void> {
+export async function checkProofOfPossession(
+  req: SigningCertRequest,
+  challengeClaimValue: string,
+  challengeClaimName: string,
+  claims: Record<string, unknown> = {},
+): Promise<void> {
   if (req.key.kind !== 'publicKey') return; // a CSR's own signature is its proof
-  if (!(await verifyOffThread(req.key.info, Buffer.from(challengeClaimValue, 'utf8'), req.key.proofOfPossession))) {
-    throw bad('POP_INVALID', `proofOfPossession is not a signature by the submitted key over the challenge claim "${challengeClaimName}" (${JSON.stringify(challengeClaimValue)})`);
+  const { info, proofOfPossession } = req.key;
+  if (await verifyOffThread(info, Buffer.from(challengeClaimValue, 'utf8'), proofOfPossession)) return;
+  // Failure path only: say which claim the client signed instead, the usual mistake.
+  let hint = '';
+  for (const name of ['email', 'sub']) {
+    const v = claims[name];
+    if (name !== challengeClaimName && typeof v === 'string' && v !== challengeClaimValue && (await verifyOffThread(info, Buffer.from(v, 'utf8'), proofOfPossession))) {
+      hint = `; it signs the "${name}" claim instead`;
+      break;
+    }
   }
+  throw bad('POP_INVALID', `proofOfPossession is not a signature by the submitted key over the challenge claim "${challengeClaimName}" (${JSON.stringify(challengeClaimValue)})${hint}`);
 }
 
 function decodeOid(content: Buffer): string {
