@@ -230,6 +230,12 @@ async function corpus(): Promise<BadRequest[]> {
 test('every bad request gets a 4xx JSON {code, message}, and the server keeps serving', async () => {
   const list = await corpus();
   assert.ok(list.length >= 60, `corpus has ${list.length} requests`);
+  const sizes = async () => ({
+    rekorV1: ((await (await fetch(`${server.url}/api/v1/log`)).json()) as { treeSize: number }).treeSize,
+    rekorV2: await (await fetch(`${server.url}/checkpoint`)).text(),
+    ct: ((await (await fetch(`${server.url}/ct/v1/get-sth`)).json()) as { tree_size: number }).tree_size,
+  });
+  const before = await sizes();
   const failures: string[] = [];
   for (const r of list) {
     const headers: Record<string, string> = { ...(r.headers ?? {}) };
@@ -262,6 +268,8 @@ test('every bad request gets a 4xx JSON {code, message}, and the server keeps se
     if (problems.length > 0) failures.push(`${r.name}: ${problems.join(', ')} — ${text.slice(0, 160)}`);
   }
   assert.deepEqual(failures, []);
+  // Nothing a refused request carried reached a log.
+  assert.deepEqual(await sizes(), before);
 
   // Still alive, still serving, still issuing certificates and logging.
   assert.equal(server.child.exitCode, null);
