@@ -133,6 +133,25 @@ describe('verification pipeline', () => {
     await rejectsWith(verify(v03, artifact, { publicKey: other }), VerifyCode.KEY_MISMATCH);
   });
 
+  it('an identically named decoy intermediate with another key does not confuse chain or SCT', async () => {
+    const { buildCertificate, generateKey, ext } = await import('../../src/x509/build/index.js');
+    const { parseCertificate } = await import('../../src/x509/index.js');
+    const genuine = parseCertificate(Buffer.from(v03.verificationMaterial.certificate.rawBytes, 'base64'));
+    const key = generateKey('ecdsa-p384');
+    // Same subject bytes as the leaf's issuer, no key identifier, so only the signature can tell.
+    const decoy = buildCertificate({
+      issuer: genuine.issuer.der, subject: genuine.issuer.der, notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2100-01-01T00:00:00Z'),
+      publicKey: key.publicKey, extensions: [ext.basicConstraints(true, 0), ext.keyUsage('keyCertSign', 'cRLSign')],
+    }, key.privateKey);
+    const root = clone(production);
+    root.certificateAuthorities.unshift({
+      subject: { organization: 'sigstore.dev', commonName: 'sigstore-intermediate' }, uri: 'https://decoy.example',
+      certChain: { certificates: [{ rawBytes: decoy.der.toString('base64') }] }, validFor: { start: '2020-01-01T00:00:00Z' },
+    });
+    const r = await verify(v03, artifact, policy, root);
+    assert.equal(r.identity, DEFAULT_IDENTITY);
+  });
+
   it('a trusted root without a validity start is malformed', async () => {
     const root = clone(production);
     delete root.certificateAuthorities[0].validFor.start;
