@@ -60,6 +60,8 @@ export async function composeServices(app: FastifyInstance, ctx: ComposeContext)
     names.push('dev-idp');
   }
 
+  if (issuers.length === 0) warn('no identity issuers are configured and the development IdP is off: the CA will refuse every token (set "issuers" in the configuration)');
+
   const ca = loadOrCreateCa(dataDir, keyStore, config, warn);
 
   // One storage engine (SQLite in <dataDir>/log) for every log: Rekor v1, Rekor v2 and CT.
