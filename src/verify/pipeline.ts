@@ -1,10 +1,13 @@
 // The verification pipeline: a fixed sequence of steps, each recording what it checked.
 //   1. signed content (message signature or DSSE envelope)
 //   2. verified times (RFC 3161 timestamps; Rekor v1 integrated times with a valid SET)
-//   3. signing key (certificate chain at every verified time + SCTs, or a managed key)
+//   3. key material (the managed key, or the bundle's leaf certificate, no root allowed)
 //   4. transparency-log entries (inclusion proof and checkpoint, body consistency)
 //   5. signature over the artifact / PAE, and the artifact binding (digest, in-toto subject)
-//   6. identity policy
+//   6. certificate chain to a trusted CA at every verified time, embedded SCTs
+//   7. identity policy
+// Steps 6 and 7 run in finish(), so that the async API can check the leaf's signature in
+// the thread pool while steps 1-5 run.
 import { KeylessError } from '../core/errors.js';
 import { describeKey, parsePublicKey, publicKeyDer, verifySignature, type PublicKeyInfo } from '../core/keys.js';
 import { verifyDigestSignature } from '../core/prehash.js';
