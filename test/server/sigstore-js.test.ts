@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as sigstore from 'sigstore';
-import { MessageSignatureBundleBuilder, FulcioSigner, RekorWitness, TSAWitness } from '@sigstore/sign';
+import { MessageSignatureBundleBuilder, FulcioSigner, RekorWitness, TSAWitness, bundleBuilderFromSigningConfig } from '@sigstore/sign';
 import { bundleFromJSON, bundleToJSON, type SerializedBundle } from '@sigstore/bundle';
 import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
-import { TrustedRoot } from '@sigstore/protobuf-specs';
+import { TrustedRoot, SigningConfig } from '@sigstore/protobuf-specs';
 import { startServe, runKeyless, tempDir, type ServeProcess } from './helpers.js';
 
 let server: ServeProcess;
@@ -105,4 +105,14 @@ test('the signing config names both logs, the CA, the TSA and the dev IdP', () =
   assert.deepEqual(sc.rekorTlogUrls!.map((s) => s.majorApiVersion).sort(), [1, 2]);
   assert.deepEqual(sc.tsaUrls!.map((s) => s.url), [`${server.url}/api/v1/timestamp`]);
   assert.deepEqual(sc.oidcUrls!.map((s) => s.url), [issuer]);
+});
+
+test('sigstore-js signs from DIR/signing_config.json as it is (it picks the Rekor v2 log) and the bundle verifies', async () => {
+  const token = await devToken(EMAIL);
+  const signingConfig = SigningConfig.fromJSON(JSON.parse(readFileSync(join(server.dataDir, 'signing_config.json'), 'utf8')));
+  const builder = bundleBuilderFromSigningConfig({ signingConfig, identityProvider: { getToken: async () => token }, bundleType: 'messageSignature' });
+  const artifact = Buffer.from('signed from the signing config\n');
+  const bundle = bundleToJSON(await builder.create({ data: artifact }));
+  assert.equal(bundle.verificationMaterial.tlogEntries[0]!.kindVersion?.version, '0.0.2');
+  await checkBothVerifiers(bundle, artifact, 'signing-config', { tlog: 1, timestamps: 1 });
 });
