@@ -139,7 +139,8 @@ export function runVerifyCommand(artifactArg: string, o: VerifyCommandOptions, k
     }
     const bundle = readLimited(o.bundle, MAX_BUNDLE_BYTES, 'bundle');
     const trustedRoot = o.trustedRoot === undefined ? undefined : readLimited(o.trustedRoot, MAX_TRUSTED_ROOT_BYTES, 'trusted root').toString('utf8');
-    const artifact = kind === 'bundle' && isDigestArgument(artifactArg) ? artifactArg.toLowerCase() : readLimited(artifactArg, Number.MAX_SAFE_INTEGER, 'artifact');
+    // verify-bundle (conformance) and verify-blob-attestation (a subject's digest) take digests.
+    const artifact = kind !== 'blob' && isDigestArgument(artifactArg) ? artifactArg.toLowerCase() : readLimited(artifactArg, Number.MAX_SAFE_INTEGER, 'artifact');
     const result = verifySync(bundle, artifact, policy, trustedRoot, { log });
     if (o.json) out(`${JSON.stringify({ ok: true, result: resultSummary(result), checks: log.results.map(reportEntry) }, null, 2)}\n`);
     else out(`Verified OK${result.identity ? `: ${result.identity} (issuer ${result.issuer})` : ' with the given key'}, ${result.signingTime ? `signed at ${result.signingTime.toISOString()}` : 'included in the transparency log'}\n`);

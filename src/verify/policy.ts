@@ -39,16 +39,19 @@ const GITHUB_FALLBACK: Partial<Record<ExtensionPolicyName, string>> = {
 export interface VerificationPolicy {
   /** Exact SAN (URI, email or username otherName). */
   certificateIdentity?: string;
-  /** Regular expression that must match the whole SAN. */
+  /** Regular expression that must match the whole SAN (`certificateIdentityRegExp` is accepted too). */
   certificateIdentityRegexp?: string;
+  certificateIdentityRegExp?: string;
   /** Exact OIDC issuer (extension .1.8, else .1.1). */
   certificateOidcIssuer?: string;
-  /** Regular expression that must match the whole issuer. */
+  /** Regular expression that must match the whole issuer (`certificateOidcIssuerRegExp` is accepted too). */
   certificateOidcIssuerRegexp?: string;
+  certificateOidcIssuerRegExp?: string;
   /** Exact values of Sigstore certificate extensions. */
   extensions?: Partial<Record<ExtensionPolicyName, string>>;
-  /** Managed-key bundles: the PEM (SPKI) public key they were signed with. */
+  /** Managed-key bundles: the PEM (SPKI) public key they were signed with (`key` is accepted too). */
   publicKey?: string | Uint8Array;
+  key?: string | Uint8Array;
   /** For DSSE bundles: the payload type the envelope must carry. */
   payloadType?: string;
   /** For in-toto attestations: the predicate type the statement must carry. */
@@ -74,8 +77,14 @@ export function compilePolicy(policy: VerificationPolicy): CompiledPolicy {
   const hit = compiled.get(policy);
   if (hit) return hit;
   if (typeof policy !== 'object' || policy === null) throw invalid('policy must be an object');
-  const identity = matcher('certificateIdentity', policy.certificateIdentity, policy.certificateIdentityRegexp);
-  const issuer = matcher('certificateOidcIssuer', policy.certificateOidcIssuer, policy.certificateOidcIssuerRegexp);
+  const source: VerificationPolicy = {
+    ...policy,
+    certificateIdentityRegexp: alias('certificateIdentityRegexp', policy.certificateIdentityRegexp, policy.certificateIdentityRegExp),
+    certificateOidcIssuerRegexp: alias('certificateOidcIssuerRegexp', policy.certificateOidcIssuerRegexp, policy.certificateOidcIssuerRegExp),
+    publicKey: alias('publicKey', policy.publicKey, policy.key),
+  };
+  const identity = matcher('certificateIdentity', source.certificateIdentity, source.certificateIdentityRegexp);
+  const issuer = matcher('certificateOidcIssuer', source.certificateOidcIssuer, source.certificateOidcIssuerRegexp);
   const extensions: CompiledPolicy['extensions'] = [];
   for (const [name, value] of Object.entries(policy.extensions ?? {})) {
     if (value === undefined) continue;
@@ -88,13 +97,19 @@ export function compilePolicy(policy: VerificationPolicy): CompiledPolicy {
     const v = policy[k];
     if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) throw invalid(`${k} must be a non-negative integer`);
   }
-  if (policy.publicKey !== undefined && (identity || issuer || extensions.length > 0)) {
+  if (source.publicKey !== undefined && (identity || issuer || extensions.length > 0)) {
     // Either a key or an identity is trusted, never both (conformance managed-key-and-client-identity_fail).
     throw invalid('give either a public key or an identity policy, not both');
   }
-  const result: CompiledPolicy = { source: policy, identity, issuer, extensions };
+  const result: CompiledPolicy = { source, identity, issuer, extensions };
   compiled.set(policy, result);
   return result;
+}
+
+/** Two spellings of one field: either may be given, not both with different values. */
+function alias<T>(name: string, a: T | undefined, b: T | undefined): T | undefined {
+  if (a !== undefined && b !== undefined && a !== b) throw invalid(`${name} is given twice with different values`);
+  return a ?? b;
 }
 
 function matcher(name: string, exact: unknown, regexp: unknown): CompiledPolicy['identity'] {

@@ -35,6 +35,8 @@ describe('verify-blob and verify-blob-attestation', () => {
     assert.equal(runKeyless(['verify-blob-attestation', '--bundle', b, ...identity, A_TXT]).status, 0);
     assert.equal(runKeyless(['verify-blob-attestation', '--bundle', b, ...identity, '--type', 'slsaprovenance1', A_TXT]).status, 0);
     assert.equal(runKeyless(['verify-blob-attestation', '--bundle', b, ...identity, '--type', 'https://slsa.dev/provenance/v1', A_TXT]).status, 0);
+    const digest = runKeyless(['verify-blob-attestation', '--bundle', b, ...identity, 'sha256:a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf']);
+    assert.equal(digest.status, 0, digest.stderr);
     const wrongType = runKeyless(['verify-blob-attestation', '--bundle', b, ...identity, '--type', 'spdxjson', A_TXT]);
     assert.equal(wrongType.status, 1);
     assert.match(wrongType.stderr, /intoto\.predicate-type/);

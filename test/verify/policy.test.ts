@@ -43,6 +43,14 @@ describe('identity policy', () => {
     assert.equal(r.identity, DEFAULT_IDENTITY);
   });
 
+  it('accepts the issue\'s spellings: certificateIdentityRegExp, certificateOidcIssuerRegExp, key', async () => {
+    const r = await run({ certificateIdentityRegExp: 'https://github\\.com/sigstore-conformance/.*', certificateOidcIssuerRegExp: 'https://token\\.actions\\.githubusercontent\\.com' });
+    assert.equal(r.identity, DEFAULT_IDENTITY);
+    await rejectsWith({ certificateIdentityRegExp: 'sigstore-conformance', certificateOidcIssuer: DEFAULT_ISSUER }, VerifyCode.POLICY_IDENTITY_MISMATCH);
+    const dir = join(CONFORMANCE_DIR, 'managed-key-happy-path');
+    await verify(readFileSync(join(dir, 'bundle.sigstore.json')), artifact, { key: readFileSync(join(dir, 'key.pub'), 'utf8') });
+  });
+
   it('certificate extension matches', async () => {
     const ok = await run({
       certificateIdentity: DEFAULT_IDENTITY,
