@@ -1,7 +1,7 @@
 // Trust material: everything that depends only on the trusted root, prepared once and
-// cached per trusted-root object (parsed certificates, public keys, log lookups by ID,
-// signatures inside the trusted CA chains). Keys and certificates are parsed lazily, so a
-// one-shot CLI run pays only for what its bundle uses.
+// cached per trusted-root object: transparency-log keys indexed by log ID (here), and the
+// parsed CA/TSA chains and CT log keys (src/x509's view of the same root, built lazily, so
+// a one-shot CLI run pays only for what its bundle uses).
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { KeylessError } from '../core/errors.js';
 import { describeKey, type PublicKeyInfo } from '../core/keys.js';
@@ -79,15 +79,12 @@ function parseTrustKey(raw: Buffer, keyDetails: number, field: string): KeyObjec
 
 export class TrustMaterial {
   readonly tlogs: TrustedLog[] = [];
-  readonly ctlogs: TrustedLog[] = [];
   private readonly tlogIndex = new Map<string, TrustedLog[]>();
-  private readonly ctlogIndex = new Map<string, TrustedLog[]>();
   /** DER (base64) of every certificate in a CA chain: a bundle must not carry these as its leaf. */
   private anchorSet: Set<string> | undefined;
 
   constructor(readonly root: TrustedRoot) {
     root.tlogs.forEach((l, i) => this.addLog('tlog', l, i));
-    root.ctlogs.forEach((l, i) => this.addLog('ctlog', l, i));
     root.certificateAuthorities.forEach((ca, i) => checkAuthority('certificateAuthorities', ca, i));
     root.timestampAuthorities.forEach((ca, i) => checkAuthority('timestampAuthorities', ca, i));
   }
@@ -112,8 +109,8 @@ export class TrustMaterial {
     const logId = l.logId?.keyId;
     if (!logId || logId.length === 0) throw malformed(`${field}.logId is missing`);
     const log = new TrustedLog(kind, i, l.baseUrl, logId, l.checkpointKeyId?.keyId, pk.keyDetails, pk.rawBytes, window(pk.validFor, `${field}.publicKey.validFor`));
-    (kind === 'tlog' ? this.tlogs : this.ctlogs).push(log);
-    const index = kind === 'tlog' ? this.tlogIndex : this.ctlogIndex;
+    this.tlogs.push(log);
+    const index = this.tlogIndex;
     const ids = [logId.toString('base64')];
     const cp = l.checkpointKeyId?.keyId;
     if (cp && cp.length > 0 && !cp.equals(logId)) ids.push(cp.toString('base64'));
@@ -127,10 +124,6 @@ export class TrustMaterial {
   /** Transparency logs whose ID (logId or checkpointKeyId) is `id`. */
   tlogsById(id: Uint8Array): TrustedLog[] {
     return this.tlogIndex.get(Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('base64')) ?? [];
-  }
-
-  ctlogsById(id: Uint8Array): TrustedLog[] {
-    return this.ctlogIndex.get(Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('base64')) ?? [];
   }
 
   /** Whether `der` is one of the trusted CA certificates (a bundle must never carry those). */
