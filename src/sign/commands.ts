@@ -76,6 +76,7 @@ export async function signBlobCommand(files: string[], flags: SignBlobFlags): Pr
       // The trust material is parsed while the CA, log and TSA answer.
       setImmediate(() => setup.verifier.warm());
       const result = await pending;
+      signer.dispose(); // the key's work is done: drop it before verifying and writing
       await setup.verifier.verify(result.bundle, bytes, result);
       writeFileAtomic(outputs[0] as string, `${JSON.stringify(result.bundle)}\n`);
       log(`Wrote bundle to ${outputs[0]}`);
@@ -156,6 +157,7 @@ async function signDsseTo(payload: Buffer, bundlePath: string, flags: IdentityFl
     const pending = signer.signDsse(payload, IN_TOTO_PAYLOAD_TYPE);
     setImmediate(() => setup.verifier.warm());
     const result = await pending;
+    signer.dispose();
     await setup.verifier.verifyDsse(result.bundle, payload, subjectDigest, result);
     writeFileAtomic(bundlePath, `${JSON.stringify(result.bundle)}\n`);
     log(`Wrote bundle to ${bundlePath}`);
