@@ -216,3 +216,14 @@ test('a bundle that does not verify against the given trusted root is not writte
   assert.equal(r.stderr.trimEnd().split('\n').length, 1);
   assert.equal(readdirSync(work).includes('wrong-root.sigstore.json'), false);
 });
+
+test('with the server\'s own signing config (both logs on offer) the Rekor v2 log wins', async () => {
+  const artifact = file('both.txt', 'both logs offered\n');
+  const bundlePath = join(work, 'both.sigstore.json');
+  const r = await keyless(['sign-blob', artifact, '--bundle', bundlePath, '--signing-config', join(serve.dataDir, 'signing_config.json'),
+    '--trusted-root', serve.trustedRoot, '--identity-token', token]);
+  assert.equal(r.code, 0, r.stderr);
+  const bundle = JSON.parse(readFileSync(bundlePath, 'utf8')) as Json;
+  assert.deepEqual(bundle.verificationMaterial.tlogEntries.map((e: Json) => e.kindVersion.version), ['0.0.2']);
+  jsVerify(bundle, readFileSync(artifact));
+});
