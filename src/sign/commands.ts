@@ -48,6 +48,9 @@ export interface AttestBlobFlags extends IdentityFlags, ServiceFlags {
   type: string;
 }
 
+/** Artifacts larger than this are signed from a stream instead of read into memory. */
+export const STREAM_THRESHOLD_BYTES = 64 * 1024 * 1024;
+
 /** Batches of at least this many files verify their bundles in worker threads. */
 const POOL_THRESHOLD = 16;
 
@@ -71,13 +74,16 @@ export async function signBlobCommand(files: string[], flags: SignBlobFlags): Pr
   const signer = new KeylessSigner({ services: setup.services, getToken: () => getToken(flags, setup), tokenCheck: tokenCheckOf(flags) });
   try {
     if (files.length === 1) {
-      const bytes = readArtifact(artifacts[0] as string);
-      const pending = signer.signMessage(bytes);
+      const path = artifacts[0] as string;
+      // Large artifacts are streamed, never held in memory; then only their digest is verified.
+      const large = statSync(path).size > STREAM_THRESHOLD_BYTES;
+      const bytes = large ? undefined : readArtifact(path);
+      const pending: Promise<SignResult & { digest?: Buffer }> = bytes ? signer.signMessage(bytes) : signer.signFile(path);
       // The trust material is parsed while the CA, log and TSA answer.
       setImmediate(() => setup.verifier.warm());
       const result = await pending;
       signer.dispose(); // the key's work is done: drop it before verifying and writing
-      await setup.verifier.verify(result.bundle, bytes, result);
+      await setup.verifier.verify(result.bundle, bytes ?? { sha256: result.digest as Buffer }, result);
       writeFileAtomic(outputs[0] as string, `${JSON.stringify(result.bundle)}\n`);
       log(`Wrote bundle to ${outputs[0]}`);
       return;
@@ -89,10 +95,19 @@ export async function signBlobCommand(files: string[], flags: SignBlobFlags): Pr
     const worker = async (): Promise<void> => {
       for (let i = next++; i < files.length && failure === undefined; i = next++) {
         try {
-          // Synchronous on purpose: for small files fs/promises costs more than the read.
-          const bytes = readArtifact(artifacts[i] as string);
-          const result = await signer.signMessage(bytes);
-          await setup.verifier.verify(result.bundle, bytes, result);
+          const path = artifacts[i] as string;
+          let result: SignResult;
+          let checked: Uint8Array | { sha256: Uint8Array };
+          if (statSync(path).size > STREAM_THRESHOLD_BYTES) {
+            const streamed = await signer.signFile(path);
+            result = streamed;
+            checked = { sha256: streamed.digest };
+          } else {
+            // Synchronous on purpose: for small files fs/promises costs more than the read.
+            checked = readArtifact(path);
+            result = await signer.signMessage(checked);
+          }
+          await setup.verifier.verify(result.bundle, checked, result);
           if (failure === undefined) writeFileAtomic(outputs[i] as string, `${JSON.stringify(result.bundle)}\n`, false);
         } catch (e) {
           failure ??= e;

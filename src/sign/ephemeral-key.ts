@@ -1,4 +1,5 @@
-import { generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { createHash, createSign, generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { pemEncode } from '../core/encoding.js';
 import { SignError } from './errors.js';
 import { KeyDetailsValue } from '../formats/index.js';
@@ -31,6 +32,21 @@ export class EphemeralKey {
   /** True when a certificate's SPKI is this key's (the CA must not swap it). */
   matchesCertificate(cert: { spkiDer: Uint8Array }): boolean {
     return this.publicKeyDer.equals(cert.spkiDer);
+  }
+
+  /**
+   * Signs a file read as a stream (artifacts too large to hold in memory), computing its
+   * SHA-256 in the same pass: ECDSA over SHA-256 of the bytes, exactly as `sign`.
+   */
+  async signFile(path: string): Promise<{ signature: Buffer; digest: Buffer }> {
+    const signer = createSign('sha256');
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+      signer.update(chunk as Buffer);
+      hash.update(chunk as Buffer);
+    }
+    if (!this.#privateKey) throw new SignError('KEY_DISPOSED', 'the ephemeral signing key was already discarded');
+    return { signature: signer.sign(this.#privateKey), digest: hash.digest() };
   }
 
   get disposed(): boolean {

@@ -14,7 +14,8 @@ export interface SelfVerifier {
   close(): Promise<void>;
   /** Parses the trust material ahead of time (while the signer waits on the network). */
   warm(): void;
-  verify(bundle: object, artifact: Uint8Array, result: SignResult): Promise<void>;
+  /** A message bundle, against the artifact's bytes or (for streamed files) its SHA-256. */
+  verify(bundle: object, artifact: Uint8Array | { sha256: Uint8Array }, result: SignResult): Promise<void>;
   /** DSSE: the in-toto statement's first sha256 subject (or the given digest) is what is checked. */
   verifyDsse(bundle: object, payload: Uint8Array, subjectDigest: Uint8Array | undefined, result: SignResult): Promise<void>;
 }

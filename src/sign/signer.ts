@@ -43,6 +43,14 @@ export class KeylessSigner {
     this.#options = options;
   }
 
+  /** Signs a file by streaming it (for artifacts too large to read into memory). */
+  async signFile(path: string): Promise<SignResult & { digest: Buffer }> {
+    const id = await this.#ensureCertificate();
+    const { signature, digest } = await id.key.signFile(path);
+    const result = await this.#finish(id, { kind: 'message', digest, signature }, { kind: 'message', digest, signature });
+    return { ...result, digest };
+  }
+
   /** Signs an artifact's bytes: a `messageSignature` bundle. */
   async signMessage(artifact: Uint8Array): Promise<SignResult> {
     const id = await this.#ensureCertificate();

@@ -227,3 +227,17 @@ test('with the server\'s own signing config (both logs on offer) the Rekor v2 lo
   assert.deepEqual(bundle.verificationMaterial.tlogEntries.map((e: Json) => e.kindVersion.version), ['0.0.2']);
   jsVerify(bundle, readFileSync(artifact));
 });
+
+test('an artifact above the streaming threshold is signed from a stream and verifies', async () => {
+  const { STREAM_THRESHOLD_BYTES } = await import('../../src/sign/commands.js');
+  const big = Buffer.alloc(STREAM_THRESHOLD_BYTES + 4096, 0x61);
+  big.write('a large artifact', 0);
+  const artifact = file('large.bin', big);
+  const bundlePath = join(work, 'large.sigstore.json');
+  const r = await keyless(['sign-blob', artifact, '--bundle', bundlePath, '--signing-config', serve.signingConfig(1), '--trusted-root', serve.trustedRoot, '--identity-token', token]);
+  assert.equal(r.code, 0, r.stderr);
+  const bundle = JSON.parse(readFileSync(bundlePath, 'utf8')) as Json;
+  assert.equal(bundle.messageSignature.messageDigest.digest, sha256(big).toString('base64'));
+  jsVerify(bundle, big);
+  assert.equal(await keylessVerify('verify-blob', artifact, bundlePath), 0);
+});

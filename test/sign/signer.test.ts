@@ -122,3 +122,21 @@ test('an expired token is refused before the CA is asked', async () => {
   await assert.rejects(s.signMessage(Buffer.from('x')), { code: 'TOKEN_EXPIRED' });
   assert.equal(stack.fulcio.requests.length, before);
 });
+
+test('a streamed file gets the same kind of bundle: its SHA-256 and a signature over its bytes', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { verify: nodeVerify } = await import('node:crypto');
+  const path = join(mkdtempSync(join(tmpdir(), 'keyless-stream-')), 'big.bin');
+  const content = Buffer.alloc(3 * 1024 * 1024 + 17, 0x5a);
+  writeFileSync(path, content);
+  const s = signer(1);
+  const r = await s.signFile(path);
+  s.dispose();
+  assert.ok(r.digest.equals(sha256(content)));
+  const b = r.bundle as Json;
+  assert.equal(b.messageSignature.messageDigest.digest, base64Encode(sha256(content)));
+  const leaf = parseCertificate(base64Decode(b.verificationMaterial.certificate.rawBytes, 'cert'));
+  assert.ok(nodeVerify('sha256', content, leaf.publicKey, base64Decode(b.messageSignature.signature, 'sig')));
+});
