@@ -1,9 +1,9 @@
 // What `keyless sign-blob`, `attest-blob`, `sign-bundle` and `token inspect` do, behind
 // the flag parsing in src/cli/commands/{sign,token}.ts.
-import { readFileSync, statSync, existsSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { sha256 } from '../core/hash.js';
 import { SignError, IdentityError } from './errors.js';
 import { selectServices, type SigningConfigLike, type SelectedServices } from './services.js';
 import { obtainIdentityToken, TOKEN_SOURCES, type TokenSource } from './token-sources.js';
@@ -127,7 +127,7 @@ export async function signBlobCommand(files: string[], flags: SignBlobFlags): Pr
 export async function attestBlobCommand(file: string, flags: AttestBlobFlags): Promise<void> {
   if (!flags.bundle) throw usage('attest-blob needs --bundle FILE');
   const predicateType = resolvePredicateType(flags.type);
-  const artifact = readArtifact(checkReadable(file));
+  const artifactSha256 = await fileSha256(checkReadable(file));
   const predicateText = readArtifact(checkReadable(flags.predicate), 'predicate');
   let predicate: unknown;
   try {
@@ -135,8 +135,8 @@ export async function attestBlobCommand(file: string, flags: AttestBlobFlags): P
   } catch (e) {
     throw new SignError('PREDICATE_INVALID', `predicate ${flags.predicate} is not JSON (${(e as Error).message})`, { check: 'predicate' });
   }
-  const payload = buildStatement(file, artifact, predicateType, predicate);
-  await signDsseTo(payload, flags.bundle, flags, sha256(artifact));
+  const payload = buildStatement(file, artifactSha256, predicateType, predicate);
+  await signDsseTo(payload, flags.bundle, flags, artifactSha256);
 }
 
 export interface SignBundleFlags {
@@ -303,6 +303,17 @@ function checkReadable(path: string): string {
   }
   if (!st.isFile()) throw new SignError('FILE_UNREADABLE', `cannot read ${path}: not a regular file`, { check: 'artifact' });
   return path;
+}
+
+/** SHA-256 of a file, streamed (the artifact of an attestation may be any size). */
+async function fileSha256(path: string): Promise<Buffer> {
+  const hash = createHash('sha256');
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  } catch (e) {
+    throw new SignError('FILE_UNREADABLE', `cannot read artifact ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { check: 'artifact' });
+  }
+  return hash.digest();
 }
 
 function readArtifact(path: string, what = 'artifact'): Buffer {

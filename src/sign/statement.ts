@@ -1,6 +1,5 @@
 import { basename } from 'node:path';
 import { hexEncode } from '../core/encoding.js';
-import { sha256 } from '../core/hash.js';
 import { SignError } from './errors.js';
 
 import { serializeStatement } from '../formats/index.js';
@@ -32,9 +31,9 @@ export function resolvePredicateType(type: string): string {
 }
 
 /** An in-toto v1 statement about one artifact, serialized as the DSSE payload. */
-export function buildStatement(artifactName: string, artifact: Uint8Array, predicateType: string, predicate: unknown): Buffer {
+export function buildStatement(artifactName: string, artifactSha256: Uint8Array, predicateType: string, predicate: unknown): Buffer {
   return serializeStatement({
-    subjects: [{ name: basename(artifactName), digest: { sha256: hexEncode(sha256(artifact)) } }],
+    subjects: [{ name: basename(artifactName), digest: { sha256: hexEncode(artifactSha256) } }],
     predicateType,
     predicate,
   });
