@@ -113,10 +113,6 @@ function isIssuerUrl(iss: string): boolean {
   }
 }
 
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
 function isoSeconds(unix: number): string {
   return new Date(unix * 1000).toISOString().replace('.000Z', 'Z');
 }
