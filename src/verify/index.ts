@@ -31,9 +31,13 @@ function bundleFrom(input: BundleInput): Bundle {
   return isParsedBundle(input) ? input : parseBundle(input);
 }
 
+/** A Bundle from parseBundle (its bytes are Buffers, which JSON input cannot fake); anything else is validated. */
 function isParsedBundle(v: object): v is Bundle {
-  const c = (v as { content?: { $case?: unknown } }).content;
-  return typeof c === 'object' && c !== null && typeof c.$case === 'string';
+  const c = (v as { content?: { $case?: unknown; messageSignature?: { signature?: unknown }; dsseEnvelope?: { payload?: unknown } } }).content;
+  if (typeof c !== 'object' || c === null) return false;
+  if (c.$case === 'messageSignature') return c.messageSignature?.signature instanceof Uint8Array;
+  if (c.$case === 'dsseEnvelope') return c.dsseEnvelope?.payload instanceof Uint8Array;
+  return false;
 }
 
 /**

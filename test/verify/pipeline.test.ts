@@ -158,3 +158,12 @@ describe('verification pipeline', () => {
     await assert.rejects(verify(v03, artifact, policy, root));
   });
 });
+
+describe('bundle inputs', () => {
+  it('accepts JSON text, bytes, the JSON value and a parsed Bundle; a JSON value shaped like a parsed Bundle is validated', async () => {
+    const { parseBundle } = await import('../../src/formats/index.js');
+    const text = JSON.stringify(v03);
+    for (const input of [text, Buffer.from(text), v03, parseBundle(v03)]) await verify(input, artifact, policy);
+    await assert.rejects(verify({ content: { $case: 'messageSignature', messageSignature: { signature: 'AAAA' } } }, artifact, policy), { code: 'FORMAT_INVALID' });
+  });
+});
