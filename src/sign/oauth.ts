@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
@@ -36,7 +36,7 @@ export interface InteractiveOptions {
   issuer: string;
   clientId: string;
   clientSecret?: string | undefined;
-  /** Fixed redirect URL (`http://127.0.0.1:PORT/auth/callback`); default: a free loopback port. */
+  /** Fixed redirect URL (`http://localhost:PORT/auth/callback`); default: localhost on a free port. */
   redirectUrl?: string | undefined;
   /**
    * How the authorization URL reaches a browser: a command run with the URL as its last
@@ -69,10 +69,10 @@ export async function browserLogin(options: InteractiveOptions): Promise<string>
 
   const wanted = options.redirectUrl ? new URL(options.redirectUrl) : undefined;
   const callbackPath = wanted?.pathname && wanted.pathname !== '/' ? wanted.pathname : '/auth/callback';
-  const listener = await listenLoopback(wanted ? Number(wanted.port || 0) : 0, wanted?.hostname === 'localhost' ? 'localhost' : '127.0.0.1');
+  const listener = await listenLoopback(wanted ? Number(wanted.port || 0) : 0);
   try {
     const port = (listener.server.address() as AddressInfo).port;
-    const redirectUri = `http://${wanted?.hostname ?? '127.0.0.1'}:${port}${callbackPath}`;
+    const redirectUri = `http://${wanted?.hostname ?? 'localhost'}:${port}${callbackPath}`;
     const url = new URL(discovery.authorizationEndpoint);
     url.search = new URLSearchParams({
       ...Object.fromEntries(url.searchParams),
@@ -204,11 +204,15 @@ interface LoopbackListener {
   close(): void;
 }
 
-/** A one-shot HTTP listener on loopback for the redirect. */
-function listenLoopback(port: number, host: string): Promise<LoopbackListener> {
+/**
+ * A one-shot HTTP listener on loopback for the redirect: on 127.0.0.1 and, on the same
+ * port where it can, on ::1 — so that `localhost` (what cosign uses and public providers
+ * register) reaches it whichever address the browser resolves first.
+ */
+function listenLoopback(port: number): Promise<LoopbackListener> {
   let resolveCb: ((p: URLSearchParams) => void) | undefined;
   let expectedPath = '/auth/callback';
-  const server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://loopback');
     if (url.pathname !== expectedPath || !resolveCb) {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
@@ -220,11 +224,19 @@ function listenLoopback(port: number, host: string): Promise<LoopbackListener> {
     const r = resolveCb;
     resolveCb = undefined;
     r(url.searchParams);
+  };
+  const server = createServer(handler);
+  const v6 = createServer(handler);
+  const listen = (srv: Server, p: number, host: string): Promise<void> => new Promise((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(p, host, () => resolve());
   });
-  return new Promise((resolve, reject) => {
-    server.once('error', (e) => reject(new IdentityError('OIDC_REDIRECT_LISTENER', `cannot listen for the login redirect on ${host}:${port} (${e.message})`)));
-    server.listen(port, host, () => {
-      resolve({
+  return listen(server, port, '127.0.0.1').then(
+    async () => {
+      const bound = (server.address() as AddressInfo).port;
+      // ::1 is optional (no IPv6, or the port taken there): 127.0.0.1 alone still works.
+      const hasV6 = await listen(v6, bound, '::1').then(() => true, () => false);
+      return {
         server,
         waitForCallback(path, timeoutMs) {
           expectedPath = path;
@@ -237,12 +249,17 @@ function listenLoopback(port: number, host: string): Promise<LoopbackListener> {
           });
         },
         close() {
-          server.closeAllConnections?.();
-          server.close();
+          for (const srv of hasV6 ? [server, v6] : [server]) {
+            srv.closeAllConnections?.();
+            srv.close();
+          }
         },
-      });
-    });
-  });
+      };
+    },
+    (e: Error) => {
+      throw new IdentityError('OIDC_REDIRECT_LISTENER', `cannot listen for the login redirect on 127.0.0.1:${port} (${e.message})`);
+    },
+  );
 }
 
 /** Runs the browser command (split on spaces) with the URL; failure to start is only reported. */

@@ -68,7 +68,7 @@ async function startIdp(idToken: (nonce: string | undefined) => string) {
       const q = url.searchParams;
       assert.equal(q.get('response_type'), 'code');
       assert.equal(q.get('code_challenge_method'), 'S256');
-      assert.match(q.get('redirect_uri') ?? '', /^http:\/\/127\.0\.0\.1:\d+\/auth\/callback$/);
+      assert.match(q.get('redirect_uri') ?? '', /^http:\/\/localhost:\d+\/auth\/callback$/);
       codes.set('code-1', { challenge: q.get('code_challenge')!, redirect: q.get('redirect_uri')!, nonce: q.get('nonce') ?? undefined });
       res.writeHead(302, { Location: `${q.get('redirect_uri')}?code=code-1&state=${encodeURIComponent(q.get('state')!)}` }).end();
       return;

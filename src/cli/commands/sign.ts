@@ -21,7 +21,7 @@ function identityAndServiceFlags(cmd: Command): Command {
     .option('--oidc-issuer <url>', 'OIDC provider that issues the token: used for an interactive login (default: the signing config\'s) and required as the token\'s issuer')
     .option('--oidc-client-id <id>', 'OIDC client ID for an interactive login', 'sigstore')
     .option('--oidc-client-secret-file <file>', 'file holding the OIDC client secret, if the provider needs one')
-    .option('--oidc-redirect-url <url>', 'loopback redirect URL for the browser login (default http://127.0.0.1:<free port>/auth/callback)')
+    .option('--oidc-redirect-url <url>', 'loopback redirect URL for the browser login (default http://localhost:<free port>/auth/callback)')
     .option('--browser-command <cmd>', 'command that opens the login URL (the URL is always printed to stderr)')
     .option('--signing-config <file>', 'SigningConfig v0.2 that selects the services (env KEYLESS_SIGNING_CONFIG)')
     .option('--trusted-root <file>', 'TrustedRoot to verify the bundle with before writing it (env KEYLESS_TRUSTED_ROOT)')
