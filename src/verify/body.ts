@@ -16,8 +16,9 @@ export interface SignedContent {
   messageDigest?: { algorithm: HashAlgorithm; digest: Buffer };
   /** DSSE: payload type, payload and their PAE. */
   dsse?: { payloadType: string; payload: Buffer; pae: Buffer };
-  /** The leaf certificate DER, or the managed key's SPKI DER. */
+  /** The leaf certificate DER (and its SPKI), or the managed key's SPKI DER. */
   certificateDer?: Buffer;
+  certificateSpkiDer?: Buffer;
   publicKeyDer?: Buffer;
 }
 
@@ -44,7 +45,8 @@ function sameVerifierPem(pem: Buffer, content: SignedContent): void {
   const block = pemDecodeAll(pem.toString('utf8'), 'verifier')[0];
   if (!block) throw new FormatError('verifier', 'holds no PEM block');
   if (block.label === 'CERTIFICATE') same('certificate', content.certificateDer, block.der);
-  else if (block.label === 'PUBLIC KEY') same('public key', content.publicKeyDer, block.der);
+  // A log entry may record the certificate's key rather than the certificate: same key, same binding.
+  else if (block.label === 'PUBLIC KEY') same('public key', content.publicKeyDer ?? content.certificateSpkiDer, block.der);
   else throw new Mismatch('verifier type', 'CERTIFICATE or PUBLIC KEY', block.label);
 }
 
@@ -52,7 +54,7 @@ function sameVerifierPem(pem: Buffer, content: SignedContent): void {
 function sameVerifierV2(v: Verifier, content: SignedContent): void {
   const inner = v.verifier;
   if (inner?.$case === 'x509Certificate') same('certificate', content.certificateDer, inner.x509Certificate.rawBytes);
-  else if (inner?.$case === 'publicKey') same('public key', content.publicKeyDer, inner.publicKey.rawBytes);
+  else if (inner?.$case === 'publicKey') same('public key', content.publicKeyDer ?? content.certificateSpkiDer, inner.publicKey.rawBytes);
   else throw new Mismatch('verifier', 'a certificate or public key', null);
 }
 

@@ -88,7 +88,10 @@ export function startPipeline(bundle: Bundle, artifact: Artifact, policy: Compil
 
   // Key material: the managed key, or the leaf certificate (its trust is checked in finish()).
   const signer = keyMaterial(log, bundle, trust, policy, leaf);
-  if (signer.certificate) content.certificateDer = signer.certificate.der;
+  if (signer.certificate) {
+    content.certificateDer = signer.certificate.der;
+    content.certificateSpkiDer = signer.certificate.spkiDer;
+  }
   else content.publicKeyDer = signer.managedKeyDer;
 
   // Transparency-log entries: inclusion and body consistency.

@@ -105,3 +105,76 @@ describe('synthetic bundles', () => {
     await assert.rejects(verify(dsseBundle(), artifact, { publicKey: pem(signer.publicKey), certificateIdentity: 'x', certificateOidcIssuer: 'y' }, trustedRoot), { code: VerifyCode.POLICY_INVALID });
   });
 });
+
+describe('synthetic keyless bundles (own CA and log, no CT log)', () => {
+  const ISSUER = 'https://issuer.example';
+  const EMAIL = 'signer@example.com';
+  const integratedTime = Math.floor(Date.now() / 1000);
+
+  async function keylessBundle(opts: { logKeyInsteadOfCert?: boolean; leafNotBefore?: Date } = {}) {
+    const { createCaChain, issueLeafCertificate } = await import('../../src/x509/build/index.js');
+    const ca = createCaChain({ now: new Date(Date.now() - 3600_000) });
+    const leafKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const leaf = issueLeafCertificate({
+      publicKey: leafKey.publicKey,
+      san: { type: 'email', value: EMAIL },
+      sigstoreExtensions: { '1.3.6.1.4.1.57264.1.8': ISSUER },
+      notBefore: opts.leafNotBefore ?? new Date((integratedTime - 60) * 1000),
+    }, ca.intermediate);
+    const digest = sha256(artifact);
+    const sig = nodeSign('sha256', artifact, leafKey.privateKey);
+    const body = canonicalRekorV1Body(buildHashedRekordV001({
+      hash: { algorithm: 'sha256', value: digest.toString('hex') },
+      signature: sig,
+      publicKeyPem: opts.logKeyInsteadOfCert ? pem(leafKey.publicKey) : leaf.toPem(),
+    }));
+    const root = leafHash(body);
+    const checkpoint = signCheckpoint({ origin: 'rekor.test - 1', size: 1, rootHash: root }, 'rekor.test', log.privateKey, log.publicKey);
+    const set = nodeSign('sha256', Buffer.from(canonicalize({ body: body.toString('base64'), integratedTime, logID: logId.toString('hex'), logIndex: 0 })), log.privateKey);
+    const trusted = structuredClone(trustedRoot) as typeof trustedRoot & { certificateAuthorities: unknown[] };
+    trusted.certificateAuthorities = [{
+      subject: { organization: 'keyless', commonName: 'keyless-root' },
+      uri: 'https://ca.test',
+      certChain: { certificates: [ca.intermediate.certificate, ca.root.certificate].map((c) => ({ rawBytes: c.der.toString('base64') })) },
+      validFor: { start: '2020-01-01T00:00:00Z' },
+    }];
+    const bundle = {
+      mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+      verificationMaterial: {
+        certificate: { rawBytes: leaf.der.toString('base64') },
+        tlogEntries: [{
+          logIndex: '0', logId: { keyId: logId.toString('base64') }, kindVersion: { kind: 'hashedrekord', version: '0.0.1' },
+          integratedTime: String(integratedTime), inclusionPromise: { signedEntryTimestamp: set.toString('base64') },
+          inclusionProof: { logIndex: '0', rootHash: root.toString('base64'), treeSize: '1', hashes: [], checkpoint: { envelope: checkpoint } },
+          canonicalizedBody: body.toString('base64'),
+        }],
+      },
+      messageSignature: { messageDigest: { algorithm: 'SHA2_256', digest: digest.toString('base64') }, signature: sig.toString('base64') },
+    };
+    return { bundle, trusted };
+  }
+  const policy = { certificateIdentity: EMAIL, certificateOidcIssuer: ISSUER, ctlogThreshold: 0 };
+
+  it('verifies: chain to the trusted CA at the SET time, v1 checkpoint, identity and issuer', async () => {
+    const { bundle, trusted } = await keylessBundle();
+    const r = await verify(bundle, artifact, policy, trusted);
+    assert.equal(r.identity, EMAIL);
+    assert.equal(r.issuer, ISSUER);
+    assert.equal(r.signingTime?.getTime(), integratedTime * 1000);
+  });
+
+  it('a log entry that records the certificate key instead of the certificate verifies', async () => {
+    const { bundle, trusted } = await keylessBundle({ logKeyInsteadOfCert: true });
+    await verify(bundle, artifact, policy, trusted);
+  });
+
+  it('without an SCT the default CT threshold fails', async () => {
+    const { bundle, trusted } = await keylessBundle();
+    await assert.rejects(verify(bundle, artifact, { certificateIdentity: EMAIL, certificateOidcIssuer: ISSUER }, trusted), { code: VerifyCode.SCT_INVALID });
+  });
+
+  it('a leaf not yet valid at the integrated time fails', async () => {
+    const { bundle, trusted } = await keylessBundle({ leafNotBefore: new Date((integratedTime + 5) * 1000) });
+    await assert.rejects(verify(bundle, artifact, policy, trusted), { code: VerifyCode.CERTIFICATE_NOT_VALID_AT_TIME });
+  });
+});
