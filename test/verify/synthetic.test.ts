@@ -131,7 +131,7 @@ describe('synthetic keyless bundles (own CA and log, no CT log)', () => {
     const root = leafHash(body);
     const checkpoint = signCheckpoint({ origin: 'rekor.test - 1', size: 1, rootHash: root }, 'rekor.test', log.privateKey, log.publicKey);
     const set = nodeSign('sha256', Buffer.from(canonicalize({ body: body.toString('base64'), integratedTime, logID: logId.toString('hex'), logIndex: 0 })), log.privateKey);
-    const trusted = structuredClone(trustedRoot) as typeof trustedRoot & { certificateAuthorities: unknown[] };
+    const trusted: Omit<typeof trustedRoot, "certificateAuthorities"> & { certificateAuthorities: unknown[] } = structuredClone(trustedRoot);
     trusted.certificateAuthorities = [{
       subject: { organization: 'keyless', commonName: 'keyless-root' },
       uri: 'https://ca.test',
