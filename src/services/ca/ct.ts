@@ -6,7 +6,13 @@ import { HttpError } from '../http/index.js';
  * Submits `[precertificate, issuing CA, …]` to a CT log and returns its SCT. SERVER
  * wires the in-process log directly; `httpCtSubmitter` reaches a remote one.
  */
-export type CtSubmitter = (chain: readonly Certificate[]) => Promise<Sct>;
+export type CtSubmitter = ((chain: readonly Certificate[]) => Promise<Sct>) & {
+  /**
+   * For a log in the same process: the SCT for a precertificate TBS (without the
+   * poison) the CA built itself, so no precertificate is signed or parsed at all.
+   */
+  submitTrustedTbs?: (entryTbs: Buffer, issuer: Certificate) => Promise<Sct>;
+};
 
 /** RFC 6962 add-pre-chain over HTTP, e.g. for a CT log in another process. */
 export function httpCtSubmitter(logUrl: string, options: { timeoutMs?: number } = {}): CtSubmitter {
@@ -34,13 +40,18 @@ export function httpCtSubmitter(logUrl: string, options: { timeoutMs?: number } 
 }
 
 /**
- * The in-process CT log, no HTTP hop. The CA has just signed the precertificate itself, so
- * the log may skip re-verifying the chain (`addTrustedPrecertificate`) when it offers that.
+ * The in-process CT log, no HTTP hop. The CA has just built the precertificate itself, so
+ * the log may skip re-verifying the chain (`addTrustedPrecertificate`) and even take the
+ * TBS it covers directly (`addTrustedPrecertificateTbs`) when it offers that.
  */
 export function inProcessCtSubmitter(log: {
   addPreChain(chain: readonly Certificate[]): Promise<Sct>;
   addTrustedPrecertificate?(precert: Certificate, issuer: Certificate): Promise<Sct>;
+  addTrustedPrecertificateTbs?(entryTbs: Buffer, issuer: Certificate): Promise<Sct>;
 }): CtSubmitter {
-  if (log.addTrustedPrecertificate) return (chain) => log.addTrustedPrecertificate!(chain[0]!, chain[1]!);
-  return (chain) => log.addPreChain(chain);
+  const submit: CtSubmitter = log.addTrustedPrecertificate
+    ? (chain) => log.addTrustedPrecertificate!(chain[0]!, chain[1]!)
+    : (chain) => log.addPreChain(chain);
+  if (log.addTrustedPrecertificateTbs) submit.submitTrustedTbs = (tbs, issuer) => log.addTrustedPrecertificateTbs!(tbs, issuer);
+  return submit;
 }

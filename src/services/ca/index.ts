@@ -1,3 +1,3 @@
-export { caService, CertificateAuthority, type CaServiceOptions, type IssuedCertificate } from './plugin.js';
+export { caService, CertificateAuthority, IssuedCertificate, type CaServiceOptions } from './plugin.js';
 export { httpCtSubmitter, inProcessCtSubmitter, type CtSubmitter } from './ct.js';
 export { parseSigningCertRequest, parseLegacySigningCertRequest, parseCsr, checkProofOfPossession, type SigningCertRequest } from './request.js';

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { TokenVerifier, issuerConfigurationJson, type IssuerConfig, type VerifiedToken } from '../../oidc/index.js';
 import type { Certificate } from '../../x509/index.js';
-import { embedScts, issueLeafCertificate, issuePrecertificate, type CertificateSigner, type LeafProfile } from '../../x509/build/index.js';
+import { pemEncode } from '../../core/encoding.js';
+import { parseCertificate } from '../../x509/index.js';
+import { PreparedLeaf, type CertificateSigner, type LeafProfile } from '../../x509/build/index.js';
 import { HttpError } from '../http/index.js';
 import type { CtSubmitter } from './ct.js';
 import { checkProofOfPossession, parseLegacySigningCertRequest, parseSigningCertRequest, type SigningCertRequest } from './request.js';
@@ -23,10 +25,19 @@ export interface CaServiceOptions {
 }
 
 /** The certificate chain answered, leaf first (Fulcio's `chain.certificates`). */
-export interface IssuedCertificate {
-  certificate: Certificate;
-  chainPem: string[];
-  embeddedSct: boolean;
+export class IssuedCertificate {
+  private parsed: Certificate | undefined;
+  constructor(
+    /** The leaf's DER. */
+    readonly der: Buffer,
+    readonly chainPem: string[],
+    readonly embeddedSct: boolean,
+  ) {}
+
+  /** The leaf, parsed on first use (the HTTP answer needs only its PEM). */
+  get certificate(): Certificate {
+    return (this.parsed ??= parseCertificate(this.der));
+  }
 }
 
 /** Issues Fulcio leaves for verified identities: the CA's work without HTTP (also used by benchmarks). */
@@ -90,17 +101,19 @@ export class CertificateAuthority {
       notBefore: now,
       validityMs: this.options.validityMs ?? 10 * 60 * 1000,
     };
-    let certificate: Certificate;
-    let embeddedSct = false;
-    if (this.options.submitToCtLog) {
-      const precertificate = issuePrecertificate(profile, ca);
-      const sct = await this.options.submitToCtLog([precertificate, ca.certificate, ...this.options.parents]);
-      certificate = embedScts(precertificate, [sct], ca.privateKey);
-      embeddedSct = true;
+    // Precertificate, CT entry and final certificate are encoded from one PreparedLeaf.
+    const leaf = new PreparedLeaf(profile, ca);
+    const submit = this.options.submitToCtLog;
+    let der: Buffer;
+    if (submit) {
+      const sct = submit.submitTrustedTbs
+        ? await submit.submitTrustedTbs(leaf.entryTbs(), ca.certificate)
+        : await submit([leaf.precertificate(), ca.certificate, ...this.options.parents]);
+      der = leaf.finalDer([sct]);
     } else {
-      certificate = issueLeafCertificate(profile, ca);
+      der = leaf.finalDer([]);
     }
-    return { certificate, chainPem: [certificate.toPem(), ...this.caChainPem], embeddedSct };
+    return new IssuedCertificate(der, [pemEncode('CERTIFICATE', der), ...this.caChainPem], submit !== undefined);
   }
 }
 

@@ -9,8 +9,8 @@ import { HttpError } from '../http/index.js';
 
 /** Where the log's entries live. Appends must be durable when the promise resolves. */
 export interface CtLogStore {
-  /** Appends one MerkleTreeLeaf (RFC 6962 §3.4) with its extra data; resolves with its index. */
-  append(leaf: Buffer, extraData: Buffer): Promise<number>;
+  /** Appends one MerkleTreeLeaf (RFC 6962 §3.4) with its extra data (absent for a CA's in-process TBS); resolves with its index. */
+  append(leaf: Buffer, extraData?: Buffer): Promise<number>;
   /** Current tree size and RFC 6962 root hash. */
   head(): Promise<{ size: number; rootHash: Buffer }>;
   /** Index of the leaf with this Merkle leaf hash, if it is in the tree of `treeSize`. */
@@ -174,10 +174,19 @@ export class CtLog {
     if (!precert.isPrecertificate) throw rejected('CT_NOT_PRECERTIFICATE', 'the certificate lacks the CT poison extension');
     const entry: CtEntry = {
       type: 'precert',
-      issuerKeyHash: createHash('sha256').update(issuer.spkiDer).digest(),
+      issuerKeyHash: issuerKeyHash(issuer),
       tbs: precert.tbsWithoutExtensions(OID.ctPoison),
     };
     return this.log(entry, [precert, issuer]);
+  }
+
+  /**
+   * The same for a CA that built the precertificate's TBS itself (src/x509/build
+   * PreparedLeaf): `entryTbs` is the TBS without the poison, the bytes the SCT covers,
+   * so no precertificate needs to be signed or parsed for an in-process log.
+   */
+  async addTrustedPrecertificateTbs(entryTbs: Buffer, issuer: Certificate): Promise<Sct> {
+    return this.log({ type: 'precert', issuerKeyHash: issuerKeyHash(issuer), tbs: entryTbs }, undefined);
   }
 
   /** RFC 6962 add-chain: chain[0] is an ordinary certificate. */
@@ -189,10 +198,10 @@ export class CtLog {
     return this.log({ type: 'x509', certificate: cert.der }, chain);
   }
 
-  private async log(entry: CtEntry, chain: readonly Certificate[]): Promise<Sct> {
+  private async log(entry: CtEntry, chain: readonly Certificate[] | undefined): Promise<Sct> {
     const timestamp = BigInt(this.now().getTime());
     const sct = signSct(this.privateKey, this.logId, timestamp, entry);
-    await this.store.append(merkleTreeLeaf(timestamp, entry), extraData(entry, chain));
+    await this.store.append(merkleTreeLeaf(timestamp, entry), chain && extraData(entry, chain));
     return sct;
   }
 
@@ -231,6 +240,15 @@ export class CtLog {
       tree_head_signature: Buffer.concat([Buffer.from([4, algo]), u16(signature.length), signature]).toString('base64'),
     };
   }
+}
+
+const issuerKeyHashes = new WeakMap<Certificate, Buffer>();
+
+/** SHA-256 of the issuer's SubjectPublicKeyInfo (RFC 6962 precert entries), once per issuer. */
+function issuerKeyHash(issuer: Certificate): Buffer {
+  let h = issuerKeyHashes.get(issuer);
+  if (!h) issuerKeyHashes.set(issuer, (h = createHash('sha256').update(issuer.spkiDer).digest()));
+  return h;
 }
 
 /** RFC 6962 §3.4 MerkleTreeLeaf for a timestamped entry (no extensions). */

@@ -93,8 +93,20 @@ export function keyIdentifier(publicKey: KeyObject | Buffer): Buffer {
   return createHash('sha1').update(readBitString(kids[1]!, 'spki').bytes).digest();
 }
 
+/** Extension OIDs encoded once: a leaf has a dozen, from a small fixed set. */
+const oidDerCache = new Map<string, Buffer>();
+
+function oidDer(oid: string): Buffer {
+  let out = oidDerCache.get(oid);
+  if (!out) {
+    out = der.oid(oid);
+    if (oidDerCache.size < 256) oidDerCache.set(oid, out);
+  }
+  return out;
+}
+
 export function encodeExtension(e: ExtensionSpec): Buffer {
-  return e.critical ? der.sequence(der.oid(e.oid), der.boolean(true), der.octetString(e.value)) : der.sequence(der.oid(e.oid), der.octetString(e.value));
+  return e.critical ? der.sequence(oidDer(e.oid), der.boolean(true), der.octetString(e.value)) : der.sequence(oidDer(e.oid), der.octetString(e.value));
 }
 
 const publicOfPrivate = new WeakMap<KeyObject, KeyObject>();
@@ -109,7 +121,7 @@ export function publicKeyOf(key: KeyObject): KeyObject {
   return pub;
 }
 
-function algorithmIdentifier(oid: string): Buffer {
+export function algorithmIdentifier(oid: string): Buffer {
   // ECDSA and Ed25519 identifiers have no parameters; RSA PKCS#1 v1.5 ones carry NULL.
   return oid.startsWith('1.2.840.113549.1.1.') ? der.sequence(der.oid(oid), der.null()) : der.sequence(der.oid(oid));
 }

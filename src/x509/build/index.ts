@@ -29,6 +29,7 @@ export {
   issueLeafCertificate,
   issuePrecertificate,
   leafExtensions,
+  PreparedLeaf,
   type CaChain,
   type CaChainOptions,
   type LeafProfile,

@@ -1,13 +1,18 @@
 // Certificate profiles: a Fulcio-like CA (root + intermediate), Fulcio leaves with
 // precertificate and embedded SCTs, and a TSA chain.
-import type { KeyObject } from 'node:crypto';
-import type { Certificate } from '../certificate.js';
+import { sign as nodeSign, type KeyObject } from 'node:crypto';
+import { parseCertificate, type Certificate } from '../certificate.js';
+import { der, encodeTlv, TAG } from '../der.js';
 import { encodeSigstoreExtension } from '../extensions.js';
-import { OID } from '../oids.js';
+import { OID, type DigestName } from '../oids.js';
 import { serializeSctList, type Sct } from '../sct.js';
+import { signatureAlgorithmFor } from '../signature.js';
 import {
+  algorithmIdentifier,
   buildCertificate,
+  encodeExtension,
   ext,
+  spkiDer,
   generateKey,
   publicKeyOf,
   rebuildWithExtensions,
@@ -135,11 +140,15 @@ function sigstoreArc(oid: string): number {
 }
 
 /** The leaf extensions in Fulcio's order: KU, EKU, SKI, AKI, SAN, Sigstore OIDs ascending. */
-export function leafExtensions(profile: LeafProfile, issuer: Certificate): ExtensionSpec[] {
-  const sigstore = Object.entries(profile.sigstoreExtensions ?? {})
+function sigstoreExtensions(profile: LeafProfile): ExtensionSpec[] {
+  return Object.entries(profile.sigstoreExtensions ?? {})
     .filter(([oid, v]) => v !== '' && oid.startsWith(OID.sigstoreArc + '.'))
     .sort(([a], [b]) => sigstoreArc(a) - sigstoreArc(b))
     .map(([oid, v]): ExtensionSpec => ({ oid, value: encodeSigstoreExtension(oid, v) }));
+}
+
+export function leafExtensions(profile: LeafProfile, issuer: Certificate): ExtensionSpec[] {
+  const sigstore = sigstoreExtensions(profile);
   return [
     ext.keyUsage('digitalSignature'),
     ext.extKeyUsage(false, OID.codeSigning),
@@ -180,6 +189,107 @@ export function issueLeafCertificate(profile: LeafProfile, issuer: CertificateSi
     issuer.privateKey,
   );
 }
+
+// ---- Fulcio leaf, encoded once for precertificate, CT entry and final certificate ----
+
+/** What a leaf needs from its issuer, encoded once per issuing certificate and key. */
+interface IssuerParts {
+  signatureOid: string;
+  hash: DigestName | null;
+  algorithmIdentifier: Buffer;
+  issuerName: Buffer;
+  authorityKeyIdentifier: Buffer;
+}
+const issuerPartsCache = new WeakMap<Certificate, WeakMap<KeyObject, IssuerParts>>();
+
+function issuerParts(issuer: CertificateSigner): IssuerParts {
+  let byKey = issuerPartsCache.get(issuer.certificate);
+  if (!byKey) issuerPartsCache.set(issuer.certificate, (byKey = new WeakMap()));
+  let p = byKey.get(issuer.privateKey);
+  if (!p) {
+    const alg = signatureAlgorithmFor(issuer.privateKey);
+    p = {
+      signatureOid: alg.oid,
+      hash: alg.hash,
+      algorithmIdentifier: algorithmIdentifier(alg.oid),
+      issuerName: issuer.certificate.subject.der,
+      authorityKeyIdentifier: encodeExtension(ext.authorityKeyIdentifier(keyIdOf(issuer.certificate))),
+    };
+    byKey.set(issuer.privateKey, p);
+  }
+  return p;
+}
+
+// Extensions every leaf carries, encoded once.
+const LEAF_KEY_USAGE = encodeExtension(ext.keyUsage('digitalSignature'));
+const LEAF_EXT_KEY_USAGE = encodeExtension(ext.extKeyUsage(false, OID.codeSigning));
+const CT_POISON = encodeExtension(ext.ctPoison());
+const EMPTY_NAME = Buffer.from([0x30, 0x00]);
+
+/**
+ * A Fulcio leaf encoded once: the precertificate, the TBS a CT log signs (RFC 6962
+ * precert entry: the precertificate's TBS without the poison) and the final certificate
+ * share every byte but the last extension, so none of them is re-parsed from another.
+ * Byte for byte what issuePrecertificate + embedScts produce.
+ */
+export class PreparedLeaf {
+  /** TBS fields version … subjectPublicKeyInfo, encoded. */
+  private readonly fields: Buffer;
+  /** Extensions in Fulcio's order, encoded, without poison or SCT list. */
+  private readonly extensions: Buffer[];
+  private readonly parts: IssuerParts;
+  private readonly signingKey: KeyObject;
+
+  constructor(profile: LeafProfile, issuer: CertificateSigner) {
+    this.parts = issuerParts(issuer);
+    this.signingKey = issuer.privateKey;
+    const spki = Buffer.isBuffer(profile.publicKey) ? profile.publicKey : spkiDer(profile.publicKey);
+    const { notBefore, notAfter } = leafWindow(profile, issuer.certificate);
+    this.fields = Buffer.concat([
+      LEAF_VERSION,
+      der.integer(profile.serial ?? randomSerial()),
+      this.parts.algorithmIdentifier,
+      this.parts.issuerName,
+      der.sequence(der.time(notBefore), der.time(notAfter)),
+      EMPTY_NAME,
+      spki,
+    ]);
+    this.extensions = [
+      LEAF_KEY_USAGE,
+      LEAF_EXT_KEY_USAGE,
+      encodeExtension(ext.subjectKeyIdentifier(spki)),
+      this.parts.authorityKeyIdentifier,
+      encodeExtension(ext.subjectAltName(profile.san, true)),
+      ...sigstoreExtensions(profile).map(encodeExtension),
+    ];
+  }
+
+  private tbs(last: Buffer | undefined): Buffer {
+    const exts = last ? [...this.extensions, last] : this.extensions;
+    return encodeTlv(TAG.SEQUENCE, this.fields, encodeTlv(0xa3, encodeTlv(TAG.SEQUENCE, ...exts)));
+  }
+
+  private sign(tbs: Buffer): Buffer {
+    const signature = nodeSign(this.parts.hash, tbs, this.signingKey);
+    return encodeTlv(TAG.SEQUENCE, tbs, this.parts.algorithmIdentifier, der.bitString(signature));
+  }
+
+  /** The precertificate's TBS without the poison: what the CT log's SCT covers. */
+  entryTbs(): Buffer {
+    return this.tbs(undefined);
+  }
+
+  /** The signed precertificate (critical CT poison last), for a CT log that wants the chain. */
+  precertificate(): Certificate {
+    return parseCertificate(this.sign(this.tbs(CT_POISON)));
+  }
+
+  /** The final certificate's DER: the SCT list appended last (no SCT: the plain leaf). */
+  finalDer(scts: readonly Sct[]): Buffer {
+    return this.sign(this.tbs(scts.length > 0 ? encodeExtension(ext.sctList(serializeSctList(scts))) : undefined));
+  }
+}
+const LEAF_VERSION = der.context(0, der.integer(2));
 
 /** Same as issueLeafCertificate with `precertificate: true`. */
 export function issuePrecertificate(profile: LeafProfile, issuer: CertificateSigner): Certificate {
