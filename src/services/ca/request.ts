@@ -120,16 +120,18 @@ function ecKeyFromSpki(der: Buffer): KeyObject | undefined {
   return undefined;
 }
 
-/** Signature check on the libuv thread pool, so the event loop keeps serving (same rules as core verifySignature). */
-function verifyOffThread(info: PublicKeyInfo, message: Buffer, signature: Buffer): Promise<boolean> {
+/**
+ * The proof-of-possession signature check (same rules as core verifySignature), in the
+ * calling thread: handing a ~65 µs P-256 verification to the libuv thread pool cost
+ * ~60 µs more CPU in all than doing it inline (measured, CA in-process, 2 cores).
+ */
+function verifyPop(info: PublicKeyInfo, message: Buffer, signature: Buffer): boolean {
   const hash = info.algorithm === 'ed25519' ? null : (info.defaultHash ?? 'sha256');
-  return new Promise((resolve) => {
-    try {
-      nodeVerify(hash, message, info.key, signature, (err, ok) => resolve(!err && ok));
-    } catch {
-      resolve(verifySignature(info, message, signature));
-    }
-  });
+  try {
+    return nodeVerify(hash, message, info.key, signature);
+  } catch {
+    return verifySignature(info, message, signature);
+  }
 }
 
 /**
@@ -167,12 +169,12 @@ export async function checkProofOfPossession(
 ): Promise<void> {
   if (req.key.kind !== 'publicKey') return; // a CSR's own signature is its proof
   const { info, proofOfPossession } = req.key;
-  if (await verifyOffThread(info, Buffer.from(challengeClaimValue, 'utf8'), proofOfPossession)) return;
+  if (verifyPop(info, Buffer.from(challengeClaimValue, 'utf8'), proofOfPossession)) return;
   // Failure path only: say which claim the client signed instead, the usual mistake.
   let hint = '';
   for (const name of ['email', 'sub']) {
     const v = claims[name];
-    if (name !== challengeClaimName && typeof v === 'string' && v !== challengeClaimValue && (await verifyOffThread(info, Buffer.from(v, 'utf8'), proofOfPossession))) {
+    if (name !== challengeClaimName && typeof v === 'string' && v !== challengeClaimValue && verifyPop(info, Buffer.from(v, 'utf8'), proofOfPossession)) {
       hint = `; it signs the "${name}" claim instead`;
       break;
     }
