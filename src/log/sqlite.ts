@@ -79,10 +79,19 @@ const buf = (u) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 parentPort.on('message', (m) => {
   if (m.close) { db.close(); parentPort.postMessage({ id: m.id }); return; }
   try {
-    for (const { batch: b } of m.items) {
-      for (const e of b.entries) { e.body = buf(e.body); e.leafHash = buf(e.leafHash); e.indexKeys = e.indexKeys.map(buf); }
-      for (const t of b.tiles) t.data = buf(t.data);
-      b.checkpoint.rootHash = buf(b.checkpoint.rootHash);
+    // Entries arrive packed (see packBatch): bodies, leaf hashes and search keys concatenated.
+    for (const it of m.items) {
+      const p = it.batch;
+      const bodies = buf(p.bodies), leaves = buf(p.leafHashes), keys = buf(p.keys);
+      const entries = [];
+      let bo = 0, ko = 0;
+      for (let i = 0; i < p.bodyLengths.length; i++) {
+        const body = bodies.subarray(bo, bo + p.bodyLengths[i]); bo += p.bodyLengths[i];
+        const indexKeys = [];
+        for (let k = 0; k < p.keyCounts[i]; k++) { indexKeys.push(keys.subarray(ko, ko + 16)); ko += 16; }
+        entries.push({ body, leafHash: leaves.subarray(i * 32, i * 32 + 32), integratedTime: p.integratedTimes[i], indexKeys });
+      }
+      it.batch = { startIndex: p.startIndex, entries, tiles: p.tiles.map((t) => ({ level: t.level, index: t.index, data: buf(t.data) })), checkpoint: { ...p.checkpoint, rootHash: buf(p.checkpoint.rootHash) } };
     }
     commit(m.items);
     parentPort.postMessage({ id: m.id });
@@ -229,7 +238,7 @@ export class SqliteDriver implements StorageDriver {
     if (this.groupInFlight || this.groupQueue.length === 0) return;
     const group = this.groupQueue.splice(0);
     this.groupInFlight = true;
-    this.toWriter({ items: group.map((g) => ({ logId: g.logId, batch: g.batch })) }).then(
+    this.toWriter({ items: group.map((g) => ({ logId: g.logId, batch: packBatch(g.batch) })) }).then(
       () => group.forEach((g) => g.resolve()),
       (e) => group.forEach((g) => g.reject(e)),
     ).finally(() => {
@@ -308,6 +317,41 @@ export class SqliteDriver implements StorageDriver {
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
   }
+}
+
+/**
+ * A batch as one message to the writer with few, compact buffers: structured-cloning many
+ * small Buffer views would copy each one's whole (pooled) backing store.
+ */
+function packBatch(b: BatchWrite): Record<string, unknown> {
+  const keys: Buffer[] = [];
+  for (const e of b.entries) {
+    for (const k of e.indexKeys) {
+      if (k.length !== 16) throw new KeylessError('LOG_SEARCH_KEY', 'search keys are 16 bytes');
+      keys.push(k);
+    }
+  }
+  const own = (parts: Buffer[]): Buffer => {
+    const total = parts.reduce((n, p) => n + p.length, 0);
+    const out = Buffer.allocUnsafeSlow(total);
+    let o = 0;
+    for (const p of parts) {
+      p.copy(out, o);
+      o += p.length;
+    }
+    return out;
+  };
+  return {
+    startIndex: b.startIndex,
+    bodies: own(b.entries.map((e) => e.body)),
+    bodyLengths: b.entries.map((e) => e.body.length),
+    leafHashes: own(b.entries.map((e) => e.leafHash)),
+    integratedTimes: b.entries.map((e) => e.integratedTime),
+    keys: own(keys),
+    keyCounts: b.entries.map((e) => e.indexKeys.length),
+    tiles: b.tiles.map((t) => ({ level: t.level, index: t.index, data: own([t.data]) })),
+    checkpoint: { ...b.checkpoint, rootHash: own([b.checkpoint.rootHash]) },
+  };
 }
 
 interface CheckpointRow { size: number; root_hash: Buffer; signed: string; timestamp: number }

@@ -52,20 +52,60 @@ function addonPath(): string | undefined {
   return undefined;
 }
 
+const HASH_IDS: Record<HashAlgorithm, number> = { sha256: 0, sha384: 1, sha512: 2 };
+
 // The worker is plain CommonJS evaluated from a string, so it runs the same from the
-// TypeScript sources (tsx) and from the esbuild bundle. Jobs come in batches.
+// TypeScript sources (tsx) and from the esbuild bundle. A batch of jobs arrives packed in
+// one transferred buffer (structured-cloning Buffer views would copy whole pool slabs):
+// per job [hash id u8][spki len u16][digest len u8][signature len u16] then the bytes.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const addon = require(workerData.addonPath);
-parentPort.on('message', (jobs) => {
-  const out = new Uint8Array(jobs.length);
-  for (let i = 0; i < jobs.length; i++) {
-    const j = jobs[i];
-    try { out[i] = addon.verify(Buffer.from(j.spki), Buffer.from(j.digest), Buffer.from(j.signature), j.hash) ? 1 : 0; } catch { out[i] = 0; }
+const HASHES = ['sha256', 'sha384', 'sha512'];
+parentPort.on('message', (ab) => {
+  const b = Buffer.from(ab);
+  const out = [];
+  let o = 0;
+  while (o < b.length) {
+    const hash = HASHES[b[o]];
+    const ls = b.readUInt16BE(o + 1), ld = b[o + 3], lg = b.readUInt16BE(o + 4);
+    o += 6;
+    const spki = b.subarray(o, o + ls); o += ls;
+    const digest = b.subarray(o, o + ld); o += ld;
+    const sig = b.subarray(o, o + lg); o += lg;
+    let ok = 0;
+    try { ok = addon.verify(spki, digest, sig, hash) ? 1 : 0; } catch { ok = 0; }
+    out.push(ok);
   }
-  parentPort.postMessage(out);
+  parentPort.postMessage(Uint8Array.from(out));
 });
 `;
+
+/** Packs a batch of jobs into one buffer (see WORKER_SOURCE); over-long fields make the job fail. */
+function pack(jobs: readonly Job[]): ArrayBuffer {
+  let total = 0;
+  for (const j of jobs) total += 6 + j.spki.byteLength + j.digest.byteLength + j.signature.byteLength;
+  const b = Buffer.allocUnsafeSlow(total);
+  let o = 0;
+  for (const j of jobs) {
+    const ok = j.spki.byteLength <= 0xffff && j.digest.byteLength <= 0xff && j.signature.byteLength <= 0xffff;
+    const spki = ok ? j.spki : new Uint8Array(0);
+    b[o] = HASH_IDS[j.hash] ?? 0;
+    b.writeUInt16BE(spki.byteLength, o + 1);
+    b[o + 3] = ok ? j.digest.byteLength : 0;
+    b.writeUInt16BE(ok ? j.signature.byteLength : 0, o + 4);
+    o += 6;
+    b.set(spki, o);
+    o += spki.byteLength;
+    if (ok) {
+      b.set(j.digest, o);
+      o += j.digest.byteLength;
+      b.set(j.signature, o);
+      o += j.signature.byteLength;
+    }
+  }
+  return (o === total ? b.buffer : b.buffer.slice(0, o)) as ArrayBuffer;
+}
 
 interface Job {
   spki: Uint8Array;
@@ -124,7 +164,8 @@ export class WorkerDigestVerifier implements DigestVerifier {
     const slot = this.workers[this.next++ % this.workers.length]!;
     slot.inflight.push(jobs);
     slot.worker.ref();
-    slot.worker.postMessage(jobs.map((j) => ({ spki: j.spki, digest: j.digest, signature: j.signature, hash: j.hash })));
+    const packed = pack(jobs);
+    slot.worker.postMessage(packed, [packed]);
   }
 
   async close(): Promise<void> {
