@@ -124,6 +124,34 @@ function signerParts(cert: Certificate): SignerParts {
 }
 const algIdNull = (oid: string) => der.sequence(der.oid(oid), der.null());
 
+// DER pieces every token shares, encoded once (a response is ~70 µs, ~30 of them the signature).
+const VERSION_1 = der.integer(1);
+const ACCURACY_1S = der.sequence(der.integer(1));
+const SHA256_ALG_ID = algId(OID.sha256);
+const DIGEST_ALGORITHMS = der.set(SHA256_ALG_ID);
+const SIGNED_DATA_VERSION = der.integer(3);
+const TST_INFO_OID = der.oid(OID.tstInfo);
+const STATUS_GRANTED = der.sequence(der.integer(0));
+const SIGNED_DATA_OID = der.oid(OID.signedData);
+const CONTENT_TYPE_ATTRIBUTE = der.sequence(der.oid(OID.contentType), der.set(der.oid(OID.tstInfo)));
+const SIGNING_TIME_OID = der.oid(OID.signingTime);
+const MESSAGE_DIGEST_OID = der.oid(OID.messageDigest);
+const oidCache = new Map<string, Buffer>();
+const cachedOid = (oid: string): Buffer => {
+  let out = oidCache.get(oid);
+  if (!out) {
+    out = der.oid(oid);
+    if (oidCache.size < 64) oidCache.set(oid, out);
+  }
+  return out;
+};
+const imprintAlgIds = new Map<DigestName, Buffer>();
+const imprintAlgId = (name: DigestName): Buffer => {
+  let out = imprintAlgIds.get(name);
+  if (!out) imprintAlgIds.set(name, (out = algIdNull(OID_BY_DIGEST[name])));
+  return out;
+};
+
 /**
  * A granted TimeStampResp: TSTInfo (policy, imprint, 20-byte serial, genTime in whole
  * seconds, accuracy 1 s, echoed nonce, tsa name) in CMS SignedData with the four signed
@@ -140,46 +168,45 @@ export function createTimestampResponse(request: TimestampRequest, signer: Times
     return b;
   })();
   const tstParts = [
-    der.integer(1),
-    der.oid(options.policy ?? request.policy ?? OID.sigstoreTsaPolicy),
-    der.sequence(algIdNull(OID_BY_DIGEST[request.hashAlgorithm]), der.octetString(request.hashedMessage)),
+    VERSION_1,
+    cachedOid(options.policy ?? request.policy ?? OID.sigstoreTsaPolicy),
+    der.sequence(imprintAlgId(request.hashAlgorithm), der.octetString(request.hashedMessage)),
     der.integer(serial),
     der.generalizedTime(genTime),
-    der.sequence(der.integer(1)),
+    ACCURACY_1S,
   ];
   if (request.nonce) tstParts.push(encodeTlv(TAG.INTEGER, request.nonce));
   tstParts.push(tsaName);
   const tstInfo = der.sequence(...tstParts);
 
-  const attr = (oid: string, value: Buffer) => der.sequence(der.oid(oid), der.set(value));
   const attrs = [
-    attr(OID.contentType, der.oid(OID.tstInfo)),
-    attr(OID.signingTime, der.utcTime(genTime)),
-    attr(OID.messageDigest, der.octetString(createHash('sha256').update(tstInfo).digest())),
+    CONTENT_TYPE_ATTRIBUTE,
+    der.sequence(SIGNING_TIME_OID, der.set(der.utcTime(genTime))),
+    der.sequence(MESSAGE_DIGEST_OID, der.set(der.octetString(createHash('sha256').update(tstInfo).digest()))),
     essAttribute,
   ].sort(Buffer.compare);
   const signedAttrsSet = encodeTlv(TAG.SET, ...attrs);
   const alg = signatureAlgorithmFor(signer.privateKey, 'sha256');
   const signature = nodeSign(alg.hash, signedAttrsSet, signer.privateKey);
   const signerInfo = der.sequence(
-    der.integer(1),
+    VERSION_1,
     issuerAndSerial,
-    algId(OID.sha256),
+    SHA256_ALG_ID,
     encodeTlv(0xa0, ...attrs),
-    algId(alg.oid),
+    der.sequence(cachedOid(alg.oid)),
     der.octetString(signature),
   );
 
   const sdParts = [
-    der.integer(3),
-    der.set(algId(OID.sha256)),
-    der.sequence(der.oid(OID.tstInfo), der.context(0, der.octetString(tstInfo))),
+    SIGNED_DATA_VERSION,
+    DIGEST_ALGORITHMS,
+    der.sequence(TST_INFO_OID, der.context(0, der.octetString(tstInfo))),
   ];
   if (request.certReq) {
     const certs = [cert.der, ...(options.includeChain ? (signer.chain ?? []).map((c) => c.der) : [])];
     sdParts.push(encodeTlv(0xa0, ...certs));
   }
   sdParts.push(der.set(signerInfo));
-  const contentInfo = der.sequence(der.oid(OID.signedData), der.context(0, der.sequence(...sdParts)));
-  return der.sequence(der.sequence(der.integer(0)), contentInfo);
+  const contentInfo = der.sequence(SIGNED_DATA_OID, der.context(0, der.sequence(...sdParts)));
+  return der.sequence(STATUS_GRANTED, contentInfo);
 }
