@@ -88,6 +88,7 @@ try {
     const latencies: number[] = [];
     let errors = 0;
     const cpu0 = cpuSeconds(child?.pid);
+    const client0 = process.cpuUsage();
     const load0 = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
     const t0 = performance.now();
     await Promise.all(Array.from({ length: c }, async () => {
@@ -101,8 +102,10 @@ try {
     }));
     const secs = (performance.now() - t0) / 1000;
     const serverCpuMs = ((cpuSeconds(child?.pid) - cpu0) * 1000) / bodies.length;
+    const c1 = process.cpuUsage(client0);
+    const clientCpuMs = (c1.user + c1.system) / 1000 / bodies.length;
     latencies.sort((a, b) => a - b);
-    console.log(`concurrency ${String(c).padStart(3)}: ${(bodies.length / secs).toFixed(0).padStart(6)} appends/s  p50 ${pct(latencies, 50).toFixed(2)} ms  p95 ${pct(latencies, 95).toFixed(2)} ms  p99 ${pct(latencies, 99).toFixed(2)} ms  (${bodies.length} entries, ${errors} non-201; server CPU ${serverCpuMs.toFixed(3)} ms/append; load avg ${load0})`);
+    console.log(`concurrency ${String(c).padStart(3)}: ${(bodies.length / secs).toFixed(0).padStart(6)} appends/s  p50 ${pct(latencies, 50).toFixed(2)} ms  p95 ${pct(latencies, 95).toFixed(2)} ms  p99 ${pct(latencies, 99).toFixed(2)} ms  (${bodies.length} entries, ${errors} non-201; server CPU ${serverCpuMs.toFixed(3)} ms/append, client CPU ${clientCpuMs.toFixed(3)} ms/append; load avg ${load0})`);
     agent.destroy();
   }
 } finally {
