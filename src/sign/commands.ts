@@ -15,6 +15,7 @@ import {
   PUBLIC_GOOD_SIGNING_CONFIG, SIGNING_CONFIG_ENV, TRUSTED_ROOT_ENV, readJsonFile, withOverrides,
 } from './config.js';
 import { loadSigningConfig } from './signing-config.js';
+import { parseTrustedRoot } from '../formats/index.js';
 import { createSelfVerifier, type SelfVerifier } from './self-verify.js';
 
 export interface IdentityFlags {
@@ -201,6 +202,8 @@ function prepare(flags: ServiceFlags, verifyThreads = 0): Setup {
     throw new SignError('TRUSTED_ROOT_REQUIRED', `the bundle is verified before it is written, which needs the instance's trusted root: pass --trusted-root FILE or set ${TRUSTED_ROOT_ENV}`, { check: 'trusted-root' });
   }
   const trustedRoot = rootPath ? readJsonFile(rootPath, 'trusted root') : undefined;
+  // A broken trusted root must stop us before anything is logged, not after.
+  if (trustedRoot !== undefined) parseTrustedRoot(trustedRoot);
   return { services, verifier: createSelfVerifier(trustedRoot, { threads: verifyThreads }) };
 }
 

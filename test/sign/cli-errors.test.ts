@@ -151,3 +151,12 @@ test('--timeout stops a signing that hangs, leaving nothing behind', async () =>
     await hang.close();
   }
 });
+
+test('a malformed trusted root is refused before any service is asked', async () => {
+  const bundle = join(dir, 'k.sigstore.json');
+  const root = join(dir, 'bad-root.json');
+  writeFileSync(root, JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1', tlogs: 'nope' }));
+  const r = await keyless(['sign-blob', artifact, '--bundle', bundle, '--signing-config', config(deadUrl), '--trusted-root', root, '--identity-token', await token()]);
+  assertOneLineFailure(r, /tlogs/, bundle);
+  assert.doesNotMatch(r.stderr, /cannot be reached/);
+});
