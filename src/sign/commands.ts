@@ -1,6 +1,6 @@
 // What `keyless sign-blob`, `attest-blob`, `sign-bundle` and `token inspect` do, behind
 // the flag parsing in src/cli/commands/{sign,token}.ts.
-import { createReadStream, readFileSync, statSync, existsSync } from 'node:fs';
+import { accessSync, constants as fsConstants, createReadStream, readFileSync, statSync, existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
@@ -277,6 +277,7 @@ function planOutputs(files: string[], flags: SignBlobFlags): string[] {
       isDir = false;
     }
     if (!isDir) throw new SignError('OUTPUT_UNWRITABLE', `--output-dir ${flags.outputDir} is not a directory`, { check: 'output-dir' });
+    checkOutputDir(join(flags.outputDir, 'x'));
     const outs = files.map((f) => join(flags.outputDir as string, `${basename(f)}.sigstore.json`));
     const seen = new Set<string>();
     for (const o of outs) {
@@ -291,9 +292,15 @@ function planOutputs(files: string[], flags: SignBlobFlags): string[] {
   return [flags.bundle];
 }
 
+/** The bundle's directory must exist and be writable: found out before anything is logged. */
 function checkOutputDir(path: string): void {
   const dir = resolve(path, '..');
   if (!existsSync(dir)) throw new SignError('OUTPUT_UNWRITABLE', `cannot write ${path}: directory ${dir} does not exist`, { check: 'bundle' });
+  try {
+    accessSync(dir, fsConstants.W_OK);
+  } catch {
+    throw new SignError('OUTPUT_UNWRITABLE', `cannot write ${path}: directory ${dir} is not writable`, { check: 'bundle' });
+  }
 }
 
 /** A regular file we can read; checked up front so a bad path fails before any token or network use. */
