@@ -13,19 +13,23 @@ interface PrehashAddon {
 
 let addon: PrehashAddon | undefined;
 
-/** Finds build/Release/prehash_verify.node from src/ (tests) or dist/ (the bundle). */
-function loadAddon(): PrehashAddon {
-  if (addon) return addon;
+/**
+ * The path of build/Release/prehash_verify.node, found from src/ (tests) or dist/ (the
+ * bundle). Worker threads load the addon from this path themselves.
+ */
+export function prehashAddonPath(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 6; i++) {
     const candidate = join(dir, 'build', 'Release', 'prehash_verify.node');
-    if (existsSync(candidate)) {
-      addon = createRequire(import.meta.url)(candidate) as PrehashAddon;
-      return addon;
-    }
+    if (existsSync(candidate)) return candidate;
     dir = dirname(dir);
   }
   throw new KeylessError('NATIVE_ADDON_MISSING', 'build/Release/prehash_verify.node not found: run npm install (it builds the addon with node-gyp)');
+}
+
+function loadAddon(): PrehashAddon {
+  addon ??= createRequire(import.meta.url)(prehashAddonPath()) as PrehashAddon;
+  return addon;
 }
 
 /**
@@ -34,5 +38,14 @@ function loadAddon(): PrehashAddon {
  */
 export function verifyDigestSignature(key: KeyObject, digest: Uint8Array, signature: Uint8Array, hash: HashAlgorithm): boolean {
   if (key.asymmetricKeyType === 'ed25519') return false;
-  return loadAddon().verify(publicKeyDer(key), Buffer.from(digest), Buffer.from(signature), hash);
+  return verifyDigestSignatureSpki(publicKeyDer(key), digest, signature, hash);
+}
+
+/**
+ * The same from DER SubjectPublicKeyInfo bytes, which is what logs receive: exporting a
+ * KeyObject to DER costs more than the verification (OpenSSL 3 encoders), and the addon
+ * builds named-curve EC keys straight from the point. False for any failure.
+ */
+export function verifyDigestSignatureSpki(spki: Uint8Array, digest: Uint8Array, signature: Uint8Array, hash: HashAlgorithm): boolean {
+  return loadAddon().verify(Buffer.from(spki), Buffer.from(digest), Buffer.from(signature), hash);
 }

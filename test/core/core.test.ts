@@ -68,3 +68,27 @@ test('bytesEqual is false for different lengths and contents', () => {
   assert.equal(bytesEqual(Buffer.from('ab'), Buffer.from('abc')), false);
   assert.equal(bytesEqual(Buffer.from('ab'), Buffer.from('ac')), false);
 });
+
+test('prehash verification from SPKI: every named curve, RSA, and a point off the curve', async () => {
+  const { verifyDigestSignatureSpki } = await import('../../src/core/index.js');
+  const cases = [
+    [generateKeyPairSync('ec', { namedCurve: 'P-256' }), 'sha256'],
+    [generateKeyPairSync('ec', { namedCurve: 'P-384' }), 'sha384'],
+    [generateKeyPairSync('ec', { namedCurve: 'P-521' }), 'sha512'],
+    [generateKeyPairSync('ec', { namedCurve: 'P-256' }), 'sha512'],
+    [generateKeyPairSync('rsa', { modulusLength: 3072 }), 'sha384'],
+  ] as const;
+  for (const [kp, hash] of cases) {
+    const message = Buffer.from('digest only');
+    const sig = sign(hash, message, kp.privateKey);
+    const spki = kp.publicKey.export({ format: 'der', type: 'spki' });
+    assert.equal(verifyDigestSignatureSpki(spki, digest(hash, message), sig, hash), true);
+    assert.equal(verifyDigestSignatureSpki(spki, digest(hash, Buffer.from('x')), sig, hash), false);
+    // A digest of the wrong length for the named hash is refused, not truncated.
+    assert.equal(verifyDigestSignatureSpki(spki, digest(hash, message).subarray(1), sig, hash), false);
+    const offCurve = Buffer.from(spki);
+    offCurve[offCurve.length - 1]! ^= 1;
+    assert.equal(verifyDigestSignatureSpki(offCurve, digest(hash, message), sig, hash), false);
+  }
+  assert.equal(verifyDigestSignatureSpki(Buffer.from('not a key'), Buffer.alloc(32), Buffer.alloc(64), 'sha256'), false);
+});

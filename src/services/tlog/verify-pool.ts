@@ -1,9 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
 import type { HashAlgorithm } from '../../core/hash.js';
+import { prehashAddonPath, verifyDigestSignatureSpki } from '../../core/prehash.js';
 
 /** Checks signatures over precomputed digests (ECDSA / RSA PKCS#1 v1.5). */
 export interface DigestVerifier {
@@ -12,22 +9,9 @@ export interface DigestVerifier {
   close(): Promise<void>;
 }
 
-interface Addon {
-  verify(spkiDer: Buffer, digest: Buffer, signature: Buffer, hashName: string): boolean;
-}
-let addon: Addon | undefined;
-function loadAddon(): Addon {
-  if (!addon) {
-    const path = addonPath();
-    if (!path) throw new Error('prehash_verify.node not found: run npm install');
-    addon = createRequire(import.meta.url)(path) as Addon;
-  }
-  return addon;
-}
-
 function verifyNow(spki: Uint8Array, digest: Uint8Array, signature: Uint8Array, hash: HashAlgorithm): boolean {
   try {
-    return loadAddon().verify(Buffer.from(spki), Buffer.from(digest), Buffer.from(signature), hash);
+    return verifyDigestSignatureSpki(spki, digest, signature, hash);
   } catch {
     return false;
   }
@@ -40,17 +24,6 @@ export const inlineDigestVerifier: DigestVerifier = {
   },
   async close() {},
 };
-
-/** Same search as core/prehash: build/Release/prehash_verify.node above this file. */
-function addonPath(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'build', 'Release', 'prehash_verify.node');
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  return undefined;
-}
 
 const HASH_IDS: Record<HashAlgorithm, number> = { sha256: 0, sha384: 1, sha512: 2 };
 
@@ -127,8 +100,7 @@ export class WorkerDigestVerifier implements DigestVerifier {
   private next = 0;
 
   constructor(threads = 1) {
-    const path = addonPath();
-    if (!path) throw new Error('prehash_verify.node not found: run npm install');
+    const path = prehashAddonPath();
     for (let i = 0; i < threads; i++) {
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { addonPath: path } });
       const slot = { worker, inflight: [] as Job[][] };
