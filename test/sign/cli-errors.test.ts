@@ -160,3 +160,12 @@ test('a malformed trusted root is refused before any service is asked', async ()
   assertOneLineFailure(r, /tlogs/, bundle);
   assert.doesNotMatch(r.stderr, /cannot be reached/);
 });
+
+test('an output place that does not exist is refused before signing', async () => {
+  const missing = join(dir, 'no-such-dir');
+  const r = await keyless(['sign-blob', artifact, '--bundle', join(missing, 'x.sigstore.json'), '--signing-config', config(deadUrl), '--trusted-root', ROOT, '--identity-token', await token()]);
+  assertOneLineFailure(r, /does not exist/, join(missing, 'x.sigstore.json'));
+  const r2 = await keyless(['sign-blob', artifact, artifact, '--output-dir', missing, '--signing-config', config(deadUrl), '--trusted-root', ROOT, '--identity-token', await token()]);
+  assert.equal(r2.code, 1);
+  assert.match(r2.stderr, /^error: --output-dir .* is not a directory\n$/);
+});
