@@ -1,8 +1,70 @@
 // CA throughput: certificates issued per second (token check, PoP, precertificate, SCT
 // from the in-process CT log, final certificate), first without HTTP, then through HTTP
 // on loopback with concurrent keep-alive clients. Run: node --import tsx bench/ca-signing-cert.ts
+//
+// `--steps [--root DIR]`: only the CPU per operation of the flow steps these services own
+// (IdP token, token verification, certificate, timestamp response), median of 5 rounds, for
+// the checkout at DIR (default this one) — e.g. an older commit from `git archive`, run in
+// alternation with this one to compare under the same machine load.
 import { request, Agent } from 'node:http';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
+import { createHash, randomBytes, sign as nodeSign } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+const argv = process.argv.slice(2);
+if (argv.includes('--steps')) {
+  const i = argv.indexOf('--root');
+  await cpuPerStep(i >= 0 && argv[i + 1] ? argv[i + 1]! : fileURLToPath(new URL('..', import.meta.url)));
+  process.exit(0);
+}
+
+async function cpuPerStep(root: string): Promise<void> {
+  const at = (path: string) => import(`${root.replace(/\/$/, '')}/${path}`);
+  const helpers = await at('test/ca/helpers.ts');
+  const { CertificateAuthority: Authority, inProcessCtSubmitter: submitter } = await at('src/services/ca/index.ts');
+  const { TokenVerifier: Verifier } = await at('src/oidc/index.ts');
+  const { signIdToken, devTokenClaims } = await at('src/services/idp/tokens.ts');
+  const { createTsaChain, createTimestampResponse, timestampRequestFromJson } = await at('src/x509/build/index.ts');
+  const s = await helpers.startStack();
+  const jwts: string[] = [];
+  const requests: string[] = [];
+  for (let n = 0; n < 1500; n++) {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwt: string = await helpers.token(s, helpers.emailClaims(s, { jti: `s${n}` }));
+    jwts.push(jwt);
+    requests.push(JSON.stringify({
+      credentials: { oidcIdentityToken: jwt },
+      publicKeyRequest: { publicKey: { content: publicKey.export({ format: 'pem', type: 'spki' }) }, proofOfPossession: nodeSign('sha256', Buffer.from('dev@example.com'), privateKey).toString('base64') },
+    }));
+  }
+  const authority = new Authority({ issuers: s.issuers, issuer: s.chain.intermediate, parents: [s.chain.root.certificate], submitToCtLog: submitter(s.ctLog) });
+  const tokenVerifier = new Verifier(s.issuers);
+  const tsa = createTsaChain();
+  const tsRequests = Array.from({ length: 1000 }, () => timestampRequestFromJson({ artifactHash: createHash('sha256').update(randomBytes(32)).digest('base64'), hashAlgorithm: 'sha256' }));
+  const steps: Record<string, (n: number) => unknown> = {
+    'IdP token (claims + ES256 signature)': () => signIdToken(s.signer, devTokenClaims(s.issuer, { kind: 'email', email: 'dev@example.com' }, 'sigstore', 600)),
+    'token verification (ES256, cached JWKS)': (n) => tokenVerifier.verify(jwts[n % jwts.length]),
+    'certificate (CA in-process, SCT from the in-memory CT log, PEM chain)': async (n) => (await authority.signingCertificate(JSON.parse(requests[n % requests.length]!), undefined)).chainPem.join(''),
+    'timestamp response (no HTTP)': (n) => createTimestampResponse(tsRequests[n % tsRequests.length], tsa.signer, {}),
+  };
+  // CPU of all threads per operation, 8 in flight (thread-pool work is counted too).
+  const cpuPerOp = async (count: number, op: (n: number) => unknown) => {
+    let n = 0;
+    const c0 = process.cpuUsage();
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      while (n < count) await op(n++);
+    }));
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / count;
+  };
+  const rounds: Record<string, number[]> = {};
+  for (const op of Object.values(steps)) await cpuPerOp(500, op); // warm-up
+  for (let r = 0; r < 5; r++) for (const [name, op] of Object.entries(steps)) (rounds[name] ??= []).push(await cpuPerOp(1500, op));
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+  console.log(`${root}: CPU per operation in µs (median of 5 rounds), load ${loadavg()[0]!.toFixed(1)}`);
+  for (const [name, v] of Object.entries(rounds)) console.log(`  ${name}: ${median(v).toFixed(0)}`);
+  await s.close();
+}
 import { TokenVerifier } from '../src/oidc/index.js';
 import { startStack, emailClaims, token, ecKey, publicKeyRequest } from '../test/ca/helpers.js';
 import { CertificateAuthority, inProcessCtSubmitter } from '../src/services/ca/index.js';
