@@ -110,6 +110,7 @@ export function startPipeline(bundle: Bundle, artifact: Artifact, policy: Compil
       if (signer.certificate) {
         const cert = signer.certificate;
         certificateChecks(log, cert, trust, times, policy);
+        integratedTimeChecks(log, cert, entries);
         const givenKey = policy.source.publicKey;
         if (givenKey !== undefined) {
           // A key was given for a certificate bundle: the certificate must carry that key.
@@ -288,6 +289,28 @@ function certificateChecks(log: CheckLog, leaf: Certificate, trust: TrustMateria
       failWith(log, VerifyCode.SCT_INVALID, 'certificate.sct', e);
     }
   }
+}
+
+/**
+ * Every non-zero integrated time must fall inside the leaf's validity, signed or not
+ * (sigstore-go does the same): an entry logged outside the certificate's ten minutes
+ * was not made with this certificate, even when only a timestamp vouches for the time.
+ */
+function integratedTimeChecks(log: CheckLog, leaf: Certificate, entries: TransparencyLogEntry[]): void {
+  entries.forEach((entry, i) => {
+    let seconds: bigint;
+    try {
+      seconds = BigInt(entry.integratedTime);
+    } catch {
+      return log.fail(VerifyCode.CERTIFICATE_NOT_VALID_AT_TIME, `${entryName(i)}.integrated-time`, 'the integrated time is not a number', 'unix seconds', entry.integratedTime);
+    }
+    if (seconds === 0n) return;
+    const at = new Date(Number(seconds) * 1000);
+    if (!leaf.validAt(at)) {
+      log.fail(VerifyCode.CERTIFICATE_NOT_VALID_AT_TIME, `${entryName(i)}.integrated-time`, 'the certificate is not valid at the integrated time of the log entry',
+        `${leaf.notBefore.toISOString()} .. ${leaf.notAfter.toISOString()}`, Number.isNaN(at.getTime()) ? entry.integratedTime : at);
+    }
+  });
 }
 
 function checkEntries(log: CheckLog, entries: TransparencyLogEntry[], content: SignedContent, trust: TrustMaterial, times: VerifiedTime[], policy: CompiledPolicy): VerificationResult['tlogEntries'] {

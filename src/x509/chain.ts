@@ -84,6 +84,11 @@ export function validateCertificatePath(path: readonly Certificate[], at: Date, 
     checkCriticalExtensions(ca, role);
     const bc = ca.basicConstraints;
     if (!bc?.ca) throw fail('CERTIFICATE_NOT_CA', `${role} certificate ${ca.subject} is not a CA`);
+    // A CA that restricts its EKUs must allow the leaf's purpose (as Go's x509 and OpenSSL check).
+    const caEkus = ca.extKeyUsage;
+    if (caEkus && !caEkus.includes(eku) && !caEkus.includes(ANY_EKU)) {
+      throw fail('CERTIFICATE_EKU_MISSING', `${role} certificate ${ca.subject} does not allow extended key usage ${eku}`, { expected: eku, actual: caEkus });
+    }
     const caKu = ca.keyUsage;
     if (caKu && !caKu.includes('keyCertSign')) {
       throw fail('CERTIFICATE_KEY_USAGE', `${role} certificate ${ca.subject} lacks keyCertSign`, { expected: 'keyCertSign', actual: caKu });
