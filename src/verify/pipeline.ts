@@ -362,6 +362,13 @@ function isRekorV2(entry: TransparencyLogEntry): boolean {
   return version === '0.0.2' && (kind === 'hashedrekord' || kind === 'dsse');
 }
 
+const SUBJECT_DIGESTS: readonly HashAlgorithm[] = ['sha256', 'sha384', 'sha512'];
+
+/** Old clients signed with SHA-256 whatever the curve; sigstore-go still accepts that for P-384/P-521 keys. */
+function compatSha256(key: PublicKeyInfo, message: Uint8Array, signature: Uint8Array): boolean {
+  return (key.algorithm === 'ecdsa-p384' || key.algorithm === 'ecdsa-p521') && verifySignature(key, message, signature, 'sha256');
+}
+
 function checkSignature(log: CheckLog, content: SignedContent, signer: Signer, artifact: Artifact, policy: CompiledPolicy): { payloadType?: string; predicateType?: string } {
   if (content.messageDigest) {
     if (policy.source.payloadType !== undefined) {
@@ -382,7 +389,7 @@ function checkSignature(log: CheckLog, content: SignedContent, signer: Signer, a
     return {};
   }
   const dsse = content.dsse!;
-  if (!verifySignature(signer.key, dsse.pae, content.signature)) {
+  if (!verifySignature(signer.key, dsse.pae, content.signature) && !compatSha256(signer.key, dsse.pae, content.signature)) {
     log.fail(VerifyCode.SIGNATURE_INVALID, 'signature', 'the DSSE signature does not verify over the PAE with the signing key', 'a valid signature', 'invalid signature');
   }
   log.pass('signature', 'a valid signature', 'verified', 'over the DSSE PAE');
@@ -404,11 +411,21 @@ function checkSignature(log: CheckLog, content: SignedContent, signer: Signer, a
     return failWith(log, VerifyCode.SUBJECT_MISMATCH, 'intoto.statement', e);
   }
   const hex = sha.toString('hex');
-  const match = statement.subjects.find((s) => s.digest.sha256 === hex);
+  // sha256 always; sha384/sha512 subjects too when the artifact's bytes are at hand (as sigstore-go).
+  let matched: string | undefined;
+  const match = statement.subjects.find((s) =>
+    SUBJECT_DIGESTS.some((alg) => {
+      const want = s.digest[alg];
+      const have = want === undefined ? undefined : alg === 'sha256' ? hex : artifact.digest(alg)?.toString('hex');
+      if (have === undefined || want !== have) return false;
+      matched = `${alg}:${have}`;
+      return true;
+    }),
+  );
   if (!match) {
     log.fail(VerifyCode.SUBJECT_MISMATCH, 'intoto.subject', 'no subject of the statement has the artifact digest', statement.subjects.map((s) => `${s.name} sha256:${s.digest.sha256 ?? '-'}`), `sha256:${hex}`);
   }
-  log.pass('intoto.subject', `sha256:${hex}`, match.name);
+  log.pass('intoto.subject', matched, match.name);
   const wantPredicate = policy.source.predicateType;
   if (wantPredicate !== undefined && wantPredicate !== statement.predicateType) {
     log.fail(VerifyCode.PAYLOAD_TYPE_MISMATCH, 'intoto.predicate-type', 'the statement has another predicate type', wantPredicate, statement.predicateType);
