@@ -323,6 +323,10 @@ export function verifyTimestampToken(
         if (!verifyWithAlgorithm(cmsSignatureOid(signerInfo), signer.publicKey, signerInfo.signedAttrsDer, signerInfo.signature)) {
           throw fail('TIMESTAMP_SIGNATURE_INVALID', 'the timestamp signature does not verify with the TSA certificate');
         }
+        // RFC 3161 2.3: the TSA certificate carries the timeStamping EKU; "no EKU" is not "any EKU" here.
+        if (!signer.extKeyUsage?.includes(OID.timeStamping)) {
+          throw fail('TIMESTAMP_EKU_MISSING', 'the TSA certificate lacks the timeStamping extended key usage', { expected: OID.timeStamping, actual: signer.extKeyUsage ?? null });
+        }
         validateCertificatePath(path, genTime, OID.timeStamping);
         return { genTime, tstInfo, authority, signer };
       } catch (e) {
