@@ -241,3 +241,16 @@ test('an artifact above the streaming threshold is signed from a stream and veri
   jsVerify(bundle, big);
   assert.equal(await keylessVerify('verify-blob', artifact, bundlePath), 0);
 });
+
+test('cosign-style service flags instead of a signing config: --fulcio-url, --rekor-url (+ --rekor-version), --timestamp-server-url', async () => {
+  for (const v of ['1', '2']) {
+    const artifact = file(`flags-${v}.txt`, `services from flags, Rekor v${v}\n`);
+    const bundlePath = join(work, `flags-${v}.sigstore.json`);
+    const r = await keyless(['sign-blob', artifact, '--bundle', bundlePath, '--fulcio-url', serve.url, '--rekor-url', serve.url, '--rekor-version', v,
+      '--timestamp-server-url', serve.url, '--trusted-root', serve.trustedRoot, '--identity-token', token]);
+    assert.equal(r.code, 0, r.stderr);
+    const bundle = JSON.parse(readFileSync(bundlePath, 'utf8')) as Json;
+    assert.equal(bundle.verificationMaterial.tlogEntries[0].kindVersion.version, v === '1' ? '0.0.1' : '0.0.2');
+    jsVerify(bundle, readFileSync(artifact));
+  }
+});
