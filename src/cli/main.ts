@@ -14,6 +14,15 @@ import { defineIdpCommands } from './commands/idp.js';
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
+// A reader that stops early (`keyless … --help | head`) is not an error of ours: exit
+// quietly instead of dying on an unhandled EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 const program = new Command('keyless')
   .description('Keyless code signing, the Sigstore way')
   .exitOverride()
