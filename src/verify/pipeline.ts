@@ -199,6 +199,10 @@ function verifiedTimes(log: CheckLog, bundle: Bundle, entries: TransparencyLogEn
     // Integrated times count only with a verified SET (Rekor v2 entries carry none).
     if (!entry.inclusionPromise) return;
     const name = entryName(i);
+    if (isRekorV2(entry)) {
+      // Rekor v2 logs sign no entry timestamps; sigstore-go cannot verify one and drops the entry.
+      log.fail(VerifyCode.TLOG_SET_INVALID, `${name}.signed-entry-timestamp`, 'a Rekor v2 entry carries no signed entry timestamp', 'no inclusion promise', 'an inclusion promise');
+    }
     if (BigInt(entry.integratedTime) <= 0n) {
       log.fail(VerifyCode.TLOG_SET_INVALID, `${name}.signed-entry-timestamp`, 'the entry has a signed entry timestamp but no integrated time', 'an integrated time', entry.integratedTime);
     }
@@ -338,8 +342,10 @@ function checkEntries(log: CheckLog, entries: TransparencyLogEntry[], content: S
       }
       if (!entry.inclusionPromise) {
         // No integrated time to check the key against: the log key must be valid at every verified time.
+        // Any trusted instance of the same key may vouch (a log listed again with another window).
+        const sameKey = logs.filter((l) => l.rawKey.equals(trusted.rawKey));
         for (const t of times) {
-          if (!windowContains(trusted.window, t.time.getTime())) {
+          if (!sameKey.some((l) => windowContains(l.window, t.time.getTime()))) {
             log.fail(VerifyCode.TLOG_KEY_NOT_VALID_AT_TIME, `${name}.log-validity`, `the log key is not valid at the time from ${t.from}`, describeWindow(trusted.window), t.time);
           }
         }
