@@ -11,7 +11,7 @@
 import { KeylessError } from '../core/errors.js';
 import { describeKey, parsePublicKey, publicKeyDer, verifySignature, type PublicKeyInfo } from '../core/keys.js';
 import { verifyDigestSignature } from '../core/prehash.js';
-import { sha256, type HashAlgorithm } from '../core/hash.js';
+import { digest, sha256, type HashAlgorithm } from '../core/hash.js';
 import { bundleVersion, nodeHashName, parseStatement, preAuthEncoding, IN_TOTO_PAYLOAD_TYPE, type Bundle, type TransparencyLogEntry } from '../formats/index.js';
 import { parseCertificate, verifyCertificateChain, verifyEmbeddedScts, verifyTimestampToken, type Certificate } from '../x509/index.js';
 import type { Artifact } from './artifact.js';
@@ -383,7 +383,7 @@ function checkSignature(log: CheckLog, content: SignedContent, signer: Signer, a
     const { algorithm, digest } = content.messageDigest;
     const actual = artifact.digest(algorithm);
     if (!actual) {
-      log.fail(VerifyCode.DIGEST_MISMATCH, 'artifact.digest', `the bundle's digest is ${algorithm}, but only a sha256 digest of the artifact was given`, algorithm, 'sha256');
+      log.fail(VerifyCode.DIGEST_MISMATCH, 'artifact.digest', `the bundle's digest is ${algorithm}, but only a ${artifact.knownAlgorithm()} digest of the artifact was given`, algorithm, artifact.knownAlgorithm());
     }
     if (!actual.equals(digest)) log.fail(VerifyCode.DIGEST_MISMATCH, 'artifact.digest', 'the artifact digest differs from the bundle', digest, actual);
     log.pass('artifact.digest', digest, actual);
@@ -403,10 +403,12 @@ function checkSignature(log: CheckLog, content: SignedContent, signer: Signer, a
   if (wantType !== undefined && wantType !== dsse.payloadType) {
     log.fail(VerifyCode.PAYLOAD_TYPE_MISMATCH, 'dsse.payload-type', 'the envelope has another payload type', wantType, dsse.payloadType);
   }
-  const sha = artifact.digest('sha256')!;
   if (dsse.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
     // A plain DSSE payload is the artifact itself.
-    if (!sha.equals(sha256(dsse.payload))) log.fail(VerifyCode.SUBJECT_MISMATCH, 'dsse.payload', 'the envelope payload is not the artifact', sha256(dsse.payload), sha);
+    const alg = artifact.knownAlgorithm();
+    const payloadDigest = digest(alg, dsse.payload);
+    const have = artifact.digest(alg)!;
+    if (!have.equals(payloadDigest)) log.fail(VerifyCode.SUBJECT_MISMATCH, 'dsse.payload', 'the envelope payload is not the artifact', payloadDigest, have);
     log.pass('dsse.payload', 'the artifact', 'the envelope payload');
     return { payloadType: dsse.payloadType };
   }
@@ -416,20 +418,20 @@ function checkSignature(log: CheckLog, content: SignedContent, signer: Signer, a
   } catch (e) {
     return failWith(log, VerifyCode.SUBJECT_MISMATCH, 'intoto.statement', e);
   }
-  const hex = sha.toString('hex');
-  // sha256 always; sha384/sha512 subjects too when the artifact's bytes are at hand (as sigstore-go).
+  // Every digest algorithm the artifact is known by (all three when its bytes are at hand, as sigstore-go hashes with the statement's algorithms).
   let matched: string | undefined;
   const match = statement.subjects.find((s) =>
     SUBJECT_DIGESTS.some((alg) => {
       const want = s.digest[alg];
-      const have = want === undefined ? undefined : alg === 'sha256' ? hex : artifact.digest(alg)?.toString('hex');
+      const have = want === undefined ? undefined : artifact.digest(alg)?.toString('hex');
       if (have === undefined || want !== have) return false;
       matched = `${alg}:${have}`;
       return true;
     }),
   );
   if (!match) {
-    log.fail(VerifyCode.SUBJECT_MISMATCH, 'intoto.subject', 'no subject of the statement has the artifact digest', statement.subjects.map((s) => `${s.name} sha256:${s.digest.sha256 ?? '-'}`), `sha256:${hex}`);
+    log.fail(VerifyCode.SUBJECT_MISMATCH, 'intoto.subject', 'no subject of the statement has the artifact digest',
+      statement.subjects.map((s) => `${s.name} ${Object.entries(s.digest).map(([a, d]) => `${a}:${d}`).join(' ')}`), artifact.describe());
   }
   log.pass('intoto.subject', matched, match.name);
   const wantPredicate = policy.source.predicateType;

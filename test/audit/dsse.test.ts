@@ -55,3 +55,17 @@ test('statements with a missing or unknown _type are rejected (upstream PR 405 c
     assert.equal(code(b, artifact, pem(p256.publicKey)), 'SUBJECT_MISMATCH', type || 'missing');
   }
 });
+
+test('the library takes a sha512 (or sha384) digest: npm provenance subjects carry only sha512', () => {
+  const b = dsseBundle({ signer: p256, payload: statement({ sha512: hex('sha512', artifact) }) });
+  assert.equal(code(b, `sha512:${hex('sha512', artifact)}`, pem(p256.publicKey)), 'OK');
+  assert.equal(code(b, `sha512:${hex('sha512', Buffer.from('x'))}`, pem(p256.publicKey)), 'SUBJECT_MISMATCH');
+  assert.equal(code(b, `sha384:${hex('sha384', artifact)}`, pem(p256.publicKey)), 'SUBJECT_MISMATCH');
+  // Wrong lengths are refused as input errors.
+  assert.equal(code(b, `sha512:${hex('sha256', artifact)}`, pem(p256.publicKey)), 'ARTIFACT_INVALID');
+  // A plain (non in-toto) payload compared by the given digest.
+  const plain = dsseBundle({ signer: p256, payload: artifact, payloadType: 'text/plain' });
+  assert.equal(code(plain, `sha512:${hex('sha512', artifact)}`, pem(p256.publicKey)), 'OK');
+  assert.equal(code(plain, artifact, pem(p256.publicKey)), 'OK');
+  assert.equal(code(plain, Buffer.from('other'), pem(p256.publicKey)), 'SUBJECT_MISMATCH');
+});
