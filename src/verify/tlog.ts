@@ -69,8 +69,9 @@ const V1_ORIGIN = /^.* - [0-9]+$/;
 /**
  * Verifies the checkpoint note with the log key: the signature line(s) with the log's
  * name and 4-byte key ID must verify; lines from other keys (witnesses) are ignored.
- * Rekor v2 (C2SP): origin = key name = host name of the log's base URL. Rekor v1: key
- * name = host of the base URL (sigstore-js matches it as part of the URL), any origin.
+ * Rekor v2 (C2SP): origin = key name = host name of the log's base URL. Rekor v1: any
+ * origin and any key name, the 4-byte key hint and the signature decide (as rekor and
+ * sigstore-go verify them).
  */
 export function verifyCheckpoint(log: CheckLog, logs: TrustedLog[], note: string, name: string): { checkpoint: Checkpoint; log: TrustedLog } {
   const check = `${name}.checkpoint`;
@@ -85,7 +86,12 @@ export function verifyCheckpoint(log: CheckLog, logs: TrustedLog[], note: string
   const v1 = V1_ORIGIN.test(checkpoint.origin);
   let lastError: unknown;
   for (const l of logs) {
-    const names = v1 ? [...new Set([l.host, l.hostname])].filter((n) => n) : [l.hostname];
+    // Rekor v1 signs with its configured hostname (a pod name in many private deployments),
+    // and its verifiers (rekor, sigstore-go) match the key hint only: any name will do there.
+    const hint = l.logId.subarray(0, 4);
+    const names = v1
+      ? [...new Set([l.host, l.hostname, ...parsed.signatures.filter((sig) => sig.keyId.equals(hint)).map((sig) => sig.name)])].filter((n) => n)
+      : [l.hostname];
     if (!v1 && checkpoint.origin !== l.hostname) {
       lastError = new Error(`checkpoint origin ${JSON.stringify(checkpoint.origin)} is not the log's host name ${JSON.stringify(l.hostname)}`);
       continue;

@@ -30,6 +30,8 @@ export interface DsseOptions {
   payloadType?: string;
   /** Hash the signer uses over the PAE (null for Ed25519). */
   hash?: string | null;
+  /** Checkpoint origin and signer name (default rekor.test for both); another key signs when given. */
+  checkpoint?: { origin: string; name: string; key?: { privateKey: KeyObject; publicKey: KeyObject } };
 }
 
 export function dsseBundle(o: DsseOptions) {
@@ -42,7 +44,9 @@ export function dsseBundle(o: DsseOptions) {
     publicKeyPem: pem(o.signer.publicKey),
   }));
   const root = leafHash(body);
-  const checkpoint = signCheckpoint({ origin: 'rekor.test', size: 1, rootHash: root }, 'rekor.test', log.privateKey, log.publicKey);
+  const cp = o.checkpoint ?? { origin: 'rekor.test', name: 'rekor.test' };
+  const cpKey = cp.key ?? log;
+  const checkpoint = signCheckpoint({ origin: cp.origin, size: 1, rootHash: root }, cp.name, cpKey.privateKey, cpKey.publicKey);
   return {
     mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
     verificationMaterial: {
