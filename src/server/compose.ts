@@ -64,15 +64,21 @@ export async function composeServices(app: FastifyInstance, ctx: ComposeContext)
 
   const ca = loadOrCreateCa(dataDir, keyStore, config, warn);
 
-  // One storage engine (SQLite in <dataDir>/log) for every log: Rekor v1, Rekor v2 and CT.
+  // The log engine (SQLite in <dataDir>/log): one database for the transparency logs, a
+  // second one for the CT log. Each database commits in its own writer thread, so the CT
+  // log's fsyncs and the Rekor logs' fsyncs run side by side instead of queueing behind
+  // each other (bench/flows: 1.1-1.4x the flows per second when the disk is the limit).
   const engine = LogEngine.openSqlite(join(dataDir, 'log'));
-  app.addHook('onClose', async () => engine.close());
+  const ctEngine = LogEngine.openSqlite(join(dataDir, 'log'), 'ct.db');
+  app.addHook('onClose', async () => {
+    await Promise.all([engine.close(), ctEngine.close()]);
+  });
 
   // The CT log accepts chains to our root and hands the CA its SCTs in-process.
   const ctKey = keyStore.loadOrCreate('ctlog', config.keys.ctlog);
   // Internal tree only (clients see SCTs and get-sth), so its origin does not follow the public URL.
   const ctOrigin = 'keyless-ct';
-  const ctStore = await EngineCtLogStore.open(engine, { origin: ctOrigin, privateKey: ctKey.privateKey! });
+  const ctStore = await EngineCtLogStore.open(ctEngine, { origin: ctOrigin, privateKey: ctKey.privateKey! });
   const ctLog = new CtLog({ privateKey: ctKey.privateKey!, roots: [ca.root.certificate], store: ctStore });
   await app.register(ctlogService({ log: ctLog }));
   trust.ctlog = { baseUrl: publicUrl, publicKey: ctKey.publicKey, logId: ctLog.logId, start: ctKey.createdAt };
