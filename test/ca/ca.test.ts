@@ -187,12 +187,14 @@ test('Ed25519, RSA and P-521 keys: PoP checked with each key\'s default scheme',
     const r = await post(stack, mk(type, hash));
     assert.equal(r.status, 200, `${type}: ${JSON.stringify(r.json)}`);
   }
-  // a P-256 point that is not on the curve
-  const badPoint = Buffer.concat([Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex'), Buffer.from([4]), Buffer.alloc(64, 1)]);
-  const pem = `-----BEGIN PUBLIC KEY-----\n${badPoint.toString('base64')}\n-----END PUBLIC KEY-----\n`;
-  const r = await post(stack, { credentials: { oidcIdentityToken: jwt }, publicKeyRequest: { publicKey: { content: pem }, proofOfPossession: 'AAAA' } });
-  assert.equal(r.status, 400);
-  assert.equal(r.json.code, 'PUBLIC_KEY_INVALID');
+  // P-256 and P-384 points that are not on their curve (P-256 is imported from JWK, P-384 from DER)
+  for (const [prefix, size] of [['3059301306072a8648ce3d020106082a8648ce3d030107034200', 32], ['3076301006072a8648ce3d020106052b81040022036200', 48]] as const) {
+    const badPoint = Buffer.concat([Buffer.from(prefix, 'hex'), Buffer.from([4]), Buffer.alloc(2 * size, 1)]);
+    const pem = `-----BEGIN PUBLIC KEY-----\n${badPoint.toString('base64')}\n-----END PUBLIC KEY-----\n`;
+    const r = await post(stack, { credentials: { oidcIdentityToken: jwt }, publicKeyRequest: { publicKey: { content: pem }, proofOfPossession: 'AAAA' } });
+    assert.equal(r.status, 400, `${size * 8}-bit point`);
+    assert.equal(r.json.code, 'PUBLIC_KEY_INVALID');
+  }
 });
 
 test('legacy v1 API: signedEmailAddress, token in the header, 201 PEM chain; rootCert', async () => {

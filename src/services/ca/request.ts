@@ -100,18 +100,23 @@ export function parseSigningCertRequest(body: unknown, authorization: string | u
   throw bad('REQUEST_INVALID', 'the request needs publicKeyRequest or certificateSigningRequest');
 }
 
-/** SPKI prefixes of uncompressed P-256 / P-384 points: the common case, imported from JWK (faster than DER here). */
-const EC_SPKI_PREFIXES: Array<{ prefix: Buffer; crv: string; size: number }> = [
-  { prefix: Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex'), crv: 'P-256', size: 32 },
-  { prefix: Buffer.from('3076301006072a8648ce3d020106052b81040022036200', 'hex'), crv: 'P-384', size: 48 },
+/**
+ * SPKI prefixes of uncompressed P-256 / P-384 points: the common case, whose bytes the
+ * certificate can carry as sent. P-256 imports faster from JWK (~64 vs ~102 µs here),
+ * P-384 much faster from DER (~100 vs ~330 µs).
+ */
+const EC_SPKI_PREFIXES: Array<{ prefix: Buffer; crv: string; size: number; viaJwk: boolean }> = [
+  { prefix: Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex'), crv: 'P-256', size: 32, viaJwk: true },
+  { prefix: Buffer.from('3076301006072a8648ce3d020106052b81040022036200', 'hex'), crv: 'P-384', size: 48, viaJwk: false },
 ];
 
 function ecKeyFromSpki(der: Buffer): KeyObject | undefined {
-  for (const { prefix, crv, size } of EC_SPKI_PREFIXES) {
+  for (const { prefix, crv, size, viaJwk } of EC_SPKI_PREFIXES) {
     if (der.length !== prefix.length + 1 + 2 * size || !der.subarray(0, prefix.length).equals(prefix) || der[prefix.length] !== 4) continue;
-    const x = der.subarray(prefix.length + 1, prefix.length + 1 + size).toString('base64url');
-    const y = der.subarray(prefix.length + 1 + size).toString('base64url');
     try {
+      if (!viaJwk) return createPublicKey({ key: der, format: 'der', type: 'spki' });
+      const x = der.subarray(prefix.length + 1, prefix.length + 1 + size).toString('base64url');
+      const y = der.subarray(prefix.length + 1 + size).toString('base64url');
       return createPublicKey({ key: { kty: 'EC', crv, x, y }, format: 'jwk' });
     } catch {
       return undefined; // not on the curve: the generic path reports it
