@@ -6,7 +6,7 @@ import { verifySCTs as sigstoreVerifyScts } from '@sigstore/verify/dist/key/sct.
 import { leafHash } from '../../src/merkle/index.js';
 import { CtLog, MemoryCtLogStore, merkleTreeLeaf } from '../../src/services/ctlog/index.js';
 import { CertificateAuthority, inProcessCtSubmitter, type CtSubmitter } from '../../src/services/ca/index.js';
-import { createCaChain, embedScts, generateKey, issueLeafCertificate, issuePrecertificate, PreparedLeaf, spkiDer, type LeafProfile } from '../../src/x509/build/index.js';
+import { buildCertificate, createCaChain, embedScts, ext, generateKey, issueLeafCertificate, issuePrecertificate, leafExtensions, PreparedLeaf, spkiDer, type ExtensionSpec, type LeafProfile } from '../../src/x509/build/index.js';
 import { loadTrustMaterial, OID, parseCertificate, parseCertificatesPem, verifyEmbeddedScts, type Certificate } from '../../src/x509/index.js';
 import { ecKey, emailClaims, publicKeyRequest, startStack, token } from './helpers.js';
 
@@ -28,11 +28,22 @@ function tbsOf(der: Buffer): Buffer {
   return parseCertificate(der).tbsDer;
 }
 
-test('PreparedLeaf: precertificate, CT entry TBS and final certificate are byte for byte those of issuePrecertificate + embedScts', async () => {
+/** The Fulcio leaf through the generic certificate builder, independent of PreparedLeaf's encoding. */
+function referenceLeaf(p: LeafProfile, last: ExtensionSpec[]) {
+  const notBefore = new Date(Math.floor(p.notBefore!.getTime() / 1000) * 1000);
+  return buildCertificate({
+    serial: p.serial!, issuer: ca.intermediate.certificate.subject.der, subject: Buffer.from([0x30, 0x00]),
+    notBefore, notAfter: new Date(notBefore.getTime() + 10 * 60 * 1000), publicKey: p.publicKey,
+    extensions: [...leafExtensions(p, ca.intermediate.certificate), ...last],
+  }, ca.intermediate.privateKey);
+}
+
+test('PreparedLeaf: precertificate, CT entry TBS and final certificate are byte for byte those of the generic builder + embedScts', async () => {
   for (const keyAsDer of [true, false]) {
     const p = profile(keyAsDer);
     const leaf = new PreparedLeaf(p, ca.intermediate);
-    const reference = issuePrecertificate(p, ca.intermediate);
+    const reference = referenceLeaf(p, [ext.ctPoison()]);
+    assert.ok(issuePrecertificate(p, ca.intermediate).tbsDer.equals(reference.tbsDer));
 
     const precert = leaf.precertificate();
     assert.ok(precert.tbsDer.equals(reference.tbsDer));
@@ -47,8 +58,12 @@ test('PreparedLeaf: precertificate, CT entry TBS and final certificate are byte 
     assert.ok(final.verifySignedBy(ca.intermediate.certificate));
     assert.equal(final.isPrecertificate, false);
 
-    // No SCT: the plain leaf issueLeafCertificate builds.
-    assert.ok(tbsOf(leaf.finalDer([])).equals(issueLeafCertificate(p, ca.intermediate).tbsDer));
+    assert.ok(issueLeafCertificate(p, ca.intermediate, { scts: [sct] }).tbsDer.equals(final.tbsDer));
+
+    // No SCT: the plain leaf.
+    const plain = referenceLeaf(p, []);
+    assert.ok(tbsOf(leaf.finalDer([])).equals(plain.tbsDer));
+    assert.ok(issueLeafCertificate(p, ca.intermediate).tbsDer.equals(plain.tbsDer));
   }
 });
 

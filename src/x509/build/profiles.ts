@@ -140,15 +140,11 @@ function sigstoreArc(oid: string): number {
 }
 
 /** The leaf extensions in Fulcio's order: KU, EKU, SKI, AKI, SAN, Sigstore OIDs ascending. */
-function sigstoreExtensions(profile: LeafProfile): ExtensionSpec[] {
-  return Object.entries(profile.sigstoreExtensions ?? {})
+export function leafExtensions(profile: LeafProfile, issuer: Certificate): ExtensionSpec[] {
+  const sigstore = Object.entries(profile.sigstoreExtensions ?? {})
     .filter(([oid, v]) => v !== '' && oid.startsWith(OID.sigstoreArc + '.'))
     .sort(([a], [b]) => sigstoreArc(a) - sigstoreArc(b))
     .map(([oid, v]): ExtensionSpec => ({ oid, value: encodeSigstoreExtension(oid, v) }));
-}
-
-export function leafExtensions(profile: LeafProfile, issuer: Certificate): ExtensionSpec[] {
-  const sigstore = sigstoreExtensions(profile);
   return [
     ext.keyUsage('digitalSignature'),
     ext.extKeyUsage(false, OID.codeSigning),
@@ -174,20 +170,8 @@ function leafWindow(profile: LeafProfile, issuer: Certificate): { notBefore: Dat
  * profile only differ in that last extension.
  */
 export function issueLeafCertificate(profile: LeafProfile, issuer: CertificateSigner, options: { precertificate?: boolean; scts?: readonly Sct[] } = {}): Certificate {
-  const extensions = leafExtensions(profile, issuer.certificate);
-  if (options.precertificate) extensions.push(ext.ctPoison());
-  else if (options.scts && options.scts.length > 0) extensions.push(ext.sctList(serializeSctList(options.scts)));
-  return buildCertificate(
-    {
-      serial: profile.serial ?? randomSerial(),
-      issuer: issuer.certificate.subject.der,
-      subject: Buffer.from([0x30, 0x00]),
-      ...leafWindow(profile, issuer.certificate),
-      publicKey: profile.publicKey,
-      extensions,
-    },
-    issuer.privateKey,
-  );
+  const leaf = new PreparedLeaf(profile, issuer);
+  return options.precertificate ? leaf.precertificate() : parseCertificate(leaf.finalDer(options.scts ?? []));
 }
 
 // ---- Fulcio leaf, encoded once for precertificate, CT entry and final certificate ----
@@ -198,7 +182,6 @@ interface IssuerParts {
   hash: DigestName | null;
   algorithmIdentifier: Buffer;
   issuerName: Buffer;
-  authorityKeyIdentifier: Buffer;
 }
 const issuerPartsCache = new WeakMap<Certificate, WeakMap<KeyObject, IssuerParts>>();
 
@@ -213,16 +196,12 @@ function issuerParts(issuer: CertificateSigner): IssuerParts {
       hash: alg.hash,
       algorithmIdentifier: algorithmIdentifier(alg.oid),
       issuerName: issuer.certificate.subject.der,
-      authorityKeyIdentifier: encodeExtension(ext.authorityKeyIdentifier(keyIdOf(issuer.certificate))),
     };
     byKey.set(issuer.privateKey, p);
   }
   return p;
 }
 
-// Extensions every leaf carries, encoded once.
-const LEAF_KEY_USAGE = encodeExtension(ext.keyUsage('digitalSignature'));
-const LEAF_EXT_KEY_USAGE = encodeExtension(ext.extKeyUsage(false, OID.codeSigning));
 const CT_POISON = encodeExtension(ext.ctPoison());
 const EMPTY_NAME = Buffer.from([0x30, 0x00]);
 
@@ -254,14 +233,7 @@ export class PreparedLeaf {
       EMPTY_NAME,
       spki,
     ]);
-    this.extensions = [
-      LEAF_KEY_USAGE,
-      LEAF_EXT_KEY_USAGE,
-      encodeExtension(ext.subjectKeyIdentifier(spki)),
-      this.parts.authorityKeyIdentifier,
-      encodeExtension(ext.subjectAltName(profile.san, true)),
-      ...sigstoreExtensions(profile).map(encodeExtension),
-    ];
+    this.extensions = leafExtensions({ ...profile, publicKey: spki }, issuer.certificate).map(encodeExtension);
   }
 
   private tbs(last: Buffer | undefined): Buffer {
