@@ -71,3 +71,22 @@ export function serializeStatement(st: { subjects: StatementSubject[]; predicate
     'utf8',
   );
 }
+
+/** Short predicate type names cosign accepts for `--type`, mapped to their URIs. */
+export const PREDICATE_TYPE_ALIASES: Readonly<Record<string, string>> = {
+  slsaprovenance: 'https://slsa.dev/provenance/v0.2',
+  slsaprovenance02: 'https://slsa.dev/provenance/v0.2',
+  slsaprovenance1: 'https://slsa.dev/provenance/v1',
+  link: 'https://in-toto.io/Link/v1',
+  spdx: 'https://spdx.dev/Document',
+  spdxjson: 'https://spdx.dev/Document',
+  cyclonedx: 'https://cyclonedx.org/bom',
+  vuln: 'https://cosign.sigstore.dev/attestation/vuln/v1',
+  openvex: 'https://openvex.dev/ns',
+  custom: 'https://cosign.sigstore.dev/attestation/v1',
+};
+
+/** A cosign short name's URI (case-insensitive), or the value itself when it is not one. */
+export function expandPredicateType(type: string): string {
+  return PREDICATE_TYPE_ALIASES[type.toLowerCase()] ?? type;
+}

@@ -6,6 +6,7 @@ import { display, CheckLog } from './checks.js';
 import { verifySync } from './index.js';
 import { compilePolicy, type ExtensionPolicyName, type VerificationPolicy } from './policy.js';
 import type { VerificationResult } from './pipeline.js';
+import { expandPredicateType } from '../formats/intoto.js';
 
 /** No real bundle comes near these; larger files are refused before reading. */
 export const MAX_BUNDLE_BYTES = 32 * 1024 * 1024;
@@ -37,20 +38,6 @@ export class UsageError extends KeylessError {
     super('USAGE', message, { check: 'usage' });
   }
 }
-
-/** cosign's short names for `--type`. */
-const PREDICATE_TYPES: Readonly<Record<string, string>> = {
-  slsaprovenance: 'https://slsa.dev/provenance/v0.2',
-  slsaprovenance02: 'https://slsa.dev/provenance/v0.2',
-  slsaprovenance1: 'https://slsa.dev/provenance/v1',
-  link: 'https://in-toto.io/Link/v1',
-  spdx: 'https://spdx.dev/Document',
-  spdxjson: 'https://spdx.dev/Document',
-  cyclonedx: 'https://cyclonedx.org/bom',
-  vuln: 'https://cosign.sigstore.dev/attestation/vuln/v1',
-  openvex: 'https://openvex.dev/ns',
-  custom: 'https://cosign.sigstore.dev/attestation/v1',
-};
 
 function readLimited(path: string, limit: number, what: string): Buffer {
   let size: number;
@@ -99,7 +86,7 @@ export function policyFromOptions(o: VerifyCommandOptions, attestation: boolean)
   if (o.key !== undefined) policy.publicKey = readLimited(o.key, MAX_KEY_BYTES, 'key').toString('utf8');
   if (attestation) {
     policy.payloadType = 'application/vnd.in-toto+json';
-    if (o.type !== undefined) policy.predicateType = PREDICATE_TYPES[o.type] ?? o.type;
+    if (o.type !== undefined) policy.predicateType = expandPredicateType(o.type);
   }
   return policy;
 }

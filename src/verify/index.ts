@@ -40,13 +40,8 @@ function isParsedBundle(v: object): v is Bundle {
   return false;
 }
 
-/**
- * Verifies a bundle synchronously. Throws a FormatError for malformed input, a
- * KeylessError with code POLICY_INVALID for an unusable policy, and a VerificationError
- * whose `code` and `check` name the failed step otherwise.
- */
-export function verifySync(bundle: BundleInput, artifact: ArtifactInput, policy: VerificationPolicy, trustedRoot?: unknown, options: VerifyOptions = {}): VerificationResult {
-  const log = options.log ?? new CheckLog();
+/** What both entry points do before the pipeline: policy, trust material, bundle, artifact. */
+function prepare(bundle: BundleInput, artifact: ArtifactInput, policy: VerificationPolicy, trustedRoot: unknown, log: CheckLog) {
   const compiled = compilePolicy(policy);
   const trust: TrustMaterial = trustMaterialFor(trustedRoot ?? productionTrustedRoot);
   log.pass('trusted-root', undefined, trustedRoot === undefined ? 'built-in production root' : 'given root');
@@ -57,7 +52,17 @@ export function verifySync(bundle: BundleInput, artifact: ArtifactInput, policy:
     log.record('bundle.format', e);
     throw e;
   }
-  const a = Artifact.from(artifact);
+  return { compiled, trust, parsed, a: Artifact.from(artifact) };
+}
+
+/**
+ * Verifies a bundle synchronously. Throws a FormatError for malformed input, a
+ * KeylessError with code POLICY_INVALID for an unusable policy, and a VerificationError
+ * whose `code` and `check` name the failed step otherwise.
+ */
+export function verifySync(bundle: BundleInput, artifact: ArtifactInput, policy: VerificationPolicy, trustedRoot?: unknown, options: VerifyOptions = {}): VerificationResult {
+  const log = options.log ?? new CheckLog();
+  const { compiled, trust, parsed, a } = prepare(bundle, artifact, policy, trustedRoot, log);
   return runPipeline(parsed, a, compiled, trust, log);
 }
 
@@ -69,17 +74,7 @@ export function verifySync(bundle: BundleInput, artifact: ArtifactInput, policy:
  */
 export async function verify(bundle: BundleInput, artifact: ArtifactInput, policy: VerificationPolicy, trustedRoot?: unknown): Promise<VerificationResult> {
   const log = new CheckLog();
-  const compiled = compilePolicy(policy);
-  const trust: TrustMaterial = trustMaterialFor(trustedRoot ?? productionTrustedRoot);
-  log.pass('trusted-root', undefined, trustedRoot === undefined ? 'built-in production root' : 'given root');
-  let parsed: Bundle;
-  try {
-    parsed = bundleFrom(bundle);
-  } catch (e) {
-    log.record('bundle.format', e);
-    throw e;
-  }
-  const a = Artifact.from(artifact);
+  const { compiled, trust, parsed, a } = prepare(bundle, artifact, policy, trustedRoot, log);
   const leaf = leafOf(parsed);
   // The leaf's signature (P-384 for the public instance, the costliest check) runs in the
   // thread pool while the main thread checks times, log entries and the signature; the
