@@ -6,7 +6,7 @@ import { Artifact, type ArtifactInput } from './artifact.js';
 import { CheckLog, VerifyCode } from './checks.js';
 import { compilePolicy, type VerificationPolicy } from './policy.js';
 import { runPipeline, startPipeline, type VerificationResult } from './pipeline.js';
-import { parseCertificate, type Certificate } from '../x509/index.js';
+import type { Certificate } from '../x509/index.js';
 import { trustMaterialFor, type TrustMaterial } from './trust.js';
 
 export { VerifyCode, CheckLog, type CheckResult } from './checks.js';
@@ -75,7 +75,7 @@ export function verifySync(bundle: BundleInput, artifact: ArtifactInput, policy:
 export async function verify(bundle: BundleInput, artifact: ArtifactInput, policy: VerificationPolicy, trustedRoot?: unknown): Promise<VerificationResult> {
   const log = new CheckLog();
   const { compiled, trust, parsed, a } = prepare(bundle, artifact, policy, trustedRoot, log);
-  const leaf = leafOf(parsed);
+  const leaf = leafOf(parsed, trust);
   // The leaf's signature (P-384 for the public instance, the costliest check) runs in the
   // thread pool while the main thread checks times, log entries and the signature; the
   // chain check in finish() then finds it verified.
@@ -91,12 +91,12 @@ export async function verify(bundle: BundleInput, artifact: ArtifactInput, polic
 
 type AsyncVerifiable = Certificate & { verifySignedByAsync?: (issuer: Certificate) => Promise<boolean> };
 
-function leafOf(b: Bundle): Certificate | undefined {
+function leafOf(b: Bundle, trust: TrustMaterial): Certificate | undefined {
   const c = b.verificationMaterial?.content;
   const der = c?.$case === 'certificate' ? c.certificate.rawBytes : c?.$case === 'x509CertificateChain' ? c.x509CertificateChain.certificates[0]?.rawBytes : undefined;
   if (!der) return undefined;
   try {
-    return parseCertificate(der);
+    return trust.leafCertificate(der);
   } catch {
     return undefined; // the pipeline reports it
   }

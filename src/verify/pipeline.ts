@@ -13,7 +13,7 @@ import { describeKey, parsePublicKey, publicKeyDer, verifySignature, type Public
 import { verifyDigestSignature } from '../core/prehash.js';
 import { digest, sha256, type HashAlgorithm } from '../core/hash.js';
 import { bundleVersion, nodeHashName, parseStatement, preAuthEncoding, IN_TOTO_PAYLOAD_TYPE, type Bundle, type TransparencyLogEntry } from '../formats/index.js';
-import { parseCertificate, verifyCertificateChain, verifyEmbeddedScts, verifyTimestampToken, type Certificate } from '../x509/index.js';
+import { parseCertificate, verifyCertificateChain, verifyTimestampToken, type Certificate } from '../x509/index.js';
 import type { Artifact } from './artifact.js';
 import { checkEntryBody, type SignedContent } from './body.js';
 import { CheckLog, VerifyCode, failWith, type CheckResult } from './checks.js';
@@ -245,7 +245,8 @@ function keyMaterial(log: CheckLog, bundle: Bundle, trust: TrustMaterial, policy
   const certs: Certificate[] = [];
   ders.forEach((der, i) => {
     try {
-      certs.push(i === 0 && parsedLeaf?.der.equals(der) ? parsedLeaf : parseCertificate(der));
+      // The leaf comes from the root's memo: a batch's bundles share one certificate.
+      certs.push(i === 0 ? (parsedLeaf?.der.equals(der) ? parsedLeaf : trust.leafCertificate(der)) : parseCertificate(der));
     } catch (e) {
       failWith(log, VerifyCode.CERTIFICATE_INVALID, `certificate[${i}]`, e);
     }
@@ -287,7 +288,7 @@ function certificateChecks(log: CheckLog, leaf: Certificate, trust: TrustMateria
   const threshold = policy.source.ctlogThreshold ?? 1;
   if (threshold > 0) {
     try {
-      const scts = verifyEmbeddedScts(leaf, issuer!, trust.x509.ctLogs, threshold);
+      const scts = trust.verifiedScts(leaf, issuer!, threshold);
       log.pass('certificate.sct', threshold, scts.length);
     } catch (e) {
       failWith(log, VerifyCode.SCT_INVALID, 'certificate.sct', e);

@@ -6,7 +6,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { KeylessError } from '../core/errors.js';
 import { describeKey, type PublicKeyInfo } from '../core/keys.js';
 import { parseTrustedRoot, type TrustedRoot } from '../formats/index.js';
-import { loadTrustMaterial, type TrustMaterial as X509TrustMaterial, type TrustedRootLike } from '../x509/index.js';
+import { loadTrustMaterial, parseCertificate, verifyEmbeddedScts, type Certificate, type TrustMaterial as X509TrustMaterial, type TrustedRootLike, type VerifiedSct } from '../x509/index.js';
 import { VerifyCode } from './checks.js';
 
 /** A closed validity window in epoch milliseconds; `end` is Infinity when open. */
@@ -126,6 +126,50 @@ export class TrustMaterial {
     return this.tlogIndex.get(Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('base64')) ?? [];
   }
 
+  /**
+   * Leaf certificates seen with this root, by their DER. A batch signs every file with one
+   * certificate, so its parse, public key, verified issuer signatures (memoized on the
+   * Certificate) and SCTs are worked out once. Only facts that depend on the certificate's
+   * bytes and this root live here; validity at each verified time is checked per bundle.
+   */
+  private readonly leaves = new Map<string, LeafFacts>();
+
+  /** The leaf certificate for `der`, parsed once per root (throws a FormatError as parseCertificate does). */
+  leafCertificate(der: Uint8Array): Certificate {
+    return this.leafFacts(der).certificate;
+  }
+
+  /**
+   * verifyEmbeddedScts(leaf, issuer, ctLogs, threshold), remembered on success: the SCTs'
+   * signatures and log windows depend only on the leaf, its issuer and this root.
+   */
+  verifiedScts(leaf: Certificate, issuer: Certificate, threshold: number): VerifiedSct[] {
+    const facts = this.leaves.get(leaf.der.toString('base64'));
+    const memo = facts && facts.certificate === leaf ? facts.scts : undefined;
+    const key = `${threshold}`;
+    const hit = memo?.get(issuer)?.get(key);
+    if (hit) return hit;
+    const scts = verifyEmbeddedScts(leaf, issuer, this.x509.ctLogs, threshold);
+    if (memo) {
+      let byThreshold = memo.get(issuer);
+      if (!byThreshold) memo.set(issuer, (byThreshold = new Map()));
+      byThreshold.set(key, scts);
+    }
+    return scts;
+  }
+
+  private leafFacts(der: Uint8Array): LeafFacts {
+    const bytes = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
+    const id = bytes.toString('base64');
+    const hit = this.leaves.get(id);
+    // The key is the whole DER; comparing the bytes as well costs nothing next to a parse.
+    if (hit && hit.certificate.der.equals(bytes)) return hit;
+    const facts: LeafFacts = { certificate: parseCertificate(bytes), scts: new Map() };
+    if (this.leaves.size >= LEAF_MEMO_LIMIT) this.leaves.delete(this.leaves.keys().next().value as string);
+    this.leaves.set(id, facts);
+    return facts;
+  }
+
   /** Whether `der` is one of the trusted CA certificates (a bundle must never carry those). */
   isTrustedCaCertificate(der: Buffer): boolean {
     if (!this.anchorSet) {
@@ -134,6 +178,15 @@ export class TrustMaterial {
     return this.anchorSet.has(der.toString('base64'));
   }
 }
+
+interface LeafFacts {
+  certificate: Certificate;
+  /** Verified SCTs by issuing CA certificate (a trusted-root object) and threshold. */
+  scts: Map<Certificate, Map<string, VerifiedSct[]>>;
+}
+
+/** Distinct leaves remembered per root: one per batch, a few for long-lived verifiers. */
+const LEAF_MEMO_LIMIT = 64;
 
 function malformed(message: string): KeylessError {
   return new KeylessError(VerifyCode.TRUSTED_ROOT_INVALID, `trusted root: ${message}`, { check: 'trusted-root' });

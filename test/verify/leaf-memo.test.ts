@@ -1,0 +1,68 @@
+// The per-root leaf memo: a batch's bundles share one certificate, whose certificate-level
+// checks are done once; everything that depends on the bundle is still checked every time.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { verify, verifySync, trustMaterialFor } from '../../src/verify/index.js';
+
+const C = process.env.KEYLESS_CONFORMANCE_DIR ?? '/work/shared/conformance';
+const IDENTITY = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
+const ISSUER = 'https://token.actions.githubusercontent.com';
+const policy = { certificateIdentity: IDENTITY, certificateOidcIssuer: ISSUER };
+const artifact = readFileSync(join(C, 'a.txt'));
+const v2Bundle = () => JSON.parse(readFileSync(join(C, 'rekor2-happy-path/bundle.sigstore.json'), 'utf8'));
+const v2Root = () => JSON.parse(readFileSync(join(C, 'rekor2-happy-path/trusted_root.json'), 'utf8'));
+const leafDer = (b: { verificationMaterial: { certificate: { rawBytes: string } } }) => Buffer.from(b.verificationMaterial.certificate.rawBytes, 'base64');
+
+test('one Certificate per leaf DER and root, matched by the bytes', () => {
+  const root = v2Root();
+  const trust = trustMaterialFor(root);
+  const der = leafDer(v2Bundle());
+  const a = trust.leafCertificate(der);
+  assert.equal(trust.leafCertificate(Buffer.from(der)), a);
+  // Another root object has its own memo.
+  assert.notEqual(trustMaterialFor(v2Root()).leafCertificate(der), a);
+  // Different bytes, different certificate (or a parse error), never the cached one.
+  const changed = Buffer.from(der);
+  changed[changed.length - 1]! ^= 1;
+  let other: unknown;
+  try {
+    other = trust.leafCertificate(changed);
+  } catch (e) {
+    other = e;
+  }
+  assert.notEqual(other, a);
+});
+
+test('after a cached success, the artifact, the signature and each verified time are still checked', async () => {
+  const root = v2Root();
+  assert.equal(verifySync(v2Bundle(), artifact, policy, root).identity, IDENTITY);
+  assert.equal((await verify(v2Bundle(), artifact, policy, root)).identity, IDENTITY);
+
+  assert.throws(() => verifySync(v2Bundle(), Buffer.from('another artifact'), policy, root), { code: 'DIGEST_MISMATCH' });
+  await assert.rejects(verify(v2Bundle(), Buffer.from('another artifact'), policy, root), { code: 'DIGEST_MISMATCH' });
+
+  const badSig = v2Bundle();
+  const sig = Buffer.from(badSig.messageSignature.signature, 'base64');
+  sig[sig.length - 1]! ^= 1;
+  badSig.messageSignature.signature = sig.toString('base64');
+  assert.throws(() => verifySync(badSig, artifact, policy, root), (e: { code?: string }) => e.code !== undefined);
+
+  // The same certificate at a time outside its validity (an integrated time in 1970).
+  const early = v2Bundle();
+  early.verificationMaterial.tlogEntries[0].integratedTime = '1';
+  assert.throws(() => verifySync(early, artifact, policy, root), { code: 'CERTIFICATE_NOT_VALID_AT_TIME' });
+  await assert.rejects(verify(early, artifact, policy, root), { code: 'CERTIFICATE_NOT_VALID_AT_TIME' });
+
+  // The identity policy is per call, not per certificate.
+  assert.throws(() => verifySync(v2Bundle(), artifact, { ...policy, certificateIdentity: 'someone-else' }, root), { code: 'POLICY_IDENTITY_MISMATCH' });
+});
+
+test('a cached leaf is still refused by a root that does not trust its CA', () => {
+  const bundle = readFileSync(join(C, 'rekor2-happy-path/bundle.sigstore.json'));
+  const trusted = v2Root();
+  verifySync(bundle, artifact, policy, trusted);
+  const production = JSON.parse(readFileSync(join(C, 'trusted_root.production.json'), 'utf8'));
+  assert.throws(() => verifySync(bundle, artifact, policy, production), (e: { code?: string }) => typeof e.code === 'string');
+});
