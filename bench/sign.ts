@@ -4,6 +4,10 @@
 // next to sigstore-js (`sigstore` package) signing against the same stack in the same run.
 //
 //   npm run build && node --import tsx bench/sign.ts [--runs 10] [--files 1000] [--log-version 1,2]
+//       [--baseline DIR] [--batch-rounds 1]
+// --baseline DIR: another built checkout (e.g. `git archive` of an older commit + `npm run
+// build`) whose `bin/keyless sign-blob` also signs the batch, against the same server and in
+// alternating rounds with this checkout's, for before/after figures from one run.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -19,6 +23,8 @@ const RUNS = Number(argValue('--runs', '10'));
 const FILES = Number(argValue('--files', '1000'));
 const LOG_VERSIONS = argValue('--log-version', '1,2').split(',').map(Number) as Array<1 | 2>;
 const BIN = join(process.cwd(), 'bin', 'keyless');
+const BASELINE = args.includes('--baseline') ? join(argValue('--baseline', ''), 'bin', 'keyless') : undefined;
+const BATCH_ROUNDS = Number(argValue('--batch-rounds', '1'));
 
 interface Stack { url: string; dir: string; child: ChildProcess }
 
@@ -89,7 +95,7 @@ async function worker() { for (let i = next++; i < files.length; i = next++) awa
 Promise.all(Array.from({ length: Number(concurrency) }, worker)).catch((e) => { console.error(e.message, e.cause && e.cause.message); process.exit(1); });
 `;
 
-interface Figures { ours: number[]; peer: number[]; batchMs: number; peerBatchMs: number }
+interface Figures { ours: number[]; peer: number[]; batchMs: number[]; baselineMs: number[]; peerBatchMs: number }
 
 async function measure(stack: Stack, version: 1 | 2): Promise<Figures> {
   const work = join(stack.dir, `work-v${version}`);
@@ -118,15 +124,26 @@ async function measure(stack: Stack, version: 1 | 2): Promise<Figures> {
   mkdirSync(inputs);
   for (let i = 0; i < FILES; i++) writeFileSync(join(inputs, `f${String(i).padStart(5, '0')}.txt`), `file ${i} v${version}\n`);
   const files = readdirSync(inputs).map((f) => join(inputs, f));
-  const outDir = join(work, 'out');
-  mkdirSync(outDir);
-  const batchMs = timeProcess([BIN, 'sign-blob', ...files, '--output-dir', outDir, '--signing-config', config, '--trusted-root', root, '--identity-token', devToken(stack.url, 'batch@example.com')]);
-  if (readdirSync(outDir).length !== FILES) throw new Error('batch did not write every bundle');
+  const batch = (bin: string, name: string): number => {
+    const outDir = join(work, name);
+    mkdirSync(outDir);
+    const ms = timeProcess([bin, 'sign-blob', ...files, '--output-dir', outDir, '--signing-config', config, '--trusted-root', root, '--identity-token', devToken(stack.url, 'batch@example.com')]);
+    if (readdirSync(outDir).length !== FILES) throw new Error(`batch ${name} did not write every bundle`);
+    return ms;
+  };
+  const batchMs: number[] = [];
+  const baselineMs: number[] = [];
+  for (let r = 0; r < BATCH_ROUNDS; r++) {
+    // ABBA order, so that a drifting server or machine load favours neither side.
+    if (BASELINE && r % 2 === 0) baselineMs.push(batch(BASELINE, `baseline-out-${r}`));
+    batchMs.push(batch(BIN, `out-${r}`));
+    if (BASELINE && r % 2 === 1) baselineMs.push(batch(BASELINE, `baseline-out-${r}`));
+  }
   const peerOut = join(work, 'peer-out');
   mkdirSync(peerOut);
   const peerBatchMs = timeProcess(peerArgs(inputs, peerOut, devToken(stack.url, 'batch@example.com'), 16));
   if (readdirSync(peerOut).length !== FILES) throw new Error('sigstore-js did not write every bundle');
-  return { ours, peer, batchMs, peerBatchMs };
+  return { ours, peer, batchMs, baselineMs, peerBatchMs };
 }
 
 const fmt = (xs: number[]) => `${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)})`;
@@ -143,7 +160,9 @@ async function main(): Promise<void> {
       const f = await measure(stack, v);
       console.log(`Rekor v${v}: keyless sign-blob, one process: ${fmt(f.ours)}`);
       console.log(`Rekor v${v}: sigstore-js (@sigstore/sign), one process: ${fmt(f.peer)}`);
-      console.log(`Rekor v${v}: keyless sign-blob --output-dir, ${FILES} files, one certificate: ${f.batchMs.toFixed(0)} ms = ${(FILES / (f.batchMs / 1000)).toFixed(0)} files/s`);
+      const rates = (xs: number[]) => xs.map((ms) => `${ms.toFixed(0)} ms = ${(FILES / (ms / 1000)).toFixed(0)} files/s`).join('; ');
+      if (BASELINE) console.log(`Rekor v${v}: baseline (${BASELINE}) sign-blob --output-dir, ${FILES} files, one certificate: ${rates(f.baselineMs)}`);
+      console.log(`Rekor v${v}: keyless sign-blob --output-dir, ${FILES} files, one certificate: ${rates(f.batchMs)}`);
       console.log(`Rekor v${v}: sigstore-js, ${FILES} files in one process (16 concurrent, a certificate per file, its design): ${f.peerBatchMs.toFixed(0)} ms = ${(FILES / (f.peerBatchMs / 1000)).toFixed(0)} files/s`);
     }
     console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
