@@ -1,6 +1,5 @@
-import type { KeyObject } from 'node:crypto';
+import { hash, type KeyObject } from 'node:crypto';
 import { KeylessError } from '../core/errors.js';
-import { sha256 } from '../core/hash.js';
 import {
   HASH_SIZE, TILE_WIDTH, consistencyProof, emptyRoot, encodeEntryBundle, formatCheckpoint, inclusionProof, leafHash, noteSigner,
   treeRoot, type PerfectNodeReader,
@@ -45,7 +44,8 @@ interface Pending {
 
 /** Search keys are stored as the first 16 bytes of their SHA-256: fixed width, small index. */
 export function searchKey(key: string): Buffer {
-  return sha256(Buffer.from(key, 'utf8')).subarray(0, 16);
+  // One-shot hash of the string (no Hash object, no intermediate Buffer): one per key per append.
+  return (hash('sha256', key, 'buffer') as unknown as Buffer).subarray(0, 16);
 }
 
 /**

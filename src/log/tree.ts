@@ -105,24 +105,36 @@ export class TileTree {
    * this tree. `install` makes the result current (call it after the commit).
    */
   prepareAppend(leafHashes: readonly Buffer[]): { tiles: TileRecord[]; newSize: number; root: Buffer; install: () => void } {
-    const edges = this.edges.map((e) => e);
+    // Working copies of the edge tiles with room for a full tile, filled in place: a
+    // concat per appended hash would copy the whole edge tile (up to 8 KiB) each time.
+    const work: { buf: Buffer; len: number; index: number }[] = [];
+    const edgeOf = (level: number, index: number): { buf: Buffer; len: number; index: number } => {
+      let w = work[level];
+      if (!w) {
+        const e = this.edges[level] ?? Buffer.alloc(0);
+        w = { buf: Buffer.allocUnsafe(TILE_WIDTH * HASH_SIZE), len: e.length, index };
+        e.copy(w.buf, 0);
+        work[level] = w;
+      }
+      return w;
+    };
     const range = this.range.slice();
-    const changed = new Map<string, TileRecord>();
     const completed: TileRecord[] = [];
     let size = this.size;
-    const pushAt = (level: number, hash: Buffer, countBefore: number): void => {
+    const pushAt = (level: number, hash: Uint8Array, countBefore: number): void => {
       // countBefore = number of hashes at this tile level before the push.
       const index = Math.floor(countBefore / TILE_WIDTH);
-      const edge = Buffer.concat([edges[level] ?? Buffer.alloc(0), hash]);
-      if (edge.length === TILE_WIDTH * HASH_SIZE) {
-        changed.set(tileKey(level, index), { level, index, data: edge });
-        edges[level] = Buffer.alloc(0);
-        const root = new ExpandedTile(edge).node(8, 0)!;
-        completed.push({ level, index, data: edge });
+      const w = edgeOf(level, index);
+      w.buf.set(hash, w.len);
+      w.len += HASH_SIZE;
+      w.index = index;
+      if (w.len === TILE_WIDTH * HASH_SIZE) {
+        const data = Buffer.from(w.buf);
+        w.len = 0;
+        w.index = index + 1;
+        completed.push({ level, index, data });
+        const root = new ExpandedTile(data).node(8, 0)!;
         pushAt(level + 1, Buffer.from(root), index);
-      } else {
-        edges[level] = edge;
-        changed.set(tileKey(level, index), { level, index, data: edge });
       }
     };
     for (const h of leafHashes) {
@@ -133,8 +145,16 @@ export class TileTree {
       range.push(node);
       size++;
     }
+    // Changed tiles: every completed one, and each touched level's new (non-empty) edge.
+    const edges = this.edges.slice();
+    const tiles: TileRecord[] = [...completed];
+    work.forEach((w, level) => {
+      const data = Buffer.from(w.buf.subarray(0, w.len));
+      edges[level] = data;
+      if (w.len > 0) tiles.push({ level, index: w.index, data });
+    });
     return {
-      tiles: [...changed.values()],
+      tiles,
       newSize: size,
       root: TileTree.foldRange(range),
       install: () => {
