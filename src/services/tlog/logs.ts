@@ -44,8 +44,24 @@ function urlOf(baseUrl: string): URL {
   }
 }
 
+/**
+ * The SET payload, JCS of {body, integratedTime, logID, logIndex}, written directly: the
+ * keys are already in JCS order, base64 and hex need no escaping and the numbers are
+ * safe integers, so the template is byte-for-byte what canonicalize() returns (a test
+ * checks) at a fraction of its cost on every append.
+ */
+export function setPayload(bodyB64: string, integratedTime: number, logIdHex: string, logIndex: number): string {
+  if (!Number.isSafeInteger(integratedTime) || !Number.isSafeInteger(logIndex) || !/^[A-Za-z0-9+/=]*$/.test(bodyB64) || !/^[0-9a-f]*$/.test(logIdHex)) {
+    return canonicalize({ body: bodyB64, integratedTime, logID: logIdHex, logIndex });
+  }
+  return `{"body":"${bodyB64}","integratedTime":${integratedTime},"logID":"${logIdHex}","logIndex":${logIndex}}`;
+}
+
 /** A Rekor v1 log: ECDSA P-256 key (SETs and checkpoints), origin `<host> - <treeID>`, key name `<host[:port]>`. */
 export class RekorV1Log {
+  private logIdHexCached: string | undefined;
+  private treeIdHex: string | undefined;
+
   private constructor(readonly log: TransparencyLog, readonly info: RekorLogInfo, private readonly privateKey: KeyObject) {}
 
   static async open(o: RekorLogOptions): Promise<RekorV1Log> {
@@ -68,12 +84,13 @@ export class RekorV1Log {
   }
 
   get logIdHex(): string {
-    return hexEncode(this.info.logId);
+    return (this.logIdHexCached ??= hexEncode(this.info.logId));
   }
 
   /** 16 hex digits of the tree ID followed by the 64-hex UUID (leaf hash). */
   entryId(leafHash: Uint8Array): string {
-    return BigInt(this.log.treeId).toString(16).padStart(16, '0') + hexEncode(leafHash);
+    this.treeIdHex ??= BigInt(this.log.treeId).toString(16).padStart(16, '0');
+    return this.treeIdHex + hexEncode(leafHash);
   }
 
   publicKeyPem(): string {
@@ -82,8 +99,7 @@ export class RekorV1Log {
 
   /** The signed entry timestamp: ECDSA over JCS of {body, integratedTime, logID, logIndex}. */
   signEntryTimestamp(bodyB64: string, integratedTime: number, logIndex: number): Buffer {
-    const payload = canonicalize({ body: bodyB64, integratedTime, logID: this.logIdHex, logIndex });
-    return signMessage(this.privateKey, Buffer.from(payload, 'utf8'), 'sha256');
+    return signMessage(this.privateKey, Buffer.from(setPayload(bodyB64, integratedTime, this.logIdHex, logIndex), 'utf8'), 'sha256');
   }
 
   /** A Rekor v1 LogEntry map `{ "<entryID>": {...} }` with proof against the tree of `treeSize` leaves. */
