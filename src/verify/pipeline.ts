@@ -336,7 +336,7 @@ function checkEntries(log: CheckLog, entries: TransparencyLogEntry[], content: S
         log.fail(VerifyCode.TLOG_INCLUSION_MISSING, `${name}.inclusion`, 'a Rekor v2 entry needs an inclusion proof', 'an inclusion proof', null);
       }
     } else {
-      const trusted = verifyInclusionProof(log, logs, entry, name);
+      const trusted = verifyInclusionProof(log, trust, logs, entry, name);
       if (isRekorV2(entry) && entry.logIndex !== entry.inclusionProof.logIndex) {
         // Rekor v2 logs are not sharded: the entry's index is the proven one (sigstore-go proves at logIndex).
         log.fail(VerifyCode.TLOG_INCLUSION_INVALID, `${name}.log-index`, 'the entry index differs from the proven index', entry.inclusionProof.logIndex, entry.logIndex);

@@ -73,7 +73,7 @@ const V1_ORIGIN = /^.* - [0-9]+$/;
  * origin and any key name, the 4-byte key hint and the signature decide (as rekor and
  * sigstore-go verify them).
  */
-export function verifyCheckpoint(log: CheckLog, logs: TrustedLog[], note: string, name: string): { checkpoint: Checkpoint; log: TrustedLog } {
+export function verifyCheckpoint(log: CheckLog, trust: TrustMaterial, logs: TrustedLog[], note: string, name: string): { checkpoint: Checkpoint; log: TrustedLog } {
   const check = `${name}.checkpoint`;
   let parsed: SignedNote;
   let checkpoint: Checkpoint;
@@ -98,7 +98,12 @@ export function verifyCheckpoint(log: CheckLog, logs: TrustedLog[], note: string
     }
     for (const keyName of names) {
       try {
-        verifyNote(parsed, keyName, l.key.key, l.logId.subarray(0, 4));
+        // The same checkpoint text verified with this trusted key before (a batch's entries
+        // share checkpoints): its signature is a fact of the text and the key alone.
+        if (!trust.checkpointVerified(note, l, keyName)) {
+          verifyNote(parsed, keyName, l.key.key, l.logId.subarray(0, 4));
+          trust.rememberCheckpoint(note, l, keyName);
+        }
         log.pass(check, `a signature by ${keyName}`, 'verified', `origin ${checkpoint.origin}, size ${checkpoint.size}`);
         return { checkpoint, log: l };
       } catch (e) {
@@ -113,11 +118,11 @@ export function verifyCheckpoint(log: CheckLog, logs: TrustedLog[], note: string
  * Verifies the inclusion proof of SHA-256(0x00 ‖ canonicalizedBody) at the proof's
  * index against the size and root hash of the verified checkpoint.
  */
-export function verifyInclusionProof(log: CheckLog, logs: TrustedLog[], entry: TransparencyLogEntry, name: string): TrustedLog {
+export function verifyInclusionProof(log: CheckLog, trust: TrustMaterial, logs: TrustedLog[], entry: TransparencyLogEntry, name: string): TrustedLog {
   const proof = entry.inclusionProof!;
   const note = proof.checkpoint?.envelope;
   if (!note) log.fail(VerifyCode.TLOG_INCLUSION_MISSING, `${name}.checkpoint`, 'the inclusion proof has no checkpoint', 'a signed checkpoint', null);
-  const { checkpoint, log: trusted } = verifyCheckpoint(log, logs, note, name);
+  const { checkpoint, log: trusted } = verifyCheckpoint(log, trust, logs, note, name);
   const check = `${name}.inclusion-proof`;
   const size = Number(proof.treeSize);
   if (size !== checkpoint.size) {

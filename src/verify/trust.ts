@@ -170,6 +170,25 @@ export class TrustMaterial {
     return facts;
   }
 
+  /** Checkpoint texts whose signature verified, with the trusted log and key name that verified them. */
+  private readonly checkpoints = new Map<string, Array<{ log: TrustedLog; keyName: string }>>();
+
+  /** Whether this exact checkpoint text verified before with `log`'s key under `keyName`. */
+  checkpointVerified(note: string, log: TrustedLog, keyName: string): boolean {
+    return this.checkpoints.get(note)?.some((v) => v.log === log && v.keyName === keyName) ?? false;
+  }
+
+  /** Records a verified checkpoint signature (only after verifyNote succeeded). */
+  rememberCheckpoint(note: string, log: TrustedLog, keyName: string): void {
+    const list = this.checkpoints.get(note);
+    if (list) {
+      list.push({ log, keyName });
+      return;
+    }
+    if (this.checkpoints.size >= CHECKPOINT_MEMO_LIMIT) this.checkpoints.delete(this.checkpoints.keys().next().value as string);
+    this.checkpoints.set(note, [{ log, keyName }]);
+  }
+
   /** Whether `der` is one of the trusted CA certificates (a bundle must never carry those). */
   isTrustedCaCertificate(der: Buffer): boolean {
     if (!this.anchorSet) {
@@ -187,6 +206,9 @@ interface LeafFacts {
 
 /** Distinct leaves remembered per root: one per batch, a few for long-lived verifiers. */
 const LEAF_MEMO_LIMIT = 64;
+
+/** Checkpoints remembered per root: a log publishes a new one per batch of entries. */
+const CHECKPOINT_MEMO_LIMIT = 256;
 
 function malformed(message: string): KeylessError {
   return new KeylessError(VerifyCode.TRUSTED_ROOT_INVALID, `trusted root: ${message}`, { check: 'trusted-root' });

@@ -1,5 +1,5 @@
-// The per-root leaf memo: a batch's bundles share one certificate, whose certificate-level
-// checks are done once; everything that depends on the bundle is still checked every time.
+// The per-root memos: a batch's bundles share one certificate (and often a checkpoint),
+// whose checks are done once; everything that depends on the bundle is still checked every time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -65,4 +65,29 @@ test('a cached leaf is still refused by a root that does not trust its CA', () =
   verifySync(bundle, artifact, policy, trusted);
   const production = JSON.parse(readFileSync(join(C, 'trusted_root.production.json'), 'utf8'));
   assert.throws(() => verifySync(bundle, artifact, policy, production), (e: { code?: string }) => typeof e.code === 'string');
+});
+
+test('a remembered checkpoint still needs a valid inclusion proof, and another checkpoint text is verified afresh', () => {
+  const root = v2Root();
+  verifySync(v2Bundle(), artifact, policy, root);
+
+  // Same (remembered) checkpoint, a broken proof: refused.
+  const badProof = v2Bundle();
+  const hashes: string[] = badProof.verificationMaterial.tlogEntries[0].inclusionProof.hashes;
+  const h = Buffer.from(hashes[0]!, 'base64');
+  h[0]! ^= 1;
+  hashes[0] = h.toString('base64');
+  assert.throws(() => verifySync(badProof, artifact, policy, root), { code: 'TLOG_INCLUSION_INVALID' });
+
+  // A checkpoint whose signature line was altered is a new text: its signature is checked and fails.
+  const badNote = v2Bundle();
+  const cp = badNote.verificationMaterial.tlogEntries[0].inclusionProof.checkpoint;
+  const lines: string[] = cp.envelope.split('\n');
+  const sigLine = lines.findIndex((l) => l.startsWith('\u2014 '));
+  const [dash, name, sig] = lines[sigLine]!.split(' ');
+  const raw = Buffer.from(sig!, 'base64');
+  raw[raw.length - 1]! ^= 1;
+  lines[sigLine] = `${dash} ${name} ${raw.toString('base64')}`;
+  cp.envelope = lines.join('\n');
+  assert.throws(() => verifySync(badNote, artifact, policy, root), { code: 'TLOG_CHECKPOINT_INVALID' });
 });
