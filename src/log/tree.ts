@@ -7,14 +7,18 @@ import type { TileRecord } from './driver.js';
  */
 class ExpandedTile {
   readonly levels: Buffer[];
-  constructor(data: Buffer) {
+  /** `prefix`: an expansion of a prefix of `data` (the same edge tile before an append), whose nodes are reused. */
+  constructor(data: Buffer, prefix?: ExpandedTile) {
     this.levels = [data];
     let below = data;
     for (let k = 1; k <= 8; k++) {
       const count = Math.floor(below.length / HASH_SIZE / 2);
       if (count === 0) break;
       const next = Buffer.allocUnsafe(count * HASH_SIZE);
-      for (let j = 0; j < count; j++) {
+      const old = prefix?.levels[k];
+      const reused = old ? Math.min(count, old.length / HASH_SIZE) : 0;
+      if (old) old.copy(next, 0, 0, reused * HASH_SIZE);
+      for (let j = reused; j < count; j++) {
         const o = j * 2 * HASH_SIZE;
         nodeHash(below.subarray(o, o + HASH_SIZE), below.subarray(o + HASH_SIZE, o + 2 * HASH_SIZE)).copy(next, j * HASH_SIZE);
       }
@@ -158,10 +162,12 @@ export class TileTree {
       newSize: size,
       root: TileTree.foldRange(range),
       install: () => {
+        // An edge tile that only grew keeps its expansion, extended on next use; one that
+        // was completed (a new edge tile index) starts afresh.
+        this.edgeExpanded = this.edgeExpanded.map((t, level) => (Math.floor(this.size / TILE_WIDTH ** (level + 1)) === Math.floor(size / TILE_WIDTH ** (level + 1)) ? t : undefined));
         this.edges = edges;
         this.range = range;
         this.size = size;
-        this.edgeExpanded = [];
         for (const t of completed) this.cachePut(t.level, t.index, t.data);
       },
     };
@@ -186,9 +192,10 @@ export class TileTree {
 
   private tile(level: number, index: number): ExpandedTile {
     if (index === this.edgeIndex(level)) {
+      const data = this.edges[level] ?? Buffer.alloc(0);
       let t = this.edgeExpanded[level];
-      if (!t) {
-        t = new ExpandedTile(this.edges[level] ?? Buffer.alloc(0));
+      if (!t || t.width !== data.length / HASH_SIZE) {
+        t = new ExpandedTile(data, t);
         this.edgeExpanded[level] = t;
       }
       return t;

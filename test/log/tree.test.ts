@@ -27,6 +27,8 @@ test('prepareAppend over uneven batches writes the same tiles and roots as a tre
   const leaves = Array.from({ length: total }, (_, i) => leafHash(Buffer.from(`entry ${i}`)));
   const stored = new Map<string, Buffer>();
   let tree = new TileTree(0, []);
+  // A tree that is never reopened: its edge-tile expansions are extended across installs.
+  const live = new TileTree(0, []);
   let done = 0;
   const sizes = [1, 255, 1, 256, 300, 7, 513, 40_000, 3, 24_664];
   for (const n of sizes) {
@@ -36,6 +38,12 @@ test('prepareAppend over uneven batches writes the same tiles and roots as a tre
     assert.deepEqual(prepared.root, rootFromLeafHashes(leaves.slice(0, done)));
     for (const t of prepared.tiles) stored.set(`${t.level}/${t.index}`, t.data);
     prepared.install();
+    const livePrepared = live.prepareAppend(leaves.slice(done - n, done));
+    livePrepared.install();
+    for (const i of [0, done - n, Math.floor((done - 1) / 256) * 256, done - 2, done - 1]) {
+      if (i < 0) continue;
+      verifyInclusion(i, done, leaves[i]!, inclusionProof(live.reader, i, done), prepared.root);
+    }
     // Reopening from the stored tiles gives a tree that proves the same things.
     const tiles: TileRecord[] = [...stored].map(([k, data]) => ({ level: Number(k.split('/')[0]), index: Number(k.split('/')[1]), data }));
     tree = TileTree.fromStorage(done, tiles);
