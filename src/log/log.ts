@@ -185,6 +185,13 @@ export class TransparencyLog {
 
   /** Runs a proof computation, fetching any tile not in memory and retrying. */
   private async withReader<T>(fn: (read: PerfectNodeReader) => T): Promise<T> {
+    // Fast path: proofs for fresh entries (every append's answer) touch only tiles in
+    // memory, so try once without the recording wrapper and its per-call allocations.
+    try {
+      return fn(this.tree.reader);
+    } catch (e) {
+      if (!(e instanceof TileMiss)) throw e;
+    }
     for (let attempt = 0; attempt < 8; attempt++) {
       const misses = new Map<string, { level: number; index: number }>();
       const recording: PerfectNodeReader = (level, index) => {
