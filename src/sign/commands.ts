@@ -84,8 +84,10 @@ export async function signBlobCommand(files: string[], flags: SignBlobFlags): Pr
       setImmediate(() => setup.verifier.warm());
       const result = await pending;
       signer.dispose(); // the key's work is done: drop it before verifying and writing
-      await setup.verifier.verify(result.bundle, bytes ?? { sha256: result.digest as Buffer }, result);
-      writeFileAtomic(outputs[0] as string, `${JSON.stringify(result.bundle)}\n`);
+      // The exact text that is written is the one verified.
+      const text = JSON.stringify(result.bundle);
+      await setup.verifier.verify(text, bytes ?? { sha256: result.digest as Buffer }, result);
+      writeFileAtomic(outputs[0] as string, `${text}\n`);
       log(`Wrote bundle to ${outputs[0]}`);
       return;
     }
@@ -108,8 +110,11 @@ export async function signBlobCommand(files: string[], flags: SignBlobFlags): Pr
             checked = readArtifact(path);
             result = await signer.signMessage(checked);
           }
-          await setup.verifier.verify(result.bundle, checked, result);
-          if (failure === undefined) writeFileAtomic(outputs[i] as string, `${JSON.stringify(result.bundle)}\n`, false);
+          // The text goes to the verification thread as a string (cheaper to post than the
+          // object), and the exact text verified is the one written.
+          const text = JSON.stringify(result.bundle);
+          await setup.verifier.verify(text, checked, result);
+          if (failure === undefined) writeFileAtomic(outputs[i] as string, `${text}\n`, false);
         } catch (e) {
           failure ??= e;
         }
@@ -174,8 +179,9 @@ async function signDsseTo(payload: Buffer, bundlePath: string, flags: IdentityFl
     setImmediate(() => setup.verifier.warm());
     const result = await pending;
     signer.dispose();
-    await setup.verifier.verifyDsse(result.bundle, payload, subjectDigest, result);
-    writeFileAtomic(bundlePath, `${JSON.stringify(result.bundle)}\n`);
+    const text = JSON.stringify(result.bundle);
+    await setup.verifier.verifyDsse(text, payload, subjectDigest, result);
+    writeFileAtomic(bundlePath, `${text}\n`);
     log(`Wrote bundle to ${bundlePath}`);
   } finally {
     signer.dispose();

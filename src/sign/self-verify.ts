@@ -14,17 +14,17 @@ export interface SelfVerifier {
   close(): Promise<void>;
   /** Parses the trust material ahead of time (while the signer waits on the network). */
   warm(): void;
-  /** A message bundle, against the artifact's bytes or (for streamed files) its SHA-256. */
-  verify(bundle: object, artifact: Uint8Array | { sha256: Uint8Array }, result: SignResult): Promise<void>;
+  /** A message bundle (its JSON text or value), against the artifact's bytes or (for streamed files) its SHA-256. */
+  verify(bundle: object | string, artifact: Uint8Array | { sha256: Uint8Array }, result: SignResult): Promise<void>;
   /** DSSE: the in-toto statement's first sha256 subject (or the given digest) is what is checked. */
-  verifyDsse(bundle: object, payload: Uint8Array, subjectDigest: Uint8Array | undefined, result: SignResult): Promise<void>;
+  verifyDsse(bundle: object | string, payload: Uint8Array, subjectDigest: Uint8Array | undefined, result: SignResult): Promise<void>;
 }
 
 export function createSelfVerifier(trustedRoot: unknown | undefined, options: { threads?: number } = {}): SelfVerifier {
   const pool = options.threads ? new VerifyPool(options.threads, trustedRoot) : undefined;
-  const run = (bundle: object, artifact: Uint8Array | { sha256: Uint8Array | string }, policy: VerificationPolicy): Promise<unknown> =>
+  const run = (bundle: object | string, artifact: Uint8Array | { sha256: Uint8Array | string }, policy: VerificationPolicy): Promise<unknown> =>
     pool ? pool.verify(bundle, artifact, policy) : verify(bundle, artifact, policy, trustedRoot);
-  const check = async (bundle: object, artifact: Uint8Array | { sha256: Uint8Array | string }, leafIdentity: { identity: string | undefined; issuer: string | undefined }): Promise<void> => {
+  const check = async (bundle: object | string, artifact: Uint8Array | { sha256: Uint8Array | string }, leafIdentity: { identity: string | undefined; issuer: string | undefined }): Promise<void> => {
     if (!leafIdentity.identity || !leafIdentity.issuer) {
       throw new SignError('CERTIFICATE_IDENTITY_MISSING', 'the CA issued a certificate without a Sigstore identity or OIDC issuer', { check: 'certificate' });
     }

@@ -39,7 +39,7 @@ export class VerifyPool {
   }
 
   /** Resolves when `verify(bundle, artifact, policy, trustedRoot)` passes in a worker; rejects with its error. */
-  verify(bundle: object, artifact: Uint8Array | { sha256: Uint8Array | string }, policy: object): Promise<void> {
+  verify(bundle: object | string, artifact: Uint8Array | { sha256: Uint8Array | string }, policy: object): Promise<void> {
     const slot = this.#workers.reduce((a, b) => (b.inflight < a.inflight ? b : a));
     slot.inflight++;
     const id = this.#nextId++;
