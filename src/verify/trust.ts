@@ -189,6 +189,21 @@ export class TrustMaterial {
     this.checkpoints.set(note, [{ log, keyName }]);
   }
 
+  /**
+   * The same root without the per-bundle memos (leaf certificates, their SCTs, checkpoint
+   * signatures): every bundle pays for its own certificate and checkpoint checks, while
+   * what depends only on the root stays cached. For callers that want no cross-bundle
+   * state, and for benchmarks that verify one bundle repeatedly.
+   */
+  withoutBundleMemo(): TrustMaterial {
+    const view = Object.create(this) as TrustMaterial;
+    view.leafCertificate = (der) => parseCertificate(Buffer.from(der.buffer, der.byteOffset, der.byteLength));
+    view.verifiedScts = (leaf, issuer, threshold) => verifyEmbeddedScts(leaf, issuer, this.x509.ctLogs, threshold);
+    view.checkpointVerified = () => false;
+    view.rememberCheckpoint = () => {};
+    return view;
+  }
+
   /** Whether `der` is one of the trusted CA certificates (a bundle must never carry those). */
   isTrustedCaCertificate(der: Buffer): boolean {
     if (!this.anchorSet) {

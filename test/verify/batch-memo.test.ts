@@ -91,3 +91,18 @@ test('a remembered checkpoint still needs a valid inclusion proof, and another c
   cp.envelope = lines.join('\n');
   assert.throws(() => verifySync(badNote, artifact, policy, root), { code: 'TLOG_CHECKPOINT_INVALID' });
 });
+
+test('memoizeBundles: false re-checks the certificate and checkpoint of every bundle, and still verifies', async () => {
+  const root = v2Root();
+  const trust = trustMaterialFor(root);
+  const view = trust.withoutBundleMemo();
+  const der = leafDer(v2Bundle());
+  // A fresh parse each time: nothing carried over from an earlier bundle.
+  assert.notEqual(view.leafCertificate(der), view.leafCertificate(der));
+  assert.equal(view.checkpointVerified('any note', trust.tlogs[0]!, 'name'), false);
+  for (let i = 0; i < 2; i++) {
+    assert.equal((await verify(v2Bundle(), artifact, policy, root, { memoizeBundles: false })).identity, IDENTITY);
+    assert.equal(verifySync(v2Bundle(), artifact, policy, root, { memoizeBundles: false }).identity, IDENTITY);
+  }
+  await assert.rejects(verify(v2Bundle(), Buffer.from('another artifact'), policy, root, { memoizeBundles: false }), (e: { code?: string }) => typeof e.code === 'string');
+});
