@@ -7,9 +7,10 @@ import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { verify, verifySync } from '../src/verify/index.js';
+import { CONFORMANCE_DIR } from '../test/support/conformance.js';
 
 const require = createRequire(import.meta.url);
-const C = process.env.KEYLESS_CONFORMANCE_DIR ?? '/work/shared/conformance';
+const C = CONFORMANCE_DIR;
 const IDENTITY = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
 const ISSUER = 'https://token.actions.githubusercontent.com';
 const DURATION_MS = Number(process.env.BENCH_MS ?? 3000);

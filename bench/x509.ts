@@ -14,6 +14,8 @@ import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { loadTrustMaterial, parseCertificate, verifyCertificateChain, verifyEmbeddedScts, verifyTimestampToken } from '../src/x509/index.js';
 import { createCaChain, createTimestampResponse, createTsaChain, embedScts, generateKey, issuePrecertificate } from '../src/x509/build/index.js';
 import { CtLog } from '../src/services/ctlog/index.js';
+import { join } from 'node:path';
+import { CONFORMANCE_DIR } from '../test/support/conformance.js';
 
 // The machine is shared: every figure is the median of 7 short rounds, and the two sides
 // of a comparison run in alternating rounds so that load hits both alike.
@@ -41,7 +43,7 @@ async function compare(cases: Array<[string, () => unknown | Promise<unknown>]>)
   cases.forEach(([name], i) => console.log(`${name.padEnd(64)} ${median(rates[i]!).toFixed(0).padStart(8)} /s`));
 }
 
-const dir = '/work/shared/conformance/rekor2-happy-path';
+const dir = join(CONFORMANCE_DIR, 'rekor2-happy-path');
 const bundle = JSON.parse(readFileSync(`${dir}/bundle.sigstore.json`, 'utf8'));
 const rootJson = JSON.parse(readFileSync(`${dir}/trusted_root.json`, 'utf8'));
 const leafDer = Buffer.from(bundle.verificationMaterial.certificate.rawBytes, 'base64');

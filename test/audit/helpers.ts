@@ -2,8 +2,9 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { verifySync } from '../../src/verify/index.js';
+import { CONFORMANCE_DIR } from '../support/conformance.js';
 
-export const CONFORMANCE = '/work/shared/conformance';
+export const CONFORMANCE = CONFORMANCE_DIR;
 export const IDENTITY =
   'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
 export const ISSUER = 'https://token.actions.githubusercontent.com';

@@ -4,8 +4,9 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { CONFORMANCE_DIR } from '../support/conformance.js';
 
-export const CONFORMANCE_DIR = process.env.KEYLESS_CONFORMANCE_DIR ?? '/work/shared/conformance';
+export { CONFORMANCE_DIR };
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = join(REPO, 'bin', 'keyless');
 

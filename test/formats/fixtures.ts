@@ -3,8 +3,9 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import assert from 'node:assert/strict';
 import { FormatError } from '../../src/core/errors.js';
+import { CONFORMANCE_DIR } from '../support/conformance.js';
 
-export const CONFORMANCE_DIR = resolve(process.env.KEYLESS_CONFORMANCE_DIR ?? '../shared/conformance');
+export { CONFORMANCE_DIR };
 
 export function conformanceCases(): string[] {
   return readdirSync(CONFORMANCE_DIR, { withFileTypes: true })

@@ -6,6 +6,8 @@ import {
   parseSignedNote, formatSignedNote, signNote, verifyNote, noteKeyHash, noteKeyId, parseCheckpoint, formatCheckpoint,
   signCheckpoint, verifySignedCheckpoint, signNoteSignature, leafHash, verifyInclusion,
 } from '../../src/merkle/index.js';
+import { join } from 'node:path';
+import { CONFORMANCE_DIR } from '../support/conformance.js';
 
 const ed = generateKeyPairSync('ed25519');
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -26,7 +28,7 @@ test('ECDSA key ID is SHA-256 of the DER SPKI (the RFC 6962 log ID)', () => {
 });
 
 test('real Rekor v2 data: staging key ID, cosigned checkpoint and inclusion proof (shared conformance case)', () => {
-  const dir = '/work/shared/conformance/rekor2-checkpoint-cosigned';
+  const dir = join(CONFORMANCE_DIR, 'rekor2-checkpoint-cosigned');
   const root = JSON.parse(readFileSync(`${dir}/trusted_root.json`, 'utf8'));
   const bundle = JSON.parse(readFileSync(`${dir}/bundle.sigstore.json`, 'utf8'));
   const log = root.tlogs.find((l: { baseUrl: string }) => l.baseUrl === 'https://log2025-alpha1.rekor.sigstage.dev');

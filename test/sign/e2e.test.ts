@@ -12,6 +12,7 @@ import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { sha256 } from '../../src/core/hash.js';
 import { startServe, keyless, type Serve } from './serve-helper.js';
+import { CONFORMANCE_DIR } from '../support/conformance.js';
 
 const EMAIL = 'signer@example.com';
 let serve: Serve;
@@ -103,7 +104,7 @@ for (const v of [1, 2] as const) {
 }
 
 test('@sigstore/verify 3.1.1 rejects upstream\'s own Rekor v2 DSSE conformance bundle the same way', () => {
-  const dir = join(process.cwd(), '..', 'shared', 'conformance', 'rekor2-dsse-happy-path');
+  const dir = join(CONFORMANCE_DIR, 'rekor2-dsse-happy-path');
   const root = TrustedRoot.fromJSON(JSON.parse(readFileSync(join(dir, 'trusted_root.json'), 'utf8')));
   const bundle = JSON.parse(readFileSync(join(dir, 'bundle.sigstore.json'), 'utf8')) as Json;
   const verifier = new Verifier(toTrustMaterial(root), { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 });

@@ -16,6 +16,7 @@ import { pemEncode } from '../../src/core/encoding.js';
 import { sha256 } from '../../src/core/hash.js';
 import { parseSigningConfig, parseTrustedRoot, serializeTrustedRoot } from '../../src/formats/index.js';
 import { createCaChain, createTsaChain } from '../../src/x509/build/index.js';
+import { CONFORMANCE_DIR } from '../support/conformance.js';
 
 const BIN = resolve('bin/keyless');
 const dir = mkdtempSync(join(tmpdir(), 'keyless-trust-'));
@@ -127,7 +128,7 @@ test('trusted-root create reproduces the production trusted root from its own ke
   // Ground truth: the public-good root. Its keys and chains become flag inputs; the log IDs
   // (SHA-256 of SPKI for Rekor v1 and CT, the signed-note key ID for the Rekor v2 shard)
   // and every other field must come out identical.
-  const prod = JSON.parse(readFileSync(resolve('../shared/conformance/trusted_root.production.json'), 'utf8'));
+  const prod = JSON.parse(readFileSync(join(CONFORMANCE_DIR, 'trusted_root.production.json'), 'utf8'));
   const keyFile = (name: string, b64: string) => file(name, createPublicKey({ key: Buffer.from(b64, 'base64'), format: 'der', type: 'spki' }).export({ format: 'pem', type: 'spki' }).toString());
   const chainFile = (name: string, certs: { rawBytes: string }[]) => file(name, certs.map((c) => pemEncode('CERTIFICATE', Buffer.from(c.rawBytes, 'base64'))).join(''));
   const validity = (v: { start: string; end?: string }) => `start-time=${v.start}${v.end ? `,end-time=${v.end}` : ''}`;

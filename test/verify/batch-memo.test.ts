@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { verify, verifySync, trustMaterialFor } from '../../src/verify/index.js';
+import { CONFORMANCE_DIR } from '../support/conformance.js';
 
-const C = process.env.KEYLESS_CONFORMANCE_DIR ?? '/work/shared/conformance';
+const C = CONFORMANCE_DIR;
 const IDENTITY = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
 const ISSUER = 'https://token.actions.githubusercontent.com';
 const policy = { certificateIdentity: IDENTITY, certificateOidcIssuer: ISSUER };

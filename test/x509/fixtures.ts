@@ -4,8 +4,9 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCaChain, createTsaChain, embedScts, generateKey, issuePrecertificate, type CaChain, type LeafProfile, type TsaChain } from '../../src/x509/build/index.js';
 import { precertEntryFromCertificate, signSct, type Certificate } from '../../src/x509/index.js';
+import { CONFORMANCE_DIR } from '../support/conformance.js';
 
-export const CONFORMANCE = '/work/shared/conformance';
+export const CONFORMANCE = CONFORMANCE_DIR;
 
 export interface Stack {
   ca: CaChain;
