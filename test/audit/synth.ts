@@ -8,8 +8,11 @@ import { leafHash, signCheckpoint } from '../../src/merkle/index.js';
 export const spki = (k: KeyObject) => k.export({ format: 'der', type: 'spki' });
 export const pem = (k: KeyObject) => k.export({ format: 'pem', type: 'spki' }) as string;
 
-const log = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const logId = sha256(spki(log.publicKey));
+/** The synthetic log's key pair and ID (SHA-256 of its SPKI), trusted by synthTrustedRoot. */
+export const synthLog = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+export const synthLogId = sha256(spki(synthLog.publicKey));
+const log = synthLog;
+const logId = synthLogId;
 
 export const synthTrustedRoot = {
   mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',

@@ -4,7 +4,7 @@
 // proof alone (no SET, no timestamp).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalize } from '../../src/core/canonical-json.js';
@@ -13,26 +13,13 @@ import { buildHashedRekordV001, canonicalRekorV1Body, preAuthEncoding } from '..
 import { leafHash, signCheckpoint } from '../../src/merkle/index.js';
 import { verify, VerifyCode } from '../../src/index.js';
 import { CONFORMANCE_DIR } from '../conformance/helpers.js';
+import { pem, spki, synthLog, synthLogId, synthTrustedRoot } from '../audit/synth.js';
 
 const artifact = readFileSync(join(CONFORMANCE_DIR, 'a.txt'));
-const spki = (k: KeyObject) => k.export({ format: 'der', type: 'spki' });
-const pem = (k: KeyObject) => k.export({ format: 'pem', type: 'spki' }) as string;
-
-const log = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const log = synthLog;
+const logId = synthLogId;
+const trustedRoot = synthTrustedRoot;
 const signer = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const logId = sha256(spki(log.publicKey));
-const trustedRoot = {
-  mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-  tlogs: [{
-    baseUrl: 'https://rekor.test',
-    hashAlgorithm: 'SHA2_256',
-    publicKey: { rawBytes: spki(log.publicKey).toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start: '2020-01-01T00:00:00Z' } },
-    logId: { keyId: logId.toString('base64') },
-  }],
-  certificateAuthorities: [],
-  ctlogs: [],
-  timestampAuthorities: [],
-};
 
 /** A DSSE bundle whose one log entry is a hashedrekord 0.0.1 over SHA-256(PAE), in a one-leaf log. */
 function dsseBundle(opts: { withSet?: boolean; loggedPae?: Buffer } = {}) {
