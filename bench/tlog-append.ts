@@ -1,10 +1,10 @@
 // Appends per second through real HTTP, fresh ECDSA P-256 signatures in every entry.
 // node --import tsx bench/tlog-append.ts [--api v1|v2] [--n 20000] [--workers 1] [--concurrency 1,10,100]
-import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, createHash, sign } from 'node:crypto';
 import http from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { measureStorage } from './tlog-storage.js';
+import { startLogServer } from '../test/support/log-server.js';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 
@@ -14,19 +14,6 @@ const api = opt('api', 'v1');
 const total = Number(opt('n', '20000'));
 const workers = opt('workers', '1');
 const levels = opt('concurrency', '1,10,100').split(',').map(Number);
-
-function startServer(dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/tlog-server.ts', dir, '--workers', workers], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /READY (\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1]! });
-    });
-    child.on('exit', (code) => reject(new Error(`server exited ${code}`)));
-  });
-}
 
 const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const pem = keys.publicKey.export({ format: 'pem', type: 'spki' }).toString();
@@ -71,7 +58,7 @@ function pct(sorted: number[], p: number): number {
 
 const dir = mkdtempSync(join(tmpdir(), 'keyless-bench-'));
 const external = opt('url', '');
-const { child, url } = external ? { child: undefined, url: external } : await startServer(dir);
+const { child, url } = external ? { child: undefined, url: external } : await startLogServer(dir, workers);
 const base = new URL(url);
 const path = api === 'v1' ? '/api/v1/log/entries' : '/api/v2/log/entries';
 console.log(`# ${new Date().toISOString()} ${cpus().length} cpus ${cpus()[0]?.model} node ${process.version}; api ${api}, verifier workers ${workers}`);

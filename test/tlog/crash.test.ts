@@ -1,31 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { startLogServer } from '../support/log-server.js';
 import { hashedRekordV1, hashedRekordV2, signArtifact, get } from './helpers.js';
 import { LogEngine, noteCheckpointSigner } from '../../src/log/index.js';
 import {
   leafHash, verifyInclusion, verifyConsistency, verifySignedCheckpoint, rootFromEntries, parseSignedNote, parseCheckpoint,
 } from '../../src/merkle/index.js';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
-
-function startChild(dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/tlog-server.ts'), dir, '--workers', '1'], { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /READY (\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1]! });
-    });
-    child.on('exit', (code) => reject(new Error(`server exited early (${code})`)));
-  });
-}
 
 interface Ack { api: 'v1' | 'v2'; leaf: Buffer; index: number; checkpoint: string }
 
@@ -36,7 +22,7 @@ test('SIGKILL under load, three times: every acknowledged entry survives with a 
   let counter = 0;
   try {
     for (let round = 0; round < 3; round++) {
-      const { child, url } = await startChild(dir);
+      const { child, url } = await startLogServer(dir);
       const exited = new Promise((r) => child.on('exit', r));
       let stop = false;
       const client = async (c: number): Promise<void> => {
@@ -84,7 +70,7 @@ test('SIGKILL under load, three times: every acknowledged entry survives with a 
     assert.ok(acks.length > 50, `enough acknowledged entries (${acks.length})`);
 
     // A restarted server serves every acknowledged v1 entry with a proof to its checkpoint.
-    const { child, url } = await startChild(dir);
+    const { child, url } = await startLogServer(dir);
     const v1Key = createPublicKey(createPrivateKey(readFileSync(join(dir, 'rekor-v1.key.pem'))));
     const info = (await get(`${url}/api/v1/log`)).json;
     const keyName = 'rekor.keyless.test';
