@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 // The bad-input corpus: at least 60 malformed or dishonest requests across every endpoint of
 // a real `keyless serve` process. Each must get a 4xx JSON {code, message} naming the failed
 // check (the framework's own 404/413/415 included), never a 5xx; afterwards the process
