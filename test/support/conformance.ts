@@ -16,7 +16,7 @@ function locate(): string {
   throw new Error(
     `Sigstore conformance cases not found (looked in ${candidates.join(', ')}). ` +
       'Get them from the sigstore-conformance repository (github.com/sigstore/sigstore-conformance, test/assets/bundle-verify, ' +
-      'plus its trusted_root.production.json and trusted_root.staging.json) and point KEYLESS_CONFORMANCE_DIR at that folder, ' +
+      'plus its trusted_root.production.json) and point KEYLESS_CONFORMANCE_DIR at that folder, ' +
       'or place it at ../shared/conformance beside the checkout',
   );
 }
