@@ -224,6 +224,7 @@ export const ERROR_CODES = {
 
   // cli
   CHAIN_ORDER: { component: 'cli', meaning: 'A certificate chain file is not ordered leaf first, root last.' },
+  TIMEOUT: { component: 'cli', meaning: 'The command did not finish within its --timeout.' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
