@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './error-codes.js';
 export * from './encoding.js';
 export * from './hash.js';
 export * from './canonical-json.js';

@@ -58,5 +58,5 @@ test('dev-token: unreachable server exits 1, usage errors exit 2, refusals exit 
   assert.equal((await keyless(['dev-token', '--url', idp.base, '--email', 'a@b.c', '--ttl', 'soon'])).code, 2);
   const refused = await keyless(['dev-token', '--url', idp.base, '--email', 'not-an-email']);
   assert.equal(refused.code, 1);
-  assert.match(refused.stderr, /INVALID_EMAIL/);
+  assert.match(refused.stderr, /REQUEST_INVALID/);
 });

@@ -20,7 +20,7 @@ test('--identity-token takes the token itself or a file holding it', () => {
   assert.throws(() => readTokenArgument(join(dir, 'missing')), { code: 'TOKEN_MALFORMED' });
   if (process.getuid?.() !== 0) {
     chmodSync(file, 0);
-    assert.throws(() => readTokenArgument(file), { code: 'TOKEN_UNREADABLE' });
+    assert.throws(() => readTokenArgument(file), { code: 'FILE_UNREADABLE' });
   }
 });
 

@@ -2,6 +2,7 @@
 // like the Sigstore TSA's (section 8.3 of the protocols document).
 import { createHash, randomBytes, sign as nodeSign } from 'node:crypto';
 import { FormatError, KeylessError } from '../../core/errors.js';
+import type { X509ErrorCode } from '../../core/error-codes.js';
 import { base64Decode } from '../../core/encoding.js';
 import { der, encodeTlv, parseDer, readBoolean, readNonNegativeInteger, readOid, sequence, TAG } from '../der.js';
 import { DIGEST_BY_OID, DIGEST_LENGTH, OID, OID_BY_DIGEST, type DigestName } from '../oids.js';
@@ -22,7 +23,8 @@ export interface TimestampRequest {
 
 /** Thrown for requests a TSA must refuse; `code` names the reason. */
 export class TimestampRequestError extends KeylessError {
-  constructor(code: string, message: string) {
+  declare readonly code: X509ErrorCode;
+  constructor(code: X509ErrorCode, message: string) {
     super(code, message, { check: 'timestamp-request' });
     this.name = 'TimestampRequestError';
   }
@@ -31,7 +33,7 @@ export class TimestampRequestError extends KeylessError {
 function digestName(oid: string): DigestName {
   if (oid === OID.sha1) throw new TimestampRequestError('TSA_WEAK_HASH', 'SHA-1 message imprints are refused');
   const name = DIGEST_BY_OID[oid];
-  if (!name) throw new TimestampRequestError('TSA_UNSUPPORTED_HASH', `unsupported hash algorithm ${oid}`);
+  if (!name) throw new TimestampRequestError('TIMESTAMP_HASH_UNSUPPORTED', `unsupported hash algorithm ${oid}`);
   return name;
 }
 
@@ -88,7 +90,7 @@ export function timestampRequestFromJson(body: { artifactHash: string; hashAlgor
   const name = body.hashAlgorithm.toLowerCase().replace('-', '');
   if (name === 'sha1') throw new TimestampRequestError('TSA_WEAK_HASH', 'SHA-1 message imprints are refused');
   if (name !== 'sha256' && name !== 'sha384' && name !== 'sha512') {
-    throw new TimestampRequestError('TSA_UNSUPPORTED_HASH', `unsupported hash algorithm ${body.hashAlgorithm}`);
+    throw new TimestampRequestError('TIMESTAMP_HASH_UNSUPPORTED', `unsupported hash algorithm ${body.hashAlgorithm}`);
   }
   const hashedMessage = base64Decode(body.artifactHash, 'artifactHash');
   checkDigestLength(name, hashedMessage);
