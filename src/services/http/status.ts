@@ -57,7 +57,7 @@ export const HTTP_STATUS = {
   TOKEN_MALFORMED: 400,
   TOKEN_ISSUER_UNKNOWN: 400,
   TOKEN_ISSUER_MISMATCH: 400,
-  TOKEN_DISCOVERY_FAILED: 400,
+  TOKEN_DISCOVERY_FAILED: 502, // the issuer's discovery document or key set could not be fetched: upstream, not the client
   TOKEN_ALG_NONE: 400,
   TOKEN_ALG_NOT_ALLOWED: 400,
   TOKEN_UNKNOWN_KEY: 400,
