@@ -11,11 +11,14 @@ const INPUT_COMPONENTS: ErrorComponent[] = ['merkle', 'x509', 'oidc', 'http'];
 /** Service components: every code must have a status (the dev IdP's client codes are the CLI's). */
 const SERVICE_COMPONENTS: ErrorComponent[] = ['ca', 'ctlog', 'tlog', 'tsa', 'idp'];
 const CLIENT_SIDE: ErrorCode[] = ['DEV_IDP_UNREACHABLE', 'DEV_IDP_REFUSED', 'DEV_IDP_BAD_RESPONSE'];
+/** Input-component codes that report an upstream failure (a gateway error), not the request's fault. */
+const UPSTREAM: Partial<Record<ErrorCode, number>> = { TOKEN_DISCOVERY_FAILED: 502 };
 
 test('every input and service code has an HTTP status; malformed input is 4xx; only INTERNAL is 500', () => {
   for (const [code, { component }] of Object.entries(ERROR_CODES) as Array<[ErrorCode, { component: ErrorComponent }]>) {
     const status = httpStatusOf(code);
-    if (INPUT_COMPONENTS.includes(component)) {
+    if (UPSTREAM[code] !== undefined) assert.equal(status, UPSTREAM[code], code);
+    else if (INPUT_COMPONENTS.includes(component)) {
       assert.ok(status !== undefined && status >= 400 && status < 500, `${code} (${component}) must be 4xx, is ${status}`);
     }
     if (SERVICE_COMPONENTS.includes(component) && !CLIENT_SIDE.includes(code)) assert.ok(status !== undefined, `${code} (${component}) has no HTTP status`);
