@@ -230,7 +230,7 @@ test('with the server\'s own signing config (both logs on offer) the Rekor v2 lo
 });
 
 test('an artifact above the streaming threshold is signed from a stream and verifies', async () => {
-  const { STREAM_THRESHOLD_BYTES } = await import('../../src/sign/commands.js');
+  const { STREAM_THRESHOLD_BYTES } = await import('../../src/cli/commands/sign-blob.js');
   const big = Buffer.alloc(STREAM_THRESHOLD_BYTES + 4096, 0x61);
   big.write('a large artifact', 0);
   const artifact = file('large.bin', big);
