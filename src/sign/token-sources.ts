@@ -35,7 +35,6 @@ export interface TokenSourceOptions {
 
 /** Returns the raw JWT from the forced source, or the first source that has one. */
 export async function obtainIdentityToken(o: TokenSourceOptions): Promise<{ jwt: string; source: TokenSource }> {
-  const env = o.env;
   const order: TokenSource[] = o.source ? [o.source] : [...TOKEN_SOURCES];
   for (const source of order) {
     const forced = o.source !== undefined;
@@ -45,14 +44,14 @@ export async function obtainIdentityToken(o: TokenSourceOptions): Promise<{ jwt:
         if (forced) throw new IdentityError('TOKEN_MISSING', '--oidc-provider identity-token needs --identity-token TOKEN_OR_FILE');
         break;
       case 'env': {
-        const v = env[TOKEN_ENV];
+        const v = o.env[TOKEN_ENV];
         if (v !== undefined && v.trim() !== '') return { jwt: v.trim(), source };
         if (forced) throw new IdentityError('TOKEN_MISSING', `${TOKEN_ENV} is not set`);
         break;
       }
       case 'github-actions':
-        if (env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
-          return { jwt: await githubActionsToken(env.ACTIONS_ID_TOKEN_REQUEST_URL, env.ACTIONS_ID_TOKEN_REQUEST_TOKEN, o.audience ?? SIGSTORE_AUDIENCE, o.policy), source };
+        if (o.env.ACTIONS_ID_TOKEN_REQUEST_URL && o.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
+          return { jwt: await githubActionsToken(o.env.ACTIONS_ID_TOKEN_REQUEST_URL, o.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN, o.audience ?? SIGSTORE_AUDIENCE, o.policy), source };
         }
         if (forced) throw new IdentityError('TOKEN_MISSING', 'not in GitHub Actions with id-token permission: ACTIONS_ID_TOKEN_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set');
         break;
