@@ -1,6 +1,10 @@
 // What a certificate issued for a token would say (`keyless token inspect` prints it).
 import { asArray, asObject } from '../core/json.js';
-import { findIssuerConfig, identityFromClaims, type IssuerConfig, type IssuerType, ISSUER_TYPES } from '../oidc/index.js';
+// oidc's index would load jose (token verification), which nothing here needs: the signing
+// commands load this module with the rest of sign and must not pay for it.
+import { identityFromClaims } from '../oidc/identity.js';
+import { findIssuerConfig } from '../oidc/issuers.js';
+import { ISSUER_TYPES, type IssuerConfig, type IssuerType } from '../oidc/types.js';
 import { callService, joinUrl, jsonBody, serviceName } from './http.js';
 import { checkToken, decodeToken, type TokenClaims } from './token.js';
 
