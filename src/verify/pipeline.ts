@@ -13,13 +13,13 @@ import { describeKey, parsePublicKey, publicKeyDer, verifySignature, type Public
 import { verifyDigestSignature } from '../core/prehash.js';
 import { digest, sha256, type HashAlgorithm } from '../core/hash.js';
 import { bundleVersion, nodeHashName, parseStatement, preAuthEncoding, IN_TOTO_PAYLOAD_TYPE, type Bundle, type TransparencyLogEntry } from '../formats/index.js';
-import { parseCertificate, verifyCertificateChain, verifyTimestampToken, type Certificate } from '../x509/index.js';
+import { describePeriod, parseCertificate, periodContains, verifyCertificateChain, verifyTimestampToken, type Certificate } from '../x509/index.js';
 import type { Artifact } from './artifact.js';
 import { checkEntryBody, type SignedContent } from './body.js';
 import { CheckLog, VerifyCode, failWith, type CheckResult } from './checks.js';
 import { checkPolicy, type CompiledPolicy } from './policy.js';
 import { entryName, logsForEntry, verifyInclusionProof, verifySet } from './tlog.js';
-import { windowContains, describeWindow, type TrustMaterial } from './trust.js';
+import type { TrustMaterial } from './trust.js';
 
 /** Longest certificate chain a bundle may carry (leaf and intermediates). */
 export const MAX_BUNDLE_CHAIN = 10;
@@ -346,8 +346,8 @@ function checkEntries(log: CheckLog, entries: TransparencyLogEntry[], content: S
         // Any trusted instance of the same key may vouch (a log listed again with another window).
         const sameKey = logs.filter((l) => l.rawKey.equals(trusted.rawKey));
         for (const t of times) {
-          if (!sameKey.some((l) => windowContains(l.window, t.time.getTime()))) {
-            log.fail(VerifyCode.TLOG_KEY_NOT_VALID_AT_TIME, `${name}.log-validity`, `the log key is not valid at the time from ${t.from}`, describeWindow(trusted.window), t.time);
+          if (!sameKey.some((l) => periodContains(l.validFor, t.time.getTime()))) {
+            log.fail(VerifyCode.TLOG_KEY_NOT_VALID_AT_TIME, `${name}.log-validity`, `the log key is not valid at the time from ${t.from}`, describePeriod(trusted.validFor), t.time);
           }
         }
       }
