@@ -15,13 +15,7 @@ export interface HashedRekordV001 {
 }
 
 /** The proposed entry carries what the stored body does. */
-export interface HashedRekordV001Proposed {
-  kind: 'hashedrekord';
-  apiVersion: '0.0.1';
-  hash: RekorHash;
-  signature: Buffer;
-  publicKey: Buffer;
-}
+export type HashedRekordV001Proposed = HashedRekordV001;
 
 /** The spec of a canonical hashedrekord 0.0.1 body. */
 export function parseHashedRekordV001Body(spec: Record<string, unknown>, at: string): HashedRekordV001 {
