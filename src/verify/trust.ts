@@ -7,13 +7,11 @@ import { parseTrustedRoot, type TrustedRoot } from '../formats/index.js';
 import {
   loadTrustMaterial,
   parseCertificate,
-  toPeriod,
   trustedLog,
   verifyEmbeddedScts,
   type Certificate,
   type TrustMaterial as X509TrustMaterial,
   type TrustedLog,
-  type ValidityPeriod,
   type VerifiedSct,
 } from '../x509/index.js';
 import { VerifyCode } from './checks.js';
@@ -25,7 +23,7 @@ export class TrustMaterial {
   private anchorSet: Set<string> | undefined;
 
   constructor(readonly root: TrustedRoot) {
-    root.tlogs.forEach((l, i) => this.addLog('tlog', l, i));
+    root.tlogs.forEach((l, i) => this.addTlog(l, i));
     root.certificateAuthorities.forEach((ca, i) => checkAuthority('certificateAuthorities', ca, i));
     root.timestampAuthorities.forEach((ca, i) => checkAuthority('timestampAuthorities', ca, i));
   }
@@ -43,14 +41,14 @@ export class TrustMaterial {
     return this.x509Material;
   }
 
-  private addLog(kind: 'tlog' | 'ctlog', l: TrustedRoot['tlogs'][number], i: number): void {
-    const field = `${kind}s[${i}]`;
+  private addTlog(l: TrustedRoot['tlogs'][number], i: number): void {
+    const field = `tlogs[${i}]`;
     const pk = l.publicKey;
     if (!pk?.rawBytes || pk.rawBytes.length === 0) throw malformed(`${field}.publicKey.rawBytes is missing`);
     const logId = l.logId?.keyId;
     if (!logId || logId.length === 0) throw malformed(`${field}.logId is missing`);
     requireStart(pk.validFor, `${field}.publicKey.validFor`);
-    const log = trustedLog(kind, l, i);
+    const log = trustedLog('tlog', l, i);
     this.tlogs.push(log);
     const index = this.tlogIndex;
     const ids = [logId.toString('base64')];
@@ -171,10 +169,9 @@ function malformed(message: string): KeylessError {
   return new KeylessError(VerifyCode.TRUSTED_ROOT_INVALID, `trusted root: ${message}`, { check: 'trusted-root' });
 }
 
-/** A validity period from a TimeRange; one without a start is malformed (sigstore-go refuses it too). */
-function requireStart(v: { start?: Date; end?: Date } | undefined, field: string): ValidityPeriod {
+/** A validity period without a start is malformed (sigstore-go refuses it too). */
+function requireStart(v: { start?: Date } | undefined, field: string): void {
   if (!v?.start) throw malformed(`${field}.start is missing`);
-  return toPeriod(v, field);
 }
 
 function checkAuthority(kind: string, ca: TrustedRoot['certificateAuthorities'][number], i: number): void {
