@@ -5,3 +5,4 @@ export * from './canonical-json.js';
 export * from './json.js';
 export * from './keys.js';
 export * from './prehash.js';
+export * from './signer.js';
