@@ -101,7 +101,7 @@ test('keys are generated once with mode 0600 in a 0700 directory and reused', ()
 
   const msg = Buffer.from('checkpoint');
   assert.ok(verifySignature(reloaded.publicKey, msg, reloaded.sign(msg, 'sha256')));
-  assert.ok(verifySignature(ed.publicKey, msg, ed.sign(msg, null)));
+  assert.ok(verifySignature(ed.publicKey, msg, ed.sign(msg)));
 });
 
 test('key files that others can read are tightened; corrupt key files are refused', () => {
