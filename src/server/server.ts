@@ -8,6 +8,7 @@ import { DEFAULT_CONFIG, isLoopbackHost, parsePublicUrl, type ServerConfig } fro
 import { FileKeyStore, ensurePrivateDir, type KeyStore } from './keys.js';
 import { lockDataDir } from './lock.js';
 import { composeServices, type ComposedServices } from './compose.js';
+import type { ServiceModule } from './module.js';
 
 export interface ServeOptions {
   dataDir: string;
@@ -21,6 +22,8 @@ export interface ServeOptions {
   warn?: (message: string) => void;
   /** Another key store (e.g. PKCS#11); default: files in `<dataDir>/keys`. */
   keyStore?: KeyStore;
+  /** The service modules to compose (default SERVICE_MODULES: dev IdP, CT log, Rekor v1/v2, TSA, CA). */
+  modules?: readonly ServiceModule[];
 }
 
 export interface RunningServer {
@@ -120,7 +123,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
   let services: ComposedServices;
   try {
-    services = await composeServices(app, { dataDir: options.dataDir, config, keyStore, publicUrl, devIdp, warn });
+    services = await composeServices(app, { dataDir: options.dataDir, config, keyStore, publicUrl, devIdp, warn, ...(options.modules ? { modules: options.modules } : {}) });
     app.get('/healthz', async () => ({ status: 'ok', services: services.names }));
     await app.ready();
   } catch (e) {
