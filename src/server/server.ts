@@ -3,6 +3,7 @@ import { isIPv6 } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { KeylessError } from '../core/errors.js';
+import type { ServerErrorCode } from './errors.js';
 import { createHttpApp } from '../services/http/index.js';
 import { DEFAULT_CONFIG, isLoopbackHost, parsePublicUrl, type ServerConfig } from './config.js';
 import { FileKeyStore, ensurePrivateDir, type KeyStore } from './keys.js';
@@ -54,7 +55,7 @@ export function devIdpEnabled(config: ServerConfig, host: string, publicUrl?: st
   if (setting === 'auto') return loopbackOnly;
   if (setting && !loopbackOnly && !config.devIdp.allowPublic) {
     throw new KeylessError(
-      'DEV_IDP_NOT_LOOPBACK',
+      'DEV_IDP_NOT_LOOPBACK' satisfies ServerErrorCode,
       `the development IdP (any identity, to anyone) is enabled but the server is reachable beyond loopback (bind ${host}, public URL host ${publicHost}); set "devIdp": {"enabled": true, "allowPublic": true} to accept that, or turn it off`,
     );
   }
@@ -97,7 +98,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
           return;
         }
         res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1', connection: 'close' });
-        res.end(JSON.stringify({ code: 'SERVER_STARTING', message: 'the server is starting; retry shortly' }));
+        res.end(JSON.stringify({ code: 'SERVER_STARTING' satisfies ServerErrorCode, message: 'the server is starting; retry shortly' }));
       }),
   });
   // No service takes text/plain: without fastify's default parser such bodies get a 415, not a confusing 400.

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { KeylessError } from '../core/errors.js';
+import type { ServerErrorCode } from './errors.js';
 import { LogEngine } from '../log/index.js';
 import type { StorageConfig, StorageDriverName } from './config.js';
 
@@ -29,7 +30,7 @@ const DRIVERS: Record<StorageDriverName, (dataDir: string) => LogStorage> = {
 export function openLogStorage(config: StorageConfig, dataDir: string): LogStorage {
   const open = Object.hasOwn(DRIVERS, config.driver) ? DRIVERS[config.driver] : undefined;
   if (!open) {
-    throw new KeylessError('STORAGE_DRIVER_UNKNOWN', `unknown storage driver ${JSON.stringify(config.driver)} (available: ${Object.keys(DRIVERS).join(', ')})`);
+    throw new KeylessError('STORAGE_DRIVER_UNKNOWN' satisfies ServerErrorCode, `unknown storage driver ${JSON.stringify(config.driver)} (available: ${Object.keys(DRIVERS).join(', ')})`);
   }
   return open(dataDir);
 }

@@ -30,11 +30,11 @@ test('one more module is one more entry in the list; services left out are absen
     const root = JSON.parse(readFileSync(join(dataDir, 'trusted_root.json'), 'utf8')) as Record<string, unknown[]>;
     assert.equal(root.tlogs!.length, 2);
     assert.equal(root.timestampAuthorities!.length, 1);
-    assert.deepEqual(root.certificateAuthorities, []);
-    assert.deepEqual(root.ctlogs, []);
+    assert.deepEqual(root.certificateAuthorities ?? [], []);
+    assert.deepEqual(root.ctlogs ?? [], []);
     const sc = JSON.parse(readFileSync(join(dataDir, 'signing_config.json'), 'utf8')) as Record<string, unknown[]>;
-    assert.deepEqual(sc.caUrls, []);
-    assert.deepEqual(sc.oidcUrls, []);
+    assert.deepEqual(sc.caUrls ?? [], []);
+    assert.deepEqual(sc.oidcUrls ?? [], []);
     assert.equal(sc.rekorTlogUrls!.length, 2);
   } finally {
     await server.close();

@@ -150,8 +150,8 @@ test('behind a public URL the dev IdP stays off under "auto"; with enabled + all
     const health = (await (await fetch(`${proxied.url}/healthz`)).json()) as { services: string[] };
     assert.ok(!health.services.includes('dev-idp'));
     assert.equal((await fetch(`${proxied.url}/oidc/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', email: 'a@b.c' }) })).status, 404);
-    const sc = JSON.parse(readFileSync(join(proxied.dataDir, 'signing_config.json'), 'utf8')) as { oidcUrls: unknown[] };
-    assert.deepEqual(sc.oidcUrls, []);
+    const sc = JSON.parse(readFileSync(join(proxied.dataDir, 'signing_config.json'), 'utf8')) as { oidcUrls?: unknown[] };
+    assert.deepEqual(sc.oidcUrls ?? [], []);
     assert.doesNotMatch(proxied.stderr(), /DEVELOPMENT identity provider is ON/);
   } finally {
     assert.equal(await proxied.stop(), 0);
