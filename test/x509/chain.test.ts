@@ -159,7 +159,7 @@ test('RSA CA chains verify (RSA root signing a leaf directly, as in bundle-with-
   const now = new Date();
   const root = createRootCertificate(rsa.privateKey, { organization: 'rsa', commonName: 'rsa-root' }, new Date(now.getTime() - 3600_000), new Date(now.getTime() + 3600_000));
   assert.equal(root.signatureAlgorithm, '1.2.840.113549.1.1.11');
-  const leaf = issueLeafCertificate({ publicKey: generateKey().publicKey, san: { type: 'email', value: 'a@b.c' } }, { certificate: root, key: softwareSigner(rsa.privateKey) });
+  const leaf = issueLeafCertificate({ publicKey: generateKey().publicKey, san: { type: 'email', value: 'a@b.c' }, notBefore: now }, { certificate: root, key: softwareSigner(rsa.privateKey) });
   const r = verifyCertificateChain(leaf, [{ certChain: [root], validFor: { start: new Date(0), end: undefined } }], now);
   assert.equal(r.path.length, 2);
   assert.ok(SigstoreX509.parse(Buffer.from(leaf.der)).verify(SigstoreX509.parse(Buffer.from(root.der))));
