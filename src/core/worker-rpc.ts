@@ -1,13 +1,13 @@
 // One request/response channel to a worker thread, used by every worker in Keyless.
 // A worker is a module named `<name>.worker.ts` beside its caller; scripts/build.mjs builds
 // each to dist/workers/<name>.worker.js, which the bundle runs. From the sources (tests,
-// benches under tsx), the module is bundled the same way on first use into
-// node_modules/.cache/keyless-workers/: Node 20 does not apply `--import tsx` to a worker's
-// entry module, and registering tsx inside each worker costs ~0.5 s of start-up.
+// benches under tsx), the module is bundled the same way into node_modules/.cache/keyless-workers/
+// (rebuilt when a source changes) and started without tsx: Node 20 does not apply
+// `--import tsx` to a worker's entry module, and tsx in each worker costs ~0.5 s of start-up.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parentPort, Worker, type TransferListItem } from 'node:worker_threads';
 import { KeylessError } from './errors.js';
@@ -16,6 +16,21 @@ import { KeylessError } from './errors.js';
 type Reply<Res> = { id: number; ok: true; value: Res } | { id: number; ok: false; code: string; message: string };
 
 const RUNNING_FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+/**
+ * The parent's flags minus tsx's preloads: the bundled worker needs no TypeScript loader,
+ * and tsx in a worker costs ~0.5 s of start-up.
+ */
+function execArgvWithoutTsx(): string[] {
+  const out: string[] = [];
+  const args = process.execArgv;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (/^--(import|require|loader|experimental-loader)$/.test(a) && args[i + 1]?.includes('tsx')) i++;
+    else if (!(/^--(import|require|loader|experimental-loader)=/.test(a) && a.includes('tsx'))) out.push(a);
+  }
+  return out;
+}
 
 /** The file a worker thread runs: the built dist/workers/<name>.js, or the source module bundled for this checkout. */
 function workerFile(source: URL): string {
@@ -31,24 +46,61 @@ function workerFile(source: URL): string {
 
 const bundled = new Map<string, string>();
 
-/** Development only: esbuild (a devDependency, as under tsx) bundles the .ts module once per process. */
+/** What a cached bundle was built from: each input file with its size and modification time. */
+interface BundleStamp {
+  file: string;
+  inputs: [path: string, size: number, mtimeMs: number][];
+}
+
+function stampOf(path: string): [string, number, number] | undefined {
+  try {
+    const st = statSync(path);
+    return [path, st.size, st.mtimeMs];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Development only: the .ts module bundled by esbuild (a devDependency, as tsx is), cached in
+ * node_modules/.cache/keyless-workers and rebuilt when one of its inputs changed, so a worker
+ * starts as fast as from dist/.
+ */
 function bundledFromSource(source: URL, name: string): string {
   const cached = bundled.get(source.href);
   if (cached) return cached;
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
-  const out = esbuild.buildSync({
-    entryPoints: [fileURLToPath(source)], bundle: true, format: 'esm', platform: 'node', target: 'node20', packages: 'external', write: false, logLevel: 'error',
-  });
-  const code = out.outputFiles[0]!.text;
-  // Named by content: concurrent test processes write the same file, atomically.
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
   const dir = join(root, 'node_modules', '.cache', 'keyless-workers');
-  const file = join(dir, `${name}-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
-  if (!existsSync(file)) {
+  const stampFile = join(dir, `${name}.json`);
+  let file: string | undefined;
+  try {
+    const stamp = JSON.parse(readFileSync(stampFile, 'utf8')) as BundleStamp;
+    const fresh = existsSync(stamp.file) && stamp.inputs.every(([path, size, mtimeMs]) => {
+      const now = stampOf(path);
+      return now !== undefined && now[1] === size && now[2] === mtimeMs;
+    });
+    if (fresh) file = stamp.file;
+  } catch {
+    // no usable stamp: build
+  }
+  if (!file) {
+    const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+    const out = esbuild.buildSync({
+      entryPoints: [fileURLToPath(source)], bundle: true, format: 'esm', platform: 'node', target: 'node20', packages: 'external',
+      write: false, metafile: true, outdir: dir, absWorkingDir: root, logLevel: 'error',
+    });
+    const code = out.outputFiles[0]!.text;
+    const inputs = Object.keys(out.metafile.inputs).map((p) => stampOf(join(root, p))).filter((s) => s !== undefined);
+    // Named by content and written atomically: concurrent test processes may build the same worker.
+    file = join(dir, `${name}-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
     mkdirSync(dir, { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, code);
-    renameSync(tmp, file);
+    const tmp = `.${process.pid}.tmp`;
+    if (!existsSync(file)) {
+      writeFileSync(file + tmp, code);
+      renameSync(file + tmp, file);
+    }
+    writeFileSync(stampFile + tmp, JSON.stringify({ file, inputs } satisfies BundleStamp));
+    renameSync(stampFile + tmp, stampFile);
   }
   bundled.set(source.href, file);
   return file;
@@ -71,7 +123,7 @@ export class WorkerClient<Req, Res> {
   #failure: Error | undefined;
 
   constructor(source: URL, options: WorkerClientOptions) {
-    this.#worker = new Worker(workerFile(source), { workerData: options.workerData });
+    this.#worker = new Worker(workerFile(source), { workerData: options.workerData, ...(RUNNING_FROM_SOURCE ? { execArgv: execArgvWithoutTsx() } : {}) });
     this.#worker.on('message', (m: Reply<Res>) => {
       const p = this.#pending.get(m.id);
       this.#pending.delete(m.id);
