@@ -39,6 +39,11 @@ export class WorkerDigestVerifier implements DigestVerifier {
     }
   }
 
+  /** Resolves once every worker has started and warmed its verifier (an empty batch each). */
+  async ready(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.request(new ArrayBuffer(0))));
+  }
+
   verify(spki: Uint8Array, digest: Uint8Array, signature: Uint8Array, hash: HashAlgorithm): Promise<boolean> {
     return new Promise((resolve) => {
       this.pending.push({ spki, digest, signature, hash, resolve });
