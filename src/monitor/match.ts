@@ -1,0 +1,263 @@
+// What an entry names (certificates and public keys), whether a certificate chains to a
+// trusted CA at the logged time, and which monitored values it matches. Certificates are
+// parsed once per DER (identities repeat across entries); so are chain checks per time.
+import { createHash, createPublicKey } from 'node:crypto';
+import { pemDecodeAll } from '../core/encoding.js';
+import { encodeTlv, parseCertificate, parseDer, verifyCertificateChain, type Certificate, type TrustedCertificateAuthority } from '../x509/index.js';
+import type { CertIdentity, Expectation, MonitorConfig } from './config.js';
+
+/** One verifier named by an entry: a certificate (DER) or a bare public key (SPKI DER). */
+export type EntryVerifier = { cert: Buffer; key?: undefined } | { key: Buffer; cert?: undefined };
+
+/** A CT precertificate entry: the TBS and the hash of its issuer's key (RFC 6962 §3.2). */
+export interface PrecertVerifier {
+  tbs: Buffer;
+  issuerKeyHash: Buffer;
+}
+
+/** rekor-monitor's LogEntry fields plus Keyless's classification. */
+export interface IdentityMatch {
+  CertSubject: string;
+  Issuer: string;
+  Fingerprint: string;
+  Subject: string;
+  Index: number;
+  UUID: string;
+  OIDExtension: number[] | null;
+  ExtensionValue: string;
+  MatchedIdentity: Record<string, unknown>;
+  unexpected: boolean;
+  expectedBy?: string;
+  log: string;
+}
+
+export interface ParsedCert {
+  cert: Certificate;
+  sans: string[];
+  issuer: string | undefined;
+  fingerprint: string;
+}
+
+/** A map key for DER bytes (latin1 keeps every byte; cheaper than base64). */
+const derKey = (b: Buffer) => b.toString('latin1');
+
+/** Bodies of Rekor v1 (hashedrekord, dsse, intoto) and v2 (hashedrekord, dsse) entries. */
+export function rekorVerifiers(body: Buffer): EntryVerifier[] {
+  let doc: any;
+  try {
+    doc = JSON.parse(body.toString('utf8'));
+  } catch {
+    return [];
+  }
+  const spec = doc?.spec;
+  if (typeof spec !== 'object' || spec === null) return [];
+  const out: EntryVerifier[] = [];
+  const fromV2 = (v: any) => {
+    const cert = v?.x509Certificate?.rawBytes;
+    const key = v?.publicKey?.rawBytes;
+    if (typeof cert === 'string') out.push({ cert: Buffer.from(cert, 'base64') });
+    else if (typeof key === 'string') out.push({ key: Buffer.from(key, 'base64') });
+  };
+  const fromPem = (b64: unknown) => {
+    if (typeof b64 !== 'string') return;
+    try {
+      for (const block of pemDecodeAll(Buffer.from(b64, 'base64').toString('utf8'))) {
+        if (block.label === 'CERTIFICATE') out.push({ cert: block.der });
+        else if (block.label === 'PUBLIC KEY') out.push({ key: block.der });
+      }
+    } catch {
+      // not PEM (an SSH or PGP key): nothing rekor-monitor's identity matching reads
+    }
+  };
+  if (spec.hashedRekordV002) fromV2(spec.hashedRekordV002.signature?.verifier);
+  else if (spec.dsseV002) for (const s of spec.dsseV002.signatures ?? []) fromV2(s?.verifier);
+  else if (doc.kind === 'hashedrekord') fromPem(spec.signature?.publicKey?.content);
+  else if (doc.kind === 'dsse') for (const s of spec.signatures ?? []) fromPem(s?.verifier);
+  else if (doc.kind === 'intoto') for (const s of spec.content?.envelope?.signatures ?? []) fromPem(s?.publicKey);
+  return out;
+}
+
+/** Certificate facts, parsed once per DER; bounded so a log of distinct certificates cannot grow it without limit. */
+export class CertificateCache {
+  private readonly map = new Map<string, ParsedCert | null>();
+  private readonly trusted = new Map<string, boolean>();
+  hits = 0;
+  constructor(private readonly limit = 8192) {}
+
+  get(der: Buffer): ParsedCert | undefined {
+    const key = derKey(der);
+    const hit = this.map.get(key);
+    if (hit !== undefined) {
+      this.hits++;
+      return hit ?? undefined;
+    }
+    let parsed: ParsedCert | null = null;
+    try {
+      const cert = parseCertificate(der);
+      parsed = { cert, sans: sansOf(cert), issuer: cert.oidcIssuer, fingerprint: createHash('sha256').update(der).digest('hex') };
+    } catch {
+      parsed = null;
+    }
+    if (this.map.size >= this.limit) {
+      this.map.delete(this.map.keys().next().value as string);
+    }
+    this.map.set(key, parsed);
+    return parsed ?? undefined;
+  }
+
+  /**
+   * Does the certificate chain to a trusted CA at `at` (the logged time), or, where the
+   * log records no time, at some moment of its validity (its notBefore)?
+   */
+  isTrusted(p: ParsedCert, authorities: readonly TrustedCertificateAuthority[], at: Date | undefined): boolean {
+    const when = at ?? p.cert.notBefore;
+    const key = `${p.fingerprint}@${when.getTime()}`;
+    let ok = this.trusted.get(key);
+    if (ok === undefined) {
+      try {
+        verifyCertificateChain(p.cert, authorities, when);
+        ok = true;
+      } catch {
+        ok = false;
+      }
+      if (this.trusted.size >= this.limit * 4) this.trusted.clear();
+      this.trusted.set(key, ok);
+    }
+    return ok;
+  }
+}
+
+/** SAN values in rekor-monitor's order (DNS, email, IP, URI, then the Sigstore otherName). */
+function sansOf(cert: Certificate): string[] {
+  const sans = cert.subjectAltNames;
+  const out: string[] = [];
+  for (const t of ['dns', 'email', 'ip', 'uri'] as const) for (const s of sans) if (s.type === t) out.push(s.value as string);
+  for (const s of sans) if (s.type === 'otherName') out.push(s.value);
+  return out;
+}
+
+/**
+ * A CT precertificate's TBS as a parsed certificate (wrapped with an empty signature):
+ * SANs and extensions are all identity matching reads.
+ */
+export function parsePrecertTbs(tbs: Buffer): Certificate | undefined {
+  try {
+    const node = parseDer(tbs, 'tbsCertificate');
+    const kids = node.children('tbsCertificate');
+    const alg = kids[kids[0]?.tag === 0xa0 ? 2 : 1];
+    if (!alg) return undefined;
+    return parseCertificate(encodeTlv(0x30, tbs, alg.bytes, encodeTlv(0x03, Buffer.from([0]))));
+  } catch {
+    return undefined;
+  }
+}
+
+function keyFingerprint(spki: Buffer): string | undefined {
+  try {
+    createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  } catch {
+    return undefined;
+  }
+  return createHash('sha256').update(spki).digest('hex');
+}
+
+export interface EntryFacts {
+  index: number;
+  uuid?: string;
+  /** The time the log recorded, when it records one. */
+  time?: Date;
+  log: string;
+}
+
+/** Matches entries against the monitored values of one configuration. */
+export class Matcher {
+  private readonly fingerprints: Set<string>;
+  constructor(private readonly config: MonitorConfig) {
+    this.fingerprints = new Set(config.fingerprints);
+  }
+
+  get watchesSomething(): boolean {
+    const c = this.config;
+    return c.certIdentities.length + c.subjects.length + c.fingerprints.length + c.oidMatchers.length > 0;
+  }
+
+  /** Matches of one trusted certificate (rekor-monitor's certIdentities, subjects, oidMatchers, fingerprints). */
+  matchCertificate(p: ParsedCert | { cert: Certificate; sans: string[]; issuer: string | undefined; fingerprint: string }, facts: EntryFacts, out: IdentityMatch[]): void {
+    const base = { Index: facts.index, UUID: facts.uuid ?? '', log: facts.log };
+    for (const id of this.config.certIdentities) {
+      // rekor-monitor requires an issuer extension; without one the certificate never matches.
+      if (p.issuer === undefined) break;
+      let matched: string | undefined;
+      for (const s of p.sans) if (id.certSubject.test(s)) matched = s;
+      if (matched === undefined) continue;
+      if (id.issuers.length > 0 && !id.issuers.some((re) => re.test(p.issuer!))) continue;
+      const expectedBy = id.expected ? satisfied(id.expected, p) : undefined;
+      out.push({
+        ...blank(), ...base, CertSubject: matched, Issuer: p.issuer,
+        MatchedIdentity: { type: 'certIdentity', certSubject: id.certSubjectText, issuers: id.issuersText },
+        unexpected: expectedBy === undefined, ...(expectedBy ? { expectedBy } : {}),
+      });
+    }
+    for (const s of this.config.subjects) {
+      const hit = p.sans.find((v) => s.pattern.test(v));
+      if (hit !== undefined) out.push({ ...blank(), ...base, Subject: hit, MatchedIdentity: { type: 'subject', subject: s.text }, unexpected: true });
+    }
+    if (this.fingerprints.has(p.fingerprint)) {
+      out.push({ ...blank(), ...base, Fingerprint: p.fingerprint, MatchedIdentity: { type: 'fingerprint', fingerprint: p.fingerprint }, unexpected: true });
+    }
+    const ext = p.cert.sigstoreExtensions;
+    for (const m of this.config.oidMatchers) {
+      const value = ext[m.oid] ?? extensionText(p.cert, m.oid);
+      if (value !== undefined && value !== '' && m.values.includes(value)) {
+        out.push({
+          ...blank(), ...base, OIDExtension: m.oid.split('.').map(Number), ExtensionValue: value,
+          MatchedIdentity: { type: 'oidExtension', oid: m.oid, extensionValues: m.values }, unexpected: true,
+        });
+      }
+    }
+  }
+
+  /** A bare public key: only fingerprints can name it. */
+  matchKey(spki: Buffer, facts: EntryFacts, out: IdentityMatch[]): void {
+    if (this.fingerprints.size === 0) return;
+    const fp = keyFingerprint(spki);
+    if (fp && this.fingerprints.has(fp)) {
+      out.push({ ...blank(), Index: facts.index, UUID: facts.uuid ?? '', log: facts.log, Fingerprint: fp, MatchedIdentity: { type: 'fingerprint', fingerprint: fp }, unexpected: true });
+    }
+  }
+
+  /** Would the certificate match anything at all? (Decides whether its chain is worth checking.) */
+  mayMatch(p: ParsedCert): boolean {
+    if (this.fingerprints.has(p.fingerprint) || this.config.oidMatchers.length > 0) return true;
+    if (this.config.subjects.some((s) => p.sans.some((v) => s.pattern.test(v)))) return true;
+    return p.issuer !== undefined && this.config.certIdentities.some((id) => p.sans.some((v) => id.certSubject.test(v)));
+  }
+}
+
+function blank() {
+  return { CertSubject: '', Issuer: '', Fingerprint: '', Subject: '', OIDExtension: null as number[] | null, ExtensionValue: '' };
+}
+
+/** A non-Sigstore extension as UTF-8 text (rekor-monitor's customExtensions compare strings). */
+function extensionText(cert: Certificate, oid: string): string | undefined {
+  const e = cert.extension(oid);
+  if (!e) return undefined;
+  try {
+    const node = parseDer(e.value, oid);
+    return node.content.toString('utf8');
+  } catch {
+    return e.value.toString('utf8');
+  }
+}
+
+/** The first expectation all of whose patterns match, as written. */
+function satisfied(expectations: readonly Expectation[], p: { issuer: string | undefined; cert: Certificate }): string | undefined {
+  const ext = p.cert.sigstoreExtensions;
+  for (const e of expectations) {
+    if (e.issuer && !(p.issuer !== undefined && e.issuer.test(p.issuer))) continue;
+    if (e.extensions.every((x) => ext[x.oid] !== undefined && x.pattern.test(ext[x.oid]!))) return e.text;
+  }
+  return undefined;
+}
+
+export type { CertIdentity };
