@@ -357,3 +357,21 @@ test('bad input: configuration errors exit 2 naming the key; an unreachable or g
     garbage.close();
   }
 });
+
+test('first run without state and without startIndex starts at the current size (frontier from an inclusion proof), then sees only new entries', async () => {
+  for (const v of [1, 'ct'] as const) {
+    const dir = mkdtempSync(join(work, `fresh-${v}-`));
+    const out = join(dir, 'identities.jsonl');
+    const cfg = writeYaml(dir, 'c.yaml', `monitoredValues: {certIdentities: [{certSubject: ^alice@example\\.com$}]}\noutputIdentities: ${out}\noutputIdentitiesFormat: json\n`);
+    const first = await monitor(args(v, cfg, join(dir, 'state.json')));
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /scanned 0 entries/);
+    const [index] = await sign(1, tokens.alice!, 'alice');
+    const second = await monitor(args(v, cfg, join(dir, 'state.json')));
+    assert.equal(second.code, 3, second.stderr);
+    const lines = readJsonLines(out);
+    assert.equal(lines.length, 1);
+    if (v === 1) assert.equal(lines[0]!.Index, index);
+    assert.equal(lines[0]!.CertSubject, 'alice@example.com');
+  }
+});
