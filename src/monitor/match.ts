@@ -6,8 +6,12 @@ import { pemDecodeAll } from '../core/encoding.js';
 import { encodeTlv, parseCertificate, parseDer, verifyCertificateChain, type Certificate, type TrustedCertificateAuthority } from '../x509/index.js';
 import type { CertIdentity, Expectation, MonitorConfig } from './config.js';
 
-/** One verifier named by an entry: a certificate (DER) or a bare public key (SPKI DER). */
-export type EntryVerifier = { cert: Buffer; key?: undefined } | { key: Buffer; cert?: undefined };
+/**
+ * One verifier named by an entry: a certificate, or a bare public key (SPKI DER). A
+ * certificate comes with a cache key (the text it was read from), so a repeated
+ * certificate costs one map lookup and is decoded only the first time.
+ */
+export type EntryVerifier = { certKey: string; cert(): Buffer; key?: undefined } | { key: Buffer; certKey?: undefined };
 
 /** A CT precertificate entry: the TBS and the hash of its issuer's key (RFC 6962 §3.2). */
 export interface PrecertVerifier {
@@ -38,42 +42,74 @@ export interface ParsedCert {
   fingerprint: string;
 }
 
-/** A map key for DER bytes (latin1 keeps every byte; cheaper than base64). */
-const derKey = (b: Buffer) => b.toString('latin1');
+export function derVerifier(der: Buffer): EntryVerifier {
+  return { certKey: der.toString('base64'), cert: () => der };
+}
+
+const fromBase64 = (b64: string) => () => Buffer.from(b64, 'base64');
+
+/** Verifiers of PEM text (Rekor v1 bodies carry base64 PEM), memoized by that text. */
+const pemMemo = new Map<string, EntryVerifier[]>();
+function pemVerifiers(b64: unknown, out: EntryVerifier[]): void {
+  if (typeof b64 !== 'string') return;
+  let list = pemMemo.get(b64);
+  if (!list) {
+    list = [];
+    try {
+      for (const block of pemDecodeAll(Buffer.from(b64, 'base64').toString('utf8'))) {
+        if (block.label === 'CERTIFICATE') list.push(derVerifier(block.der));
+        else if (block.label === 'PUBLIC KEY') list.push({ key: block.der });
+      }
+    } catch {
+      // not PEM (an SSH or PGP key): nothing rekor-monitor's identity matching reads
+    }
+    if (pemMemo.size >= 8192) pemMemo.delete(pemMemo.keys().next().value as string);
+    pemMemo.set(b64, list);
+  }
+  out.push(...list);
+}
+
+/** The start of a canonical Rekor v2 body (Rekor v1's intoto 0.0.2 shares the apiVersion). */
+const V2_BODY = /^\{"apiVersion":"0\.0\.2","kind":"(?:hashedrekord|dsse)","spec":\{"(?:hashedRekordV002|dsseV002)":/;
+
+/**
+ * Verifiers of a Rekor v2 body (hashedrekord or dsse 0.0.2). The body is canonical JSON
+ * (RFC 8785), where a quote inside a string is always escaped: the text
+ * `"x509Certificate":{"rawBytes":"` can only be structure, so reading the values after it
+ * is exact and much cheaper than parsing every entry.
+ */
+function v2Verifiers(text: string, out: EntryVerifier[]): boolean {
+  if (!V2_BODY.test(text)) return false;
+  for (const [marker, isCert] of [['"x509Certificate":{"rawBytes":"', true], ['"publicKey":{"rawBytes":"', false]] as const) {
+    let at = text.indexOf(marker);
+    while (at >= 0) {
+      const start = at + marker.length;
+      const end = text.indexOf('"', start);
+      if (end < 0) break;
+      const b64 = text.slice(start, end);
+      out.push(isCert ? { certKey: b64, cert: fromBase64(b64) } : { key: Buffer.from(b64, 'base64') });
+      at = text.indexOf(marker, end);
+    }
+  }
+  return true;
+}
 
 /** Bodies of Rekor v1 (hashedrekord, dsse, intoto) and v2 (hashedrekord, dsse) entries. */
 export function rekorVerifiers(body: Buffer): EntryVerifier[] {
+  const text = body.toString('utf8');
+  const out: EntryVerifier[] = [];
+  if (v2Verifiers(text, out)) return out;
   let doc: any;
   try {
-    doc = JSON.parse(body.toString('utf8'));
+    doc = JSON.parse(text);
   } catch {
     return [];
   }
   const spec = doc?.spec;
   if (typeof spec !== 'object' || spec === null) return [];
-  const out: EntryVerifier[] = [];
-  const fromV2 = (v: any) => {
-    const cert = v?.x509Certificate?.rawBytes;
-    const key = v?.publicKey?.rawBytes;
-    if (typeof cert === 'string') out.push({ cert: Buffer.from(cert, 'base64') });
-    else if (typeof key === 'string') out.push({ key: Buffer.from(key, 'base64') });
-  };
-  const fromPem = (b64: unknown) => {
-    if (typeof b64 !== 'string') return;
-    try {
-      for (const block of pemDecodeAll(Buffer.from(b64, 'base64').toString('utf8'))) {
-        if (block.label === 'CERTIFICATE') out.push({ cert: block.der });
-        else if (block.label === 'PUBLIC KEY') out.push({ key: block.der });
-      }
-    } catch {
-      // not PEM (an SSH or PGP key): nothing rekor-monitor's identity matching reads
-    }
-  };
-  if (spec.hashedRekordV002) fromV2(spec.hashedRekordV002.signature?.verifier);
-  else if (spec.dsseV002) for (const s of spec.dsseV002.signatures ?? []) fromV2(s?.verifier);
-  else if (doc.kind === 'hashedrekord') fromPem(spec.signature?.publicKey?.content);
-  else if (doc.kind === 'dsse') for (const s of spec.signatures ?? []) fromPem(s?.verifier);
-  else if (doc.kind === 'intoto') for (const s of spec.content?.envelope?.signatures ?? []) fromPem(s?.publicKey);
+  if (doc.kind === 'hashedrekord') pemVerifiers(spec.signature?.publicKey?.content, out);
+  else if (doc.kind === 'dsse') for (const s of spec.signatures ?? []) pemVerifiers(s?.verifier, out);
+  else if (doc.kind === 'intoto') for (const s of spec.content?.envelope?.signatures ?? []) pemVerifiers(s?.publicKey, out);
   return out;
 }
 
@@ -84,8 +120,7 @@ export class CertificateCache {
   hits = 0;
   constructor(private readonly limit = 8192) {}
 
-  get(der: Buffer): ParsedCert | undefined {
-    const key = derKey(der);
+  get(key: string, der: () => Buffer): ParsedCert | undefined {
     const hit = this.map.get(key);
     if (hit !== undefined) {
       this.hits++;
@@ -93,8 +128,9 @@ export class CertificateCache {
     }
     let parsed: ParsedCert | null = null;
     try {
-      const cert = parseCertificate(der);
-      parsed = { cert, sans: sansOf(cert), issuer: cert.oidcIssuer, fingerprint: createHash('sha256').update(der).digest('hex') };
+      const bytes = der();
+      const cert = parseCertificate(bytes);
+      parsed = { cert, sans: sansOf(cert), issuer: cert.oidcIssuer, fingerprint: createHash('sha256').update(bytes).digest('hex') };
     } catch {
       parsed = null;
     }

@@ -239,8 +239,8 @@ class Scan {
     const before = this.matches.length;
     const authorities = this.options.trust.x509.certificateAuthorities;
     for (const v of e.verifiers()) {
-      if (v.cert) {
-        const p = this.cache.get(v.cert);
+      if (v.certKey !== undefined) {
+        const p = this.cache.get(v.certKey, v.cert);
         if (!p || !this.matcher.mayMatch(p)) continue;
         if (!this.cache.isTrusted(p, authorities, e.time)) {
           this.untrusted++;

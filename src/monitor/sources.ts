@@ -14,7 +14,7 @@ import { Frontier } from './frontier.js';
 import { orderedParallel, type Fetcher } from './http.js';
 import type { LogTarget } from './config.js';
 import type { EntryVerifier, PrecertVerifier } from './match.js';
-import { rekorVerifiers } from './match.js';
+import { derVerifier, rekorVerifiers } from './match.js';
 
 export interface LogHead {
   size: number;
@@ -352,7 +352,7 @@ function ctEntry(index: number, leaf: Buffer, what: string): ScanEntry {
     const len = u24(12);
     if (15 + len > leaf.length) throw garbled(what, `entry ${index} is truncated`);
     const cert = leaf.subarray(15, 15 + len);
-    return { index, leaf, time, verifiers: () => [{ cert }] };
+    return { index, leaf, time, verifiers: () => [derVerifier(cert)] };
   }
   if (type === 1) {
     if (leaf.length < 12 + 32 + 3) throw garbled(what, `entry ${index} is truncated`);
