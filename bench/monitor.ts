@@ -17,7 +17,13 @@ import { RekorV1Log, RekorV2Log } from '../src/services/tlog/index.js';
 import { DEFAULT_CONFIG, FileKeyStore, type ServerConfig } from '../src/server/index.js';
 import { loadOrCreateCa } from '../src/server/pki.js';
 import { issueLeafCertificate, generateKey } from '../src/x509/build/index.js';
-import { buildHashedRekordV001, buildHashedRekordV002, canonicalRekorV1Body, canonicalRekorV2Body, KeyDetailsValue } from '../src/formats/index.js';
+import {
+  buildHashedRekordV001,
+  buildHashedRekordV002,
+  canonicalRekorV1Body,
+  canonicalRekorV2Body,
+  KeyDetailsValue,
+} from '../src/formats/index.js';
 
 const V2_ENTRIES = Number(process.argv[2] ?? 200_000);
 const V1_ENTRIES = Number(process.argv[3] ?? 30_000);
@@ -34,7 +40,9 @@ async function freePort(): Promise<number> {
 }
 
 async function startServe(dataDir: string, port: number): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--port', String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -44,7 +52,13 @@ async function startServe(dataDir: string, port: number): Promise<{ url: string;
     });
     void exited.then(() => reject(new Error('keyless serve exited')));
   });
-  return { url, stop: async () => { child.kill('SIGTERM'); await exited; } };
+  return {
+    url,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'keyless-bench-monitor-'));
@@ -62,7 +76,14 @@ const ca = loadOrCreateCa(dataDir, keyStore, config, () => undefined);
 const issuerUrl = `${publicUrl}/oidc`;
 const certs = Array.from({ length: IDENTITIES }, (_, i) => {
   const email = i < WATCHED.length ? WATCHED[i]! : `user-${i}@example.com`;
-  const cert = issueLeafCertificate({ publicKey: generateKey().publicKey, san: { type: 'email', value: email }, sigstoreExtensions: { '1.3.6.1.4.1.57264.1.8': issuerUrl } }, ca.intermediate);
+  const cert = issueLeafCertificate(
+    {
+      publicKey: generateKey().publicKey,
+      san: { type: 'email', value: email },
+      sigstoreExtensions: { '1.3.6.1.4.1.57264.1.8': issuerUrl },
+    },
+    ca.intermediate,
+  );
   return { email, der: cert.der, pem: cert.toPem() };
 });
 /** Identity of entry i: a watched one about 1% of the time, else one of the others. */
@@ -72,8 +93,20 @@ const expectedWatched = (n: number) => Array.from({ length: n }, (_, i) => pick(
 const engine = LogEngine.openSqlite(join(dataDir, 'log'));
 const v1Key = keyStore.loadOrCreate('rekor-v1', config.keys.rekorV1);
 const v2Key = keyStore.loadOrCreate('rekor-v2', config.keys.rekorV2);
-const v1 = await RekorV1Log.open({ engine, baseUrl: publicUrl, privateKey: v1Key.privateKey!, publicKey: v1Key.publicKey, maxBatch: 50_000 });
-const v2 = await RekorV2Log.open({ engine, baseUrl: publicUrl, privateKey: v2Key.privateKey!, publicKey: v2Key.publicKey, maxBatch: 50_000 });
+const v1 = await RekorV1Log.open({
+  engine,
+  baseUrl: publicUrl,
+  privateKey: v1Key.privateKey!,
+  publicKey: v1Key.publicKey,
+  maxBatch: 50_000,
+});
+const v2 = await RekorV2Log.open({
+  engine,
+  baseUrl: publicUrl,
+  privateKey: v2Key.privateKey!,
+  publicKey: v2Key.publicKey,
+  maxBatch: 50_000,
+});
 
 async function load(n: number, append: (body: Buffer) => Promise<unknown>, body: (i: number) => Buffer): Promise<void> {
   for (let done = 0; done < n; done += 50_000) {
@@ -81,17 +114,39 @@ async function load(n: number, append: (body: Buffer) => Promise<unknown>, body:
     await Promise.all(Array.from({ length: k }, (_, j) => append(body(done + j))));
   }
 }
-await load(V2_ENTRIES, (b) => v2.log.append(b), (i) => {
-  const c = certs[pick(i)]!;
-  return canonicalRekorV2Body(buildHashedRekordV002({
-    digest: randomBytes(32),
-    signature: { content: randomBytes(71), verifier: { verifier: { $case: 'x509Certificate', x509Certificate: { rawBytes: c.der } }, keyDetails: KeyDetailsValue.PKIX_ECDSA_P256_SHA_256 } },
-  }));
-});
-await load(V1_ENTRIES, (b) => v1.log.append(b), (i) => {
-  const c = certs[pick(i)]!;
-  return canonicalRekorV1Body(buildHashedRekordV001({ hash: { algorithm: 'sha256', value: randomBytes(32).toString('hex') }, signature: randomBytes(71), publicKeyPem: c.pem }));
-});
+await load(
+  V2_ENTRIES,
+  (b) => v2.log.append(b),
+  (i) => {
+    const c = certs[pick(i)]!;
+    return canonicalRekorV2Body(
+      buildHashedRekordV002({
+        digest: randomBytes(32),
+        signature: {
+          content: randomBytes(71),
+          verifier: {
+            verifier: { $case: 'x509Certificate', x509Certificate: { rawBytes: c.der } },
+            keyDetails: KeyDetailsValue.PKIX_ECDSA_P256_SHA_256,
+          },
+        },
+      }),
+    );
+  },
+);
+await load(
+  V1_ENTRIES,
+  (b) => v1.log.append(b),
+  (i) => {
+    const c = certs[pick(i)]!;
+    return canonicalRekorV1Body(
+      buildHashedRekordV001({
+        hash: { algorithm: 'sha256', value: randomBytes(32).toString('hex') },
+        signature: randomBytes(71),
+        publicKeyPem: c.pem,
+      }),
+    );
+  },
+);
 await engine.close();
 console.log(`bulk load: ${V2_ENTRIES} Rekor v2 + ${V1_ENTRIES} Rekor v1 entries in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
@@ -136,26 +191,49 @@ function describeRss(rss: number[]): string {
   return `RSS MiB at 10/50/90% of the scan: ${q(0.1)}/${q(0.5)}/${q(0.9)}, max ${Math.max(...rss).toFixed(0)}`;
 }
 
-for (const [api, n] of [[2, V2_ENTRIES], [1, V1_ENTRIES]] as const) {
+for (const [api, n] of [
+  [2, V2_ENTRIES],
+  [1, V1_ENTRIES],
+] as const) {
   const out = join(dir, `ids-v${api}.jsonl`);
   const cfg = join(dir, `cfg-v${api}.yaml`);
   writeFileSync(cfg, yaml(out));
-  const r = await timed(process.execPath, [BIN, 'monitor', '--url', serve.url, '--api-version', String(api), '--config-file', cfg, '--file', join(dir, `state-v${api}.json`), '--trusted-root', trustedRoot]);
+  const r = await timed(process.execPath, [
+    BIN,
+    'monitor',
+    '--url',
+    serve.url,
+    '--api-version',
+    String(api),
+    '--config-file',
+    cfg,
+    '--file',
+    join(dir, `state-v${api}.json`),
+    '--trusted-root',
+    trustedRoot,
+  ]);
   const found = existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean).length : 0;
   const ok = r.code === 3 && found === expectedWatched(n);
-  console.log(`keyless monitor, Rekor v${api}: ${n} entries in ${r.seconds.toFixed(2)} s = ${(n / r.seconds).toFixed(0)} entries/s end to end; ${found} matches (expected ${expectedWatched(n)})${ok ? '' : ` MISMATCH exit ${r.code}: ${r.stderr.slice(-300)}`}; ${describeRss(r.rss)}`);
+  console.log(
+    `keyless monitor, Rekor v${api}: ${n} entries in ${r.seconds.toFixed(2)} s = ${(n / r.seconds).toFixed(0)} entries/s end to end; ${found} matches (expected ${expectedWatched(n)})${ok ? '' : ` MISMATCH exit ${r.code}: ${r.stderr.slice(-300)}`}; ${describeRss(r.rss)}`,
+  );
 }
 
 const peer = spawnSync('sh', ['-c', 'command -v rekor_monitor'], { encoding: 'utf8' }).stdout.trim();
 if (!peer) console.log('rekor_monitor: not on PATH, not measured');
 else {
-  for (const [api, n] of [[2, V2_ENTRIES], [1, V1_ENTRIES]] as const) {
+  for (const [api, n] of [
+    [2, V2_ENTRIES],
+    [1, V1_ENTRIES],
+  ] as const) {
     const out = join(dir, `peer-v${api}.txt`);
     const cfg = join(dir, `peer-v${api}.yaml`);
     writeFileSync(cfg, yaml(out).replace('outputIdentitiesFormat: json\n', 'outputIdentitiesFormat: text\n'));
     const r = await timed(peer, ['--url', serve.url, '--config-file', cfg, '--file', join(dir, `peer-state-v${api}`), '--once']);
     const found = existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean).length : 0;
-    console.log(`rekor_monitor, Rekor v${api}: ${n} entries in ${r.seconds.toFixed(2)} s = ${(n / r.seconds).toFixed(0)} entries/s; ${found} matches; exit ${r.code}; ${describeRss(r.rss)}`);
+    console.log(
+      `rekor_monitor, Rekor v${api}: ${n} entries in ${r.seconds.toFixed(2)} s = ${(n / r.seconds).toFixed(0)} entries/s; ${found} matches; exit ${r.code}; ${describeRss(r.rss)}`,
+    );
   }
 }
 await serve.stop();

@@ -3,8 +3,19 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import {
-  Metrics, MONITOR_EXIT, MonitorError, commandNotifier, httpFetcher, monitorOnce, parseMonitorConfig, serveMetrics, webhookNotifier,
-  type LogTarget, type MonitorConfig, type Notifier, type PassResult,
+  Metrics,
+  MONITOR_EXIT,
+  MonitorError,
+  commandNotifier,
+  httpFetcher,
+  monitorOnce,
+  parseMonitorConfig,
+  serveMetrics,
+  webhookNotifier,
+  type LogTarget,
+  type MonitorConfig,
+  type Notifier,
+  type PassResult,
 } from '../monitor/index.js';
 import { PRODUCTION_TRUSTED_ROOT, trustMaterialFor } from '../verify/index.js';
 import { isKeylessError } from '../core/errors.js';
@@ -61,7 +72,11 @@ function notifiers(config: MonitorConfig): Notifier[] {
     let hmacKey: string | undefined;
     if (config.webhook.hmacSecretEnv) {
       hmacKey = process.env[config.webhook.hmacSecretEnv];
-      if (!hmacKey) throw new MonitorError('MONITOR_CONFIG_INVALID', `config notifications.webhook.hmacSecretEnv: environment variable ${config.webhook.hmacSecretEnv} is not set`);
+      if (!hmacKey)
+        throw new MonitorError(
+          'MONITOR_CONFIG_INVALID',
+          `config notifications.webhook.hmacSecretEnv: environment variable ${config.webhook.hmacSecretEnv} is not set`,
+        );
     }
     out.push(webhookNotifier({ url: config.webhook.url, retries: config.webhook.retries, ...(hmacKey ? { hmacKey } : {}) }));
   }
@@ -72,9 +87,10 @@ function notifiers(config: MonitorConfig): Notifier[] {
 function summary(result: PassResult): void {
   for (const r of result.logs) {
     const unexpected = r.matches.filter((m) => m.unexpected).length;
-    const what = r.outcome === 'failed' || r.outcome === 'inconsistent'
-      ? `${r.outcome === 'failed' ? 'FAILED' : 'INCONSISTENT'} (state kept)`
-      : `verified tree size ${r.toSize}, scanned ${r.scanned} entries from ${r.fromSize}: ${r.matches.length} matches, ${unexpected} unexpected, ${r.untrusted} untrusted`;
+    const what =
+      r.outcome === 'failed' || r.outcome === 'inconsistent'
+        ? `${r.outcome === 'failed' ? 'FAILED' : 'INCONSISTENT'} (state kept)`
+        : `verified tree size ${r.toSize}, scanned ${r.scanned} entries from ${r.fromSize}: ${r.matches.length} matches, ${unexpected} unexpected, ${r.untrusted} untrusted`;
     say(`monitor: ${r.log.url} (${r.log.kind}): ${what}`);
   }
 }
@@ -104,7 +120,16 @@ export async function runMonitorCommand(opts: MonitorCommandOptions): Promise<vo
       const addr = metricsServer.address();
       say(`monitor: metrics on http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : opts.monitorPort}/metrics`);
     }
-    const options = { config, trust, fetcher, metrics, notifiers: notifiers(config), report: say, concurrency: opts.concurrency, ...(opts.file ? { stateFile: opts.file } : {}) };
+    const options = {
+      config,
+      trust,
+      fetcher,
+      metrics,
+      notifiers: notifiers(config),
+      report: say,
+      concurrency: opts.concurrency,
+      ...(opts.file ? { stateFile: opts.file } : {}),
+    };
     if (!opts.interval) {
       const result = await monitorOnce(options);
       summary(result);
@@ -125,7 +150,11 @@ export async function runMonitorCommand(opts: MonitorCommandOptions): Promise<vo
     while (!stopping) {
       const result = await monitorOnce(options);
       summary(result);
-      if (result.exitCode === MONITOR_EXIT.INCONSISTENT || (result.exitCode === MONITOR_EXIT.UNEXPECTED && worst !== MONITOR_EXIT.INCONSISTENT)) worst = result.exitCode;
+      if (
+        result.exitCode === MONITOR_EXIT.INCONSISTENT ||
+        (result.exitCode === MONITOR_EXIT.UNEXPECTED && worst !== MONITOR_EXIT.INCONSISTENT)
+      )
+        worst = result.exitCode;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([stopped, new Promise<void>((r) => (timer = setTimeout(r, opts.interval)))]);
       clearTimeout(timer);

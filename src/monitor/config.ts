@@ -84,10 +84,28 @@ export interface MonitorConfig {
 }
 
 /** rekor-monitor keys Keyless reads but does not act on (its own notifiers, its CA files). */
-const IGNORED_KEYS = new Set(['githubIssue', 'emailNotificationSMTP', 'emailNotificationMailgun', 'emailNotificationSendGrid', 'caRootsFile', 'caIntermediatesFile', 'ctShards', 'serverURL']);
+const IGNORED_KEYS = new Set([
+  'githubIssue',
+  'emailNotificationSMTP',
+  'emailNotificationMailgun',
+  'emailNotificationSendGrid',
+  'caRootsFile',
+  'caIntermediatesFile',
+  'ctShards',
+  'serverURL',
+]);
 const TOP_KEYS = new Set([
-  'startIndex', 'endIndex', 'monitoredValues', 'outputIdentities', 'outputIdentitiesFormat', 'logInfoFile', 'identityMetadataFile',
-  'rekorLogs', 'ctLogs', 'notifications', ...IGNORED_KEYS,
+  'startIndex',
+  'endIndex',
+  'monitoredValues',
+  'outputIdentities',
+  'outputIdentitiesFormat',
+  'logInfoFile',
+  'identityMetadataFile',
+  'rekorLogs',
+  'ctLogs',
+  'notifications',
+  ...IGNORED_KEYS,
 ]);
 
 type Obj = Record<string, unknown>;
@@ -119,7 +137,8 @@ function index(v: unknown, key: string): number | undefined {
 }
 
 function onlyKeys(o: Obj, key: string, allowed: readonly string[]): void {
-  for (const k of Object.keys(o)) if (!allowed.includes(k)) throw configError(`${key}.${k}`, `unknown key (expected one of ${allowed.join(', ')})`);
+  for (const k of Object.keys(o))
+    if (!allowed.includes(k)) throw configError(`${key}.${k}`, `unknown key (expected one of ${allowed.join(', ')})`);
 }
 
 /**
@@ -136,7 +155,9 @@ function pattern(v: unknown, key: string, warnings: string[]): RegExp {
     throw configError(key, `invalid regular expression ${JSON.stringify(text)}: ${(e as Error).message}`);
   }
   if (!text.startsWith('^') || !text.endsWith('$')) {
-    warnings.push(`${key}: pattern ${JSON.stringify(text)} is unanchored and matches anywhere in the value; write ^...$ to match the whole value`);
+    warnings.push(
+      `${key}: pattern ${JSON.stringify(text)} is unanchored and matches anywhere in the value; write ^...$ to match the whole value`,
+    );
   }
   return re;
 }
@@ -144,18 +165,28 @@ function pattern(v: unknown, key: string, warnings: string[]): RegExp {
 function expectation(v: unknown, key: string, warnings: string[]): Expectation {
   const o = obj(v, key);
   if (Object.keys(o).length === 0) throw configError(key, 'an expectation needs at least one key');
-  const e: Expectation = { text: Object.entries(o).map(([k, p]) => `${k}=${String(p)}`).join(','), extensions: [] };
+  const e: Expectation = {
+    text: Object.entries(o)
+      .map(([k, p]) => `${k}=${String(p)}`)
+      .join(','),
+    extensions: [],
+  };
   for (const [k, p] of Object.entries(o)) {
     if (k === 'issuer') e.issuer = pattern(p, `${key}.issuer`, warnings);
     else if (FULCIO_EXTENSION_OIDS[k]) e.extensions.push({ oid: FULCIO_EXTENSION_OIDS[k]!, pattern: pattern(p, `${key}.${k}`, warnings) });
-    else throw configError(`${key}.${k}`, `unknown key (expected issuer or a Fulcio extension name: ${Object.keys(FULCIO_EXTENSION_OIDS).join(', ')})`);
+    else
+      throw configError(
+        `${key}.${k}`,
+        `unknown key (expected issuer or a Fulcio extension name: ${Object.keys(FULCIO_EXTENSION_OIDS).join(', ')})`,
+      );
   }
   return e;
 }
 
 function dottedOid(v: unknown, key: string): string {
   if (Array.isArray(v)) {
-    if (v.length < 2 || !v.every((n) => Number.isSafeInteger(n) && (n as number) >= 0)) throw configError(key, 'must be a list of at least two non-negative integers');
+    if (v.length < 2 || !v.every((n) => Number.isSafeInteger(n) && (n as number) >= 0))
+      throw configError(key, 'must be a list of at least two non-negative integers');
     return v.join('.');
   }
   const s = str(v, key);
@@ -175,13 +206,21 @@ function logTargets(doc: Obj): LogTarget[] {
     onlyKeys(o, key, ['readUrl', 'logOrigin', 'majorApiVersion']);
     const v = o.majorApiVersion;
     if (v !== 1 && v !== 2) throw configError(`${key}.majorApiVersion`, 'must be 1 or 2');
-    out.push({ url: url(o.readUrl, `${key}.readUrl`), kind: v === 1 ? 'rekor-v1' : 'rekor-v2', ...(o.logOrigin ? { origin: str(o.logOrigin, `${key}.logOrigin`) } : {}) });
+    out.push({
+      url: url(o.readUrl, `${key}.readUrl`),
+      kind: v === 1 ? 'rekor-v1' : 'rekor-v2',
+      ...(o.logOrigin ? { origin: str(o.logOrigin, `${key}.logOrigin`) } : {}),
+    });
   });
   list(doc.ctLogs, 'ctLogs').forEach((l, i) => {
     const key = `ctLogs[${i}]`;
     const o = obj(l, key);
     onlyKeys(o, key, ['readUrl', 'logOrigin', 'majorApiVersion']);
-    out.push({ url: url(o.readUrl, `${key}.readUrl`), kind: 'ct', ...(o.logOrigin ? { origin: str(o.logOrigin, `${key}.logOrigin`) } : {}) });
+    out.push({
+      url: url(o.readUrl, `${key}.readUrl`),
+      kind: 'ct',
+      ...(o.logOrigin ? { origin: str(o.logOrigin, `${key}.logOrigin`) } : {}),
+    });
   });
   return out;
 }
@@ -212,7 +251,8 @@ export function parseMonitorConfig(text: string): MonitorConfig {
   const warnings: string[] = [];
   for (const k of Object.keys(top)) {
     if (!TOP_KEYS.has(k)) throw configError(k, 'unknown key');
-    if (IGNORED_KEYS.has(k)) warnings.push(`${k}: not used by keyless monitor (CA trust comes from --trusted-root; notifiers from notifications:)`);
+    if (IGNORED_KEYS.has(k))
+      warnings.push(`${k}: not used by keyless monitor (CA trust comes from --trusted-root; notifiers from notifications:)`);
   }
   const mv = top.monitoredValues === undefined ? {} : obj(top.monitoredValues, 'monitoredValues');
   onlyKeys(mv, 'monitoredValues', ['certIdentities', 'subjects', 'fingerprints', 'oidMatchers']);
@@ -227,10 +267,14 @@ export function parseMonitorConfig(text: string): MonitorConfig {
       issuers: issuersText.map((s, j) => pattern(s, `${key}.issuers[${j}]`, warnings)),
       issuersText,
     };
-    if (o.expected !== undefined) id.expected = list(o.expected, `${key}.expected`).map((e, j) => expectation(e, `${key}.expected[${j}]`, warnings));
+    if (o.expected !== undefined)
+      id.expected = list(o.expected, `${key}.expected`).map((e, j) => expectation(e, `${key}.expected[${j}]`, warnings));
     return id;
   });
-  const subjects = stringList(mv.subjects, 'monitoredValues.subjects').map((s, i) => ({ pattern: pattern(s, `monitoredValues.subjects[${i}]`, warnings), text: s }));
+  const subjects = stringList(mv.subjects, 'monitoredValues.subjects').map((s, i) => ({
+    pattern: pattern(s, `monitoredValues.subjects[${i}]`, warnings),
+    text: s,
+  }));
   const fingerprints = stringList(mv.fingerprints, 'monitoredValues.fingerprints').map((f, i) => {
     const key = `monitoredValues.fingerprints[${i}]`;
     if (!/^[0-9a-fA-F]+$/.test(f)) throw configError(key, 'must be hexadecimal (SHA-256 of the DER certificate or public key)');
@@ -253,21 +297,31 @@ export function parseMonitorConfig(text: string): MonitorConfig {
         const key = `monitoredValues.oidMatchers.${field}[${i}]`;
         const o = obj(e, key);
         onlyKeys(o, key, ['objectIdentifier', 'extensionValues']);
-        oidMatchers.push({ oid: dottedOid(o.objectIdentifier, `${key}.objectIdentifier`), values: stringList(o.extensionValues, `${key}.extensionValues`) });
+        oidMatchers.push({
+          oid: dottedOid(o.objectIdentifier, `${key}.objectIdentifier`),
+          values: stringList(o.extensionValues, `${key}.extensionValues`),
+        });
       });
     }
   }
   const format = top.outputIdentitiesFormat ?? 'text';
   if (format !== 'text' && format !== 'json') throw configError('outputIdentitiesFormat', 'must be text or json');
   const config: MonitorConfig = {
-    certIdentities, subjects, fingerprints, oidMatchers, outputIdentitiesFormat: format, logs: logTargets(top), warnings,
+    certIdentities,
+    subjects,
+    fingerprints,
+    oidMatchers,
+    outputIdentitiesFormat: format,
+    logs: logTargets(top),
+    warnings,
   };
   const start = index(top.startIndex, 'startIndex');
   const end = index(top.endIndex, 'endIndex');
   if (start !== undefined) config.startIndex = start;
   if (end !== undefined) config.endIndex = end;
   if (start !== undefined && end !== undefined && end < start) throw configError('endIndex', `${end} is before startIndex ${start}`);
-  for (const k of ['outputIdentities', 'logInfoFile', 'identityMetadataFile'] as const) if (top[k] !== undefined) config[k] = str(top[k], k);
+  for (const k of ['outputIdentities', 'logInfoFile', 'identityMetadataFile'] as const)
+    if (top[k] !== undefined) config[k] = str(top[k], k);
   if (top.notifications !== undefined) {
     const n = obj(top.notifications, 'notifications');
     onlyKeys(n, 'notifications', ['webhook', 'command']);
@@ -278,7 +332,11 @@ export function parseMonitorConfig(text: string): MonitorConfig {
       config.webhook = { url: url(w.url, 'notifications.webhook.url'), retries };
       if (w.hmacSecretEnv !== undefined) {
         const env = str(w.hmacSecretEnv, 'notifications.webhook.hmacSecretEnv');
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(env)) throw configError('notifications.webhook.hmacSecretEnv', 'must name an environment variable (the secret itself never goes in the file)');
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(env))
+          throw configError(
+            'notifications.webhook.hmacSecretEnv',
+            'must name an environment variable (the secret itself never goes in the file)',
+          );
         config.webhook.hmacSecretEnv = env;
       }
     }
@@ -289,6 +347,6 @@ export function parseMonitorConfig(text: string): MonitorConfig {
     }
   }
   const total = certIdentities.length + subjects.length + fingerprints.length + oidMatchers.length;
-  if (total === 0) warnings.push('monitoredValues: nothing to watch; the monitor only checks the log\'s consistency');
+  if (total === 0) warnings.push("monitoredValues: nothing to watch; the monitor only checks the log's consistency");
   return config;
 }

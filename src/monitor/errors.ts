@@ -1,16 +1,10 @@
-// Error codes of the monitor (to move into the project's error-code registry in one step).
+// The monitor's errors (codes in src/core/error-codes.ts, component 'monitor').
 // The class of a failure decides the exit status: configuration (2), an unreachable or
 // garbled log (1), a log that contradicts itself or its key (4).
 import { KeylessError, type KeylessErrorDetails } from '../core/errors.js';
+import type { MonitorErrorCode } from '../core/error-codes.js';
 
-export const MONITOR_ERROR_CODES = [
-  'MONITOR_CONFIG_INVALID',
-  'MONITOR_STATE_INVALID',
-  'MONITOR_LOG_UNREACHABLE',
-  'MONITOR_LOG_GARBLED',
-  'MONITOR_LOG_INCONSISTENT',
-] as const;
-export type MonitorErrorCode = (typeof MONITOR_ERROR_CODES)[number];
+export type { MonitorErrorCode };
 
 export class MonitorError extends KeylessError {
   declare readonly code: MonitorErrorCode;

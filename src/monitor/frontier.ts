@@ -22,8 +22,13 @@ export class Frontier {
   static of(size: number, hashes: readonly Uint8Array[]): Frontier {
     const levels: number[] = [];
     for (let l = 52; l >= 0; l--) if (Math.floor(size / 2 ** l) % 2 === 1) levels.push(l);
-    if (levels.length !== hashes.length) throw inconsistent('frontier', `a tree of ${size} leaves has ${levels.length} edge subtrees, got ${hashes.length}`);
-    return new Frontier(size, hashes.map((h) => Buffer.from(h)), levels);
+    if (levels.length !== hashes.length)
+      throw inconsistent('frontier', `a tree of ${size} leaves has ${levels.length} edge subtrees, got ${hashes.length}`);
+    return new Frontier(
+      size,
+      hashes.map((h) => Buffer.from(h)),
+      levels,
+    );
   }
 
   /**
@@ -37,7 +42,8 @@ export class Frontier {
     for (let j = 0; j < inner && j < proof.length; j++) if (Math.floor(index / 2 ** j) % 2 === 1) left.push(proof[j]!);
     const border = proof.slice(inner);
     const rest = Math.floor(index / 2 ** inner);
-    if (border.length !== popCount(rest)) throw inconsistent('frontier', `audit path of leaf ${index} in a tree of ${treeSize} has the wrong length ${proof.length}`);
+    if (border.length !== popCount(rest))
+      throw inconsistent('frontier', `audit path of leaf ${index} in a tree of ${treeSize} has the wrong length ${proof.length}`);
     left.push(...border);
     return Frontier.of(index, left.reverse());
   }

@@ -26,10 +26,9 @@ export function httpFetcher(options: FetcherOptions): Fetcher {
     async request(url, init = {}) {
       const deadline = Date.now() + options.timeoutMs;
       let delay = 100;
-      let last = '';
+      let last: string;
       for (;;) {
         if (options.signal?.aborted) throw new MonitorError('MONITOR_LOG_UNREACHABLE', `${url}: stopped`);
-        let status = 0;
         try {
           const res = await fetch(url, {
             method: init.method ?? 'GET',
@@ -37,7 +36,7 @@ export function httpFetcher(options: FetcherOptions): Fetcher {
             body: init.body,
             signal: AbortSignal.timeout(Math.max(1000, Math.min(30_000, deadline - Date.now()))),
           });
-          status = res.status;
+          const status = res.status;
           if (res.ok) {
             const buf = Buffer.from(await res.arrayBuffer());
             if (buf.length > MAX_BODY) throw garbled(url, `answer larger than ${MAX_BODY} bytes`);
@@ -52,7 +51,11 @@ export function httpFetcher(options: FetcherOptions): Fetcher {
           last = (e as Error & { cause?: Error }).cause?.message ?? (e as Error).message;
         }
         if (Date.now() + delay > deadline) {
-          throw new MonitorError('MONITOR_LOG_UNREACHABLE', `${url}: no answer within ${Math.round(options.timeoutMs / 1000)} s (${last})`, { check: 'reachable' });
+          throw new MonitorError(
+            'MONITOR_LOG_UNREACHABLE',
+            `${url}: no answer within ${Math.round(options.timeoutMs / 1000)} s (${last})`,
+            { check: 'reachable' },
+          );
         }
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, 5000);

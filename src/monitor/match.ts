@@ -3,8 +3,16 @@
 // parsed once per DER (identities repeat across entries); so are chain checks per time.
 import { createHash, createPublicKey } from 'node:crypto';
 import { pemDecodeAll } from '../core/encoding.js';
-import { encodeTlv, parseCertificate, parseDer, verifyCertificateChain, type Certificate, type TrustedCertificateAuthority } from '../x509/index.js';
+import {
+  encodeTlv,
+  parseCertificate,
+  parseDer,
+  verifyCertificateChain,
+  type Certificate,
+  type TrustedCertificateAuthority,
+} from '../x509/index.js';
 import type { CertIdentity, Expectation, MonitorConfig } from './config.js';
+import { at, listAt } from './json.js';
 
 /**
  * One verifier named by an entry: a certificate, or a bare public key (SPKI DER). A
@@ -80,7 +88,10 @@ const V2_BODY = /^\{"apiVersion":"0\.0\.2","kind":"(?:hashedrekord|dsse)","spec"
  */
 function v2Verifiers(text: string, out: EntryVerifier[]): boolean {
   if (!V2_BODY.test(text)) return false;
-  for (const [marker, isCert] of [['"x509Certificate":{"rawBytes":"', true], ['"publicKey":{"rawBytes":"', false]] as const) {
+  for (const [marker, isCert] of [
+    ['"x509Certificate":{"rawBytes":"', true],
+    ['"publicKey":{"rawBytes":"', false],
+  ] as const) {
     let at = text.indexOf(marker);
     while (at >= 0) {
       const start = at + marker.length;
@@ -99,17 +110,17 @@ export function rekorVerifiers(body: Buffer): EntryVerifier[] {
   const text = body.toString('utf8');
   const out: EntryVerifier[] = [];
   if (v2Verifiers(text, out)) return out;
-  let doc: any;
+  let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch {
     return [];
   }
-  const spec = doc?.spec;
-  if (typeof spec !== 'object' || spec === null) return [];
-  if (doc.kind === 'hashedrekord') pemVerifiers(spec.signature?.publicKey?.content, out);
-  else if (doc.kind === 'dsse') for (const s of spec.signatures ?? []) pemVerifiers(s?.verifier, out);
-  else if (doc.kind === 'intoto') for (const s of spec.content?.envelope?.signatures ?? []) pemVerifiers(s?.publicKey, out);
+  const kind = at(doc, 'kind');
+  if (kind === 'hashedrekord') pemVerifiers(at(doc, 'spec', 'signature', 'publicKey', 'content'), out);
+  else if (kind === 'dsse') for (const s of listAt(doc, 'spec', 'signatures')) pemVerifiers(at(s, 'verifier'), out);
+  else if (kind === 'intoto')
+    for (const s of listAt(doc, 'spec', 'content', 'envelope', 'signatures')) pemVerifiers(at(s, 'publicKey'), out);
   return out;
 }
 
@@ -126,7 +137,7 @@ export class CertificateCache {
       this.hits++;
       return hit ?? undefined;
     }
-    let parsed: ParsedCert | null = null;
+    let parsed: ParsedCert | null;
     try {
       const bytes = der();
       const cert = parseCertificate(bytes);
@@ -218,7 +229,11 @@ export class Matcher {
   }
 
   /** Matches of one trusted certificate (rekor-monitor's certIdentities, subjects, oidMatchers, fingerprints). */
-  matchCertificate(p: ParsedCert | { cert: Certificate; sans: string[]; issuer: string | undefined; fingerprint: string }, facts: EntryFacts, out: IdentityMatch[]): void {
+  matchCertificate(
+    p: ParsedCert | { cert: Certificate; sans: string[]; issuer: string | undefined; fingerprint: string },
+    facts: EntryFacts,
+    out: IdentityMatch[],
+  ): void {
     const base = { Index: facts.index, UUID: facts.uuid ?? '', log: facts.log };
     for (const id of this.config.certIdentities) {
       // rekor-monitor requires an issuer extension; without one the certificate never matches.
@@ -229,25 +244,40 @@ export class Matcher {
       if (id.issuers.length > 0 && !id.issuers.some((re) => re.test(p.issuer!))) continue;
       const expectedBy = id.expected ? satisfied(id.expected, p) : undefined;
       out.push({
-        ...blank(), ...base, CertSubject: matched, Issuer: p.issuer,
+        ...blank(),
+        ...base,
+        CertSubject: matched,
+        Issuer: p.issuer,
         MatchedIdentity: { type: 'certIdentity', certSubject: id.certSubjectText, issuers: id.issuersText },
-        unexpected: expectedBy === undefined, ...(expectedBy ? { expectedBy } : {}),
+        unexpected: expectedBy === undefined,
+        ...(expectedBy ? { expectedBy } : {}),
       });
     }
     for (const s of this.config.subjects) {
       const hit = p.sans.find((v) => s.pattern.test(v));
-      if (hit !== undefined) out.push({ ...blank(), ...base, Subject: hit, MatchedIdentity: { type: 'subject', subject: s.text }, unexpected: true });
+      if (hit !== undefined)
+        out.push({ ...blank(), ...base, Subject: hit, MatchedIdentity: { type: 'subject', subject: s.text }, unexpected: true });
     }
     if (this.fingerprints.has(p.fingerprint)) {
-      out.push({ ...blank(), ...base, Fingerprint: p.fingerprint, MatchedIdentity: { type: 'fingerprint', fingerprint: p.fingerprint }, unexpected: true });
+      out.push({
+        ...blank(),
+        ...base,
+        Fingerprint: p.fingerprint,
+        MatchedIdentity: { type: 'fingerprint', fingerprint: p.fingerprint },
+        unexpected: true,
+      });
     }
     const ext = p.cert.sigstoreExtensions;
     for (const m of this.config.oidMatchers) {
       const value = ext[m.oid] ?? extensionText(p.cert, m.oid);
       if (value !== undefined && value !== '' && m.values.includes(value)) {
         out.push({
-          ...blank(), ...base, OIDExtension: m.oid.split('.').map(Number), ExtensionValue: value,
-          MatchedIdentity: { type: 'oidExtension', oid: m.oid, extensionValues: m.values }, unexpected: true,
+          ...blank(),
+          ...base,
+          OIDExtension: m.oid.split('.').map(Number),
+          ExtensionValue: value,
+          MatchedIdentity: { type: 'oidExtension', oid: m.oid, extensionValues: m.values },
+          unexpected: true,
         });
       }
     }
@@ -258,7 +288,15 @@ export class Matcher {
     if (this.fingerprints.size === 0) return;
     const fp = keyFingerprint(spki);
     if (fp && this.fingerprints.has(fp)) {
-      out.push({ ...blank(), Index: facts.index, UUID: facts.uuid ?? '', log: facts.log, Fingerprint: fp, MatchedIdentity: { type: 'fingerprint', fingerprint: fp }, unexpected: true });
+      out.push({
+        ...blank(),
+        Index: facts.index,
+        UUID: facts.uuid ?? '',
+        log: facts.log,
+        Fingerprint: fp,
+        MatchedIdentity: { type: 'fingerprint', fingerprint: fp },
+        unexpected: true,
+      });
     }
   }
 

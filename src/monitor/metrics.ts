@@ -20,7 +20,9 @@ export class Metrics {
   healthy = true;
 
   private key(labels: Labels): string {
-    return Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',');
+    return Object.entries(labels)
+      .map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
+      .join(',');
   }
 
   add(name: string, labels: Labels, by = 1): void {
@@ -56,7 +58,8 @@ export function serveMetrics(metrics: Metrics, port: number, host = '127.0.0.1')
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') return void res.writeHead(405).end();
     if (path === '/metrics') return void res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics.render());
-    if (path === '/healthz') return void res.writeHead(metrics.healthy ? 200 : 503, { 'content-type': 'text/plain' }).end(metrics.healthy ? 'ok\n' : 'failing\n');
+    if (path === '/healthz')
+      return void res.writeHead(metrics.healthy ? 200 : 503, { 'content-type': 'text/plain' }).end(metrics.healthy ? 'ok\n' : 'failing\n');
     res.writeHead(404).end();
   });
   return new Promise((resolve, reject) => {

@@ -51,14 +51,49 @@ const stateKey = (t: LogTarget) => `${t.kind} ${t.url}`;
 
 /** Text line in rekor-monitor's format: the non-empty fields, space separated. */
 export function textLine(m: IdentityMatch): string {
-  return [m.CertSubject, m.Issuer, m.Fingerprint, m.Subject, String(m.Index), m.UUID, m.OIDExtension ? m.OIDExtension.join('.') : '', m.ExtensionValue]
+  return [
+    m.CertSubject,
+    m.Issuer,
+    m.Fingerprint,
+    m.Subject,
+    String(m.Index),
+    m.UUID,
+    m.OIDExtension ? m.OIDExtension.join('.') : '',
+    m.ExtensionValue,
+  ]
     .filter((s) => s.trim() !== '')
     .join(' ');
 }
 
 export function jsonLine(m: IdentityMatch): string {
-  const { MatchedIdentity, CertSubject, Issuer, Fingerprint, Subject, Index, UUID, OIDExtension, ExtensionValue, unexpected, expectedBy, log } = m;
-  return JSON.stringify({ MatchedIdentity, CertSubject, Issuer, Fingerprint, Subject, Index, UUID, OIDExtension, ExtensionValue, unexpected, ...(expectedBy ? { expectedBy } : {}), log });
+  const {
+    MatchedIdentity,
+    CertSubject,
+    Issuer,
+    Fingerprint,
+    Subject,
+    Index,
+    UUID,
+    OIDExtension,
+    ExtensionValue,
+    unexpected,
+    expectedBy,
+    log,
+  } = m;
+  return JSON.stringify({
+    MatchedIdentity,
+    CertSubject,
+    Issuer,
+    Fingerprint,
+    Subject,
+    Index,
+    UUID,
+    OIDExtension,
+    ExtensionValue,
+    unexpected,
+    ...(expectedBy ? { expectedBy } : {}),
+    log,
+  });
 }
 
 /** Runs one pass over every log of the configuration. */
@@ -66,7 +101,13 @@ export async function monitorOnce(options: MonitorOptions): Promise<PassResult> 
   const results: LogScanResult[] = [];
   for (const target of options.config.logs) results.push(await scanLog(target, options));
   const codes = results.map((r) =>
-    r.outcome === 'inconsistent' ? MONITOR_EXIT.INCONSISTENT : r.outcome === 'unexpected' ? MONITOR_EXIT.UNEXPECTED : r.outcome === 'failed' ? MONITOR_EXIT.FAILURE : MONITOR_EXIT.OK,
+    r.outcome === 'inconsistent'
+      ? MONITOR_EXIT.INCONSISTENT
+      : r.outcome === 'unexpected'
+        ? MONITOR_EXIT.UNEXPECTED
+        : r.outcome === 'failed'
+          ? MONITOR_EXIT.FAILURE
+          : MONITOR_EXIT.OK,
   );
   const order = [MONITOR_EXIT.INCONSISTENT, MONITOR_EXIT.UNEXPECTED, MONITOR_EXIT.FAILURE];
   const exitCode = order.find((c) => codes.includes(c)) ?? MONITOR_EXIT.OK;
@@ -79,15 +120,23 @@ function writeLogInfo(options: MonitorOptions, results: LogScanResult[]): void {
   const { logInfoFile, identityMetadataFile } = options.config;
   if (logInfoFile) {
     const info = results.map((r) => ({
-      log: r.log.url, kind: r.log.kind, outcome: r.outcome, treeSize: r.toSize, scannedFrom: r.fromSize, scanned: r.scanned,
-      matches: r.matches.length, unexpected: r.matches.filter((m) => m.unexpected).length, untrusted: r.untrusted,
+      log: r.log.url,
+      kind: r.log.kind,
+      outcome: r.outcome,
+      treeSize: r.toSize,
+      scannedFrom: r.fromSize,
+      scanned: r.scanned,
+      matches: r.matches.length,
+      unexpected: r.matches.filter((m) => m.unexpected).length,
+      untrusted: r.untrusted,
       ...(r.error ? { error: r.error.message } : {}),
     }));
     writeFileSync(logInfoFile, `${JSON.stringify(info, null, 1)}\n`);
   }
   if (identityMetadataFile) {
     const done = results.filter((r) => r.outcome !== 'failed' && r.outcome !== 'inconsistent');
-    if (done.length > 0) writeFileSync(identityMetadataFile, `${JSON.stringify({ LatestIndex: Math.max(...done.map((r) => r.toSize - 1)) })}\n`);
+    if (done.length > 0)
+      writeFileSync(identityMetadataFile, `${JSON.stringify({ LatestIndex: Math.max(...done.map((r) => r.toSize - 1)) })}\n`);
   }
 }
 
@@ -127,7 +176,8 @@ async function scanLog(target: LogTarget, options: MonitorOptions): Promise<LogS
     const scan = new Scan(options, target, head.origin);
     for await (const batch of source.entries(frontier.size, head.size, head)) {
       for (const entry of batch) {
-        if (entry.index !== frontier.size) throw inconsistent('entry-order', `${target.url}: expected entry ${frontier.size}, got ${entry.index}`);
+        if (entry.index !== frontier.size)
+          throw inconsistent('entry-order', `${target.url}: expected entry ${frontier.size}, got ${entry.index}`);
         frontier.append(entry.leaf);
         if (entry.index < matchEnd) scan.entry(entry);
       }
@@ -137,14 +187,27 @@ async function scanLog(target: LogTarget, options: MonitorOptions): Promise<LogS
     result.scanned = head.size - result.fromSize;
     const root = frontier.root();
     if (!root.equals(head.rootHash)) {
-      throw inconsistent('tree-root', `${target.url}: the entries do not hash to the checkpoint's root at size ${head.size} (or the tree does not extend the stored one)`, {
-        expected: head.rootHash.toString('base64'), actual: root.toString('base64'),
-      });
+      throw inconsistent(
+        'tree-root',
+        `${target.url}: the entries do not hash to the checkpoint's root at size ${head.size} (or the tree does not extend the stored one)`,
+        {
+          expected: head.rootHash.toString('base64'),
+          actual: root.toString('base64'),
+        },
+      );
     }
     result.matches = scan.matches;
     result.untrusted = scan.untrusted;
     await reportMatches(options, target, head, state, key, result);
-    state.logs[key] = { kind: target.kind, url: target.url, origin: head.origin, size: head.size, rootHash: head.rootHash.toString('base64'), frontier: frontier.toJSON(), signed: head.signed };
+    state.logs[key] = {
+      kind: target.kind,
+      url: target.url,
+      origin: head.origin,
+      size: head.size,
+      rootHash: head.rootHash.toString('base64'),
+      frontier: frontier.toJSON(),
+      signed: head.signed,
+    };
     writeState(options.stateFile, state);
     metrics?.set('keyless_monitor_verified_tree_size', labels, head.size);
     metrics?.add('keyless_monitor_matches_total', labels, result.matches.length);
@@ -158,7 +221,13 @@ async function scanLog(target: LogTarget, options: MonitorOptions): Promise<LogS
       result.outcome = 'inconsistent';
       metrics?.add('keyless_monitor_consistency_failures_total', labels);
       report(`LOG INCONSISTENT ${target.url}: ${(e as Error).message}`);
-      await notifyAll(options, { kind: 'log-inconsistent', log: stored?.origin ?? target.url, url: target.url, check: e.check ?? '', message: (e as Error).message });
+      await notifyAll(options, {
+        kind: 'log-inconsistent',
+        log: stored?.origin ?? target.url,
+        url: target.url,
+        check: e.check ?? '',
+        message: (e as Error).message,
+      });
     } else if (isKeylessError(e) && e.code === 'MONITOR_STATE_INVALID') {
       throw e;
     } else {
@@ -173,26 +242,47 @@ async function scanLog(target: LogTarget, options: MonitorOptions): Promise<LogS
 function storedFrontier(stored: LogState, file: string | undefined): Frontier {
   let f: Frontier;
   try {
-    f = Frontier.of(stored.size, stored.frontier.map((h) => Buffer.from(h, 'base64')));
+    f = Frontier.of(
+      stored.size,
+      stored.frontier.map((h) => Buffer.from(h, 'base64')),
+    );
   } catch {
     throw new MonitorError('MONITOR_STATE_INVALID', `state file ${file}: the stored frontier does not fit a tree of ${stored.size}`);
   }
-  if (f.root().toString('base64') !== stored.rootHash) throw new MonitorError('MONITOR_STATE_INVALID', `state file ${file}: the stored frontier does not hash to the stored root`);
+  if (f.root().toString('base64') !== stored.rootHash)
+    throw new MonitorError('MONITOR_STATE_INVALID', `state file ${file}: the stored frontier does not hash to the stored root`);
   return f;
 }
 
 function checkAgainstStored(stored: LogState, head: LogHead, target: LogTarget): void {
-  if (head.origin !== stored.origin) throw inconsistent('origin', `${target.url}: the log now signs as ${JSON.stringify(head.origin)}, the stored tree is from ${JSON.stringify(stored.origin)}`);
+  if (head.origin !== stored.origin)
+    throw inconsistent(
+      'origin',
+      `${target.url}: the log now signs as ${JSON.stringify(head.origin)}, the stored tree is from ${JSON.stringify(stored.origin)}`,
+    );
   if (head.size < stored.size) {
-    throw inconsistent('tree-size', `${target.url}: the tree shrank from ${stored.size} to ${head.size} entries`, { expected: `>= ${stored.size}`, actual: head.size });
+    throw inconsistent('tree-size', `${target.url}: the tree shrank from ${stored.size} to ${head.size} entries`, {
+      expected: `>= ${stored.size}`,
+      actual: head.size,
+    });
   }
   if (head.size === stored.size && head.rootHash.toString('base64') !== stored.rootHash) {
-    throw inconsistent('tree-root', `${target.url}: a different root for the same size ${head.size} (a forked history)`, { expected: stored.rootHash, actual: head.rootHash.toString('base64') });
+    throw inconsistent('tree-root', `${target.url}: a different root for the same size ${head.size} (a forked history)`, {
+      expected: stored.rootHash,
+      actual: head.rootHash.toString('base64'),
+    });
   }
 }
 
 /** Write-ahead: mark the report pending (with the output file's length), write it, notify. */
-async function reportMatches(options: MonitorOptions, target: LogTarget, head: LogHead, state: StateFile, key: string, result: LogScanResult): Promise<void> {
+async function reportMatches(
+  options: MonitorOptions,
+  target: LogTarget,
+  head: LogHead,
+  state: StateFile,
+  key: string,
+  result: LogScanResult,
+): Promise<void> {
   const { config } = options;
   const report = options.report ?? (() => undefined);
   if (result.matches.length === 0) return;
@@ -202,12 +292,14 @@ async function reportMatches(options: MonitorOptions, target: LogTarget, head: L
     stored.pending = { outputFile: out, offset: fileSize(out) };
     writeState(options.stateFile, state);
   }
-  if (out) appendDurably(out, result.matches.map((m) => `${config.outputIdentitiesFormat === 'json' ? jsonLine(m) : textLine(m)}\n`).join(''));
+  if (out)
+    appendDurably(out, result.matches.map((m) => `${config.outputIdentitiesFormat === 'json' ? jsonLine(m) : textLine(m)}\n`).join(''));
   for (const m of result.matches) {
     report(m.unexpected ? `UNEXPECTED ${head.origin} ${textLine(m)}` : `expected ${head.origin} ${textLine(m)} (${m.expectedBy})`);
   }
   const unexpected = result.matches.filter((m) => m.unexpected);
-  if (unexpected.length > 0) await notifyAll(options, { kind: 'unexpected-entries', log: head.origin, url: target.url, entries: unexpected });
+  if (unexpected.length > 0)
+    await notifyAll(options, { kind: 'unexpected-entries', log: head.origin, url: target.url, entries: unexpected });
 }
 
 async function notifyAll(options: MonitorOptions, alert: Alert): Promise<void> {
@@ -228,7 +320,11 @@ class Scan {
   private readonly cache = new CertificateCache();
   private caKeyHashes: Map<string, { validFor: { start: Date | undefined; end: Date | undefined } }[]> | undefined;
 
-  constructor(private readonly options: MonitorOptions, target: LogTarget, private readonly origin: string) {
+  constructor(
+    private readonly options: MonitorOptions,
+    target: LogTarget,
+    private readonly origin: string,
+  ) {
     this.matcher = new Matcher(options.config);
     void target;
   }
@@ -280,7 +376,10 @@ class Scan {
     }
     const at = time ?? cert.notBefore;
     const cas = this.caKeyHashes.get(issuerKeyHash.toString('hex')) ?? [];
-    return cert.validAt(at) && cas.some((c) => c.validFor.start !== undefined && at >= c.validFor.start && (!c.validFor.end || at <= c.validFor.end));
+    return (
+      cert.validAt(at) &&
+      cas.some((c) => c.validFor.start !== undefined && at >= c.validFor.start && (!c.validFor.end || at <= c.validFor.end))
+    );
   }
 }
 

@@ -51,7 +51,9 @@ export function commandNotifier(argv: readonly string[], env?: Record<string, st
         let err = '';
         child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-500)));
         child.once('error', (e) => reject(new Error(`command ${argv[0]}: ${e.message}`)));
-        child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`command ${argv[0]} exited with ${code}: ${err.trim()}`))));
+        child.once('close', (code) =>
+          code === 0 ? resolve() : reject(new Error(`command ${argv[0]} exited with ${code}: ${err.trim()}`)),
+        );
         child.stdin.on('error', () => undefined);
         child.stdin.end(`${JSON.stringify(alert)}\n`);
       });

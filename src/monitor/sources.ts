@@ -6,7 +6,15 @@
 import { createHash, verify as nodeVerify } from 'node:crypto';
 import { CheckLog, verifyCheckpoint, type TrustMaterial } from '../verify/index.js';
 import {
-  decodeEntryBundle, entriesPath, parseCheckpoint, parseSignedNote, rootFromLeafHashes, splitTileHashes, tilePath, verifyConsistency, TILE_WIDTH,
+  decodeEntryBundle,
+  entriesPath,
+  parseCheckpoint,
+  parseSignedNote,
+  rootFromLeafHashes,
+  splitTileHashes,
+  tilePath,
+  verifyConsistency,
+  TILE_WIDTH,
 } from '../merkle/index.js';
 import { periodContains } from '../x509/index.js';
 import { garbled, inconsistent, MonitorError } from './errors.js';
@@ -15,6 +23,7 @@ import { orderedParallel, type Fetcher } from './http.js';
 import type { LogTarget } from './config.js';
 import type { EntryVerifier, PrecertVerifier } from './match.js';
 import { derVerifier, rekorVerifiers } from './match.js';
+import { at } from './json.js';
 
 export interface LogHead {
   size: number;
@@ -77,10 +86,17 @@ function verifiedCheckpoint(note: string, target: LogTarget, trust: TrustMateria
   try {
     verifyCheckpoint(new CheckLog(), trust, sameHost.length > 0 ? sameHost : trust.tlogs, note, 'monitor');
   } catch (e) {
-    throw inconsistent('checkpoint-signature', `${target.url}: the checkpoint is not signed by a trusted log key: ${(e as Error).message}`, { cause: e });
+    throw inconsistent(
+      'checkpoint-signature',
+      `${target.url}: the checkpoint is not signed by a trusted log key: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
   if (target.origin !== undefined && origin !== target.origin) {
-    throw inconsistent('checkpoint-origin', `${target.url}: checkpoint origin ${JSON.stringify(origin)} is not the configured ${JSON.stringify(target.origin)}`);
+    throw inconsistent(
+      'checkpoint-origin',
+      `${target.url}: checkpoint origin ${JSON.stringify(origin)} is not the configured ${JSON.stringify(target.origin)}`,
+    );
   }
   return { size, rootHash, origin, signed: note };
 }
@@ -97,11 +113,15 @@ function checkProof(from: { size: number; rootHash: Buffer }, head: LogHead, pro
   try {
     verifyConsistency(from.size, head.size, proof, from.rootHash, head.rootHash);
   } catch (e) {
-    throw inconsistent('consistency-proof', `${url}: the tree of ${head.size} does not extend the stored tree of ${from.size}: ${(e as Error).message}`, { cause: e });
+    throw inconsistent(
+      'consistency-proof',
+      `${url}: the tree of ${head.size} does not extend the stored tree of ${from.size}: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
 }
 
-function parseJsonAnswer(buf: Buffer | undefined, what: string): any {
+function parseJsonAnswer(buf: Buffer | undefined, what: string): unknown {
   if (!buf) throw garbled(what, 'not found');
   try {
     return JSON.parse(buf.toString('utf8'));
@@ -123,7 +143,10 @@ function hexList(v: unknown, what: string, encoding: 'hex' | 'base64'): Buffer[]
 // Rekor v2 / tlog-tiles
 
 class TilesSource implements LogSource {
-  constructor(readonly target: LogTarget, private readonly o: SourceOptions) {}
+  constructor(
+    readonly target: LogTarget,
+    private readonly o: SourceOptions,
+  ) {}
 
   async head(): Promise<LogHead> {
     const buf = await this.o.fetcher.request(`${this.target.url}/checkpoint`);
@@ -136,7 +159,8 @@ class TilesSource implements LogSource {
 
   private async tileHashes(level: number, index: number, width: number): Promise<Buffer> {
     const buf = await this.o.fetcher.request(`${this.target.url}/${tilePath(level, index, width)}`);
-    if (!buf || buf.length !== width * 32) throw garbled(`${this.target.url}/${tilePath(level, index, width)}`, `expected ${width * 32} bytes`);
+    if (!buf || buf.length !== width * 32)
+      throw garbled(`${this.target.url}/${tilePath(level, index, width)}`, `expected ${width * 32} bytes`);
     return buf;
   }
 
@@ -196,14 +220,21 @@ class TilesSource implements LogSource {
 const V1_BATCH = 10;
 
 class RekorV1Source implements LogSource {
-  constructor(readonly target: LogTarget, private readonly o: SourceOptions) {}
+  constructor(
+    readonly target: LogTarget,
+    private readonly o: SourceOptions,
+  ) {}
 
   async head(): Promise<LogHead> {
     const info = parseJsonAnswer(await this.o.fetcher.request(`${this.target.url}/api/v1/log`), `${this.target.url}/api/v1/log`);
-    if (typeof info?.signedTreeHead !== 'string') throw garbled(`${this.target.url}/api/v1/log`, 'no signedTreeHead');
-    const head = verifiedCheckpoint(info.signedTreeHead, this.target, this.o.trust);
-    if (info.treeSize !== head.size || info.rootHash !== head.rootHash.toString('hex')) {
-      throw inconsistent('log-info', `${this.target.url}: treeSize/rootHash (${info.treeSize}) differ from the signed tree head (${head.size})`);
+    const signed = at(info, 'signedTreeHead');
+    if (typeof signed !== 'string') throw garbled(`${this.target.url}/api/v1/log`, 'no signedTreeHead');
+    const head = verifiedCheckpoint(signed, this.target, this.o.trust);
+    if (at(info, 'treeSize') !== head.size || at(info, 'rootHash') !== head.rootHash.toString('hex')) {
+      throw inconsistent(
+        'log-info',
+        `${this.target.url}: treeSize/rootHash (${String(at(info, 'treeSize'))}) differ from the signed tree head (${head.size})`,
+      );
     }
     return head;
   }
@@ -212,18 +243,18 @@ class RekorV1Source implements LogSource {
     if (from.size === 0 || from.size >= head.size) return;
     const url = `${this.target.url}/api/v1/log/proof?firstSize=${from.size}&lastSize=${head.size}`;
     const answer = parseJsonAnswer(await this.o.fetcher.request(url), url);
-    checkProof(from, head, hexList(answer?.hashes, url, 'hex'), this.target.url);
+    checkProof(from, head, hexList(at(answer, 'hashes'), url, 'hex'), this.target.url);
   }
 
   async frontierAt(size: number, head: LogHead): Promise<Frontier> {
     const url = `${this.target.url}/api/v1/log/entries?logIndex=${size - 1}`;
     const answer = parseJsonAnswer(await this.o.fetcher.request(url), url);
     const [entry] = this.decode(answer, url);
-    const proof = (Object.values(answer as object)[0] as any)?.verification?.inclusionProof;
+    const proof = at(Object.values(answer ?? {})[0], 'verification', 'inclusionProof');
     if (!entry || entry.index !== size - 1 || !proof) throw garbled(url, 'no entry with an inclusion proof');
-    const treeSize = Number(proof.treeSize);
+    const treeSize = Number(at(proof, 'treeSize'));
     if (!Number.isSafeInteger(treeSize) || treeSize < size) throw garbled(url, 'inclusion proof for a smaller tree');
-    const f = Frontier.fromInclusionProof(size - 1, treeSize, hexList(proof.hashes, url, 'hex'));
+    const f = Frontier.fromInclusionProof(size - 1, treeSize, hexList(at(proof, 'hashes'), url, 'hex'));
     f.append(entry.leaf);
     void head;
     return f;
@@ -234,11 +265,20 @@ class RekorV1Source implements LogSource {
     const out: ScanEntry[] = [];
     for (const item of list) {
       if (typeof item !== 'object' || item === null) throw garbled(what, 'an entry is not an object');
-      for (const [uuid, e] of Object.entries(item as Record<string, any>)) {
-        if (typeof e?.body !== 'string' || !Number.isSafeInteger(e?.logIndex)) throw garbled(what, `entry ${uuid.slice(0, 20)} has no body or logIndex`);
-        const leaf = Buffer.from(e.body, 'base64');
-        const t = Number(e.integratedTime);
-        out.push({ index: e.logIndex, leaf, uuid, ...(Number.isFinite(t) && t > 0 ? { time: new Date(t * 1000) } : {}), verifiers: () => rekorVerifiers(leaf) });
+      for (const [uuid, e] of Object.entries(item)) {
+        const body = at(e, 'body');
+        const index = at(e, 'logIndex');
+        if (typeof body !== 'string' || typeof index !== 'number' || !Number.isSafeInteger(index))
+          throw garbled(what, `entry ${uuid.slice(0, 20)} has no body or logIndex`);
+        const leaf = Buffer.from(body, 'base64');
+        const t = Number(at(e, 'integratedTime'));
+        out.push({
+          index,
+          leaf,
+          uuid,
+          ...(Number.isFinite(t) && t > 0 ? { time: new Date(t * 1000) } : {}),
+          verifiers: () => rekorVerifiers(leaf),
+        });
       }
     }
     return out;
@@ -250,7 +290,10 @@ class RekorV1Source implements LogSource {
     const fetchBatch = async (job: number): Promise<ScanEntry[]> => {
       const from = start + job * V1_BATCH;
       const indexes = Array.from({ length: Math.min(V1_BATCH, end - from) }, (_, i) => from + i);
-      const answer = parseJsonAnswer(await this.o.fetcher.request(url, { method: 'POST', body: JSON.stringify({ logIndexes: indexes }) }), url);
+      const answer = parseJsonAnswer(
+        await this.o.fetcher.request(url, { method: 'POST', body: JSON.stringify({ logIndexes: indexes }) }),
+        url,
+      );
       if (!Array.isArray(answer)) throw garbled(url, 'expected a list of entries');
       const byIndex = new Map(this.decode(answer, url).map((e) => [e.index, e]));
       return indexes.map((i) => {
@@ -269,17 +312,32 @@ class RekorV1Source implements LogSource {
 const CT_PAGE = 256;
 
 class CtSource implements LogSource {
-  constructor(readonly target: LogTarget, private readonly o: SourceOptions) {}
+  constructor(
+    readonly target: LogTarget,
+    private readonly o: SourceOptions,
+  ) {}
 
   async head(): Promise<LogHead> {
     const url = `${this.target.url}/ct/v1/get-sth`;
     const raw = await this.o.fetcher.request(url);
     const sth = parseJsonAnswer(raw, url);
-    const size = sth?.tree_size;
-    const timestamp = sth?.timestamp;
-    const root = typeof sth?.sha256_root_hash === 'string' ? Buffer.from(sth.sha256_root_hash, 'base64') : Buffer.alloc(0);
-    const sig = typeof sth?.tree_head_signature === 'string' ? Buffer.from(sth.tree_head_signature, 'base64') : Buffer.alloc(0);
-    if (!Number.isSafeInteger(size) || size < 0 || !Number.isSafeInteger(timestamp) || root.length !== 32 || sig.length < 4) throw garbled(url, 'not a signed tree head');
+    const size = at(sth, 'tree_size');
+    const timestamp = at(sth, 'timestamp');
+    const rootText = at(sth, 'sha256_root_hash');
+    const sigText = at(sth, 'tree_head_signature');
+    const root = typeof rootText === 'string' ? Buffer.from(rootText, 'base64') : Buffer.alloc(0);
+    const sig = typeof sigText === 'string' ? Buffer.from(sigText, 'base64') : Buffer.alloc(0);
+    if (
+      typeof size !== 'number' ||
+      !Number.isSafeInteger(size) ||
+      size < 0 ||
+      typeof timestamp !== 'number' ||
+      !Number.isSafeInteger(timestamp) ||
+      root.length !== 32 ||
+      sig.length < 4
+    ) {
+      throw garbled(url, 'not a signed tree head');
+    }
     const signed = Buffer.alloc(2 + 8 + 8 + 32);
     signed[0] = 0;
     signed[1] = 1;
@@ -291,13 +349,16 @@ class CtSource implements LogSource {
     const signature = sig.subarray(4, 4 + len);
     if (hashAlg !== 4 || signature.length !== len) throw garbled(url, 'tree_head_signature is not a SHA-256 digitally-signed struct');
     const host = hostOf(this.target.url);
-    const at = new Date(timestamp);
+    const when = new Date(timestamp);
     const logs = this.o.trust.x509.ctLogs;
     const candidates = logs.filter((l) => l.baseUrl && hostOf(l.baseUrl) === host);
-    const log = (candidates.length > 0 ? candidates : logs).find((l) => periodContains(l.validFor, at) && nodeVerify('sha256', signed, l.publicKey, signature));
+    const log = (candidates.length > 0 ? candidates : logs).find(
+      (l) => periodContains(l.validFor, when) && nodeVerify('sha256', signed, l.publicKey, signature),
+    );
     if (!log) throw inconsistent('sth-signature', `${this.target.url}: the tree head is not signed by a trusted CT log key`);
     const origin = log.logId.toString('hex');
-    if (this.target.origin !== undefined && this.target.origin !== origin) throw inconsistent('sth-origin', `${this.target.url}: log ID ${origin} is not the configured ${this.target.origin}`);
+    if (this.target.origin !== undefined && this.target.origin !== origin)
+      throw inconsistent('sth-origin', `${this.target.url}: log ID ${origin} is not the configured ${this.target.origin}`);
     return { size, rootHash: root, origin, signed: raw!.toString('utf8') };
   }
 
@@ -305,7 +366,7 @@ class CtSource implements LogSource {
     if (from.size === 0 || from.size >= head.size) return;
     const url = `${this.target.url}/ct/v1/get-sth-consistency?first=${from.size}&second=${head.size}`;
     const answer = parseJsonAnswer(await this.o.fetcher.request(url), url);
-    checkProof(from, head, hexList(answer?.consistency, url, 'base64'), this.target.url);
+    checkProof(from, head, hexList(at(answer, 'consistency'), url, 'base64'), this.target.url);
   }
 
   private async page(start: number, end: number): Promise<ScanEntry[]> {
@@ -314,12 +375,13 @@ class CtSource implements LogSource {
     while (next < end) {
       const url = `${this.target.url}/ct/v1/get-entries?start=${next}&end=${end - 1}`;
       const answer = parseJsonAnswer(await this.o.fetcher.request(url), url);
-      const list = answer?.entries;
+      const list = at(answer, 'entries');
       if (!Array.isArray(list) || list.length === 0) throw garbled(url, 'no entries');
       for (const e of list) {
         if (next >= end) break;
-        if (typeof e?.leaf_input !== 'string') throw garbled(url, 'an entry has no leaf_input');
-        out.push(ctEntry(next++, Buffer.from(e.leaf_input, 'base64'), url));
+        const input = at(e, 'leaf_input');
+        if (typeof input !== 'string') throw garbled(url, 'an entry has no leaf_input');
+        out.push(ctEntry(next++, Buffer.from(input, 'base64'), url));
       }
     }
     return out;
@@ -327,11 +389,14 @@ class CtSource implements LogSource {
 
   async frontierAt(size: number, head: LogHead): Promise<Frontier> {
     const [last] = await this.page(size - 1, size);
-    const hash = createHash('sha256').update(Buffer.from([0])).update(last!.leaf).digest();
+    const hash = createHash('sha256')
+      .update(Buffer.from([0]))
+      .update(last!.leaf)
+      .digest();
     const url = `${this.target.url}/ct/v1/get-proof-by-hash?hash=${encodeURIComponent(hash.toString('base64'))}&tree_size=${head.size}`;
     const answer = parseJsonAnswer(await this.o.fetcher.request(url), url);
-    if (answer?.leaf_index !== size - 1) throw garbled(url, `leaf index ${answer?.leaf_index} is not ${size - 1}`);
-    const f = Frontier.fromInclusionProof(size - 1, head.size, hexList(answer?.audit_path, url, 'base64'));
+    if (at(answer, 'leaf_index') !== size - 1) throw garbled(url, `leaf index ${String(at(answer, 'leaf_index'))} is not ${size - 1}`);
+    const f = Frontier.fromInclusionProof(size - 1, head.size, hexList(at(answer, 'audit_path'), url, 'base64'));
     f.append(last!.leaf);
     return f;
   }

@@ -7,6 +7,7 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, ex
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MonitorError } from './errors.js';
+import { at } from './json.js';
 
 export interface LogState {
   kind: string;
@@ -24,19 +25,29 @@ export interface StateFile {
   logs: Record<string, LogState>;
 }
 
-const invalid = (file: string, message: string) => new MonitorError('MONITOR_STATE_INVALID', `state file ${file}: ${message}`, { check: 'state' });
+const invalid = (file: string, message: string) =>
+  new MonitorError('MONITOR_STATE_INVALID', `state file ${file}: ${message}`, { check: 'state' });
 
 export function readState(file: string | undefined): StateFile {
   if (!file || !existsSync(file)) return { version: 1, logs: {} };
-  let doc: any;
+  let doc: unknown;
   try {
     doc = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
     throw invalid(file, `not JSON (${(e as Error).message}); move it away to start over`);
   }
-  if (doc?.version !== 1 || typeof doc.logs !== 'object' || doc.logs === null) throw invalid(file, 'not a keyless monitor state file (version 1)');
-  for (const [key, s] of Object.entries(doc.logs as Record<string, any>)) {
-    if (!Number.isSafeInteger(s?.size) || typeof s?.rootHash !== 'string' || !Array.isArray(s?.frontier) || typeof s?.origin !== 'string') {
+  const logs = at(doc, 'logs');
+  if (at(doc, 'version') !== 1 || typeof logs !== 'object' || logs === null)
+    throw invalid(file, 'not a keyless monitor state file (version 1)');
+  for (const [key, s] of Object.entries(logs)) {
+    const frontier = at(s, 'frontier');
+    if (
+      !Number.isSafeInteger(at(s, 'size')) ||
+      typeof at(s, 'rootHash') !== 'string' ||
+      !Array.isArray(frontier) ||
+      !frontier.every((h) => typeof h === 'string') ||
+      typeof at(s, 'origin') !== 'string'
+    ) {
       throw invalid(file, `entry ${key} is malformed`);
     }
   }

@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 // `keyless monitor` against a real `keyless serve` (Rekor v1, Rekor v2 / tlog-tiles and the
 // CT log), with entries from real signing by several identities of the development IdP,
 // GitHub-Actions-style workflow identities among them.
@@ -32,7 +33,18 @@ async function sign(v: 1 | 2, tok: string, name: string, count = 1): Promise<num
     return f;
   });
   const out = mkdtempSync(join(work, 'bundles-'));
-  const r = await keyless(['sign-blob', ...files, '--output-dir', out, '--signing-config', serve.signingConfig(v), '--trusted-root', serve.trustedRoot, '--identity-token', tok]);
+  const r = await keyless([
+    'sign-blob',
+    ...files,
+    '--output-dir',
+    out,
+    '--signing-config',
+    serve.signingConfig(v),
+    '--trusted-root',
+    serve.trustedRoot,
+    '--identity-token',
+    tok,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   return files.map((f) => {
     const b = JSON.parse(readFileSync(join(out, `${f.split('/').pop()}.sigstore.json`), 'utf8'));
@@ -49,7 +61,14 @@ before(async () => {
   tokens.bob = await token(['--email', 'bob@example.com']);
   tokens.release = await token(['--github-repository', 'acme/app', '--github-ref', 'refs/tags/v1.0.0']);
   tokens.branch = await token(['--github-repository', 'acme/app', '--github-ref', 'refs/heads/main']);
-  tokens.selfHosted = await token(['--github-repository', 'acme/app', '--github-ref', 'refs/tags/v1.0.1', '--github-runner-environment', 'self-hosted']);
+  tokens.selfHosted = await token([
+    '--github-repository',
+    'acme/app',
+    '--github-ref',
+    'refs/tags/v1.0.1',
+    '--github-runner-environment',
+    'self-hosted',
+  ]);
   for (const v of [1, 2] as const) {
     for (const who of ['alice', 'bob', 'release', 'branch', 'selfHosted']) signed[v][who] = (await sign(v, tokens[who]!, who))[0]!;
   }
@@ -57,28 +76,43 @@ before(async () => {
   // API as a hashedrekord with that certificate as its public key: never an alert.
   const untrusted = createCaChain();
   const key = generateKey();
-  const cert = issueLeafCertificate({ publicKey: key.publicKey, san: { type: 'email', value: 'alice@example.com' }, sigstoreExtensions: { '1.3.6.1.4.1.57264.1.8': 'https://accounts.example.com' } }, untrusted.intermediate);
+  const cert = issueLeafCertificate(
+    {
+      publicKey: key.publicKey,
+      san: { type: 'email', value: 'alice@example.com' },
+      sigstoreExtensions: { '1.3.6.1.4.1.57264.1.8': 'https://accounts.example.com' },
+    },
+    untrusted.intermediate,
+  );
   const data = Buffer.from('self-made\n');
   const res = await fetch(`${serve.url}/api/v1/log/entries`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
-      apiVersion: '0.0.1', kind: 'hashedrekord',
+      apiVersion: '0.0.1',
+      kind: 'hashedrekord',
       spec: {
         data: { hash: { algorithm: 'sha256', value: createHash('sha256').update(data).digest('hex') } },
-        signature: { content: nodeSign('sha256', data, key.privateKey).toString('base64'), publicKey: { content: Buffer.from(cert.toPem()).toString('base64') } },
+        signature: {
+          content: nodeSign('sha256', data, key.privateKey).toString('base64'),
+          publicKey: { content: Buffer.from(cert.toPem()).toString('base64') },
+        },
       },
     }),
   });
   const text = await res.text();
   assert.equal(res.status, 201, text);
-  signed[1].untrusted = (Object.values(JSON.parse(text) as Record<string, { logIndex: number }>)[0]!).logIndex;
+  signed[1].untrusted = Object.values(JSON.parse(text) as Record<string, { logIndex: number }>)[0]!.logIndex;
 });
 after(async () => {
   await serve?.stop();
 });
 
 function config(out: string, extra = '', format = 'json'): string {
-  return writeYaml(work, `config-${Math.random().toString(36).slice(2)}.yaml`, `
+  return writeYaml(
+    work,
+    `config-${Math.random().toString(36).slice(2)}.yaml`,
+    `
 startIndex: 0
 monitoredValues:
   certIdentities:
@@ -91,14 +125,26 @@ monitoredValues:
 outputIdentities: ${out}
 outputIdentitiesFormat: ${format}
 logInfoFile: ${out}.info.json
-${extra}`);
+${extra}`,
+  );
 }
 
 const args = (v: 1 | 2 | 'ct', cfg: string, state: string) => [
-  '--url', serve.url, ...(v === 'ct' ? ['--ct'] : ['--api-version', String(v)]), '--config-file', cfg, '--file', state, '--trusted-root', serve.trustedRoot, '--timeout', '5s',
+  '--url',
+  serve.url,
+  ...(v === 'ct' ? ['--ct'] : ['--api-version', String(v)]),
+  '--config-file',
+  cfg,
+  '--file',
+  state,
+  '--trusted-root',
+  serve.trustedRoot,
+  '--timeout',
+  '5s',
 ];
 
-const summary = (lines: OutputLine[]) => lines.map((l) => `${l.Index} ${l.CertSubject.replace(/@refs.*$/, '')} ${l.unexpected ? 'unexpected' : `expected`}`).sort();
+const summary = (lines: OutputLine[]) =>
+  lines.map((l) => `${l.Index} ${l.CertSubject.replace(/@refs.*$/, '')} ${l.unexpected ? 'unexpected' : `expected`}`).sort();
 
 for (const v of [1, 2] as const) {
   test(`Rekor v${v}: exactly the watched identities are reported, classified against the expectations; untrusted certificates never`, async () => {
@@ -108,17 +154,30 @@ for (const v of [1, 2] as const) {
     assert.equal(r.code, 3, r.stderr);
     const lines = readJsonLines(out);
     const s = signed[v];
-    assert.deepEqual(summary(lines), [
-      `${s.alice} alice@example.com unexpected`,
-      `${s.release} ${RELEASE.slice(0, -1)} expected`,
-      `${s.branch} ${RELEASE.slice(0, -1)} unexpected`,
-      `${s.selfHosted} ${RELEASE.slice(0, -1)} unexpected`,
-    ].sort());
+    assert.deepEqual(
+      summary(lines),
+      [
+        `${s.alice} alice@example.com unexpected`,
+        `${s.release} ${RELEASE.slice(0, -1)} expected`,
+        `${s.branch} ${RELEASE.slice(0, -1)} unexpected`,
+        `${s.selfHosted} ${RELEASE.slice(0, -1)} unexpected`,
+      ].sort(),
+    );
     const release = lines.find((l) => l.Index === s.release)!;
     assert.match(release.expectedBy!, /source-repository-ref=/);
     assert.match(release.Issuer, /\/oidc\/github$/);
     for (const l of lines) {
-      assert.deepEqual(Object.keys(l).slice(0, 9), ['MatchedIdentity', 'CertSubject', 'Issuer', 'Fingerprint', 'Subject', 'Index', 'UUID', 'OIDExtension', 'ExtensionValue']);
+      assert.deepEqual(Object.keys(l).slice(0, 9), [
+        'MatchedIdentity',
+        'CertSubject',
+        'Issuer',
+        'Fingerprint',
+        'Subject',
+        'Index',
+        'UUID',
+        'OIDExtension',
+        'ExtensionValue',
+      ]);
       if (v === 1) assert.match(l.UUID, /^[0-9a-f]{64,80}$/);
       assert.ok(v === 1 ? / - [0-9]+$/.test(l.log) : l.log === '127.0.0.1', l.log);
     }
@@ -137,7 +196,10 @@ for (const v of [1, 2] as const) {
     const third = await monitor(args(v, config(out), join(dir, 'state.json')));
     assert.equal(third.code, 3, third.stderr);
     const after = readJsonLines(out);
-    assert.deepEqual(after.slice(lines.length).map((l) => l.Index), [next]);
+    assert.deepEqual(
+      after.slice(lines.length).map((l) => l.Index),
+      [next],
+    );
   });
 }
 
@@ -157,17 +219,21 @@ test('CT log (get-entries): precertificates of the watched identities, classifie
   assert.match(lines[0]!.log, /^[0-9a-f]{64}$/);
 });
 
-test('text output in rekor-monitor\'s format; only expected events: exit 0', async () => {
+test("text output in rekor-monitor's format; only expected events: exit 0", async () => {
   const dir = mkdtempSync(join(work, 'text-'));
   const out = join(dir, 'identities.txt');
-  const cfg = writeYaml(dir, 'c.yaml', `
+  const cfg = writeYaml(
+    dir,
+    'c.yaml',
+    `
 startIndex: 0
 monitoredValues:
   certIdentities:
     - certSubject: ^https://github\\.com/acme/app/\\.github/workflows/release\\.yml@refs/tags/v1\\.0\\.0$
       expected: [{runner-environment: ^github-hosted$}]
 outputIdentities: ${out}
-`);
+`,
+  );
   const r = await monitor(args(2, cfg, join(dir, 'state.json')));
   assert.equal(r.code, 0, r.stderr);
   assert.equal(readFileSync(out, 'utf8'), `${RELEASE}refs/tags/v1.0.0 ${serve.url}/oidc/github ${signed[2].release}\n`);
@@ -175,7 +241,12 @@ outputIdentities: ${out}
 });
 
 /** A loopback proxy in front of the server that can hold a request forever (to kill the monitor mid-scan). */
-async function stallingProxy(target: string): Promise<{ url: string; server: Server; stallWhen(f: ((path: string, n: number) => boolean) | undefined): void; stalled: () => Promise<void> }> {
+async function stallingProxy(target: string): Promise<{
+  url: string;
+  server: Server;
+  stallWhen(f: ((path: string, n: number) => boolean) | undefined): void;
+  stalled: () => Promise<void>;
+}> {
   let predicate: ((path: string, n: number) => boolean) | undefined;
   let count = 0;
   let onStall: () => void = () => undefined;
@@ -213,7 +284,20 @@ test('crash and resume: SIGKILL mid-scan and between the output and the state; t
   const proxy = await stallingProxy(serve.url);
   try {
     const mine = await sign(1, tokens.alice!, 'alice', 25);
-    const argsVia = (cfg: string) => ['--url', proxy.url, '--api-version', '1', '--config-file', cfg, '--file', state, '--trusted-root', serve.trustedRoot, '--concurrency', '1'];
+    const argsVia = (cfg: string) => [
+      '--url',
+      proxy.url,
+      '--api-version',
+      '1',
+      '--config-file',
+      cfg,
+      '--file',
+      state,
+      '--trusted-root',
+      serve.trustedRoot,
+      '--concurrency',
+      '1',
+    ];
     // 1. Killed while fetching the third batch of entries.
     let retrieves = 0;
     proxy.stallWhen((path) => path.includes('/entries/retrieve') && ++retrieves === 3);
@@ -237,12 +321,22 @@ test('crash and resume: SIGKILL mid-scan and between the output and the state; t
     const k = spawnMonitor(argsVia(killer));
     const exit = await k.exit;
     assert.equal(exit.signal, 'SIGKILL', k.stderr());
-    assert.deepEqual(readJsonLines(out).slice(first.length).map((l) => l.Index), more, 'the killed run wrote its lines');
+    assert.deepEqual(
+      readJsonLines(out)
+        .slice(first.length)
+        .map((l) => l.Index),
+      more,
+      'the killed run wrote its lines',
+    );
     const again = await monitor(argsVia(config(out)));
     assert.equal(again.code, 3, again.stderr);
     const final = readJsonLines(out);
     assert.deepEqual(final.slice(0, first.length), first);
-    assert.deepEqual(final.slice(first.length).map((l) => l.Index), more, 'rerun after the kill: each new entry exactly once');
+    assert.deepEqual(
+      final.slice(first.length).map((l) => l.Index),
+      more,
+      'rerun after the kill: each new entry exactly once',
+    );
     const quiet = await monitor(argsVia(config(out)));
     assert.equal(quiet.code, 0, quiet.stderr);
     assert.equal(readJsonLines(out).length, final.length);
@@ -258,20 +352,26 @@ test('notifiers: webhook retried until delivered, HMAC from the environment; com
   let calls = 0;
   const hook = createServer((req, res) => {
     let body = '';
-    req.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => {
-      if (calls++ === 0) return void res.writeHead(503).end('busy');
-      received.push({ body, signature: req.headers['x-keyless-signature'] as string | undefined });
-      res.writeHead(204).end();
-    });
+    req
+      .setEncoding('utf8')
+      .on('data', (d: string) => (body += d))
+      .on('end', () => {
+        if (calls++ === 0) return void res.writeHead(503).end('busy');
+        received.push({ body, signature: req.headers['x-keyless-signature'] as string | undefined });
+        res.writeHead(204).end();
+      });
   });
   await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
   try {
     const port = (hook.address() as { port: number }).port;
     const stdinCopy = join(dir, 'alert.json');
-    const cfg = config(join(dir, 'out.jsonl'), `notifications:
+    const cfg = config(
+      join(dir, 'out.jsonl'),
+      `notifications:
   webhook: {url: "http://127.0.0.1:${port}/hook", hmacSecretEnv: MONITOR_HOOK_KEY, retries: 3}
   command: [sh, -c, "cat > '${stdinCopy}'"]
-`);
+`,
+    );
     const r = await monitor(args(2, cfg, join(dir, 'state.json')), { MONITOR_HOOK_KEY: 'hook-secret' });
     assert.equal(r.code, 3, r.stderr);
     assert.equal(calls, 2);
@@ -318,9 +418,13 @@ test('service mode: --interval passes, Prometheus metrics and /healthz on --moni
 
 test('bad input: configuration errors exit 2 naming the key; an unreachable or garbled log exits 1 and keeps the state', async () => {
   const dir = mkdtempSync(join(work, 'bad-'));
-  const run = (cfgText: string) => monitor(['--url', serve.url, '--api-version', '2', '--config', cfgText, '--trusted-root', serve.trustedRoot]);
+  const run = (cfgText: string) =>
+    monitor(['--url', serve.url, '--api-version', '2', '--config', cfgText, '--trusted-root', serve.trustedRoot]);
   for (const [text, re] of [
-    ['monitoredValues: {certIdentities: [{certSubject: "(unclosed"}]}', /monitoredValues\.certIdentities\[0\]\.certSubject: invalid regular expression/],
+    [
+      'monitoredValues: {certIdentities: [{certSubject: "(unclosed"}]}',
+      /monitoredValues\.certIdentities\[0\]\.certSubject: invalid regular expression/,
+    ],
     ['monitoredValues: {certIdentities: [{certSubject: x}]', /not valid YAML/],
     ['outputIdentitiesFormat: yaml', /outputIdentitiesFormat/],
   ] as const) {
@@ -347,7 +451,18 @@ test('bad input: configuration errors exit 2 naming the key; an unreachable or g
   try {
     for (const url of [`http://127.0.0.1:${deadPort}`, `http://127.0.0.1:${(garbage.address() as { port: number }).port}`]) {
       for (const api of ['1', '2']) {
-        const r = await monitor(['--url', url, '--api-version', api, '--file', state, '--trusted-root', serve.trustedRoot, '--timeout', '1s']);
+        const r = await monitor([
+          '--url',
+          url,
+          '--api-version',
+          api,
+          '--file',
+          state,
+          '--trusted-root',
+          serve.trustedRoot,
+          '--timeout',
+          '1s',
+        ]);
         assert.equal(r.code, 1, `${url} v${api}: ${r.stderr}`);
         assert.match(r.stderr, /error http:\/\/127\.0\.0\.1:[0-9]+/);
         assert.equal(readFileSync(state, 'utf8'), before);
@@ -362,7 +477,11 @@ test('first run without state and without startIndex starts at the current size 
   for (const v of [1, 'ct'] as const) {
     const dir = mkdtempSync(join(work, `fresh-${v}-`));
     const out = join(dir, 'identities.jsonl');
-    const cfg = writeYaml(dir, 'c.yaml', `monitoredValues: {certIdentities: [{certSubject: ^alice@example\\.com$}]}\noutputIdentities: ${out}\noutputIdentitiesFormat: json\n`);
+    const cfg = writeYaml(
+      dir,
+      'c.yaml',
+      `monitoredValues: {certIdentities: [{certSubject: ^alice@example\\.com$}]}\noutputIdentities: ${out}\noutputIdentitiesFormat: json\n`,
+    );
     const first = await monitor(args(v, cfg, join(dir, 'state.json')));
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stderr, /scanned 0 entries/);

@@ -10,15 +10,28 @@ export function monitor(args: string[], env: Record<string, string> = {}): Promi
 }
 
 /** A monitor child whose stderr can be watched while it runs. */
-export function spawnMonitor(args: string[], env: Record<string, string> = {}): { child: ChildProcess; stderr: () => string; waitFor(re: RegExp): Promise<RegExpExecArray>; exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
-  const child = spawn(process.execPath, [BIN, 'monitor', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+export function spawnMonitor(
+  args: string[],
+  env: Record<string, string> = {},
+): {
+  child: ChildProcess;
+  stderr: () => string;
+  waitFor(re: RegExp): Promise<RegExpExecArray>;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+} {
+  const child = spawn(process.execPath, [BIN, 'monitor', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   const waiters: Array<() => void> = [];
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {
     err += d;
     for (const w of waiters.splice(0)) w();
   });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.once('exit', (code, signal) => r({ code, signal })),
+  );
   return {
     child,
     stderr: () => err,
@@ -56,5 +69,8 @@ export interface OutputLine {
 
 export function readJsonLines(file: string): OutputLine[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as OutputLine);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as OutputLine);
 }

@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 // A small tlog-tiles server that lies in each of the ways a log can: a forked history of
 // the same size, a smaller tree, a checkpoint signed by another key, entry bundles that do
 // not hash to the checkpoint, a fork that grew. Each is exit 4 with the stored state kept;
@@ -10,7 +11,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  encodeEntryBundle, leafHash, noteKeyHash, parseTilePath, rootFromLeafHashes, signCheckpoint, TILE_WIDTH,
+  encodeEntryBundle,
+  leafHash,
+  noteKeyHash,
+  parseTilePath,
+  rootFromLeafHashes,
+  signCheckpoint,
+  TILE_WIDTH,
 } from '../../src/merkle/index.js';
 import { monitor } from './helpers.js';
 
@@ -31,7 +38,8 @@ let url: string;
 let dir: string;
 let trustedRoot: string;
 
-const entries = (tag: string, n: number) => Array.from({ length: n }, (_, i) => Buffer.from(JSON.stringify({ kind: 'test', tree: tag, n: i })));
+const entries = (tag: string, n: number) =>
+  Array.from({ length: n }, (_, i) => Buffer.from(JSON.stringify({ kind: 'test', tree: tag, n: i })));
 
 function node(hashes: Buffer[], level: number, index: number): Buffer {
   const span = TILE_WIDTH ** level;
@@ -68,15 +76,28 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'keyless-monitor-lying-'));
   const spki = logKey.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
   trustedRoot = join(dir, 'trusted_root.json');
-  writeFileSync(trustedRoot, JSON.stringify({
-    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-    tlogs: [{ baseUrl: url, hashAlgorithm: 'SHA2_256', publicKey: { rawBytes: spki, keyDetails: 'PKIX_ED25519', validFor: { start: '2020-01-01T00:00:00Z' } }, logId: { keyId: noteKeyHash(ORIGIN, logKey.publicKey).toString('base64') } }],
-    certificateAuthorities: [], ctlogs: [], timestampAuthorities: [],
-  }));
+  writeFileSync(
+    trustedRoot,
+    JSON.stringify({
+      mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+      tlogs: [
+        {
+          baseUrl: url,
+          hashAlgorithm: 'SHA2_256',
+          publicKey: { rawBytes: spki, keyDetails: 'PKIX_ED25519', validFor: { start: '2020-01-01T00:00:00Z' } },
+          logId: { keyId: noteKeyHash(ORIGIN, logKey.publicKey).toString('base64') },
+        },
+      ],
+      certificateAuthorities: [],
+      ctlogs: [],
+      timestampAuthorities: [],
+    }),
+  );
 });
 after(() => server.close());
 
-const run = (state: string, extra: string[] = []) => monitor(['--url', url, '--api-version', '2', '--file', state, '--trusted-root', trustedRoot, '--timeout', '2s', ...extra]);
+const run = (state: string, extra: string[] = []) =>
+  monitor(['--url', url, '--api-version', '2', '--file', state, '--trusted-root', trustedRoot, '--timeout', '2s', ...extra]);
 
 test('an honest log: empty, first run from the current size (frontier from tiles), growth across bundle boundaries', async () => {
   const state = join(dir, 'honest.json');
@@ -107,7 +128,11 @@ test('a lying log: each lie is exit 4 and the stored state is kept; the honest l
     ['forked history, same size', { entries: entries('B', 300) }, /a different root for the same size 300/],
     ['a smaller tree', { entries: entries('A', 200) }, /shrank from 300 to 200/],
     ['a checkpoint signed by another key', { entries: entries('A', 310), signer: otherKey.privateKey }, /not signed by a trusted log key/],
-    ['entry bundles that do not hash to the checkpoint', { entries: entries('A', 310), served: [...entries('A', 300), ...entries('C', 10)] }, /do not hash to the checkpoint's root/],
+    [
+      'entry bundles that do not hash to the checkpoint',
+      { entries: entries('A', 310), served: [...entries('A', 300), ...entries('C', 10)] },
+      /do not hash to the checkpoint's root/,
+    ],
     ['a fork that grew', { entries: [...entries('B', 300), ...entries('A', 50)] }, /do not hash to the checkpoint's root/],
   ];
   for (const [what, tree, message] of lies) {

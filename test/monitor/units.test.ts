@@ -23,7 +23,10 @@ test('frontier: appending leaves gives the RFC 6962 root at every size; the fron
     }
   }
   // A stored frontier round-trips through its JSON form; a wrong hash changes the root.
-  const stored = Frontier.of(f.size, f.toJSON().map((h) => Buffer.from(h, 'base64')));
+  const stored = Frontier.of(
+    f.size,
+    f.toJSON().map((h) => Buffer.from(h, 'base64')),
+  );
   assert.deepEqual(stored.root(), f.root());
   const bad = f.toJSON().map((h) => Buffer.from(h, 'base64'));
   bad[0] = randomBytes(32);
@@ -31,7 +34,7 @@ test('frontier: appending leaves gives the RFC 6962 root at every size; the fron
   assert.throws(() => Frontier.of(5, []), { code: 'MONITOR_LOG_INCONSISTENT' });
 });
 
-test('config: rekor-monitor\'s shape with expectations parses; errors name the key', () => {
+test("config: rekor-monitor's shape with expectations parses; errors name the key", () => {
   const c = parseMonitorConfig(`
 startIndex: 3
 monitoredValues:
@@ -63,22 +66,45 @@ notifications:
   assert.equal(c.certIdentities[0]!.expected![0]!.extensions.length, 2);
   assert.equal(c.certIdentities[1]!.expected, undefined);
   assert.deepEqual(c.fingerprints, ['abcdef01']);
-  assert.deepEqual(c.oidMatchers.map((m) => m.oid), ['1.3.6.1.4.1.57264.1.9', '1.3.6.1.4.1.57264.1.12', '1.3.6.1.4.1.57264.1.9']);
-  assert.deepEqual(c.logs, [{ url: 'http://127.0.0.1:1', kind: 'rekor-v2', origin: 'log.example' }, { url: 'http://127.0.0.1:2', kind: 'ct' }]);
+  assert.deepEqual(
+    c.oidMatchers.map((m) => m.oid),
+    ['1.3.6.1.4.1.57264.1.9', '1.3.6.1.4.1.57264.1.12', '1.3.6.1.4.1.57264.1.9'],
+  );
+  assert.deepEqual(c.logs, [
+    { url: 'http://127.0.0.1:1', kind: 'rekor-v2', origin: 'log.example' },
+    { url: 'http://127.0.0.1:2', kind: 'ct' },
+  ]);
   assert.equal(c.webhook?.hmacSecretEnv, 'HOOK_KEY');
   // Only the unanchored pattern is warned about.
-  assert.deepEqual(c.warnings.map((w) => w.split(':')[0]), ['monitoredValues.certIdentities[1].certSubject']);
+  assert.deepEqual(
+    c.warnings.map((w) => w.split(':')[0]),
+    ['monitoredValues.certIdentities[1].certSubject'],
+  );
 
   const bad: Array<[string, RegExp]> = [
     ['monitoredValues: [', /config yaml: not valid YAML at line 1/],
-    ['monitoredValues:\n  certIdentities:\n    - certSubject: "a(b"', /monitoredValues\.certIdentities\[0\]\.certSubject: invalid regular expression/],
-    ['monitoredValues:\n  certIdentities:\n    - certSubject: x\n      expected: [{branch: main}]', /certIdentities\[0\]\.expected\[0\]\.branch: unknown key/],
+    [
+      'monitoredValues:\n  certIdentities:\n    - certSubject: "a(b"',
+      /monitoredValues\.certIdentities\[0\]\.certSubject: invalid regular expression/,
+    ],
+    [
+      'monitoredValues:\n  certIdentities:\n    - certSubject: x\n      expected: [{branch: main}]',
+      /certIdentities\[0\]\.expected\[0\]\.branch: unknown key/,
+    ],
     ['monitoredValue: {}', /config monitoredValue: unknown key/],
     ['outputIdentitiesFormat: xml', /outputIdentitiesFormat: must be text or json/],
     ['startIndex: -1', /startIndex: must be a non-negative integer/],
     ['notifications: {webhook: {url: "x"}}', /notifications\.webhook\.url/],
-    ['notifications: {webhook: {url: "https://h.example", hmacSecretEnv: "s3cret value"}}', /hmacSecretEnv: must name an environment variable/],
+    [
+      'notifications: {webhook: {url: "https://h.example", hmacSecretEnv: "s3cret value"}}',
+      /hmacSecretEnv: must name an environment variable/,
+    ],
     ['monitoredValues: {oidMatchers: {fulcioExtensions: {build-signer: [x]}}}', /fulcioExtensions\.build-signer: unknown Fulcio extension/],
   ];
-  for (const [yaml, message] of bad) assert.throws(() => parseMonitorConfig(yaml), (e: any) => e.code === 'MONITOR_CONFIG_INVALID' && message.test(e.message), yaml);
+  for (const [yaml, message] of bad)
+    assert.throws(
+      () => parseMonitorConfig(yaml),
+      (e: any) => e.code === 'MONITOR_CONFIG_INVALID' && message.test(e.message),
+      yaml,
+    );
 });

@@ -36,7 +36,9 @@ export interface MonitorCommandOptions {
 export function defineMonitorCommands(program: Command): void {
   program
     .command('monitor')
-    .description('watch transparency logs for signing events of your identities and check that the logs stay consistent (exit 3: unexpected event, 4: log inconsistent)')
+    .description(
+      'watch transparency logs for signing events of your identities and check that the logs stay consistent (exit 3: unexpected event, 4: log inconsistent)',
+    )
     .option('--url <url>', 'log base URL (Rekor v1, Rekor v2 / tlog-tiles, or CT with --ct)')
     .option('--api-version <n>', 'Rekor API of --url: 1 or 2 (default: 2 when the URL serves /checkpoint)', parseInteger(1, 2))
     .option('--ct', '--url is an RFC 6962 certificate transparency log')
