@@ -19,7 +19,7 @@ import { at, listAt } from './json.js';
  * certificate comes with a cache key (the text it was read from), so a repeated
  * certificate costs one map lookup and is decoded only the first time.
  */
-export type EntryVerifier = { certKey: string; cert(): Buffer; key?: undefined } | { key: Buffer; certKey?: undefined };
+export type EntryVerifier = { certKey: Buffer; cert(): Buffer; key?: undefined } | { key: Buffer; certKey?: undefined };
 
 /** A CT precertificate entry: the TBS and the hash of its issuer's key (RFC 6962 §3.2). */
 export interface PrecertVerifier {
@@ -51,10 +51,8 @@ export interface ParsedCert {
 }
 
 export function derVerifier(der: Buffer): EntryVerifier {
-  return { certKey: der.toString('base64'), cert: () => der };
+  return { certKey: der, cert: () => der };
 }
-
-const fromBase64 = (b64: string) => () => Buffer.from(b64, 'base64');
 
 /** Verifiers of PEM text (Rekor v1 bodies carry base64 PEM), memoized by that text. */
 const pemMemo = new Map<string, EntryVerifier[]>();
@@ -78,41 +76,45 @@ function pemVerifiers(b64: unknown, out: EntryVerifier[]): void {
 }
 
 /** The start of a canonical Rekor v2 body (Rekor v1's intoto 0.0.2 shares the apiVersion). */
-const V2_BODY = /^\{"apiVersion":"0\.0\.2","kind":"(?:hashedrekord|dsse)","spec":\{"(?:hashedRekordV002|dsseV002)":/;
+const V2_PREFIXES = [
+  '{"apiVersion":"0.0.2","kind":"hashedrekord","spec":{"hashedRekordV002":',
+  '{"apiVersion":"0.0.2","kind":"dsse","spec":{"dsseV002":',
+].map((p) => Buffer.from(p));
+const RAW_BYTES = Buffer.from('{"rawBytes":"');
+const CERT_FIELD = Buffer.from('"x509Certificate":');
+const KEY_FIELD = Buffer.from('"publicKey":');
+const QUOTE = 0x22;
 
 /**
  * Verifiers of a Rekor v2 body (hashedrekord or dsse 0.0.2). The body is canonical JSON
  * (RFC 8785), where a quote inside a string is always escaped: the text
  * `"x509Certificate":{"rawBytes":"` can only be structure, so reading the values after it
- * is exact and much cheaper than parsing every entry.
+ * is exact, and much cheaper than decoding and parsing every entry.
  */
-function v2Verifiers(text: string, out: EntryVerifier[]): boolean {
-  if (!V2_BODY.test(text)) return false;
-  for (const [marker, isCert] of [
-    ['"x509Certificate":{"rawBytes":"', true],
-    ['"publicKey":{"rawBytes":"', false],
-  ] as const) {
-    let at = text.indexOf(marker);
-    while (at >= 0) {
-      const start = at + marker.length;
-      const end = text.indexOf('"', start);
-      if (end < 0) break;
-      const b64 = text.slice(start, end);
-      out.push(isCert ? { certKey: b64, cert: fromBase64(b64) } : { key: Buffer.from(b64, 'base64') });
-      at = text.indexOf(marker, end);
-    }
+function v2Verifiers(body: Buffer, out: EntryVerifier[]): boolean {
+  if (!V2_PREFIXES.some((p) => body.length > p.length && body.compare(p, 0, p.length, 0, p.length) === 0)) return false;
+  let at = body.indexOf(RAW_BYTES);
+  while (at >= 0) {
+    const start = at + RAW_BYTES.length;
+    const end = body.indexOf(QUOTE, start);
+    if (end < 0) break;
+    const endsWith = (field: Buffer) => at >= field.length && body.compare(field, 0, field.length, at - field.length, at) === 0;
+    // The base64 text itself is the certificate's cache key: decoded only on a cache miss.
+    const text = body.subarray(start, end);
+    if (endsWith(CERT_FIELD)) out.push({ certKey: text, cert: () => Buffer.from(text.toString('latin1'), 'base64') });
+    else if (endsWith(KEY_FIELD)) out.push({ key: Buffer.from(text.toString('latin1'), 'base64') });
+    at = body.indexOf(RAW_BYTES, end);
   }
   return true;
 }
 
 /** Bodies of Rekor v1 (hashedrekord, dsse, intoto) and v2 (hashedrekord, dsse) entries. */
 export function rekorVerifiers(body: Buffer): EntryVerifier[] {
-  const text = body.toString('utf8');
   const out: EntryVerifier[] = [];
-  if (v2Verifiers(text, out)) return out;
+  if (v2Verifiers(body, out)) return out;
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = JSON.parse(body.toString('utf8'));
   } catch {
     return [];
   }
@@ -126,16 +128,24 @@ export function rekorVerifiers(body: Buffer): EntryVerifier[] {
 
 /** Certificate facts, parsed once per DER; bounded so a log of distinct certificates cannot grow it without limit. */
 export class CertificateCache {
-  private readonly map = new Map<string, ParsedCert | null>();
+  /**
+   * By the key's last 48 bytes (signature bytes: distinct per certificate), then the whole
+   * key compared: hashing a ~1,000-byte key for every entry costs more than the rest of the
+   * match, and a shared suffix must never alias two certificates.
+   */
+  private readonly map = new Map<string, Array<{ key: Buffer; parsed: ParsedCert | null }>>();
+  private size = 0;
   private readonly trusted = new Map<string, boolean>();
   hits = 0;
   constructor(private readonly limit = 8192) {}
 
-  get(key: string, der: () => Buffer): ParsedCert | undefined {
-    const hit = this.map.get(key);
-    if (hit !== undefined) {
+  get(key: Buffer, der: () => Buffer): ParsedCert | undefined {
+    const short = key.toString('latin1', Math.max(0, key.length - 48));
+    const bucket = this.map.get(short);
+    const hit = bucket?.find((b) => b.key.equals(key));
+    if (hit) {
       this.hits++;
-      return hit ?? undefined;
+      return hit.parsed ?? undefined;
     }
     let parsed: ParsedCert | null;
     try {
@@ -145,10 +155,16 @@ export class CertificateCache {
     } catch {
       parsed = null;
     }
-    if (this.map.size >= this.limit) {
-      this.map.delete(this.map.keys().next().value as string);
+    if (this.size >= this.limit) {
+      const [oldest, list] = this.map.entries().next().value as [string, unknown[]];
+      this.map.delete(oldest);
+      this.size -= list.length;
     }
-    this.map.set(key, parsed);
+    // A copy: the key may be a view into a large answer buffer that must not stay alive.
+    const entry = { key: Buffer.from(key), parsed };
+    if (bucket) bucket.push(entry);
+    else this.map.set(short, [entry]);
+    this.size++;
     return parsed ?? undefined;
   }
 
