@@ -48,9 +48,11 @@ async function sign(v: 1 | 2, tok: string, name: string, count = 1): Promise<num
   assert.equal(r.code, 0, r.stderr);
   return files.map((f) => {
     const b = JSON.parse(readFileSync(join(out, `${f.split('/').pop()}.sigstore.json`), 'utf8'));
+    lastCertificate = Buffer.from(b.verificationMaterial.certificate.rawBytes, 'base64');
     return Number(b.verificationMaterial.tlogEntries[0].logIndex ?? 0);
   });
 }
+let lastCertificate: Buffer | undefined;
 
 const tokens: Record<string, string> = {};
 
@@ -493,4 +495,61 @@ test('first run without state and without startIndex starts at the current size 
     if (v === 1) assert.equal(lines[0]!.Index, index);
     assert.equal(lines[0]!.CertSubject, 'alice@example.com');
   }
+});
+
+test('several logs from the configuration (MonitorConfig style); subjects, fingerprints and OID matchers as rekor-monitor reads them', async () => {
+  const dir = mkdtempSync(join(work, 'multi-'));
+  const out = join(dir, 'identities.jsonl');
+  const [bobIndex] = await sign(2, tokens.bob!, 'bob');
+  const bobFingerprint = createHash('sha256').update(lastCertificate!).digest('hex');
+  const cfg = writeYaml(
+    dir,
+    'c.yaml',
+    `startIndex: 0
+monitoredValues:
+  subjects: [^alice@example\\.com$]
+  fingerprints: [${bobFingerprint.toUpperCase()}]
+  oidMatchers:
+    fulcioExtensions: {runner-environment: [self-hosted]}
+outputIdentities: ${out}
+outputIdentitiesFormat: json
+rekorLogs:
+  - {readUrl: "${serve.url}", majorApiVersion: 1}
+  - {readUrl: "${serve.url}/", majorApiVersion: 2, logOrigin: 127.0.0.1}
+ctLogs: [{readUrl: "${serve.url}"}]
+`,
+  );
+  const r = await monitor(['--config-file', cfg, '--file', join(dir, 'state.json'), '--trusted-root', serve.trustedRoot]);
+  assert.equal(r.code, 3, r.stderr);
+  assert.equal(r.stderr.match(/^monitor: /gm)?.length, 3);
+  const lines = readJsonLines(out);
+  const v2 = lines.filter((l) => l.log === '127.0.0.1');
+  assert.ok(
+    v2.some(
+      (l) => l.Subject === 'alice@example.com' && l.Index === signed[2].alice && (l.MatchedIdentity as { type: string }).type === 'subject',
+    ),
+  );
+  assert.ok(v2.some((l) => l.Fingerprint === bobFingerprint && l.Index === bobIndex));
+  assert.ok(
+    v2.some(
+      (l) =>
+        l.ExtensionValue === 'self-hosted' &&
+        l.Index === signed[2].selfHosted &&
+        (l.OIDExtension as number[]).join('.') === '1.3.6.1.4.1.57264.1.11',
+    ),
+  );
+  assert.ok(!v2.some((l) => l.Index === signed[2].release), 'the github-hosted release matches nothing here');
+  assert.ok(
+    lines.some((l) => / - [0-9]+$/.test(l.log)),
+    'Rekor v1 lines',
+  );
+  assert.ok(
+    lines.some((l) => /^[0-9a-f]{64}$/.test(l.log)),
+    'CT lines',
+  );
+  // A configured origin that the log does not sign with is an inconsistency, not a match.
+  const wrong = writeYaml(dir, 'w.yaml', `rekorLogs: [{readUrl: "${serve.url}", majorApiVersion: 2, logOrigin: other.example}]\n`);
+  const w = await monitor(['--config-file', wrong, '--file', join(dir, 'state2.json'), '--trusted-root', serve.trustedRoot]);
+  assert.equal(w.code, 4, w.stderr);
+  assert.match(w.stderr, /not the configured "other\.example"/);
 });
