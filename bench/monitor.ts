@@ -39,7 +39,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function startServe(dataDir: string, port: number): Promise<{ url: string; stop(): Promise<void> }> {
+async function startServe(dataDir: string, port: number): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--port', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -54,6 +54,7 @@ async function startServe(dataDir: string, port: number): Promise<{ url: string;
   });
   return {
     url,
+    pid: child.pid!,
     stop: async () => {
       child.kill('SIGTERM');
       await exited;
@@ -170,19 +171,36 @@ function rssOf(pid: number): number | undefined {
   }
 }
 
-async function timed(cmd: string, args: string[]): Promise<{ seconds: number; code: number | null; rss: number[]; stderr: string }> {
+async function timed(
+  cmd: string,
+  args: string[],
+): Promise<{ seconds: number; code: number | null; rss: number[]; stderr: string; cpu: number; serverCpu: number }> {
   const start = performance.now();
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const rss: number[] = [];
+  let cpu = 0;
+  const serverCpu0 = cpuOf(serve.pid) ?? 0;
   const timer = setInterval(() => {
     const r = rssOf(child.pid!);
     if (r !== undefined) rss.push(r);
+    cpu = cpuOf(child.pid!) ?? cpu;
   }, 100);
   const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
   clearInterval(timer);
-  return { seconds: (performance.now() - start) / 1000, code, rss, stderr };
+  const serverCpu = (cpuOf(serve.pid) ?? 0) - serverCpu0;
+  return { seconds: (performance.now() - start) / 1000, code, rss, stderr, cpu, serverCpu };
+}
+
+/** user + system CPU seconds of a process so far (/proc/PID/stat, clock ticks of 1/100 s). */
+function cpuOf(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 function describeRss(rss: number[]): string {
@@ -227,7 +245,7 @@ for (const [api, n] of Array.from(
   const found = existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean).length : 0;
   const ok = r.code === 3 && found === expectedWatched(n);
   console.log(
-    `keyless monitor, Rekor v${api}: ${n} entries in ${r.seconds.toFixed(2)} s = ${(n / r.seconds).toFixed(0)} entries/s end to end; ${found} matches (expected ${expectedWatched(n)})${ok ? '' : ` MISMATCH exit ${r.code}: ${r.stderr.slice(-300)}`}; ${describeRss(r.rss)}`,
+    `keyless monitor, Rekor v${api}: ${n} entries in ${r.seconds.toFixed(2)} s = ${(n / r.seconds).toFixed(0)} entries/s end to end; ${found} matches (expected ${expectedWatched(n)})${ok ? '' : ` MISMATCH exit ${r.code}: ${r.stderr.slice(-300)}`}; CPU: monitor ${r.cpu.toFixed(2)} s (${(n / Math.max(r.cpu, 0.01)).toFixed(0)} entries per CPU-second), server ${r.serverCpu.toFixed(2)} s; ${describeRss(r.rss)}`,
   );
 }
 
@@ -246,7 +264,7 @@ else {
     const r = await timed(peer, ['--url', serve.url, '--config-file', cfg, '--file', join(dir, `peer-state-v${api}`), '--once']);
     const found = existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean).length : 0;
     console.log(
-      `rekor_monitor, Rekor v${api}: ${n} entries in ${r.seconds.toFixed(2)} s = ${(n / r.seconds).toFixed(0)} entries/s; ${found} matches; exit ${r.code}; ${describeRss(r.rss)}`,
+      `rekor_monitor, Rekor v${api}: ${n} entries in ${r.seconds.toFixed(2)} s = ${(n / r.seconds).toFixed(0)} entries/s; ${found} matches; exit ${r.code}; CPU ${r.cpu.toFixed(2)} s, server ${r.serverCpu.toFixed(2)} s; ${describeRss(r.rss)}`,
     );
   }
 }
