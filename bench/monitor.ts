@@ -97,15 +97,13 @@ const v2Key = keyStore.loadOrCreate('rekor-v2', config.keys.rekorV2);
 const v1 = await RekorV1Log.open({
   engine,
   baseUrl: publicUrl,
-  privateKey: v1Key.privateKey!,
-  publicKey: v1Key.publicKey,
+  signer: v1Key,
   maxBatch: 50_000,
 });
 const v2 = await RekorV2Log.open({
   engine,
   baseUrl: publicUrl,
-  privateKey: v2Key.privateKey!,
-  publicKey: v2Key.publicKey,
+  signer: v2Key,
   maxBatch: 50_000,
 });
 
