@@ -53,7 +53,7 @@ export function defineMonitorCommands(program: Command): void {
     .option('--concurrency <n>', 'requests in flight per log', parseInteger(1, 256), 16)
     .option('--user-agent <text>', 'User-Agent of the log requests')
     .action(async (opts: MonitorCommandOptions) => {
-      const { runMonitorCommand } = await import('../monitor-run.js');
+      const { runMonitorCommand } = await import('./monitor-run.js');
       await runMonitorCommand(opts);
     });
 }

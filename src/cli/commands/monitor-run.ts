@@ -16,10 +16,10 @@ import {
   type MonitorConfig,
   type Notifier,
   type PassResult,
-} from '../monitor/index.js';
-import { PRODUCTION_TRUSTED_ROOT, trustMaterialFor } from '../verify/index.js';
-import { isKeylessError } from '../core/errors.js';
-import type { MonitorCommandOptions } from './commands/monitor.js';
+} from '../../monitor/index.js';
+import { PRODUCTION_TRUSTED_ROOT, trustMaterialFor } from '../../verify/index.js';
+import { isKeylessError } from '../../core/errors.js';
+import type { MonitorCommandOptions } from './monitor.js';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
