@@ -12,6 +12,8 @@ import { caService, inProcessCtSubmitter } from '../services/ca/index.js';
 import { RekorV1Log, RekorV2Log, rekorV1Service, rekorV2Service, inlineDigestVerifier } from '../services/tlog/index.js';
 import { join } from 'node:path';
 import type { IssuerConfig } from '../oidc/index.js';
+import { tufKeyProvider, tufTargetsFromTrustFiles } from './tuf.js';
+import { publishTufRepository } from '../services/tuf/index.js';
 
 export interface ComposeContext {
   dataDir: string;
@@ -32,6 +34,8 @@ export interface ComposedServices {
   trustFiles: string[];
   /** The dev IdP's issuer URL when it is on. */
   devIdpIssuer: string | undefined;
+  /** The TUF repository that publishes the trust files, when on. */
+  tuf?: { mirror: string; rootPath: string; rootSha256: string; signed: string[] };
 }
 
 /** Path of the development IdP below the public URL (its issuer is `<publicUrl>/oidc`). */
@@ -129,5 +133,18 @@ export async function composeServices(app: FastifyInstance, ctx: ComposeContext)
   names.unshift('ca');
 
   const trustFiles = writeTrustFiles(dataDir, trust);
-  return { names, devIdp: ctx.devIdp, trustFiles, devIdpIssuer };
+  let tuf: ComposedServices['tuf'];
+  if (config.tuf.enabled) {
+    const published = await publishTufRepository(app, {
+      dataDir,
+      config: config.tuf,
+      keys: tufKeyProvider(keyStore),
+      contents: tufTargetsFromTrustFiles(trustFiles),
+      publicUrl,
+      warn,
+    });
+    tuf = { mirror: published.mirror, rootPath: published.rootPath, rootSha256: published.rootSha256, signed: published.signed };
+    names.push('tuf');
+  }
+  return { names, devIdp: ctx.devIdp, trustFiles, devIdpIssuer, ...(tuf ? { tuf } : {}) };
 }
