@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as sigstore from 'sigstore';
 import { getTrustedRoot } from '@sigstore/tuf';
@@ -83,4 +83,23 @@ test('the repository answers 404 for names outside its layout and never 5xx', as
   assert.equal(ts.status, 200);
   assert.equal(ts.headers.get('cache-control'), 'no-cache');
   assert.equal(((await ts.json()) as { signed: { _type: string } }).signed._type, 'timestamp');
+});
+
+test('after keyless initialize, sign-blob and verify-blob need no trust flags (signing config and trusted root from TUF)', async () => {
+  const { runCli } = await import('./helpers.js');
+  const env = { KEYLESS_TUF_ROOT: join(work, 'keyless-cache') };
+  const root = printedRoot(server);
+  const init = await runCli(['initialize', '--mirror', `${server.url}/tuf`, '--root', root.path, '--root-checksum', root.sha256], env);
+  assert.equal(init.code, 0, init.stderr);
+  const token = await runKeyless(['dev-token', '--url', server.url, '--email', 'tuf-cli@example.com']);
+  const artifact = join(work, 'cli.txt');
+  writeFileSync(artifact, 'signed by keyless with trust from TUF\n');
+  const signed = await runCli(['sign-blob', artifact, '--bundle', `${artifact}.sigstore.json`, '--identity-token', token.stdout.trim()], env);
+  assert.equal(signed.code, 0, signed.stderr);
+  const policy = ['--certificate-identity', 'tuf-cli@example.com', '--certificate-oidc-issuer', `${server.url}/oidc`];
+  const verified = await runCli(['verify-blob', artifact, '--bundle', `${artifact}.sigstore.json`, ...policy], env);
+  assert.equal(verified.code, 0, verified.stderr);
+  // Without the cache the built-in public-good root is used, which does not know this server.
+  const noTuf = await runCli(['verify-blob', artifact, '--bundle', `${artifact}.sigstore.json`, ...policy], { KEYLESS_TUF_ROOT: join(work, 'none') });
+  assert.equal(noTuf.code, 1);
 });

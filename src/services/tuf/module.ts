@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { Timestamper, TufError, readRootBytes, syncRepository, type TargetContent, type TufSigningKey } from '../../tuf/index.js';
+import type { Root } from '@tufjs/models';
+import { Timestamper, TufError, readRepository, readRootBytes, syncRepository, type AvailableKeys, type TargetContent } from '../../tuf/index.js';
 import type { TufConfig } from './config.js';
 import { tufService } from './plugin.js';
 
-/** The TUF keys in the server's key store; `create` is set only when a new repository needs them. */
-export interface TufKeyProvider {
-  root(create: boolean): TufSigningKey | undefined;
-  targets(create: boolean): TufSigningKey | undefined;
-  online(create: boolean): TufSigningKey | undefined;
-}
+/**
+ * The TUF keys in the server's key store: new ones when there is no repository yet
+ * (`root` undefined), else those the current root names that are present.
+ */
+export type TufKeyProvider = (root: Root | undefined) => AvailableKeys;
 
 export interface TufPublishOptions {
   dataDir: string;
@@ -61,16 +61,9 @@ export async function publishTufRepository(app: FastifyInstance, options: TufPub
   const now = options.now ?? (() => new Date());
   const paths = tufPaths(options.dataDir);
   mkdirSync(paths.repository, { recursive: true, mode: 0o755 });
-  const exists = (() => {
-    try {
-      readFileSync(join(paths.repository, '1.root.json'));
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-  const online = keys.online(!exists);
-  const result = syncRepository(paths.repository, options.contents, { root: keys.root(!exists), targets: keys.targets(!exists), online }, now(), config.periods);
+  const available = keys(readRepository(paths.repository)?.root.signed);
+  const online = available.online;
+  const result = syncRepository(paths.repository, options.contents, available, now(), config.periods);
   for (const w of result.warnings) warn(`tuf: ${w}`);
   if (!online) throw new TufError('TUF_KEY_MISSING', `the TUF online (snapshot/timestamp) key is missing from the key store of ${options.dataDir}`, { role: 'timestamp' });
   const timestamper = new Timestamper({
