@@ -129,8 +129,9 @@ export async function loadTufTrust(options: TufClientOptions): Promise<TufTrust 
     return await refreshInCopy(options.cacheDir, mirror, { online: true, timeoutMs: options.timeoutMs });
   } catch (e) {
     if (!(e instanceof TufError) || e.code !== 'TUF_MIRROR_UNREACHABLE') throw e;
-    const cached = await refreshInCopy(options.cacheDir, mirror, { online: false }).catch(() => {
-      throw e;
+    const cached = await refreshInCopy(options.cacheDir, mirror, { online: false }).catch((cacheError: unknown) => {
+      if (!(cacheError instanceof TufError)) throw e;
+      throw new TufError(cacheError.code, `${e.message}, and the cache cannot stand in: ${cacheError.message}`, { role: cacheError.role, cause: cacheError });
     });
     return { ...cached, note: `${e.message}; using the cached TUF metadata (timestamp valid until ${cached.expires.timestamp})` };
   }
@@ -144,11 +145,23 @@ async function refreshInCopy(cacheDir: string, mirror: string, mode: { online: b
       else mkdirSync(join(staging, sub));
     }
     if (!existsSync(join(staging, 'metadata', 'root.json'))) throw new TufError('TUF_CACHE_INVALID', `${cacheDir} has no root.json; run keyless initialize again`);
+    if (!mode.online) refuseExpiredCache(cacheDir);
     const trust = await runWorkflow(staging, mirror, mode);
     writeBack(staging, cacheDir);
     return relocate(trust, staging, cacheDir);
   } finally {
     rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** Without the mirror, expired cached metadata is the whole story: say which role and since when. */
+function refuseExpiredCache(cacheDir: string): void {
+  const cached = readCachedVersions(cacheDir);
+  if (!cached) return;
+  for (const role of ROLES) {
+    if (Date.parse(cached.expires[role]) <= Date.now()) {
+      throw new TufError('TUF_METADATA_EXPIRED', `the cached TUF ${role} (v${cached.versions[role]}) expired at ${cached.expires[role]}; a refresh from the mirror is needed`, { role });
+    }
   }
 }
 
@@ -302,7 +315,7 @@ function classify(e: unknown, fetcher: TrackingFetcher, mirror: string): TufErro
   const text = String((e as Error)?.message ?? e);
   if (fetcher.lastError && (e instanceof DownloadHTTPError || text.includes(fetcher.lastError.message))) return fetcher.lastError;
   const lastRole = fetcher.lastRole;
-  const named = /\b(root|timestamp|snapshot|targets)(?:\.json)?\b/.exec(text)?.[1];
+  const named = /\b(root|timestamp|snapshot|targets)(?:\.json)?\b/.exec(stripWrap(text))?.[1];
   const role = lastRole.startsWith('target ') ? lastRole : named ?? lastRole;
   const say = (code: TufErrorCode, problem: string) => new TufError(code, `TUF ${role} from ${mirror}: ${problem}`, { role, cause: e });
   if (/is expired/.test(text)) return say('TUF_METADATA_EXPIRED', `expired (${text.replace(/^.*?error (Error: )?/, '')}); the repository is not being re-signed (a stopped server, or a freeze attack)`);
