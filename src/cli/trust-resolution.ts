@@ -4,7 +4,9 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { TufTrust } from '../tuf/index.js';
+// The cache reader alone (not ../tuf/index.js, which loads tuf-js and @tufjs/models): a
+// command with a valid cache must cost little more than one without TUF.
+import type { TufTrust } from '../tuf/cache.js';
 
 export const TUF_ROOT_ENV = 'KEYLESS_TUF_ROOT';
 const ENV = { 'trusted-root': 'KEYLESS_TRUSTED_ROOT', 'signing-config': 'KEYLESS_SIGNING_CONFIG' } as const;
@@ -34,7 +36,7 @@ export function tufTrust(options: { offline?: boolean } = {}): Promise<TufTrust 
   refreshed ??= (async () => {
     const cacheDir = tufCacheDir();
     if (!existsSync(join(cacheDir, 'remote.json'))) return undefined;
-    const { loadTufTrust } = await import('../tuf/index.js');
+    const { loadTufTrust } = await import('../tuf/cache.js');
     const trust = await loadTufTrust({ cacheDir, offline: options.offline ?? false });
     if (trust?.note) process.stderr.write(`note: ${trust.note}\n`);
     return trust;
@@ -50,7 +52,7 @@ export async function resolveTrust(kind: TrustKind, flag: string | undefined, op
   if (tuf) {
     const path = kind === 'trusted-root' ? tuf.trustedRootPath : tuf.signingConfigPath;
     if (path === undefined) {
-      const { TufError } = await import('../tuf/index.js');
+      const { TufError } = await import('../tuf/errors.js');
       throw new TufError('TUF_TARGET_MISSING', `the TUF repository at ${tuf.mirror} publishes no signing config (signing_config.v0.2.json); pass --signing-config`, { role: 'targets' });
     }
     return { path, source: 'tuf', detail: tuf.mirror, tuf };

@@ -9,32 +9,18 @@ import { Metadata, MetadataKind, type Root } from '@tufjs/models';
 import { Updater, type Fetcher } from 'tuf-js';
 import { DownloadHTTPError } from 'tuf-js/dist/error.js';
 import { TufError, type TufErrorCode } from './errors.js';
+import {
+  REMOTE_FILE,
+  SIGNING_CONFIG_TARGET,
+  TRUSTED_ROOT_TARGET,
+  normalizeMirror,
+  readVersions,
+  refuseExpiredCache,
+  type TufClientOptions,
+  type TufTrust,
+} from './cache.js';
 
-export const TRUSTED_ROOT_TARGET = 'trusted_root.json';
-export const SIGNING_CONFIG_TARGET = 'signing_config.v0.2.json';
 const TARGETS = [TRUSTED_ROOT_TARGET, SIGNING_CONFIG_TARGET] as const;
-const ROLES = ['root', 'timestamp', 'snapshot', 'targets'] as const;
-const REMOTE_FILE = 'remote.json';
-
-export interface TufClientOptions {
-  /** The cache directory (`KEYLESS_TUF_ROOT`). */
-  cacheDir: string;
-  /** Use the cached metadata alone; fail if it is expired. */
-  offline?: boolean;
-  /** Per-request timeout (default 5 s, as sigstore-js). */
-  timeoutMs?: number;
-}
-
-export interface TufTrust {
-  mirror: string;
-  /** Paths of the verified target files in the cache; signingConfig is absent if the repository has none. */
-  trustedRootPath: string;
-  signingConfigPath: string | undefined;
-  versions: Record<(typeof ROLES)[number], number>;
-  expires: Record<(typeof ROLES)[number], string>;
-  /** Set when the mirror was not asked (offline) or could not be reached (the cache was used). */
-  note: string | undefined;
-}
 
 /** A root file given to `initialize`: parsed and self-verified, or a one-line error. */
 export function parseTufRoot(bytes: Uint8Array, source: string): Metadata<Root> {
@@ -61,31 +47,6 @@ export function parseTufRoot(bytes: Uint8Array, source: string): Metadata<Root> 
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-function normalizeMirror(mirror: string): string {
-  let url: URL;
-  try {
-    url = new URL(mirror);
-  } catch {
-    throw new TufError('TUF_MIRROR_INVALID', `--mirror ${mirror} is not a URL`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TufError('TUF_MIRROR_INVALID', `--mirror ${mirror} must be an http(s) URL`);
-  if (url.search || url.hash || url.username) throw new TufError('TUF_MIRROR_INVALID', `--mirror ${mirror} must not carry a query, fragment or credentials`);
-  return url.href.replace(/\/+$/, '');
-}
-
-/** The mirror a cache was initialized for, or undefined when there is no cache. */
-export function cachedMirror(cacheDir: string): string | undefined {
-  const path = join(cacheDir, REMOTE_FILE);
-  if (!existsSync(path)) return undefined;
-  try {
-    const mirror = (JSON.parse(readFileSync(path, 'utf8')) as { mirror?: unknown }).mirror;
-    if (typeof mirror !== 'string') throw new Error('no "mirror"');
-    return normalizeMirror(mirror);
-  } catch (e) {
-    throw new TufError('TUF_CACHE_INVALID', `${path} is damaged (${(e as Error).message}); run keyless initialize again`);
-  }
 }
 
 /**
@@ -115,13 +76,10 @@ export async function initializeTufCache(options: { cacheDir: string; mirror: st
 }
 
 /**
- * Trust from the cache, refreshed from its mirror (timestamp every time, the rest when it
- * changed). Undefined when the cache was never initialized. An unreachable mirror falls
- * back to the cache while its metadata is unexpired, with a note.
+ * The whole client workflow on the cache (timestamp every time, the rest when it changed).
+ * An unreachable mirror falls back to the cache while its metadata is unexpired, with a note.
  */
-export async function loadTufTrust(options: TufClientOptions): Promise<TufTrust | undefined> {
-  const mirror = cachedMirror(options.cacheDir);
-  if (mirror === undefined) return undefined;
+export async function refreshTufTrust(options: TufClientOptions, mirror: string): Promise<TufTrust> {
   if (options.offline) {
     return { ...(await refreshInCopy(options.cacheDir, mirror, { online: false })), note: 'offline: the cached TUF metadata was used without asking the mirror' };
   }
@@ -151,17 +109,6 @@ async function refreshInCopy(cacheDir: string, mirror: string, mode: { online: b
     return relocate(trust, staging, cacheDir);
   } finally {
     rmSync(staging, { recursive: true, force: true });
-  }
-}
-
-/** Without the mirror, expired cached metadata is the whole story: say which role and since when. */
-function refuseExpiredCache(cacheDir: string): void {
-  const cached = readCachedVersions(cacheDir);
-  if (!cached) return;
-  for (const role of ROLES) {
-    if (Date.parse(cached.expires[role]) <= Date.now()) {
-      throw new TufError('TUF_METADATA_EXPIRED', `the cached TUF ${role} (v${cached.versions[role]}) expired at ${cached.expires[role]}; a refresh from the mirror is needed`, { role });
-    }
   }
 }
 
@@ -282,26 +229,6 @@ async function runWorkflow(dir: string, mirror: string, mode: { online: boolean;
     return { mirror, trustedRootPath: paths[TRUSTED_ROOT_TARGET]!, signingConfigPath: paths[SIGNING_CONFIG_TARGET], ...readVersions(dir), note: undefined };
   } catch (e) {
     throw classify(e, fetcher, mirror);
-  }
-}
-
-function readVersions(dir: string): Pick<TufTrust, 'versions' | 'expires'> {
-  const versions = {} as TufTrust['versions'];
-  const expires = {} as TufTrust['expires'];
-  for (const role of ROLES) {
-    const signed = (JSON.parse(readFileSync(join(dir, 'metadata', `${role}.json`), 'utf8')) as { signed: { version: number; expires: string } }).signed;
-    versions[role] = signed.version;
-    expires[role] = signed.expires;
-  }
-  return { versions, expires };
-}
-
-/** The metadata in a cache, without any network or verification (for `show` and `status`). */
-export function readCachedVersions(cacheDir: string): Pick<TufTrust, 'versions' | 'expires'> | undefined {
-  try {
-    return readVersions(cacheDir);
-  } catch {
-    return undefined;
   }
 }
 

@@ -27,13 +27,11 @@ export { Timestamper, type TimestamperOptions } from './timestamper.js';
 export {
   TRUSTED_ROOT_TARGET,
   SIGNING_CONFIG_TARGET,
-  initializeTufCache,
   loadTufTrust,
   cachedMirror,
   readCachedVersions,
-  parseTufRoot,
-  sha256Hex,
   type TufTrust,
   type TufClientOptions,
-} from './client.js';
+} from './cache.js';
+export { initializeTufCache, refreshTufTrust, parseTufRoot, sha256Hex } from './client.js';
 export { syncRepository, type AvailableKeys, type SyncResult } from './maintain.js';

@@ -29,7 +29,7 @@ function state(dir = repo.dir): RepositoryState {
 }
 
 /** A fresh repository copy served on its own, so attacks do not disturb other tests. */
-async function freshSetup(): Promise<{ r: TestRepo; srv: { url: string; close: () => Promise<void> }; env: { KEYLESS_TUF_ROOT: string } }> {
+async function freshSetup(): Promise<{ r: TestRepo; srv: Awaited<ReturnType<typeof serveDir>>; env: { KEYLESS_TUF_ROOT: string } }> {
   const r = makeRepo('fresh');
   const srv = await serveDir(r.dir);
   const env = { KEYLESS_TUF_ROOT: join(tempDir('keyless-tuf-cache-'), 'cache') };
@@ -87,12 +87,17 @@ test('trust resolution: flag, then environment, then the TUF cache, then the bui
 
 test('refresh: only what changed is fetched; new targets reach the cache; unreachable mirror falls back to the unexpired cache with a note', async () => {
   const { r, srv, env } = await freshSetup();
+  srv.requests.length = 0;
+  assert.equal((await runCli(['trusted-root', 'show'], env)).code, 0);
+  assert.deepEqual(srv.requests.sort(), ['2.root.json', 'timestamp.json'], 'nothing changed: the next root and the timestamp only');
   const s = state(r.dir);
   publishTargets(r.dir, s, r.keys.targets, contents('second'), new Date(), PERIODS);
   applyOnlinePlan(r.dir, state(r.dir), { snapshot: true, timestamp: true, nextAt: new Date() }, r.keys.online, new Date(), PERIODS);
   const show = await runCli(['trusted-root', 'show', '--json'], env);
   assert.equal(show.code, 0, show.stderr);
   assert.equal(JSON.parse(show.stdout).tag, 'second');
+  assert.ok(srv.requests.includes('2.snapshot.json') && srv.requests.includes('2.targets.json'), srv.requests.join(' '));
+  assert.ok(!srv.requests.includes('1.targets.json'), 'what did not change is not fetched again');
   await srv.close();
   const cached = await runCli(['trusted-root', 'show', '--json'], env);
   assert.equal(cached.code, 0, cached.stderr);

@@ -42,11 +42,15 @@ export function makeRepo(tag = 'v1', periods = PERIODS, now = new Date()): TestR
   return { dir, keys, rootPath: join(dir, '1.root.json') };
 }
 
-export async function serveDir(dir: string): Promise<{ url: string; close: () => Promise<void> }> {
+export async function serveDir(dir: string): Promise<{ url: string; close: () => Promise<void>; requests: string[] }> {
   const app = createHttpApp();
+  const requests: string[] = [];
+  app.addHook('onRequest', async (req) => {
+    requests.push(req.url.replace(/^\/tuf\//, ''));
+  });
   await app.register(tufService({ dir }), { prefix: '/tuf' });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { url: `${base}/tuf`, close: () => app.close() };
+  return { url: `${base}/tuf`, close: () => app.close(), requests };
 }
 
 export interface CliResult {
