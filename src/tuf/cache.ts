@@ -112,7 +112,7 @@ async function unchangedCache(cacheDir: string, mirror: string, options: TufClie
   if (ROLES.some((role) => Date.parse(expires[role]) <= now)) return undefined;
   if (!options.offline) {
     const timeoutMs = options.timeoutMs ?? 5000;
-    const [nextRoot, timestamp] = await Promise.all([get(`${mirror}/${versions.root + 1}.root.json`, 1, timeoutMs), get(`${mirror}/timestamp.json`, TIMESTAMP_MAX_BYTES, timeoutMs)]);
+    const [nextRoot, timestamp] = await Promise.all([httpGet(`${mirror}/${versions.root + 1}.root.json`, 1, timeoutMs), httpGet(`${mirror}/timestamp.json`, TIMESTAMP_MAX_BYTES, timeoutMs)]);
     if (nextRoot.status !== 404 && nextRoot.status !== 403) return undefined;
     if (timestamp.status !== 200 || !timestamp.body.equals(readFileSync(join(metadata, 'timestamp.json')))) return undefined;
   }
@@ -137,8 +137,8 @@ async function unchangedCache(cacheDir: string, mirror: string, options: TufClie
   };
 }
 
-/** One GET with node:http(s) (cheaper to load than fetch); the body only when it is small enough. */
-async function get(url: string, maxBytes: number, timeoutMs: number): Promise<{ status: number; body: Buffer }> {
+/** One GET with node:http(s) (cheaper to load than fetch); the body only when it is small enough (else `tooLarge`). */
+export async function httpGet(url: string, maxBytes: number, timeoutMs: number): Promise<{ status: number; body: Buffer; tooLarge?: boolean }> {
   const { request } = url.startsWith('https:') ? await import('node:https') : await import('node:http');
   return new Promise((resolve, reject) => {
     const req = request(url, { timeout: timeoutMs, agent: false, headers: { accept: 'application/json' } }, (res) => {
@@ -148,7 +148,7 @@ async function get(url: string, maxBytes: number, timeoutMs: number): Promise<{ 
         size += c.length;
         if (size > maxBytes) {
           req.destroy();
-          resolve({ status: res.statusCode ?? 0, body: Buffer.alloc(0) });
+          resolve({ status: res.statusCode ?? 0, body: Buffer.alloc(0), tooLarge: true });
           return;
         }
         chunks.push(c);

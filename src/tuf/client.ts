@@ -11,6 +11,7 @@ import { DownloadHTTPError } from 'tuf-js/dist/error.js';
 import { TufError, type TufErrorCode } from './errors.js';
 import {
   REMOTE_FILE,
+  httpGet,
   SIGNING_CONFIG_TARGET,
   TRUSTED_ROOT_TARGET,
   normalizeMirror,
@@ -165,28 +166,18 @@ class TrackingFetcher implements Fetcher {
     const role = roleOfUrl(url);
     this.lastRole = role;
     if (!this.online) throw new TufError('TUF_MIRROR_UNREACHABLE', `offline: the cached TUF ${role} metadata is not usable and the mirror may not be asked`, { role });
-    let response: Response;
+    let response: Awaited<ReturnType<typeof httpGet>>;
     try {
-      response = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs), redirect: 'error' });
+      response = await httpGet(url, maxLength, this.timeoutMs);
     } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
-      throw new TufError('TUF_MIRROR_UNREACHABLE', `TUF mirror unreachable while fetching ${role} (${url}: ${cause})`, { role });
+      throw new TufError('TUF_MIRROR_UNREACHABLE', `TUF mirror unreachable while fetching ${role} (${url}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { role });
     }
-    if (!response.ok) {
-      await response.body?.cancel();
+    if (response.status !== 200) {
       // tuf-js ends the root chain on its own error type with a 404 or 403 (no newer root).
       throw new DownloadHTTPError(`TUF mirror answered ${response.status} for ${role} (${url})`, response.status);
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      size += chunk.length;
-      if (size > maxLength) {
-        throw new TufError('TUF_TOO_LARGE', `TUF ${role} from ${url} is larger than the ${maxLength} bytes allowed`, { role });
-      }
-      chunks.push(Buffer.from(chunk));
-    }
-    return Buffer.concat(chunks);
+    if (response.tooLarge) throw new TufError('TUF_TOO_LARGE', `TUF ${role} from ${url} is larger than the ${maxLength} bytes allowed`, { role });
+    return response.body;
   }
 
   async downloadFile<T>(url: string, maxLength: number, handler: (file: string) => Promise<T>): Promise<T> {
