@@ -31,7 +31,9 @@ function keyless(args: string[], env: NodeJS.ProcessEnv = {}): { ms: number; cod
 }
 
 try {
-  const token = spawnSync(process.execPath, [BIN, 'dev-token', '--url', url, '--email', 'bench@example.com'], { encoding: 'utf8' }).stdout.trim();
+  const token = spawnSync(process.execPath, [BIN, 'dev-token', '--url', url, '--email', 'bench@example.com'], {
+    encoding: 'utf8',
+  }).stdout.trim();
   const artifact = join(work, 'a.txt');
   writeFileSync(artifact, 'benchmark artifact\n');
   const trust = ['--signing-config', join(dataDir, 'signing_config.json'), '--trusted-root', join(dataDir, 'trusted_root.json')];
@@ -39,17 +41,31 @@ try {
   if (signed.code !== 0) throw new Error(signed.stderr);
 
   const validCache = join(work, 'valid-cache');
-  const init = keyless(['initialize', '--mirror', `${url}/tuf`, '--root', join(dataDir, 'tuf', 'root.json')], { KEYLESS_TUF_ROOT: validCache });
+  const init = keyless(['initialize', '--mirror', `${url}/tuf`, '--root', join(dataDir, 'tuf', 'root.json')], {
+    KEYLESS_TUF_ROOT: validCache,
+  });
   if (init.code !== 0) throw new Error(init.stderr);
   // A fresh cache: what initialize leaves before its first refresh (the root and the mirror).
   const seed = join(work, 'seed');
-  cpSync(validCache, seed, { recursive: true, filter: (p) => !/(timestamp|snapshot|targets)\.json$|[/\\]targets([/\\]|$)/.test(p.slice(validCache.length)) });
+  cpSync(validCache, seed, {
+    recursive: true,
+    filter: (p) => !/(timestamp|snapshot|targets)\.json$|[/\\]targets([/\\]|$)/.test(p.slice(validCache.length)),
+  });
   const freshCache = join(work, 'fresh-cache');
 
-  const policy = [artifact, '--bundle', `${artifact}.json`, '--certificate-identity', 'bench@example.com', '--certificate-oidc-issuer', `${url}/oidc`];
+  const policy = [
+    artifact,
+    '--bundle',
+    `${artifact}.json`,
+    '--certificate-identity',
+    'bench@example.com',
+    '--certificate-oidc-issuer',
+    `${url}/oidc`,
+  ];
   const none = join(work, 'no-cache');
   const variants: Record<string, () => { ms: number; code: number | null; stderr: string }> = {
-    'no TUF (--trusted-root file)': () => keyless(['verify-blob', ...policy, '--trusted-root', join(dataDir, 'trusted_root.json')], { KEYLESS_TUF_ROOT: none }),
+    'no TUF (--trusted-root file)': () =>
+      keyless(['verify-blob', ...policy, '--trusted-root', join(dataDir, 'trusted_root.json')], { KEYLESS_TUF_ROOT: none }),
     'TUF, valid cache (timestamp fetched)': () => keyless(['verify-blob', ...policy], { KEYLESS_TUF_ROOT: validCache }),
     'TUF, fresh cache (whole workflow)': () => {
       rmSync(freshCache, { recursive: true, force: true });

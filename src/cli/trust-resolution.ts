@@ -44,7 +44,11 @@ export function tufTrust(options: { offline?: boolean } = {}): Promise<TufTrust 
   return refreshed;
 }
 
-export async function resolveTrust(kind: TrustKind, flag: string | undefined, options: { offline?: boolean; flagName?: string } = {}): Promise<ResolvedTrust> {
+export async function resolveTrust(
+  kind: TrustKind,
+  flag: string | undefined,
+  options: { offline?: boolean; flagName?: string } = {},
+): Promise<ResolvedTrust> {
   if (flag !== undefined && flag !== '') return { path: flag, source: 'flag', detail: options.flagName ?? `--${kind}` };
   const env = process.env[ENV[kind]];
   if (env) return { path: env, source: 'env', detail: ENV[kind] };
@@ -53,7 +57,11 @@ export async function resolveTrust(kind: TrustKind, flag: string | undefined, op
     const path = kind === 'trusted-root' ? tuf.trustedRootPath : tuf.signingConfigPath;
     if (path === undefined) {
       const { TufError } = await import('../tuf/errors.js');
-      throw new TufError('TUF_TARGET_MISSING', `the TUF repository at ${tuf.mirror} publishes no signing config (signing_config.v0.2.json); pass --signing-config`, { role: 'targets' });
+      throw new TufError(
+        'TUF_TARGET_MISSING',
+        `the TUF repository at ${tuf.mirror} publishes no signing config (signing_config.v0.2.json); pass --signing-config`,
+        { role: 'targets' },
+      );
     }
     return { path, source: 'tuf', detail: tuf.mirror, tuf };
   }

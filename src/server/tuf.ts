@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Root } from '@tufjs/models';
-import { SIGNING_CONFIG_TARGET, TRUSTED_ROOT_TARGET, keyIdOf, type AvailableKeys, type TargetContent, type TufSigningKey } from '../tuf/index.js';
+import {
+  SIGNING_CONFIG_TARGET,
+  TRUSTED_ROOT_TARGET,
+  keyIdOf,
+  type AvailableKeys,
+  type TargetContent,
+  type TufSigningKey,
+} from '../tuf/index.js';
 import type { TufKeyProvider } from '../services/tuf/index.js';
 import type { KeyStore, ServerKey } from './keys.js';
 import { SIGNING_CONFIG_FILE, TRUSTED_ROOT_FILE } from './trust-files.js';
@@ -43,7 +50,11 @@ export function tufKeyProvider(keyStore: KeyStore): TufKeyProvider {
       const get = (role: TufKeyRole) => tufSigner(keyStore.loadOrCreate(TUF_KEY_NAMES[role], KEY_TYPES[role]));
       return { root: get('root'), targets: get('targets'), online: get('online') };
     }
-    return { root: findTufKey(keyStore, 'root', root), targets: findTufKey(keyStore, 'targets', root), online: findTufKey(keyStore, 'online', root) };
+    return {
+      root: findTufKey(keyStore, 'root', root),
+      targets: findTufKey(keyStore, 'targets', root),
+      online: findTufKey(keyStore, 'online', root),
+    };
   };
 }
 

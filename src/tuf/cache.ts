@@ -42,8 +42,10 @@ export function normalizeMirror(mirror: string): string {
   } catch {
     throw new TufError('TUF_MIRROR_INVALID', `--mirror ${mirror} is not a URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TufError('TUF_MIRROR_INVALID', `--mirror ${mirror} must be an http(s) URL`);
-  if (url.search || url.hash || url.username) throw new TufError('TUF_MIRROR_INVALID', `--mirror ${mirror} must not carry a query, fragment or credentials`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new TufError('TUF_MIRROR_INVALID', `--mirror ${mirror} must be an http(s) URL`);
+  if (url.search || url.hash || url.username)
+    throw new TufError('TUF_MIRROR_INVALID', `--mirror ${mirror} must not carry a query, fragment or credentials`);
   return url.href.replace(/\/+$/, '');
 }
 
@@ -64,7 +66,9 @@ export function readVersions(dir: string): Pick<TufTrust, 'versions' | 'expires'
   const versions = {} as TufTrust['versions'];
   const expires = {} as TufTrust['expires'];
   for (const role of ROLES) {
-    const signed = (JSON.parse(readFileSync(join(dir, 'metadata', `${role}.json`), 'utf8')) as { signed: { version: number; expires: string } }).signed;
+    const signed = (
+      JSON.parse(readFileSync(join(dir, 'metadata', `${role}.json`), 'utf8')) as { signed: { version: number; expires: string } }
+    ).signed;
     versions[role] = signed.version;
     expires[role] = signed.expires;
   }
@@ -86,7 +90,11 @@ export function refuseExpiredCache(cacheDir: string): void {
   if (!cached) return;
   for (const role of ROLES) {
     if (Date.parse(cached.expires[role]) <= Date.now()) {
-      throw new TufError('TUF_METADATA_EXPIRED', `the cached TUF ${role} (v${cached.versions[role]}) expired at ${cached.expires[role]}; a refresh from the mirror is needed`, { role });
+      throw new TufError(
+        'TUF_METADATA_EXPIRED',
+        `the cached TUF ${role} (v${cached.versions[role]}) expired at ${cached.expires[role]}; a refresh from the mirror is needed`,
+        { role },
+      );
     }
   }
 }
@@ -112,17 +120,25 @@ async function unchangedCache(cacheDir: string, mirror: string, options: TufClie
   if (ROLES.some((role) => Date.parse(expires[role]) <= now)) return undefined;
   if (!options.offline) {
     const timeoutMs = options.timeoutMs ?? 5000;
-    const [nextRoot, timestamp] = await Promise.all([httpGet(`${mirror}/${versions.root + 1}.root.json`, 1, timeoutMs), httpGet(`${mirror}/timestamp.json`, TIMESTAMP_MAX_BYTES, timeoutMs)]);
+    const [nextRoot, timestamp] = await Promise.all([
+      httpGet(`${mirror}/${versions.root + 1}.root.json`, 1, timeoutMs),
+      httpGet(`${mirror}/timestamp.json`, TIMESTAMP_MAX_BYTES, timeoutMs),
+    ]);
     if (nextRoot.status !== 404 && nextRoot.status !== 403) return undefined;
     if (timestamp.status !== 200 || !timestamp.body.equals(readFileSync(join(metadata, 'timestamp.json')))) return undefined;
   }
-  const targets = (JSON.parse(readFileSync(join(metadata, 'targets.json'), 'utf8')) as { signed: { targets: Record<string, { length: number; hashes: { sha256?: string } }> } }).signed.targets;
+  const targets = (
+    JSON.parse(readFileSync(join(metadata, 'targets.json'), 'utf8')) as {
+      signed: { targets: Record<string, { length: number; hashes: { sha256?: string } }> };
+    }
+  ).signed.targets;
   const path = (name: string): string | undefined => {
     const info = targets[name];
     if (!info) return undefined;
     const file = join(cacheDir, 'targets', name);
     const bytes = readFileSync(file);
-    if (bytes.length !== info.length || createHash('sha256').update(bytes).digest('hex') !== info.hashes.sha256) throw new Error(`cached ${name} does not match`);
+    if (bytes.length !== info.length || createHash('sha256').update(bytes).digest('hex') !== info.hashes.sha256)
+      throw new Error(`cached ${name} does not match`);
     return file;
   };
   const trustedRootPath = path(TRUSTED_ROOT_TARGET);
@@ -138,7 +154,11 @@ async function unchangedCache(cacheDir: string, mirror: string, options: TufClie
 }
 
 /** One GET with node:http(s) (cheaper to load than fetch); the body only when it is small enough (else `tooLarge`). */
-export async function httpGet(url: string, maxBytes: number, timeoutMs: number): Promise<{ status: number; body: Buffer; tooLarge?: boolean }> {
+export async function httpGet(
+  url: string,
+  maxBytes: number,
+  timeoutMs: number,
+): Promise<{ status: number; body: Buffer; tooLarge?: boolean }> {
   const { request } = url.startsWith('https:') ? await import('node:https') : await import('node:http');
   return new Promise((resolve, reject) => {
     const req = request(url, { timeout: timeoutMs, agent: false, headers: { accept: 'application/json' } }, (res) => {

@@ -41,7 +41,9 @@ export function parseTufRoot(bytes: Uint8Array, source: string): Metadata<Root> 
   try {
     root.verifyDelegate('root', root);
   } catch (e) {
-    throw new TufError('TUF_SIGNATURE_INVALID', `${source}: the root is not signed by its own root keys (${(e as Error).message})`, { role: 'root' });
+    throw new TufError('TUF_SIGNATURE_INVALID', `${source}: the root is not signed by its own root keys (${(e as Error).message})`, {
+      role: 'root',
+    });
   }
   return root;
 }
@@ -54,7 +56,13 @@ export function sha256Hex(bytes: Uint8Array): string {
  * `keyless initialize`: trusts `rootBytes`, runs the whole client workflow against the
  * mirror and, only if it succeeds, replaces any earlier cache with the result.
  */
-export async function initializeTufCache(options: { cacheDir: string; mirror: string; rootBytes: Uint8Array; rootSource: string; timeoutMs?: number }): Promise<TufTrust> {
+export async function initializeTufCache(options: {
+  cacheDir: string;
+  mirror: string;
+  rootBytes: Uint8Array;
+  rootSource: string;
+  timeoutMs?: number;
+}): Promise<TufTrust> {
   const mirror = normalizeMirror(options.mirror);
   parseTufRoot(options.rootBytes, options.rootSource);
   mkdirSync(dirname(options.cacheDir), { recursive: true, mode: 0o700 });
@@ -82,7 +90,10 @@ export async function initializeTufCache(options: { cacheDir: string; mirror: st
  */
 export async function refreshTufTrust(options: TufClientOptions, mirror: string): Promise<TufTrust> {
   if (options.offline) {
-    return { ...(await refreshInCopy(options.cacheDir, mirror, { online: false })), note: 'offline: the cached TUF metadata was used without asking the mirror' };
+    return {
+      ...(await refreshInCopy(options.cacheDir, mirror, { online: false })),
+      note: 'offline: the cached TUF metadata was used without asking the mirror',
+    };
   }
   try {
     return await refreshInCopy(options.cacheDir, mirror, { online: true, timeoutMs: options.timeoutMs });
@@ -90,20 +101,28 @@ export async function refreshTufTrust(options: TufClientOptions, mirror: string)
     if (!(e instanceof TufError) || e.code !== 'TUF_MIRROR_UNREACHABLE') throw e;
     const cached = await refreshInCopy(options.cacheDir, mirror, { online: false }).catch((cacheError: unknown) => {
       if (!(cacheError instanceof TufError)) throw e;
-      throw new TufError(cacheError.code, `${e.message}, and the cache cannot stand in: ${cacheError.message}`, { role: cacheError.role, cause: cacheError });
+      throw new TufError(cacheError.code, `${e.message}, and the cache cannot stand in: ${cacheError.message}`, {
+        role: cacheError.role,
+        cause: cacheError,
+      });
     });
     return { ...cached, note: `${e.message}; using the cached TUF metadata (timestamp valid until ${cached.expires.timestamp})` };
   }
 }
 
-async function refreshInCopy(cacheDir: string, mirror: string, mode: { online: boolean; timeoutMs?: number | undefined }): Promise<TufTrust> {
+async function refreshInCopy(
+  cacheDir: string,
+  mirror: string,
+  mode: { online: boolean; timeoutMs?: number | undefined },
+): Promise<TufTrust> {
   const staging = mkdtempSync(join(cacheDir, '.refresh-'));
   try {
     for (const sub of ['metadata', 'targets']) {
       if (existsSync(join(cacheDir, sub))) cpSync(join(cacheDir, sub), join(staging, sub), { recursive: true });
       else mkdirSync(join(staging, sub));
     }
-    if (!existsSync(join(staging, 'metadata', 'root.json'))) throw new TufError('TUF_CACHE_INVALID', `${cacheDir} has no root.json; run keyless initialize again`);
+    if (!existsSync(join(staging, 'metadata', 'root.json')))
+      throw new TufError('TUF_CACHE_INVALID', `${cacheDir} has no root.json; run keyless initialize again`);
     if (!mode.online) refuseExpiredCache(cacheDir);
     const trust = await runWorkflow(staging, mirror, mode);
     writeBack(staging, cacheDir);
@@ -132,7 +151,11 @@ function writeBack(staging: string, cacheDir: string): void {
 
 function relocate(trust: TufTrust, from: string, to: string): TufTrust {
   const move = (p: string) => join(to, p.slice(from.length + 1));
-  return { ...trust, trustedRootPath: move(trust.trustedRootPath), signingConfigPath: trust.signingConfigPath === undefined ? undefined : move(trust.signingConfigPath) };
+  return {
+    ...trust,
+    trustedRootPath: move(trust.trustedRootPath),
+    signingConfigPath: trust.signingConfigPath === undefined ? undefined : move(trust.signingConfigPath),
+  };
 }
 
 /** Where a URL sits in the workflow, for error messages. */
@@ -151,7 +174,11 @@ class TrackingFetcher implements Fetcher {
   lastRole = 'root';
   /** The last failure, as ours: tuf-js keeps only the message of errors from snapshot and targets fetches. */
   lastError: TufError | undefined;
-  constructor(private readonly online: boolean, private readonly timeoutMs: number, private readonly tmpDir: string) {}
+  constructor(
+    private readonly online: boolean,
+    private readonly timeoutMs: number,
+    private readonly tmpDir: string,
+  ) {}
 
   async downloadBytes(url: string, maxLength: number): Promise<Buffer> {
     try {
@@ -165,18 +192,28 @@ class TrackingFetcher implements Fetcher {
   private async download(url: string, maxLength: number): Promise<Buffer> {
     const role = roleOfUrl(url);
     this.lastRole = role;
-    if (!this.online) throw new TufError('TUF_MIRROR_UNREACHABLE', `offline: the cached TUF ${role} metadata is not usable and the mirror may not be asked`, { role });
+    if (!this.online)
+      throw new TufError(
+        'TUF_MIRROR_UNREACHABLE',
+        `offline: the cached TUF ${role} metadata is not usable and the mirror may not be asked`,
+        { role },
+      );
     let response: Awaited<ReturnType<typeof httpGet>>;
     try {
       response = await httpGet(url, maxLength, this.timeoutMs);
     } catch (e) {
-      throw new TufError('TUF_MIRROR_UNREACHABLE', `TUF mirror unreachable while fetching ${role} (${url}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { role });
+      throw new TufError(
+        'TUF_MIRROR_UNREACHABLE',
+        `TUF mirror unreachable while fetching ${role} (${url}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        { role },
+      );
     }
     if (response.status !== 200) {
       // tuf-js ends the root chain on its own error type with a 404 or 403 (no newer root).
       throw new DownloadHTTPError(`TUF mirror answered ${response.status} for ${role} (${url})`, response.status);
     }
-    if (response.tooLarge) throw new TufError('TUF_TOO_LARGE', `TUF ${role} from ${url} is larger than the ${maxLength} bytes allowed`, { role });
+    if (response.tooLarge)
+      throw new TufError('TUF_TOO_LARGE', `TUF ${role} from ${url} is larger than the ${maxLength} bytes allowed`, { role });
     return response.body;
   }
 
@@ -211,13 +248,20 @@ async function runWorkflow(dir: string, mirror: string, mode: { online: boolean;
       fetcher.lastRole = `target ${name}`;
       const info = await updater.getTargetInfo(name);
       if (!info) {
-        if (name === TRUSTED_ROOT_TARGET) throw new TufError('TUF_TARGET_MISSING', `the TUF repository at ${mirror} lists no ${name}`, { role: 'targets' });
+        if (name === TRUSTED_ROOT_TARGET)
+          throw new TufError('TUF_TARGET_MISSING', `the TUF repository at ${mirror} lists no ${name}`, { role: 'targets' });
         continue;
       }
       const path = join(dir, 'targets', name);
       paths[name] = (await updater.findCachedTarget(info, path)) ?? (await updater.downloadTarget(info, path));
     }
-    return { mirror, trustedRootPath: paths[TRUSTED_ROOT_TARGET]!, signingConfigPath: paths[SIGNING_CONFIG_TARGET], ...readVersions(dir), note: undefined };
+    return {
+      mirror,
+      trustedRootPath: paths[TRUSTED_ROOT_TARGET]!,
+      signingConfigPath: paths[SIGNING_CONFIG_TARGET],
+      ...readVersions(dir),
+      note: undefined,
+    };
   } catch (e) {
     throw classify(e, fetcher, mirror);
   }
@@ -234,14 +278,22 @@ function classify(e: unknown, fetcher: TrackingFetcher, mirror: string): TufErro
   if (fetcher.lastError && (e instanceof DownloadHTTPError || text.includes(fetcher.lastError.message))) return fetcher.lastError;
   const lastRole = fetcher.lastRole;
   const named = /\b(root|timestamp|snapshot|targets)(?:\.json)?\b/.exec(stripWrap(text))?.[1];
-  const role = lastRole.startsWith('target ') ? lastRole : named ?? lastRole;
+  const role = lastRole.startsWith('target ') ? lastRole : (named ?? lastRole);
   const say = (code: TufErrorCode, problem: string) => new TufError(code, `TUF ${role} from ${mirror}: ${problem}`, { role, cause: e });
-  if (/is expired/.test(text)) return say('TUF_METADATA_EXPIRED', `expired (${text.replace(/^.*?error (Error: )?/, '')}); the repository is not being re-signed (a stopped server, or a freeze attack)`);
+  if (/is expired/.test(text))
+    return say(
+      'TUF_METADATA_EXPIRED',
+      `expired (${text.replace(/^.*?error (Error: )?/, '')}); the repository is not being re-signed (a stopped server, or a freeze attack)`,
+    );
   if (/less than current version/.test(text)) return say('TUF_ROLLBACK', `rollback refused (${stripWrap(text)})`);
-  if (/does not match|doesn't match|Expected version/.test(text)) return say('TUF_VERSION_MISMATCH', `version mismatch (${stripWrap(text)})`);
-  if (/was signed by \d+\/\d+ keys|failed to verify|no signature|no public key/.test(text)) return say('TUF_SIGNATURE_INVALID', `signature threshold not met (${stripWrap(text)}): not signed by the keys the trusted root names`);
-  if (/Expected hash|Expected length/.test(text)) return say('TUF_HASH_MISMATCH', `content does not match the hash or length signed in the metadata (${stripWrap(text)})`);
-  if (e instanceof SyntaxError || /JSON|must be|is not defined|invalid|Expected '|expected '/.test(text)) return say('TUF_METADATA_MALFORMED', `malformed metadata (${stripWrap(text)})`);
+  if (/does not match|doesn't match|Expected version/.test(text))
+    return say('TUF_VERSION_MISMATCH', `version mismatch (${stripWrap(text)})`);
+  if (/was signed by \d+\/\d+ keys|failed to verify|no signature|no public key/.test(text))
+    return say('TUF_SIGNATURE_INVALID', `signature threshold not met (${stripWrap(text)}): not signed by the keys the trusted root names`);
+  if (/Expected hash|Expected length/.test(text))
+    return say('TUF_HASH_MISMATCH', `content does not match the hash or length signed in the metadata (${stripWrap(text)})`);
+  if (e instanceof SyntaxError || /JSON|must be|is not defined|invalid|Expected '|expected '/.test(text))
+    return say('TUF_METADATA_MALFORMED', `malformed metadata (${stripWrap(text)})`);
   return say('TUF_METADATA_MALFORMED', stripWrap(text));
 }
 

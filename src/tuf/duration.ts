@@ -5,7 +5,10 @@ const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 8
 /** `"30s"`, `"15m"`, `"12h"`, `"7d"` (one whole number and a unit) → milliseconds. */
 export function parseDuration(value: unknown, field: string): number {
   const m = typeof value === 'string' ? /^([1-9]\d{0,5})([smhd])$/.exec(value) : null;
-  if (!m) throw new TufError('TUF_DURATION_INVALID', `${field}: ${JSON.stringify(value)} is not a duration such as "30s", "15m", "12h" or "7d"`, { check: field });
+  if (!m)
+    throw new TufError('TUF_DURATION_INVALID', `${field}: ${JSON.stringify(value)} is not a duration such as "30s", "15m", "12h" or "7d"`, {
+      check: field,
+    });
   return Number(m[1]) * UNIT_MS[m[2]!]!;
 }
 

@@ -1,6 +1,6 @@
 // TUF: the repository Keyless publishes (metadata built and signed with @tufjs/models, an
 // online timestamper) and the client that bootstraps trust from it (tuf-js over a cache).
-export { TUF_ERROR_CODES, TufError, type TufErrorCode } from './errors.js';
+export { TufError, type TufErrorCode } from './errors.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { tufKey, keyIdOf, type TufSigningKey } from './keys.js';
 export {

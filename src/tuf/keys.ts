@@ -1,5 +1,5 @@
 import { createHash, type KeyObject } from 'node:crypto';
-import { Key, Signature, type Metadata } from '@tufjs/models';
+import { Key, Signature, type Metadata, type Root, type Snapshot, type Targets, type Timestamp } from '@tufjs/models';
 import { canonicalize } from '../core/canonical-json.js';
 import { TufError } from './errors.js';
 
@@ -25,7 +25,8 @@ export function tufKey(publicKey: KeyObject): Key {
     keyVal = { public: publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('hex') };
   } else if (publicKey.asymmetricKeyType === 'ec') {
     const curve = publicKey.asymmetricKeyDetails?.namedCurve;
-    if (curve !== 'prime256v1' && curve !== 'secp384r1') throw new TufError('TUF_KEY_UNSUPPORTED', `TUF keys must be Ed25519, ECDSA P-256 or P-384 (got curve ${curve})`);
+    if (curve !== 'prime256v1' && curve !== 'secp384r1')
+      throw new TufError('TUF_KEY_UNSUPPORTED', `TUF keys must be Ed25519, ECDSA P-256 or P-384 (got curve ${curve})`);
     keyType = 'ecdsa';
     scheme = curve === 'prime256v1' ? 'ecdsa-sha2-nistp256' : 'ecdsa-sha2-nistp384';
     keyVal = { public: publicKey.export({ format: 'pem', type: 'spki' }).toString() };
@@ -33,7 +34,9 @@ export function tufKey(publicKey: KeyObject): Key {
     throw new TufError('TUF_KEY_UNSUPPORTED', `TUF keys must be Ed25519 or ECDSA (got ${publicKey.asymmetricKeyType})`);
   }
   // The key ID is the SHA-256 of the key's canonical JSON, as python-tuf computes it.
-  const keyID = createHash('sha256').update(canonicalize({ keytype: keyType, scheme, keyval: keyVal })).digest('hex');
+  const keyID = createHash('sha256')
+    .update(canonicalize({ keytype: keyType, scheme, keyval: keyVal }))
+    .digest('hex');
   return new Key({ keyID, keyType, scheme, keyVal });
 }
 
@@ -42,7 +45,11 @@ export function keyIdOf(publicKey: KeyObject): string {
 }
 
 /** Adds (append) this key's signature over the metadata's canonical form. */
-export function signMetadata(metadata: Metadata<never> | Metadata<any>, key: TufSigningKey, append = true): void {
+export function signMetadata(
+  metadata: Metadata<Root> | Metadata<Targets> | Metadata<Snapshot> | Metadata<Timestamp>,
+  key: TufSigningKey,
+  append = true,
+): void {
   const keyID = keyIdOf(key.publicKey);
   metadata.sign((bytes) => new Signature({ keyID, sig: Buffer.from(key.sign(bytes)).toString('hex') }), append);
 }

@@ -2,7 +2,18 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TufError } from './errors.js';
 import { keyIdOf, type TufSigningKey } from './keys.js';
-import { createRepository, isDue, publishTargets, readRepository, rootNamesKey, targetsMatch, writeNextRoot, type RepositoryState, type TargetContent, type TufPeriods } from './repository.js';
+import {
+  createRepository,
+  isDue,
+  publishTargets,
+  readRepository,
+  rootNamesKey,
+  targetsMatch,
+  writeNextRoot,
+  type RepositoryState,
+  type TargetContent,
+  type TufPeriods,
+} from './repository.js';
 
 /** The keys available where the repository is maintained; root and targets may be kept elsewhere. */
 export interface AvailableKeys {
@@ -30,7 +41,8 @@ export function syncRepository(dir: string, contents: TargetContent[], keys: Ava
   const warnings: string[] = [];
   let state = readRepository(dir);
   if (!state) {
-    if (existsSync(join(dir, 'timestamp.json'))) throw new TufError('TUF_REPOSITORY_INVALID', `${dir} holds TUF metadata without 1.root.json`);
+    if (existsSync(join(dir, 'timestamp.json')))
+      throw new TufError('TUF_REPOSITORY_INVALID', `${dir} holds TUF metadata without 1.root.json`);
     if (!keys.root || !keys.targets || !keys.online) {
       throw new TufError('TUF_KEY_MISSING', `creating the TUF repository in ${dir} needs the root, targets and online keys`);
     }
@@ -39,7 +51,11 @@ export function syncRepository(dir: string, contents: TargetContent[], keys: Ava
   }
   const root = state.root.signed;
   if (keys.online && !rootNamesKey(root, 'timestamp', keys.online)) {
-    throw new TufError('TUF_KEY_MISSING', `the online key (${keyIdOf(keys.online.publicKey).slice(0, 16)}…) is not the timestamp key root v${root.version} names; rotate it with keyless tuf rotate-root --online`, { role: 'timestamp' });
+    throw new TufError(
+      'TUF_KEY_MISSING',
+      `the online key (${keyIdOf(keys.online.publicKey).slice(0, 16)}…) is not the timestamp key root v${root.version} names; rotate it with keyless tuf rotate-root --online`,
+      { role: 'timestamp' },
+    );
   }
   if (isDue(root.expires, periods.root, 'root', now)) {
     if (keys.root && rootNamesKey(root, 'root', keys.root) && root.roles.root!.threshold <= 1) {
@@ -58,9 +74,13 @@ export function syncRepository(dir: string, contents: TargetContent[], keys: Ava
       signed.push(`targets v${targets.signed.version}`);
     }
   } else if (!targetsMatch(state.targets.signed, contents)) {
-    warnings.push(`the trust files changed but the targets key is not here: clients keep targets v${state.targets.signed.version} until keyless tuf sign-targets is run`);
+    warnings.push(
+      `the trust files changed but the targets key is not here: clients keep targets v${state.targets.signed.version} until keyless tuf sign-targets is run`,
+    );
   } else if (isDue(state.targets.signed.expires, periods.targets, 'targets', now)) {
-    warnings.push(`targets v${state.targets.signed.version} expires ${state.targets.signed.expires}: re-sign with keyless tuf sign-targets`);
+    warnings.push(
+      `targets v${state.targets.signed.version} expires ${state.targets.signed.expires}: re-sign with keyless tuf sign-targets`,
+    );
   }
   return { state, signed, warnings };
 }

@@ -19,7 +19,12 @@ export interface TufPeriods {
 
 const DAY = 86_400_000;
 /** Timestamp 7 days (re-signed daily), root a year (TUF's and tuf-on-ci's conventions). */
-export const DEFAULT_TUF_PERIODS: Readonly<TufPeriods> = Object.freeze({ root: 365 * DAY, targets: 365 * DAY, snapshot: 365 * DAY, timestamp: 7 * DAY });
+export const DEFAULT_TUF_PERIODS: Readonly<TufPeriods> = Object.freeze({
+  root: 365 * DAY,
+  targets: 365 * DAY,
+  snapshot: 365 * DAY,
+  timestamp: 7 * DAY,
+});
 
 export const SPEC_VERSION = '1.0.31';
 
@@ -68,10 +73,12 @@ function writePublic(path: string, bytes: Uint8Array): void {
   renameSync(tmp, path);
 }
 
-function parseRole<K extends MetadataKind>(dir: string, file: string, kind: K): Metadata<any> {
+function parseRole(dir: string, file: string, kind: MetadataKind): Metadata<Root | Targets | Snapshot | Timestamp> {
   const path = join(dir, file);
   try {
-    return Metadata.fromJSON(kind as MetadataKind.Root, JSON.parse(readFileSync(path, 'utf8')));
+    return Metadata.fromJSON(kind as MetadataKind.Root, JSON.parse(readFileSync(path, 'utf8'))) as Metadata<
+      Root | Targets | Snapshot | Timestamp
+    >;
   } catch (e) {
     throw new TufError('TUF_REPOSITORY_INVALID', `${path}: not valid ${kind} metadata (${(e as Error).message})`, { role: kind });
   }
@@ -122,10 +129,19 @@ function buildRoot(version: number, keys: { root: TufSigningKey[]; targets: Key;
 export function createRepository(dir: string, keys: RoleKeys, contents: TargetContent[], now: Date, periods: TufPeriods): RepositoryState {
   mkdirSync(join(dir, 'targets'), { recursive: true });
   if (existsSync(join(dir, '1.root.json'))) throw new TufError('TUF_REPOSITORY_INVALID', `${dir} already holds a TUF repository`);
-  const root = new Metadata(buildRoot(1, { root: keys.root, targets: tufKey(keys.targets.publicKey), online: tufKey(keys.online.publicKey) }, now, periods));
+  const root = new Metadata(
+    buildRoot(1, { root: keys.root, targets: tufKey(keys.targets.publicKey), online: tufKey(keys.online.publicKey) }, now, periods),
+  );
   for (const k of keys.root) signMetadata(root, k);
   const targets = writeTargets(dir, 1, keys.targets, contents, now, periods);
-  const { snapshot, timestamp } = writeOnline(dir, { snapshot: undefined, timestamp: undefined, targetsVersion: 1 }, keys.online, now, periods, true);
+  const { snapshot, timestamp } = writeOnline(
+    dir,
+    { snapshot: undefined, timestamp: undefined, targetsVersion: 1 },
+    keys.online,
+    now,
+    periods,
+    true,
+  );
   // Root last: a directory with 1.root.json is a complete repository (readRepository's test).
   writePublic(join(dir, '1.root.json'), serializeMetadata(root));
   return { root, targets, snapshot, timestamp };
@@ -141,7 +157,14 @@ export function targetFiles(contents: TargetContent[]): Record<string, TargetFil
   return out;
 }
 
-function writeTargets(dir: string, version: number, key: TufSigningKey, contents: TargetContent[], now: Date, periods: TufPeriods): Metadata<Targets> {
+function writeTargets(
+  dir: string,
+  version: number,
+  key: TufSigningKey,
+  contents: TargetContent[],
+  now: Date,
+  periods: TufPeriods,
+): Metadata<Targets> {
   const files = targetFiles(contents);
   mkdirSync(join(dir, 'targets'), { recursive: true });
   for (const c of contents) {
@@ -160,7 +183,12 @@ export function targetsMatch(targets: Targets, contents: TargetContent[]): boole
   const wanted = targetFiles(contents);
   const names = Object.keys(targets.targets);
   if (names.length !== Object.keys(wanted).length) return false;
-  return names.every((n) => wanted[n] !== undefined && targets.targets[n]!.hashes.sha256 === wanted[n]!.hashes.sha256 && targets.targets[n]!.length === wanted[n]!.length);
+  return names.every(
+    (n) =>
+      wanted[n] !== undefined &&
+      targets.targets[n]!.hashes.sha256 === wanted[n]!.hashes.sha256 &&
+      targets.targets[n]!.length === wanted[n]!.length,
+  );
 }
 
 /**
@@ -182,9 +210,23 @@ export function isDue(signedExpires: string, periodMs: number, role: 'root' | 't
  * New targets metadata when the contents changed, the targets key changed, or the targets
  * metadata is due for re-signing; undefined when the published version is still right.
  */
-export function publishTargets(dir: string, state: RepositoryState, key: TufSigningKey, contents: TargetContent[], now: Date, periods: TufPeriods, force = false): Metadata<Targets> | undefined {
+export function publishTargets(
+  dir: string,
+  state: RepositoryState,
+  key: TufSigningKey,
+  contents: TargetContent[],
+  now: Date,
+  periods: TufPeriods,
+  force = false,
+): Metadata<Targets> | undefined {
   const keyChanged = !(keyIdOf(key.publicKey) in state.targets.signatures);
-  if (!force && !keyChanged && targetsMatch(state.targets.signed, contents) && !isDue(state.targets.signed.expires, periods.targets, 'targets', now)) return undefined;
+  if (
+    !force &&
+    !keyChanged &&
+    targetsMatch(state.targets.signed, contents) &&
+    !isDue(state.targets.signed.expires, periods.targets, 'targets', now)
+  )
+    return undefined;
   return writeTargets(dir, state.targets.signed.version + 1, key, contents, now, periods);
 }
 
@@ -199,11 +241,21 @@ export interface OnlinePlan {
 export function planOnlineSigning(state: RepositoryState, now: Date, periods: TufPeriods, onlineKeyId?: string): OnlinePlan {
   const targetsVersion = state.targets.signed.version;
   const keyChanged = onlineKeyId !== undefined && !(onlineKeyId in state.timestamp.signatures);
-  const snapshot = keyChanged || state.snapshot.signed.meta['targets.json']?.version !== targetsVersion || isDue(state.snapshot.signed.expires, periods.snapshot, 'snapshot', now);
-  const timestamp = snapshot || state.timestamp.signed.snapshotMeta.version !== state.snapshot.signed.version || isDue(state.timestamp.signed.expires, periods.timestamp, 'timestamp', now);
+  const snapshot =
+    keyChanged ||
+    state.snapshot.signed.meta['targets.json']?.version !== targetsVersion ||
+    isDue(state.snapshot.signed.expires, periods.snapshot, 'snapshot', now);
+  const timestamp =
+    snapshot ||
+    state.timestamp.signed.snapshotMeta.version !== state.snapshot.signed.version ||
+    isDue(state.timestamp.signed.expires, periods.timestamp, 'timestamp', now);
   // After this plan runs, the freshly signed roles next come due one seventh of a period from now.
-  const snapshotNext = snapshot ? now.getTime() + periods.snapshot / 7 : refreshAt(state.snapshot.signed.expires, periods.snapshot, 'snapshot');
-  const timestampNext = timestamp ? now.getTime() + periods.timestamp / 7 : refreshAt(state.timestamp.signed.expires, periods.timestamp, 'timestamp');
+  const snapshotNext = snapshot
+    ? now.getTime() + periods.snapshot / 7
+    : refreshAt(state.snapshot.signed.expires, periods.snapshot, 'snapshot');
+  const timestampNext = timestamp
+    ? now.getTime() + periods.timestamp / 7
+    : refreshAt(state.timestamp.signed.expires, periods.timestamp, 'timestamp');
   return { snapshot, timestamp, nextAt: new Date(Math.min(snapshotNext, timestampNext)) };
 }
 
@@ -219,7 +271,14 @@ function writeOnline(
   let snapshotBytes: Buffer;
   if (newSnapshot || !snapshot) {
     const version = (snapshot?.signed.version ?? 0) + 1;
-    snapshot = new Metadata(new Snapshot({ version, specVersion: SPEC_VERSION, expires: expiresAt(now, periods.snapshot), meta: { 'targets.json': new MetaFile({ version: prior.targetsVersion }) } }));
+    snapshot = new Metadata(
+      new Snapshot({
+        version,
+        specVersion: SPEC_VERSION,
+        expires: expiresAt(now, periods.snapshot),
+        meta: { 'targets.json': new MetaFile({ version: prior.targetsVersion }) },
+      }),
+    );
     signMetadata(snapshot, key);
     snapshotBytes = serializeMetadata(snapshot);
     writePublic(join(dir, `${version}.snapshot.json`), snapshotBytes);
@@ -231,7 +290,11 @@ function writeOnline(
       version: (prior.timestamp?.signed.version ?? 0) + 1,
       specVersion: SPEC_VERSION,
       expires: expiresAt(now, periods.timestamp),
-      snapshotMeta: new MetaFile({ version: snapshot.signed.version, length: snapshotBytes.length, hashes: { sha256: sha256Hex(snapshotBytes) } }),
+      snapshotMeta: new MetaFile({
+        version: snapshot.signed.version,
+        length: snapshotBytes.length,
+        hashes: { sha256: sha256Hex(snapshotBytes) },
+      }),
     }),
   );
   signMetadata(timestamp, key);
@@ -241,9 +304,23 @@ function writeOnline(
 }
 
 /** Carries out an online plan with the online key; returns the new state. */
-export function applyOnlinePlan(dir: string, state: RepositoryState, plan: OnlinePlan, key: TufSigningKey, now: Date, periods: TufPeriods): RepositoryState {
+export function applyOnlinePlan(
+  dir: string,
+  state: RepositoryState,
+  plan: OnlinePlan,
+  key: TufSigningKey,
+  now: Date,
+  periods: TufPeriods,
+): RepositoryState {
   if (!plan.snapshot && !plan.timestamp) return state;
-  const { snapshot, timestamp } = writeOnline(dir, { snapshot: state.snapshot, timestamp: state.timestamp, targetsVersion: state.targets.signed.version }, key, now, periods, plan.snapshot);
+  const { snapshot, timestamp } = writeOnline(
+    dir,
+    { snapshot: state.snapshot, timestamp: state.timestamp, targetsVersion: state.targets.signed.version },
+    key,
+    now,
+    periods,
+    plan.snapshot,
+  );
   return { ...state, snapshot, timestamp };
 }
 
@@ -267,7 +344,11 @@ export function writeNextRoot(dir: string, state: RepositoryState, change: RootC
   const currentIds = new Set(current.roles.root!.keyIDs);
   const signing = change.currentRootKeys.filter((k) => currentIds.has(keyIdOf(k.publicKey)));
   if (signing.length < current.roles.root!.threshold) {
-    throw new TufError('TUF_KEY_MISSING', `root v${current.version} needs ${current.roles.root!.threshold} of its keys to sign the next version; ${signing.length} available`, { role: 'root' });
+    throw new TufError(
+      'TUF_KEY_MISSING',
+      `root v${current.version} needs ${current.roles.root!.threshold} of its keys to sign the next version; ${signing.length} available`,
+      { role: 'root' },
+    );
   }
   const roleKey = (role: 'targets' | 'timestamp') => current.keys[current.roles[role]!.keyIDs[0]!]!;
   const targets = change.targets ? tufKey(change.targets) : roleKey('targets');

@@ -57,8 +57,23 @@ test('rotate-root twice (new root, targets and online keys) on a stopped server;
     const token = await runKeyless(['dev-token', '--url', server.url, '--email', 'admin@example.com']);
     const artifact = join(work, 'a.txt');
     writeFileSync(artifact, 'after root rotation\n');
-    assert.equal((await runCli(['sign-blob', artifact, '--bundle', `${artifact}.json`, '--identity-token', token.stdout.trim()], env)).code, 0);
-    const verified = await runCli(['verify-blob', artifact, '--bundle', `${artifact}.json`, '--certificate-identity', 'admin@example.com', '--certificate-oidc-issuer', `${server.url}/oidc`], env);
+    assert.equal(
+      (await runCli(['sign-blob', artifact, '--bundle', `${artifact}.json`, '--identity-token', token.stdout.trim()], env)).code,
+      0,
+    );
+    const verified = await runCli(
+      [
+        'verify-blob',
+        artifact,
+        '--bundle',
+        `${artifact}.json`,
+        '--certificate-identity',
+        'admin@example.com',
+        '--certificate-oidc-issuer',
+        `${server.url}/oidc`,
+      ],
+      env,
+    );
     assert.equal(verified.code, 0, verified.stderr);
 
     // The targets key leaves the server: a change to the trust files waits for sign-targets.

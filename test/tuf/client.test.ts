@@ -8,7 +8,19 @@ import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Metadata, MetadataKind } from '@tufjs/models';
 import { applyOnlinePlan, keyIdOf, publishTargets, readRepository, writeNextRoot, type RepositoryState } from '../../src/tuf/index.js';
-import { contents, makeRepo, newKey, PERIODS, DAY, runCli, serveDir, snapshotDir, tempDir, type CliResult, type TestRepo } from './helpers.js';
+import {
+  contents,
+  makeRepo,
+  newKey,
+  PERIODS,
+  DAY,
+  runCli,
+  serveDir,
+  snapshotDir,
+  tempDir,
+  type CliResult,
+  type TestRepo,
+} from './helpers.js';
 
 let repo: TestRepo;
 let server: { url: string; close: () => Promise<void> };
@@ -162,7 +174,7 @@ test('attack: freeze (an expired timestamp served on and on) fails closed', asyn
   await srv.close();
 });
 
-test('attack: a mirror serving another repository\'s metadata is refused', async () => {
+test("attack: a mirror serving another repository's metadata is refused", async () => {
   const env = { KEYLESS_TUF_ROOT: join(tempDir(), 'cache') };
   assert.equal((await runCli(['initialize', '--mirror', server.url, '--root', repo.rootPath], env)).code, 0);
   // Point the cache at the other repository (what a hijacked mirror would serve).
@@ -172,7 +184,10 @@ test('attack: a mirror serving another repository\'s metadata is refused', async
   assert.deepEqual(snapshotDir(env.KEYLESS_TUF_ROOT), before);
   // And initialize with one repository's root against another's mirror.
   const fresh = { KEYLESS_TUF_ROOT: join(tempDir(), 'cache') };
-  assertOneLineFailure(await runCli(['initialize', '--mirror', otherServer.url, '--root', repo.rootPath], fresh), /TUF timestamp .*signed by 0\/1 keys/);
+  assertOneLineFailure(
+    await runCli(['initialize', '--mirror', otherServer.url, '--root', repo.rootPath], fresh),
+    /TUF timestamp .*signed by 0\/1 keys/,
+  );
   assert.deepEqual(snapshotDir(fresh.KEYLESS_TUF_ROOT), {});
 });
 
@@ -181,14 +196,23 @@ test('bad input: unreachable mirror, malformed metadata, a root that is not a TU
   const before = snapshotDir(env.KEYLESS_TUF_ROOT);
   const dead = await serveDir(tempDir());
   await dead.close();
-  assertOneLineFailure(await runCli(['initialize', '--mirror', dead.url, '--root', r.rootPath], env), /TUF mirror unreachable while fetching root/);
+  assertOneLineFailure(
+    await runCli(['initialize', '--mirror', dead.url, '--root', r.rootPath], env),
+    /TUF mirror unreachable while fetching root/,
+  );
   assert.deepEqual(snapshotDir(env.KEYLESS_TUF_ROOT), before, 'a failed initialize keeps the earlier cache');
 
   const notTuf = join(tempDir(), 'trusted_root.json');
   writeFileSync(notTuf, contents('x')[0]!.bytes);
   assertOneLineFailure(await runCli(['initialize', '--mirror', srv.url, '--root', notTuf], env), /is not a TUF root/);
-  assertOneLineFailure(await runCli(['initialize', '--mirror', srv.url, '--root', join(tempDir(), 'missing.json')], env), /cannot read --root/);
-  assertOneLineFailure(await runCli(['initialize', '--mirror', srv.url, '--root', r.rootPath, '--root-checksum', '0'.repeat(64)], env), /not the --root-checksum/);
+  assertOneLineFailure(
+    await runCli(['initialize', '--mirror', srv.url, '--root', join(tempDir(), 'missing.json')], env),
+    /cannot read --root/,
+  );
+  assertOneLineFailure(
+    await runCli(['initialize', '--mirror', srv.url, '--root', r.rootPath, '--root-checksum', '0'.repeat(64)], env),
+    /not the --root-checksum/,
+  );
   assertOneLineFailure(await runCli(['initialize', '--mirror', 'ftp://x', '--root', r.rootPath], env), /must be an http\(s\) URL/);
   assert.deepEqual(snapshotDir(env.KEYLESS_TUF_ROOT), before);
 
@@ -207,7 +231,10 @@ test('root rotation: a client walks root 1 -> 2 -> 3 and ends trusting only the 
   const show = await runCli(['trusted-root', 'show'], env);
   assert.equal(show.code, 0, show.stderr);
   assert.match(show.stdout, /root v3 /);
-  const cachedRoot = Metadata.fromJSON(MetadataKind.Root, JSON.parse(readFileSync(join(env.KEYLESS_TUF_ROOT, 'metadata', 'root.json'), 'utf8')));
+  const cachedRoot = Metadata.fromJSON(
+    MetadataKind.Root,
+    JSON.parse(readFileSync(join(env.KEYLESS_TUF_ROOT, 'metadata', 'root.json'), 'utf8')),
+  );
   assert.deepEqual(cachedRoot.signed.roles.root!.keyIDs, [keyIdOf(k3.publicKey)]);
   assert.ok(Object.keys(cachedRoot.signatures).includes(keyIdOf(k2.publicKey)), 'v3 is signed by the v2 key');
   assert.equal(readdirSync(join(env.KEYLESS_TUF_ROOT)).filter((n) => n.startsWith('.refresh-')).length, 0, 'no staging left behind');

@@ -24,8 +24,23 @@ export const PERIODS: TufPeriods = { root: 365 * DAY, targets: 365 * DAY, snapsh
 
 export function contents(tag: string): TargetContent[] {
   return [
-    { name: 'trusted_root.json', bytes: Buffer.from(JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [], tag })) },
-    { name: 'signing_config.v0.2.json', bytes: Buffer.from(JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json', caUrls: [], tag })) },
+    {
+      name: 'trusted_root.json',
+      bytes: Buffer.from(
+        JSON.stringify({
+          mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+          tlogs: [],
+          certificateAuthorities: [],
+          ctlogs: [],
+          timestampAuthorities: [],
+          tag,
+        }),
+      ),
+    },
+    {
+      name: 'signing_config.v0.2.json',
+      bytes: Buffer.from(JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json', caUrls: [], tag })),
+    },
   ];
 }
 

@@ -16,9 +16,16 @@ const COSIGN_VERSION = 'v3.1.3';
 const SIGSTORE_PYTHON_VERSION = '4.5.1';
 
 function findCosign(): string {
-  const candidates = [process.env.KEYLESS_COSIGN, ...(process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'cosign')), join(homedir(), 'go', 'bin', 'cosign')];
+  const candidates = [
+    process.env.KEYLESS_COSIGN,
+    ...(process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'cosign')),
+    join(homedir(), 'go', 'bin', 'cosign'),
+  ];
   const found = candidates.find((c): c is string => c !== undefined && c !== '' && existsSync(c));
-  if (!found) assert.fail(`cosign not found (KEYLESS_COSIGN, PATH, ~/go/bin): install it with go install github.com/sigstore/cosign/v3/cmd/cosign@${COSIGN_VERSION} (as .ci/run does)`);
+  if (!found)
+    assert.fail(
+      `cosign not found (KEYLESS_COSIGN, PATH, ~/go/bin): install it with go install github.com/sigstore/cosign/v3/cmd/cosign@${COSIGN_VERSION} (as .ci/run does)`,
+    );
   return found;
 }
 
@@ -43,7 +50,12 @@ const EMAIL = 'peer@example.com';
 before(async () => {
   server = await startServe();
   const token = (await runKeyless(['dev-token', '--url', server.url, '--email', EMAIL])).stdout.trim();
-  const trust = ['--signing-config', join(server.dataDir, 'signing_config.json'), '--trusted-root', join(server.dataDir, 'trusted_root.json')];
+  const trust = [
+    '--signing-config',
+    join(server.dataDir, 'signing_config.json'),
+    '--trusted-root',
+    join(server.dataDir, 'trusted_root.json'),
+  ];
   // Two signatures: sigstore-python 4.5.1 refuses a bundle whose log entry has index 0
   // (proto3 JSON leaves the zero out; its model requires the field), so verify the second.
   for (const name of ['first', 'second']) {
@@ -77,14 +89,24 @@ test(`cosign ${COSIGN_VERSION}: initialize --mirror --root from Keyless, then ve
   // Without the Keyless TUF trust, cosign's public-good root does not accept the bundle.
   const otherHome = join(work, 'cosign-home-2');
   mkdirSync(otherHome);
-  assert.notEqual((await run(cosign, ['verify-blob', artifact, '--bundle', bundle, ...policy], { HOME: otherHome, TUF_ROOT: join(work, 'cosign-tuf-empty') })).code, 0);
+  assert.notEqual(
+    (
+      await run(cosign, ['verify-blob', artifact, '--bundle', bundle, ...policy], {
+        HOME: otherHome,
+        TUF_ROOT: join(work, 'cosign-tuf-empty'),
+      })
+    ).code,
+    0,
+  );
 });
 
 test(`sigstore-python ${SIGSTORE_PYTHON_VERSION}: trust-instance with Keyless's root, then verify identity with --instance`, async () => {
   const python = process.env.KEYLESS_PYTHON || 'python3';
   const version = await run(python, ['-m', 'sigstore', '--version']);
   if (version.code !== 0 || !version.stdout.includes(SIGSTORE_PYTHON_VERSION)) {
-    assert.fail(`sigstore-python ${SIGSTORE_PYTHON_VERSION} not found for ${python} (${(version.stdout + version.stderr).trim()}): pip install sigstore==${SIGSTORE_PYTHON_VERSION} (as .ci/run does)`);
+    assert.fail(
+      `sigstore-python ${SIGSTORE_PYTHON_VERSION} not found for ${python} (${(version.stdout + version.stderr).trim()}): pip install sigstore==${SIGSTORE_PYTHON_VERSION} (as .ci/run does)`,
+    );
   }
   const env = { XDG_DATA_HOME: join(work, 'py-data'), XDG_CACHE_HOME: join(work, 'py-cache') };
   const instance = ['-m', 'sigstore', '--instance', `${server.url}/tuf`];

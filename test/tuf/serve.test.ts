@@ -48,7 +48,11 @@ test('serve prints the TUF root it wrote with its SHA-256; the TUF keys are priv
 
 test('@sigstore/tuf fetches the trusted root the server wrote', async () => {
   const root = printedRoot(server);
-  const fetched = await getTrustedRoot({ mirrorURL: `${server.url}/tuf`, rootPath: root.path, cachePath: join(work, 'sigstore-tuf-cache') });
+  const fetched = await getTrustedRoot({
+    mirrorURL: `${server.url}/tuf`,
+    rootPath: root.path,
+    cachePath: join(work, 'sigstore-tuf-cache'),
+  });
   const written = TrustedRoot.fromJSON(JSON.parse(readFileSync(join(server.dataDir, 'trusted_root.json'), 'utf8')));
   assert.deepEqual(TrustedRoot.toJSON(fetched), TrustedRoot.toJSON(written));
 });
@@ -60,21 +64,46 @@ test('@sigstore/tuf refuses a mirror serving another repository (root of server 
   );
 });
 
-test('sigstore-js signs with Keyless and verifies with trust from Keyless\'s TUF repository', async () => {
+test("sigstore-js signs with Keyless and verifies with trust from Keyless's TUF repository", async () => {
   const token = await runKeyless(['dev-token', '--url', server.url, '--email', 'tuf@example.com']);
   assert.equal(token.code, 0, token.stderr);
   const artifact = Buffer.from('signed with trust from TUF\n');
   const tuf = { tufMirrorURL: `${server.url}/tuf`, tufRootPath: printedRoot(server).path, tufCachePath: join(work, 'sigstore-cache') };
-  const bundle = await sigstore.sign(artifact, { fulcioURL: server.url, rekorURL: server.url, tsaServerURL: server.url, identityToken: token.stdout.trim(), ...tuf });
+  const bundle = await sigstore.sign(artifact, {
+    fulcioURL: server.url,
+    rekorURL: server.url,
+    tsaServerURL: server.url,
+    identityToken: token.stdout.trim(),
+    ...tuf,
+  });
   await sigstore.verify(bundle, artifact, { ...tuf, certificateIdentityEmail: 'tuf@example.com', certificateIssuer: `${server.url}/oidc` });
-  await assert.rejects(sigstore.verify(bundle, Buffer.from('changed\n'), { ...tuf, certificateIdentityEmail: 'tuf@example.com', certificateIssuer: `${server.url}/oidc` }));
+  await assert.rejects(
+    sigstore.verify(bundle, Buffer.from('changed\n'), {
+      ...tuf,
+      certificateIdentityEmail: 'tuf@example.com',
+      certificateIssuer: `${server.url}/oidc`,
+    }),
+  );
   // The other server's trust (its own TUF repository) does not verify this server's bundle.
   const otherTuf = { tufMirrorURL: `${other.url}/tuf`, tufRootPath: printedRoot(other).path, tufCachePath: join(work, 'other-cache') };
-  await assert.rejects(sigstore.verify(bundle, artifact, { ...otherTuf, certificateIdentityEmail: 'tuf@example.com', certificateIssuer: `${server.url}/oidc` }));
+  await assert.rejects(
+    sigstore.verify(bundle, artifact, {
+      ...otherTuf,
+      certificateIdentityEmail: 'tuf@example.com',
+      certificateIssuer: `${server.url}/oidc`,
+    }),
+  );
 });
 
 test('the repository answers 404 for names outside its layout and never 5xx', async () => {
-  for (const path of ['/tuf/../keys/tuf-root.pem', '/tuf/0.root.json', '/tuf/99.root.json', '/tuf/targets/abc.json', '/tuf/targets/..%2F1.root.json', '/tuf/snapshot.json']) {
+  for (const path of [
+    '/tuf/../keys/tuf-root.pem',
+    '/tuf/0.root.json',
+    '/tuf/99.root.json',
+    '/tuf/targets/abc.json',
+    '/tuf/targets/..%2F1.root.json',
+    '/tuf/snapshot.json',
+  ]) {
     const r = await fetch(`${server.url}${path}`);
     assert.ok(r.status === 404 || r.status === 400, `${path}: ${r.status}`);
     await r.body?.cancel();
@@ -94,12 +123,17 @@ test('after keyless initialize, sign-blob and verify-blob need no trust flags (s
   const token = await runKeyless(['dev-token', '--url', server.url, '--email', 'tuf-cli@example.com']);
   const artifact = join(work, 'cli.txt');
   writeFileSync(artifact, 'signed by keyless with trust from TUF\n');
-  const signed = await runCli(['sign-blob', artifact, '--bundle', `${artifact}.sigstore.json`, '--identity-token', token.stdout.trim()], env);
+  const signed = await runCli(
+    ['sign-blob', artifact, '--bundle', `${artifact}.sigstore.json`, '--identity-token', token.stdout.trim()],
+    env,
+  );
   assert.equal(signed.code, 0, signed.stderr);
   const policy = ['--certificate-identity', 'tuf-cli@example.com', '--certificate-oidc-issuer', `${server.url}/oidc`];
   const verified = await runCli(['verify-blob', artifact, '--bundle', `${artifact}.sigstore.json`, ...policy], env);
   assert.equal(verified.code, 0, verified.stderr);
   // Without the cache the built-in public-good root is used, which does not know this server.
-  const noTuf = await runCli(['verify-blob', artifact, '--bundle', `${artifact}.sigstore.json`, ...policy], { KEYLESS_TUF_ROOT: join(work, 'none') });
+  const noTuf = await runCli(['verify-blob', artifact, '--bundle', `${artifact}.sigstore.json`, ...policy], {
+    KEYLESS_TUF_ROOT: join(work, 'none'),
+  });
   assert.equal(noTuf.code, 1);
 });

@@ -38,7 +38,11 @@ test('plan: nothing due after signing; timestamp due after a seventh of its peri
 
   const shortened = { ...PERIODS, timestamp: 60_000 };
   assert.equal(planOnlineSigning(state, later, shortened).timestamp, true, 'a timestamp that outlives the configured period is re-signed');
-  assert.equal(planOnlineSigning(readRepository(r.dir)!, later, PERIODS, keyIdOf(r.keys.targets.publicKey)).snapshot, true, 'another online key re-signs both');
+  assert.equal(
+    planOnlineSigning(readRepository(r.dir)!, later, PERIODS, keyIdOf(r.keys.targets.publicKey)).snapshot,
+    true,
+    'another online key re-signs both',
+  );
 });
 
 test('keyless serve with tuf.timestampExpiry "2s": the timestamper keeps the repository valid; stopped past expiry, clients fail closed', async () => {

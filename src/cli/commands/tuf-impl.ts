@@ -36,15 +36,21 @@ const out = (s: string) => process.stdout.write(s);
 const err = (s: string) => process.stderr.write(s);
 
 async function readRoot(root: string, checksum: string | undefined): Promise<Uint8Array> {
-  if (checksum !== undefined && !/^[0-9a-fA-F]{64}$/.test(checksum)) throw new TufError('TUF_ROOT_INVALID', `--root-checksum ${checksum} is not a hex SHA-256`, { role: 'root' });
+  if (checksum !== undefined && !/^[0-9a-fA-F]{64}$/.test(checksum))
+    throw new TufError('TUF_ROOT_INVALID', `--root-checksum ${checksum} is not a hex SHA-256`, { role: 'root' });
   let bytes: Uint8Array;
   if (/^https?:\/\//i.test(root)) {
-    if (checksum === undefined) err(`warning: --root ${root} is fetched over the network without --root-checksum: whoever serves it decides what you trust\n`);
+    if (checksum === undefined)
+      err(`warning: --root ${root} is fetched over the network without --root-checksum: whoever serves it decides what you trust\n`);
     let response: Response;
     try {
       response = await fetch(root, { signal: AbortSignal.timeout(10_000) });
     } catch (e) {
-      throw new TufError('TUF_MIRROR_UNREACHABLE', `cannot fetch --root ${root} (${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message})`, { role: 'root' });
+      throw new TufError(
+        'TUF_MIRROR_UNREACHABLE',
+        `cannot fetch --root ${root} (${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message})`,
+        { role: 'root' },
+      );
     }
     if (!response.ok) throw new TufError('TUF_HTTP_ERROR', `--root ${root}: HTTP ${response.status}`, { role: 'root' });
     bytes = new Uint8Array(await response.arrayBuffer());
@@ -52,13 +58,19 @@ async function readRoot(root: string, checksum: string | undefined): Promise<Uin
     try {
       bytes = readFileSync(root);
     } catch (e) {
-      throw new TufError('TUF_ROOT_INVALID', `cannot read --root ${root} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { role: 'root' });
+      throw new TufError('TUF_ROOT_INVALID', `cannot read --root ${root} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
+        role: 'root',
+      });
     }
   }
   if (checksum !== undefined) {
     const actual = createHash('sha256').update(bytes).digest('hex');
     if (actual !== checksum.toLowerCase()) {
-      throw new TufError('TUF_ROOT_INVALID', `--root ${root} has SHA-256 ${actual}, not the --root-checksum ${checksum.toLowerCase()}`, { role: 'root', expected: checksum.toLowerCase(), actual });
+      throw new TufError('TUF_ROOT_INVALID', `--root ${root} has SHA-256 ${actual}, not the --root-checksum ${checksum.toLowerCase()}`, {
+        role: 'root',
+        expected: checksum.toLowerCase(),
+        actual,
+      });
     }
   }
   return bytes;
@@ -89,7 +101,10 @@ function periodsOf(opts: AdminOptions): TufPeriods {
 function withStoppedServer<T>(opts: AdminOptions, fn: (dataDir: string, keyStore: FileKeyStore) => T): T {
   const dataDir = resolve(opts.dataDir);
   if (!existsSync(join(dataDir, 'keys')) || !statSync(dataDir).isDirectory()) {
-    throw new KeylessError('DATA_DIR_INVALID', `${dataDir} is not a Keyless data directory (no keys/; start keyless serve once to create it)`);
+    throw new KeylessError(
+      'DATA_DIR_INVALID',
+      `${dataDir} is not a Keyless data directory (no keys/; start keyless serve once to create it)`,
+    );
   }
   const unlock = lockDataDir(dataDir);
   try {
@@ -119,7 +134,10 @@ function signOnline(dataDir: string, keyStore: FileKeyStore, dir: string, period
   const plan = planOnlineSigning(state, now, periods, keyIdOf(online.publicKey));
   const next = applyOnlinePlan(dir, state, plan, online, now, periods);
   writeCurrentRoot(dataDir, next.root.signed.version);
-  return [...(plan.snapshot ? [`snapshot v${next.snapshot.signed.version}`] : []), ...(plan.timestamp ? [`timestamp v${next.timestamp.signed.version}`] : [])];
+  return [
+    ...(plan.snapshot ? [`snapshot v${next.snapshot.signed.version}`] : []),
+    ...(plan.timestamp ? [`timestamp v${next.timestamp.signed.version}`] : []),
+  ];
 }
 
 export function tufRotateRootCommand(opts: AdminOptions & { keepRootKey?: boolean; targets?: boolean; online?: boolean }): void {
@@ -128,15 +146,32 @@ export function tufRotateRootCommand(opts: AdminOptions & { keepRootKey?: boolea
     const { dir, state } = repositoryOf(dataDir);
     const current = state.root.signed;
     const currentKey = findTufKey(keyStore, 'root', current);
-    if (!currentKey) throw new TufError('TUF_KEY_MISSING', `no key in ${keyStore.dir} is a root key of root v${current.version}: rotate where the root key is kept`, { role: 'root' });
+    if (!currentKey)
+      throw new TufError(
+        'TUF_KEY_MISSING',
+        `no key in ${keyStore.dir} is a root key of root v${current.version}: rotate where the root key is kept`,
+        { role: 'root' },
+      );
     const version = current.version + 1;
     const newRoot = opts.keepRootKey ? currentKey : createTufKey(keyStore, 'root', version);
     const targets = opts.targets ? createTufKey(keyStore, 'targets', version) : undefined;
     const online = opts.online ? createTufKey(keyStore, 'online', version) : undefined;
-    const next = writeNextRoot(dir, state, { currentRootKeys: [currentKey], newRootKeys: [newRoot], targets: targets?.publicKey, online: online?.publicKey }, new Date(), periods);
+    const next = writeNextRoot(
+      dir,
+      state,
+      { currentRootKeys: [currentKey], newRootKeys: [newRoot], targets: targets?.publicKey, online: online?.publicKey },
+      new Date(),
+      periods,
+    );
     const signed = [`root v${next.signed.version} (expires ${next.signed.expires})`];
     // New targets or online keys re-sign their roles now.
-    const sync = syncRepository(dir, trustContents(dataDir), { root: newRoot, targets: findTufKey(keyStore, 'targets', next.signed), online: findTufKey(keyStore, 'online', next.signed) }, new Date(), periods);
+    const sync = syncRepository(
+      dir,
+      trustContents(dataDir),
+      { root: newRoot, targets: findTufKey(keyStore, 'targets', next.signed), online: findTufKey(keyStore, 'online', next.signed) },
+      new Date(),
+      periods,
+    );
     signed.push(...sync.signed, ...signOnline(dataDir, keyStore, dir, periods));
     for (const w of sync.warnings) err(`warning: ${w}\n`);
     const root = writeCurrentRoot(dataDir, next.signed.version);
@@ -152,12 +187,18 @@ export function tufSignTargetsCommand(opts: AdminOptions): void {
   withStoppedServer(opts, (dataDir, keyStore) => {
     const { dir, state } = repositoryOf(dataDir);
     const targets = findTufKey(keyStore, 'targets', state.root.signed);
-    if (!targets) throw new TufError('TUF_KEY_MISSING', `no key in ${keyStore.dir} is the targets key of root v${state.root.signed.version}`, { role: 'targets' });
+    if (!targets)
+      throw new TufError('TUF_KEY_MISSING', `no key in ${keyStore.dir} is the targets key of root v${state.root.signed.version}`, {
+        role: 'targets',
+      });
     const contents = trustContents(dataDir);
-    if (contents.length === 0) throw new TufError('TUF_REPOSITORY_INVALID', `${dataDir} has no trust files to sign (keyless serve writes them)`);
+    if (contents.length === 0)
+      throw new TufError('TUF_REPOSITORY_INVALID', `${dataDir} has no trust files to sign (keyless serve writes them)`);
     const sync = syncRepository(dir, contents, { root: undefined, targets, online: undefined }, new Date(), periods);
     const signed = [...sync.signed, ...signOnline(dataDir, keyStore, dir, periods)];
-    out(signed.length ? `Signed ${signed.join(', ')}\n` : `targets v${state.targets.signed.version} already lists the current trust files\n`);
+    out(
+      signed.length ? `Signed ${signed.join(', ')}\n` : `targets v${state.targets.signed.version} already lists the current trust files\n`,
+    );
   });
 }
 
@@ -170,21 +211,32 @@ export function tufStatusCommand(opts: AdminOptions): void {
   const line = (role: 'root' | 'targets' | 'snapshot' | 'timestamp', signed: { version: number; expires: string }, extra = '') => {
     const expired = Date.parse(signed.expires) <= now.getTime();
     const due = !expired && isDue(signed.expires, periods[role], role, now);
-    out(`  ${role.padEnd(9)} v${String(signed.version).padEnd(4)} expires ${signed.expires}${expired ? '  EXPIRED' : due ? '  due for re-signing' : ''}${extra}\n`);
+    out(
+      `  ${role.padEnd(9)} v${String(signed.version).padEnd(4)} expires ${signed.expires}${expired ? '  EXPIRED' : due ? '  due for re-signing' : ''}${extra}\n`,
+    );
   };
   const here = (role: 'root' | 'targets' | 'online') => (findTufKey(keyStore, role, state.root.signed) ? 'key here' : 'key not here');
   out(`TUF repository ${dir} (served at <public-url>/tuf)\n`);
   line('root', state.root.signed, `  (${here('root')})`);
   const contents = trustContents(dataDir);
-  line('targets', state.targets.signed, `  (${here('targets')}; ${targetsMatch(state.targets.signed, contents) ? 'lists the current trust files' : 'OUT OF DATE: the trust files changed, run keyless tuf sign-targets'})`);
+  line(
+    'targets',
+    state.targets.signed,
+    `  (${here('targets')}; ${targetsMatch(state.targets.signed, contents) ? 'lists the current trust files' : 'OUT OF DATE: the trust files changed, run keyless tuf sign-targets'})`,
+  );
   line('snapshot', state.snapshot.signed, `  (${here('online')})`);
   line('timestamp', state.timestamp.signed);
-  out(`  periods: root ${formatDuration(periods.root)}, targets ${formatDuration(periods.targets)}, snapshot ${formatDuration(periods.snapshot)}, timestamp ${formatDuration(periods.timestamp)}\n`);
-  for (const [name, t] of Object.entries(state.targets.signed.targets)) out(`  target ${name} sha256:${t.hashes.sha256} (${t.length} bytes)\n`);
+  out(
+    `  periods: root ${formatDuration(periods.root)}, targets ${formatDuration(periods.targets)}, snapshot ${formatDuration(periods.snapshot)}, timestamp ${formatDuration(periods.timestamp)}\n`,
+  );
+  for (const [name, t] of Object.entries(state.targets.signed.targets))
+    out(`  target ${name} sha256:${t.hashes.sha256} (${t.length} bytes)\n`);
 }
 
 // --- show -----------------------------------------------------------------------------
 
+// Trusted roots and signing configs are shown as read, fields looked up loosely (display only).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
 function validity(v: Json | undefined): string {
@@ -200,10 +252,18 @@ function describeTrustedRoot(root: Json): string {
     if (!items?.length) lines.push('  (none)');
     for (const i of items ?? []) lines.push(`  ${fmt(i)}`);
   };
-  section('Certificate authorities', root.certificateAuthorities, (c) => `${c.uri ?? '?'}  ${c.subject?.commonName ?? c.subject?.organization ?? ''}${validity(c.validFor)}`);
+  section(
+    'Certificate authorities',
+    root.certificateAuthorities,
+    (c) => `${c.uri ?? '?'}  ${c.subject?.commonName ?? c.subject?.organization ?? ''}${validity(c.validFor)}`,
+  );
   section('Transparency logs', root.tlogs, (l) => `${l.baseUrl}  log ID ${hex(l.logId?.keyId)}${validity(l.publicKey?.validFor)}`);
   section('CT logs', root.ctlogs, (l) => `${l.baseUrl}  log ID ${hex(l.logId?.keyId)}${validity(l.publicKey?.validFor)}`);
-  section('Timestamp authorities', root.timestampAuthorities, (t) => `${t.uri ?? '?'}  ${t.subject?.commonName ?? ''}${validity(t.validFor)}`);
+  section(
+    'Timestamp authorities',
+    root.timestampAuthorities,
+    (t) => `${t.uri ?? '?'}  ${t.subject?.commonName ?? ''}${validity(t.validFor)}`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -212,7 +272,8 @@ function describeSigningConfig(config: Json): string {
   const section = (title: string, items: Json[] | undefined, selector?: Json) => {
     lines.push(`${title}${selector?.selector ? ` (selector ${selector.selector}${selector.count ? ` ${selector.count}` : ''})` : ''}:`);
     if (!items?.length) lines.push('  (none)');
-    for (const s of items ?? []) lines.push(`  ${s.url}  API v${s.majorApiVersion ?? '?'}${validity(s.validFor)}${s.operator ? `  operator ${s.operator}` : ''}`);
+    for (const s of items ?? [])
+      lines.push(`  ${s.url}  API v${s.majorApiVersion ?? '?'}${validity(s.validFor)}${s.operator ? `  operator ${s.operator}` : ''}`);
   };
   section('Certificate authorities', config.caUrls);
   section('OIDC providers', config.oidcUrls);
@@ -221,19 +282,26 @@ function describeSigningConfig(config: Json): string {
   return `${lines.join('\n')}\n`;
 }
 
-export async function showTrustCommand(kind: TrustKind, opts: { trustedRoot?: string; signingConfig?: string; offline?: boolean; json?: boolean }): Promise<void> {
+export async function showTrustCommand(
+  kind: TrustKind,
+  opts: { trustedRoot?: string; signingConfig?: string; offline?: boolean; json?: boolean },
+): Promise<void> {
   const flag = kind === 'trusted-root' ? opts.trustedRoot : opts.signingConfig;
   const resolved = await resolveTrust(kind, flag, { offline: opts.offline === true });
   let content: Json;
   if (resolved.path === undefined) {
-    content = kind === 'trusted-root'
-      ? ((await import('../../verify/index.js')).PRODUCTION_TRUSTED_ROOT as Json)
-      : ((await import('../../sign/config.js')).PUBLIC_GOOD_SIGNING_CONFIG as unknown as Json);
+    content =
+      kind === 'trusted-root'
+        ? ((await import('../../verify/index.js')).PRODUCTION_TRUSTED_ROOT as Json)
+        : ((await import('../../sign/config.js')).PUBLIC_GOOD_SIGNING_CONFIG as unknown as Json);
   } else {
     try {
       content = JSON.parse(readFileSync(resolved.path, 'utf8')) as Json;
     } catch (e) {
-      throw new KeylessError('FILE_UNREADABLE', `cannot read the ${kind} ${resolved.path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new KeylessError(
+        'FILE_UNREADABLE',
+        `cannot read the ${kind} ${resolved.path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
     }
   }
   if (opts.json) {
@@ -249,7 +317,9 @@ export async function showTrustCommand(kind: TrustKind, opts: { trustedRoot?: st
   out(`Source: ${source}\n`);
   if (resolved.tuf) {
     const t = resolved.tuf;
-    out(`  root v${t.versions.root} (expires ${t.expires.root}), targets v${t.versions.targets} (expires ${t.expires.targets}), snapshot v${t.versions.snapshot}, timestamp v${t.versions.timestamp} (expires ${t.expires.timestamp})\n`);
+    out(
+      `  root v${t.versions.root} (expires ${t.expires.root}), targets v${t.versions.targets} (expires ${t.expires.targets}), snapshot v${t.versions.snapshot}, timestamp v${t.versions.timestamp} (expires ${t.expires.timestamp})\n`,
+    );
     out(`  file ${resolved.path}\n`);
   }
   if (content.mediaType) out(`Media type: ${content.mediaType}\n`);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 
-const DATA_DIR_HELP = 'the stopped server\'s data directory';
+const DATA_DIR_HELP = "the stopped server's data directory";
 
 /** The group command `name` if another module defined it already, else a new one. */
 function group(program: Command, name: string, description: string): Command {
@@ -15,11 +15,16 @@ function group(program: Command, name: string, description: string): Command {
 export function defineTufCommands(program: Command): void {
   program
     .command('initialize')
-    .description('trust a TUF repository (a Keyless server\'s <public-url>/tuf): store its root and fetch the trusted root and signing config into the cache')
+    .description(
+      "trust a TUF repository (a Keyless server's <public-url>/tuf): store its root and fetch the trusted root and signing config into the cache",
+    )
     .requiredOption('--mirror <url>', 'the TUF repository, e.g. https://sigstore.example.com/tuf')
     .requiredOption('--root <file-or-url>', 'the initial root.json (printed by keyless serve as "TUF root: ...")')
     .option('--root-checksum <sha256>', 'hex SHA-256 the root file must have (required in spirit when --root is a URL)')
-    .addHelpText('after', '\nThe cache is KEYLESS_TUF_ROOT (default ~/.cache/keyless/tuf); initialize replaces any earlier one.\nFrom then on, commands that need a trusted root or signing config and get neither flag\nnor environment variable use the TUF ones, refreshed on each run.')
+    .addHelpText(
+      'after',
+      '\nThe cache is KEYLESS_TUF_ROOT (default ~/.cache/keyless/tuf); initialize replaces any earlier one.\nFrom then on, commands that need a trusted root or signing config and get neither flag\nnor environment variable use the TUF ones, refreshed on each run.',
+    )
     .action(async (opts: { mirror: string; root: string; rootChecksum?: string }) => {
       const { initializeCommand } = await import('./tuf-impl.js');
       await initializeCommand(opts);
@@ -30,7 +35,7 @@ export function defineTufCommands(program: Command): void {
     .command('status')
     .description('versions, expiry and keys of the repository; what is due')
     .option('--data-dir <dir>', DATA_DIR_HELP, './keyless-data')
-    .option('--config <file>', 'the server\'s configuration file (for the tuf.*Expiry periods)')
+    .option('--config <file>', "the server's configuration file (for the tuf.*Expiry periods)")
     .action(async (opts: { dataDir: string; config?: string }) => {
       const { tufStatusCommand } = await import('./tuf-impl.js');
       await tufStatusCommand(opts);
@@ -39,8 +44,8 @@ export function defineTufCommands(program: Command): void {
     .command('rotate-root')
     .description('publish the next root version with a new root key, signed by the current and the new root keys')
     .option('--data-dir <dir>', DATA_DIR_HELP, './keyless-data')
-    .option('--config <file>', 'the server\'s configuration file (for the tuf.*Expiry periods)')
-    .option('--keep-root-key', 're-sign with the same root key (extend the root\'s expiry)')
+    .option('--config <file>', "the server's configuration file (for the tuf.*Expiry periods)")
+    .option('--keep-root-key', "re-sign with the same root key (extend the root's expiry)")
     .option('--targets', 'also replace the targets key')
     .option('--online', 'also replace the online (snapshot/timestamp) key')
     .action(async (opts: { dataDir: string; config?: string; keepRootKey?: boolean; targets?: boolean; online?: boolean }) => {
@@ -49,16 +54,18 @@ export function defineTufCommands(program: Command): void {
     });
   tuf
     .command('sign-targets')
-    .description('sign the data directory\'s current trust files as the next targets version (the next start publishes them)')
+    .description("sign the data directory's current trust files as the next targets version (the next start publishes them)")
     .option('--data-dir <dir>', DATA_DIR_HELP, './keyless-data')
-    .option('--config <file>', 'the server\'s configuration file (for the tuf.*Expiry periods)')
+    .option('--config <file>', "the server's configuration file (for the tuf.*Expiry periods)")
     .action(async (opts: { dataDir: string; config?: string }) => {
       const { tufSignTargetsCommand } = await import('./tuf-impl.js');
       await tufSignTargetsCommand(opts);
     });
 
-  const show = (kind: 'trusted-root' | 'signing-config') => (opts: { trustedRoot?: string; signingConfig?: string; offline?: boolean; json?: boolean }) =>
-    import('./tuf-impl.js').then(({ showTrustCommand }) => showTrustCommand(kind, opts));
+  const show =
+    (kind: 'trusted-root' | 'signing-config') =>
+    (opts: { trustedRoot?: string; signingConfig?: string; offline?: boolean; json?: boolean }) =>
+      import('./tuf-impl.js').then(({ showTrustCommand }) => showTrustCommand(kind, opts));
   group(program, 'trusted-root', 'Sigstore trusted root (TrustedRoot)')
     .command('show')
     .description('where the trusted root comes from (flag, KEYLESS_TRUSTED_ROOT, TUF mirror, built-in) and what it holds')

@@ -118,6 +118,9 @@ export const HTTP_STATUS = {
   TSA_EXTENSIONS_UNSUPPORTED: 400,
   TSA_POLICY_UNSUPPORTED: 400,
 
+  // tuf: the repository is read-only files
+  TUF_NOT_FOUND: 404,
+
   // idp (OAuth errors are 400, RFC 6749 §5.2)
   TOO_MANY_PENDING_CODES: 429,
   invalid_request: 400,

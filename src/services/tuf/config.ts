@@ -17,7 +17,11 @@ const EXPIRY_FIELDS = { rootExpiry: 'root', targetsExpiry: 'targets', snapshotEx
 /** `{"enabled", "path", "rootExpiry", "targetsExpiry", "snapshotExpiry", "timestampExpiry"}`; durations like "30s", "7d". */
 export function parseTufConfig(value: unknown, field = 'config.tuf'): TufConfig {
   const o = asObject(value, field);
-  const config: TufConfig = { enabled: DEFAULT_TUF_CONFIG.enabled, path: DEFAULT_TUF_CONFIG.path, periods: { ...DEFAULT_TUF_CONFIG.periods } };
+  const config: TufConfig = {
+    enabled: DEFAULT_TUF_CONFIG.enabled,
+    path: DEFAULT_TUF_CONFIG.path,
+    periods: { ...DEFAULT_TUF_CONFIG.periods },
+  };
   for (const k of Object.keys(o)) {
     if (k !== 'enabled' && k !== 'path' && !(k in EXPIRY_FIELDS)) throw new FormatError(`${field}.${k}`, 'unknown field');
   }
@@ -26,7 +30,8 @@ export function parseTufConfig(value: unknown, field = 'config.tuf'): TufConfig 
     config.enabled = o.enabled;
   }
   if (o.path !== undefined) {
-    if (typeof o.path !== 'string' || !/^(\/[A-Za-z0-9._-]+)+$/.test(o.path)) throw new FormatError(`${field}.path`, 'must be a path such as "/tuf"');
+    if (typeof o.path !== 'string' || !/^(\/[A-Za-z0-9._-]+)+$/.test(o.path))
+      throw new FormatError(`${field}.path`, 'must be a path such as "/tuf"');
     config.path = o.path;
   }
   for (const [name, role] of Object.entries(EXPIRY_FIELDS)) {

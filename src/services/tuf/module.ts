@@ -3,7 +3,15 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Root } from '@tufjs/models';
-import { Timestamper, TufError, readRepository, readRootBytes, syncRepository, type AvailableKeys, type TargetContent } from '../../tuf/index.js';
+import {
+  Timestamper,
+  TufError,
+  readRepository,
+  readRootBytes,
+  syncRepository,
+  type AvailableKeys,
+  type TargetContent,
+} from '../../tuf/index.js';
 import type { TufConfig } from './config.js';
 import { tufService } from './plugin.js';
 
@@ -65,7 +73,10 @@ export async function publishTufRepository(app: FastifyInstance, options: TufPub
   const online = available.online;
   const result = syncRepository(paths.repository, options.contents, available, now(), config.periods);
   for (const w of result.warnings) warn(`tuf: ${w}`);
-  if (!online) throw new TufError('TUF_KEY_MISSING', `the TUF online (snapshot/timestamp) key is missing from the key store of ${options.dataDir}`, { role: 'timestamp' });
+  if (!online)
+    throw new TufError('TUF_KEY_MISSING', `the TUF online (snapshot/timestamp) key is missing from the key store of ${options.dataDir}`, {
+      role: 'timestamp',
+    });
   const timestamper = new Timestamper({
     dir: paths.repository,
     state: result.state,

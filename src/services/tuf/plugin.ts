@@ -14,10 +14,11 @@ const METADATA = /^(?:[1-9]\d{0,9}\.(?:root|targets|snapshot)|timestamp)\.json$/
 const TARGET = /^[0-9a-f]{64}\.[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 function notFound(what: string): HttpError {
-  return new HttpError(404, 'TUF_NOT_FOUND', `no such TUF file: ${what}`);
+  return new HttpError('TUF_NOT_FOUND', `no such TUF file: ${what}`);
 }
 
-export const tufService = (options: TufServiceOptions): FastifyPluginAsync =>
+export const tufService =
+  (options: TufServiceOptions): FastifyPluginAsync =>
   async (app) => {
     const send = async (path: string, name: string, immutable: boolean) => {
       try {
