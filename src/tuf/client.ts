@@ -2,7 +2,7 @@
 // Every refresh runs on a private copy of the cache and writes back only when the whole
 // workflow succeeded, so an expired, rolled-back or tampered repository leaves the cache
 // exactly as it was.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Metadata, MetadataKind, type Root } from '@tufjs/models';
@@ -74,7 +74,7 @@ export async function initializeTufCache(options: {
     writeFileSync(join(staging, REMOTE_FILE), `${JSON.stringify({ mirror })}\n`);
     const trust = await runWorkflow(staging, mirror, { online: true, timeoutMs: options.timeoutMs });
     // Swap: the old cache goes aside, the new one takes its place, the old one is removed.
-    const aside = `${options.cacheDir}.old-${process.pid}`;
+    const aside = `${options.cacheDir}.old-${randomBytes(6).toString('hex')}`;
     if (existsSync(options.cacheDir)) renameSync(options.cacheDir, aside);
     renameSync(staging, options.cacheDir);
     rmSync(aside, { recursive: true, force: true });
@@ -142,7 +142,7 @@ function writeBack(staging: string, cacheDir: string): void {
       const to = join(cacheDir, sub, name);
       const bytes = readFileSync(from);
       if (existsSync(to) && readFileSync(to).equals(bytes)) continue;
-      const tmp = `${to}.tmp-${process.pid}`;
+      const tmp = `${to}.tmp-${randomBytes(6).toString('hex')}`;
       writeFileSync(tmp, bytes, { mode: 0o644 });
       renameSync(tmp, to);
     }

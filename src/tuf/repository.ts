@@ -2,7 +2,7 @@
 // clients fetch it (consistent snapshots): N.root.json, N.targets.json, N.snapshot.json,
 // timestamp.json and targets/<sha256>.<name>. The files in the directory are the state:
 // versions are read back from them, so there is no second record to drift.
-import { createHash, type KeyObject } from 'node:crypto';
+import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Metadata, MetadataKind, MetaFile, Root, Snapshot, TargetFile, Targets, Timestamp, type Key } from '@tufjs/models';
@@ -67,7 +67,7 @@ function sha256Hex(bytes: Uint8Array): string {
 
 /** Public files, written atomically: a client never reads half a file. */
 function writePublic(path: string, bytes: Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
   writeFileSync(tmp, bytes, { mode: 0o644, flush: true });
   chmodSync(tmp, 0o644);
   renameSync(tmp, path);

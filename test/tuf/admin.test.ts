@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 // Offline operations on a stopped server's repository (`keyless tuf rotate-root`,
 // `sign-targets`, `status`): they refuse while `keyless serve` runs, and the next start
 // publishes their result; a client that initialized at root v1 walks to v3.

@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 // The client (`keyless initialize`, and the refresh every command does) against real
 // repositories on loopback: where trust comes from, attacks it must refuse, bad input.
 // Every refusal: exit 1, one line on stderr naming the role and the problem, no stack

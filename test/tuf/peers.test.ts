@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 // Other clients of Keyless's TUF repository: cosign (`cosign initialize --mirror --root`,
 // then `verify-blob` without --trusted-root) and sigstore-python (`--instance URL
 // trust-instance ROOT`, then `verify identity`), each verifying a Keyless bundle with the

@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 // A real `keyless serve` publishes its trust files through TUF: sigstore-js's TUF client
 // (@sigstore/tuf, a real peer) bootstraps from the root the server prints and fetches the
 // same trusted root the server writes; sigstore-js signs and verifies with tufMirrorURL /

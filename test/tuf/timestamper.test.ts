@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 // The online timestamper: its plan is a pure function of (repository state, clock), tested
 // with chosen clocks; and a real `keyless serve` with a 2-second timestamp keeps the
 // repository valid while it runs, while clients fail closed once it is stopped past expiry.

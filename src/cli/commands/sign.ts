@@ -95,7 +95,7 @@ export function defineSignCommands(program: Command): void {
     .action(async (files: string[], opts: Record<string, string | undefined>, cmd: Command) => {
       await run(cmd, async () => {
         await resolveServices(opts);
-        const { signBlobCommand } = await import('../../sign/commands.js');
+        const { signBlobCommand } = await import('./sign-blob.js');
         await signBlobCommand(files, opts);
       });
     });
@@ -113,7 +113,7 @@ export function defineSignCommands(program: Command): void {
     .action(async (file: string, opts: Record<string, string> & { predicate: string; type: string }, cmd: Command) => {
       await run(cmd, async () => {
         await resolveServices(opts as { trustedRoot?: string; signingConfig?: string });
-        const { attestBlobCommand } = await import('../../sign/commands.js');
+        const { attestBlobCommand } = await import('./sign-blob.js');
         await attestBlobCommand(file, opts);
       });
     });
@@ -132,7 +132,7 @@ export function defineSignCommands(program: Command): void {
     .action(async (file: string, opts: { staging?: boolean; inToto?: boolean; identityToken: string; bundle: string; trustedRoot?: string; signingConfig?: string }, cmd: Command) => {
       await run(cmd, async () => {
         await resolveServices(opts);
-        const { signBundleCommand } = await import('../../sign/commands.js');
+        const { signBundleCommand } = await import('./sign-blob.js');
         await signBundleCommand(file, opts);
       });
     });

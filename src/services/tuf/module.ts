@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -53,7 +53,7 @@ export function tufPaths(dataDir: string): { tufDir: string; repository: string;
 export function writeCurrentRoot(dataDir: string, version: number): { path: string; sha256: string } {
   const paths = tufPaths(dataDir);
   const bytes = readRootBytes(paths.repository, version);
-  const tmp = `${paths.root}.tmp-${process.pid}`;
+  const tmp = `${paths.root}.tmp-${randomBytes(6).toString('hex')}`;
   writeFileSync(tmp, bytes, { mode: 0o644 });
   renameSync(tmp, paths.root);
   return { path: paths.root, sha256: createHash('sha256').update(bytes).digest('hex') };
