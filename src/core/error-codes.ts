@@ -160,6 +160,7 @@ export const ERROR_CODES = {
 
   // tlog: transparency logs (Rekor v1 and v2)
   ENTRY_EXISTS: { component: 'tlog', meaning: 'An equivalent entry already exists in the log.' },
+  LOG_SHARD_RETIRED: { component: 'tlog', meaning: 'The log shard is retired for writes (it stays readable); the signing config names the current shard.' },
   ENTRY_NOT_FOUND: { component: 'tlog', meaning: 'No log entry with that index or UUID.' },
   TREE_NOT_FOUND: { component: 'tlog', meaning: 'No log with that tree ID.' },
   TILE_NOT_FOUND: { component: 'tlog', meaning: 'No such tile or entry bundle.' },
@@ -211,6 +212,7 @@ export const ERROR_CODES = {
   KEY_NAME_INVALID: { component: 'server', meaning: 'A key name has characters that are not allowed.' },
   DATA_DIR_INVALID: { component: 'server', meaning: 'The data directory path is not a directory.' },
   DATA_DIR_LOCKED: { component: 'server', meaning: 'Another keyless serve is using the data directory.' },
+  LOG_SHARDS_INVALID: { component: 'server', meaning: 'The log shard list in the data directory is unreadable or inconsistent.' },
   LISTEN_FAILED: { component: 'server', meaning: 'The server cannot listen on the address.' },
   PUBLIC_URL_CHANGED: { component: 'server', meaning: "The public URL's host differs from the one the stored log was created for." },
 

@@ -13,6 +13,7 @@ import { RekorV1Log, RekorV2Log, rekorV1Service, rekorV2Service, inlineDigestVer
 import { join } from 'node:path';
 import type { IssuerConfig } from '../oidc/index.js';
 import { tufKeyProvider, tufTargetsFromTrustFiles } from './tuf.js';
+import { readLogShards } from './shards.js';
 import { publishTufRepository } from '../services/tuf/index.js';
 
 export interface ComposeContext {
@@ -89,21 +90,31 @@ export async function composeServices(app: FastifyInstance, ctx: ComposeContext)
   names.push('ctlog');
 
   // Transparency logs: Rekor v1 (ECDSA P-256: SETs and checkpoints) and Rekor v2 (Ed25519 signed notes), same base URL.
+  // Rekor v2 has shards (src/server/shards.ts): the current one takes entries, retired ones are read-only.
   const v1Key = keyStore.loadOrCreate('rekor-v1', config.keys.rekorV1);
-  const v2Key = keyStore.loadOrCreate('rekor-v2', config.keys.rekorV2);
   const rekorV1 = await RekorV1Log.open({ engine, baseUrl: publicUrl, privateKey: v1Key.privateKey!, publicKey: v1Key.publicKey });
-  const rekorV2 = await RekorV2Log.open({ engine, baseUrl: publicUrl, privateKey: v2Key.privateKey!, publicKey: v2Key.publicKey }).catch((e: unknown) => {
-    // The v2 checkpoint origin is the public URL's host name and is fixed when the log is created.
-    if (e instanceof KeylessError && e.code === 'LOG_ORIGIN_MISMATCH') {
-      throw new KeylessError('PUBLIC_URL_CHANGED', `${e.message}: the Rekor v2 log in ${dataDir} was created for another host name; keep the public URL's host (--public-url) or use a new data directory`);
-    }
-    throw e;
-  });
   await app.register(rekorV1Service({ log: rekorV1, verifier: inlineDigestVerifier }));
-  await app.register(rekorV2Service({ log: rekorV2, verifier: inlineDigestVerifier }));
   trust.rekorV1 = { baseUrl: publicUrl, publicKey: v1Key.publicKey, logId: rekorV1.info.logId, start: v1Key.createdAt };
-  trust.rekorV2 = { baseUrl: publicUrl, publicKey: v2Key.publicKey, logId: rekorV2.info.logId, start: v2Key.createdAt };
-  names.push('rekor-v1', 'rekor-v2');
+  const shards = readLogShards(dataDir, keyStore);
+  const current = shards[shards.length - 1]!;
+  for (const shard of shards) {
+    const key = shard === shards[0] ? keyStore.loadOrCreate(shard.name, config.keys.rekorV2) : keyStore.load(shard.name);
+    if (!key) throw new KeylessError('LOG_SHARDS_INVALID', `the key of Rekor v2 shard ${shard.name} is missing from ${dataDir}/keys`);
+    const baseUrl = `${publicUrl}${shard.path}`;
+    const log = await RekorV2Log.open({ engine, baseUrl, name: shard.name, privateKey: key.privateKey!, publicKey: key.publicKey }).catch((e: unknown) => {
+      // The v2 checkpoint origin is the public URL's host name and is fixed when the log is created.
+      if (e instanceof KeylessError && e.code === 'LOG_ORIGIN_MISMATCH') {
+        throw new KeylessError('PUBLIC_URL_CHANGED', `${e.message}: the Rekor v2 log in ${dataDir} was created for another host name; keep the public URL's host (--public-url) or use a new data directory`);
+      }
+      throw e;
+    });
+    const retired = shard === current ? undefined : { successor: `${publicUrl}${current.path}` };
+    await app.register(rekorV2Service({ log, verifier: inlineDigestVerifier, ...(retired ? { retired } : {}) }), shard.path ? { prefix: shard.path } : {});
+    const description = { baseUrl, publicKey: key.publicKey, logId: log.info.logId, start: shard === shards[0] ? key.createdAt : shard.start, ...(shard.end ? { end: shard.end } : {}) };
+    if (shard === current) trust.rekorV2 = description;
+    else (trust.rekorV2Retired ??= []).push(description);
+  }
+  names.push('rekor-v1', shards.length > 1 ? `rekor-v2 (${shards.length} shards)` : 'rekor-v2');
 
   const tsa = loadOrCreateTsa(dataDir, keyStore, config, warn);
   await app.register(tsaService({ signer: tsa.signer, chain: tsa.chain }));

@@ -5,3 +5,4 @@ export type { ComposedServices, ComposeContext } from './compose.js';
 export { lockDataDir } from './lock.js';
 export { TRUSTED_ROOT_FILE, SIGNING_CONFIG_FILE } from './trust-files.js';
 export { TUF_KEY_NAMES, createTufKey, findTufKey, tufKeyProvider, tufSigner, tufTargetsFromTrustFiles } from './tuf.js';
+export { readLogShards, rotateLogShard, type LogShard } from './shards.js';
