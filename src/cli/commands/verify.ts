@@ -21,13 +21,15 @@ function withPolicyFlags(cmd: Command): Command {
 }
 
 async function run(artifact: string, options: VerifyCommandOptions & { offline?: boolean }, kind: 'bundle' | 'blob' | 'attestation'): Promise<void> {
-  if (options.trustedRoot === undefined) {
-    const { resolveTrust } = await import('../trust-resolution.js');
-    options.trustedRoot = (await resolveTrust('trusted-root', undefined, { offline: options.offline === true })).path;
-  }
+  // The trusted root (flag, environment, TUF cache, built-in) is resolved while the verifier
+  // loads: a TUF refresh's round trips overlap its compilation.
+  const trust =
+    options.trustedRoot === undefined ? import('../trust-resolution.js').then(({ resolveTrust }) => resolveTrust('trusted-root', undefined, { offline: options.offline === true })) : undefined;
+  trust?.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
   // Loaded only when a verify command runs, so other commands never pay for it.
   const { loadVerifyCommand } = await import('./verify-loader.js');
   const loaded = await loadVerifyCommand();
+  if (trust) options.trustedRoot = (await trust).path;
   process.exitCode = loaded.module.runVerifyCommand(artifact, options, kind);
   loaded.done();
 }
