@@ -2,7 +2,8 @@
 // (--trusted-root, no TUF), from a valid TUF cache (each run still fetches timestamp.json
 // and looks for the next root over loopback, as cosign and sigstore-js do), and from a
 // fresh cache (root only: the whole workflow runs, snapshot, targets and target files
-// included). Wall time per process, median of RUNS.
+// included). Peer in the same run: sigstore-js verify() with tufMirrorURL/tufRootPath, valid
+// and fresh cache. Wall time per process, median of RUNS.
 // Run: node --import tsx bench/tuf-verify.ts   (after `npm run build`)
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,9 +25,9 @@ const url = await new Promise<string>((resolve, reject) => {
   server.once('exit', (code) => reject(new Error(`keyless serve exited with ${code}`)));
 });
 
-function keyless(args: string[], env: NodeJS.ProcessEnv = {}): { ms: number; code: number | null; stderr: string } {
+function keyless(args: string[], env: NodeJS.ProcessEnv = {}, bare = false): { ms: number; code: number | null; stderr: string } {
   const start = performance.now();
-  const r = spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, bare ? args : [BIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
   return { ms: performance.now() - start, code: r.status, stderr: r.stderr };
 }
 
@@ -72,6 +73,22 @@ try {
       cpSync(seed, freshCache, { recursive: true });
       return keyless(['verify-blob', ...policy], { KEYLESS_TUF_ROOT: freshCache });
     },
+  };
+  // The peer, same run: sigstore-js's verify() with its TUF client pointed at the same repository.
+  const peer = (cache: string) =>
+    keyless(
+      [
+        '-e',
+        `const s=require('sigstore'),fs=require('fs');s.verify(JSON.parse(fs.readFileSync(${JSON.stringify(`${artifact}.json`)},'utf8')),fs.readFileSync(${JSON.stringify(artifact)}),{tufMirrorURL:${JSON.stringify(`${url}/tuf`)},tufRootPath:${JSON.stringify(join(dataDir, 'tuf', 'root.json'))},tufCachePath:${JSON.stringify(cache)},certificateIdentityEmail:'bench@example.com',certificateIssuer:${JSON.stringify(`${url}/oidc`)}}).then(()=>{},e=>{console.error(e);process.exit(1)})`,
+      ],
+      {},
+      true,
+    );
+  const peerCache = join(work, 'peer-cache');
+  variants['sigstore-js verify(), TUF valid cache'] = () => peer(peerCache);
+  variants['sigstore-js verify(), TUF fresh cache'] = () => {
+    rmSync(join(work, 'peer-fresh'), { recursive: true, force: true });
+    return peer(join(work, 'peer-fresh'));
   };
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   for (const run of Object.values(variants)) run(); // warm-up (V8 code cache, page cache)
