@@ -5,6 +5,7 @@
 // trace, and the cache byte for byte as it was.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Metadata, MetadataKind } from '@tufjs/models';
@@ -240,4 +241,23 @@ test('root rotation: a client walks root 1 -> 2 -> 3 and ends trusting only the 
   assert.ok(Object.keys(cachedRoot.signatures).includes(keyIdOf(k2.publicKey)), 'v3 is signed by the v2 key');
   assert.equal(readdirSync(join(env.KEYLESS_TUF_ROOT)).filter((n) => n.startsWith('.refresh-')).length, 0, 'no staging left behind');
   await srv.close();
+});
+
+test('initialize --root URL: with --root-checksum it is pinned; without, it works and warns', async () => {
+  const rootUrl = `${server.url}/1.root.json`;
+  const sum = createHash('sha256').update(readFileSync(repo.rootPath)).digest('hex');
+  const pinned = await runCli(['initialize', '--mirror', server.url, '--root', rootUrl, '--root-checksum', sum], {
+    KEYLESS_TUF_ROOT: join(tempDir(), 'cache'),
+  });
+  assert.equal(pinned.code, 0, pinned.stderr);
+  assert.equal(pinned.stderr, '');
+  const unpinned = await runCli(['initialize', '--mirror', server.url, '--root', rootUrl], { KEYLESS_TUF_ROOT: join(tempDir(), 'cache') });
+  assert.equal(unpinned.code, 0, unpinned.stderr);
+  assert.match(unpinned.stderr, /^warning: --root .* without --root-checksum/m);
+  assertOneLineFailure(
+    await runCli(['initialize', '--mirror', server.url, '--root', `${server.url}/9.root.json`], {
+      KEYLESS_TUF_ROOT: join(tempDir(), 'cache'),
+    }).then((r) => ({ ...r, stderr: r.stderr.replace(/^warning: .*\n/m, '') })),
+    /--root .*HTTP 404/,
+  );
 });
