@@ -10,6 +10,8 @@ import { defineTrustCommands } from './commands/trust.js';
 import { defineServeCommands } from './commands/serve.js';
 import { defineIdpCommands } from './commands/idp.js';
 import { defineMonitorCommands } from './commands/monitor.js';
+import { defineTufCommands } from './commands/tuf.js';
+import { defineAdminCommands } from './commands/admin.js';
 
 /** Exit statuses: 0 success, 1 verification or operational failure, 2 usage error. */
 export const EXIT_FAILURE = 1;
@@ -37,6 +39,8 @@ defineTrustCommands(program);
 defineServeCommands(program);
 defineIdpCommands(program);
 defineMonitorCommands(program);
+defineTufCommands(program);
+defineAdminCommands(program);
 
 try {
   await program.parseAsync(process.argv);

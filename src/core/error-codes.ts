@@ -14,7 +14,7 @@ export interface ErrorCodeInfo {
   readonly meaning: string;
 }
 
-export const ERROR_COMPONENTS = ['core', 'merkle', 'x509', 'oidc', 'verify', 'monitor', 'log', 'http', 'ca', 'ctlog', 'tlog', 'tsa', 'idp', 'server', 'sign', 'cli'] as const;
+export const ERROR_COMPONENTS = ['core', 'merkle', 'x509', 'oidc', 'verify', 'monitor', 'log', 'http', 'ca', 'ctlog', 'tlog', 'tsa', 'idp', 'tuf', 'server', 'sign', 'cli'] as const;
 export type ErrorComponent = (typeof ERROR_COMPONENTS)[number];
 
 export const ERROR_CODES = {
@@ -172,6 +172,7 @@ export const ERROR_CODES = {
 
   // tlog: transparency logs (Rekor v1 and v2)
   ENTRY_EXISTS: { component: 'tlog', meaning: 'An equivalent entry already exists in the log.' },
+  LOG_SHARD_RETIRED: { component: 'tlog', meaning: 'The log shard is retired for writes (it stays readable); the signing config names the current shard.' },
   ENTRY_NOT_FOUND: { component: 'tlog', meaning: 'No log entry with that index or UUID.' },
   TREE_NOT_FOUND: { component: 'tlog', meaning: 'No log with that tree ID.' },
   TILE_NOT_FOUND: { component: 'tlog', meaning: 'No such tile or entry bundle.' },
@@ -195,6 +196,27 @@ export const ERROR_CODES = {
   authorization_pending: { component: 'idp', meaning: 'OAuth device flow: the user has not completed the login yet.' },
   expired_token: { component: 'idp', meaning: 'OAuth device flow: the device code expired.' },
 
+  // tuf: the TUF repository (server side) and the client that bootstraps trust from it
+  TUF_DURATION_INVALID: { component: 'tuf', meaning: 'A TUF expiry period is not a duration such as "30s", "12h" or "7d".' },
+  TUF_KEY_MISSING: { component: 'tuf', meaning: 'A TUF role key that the operation needs is not in the key store (or is not the one the root names).' },
+  TUF_KEY_UNSUPPORTED: { component: 'tuf', meaning: 'A key cannot be a TUF key (only Ed25519 and ECDSA P-256/P-384).' },
+  TUF_REPOSITORY_INVALID: { component: 'tuf', meaning: 'The TUF repository in the data directory is incomplete or holds unreadable metadata.' },
+  TUF_REPOSITORY_MISSING: { component: 'tuf', meaning: 'The data directory has no TUF repository yet.' },
+  TUF_NOT_FOUND: { component: 'tuf', meaning: 'The TUF repository has no file by the requested name.' },
+  TUF_ROOT_INVALID: { component: 'tuf', meaning: 'The root given to initialize is unreadable, not a TUF root, or does not match --root-checksum.' },
+  TUF_MIRROR_INVALID: { component: 'tuf', meaning: 'A TUF mirror URL is not an http(s) URL without query, fragment or credentials.' },
+  TUF_MIRROR_UNREACHABLE: { component: 'tuf', meaning: 'The TUF mirror cannot be reached (or may not be asked: --offline).' },
+  TUF_HTTP_ERROR: { component: 'tuf', meaning: 'The TUF mirror answered an HTTP error for a file the client needs.' },
+  TUF_METADATA_MALFORMED: { component: 'tuf', meaning: 'TUF metadata from the mirror is not well-formed.' },
+  TUF_METADATA_EXPIRED: { component: 'tuf', meaning: 'TUF metadata has expired: the repository is not being re-signed (stopped server or freeze attack).' },
+  TUF_ROLLBACK: { component: 'tuf', meaning: 'The mirror served an older version of TUF metadata than the client already trusts.' },
+  TUF_VERSION_MISMATCH: { component: 'tuf', meaning: 'A TUF metadata version differs from the version the referring metadata names.' },
+  TUF_SIGNATURE_INVALID: { component: 'tuf', meaning: 'TUF metadata is not signed by the threshold of keys the trusted root names.' },
+  TUF_HASH_MISMATCH: { component: 'tuf', meaning: 'A TUF file does not match the length or hash signed for it.' },
+  TUF_TOO_LARGE: { component: 'tuf', meaning: 'A TUF file from the mirror is larger than its limit.' },
+  TUF_TARGET_MISSING: { component: 'tuf', meaning: 'The TUF repository does not list a target the command needs.' },
+  TUF_CACHE_INVALID: { component: 'tuf', meaning: 'The local TUF cache is damaged; keyless initialize recreates it.' },
+
   // server: the keyless serve process
   CONFIG_INVALID: { component: 'server', meaning: 'The server configuration is invalid.' },
   CERT_FILE_INVALID: { component: 'server', meaning: "A stored CA certificate file does not hold the expected certificates." },
@@ -202,6 +224,7 @@ export const ERROR_CODES = {
   KEY_NAME_INVALID: { component: 'server', meaning: 'A key name has characters that are not allowed.' },
   DATA_DIR_INVALID: { component: 'server', meaning: 'The data directory path is not a directory.' },
   DATA_DIR_LOCKED: { component: 'server', meaning: 'Another keyless serve is using the data directory.' },
+  LOG_SHARDS_INVALID: { component: 'server', meaning: 'The log shard list in the data directory is unreadable or inconsistent.' },
   LISTEN_FAILED: { component: 'server', meaning: 'The server cannot listen on the address.' },
   DEV_IDP_NOT_LOOPBACK: { component: 'server', meaning: 'The development IdP is forced on while the server is reachable beyond loopback, without devIdp.allowPublic.' },
   STORAGE_DRIVER_UNKNOWN: { component: 'server', meaning: 'storage.driver names a driver this build does not have.' },
@@ -263,6 +286,7 @@ export type CtlogErrorCode = ErrorCodeOf<'ctlog'>;
 export type TlogErrorCode = ErrorCodeOf<'tlog'>;
 export type TsaErrorCode = ErrorCodeOf<'tsa'>;
 export type IdpErrorCode = ErrorCodeOf<'idp'>;
+export type TufErrorCode = ErrorCodeOf<'tuf'>;
 export type ServerErrorCode = ErrorCodeOf<'server'>;
 export type SignErrorCode = ErrorCodeOf<'sign'>;
 export type CliErrorCode = ErrorCodeOf<'cli'>;

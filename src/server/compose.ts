@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config.js';
 import type { KeyStore } from './keys.js';
-import type { ModuleContext, ModuleSetup, ServiceModule } from './module.js';
+import type { ModuleContext, ModuleSetup, ServiceModule, TufAnnouncement } from './module.js';
 import { devIdpModule, DEV_IDP_PATH } from './modules/dev-idp.js';
 import { ctlogModule } from './modules/ctlog.js';
 import { rekorModule } from './modules/rekor.js';
 import { tsaModule } from './modules/tsa.js';
 import { caModule } from './modules/ca.js';
+import { tufModule } from './modules/tuf.js';
 import { loadOrCreateCa, type CaMaterial } from './pki.js';
 import { openLogStorage, type LogStorage } from './storage.js';
 import { writeTrustFiles, type TrustDescription } from './trust-files.js';
@@ -15,9 +16,10 @@ export { DEV_IDP_PATH };
 
 /**
  * The services `keyless serve` runs, in set-up order: the IdP first (the CA accepts its
- * tokens), the CT log before the CA (the CA embeds its SCTs), the CA last.
+ * tokens), the CT log before the CA (the CA embeds its SCTs), the CA; the TUF repository
+ * last (it publishes the trust files the others describe).
  */
-export const SERVICE_MODULES: readonly ServiceModule[] = [devIdpModule, ctlogModule, rekorModule, tsaModule, caModule];
+export const SERVICE_MODULES: readonly ServiceModule[] = [devIdpModule, ctlogModule, rekorModule, tsaModule, caModule, tufModule];
 
 export interface ComposeContext {
   dataDir: string;
@@ -40,6 +42,8 @@ export interface ComposedServices {
   trustFiles: string[];
   /** The dev IdP's issuer URL when it is on. */
   devIdpIssuer: string | undefined;
+  /** The TUF repository that publishes the trust files, when on. */
+  tuf?: TufAnnouncement;
 }
 
 /**
@@ -77,12 +81,16 @@ export async function composeServices(app: FastifyInstance, ctx: ComposeContext)
       setup.describe?.(trust);
     }
     const names = setups.flatMap((s) => s.services);
+    const trustFiles = writeTrustFiles(ctx.dataDir, trust);
+    let tuf: TufAnnouncement | undefined;
+    for (const setup of setups) tuf = (await setup.afterTrustFiles?.(app, trustFiles))?.tuf ?? tuf;
     return {
       // The CA first in the start-up line: it is what clients reach first.
       names: [...names.filter((n) => n === 'ca'), ...names.filter((n) => n !== 'ca')],
       devIdp: names.includes('dev-idp'),
-      trustFiles: writeTrustFiles(ctx.dataDir, trust),
+      trustFiles,
       devIdpIssuer: names.includes('dev-idp') ? `${ctx.publicUrl}${DEV_IDP_PATH}` : undefined,
+      ...(tuf ? { tuf } : {}),
     };
   } catch (e) {
     const s = storage;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { FormatError, KeylessError } from '../core/errors.js';
 import { asArray, asObject, asString, parseJson } from '../core/json.js';
+import { DEFAULT_TUF_CONFIG, parseTufConfig, type TufConfig } from '../services/tuf/index.js';
 import { ISSUER_TYPES, type IssuerType, type IssuerConfig as OidcIssuerConfig } from '../oidc/index.js';
 
 /** Key types the server can generate for its own keys (log, CA, TSA, IdP). */
@@ -73,6 +74,8 @@ export interface ServerConfig {
   keys: KeyChoices;
   validity: ValidityConfig;
   limits: LimitsConfig;
+  /** The TUF repository that distributes the trust files (services/tuf). */
+  tuf: TufConfig;
 }
 
 const DEFAULTS: ServerConfig = {
@@ -83,6 +86,7 @@ const DEFAULTS: ServerConfig = {
   keys: { ca: 'ecdsa-p256', ctlog: 'ecdsa-p256', rekorV1: 'ecdsa-p256', rekorV2: 'ed25519', tsa: 'ecdsa-p256', idp: 'ecdsa-p256' },
   validity: { leafCertificateMinutes: 10, caCertificateDays: 3650, tsaCertificateDays: 3650 },
   limits: { bodyLimit: 1024 * 1024 },
+  tuf: { ...DEFAULT_TUF_CONFIG, periods: { ...DEFAULT_TUF_CONFIG.periods } },
 };
 export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze(DEFAULTS);
 
@@ -97,7 +101,7 @@ export function loadConfigFile(path: string): ServerConfig {
   return parseConfig(parseJson(text, 'config'));
 }
 
-const TOP_LEVEL = new Set(['publicUrl', 'organization', 'issuers', 'devIdp', 'storage', 'keys', 'validity', 'limits', '$comment']);
+const TOP_LEVEL = new Set(['publicUrl', 'organization', 'issuers', 'devIdp', 'storage', 'keys', 'validity', 'limits', 'tuf', '$comment']);
 
 /** Validates a parsed configuration object and fills in defaults. Unknown fields are refused (typos must not pass silently). */
 export function parseConfig(json: unknown): ServerConfig {
@@ -111,7 +115,9 @@ export function parseConfig(json: unknown): ServerConfig {
     keys: { ...DEFAULT_CONFIG.keys },
     validity: { ...DEFAULT_CONFIG.validity },
     limits: { ...DEFAULT_CONFIG.limits },
+    tuf: { ...DEFAULT_CONFIG.tuf, periods: { ...DEFAULT_CONFIG.tuf.periods } },
   };
+  if (o.tuf !== undefined) config.tuf = parseTufConfig(o.tuf);
   if (o.publicUrl !== undefined) config.publicUrl = parsePublicUrl(asString(o.publicUrl, 'config.publicUrl'), 'config.publicUrl');
   if (o.organization !== undefined) config.organization = nonEmpty(o.organization, 'config.organization');
   if (o.issuers !== undefined) config.issuers = asArray(o.issuers, 'config.issuers').map((v, i) => parseIssuer(v, `config.issuers[${i}]`));

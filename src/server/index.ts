@@ -4,3 +4,7 @@ export { startServer, devIdpEnabled, DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_POR
 export { SERVICE_MODULES, type ComposedServices, type ComposeContext } from './compose.js';
 export type { ServiceModule, ModuleSetup, ModuleContext } from './module.js';
 export { openLogStorage, type LogStorage } from './storage.js';
+export { lockDataDir } from './lock.js';
+export { TRUSTED_ROOT_FILE, SIGNING_CONFIG_FILE } from './trust-files.js';
+export { TUF_KEY_NAMES, createTufKey, findTufKey, tufKeyProvider, tufSigner, tufTargetsFromTrustFiles } from './tuf.js';
+export { readLogShards, rotateLogShard, type LogShard } from './shards.js';

@@ -27,6 +27,17 @@ export interface ModuleSetup {
   register(app: FastifyInstance): PromiseLike<unknown>;
   /** Adds this service to what trusted_root.json and signing_config.json describe. */
   describe?(trust: TrustDescription): void;
+  /** Runs once the trust files are written (the TUF module publishes them); may register routes. */
+  afterTrustFiles?(app: FastifyInstance, trustFiles: string[]): Promise<{ tuf?: TufAnnouncement } | void>;
+}
+
+/** What the start-up output says about the TUF repository. */
+export interface TufAnnouncement {
+  mirror: string;
+  rootPath: string;
+  rootSha256: string;
+  /** What this start signed (e.g. "targets v2"). */
+  signed: string[];
 }
 
 /** What the server gives every module; modules earlier in the list may leave things for later ones. */

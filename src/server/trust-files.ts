@@ -24,6 +24,8 @@ export interface LogDescription {
   logId: Uint8Array;
   /** Start of the key's validity: when it was generated. */
   start: Date;
+  /** End of its validity: when the log (a retired shard) stopped taking entries. */
+  end?: Date;
 }
 
 /** A CA or TSA: its chain and where it lives. */
@@ -44,6 +46,8 @@ export interface TrustDescription {
   ctlog?: LogDescription;
   rekorV1?: LogDescription;
   rekorV2?: LogDescription;
+  /** Earlier Rekor v2 shards, retired for writes: still trusted for what they logged before their end. */
+  rekorV2Retired?: LogDescription[];
   tsa?: AuthorityDescription;
   /** OIDC issuer URLs clients may use for interactive login (the dev IdP). */
   oidcIssuers: { url: string; start: Date }[];
@@ -53,7 +57,7 @@ function logInstance(log: LogDescription): TransparencyLogInstance {
   return {
     baseUrl: log.baseUrl,
     hashAlgorithm: HashAlgorithmValue.SHA2_256,
-    publicKey: { rawBytes: publicKeyDer(log.publicKey), keyDetails: keyDetailsForKey(describeKey(log.publicKey), 'pure'), validFor: { start: log.start, end: undefined } },
+    publicKey: { rawBytes: publicKeyDer(log.publicKey), keyDetails: keyDetailsForKey(describeKey(log.publicKey), 'pure'), validFor: { start: log.start, end: log.end } },
     logId: { keyId: Buffer.from(log.logId) },
     // Left out on purpose: sigstore-js would use it instead of logId (protocols §10.1).
     checkpointKeyId: undefined,
@@ -71,7 +75,7 @@ export function buildTrustedRoot(d: TrustDescription): TrustedRoot {
   });
   return {
     mediaType: TRUSTED_ROOT_MEDIA_TYPE,
-    tlogs: [d.rekorV1, d.rekorV2].filter((l): l is LogDescription => l !== undefined).map(logInstance),
+    tlogs: [d.rekorV1, ...(d.rekorV2Retired ?? []), d.rekorV2].filter((l): l is LogDescription => l !== undefined).map(logInstance),
     certificateAuthorities: d.ca ? [authority(d.ca)] : [],
     ctlogs: d.ctlog ? [logInstance(d.ctlog)] : [],
     timestampAuthorities: d.tsa ? [authority(d.tsa)] : [],

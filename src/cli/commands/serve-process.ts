@@ -80,7 +80,11 @@ export async function runServe(opts: RunServeOptions): Promise<void> {
     `keyless serve: data directory ${dataDir}\n` +
       `keyless serve: services: ${server.services.names.join(', ') || '(none)'}\n` +
       `keyless serve: trust files for clients: ${server.services.trustFiles.join(', ') || '(none)'}\n` +
-      `keyless serve: public URL ${server.publicUrl}\n`,
+      `keyless serve: public URL ${server.publicUrl}\n` +
+      (server.services.tuf
+        ? `keyless serve: TUF repository ${server.services.tuf.mirror}${server.services.tuf.signed.length ? ` (signed ${server.services.tuf.signed.join(', ')})` : ''}\n` +
+          `TUF root: ${server.services.tuf.rootPath} sha256:${server.services.tuf.rootSha256}\n`
+        : ''),
   );
   if (stopRequested) shutdown();
   else process.stdout.write(`${server.url}\n`);

@@ -5,11 +5,13 @@ Environment:
   SIGSTORE_ID_TOKEN        identity token (when no --identity-token is given)
   KEYLESS_SIGNING_CONFIG   SigningConfig v0.2 file (when no --signing-config is given)
   KEYLESS_TRUSTED_ROOT     TrustedRoot file (when no --trusted-root is given)
+  KEYLESS_TUF_ROOT         TUF cache of keyless initialize (default ~/.cache/keyless/tuf)
   BROWSER                  command that opens the login URL (when no --browser-command is given)
   ACTIONS_ID_TOKEN_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_TOKEN   GitHub Actions ambient token
 
-Without --signing-config the public-good Sigstore services are used, with the built-in
-trusted root. The bundle is verified with the trusted root before it is written; the
+Without --signing-config (or its variable) the signing config and trusted root of the
+TUF cache are used (keyless initialize), else the public-good Sigstore services with the
+built-in trusted root. The bundle is verified with the trusted root before it is written; the
 ephemeral P-256 key never leaves memory.`;
 
 /** Flags every signing command shares; names follow cosign's where cosign has the flag. */
@@ -29,6 +31,7 @@ function identityAndServiceFlags(cmd: Command): Command {
     .option('--rekor-url <url>', 'transparency log to use instead of the signing config\'s')
     .addOption(new Option('--rekor-version <n>', 'major API version of --rekor-url').choices(['1', '2']).default('1'))
     .option('--timestamp-server-url <url>', 'timestamp authority to use instead of the signing config\'s')
+    .option('--offline', 'use the TUF cache without asking its mirror')
     .option('-y, --yes', 'accepted for cosign compatibility: Keyless never prompts')
     .option('-t, --timeout <duration>', 'give up after this long, e.g. 90s, 3m (default 3m)', '3m');
 }
@@ -71,6 +74,14 @@ async function run(cmd: Command, body: () => Promise<void>): Promise<void> {
   }
 }
 
+/** Trusted root and signing config: flag, environment, TUF cache, built-in (src/cli/trust-resolution.ts). */
+async function resolveServices(opts: { trustedRoot?: string | undefined; signingConfig?: string | undefined; offline?: unknown }): Promise<void> {
+  const { resolveTrust } = await import('../trust-resolution.js');
+  const offline = opts.offline === true;
+  opts.signingConfig = (await resolveTrust('signing-config', opts.signingConfig, { offline })).path;
+  opts.trustedRoot = (await resolveTrust('trusted-root', opts.trustedRoot, { offline })).path;
+}
+
 export function defineSignCommands(program: Command): void {
   identityAndServiceFlags(
     program
@@ -83,6 +94,7 @@ export function defineSignCommands(program: Command): void {
     .addHelpText('after', ENV_HELP)
     .action(async (files: string[], opts: Record<string, string | undefined>, cmd: Command) => {
       await run(cmd, async () => {
+        await resolveServices(opts);
         const { signBlobCommand } = await import('./sign-blob.js');
         await signBlobCommand(files, opts);
       });
@@ -100,6 +112,7 @@ export function defineSignCommands(program: Command): void {
     .addHelpText('after', ENV_HELP)
     .action(async (file: string, opts: Record<string, string> & { predicate: string; type: string }, cmd: Command) => {
       await run(cmd, async () => {
+        await resolveServices(opts as { trustedRoot?: string; signingConfig?: string });
         const { attestBlobCommand } = await import('./sign-blob.js');
         await attestBlobCommand(file, opts);
       });
@@ -118,6 +131,7 @@ export function defineSignCommands(program: Command): void {
     .addHelpText('after', ENV_HELP)
     .action(async (file: string, opts: { staging?: boolean; inToto?: boolean; identityToken: string; bundle: string; trustedRoot?: string; signingConfig?: string }, cmd: Command) => {
       await run(cmd, async () => {
+        await resolveServices(opts);
         const { signBundleCommand } = await import('./sign-blob.js');
         await signBundleCommand(file, opts);
       });

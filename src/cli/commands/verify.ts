@@ -15,14 +15,21 @@ function withPolicyFlags(cmd: Command): Command {
     .option('--certificate-github-workflow-repository <owner/repo>', 'expected GitHub workflow repository')
     .option('--certificate-github-workflow-ref <ref>', 'expected GitHub workflow ref')
     .option('--key <file>', 'PEM public key for bundles signed with a managed key')
-    .option('--trusted-root <file>', 'TrustedRoot JSON (default: the built-in Sigstore production root)')
+    .option('--trusted-root <file>', 'TrustedRoot JSON (default: KEYLESS_TRUSTED_ROOT, then the TUF cache of keyless initialize, then the built-in Sigstore production root)')
+    .option('--offline', 'use the TUF cache without asking its mirror')
     .option('--json', 'print a JSON report of every check');
 }
 
-async function run(artifact: string, options: VerifyCommandOptions, kind: 'bundle' | 'blob' | 'attestation'): Promise<void> {
+async function run(artifact: string, options: VerifyCommandOptions & { offline?: boolean }, kind: 'bundle' | 'blob' | 'attestation'): Promise<void> {
+  // The trusted root (flag, environment, TUF cache, built-in) is resolved while the verifier
+  // loads: a TUF refresh's round trips overlap its compilation.
+  const trust =
+    options.trustedRoot === undefined ? import('../trust-resolution.js').then(({ resolveTrust }) => resolveTrust('trusted-root', undefined, { offline: options.offline === true })) : undefined;
+  trust?.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
   // Loaded only when a verify command runs, so other commands never pay for it.
   const { loadVerifyCommand } = await import('./verify-loader.js');
   const loaded = await loadVerifyCommand();
+  if (trust) options.trustedRoot = (await trust).path;
   process.exitCode = loaded.module.runVerifyCommand(artifact, options, kind);
   loaded.done();
 }

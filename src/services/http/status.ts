@@ -110,6 +110,7 @@ export const HTTP_STATUS = {
 
   // tlog
   ENTRY_EXISTS: 409,
+  LOG_SHARD_RETIRED: 403,
   ENTRY_NOT_FOUND: 404,
   TREE_NOT_FOUND: 404,
   TILE_NOT_FOUND: 404,
@@ -119,6 +120,9 @@ export const HTTP_STATUS = {
   // tsa
   TSA_EXTENSIONS_UNSUPPORTED: 400,
   TSA_POLICY_UNSUPPORTED: 400,
+
+  // tuf: the repository is read-only files
+  TUF_NOT_FOUND: 404,
 
   // idp (OAuth errors are 400, RFC 6749 §5.2)
   TOO_MANY_PENDING_CODES: 429,

@@ -13,6 +13,8 @@ export interface RekorV2ServiceOptions {
   verifier?: DigestVerifier;
   /** Path prefix of the tlog-tiles read API (default: none, i.e. `/checkpoint`, `/tile/...`). */
   tilesPrefix?: string;
+  /** A retired shard: reads only; appends answer LOG_SHARD_RETIRED naming `successor`. */
+  retired?: { successor: string };
 }
 
 /** Checkpoints change with every batch; a CDN may keep them a second. */
@@ -42,6 +44,9 @@ export function rekorV2Service(options: RekorV2ServiceOptions): FastifyPluginAsy
 
   return async (app) => {
     app.post('/api/v2/log/entries', async (request, reply) => {
+      if (options.retired) {
+        throw new HttpError('LOG_SHARD_RETIRED', `this Rekor v2 log shard is retired for writes (it stays readable); append to ${options.retired.successor}`);
+      }
       const req = parseCreateEntryRequestV2(request.body);
       const admitted = await admitV2(req, verifier);
       const result = await appendOrBusy(log, admitted);

@@ -1,0 +1,110 @@
+// `keyless verify-blob` as one process, three ways, interleaved: trust from a file
+// (--trusted-root, no TUF), from a valid TUF cache (each run still fetches timestamp.json
+// and looks for the next root over loopback, as cosign and sigstore-js do), and from a
+// fresh cache (root only: the whole workflow runs, snapshot, targets and target files
+// included). Peer in the same run: sigstore-js verify() with tufMirrorURL/tufRootPath, valid
+// and fresh cache. Wall time per process, median of RUNS.
+// Run: node --import tsx bench/tuf-verify.ts   (after `npm run build`)
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const RUNS = Number(process.env.RUNS ?? 21);
+const BIN = join(process.cwd(), 'bin', 'keyless');
+const work = mkdtempSync(join(tmpdir(), 'keyless-bench-tuf-'));
+const dataDir = join(work, 'data');
+
+const server = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+const url = await new Promise<string>((resolve, reject) => {
+  let out = '';
+  server.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+    if (out.includes('\n')) resolve(out.split('\n')[0]!.trim());
+  });
+  server.once('exit', (code) => reject(new Error(`keyless serve exited with ${code}`)));
+});
+
+function keyless(args: string[], env: NodeJS.ProcessEnv = {}, bare = false): { ms: number; code: number | null; stderr: string } {
+  const start = performance.now();
+  const r = spawnSync(process.execPath, bare ? args : [BIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  return { ms: performance.now() - start, code: r.status, stderr: r.stderr };
+}
+
+try {
+  const token = spawnSync(process.execPath, [BIN, 'dev-token', '--url', url, '--email', 'bench@example.com'], {
+    encoding: 'utf8',
+  }).stdout.trim();
+  const artifact = join(work, 'a.txt');
+  writeFileSync(artifact, 'benchmark artifact\n');
+  const trust = ['--signing-config', join(dataDir, 'signing_config.json'), '--trusted-root', join(dataDir, 'trusted_root.json')];
+  const signed = keyless(['sign-blob', artifact, '--bundle', `${artifact}.json`, '--identity-token', token, ...trust]);
+  if (signed.code !== 0) throw new Error(signed.stderr);
+
+  const validCache = join(work, 'valid-cache');
+  const init = keyless(['initialize', '--mirror', `${url}/tuf`, '--root', join(dataDir, 'tuf', 'root.json')], {
+    KEYLESS_TUF_ROOT: validCache,
+  });
+  if (init.code !== 0) throw new Error(init.stderr);
+  // A fresh cache: what initialize leaves before its first refresh (the root and the mirror).
+  const seed = join(work, 'seed');
+  cpSync(validCache, seed, {
+    recursive: true,
+    filter: (p) => !/(timestamp|snapshot|targets)\.json$|[/\\]targets([/\\]|$)/.test(p.slice(validCache.length)),
+  });
+  const freshCache = join(work, 'fresh-cache');
+
+  const policy = [
+    artifact,
+    '--bundle',
+    `${artifact}.json`,
+    '--certificate-identity',
+    'bench@example.com',
+    '--certificate-oidc-issuer',
+    `${url}/oidc`,
+  ];
+  const none = join(work, 'no-cache');
+  const variants: Record<string, () => { ms: number; code: number | null; stderr: string }> = {
+    'no TUF (--trusted-root file)': () =>
+      keyless(['verify-blob', ...policy, '--trusted-root', join(dataDir, 'trusted_root.json')], { KEYLESS_TUF_ROOT: none }),
+    'TUF, valid cache (timestamp fetched)': () => keyless(['verify-blob', ...policy], { KEYLESS_TUF_ROOT: validCache }),
+    'TUF, fresh cache (whole workflow)': () => {
+      rmSync(freshCache, { recursive: true, force: true });
+      cpSync(seed, freshCache, { recursive: true });
+      return keyless(['verify-blob', ...policy], { KEYLESS_TUF_ROOT: freshCache });
+    },
+  };
+  // The peer, same run: sigstore-js's verify() with its TUF client pointed at the same repository.
+  const peer = (cache: string) =>
+    keyless(
+      [
+        '-e',
+        `const s=require('sigstore'),fs=require('fs');s.verify(JSON.parse(fs.readFileSync(${JSON.stringify(`${artifact}.json`)},'utf8')),fs.readFileSync(${JSON.stringify(artifact)}),{tufMirrorURL:${JSON.stringify(`${url}/tuf`)},tufRootPath:${JSON.stringify(join(dataDir, 'tuf', 'root.json'))},tufCachePath:${JSON.stringify(cache)},certificateIdentityEmail:'bench@example.com',certificateIssuer:${JSON.stringify(`${url}/oidc`)}}).then(()=>{},e=>{console.error(e);process.exit(1)})`,
+      ],
+      {},
+      true,
+    );
+  const peerCache = join(work, 'peer-cache');
+  variants['sigstore-js verify(), TUF valid cache'] = () => peer(peerCache);
+  variants['sigstore-js verify(), TUF fresh cache'] = () => {
+    rmSync(join(work, 'peer-fresh'), { recursive: true, force: true });
+    return peer(join(work, 'peer-fresh'));
+  };
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  for (const run of Object.values(variants)) run(); // warm-up (V8 code cache, page cache)
+  for (let i = 0; i < RUNS; i++) {
+    for (const [name, run] of Object.entries(variants)) {
+      const r = run();
+      if (r.code !== 0) throw new Error(`${name}: exit ${r.code}: ${r.stderr}`);
+      times[name]!.push(r.ms);
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(`## keyless verify-blob, one process, wall time (median of ${RUNS} interleaved runs; min-max)`);
+  for (const [name, ts] of Object.entries(times)) {
+    console.log(`${name.padEnd(40)} ${median(ts).toFixed(0)} ms  (${Math.min(...ts).toFixed(0)}-${Math.max(...ts).toFixed(0)})`);
+  }
+} finally {
+  server.kill('SIGTERM');
+  rmSync(work, { recursive: true, force: true });
+}

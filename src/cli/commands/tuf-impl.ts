@@ -1,0 +1,327 @@
+// Implementations of the TUF commands (loaded only when one runs).
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { KeylessError } from '../../core/errors.js';
+import {
+  TufError,
+  applyOnlinePlan,
+  formatDuration,
+  initializeTufCache,
+  isDue,
+  keyIdOf,
+  planOnlineSigning,
+  readRepository,
+  syncRepository,
+  targetsMatch,
+  writeNextRoot,
+  type RepositoryState,
+  type TufPeriods,
+} from '../../tuf/index.js';
+import {
+  DEFAULT_CONFIG,
+  FileKeyStore,
+  SIGNING_CONFIG_FILE,
+  TRUSTED_ROOT_FILE,
+  createTufKey,
+  findTufKey,
+  loadConfigFile,
+  lockDataDir,
+  tufTargetsFromTrustFiles,
+} from '../../server/index.js';
+import { tufPaths, writeCurrentRoot } from '../../services/tuf/index.js';
+import { resolveTrust, tufCacheDir, type TrustKind } from '../trust-resolution.js';
+
+const out = (s: string) => process.stdout.write(s);
+const err = (s: string) => process.stderr.write(s);
+
+async function readRoot(root: string, checksum: string | undefined): Promise<Uint8Array> {
+  if (checksum !== undefined && !/^[0-9a-fA-F]{64}$/.test(checksum))
+    throw new TufError('TUF_ROOT_INVALID', `--root-checksum ${checksum} is not a hex SHA-256`, { role: 'root' });
+  let bytes: Uint8Array;
+  if (/^https?:\/\//i.test(root)) {
+    if (checksum === undefined)
+      err(`warning: --root ${root} is fetched over the network without --root-checksum: whoever serves it decides what you trust\n`);
+    let response: Response;
+    try {
+      response = await fetch(root, { signal: AbortSignal.timeout(10_000) });
+    } catch (e) {
+      throw new TufError(
+        'TUF_MIRROR_UNREACHABLE',
+        `cannot fetch --root ${root} (${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message})`,
+        { role: 'root' },
+      );
+    }
+    if (!response.ok) throw new TufError('TUF_HTTP_ERROR', `--root ${root}: HTTP ${response.status}`, { role: 'root' });
+    bytes = new Uint8Array(await response.arrayBuffer());
+  } else {
+    try {
+      bytes = readFileSync(root);
+    } catch (e) {
+      throw new TufError('TUF_ROOT_INVALID', `cannot read --root ${root} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
+        role: 'root',
+      });
+    }
+  }
+  if (checksum !== undefined) {
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (actual !== checksum.toLowerCase()) {
+      throw new TufError('TUF_ROOT_INVALID', `--root ${root} has SHA-256 ${actual}, not the --root-checksum ${checksum.toLowerCase()}`, {
+        role: 'root',
+        expected: checksum.toLowerCase(),
+        actual,
+      });
+    }
+  }
+  return bytes;
+}
+
+export async function initializeCommand(opts: { mirror: string; root: string; rootChecksum?: string }): Promise<void> {
+  const rootBytes = await readRoot(opts.root, opts.rootChecksum);
+  const cacheDir = tufCacheDir();
+  const trust = await initializeTufCache({ cacheDir, mirror: opts.mirror, rootBytes, rootSource: `--root ${opts.root}` });
+  out(
+    `Initialized the TUF cache ${cacheDir} from ${trust.mirror}\n` +
+      `  root v${trust.versions.root} (expires ${trust.expires.root}), targets v${trust.versions.targets}, snapshot v${trust.versions.snapshot}, timestamp v${trust.versions.timestamp} (expires ${trust.expires.timestamp})\n` +
+      `  trusted root: ${trust.trustedRootPath}\n` +
+      `  signing config: ${trust.signingConfigPath ?? '(none published)'}\n`,
+  );
+}
+
+interface AdminOptions {
+  dataDir: string;
+  config?: string;
+}
+
+function periodsOf(opts: AdminOptions): TufPeriods {
+  return (opts.config ? loadConfigFile(opts.config) : DEFAULT_CONFIG).tuf.periods;
+}
+
+/** Runs an operation on a stopped server's data directory: refuses while `keyless serve` holds it. */
+function withStoppedServer<T>(opts: AdminOptions, fn: (dataDir: string, keyStore: FileKeyStore) => T): T {
+  const dataDir = resolve(opts.dataDir);
+  if (!existsSync(join(dataDir, 'keys')) || !statSync(dataDir).isDirectory()) {
+    throw new KeylessError(
+      'DATA_DIR_INVALID',
+      `${dataDir} is not a Keyless data directory (no keys/; start keyless serve once to create it)`,
+    );
+  }
+  const unlock = lockDataDir(dataDir);
+  try {
+    return fn(dataDir, new FileKeyStore(dataDir, (m) => err(`warning: ${m}\n`)));
+  } finally {
+    unlock();
+  }
+}
+
+function repositoryOf(dataDir: string): { dir: string; state: RepositoryState } {
+  const dir = tufPaths(dataDir).repository;
+  const state = existsSync(dir) ? readRepository(dir) : undefined;
+  if (!state) throw new TufError('TUF_REPOSITORY_MISSING', `${dataDir} has no TUF repository yet (keyless serve creates it on start)`);
+  return { dir, state };
+}
+
+function trustContents(dataDir: string) {
+  return tufTargetsFromTrustFiles([join(dataDir, TRUSTED_ROOT_FILE), join(dataDir, SIGNING_CONFIG_FILE)].filter((p) => existsSync(p)));
+}
+
+/** One online round when the online key is here, so the directory is complete before the next start. */
+function signOnline(dataDir: string, keyStore: FileKeyStore, dir: string, periods: TufPeriods): string[] {
+  const state = readRepository(dir)!;
+  const online = findTufKey(keyStore, 'online', state.root.signed);
+  if (!online) return [];
+  const now = new Date();
+  const plan = planOnlineSigning(state, now, periods, keyIdOf(online.publicKey));
+  const next = applyOnlinePlan(dir, state, plan, online, now, periods);
+  writeCurrentRoot(dataDir, next.root.signed.version);
+  return [
+    ...(plan.snapshot ? [`snapshot v${next.snapshot.signed.version}`] : []),
+    ...(plan.timestamp ? [`timestamp v${next.timestamp.signed.version}`] : []),
+  ];
+}
+
+export function tufRotateRootCommand(opts: AdminOptions & { keepRootKey?: boolean; targets?: boolean; online?: boolean }): void {
+  const periods = periodsOf(opts);
+  withStoppedServer(opts, (dataDir, keyStore) => {
+    const { dir, state } = repositoryOf(dataDir);
+    const current = state.root.signed;
+    const currentKey = findTufKey(keyStore, 'root', current);
+    if (!currentKey)
+      throw new TufError(
+        'TUF_KEY_MISSING',
+        `no key in ${keyStore.dir} is a root key of root v${current.version}: rotate where the root key is kept`,
+        { role: 'root' },
+      );
+    const version = current.version + 1;
+    const newRoot = opts.keepRootKey ? currentKey : createTufKey(keyStore, 'root', version);
+    const targets = opts.targets ? createTufKey(keyStore, 'targets', version) : undefined;
+    const online = opts.online ? createTufKey(keyStore, 'online', version) : undefined;
+    const next = writeNextRoot(
+      dir,
+      state,
+      { currentRootKeys: [currentKey], newRootKeys: [newRoot], targets: targets?.publicKey, online: online?.publicKey },
+      new Date(),
+      periods,
+    );
+    const signed = [`root v${next.signed.version} (expires ${next.signed.expires})`];
+    // New targets or online keys re-sign their roles now.
+    const sync = syncRepository(
+      dir,
+      trustContents(dataDir),
+      { root: newRoot, targets: findTufKey(keyStore, 'targets', next.signed), online: findTufKey(keyStore, 'online', next.signed) },
+      new Date(),
+      periods,
+    );
+    signed.push(...sync.signed, ...signOnline(dataDir, keyStore, dir, periods));
+    for (const w of sync.warnings) err(`warning: ${w}\n`);
+    const root = writeCurrentRoot(dataDir, next.signed.version);
+    out(`Signed ${signed.join(', ')}\n`);
+    out(`Root key: ${keyIdOf(currentKey.publicKey)} -> ${keyIdOf(newRoot.publicKey)}\n`);
+    if (!opts.keepRootKey) out(`The previous root key stays in ${keyStore.dir}; move it offline or delete it.\n`);
+    out(`TUF root: ${root.path} sha256:${root.sha256}\n`);
+  });
+}
+
+export function tufSignTargetsCommand(opts: AdminOptions): void {
+  const periods = periodsOf(opts);
+  withStoppedServer(opts, (dataDir, keyStore) => {
+    const { dir, state } = repositoryOf(dataDir);
+    const targets = findTufKey(keyStore, 'targets', state.root.signed);
+    if (!targets)
+      throw new TufError('TUF_KEY_MISSING', `no key in ${keyStore.dir} is the targets key of root v${state.root.signed.version}`, {
+        role: 'targets',
+      });
+    const contents = trustContents(dataDir);
+    if (contents.length === 0)
+      throw new TufError('TUF_REPOSITORY_INVALID', `${dataDir} has no trust files to sign (keyless serve writes them)`);
+    const sync = syncRepository(dir, contents, { root: undefined, targets, online: undefined }, new Date(), periods);
+    const signed = [...sync.signed, ...signOnline(dataDir, keyStore, dir, periods)];
+    out(
+      signed.length ? `Signed ${signed.join(', ')}\n` : `targets v${state.targets.signed.version} already lists the current trust files\n`,
+    );
+  });
+}
+
+export function tufStatusCommand(opts: AdminOptions): void {
+  const periods = periodsOf(opts);
+  const dataDir = resolve(opts.dataDir);
+  const { dir, state } = repositoryOf(dataDir);
+  const keyStore = new FileKeyStore(dataDir, (m) => err(`warning: ${m}\n`));
+  const now = new Date();
+  const line = (role: 'root' | 'targets' | 'snapshot' | 'timestamp', signed: { version: number; expires: string }, extra = '') => {
+    const expired = Date.parse(signed.expires) <= now.getTime();
+    const due = !expired && isDue(signed.expires, periods[role], role, now);
+    out(
+      `  ${role.padEnd(9)} v${String(signed.version).padEnd(4)} expires ${signed.expires}${expired ? '  EXPIRED' : due ? '  due for re-signing' : ''}${extra}\n`,
+    );
+  };
+  const here = (role: 'root' | 'targets' | 'online') => (findTufKey(keyStore, role, state.root.signed) ? 'key here' : 'key not here');
+  out(`TUF repository ${dir} (served at <public-url>/tuf)\n`);
+  line('root', state.root.signed, `  (${here('root')})`);
+  const contents = trustContents(dataDir);
+  line(
+    'targets',
+    state.targets.signed,
+    `  (${here('targets')}; ${targetsMatch(state.targets.signed, contents) ? 'lists the current trust files' : 'OUT OF DATE: the trust files changed, run keyless tuf sign-targets'})`,
+  );
+  line('snapshot', state.snapshot.signed, `  (${here('online')})`);
+  line('timestamp', state.timestamp.signed);
+  out(
+    `  periods: root ${formatDuration(periods.root)}, targets ${formatDuration(periods.targets)}, snapshot ${formatDuration(periods.snapshot)}, timestamp ${formatDuration(periods.timestamp)}\n`,
+  );
+  for (const [name, t] of Object.entries(state.targets.signed.targets))
+    out(`  target ${name} sha256:${t.hashes.sha256} (${t.length} bytes)\n`);
+}
+
+// --- show -----------------------------------------------------------------------------
+
+// Trusted roots and signing configs are shown as read, fields looked up loosely (display only).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+
+function validity(v: Json | undefined): string {
+  if (!v?.start) return '';
+  return ` valid from ${v.start}${v.end ? ` to ${v.end}` : ''}`;
+}
+
+function describeTrustedRoot(root: Json): string {
+  const lines: string[] = [];
+  const hex = (b64: string | undefined) => (b64 ? Buffer.from(b64, 'base64').toString('hex') : '?');
+  const section = (title: string, items: Json[] | undefined, fmt: (i: Json) => string) => {
+    lines.push(`${title}:`);
+    if (!items?.length) lines.push('  (none)');
+    for (const i of items ?? []) lines.push(`  ${fmt(i)}`);
+  };
+  section(
+    'Certificate authorities',
+    root.certificateAuthorities,
+    (c) => `${c.uri ?? '?'}  ${c.subject?.commonName ?? c.subject?.organization ?? ''}${validity(c.validFor)}`,
+  );
+  section('Transparency logs', root.tlogs, (l) => `${l.baseUrl}  log ID ${hex(l.logId?.keyId)}${validity(l.publicKey?.validFor)}`);
+  section('CT logs', root.ctlogs, (l) => `${l.baseUrl}  log ID ${hex(l.logId?.keyId)}${validity(l.publicKey?.validFor)}`);
+  section(
+    'Timestamp authorities',
+    root.timestampAuthorities,
+    (t) => `${t.uri ?? '?'}  ${t.subject?.commonName ?? ''}${validity(t.validFor)}`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+function describeSigningConfig(config: Json): string {
+  const lines: string[] = [];
+  const section = (title: string, items: Json[] | undefined, selector?: Json) => {
+    lines.push(`${title}${selector?.selector ? ` (selector ${selector.selector}${selector.count ? ` ${selector.count}` : ''})` : ''}:`);
+    if (!items?.length) lines.push('  (none)');
+    for (const s of items ?? [])
+      lines.push(`  ${s.url}  API v${s.majorApiVersion ?? '?'}${validity(s.validFor)}${s.operator ? `  operator ${s.operator}` : ''}`);
+  };
+  section('Certificate authorities', config.caUrls);
+  section('OIDC providers', config.oidcUrls);
+  section('Transparency logs', config.rekorTlogUrls, config.rekorTlogConfig);
+  section('Timestamp authorities', config.tsaUrls, config.tsaConfig);
+  return `${lines.join('\n')}\n`;
+}
+
+export async function showTrustCommand(
+  kind: TrustKind,
+  opts: { trustedRoot?: string; signingConfig?: string; offline?: boolean; json?: boolean },
+): Promise<void> {
+  const flag = kind === 'trusted-root' ? opts.trustedRoot : opts.signingConfig;
+  const resolved = await resolveTrust(kind, flag, { offline: opts.offline === true });
+  let content: Json;
+  if (resolved.path === undefined) {
+    content =
+      kind === 'trusted-root'
+        ? ((await import('../../verify/index.js')).PRODUCTION_TRUSTED_ROOT as Json)
+        : ((await import('../../sign/config.js')).PUBLIC_GOOD_SIGNING_CONFIG as unknown as Json);
+  } else {
+    try {
+      content = JSON.parse(readFileSync(resolved.path, 'utf8')) as Json;
+    } catch (e) {
+      throw new KeylessError(
+        'FILE_UNREADABLE',
+        `cannot read the ${kind} ${resolved.path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
+    }
+  }
+  if (opts.json) {
+    out(`${JSON.stringify(content, null, 2)}\n`);
+    return;
+  }
+  const source = {
+    flag: `${resolved.detail} ${resolved.path}`,
+    env: `${resolved.detail}=${resolved.path}`,
+    tuf: `TUF mirror ${resolved.detail} (cache ${tufCacheDir()})`,
+    'built-in': `built-in (${resolved.detail})`,
+  }[resolved.source];
+  out(`Source: ${source}\n`);
+  if (resolved.tuf) {
+    const t = resolved.tuf;
+    out(
+      `  root v${t.versions.root} (expires ${t.expires.root}), targets v${t.versions.targets} (expires ${t.expires.targets}), snapshot v${t.versions.snapshot}, timestamp v${t.versions.timestamp} (expires ${t.expires.timestamp})\n`,
+    );
+    out(`  file ${resolved.path}\n`);
+  }
+  if (content.mediaType) out(`Media type: ${content.mediaType}\n`);
+  out(kind === 'trusted-root' ? describeTrustedRoot(content) : describeSigningConfig(content));
+}

@@ -1,0 +1,183 @@
+// The TUF cache as commands read it, without loading tuf-js: when the mirror's
+// timestamp.json is byte for byte the cached one and no next root exists, nothing changed
+// since the last verified refresh, and the cached targets (checked against the cached
+// targets metadata) are the answer. Anything else runs the whole client workflow
+// (client.ts, loaded only then). This keeps a command with a valid cache within a few
+// milliseconds of one without TUF.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TufError } from './errors.js';
+
+export const TRUSTED_ROOT_TARGET = 'trusted_root.json';
+export const SIGNING_CONFIG_TARGET = 'signing_config.v0.2.json';
+export const ROLES = ['root', 'timestamp', 'snapshot', 'targets'] as const;
+export const REMOTE_FILE = 'remote.json';
+const TIMESTAMP_MAX_BYTES = 16_384;
+
+export interface TufClientOptions {
+  /** The cache directory (`KEYLESS_TUF_ROOT`). */
+  cacheDir: string;
+  /** Use the cached metadata alone; fail if it is expired. */
+  offline?: boolean;
+  /** Per-request timeout (default 5 s, as sigstore-js). */
+  timeoutMs?: number;
+}
+
+export interface TufTrust {
+  mirror: string;
+  /** Paths of the verified target files in the cache; signingConfig is absent if the repository has none. */
+  trustedRootPath: string;
+  signingConfigPath: string | undefined;
+  versions: Record<(typeof ROLES)[number], number>;
+  expires: Record<(typeof ROLES)[number], string>;
+  /** Set when the mirror was not asked (offline) or could not be reached (the cache was used). */
+  note: string | undefined;
+}
+
+export function normalizeMirror(mirror: string): string {
+  let url: URL;
+  try {
+    url = new URL(mirror);
+  } catch {
+    throw new TufError('TUF_MIRROR_INVALID', `--mirror ${mirror} is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new TufError('TUF_MIRROR_INVALID', `--mirror ${mirror} must be an http(s) URL`);
+  if (url.search || url.hash || url.username)
+    throw new TufError('TUF_MIRROR_INVALID', `--mirror ${mirror} must not carry a query, fragment or credentials`);
+  return url.href.replace(/\/+$/, '');
+}
+
+/** The mirror a cache was initialized for, or undefined when there is no cache. */
+export function cachedMirror(cacheDir: string): string | undefined {
+  const path = join(cacheDir, REMOTE_FILE);
+  if (!existsSync(path)) return undefined;
+  try {
+    const mirror = (JSON.parse(readFileSync(path, 'utf8')) as { mirror?: unknown }).mirror;
+    if (typeof mirror !== 'string') throw new Error('no "mirror"');
+    return normalizeMirror(mirror);
+  } catch (e) {
+    throw new TufError('TUF_CACHE_INVALID', `${path} is damaged (${(e as Error).message}); run keyless initialize again`);
+  }
+}
+
+export function readVersions(dir: string): Pick<TufTrust, 'versions' | 'expires'> {
+  const versions = {} as TufTrust['versions'];
+  const expires = {} as TufTrust['expires'];
+  for (const role of ROLES) {
+    const signed = (
+      JSON.parse(readFileSync(join(dir, 'metadata', `${role}.json`), 'utf8')) as { signed: { version: number; expires: string } }
+    ).signed;
+    versions[role] = signed.version;
+    expires[role] = signed.expires;
+  }
+  return { versions, expires };
+}
+
+/** The metadata in a cache, without any network or verification (for `show` and `status`). */
+export function readCachedVersions(cacheDir: string): Pick<TufTrust, 'versions' | 'expires'> | undefined {
+  try {
+    return readVersions(cacheDir);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Without the mirror, expired cached metadata is the whole story: say which role and since when. */
+export function refuseExpiredCache(cacheDir: string): void {
+  const cached = readCachedVersions(cacheDir);
+  if (!cached) return;
+  for (const role of ROLES) {
+    if (Date.parse(cached.expires[role]) <= Date.now()) {
+      throw new TufError(
+        'TUF_METADATA_EXPIRED',
+        `the cached TUF ${role} (v${cached.versions[role]}) expired at ${cached.expires[role]}; a refresh from the mirror is needed`,
+        { role },
+      );
+    }
+  }
+}
+
+/**
+ * Trust from the cache, refreshed from its mirror as TUF requires (timestamp every time, the
+ * rest when it changed). Undefined when the cache was never initialized.
+ */
+export async function loadTufTrust(options: TufClientOptions): Promise<TufTrust | undefined> {
+  const mirror = cachedMirror(options.cacheDir);
+  if (mirror === undefined) return undefined;
+  const unchanged = await unchangedCache(options.cacheDir, mirror, options).catch(() => undefined);
+  if (unchanged) return unchanged;
+  const { refreshTufTrust } = await import('./client.js');
+  return refreshTufTrust(options, mirror);
+}
+
+/** The cached trust when nothing changed on the mirror (or offline, when the cache is unexpired); else undefined. */
+async function unchangedCache(cacheDir: string, mirror: string, options: TufClientOptions): Promise<TufTrust | undefined> {
+  const metadata = join(cacheDir, 'metadata');
+  const { versions, expires } = readVersions(cacheDir);
+  const now = Date.now();
+  if (ROLES.some((role) => Date.parse(expires[role]) <= now)) return undefined;
+  if (!options.offline) {
+    const timeoutMs = options.timeoutMs ?? 5000;
+    const [nextRoot, timestamp] = await Promise.all([
+      httpGet(`${mirror}/${versions.root + 1}.root.json`, 1, timeoutMs),
+      httpGet(`${mirror}/timestamp.json`, TIMESTAMP_MAX_BYTES, timeoutMs),
+    ]);
+    if (nextRoot.status !== 404 && nextRoot.status !== 403) return undefined;
+    if (timestamp.status !== 200 || !timestamp.body.equals(readFileSync(join(metadata, 'timestamp.json')))) return undefined;
+  }
+  const targets = (
+    JSON.parse(readFileSync(join(metadata, 'targets.json'), 'utf8')) as {
+      signed: { targets: Record<string, { length: number; hashes: { sha256?: string } }> };
+    }
+  ).signed.targets;
+  const path = (name: string): string | undefined => {
+    const info = targets[name];
+    if (!info) return undefined;
+    const file = join(cacheDir, 'targets', name);
+    const bytes = readFileSync(file);
+    if (bytes.length !== info.length || createHash('sha256').update(bytes).digest('hex') !== info.hashes.sha256)
+      throw new Error(`cached ${name} does not match`);
+    return file;
+  };
+  const trustedRootPath = path(TRUSTED_ROOT_TARGET);
+  if (!trustedRootPath) return undefined;
+  return {
+    mirror,
+    trustedRootPath,
+    signingConfigPath: path(SIGNING_CONFIG_TARGET),
+    versions,
+    expires,
+    note: options.offline ? 'offline: the cached TUF metadata was used without asking the mirror' : undefined,
+  };
+}
+
+/** One GET with node:http(s) (cheaper to load than fetch); the body only when it is small enough (else `tooLarge`). */
+export async function httpGet(
+  url: string,
+  maxBytes: number,
+  timeoutMs: number,
+): Promise<{ status: number; body: Buffer; tooLarge?: boolean }> {
+  const { request } = url.startsWith('https:') ? await import('node:https') : await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request(url, { timeout: timeoutMs, agent: false, headers: { accept: 'application/json' } }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > maxBytes) {
+          req.destroy();
+          resolve({ status: res.statusCode ?? 0, body: Buffer.alloc(0), tooLarge: true });
+          return;
+        }
+        chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
