@@ -188,13 +188,13 @@ async function signDsseTo(payload: Buffer, bundlePath: string, flags: IdentityFl
   }
 }
 
-interface Setup {
+export interface Setup {
   services: SelectedServices;
   verifier: SelfVerifier;
 }
 
 /** Services and trust, resolved before any token is asked for or any network call is made. */
-function prepare(flags: ServiceFlags, verifyThreads = 0): Setup {
+export function prepare(flags: ServiceFlags, verifyThreads = 0): Setup {
   const configPath = flags.signingConfig ?? nonEmpty(process.env[SIGNING_CONFIG_ENV]);
   const rootPath = flags.trustedRoot ?? nonEmpty(process.env[TRUSTED_ROOT_ENV]);
   const base: SigningConfigLike = configPath ? loadSigningConfig(configPath) : PUBLIC_GOOD_SIGNING_CONFIG;
@@ -213,7 +213,7 @@ function prepare(flags: ServiceFlags, verifyThreads = 0): Setup {
   return { services, verifier: createSelfVerifier(trustedRoot, { threads: verifyThreads }) };
 }
 
-async function getToken(flags: IdentityFlags, setup: Setup): Promise<string> {
+export async function getToken(flags: IdentityFlags, setup: Setup): Promise<string> {
   const source = tokenSource(flags);
   let clientSecret: string | undefined;
   if (flags.oidcClientSecretFile) {
@@ -239,7 +239,7 @@ async function getToken(flags: IdentityFlags, setup: Setup): Promise<string> {
 }
 
 /** `--oidc-issuer` names the provider the token must come from, whatever its source. */
-function tokenCheckOf(flags: IdentityFlags): TokenCheckOptions {
+export function tokenCheckOf(flags: IdentityFlags): TokenCheckOptions {
   return flags.oidcIssuer ? { issuer: flags.oidcIssuer } : {};
 }
 

@@ -15,3 +15,4 @@ export { callService, DEFAULT_CALL_POLICY, type CallPolicy } from './http.js';
 export { ServiceError, IdentityError, SignError } from './errors.js';
 export { PUBLIC_GOOD_SIGNING_CONFIG, SIGNING_CONFIG_ENV, TRUSTED_ROOT_ENV } from './config.js';
 export { writeFileAtomic } from './write.js';
+export { createSelfVerifier, type SelfVerifier } from './self-verify.js';
