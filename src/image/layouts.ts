@@ -126,9 +126,12 @@ export function bundleFromLegacyLayer(layer: Descriptor, blob: Buffer): { bundle
   } catch {
     return { skip: 'the Rekor entry body is not JSON' };
   }
-  const certs = [...(cert + (a[ANNOTATION.chain] ?? '')).matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)].map((m) => ({ rawBytes: (m[1] as string).replace(/\s+/g, '') }));
+  // Only the leaf: the chain annotation usually ends in the root, which a bundle may not
+  // carry; the chain is built from the trusted root instead.
+  const leaf = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(cert)?.[1];
+  if (!leaf) return { skip: 'the certificate annotation holds no PEM certificate' };
   const vm: Json = {
-    x509CertificateChain: { certificates: certs },
+    x509CertificateChain: { certificates: [{ rawBytes: leaf.replace(/\s+/g, '') }] },
     tlogEntries: [{
       logIndex: String(p.logIndex), logId: { keyId: base64Encode(Buffer.from(p.logID, 'hex')) }, kindVersion,
       integratedTime: String(p.integratedTime), inclusionPromise: { signedEntryTimestamp: r.SignedEntryTimestamp }, canonicalizedBody: p.body,
