@@ -108,7 +108,9 @@ async function signOne(client: RegistryClient, signer: KeylessSigner, verifier: 
     result = await signer.signDsse(payload, IN_TOTO_PAYLOAD_TYPE);
     await verifier.verifyDsse(JSON.stringify(result.bundle), payload, digestBytes, result);
     const env = result.bundle.dsseEnvelope as { payload: string; payloadType: string; signatures: Array<{ sig: string }> };
-    layerBytes = Buffer.from(JSON.stringify({ payloadType: env.payloadType, payload: env.payload, signatures: [{ keyid: '', sig: env.signatures[0]?.sig }] }));
+    // The layer must be the envelope text the log hashed (cosign compares the entry's envelopeHash with it).
+    layerBytes = Buffer.from(JSON.stringify({ payload: env.payload, payloadType: env.payloadType, signatures: env.signatures.map((x) => ({ sig: x.sig })) }));
+    checkEnvelopeHash(result.bundle, layerBytes);
     layerMediaType = DSSE_ENVELOPE_MEDIA_TYPE;
   } else {
     const payload = simpleSigningPayload(`${target.reference.registry}/${target.reference.repository}`, digest, o.annotations);
@@ -131,6 +133,18 @@ async function signOne(client: RegistryClient, signer: KeylessSigner, verifier: 
   const manifest = legacyManifest(config, layers);
   const { digest: manifestDigest } = await client.putManifest(repo, tag, manifest, OCI_MANIFEST);
   return { target, bundleText, pushed: { repository: repo, manifestDigest, tag } };
+}
+
+/** The Rekor v1 dsse entry records the envelope's hash: the layer written must be that envelope. */
+function checkEnvelopeHash(bundle: Record<string, unknown>, envelope: Buffer): void {
+  const entries = (bundle.verificationMaterial as { tlogEntries?: Array<{ canonicalizedBody?: string }> }).tlogEntries ?? [];
+  for (const e of entries) {
+    const body = JSON.parse(Buffer.from(e.canonicalizedBody ?? '', 'base64').toString('utf8')) as { kind?: string; spec?: { envelopeHash?: { value?: string } } };
+    const logged = body.kind === 'dsse' ? body.spec?.envelopeHash?.value : undefined;
+    if (logged !== undefined && logged !== sha256(envelope).toString('hex')) {
+      throw new ImageError('IMAGE_BUNDLE_INVALID', 'the transparency log recorded another serialization of the DSSE envelope than the one to be stored in the .att layer', { check: 'envelope-hash', expected: logged, actual: sha256(envelope).toString('hex') });
+    }
+  }
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; the first failure stops new work and is thrown once all settle. */

@@ -177,3 +177,28 @@ async function sigstoreJsAttestation(basic: TestRegistry): Promise<void> {
   assert.equal(a!.predicateType, 'https://slsa.dev/provenance/v1');
   assert.equal(a!.identity, EMAIL);
 }
+
+test('legacy attestations (.att): Keyless writes, cosign verify-attestation and keyless verify-attestation read', async () => {
+  const img = await image('legacy-att');
+  const predicate = join(work, 'legacy-predicate.json');
+  writeFileSync(predicate, JSON.stringify({ scanner: { uri: 'https://example.com/scanner' } }));
+  const a = await keyless(['attest', img.tagRef, '--new-bundle-format=false', '--predicate', predicate, '--type', 'vuln', ...signArgs(1)]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.match(a.stderr, /\.att/);
+  const r = await cosign(cosignBin, ['verify-attestation', '--new-bundle-format=false', '--type', 'vuln', ...cosignVerifyArgs(), img.tagRef], cosignEnv());
+  assert.equal(r.code, 0, r.stderr);
+  const k = await keyless(['verify-attestation', '--type', 'vuln', img.tagRef, ...keylessVerifyArgs(), '--output', 'json']);
+  assert.equal(k.code, 0, k.stderr);
+  assert.deepEqual((JSON.parse(k.stdout) as Array<{ layout: string }>).map((x) => x.layout), ['legacy']);
+});
+
+test('keyless verify accepts a legacy .sig written by cosign (--new-bundle-format=false)', async () => {
+  const img = await image('legacy-by-cosign');
+  // cosign's legacy path takes the service URLs instead of a signing config.
+  const s = await cosign(cosignBin, ['sign', '--new-bundle-format=false', '--use-signing-config=false', '--fulcio-url', serve.url, '--rekor-url', serve.url,
+    '--identity-token', tokenFile, '--trusted-root', serve.trustedRoot, '-y', img.ref], cosignEnv());
+  assert.equal(s.code, 0, s.stderr);
+  const k = await keyless(['verify', img.tagRef, ...keylessVerifyArgs(), '--output', 'json']);
+  assert.equal(k.code, 0, k.stderr);
+  assert.deepEqual((JSON.parse(k.stdout) as Array<{ layout: string }>).map((x) => x.layout), ['legacy']);
+});
