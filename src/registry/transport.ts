@@ -138,15 +138,15 @@ export class Transport {
       });
       const timer = setTimeout(() => {
         req.destroy();
-        fail(this.#timeout(o.registry, timeoutMs));
+        fail(this.#timeout(o.registry, timeoutMs, `${o.method} ${url.pathname}`));
       }, timeoutMs);
       req.on('error', fail);
       req.end(o.body);
     });
   }
 
-  #timeout(registry: string, ms?: number): RegistryError {
-    return new RegistryError('REGISTRY_TIMEOUT', registry, ms === undefined ? 'gave up: the time allowed (--timeout) ran out' : `no answer within ${ms} ms`);
+  #timeout(registry: string, ms?: number, what?: string): RegistryError {
+    return new RegistryError('REGISTRY_TIMEOUT', registry, ms === undefined ? 'gave up: the time allowed (--timeout) ran out' : `no answer within ${ms} ms${what ? ` to ${what}` : ''}`);
   }
 
   #networkError(o: ExchangeOptions, e: unknown): RegistryError {

@@ -18,7 +18,9 @@ interface Stored { bytes: Buffer; mediaType: string }
 
 const NAME = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 
-export async function startSpecRegistry(options: { bearer?: { username: string; password: string } } = {}): Promise<SpecRegistry> {
+/** `referrersApi: false` answers the referrers route 404 and sends no `OCI-Subject`, like distribution 2.8.2. */
+export async function startSpecRegistry(options: { bearer?: { username: string; password: string }; referrersApi?: boolean } = {}): Promise<SpecRegistry> {
+  const referrersApi = options.referrersApi !== false;
   const blobs = new Map<string, Buffer>();
   const manifests = new Map<string, Map<string, Stored>>(); // repo -> digest -> manifest
   const tags = new Map<string, Map<string, string>>(); // repo -> tag -> digest
@@ -94,6 +96,7 @@ export async function startSpecRegistry(options: { bearer?: { username: string; 
     tags.set(repo, repoTags);
 
     if (kind === 'referrers') {
+      if (!referrersApi) return error(res, 404, 'NOT_FOUND', 'no such route');
       if (req.method !== 'GET' || !/^sha256:[a-f0-9]{64}$/.test(rest)) return error(res, 400, 'DIGEST_INVALID', 'bad digest');
       return referrers(repo, rest, url, res);
     }
@@ -151,7 +154,7 @@ export async function startSpecRegistry(options: { bearer?: { username: string; 
       for (const d of [...(j.layers ?? []), ...(j.config ? [j.config] : [])]) if (!blobs.has(d.digest)) return error(res, 400, 'MANIFEST_BLOB_UNKNOWN', `unknown blob ${d.digest}`);
       repoManifests.set(digest, { bytes: body, mediaType });
       if (!rest.startsWith('sha256:')) repoTags.set(rest, digest);
-      res.writeHead(201, { Location: `/v2/${repo}/manifests/${digest}`, 'Docker-Content-Digest': digest, ...(j.subject?.digest ? { 'OCI-Subject': j.subject.digest } : {}) }).end();
+      res.writeHead(201, { Location: `/v2/${repo}/manifests/${digest}`, 'Docker-Content-Digest': digest, ...(j.subject?.digest && referrersApi ? { 'OCI-Subject': j.subject.digest } : {}) }).end();
       return;
     }
     const digest = rest.startsWith('sha256:') ? rest : repoTags.get(rest);
