@@ -122,6 +122,12 @@ test('referrers-API registry with Bearer tokens: OCI-Subject, API listing, token
   assert.ok(tokenRequests <= 3, `one token per scope, got ${tokenRequests}`);
   const wrong = new RegistryClient({ credentials: async () => ({ kind: 'basic', username: 'u', password: 'bad' }) });
   await assert.rejects(wrong.resolve(repo, 'v1'), (e: Error & { code?: string }) => e.code === 'REGISTRY_UNAUTHORIZED' && e.message.includes(spec.host));
+  // --registry-token: a bearer token obtained elsewhere is sent as it is.
+  const answer = await fetch(`http://${spec.host}/token?service=spec-registry&scope=repository:team/app:pull`, { headers: { Authorization: `Basic ${Buffer.from('u:p').toString('base64')}` } });
+  const { token } = (await answer.json()) as { token: string };
+  const withToken = new RegistryClient({ credentials: async () => ({ kind: 'bearer', token }) });
+  assert.equal((await withToken.resolve(repo, 'v1')).digest, image.digest);
+  await assert.rejects(withToken.pushBlob(repo, Buffer.from('no push scope')), { code: 'REGISTRY_DENIED' });
 });
 
 async function misbehaving(handler: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void): Promise<{ host: string; server: Server }> {
