@@ -46,11 +46,16 @@ async function must(cmd: string, argv: string[], env?: Record<string, string>): 
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const fmt = (xs: number[]) => `median ${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)}, n=${xs.length})`;
+const fmt = (xs: number[]) =>
+  `median ${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)}, n=${xs.length})`;
 
 function cosignBinary(): string | undefined {
   const gopath = spawnSync('go', ['env', 'GOPATH'], { encoding: 'utf8' }).stdout?.trim();
-  for (const c of [process.env.KEYLESS_COSIGN, spawnSync('sh', ['-c', 'command -v cosign'], { encoding: 'utf8' }).stdout.trim(), gopath && join(gopath, 'bin', 'cosign')]) {
+  for (const c of [
+    process.env.KEYLESS_COSIGN,
+    spawnSync('sh', ['-c', 'command -v cosign'], { encoding: 'utf8' }).stdout.trim(),
+    gopath && join(gopath, 'bin', 'cosign'),
+  ]) {
     if (c && spawnSync(c, ['version'], { stdio: 'ignore' }).status === 0) return c;
   }
   return undefined;
@@ -60,14 +65,27 @@ async function main(): Promise<void> {
   const [serve, registry] = await Promise.all([startServe(), startDockerRegistry()]);
   const work = mkdtempSync(join(tmpdir(), 'keyless-bench-oci-'));
   try {
-    console.log(`machine: ${cpus().length} cpus (${cpus()[0]?.model}), load ${loadavg().map((l) => l.toFixed(2)).join(' ')}; Rekor v${LOG_VERSION}; registry docker-registry 2.8.2 (fallback tag)`);
-    const token = spawnSync(process.execPath, [BIN, 'dev-token', '--url', serve.url, '--email', 'bench@example.com'], { encoding: 'utf8' }).stdout.trim();
+    console.log(
+      `machine: ${cpus().length} cpus (${cpus()[0]?.model}), load ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}; Rekor v${LOG_VERSION}; registry docker-registry 2.8.2 (fallback tag)`,
+    );
+    const token = spawnSync(process.execPath, [BIN, 'dev-token', '--url', serve.url, '--email', 'bench@example.com'], {
+      encoding: 'utf8',
+    }).stdout.trim();
     const tokenFile = join(work, 'token');
     writeFileSync(tokenFile, token);
     const iss = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).iss as string;
     const sc = serve.signingConfig(LOG_VERSION);
     const signFlags = ['--identity-token', token, '--signing-config', sc, '--trusted-root', serve.trustedRoot, '-y'];
-    const verifyFlags = ['--certificate-identity', 'bench@example.com', '--certificate-oidc-issuer', iss, '--trusted-root', serve.trustedRoot];
+    const verifyFlags = [
+      '--certificate-identity',
+      'bench@example.com',
+      '--certificate-oidc-issuer',
+      iss,
+      '--trusted-root',
+      serve.trustedRoot,
+    ];
     const client = new RegistryClient();
     const repo = { registry: registry.host, repository: 'bench/app' };
 
@@ -107,7 +125,9 @@ async function main(): Promise<void> {
     }
     const outDir = mkdtempSync(join(work, 'out-'));
     const blobs = await must(process.execPath, [BIN, 'sign-blob', ...files, '--output-dir', outDir, ...signFlags]);
-    console.log(`keyless sign-blob ${IMAGES} files in one command: ${blobs.toFixed(0)} ms = ${(IMAGES / (blobs / 1000)).toFixed(1)} files/s`);
+    console.log(
+      `keyless sign-blob ${IMAGES} files in one command: ${blobs.toFixed(0)} ms = ${(IMAGES / (blobs / 1000)).toFixed(1)} files/s`,
+    );
 
     // 3. the peer, same stack, same run.
     const cosign = cosignBinary();
@@ -117,8 +137,25 @@ async function main(): Promise<void> {
       const env = { HOME: work };
       for (let i = 0; i < Math.min(RUNS, 5) + 1; i++) {
         const img = await pushImage(client, repo, `cosign-${i}`);
-        const s = await must(cosign, ['sign', '--identity-token', tokenFile, '--signing-config', sc, '--trusted-root', serve.trustedRoot, '-y', img.ref], env);
-        const v = await must(cosign, ['verify', '--trusted-root', serve.trustedRoot, '--certificate-identity', 'bench@example.com', '--certificate-oidc-issuer', iss, img.ref], env);
+        const s = await must(
+          cosign,
+          ['sign', '--identity-token', tokenFile, '--signing-config', sc, '--trusted-root', serve.trustedRoot, '-y', img.ref],
+          env,
+        );
+        const v = await must(
+          cosign,
+          [
+            'verify',
+            '--trusted-root',
+            serve.trustedRoot,
+            '--certificate-identity',
+            'bench@example.com',
+            '--certificate-oidc-issuer',
+            iss,
+            img.ref,
+          ],
+          env,
+        );
         if (i === 0) continue;
         cSign.push(s);
         cVerify.push(v);
@@ -144,7 +181,9 @@ async function main(): Promise<void> {
           trips.push([mid - before, counted.requests.length - mid]);
         }
         const [s, v] = trips[trips.length - 1]!;
-        console.log(`round trips (${referrersApi ? 'referrers API' : 'fallback tag'}): sign ${s}, verify ${v} (the first image of a repository: ${trips[0]![0]} / ${trips[0]![1]})`);
+        console.log(
+          `round trips (${referrersApi ? 'referrers API' : 'fallback tag'}): sign ${s}, verify ${v} (the first image of a repository: ${trips[0]![0]} / ${trips[0]![1]})`,
+        );
       } finally {
         await counted.stop();
       }

@@ -1,23 +1,53 @@
-// Runs every test/**/*.test.ts with node:test. Node 20's --test takes no globs,
-// so the files are listed here. Extra arguments filter by path substring.
-import { readdirSync } from 'node:fs';
+// Runs test/**/*.test.ts with node:test (Node 20's --test takes no globs, so the files are
+// listed here). A file whose first line is `// @integration…` starts servers, processes or a
+// browser; `--unit` leaves those out for feedback in seconds, `--integration` runs only them.
+// `--coverage` adds Node's built-in coverage report. Other arguments filter by path substring.
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+
+// Every test gets this long before node:test fails it; a hung server must not stall CI.
+const TEST_TIMEOUT_MS = 120_000;
 
 function find(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? find(join(dir, e.name)) : e.name.endsWith('.test.ts') ? [join(dir, e.name)] : [],
   );
 }
-const filters = process.argv.slice(2);
-const files = find('test').filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort();
+const isIntegration = (file) => readFileSync(file, 'utf8').startsWith('// @integration');
+
+const args = process.argv.slice(2);
+const flags = new Set(args.filter((a) => a.startsWith('--')));
+const filters = args.filter((a) => !a.startsWith('--'));
+for (const f of flags) {
+  if (!['--unit', '--integration', '--coverage'].includes(f)) {
+    console.error(`unknown option ${f} (known: --unit, --integration, --coverage)`);
+    process.exit(2);
+  }
+}
+let files = find('test').filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
+if (flags.has('--unit')) files = files.filter((f) => !isIntegration(f));
+if (flags.has('--integration')) files = files.filter(isIntegration);
+files.sort();
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+const coverage = flags.has('--coverage')
+  ? ['--experimental-test-coverage']
+  : [];
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=3', '--test-reporter=spec', ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-concurrency=3',
+    `--test-timeout=${TEST_TIMEOUT_MS}`,
+    '--test-reporter=spec',
+    ...coverage,
+    ...files,
+  ],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

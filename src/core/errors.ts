@@ -1,3 +1,5 @@
+import type { ErrorCode } from './error-codes.js';
+
 /**
  * One error base for the whole project. `code` is stable and machine-readable;
  * `check` names the verification step or validation that failed; `expected` and
@@ -12,12 +14,12 @@ export interface KeylessErrorDetails {
 }
 
 export class KeylessError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly check: string | undefined;
   readonly expected: unknown;
   readonly actual: unknown;
 
-  constructor(code: string, message: string, details: KeylessErrorDetails = {}) {
+  constructor(code: ErrorCode, message: string, details: KeylessErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'KeylessError';
     this.code = code;
@@ -47,7 +49,7 @@ export class FormatError extends KeylessError {
 
 /** A cryptographic or policy check failed on well-formed input. */
 export class VerificationError extends KeylessError {
-  constructor(code: string, message: string, details: KeylessErrorDetails = {}) {
+  constructor(code: ErrorCode, message: string, details: KeylessErrorDetails = {}) {
     super(code, message, details);
     this.name = 'VerificationError';
   }

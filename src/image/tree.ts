@@ -14,7 +14,11 @@ export interface TreeEntry {
   layers?: string[];
 }
 
-export async function imageTree(client: RegistryClient, repo: Repository, digest: string): Promise<{ via: 'api' | 'fallback'; entries: TreeEntry[] }> {
+export async function imageTree(
+  client: RegistryClient,
+  repo: Repository,
+  digest: string,
+): Promise<{ via: 'api' | 'fallback'; entries: TreeEntry[] }> {
   const entries: TreeEntry[] = [];
   const { manifests, via } = await client.referrers(repo, digest);
   for (const d of manifests) {
@@ -38,8 +42,13 @@ export async function imageTree(client: RegistryClient, repo: Repository, digest
     const m = await client.tryGetManifest(repo, tag);
     if (!m) continue;
     const layers = (Array.isArray(m.json.layers) ? m.json.layers : []) as Descriptor[];
-    entries.push({ kind: suffix === 'sig' ? 'signature' : 'attestation', layout: 'legacy', digest: m.descriptor.digest, tag, layers: layers.map((l) => l.digest) });
+    entries.push({
+      kind: suffix === 'sig' ? 'signature' : 'attestation',
+      layout: 'legacy',
+      digest: m.descriptor.digest,
+      tag,
+      layers: layers.map((l) => l.digest),
+    });
   }
   return { via, entries };
 }
-

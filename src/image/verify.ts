@@ -7,7 +7,14 @@ import { RegistryClient, RegistryError, type Descriptor, type Repository } from 
 import { verify, type VerificationPolicy, type VerificationResult } from '../verify/index.js';
 import { isKeylessError } from '../core/errors.js';
 import { ImageError } from './errors.js';
-import { COSIGN_SIGN_PREDICATE_TYPE, SIMPLE_SIGNING_MEDIA_TYPE, DSSE_ENVELOPE_MEDIA_TYPE, bundleLayerOf, bundleFromLegacyLayer, legacyTag } from './layouts.js';
+import {
+  COSIGN_SIGN_PREDICATE_TYPE,
+  SIMPLE_SIGNING_MEDIA_TYPE,
+  DSSE_ENVELOPE_MEDIA_TYPE,
+  bundleLayerOf,
+  bundleFromLegacyLayer,
+  legacyTag,
+} from './layouts.js';
 import type { ImageTarget } from './sign.js';
 
 /** Bundles are a few KiB; a layer claiming more is not one. */
@@ -52,17 +59,23 @@ export interface ImageVerification {
   failed: Candidate[];
 }
 
-type Json = Record<string, any>;
+/** A parsed bundle: only `dsseEnvelope.payload` is read here; the verifier checks the rest. */
+type BundleJson = { dsseEnvelope?: { payload?: unknown } } & Record<string, unknown>;
 
 interface Found {
   source: string;
   layout: 'referrer' | 'legacy';
-  bundle: Json;
+  bundle: BundleJson;
   /** Legacy `.sig` payloads are verified against their bytes, then checked for the digest. */
   payload?: Buffer;
 }
 
-export async function verifyImage(client: RegistryClient, target: ImageTarget, policy: VerificationPolicy, o: ImageVerifyOptions): Promise<ImageVerification> {
+export async function verifyImage(
+  client: RegistryClient,
+  target: ImageTarget,
+  policy: VerificationPolicy,
+  o: ImageVerifyOptions,
+): Promise<ImageVerification> {
   const repo = o.signatureRepository ?? { registry: target.reference.registry, repository: target.reference.repository };
   const digest = target.descriptor.digest;
   const failed: Candidate[] = [];
@@ -83,10 +96,18 @@ export async function verifyImage(client: RegistryClient, target: ImageTarget, p
 export function verificationFailure(v: ImageVerification, name: string): ImageError {
   const candidates = v.failed.filter((c) => !c.skipped);
   if (candidates.length === 0) {
-    return new ImageError('IMAGE_NO_SIGNATURES', `no signatures found for ${name}@${v.target.descriptor.digest}${v.failed.length ? ` (${v.failed.length} attached artifact(s) skipped: not Sigstore bundles)` : ''}`, { check: 'signatures' });
+    return new ImageError(
+      'IMAGE_NO_SIGNATURES',
+      `no signatures found for ${name}@${v.target.descriptor.digest}${v.failed.length ? ` (${v.failed.length} attached artifact(s) skipped: not Sigstore bundles)` : ''}`,
+      { check: 'signatures' },
+    );
   }
   const first = candidates[0] as Candidate;
-  return new ImageError('IMAGE_NOT_VERIFIED', `none of the ${candidates.length} signature(s) found for ${name}@${v.target.descriptor.digest} verified: ${first.reason}`, { check: 'signatures' });
+  return new ImageError(
+    'IMAGE_NOT_VERIFIED',
+    `none of the ${candidates.length} signature(s) found for ${name}@${v.target.descriptor.digest} verified: ${first.reason}`,
+    { check: 'signatures' },
+  );
 }
 
 async function check(f: Found, digest: string, policy: VerificationPolicy, o: ImageVerifyOptions): Promise<VerifiedSignature> {
@@ -96,21 +117,27 @@ async function check(f: Found, digest: string, policy: VerificationPolicy, o: Im
   if (f.payload) {
     // Legacy simple signing: the signature is over the payload; the payload names the digest.
     result = await verify(f.bundle, f.payload, policy, o.trustedRoot);
-    let p: Json;
+    let p: { critical?: { image?: Record<string, unknown> }; optional?: unknown };
     try {
-      p = JSON.parse(f.payload.toString('utf8')) as Json;
+      p = JSON.parse(f.payload.toString('utf8')) as typeof p;
     } catch {
       throw new ImageError('IMAGE_BUNDLE_INVALID', 'the simple-signing payload is not JSON', { check: 'payload' });
     }
     const claimed = p?.critical?.image?.['docker-manifest-digest'];
-    if (claimed !== digest) throw new ImageError('IMAGE_BUNDLE_INVALID', `the payload signs ${String(claimed)}, not this image`, { check: 'payload.digest', expected: digest, actual: claimed });
-    if (p.optional && typeof p.optional === 'object') for (const [k, v] of Object.entries(p.optional as Json)) if (typeof v === 'string') annotations[k] = v;
+    if (claimed !== digest)
+      throw new ImageError('IMAGE_BUNDLE_INVALID', `the payload signs ${String(claimed)}, not this image`, {
+        check: 'payload.digest',
+        expected: digest,
+        actual: claimed,
+      });
+    if (p.optional && typeof p.optional === 'object')
+      for (const [k, v] of Object.entries(p.optional)) if (typeof v === 'string') annotations[k] = v;
   } else {
     const kindPolicy: VerificationPolicy = { ...policy, payloadType: 'application/vnd.in-toto+json' };
     const wanted = o.kind === 'signature' ? COSIGN_SIGN_PREDICATE_TYPE : o.predicateType;
     if (wanted) kindPolicy.predicateType = wanted;
     result = await verify(f.bundle, digest, kindPolicy, o.trustedRoot);
-    const statement = parseStatement(Buffer.from(f.bundle.dsseEnvelope.payload as string, 'base64'));
+    const statement = parseStatement(Buffer.from(String(f.bundle.dsseEnvelope?.payload), 'base64'));
     predicateType = statement.predicateType;
     if (o.kind === 'attestation' && predicateType === COSIGN_SIGN_PREDICATE_TYPE) {
       throw new ImageError('IMAGE_BUNDLE_INVALID', 'a signature, not an attestation', { check: 'predicate-type' });
@@ -120,16 +147,34 @@ async function check(f: Found, digest: string, policy: VerificationPolicy, o: Im
   }
   for (const [k, v] of Object.entries(o.annotations ?? {})) {
     if (annotations[k] !== v) {
-      throw new ImageError('IMAGE_ANNOTATION_INVALID', `required annotation ${k}=${v} is ${k in annotations ? `${k}=${annotations[k]}` : 'missing'}`, { check: 'annotations', expected: v, actual: annotations[k] ?? null });
+      throw new ImageError(
+        'IMAGE_ANNOTATION_INVALID',
+        `required annotation ${k}=${v} is ${k in annotations ? `${k}=${annotations[k]}` : 'missing'}`,
+        { check: 'annotations', expected: v, actual: annotations[k] ?? null },
+      );
     }
   }
   return {
-    digest, source: f.source, layout: f.layout, identity: result.identity, issuer: result.issuer,
-    signingTime: result.signingTime?.toISOString(), logIndex: result.tlogEntries[0]?.logIndex, predicateType, annotations, result,
+    digest,
+    source: f.source,
+    layout: f.layout,
+    identity: result.identity,
+    issuer: result.issuer,
+    signingTime: result.signingTime?.toISOString(),
+    logIndex: result.tlogEntries[0]?.logIndex,
+    predicateType,
+    annotations,
+    result,
   };
 }
 
-async function collect(client: RegistryClient, repo: Repository, digest: string, kind: 'signature' | 'attestation', notes: Candidate[]): Promise<Found[]> {
+async function collect(
+  client: RegistryClient,
+  repo: Repository,
+  digest: string,
+  kind: 'signature' | 'attestation',
+  notes: Candidate[],
+): Promise<Found[]> {
   const found: Found[] = [];
   const { manifests, via } = await client.referrers(repo, digest);
   for (const d of manifests.slice(0, MAX_CANDIDATES)) {
@@ -146,9 +191,9 @@ async function collect(client: RegistryClient, repo: Repository, digest: string,
         continue;
       }
       const bytes = await client.getBlob(repo, layer.digest, MAX_BUNDLE_BYTES);
-      let bundle: Json;
+      let bundle: BundleJson;
       try {
-        bundle = JSON.parse(bytes.toString('utf8')) as Json;
+        bundle = JSON.parse(bytes.toString('utf8')) as BundleJson;
       } catch {
         notes.push({ source, reason: 'the bundle layer is not JSON', skipped: true });
         continue;
@@ -159,7 +204,13 @@ async function collect(client: RegistryClient, repo: Repository, digest: string,
       }
       found.push({ source, layout: 'referrer', bundle });
     } catch (e) {
-      if (!(e instanceof RegistryError) || e.code === 'REGISTRY_UNAUTHORIZED' || e.code === 'REGISTRY_UNREACHABLE' || e.code === 'REGISTRY_TIMEOUT') throw e;
+      if (
+        !(e instanceof RegistryError) ||
+        e.code === 'REGISTRY_UNAUTHORIZED' ||
+        e.code === 'REGISTRY_UNREACHABLE' ||
+        e.code === 'REGISTRY_TIMEOUT'
+      )
+        throw e;
       notes.push({ source, reason: e.message, skipped: true });
     }
   }
@@ -183,11 +234,16 @@ async function collect(client: RegistryClient, repo: Repository, digest: string,
         }
         found.push({ source, layout: 'legacy', bundle: b.bundle, payload: kind === 'signature' ? blob : undefined });
       } catch (e) {
-        if (!(e instanceof RegistryError) || e.code === 'REGISTRY_UNAUTHORIZED' || e.code === 'REGISTRY_UNREACHABLE' || e.code === 'REGISTRY_TIMEOUT') throw e;
+        if (
+          !(e instanceof RegistryError) ||
+          e.code === 'REGISTRY_UNAUTHORIZED' ||
+          e.code === 'REGISTRY_UNREACHABLE' ||
+          e.code === 'REGISTRY_TIMEOUT'
+        )
+          throw e;
         notes.push({ source, reason: e.message, skipped: true });
       }
     }
   }
   return found;
 }
-

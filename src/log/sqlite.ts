@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { KeylessError } from '../core/errors.js';
+import { isErrorCode } from '../core/error-codes.js';
 import type { BatchWrite, LogRecord, StorageDriver, StoredCheckpoint, StoredEntry, TileRecord } from './driver.js';
 
 /** Entry rows are keyed by (log id << 40) + index: one compact rowid table for all logs. */
@@ -207,7 +208,7 @@ export class SqliteDriver implements StorageDriver {
       // An idle writer must not keep the process alive; a busy one must.
       if (writer.pending.size === 0) worker.unref();
       if (!p) return;
-      if (m.error) p.reject(new KeylessError(m.error.code, m.error.message));
+      if (m.error) p.reject(new KeylessError(isErrorCode(m.error.code) ? m.error.code : 'LOG_WRITE_FAILED', m.error.message));
       else p.resolve();
     });
     const failAll = (e: unknown): void => {

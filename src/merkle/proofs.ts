@@ -1,4 +1,5 @@
 import { VerificationError } from '../core/errors.js';
+import type { MerkleErrorCode } from '../core/error-codes.js';
 import { bytesEqual } from '../core/hash.js';
 import { hexEncode } from '../core/encoding.js';
 import { HASH_SIZE, emptyRoot, nodeHash, splitPoint } from './hash.js';
@@ -34,7 +35,7 @@ function checkIndex(value: number, field: string): void {
   }
 }
 
-function checkHashes(proof: readonly Uint8Array[], code: string): void {
+function checkHashes(proof: readonly Uint8Array[], code: MerkleErrorCode): void {
   for (const h of proof) {
     if (h.byteLength !== HASH_SIZE) throw new VerificationError(code, `proof hash has ${h.byteLength} bytes, expected ${HASH_SIZE}`, { check: 'proof-hash-size' });
   }

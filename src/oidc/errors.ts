@@ -1,25 +1,12 @@
 import { VerificationError } from '../core/errors.js';
+import type { OidcErrorCode } from '../core/error-codes.js';
 
 /**
- * Stable codes for every way an identity token can be refused. Each names the failed
- * check; the message names the claim and the values compared.
+ * Stable codes for every way an identity token can be refused (registered in
+ * core/error-codes.ts). Each names the failed check; the message names the claim and
+ * the values compared.
  */
-export type TokenErrorCode =
-  | 'TOKEN_MALFORMED'
-  | 'TOKEN_ISSUER_UNKNOWN'
-  | 'TOKEN_ISSUER_MISMATCH'
-  | 'TOKEN_DISCOVERY_FAILED'
-  | 'TOKEN_ALG_NONE'
-  | 'TOKEN_ALG_NOT_ALLOWED'
-  | 'TOKEN_UNKNOWN_KEY'
-  | 'TOKEN_SIGNATURE_INVALID'
-  | 'TOKEN_AUDIENCE_MISMATCH'
-  | 'TOKEN_EXPIRED'
-  | 'TOKEN_NOT_YET_VALID'
-  | 'TOKEN_CLAIM_MISSING'
-  | 'TOKEN_CLAIM_INVALID'
-  | 'TOKEN_EMAIL_NOT_VERIFIED'
-  | 'TOKEN_SUBJECT_INVALID';
+export type TokenErrorCode = Exclude<OidcErrorCode, 'TOKEN_MISSING'>;
 
 /** A token was refused; a VerificationError so that services answer it with a 4xx. */
 export class TokenError extends VerificationError {

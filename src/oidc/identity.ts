@@ -119,6 +119,12 @@ export function identityFromClaims(claims: TokenClaims, config: IssuerConfig): I
   }
   // Fulcio ≥ 1.8.6 records the raw subject for every issuer type.
   if (sub !== undefined && sub !== '') extensions.tokenSubject = sub;
+  // Nothing the CA writes may carry control or format characters: a newline, an ANSI escape or
+  // a bidirectional override in an identity lets a terminal show a line the signer never had.
+  refuseInvisibleCharacters('san', san.value);
+  for (const [name, value] of Object.entries(extensions)) {
+    if (typeof value === 'string') refuseInvisibleCharacters(name, value);
+  }
   const challengeClaimValue = config.challengeClaim ? requireString(claims, config.challengeClaim) : defaultChallenge;
   return { san, challengeClaimValue, issuer, extensions, extensionList: renderSigstoreExtensions(extensions) };
 }
@@ -211,6 +217,20 @@ function gitlabIdentity(claims: TokenClaims, iss: string, base: string): { san: 
       ...(environment ? { deploymentEnvironment: environment } : {}),
     },
   };
+}
+
+/** Control (Cc), format (Cf: bidi overrides, zero-width), line/paragraph separators and lone surrogates. */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
+
+function refuseInvisibleCharacters(field: string, value: string): void {
+  const m = INVISIBLE.exec(value);
+  if (m) {
+    const codePoint = `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    throw new TokenError('TOKEN_CLAIM_INVALID', `${field} contains the control or format character ${codePoint} at position ${m.index}; such identities are refused`, {
+      check: 'identity-characters',
+      actual: JSON.stringify(value),
+    });
+  }
 }
 
 function missing(name: string): never {

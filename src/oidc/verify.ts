@@ -2,6 +2,7 @@ import { KeyObject, constants, verify as nodeVerify } from 'node:crypto';
 import { importJWK, type CryptoKey } from 'jose';
 import { decodeToken, type DecodedToken } from './decode.js';
 import { TokenError } from './errors.js';
+import { KeylessError, readResponseBody } from '../core/index.js';
 import { identityFromClaims } from './identity.js';
 import { audienceOf, findIssuerConfig } from './issuers.js';
 import type { Identity, IssuerConfig, JsonWebKeySet, PublicJwk, TokenClaims, TokenHeader } from './types.js';
@@ -171,10 +172,15 @@ export class TokenVerifier {
       await response.body?.cancel();
       throw new TokenError('TOKEN_DISCOVERY_FAILED', `the issuer's ${what} at ${url} answered HTTP ${response.status}`, { check: 'discovery', actual: response.status });
     }
-    const text = await response.text();
+    let text: string;
+    try {
+      text = (await readResponseBody(response, MAX_DOCUMENT_BYTES, `the issuer's ${what} at ${url}`)).toString('utf8');
+    } catch (e) {
+      const reason = e instanceof KeylessError ? e.message : `cannot be read: ${(e as Error).message}`;
+      throw new TokenError('TOKEN_DISCOVERY_FAILED', e instanceof KeylessError ? reason : `the issuer's ${what} at ${url} ${reason}`, { check: 'discovery', cause: e });
+    }
     let value: unknown;
     try {
-      if (text.length > MAX_DOCUMENT_BYTES) throw new Error('too large');
       value = JSON.parse(text);
     } catch {
       throw new TokenError('TOKEN_DISCOVERY_FAILED', `the issuer's ${what} at ${url} is not a JSON document`, { check: 'discovery' });

@@ -28,7 +28,12 @@ export function basicHeader(c: { username: string; password: string }): string {
 export function tokenFromAnswer(body: unknown): { token: string; expiresInS: number } | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const b = body as { token?: unknown; access_token?: unknown; expires_in?: unknown };
-  const token = typeof b.token === 'string' && b.token !== '' ? b.token : typeof b.access_token === 'string' && b.access_token !== '' ? b.access_token : undefined;
+  const token =
+    typeof b.token === 'string' && b.token !== ''
+      ? b.token
+      : typeof b.access_token === 'string' && b.access_token !== ''
+        ? b.access_token
+        : undefined;
   if (!token) return undefined;
   // The spec's default lifetime is 60 s; a token is reused a little less long than it lives.
   const expiresInS = typeof b.expires_in === 'number' && b.expires_in > 0 ? b.expires_in : 60;
@@ -36,7 +41,11 @@ export function tokenFromAnswer(body: unknown): { token: string; expiresInS: num
 }
 
 /** The token request for a scope: GET with Basic credentials, or POST for refresh tokens. */
-export function tokenRequest(challenge: Challenge, scopes: string[], credentials: Credentials | undefined): { url: URL; method: 'GET' | 'POST'; headers: Record<string, string>; body?: string } {
+export function tokenRequest(
+  challenge: Challenge,
+  scopes: string[],
+  credentials: Credentials | undefined,
+): { url: URL; method: 'GET' | 'POST'; headers: Record<string, string>; body?: string } {
   const url = new URL(challenge.params.realm as string);
   const service = challenge.params.service;
   if (credentials?.kind === 'identity-token') {

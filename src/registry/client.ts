@@ -81,7 +81,11 @@ export class RegistryClient {
 
   /** The manifest's descriptor (HEAD; a GET when the registry leaves out the digest). */
   async resolve(repo: Repository, reference: string): Promise<Descriptor> {
-    const res = await this.#request(repo, 'pull', 'HEAD', `/manifests/${reference}`, { headers: { Accept: MANIFEST_ACCEPT }, maxBytes: 0, what: 'manifest' });
+    const res = await this.#request(repo, 'pull', 'HEAD', `/manifests/${reference}`, {
+      headers: { Accept: MANIFEST_ACCEPT },
+      maxBytes: 0,
+      what: 'manifest',
+    });
     if (res.status === 200) {
       const digest = headerOf(res.headers, 'docker-content-digest');
       const mediaType = contentType(res);
@@ -99,12 +103,22 @@ export class RegistryClient {
   /** The manifest, digest-checked; REGISTRY_NOT_FOUND when absent. */
   async getManifest(repo: Repository, reference: string): Promise<Manifest> {
     const m = await this.tryGetManifest(repo, reference);
-    if (!m) throw new RegistryError('REGISTRY_NOT_FOUND', repo.registry, `${repo.repository}:${reference} not found (no such repository, tag or digest)`, { check: 'manifest', status: 404 });
+    if (!m)
+      throw new RegistryError(
+        'REGISTRY_NOT_FOUND',
+        repo.registry,
+        `${repo.repository}:${reference} not found (no such repository, tag or digest)`,
+        { check: 'manifest', status: 404 },
+      );
     return m;
   }
 
   async tryGetManifest(repo: Repository, reference: string): Promise<Manifest | undefined> {
-    const res = await this.#request(repo, 'pull', 'GET', `/manifests/${reference}`, { headers: { Accept: MANIFEST_ACCEPT }, maxBytes: this.#maxManifest, what: `manifest ${repo.repository}:${reference}` });
+    const res = await this.#request(repo, 'pull', 'GET', `/manifests/${reference}`, {
+      headers: { Accept: MANIFEST_ACCEPT },
+      maxBytes: this.#maxManifest,
+      what: `manifest ${repo.repository}:${reference}`,
+    });
     if (res.status === 404) {
       this.#rejectHtml(repo, res);
       return undefined;
@@ -114,33 +128,66 @@ export class RegistryClient {
     const digest = `sha256:${sha256(res.body).toString('hex')}`;
     const claimed = headerOf(res.headers, 'docker-content-digest');
     if (DIGEST.test(reference) && digest !== reference) {
-      throw new RegistryError('REGISTRY_DIGEST_MISMATCH', repo.registry, `manifest ${repo.repository}@${reference} has content with digest ${digest}`, { check: 'manifest.digest', expected: reference, actual: digest });
+      throw new RegistryError(
+        'REGISTRY_DIGEST_MISMATCH',
+        repo.registry,
+        `manifest ${repo.repository}@${reference} has content with digest ${digest}`,
+        { check: 'manifest.digest', expected: reference, actual: digest },
+      );
     }
     if (claimed && DIGEST.test(claimed) && claimed !== digest) {
-      throw new RegistryError('REGISTRY_DIGEST_MISMATCH', repo.registry, `manifest ${repo.repository}:${reference}: Docker-Content-Digest ${claimed} does not match the content (${digest})`, { check: 'manifest.digest', expected: claimed, actual: digest });
+      throw new RegistryError(
+        'REGISTRY_DIGEST_MISMATCH',
+        repo.registry,
+        `manifest ${repo.repository}:${reference}: Docker-Content-Digest ${claimed} does not match the content (${digest})`,
+        { check: 'manifest.digest', expected: claimed, actual: digest },
+      );
     }
     let json: unknown;
     try {
       json = JSON.parse(res.body.toString('utf8'));
     } catch {
-      throw new RegistryError('REGISTRY_BAD_RESPONSE', repo.registry, `manifest ${repo.repository}:${reference} is not JSON`, { check: 'manifest' });
+      throw new RegistryError('REGISTRY_BAD_RESPONSE', repo.registry, `manifest ${repo.repository}:${reference} is not JSON`, {
+        check: 'manifest',
+      });
     }
     if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-      throw new RegistryError('REGISTRY_BAD_RESPONSE', repo.registry, `manifest ${repo.repository}:${reference} is not a JSON object`, { check: 'manifest' });
+      throw new RegistryError('REGISTRY_BAD_RESPONSE', repo.registry, `manifest ${repo.repository}:${reference} is not a JSON object`, {
+        check: 'manifest',
+      });
     }
-    const mediaType = typeof (json as { mediaType?: unknown }).mediaType === 'string' ? (json as { mediaType: string }).mediaType : contentType(res) ?? OCI_MANIFEST;
+    const mediaType =
+      typeof (json as { mediaType?: unknown }).mediaType === 'string'
+        ? (json as { mediaType: string }).mediaType
+        : (contentType(res) ?? OCI_MANIFEST);
     return { descriptor: { mediaType, digest, size: res.body.length }, bytes: res.body, json: json as Record<string, unknown> };
   }
 
   /** Pushes a manifest under a tag or its digest; returns its digest and the `OCI-Subject` answer. */
-  async putManifest(repo: Repository, reference: string, bytes: Buffer, mediaType: string): Promise<{ digest: string; ociSubject?: string }> {
+  async putManifest(
+    repo: Repository,
+    reference: string,
+    bytes: Buffer,
+    mediaType: string,
+  ): Promise<{ digest: string; ociSubject?: string }> {
     const digest = `sha256:${sha256(bytes).toString('hex')}`;
-    if (DIGEST.test(reference) && reference !== digest) throw new Error(`putManifest: reference ${reference} is not the digest of the bytes`);
-    const res = await this.#request(repo, 'push,pull', 'PUT', `/manifests/${reference}`, { headers: { 'Content-Type': mediaType }, body: bytes, maxBytes: MAX_ERROR_BYTES, what: 'answer' });
+    if (DIGEST.test(reference) && reference !== digest)
+      throw new Error(`putManifest: reference ${reference} is not the digest of the bytes`);
+    const res = await this.#request(repo, 'push,pull', 'PUT', `/manifests/${reference}`, {
+      headers: { 'Content-Type': mediaType },
+      body: bytes,
+      maxBytes: MAX_ERROR_BYTES,
+      what: 'answer',
+    });
     if (res.status !== 201 && res.status !== 200) this.#raise(repo, res, `PUT manifest ${reference}`);
     const claimed = headerOf(res.headers, 'docker-content-digest');
     if (claimed && DIGEST.test(claimed) && claimed !== digest) {
-      throw new RegistryError('REGISTRY_DIGEST_MISMATCH', repo.registry, `stored manifest ${reference} as ${claimed}, but its bytes have digest ${digest}`, { check: 'manifest.digest', expected: digest, actual: claimed });
+      throw new RegistryError(
+        'REGISTRY_DIGEST_MISMATCH',
+        repo.registry,
+        `stored manifest ${reference} as ${claimed}, but its bytes have digest ${digest}`,
+        { check: 'manifest.digest', expected: digest, actual: claimed },
+      );
     }
     return { digest, ociSubject: headerOf(res.headers, 'oci-subject') };
   }
@@ -153,7 +200,12 @@ export class RegistryClient {
   }
 
   /** Uploads a blob unless present: POST for an upload URL, then PUT with the digest (monolithic POST is not honoured everywhere). */
-  async pushBlob(repo: Repository, bytes: Buffer, mediaType = 'application/octet-stream', o: { known?: boolean } = {}): Promise<Descriptor> {
+  async pushBlob(
+    repo: Repository,
+    bytes: Buffer,
+    mediaType = 'application/octet-stream',
+    o: { known?: boolean } = {},
+  ): Promise<Descriptor> {
     const digest = `sha256:${sha256(bytes).toString('hex')}`;
     const descriptor = { mediaType, digest, size: bytes.length };
     // `known: false` (content that cannot be there yet, like a new signature) skips the HEAD.
@@ -161,22 +213,40 @@ export class RegistryClient {
     const start = await this.#request(repo, 'push,pull', 'POST', '/blobs/uploads/', { maxBytes: MAX_ERROR_BYTES, what: 'answer' });
     if (start.status !== 202) this.#raise(repo, start, 'POST blob upload');
     const location = headerOf(start.headers, 'location');
-    if (!location) throw new RegistryError('REGISTRY_BAD_RESPONSE', repo.registry, 'started a blob upload without a Location', { check: 'blob.upload' });
+    if (!location)
+      throw new RegistryError('REGISTRY_BAD_RESPONSE', repo.registry, 'started a blob upload without a Location', { check: 'blob.upload' });
     const url = new URL(location, start.url);
     url.searchParams.set('digest', digest);
-    const put = await this.#request(repo, 'push,pull', 'PUT', url, { headers: { 'Content-Type': 'application/octet-stream' }, body: bytes, maxBytes: MAX_ERROR_BYTES, what: 'answer' });
+    const put = await this.#request(repo, 'push,pull', 'PUT', url, {
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body: bytes,
+      maxBytes: MAX_ERROR_BYTES,
+      what: 'answer',
+    });
     if (put.status !== 201 && put.status !== 204) this.#raise(repo, put, 'PUT blob upload');
     return descriptor;
   }
 
   /** A blob's bytes, digest-checked, at most `maxBytes`. */
   async getBlob(repo: Repository, digest: string, maxBytes = this.#maxBlob): Promise<Buffer> {
-    if (!DIGEST.test(digest)) throw new RegistryError('REGISTRY_BAD_RESPONSE', repo.registry, `blob digest ${JSON.stringify(digest)} is not sha256:<hex>`, { check: 'blob.digest' });
+    if (!DIGEST.test(digest))
+      throw new RegistryError('REGISTRY_BAD_RESPONSE', repo.registry, `blob digest ${JSON.stringify(digest)} is not sha256:<hex>`, {
+        check: 'blob.digest',
+      });
     const res = await this.#request(repo, 'pull', 'GET', `/blobs/${digest}`, { maxBytes, what: `blob ${digest}` });
-    if (res.status === 404) throw new RegistryError('REGISTRY_NOT_FOUND', repo.registry, `blob ${digest} not found in ${repo.repository}`, { check: 'blob', status: 404 });
+    if (res.status === 404)
+      throw new RegistryError('REGISTRY_NOT_FOUND', repo.registry, `blob ${digest} not found in ${repo.repository}`, {
+        check: 'blob',
+        status: 404,
+      });
     if (res.status !== 200) this.#raise(repo, res, `GET blob ${digest}`);
     const actual = `sha256:${sha256(res.body).toString('hex')}`;
-    if (actual !== digest) throw new RegistryError('REGISTRY_DIGEST_MISMATCH', repo.registry, `blob ${digest} has content with digest ${actual}`, { check: 'blob.digest', expected: digest, actual });
+    if (actual !== digest)
+      throw new RegistryError('REGISTRY_DIGEST_MISMATCH', repo.registry, `blob ${digest} has content with digest ${actual}`, {
+        check: 'blob.digest',
+        expected: digest,
+        actual,
+      });
     return res.body;
   }
 
@@ -203,7 +273,11 @@ export class RegistryClient {
     const out: Descriptor[] = [];
     let target: string | URL = `/referrers/${digest}`;
     for (let page = 0; page < MAX_REFERRER_PAGES; page++) {
-      const res = await this.#request(repo, 'pull', 'GET', target, { headers: { Accept: OCI_INDEX }, maxBytes: this.#maxManifest, what: 'referrers index' });
+      const res = await this.#request(repo, 'pull', 'GET', target, {
+        headers: { Accept: OCI_INDEX },
+        maxBytes: this.#maxManifest,
+        what: 'referrers index',
+      });
       if (page === 0 && (res.status === 404 || res.status === 400 || res.status === 406)) {
         state.referrersApi.set(repo.repository, false);
         return undefined;
@@ -214,7 +288,9 @@ export class RegistryClient {
       try {
         json = JSON.parse(res.body.toString('utf8'));
       } catch {
-        throw new RegistryError('REGISTRY_BAD_RESPONSE', repo.registry, `the referrers answer for ${digest} is not JSON`, { check: 'referrers' });
+        throw new RegistryError('REGISTRY_BAD_RESPONSE', repo.registry, `the referrers answer for ${digest} is not JSON`, {
+          check: 'referrers',
+        });
       }
       state.referrersApi.set(repo.repository, true);
       out.push(...descriptorsOf(json, repo));
@@ -230,7 +306,12 @@ export class RegistryClient {
    * indexes it when it implements the referrers API; otherwise the fallback index is
    * updated after the manifest exists, keeping every entry already there.
    */
-  async pushReferrer(repo: Repository, manifest: Buffer, descriptor: Descriptor, subjectDigest: string): Promise<{ via: 'api' | 'fallback' }> {
+  async pushReferrer(
+    repo: Repository,
+    manifest: Buffer,
+    descriptor: Descriptor,
+    subjectDigest: string,
+  ): Promise<{ via: 'api' | 'fallback' }> {
     const { ociSubject } = await this.putManifest(repo, descriptor.digest, manifest, descriptor.mediaType);
     if (ociSubject === subjectDigest) return { via: 'api' };
     if (await this.referrersApiSupported(repo, subjectDigest)) return { via: 'api' };
@@ -255,7 +336,12 @@ export class RegistryClient {
       const theirs = manifests.every((m) => kept.some((k) => k?.digest === (m as { digest?: unknown })?.digest));
       if (ours && theirs) return;
     }
-    throw new RegistryError('REGISTRY_CONFLICT', repo.registry, `the referrers fallback tag ${repo.repository}:${tag} kept changing under concurrent writers; try again`, { check: 'referrers.fallback' });
+    throw new RegistryError(
+      'REGISTRY_CONFLICT',
+      repo.registry,
+      `the referrers fallback tag ${repo.repository}:${tag} kept changing under concurrent writers; try again`,
+      { check: 'referrers.fallback' },
+    );
   }
 
   // --- requests, auth ---
@@ -275,17 +361,35 @@ export class RegistryClient {
     return `${plain ? 'http' : 'https'}://${host}`;
   }
 
-  async #request(repo: Repository, scope: Scope, method: 'GET' | 'HEAD' | 'PUT' | 'POST', target: string | URL, o: { headers?: Record<string, string>; body?: Buffer; maxBytes: number; what: string }): Promise<HttpAnswer> {
+  async #request(
+    repo: Repository,
+    scope: Scope,
+    method: 'GET' | 'HEAD' | 'PUT' | 'POST',
+    target: string | URL,
+    o: { headers?: Record<string, string>; body?: Buffer; maxBytes: number; what: string },
+  ): Promise<HttpAnswer> {
     const url = typeof target === 'string' ? new URL(`${this.#baseUrl(repo.registry)}/v2/${repo.repository}${target}`) : target;
     const state = this.#stateOf(repo.registry);
-    const send = async (authorization: string | undefined) => this.#transport.exchange({
-      registry: repo.registry, method, url, body: o.body, maxBytes: o.maxBytes, what: o.what,
-      headers: { ...o.headers, ...(authorization ? { Authorization: authorization } : {}) },
-    });
+    const send = async (authorization: string | undefined) =>
+      this.#transport.exchange({
+        registry: repo.registry,
+        method,
+        url,
+        body: o.body,
+        maxBytes: o.maxBytes,
+        what: o.what,
+        headers: { ...o.headers, ...(authorization ? { Authorization: authorization } : {}) },
+      });
     let res = await send(await this.#authorization(state, repo, scope, false));
     if (res.status !== 401) return res;
     const challenge = parseChallenge(headerOf(res.headers, 'www-authenticate'));
-    if (!challenge) throw new RegistryError('REGISTRY_UNAUTHORIZED', repo.registry, `${method} ${url.pathname} answered 401 without an authentication challenge`, { check: 'auth', status: 401 });
+    if (!challenge)
+      throw new RegistryError(
+        'REGISTRY_UNAUTHORIZED',
+        repo.registry,
+        `${method} ${url.pathname} answered 401 without an authentication challenge`,
+        { check: 'auth', status: 401 },
+      );
     const fresh = !state.challenge || state.challenge.scheme !== challenge.scheme || challenge.params.error === 'insufficient_scope';
     state.challenge = { scheme: challenge.scheme, params: { ...state.challenge?.params, ...challenge.params } };
     if (fresh || challenge.scheme === 'bearer') {
@@ -296,11 +400,21 @@ export class RegistryClient {
       const credentials = await this.#credentials(state, repo.registry);
       const again = parseChallenge(headerOf(res.headers, 'www-authenticate'));
       if (again?.params.error === 'insufficient_scope') {
-        throw new RegistryError('REGISTRY_DENIED', repo.registry, `the credentials do not allow ${scope === 'pull' ? 'reading' : 'pushing to'} ${repo.repository}`, { check: 'auth', status: 401 });
+        throw new RegistryError(
+          'REGISTRY_DENIED',
+          repo.registry,
+          `the credentials do not allow ${scope === 'pull' ? 'reading' : 'pushing to'} ${repo.repository}`,
+          { check: 'auth', status: 401 },
+        );
       }
-      throw new RegistryError('REGISTRY_UNAUTHORIZED', repo.registry, credentials
-        ? 'rejected the credentials (401 Unauthorized): check --registry-username/--registry-password or `docker login`'
-        : 'requires authentication (401 Unauthorized): pass --registry-username/--registry-password, --registry-token, or `docker login`', { check: 'auth', status: 401 });
+      throw new RegistryError(
+        'REGISTRY_UNAUTHORIZED',
+        repo.registry,
+        credentials
+          ? 'rejected the credentials (401 Unauthorized): check --registry-username/--registry-password or `docker login`'
+          : 'requires authentication (401 Unauthorized): pass --registry-username/--registry-password, --registry-token, or `docker login`',
+        { check: 'auth', status: 401 },
+      );
     }
     return res;
   }
@@ -320,43 +434,85 @@ export class RegistryClient {
     const scopeText = `repository:${repo.repository}:${scope}`;
     const now = Date.now();
     if (!refresh) {
-      const cached = state.tokens.get(scopeText) ?? (scope === 'pull' ? state.tokens.get(`repository:${repo.repository}:push,pull`) : undefined);
+      const cached =
+        state.tokens.get(scopeText) ?? (scope === 'pull' ? state.tokens.get(`repository:${repo.repository}:push,pull`) : undefined);
       if (cached && cached.expiresAt > now) return `Bearer ${cached.token}`;
     }
-    if (!challenge.params.realm) throw new RegistryError('REGISTRY_BAD_RESPONSE', repo.registry, 'sent a Bearer challenge without a realm', { check: 'auth' });
+    if (!challenge.params.realm)
+      throw new RegistryError('REGISTRY_BAD_RESPONSE', repo.registry, 'sent a Bearer challenge without a realm', { check: 'auth' });
     let req;
     try {
       req = tokenRequest(challenge, [scopeText], credentials);
     } catch {
-      throw new RegistryError('REGISTRY_BAD_RESPONSE', repo.registry, `sent a Bearer realm that is not a URL: ${JSON.stringify(challenge.params.realm)}`, { check: 'auth' });
+      throw new RegistryError(
+        'REGISTRY_BAD_RESPONSE',
+        repo.registry,
+        `sent a Bearer realm that is not a URL: ${JSON.stringify(challenge.params.realm)}`,
+        { check: 'auth' },
+      );
     }
     if (req.url.protocol !== 'https:' && !(req.url.protocol === 'http:' && (isLoopbackRegistry(req.url.host) || this.#options.allowHttp))) {
-      throw new RegistryError('REGISTRY_BAD_RESPONSE', repo.registry, `token realm ${req.url.origin} is neither HTTPS nor loopback: credentials are not sent there`, { check: 'auth' });
+      throw new RegistryError(
+        'REGISTRY_BAD_RESPONSE',
+        repo.registry,
+        `token realm ${req.url.origin} is neither HTTPS nor loopback: credentials are not sent there`,
+        { check: 'auth' },
+      );
     }
-    const res = await this.#transport.exchange({ registry: repo.registry, method: req.method, url: req.url, headers: req.headers, body: req.body === undefined ? undefined : Buffer.from(req.body), maxBytes: 1024 * 1024, what: 'token answer' });
+    const res = await this.#transport.exchange({
+      registry: repo.registry,
+      method: req.method,
+      url: req.url,
+      headers: req.headers,
+      body: req.body === undefined ? undefined : Buffer.from(req.body),
+      maxBytes: 1024 * 1024,
+      what: 'token answer',
+    });
     if (res.status === 401 || res.status === 403) {
-      throw new RegistryError('REGISTRY_UNAUTHORIZED', repo.registry, `the token service ${req.url.origin} refused ${credentials ? 'the credentials' : 'an anonymous token'} (${res.status})`, { check: 'auth', status: res.status });
+      throw new RegistryError(
+        'REGISTRY_UNAUTHORIZED',
+        repo.registry,
+        `the token service ${req.url.origin} refused ${credentials ? 'the credentials' : 'an anonymous token'} (${res.status})`,
+        { check: 'auth', status: res.status },
+      );
     }
-    if (res.status !== 200) throw new RegistryError('REGISTRY_BAD_RESPONSE', repo.registry, `the token service ${req.url.origin} answered ${res.status}`, { check: 'auth', status: res.status });
+    if (res.status !== 200)
+      throw new RegistryError('REGISTRY_BAD_RESPONSE', repo.registry, `the token service ${req.url.origin} answered ${res.status}`, {
+        check: 'auth',
+        status: res.status,
+      });
     let parsed: ReturnType<typeof tokenFromAnswer>;
     try {
       parsed = tokenFromAnswer(JSON.parse(res.body.toString('utf8')));
     } catch {
       parsed = undefined;
     }
-    if (!parsed) throw new RegistryError('REGISTRY_BAD_RESPONSE', repo.registry, `the token service ${req.url.origin} answered without a token`, { check: 'auth' });
+    if (!parsed)
+      throw new RegistryError('REGISTRY_BAD_RESPONSE', repo.registry, `the token service ${req.url.origin} answered without a token`, {
+        check: 'auth',
+      });
     state.tokens.set(scopeText, { token: parsed.token, expiresAt: now + Math.max(0, parsed.expiresInS - 10) * 1000 });
     return `Bearer ${parsed.token}`;
   }
 
   #rejectHtml(repo: Repository, res: HttpAnswer): void {
     if (/text\/html/i.test(headerOf(res.headers, 'content-type') ?? '') || /^\s*<(!doctype|html)/i.test(res.body.toString('utf8', 0, 64))) {
-      throw new RegistryError('REGISTRY_BAD_RESPONSE', repo.registry, `answered ${res.status} with an HTML page, not the registry API: is ${repo.registry} an OCI registry?`, { check: 'registry.api', status: res.status });
+      throw new RegistryError(
+        'REGISTRY_BAD_RESPONSE',
+        repo.registry,
+        `answered ${res.status} with an HTML page, not the registry API: is ${repo.registry} an OCI registry?`,
+        { check: 'registry.api', status: res.status },
+      );
     }
   }
 
   #tooLarge(repo: Repository, size: number): RegistryError {
-    return new RegistryError('REGISTRY_TOO_LARGE', repo.registry, `manifest is larger than the ${this.#maxManifest}-byte limit (${size} bytes)`, { check: 'size-limit', expected: `<= ${this.#maxManifest}`, actual: size });
+    return new RegistryError(
+      'REGISTRY_TOO_LARGE',
+      repo.registry,
+      `manifest is larger than the ${this.#maxManifest}-byte limit (${size} bytes)`,
+      { check: 'size-limit', expected: `<= ${this.#maxManifest}`, actual: size },
+    );
   }
 
   /** Turns an unexpected answer into one clear error (the registry's own error code when it gives one). */
@@ -371,7 +527,14 @@ export class RegistryClient {
       const text = res.body.toString('utf8', 0, 300).replace(/\s+/g, ' ').trim();
       if (text) detail = `: ${text}`;
     }
-    const code = res.status === 403 ? 'REGISTRY_DENIED' : res.status === 404 ? 'REGISTRY_NOT_FOUND' : res.status >= 500 || res.status === 429 ? 'REGISTRY_FAILED' : 'REGISTRY_BAD_RESPONSE';
+    const code =
+      res.status === 403
+        ? 'REGISTRY_DENIED'
+        : res.status === 404
+          ? 'REGISTRY_NOT_FOUND'
+          : res.status >= 500 || res.status === 429
+            ? 'REGISTRY_FAILED'
+            : 'REGISTRY_BAD_RESPONSE';
     throw new RegistryError(code, repo.registry, `${what} in ${repo.repository} answered ${res.status}${detail}`, { status: res.status });
   }
 }
@@ -383,7 +546,8 @@ function contentType(res: HttpAnswer): string | undefined {
 /** The well-formed descriptors of an index (others are skipped: a fallback index is written by any tool). */
 function descriptorsOf(json: unknown, repo: Repository): Descriptor[] {
   const list = (json as { manifests?: unknown })?.manifests;
-  if (!Array.isArray(list)) throw new RegistryError('REGISTRY_BAD_RESPONSE', repo.registry, 'a referrers index without a manifests list', { check: 'referrers' });
+  if (!Array.isArray(list))
+    throw new RegistryError('REGISTRY_BAD_RESPONSE', repo.registry, 'a referrers index without a manifests list', { check: 'referrers' });
   return list.filter((d): d is Descriptor => {
     const x = d as Partial<Descriptor>;
     return typeof x?.mediaType === 'string' && typeof x.digest === 'string' && DIGEST.test(x.digest) && typeof x.size === 'number';

@@ -26,7 +26,8 @@ interface DockerConfig {
 
 /** The keys `docker login` may have stored a registry under. */
 function configKeys(registry: string): string[] {
-  if (registry === DOCKER_HUB) return [DOCKER_HUB_CONFIG_KEY, 'index.docker.io', 'docker.io', 'registry-1.docker.io', 'https://index.docker.io/v1'];
+  if (registry === DOCKER_HUB)
+    return [DOCKER_HUB_CONFIG_KEY, 'index.docker.io', 'docker.io', 'registry-1.docker.io', 'https://index.docker.io/v1'];
   return [registry, `https://${registry}`, `http://${registry}`, `https://${registry}/v1/`, `https://${registry}/v2/`];
 }
 
@@ -44,21 +45,30 @@ export function dockerConfigCredentials(dir: string, runHelper: HelperRunner = r
       text = readFileSync(path, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return (loaded = null);
-      throw new RegistryError('REGISTRY_CREDENTIALS_UNREADABLE', registry, `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { check: 'credentials' });
+      throw new RegistryError(
+        'REGISTRY_CREDENTIALS_UNREADABLE',
+        registry,
+        `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        { check: 'credentials' },
+      );
     }
     try {
       const parsed = JSON.parse(text) as unknown;
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
       return (loaded = parsed as DockerConfig);
     } catch (e) {
-      throw new RegistryError('REGISTRY_CREDENTIALS_UNREADABLE', registry, `${path} is not valid JSON (${(e as Error).message})`, { check: 'credentials' });
+      throw new RegistryError('REGISTRY_CREDENTIALS_UNREADABLE', registry, `${path} is not valid JSON (${(e as Error).message})`, {
+        check: 'credentials',
+      });
     }
   };
   return async (registry) => {
     const config = load(registry);
     if (!config) return undefined;
     const keys = configKeys(registry);
-    const helper = keys.map((k) => config.credHelpers?.[k]).find((h) => typeof h === 'string' && h !== '') ?? (typeof config.credsStore === 'string' && config.credsStore !== '' ? config.credsStore : undefined);
+    const helper =
+      keys.map((k) => config.credHelpers?.[k]).find((h) => typeof h === 'string' && h !== '') ??
+      (typeof config.credsStore === 'string' && config.credsStore !== '' ? config.credsStore : undefined);
     if (helper) {
       const found = await runHelper(helper, registry === DOCKER_HUB ? DOCKER_HUB_CONFIG_KEY : registry);
       if (found) return found;
@@ -66,14 +76,22 @@ export function dockerConfigCredentials(dir: string, runHelper: HelperRunner = r
     for (const k of keys) {
       const entry = config.auths?.[k];
       if (!entry || typeof entry !== 'object') continue;
-      if (typeof entry.identitytoken === 'string' && entry.identitytoken !== '') return { kind: 'identity-token', token: entry.identitytoken };
+      if (typeof entry.identitytoken === 'string' && entry.identitytoken !== '')
+        return { kind: 'identity-token', token: entry.identitytoken };
       if (typeof entry.auth === 'string' && entry.auth !== '') {
         const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
         const sep = decoded.indexOf(':');
-        if (sep < 0) throw new RegistryError('REGISTRY_CREDENTIALS_UNREADABLE', registry, `the "auth" entry for ${k} in ${path} is not base64 of user:password`, { check: 'credentials' });
+        if (sep < 0)
+          throw new RegistryError(
+            'REGISTRY_CREDENTIALS_UNREADABLE',
+            registry,
+            `the "auth" entry for ${k} in ${path} is not base64 of user:password`,
+            { check: 'credentials' },
+          );
         return { kind: 'basic', username: decoded.slice(0, sep), password: decoded.slice(sep + 1) };
       }
-      if (typeof entry.username === 'string' && typeof entry.password === 'string') return { kind: 'basic', username: entry.username, password: entry.password };
+      if (typeof entry.username === 'string' && typeof entry.password === 'string')
+        return { kind: 'basic', username: entry.username, password: entry.password };
     }
     return undefined;
   };
@@ -84,7 +102,14 @@ export type HelperRunner = (helper: string, serverUrl: string) => Promise<Creden
 /** `docker-credential-<helper> get` with the server on stdin; "not found" means anonymous. */
 export function runCredentialHelper(helper: string, serverUrl: string): Promise<Credentials | undefined> {
   if (!/^[A-Za-z0-9._-]+$/.test(helper)) {
-    return Promise.reject(new RegistryError('REGISTRY_CREDENTIALS_UNREADABLE', serverUrl, `credential helper name ${JSON.stringify(helper)} is not a plain name`, { check: 'credentials' }));
+    return Promise.reject(
+      new RegistryError(
+        'REGISTRY_CREDENTIALS_UNREADABLE',
+        serverUrl,
+        `credential helper name ${JSON.stringify(helper)} is not a plain name`,
+        { check: 'credentials' },
+      ),
+    );
   }
   const program = `docker-credential-${helper}`;
   return new Promise((resolve, reject) => {
@@ -94,13 +119,24 @@ export function runCredentialHelper(helper: string, serverUrl: string): Promise<
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     child.on('error', (e: NodeJS.ErrnoException) => {
-      reject(new RegistryError('REGISTRY_CREDENTIALS_UNREADABLE', serverUrl, `cannot run credential helper ${program} (${e.code ?? e.message})`, { check: 'credentials' }));
+      reject(
+        new RegistryError(
+          'REGISTRY_CREDENTIALS_UNREADABLE',
+          serverUrl,
+          `cannot run credential helper ${program} (${e.code ?? e.message})`,
+          { check: 'credentials' },
+        ),
+      );
     });
     child.on('close', (code) => {
       if (code !== 0) {
         // The helpers' protocol: this text means "no credentials stored for that server".
         if (/credentials not found/i.test(out + err)) return resolve(undefined);
-        return reject(new RegistryError('REGISTRY_CREDENTIALS_UNREADABLE', serverUrl, `credential helper ${program} failed (exit ${code})`, { check: 'credentials' }));
+        return reject(
+          new RegistryError('REGISTRY_CREDENTIALS_UNREADABLE', serverUrl, `credential helper ${program} failed (exit ${code})`, {
+            check: 'credentials',
+          }),
+        );
       }
       try {
         const j = JSON.parse(out) as { Username?: unknown; Secret?: unknown };
@@ -108,7 +144,14 @@ export function runCredentialHelper(helper: string, serverUrl: string): Promise<
         if (j.Username === '<token>') return resolve({ kind: 'identity-token', token: j.Secret });
         resolve({ kind: 'basic', username: typeof j.Username === 'string' ? j.Username : '', password: j.Secret });
       } catch {
-        reject(new RegistryError('REGISTRY_CREDENTIALS_UNREADABLE', serverUrl, `credential helper ${program} printed something that is not JSON`, { check: 'credentials' }));
+        reject(
+          new RegistryError(
+            'REGISTRY_CREDENTIALS_UNREADABLE',
+            serverUrl,
+            `credential helper ${program} printed something that is not JSON`,
+            { check: 'credentials' },
+          ),
+        );
       }
     });
     child.stdin.end(serverUrl);

@@ -51,7 +51,8 @@ export function parseReference(ref: string): ImageReference {
   if (slash >= 0 && (first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('['))) {
     registry = first;
     rest = rest.slice(slash + 1);
-    if (!/^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/.test(registry)) throw invalid(ref, `registry ${JSON.stringify(registry)} is not host[:port]`);
+    if (!/^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/.test(registry))
+      throw invalid(ref, `registry ${JSON.stringify(registry)} is not host[:port]`);
   }
   if (registry === 'docker.io') registry = DOCKER_HUB;
   if (registry === DOCKER_HUB && !rest.includes('/')) rest = `library/${rest}`;

@@ -59,7 +59,9 @@ export class Transport {
         continue;
       }
       if (!RETRYABLE.has(answer.status) || attempt === this.policy.retries) return answer;
-      last = new RegistryError('REGISTRY_FAILED', o.registry, `${o.method} ${o.url.pathname} answered ${answer.status}`, { status: answer.status });
+      last = new RegistryError('REGISTRY_FAILED', o.registry, `${o.method} ${o.url.pathname} answered ${answer.status}`, {
+        status: answer.status,
+      });
       (last as RegistryError & { retryAfter?: string }).retryAfter = headerOf(answer.headers, 'retry-after');
     }
     throw last ?? new RegistryError('REGISTRY_UNREACHABLE', o.registry, 'no attempt was made');
@@ -146,20 +148,33 @@ export class Transport {
   }
 
   #timeout(registry: string, ms?: number, what?: string): RegistryError {
-    return new RegistryError('REGISTRY_TIMEOUT', registry, ms === undefined ? 'gave up: the time allowed (--timeout) ran out' : `no answer within ${ms} ms${what ? ` to ${what}` : ''}`);
+    return new RegistryError(
+      'REGISTRY_TIMEOUT',
+      registry,
+      ms === undefined ? 'gave up: the time allowed (--timeout) ran out' : `no answer within ${ms} ms${what ? ` to ${what}` : ''}`,
+    );
   }
 
   #networkError(o: ExchangeOptions, e: unknown): RegistryError {
     const err = e as Error & { code?: string };
     const code = err?.code ?? err?.message ?? String(e);
     const tlsHint = /CERT|SSL|TLS|self.signed/i.test(code) ? ' (a TLS certificate problem: --allow-insecure-registry skips the check)' : '';
-    const plainHint = code === 'EPROTO' || /wrong version number/i.test(err?.message ?? '') ? ' (the registry may speak plain HTTP: --allow-http-registry)' : '';
-    return new RegistryError('REGISTRY_UNREACHABLE', o.registry, `cannot be reached at ${o.url.origin} (${code})${tlsHint}${plainHint}`, { cause: e });
+    const plainHint =
+      /^EPROTO$/.test(code) || /wrong version number/i.test(err?.message ?? '')
+        ? ' (the registry may speak plain HTTP: --allow-http-registry)'
+        : '';
+    return new RegistryError('REGISTRY_UNREACHABLE', o.registry, `cannot be reached at ${o.url.origin} (${code})${tlsHint}${plainHint}`, {
+      cause: e,
+    });
   }
 }
 
 function tooLarge(o: ExchangeOptions, size: number): RegistryError {
-  return new RegistryError('REGISTRY_TOO_LARGE', o.registry, `${o.what} is larger than the ${o.maxBytes}-byte limit (${size} bytes)`, { check: 'size-limit', expected: `<= ${o.maxBytes}`, actual: size });
+  return new RegistryError('REGISTRY_TOO_LARGE', o.registry, `${o.what} is larger than the ${o.maxBytes}-byte limit (${size} bytes)`, {
+    check: 'size-limit',
+    expected: `<= ${o.maxBytes}`,
+    actual: size,
+  });
 }
 
 export function headerOf(headers: IncomingHttpHeaders, name: string): string | undefined {

@@ -76,7 +76,7 @@ export function loadConfigFile(path: string): ServerConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new KeylessError('CONFIG_UNREADABLE', `cannot read configuration file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new KeylessError('FILE_UNREADABLE', `cannot read configuration file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   return parseConfig(parseJson(text, 'config'));
 }

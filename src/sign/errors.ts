@@ -1,4 +1,5 @@
 import { KeylessError, type KeylessErrorDetails } from '../core/errors.js';
+import type { ErrorCode } from '../core/error-codes.js';
 
 /**
  * A remote service (CA, transparency log, TSA, identity provider) failed or refused.
@@ -7,7 +8,7 @@ import { KeylessError, type KeylessErrorDetails } from '../core/errors.js';
 export class ServiceError extends KeylessError {
   readonly service: string;
   readonly status: number | undefined;
-  constructor(code: string, service: string, message: string, details: KeylessErrorDetails & { status?: number } = {}) {
+  constructor(code: ErrorCode, service: string, message: string, details: KeylessErrorDetails & { status?: number } = {}) {
     super(code, `${service}: ${message}`, { check: details.check ?? 'service', ...details });
     this.name = 'ServiceError';
     this.service = service;
@@ -17,7 +18,7 @@ export class ServiceError extends KeylessError {
 
 /** No identity token could be obtained (sources, logins, files). */
 export class IdentityError extends KeylessError {
-  constructor(code: string, message: string, details: KeylessErrorDetails = {}) {
+  constructor(code: ErrorCode, message: string, details: KeylessErrorDetails = {}) {
     super(code, message, { check: details.check ?? 'identity-token', ...details });
     this.name = 'IdentityError';
   }
@@ -25,7 +26,7 @@ export class IdentityError extends KeylessError {
 
 /** Signing could not be set up (configuration, inputs, service selection). */
 export class SignError extends KeylessError {
-  constructor(code: string, message: string, details: KeylessErrorDetails = {}) {
+  constructor(code: ErrorCode, message: string, details: KeylessErrorDetails = {}) {
     super(code, message, details);
     this.name = 'SignError';
   }

@@ -90,7 +90,7 @@ export function readTokenArgument(value: string): string {
     try {
       return readFileSync(v, 'utf8').trim();
     } catch (e) {
-      throw new IdentityError('TOKEN_UNREADABLE', `cannot read the identity token file ${v} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new IdentityError('FILE_UNREADABLE', `cannot read the identity token file ${v} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
   }
   if (/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(v)) return v;

@@ -1,6 +1,7 @@
 // Every verification step records what it checked, with the expected and actual
 // values, so the `--json` report and the one-line failure come from the same data.
 import { VerificationError, isKeylessError } from '../core/errors.js';
+import type { ErrorCode } from '../core/error-codes.js';
 
 /** Stable error codes of the verifier; each names the kind of check that failed. */
 export const VerifyCode = {
@@ -31,7 +32,7 @@ export const VerifyCode = {
   POLICY_ISSUER_MISMATCH: 'POLICY_ISSUER_MISMATCH',
   POLICY_EXTENSION_MISMATCH: 'POLICY_EXTENSION_MISMATCH',
   PAYLOAD_TYPE_MISMATCH: 'PAYLOAD_TYPE_MISMATCH',
-} as const;
+} as const satisfies Record<string, ErrorCode>;
 export type VerifyCode = (typeof VerifyCode)[keyof typeof VerifyCode];
 
 export interface CheckResult {
@@ -41,7 +42,7 @@ export interface CheckResult {
   expected?: unknown;
   actual?: unknown;
   detail?: string;
-  code?: string;
+  code?: ErrorCode;
 }
 
 /** Collects the results of one verification run. */

@@ -43,11 +43,11 @@ function readLimited(path: string, limit: number, what: string): Buffer {
   let size: number;
   try {
     const st = statSync(path);
-    if (!st.isFile()) throw new KeylessError('INPUT_UNREADABLE', `${what} ${path} is not a regular file`, { check: 'input' });
+    if (!st.isFile()) throw new KeylessError('FILE_UNREADABLE', `${what} ${path} is not a regular file`, { check: 'input' });
     size = st.size;
   } catch (e) {
     if (isKeylessError(e)) throw e;
-    throw new KeylessError('INPUT_UNREADABLE', `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { check: 'input' });
+    throw new KeylessError('FILE_UNREADABLE', `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { check: 'input' });
   }
   if (size > limit) {
     throw new KeylessError('INPUT_TOO_LARGE', `${what} ${path} is ${size} bytes, more than the ${limit}-byte limit`, { check: 'input', expected: `<= ${limit}`, actual: size });
@@ -55,7 +55,7 @@ function readLimited(path: string, limit: number, what: string): Buffer {
   try {
     return readFileSync(path);
   } catch (e) {
-    throw new KeylessError('INPUT_UNREADABLE', `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { check: 'input' });
+    throw new KeylessError('FILE_UNREADABLE', `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { check: 'input' });
   }
 }
 

@@ -3,7 +3,7 @@ import { KeylessError, VerificationError } from '../core/errors.js';
 import { parseBundle, type Bundle } from '../formats/index.js';
 import productionTrustedRoot from '../../assets/trusted_root.production.json' with { type: 'json' };
 import { Artifact, type ArtifactInput } from './artifact.js';
-import { CheckLog, VerifyCode } from './checks.js';
+import { CheckLog } from './checks.js';
 import { compilePolicy, type VerificationPolicy } from './policy.js';
 import { runPipeline, startPipeline, type VerificationResult } from './pipeline.js';
 import type { Certificate } from '../x509/index.js';

@@ -13,7 +13,7 @@ import { describeKey, parsePublicKey, publicKeyDer, verifySignature, type Public
 import { verifyDigestSignature } from '../core/prehash.js';
 import { digest, sha256, type HashAlgorithm } from '../core/hash.js';
 import { bundleVersion, nodeHashName, parseStatement, preAuthEncoding, IN_TOTO_PAYLOAD_TYPE, type Bundle, type TransparencyLogEntry } from '../formats/index.js';
-import { parseCertificate, verifyCertificateChain, verifyTimestampToken, type Certificate } from '../x509/index.js';
+import { chainFailureKind, parseCertificate, verifyCertificateChain, verifyTimestampToken, type Certificate } from '../x509/index.js';
 import type { Artifact } from './artifact.js';
 import { checkEntryBody, type SignedContent } from './body.js';
 import { CheckLog, VerifyCode, failWith, type CheckResult } from './checks.js';
@@ -278,10 +278,8 @@ function certificateChecks(log: CheckLog, leaf: Certificate, trust: TrustMateria
       const chain = verifyCertificateChain(leaf, trust.x509.certificateAuthorities, t.time);
       issuer = chain.path[1];
     } catch (e) {
-      const code = (e as KeylessError).code;
-      const timeCode = code === 'CERTIFICATE_EXPIRED' || code === 'CERTIFICATE_NOT_YET_VALID' || code === 'CERTIFICATE_AUTHORITY_NOT_VALID';
-      const untrusted = code === 'CERTIFICATE_CHAIN_UNTRUSTED';
-      failWith(log, timeCode ? VerifyCode.CERTIFICATE_NOT_VALID_AT_TIME : untrusted ? VerifyCode.CERTIFICATE_UNTRUSTED : VerifyCode.CERTIFICATE_INVALID, check, e);
+      const kind = chainFailureKind(e);
+      failWith(log, kind === 'time' ? VerifyCode.CERTIFICATE_NOT_VALID_AT_TIME : kind === 'untrusted' ? VerifyCode.CERTIFICATE_UNTRUSTED : VerifyCode.CERTIFICATE_INVALID, check, e);
     }
     log.pass(check, `valid at ${t.time.toISOString()}`, `${leaf.notBefore.toISOString()} .. ${leaf.notAfter.toISOString()}`);
   }

@@ -2,6 +2,7 @@
 // Only trusted certificates form the path: a bundle's own intermediates are never
 // needed, so the work is bounded by the trusted root, whatever the input holds.
 import { VerificationError } from '../core/errors.js';
+import type { X509ErrorCode } from '../core/error-codes.js';
 import type { Certificate } from './certificate.js';
 import { OID } from './oids.js';
 import { periodContains, type TrustedCertificateAuthority } from './trust.js';
@@ -30,7 +31,7 @@ const HANDLED_EXTENSIONS = new Set<string>([
   '2.5.29.32', // certificate policies
 ]);
 
-const fail = (code: string, message: string, details: { expected?: unknown; actual?: unknown } = {}) =>
+const fail = (code: X509ErrorCode, message: string, details: { expected?: unknown; actual?: unknown } = {}) =>
   new VerificationError(code, message, { check: 'certificate-chain', ...details });
 
 function checkCriticalExtensions(cert: Certificate, role: string): void {
@@ -150,4 +151,17 @@ export function verifyCertificateChain(
   throw fail('CERTIFICATE_CHAIN_UNTRUSTED', `no trusted certificate authority issued the certificate (issuer ${leaf.issuer})`, {
     actual: leaf.issuer.toString(),
   });
+}
+
+/** Chain failures that depend on the verification time rather than on the certificates. */
+const CHAIN_TIME_CODES: ReadonlySet<X509ErrorCode> = new Set<X509ErrorCode>(['CERTIFICATE_EXPIRED', 'CERTIFICATE_NOT_YET_VALID', 'CERTIFICATE_AUTHORITY_NOT_VALID']);
+
+/**
+ * Why verifyCertificateChain failed, for callers that report it in their own terms:
+ * `time` (not valid at that time), `untrusted` (no trusted CA issued it) or `invalid`.
+ */
+export function chainFailureKind(e: unknown): 'time' | 'untrusted' | 'invalid' {
+  if (!(e instanceof VerificationError)) return 'invalid';
+  if (CHAIN_TIME_CODES.has(e.code as X509ErrorCode)) return 'time';
+  return e.code === 'CERTIFICATE_CHAIN_UNTRUSTED' ? 'untrusted' : 'invalid';
 }

@@ -151,6 +151,19 @@ export function readIntegerBytes(node: DerNode, field: string): Buffer {
   return c;
 }
 
+/**
+ * A non-negative INTEGER in strict DER (minimal two's complement, no sign bit set), at most
+ * `maxBytes` content bytes. For values a server echoes or signs, which must re-encode exactly.
+ */
+export function readNonNegativeInteger(node: DerNode, field: string, maxBytes: number): bigint {
+  const c = readIntegerBytes(node, field);
+  if ((c[0]! & 0x80) !== 0) throw new FormatError(field, 'negative INTEGER');
+  if (c.length > 1 && c[0] === 0 && (c[1]! & 0x80) === 0) throw new FormatError(field, 'non-minimal INTEGER encoding');
+  const magnitude = c[0] === 0 && c.length > 1 ? c.length - 1 : c.length;
+  if (magnitude > maxBytes) throw new FormatError(field, `INTEGER longer than ${maxBytes} bytes`);
+  return BigInt(`0x${c.toString('hex')}`);
+}
+
 export function readSmallInteger(node: DerNode, field: string): number {
   const c = readIntegerBytes(node, field);
   if (c.length > 6 || (c[0]! & 0x80) !== 0) throw new FormatError(field, 'INTEGER out of range');

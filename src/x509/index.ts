@@ -14,7 +14,7 @@ export {
   type KeyUsage,
   type SubjectAltName,
 } from './extensions.js';
-export { verifyCertificateChain, validateCertificatePath, type ChainOptions, type VerifiedChain } from './chain.js';
+export { chainFailureKind, verifyCertificateChain, validateCertificatePath, type ChainOptions, type VerifiedChain } from './chain.js';
 export {
   loadTrustMaterial,
   periodContains,

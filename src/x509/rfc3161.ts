@@ -1,6 +1,7 @@
 // RFC 3161 timestamp tokens (CMS SignedData over a TSTInfo): parsing and verification.
 import { createHash } from 'node:crypto';
 import { FormatError, KeylessError, VerificationError } from '../core/errors.js';
+import type { X509ErrorCode } from '../core/error-codes.js';
 import { bytesEqual } from '../core/hash.js';
 import { parseCertificate, type Certificate } from './certificate.js';
 import { validateCertificatePath } from './chain.js';
@@ -191,7 +192,7 @@ export function parseSignedTimestamp(input: Uint8Array): TimestampToken {
   return resp.token;
 }
 
-const fail = (code: string, message: string, details: { expected?: unknown; actual?: unknown } = {}) =>
+const fail = (code: X509ErrorCode, message: string, details: { expected?: unknown; actual?: unknown } = {}) =>
   new VerificationError(code, message, { check: 'timestamp', ...details });
 
 function digestOf(oid: string, data: Uint8Array, what: string): Buffer {

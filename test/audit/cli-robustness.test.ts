@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 // bin/keyless verify-bundle on odd inputs: one clean line and exit 1 (never a stack trace,
 // a signal or 124-127), for encodings, file kinds and shapes bad-input.test.ts leaves out.
 import { describe, it, before } from 'node:test';

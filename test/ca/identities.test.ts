@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCertificatesPem, type Certificate } from '../../src/x509/index.js';

@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 // The CLI entry point's contract: exit 0/1/2, and a reader that closes early is not a crash.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';

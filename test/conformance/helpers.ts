@@ -1,4 +1,4 @@
-// The conformance cases in /work/shared/conformance and how the suite invokes a client.
+// The conformance cases (test/support/conformance.ts finds them) and how the suite invokes a client.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';

@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 // Every conformance case through the library and through `bin/keyless verify-bundle`,
 // in path mode and in digest mode, exactly as the conformance suite invokes a client.
 import { describe, it, before } from 'node:test';

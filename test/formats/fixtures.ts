@@ -1,6 +1,6 @@
-// Shared loaders for the conformance material in /work/shared (../shared from the repo).
+// Shared loaders for the conformance material (test/support/conformance.ts finds it).
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { FormatError } from '../../src/core/errors.js';
 import { CONFORMANCE_DIR } from '../support/conformance.js';

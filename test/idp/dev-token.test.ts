@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -57,5 +58,5 @@ test('dev-token: unreachable server exits 1, usage errors exit 2, refusals exit 
   assert.equal((await keyless(['dev-token', '--url', idp.base, '--email', 'a@b.c', '--ttl', 'soon'])).code, 2);
   const refused = await keyless(['dev-token', '--url', idp.base, '--email', 'not-an-email']);
   assert.equal(refused.code, 1);
-  assert.match(refused.stderr, /INVALID_EMAIL/);
+  assert.match(refused.stderr, /REQUEST_INVALID/);
 });

@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { TokenVerifier, decodeTokenUnverified } from '../../src/oidc/index.js';
@@ -62,11 +63,11 @@ test('client credentials with workflow claims: GitHub-like issuer, no email clai
 
 test('token endpoint refuses bad requests with 4xx JSON codes', async () => {
   const cases: Array<[Record<string, string>, string]> = [
-    [{ grant_type: 'client_credentials' }, 'INVALID_EMAIL'],
-    [{ grant_type: 'client_credentials', email: 'nope' }, 'INVALID_EMAIL'],
-    [{ grant_type: 'client_credentials', email: 'a@b.c', ttl: '0' }, 'INVALID_TTL'],
-    [{ grant_type: 'client_credentials', email: 'a@b.c', ttl: '-5' }, 'INVALID_TTL'],
-    [{ grant_type: 'client_credentials', github_repository: 'no-slash' }, 'INVALID_CLAIM'],
+    [{ grant_type: 'client_credentials' }, 'REQUEST_INVALID'],
+    [{ grant_type: 'client_credentials', email: 'nope' }, 'REQUEST_INVALID'],
+    [{ grant_type: 'client_credentials', email: 'a@b.c', ttl: '0' }, 'REQUEST_INVALID'],
+    [{ grant_type: 'client_credentials', email: 'a@b.c', ttl: '-5' }, 'REQUEST_INVALID'],
+    [{ grant_type: 'client_credentials', github_repository: 'no-slash' }, 'REQUEST_INVALID'],
     [{ grant_type: 'client_credentials', email: 'a@b.c', github_repository: 'a/b' }, 'invalid_request'],
     [{ grant_type: 'password' }, 'unsupported_grant_type'],
     [{}, 'invalid_request'],

@@ -1,3 +1,4 @@
+// @integration: starts real registries, `keyless serve` and peers on loopback
 // Images end to end: `keyless serve` as the Sigstore side, a real registry on loopback —
 // Debian's docker-registry 2.8.2 (no referrers API: the fallback tag) and the spec-following
 // referrers-API registry — images built and pushed by the test, `bin/keyless sign|verify`
@@ -71,7 +72,15 @@ for (const kind of registries) {
         assert.match(r.stderr, new RegExp(`Signed ${registry.host}/${repo.repository}@${image.digest} \\(tag v1\\)`));
         assert.equal(r.stdout, '');
 
-        const ok = await keyless(['verify', `${registry.host}/${repo.repository}:v1`, ...verifyArgs(), '-a', 'env=prod', '--output', 'json']);
+        const ok = await keyless([
+          'verify',
+          `${registry.host}/${repo.repository}:v1`,
+          ...verifyArgs(),
+          '-a',
+          'env=prod',
+          '--output',
+          'json',
+        ]);
         assert.equal(ok.code, 0, ok.stderr);
         const list = JSON.parse(ok.stdout) as Json[];
         assert.equal(list.length, 1);
@@ -123,7 +132,10 @@ for (const kind of registries) {
       const image = await pushImage(client, repo, 'v1');
       assert.equal((await keyless(['sign', image.ref, ...signArgs()])).code, 0);
       // Junk referrers next to the real one: a layer that is not a bundle, an unparseable bundle.
-      for (const [mediaType, content] of [['application/octet-stream', 'junk'], ['application/vnd.dev.sigstore.bundle.v0.3+json', '{not json']] as const) {
+      for (const [mediaType, content] of [
+        ['application/octet-stream', 'junk'],
+        ['application/vnd.dev.sigstore.bundle.v0.3+json', '{not json'],
+      ] as const) {
         await attach(client, repo, image, mediaType, Buffer.from(content));
       }
       const verbose = await keyless(['verify', image.ref, ...verifyArgs(), '--verbose']);
@@ -173,10 +185,29 @@ function jsVerify(bundle: Json, identity: string): void {
 }
 
 /** Attaches an arbitrary one-layer referrer to an image, as another tool might. */
-async function attach(client: RegistryClient, repo: Repository, image: { descriptor: { mediaType: string; digest: string; size: number }; digest: string }, mediaType: string, content: Buffer): Promise<void> {
+async function attach(
+  client: RegistryClient,
+  repo: Repository,
+  image: { descriptor: { mediaType: string; digest: string; size: number }; digest: string },
+  mediaType: string,
+  content: Buffer,
+): Promise<void> {
   const config = await client.pushBlob(repo, EMPTY_JSON, OCI_EMPTY);
   const layer = await client.pushBlob(repo, content, mediaType);
-  const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, artifactType: mediaType, config, layers: [layer], subject: image.descriptor }));
-  await client.pushReferrer(repo, bytes, { mediaType: OCI_MANIFEST, digest: `sha256:${sha256(bytes).toString('hex')}`, size: bytes.length, artifactType: mediaType }, image.digest);
+  const bytes = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      artifactType: mediaType,
+      config,
+      layers: [layer],
+      subject: image.descriptor,
+    }),
+  );
+  await client.pushReferrer(
+    repo,
+    bytes,
+    { mediaType: OCI_MANIFEST, digest: `sha256:${sha256(bytes).toString('hex')}`, size: bytes.length, artifactType: mediaType },
+    image.digest,
+  );
 }
-

@@ -1,3 +1,4 @@
+// @integration: starts real registries, `keyless serve` and peers on loopback
 // What must fail, and how: tampered legacy signatures, bad registries, bad input — one
 // line, a non-zero exit, no stack trace, and nothing half-written left in the registry.
 import { test, before, after } from 'node:test';
@@ -21,7 +22,12 @@ let token: string;
 let issuer: string;
 
 before(async () => {
-  [serve, registry, basic, spec] = await Promise.all([startServe(), startDockerRegistry(), startDockerRegistry({ basicAuth: true }), startSpecRegistry()]);
+  [serve, registry, basic, spec] = await Promise.all([
+    startServe(),
+    startDockerRegistry(),
+    startDockerRegistry({ basicAuth: true }),
+    startSpecRegistry(),
+  ]);
   client = new RegistryClient();
   const t = await keyless(['dev-token', '--url', serve.url, '--email', EMAIL]);
   assert.equal(t.code, 0, t.stderr);
@@ -32,7 +38,15 @@ after(async () => {
   await Promise.all([registry?.stop(), basic?.stop(), spec?.stop(), serve?.stop()]);
 });
 
-const signArgs = (v: 1 | 2 = 1) => ['--identity-token', token, '--signing-config', serve.signingConfig(v), '--trusted-root', serve.trustedRoot, '-y'];
+const signArgs = (v: 1 | 2 = 1) => [
+  '--identity-token',
+  token,
+  '--signing-config',
+  serve.signingConfig(v),
+  '--trusted-root',
+  serve.trustedRoot,
+  '-y',
+];
 const verifyArgs = () => ['--certificate-identity', EMAIL, '--certificate-oidc-issuer', issuer, '--trusted-root', serve.trustedRoot];
 
 function oneLineFailure(r: Run, pattern: RegExp, code = 1): void {
@@ -54,7 +68,10 @@ test('a legacy .sig whose SET or certificate does not match fails', async () => 
     await client.putManifest(repo, tag, Buffer.from(JSON.stringify(m)), OCI_MANIFEST);
   };
   // The SET signed over another entry: flip a byte of it.
-  const rekor = JSON.parse(layer.annotations!['dev.sigstore.cosign/bundle']!) as { SignedEntryTimestamp: string; Payload: Record<string, unknown> };
+  const rekor = JSON.parse(layer.annotations!['dev.sigstore.cosign/bundle']!) as {
+    SignedEntryTimestamp: string;
+    Payload: Record<string, unknown>;
+  };
   const set = Buffer.from(rekor.SignedEntryTimestamp, 'base64');
   set.writeUInt8(set.readUInt8(set.length - 5) ^ 1, set.length - 5);
   await rewrite({ 'dev.sigstore.cosign/bundle': JSON.stringify({ ...rekor, SignedEntryTimestamp: set.toString('base64') }) });
@@ -75,30 +92,59 @@ test('registries that fail: unreachable, wrong credentials, unknown repository o
   await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
   const deadPort = (closed.address() as AddressInfo).port;
   await new Promise<void>((r) => closed.close(() => r()));
-  oneLineFailure(await keyless(['verify', `127.0.0.1:${deadPort}/a/b:v1`, ...verifyArgs()]), new RegExp(`registry 127\\.0\\.0\\.1:${deadPort}: cannot be reached`));
+  oneLineFailure(
+    await keyless(['verify', `127.0.0.1:${deadPort}/a/b:v1`, ...verifyArgs()]),
+    new RegExp(`registry 127\\.0\\.0\\.1:${deadPort}: cannot be reached`),
+  );
 
   const repo = { registry: basic.host, repository: 'fail/private' };
   const authed = new RegistryClient({ credentials: async () => ({ kind: 'basic', username: basic.username!, password: basic.password! }) });
   const image = await pushImage(authed, repo, 'v1');
-  const wrong = await keyless(['sign', `${basic.host}/${repo.repository}:v1`, '--registry-username', basic.username!, '--registry-password', 'not-the-password', ...signArgs()]);
+  const wrong = await keyless([
+    'sign',
+    `${basic.host}/${repo.repository}:v1`,
+    '--registry-username',
+    basic.username!,
+    '--registry-password',
+    'not-the-password',
+    ...signArgs(),
+  ]);
   oneLineFailure(wrong, new RegExp(`registry ${basic.host}: rejected the credentials`));
   assert.ok(!wrong.stderr.includes('not-the-password'), 'the password is never printed');
   oneLineFailure(await keyless(['verify', `${basic.host}/${repo.repository}:v1`, ...verifyArgs()]), /requires authentication/);
-  const signed = await keyless(['sign', image.ref, '--registry-username', basic.username!, '--registry-password', basic.password!, ...signArgs()]);
+  const signed = await keyless([
+    'sign',
+    image.ref,
+    '--registry-username',
+    basic.username!,
+    '--registry-password',
+    basic.password!,
+    ...signArgs(),
+  ]);
   assert.equal(signed.code, 0, signed.stderr);
 
   oneLineFailure(await keyless(['verify', `${registry.host}/no/such-repo:v1`, ...verifyArgs()]), /not found/);
   await pushImage(client, { registry: registry.host, repository: 'fail/tags' }, 'v1');
   oneLineFailure(await keyless(['sign', `${registry.host}/fail/tags:v9`, ...signArgs()]), /fail\/tags:v9 not found/);
 
-  const html = createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!DOCTYPE html><html><body>Welcome</body></html>'));
+  const html = createServer((_req, res) =>
+    res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!DOCTYPE html><html><body>Welcome</body></html>'),
+  );
   await new Promise<void>((r) => html.listen(0, '127.0.0.1', () => r()));
   const htmlHost = `127.0.0.1:${(html.address() as AddressInfo).port}`;
   oneLineFailure(await keyless(['verify', `${htmlHost}/a/b:v1`, ...verifyArgs()]), /HTML page, not the registry API/);
   html.close();
 
   // A manifest over the 4 MiB limit (the spec registry stores any size).
-  const big = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: `sha256:${sha256(Buffer.from('{}')).toString('hex')}`, size: 2 }, layers: [], annotations: { pad: 'x'.repeat(5 * 1024 * 1024) } }));
+  const big = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: `sha256:${sha256(Buffer.from('{}')).toString('hex')}`, size: 2 },
+      layers: [],
+      annotations: { pad: 'x'.repeat(5 * 1024 * 1024) },
+    }),
+  );
   const specRepo = { registry: spec.host, repository: 'fail/big' };
   await client.pushBlob(specRepo, Buffer.from('{}'));
   await client.putManifest(specRepo, 'huge', big, OCI_MANIFEST);
@@ -108,7 +154,16 @@ test('registries that fail: unreachable, wrong credentials, unknown repository o
 test('nothing half-written: a sign that fails after resolving the image pushes nothing', async () => {
   const repo = { registry: registry.host, repository: 'fail/clean' };
   const image = await pushImage(client, repo, 'v1');
-  const r = await keyless(['sign', image.ref, '--identity-token', 'not-a-jwt', '--signing-config', serve.signingConfig(1), '--trusted-root', serve.trustedRoot]);
+  const r = await keyless([
+    'sign',
+    image.ref,
+    '--identity-token',
+    'not-a-jwt',
+    '--signing-config',
+    serve.signingConfig(1),
+    '--trusted-root',
+    serve.trustedRoot,
+  ]);
   assert.equal(r.code, 1);
   assert.ok(!/\n\s+at /.test(r.stderr));
   const tree = await keyless(['tree', image.ref]);

@@ -1,3 +1,4 @@
+// @integration: starts real registries, `keyless serve` and peers on loopback
 // Images and the peers users come from: cosign v3 verifies what Keyless pushes (both
 // layouts, signatures and attestations), Keyless verifies what cosign pushes against the
 // same `keyless serve`, and a bundle made by sigstore-js and attached with @sigstore/oci
@@ -68,7 +69,20 @@ for (const v of [1, 2] as const) {
     assert.match(r.stdout, new RegExp(img.digest));
     const wrong = await cosign(cosignBin, ['verify', ...cosignVerifyArgs(), '-a', 'team=other', img.tagRef], cosignEnv());
     assert.notEqual(wrong.code, 0);
-    const otherId = await cosign(cosignBin, ['verify', '--trusted-root', serve.trustedRoot, '--certificate-identity', 'mallory@example.com', '--certificate-oidc-issuer', issuer, img.tagRef], cosignEnv());
+    const otherId = await cosign(
+      cosignBin,
+      [
+        'verify',
+        '--trusted-root',
+        serve.trustedRoot,
+        '--certificate-identity',
+        'mallory@example.com',
+        '--certificate-oidc-issuer',
+        issuer,
+        img.tagRef,
+      ],
+      cosignEnv(),
+    );
     assert.notEqual(otherId.code, 0);
   });
 }
@@ -87,7 +101,10 @@ test('cosign verify accepts a Keyless legacy .sig signature (--new-bundle-format
   const k = await keyless(['verify', img.tagRef, ...keylessVerifyArgs(), '--output', 'json']);
   assert.equal(k.code, 0, k.stderr);
   const list = JSON.parse(k.stdout) as Array<{ layout: string }>;
-  assert.deepEqual(list.map((s) => s.layout), ['legacy', 'legacy']);
+  assert.deepEqual(
+    list.map((s) => s.layout),
+    ['legacy', 'legacy'],
+  );
   // A Rekor v2-only signing config cannot make a legacy signature: refused before anything is signed.
   const refused = await keyless(['sign', img.tagRef, '--new-bundle-format=false', ...signArgs(2)]);
   assert.equal(refused.code, 1);
@@ -100,7 +117,11 @@ test('cosign verify-attestation accepts a Keyless attestation (referrer layout)'
   writeFileSync(predicate, JSON.stringify({ builder: { id: 'https://example.com/builder' }, buildType: 'https://example.com/t' }));
   const a = await keyless(['attest', img.tagRef, '--predicate', predicate, '--type', 'https://slsa.dev/provenance/v1', ...signArgs(1)]);
   assert.equal(a.code, 0, a.stderr);
-  const r = await cosign(cosignBin, ['verify-attestation', '--type', 'https://slsa.dev/provenance/v1', ...cosignVerifyArgs(), img.tagRef], cosignEnv());
+  const r = await cosign(
+    cosignBin,
+    ['verify-attestation', '--type', 'https://slsa.dev/provenance/v1', ...cosignVerifyArgs(), img.tagRef],
+    cosignEnv(),
+  );
   assert.equal(r.code, 0, r.stderr);
   const k = await keyless(['verify-attestation', '--type', 'https://slsa.dev/provenance/v1', img.tagRef, ...keylessVerifyArgs()]);
   assert.equal(k.code, 0, k.stderr);
@@ -110,12 +131,31 @@ test('cosign verify-attestation accepts a Keyless attestation (referrer layout)'
   const tree = await keyless(['tree', img.tagRef, '--output', 'json']);
   assert.equal(tree.code, 0, tree.stderr);
   const t = JSON.parse(tree.stdout) as { attached: Array<{ kind: string; predicateType?: string }> };
-  assert.deepEqual(t.attached.map((e) => [e.kind, e.predicateType]), [['attestation', 'https://slsa.dev/provenance/v1']]);
+  assert.deepEqual(
+    t.attached.map((e) => [e.kind, e.predicateType]),
+    [['attestation', 'https://slsa.dev/provenance/v1']],
+  );
 });
 
 test('keyless verify accepts an image signed by cosign against keyless serve', async () => {
   const img = await image('by-cosign');
-  const s = await cosign(cosignBin, ['sign', '--identity-token', tokenFile, '--signing-config', serve.signingConfig(1), '--trusted-root', serve.trustedRoot, '-y', '-a', 'built-by=cosign', img.ref], cosignEnv());
+  const s = await cosign(
+    cosignBin,
+    [
+      'sign',
+      '--identity-token',
+      tokenFile,
+      '--signing-config',
+      serve.signingConfig(1),
+      '--trusted-root',
+      serve.trustedRoot,
+      '-y',
+      '-a',
+      'built-by=cosign',
+      img.ref,
+    ],
+    cosignEnv(),
+  );
   assert.equal(s.code, 0, s.stderr);
   const k = await keyless(['verify', img.tagRef, ...keylessVerifyArgs(), '-a', 'built-by=cosign', '--output', 'json']);
   assert.equal(k.code, 0, k.stderr);
@@ -123,14 +163,46 @@ test('keyless verify accepts an image signed by cosign against keyless serve', a
   assert.equal(sig!.identity, EMAIL);
   assert.equal(sig!.digest, img.digest);
   assert.deepEqual(sig!.annotations, { 'built-by': 'cosign' });
-  assert.equal((await keyless(['verify', img.tagRef, '--certificate-identity', 'mallory@example.com', '--certificate-oidc-issuer', issuer, '--trusted-root', serve.trustedRoot])).code, 1);
+  assert.equal(
+    (
+      await keyless([
+        'verify',
+        img.tagRef,
+        '--certificate-identity',
+        'mallory@example.com',
+        '--certificate-oidc-issuer',
+        issuer,
+        '--trusted-root',
+        serve.trustedRoot,
+      ])
+    ).code,
+    1,
+  );
 });
 
 test('keyless verify-attestation accepts a cosign attestation', async () => {
   const img = await image('attest-by-cosign');
   const predicate = join(work, 'cosign-predicate.json');
   writeFileSync(predicate, JSON.stringify({ hello: 'world' }));
-  const s = await cosign(cosignBin, ['attest', '--identity-token', tokenFile, '--signing-config', serve.signingConfig(1), '--trusted-root', serve.trustedRoot, '-y', '--predicate', predicate, '--type', 'custom', img.ref], cosignEnv());
+  const s = await cosign(
+    cosignBin,
+    [
+      'attest',
+      '--identity-token',
+      tokenFile,
+      '--signing-config',
+      serve.signingConfig(1),
+      '--trusted-root',
+      serve.trustedRoot,
+      '-y',
+      '--predicate',
+      predicate,
+      '--type',
+      'custom',
+      img.ref,
+    ],
+    cosignEnv(),
+  );
   assert.equal(s.code, 0, s.stderr);
   const k = await keyless(['verify-attestation', '--type', 'custom', img.tagRef, ...keylessVerifyArgs()]);
   assert.equal(k.code, 0, k.stderr);
@@ -152,13 +224,20 @@ async function sigstoreJsAttestation(basic: TestRegistry): Promise<void> {
   const repo = { registry: basic.host, repository: 'peers/by-sigstore-js' };
   const pushed = await pushImage(authed, repo, 'v1');
   const img = { repo, digest: pushed.digest, tagRef: `${basic.host}/${repo.repository}:v1` };
-  const statement = Buffer.from(JSON.stringify({
-    _type: 'https://in-toto.io/Statement/v1',
-    subject: [{ name: `${registry.host}/${img.repo.repository}`, digest: { sha256: img.digest.slice(7) } }],
-    predicateType: 'https://slsa.dev/provenance/v1',
-    predicate: { buildDefinition: { buildType: 'https://example.com/t' } },
-  }));
-  const bundle = await sigstore.attest(statement, 'application/vnd.in-toto+json', { fulcioURL: serve.url, rekorURL: serve.url, tsaServerURL: serve.url, identityToken: token });
+  const statement = Buffer.from(
+    JSON.stringify({
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ name: `${registry.host}/${img.repo.repository}`, digest: { sha256: img.digest.slice(7) } }],
+      predicateType: 'https://slsa.dev/provenance/v1',
+      predicate: { buildDefinition: { buildType: 'https://example.com/t' } },
+    }),
+  );
+  const bundle = await sigstore.attest(statement, 'application/vnd.in-toto+json', {
+    fulcioURL: serve.url,
+    rekorURL: serve.url,
+    tsaServerURL: serve.url,
+    identityToken: token,
+  });
   await attachArtifactToImage({
     imageName: `${basic.host}/${img.repo.repository}`,
     imageDigest: img.digest,
@@ -170,8 +249,19 @@ async function sigstoreJsAttestation(basic: TestRegistry): Promise<void> {
   const noCreds = await keyless(['verify-attestation', img.tagRef, ...keylessVerifyArgs()]);
   assert.equal(noCreds.code, 1);
   assert.match(noCreds.stderr, new RegExp(`registry ${basic.host}: requires authentication`));
-  const k = await keyless(['verify-attestation', '--type', 'slsaprovenance1', img.tagRef, ...keylessVerifyArgs(), '--output', 'json',
-    '--registry-username', creds.username, '--registry-password', creds.password]);
+  const k = await keyless([
+    'verify-attestation',
+    '--type',
+    'slsaprovenance1',
+    img.tagRef,
+    ...keylessVerifyArgs(),
+    '--output',
+    'json',
+    '--registry-username',
+    creds.username,
+    '--registry-password',
+    creds.password,
+  ]);
   assert.equal(k.code, 0, k.stderr);
   const [a] = JSON.parse(k.stdout) as Array<{ predicateType: string; identity: string }>;
   assert.equal(a!.predicateType, 'https://slsa.dev/provenance/v1');
@@ -185,20 +275,47 @@ test('legacy attestations (.att): Keyless writes, cosign verify-attestation and 
   const a = await keyless(['attest', img.tagRef, '--new-bundle-format=false', '--predicate', predicate, '--type', 'vuln', ...signArgs(1)]);
   assert.equal(a.code, 0, a.stderr);
   assert.match(a.stderr, /\.att/);
-  const r = await cosign(cosignBin, ['verify-attestation', '--new-bundle-format=false', '--type', 'vuln', ...cosignVerifyArgs(), img.tagRef], cosignEnv());
+  const r = await cosign(
+    cosignBin,
+    ['verify-attestation', '--new-bundle-format=false', '--type', 'vuln', ...cosignVerifyArgs(), img.tagRef],
+    cosignEnv(),
+  );
   assert.equal(r.code, 0, r.stderr);
   const k = await keyless(['verify-attestation', '--type', 'vuln', img.tagRef, ...keylessVerifyArgs(), '--output', 'json']);
   assert.equal(k.code, 0, k.stderr);
-  assert.deepEqual((JSON.parse(k.stdout) as Array<{ layout: string }>).map((x) => x.layout), ['legacy']);
+  assert.deepEqual(
+    (JSON.parse(k.stdout) as Array<{ layout: string }>).map((x) => x.layout),
+    ['legacy'],
+  );
 });
 
 test('keyless verify accepts a legacy .sig written by cosign (--new-bundle-format=false)', async () => {
   const img = await image('legacy-by-cosign');
   // cosign's legacy path takes the service URLs instead of a signing config.
-  const s = await cosign(cosignBin, ['sign', '--new-bundle-format=false', '--use-signing-config=false', '--fulcio-url', serve.url, '--rekor-url', serve.url,
-    '--identity-token', tokenFile, '--trusted-root', serve.trustedRoot, '-y', img.ref], cosignEnv());
+  const s = await cosign(
+    cosignBin,
+    [
+      'sign',
+      '--new-bundle-format=false',
+      '--use-signing-config=false',
+      '--fulcio-url',
+      serve.url,
+      '--rekor-url',
+      serve.url,
+      '--identity-token',
+      tokenFile,
+      '--trusted-root',
+      serve.trustedRoot,
+      '-y',
+      img.ref,
+    ],
+    cosignEnv(),
+  );
   assert.equal(s.code, 0, s.stderr);
   const k = await keyless(['verify', img.tagRef, ...keylessVerifyArgs(), '--output', 'json']);
   assert.equal(k.code, 0, k.stderr);
-  assert.deepEqual((JSON.parse(k.stdout) as Array<{ layout: string }>).map((x) => x.layout), ['legacy']);
+  assert.deepEqual(
+    (JSON.parse(k.stdout) as Array<{ layout: string }>).map((x) => x.layout),
+    ['legacy'],
+  );
 });

@@ -108,3 +108,18 @@ test('SAN values must be IA5 (printable ASCII): non-ASCII emails and URIs with s
   // a username SAN is a UTF8String: non-ASCII is fine there
   assert.equal(identityFromClaims({ iss, sub: 'jürgen' }, { issuerUrl: iss, type: 'username', subjectDomain: 'example.org' }).san.value, 'jürgen!example.org');
 });
+
+test('control and format characters are refused in every value the certificate would carry', () => {
+  const iss = 'https://idp.example';
+  const username = { issuerUrl: iss, type: 'username', subjectDomain: 'example.com' } as const;
+  for (const sub of ['release-bot\nVerified OK: release-bot@corp.example', 'a\u0000b', 'a\u001b[32mb', 'admin\u202Etxt.exe', 'a\u200Bb', 'a\u2028b']) {
+    code(() => identityFromClaims({ iss, sub }, username), 'TOKEN_CLAIM_INVALID');
+  }
+  // The same in an extension only (the GitHub workflow ref), with a clean SAN.
+  code(
+    () => identityFromClaims({ iss: GH_ISS, aud: 'sigstore', ...GITHUB_CLAIMS, environment: 'prod\u001b]0;x\u0007' }, { issuerUrl: GH_ISS, type: 'github-workflow' }),
+    'TOKEN_CLAIM_INVALID',
+  );
+  // Ordinary non-ASCII letters stay allowed in a username.
+  assert.equal(identityFromClaims({ iss, sub: 'zoë' }, username).san.value, 'zoë!example.com');
+});

@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
@@ -173,4 +174,40 @@ test('every allowed algorithm family verifies: RS256, PS256, ES256/384/512, EdDS
   if (crit) await rejects(crit, 'TOKEN_MALFORMED', v);
   const [, p2, s2] = (await new SignJWT(claims({ iss: 'https://static.example' })).setProtectedHeader({ alg: 'ES256', kid: 'ES256' }).sign(pairs.ES256.privateKey)).split('.');
   await rejects(`${segment({ alg: 'ES256', kid: 'ES256', crit: ['x-custom'], 'x-custom': 1 })}.${p2}.${s2}`, 'TOKEN_MALFORMED', v);
+});
+
+test('discovery answers are read with a limit and a deadline: an endless body and a stalled body fail cleanly', async () => {
+  const { createServer } = await import('node:http');
+  let sent = 0;
+  const server = createServer((req, res) => {
+    if (req.url?.includes('endless')) {
+      // No Content-Length, then megabytes until the client gives up.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        while (sent < 512 * 1024 * 1024 && res.write(chunk)) sent += chunk.length;
+        if (sent < 512 * 1024 * 1024) res.once('drain', pump);
+      };
+      res.on('close', () => res.removeAllListeners('drain'));
+      pump();
+    } else {
+      // Headers, then nothing.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"issuer":');
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  try {
+    for (const path of ['endless', 'stalled']) {
+      const iss = `${base}/${path}`;
+      const v = new TokenVerifier([{ issuerUrl: iss, type: 'email' }], { fetchTimeoutMs: 1500 });
+      await rejects(await idp.sign(claims({ iss })), 'TOKEN_DISCOVERY_FAILED', v);
+    }
+    // The endless body was cut off near the 1 MiB limit, not read to the end.
+    assert.ok(sent < 64 * 1024 * 1024, `the server pushed ${sent} bytes before the client stopped reading`);
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
 });

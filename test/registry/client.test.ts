@@ -1,3 +1,4 @@
+// @integration: starts real registries, `keyless serve` and peers on loopback
 // The registry client against Debian's docker-registry 2.8.2 (anonymous and htpasswd Basic;
 // no referrers API: the fallback tag), against the spec-following referrers-API registry in
 // test/support (with Bearer tokens), and against small servers that misbehave.
@@ -9,7 +10,16 @@ import { tmpdir } from 'node:os';
 import { join, delimiter } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { sha256 } from '../../src/core/hash.js';
-import { RegistryClient, dockerConfigCredentials, fallbackTag, OCI_MANIFEST, OCI_EMPTY, EMPTY_JSON, type Repository, type Descriptor } from '../../src/registry/index.js';
+import {
+  RegistryClient,
+  dockerConfigCredentials,
+  fallbackTag,
+  OCI_MANIFEST,
+  OCI_EMPTY,
+  EMPTY_JSON,
+  type Repository,
+  type Descriptor,
+} from '../../src/registry/index.js';
 import { startDockerRegistry, type TestRegistry } from '../support/docker-registry.js';
 import { startSpecRegistry, type SpecRegistry } from '../support/oci-registry.js';
 import { pushImage, pushIndex } from '../support/images.js';
@@ -20,18 +30,37 @@ let spec: SpecRegistry;
 let work: string;
 
 before(async () => {
-  [anon, basic, spec] = await Promise.all([startDockerRegistry(), startDockerRegistry({ basicAuth: true }), startSpecRegistry({ bearer: { username: 'u', password: 'p' } })]);
+  [anon, basic, spec] = await Promise.all([
+    startDockerRegistry(),
+    startDockerRegistry({ basicAuth: true }),
+    startSpecRegistry({ bearer: { username: 'u', password: 'p' } }),
+  ]);
   work = mkdtempSync(join(tmpdir(), 'keyless-registry-test-'));
 });
 after(async () => {
   await Promise.all([anon?.stop(), basic?.stop(), spec?.stop()]);
 });
 
-async function pushArtifact(client: RegistryClient, repo: Repository, subject: Descriptor, payload: string): Promise<{ bytes: Buffer; descriptor: Descriptor }> {
+async function pushArtifact(
+  client: RegistryClient,
+  repo: Repository,
+  subject: Descriptor,
+  payload: string,
+): Promise<{ bytes: Buffer; descriptor: Descriptor }> {
   const config = await client.pushBlob(repo, EMPTY_JSON, OCI_EMPTY);
   const layer = await client.pushBlob(repo, Buffer.from(payload), 'application/example');
-  const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, artifactType: 'application/example', config, layers: [layer], subject }));
-  return { bytes, descriptor: { mediaType: OCI_MANIFEST, digest: `sha256:${sha256(bytes).toString('hex')}`, size: bytes.length, artifactType: 'application/example' } };
+  const bytes = Buffer.from(
+    JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, artifactType: 'application/example', config, layers: [layer], subject }),
+  );
+  return {
+    bytes,
+    descriptor: {
+      mediaType: OCI_MANIFEST,
+      digest: `sha256:${sha256(bytes).toString('hex')}`,
+      size: bytes.length,
+      artifactType: 'application/example',
+    },
+  };
 }
 
 test('docker-registry: push an image and an index, resolve tags, digests are checked', async () => {
@@ -64,34 +93,56 @@ test('docker-registry (no referrers API): referrers go to the fallback index, en
   const other = await pushArtifact(client, repo, image.descriptor, 'other tool');
   await client.putManifest(repo, other.descriptor.digest, other.bytes, OCI_MANIFEST);
   const foreign = { ...other.descriptor, annotations: { 'org.example': 'kept' } };
-  await client.putManifest(repo, fallbackTag(image.digest), Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [foreign] })), 'application/vnd.oci.image.index.v1+json');
+  await client.putManifest(
+    repo,
+    fallbackTag(image.digest),
+    Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [foreign] })),
+    'application/vnd.oci.image.index.v1+json',
+  );
   const ours = await pushArtifact(client, repo, image.descriptor, 'ours');
   assert.deepEqual(await client.pushReferrer(repo, ours.bytes, ours.descriptor, image.digest), { via: 'fallback' });
   // Pushing the same referrer again does not duplicate it.
   await client.pushReferrer(repo, ours.bytes, ours.descriptor, image.digest);
   const found = await client.referrers(repo, image.digest);
   assert.equal(found.via, 'fallback');
-  assert.deepEqual(found.manifests.map((d) => d.digest), [other.descriptor.digest, ours.descriptor.digest]);
+  assert.deepEqual(
+    found.manifests.map((d) => d.digest),
+    [other.descriptor.digest, ours.descriptor.digest],
+  );
   assert.deepEqual(found.manifests[0]!.annotations, { 'org.example': 'kept' });
 });
 
 test('docker-registry with htpasswd: no credentials, wrong ones, flags, docker config.json, a credential helper', async () => {
   const repo = { registry: basic.host, repository: 'private/app' };
-  await assert.rejects(new RegistryClient().resolve(repo, 'v1'), (e: Error & { code?: string }) => e.code === 'REGISTRY_UNAUTHORIZED' && e.message.includes(basic.host) && /requires authentication/.test(e.message));
+  await assert.rejects(
+    new RegistryClient().resolve(repo, 'v1'),
+    (e: Error & { code?: string }) =>
+      e.code === 'REGISTRY_UNAUTHORIZED' && e.message.includes(basic.host) && /requires authentication/.test(e.message),
+  );
   const wrong = new RegistryClient({ credentials: async () => ({ kind: 'basic', username: 'ci-user', password: 'nope' }) });
-  await assert.rejects(wrong.resolve(repo, 'v1'), (e: Error & { code?: string }) => e.code === 'REGISTRY_UNAUTHORIZED' && /rejected the credentials/.test(e.message) && !e.message.includes('nope'));
+  await assert.rejects(
+    wrong.resolve(repo, 'v1'),
+    (e: Error & { code?: string }) =>
+      e.code === 'REGISTRY_UNAUTHORIZED' && /rejected the credentials/.test(e.message) && !e.message.includes('nope'),
+  );
   const good = new RegistryClient({ credentials: async () => ({ kind: 'basic', username: basic.username!, password: basic.password! }) });
   const image = await pushImage(good, repo, 'v1');
   assert.equal((await good.resolve(repo, 'v1')).digest, image.digest);
 
   const configDir = mkdtempSync(join(work, 'docker-'));
-  writeFileSync(join(configDir, 'config.json'), JSON.stringify({ auths: { [basic.host]: { auth: Buffer.from(`${basic.username}:${basic.password}`).toString('base64') } } }));
+  writeFileSync(
+    join(configDir, 'config.json'),
+    JSON.stringify({ auths: { [basic.host]: { auth: Buffer.from(`${basic.username}:${basic.password}`).toString('base64') } } }),
+  );
   assert.equal((await new RegistryClient({ credentials: dockerConfigCredentials(configDir) }).resolve(repo, 'v1')).digest, image.digest);
 
   // credHelpers: docker-credential-<name> get, server URL on stdin, JSON back.
   const bin = mkdtempSync(join(work, 'bin-'));
   const helper = join(bin, 'docker-credential-keylesstest');
-  writeFileSync(helper, `#!/bin/sh\nread server\nif [ "$server" = "${basic.host}" ]; then printf '{"ServerURL":"%s","Username":"${basic.username}","Secret":"${basic.password}"}' "$server"; else echo "credentials not found in native keychain"; exit 1; fi\n`);
+  writeFileSync(
+    helper,
+    `#!/bin/sh\nread server\nif [ "$server" = "${basic.host}" ]; then printf '{"ServerURL":"%s","Username":"${basic.username}","Secret":"${basic.password}"}' "$server"; else echo "credentials not found in native keychain"; exit 1; fi\n`,
+  );
   chmodSync(helper, 0o755);
   const helperDir = mkdtempSync(join(work, 'docker-'));
   writeFileSync(join(helperDir, 'config.json'), JSON.stringify({ credHelpers: { [basic.host]: 'keylesstest' } }));
@@ -104,7 +155,9 @@ test('docker-registry with htpasswd: no credentials, wrong ones, flags, docker c
     process.env.PATH = oldPath;
   }
   writeFileSync(join(configDir, 'config.json'), '{not json');
-  await assert.rejects(new RegistryClient({ credentials: dockerConfigCredentials(configDir) }).resolve(repo, 'v1'), { code: 'REGISTRY_CREDENTIALS_UNREADABLE' });
+  await assert.rejects(new RegistryClient({ credentials: dockerConfigCredentials(configDir) }).resolve(repo, 'v1'), {
+    code: 'REGISTRY_CREDENTIALS_UNREADABLE',
+  });
 });
 
 test('referrers-API registry with Bearer tokens: OCI-Subject, API listing, tokens cached per scope', async () => {
@@ -116,44 +169,62 @@ test('referrers-API registry with Bearer tokens: OCI-Subject, API listing, token
   assert.deepEqual(await client.pushReferrer(repo, art.bytes, art.descriptor, image.digest), { via: 'api' });
   const found = await client.referrers(repo, image.digest);
   assert.equal(found.via, 'api');
-  assert.deepEqual(found.manifests.map((d) => [d.digest, d.artifactType]), [[art.descriptor.digest, 'application/example']]);
-  assert.equal((await client.tryGetManifest(repo, fallbackTag(image.digest))), undefined, 'no fallback tag where the API exists');
+  assert.deepEqual(
+    found.manifests.map((d) => [d.digest, d.artifactType]),
+    [[art.descriptor.digest, 'application/example']],
+  );
+  assert.equal(await client.tryGetManifest(repo, fallbackTag(image.digest)), undefined, 'no fallback tag where the API exists');
   const tokenRequests = spec.requests.filter((r) => r.startsWith('GET /token')).length;
   assert.ok(tokenRequests <= 3, `one token per scope, got ${tokenRequests}`);
   const wrong = new RegistryClient({ credentials: async () => ({ kind: 'basic', username: 'u', password: 'bad' }) });
-  await assert.rejects(wrong.resolve(repo, 'v1'), (e: Error & { code?: string }) => e.code === 'REGISTRY_UNAUTHORIZED' && e.message.includes(spec.host));
+  await assert.rejects(
+    wrong.resolve(repo, 'v1'),
+    (e: Error & { code?: string }) => e.code === 'REGISTRY_UNAUTHORIZED' && e.message.includes(spec.host),
+  );
   // --registry-token: a bearer token obtained elsewhere is sent as it is.
-  const answer = await fetch(`http://${spec.host}/token?service=spec-registry&scope=repository:team/app:pull`, { headers: { Authorization: `Basic ${Buffer.from('u:p').toString('base64')}` } });
+  const answer = await fetch(`http://${spec.host}/token?service=spec-registry&scope=repository:team/app:pull`, {
+    headers: { Authorization: `Basic ${Buffer.from('u:p').toString('base64')}` },
+  });
   const { token } = (await answer.json()) as { token: string };
   const withToken = new RegistryClient({ credentials: async () => ({ kind: 'bearer', token }) });
   assert.equal((await withToken.resolve(repo, 'v1')).digest, image.digest);
   await assert.rejects(withToken.pushBlob(repo, Buffer.from('no push scope')), { code: 'REGISTRY_DENIED' });
 });
 
-async function misbehaving(handler: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void): Promise<{ host: string; server: Server }> {
+async function misbehaving(
+  handler: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void,
+): Promise<{ host: string; server: Server }> {
   const server = createServer(handler);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return { host: `127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
 test('bad registries: HTML answers, oversized manifests, wrong digests, unreachable, 503 retried', async () => {
-  const html = await misbehaving((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!DOCTYPE html><html><body>login</body></html>'));
-  await assert.rejects(new RegistryClient().getManifest({ registry: html.host, repository: 'a' }, 'v1'), (e: Error & { code?: string }) => e.code === 'REGISTRY_BAD_RESPONSE' && /HTML/.test(e.message));
+  const html = await misbehaving((_req, res) =>
+    res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!DOCTYPE html><html><body>login</body></html>'),
+  );
+  await assert.rejects(
+    new RegistryClient().getManifest({ registry: html.host, repository: 'a' }, 'v1'),
+    (e: Error & { code?: string }) => e.code === 'REGISTRY_BAD_RESPONSE' && /HTML/.test(e.message),
+  );
   html.server.close();
 
   const big = Buffer.from(JSON.stringify({ schemaVersion: 2, pad: 'x'.repeat(5 * 1024 * 1024) }));
   let calls = 0;
   const odd = await misbehaving((req, res) => {
     calls++;
-    if (req.url?.includes('/big')) return res.writeHead(200, { 'Content-Type': OCI_MANIFEST }).end(big);
-    if (req.url?.includes('/flaky') && calls % 2 === 1) return res.writeHead(503).end();
-    if (req.url?.includes('/liar')) return res.writeHead(200, { 'Content-Type': OCI_MANIFEST, 'Docker-Content-Digest': `sha256:${'0'.repeat(64)}` }).end('{"schemaVersion":2}');
-    res.writeHead(200, { 'Content-Type': OCI_MANIFEST }).end('{"schemaVersion":2}');
+    if (req.url?.includes('/big')) res.writeHead(200, { 'Content-Type': OCI_MANIFEST }).end(big);
+    else if (req.url?.includes('/flaky') && calls % 2 === 1) res.writeHead(503).end();
+    else if (req.url?.includes('/liar'))
+      res.writeHead(200, { 'Content-Type': OCI_MANIFEST, 'Docker-Content-Digest': `sha256:${'0'.repeat(64)}` }).end('{"schemaVersion":2}');
+    else res.writeHead(200, { 'Content-Type': OCI_MANIFEST }).end('{"schemaVersion":2}');
   });
   const client = new RegistryClient({ backoffMs: 1 });
   await assert.rejects(client.getManifest({ registry: odd.host, repository: 'big' }, 'v1'), { code: 'REGISTRY_TOO_LARGE' });
   await assert.rejects(client.getManifest({ registry: odd.host, repository: 'liar' }, 'v1'), { code: 'REGISTRY_DIGEST_MISMATCH' });
-  await assert.rejects(client.getManifest({ registry: odd.host, repository: 'ok' }, `sha256:${'1'.repeat(64)}`), { code: 'REGISTRY_DIGEST_MISMATCH' });
+  await assert.rejects(client.getManifest({ registry: odd.host, repository: 'ok' }, `sha256:${'1'.repeat(64)}`), {
+    code: 'REGISTRY_DIGEST_MISMATCH',
+  });
   const flaky = await client.getManifest({ registry: odd.host, repository: 'flaky' }, 'v1');
   assert.equal(flaky.json.schemaVersion, 2);
   odd.server.close();
@@ -161,5 +232,8 @@ test('bad registries: HTML answers, oversized manifests, wrong digests, unreacha
   const closed = await misbehaving(() => undefined);
   const port = closed.host;
   await new Promise<void>((r) => closed.server.close(() => r()));
-  await assert.rejects(new RegistryClient({ retries: 1, backoffMs: 1 }).resolve({ registry: port, repository: 'a' }, 'v1'), (e: Error & { code?: string }) => e.code === 'REGISTRY_UNREACHABLE' && e.message.includes(port));
+  await assert.rejects(
+    new RegistryClient({ retries: 1, backoffMs: 1 }).resolve({ registry: port, repository: 'a' }, 'v1'),
+    (e: Error & { code?: string }) => e.code === 'REGISTRY_UNREACHABLE' && e.message.includes(port),
+  );
 });

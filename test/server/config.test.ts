@@ -57,7 +57,7 @@ test('configuration errors name the field', () => {
 
 test('an unreadable or malformed configuration file is a clear error', () => {
   const dir = tempDir();
-  assert.throws(() => loadConfigFile(join(dir, 'missing.json')), { code: 'CONFIG_UNREADABLE' });
+  assert.throws(() => loadConfigFile(join(dir, 'missing.json')), { code: 'FILE_UNREADABLE' });
   writeFileSync(join(dir, 'bad.json'), '{"keys": ');
   assert.throws(() => loadConfigFile(join(dir, 'bad.json')), { code: 'FORMAT_INVALID' });
 });

@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 // Real clients against a real `keyless serve` process: sigstore-js signs with a token from
 // `keyless dev-token` through the CA, the Rekor v1 log and the TSA, and again through the
 // Rekor v2 log; every bundle verifies with sigstore-js's verifier (trust from the server's

@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 // The browser login end to end: `keyless sign-blob --oidc-provider browser` prints the
 // authorization URL; headless Chromium opens it, fills in the development IdP's login page,
 // follows the redirect to the CLI's loopback listener; the CLI exchanges the code (PKCE),

@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 // Bad input through the real CLI: one line on stderr, a non-zero exit, nothing at --bundle.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

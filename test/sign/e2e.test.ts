@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 // The signing client against a real `keyless serve`: sign-blob and attest-blob over both log
 // APIs with a `keyless dev-token` token; every bundle is accepted by sigstore-js's verifier
 // (trust from the server's trusted_root.json) and by `keyless verify-blob`; a changed

@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
@@ -19,7 +20,7 @@ test('--identity-token takes the token itself or a file holding it', () => {
   assert.throws(() => readTokenArgument(join(dir, 'missing')), { code: 'TOKEN_MALFORMED' });
   if (process.getuid?.() !== 0) {
     chmodSync(file, 0);
-    assert.throws(() => readTokenArgument(file), { code: 'TOKEN_UNREADABLE' });
+    assert.throws(() => readTokenArgument(file), { code: 'FILE_UNREADABLE' });
   }
 });
 
@@ -29,7 +30,7 @@ test('sources are tried in order: flag, SIGSTORE_ID_TOKEN, GitHub Actions', asyn
 });
 
 test('GitHub Actions: the token is requested for audience sigstore with the bearer token', async () => {
-  const f = await startFixture((req, _b, res) => json(res, 200, { value: JWT }));
+  const f = await startFixture((_req, _b, res) => json(res, 200, { value: JWT }));
   try {
     const env = { ACTIONS_ID_TOKEN_REQUEST_URL: `${f.url}/token?api-version=2.0`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runner-secret' };
     const got = await obtainIdentityToken({ ...quiet, env });

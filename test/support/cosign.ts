@@ -14,16 +14,26 @@ export function findCosign(): string {
   const gopath = spawnSync('go', ['env', 'GOPATH'], { encoding: 'utf8' }).stdout?.trim();
   if (gopath) candidates.push(join(gopath, 'bin', 'cosign'));
   const found = candidates.find((c) => existsSync(c));
-  if (!found) throw new Error(`cosign ${COSIGN_VERSION} is needed (go install github.com/sigstore/cosign/v3/cmd/cosign@${COSIGN_VERSION}; .ci/run does it)`);
+  if (!found)
+    throw new Error(
+      `cosign ${COSIGN_VERSION} is needed (go install github.com/sigstore/cosign/v3/cmd/cosign@${COSIGN_VERSION}; .ci/run does it)`,
+    );
   return found;
 }
 
-export interface CosignRun { code: number | null; stdout: string; stderr: string }
+export interface CosignRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 export function cosign(bin: string, args: string[], env: Record<string, string> = {}): Promise<CosignRun> {
   return new Promise((resolve) => {
     // No ambient Sigstore or TUF state: everything comes from the flags.
-    const child = spawn(bin, args, { env: { PATH: process.env.PATH ?? '', HOME: env.HOME ?? process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin, args, {
+      env: { PATH: process.env.PATH ?? '', HOME: env.HOME ?? process.env.HOME ?? '/tmp', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -27,16 +27,20 @@ export async function startDockerRegistry(options: { basicAuth?: boolean } = {})
     password = 'ci-secret-pass';
     const htpasswd = join(dir, 'htpasswd');
     const r = spawnSync('htpasswd', ['-Bbc', htpasswd, username, password], { encoding: 'utf8' });
-    if (r.error || r.status !== 0) throw new Error(`htpasswd (apache2-utils) is needed for the Basic-auth registry: ${r.error?.message ?? r.stderr}`);
+    if (r.error || r.status !== 0)
+      throw new Error(`htpasswd (apache2-utils) is needed for the Basic-auth registry: ${r.error?.message ?? r.stderr}`);
     auth = `auth:\n  htpasswd:\n    realm: keyless-test\n    path: ${htpasswd}\n`;
   }
   const config = join(dir, 'config.yml');
-  writeFileSync(config, `version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:0\n${auth}`);
+  writeFileSync(
+    config,
+    `version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:0\n${auth}`,
+  );
   let child: ChildProcess;
   try {
     child = spawn(BINARY, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
-    throw new Error(`cannot start ${BINARY} (Debian package docker-registry): ${(e as Error).message}`);
+    throw new Error(`cannot start ${BINARY} (Debian package docker-registry): ${(e as Error).message}`, { cause: e });
   }
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   let log = '';

@@ -14,12 +14,17 @@ export interface SpecRegistry {
   stop(): Promise<void>;
 }
 
-interface Stored { bytes: Buffer; mediaType: string }
+interface Stored {
+  bytes: Buffer;
+  mediaType: string;
+}
 
 const NAME = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 
 /** `referrersApi: false` answers the referrers route 404 and sends no `OCI-Subject`, like distribution 2.8.2. */
-export async function startSpecRegistry(options: { bearer?: { username: string; password: string }; referrersApi?: boolean } = {}): Promise<SpecRegistry> {
+export async function startSpecRegistry(
+  options: { bearer?: { username: string; password: string }; referrersApi?: boolean } = {},
+): Promise<SpecRegistry> {
   const referrersApi = options.referrersApi !== false;
   const blobs = new Map<string, Buffer>();
   const manifests = new Map<string, Map<string, Stored>>(); // repo -> digest -> manifest
@@ -39,7 +44,10 @@ export async function startSpecRegistry(options: { bearer?: { username: string; 
     const scope = repo ? `repository:${repo}:${action === 'push' ? 'push,pull' : 'pull'}` : undefined;
     const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
     const granted = m ? tokens.get(m[1] as string) : undefined;
-    const ok = granted !== undefined && (!repo || granted.some((g) => g.startsWith(`repository:${repo}:`) && (action === 'pull' || g.endsWith('push,pull') || g.endsWith(':push'))));
+    const ok =
+      granted !== undefined &&
+      (!repo ||
+        granted.some((g) => g.startsWith(`repository:${repo}:`) && (action === 'pull' || g.endsWith('push,pull') || g.endsWith(':push'))));
     if (ok) return true;
     const challenge = `Bearer realm="${base}/token",service="spec-registry"${scope ? `,scope="${scope}"` : ''}${granted ? ',error="insufficient_scope"' : ''}`;
     error(res, 401, 'UNAUTHORIZED', 'authentication required', { 'WWW-Authenticate': challenge });
@@ -49,7 +57,11 @@ export async function startSpecRegistry(options: { bearer?: { username: string; 
   function token(req: IncomingMessage, url: URL, res: ServerResponse): void {
     const b = options.bearer!;
     const m = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
-    const [user, pass] = m ? Buffer.from(m[1] as string, 'base64').toString().split(':') : [];
+    const [user, pass] = m
+      ? Buffer.from(m[1] as string, 'base64')
+          .toString()
+          .split(':')
+      : [];
     if (!m || user !== b.username || pass !== b.password) return error(res, 401, 'UNAUTHORIZED', 'bad credentials');
     const t = randomBytes(16).toString('hex');
     tokens.set(t, url.searchParams.getAll('scope'));
@@ -60,7 +72,12 @@ export async function startSpecRegistry(options: { bearer?: { username: string; 
     const filter = url.searchParams.get('artifactType');
     const out: unknown[] = [];
     for (const [d, m] of manifests.get(repo) ?? []) {
-      let j: { subject?: { digest?: string }; artifactType?: string; config?: { mediaType?: string }; annotations?: Record<string, string> };
+      let j: {
+        subject?: { digest?: string };
+        artifactType?: string;
+        config?: { mediaType?: string };
+        annotations?: Record<string, string>;
+      };
       try {
         j = JSON.parse(m.bytes.toString());
       } catch {
@@ -69,9 +86,19 @@ export async function startSpecRegistry(options: { bearer?: { username: string; 
       if (j.subject?.digest !== digest) continue;
       const artifactType = j.artifactType ?? j.config?.mediaType;
       if (filter && artifactType !== filter) continue;
-      out.push({ mediaType: m.mediaType, digest: d, size: m.bytes.length, artifactType, ...(j.annotations ? { annotations: j.annotations } : {}) });
+      out.push({
+        mediaType: m.mediaType,
+        digest: d,
+        size: m.bytes.length,
+        artifactType,
+        ...(j.annotations ? { annotations: j.annotations } : {}),
+      });
     }
-    res.writeHead(200, { 'Content-Type': 'application/vnd.oci.image.index.v1+json', ...(filter ? { 'OCI-Filters-Applied': 'artifactType' } : {}) })
+    res
+      .writeHead(200, {
+        'Content-Type': 'application/vnd.oci.image.index.v1+json',
+        ...(filter ? { 'OCI-Filters-Applied': 'artifactType' } : {}),
+      })
       .end(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: out }));
   }
 
@@ -113,7 +140,9 @@ export async function startSpecRegistry(options: { bearer?: { username: string; 
         }
         const uuid = randomBytes(8).toString('hex');
         uploads.set(uuid, repo);
-        res.writeHead(202, { Location: `${base}/v2/${repo}/blobs/uploads/${uuid}?_state=x`, Range: '0-0', 'Docker-Upload-UUID': uuid }).end();
+        res
+          .writeHead(202, { Location: `${base}/v2/${repo}/blobs/uploads/${uuid}?_state=x`, Range: '0-0', 'Docker-Upload-UUID': uuid })
+          .end();
         return;
       }
       const up = /^uploads\/([a-f0-9]+)$/.exec(rest);
@@ -141,20 +170,35 @@ export async function startSpecRegistry(options: { bearer?: { username: string; 
     // manifests
     if (req.method === 'PUT') {
       const mediaType = (req.headers['content-type'] ?? '').split(';')[0] as string;
-      let j: { mediaType?: string; subject?: { digest?: string }; manifests?: Array<{ digest: string }>; layers?: Array<{ digest: string }>; config?: { digest: string } };
+      let j: {
+        mediaType?: string;
+        subject?: { digest?: string };
+        manifests?: Array<{ digest: string }>;
+        layers?: Array<{ digest: string }>;
+        config?: { digest: string };
+      };
       try {
         j = JSON.parse(body.toString());
       } catch {
         return error(res, 400, 'MANIFEST_INVALID', 'not JSON');
       }
-      if (j.mediaType !== undefined && j.mediaType !== mediaType) return error(res, 400, 'MANIFEST_INVALID', 'mediaType does not match Content-Type');
+      if (j.mediaType !== undefined && j.mediaType !== mediaType)
+        return error(res, 400, 'MANIFEST_INVALID', 'mediaType does not match Content-Type');
       const digest = digestOf(body);
       if (rest.startsWith('sha256:') && rest !== digest) return error(res, 400, 'DIGEST_INVALID', 'digest does not match the content');
-      for (const d of j.manifests ?? []) if (!repoManifests.has(d.digest)) return error(res, 400, 'MANIFEST_BLOB_UNKNOWN', `unknown manifest ${d.digest}`);
-      for (const d of [...(j.layers ?? []), ...(j.config ? [j.config] : [])]) if (!blobs.has(d.digest)) return error(res, 400, 'MANIFEST_BLOB_UNKNOWN', `unknown blob ${d.digest}`);
+      for (const d of j.manifests ?? [])
+        if (!repoManifests.has(d.digest)) return error(res, 400, 'MANIFEST_BLOB_UNKNOWN', `unknown manifest ${d.digest}`);
+      for (const d of [...(j.layers ?? []), ...(j.config ? [j.config] : [])])
+        if (!blobs.has(d.digest)) return error(res, 400, 'MANIFEST_BLOB_UNKNOWN', `unknown blob ${d.digest}`);
       repoManifests.set(digest, { bytes: body, mediaType });
       if (!rest.startsWith('sha256:')) repoTags.set(rest, digest);
-      res.writeHead(201, { Location: `/v2/${repo}/manifests/${digest}`, 'Docker-Content-Digest': digest, ...(j.subject?.digest && referrersApi ? { 'OCI-Subject': j.subject.digest } : {}) }).end();
+      res
+        .writeHead(201, {
+          Location: `/v2/${repo}/manifests/${digest}`,
+          'Docker-Content-Digest': digest,
+          ...(j.subject?.digest && referrersApi ? { 'OCI-Subject': j.subject.digest } : {}),
+        })
+        .end();
       return;
     }
     const digest = rest.startsWith('sha256:') ? rest : repoTags.get(rest);
@@ -186,9 +230,10 @@ export async function startSpecRegistry(options: { bearer?: { username: string; 
   return {
     host,
     requests,
-    stop: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    stop: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 // `keyless signing-config create` and `keyless trusted-root create` through the real
 // CLI (bin/keyless; run `npm run build` first), checked with our parsers and sigstore-js.
 import { test } from 'node:test';

@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -76,19 +77,19 @@ test('certchain serves the PEM chain, leaf first', async () => {
 
 test('bad requests get 4xx JSON errors with codes, and the service keeps serving', async () => {
   const cases: Array<[Buffer | string, string, number, string]> = [
-    [Buffer.from('garbage'), 'application/timestamp-query', 400, 'TSA_REQUEST_INVALID'],
-    [Buffer.alloc(0), 'application/timestamp-query', 400, 'TSA_REQUEST_INVALID'],
+    [Buffer.from('garbage'), 'application/timestamp-query', 400, 'REQUEST_INVALID'],
+    [Buffer.alloc(0), 'application/timestamp-query', 400, 'REQUEST_INVALID'],
     [der.sequence(der.integer(1), der.sequence(der.sequence(der.oid(OID.sha1)), der.octetString(Buffer.alloc(20)))), 'application/timestamp-query', 400, 'TSA_WEAK_HASH'],
-    [der.sequence(der.integer(1), der.sequence(der.sequence(der.oid('1.2.840.113549.2.5')), der.octetString(Buffer.alloc(16)))), 'application/timestamp-query', 400, 'TSA_UNSUPPORTED_HASH'],
+    [der.sequence(der.integer(1), der.sequence(der.sequence(der.oid('1.2.840.113549.2.5')), der.octetString(Buffer.alloc(16)))), 'application/timestamp-query', 400, 'TIMESTAMP_HASH_UNSUPPORTED'],
     [der.sequence(der.integer(1), der.sequence(der.sequence(der.oid(OID.sha256)), der.octetString(Buffer.alloc(31)))), 'application/timestamp-query', 400, 'TSA_DIGEST_LENGTH'],
     [der.sequence(der.integer(1), der.sequence(der.sequence(der.oid(OID.sha256)), der.octetString(digest)), der.oid('1.2.3.4')), 'application/timestamp-query', 400, 'TSA_POLICY_UNSUPPORTED'],
     [der.sequence(der.integer(1), der.sequence(der.sequence(der.oid(OID.sha256)), der.octetString(digest)), der.context(0, der.sequence())), 'application/timestamp-query', 400, 'TSA_EXTENSIONS_UNSUPPORTED'],
-    [JSON.stringify({ artifactHash: digest.toString('base64'), hashAlgorithm: 'md5' }), 'application/json', 400, 'TSA_UNSUPPORTED_HASH'],
-    [JSON.stringify({ artifactHash: 'not base64!', hashAlgorithm: 'sha256' }), 'application/json', 400, 'TSA_REQUEST_INVALID'],
-    [JSON.stringify({ hashAlgorithm: 'sha256' }), 'application/json', 400, 'TSA_REQUEST_INVALID'],
-    [JSON.stringify({ artifactHash: digest.toString('base64'), hashAlgorithm: 'sha256', nonce: -1 }), 'application/json', 400, 'TSA_REQUEST_INVALID'],
-    [JSON.stringify({ artifactHash: digest.toString('base64'), hashAlgorithm: 'sha256', nonce: 1.5 }), 'application/json', 400, 'TSA_REQUEST_INVALID'],
-    [JSON.stringify([1, 2]), 'application/json', 400, 'TSA_REQUEST_INVALID'],
+    [JSON.stringify({ artifactHash: digest.toString('base64'), hashAlgorithm: 'md5' }), 'application/json', 400, 'TIMESTAMP_HASH_UNSUPPORTED'],
+    [JSON.stringify({ artifactHash: 'not base64!', hashAlgorithm: 'sha256' }), 'application/json', 400, 'REQUEST_INVALID'],
+    [JSON.stringify({ hashAlgorithm: 'sha256' }), 'application/json', 400, 'REQUEST_INVALID'],
+    [JSON.stringify({ artifactHash: digest.toString('base64'), hashAlgorithm: 'sha256', nonce: -1 }), 'application/json', 400, 'REQUEST_INVALID'],
+    [JSON.stringify({ artifactHash: digest.toString('base64'), hashAlgorithm: 'sha256', nonce: 1.5 }), 'application/json', 400, 'REQUEST_INVALID'],
+    [JSON.stringify([1, 2]), 'application/json', 400, 'REQUEST_INVALID'],
     ['{"artifactHash":', 'application/json', 400, 'FORMAT_INVALID'],
     ['hello', 'text/plain', 415, 'UNSUPPORTED_MEDIA_TYPE'],
     [Buffer.alloc(20_000, 0x30), 'application/timestamp-query', 413, 'BODY_TOO_LARGE'],

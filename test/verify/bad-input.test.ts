@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 // Broken input through `bin/keyless verify-bundle`: a clear one-line error, exit 1,
 // never a stack trace, never a hang. Usage errors exit 2.
 import { describe, it, before } from 'node:test';

@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 // verify-blob and verify-blob-attestation through bin/keyless.
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';

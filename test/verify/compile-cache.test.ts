@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 // bin/keyless verify commands keep a V8 code cache in a private per-user directory;
 // a missing, foreign or corrupt cache must never change the outcome.
 import { describe, it, before } from 'node:test';

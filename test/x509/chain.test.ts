@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate as SigstoreX509 } from '@sigstore/core';
@@ -159,7 +160,8 @@ test('RSA CA chains verify (RSA root signing a leaf directly, as in bundle-with-
   const root = createRootCertificate(rsa.privateKey, { organization: 'rsa', commonName: 'rsa-root' }, new Date(now.getTime() - 3600_000), new Date(now.getTime() + 3600_000));
   assert.equal(root.signatureAlgorithm, '1.2.840.113549.1.1.11');
   const leaf = issueLeafCertificate({ publicKey: generateKey().publicKey, san: { type: 'email', value: 'a@b.c' } }, { certificate: root, privateKey: rsa.privateKey });
-  const r = verifyCertificateChain(leaf, [{ certChain: [root], validFor: { start: new Date(0), end: undefined } }], now);
+  // Verify after issuance: the leaf's notBefore is its issuance second, later than `now` on a slow machine.
+  const r = verifyCertificateChain(leaf, [{ certChain: [root], validFor: { start: new Date(0), end: undefined } }], new Date());
   assert.equal(r.path.length, 2);
   assert.ok(SigstoreX509.parse(Buffer.from(leaf.der)).verify(SigstoreX509.parse(Buffer.from(root.der))));
 });

@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RFC3161Timestamp, X509Certificate as SigstoreX509 } from '@sigstore/core';
 import { verifyRFC3161Timestamp } from '@sigstore/verify/dist/timestamp/tsa.js';
 import { FormatError, KeylessError, VerificationError } from '../../src/core/errors.js';
@@ -156,12 +160,50 @@ test('TimeStampReq parsing: DER and JSON forms, refusals', () => {
   const j = timestampRequestFromJson({ artifactHash: digest.toString('base64'), hashAlgorithm: 'sha256', nonce: 12345678901234567890n, certificates: true });
   assert.deepEqual(j.hashedMessage, digest);
   assert.equal(BigInt('0x' + j.nonce!.toString('hex')), 12345678901234567890n);
-  assert.throws(() => timestampRequestFromJson({ artifactHash: digest.toString('base64'), hashAlgorithm: 'md5' }), code('TSA_UNSUPPORTED_HASH'));
+  assert.throws(() => timestampRequestFromJson({ artifactHash: digest.toString('base64'), hashAlgorithm: 'md5' }), code('TIMESTAMP_HASH_UNSUPPORTED'));
   // The nonce survives into the token as sent.
   const { tsa } = makeStack();
   const tok = parseSignedTimestamp(createTimestampResponse(j, tsa.signer));
   assert.deepEqual(tok.tstInfo.nonce, j.nonce!.subarray(j.nonce![0] === 0 ? 1 : 0));
   assert.equal(parseDer(tok.der, 'x').tag, 0x30);
+});
+
+test('TimeStampReq is strict DER: one nonce, minimal and non-negative, fields in order; the echoed nonce is re-encoded', () => {
+  const digest = createHash('sha256').update(SIG).digest();
+  const imprint = der.sequence(der.sequence(der.oid(OID.sha256), der.null()), der.octetString(digest));
+  const req = (...rest: Buffer[]) => der.sequence(der.integer(1), imprint, ...rest);
+  const int = (hex: string) => encodeTlv(0x02, Buffer.from(hex, 'hex'));
+  // A nonce whose top bit is set needs its leading zero: accepted, echoed minimal.
+  assert.deepEqual(parseTimestampRequest(req(int('0080ff'))).nonce, Buffer.from('0080ff', 'hex'));
+  for (const [name, bad] of [
+    ['non-minimal nonce', req(int('000001'))],
+    ['negative nonce', req(int('ff01'))],
+    ['two nonces', req(der.integer(1n), der.integer(2n))],
+    ['nonce before policy', req(der.integer(7n), der.oid('1.2.3.4'))],
+    ['certReq before nonce', req(der.boolean(true), der.integer(7n))],
+    ['explicit certReq FALSE', req(encodeTlv(0x01, Buffer.from([0])))],
+    ['certReq TRUE not 0xFF', req(encodeTlv(0x01, Buffer.from([1])))],
+    ['nonce over 32 bytes', req(int('7f' + '00'.repeat(32)))],
+    ['non-minimal version', der.sequence(int('0001'), imprint)],
+  ] as const) {
+    assert.throws(() => parseTimestampRequest(bad), code('FORMAT_INVALID'), name);
+  }
+  // What the token carries is the minimal encoding of the value, whatever the JSON form spelled.
+  const { tsa } = makeStack();
+  const parsed = parseTimestampRequest(req(int('00ff')));
+  const response = createTimestampResponse(parsed, tsa.signer);
+  const tok = parseSignedTimestamp(response);
+  assert.equal(BigInt('0x' + tok.tstInfo.nonce!.toString('hex')), 255n);
+  // OpenSSL, a strict reader of these tokens, reads the answer and the echoed nonce.
+  const dir = mkdtempSync(join(tmpdir(), 'keyless-tsa-'));
+  try {
+    writeFileSync(join(dir, 'resp.der'), response);
+    const r = spawnSync('openssl', ['ts', '-reply', '-in', join(dir, 'resp.der'), '-text'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Nonce: 0xFF\b/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('every conformance timestamp from a trusted TSA verifies; the _fail ones fail with the named check', () => {

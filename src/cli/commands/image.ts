@@ -28,7 +28,12 @@ function signFlags(cmd: Command): Command {
   return registryFlags(identityAndServiceFlags(cmd))
     .option('-a, --annotations <key=value>', 'annotation to sign with the image (repeatable)', collect)
     .option('--recursive', 'for an image index: sign the index and every platform manifest')
-    .addOption(new Option('--new-bundle-format [bool]', 'push a Sigstore bundle as an OCI referrer (default); =false writes the legacy .sig/.att tags').default('true'))
+    .addOption(
+      new Option(
+        '--new-bundle-format [bool]',
+        'push a Sigstore bundle as an OCI referrer (default); =false writes the legacy .sig/.att tags',
+      ).default('true'),
+    )
     .addOption(new Option('--upload [bool]', 'push the signature to the registry; =false only writes --bundle').default('true'))
     .option('--bundle <file>', 'also write the bundle to FILE (one image)');
 }
@@ -62,7 +67,11 @@ export function defineImageCommands(program: Command): void {
       .description('attest a container image: an in-toto v1 statement about its digest, signed and attached')
       .argument('<image...>', 'image references')
       .requiredOption('--predicate <file>', 'JSON file with the predicate')
-      .option('--type <type>', 'predicate type: a URI or slsaprovenance, slsaprovenance1, spdx, spdxjson, cyclonedx, link, vuln, openvex, custom', 'custom'),
+      .option(
+        '--type <type>',
+        'predicate type: a URI or slsaprovenance, slsaprovenance1, spdx, spdxjson, cyclonedx, link, vuln, openvex, custom',
+        'custom',
+      ),
   )
     .addHelpText('after', ENV_HELP + REGISTRY_HELP)
     .action(async (images: string[], opts: Record<string, unknown>, cmd: Command) => {

@@ -219,7 +219,7 @@ function logInstance(flag: string, value: string, withOrigin: boolean): Transpar
     info = parsePublicKey(readFile(flag, 'public-key', path), path);
   } catch (e) {
     if (e instanceof KeylessError && e.code === 'FILE_UNREADABLE') throw e;
-    throw new KeylessError('KEY_INVALID', `${flag}: ${(e as Error).message}`, { check: 'public-key', cause: e });
+    throw new KeylessError('PUBLIC_KEY_INVALID', `${flag}: ${(e as Error).message}`, { check: 'public-key', cause: e });
   }
   const spki = publicKeyDer(info.key);
   const origin = kv.origin;
@@ -270,7 +270,7 @@ function writeJsonOutput(json: unknown, file: string | undefined): void {
     renameSync(tmp, file);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw new KeylessError('FILE_UNWRITABLE', `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { check: 'file' });
+    throw new KeylessError('OUTPUT_UNWRITABLE', `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { check: 'file' });
   }
 }
 

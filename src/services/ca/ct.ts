@@ -1,6 +1,7 @@
 import type { Certificate, Sct } from '../../x509/index.js';
 import { sctFromJson } from '../../x509/index.js';
 import { HttpError } from '../http/index.js';
+import { readResponseBody } from '../../core/index.js';
 
 /**
  * Submits `[precertificate, issuing CA, …]` to a CT log and returns its SCT. SERVER
@@ -13,6 +14,9 @@ export type CtSubmitter = ((chain: readonly Certificate[]) => Promise<Sct>) & {
    */
   submitTrustedTbs?: (entryTbs: Buffer, issuer: Certificate) => Promise<Sct>;
 };
+
+/** An SCT answer is a few hundred bytes. */
+const MAX_CT_ANSWER_BYTES = 64 * 1024;
 
 /** RFC 6962 add-pre-chain over HTTP, e.g. for a CT log in another process. */
 export function httpCtSubmitter(logUrl: string, options: { timeoutMs?: number } = {}): CtSubmitter {
@@ -27,14 +31,19 @@ export function httpCtSubmitter(logUrl: string, options: { timeoutMs?: number } 
         signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
       });
     } catch (e) {
-      throw new HttpError(502, 'CT_LOG_UNAVAILABLE', `the CT log at ${url} cannot be reached: ${(e as Error).message}`);
+      throw new HttpError('CT_LOG_UNAVAILABLE', `the CT log at ${url} cannot be reached: ${(e as Error).message}`);
     }
-    const text = await response.text();
-    if (response.status !== 200) throw new HttpError(502, 'CT_LOG_REFUSED', `the CT log at ${url} answered HTTP ${response.status}: ${text.slice(0, 200)}`);
+    let text: string;
+    try {
+      text = (await readResponseBody(response, MAX_CT_ANSWER_BYTES, `the CT log's answer from ${url}`)).toString('utf8');
+    } catch (e) {
+      throw new HttpError('CT_LOG_BAD_RESPONSE', `the CT log at ${url} sent an unreadable answer: ${(e as Error).message}`);
+    }
+    if (response.status !== 200) throw new HttpError('CT_LOG_REFUSED', `the CT log at ${url} answered HTTP ${response.status}: ${text.slice(0, 200)}`);
     try {
       return sctFromJson(JSON.parse(text));
     } catch {
-      throw new HttpError(502, 'CT_LOG_BAD_RESPONSE', `the CT log at ${url} answered something that is not an SCT`);
+      throw new HttpError('CT_LOG_BAD_RESPONSE', `the CT log at ${url} answered something that is not an SCT`);
     }
   };
 }

@@ -85,7 +85,7 @@ export class CertificateAuthority {
     const now = this.options.now?.() ?? new Date();
     const ca = this.options.issuer;
     if (!ca.certificate.validAt(now)) {
-      throw new HttpError(503, 'CA_NOT_VALID', `the issuing CA certificate is valid from ${ca.certificate.notBefore.toISOString()} to ${ca.certificate.notAfter.toISOString()}, not now`);
+      throw new HttpError('CA_NOT_VALID', `the issuing CA certificate is valid from ${ca.certificate.notBefore.toISOString()} to ${ca.certificate.notAfter.toISOString()}, not now`);
     }
     const verified: VerifiedToken = await this.tokenVerifier().verify(req.token, { now });
     const { identity, issuerConfig } = verified;
@@ -129,7 +129,7 @@ export function caService(options: CaServiceOptions | CertificateAuthority): Fas
     let configuration: string | undefined;
     app.post('/api/v2/signingCert', async (request, reply) => {
       const auth = request.headers.authorization;
-      if (Array.isArray(auth)) throw new HttpError(400, 'REQUEST_INVALID', 'more than one Authorization header');
+      if (Array.isArray(auth)) throw new HttpError('REQUEST_INVALID', 'more than one Authorization header');
       const issued = await ca.signingCertificate(request.body, auth);
       const chain = { chain: { certificates: issued.chainPem } };
       return reply.code(200).type('application/json').send(issued.embeddedSct ? { signedCertificateEmbeddedSct: chain } : { signedCertificateDetachedSct: chain });
@@ -137,7 +137,7 @@ export function caService(options: CaServiceOptions | CertificateAuthority): Fas
     // Legacy v1 API (pre-GA clients such as old cosign): 201 with a PEM chain.
     app.post('/api/v1/signingCert', async (request, reply) => {
       const auth = request.headers.authorization;
-      if (Array.isArray(auth)) throw new HttpError(400, 'REQUEST_INVALID', 'more than one Authorization header');
+      if (Array.isArray(auth)) throw new HttpError('REQUEST_INVALID', 'more than one Authorization header');
       const issued = await ca.legacySigningCertificate(request.body, auth);
       return reply.code(201).type('application/pem-certificate-chain').send(issued.chainPem.join(''));
     });

@@ -3,7 +3,7 @@ import { base64Decode, pemDecodeAll } from '../../core/encoding.js';
 import { KeylessError } from '../../core/errors.js';
 import { describeKey, parsePublicKey, verifySignature, type PublicKeyInfo } from '../../core/keys.js';
 import { parseDer, verifyWithAlgorithm, type DerNode } from '../../x509/index.js';
-import { HttpError } from '../http/index.js';
+import { HttpError, type HttpStatusCode } from '../http/index.js';
 
 /** A CreateSigningCertificateRequest, validated: the token and one way of proving the key. */
 export interface SigningCertRequest {
@@ -13,8 +13,8 @@ export interface SigningCertRequest {
   spkiDer: Buffer | undefined;
 }
 
-function bad(code: string, message: string): HttpError {
-  return new HttpError(400, code, message);
+function bad(code: HttpStatusCode, message: string): HttpError {
+  return new HttpError(code, message);
 }
 
 function object(value: unknown, field: string): Record<string, unknown> | undefined {
@@ -33,10 +33,10 @@ function tokenOf(body: Record<string, unknown>, authorization: string | undefine
   }
   if (authorization !== undefined) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (!m) throw new HttpError(401, 'TOKEN_MISSING', 'the Authorization header must be "Bearer <identity token>"');
+    if (!m) throw new HttpError('TOKEN_MISSING', 'the Authorization header must be "Bearer <identity token>"');
     return m[1]!;
   }
-  throw new HttpError(401, 'TOKEN_MISSING', 'no identity token: set credentials.oidcIdentityToken or an Authorization: Bearer header');
+  throw new HttpError('TOKEN_MISSING', 'no identity token: set credentials.oidcIdentityToken or an Authorization: Bearer header');
 }
 
 /** Fulcio's key rules on top of the shared allow-list: RSA with e = 65537 and a whole number of bytes. */
@@ -252,7 +252,7 @@ export function parseCsr(value: unknown): PublicKeyInfo {
   try {
     ok = verifyWithAlgorithm(algorithm, info.key, signed, signature);
   } catch (e) {
-    throw bad('CSR_SIGNATURE_ALGORITHM_UNSUPPORTED', `${CSR_FIELD}: signature algorithm ${algorithm} is not accepted (ECDSA or RSA PKCS#1 v1.5 with SHA-256/384/512, Ed25519)`, );
+    throw bad('SIGNATURE_ALGORITHM_UNSUPPORTED', `${CSR_FIELD}: signature algorithm ${algorithm} is not accepted (ECDSA or RSA PKCS#1 v1.5 with SHA-256/384/512, Ed25519)`, );
   }
   if (!ok) throw bad('CSR_SIGNATURE_INVALID', `${CSR_FIELD}: the request's signature does not verify with the public key it contains`);
   return info;

@@ -5,7 +5,7 @@ import { createHash, createPublicKey, sign as nodeSign, type KeyObject } from 'n
 import { VerificationError } from '../../core/errors.js';
 import { consistencyProof, emptyRoot, inclusionProof, leafHash, memoryNodeReader, nodeHash } from '../../merkle/index.js';
 import { signSct, OID, type Certificate, type CtEntry, type Sct } from '../../x509/index.js';
-import { HttpError } from '../http/index.js';
+import { HttpError, type HttpStatusCode } from '../http/index.js';
 
 /** Where the log's entries live. Appends must be durable when the promise resolves. */
 export interface CtLogStore {
@@ -91,8 +91,8 @@ const u64 = (n: bigint) => {
   return b;
 };
 
-function rejected(code: string, message: string): HttpError {
-  return new HttpError(400, code, message);
+function rejected(code: HttpStatusCode, message: string): HttpError {
+  return new HttpError(code, message);
 }
 
 export class CtLog {
@@ -211,7 +211,7 @@ export class CtLog {
     if (!Number.isSafeInteger(treeSize) || treeSize < 1 || treeSize > size) throw rejected('CT_TREE_SIZE_INVALID', `tree_size must be between 1 and ${size}`);
     if (hash.length !== 32) throw rejected('CT_HASH_INVALID', 'hash must be 32 bytes');
     const index = await this.store.findLeaf(hash, treeSize);
-    if (index === undefined) throw new HttpError(404, 'CT_LEAF_NOT_FOUND', 'no leaf with that hash in the tree');
+    if (index === undefined) throw new HttpError('CT_LEAF_NOT_FOUND', 'no leaf with that hash in the tree');
     const proof = await this.store.inclusionProof(index, treeSize);
     return { leaf_index: index, audit_path: proof.map((h) => h.toString('base64')) };
   }

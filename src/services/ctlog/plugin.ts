@@ -19,22 +19,22 @@ export const CT_MAX_REQUEST_BYTES = 128 * 1024;
 function chainFromBody(body: unknown, maxLength: number): Certificate[] {
   const chain = (body as { chain?: unknown } | null)?.chain;
   if (typeof body !== 'object' || body === null || !Array.isArray(chain)) {
-    throw new HttpError(400, 'CT_REQUEST_INVALID', 'body must be {"chain": ["<base64 DER>", ...]}');
+    throw new HttpError('REQUEST_INVALID', 'body must be {"chain": ["<base64 DER>", ...]}');
   }
-  if (chain.length === 0) throw new HttpError(400, 'CT_CHAIN_EMPTY', 'chain is empty');
-  if (chain.length > maxLength) throw new HttpError(400, 'CT_CHAIN_TOO_LONG', `chain has more than ${maxLength} certificates`);
+  if (chain.length === 0) throw new HttpError('CT_CHAIN_EMPTY', 'chain is empty');
+  if (chain.length > maxLength) throw new HttpError('CT_CHAIN_TOO_LONG', `chain has more than ${maxLength} certificates`);
   return chain.map((c, i) => {
     try {
       return parseCertificate(base64Decode(c, `chain[${i}]`));
     } catch (e) {
-      if (e instanceof KeylessError) throw new HttpError(400, 'CT_CERTIFICATE_INVALID', `chain[${i}]: ${e.message}`);
+      if (e instanceof KeylessError) throw new HttpError('CT_CERTIFICATE_INVALID', `chain[${i}]: ${e.message}`);
       throw e;
     }
   });
 }
 
 function intParam(v: unknown, name: string): number {
-  if (typeof v !== 'string' || !/^\d{1,15}$/.test(v)) throw new HttpError(400, 'CT_REQUEST_INVALID', `${name} must be a non-negative integer`);
+  if (typeof v !== 'string' || !/^\d{1,15}$/.test(v)) throw new HttpError('REQUEST_INVALID', `${name} must be a non-negative integer`);
   return Number(v);
 }
 

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import { parseJson } from '../../core/json.js';
 import { FormatError } from '../../core/errors.js';
 import { toHttpError } from './errors.js';
+import { HTTP_STATUS } from './status.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -52,7 +53,7 @@ export function createHttpApp(options: HttpAppOptions = {}): FastifyInstance {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).type('application/json').send({ code: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.slice(0, 200)}` });
+    void reply.code(HTTP_STATUS.NOT_FOUND).type('application/json').send({ code: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.slice(0, 200)}` });
   });
 
   return app;

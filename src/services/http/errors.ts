@@ -1,32 +1,35 @@
 import { FormatError, KeylessError, VerificationError } from '../../core/errors.js';
+import type { ErrorCode } from '../../core/error-codes.js';
+import { HTTP_STATUS, httpStatusOf, type HttpStatusCode } from './status.js';
 
-/** An error a service answers with a chosen HTTP status; `code` is stable, `message` names the problem. */
+/** An error a service answers; its HTTP status comes from the one table (./status.ts). */
 export class HttpError extends KeylessError {
+  declare readonly code: HttpStatusCode;
   readonly status: number;
-  constructor(status: number, code: string, message: string, details: { check?: string; cause?: unknown } = {}) {
+  constructor(code: HttpStatusCode, message: string, details: { check?: string; cause?: unknown } = {}) {
     super(code, message, details);
     this.name = 'HttpError';
-    this.status = status;
+    this.status = HTTP_STATUS[code];
   }
 }
 
 export interface ErrorBody {
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 
 /** Fastify's own error codes for malformed requests, mapped to our stable codes. */
-const FRAMEWORK_ERRORS: Record<string, { status: number; code: string }> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'BODY_TOO_LARGE' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'INVALID_CONTENT_LENGTH' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'EMPTY_BODY' },
-  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'INVALID_JSON' },
-  FST_ERR_CTP_EMPTY_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-  FST_ERR_CTP_INVALID_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-  FST_ERR_VALIDATION: { status: 400, code: 'INVALID_REQUEST' },
-  FST_ERR_BAD_URL: { status: 400, code: 'BAD_URL' },
-  FST_ERR_ASYNC_CONSTRAINT: { status: 400, code: 'BAD_REQUEST' },
+const FRAMEWORK_ERRORS: Record<string, HttpStatusCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'REQUEST_INVALID',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'FORMAT_INVALID',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'FORMAT_INVALID',
+  FST_ERR_CTP_EMPTY_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_VALIDATION: 'REQUEST_INVALID',
+  FST_ERR_BAD_URL: 'REQUEST_INVALID',
+  FST_ERR_ASYNC_CONSTRAINT: 'REQUEST_INVALID',
 };
 
 /**
@@ -34,21 +37,18 @@ const FRAMEWORK_ERRORS: Record<string, { status: number; code: string }> = {
  * their own message; anything unexpected is a 500 whose message reveals nothing internal.
  */
 export function toHttpError(e: unknown): { status: number; body: ErrorBody; internal: boolean } {
-  if (e instanceof HttpError) return { status: e.status, body: { code: e.code, message: e.message }, internal: false };
-  if (e instanceof FormatError || e instanceof VerificationError) {
-    return { status: 400, body: { code: e.code, message: e.message }, internal: false };
-  }
-  if (e instanceof KeylessError && e.code === 'KEY_UNSUPPORTED') {
-    return { status: 400, body: { code: e.code, message: e.message }, internal: false };
+  if (e instanceof KeylessError) {
+    const status = httpStatusOf(e.code) ?? (e instanceof FormatError || e instanceof VerificationError ? 400 : undefined);
+    if (status !== undefined && status !== 500) return { status, body: { code: e.code, message: e.message }, internal: false };
   }
   const fe = e as { code?: unknown; statusCode?: unknown; message?: unknown };
   if (typeof fe?.code === 'string') {
     const known = FRAMEWORK_ERRORS[fe.code];
-    if (known) return { status: known.status, body: { code: known.code, message: String(fe.message) }, internal: false };
+    if (known) return { status: HTTP_STATUS[known], body: { code: known, message: String(fe.message) }, internal: false };
   }
   // Errors fastify raised itself for a bad request (e.g. a body parser failure) carry a 4xx statusCode.
   if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    return { status: fe.statusCode, body: { code: 'BAD_REQUEST', message: String(fe.message) }, internal: false };
+    return { status: fe.statusCode, body: { code: 'REQUEST_INVALID', message: String(fe.message) }, internal: false };
   }
   return { status: 500, body: { code: 'INTERNAL', message: 'internal error' }, internal: true };
 }

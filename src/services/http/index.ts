@@ -1,2 +1,3 @@
 export { createHttpApp, DEFAULT_BODY_LIMIT, type HttpAppOptions } from './app.js';
 export { HttpError, toHttpError, type ErrorBody } from './errors.js';
+export { HTTP_STATUS, httpStatusOf, type HttpStatusCode } from './status.js';

@@ -1,4 +1,5 @@
 import { KeylessError } from '../../core/errors.js';
+import { readResponseBody } from '../../core/index.js';
 
 export interface DevTokenRequest {
   /** The server's base URL (`http://127.0.0.1:3000`) or the issuer URL itself (`…/oidc`). */
@@ -16,6 +17,9 @@ export function devIssuerUrl(url: string): string {
   const base = url.replace(/\/+$/, '');
   return base.endsWith('/oidc') ? base : `${base}/oidc`;
 }
+
+/** A token answer is a few kilobytes. */
+const MAX_TOKEN_ANSWER_BYTES = 256 * 1024;
 
 /** Asks a Keyless development IdP for an ID token (client-credentials grant). */
 export async function requestDevToken(req: DevTokenRequest): Promise<string> {
@@ -37,7 +41,12 @@ export async function requestDevToken(req: DevTokenRequest): Promise<string> {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     throw new KeylessError('DEV_IDP_UNREACHABLE', `cannot reach the development identity provider at ${tokenUrl}: ${cause?.code ?? cause?.message ?? (e as Error).message}`, { check: 'dev-idp', cause: e });
   }
-  const text = await response.text();
+  let text: string;
+  try {
+    text = (await readResponseBody(response, MAX_TOKEN_ANSWER_BYTES, `the development identity provider's answer from ${tokenUrl}`)).toString('utf8');
+  } catch (e) {
+    throw new KeylessError('DEV_IDP_UNREACHABLE', `cannot read the answer of the development identity provider at ${tokenUrl}: ${(e as Error).message}`, { check: 'dev-idp', cause: e });
+  }
   let json: Record<string, unknown> | undefined;
   try {
     json = JSON.parse(text) as Record<string, unknown>;

@@ -80,13 +80,13 @@ function str(params: Params, name: string): string | undefined {
   const v = params[name];
   if (v === undefined || v === null || v === '') return undefined;
   if (typeof v === 'number') return String(v);
-  if (typeof v !== 'string') throw new HttpError(400, 'invalid_request', `parameter ${name} must be a string`);
+  if (typeof v !== 'string') throw new HttpError('invalid_request', `parameter ${name} must be a string`);
   return v;
 }
 
 function required(params: Params, name: string): string {
   const v = str(params, name);
-  if (v === undefined) throw new HttpError(400, 'invalid_request', `parameter ${name} is required`);
+  if (v === undefined) throw new HttpError('invalid_request', `parameter ${name} is required`);
   return v;
 }
 
@@ -96,21 +96,21 @@ function checkRedirectUri(value: string): URL {
   try {
     url = new URL(value);
   } catch {
-    throw new HttpError(400, 'invalid_request', `redirect_uri ${JSON.stringify(value)} is not a URL`);
+    throw new HttpError('invalid_request', `redirect_uri ${JSON.stringify(value)} is not a URL`);
   }
   const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
   if (!loopback || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new HttpError(400, 'invalid_request', `redirect_uri must be an http(s) loopback URL, got ${JSON.stringify(value)}`);
+    throw new HttpError('invalid_request', `redirect_uri must be an http(s) loopback URL, got ${JSON.stringify(value)}`);
   }
   return url;
 }
 
 /** PKCE S256 (RFC 7636): base64url(SHA-256(verifier)) must equal the challenge, compared in constant time. */
 function checkPkce(verifier: string, challenge: string): void {
-  if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) throw new HttpError(400, 'invalid_grant', 'code_verifier must be 43-128 unreserved characters');
+  if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) throw new HttpError('invalid_grant', 'code_verifier must be 43-128 unreserved characters');
   const a = Buffer.from(createHash('sha256').update(verifier).digest('base64url'));
   const b = Buffer.from(challenge);
-  if (a.length !== b.length || !timingSafeEqual(a, b)) throw new HttpError(400, 'invalid_grant', 'code_verifier does not match the code_challenge (PKCE S256)');
+  if (a.length !== b.length || !timingSafeEqual(a, b)) throw new HttpError('invalid_grant', 'code_verifier does not match the code_challenge (PKCE S256)');
 }
 
 /** Parameters the login page and its POST carry through. */
@@ -122,12 +122,12 @@ function authorizeRequest(params: Params): Record<string, string> {
     const v = str(params, name);
     if (v !== undefined) out[name] = v;
   }
-  if (out.response_type !== 'code') throw new HttpError(400, 'unsupported_response_type', `response_type must be "code", got ${JSON.stringify(out.response_type ?? null)}`);
+  if (out.response_type !== 'code') throw new HttpError('unsupported_response_type', `response_type must be "code", got ${JSON.stringify(out.response_type ?? null)}`);
   required(out, 'client_id');
   checkRedirectUri(required(out, 'redirect_uri'));
-  if (!out.code_challenge) throw new HttpError(400, 'invalid_request', 'code_challenge is required (PKCE)');
-  if (out.code_challenge_method !== 'S256') throw new HttpError(400, 'invalid_request', `code_challenge_method must be "S256", got ${JSON.stringify(out.code_challenge_method ?? null)}`);
-  if (!/^[A-Za-z0-9_-]{43}$/.test(out.code_challenge)) throw new HttpError(400, 'invalid_request', 'code_challenge must be the base64url SHA-256 of the code verifier (43 characters)');
+  if (!out.code_challenge) throw new HttpError('invalid_request', 'code_challenge is required (PKCE)');
+  if (out.code_challenge_method !== 'S256') throw new HttpError('invalid_request', `code_challenge_method must be "S256", got ${JSON.stringify(out.code_challenge_method ?? null)}`);
+  if (!/^[A-Za-z0-9_-]{43}$/.test(out.code_challenge)) throw new HttpError('invalid_request', 'code_challenge must be the base64url SHA-256 of the code verifier (43 characters)');
   return out;
 }
 
@@ -136,15 +136,15 @@ function requestedGithubClaims(params: Params): Record<string, string> | undefin
   const out: Record<string, string> = {};
   const nested = params.github;
   if (nested !== undefined) {
-    if (typeof nested !== 'object' || nested === null || Array.isArray(nested)) throw new HttpError(400, 'invalid_request', 'github must be an object of claims');
+    if (typeof nested !== 'object' || nested === null || Array.isArray(nested)) throw new HttpError('invalid_request', 'github must be an object of claims');
     for (const [k, v] of Object.entries(nested)) {
-      if (typeof v !== 'string') throw new HttpError(400, 'invalid_request', `github.${k} must be a string`);
+      if (typeof v !== 'string') throw new HttpError('invalid_request', `github.${k} must be a string`);
       out[k] = v;
     }
   }
   for (const [k, v] of Object.entries(params)) {
     if (k.startsWith('github_') && v !== undefined) {
-      if (typeof v !== 'string') throw new HttpError(400, 'invalid_request', `${k} must be a string`);
+      if (typeof v !== 'string') throw new HttpError('invalid_request', `${k} must be a string`);
       out[k.slice('github_'.length)] = v;
     }
   }
@@ -218,7 +218,7 @@ export function idpService(options: IdpServiceOptions): FastifyPluginAsync {
         return reply.code(400).type('text/html; charset=utf-8').send(loginPage(params, 'Please enter a valid email address.'));
       }
       prune(codes);
-      if (codes.size >= MAX_PENDING_CODES) throw new HttpError(429, 'TOO_MANY_PENDING_CODES', 'too many unredeemed authorization codes; try again shortly');
+      if (codes.size >= MAX_PENDING_CODES) throw new HttpError('TOO_MANY_PENDING_CODES', 'too many unredeemed authorization codes; try again shortly');
       const code = randomBytes(32).toString('base64url');
       codes.set(code, {
         clientId: params.client_id!, redirectUri: params.redirect_uri!, codeChallenge: params.code_challenge!, nonce: params.nonce,
@@ -236,11 +236,11 @@ export function idpService(options: IdpServiceOptions): FastifyPluginAsync {
       const clientId = required(params, 'client_id');
       const challenge = str(params, 'code_challenge');
       if (challenge !== undefined) {
-        if (str(params, 'code_challenge_method') !== 'S256') throw new HttpError(400, 'invalid_request', 'code_challenge_method must be "S256"');
-        if (!/^[A-Za-z0-9_-]{43}$/.test(challenge)) throw new HttpError(400, 'invalid_request', 'code_challenge must be the base64url SHA-256 of the code verifier (43 characters)');
+        if (str(params, 'code_challenge_method') !== 'S256') throw new HttpError('invalid_request', 'code_challenge_method must be "S256"');
+        if (!/^[A-Za-z0-9_-]{43}$/.test(challenge)) throw new HttpError('invalid_request', 'code_challenge must be the base64url SHA-256 of the code verifier (43 characters)');
       }
       prune(devices);
-      if (devices.size >= MAX_PENDING_CODES) throw new HttpError(429, 'TOO_MANY_PENDING_CODES', 'too many pending device logins; try again shortly');
+      if (devices.size >= MAX_PENDING_CODES) throw new HttpError('TOO_MANY_PENDING_CODES', 'too many pending device logins; try again shortly');
       const deviceCode = randomBytes(32).toString('base64url');
       const code = userCode();
       devices.set(deviceCode, { clientId, userCode: code, codeChallenge: challenge, email: undefined, expiresAt: Date.now() + deviceTtlMs });
@@ -279,7 +279,7 @@ export function idpService(options: IdpServiceOptions): FastifyPluginAsync {
 
     app.post('/token', async (req, reply) => {
       const params = (req.body ?? {}) as Params;
-      if (typeof params !== 'object' || Array.isArray(params)) throw new HttpError(400, 'invalid_request', 'the token request must be a form or a JSON object');
+      if (typeof params !== 'object' || Array.isArray(params)) throw new HttpError('invalid_request', 'the token request must be a form or a JSON object');
       const grant = required(params, 'grant_type');
       const issuer = issuerOf();
       let idToken: string;
@@ -288,11 +288,11 @@ export function idpService(options: IdpServiceOptions): FastifyPluginAsync {
         const code = required(params, 'code');
         const pending = codes.get(code);
         codes.delete(code); // one use only, even when the rest fails
-        if (!pending || pending.expiresAt < Date.now()) throw new HttpError(400, 'invalid_grant', 'authorization code is unknown, used or expired');
+        if (!pending || pending.expiresAt < Date.now()) throw new HttpError('invalid_grant', 'authorization code is unknown, used or expired');
         const clientId = required(params, 'client_id');
-        if (clientId !== pending.clientId) throw new HttpError(400, 'invalid_grant', `client_id ${JSON.stringify(clientId)} is not the one the code was issued to`);
+        if (clientId !== pending.clientId) throw new HttpError('invalid_grant', `client_id ${JSON.stringify(clientId)} is not the one the code was issued to`);
         const redirectUri = required(params, 'redirect_uri');
-        if (redirectUri !== pending.redirectUri) throw new HttpError(400, 'invalid_grant', 'redirect_uri differs from the one in the authorization request');
+        if (redirectUri !== pending.redirectUri) throw new HttpError('invalid_grant', 'redirect_uri differs from the one in the authorization request');
         checkPkce(required(params, 'code_verifier'), pending.codeChallenge);
         ttl = parseTtl(undefined);
         const claims = devTokenClaims(issuer, { kind: 'email', email: pending.email }, pending.clientId, ttl, pending.nonce ? { nonce: pending.nonce } : {});
@@ -300,13 +300,13 @@ export function idpService(options: IdpServiceOptions): FastifyPluginAsync {
       } else if (grant === DEVICE_GRANT) {
         const deviceCode = required(params, 'device_code');
         const pending = devices.get(deviceCode);
-        if (!pending) throw new HttpError(400, 'invalid_grant', 'device_code is unknown or already used');
+        if (!pending) throw new HttpError('invalid_grant', 'device_code is unknown or already used');
         if (pending.expiresAt < Date.now()) {
           devices.delete(deviceCode);
-          throw new HttpError(400, 'expired_token', 'the device code expired before the login was completed');
+          throw new HttpError('expired_token', 'the device code expired before the login was completed');
         }
-        if (required(params, 'client_id') !== pending.clientId) throw new HttpError(400, 'invalid_grant', 'client_id is not the one the device code was issued to');
-        if (pending.email === undefined) throw new HttpError(400, 'authorization_pending', 'the user has not completed the login yet');
+        if (required(params, 'client_id') !== pending.clientId) throw new HttpError('invalid_grant', 'client_id is not the one the device code was issued to');
+        if (pending.email === undefined) throw new HttpError('authorization_pending', 'the user has not completed the login yet');
         devices.delete(deviceCode);
         if (pending.codeChallenge !== undefined) {
           checkPkce(required(params, 'code_verifier'), pending.codeChallenge);
@@ -314,7 +314,7 @@ export function idpService(options: IdpServiceOptions): FastifyPluginAsync {
         ttl = parseTtl(undefined);
         idToken = await signIdToken(signer, devTokenClaims(issuer, { kind: 'email', email: pending.email }, pending.clientId, ttl));
       } else if (grant === 'client_credentials') {
-        if (!allowClientCredentials) throw new HttpError(400, 'unauthorized_client', 'the client_credentials grant is disabled');
+        if (!allowClientCredentials) throw new HttpError('unauthorized_client', 'the client_credentials grant is disabled');
         ttl = parseTtl(params.ttl);
         const audience = str(params, 'audience') ?? str(params, 'client_id') ?? DEV_AUDIENCE;
         const github = requestedGithubClaims(params);
@@ -322,7 +322,7 @@ export function idpService(options: IdpServiceOptions): FastifyPluginAsync {
         let iss = issuer;
         const githubIssuer = issuer + GITHUB_ISSUER_SUFFIX;
         if (github) {
-          if (str(params, 'email') !== undefined) throw new HttpError(400, 'invalid_request', 'ask for either an email identity or workflow claims, not both');
+          if (str(params, 'email') !== undefined) throw new HttpError('invalid_request', 'ask for either an email identity or workflow claims, not both');
           identity = { kind: 'github', claims: githubClaims(github) };
           iss = githubIssuer;
         } else {
@@ -330,7 +330,7 @@ export function idpService(options: IdpServiceOptions): FastifyPluginAsync {
         }
         idToken = await signIdToken(signer, devTokenClaims(iss, identity, audience, ttl));
       } else {
-        throw new HttpError(400, 'unsupported_grant_type', `grant_type ${JSON.stringify(grant)} is not supported (authorization_code, device_code, client_credentials)`);
+        throw new HttpError('unsupported_grant_type', `grant_type ${JSON.stringify(grant)} is not supported (authorization_code, device_code, client_credentials)`);
       }
       return reply.header('cache-control', 'no-store').send({
         access_token: idToken, id_token: idToken, token_type: 'Bearer', expires_in: ttl, scope: 'openid email',

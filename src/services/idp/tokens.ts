@@ -55,7 +55,7 @@ export function parseTtl(value: unknown): number {
   if (value === undefined || value === '') return DEFAULT_TOKEN_TTL_SECONDS;
   const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < 1 || n > MAX_TOKEN_TTL_SECONDS) {
-    throw new HttpError(400, 'INVALID_TTL', `ttl must be a whole number of seconds between 1 and ${MAX_TOKEN_TTL_SECONDS}, got ${JSON.stringify(value)}`);
+    throw new HttpError('REQUEST_INVALID', `ttl must be a whole number of seconds between 1 and ${MAX_TOKEN_TTL_SECONDS}, got ${JSON.stringify(value)}`);
   }
   return n;
 }
@@ -64,7 +64,7 @@ const EMAIL_RE = /^[^\s@<>"]{1,64}@[^\s@<>"]{1,255}$/;
 
 export function parseEmail(value: unknown): string {
   if (typeof value !== 'string' || !EMAIL_RE.test(value)) {
-    throw new HttpError(400, 'INVALID_EMAIL', `email must be an email address, got ${JSON.stringify(value ?? null)}`);
+    throw new HttpError('REQUEST_INVALID', `email must be an email address, got ${JSON.stringify(value ?? null)}`);
   }
   return value;
 }
@@ -73,7 +73,7 @@ export function parseEmail(value: unknown): string {
 export function githubClaims(given: Record<string, string>): Record<string, string> {
   const repository = given.repository;
   if (!repository || !/^[\w.-]+\/[\w.-]+$/.test(repository)) {
-    throw new HttpError(400, 'INVALID_CLAIM', `repository must look like owner/name, got ${JSON.stringify(repository ?? null)}`);
+    throw new HttpError('REQUEST_INVALID', `repository must look like owner/name, got ${JSON.stringify(repository ?? null)}`);
   }
   const owner = repository.split('/')[0]!;
   const ref = given.ref ?? 'refs/heads/main';
@@ -104,7 +104,7 @@ export function githubClaims(given: Record<string, string>): Record<string, stri
   if (given.environment) claims.environment = given.environment;
   if (given.sub) claims.sub = given.sub;
   for (const name of GITHUB_REQUIRED_CLAIMS) {
-    if (!claims[name]) throw new HttpError(400, 'INVALID_CLAIM', `claim ${name} must not be empty`);
+    if (!claims[name]) throw new HttpError('REQUEST_INVALID', `claim ${name} must not be empty`);
   }
   return claims;
 }

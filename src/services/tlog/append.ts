@@ -8,7 +8,7 @@ export async function appendOrBusy(log: TransparencyLog, entry: AdmittedEntry): 
   try {
     return await log.append(entry.body, { indexKeys: entry.indexKeys });
   } catch (e) {
-    if (e instanceof KeylessError && (e.code === 'LOG_OVERLOADED' || e.code === 'LOG_CLOSED')) throw new HttpError(503, e.code, e.message);
+    if (e instanceof KeylessError && (e.code === 'LOG_OVERLOADED' || e.code === 'LOG_CLOSED')) throw new HttpError(e.code, e.message);
     throw e;
   }
 }

@@ -22,10 +22,10 @@ const MAX_RETRIEVE = 10;
 function intParam(value: unknown, field: string, required: boolean): number | undefined {
   if (value === undefined && !required) return undefined;
   if (typeof value !== 'string' || !/^(0|[1-9][0-9]{0,15})$/.test(value)) {
-    throw new HttpError(400, 'INVALID_PARAMETER', `${field} must be a non-negative decimal integer`);
+    throw new HttpError('REQUEST_INVALID', `${field} must be a non-negative decimal integer`);
   }
   const n = Number(value);
-  if (!Number.isSafeInteger(n)) throw new HttpError(400, 'INVALID_PARAMETER', `${field} is too large`);
+  if (!Number.isSafeInteger(n)) throw new HttpError('REQUEST_INVALID', `${field} is too large`);
   return n;
 }
 
@@ -43,11 +43,11 @@ export function rekorV1Service(options: RekorV1ServiceOptions): FastifyPluginAsy
 
   function checkTreeId(value: unknown): void {
     if (value === undefined) return;
-    if (typeof value !== 'string' || value !== log.treeId) throw new HttpError(404, 'TREE_NOT_FOUND', 'unknown treeID');
+    if (typeof value !== 'string' || value !== log.treeId) throw new HttpError('TREE_NOT_FOUND', 'unknown treeID');
   }
 
   async function byUuid(id: string): Promise<Record<string, unknown> | undefined> {
-    if (!/^([0-9a-fA-F]{16})?[0-9a-fA-F]{64}$/.test(id)) throw new HttpError(400, 'INVALID_ENTRY_ID', 'entry UUID must be 64 or 80 hex characters');
+    if (!/^([0-9a-fA-F]{16})?[0-9a-fA-F]{64}$/.test(id)) throw new HttpError('REQUEST_INVALID', 'entry UUID must be 64 or 80 hex characters');
     if (id.length === 80 && id.slice(0, 16).toLowerCase() !== BigInt(log.treeId).toString(16).padStart(16, '0')) return undefined;
     const idx = await log.findByLeafHash(Buffer.from(id.slice(-64), 'hex'));
     return idx === undefined ? undefined : entryAt(idx);
@@ -62,7 +62,7 @@ export function rekorV1Service(options: RekorV1ServiceOptions): FastifyPluginAsy
       const location = `/api/v1/log/entries/${entryId}`;
       if (result.duplicate) {
         void reply.header('Location', location);
-        throw new HttpError(409, 'ENTRY_EXISTS', `an equivalent entry already exists in the log at index ${result.index}`);
+        throw new HttpError('ENTRY_EXISTS', `an equivalent entry already exists in the log at index ${result.index}`);
       }
       const body = await rekor.entryResponse({ index: result.index, body: admitted.body, integratedTime: result.integratedTime, leafHash: result.leafHash }, result.checkpoint);
       return reply.code(201).header('ETag', entryId).header('Location', location).send(body);
@@ -83,8 +83,8 @@ export function rekorV1Service(options: RekorV1ServiceOptions): FastifyPluginAsy
       checkTreeId(q.treeID);
       const firstSize = intParam(q.firstSize, 'firstSize', false) ?? 1;
       const lastSize = intParam(q.lastSize, 'lastSize', true)!;
-      if (firstSize > lastSize) throw new HttpError(400, 'INVALID_PARAMETER', `firstSize ${firstSize} is greater than lastSize ${lastSize}`);
-      if (lastSize > log.size) throw new HttpError(400, 'INVALID_PARAMETER', `lastSize ${lastSize} exceeds the tree size ${log.size}`);
+      if (firstSize > lastSize) throw new HttpError('REQUEST_INVALID', `firstSize ${firstSize} is greater than lastSize ${lastSize}`);
+      if (lastSize > log.size) throw new HttpError('REQUEST_INVALID', `lastSize ${lastSize} exceeds the tree size ${log.size}`);
       const [hashes, root] = await Promise.all([log.consistencyProof(firstSize, lastSize), log.rootHash(lastSize)]);
       return { rootHash: hexEncode(root), hashes: hashes.map((h) => hexEncode(h)) };
     });
@@ -92,14 +92,14 @@ export function rekorV1Service(options: RekorV1ServiceOptions): FastifyPluginAsy
     app.get('/api/v1/log/entries', async (request) => {
       const index = intParam((request.query as Record<string, unknown>).logIndex, 'logIndex', true)!;
       const entry = await entryAt(index);
-      if (!entry) throw new HttpError(404, 'ENTRY_NOT_FOUND', `no entry at index ${index}`);
+      if (!entry) throw new HttpError('ENTRY_NOT_FOUND', `no entry at index ${index}`);
       return entry;
     });
 
     app.get('/api/v1/log/entries/:entryUUID', async (request) => {
       const id = (request.params as { entryUUID: string }).entryUUID;
       const entry = await byUuid(id);
-      if (!entry) throw new HttpError(404, 'ENTRY_NOT_FOUND', 'no entry with that UUID');
+      if (!entry) throw new HttpError('ENTRY_NOT_FOUND', 'no entry with that UUID');
       return entry;
     });
 

@@ -32,11 +32,11 @@ export function rekorV2Service(options: RekorV2ServiceOptions): FastifyPluginAsy
     try {
       ref = parseTilePath(`tile/${wildcard}`);
     } catch (e) {
-      if (e instanceof FormatError) throw new HttpError(404, 'TILE_NOT_FOUND', 'not a tlog-tiles path');
+      if (e instanceof FormatError) throw new HttpError('TILE_NOT_FOUND', 'not a tlog-tiles path');
       throw e;
     }
     const data = ref.level === 'entries' ? await log.readEntryBundle(ref.index, ref.width) : await log.readTile(ref.level, ref.index, ref.width);
-    if (!data) throw new HttpError(404, 'TILE_NOT_FOUND', 'tile not available');
+    if (!data) throw new HttpError('TILE_NOT_FOUND', 'tile not available');
     return reply.header('Cache-Control', IMMUTABLE_CACHE).type('application/octet-stream').send(data);
   }
 
@@ -47,7 +47,7 @@ export function rekorV2Service(options: RekorV2ServiceOptions): FastifyPluginAsy
       const result = await appendOrBusy(log, admitted);
       if (result.duplicate) {
         void reply.header('x-log-index', String(result.index));
-        throw new HttpError(409, 'ENTRY_EXISTS', `an equivalent entry already exists in the log at index ${result.index}`);
+        throw new HttpError('ENTRY_EXISTS', `an equivalent entry already exists in the log at index ${result.index}`);
       }
       const tle = await rekor.transparencyLogEntry({ index: result.index, body: admitted.body }, result.checkpoint);
       return reply.code(201).send(tle);

@@ -14,7 +14,7 @@ import {
   type TimestampRequest,
   type TimestampSigner,
 } from '../../x509/build/index.js';
-import { HttpError } from '../http/index.js';
+import { HttpError, type HttpStatusCode } from '../http/index.js';
 
 export interface TsaServiceOptions {
   /** The timestamp signing certificate and its key. */
@@ -39,8 +39,8 @@ export const TSA_MAX_REQUEST_BYTES = 10 * 1024;
 const QUERY_TYPE = 'application/timestamp-query';
 const REPLY_TYPE = 'application/timestamp-reply';
 
-function badRequest(code: string, message: string): HttpError {
-  return new HttpError(400, code, message);
+function badRequest(code: HttpStatusCode, message: string): HttpError {
+  return new HttpError(code, message);
 }
 
 /**
@@ -48,19 +48,19 @@ function badRequest(code: string, message: string): HttpError {
  * Unknown fields are ignored, as the Go server's JSON decoding does.
  */
 function requestFromJsonBody(body: unknown): TimestampRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('TSA_REQUEST_INVALID', 'body must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('REQUEST_INVALID', 'body must be a JSON object');
   const b = body as Record<string, unknown>;
-  if (typeof b.artifactHash !== 'string' || b.artifactHash === '') throw badRequest('TSA_REQUEST_INVALID', 'artifactHash must be a base64 string');
-  if (typeof b.hashAlgorithm !== 'string') throw badRequest('TSA_REQUEST_INVALID', 'hashAlgorithm must be a string');
-  if (b.certificates !== undefined && typeof b.certificates !== 'boolean') throw badRequest('TSA_REQUEST_INVALID', 'certificates must be a boolean');
+  if (typeof b.artifactHash !== 'string' || b.artifactHash === '') throw badRequest('REQUEST_INVALID', 'artifactHash must be a base64 string');
+  if (typeof b.hashAlgorithm !== 'string') throw badRequest('REQUEST_INVALID', 'hashAlgorithm must be a string');
+  if (b.certificates !== undefined && typeof b.certificates !== 'boolean') throw badRequest('REQUEST_INVALID', 'certificates must be a boolean');
   if (b.tsaPolicyOID !== undefined && (typeof b.tsaPolicyOID !== 'string' || !/^\d+(\.\d+)+$/.test(b.tsaPolicyOID))) {
-    throw badRequest('TSA_REQUEST_INVALID', 'tsaPolicyOID must be a dotted OID');
+    throw badRequest('REQUEST_INVALID', 'tsaPolicyOID must be a dotted OID');
   }
   let nonce: bigint | undefined;
   if (b.nonce !== undefined && b.nonce !== null) {
     if (typeof b.nonce === 'number' && Number.isInteger(b.nonce) && b.nonce >= 0) nonce = BigInt(b.nonce);
     else if (typeof b.nonce === 'string' && /^\d{1,40}$/.test(b.nonce)) nonce = BigInt(b.nonce);
-    else throw badRequest('TSA_REQUEST_INVALID', 'nonce must be a non-negative integer');
+    else throw badRequest('REQUEST_INVALID', 'nonce must be a non-negative integer');
   }
   const req: Parameters<typeof timestampRequestFromJson>[0] = { artifactHash: b.artifactHash, hashAlgorithm: b.hashAlgorithm };
   if (nonce !== undefined) req.nonce = nonce;
@@ -82,7 +82,7 @@ export function tsaService(options: TsaServiceOptions): FastifyPluginAsync {
     app.post('/api/v1/timestamp', { bodyLimit: TSA_MAX_REQUEST_BYTES }, async (request, reply: FastifyReply) => {
       const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       if (type !== QUERY_TYPE && type !== 'application/json') {
-        throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `content type must be ${QUERY_TYPE} or application/json`);
+        throw new HttpError('UNSUPPORTED_MEDIA_TYPE', `content type must be ${QUERY_TYPE} or application/json`);
       }
       let tsReq: TimestampRequest;
       try {
@@ -90,7 +90,7 @@ export function tsaService(options: TsaServiceOptions): FastifyPluginAsync {
       } catch (e) {
         if (e instanceof HttpError) throw e;
         if (e instanceof TimestampRequestError) throw badRequest(e.code, e.message);
-        if (e instanceof KeylessError) throw badRequest('TSA_REQUEST_INVALID', e.message);
+        if (e instanceof KeylessError) throw badRequest('REQUEST_INVALID', e.message);
         throw e;
       }
       if (tsReq.hasExtensions) throw badRequest('TSA_EXTENSIONS_UNSUPPORTED', 'request extensions are not supported');

@@ -2,8 +2,9 @@
 // like the Sigstore TSA's (section 8.3 of the protocols document).
 import { createHash, randomBytes, sign as nodeSign } from 'node:crypto';
 import { FormatError, KeylessError } from '../../core/errors.js';
+import type { X509ErrorCode } from '../../core/error-codes.js';
 import { base64Decode } from '../../core/encoding.js';
-import { der, encodeTlv, parseDer, readBoolean, readIntegerBytes, readOid, readSmallInteger, sequence, TAG } from '../der.js';
+import { der, encodeTlv, parseDer, readBoolean, readNonNegativeInteger, readOid, sequence, TAG } from '../der.js';
 import { DIGEST_BY_OID, DIGEST_LENGTH, OID, OID_BY_DIGEST, type DigestName } from '../oids.js';
 import { signatureAlgorithmFor } from '../signature.js';
 import type { CertificateSigner } from './certificate.js';
@@ -22,7 +23,8 @@ export interface TimestampRequest {
 
 /** Thrown for requests a TSA must refuse; `code` names the reason. */
 export class TimestampRequestError extends KeylessError {
-  constructor(code: string, message: string) {
+  declare readonly code: X509ErrorCode;
+  constructor(code: X509ErrorCode, message: string) {
     super(code, message, { check: 'timestamp-request' });
     this.name = 'TimestampRequestError';
   }
@@ -31,7 +33,7 @@ export class TimestampRequestError extends KeylessError {
 function digestName(oid: string): DigestName {
   if (oid === OID.sha1) throw new TimestampRequestError('TSA_WEAK_HASH', 'SHA-1 message imprints are refused');
   const name = DIGEST_BY_OID[oid];
-  if (!name) throw new TimestampRequestError('TSA_UNSUPPORTED_HASH', `unsupported hash algorithm ${oid}`);
+  if (!name) throw new TimestampRequestError('TIMESTAMP_HASH_UNSUPPORTED', `unsupported hash algorithm ${oid}`);
   return name;
 }
 
@@ -41,24 +43,40 @@ function checkDigestLength(name: DigestName, digest: Buffer): void {
   }
 }
 
+/** Nonces are random numbers of 64-160 bits in practice; longer ones are refused. */
+const MAX_NONCE_BYTES = 32;
+
 /** Parses a DER TimeStampReq; malformed input → FormatError, refused content → TimestampRequestError. */
 export function parseTimestampRequest(input: Uint8Array): TimestampRequest {
   const f = 'timeStampReq';
   try {
     const kids = sequence(parseDer(input, f), f, 2, 6);
-    const version = readSmallInteger(kids[0]!, `${f}.version`);
+    const version = Number(readNonNegativeInteger(kids[0]!, `${f}.version`, 1));
     if (version !== 1) throw new FormatError(`${f}.version`, `unsupported version ${version}`);
     const imprint = sequence(kids[1]!, `${f}.messageImprint`, 2, 2);
     const alg = readOid(sequence(imprint[0]!, `${f}.messageImprint.hashAlgorithm`, 1, 2)[0]!, `${f}.messageImprint.hashAlgorithm`);
     const hashedMessage = Buffer.from(imprint[1]!.expect(TAG.OCTET_STRING, `${f}.messageImprint.hashedMessage`).content);
     const out: TimestampRequest = { hashAlgorithm: digestName(alg), hashedMessage, certReq: false, hasExtensions: false };
     checkDigestLength(out.hashAlgorithm, hashedMessage);
+    // TimeStampReq's optional fields, each at most once and in this order (strict DER):
+    // reqPolicy OID, nonce INTEGER, certReq BOOLEAN DEFAULT FALSE, extensions [0].
+    const order = [TAG.OID, TAG.INTEGER, TAG.BOOLEAN, 0xa0];
+    let last = -1;
     for (const n of kids.slice(2)) {
+      const rank = order.indexOf(n.tag);
+      if (rank < 0) throw new FormatError(f, `unexpected element with tag 0x${n.tag.toString(16)}`);
+      if (rank <= last) throw new FormatError(f, 'optional fields repeated or out of order (reqPolicy, nonce, certReq, extensions)');
+      last = rank;
       if (n.tag === TAG.OID) out.policy = readOid(n, `${f}.reqPolicy`);
-      else if (n.tag === TAG.INTEGER) out.nonce = Buffer.from(readIntegerBytes(n, `${f}.nonce`));
-      else if (n.tag === TAG.BOOLEAN) out.certReq = readBoolean(n, `${f}.certReq`);
-      else if (n.tag === 0xa0) out.hasExtensions = true;
-      else throw new FormatError(f, `unexpected element with tag 0x${n.tag.toString(16)}`);
+      else if (n.tag === TAG.INTEGER) {
+        // Re-encoded from its value: the token echoes a minimal, non-negative INTEGER whatever was sent.
+        out.nonce = der.integer(readNonNegativeInteger(n, `${f}.nonce`, MAX_NONCE_BYTES)).subarray(2);
+      } else if (n.tag === TAG.BOOLEAN) {
+        if (n.content.length !== 1 || n.content[0] !== 0xff) {
+          throw new FormatError(`${f}.certReq`, 'must be DER TRUE (0xFF) when present; FALSE is the default and is omitted in DER');
+        }
+        out.certReq = readBoolean(n, `${f}.certReq`);
+      } else out.hasExtensions = true;
     }
     return out;
   } catch (e) {
@@ -72,7 +90,7 @@ export function timestampRequestFromJson(body: { artifactHash: string; hashAlgor
   const name = body.hashAlgorithm.toLowerCase().replace('-', '');
   if (name === 'sha1') throw new TimestampRequestError('TSA_WEAK_HASH', 'SHA-1 message imprints are refused');
   if (name !== 'sha256' && name !== 'sha384' && name !== 'sha512') {
-    throw new TimestampRequestError('TSA_UNSUPPORTED_HASH', `unsupported hash algorithm ${body.hashAlgorithm}`);
+    throw new TimestampRequestError('TIMESTAMP_HASH_UNSUPPORTED', `unsupported hash algorithm ${body.hashAlgorithm}`);
   }
   const hashedMessage = base64Decode(body.artifactHash, 'artifactHash');
   checkDigestLength(name, hashedMessage);
