@@ -116,7 +116,15 @@ for (const kind of registries) {
         assert.equal(moved.code, 1);
         assert.match(moved.stderr, /no signatures found/);
         // Pinned by digest it still verifies; with another identity, issuer or a missing annotation it does not.
-        assert.equal((await keyless(['verify', image.ref, ...verifyArgs()])).code, 0);
+        const pinned = await keyless(['verify', image.ref, ...verifyArgs()]);
+        assert.equal(pinned.code, 0, pinned.stderr);
+        assert.match(
+          pinned.stdout,
+          new RegExp(
+            `^Verified OK: ${registry.host}/${repo.repository}@${image.digest} signed by ${EMAIL} \\(issuer ${issuer}\\) at .*, log index \\d+.*annotations env=prod \\[referrer\\]$`,
+            'm',
+          ),
+        );
         const wrongId = await keyless(['verify', image.ref, ...verifyArgs('mallory@example.com')]);
         assert.equal(wrongId.code, 1);
         assert.match(wrongId.stderr, /none of the 1 signature\(s\).*identity/);
