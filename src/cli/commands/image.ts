@@ -1,5 +1,5 @@
 // `keyless sign|attest|verify|verify-attestation|tree IMAGE`: cosign's image commands and
-// flags. The implementation (src/cli/commands/image-run.ts) is loaded only when one runs.
+// flags. The implementation (image-sign-run.ts, image-verify-run.ts) is loaded only when one runs.
 import { Command, Option } from 'commander';
 import { ENV_HELP, identityAndServiceFlags, run } from './sign.js';
 import { identityPolicyFlags } from './verify.js';
@@ -56,7 +56,7 @@ export function defineImageCommands(program: Command): void {
     .addHelpText('after', ENV_HELP + REGISTRY_HELP)
     .action(async (images: string[], opts: Record<string, unknown>, cmd: Command) => {
       await run(cmd, async () => {
-        const { signImageCommand } = await import('./image-run.js');
+        const { signImageCommand } = await import('./image-sign-run.js');
         await signImageCommand(images, opts);
       });
     });
@@ -76,7 +76,7 @@ export function defineImageCommands(program: Command): void {
     .addHelpText('after', ENV_HELP + REGISTRY_HELP)
     .action(async (images: string[], opts: Record<string, unknown>, cmd: Command) => {
       await run(cmd, async () => {
-        const { signImageCommand } = await import('./image-run.js');
+        const { signImageCommand } = await import('./image-sign-run.js');
         await signImageCommand(images, opts, { predicate: opts.predicate as string, type: opts.type as string });
       });
     });
@@ -90,7 +90,7 @@ export function defineImageCommands(program: Command): void {
     .addHelpText('after', REGISTRY_HELP)
     .action(async (image: string, opts: Record<string, unknown>, cmd: Command) => {
       await run(cmd, async () => {
-        const { verifyImageCommand } = await import('./image-run.js');
+        const { verifyImageCommand } = await import('./image-verify-run.js');
         process.exitCode = await verifyImageCommand(image, opts, 'signature');
       });
     });
@@ -105,7 +105,7 @@ export function defineImageCommands(program: Command): void {
     .addHelpText('after', REGISTRY_HELP)
     .action(async (image: string, opts: Record<string, unknown>, cmd: Command) => {
       await run(cmd, async () => {
-        const { verifyImageCommand } = await import('./image-run.js');
+        const { verifyImageCommand } = await import('./image-verify-run.js');
         process.exitCode = await verifyImageCommand(image, opts, 'attestation');
       });
     });
@@ -121,7 +121,7 @@ export function defineImageCommands(program: Command): void {
     .addHelpText('after', REGISTRY_HELP)
     .action(async (image: string, opts: Record<string, unknown>, cmd: Command) => {
       await run(cmd, async () => {
-        const { treeCommand } = await import('./image-run.js');
+        const { treeCommand } = await import('./image-verify-run.js');
         await treeCommand(image, opts);
       });
     });
