@@ -151,6 +151,18 @@ test('registries that fail: unreachable, wrong credentials, unknown repository o
   oneLineFailure(await keyless(['verify', `${spec.host}/fail/big:huge`, ...verifyArgs()]), /larger than the 4194304-byte limit/);
 });
 
+test('--timeout bounds a registry that never answers', async () => {
+  const silent = createServer(() => undefined);
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+  const host = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  try {
+    oneLineFailure(await keyless(['verify', `${host}/a/b:v1`, ...verifyArgs(), '--timeout', '2s']), /gave up|no answer within/);
+  } finally {
+    silent.closeAllConnections();
+    silent.close();
+  }
+});
+
 test('nothing half-written: a sign that fails after resolving the image pushes nothing', async () => {
   const repo = { registry: registry.host, repository: 'fail/clean' };
   const image = await pushImage(client, repo, 'v1');
