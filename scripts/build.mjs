@@ -52,7 +52,7 @@ await build({
 // The verify commands' implementation once more, as one CommonJS file that
 // src/cli/commands/verify-loader.ts compiles with a V8 code cache (verify-bundle's start).
 await build({
-  entryPoints: ['src/verify/command.ts'],
+  entryPoints: ['src/cli/commands/verify-command.ts'],
   outfile: `${staging.pathname}/verify-command.cjs`,
   bundle: true,
   format: 'cjs',

@@ -46,3 +46,43 @@ test('the layer check sees a violation when there is one', () => {
   assert.equal(layerOf(relative('.', resolve('src/verify', '../services/tlog/index.js'))), 'services');
   assert.ok(ORDER.indexOf('services') > ORDER.indexOf('verify'));
 });
+
+// Library layers take and return data; only cli touches the process (argv, env, stdio,
+// exit, signals, TTYs). Each exception names the file and the one use it may make, and why.
+const PROCESS_ALLOWED: Record<string, { use: string; why: string }[]> = {
+  'src/server/keys.ts': [{ use: 'process.pid', why: 'names the temporary file a key is written to before its rename' }],
+  'src/server/trust-files.ts': [{ use: 'process.pid', why: 'names the temporary file a trust file is written to before its rename' }],
+  'src/server/lock.ts': [
+    { use: 'process.pid', why: 'the data-directory lock records its owner' },
+    { use: 'process.kill', why: 'signal 0 probes whether a stale lock\'s owner still runs; it signals nothing' },
+  ],
+};
+
+/** Every use of the process object in a source text, as `process.<member>` (comments ignored). */
+function processUses(text: string): string[] {
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
+  const uses = [...code.matchAll(/(?<![\w.$])(?:globalThis\.)?process\s*(?:\.\s*(\w+)|\[)/g)].map((m) => `process.${m[1] ?? '[]'}`);
+  if (/from\s*['"](?:node:)?process['"]|require\(\s*['"](?:node:)?process['"]\s*\)|import\(\s*['"](?:node:)?process['"]\s*\)/.test(code)) uses.push('import process');
+  return uses;
+}
+
+test('library layers do not touch the process: only cli does', () => {
+  const violations: string[] = [];
+  const files = sourceFiles('src').filter((f) => layerOf(f) !== 'cli');
+  assert.ok(files.includes(join('src', 'sign', 'index.ts')) && files.includes(join('src', 'index.ts')), 'the check covers the library');
+  for (const file of files) {
+    const allowed = PROCESS_ALLOWED[file.split(sep).join('/')] ?? [];
+    for (const use of processUses(readFileSync(file, 'utf8'))) {
+      if (!allowed.some((a) => a.use === use)) violations.push(`${file}: ${use}`);
+    }
+  }
+  assert.deepEqual(violations, []);
+});
+
+test('the process check sees a use when there is one', () => {
+  assert.deepEqual(processUses('const e = process.env.HOME;\nprocess.stderr.write("x");'), ['process.env', 'process.stderr']);
+  assert.deepEqual(processUses('if (process .exitCode) process["exit"](1); globalThis.process.on("x", f);'), ['process.exitCode', 'process.[]', 'process.on']);
+  assert.deepEqual(processUses("import { env } from 'node:process';"), ['import process']);
+  assert.deepEqual(processUses('// process.env in a comment\n/* process.exit() */ const inProcess = 1; subprocess.x;'), []);
+  assert.deepEqual(processUses("const url = 'http://x'; process.exit(1);"), ['process.exit']);
+});

@@ -5,7 +5,7 @@ export * from './signing-config.js';
 export * from './dsse.js';
 export * from './intoto.js';
 export * from './rekor.js';
-export * from './rekor-v1.js';
+export * from './rekor-v1/index.js';
 export * from './rekor-v2.js';
 export {
   HASH_ALGORITHMS,

@@ -3,7 +3,7 @@
 // Rekor v2: hashedrekord 0.0.2, dsse 0.0.2).
 import { FormatError } from '../core/errors.js';
 import { asObject, parseJson } from '../core/json.js';
-import { canonicalRekorV1Body, parseRekorV1Body, unsupportedKind, type RekorV1Entry } from './rekor-v1.js';
+import { canonicalRekorV1Body, parseRekorV1Body, unsupportedKind, type RekorV1Entry } from './rekor-v1/index.js';
 import { canonicalRekorV2Body, parseRekorV2Body, type RekorV2Entry } from './rekor-v2.js';
 
 export type RekorEntry = RekorV1Entry | RekorV2Entry;

@@ -1,11 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { parseJson } from '../core/json.js';
-import { SignError } from './errors.js';
 import type { SigningConfigLike } from './services.js';
-
-/** Environment variables that stand in for `--signing-config` / `--trusted-root`. */
-export const SIGNING_CONFIG_ENV = 'KEYLESS_SIGNING_CONFIG';
-export const TRUSTED_ROOT_ENV = 'KEYLESS_TRUSTED_ROOT';
 
 /**
  * The public-good instance's SigningConfig v0.2 (sigstore/root-signing
@@ -22,17 +15,6 @@ export const PUBLIC_GOOD_SIGNING_CONFIG: SigningConfigLike = {
   rekorTlogConfig: { selector: 'ANY' },
   tsaConfig: { selector: 'ANY' },
 };
-
-/** Reads a JSON file with an error that names the file and what the file was for. */
-export function readJsonFile(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new SignError('FILE_UNREADABLE', `cannot read the ${what} ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { check: what });
-  }
-  return parseJson(text, what);
-}
 
 export interface ServiceOverrides {
   fulcioUrl?: string | undefined;

@@ -1,5 +1,4 @@
 import { createHash, createSign, generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { pemEncode } from '../core/encoding.js';
 import { SignError } from './errors.js';
 import { KeyDetailsValue } from '../formats/index.js';
@@ -35,15 +34,15 @@ export class EphemeralKey {
   }
 
   /**
-   * Signs a file read as a stream (artifacts too large to hold in memory), computing its
+   * Signs bytes read as a stream (artifacts too large to hold in memory), computing their
    * SHA-256 in the same pass: ECDSA over SHA-256 of the bytes, exactly as `sign`.
    */
-  async signFile(path: string): Promise<{ signature: Buffer; digest: Buffer }> {
+  async signStream(chunks: AsyncIterable<Uint8Array>): Promise<{ signature: Buffer; digest: Buffer }> {
     const signer = createSign('sha256');
     const hash = createHash('sha256');
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-      signer.update(chunk as Buffer);
-      hash.update(chunk as Buffer);
+    for await (const chunk of chunks) {
+      signer.update(chunk);
+      hash.update(chunk);
     }
     if (!this.#privateKey) throw new SignError('KEY_DISPOSED', 'the ephemeral signing key was already discarded');
     return { signature: signer.sign(this.#privateKey), digest: hash.digest() };

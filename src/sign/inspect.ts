@@ -1,17 +1,16 @@
-// `keyless token inspect`: what a certificate issued for this token would say.
+// What a certificate issued for a token would say (`keyless token inspect` prints it).
 import { asArray, asObject } from '../core/json.js';
-import { findIssuerConfig, identityFromClaims, type IssuerConfig, type IssuerType, ISSUER_TYPES } from '../oidc/index.js';
+// oidc's index would load jose (token verification), which nothing here needs: the signing
+// commands load this module with the rest of sign and must not pay for it.
+import { identityFromClaims } from '../oidc/identity.js';
+import { findIssuerConfig } from '../oidc/issuers.js';
+import { ISSUER_TYPES, type IssuerConfig, type IssuerType } from '../oidc/types.js';
 import { callService, joinUrl, jsonBody, serviceName } from './http.js';
 import { checkToken, decodeToken, type TokenClaims } from './token.js';
-import { obtainIdentityToken, readTokenArgument } from './token-sources.js';
-import { SIGNING_CONFIG_ENV } from './config.js';
-import { loadSigningConfig } from './signing-config.js';
-import { selectServices } from './services.js';
 
-export interface InspectFlags {
-  fulcioUrl?: string;
-  signingConfig?: string;
-  json?: boolean;
+export interface InspectOptions {
+  /** The CA to ask how it treats the token's issuer; without one, the issuer type is guessed from the claims. */
+  caUrl?: string | undefined;
 }
 
 export interface TokenReport {
@@ -29,32 +28,7 @@ export interface TokenReport {
   challenge: string | undefined;
 }
 
-export async function inspectTokenCommand(token: string | undefined, flags: InspectFlags): Promise<void> {
-  const jwt = token !== undefined
-    ? readTokenArgument(token)
-    : (await obtainIdentityToken({ interactive: false, canOpenBrowser: false, log: () => {} })).jwt;
-  const report = await inspectToken(jwt, flags);
-  if (flags.json) {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    return;
-  }
-  const c = report.certificate;
-  const lines = [
-    `issuer:        ${String(report.issuer)}`,
-    `subject:       ${String(report.subject)}`,
-    `audience:      ${JSON.stringify(report.audience)}`,
-    `expires:       ${report.expiresAt ?? 'never (no exp claim)'}`,
-    `status:        ${report.status}`,
-    `issuer type:   ${report.issuerType} (${report.issuerTypeSource})`,
-    c.san ? `certificate:   ${c.san.type} SAN ${c.san.value}` : `certificate:   none would be issued (${c.error})`,
-    ...(c.issuer ? [`cert issuer:   ${c.issuer}`] : []),
-    ...Object.entries(c.extensions).filter(([k]) => k !== 'issuer').map(([k, v]) => `  ${k}: ${v}`),
-    ...(report.challenge ? [`signs (PoP):   ${report.challenge}`] : []),
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
-}
-
-export async function inspectToken(jwt: string, flags: InspectFlags): Promise<TokenReport> {
+export async function inspectToken(jwt: string, options: InspectOptions = {}): Promise<TokenReport> {
   const claims = decodeToken(jwt);
   let status = 'ok';
   let statusCode: string | undefined;
@@ -65,7 +39,7 @@ export async function inspectToken(jwt: string, flags: InspectFlags): Promise<To
     status = (e as Error).message;
     statusCode = (e as { code?: string }).code;
   }
-  const { config, source } = await issuerConfigFor(claims, flags);
+  const { config, source } = await issuerConfigFor(claims, options.caUrl);
   const certificate: TokenReport['certificate'] = { san: undefined, issuer: undefined, extensions: {}, error: undefined };
   try {
     const identity = identityFromClaims(claims, config);
@@ -91,11 +65,8 @@ export async function inspectToken(jwt: string, flags: InspectFlags): Promise<To
 }
 
 /** Asks the CA (Fulcio `GET /api/v2/configuration`) how it treats this issuer; guesses when no CA is named. */
-async function issuerConfigFor(claims: TokenClaims, flags: InspectFlags): Promise<{ config: IssuerConfig; source: string }> {
+async function issuerConfigFor(claims: TokenClaims, caUrl: string | undefined): Promise<{ config: IssuerConfig; source: string }> {
   const iss = typeof claims.iss === 'string' ? claims.iss : '';
-  let caUrl = flags.fulcioUrl;
-  const configPath = flags.signingConfig ?? process.env[SIGNING_CONFIG_ENV];
-  if (!caUrl && configPath) caUrl = selectServices(loadSigningConfig(configPath)).ca.url;
   if (caUrl) {
     const service = serviceName('Fulcio', caUrl);
     const res = await callService({ service, url: joinUrl(caUrl, '/api/v2/configuration'), headers: { Accept: 'application/json' } });

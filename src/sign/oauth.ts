@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { asObject, asString } from '../core/json.js';
 import { bytesEqual } from '../core/hash.js';
@@ -39,10 +38,10 @@ export interface InteractiveOptions {
   /** Fixed redirect URL (`http://localhost:PORT/auth/callback`); default: localhost on a free port. */
   redirectUrl?: string | undefined;
   /**
-   * How the authorization URL reaches a browser: a command run with the URL as its last
-   * argument, or none (the URL is only printed). The URL is always printed to `log`.
+   * Hands the authorization URL to a browser (the CLI runs `--browser-command`); without
+   * it the URL is only printed. The URL is always printed to `log` first.
    */
-  browserCommand?: string | undefined;
+  openUrl?: ((url: string) => void) | undefined;
   /** Where instructions go (stderr in the CLI; never stdout, which may carry output). */
   log: (line: string) => void;
   /** How long to wait for the browser to come back. */
@@ -87,7 +86,7 @@ export async function browserLogin(options: InteractiveOptions): Promise<string>
     }).toString();
     const callback = listener.waitForCallback(callbackPath, options.timeoutMs ?? DEFAULT_INTERACTIVE_TIMEOUT_MS);
     options.log(`Open this URL in a browser to log in: ${url.toString()}`);
-    if (options.browserCommand) openBrowser(options.browserCommand, url.toString(), options.log);
+    options.openUrl?.(url.toString());
     const params = await callback;
 
     const error = params.get('error');
@@ -260,17 +259,4 @@ function listenLoopback(port: number): Promise<LoopbackListener> {
       throw new IdentityError('OIDC_REDIRECT_LISTENER', `cannot listen for the login redirect on 127.0.0.1:${port} (${e.message})`);
     },
   );
-}
-
-/** Runs the browser command (split on spaces) with the URL; failure to start is only reported. */
-function openBrowser(command: string, url: string, log: (line: string) => void): void {
-  const [cmd, ...args] = command.split(/\s+/).filter(Boolean);
-  if (!cmd) return;
-  try {
-    const child = spawn(cmd, [...args, url], { stdio: 'ignore', detached: true });
-    child.on('error', (e) => log(`could not start the browser command "${cmd}" (${e.message}); open the URL above yourself`));
-    child.unref();
-  } catch (e) {
-    log(`could not start the browser command "${cmd}" (${(e as Error).message}); open the URL above yourself`);
-  }
 }

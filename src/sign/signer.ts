@@ -43,10 +43,10 @@ export class KeylessSigner {
     this.#options = options;
   }
 
-  /** Signs a file by streaming it (for artifacts too large to read into memory). */
-  async signFile(path: string): Promise<SignResult & { digest: Buffer }> {
+  /** Signs an artifact read as a stream (one too large to read into memory): a `messageSignature` bundle. */
+  async signStream(chunks: AsyncIterable<Uint8Array>): Promise<SignResult & { digest: Buffer }> {
     const id = await this.#ensureCertificate();
-    const { signature, digest } = await id.key.signFile(path);
+    const { signature, digest } = await id.key.signStream(chunks);
     const result = await this.#finish(id, { kind: 'message', digest, signature }, { kind: 'message', digest, signature });
     return { ...result, digest };
   }

@@ -4,22 +4,23 @@
 //   3. key material (the managed key, or the bundle's leaf certificate, no root allowed)
 //   4. transparency-log entries (inclusion proof and checkpoint, body consistency)
 //   5. signature over the artifact / PAE, and the artifact binding (digest, in-toto subject)
-//   6. certificate chain to a trusted CA at every verified time, embedded SCTs
+//   6. certificate chain to a trusted CA at every verified time, embedded SCTs, the leaf's
+//      validity at every integrated time, the given key (if any)
 //   7. identity policy
 // Steps 6 and 7 run in finish(), so that the async API can check the leaf's signature in
-// the thread pool while steps 1-5 run.
+// the thread pool while steps 1-5 run. Each step is a function below, in this order.
 import { KeylessError } from '../core/errors.js';
 import { describeKey, parsePublicKey, publicKeyDer, verifySignature, type PublicKeyInfo } from '../core/keys.js';
 import { verifyDigestSignature } from '../core/prehash.js';
 import { digest, sha256, type HashAlgorithm } from '../core/hash.js';
 import { bundleVersion, nodeHashName, parseStatement, preAuthEncoding, IN_TOTO_PAYLOAD_TYPE, type Bundle, type TransparencyLogEntry } from '../formats/index.js';
-import { chainFailureKind, parseCertificate, verifyCertificateChain, verifyTimestampToken, type Certificate } from '../x509/index.js';
+import { chainFailureKind, describePeriod, parseCertificate, periodContains, verifyCertificateChain, verifyTimestampToken, type Certificate } from '../x509/index.js';
 import type { Artifact } from './artifact.js';
 import { checkEntryBody, type SignedContent } from './body.js';
 import { CheckLog, VerifyCode, failWith, type CheckResult } from './checks.js';
 import { checkPolicy, type CompiledPolicy } from './policy.js';
 import { entryName, logsForEntry, verifyInclusionProof, verifySet } from './tlog.js';
-import { windowContains, describeWindow, type TrustMaterial } from './trust.js';
+import type { TrustMaterial } from './trust.js';
 
 /** Longest certificate chain a bundle may carry (leaf and intermediates). */
 export const MAX_BUNDLE_CHAIN = 10;
@@ -104,56 +105,88 @@ export function startPipeline(bundle: Bundle, artifact: Artifact, policy: Compil
     leaf: signer.certificate,
     finish: () => {
       // Certificate chain at every verified time, SCTs, then the identity policy.
-      let identity: string | undefined;
-      let issuer: string | undefined;
-      let extensions: Record<string, string> | undefined;
-      if (signer.certificate) {
-        const cert = signer.certificate;
-        certificateChecks(log, cert, trust, times, policy);
-        integratedTimeChecks(log, cert, entries);
-        const givenKey = policy.source.publicKey;
-        if (givenKey !== undefined) {
-          // A key was given for a certificate bundle: the certificate must carry that key.
-          let der: Buffer;
-          try {
-            der = publicKeyDer(parsePublicKey(givenKey, 'publicKey').key);
-          } catch (e) {
-            return failWith(log, VerifyCode.KEY_MISMATCH, 'key', e);
-          }
-          if (!der.equals(cert.spkiDer)) log.fail(VerifyCode.KEY_MISMATCH, 'key', 'the certificate does not carry the given public key', der, cert.spkiDer);
-          log.pass('key', 'the given public key', 'the certificate key');
-        } else if (!policy.identity || !policy.issuer) {
-          throw new KeylessError(VerifyCode.POLICY_INVALID, 'policy: a certificate bundle needs the expected identity and OIDC issuer (exact or regexp)', { check: 'policy' });
-        }
-        identity = cert.sigstoreIdentity;
-        issuer = cert.oidcIssuer;
-        checkPolicy(log, policy, { san: identity, issuer, extensions: cert.sigstoreExtensions });
-        extensions = cert.sigstoreExtensionsByName;
-      } else if (policy.identity || policy.issuer || policy.extensions.length > 0) {
-        log.fail(VerifyCode.POLICY_IDENTITY_MISMATCH, 'policy.identity', 'the bundle was signed with a managed key and carries no identity', policy.identity?.text ?? policy.issuer?.text, null);
-      }
-      const signingTime = times.length === 0 ? undefined : times.reduce((a, b) => (b.time < a ? b.time : a), times[0]!.time);
-      const result: VerificationResult = {
-        identity,
-        issuer,
-        signingTime,
-        verifiedTimes: times,
-        bundleVersion: version,
-        content: content.dsse ? 'dsseEnvelope' : 'messageSignature',
-        extensions,
-        tlogEntries,
-        checks: log.results,
-        ...dsseFacts,
-      };
-      if (signer.certificate) {
-        const c = signer.certificate;
-        result.certificate = { serial: c.serial, notBefore: c.notBefore, notAfter: c.notAfter, issuer: c.issuer.toString() };
-      } else {
-        result.publicKeyId = sha256(signer.managedKeyDer!).toString('base64');
-      }
-      return result;
+      const identity = signer.certificate ? certificateTrust(log, signer.certificate, trust, times, entries, policy) : managedKeyPolicy(log, policy);
+      return verificationResult(log, version, times, content, signer, tlogEntries, dsseFacts, identity);
     },
   };
+}
+
+/** What a certificate bundle says about its signer, once the certificate is trusted. */
+interface SignerIdentity {
+  identity?: string;
+  issuer?: string;
+  extensions?: Record<string, string>;
+}
+
+/** Steps 6 and 7 for a certificate bundle: chain and SCTs, integrated times, the given key, the identity policy. */
+function certificateTrust(log: CheckLog, cert: Certificate, trust: TrustMaterial, times: VerifiedTime[], entries: TransparencyLogEntry[], policy: CompiledPolicy): SignerIdentity {
+  certificateChecks(log, cert, trust, times, policy);
+  integratedTimeChecks(log, cert, entries);
+  givenKeyCheck(log, cert, policy);
+  const identity = cert.sigstoreIdentity;
+  const issuer = cert.oidcIssuer;
+  checkPolicy(log, policy, { san: identity, issuer, extensions: cert.sigstoreExtensions });
+  return { identity, issuer, extensions: cert.sigstoreExtensionsByName };
+}
+
+/**
+ * A key given for a certificate bundle: the certificate must carry that key. Without
+ * one, the policy must name the expected identity and issuer.
+ */
+function givenKeyCheck(log: CheckLog, cert: Certificate, policy: CompiledPolicy): void {
+  const givenKey = policy.source.publicKey;
+  if (givenKey !== undefined) {
+    let der: Buffer;
+    try {
+      der = publicKeyDer(parsePublicKey(givenKey, 'publicKey').key);
+    } catch (e) {
+      return failWith(log, VerifyCode.KEY_MISMATCH, 'key', e);
+    }
+    if (!der.equals(cert.spkiDer)) log.fail(VerifyCode.KEY_MISMATCH, 'key', 'the certificate does not carry the given public key', der, cert.spkiDer);
+    log.pass('key', 'the given public key', 'the certificate key');
+  } else if (!policy.identity || !policy.issuer) {
+    throw new KeylessError(VerifyCode.POLICY_INVALID, 'policy: a certificate bundle needs the expected identity and OIDC issuer (exact or regexp)', { check: 'policy' });
+  }
+}
+
+/** Step 7 for a managed-key bundle: it carries no identity, so an identity policy cannot hold. */
+function managedKeyPolicy(log: CheckLog, policy: CompiledPolicy): SignerIdentity {
+  if (policy.identity || policy.issuer || policy.extensions.length > 0) {
+    log.fail(VerifyCode.POLICY_IDENTITY_MISMATCH, 'policy.identity', 'the bundle was signed with a managed key and carries no identity', policy.identity?.text ?? policy.issuer?.text, null);
+  }
+  return {};
+}
+
+function verificationResult(
+  log: CheckLog,
+  version: string,
+  times: VerifiedTime[],
+  content: SignedContent,
+  signer: Signer,
+  tlogEntries: VerificationResult['tlogEntries'],
+  dsseFacts: PayloadFacts,
+  { identity, issuer, extensions }: SignerIdentity,
+): VerificationResult {
+  const signingTime = times.length === 0 ? undefined : times.reduce((a, b) => (b.time < a ? b.time : a), times[0]!.time);
+  const result: VerificationResult = {
+    identity,
+    issuer,
+    signingTime,
+    verifiedTimes: times,
+    bundleVersion: version,
+    content: content.dsse ? 'dsseEnvelope' : 'messageSignature',
+    extensions,
+    tlogEntries,
+    checks: log.results,
+    ...dsseFacts,
+  };
+  if (signer.certificate) {
+    const c = signer.certificate;
+    result.certificate = { serial: c.serial, notBefore: c.notBefore, notAfter: c.notAfter, issuer: c.issuer.toString() };
+  } else {
+    result.publicKeyId = sha256(signer.managedKeyDer!).toString('base64');
+  }
+  return result;
 }
 
 function signedContent(log: CheckLog, bundle: Bundle): SignedContent {
@@ -177,6 +210,21 @@ function signedContent(log: CheckLog, bundle: Bundle): SignedContent {
 }
 
 function verifiedTimes(log: CheckLog, bundle: Bundle, entries: TransparencyLogEntry[], content: SignedContent, trust: TrustMaterial, policy: CompiledPolicy): VerifiedTime[] {
+  const times = [...timestampTimes(log, bundle, content, trust), ...integratedTimes(log, entries, trust)];
+  // A certificate is only meaningful at a verified time, so certificate bundles need at
+  // least one. A managed key has no validity window: its bundles may rest on the log's
+  // inclusion proof alone (conformance intoto-canonical-log-entry).
+  const certificateBundle = bundle.verificationMaterial!.content?.$case !== 'publicKey';
+  const threshold = certificateBundle ? Math.max(1, policy.source.timestampThreshold ?? 1) : (policy.source.timestampThreshold ?? 0);
+  if (times.length < threshold) {
+    log.fail(VerifyCode.TIMESTAMP_MISSING, 'verified-times', 'not enough verified times (a Rekor v2 entry needs an RFC 3161 timestamp)', threshold, times.length);
+  }
+  log.pass('verified-times', threshold, times.length);
+  return times;
+}
+
+/** RFC 3161 timestamps over the signature from a trusted TSA. */
+function timestampTimes(log: CheckLog, bundle: Bundle, content: SignedContent, trust: TrustMaterial): VerifiedTime[] {
   const times: VerifiedTime[] = [];
   const stamps = bundle.verificationMaterial!.timestampVerificationData?.rfc3161Timestamps ?? [];
   const seen = new Set<string>();
@@ -195,6 +243,12 @@ function verifiedTimes(log: CheckLog, bundle: Bundle, entries: TransparencyLogEn
     log.pass(check, 'a token from a trusted TSA over the signature', time);
     times.push({ source: 'timestamp-authority', time, from: check });
   });
+  return times;
+}
+
+/** Integrated times of Rekor v1 entries with a valid signed entry timestamp. */
+function integratedTimes(log: CheckLog, entries: TransparencyLogEntry[], trust: TrustMaterial): VerifiedTime[] {
+  const times: VerifiedTime[] = [];
   entries.forEach((entry, i) => {
     // Integrated times count only with a verified SET (Rekor v2 entries carry none).
     if (!entry.inclusionPromise) return;
@@ -209,34 +263,34 @@ function verifiedTimes(log: CheckLog, bundle: Bundle, entries: TransparencyLogEn
     const logs = logsForEntry(log, trust, entry, name);
     times.push({ source: 'transparency-log', time: verifySet(log, logs, entry, name), from: name });
   });
-  // A certificate is only meaningful at a verified time, so certificate bundles need at
-  // least one. A managed key has no validity window: its bundles may rest on the log's
-  // inclusion proof alone (conformance intoto-canonical-log-entry).
-  const certificateBundle = bundle.verificationMaterial!.content?.$case !== 'publicKey';
-  const threshold = certificateBundle ? Math.max(1, policy.source.timestampThreshold ?? 1) : (policy.source.timestampThreshold ?? 0);
-  if (times.length < threshold) {
-    log.fail(VerifyCode.TIMESTAMP_MISSING, 'verified-times', 'not enough verified times (a Rekor v2 entry needs an RFC 3161 timestamp)', threshold, times.length);
-  }
-  log.pass('verified-times', threshold, times.length);
   return times;
 }
 
 function keyMaterial(log: CheckLog, bundle: Bundle, trust: TrustMaterial, policy: CompiledPolicy, parsedLeaf?: Certificate): Signer {
   const vm = bundle.verificationMaterial!.content;
-  if (vm?.$case === 'publicKey') {
-    const given = policy.source.publicKey;
-    if (given === undefined) {
-      log.fail(VerifyCode.KEY_REQUIRED, 'key', 'the bundle was signed with a managed key, but no public key was given', 'a public key (--key)', null);
-    }
-    let key: PublicKeyInfo;
-    try {
-      key = parsePublicKey(given, 'publicKey');
-    } catch (e) {
-      return failWith(log, VerifyCode.KEY_MISMATCH, 'key', e);
-    }
-    log.pass('key', 'the given public key', key.algorithm, vm.publicKey.hint ? `bundle hint ${vm.publicKey.hint}` : undefined);
-    return { key, managedKeyDer: publicKeyDer(key.key) };
+  return vm?.$case === 'publicKey' ? managedKey(log, vm.publicKey.hint, policy) : leafCertificateKey(log, vm, trust, parsedLeaf);
+}
+
+/** A managed-key bundle: the key comes from the caller, never from the bundle. */
+function managedKey(log: CheckLog, hint: string | undefined, policy: CompiledPolicy): Signer {
+  const given = policy.source.publicKey;
+  if (given === undefined) {
+    log.fail(VerifyCode.KEY_REQUIRED, 'key', 'the bundle was signed with a managed key, but no public key was given', 'a public key (--key)', null);
   }
+  let key: PublicKeyInfo;
+  try {
+    key = parsePublicKey(given, 'publicKey');
+  } catch (e) {
+    return failWith(log, VerifyCode.KEY_MISMATCH, 'key', e);
+  }
+  log.pass('key', 'the given public key', key.algorithm, hint ? `bundle hint ${hint}` : undefined);
+  return { key, managedKeyDer: publicKeyDer(key.key) };
+}
+
+type CertificateMaterial = Exclude<NonNullable<Bundle['verificationMaterial']>['content'], { $case: 'publicKey' }>;
+
+/** A certificate bundle: its leaf's key (the leaf's trust is checked in finish()); no root may come with it. */
+function leafCertificateKey(log: CheckLog, vm: CertificateMaterial | undefined, trust: TrustMaterial, parsedLeaf?: Certificate): Signer {
   const ders = vm?.$case === 'certificate' ? [vm.certificate.rawBytes] : vm?.$case === 'x509CertificateChain' ? vm.x509CertificateChain.certificates.map((c) => c.rawBytes) : [];
   if (ders.length === 0) log.fail(VerifyCode.CERTIFICATE_INVALID, 'certificate', 'the bundle carries no certificate', 'a leaf certificate', 'none');
   if (ders.length > MAX_BUNDLE_CHAIN) {
@@ -271,6 +325,12 @@ function keyMaterial(log: CheckLog, bundle: Bundle, trust: TrustMaterial, policy
 
 /** The chain to a trusted CA at every verified time, then the embedded SCTs. */
 function certificateChecks(log: CheckLog, leaf: Certificate, trust: TrustMaterial, times: VerifiedTime[], policy: CompiledPolicy): void {
+  const issuer = chainAtEveryTime(log, leaf, trust, times);
+  sctChecks(log, leaf, issuer, trust, policy);
+}
+
+/** The leaf chains to a trusted CA at each verified time; returns the issuing CA certificate. */
+function chainAtEveryTime(log: CheckLog, leaf: Certificate, trust: TrustMaterial, times: VerifiedTime[]): Certificate | undefined {
   let issuer: Certificate | undefined;
   for (const t of times) {
     const check = `certificate.chain@${t.from}`;
@@ -283,6 +343,11 @@ function certificateChecks(log: CheckLog, leaf: Certificate, trust: TrustMateria
     }
     log.pass(check, `valid at ${t.time.toISOString()}`, `${leaf.notBefore.toISOString()} .. ${leaf.notAfter.toISOString()}`);
   }
+  return issuer;
+}
+
+/** Embedded SCTs from trusted CT logs, at least the policy's threshold. */
+function sctChecks(log: CheckLog, leaf: Certificate, issuer: Certificate | undefined, trust: TrustMaterial, policy: CompiledPolicy): void {
   const threshold = policy.source.ctlogThreshold ?? 1;
   if (threshold > 0) {
     try {
@@ -324,32 +389,7 @@ function checkEntries(log: CheckLog, entries: TransparencyLogEntry[], content: S
     const id = `${entry.logId!.keyId.toString('base64')}#${entry.logIndex}`;
     if (seen.has(id)) log.fail(VerifyCode.TLOG_DUPLICATE, `${name}.unique`, 'two entries with the same log and index', 'distinct entries', id);
     seen.add(id);
-    const logs = logsForEntry(log, trust, entry, name);
-    if (!entry.inclusionProof) {
-      if (!entry.inclusionPromise) {
-        log.fail(VerifyCode.TLOG_INCLUSION_MISSING, `${name}.inclusion`, 'the entry has neither an inclusion proof nor a promise', 'an inclusion proof', null);
-      }
-      if (isRekorV2(entry)) {
-        // Rekor v2 gives no promise: the proof is the only evidence of inclusion.
-        log.fail(VerifyCode.TLOG_INCLUSION_MISSING, `${name}.inclusion`, 'a Rekor v2 entry needs an inclusion proof', 'an inclusion proof', null);
-      }
-    } else {
-      const trusted = verifyInclusionProof(log, trust, logs, entry, name);
-      if (isRekorV2(entry) && entry.logIndex !== entry.inclusionProof.logIndex) {
-        // Rekor v2 logs are not sharded: the entry's index is the proven one (sigstore-go proves at logIndex).
-        log.fail(VerifyCode.TLOG_INCLUSION_INVALID, `${name}.log-index`, 'the entry index differs from the proven index', entry.inclusionProof.logIndex, entry.logIndex);
-      }
-      if (!entry.inclusionPromise) {
-        // No integrated time to check the key against: the log key must be valid at every verified time.
-        // Any trusted instance of the same key may vouch (a log listed again with another window).
-        const sameKey = logs.filter((l) => l.rawKey.equals(trusted.rawKey));
-        for (const t of times) {
-          if (!sameKey.some((l) => windowContains(l.window, t.time.getTime()))) {
-            log.fail(VerifyCode.TLOG_KEY_NOT_VALID_AT_TIME, `${name}.log-validity`, `the log key is not valid at the time from ${t.from}`, describeWindow(trusted.window), t.time);
-          }
-        }
-      }
-    }
+    entryInclusion(log, entry, trust, times, name);
     const kv = checkEntryBody(log, entry, content, name);
     out.push({ logIndex: entry.logIndex, logId: entry.logId!.keyId.toString('base64'), kindVersion: kv });
   });
@@ -359,6 +399,36 @@ function checkEntries(log: CheckLog, entries: TransparencyLogEntry[], content: S
   }
   log.pass('tlog.threshold', threshold, out.length);
   return out;
+}
+
+/** The entry is in a trusted log: an inclusion proof against a signed checkpoint, or (Rekor v1) a promise. */
+function entryInclusion(log: CheckLog, entry: TransparencyLogEntry, trust: TrustMaterial, times: VerifiedTime[], name: string): void {
+  const logs = logsForEntry(log, trust, entry, name);
+  if (!entry.inclusionProof) {
+    if (!entry.inclusionPromise) {
+      log.fail(VerifyCode.TLOG_INCLUSION_MISSING, `${name}.inclusion`, 'the entry has neither an inclusion proof nor a promise', 'an inclusion proof', null);
+    }
+    if (isRekorV2(entry)) {
+      // Rekor v2 gives no promise: the proof is the only evidence of inclusion.
+      log.fail(VerifyCode.TLOG_INCLUSION_MISSING, `${name}.inclusion`, 'a Rekor v2 entry needs an inclusion proof', 'an inclusion proof', null);
+    }
+  } else {
+    const trusted = verifyInclusionProof(log, trust, logs, entry, name);
+    if (isRekorV2(entry) && entry.logIndex !== entry.inclusionProof.logIndex) {
+      // Rekor v2 logs are not sharded: the entry's index is the proven one (sigstore-go proves at logIndex).
+      log.fail(VerifyCode.TLOG_INCLUSION_INVALID, `${name}.log-index`, 'the entry index differs from the proven index', entry.inclusionProof.logIndex, entry.logIndex);
+    }
+    if (!entry.inclusionPromise) {
+      // No integrated time to check the key against: the log key must be valid at every verified time.
+      // Any trusted instance of the same key may vouch (a log listed again with another window).
+      const sameKey = logs.filter((l) => l.rawKey.equals(trusted.rawKey));
+      for (const t of times) {
+        if (!sameKey.some((l) => periodContains(l.validFor, t.time.getTime()))) {
+          log.fail(VerifyCode.TLOG_KEY_NOT_VALID_AT_TIME, `${name}.log-validity`, `the log key is not valid at the time from ${t.from}`, describePeriod(trusted.validFor), t.time);
+        }
+      }
+    }
+  }
 }
 
 /** Rekor v2 entry kinds (intoto 0.0.2 is a Rekor v1 kind). */
@@ -374,25 +444,37 @@ function compatSha256(key: PublicKeyInfo, message: Uint8Array, signature: Uint8A
   return (key.algorithm === 'ecdsa-p384' || key.algorithm === 'ecdsa-p521') && verifySignature(key, message, signature, 'sha256');
 }
 
-function checkSignature(log: CheckLog, content: SignedContent, signer: Signer, artifact: Artifact, policy: CompiledPolicy): { payloadType?: string; predicateType?: string } {
-  if (content.messageDigest) {
-    if (policy.source.payloadType !== undefined) {
-      log.fail(VerifyCode.PAYLOAD_TYPE_MISMATCH, 'dsse.payload-type', 'an attestation needs a DSSE envelope, the bundle has a message signature', policy.source.payloadType, 'messageSignature');
-    }
-    const { algorithm, digest } = content.messageDigest;
-    const actual = artifact.digest(algorithm);
-    if (!actual) {
-      log.fail(VerifyCode.DIGEST_MISMATCH, 'artifact.digest', `the bundle's digest is ${algorithm}, but only a ${artifact.knownAlgorithm()} digest of the artifact was given`, algorithm, artifact.knownAlgorithm());
-    }
-    if (!actual.equals(digest)) log.fail(VerifyCode.DIGEST_MISMATCH, 'artifact.digest', 'the artifact digest differs from the bundle', digest, actual);
-    log.pass('artifact.digest', digest, actual);
-    const ok = artifact.bytes
-      ? verifySignature(signer.key, artifact.bytes, content.signature, algorithm)
-      : verifyDigestSignature(signer.key.key, actual, content.signature, algorithm);
-    if (!ok) log.fail(VerifyCode.SIGNATURE_INVALID, 'signature', 'the signature does not verify over the artifact with the signing key', 'a valid signature', 'invalid signature');
-    log.pass('signature', 'a valid signature', 'verified', artifact.bytes ? 'over the artifact' : 'over the artifact digest');
-    return {};
+/** What the signed payload says of itself: the DSSE payload type and in-toto predicate type. */
+type PayloadFacts = { payloadType?: string; predicateType?: string };
+
+/** Step 5: the signature, and what binds it to the artifact (digest, DSSE payload or in-toto subject). */
+function checkSignature(log: CheckLog, content: SignedContent, signer: Signer, artifact: Artifact, policy: CompiledPolicy): PayloadFacts {
+  const md = content.messageDigest;
+  return md ? messageSignatureChecks(log, md, content.signature, signer, artifact, policy) : dsseChecks(log, content, signer, artifact, policy);
+}
+
+/** A message signature: the artifact's digest is the bundle's, and the signature verifies over the artifact. */
+function messageSignatureChecks(log: CheckLog, messageDigest: NonNullable<SignedContent['messageDigest']>, signature: Buffer, signer: Signer, artifact: Artifact, policy: CompiledPolicy): PayloadFacts {
+  if (policy.source.payloadType !== undefined) {
+    log.fail(VerifyCode.PAYLOAD_TYPE_MISMATCH, 'dsse.payload-type', 'an attestation needs a DSSE envelope, the bundle has a message signature', policy.source.payloadType, 'messageSignature');
   }
+  const { algorithm, digest } = messageDigest;
+  const actual = artifact.digest(algorithm);
+  if (!actual) {
+    log.fail(VerifyCode.DIGEST_MISMATCH, 'artifact.digest', `the bundle's digest is ${algorithm}, but only a ${artifact.knownAlgorithm()} digest of the artifact was given`, algorithm, artifact.knownAlgorithm());
+  }
+  if (!actual.equals(digest)) log.fail(VerifyCode.DIGEST_MISMATCH, 'artifact.digest', 'the artifact digest differs from the bundle', digest, actual);
+  log.pass('artifact.digest', digest, actual);
+  const ok = artifact.bytes
+    ? verifySignature(signer.key, artifact.bytes, signature, algorithm)
+    : verifyDigestSignature(signer.key.key, actual, signature, algorithm);
+  if (!ok) log.fail(VerifyCode.SIGNATURE_INVALID, 'signature', 'the signature does not verify over the artifact with the signing key', 'a valid signature', 'invalid signature');
+  log.pass('signature', 'a valid signature', 'verified', artifact.bytes ? 'over the artifact' : 'over the artifact digest');
+  return {};
+}
+
+/** A DSSE envelope: the signature over the PAE, the payload type, then the payload is the artifact or names it as a subject. */
+function dsseChecks(log: CheckLog, content: SignedContent, signer: Signer, artifact: Artifact, policy: CompiledPolicy): PayloadFacts {
   const dsse = content.dsse!;
   if (!verifySignature(signer.key, dsse.pae, content.signature) && !compatSha256(signer.key, dsse.pae, content.signature)) {
     log.fail(VerifyCode.SIGNATURE_INVALID, 'signature', 'the DSSE signature does not verify over the PAE with the signing key', 'a valid signature', 'invalid signature');
@@ -411,9 +493,14 @@ function checkSignature(log: CheckLog, content: SignedContent, signer: Signer, a
     log.pass('dsse.payload', 'the artifact', 'the envelope payload');
     return { payloadType: dsse.payloadType };
   }
+  return { payloadType: dsse.payloadType, predicateType: statementChecks(log, dsse.payload, artifact, policy) };
+}
+
+/** An in-toto statement: one subject carries the artifact's digest; the predicate type is the expected one. Returns the predicate type. */
+function statementChecks(log: CheckLog, payload: Buffer, artifact: Artifact, policy: CompiledPolicy): string {
   let statement;
   try {
-    statement = parseStatement(dsse.payload);
+    statement = parseStatement(payload);
   } catch (e) {
     return failWith(log, VerifyCode.SUBJECT_MISMATCH, 'intoto.statement', e);
   }
@@ -437,7 +524,7 @@ function checkSignature(log: CheckLog, content: SignedContent, signer: Signer, a
   if (wantPredicate !== undefined && wantPredicate !== statement.predicateType) {
     log.fail(VerifyCode.PAYLOAD_TYPE_MISMATCH, 'intoto.predicate-type', 'the statement has another predicate type', wantPredicate, statement.predicateType);
   }
-  return { payloadType: dsse.payloadType, predicateType: statement.predicateType };
+  return statement.predicateType;
 }
 
 export type { HashAlgorithm };

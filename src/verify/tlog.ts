@@ -5,8 +5,9 @@ import { canonicalize } from '../core/canonical-json.js';
 import { verifySignature } from '../core/keys.js';
 import { leafHash, parseCheckpoint, parseSignedNote, verifyInclusion, verifyNote, type Checkpoint, type SignedNote } from '../merkle/index.js';
 import type { TransparencyLogEntry } from '../formats/index.js';
+import { describePeriod, periodContains, type TrustedLog } from '../x509/index.js';
 import { VerifyCode, failWith, type CheckLog } from './checks.js';
-import { describeWindow, windowContains, type TrustedLog, type TrustMaterial } from './trust.js';
+import type { TrustMaterial } from './trust.js';
 
 /** An entry's position in the bundle, for check names: `tlog[0]`. */
 export function entryName(i: number): string {
@@ -33,10 +34,10 @@ export function verifySet(log: CheckLog, logs: TrustedLog[], entry: Transparency
   const check = `${name}.signed-entry-timestamp`;
   const integratedTime = Number(entry.integratedTime);
   const t = integratedTime * 1000;
-  const valid = logs.filter((l) => windowContains(l.window, t));
+  const valid = logs.filter((l) => periodContains(l.validFor, t));
   if (valid.length === 0) {
     log.fail(VerifyCode.TLOG_KEY_NOT_VALID_AT_TIME, check, 'no key of this log is valid at the integrated time',
-      logs.map((l) => describeWindow(l.window)).join(' or '), new Date(t));
+      logs.map((l) => describePeriod(l.validFor)).join(' or '), new Date(t));
   }
   const payload = Buffer.from(
     canonicalize({

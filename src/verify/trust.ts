@@ -1,81 +1,20 @@
 // Trust material: everything that depends only on the trusted root, prepared once and
 // cached per trusted-root object: transparency-log keys indexed by log ID (here), and the
 // parsed CA/TSA chains and CT log keys (src/x509's view of the same root, built lazily, so
-// a one-shot CLI run pays only for what its bundle uses).
-import { createPublicKey, type KeyObject } from 'node:crypto';
+// a one-shot CLI run pays only for what its bundle uses). The types are src/x509's trust model.
 import { KeylessError } from '../core/errors.js';
-import { describeKey, type PublicKeyInfo } from '../core/keys.js';
 import { parseTrustedRoot, type TrustedRoot } from '../formats/index.js';
-import { loadTrustMaterial, parseCertificate, verifyEmbeddedScts, type Certificate, type TrustMaterial as X509TrustMaterial, type TrustedRootLike, type VerifiedSct } from '../x509/index.js';
+import {
+  loadTrustMaterial,
+  parseCertificate,
+  trustedLog,
+  verifyEmbeddedScts,
+  type Certificate,
+  type TrustMaterial as X509TrustMaterial,
+  type TrustedLog,
+  type VerifiedSct,
+} from '../x509/index.js';
 import { VerifyCode } from './checks.js';
-
-/** A closed validity window in epoch milliseconds; `end` is Infinity when open. */
-export interface TimeWindow {
-  start: number;
-  end: number;
-}
-
-export function windowContains(w: TimeWindow, t: number): boolean {
-  return t >= w.start && t <= w.end;
-}
-
-export function describeWindow(w: TimeWindow): string {
-  return `[${new Date(w.start).toISOString()}, ${w.end === Infinity ? 'open' : new Date(w.end).toISOString()}]`;
-}
-
-/** A transparency log or CT log key from the trusted root. */
-export class TrustedLog {
-  private info: PublicKeyInfo | undefined;
-  readonly host: string;
-  readonly hostname: string;
-
-  constructor(
-    readonly kind: 'tlog' | 'ctlog',
-    readonly index: number,
-    readonly baseUrl: string,
-    readonly logId: Buffer,
-    readonly checkpointKeyId: Buffer | undefined,
-    readonly keyDetails: number,
-    readonly rawKey: Buffer,
-    readonly window: TimeWindow,
-  ) {
-    let host = '';
-    let hostname = '';
-    try {
-      const u = new URL(baseUrl);
-      host = u.host;
-      hostname = u.hostname;
-    } catch {
-      // A log without a parseable URL can still verify SETs; checkpoints will not match it.
-    }
-    this.host = host;
-    this.hostname = hostname;
-  }
-
-  get name(): string {
-    return `${this.kind}s[${this.index}] ${this.baseUrl}`;
-  }
-
-  /** The parsed public key (SPKI, or PKCS#1 RSA for the PKCS1_* key details). */
-  get key(): PublicKeyInfo {
-    if (!this.info) this.info = describeKey(parseTrustKey(this.rawKey, this.keyDetails, `${this.kind}s[${this.index}].publicKey`));
-    return this.info;
-  }
-}
-
-const PKCS1_DETAILS = new Set([1, 2]);
-
-function parseTrustKey(raw: Buffer, keyDetails: number, field: string): KeyObject {
-  const order: ('spki' | 'pkcs1')[] = PKCS1_DETAILS.has(keyDetails) ? ['pkcs1', 'spki'] : ['spki', 'pkcs1'];
-  for (const type of order) {
-    try {
-      return createPublicKey({ key: raw, format: 'der', type });
-    } catch {
-      // try the other encoding
-    }
-  }
-  throw new KeylessError(VerifyCode.TRUSTED_ROOT_INVALID, `trusted root ${field}: not a valid public key`, { check: 'trusted-root' });
-}
 
 export class TrustMaterial {
   readonly tlogs: TrustedLog[] = [];
@@ -84,7 +23,7 @@ export class TrustMaterial {
   private anchorSet: Set<string> | undefined;
 
   constructor(readonly root: TrustedRoot) {
-    root.tlogs.forEach((l, i) => this.addLog('tlog', l, i));
+    root.tlogs.forEach((l, i) => this.addTlog(l, i));
     root.certificateAuthorities.forEach((ca, i) => checkAuthority('certificateAuthorities', ca, i));
     root.timestampAuthorities.forEach((ca, i) => checkAuthority('timestampAuthorities', ca, i));
   }
@@ -94,7 +33,7 @@ export class TrustMaterial {
   get x509(): X509TrustMaterial {
     if (!this.x509Material) {
       try {
-        this.x509Material = loadTrustMaterial(this.root as unknown as TrustedRootLike);
+        this.x509Material = loadTrustMaterial(this.root);
       } catch (e) {
         throw malformed((e as Error).message);
       }
@@ -102,13 +41,14 @@ export class TrustMaterial {
     return this.x509Material;
   }
 
-  private addLog(kind: 'tlog' | 'ctlog', l: TrustedRoot['tlogs'][number], i: number): void {
-    const field = `${kind}s[${i}]`;
+  private addTlog(l: TrustedRoot['tlogs'][number], i: number): void {
+    const field = `tlogs[${i}]`;
     const pk = l.publicKey;
     if (!pk?.rawBytes || pk.rawBytes.length === 0) throw malformed(`${field}.publicKey.rawBytes is missing`);
     const logId = l.logId?.keyId;
     if (!logId || logId.length === 0) throw malformed(`${field}.logId is missing`);
-    const log = new TrustedLog(kind, i, l.baseUrl, logId, l.checkpointKeyId?.keyId, pk.keyDetails, pk.rawBytes, window(pk.validFor, `${field}.publicKey.validFor`));
+    requireStart(pk.validFor, `${field}.publicKey.validFor`);
+    const log = trustedLog('tlog', l, i);
     this.tlogs.push(log);
     const index = this.tlogIndex;
     const ids = [logId.toString('base64')];
@@ -196,7 +136,7 @@ export class TrustMaterial {
    * state, and for benchmarks that verify one bundle repeatedly.
    */
   withoutBundleMemo(): TrustMaterial {
-    const view = Object.create(this) as TrustMaterial;
+    const view: TrustMaterial = Object.create(this);
     view.leafCertificate = (der) => parseCertificate(Buffer.from(der.buffer, der.byteOffset, der.byteLength));
     view.verifiedScts = (leaf, issuer, threshold) => verifyEmbeddedScts(leaf, issuer, this.x509.ctLogs, threshold);
     view.checkpointVerified = () => false;
@@ -229,16 +169,15 @@ function malformed(message: string): KeylessError {
   return new KeylessError(VerifyCode.TRUSTED_ROOT_INVALID, `trusted root: ${message}`, { check: 'trusted-root' });
 }
 
-/** A window from a TimeRange; a window without a start is malformed (sigstore-go refuses it too). */
-function window(v: { start?: Date; end?: Date } | undefined, field: string): TimeWindow {
+/** A validity period without a start is malformed (sigstore-go refuses it too). */
+function requireStart(v: { start?: Date } | undefined, field: string): void {
   if (!v?.start) throw malformed(`${field}.start is missing`);
-  return { start: v.start.getTime(), end: v.end ? v.end.getTime() : Infinity };
 }
 
 function checkAuthority(kind: string, ca: TrustedRoot['certificateAuthorities'][number], i: number): void {
   const field = `${kind}[${i}]`;
   if ((ca.certChain?.certificates ?? []).length === 0) throw malformed(`${field}.certChain is empty`);
-  window(ca.validFor, `${field}.validFor`);
+  requireStart(ca.validFor, `${field}.validFor`);
 }
 
 const byRoot = new WeakMap<object, TrustMaterial>();

@@ -16,8 +16,15 @@ export {
 } from './extensions.js';
 export { chainFailureKind, verifyCertificateChain, validateCertificatePath, type ChainOptions, type VerifiedChain } from './chain.js';
 export {
+  TRUSTED_ROOT_INVALID,
+  TrustedLog,
+  describePeriod,
   loadTrustMaterial,
+  loadTrustedKey,
   periodContains,
+  toPeriod,
+  trustedLog,
+  type KeyDetails,
   type TrustMaterial,
   type TrustedCertificateAuthority,
   type TrustedCtLog,

@@ -1,13 +1,30 @@
-// Trust material for the x509 checks, loaded from a TrustedRoot once and cached.
+// The trust model: certificate authorities, timestamp authorities, transparency and CT
+// logs from a TrustedRoot, with one validity type and one key loader. src/verify builds
+// its per-root caches on these types; the x509 checks take them directly.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { base64Decode } from '../core/encoding.js';
-import { FormatError } from '../core/errors.js';
+import { FormatError, KeylessError } from '../core/errors.js';
+import { describeKey, type PublicKeyInfo } from '../core/keys.js';
 import { parseCertificateCached, type Certificate } from './certificate.js';
 
-/** A closed interval; a missing `start` makes the entry unusable (malformed trust root). */
+/** A trust root entry that cannot be used as given (a key that does not load, a missing field). */
+export const TRUSTED_ROOT_INVALID = 'TRUSTED_ROOT_INVALID';
+
+/** A closed interval; a missing `start` makes the entry unusable (malformed trust root); no `end` is open. */
 export interface ValidityPeriod {
   start: Date | undefined;
   end: Date | undefined;
+}
+
+/** True when `time` lies in the closed interval; never for a period with no start. */
+export function periodContains(period: ValidityPeriod, time: Date | number): boolean {
+  if (!period.start) return false;
+  const t = typeof time === 'number' ? time : time.getTime();
+  return t >= period.start.getTime() && (!period.end || t <= period.end.getTime());
+}
+
+export function describePeriod(period: ValidityPeriod): string {
+  return `[${period.start ? period.start.toISOString() : 'none'}, ${period.end ? period.end.toISOString() : 'open'}]`;
 }
 
 export interface TrustedCertificateAuthority {
@@ -17,6 +34,76 @@ export interface TrustedCertificateAuthority {
   uri?: string;
 }
 
+/** PublicKeyDetails as the proto enum number (parsed roots) or its name (protobuf JSON). */
+export type KeyDetails = number | string | null | undefined;
+
+// PKCS1_RSA_PKCS1V5 = 1, PKCS1_RSA_PSS = 2.
+const PKCS1_DETAILS = new Set<KeyDetails>([1, 2, 'PKCS1_RSA_PKCS1V5', 'PKCS1_RSA_PSS']);
+
+/**
+ * The public key of a trusted log: SPKI, or a PKCS#1 RSAPublicKey. Old staging CT logs
+ * publish raw PKCS#1 under the PKCS1_* details, and sigstore-js reads every RSA log key
+ * as PKCS#1 whatever keyDetails says, so both encodings are tried, the declared one first.
+ */
+export function loadTrustedKey(raw: Uint8Array, keyDetails: KeyDetails, field: string): KeyObject {
+  const order: ('spki' | 'pkcs1')[] = PKCS1_DETAILS.has(keyDetails) ? ['pkcs1', 'spki'] : ['spki', 'pkcs1'];
+  for (const type of order) {
+    try {
+      return createPublicKey({ key: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), format: 'der', type });
+    } catch {
+      // try the other encoding
+    }
+  }
+  throw new KeylessError(TRUSTED_ROOT_INVALID, `trusted root ${field}: not a valid public key`, { check: 'trusted-root' });
+}
+
+/** A transparency log or CT log key from the trusted root; the key is loaded on first use. */
+export class TrustedLog {
+  private loadedKey: KeyObject | undefined;
+  private info: PublicKeyInfo | undefined;
+  readonly host: string;
+  readonly hostname: string;
+
+  constructor(
+    readonly kind: 'tlog' | 'ctlog',
+    readonly index: number,
+    readonly baseUrl: string,
+    readonly logId: Buffer,
+    readonly checkpointKeyId: Buffer | undefined,
+    readonly keyDetails: KeyDetails,
+    readonly rawKey: Buffer,
+    readonly validFor: ValidityPeriod,
+  ) {
+    let host = '';
+    let hostname = '';
+    try {
+      const u = new URL(baseUrl);
+      host = u.host;
+      hostname = u.hostname;
+    } catch {
+      // A log without a parseable URL can still verify SETs and SCTs; checkpoints will not match it.
+    }
+    this.host = host;
+    this.hostname = hostname;
+  }
+
+  get name(): string {
+    return `${this.kind}s[${this.index}] ${this.baseUrl}`;
+  }
+
+  get publicKey(): KeyObject {
+    if (!this.loadedKey) this.loadedKey = loadTrustedKey(this.rawKey, this.keyDetails, `${this.kind}s[${this.index}].publicKey`);
+    return this.loadedKey;
+  }
+
+  /** The public key with its algorithm (throws for key types Keyless does not verify with). */
+  get key(): PublicKeyInfo {
+    if (!this.info) this.info = describeKey(this.publicKey);
+    return this.info;
+  }
+}
+
+/** What an SCT check needs of a CT log (a TrustedLog has it too). */
 export interface TrustedCtLog {
   logId: Buffer;
   publicKey: KeyObject;
@@ -28,13 +115,6 @@ export interface TrustMaterial {
   certificateAuthorities: TrustedCertificateAuthority[];
   ctLogs: TrustedCtLog[];
   timestampAuthorities: TrustedCertificateAuthority[];
-}
-
-/** True when `time` lies in the closed interval; never for a period with no start. */
-export function periodContains(period: ValidityPeriod, time: Date): boolean {
-  if (!period.start) return false;
-  const t = time.getTime();
-  return t >= period.start.getTime() && (!period.end || t <= period.end.getTime());
 }
 
 // Structural shape of the TrustedRoot pieces we read: protobuf JSON (base64 strings,
@@ -50,14 +130,16 @@ interface CaLike {
   validFor?: ValidForLike | null;
   uri?: string | null;
 }
-interface CtLogLike {
+interface LogLike {
   baseUrl?: string | null;
   logId?: { keyId?: Bytes | null } | null;
-  publicKey?: { rawBytes?: Bytes | null; keyDetails?: string | number | null; validFor?: ValidForLike | null } | null;
+  checkpointKeyId?: { keyId?: Bytes | null } | null;
+  publicKey?: { rawBytes?: Bytes | null; keyDetails?: KeyDetails; validFor?: ValidForLike | null } | null;
 }
 export interface TrustedRootLike {
+  tlogs?: Array<LogLike | null> | null;
   certificateAuthorities?: Array<CaLike | null> | null;
-  ctlogs?: Array<CtLogLike | null> | null;
+  ctlogs?: Array<LogLike | null> | null;
   timestampAuthorities?: Array<CaLike | null> | null;
 }
 
@@ -74,8 +156,17 @@ function toDate(v: TimeLike, field: string): Date | undefined {
   return d;
 }
 
-function toPeriod(v: ValidForLike | null | undefined, field: string): ValidityPeriod {
+/** The validity period of a TrustedRoot entry (TimeRange), in either form. */
+export function toPeriod(v: ValidForLike | null | undefined, field: string): ValidityPeriod {
   return { start: toDate(v?.start, `${field}.start`), end: toDate(v?.end, `${field}.end`) };
+}
+
+/** The log at `ctlogs[index]` / `tlogs[index]` (the key itself is loaded on first use). */
+export function trustedLog(kind: 'tlog' | 'ctlog', log: LogLike | null | undefined, index: number): TrustedLog {
+  const f = `${kind}s[${index}]`;
+  const checkpointKeyId = log?.checkpointKeyId?.keyId ? toBytes(log.checkpointKeyId.keyId, `${f}.checkpointKeyId.keyId`) : undefined;
+  return new TrustedLog(kind, index, log?.baseUrl ?? '', toBytes(log?.logId?.keyId, `${f}.logId.keyId`), checkpointKeyId,
+    log?.publicKey?.keyDetails, toBytes(log?.publicKey?.rawBytes, `${f}.publicKey.rawBytes`), toPeriod(log?.publicKey?.validFor, `${f}.publicKey.validFor`));
 }
 
 function loadAuthorities(list: Array<CaLike | null> | null | undefined, field: string): TrustedCertificateAuthority[] {
@@ -90,22 +181,22 @@ function loadAuthorities(list: Array<CaLike | null> | null | undefined, field: s
   });
 }
 
-function loadCtLogKey(raw: Buffer, keyDetails: string | number | null | undefined): KeyObject {
-  // Old staging CT logs publish a raw PKCS#1 RSAPublicKey under PKCS1_RSA_PKCS1V5.
-  // Parsed roots (src/formats) carry the enum number: PKCS1_RSA_PKCS1V5 = 1, PKCS1_RSA_PSS = 2.
-  const pkcs1 = typeof keyDetails === 'number' ? keyDetails === 1 || keyDetails === 2 : !!keyDetails && keyDetails.startsWith('PKCS1_RSA');
-  if (pkcs1) return createPublicKey({ key: raw, format: 'der', type: 'pkcs1' });
-  try {
-    return createPublicKey({ key: raw, format: 'der', type: 'spki' });
-  } catch (e) {
-    // sigstore-js reads every RSA log key as PKCS#1, whatever keyDetails says (the proto
-    // says SPKI for PKIX_RSA_*): accept a PKCS#1 RSAPublicKey there too.
+function loadCtLogs(list: Array<LogLike | null> | null | undefined): TrustedCtLog[] {
+  const ctLogs: TrustedCtLog[] = [];
+  (list ?? []).forEach((l, i) => {
+    if (!l?.publicKey?.rawBytes) return;
+    const log = trustedLog('ctlog', l, i);
+    let publicKey: KeyObject;
     try {
-      return createPublicKey({ key: raw, format: 'der', type: 'pkcs1' });
+      publicKey = log.publicKey;
     } catch {
-      throw e;
+      return;
     }
-  }
+    const entry: TrustedCtLog = { logId: log.logId, publicKey, validFor: log.validFor };
+    if (log.baseUrl) entry.baseUrl = log.baseUrl;
+    ctLogs.push(entry);
+  });
+  return ctLogs;
 }
 
 const trustCache = new WeakMap<object, TrustMaterial>();
@@ -118,26 +209,9 @@ const trustCache = new WeakMap<object, TrustMaterial>();
 export function loadTrustMaterial(root: TrustedRootLike): TrustMaterial {
   const cached = trustCache.get(root);
   if (cached) return cached;
-  const ctLogs: TrustedCtLog[] = [];
-  (root.ctlogs ?? []).forEach((log, i) => {
-    const f = `ctlogs[${i}]`;
-    let publicKey: KeyObject;
-    try {
-      publicKey = loadCtLogKey(toBytes(log?.publicKey?.rawBytes, `${f}.publicKey.rawBytes`), log?.publicKey?.keyDetails);
-    } catch {
-      return;
-    }
-    const entry: TrustedCtLog = {
-      logId: toBytes(log?.logId?.keyId, `${f}.logId.keyId`),
-      publicKey,
-      validFor: toPeriod(log?.publicKey?.validFor, `${f}.publicKey.validFor`),
-    };
-    if (log?.baseUrl) entry.baseUrl = log.baseUrl;
-    ctLogs.push(entry);
-  });
   const material: TrustMaterial = {
     certificateAuthorities: loadAuthorities(root.certificateAuthorities, 'certificateAuthorities'),
-    ctLogs,
+    ctLogs: loadCtLogs(root.ctlogs),
     timestampAuthorities: loadAuthorities(root.timestampAuthorities, 'timestampAuthorities'),
   };
   trustCache.set(root, material);

@@ -231,7 +231,7 @@ test('with the server\'s own signing config (both logs on offer) the Rekor v2 lo
 });
 
 test('an artifact above the streaming threshold is signed from a stream and verifies', async () => {
-  const { STREAM_THRESHOLD_BYTES } = await import('../../src/sign/commands.js');
+  const { STREAM_THRESHOLD_BYTES } = await import('../../src/cli/commands/sign-blob.js');
   const big = Buffer.alloc(STREAM_THRESHOLD_BYTES + 4096, 0x61);
   big.write('a large artifact', 0);
   const artifact = file('large.bin', big);
@@ -255,4 +255,28 @@ test('cosign-style service flags instead of a signing config: --fulcio-url, --re
     assert.equal(bundle.verificationMaterial.tlogEntries[0].kindVersion.version, v === '1' ? '0.0.1' : '0.0.2');
     jsVerify(bundle, readFileSync(artifact));
   }
+});
+
+test('the library signs without files: signBlobs hands each verified bundle to a sink, and stops at the first failure', async () => {
+  const { signBlobs, selectServices } = await import('../../src/sign/index.js');
+  const { parseSigningConfig } = await import('../../src/formats/index.js');
+  const services = selectServices(parseSigningConfig(JSON.parse(readFileSync(serve.signingConfig(2), 'utf8'))));
+  const trustedRoot = JSON.parse(readFileSync(serve.trustedRoot, 'utf8')) as unknown;
+  const artifacts = ['one', 'two', 'three'].map((s) => Buffer.from(`in memory: ${s}\n`));
+  const got = new Map<number, string>();
+  const sink = { write: (i: number, json: string) => void got.set(i, json) };
+  await signBlobs(artifacts.length, (i) => ({ bytes: artifacts[i]! }), { services, trustedRoot, getToken: async () => token }, sink);
+  assert.deepEqual([...got.keys()].sort(), [0, 1, 2]);
+  for (const [i, json] of got) jsVerify(JSON.parse(json) as Json, artifacts[i]);
+  // A stream works as well as bytes; a failing input is reported and nothing after it is written.
+  const streamed: string[] = [];
+  await signBlobs(1, () => ({ stream: async function* () { yield artifacts[0]!; } }), { services, trustedRoot, getToken: async () => token }, { write: (_, json) => void streamed.push(json) });
+  jsVerify(JSON.parse(streamed[0]!) as Json, artifacts[0]);
+  const written: number[] = [];
+  await assert.rejects(
+    signBlobs(2, (i) => { if (i === 1) throw new Error('unreadable input'); return { bytes: artifacts[i]! }; },
+      { services, trustedRoot, getToken: async () => token, concurrency: 1 }, { write: (i) => void written.push(i) }),
+    /unreadable input/,
+  );
+  assert.deepEqual(written, [0]);
 });

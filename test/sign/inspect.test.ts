@@ -16,14 +16,14 @@ test('the CA\'s configuration decides the identity: a uri issuer certifies sub a
     ] });
   });
   try {
-    const report = await inspectToken(await jwt({ iss: 'https://ci.example.com', sub: 'https://example.com/jobs/42' }), { fulcioUrl: f.url });
+    const report = await inspectToken(await jwt({ iss: 'https://ci.example.com', sub: 'https://example.com/jobs/42' }), { caUrl: f.url });
     assert.equal(report.status, 'ok');
     assert.equal(report.issuerType, 'uri');
     assert.match(report.issuerTypeSource, /^from http/);
     assert.deepEqual(report.certificate.san, { type: 'uri', value: 'https://example.com/jobs/42' });
     assert.equal(report.certificate.issuer, 'https://ci.example.com');
     // An issuer the CA does not know is an error that names it.
-    await assert.rejects(inspectToken(await jwt({ iss: 'https://unknown.example', sub: 'x' }), { fulcioUrl: f.url }), { code: 'TOKEN_ISSUER_UNKNOWN' });
+    await assert.rejects(inspectToken(await jwt({ iss: 'https://unknown.example', sub: 'x' }), { caUrl: f.url }), { code: 'TOKEN_ISSUER_UNKNOWN' });
   } finally {
     await f.close();
   }

@@ -41,7 +41,7 @@ test('no ephemeral key material reaches a request, the bundle, a file or the out
   try {
     const { KeylessSigner } = await import('../../src/sign/signer.js');
     const { selectServices } = await import('../../src/sign/services.js');
-    const { writeFileAtomic } = await import('../../src/sign/write.js');
+    const { writeFileAtomic } = await import('../../src/cli/write.js');
     const capture = (chunk: string | Uint8Array): boolean => {
       out.push(Buffer.from(chunk));
       return true;

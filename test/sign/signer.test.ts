@@ -124,7 +124,7 @@ test('an expired token is refused before the CA is asked', async () => {
 });
 
 test('a streamed file gets the same kind of bundle: its SHA-256 and a signature over its bytes', async () => {
-  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { mkdtempSync, writeFileSync, createReadStream } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
   const { verify: nodeVerify } = await import('node:crypto');
@@ -132,7 +132,7 @@ test('a streamed file gets the same kind of bundle: its SHA-256 and a signature 
   const content = Buffer.alloc(3 * 1024 * 1024 + 17, 0x5a);
   writeFileSync(path, content);
   const s = signer(1);
-  const r = await s.signFile(path);
+  const r = await s.signStream(createReadStream(path, { highWaterMark: 1 << 20 }));
   s.dispose();
   assert.ok(r.digest.equals(sha256(content)));
   const b = r.bundle as Json;

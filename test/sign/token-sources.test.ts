@@ -5,7 +5,8 @@ import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { obtainIdentityToken, readTokenArgument } from '../../src/sign/token-sources.js';
+import { obtainIdentityToken } from '../../src/sign/token-sources.js';
+import { readTokenArgument } from '../../src/cli/identity.js';
 import { startFixture, json } from './fixtures.js';
 
 const JWT = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';

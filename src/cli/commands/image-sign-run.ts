@@ -3,8 +3,9 @@ import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { KeylessError } from '../../core/errors.js';
 import { resolveTargets, signImages, checkLegacyServices } from '../../image/index.js';
-import { KeylessSigner, resolvePredicateType, writeFileAtomic, SignError } from '../../sign/index.js';
-import { prepare, getToken, tokenCheckOf, type IdentityFlags, type ServiceFlags } from '../../sign/commands.js';
+import { KeylessSigner, createSelfVerifier, resolvePredicateType, SignError } from '../../sign/index.js';
+import { writeFileAtomic } from '../write.js';
+import { prepare, type IdentityFlags, type ServiceFlags } from './sign-blob.js';
 import {
   annotationsOf,
   bool,
@@ -44,18 +45,20 @@ export async function signImageCommand(images: string[], flags: SignFlags, attes
     attestation = { predicateType, predicate: readPredicate(attest.predicate) };
   }
   const signatureRepo = signatureRepository();
-  const setup = prepare(flags, refs.length >= 16 || flags.recursive ? Math.max(1, Math.min(4, availableParallelism() - 1)) : 0);
-  if (layout === 'legacy') checkLegacyServices(setup.services);
+  const options = prepare(flags);
+  if (layout === 'legacy') checkLegacyServices(options.services);
+  const threads = refs.length >= 16 || flags.recursive ? Math.max(1, Math.min(4, availableParallelism() - 1)) : 0;
+  const verifier = createSelfVerifier(options.trustedRoot, { threads });
   const client = registryClient(flags);
-  const signer = new KeylessSigner({ services: setup.services, getToken: () => getToken(flags, setup), tokenCheck: tokenCheckOf(flags) });
+  const signer = new KeylessSigner({ services: options.services, getToken: options.getToken, tokenCheck: options.tokenCheck });
   try {
     // Registry problems show before an identity token is asked for.
     const targets = await resolveTargets(client, refs, flags.recursive === true);
-    setImmediate(() => setup.verifier.warm());
+    setImmediate(() => verifier.warm());
     const signatures = await signImages(
       client,
       signer,
-      setup.verifier,
+      verifier,
       () => signer.certificate?.chain ?? [],
       targets,
       { layout, annotations, attestation, signatureRepository: signatureRepo, upload },
@@ -76,7 +79,7 @@ export async function signImageCommand(images: string[], flags: SignFlags, attes
     }
   } finally {
     signer.dispose();
-    await setup.verifier.close();
+    await verifier.close();
   }
 }
 

@@ -10,7 +10,7 @@ import {
   type ImageVerification,
   type VerifiedSignature,
 } from '../../image/index.js';
-import { policyFromOptions, type VerifyCommandOptions } from '../../verify/command.js';
+import { policyFromOptions, type VerifyCommandOptions } from './verify-command.js';
 import { compilePolicy } from '../../verify/index.js';
 import { expandPredicateType } from '../../formats/index.js';
 import { annotationsOf, log, name, references, registryClient, signatureRepository, usage, type RegistryFlags } from './image-options.js';

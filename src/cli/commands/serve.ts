@@ -17,7 +17,7 @@ export function defineServeCommands(program: Command): void {
     .option('--config <file>', 'JSON configuration file (docs/configuration.md)')
     .option('--public-url <url>', 'address written into trusted_root.json and signing_config.json (default http://HOST:PORT)')
     .action(async (opts: { dataDir: string; host: string; port: number; config?: string; publicUrl?: string }) => {
-      const { runServe } = await import('../../server/run.js');
+      const { runServe } = await import('./serve-process.js');
       await runServe(opts);
     });
 }

@@ -83,7 +83,7 @@ export function defineSignCommands(program: Command): void {
     .addHelpText('after', ENV_HELP)
     .action(async (files: string[], opts: Record<string, string | undefined>, cmd: Command) => {
       await run(cmd, async () => {
-        const { signBlobCommand } = await import('../../sign/commands.js');
+        const { signBlobCommand } = await import('./sign-blob.js');
         await signBlobCommand(files, opts);
       });
     });
@@ -100,7 +100,7 @@ export function defineSignCommands(program: Command): void {
     .addHelpText('after', ENV_HELP)
     .action(async (file: string, opts: Record<string, string> & { predicate: string; type: string }, cmd: Command) => {
       await run(cmd, async () => {
-        const { attestBlobCommand } = await import('../../sign/commands.js');
+        const { attestBlobCommand } = await import('./sign-blob.js');
         await attestBlobCommand(file, opts);
       });
     });
@@ -118,7 +118,7 @@ export function defineSignCommands(program: Command): void {
     .addHelpText('after', ENV_HELP)
     .action(async (file: string, opts: { staging?: boolean; inToto?: boolean; identityToken: string; bundle: string; trustedRoot?: string; signingConfig?: string }, cmd: Command) => {
       await run(cmd, async () => {
-        const { signBundleCommand } = await import('../../sign/commands.js');
+        const { signBundleCommand } = await import('./sign-blob.js');
         await signBundleCommand(file, opts);
       });
     });

@@ -10,7 +10,7 @@ export function defineTokenCommands(program: Command): void {
     .option('--signing-config <file>', 'take the CA from this SigningConfig (env KEYLESS_SIGNING_CONFIG)')
     .option('--json', 'print the report as JSON')
     .action(async (value: string | undefined, opts: { fulcioUrl?: string; signingConfig?: string; json?: boolean }) => {
-      const { inspectTokenCommand } = await import('../../sign/inspect.js');
+      const { inspectTokenCommand } = await import('./token-inspect.js');
       await inspectTokenCommand(value, opts);
     });
 }

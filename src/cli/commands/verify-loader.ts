@@ -11,7 +11,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
-import type * as VerifyCommand from '../../verify/command.js';
+import type * as VerifyCommand from './verify-command.js';
 
 type VerifyCommandModule = typeof VerifyCommand;
 
@@ -68,7 +68,7 @@ export interface LoadedVerifyCommand {
 
 export async function loadVerifyCommand(): Promise<LoadedVerifyCommand> {
   const file = compiledPath();
-  if (!file) return { module: await import('../../verify/command.js'), done: () => {} };
+  if (!file) return { module: await import('./verify-command.js'), done: () => {} };
   const source = readFileSync(file, 'utf8');
   const wrapper = `(function (exports, require, module, __filename, __dirname, __keylessModuleUrl) {${source}\n})`;
   const dir = cacheDir();

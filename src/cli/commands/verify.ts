@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { VerifyCommandOptions } from '../../verify/command.js';
+import type { VerifyCommandOptions } from './verify-command.js';
 
 /** Flags shared by the three verify commands (cosign's names). */
 function withPolicyFlags(cmd: Command): Command {

@@ -74,6 +74,15 @@ export function createIntermediateCertificate(
   notAfter: Date,
   extendedKeyUsage: string = OID.codeSigning,
 ): Certificate {
+  return issueCertificate(issuer, publicKey, subject, notBefore, notAfter, [
+    ext.keyUsage('keyCertSign', 'cRLSign'),
+    ext.extKeyUsage(false, extendedKeyUsage),
+    ext.basicConstraints(true, 0),
+  ]);
+}
+
+/** A certificate signed by `issuer` with the profile's extensions, then its own and its issuer's key identifiers. */
+function issueCertificate(issuer: CertificateSigner, publicKey: KeyObject, subject: NameSpec, notBefore: Date, notAfter: Date, extensions: ExtensionSpec[]): Certificate {
   return buildCertificate(
     {
       issuer: issuer.certificate.subject.der,
@@ -81,13 +90,7 @@ export function createIntermediateCertificate(
       notBefore,
       notAfter,
       publicKey,
-      extensions: [
-        ext.keyUsage('keyCertSign', 'cRLSign'),
-        ext.extKeyUsage(false, extendedKeyUsage),
-        ext.basicConstraints(true, 0),
-        ext.subjectKeyIdentifier(publicKey),
-        ext.authorityKeyIdentifier(keyIdOf(issuer.certificate)),
-      ],
+      extensions: [...extensions, ext.subjectKeyIdentifier(publicKey), ext.authorityKeyIdentifier(keyIdOf(issuer.certificate))],
     },
     issuer.privateKey,
   );
@@ -299,22 +302,7 @@ export interface TsaChain {
 
 /** A TSA signing certificate: not a CA, KU digitalSignature, the single EKU timeStamping marked critical. */
 export function createTsaCertificate(issuer: CertificateSigner, publicKey: KeyObject, subject: NameSpec, notBefore: Date, notAfter: Date): Certificate {
-  return buildCertificate(
-    {
-      issuer: issuer.certificate.subject.der,
-      subject,
-      notBefore,
-      notAfter,
-      publicKey,
-      extensions: [
-        ext.keyUsage('digitalSignature'),
-        ext.extKeyUsage(true, OID.timeStamping),
-        ext.subjectKeyIdentifier(publicKey),
-        ext.authorityKeyIdentifier(keyIdOf(issuer.certificate)),
-      ],
-    },
-    issuer.privateKey,
-  );
+  return issueCertificate(issuer, publicKey, subject, notBefore, notAfter, [ext.keyUsage('digitalSignature'), ext.extKeyUsage(true, OID.timeStamping)]);
 }
 
 /** Root + TSA signing certificate (ECDSA P-256 by default). */

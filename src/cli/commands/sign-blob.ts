@@ -1,22 +1,18 @@
-// What `keyless sign-blob`, `attest-blob`, `sign-bundle` and `token inspect` do, behind
-// the flag parsing in src/cli/commands/{sign,token}.ts.
+// What `keyless sign-blob`, `attest-blob` and `sign-bundle` do (loaded lazily by ./sign.ts):
+// files, flags and the environment in; the library's signBlobs / signStatement do the
+// signing; bundles go to files through an atomic writer.
 import { accessSync, constants as fsConstants, createReadStream, readFileSync, statSync, existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
-import { availableParallelism } from 'node:os';
-import { SignError, IdentityError } from './errors.js';
-import { selectServices, type SigningConfigLike, type SelectedServices } from './services.js';
-import { obtainIdentityToken, TOKEN_SOURCES, type TokenSource } from './token-sources.js';
-import { KeylessSigner, type SignResult } from './signer.js';
-import type { TokenCheckOptions } from './token.js';
-import { writeFileAtomic } from './write.js';
-import { buildStatement, IN_TOTO_PAYLOAD_TYPE, resolvePredicateType } from './statement.js';
 import {
-  PUBLIC_GOOD_SIGNING_CONFIG, SIGNING_CONFIG_ENV, TRUSTED_ROOT_ENV, readJsonFile, withOverrides,
-} from './config.js';
-import { loadSigningConfig } from './signing-config.js';
-import { parseTrustedRoot } from '../formats/index.js';
-import { createSelfVerifier, type SelfVerifier } from './self-verify.js';
+  SignError, IdentityError, selectServices, signBlobs, signStatement, buildStatement, resolvePredicateType, withOverrides,
+  PUBLIC_GOOD_SIGNING_CONFIG, TOKEN_SOURCES, type SigningConfigLike, type SelectedServices, type TokenSource, type TokenCheckOptions,
+  type SigningOptions, type BlobSource,
+} from '../../sign/index.js';
+import { parseTrustedRoot } from '../../formats/index.js';
+import { loadSigningConfig, readJsonFile, SIGNING_CONFIG_ENV, TRUSTED_ROOT_ENV } from '../files.js';
+import { obtainCliToken, nonEmpty } from '../identity.js';
+import { fileBundleSink } from '../write.js';
 
 export interface IdentityFlags {
   identityToken?: string;
@@ -52,17 +48,6 @@ export interface AttestBlobFlags extends IdentityFlags, ServiceFlags {
 /** Artifacts larger than this are signed from a stream instead of read into memory. */
 export const STREAM_THRESHOLD_BYTES = 64 * 1024 * 1024;
 
-/** Batches of at least this many files verify their bundles in worker threads. */
-const POOL_THRESHOLD = 16;
-
-/** One verification thread per core beyond the main thread's (at least one). */
-function verifyThreads(): number {
-  return Math.max(1, Math.min(4, availableParallelism() - 1));
-}
-
-/** How many artifacts are in flight at once in a batch (each waits on its log and TSA calls). */
-export const BATCH_CONCURRENCY = 256;
-
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
@@ -71,62 +56,16 @@ const log = (line: string): void => {
 export async function signBlobCommand(files: string[], flags: SignBlobFlags): Promise<void> {
   const outputs = planOutputs(files, flags);
   const artifacts = files.map((f) => checkReadable(f));
-  const setup = prepare(flags, files.length >= POOL_THRESHOLD ? verifyThreads() : 0);
-  const signer = new KeylessSigner({ services: setup.services, getToken: () => getToken(flags, setup), tokenCheck: tokenCheckOf(flags) });
-  try {
-    if (files.length === 1) {
-      const path = artifacts[0] as string;
-      // Large artifacts are streamed, never held in memory; then only their digest is verified.
-      const large = statSync(path).size > STREAM_THRESHOLD_BYTES;
-      const bytes = large ? undefined : readArtifact(path);
-      const pending: Promise<SignResult & { digest?: Buffer }> = bytes ? signer.signMessage(bytes) : signer.signFile(path);
-      // The trust material is parsed while the CA, log and TSA answer.
-      setImmediate(() => setup.verifier.warm());
-      const result = await pending;
-      signer.dispose(); // the key's work is done: drop it before verifying and writing
-      // The exact text that is written is the one verified.
-      const text = JSON.stringify(result.bundle);
-      await setup.verifier.verify(text, bytes ?? { sha256: result.digest as Buffer }, result);
-      writeFileAtomic(outputs[0] as string, `${text}\n`);
-      log(`Wrote bundle to ${outputs[0]}`);
-      return;
-    }
-    // One certificate (reused while valid), many artifacts in flight. The first failure
-    // stops new work; what is in flight settles before the error is reported.
-    let next = 0;
-    let failure: unknown;
-    const worker = async (): Promise<void> => {
-      for (let i = next++; i < files.length && failure === undefined; i = next++) {
-        try {
-          const path = artifacts[i] as string;
-          let result: SignResult;
-          let checked: Uint8Array | { sha256: Uint8Array };
-          if (statSync(path).size > STREAM_THRESHOLD_BYTES) {
-            const streamed = await signer.signFile(path);
-            result = streamed;
-            checked = { sha256: streamed.digest };
-          } else {
-            // Synchronous on purpose: for small files fs/promises costs more than the read.
-            checked = readArtifact(path);
-            result = await signer.signMessage(checked);
-          }
-          // The text goes to the verification thread as a string (cheaper to post than the
-          // object), and the exact text verified is the one written.
-          const text = JSON.stringify(result.bundle);
-          await setup.verifier.verify(text, checked, result);
-          if (failure === undefined) writeFileAtomic(outputs[i] as string, `${text}\n`, false);
-        } catch (e) {
-          failure ??= e;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, files.length) }, worker));
-    if (failure !== undefined) throw failure;
-    log(`Wrote ${files.length} bundles to ${flags.outputDir}`);
-  } finally {
-    signer.dispose();
-    await setup.verifier.close();
-  }
+  const options = prepare(flags);
+  await signBlobs(artifacts.length, (i) => loadArtifact(artifacts[i] as string), options, fileBundleSink(outputs));
+  log(files.length === 1 ? `Wrote bundle to ${outputs[0]}` : `Wrote ${files.length} bundles to ${flags.outputDir}`);
+}
+
+/** Large artifacts are streamed, never held in memory; then only their digest is verified. */
+function loadArtifact(path: string): BlobSource {
+  if (statSync(path).size > STREAM_THRESHOLD_BYTES) return { stream: () => createReadStream(path, { highWaterMark: 1 << 20 }) };
+  // Synchronous on purpose: for small files fs/promises costs more than the read.
+  return { bytes: readArtifact(path) };
 }
 
 /** `keyless attest-blob FILE --predicate P --type T --bundle OUT`: an in-toto v1 statement in DSSE. */
@@ -172,29 +111,13 @@ export async function signBundleCommand(file: string, flags: SignBundleFlags): P
 
 async function signDsseTo(payload: Buffer, bundlePath: string, flags: IdentityFlags & ServiceFlags, subjectDigest: Buffer | undefined): Promise<void> {
   checkOutputDir(bundlePath);
-  const setup = prepare(flags);
-  const signer = new KeylessSigner({ services: setup.services, getToken: () => getToken(flags, setup), tokenCheck: tokenCheckOf(flags) });
-  try {
-    const pending = signer.signDsse(payload, IN_TOTO_PAYLOAD_TYPE);
-    setImmediate(() => setup.verifier.warm());
-    const result = await pending;
-    signer.dispose();
-    const text = JSON.stringify(result.bundle);
-    await setup.verifier.verifyDsse(text, payload, subjectDigest, result);
-    writeFileAtomic(bundlePath, `${text}\n`);
-    log(`Wrote bundle to ${bundlePath}`);
-  } finally {
-    signer.dispose();
-  }
-}
-
-export interface Setup {
-  services: SelectedServices;
-  verifier: SelfVerifier;
+  const text = await signStatement(payload, { ...prepare(flags), subjectDigest });
+  fileBundleSink([bundlePath]).write(0, text);
+  log(`Wrote bundle to ${bundlePath}`);
 }
 
 /** Services and trust, resolved before any token is asked for or any network call is made. */
-export function prepare(flags: ServiceFlags, verifyThreads = 0): Setup {
+export function prepare(flags: IdentityFlags & ServiceFlags): SigningOptions {
   const configPath = flags.signingConfig ?? nonEmpty(process.env[SIGNING_CONFIG_ENV]);
   const rootPath = flags.trustedRoot ?? nonEmpty(process.env[TRUSTED_ROOT_ENV]);
   const base: SigningConfigLike = configPath ? loadSigningConfig(configPath) : PUBLIC_GOOD_SIGNING_CONFIG;
@@ -210,10 +133,10 @@ export function prepare(flags: ServiceFlags, verifyThreads = 0): Setup {
   const trustedRoot = rootPath ? readJsonFile(rootPath, 'trusted root') : undefined;
   // A broken trusted root must stop us before anything is logged, not after.
   if (trustedRoot !== undefined) parseTrustedRoot(trustedRoot);
-  return { services, verifier: createSelfVerifier(trustedRoot, { threads: verifyThreads }) };
+  return { services, trustedRoot, getToken: () => getToken(flags, services), tokenCheck: tokenCheckOf(flags) };
 }
 
-export async function getToken(flags: IdentityFlags, setup: Setup): Promise<string> {
+async function getToken(flags: IdentityFlags, services: SelectedServices): Promise<string> {
   const source = tokenSource(flags);
   let clientSecret: string | undefined;
   if (flags.oidcClientSecretFile) {
@@ -223,23 +146,20 @@ export async function getToken(flags: IdentityFlags, setup: Setup): Promise<stri
       throw new IdentityError('FILE_UNREADABLE', `cannot read --oidc-client-secret-file ${flags.oidcClientSecretFile} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
   }
-  const { jwt } = await obtainIdentityToken({
+  return obtainCliToken({
     source,
     identityToken: flags.identityToken,
-    oidcIssuer: flags.oidcIssuer ?? setup.services.oidc?.url,
+    oidcIssuer: flags.oidcIssuer ?? services.oidc?.url,
     oidcClientId: flags.oidcClientId,
     oidcClientSecret: clientSecret,
     oidcRedirectUrl: flags.oidcRedirectUrl,
-    browserCommand: flags.browserCommand ?? nonEmpty(process.env.BROWSER) ?? (process.stdin.isTTY === true ? systemOpener() : undefined),
-    interactive: process.stdin.isTTY === true,
-    canOpenBrowser: canOpenBrowser(),
+    browserCommand: flags.browserCommand,
     log,
   });
-  return jwt;
 }
 
 /** `--oidc-issuer` names the provider the token must come from, whatever its source. */
-export function tokenCheckOf(flags: IdentityFlags): TokenCheckOptions {
+function tokenCheckOf(flags: IdentityFlags): TokenCheckOptions {
   return flags.oidcIssuer ? { issuer: flags.oidcIssuer } : {};
 }
 
@@ -256,19 +176,6 @@ function tokenSource(flags: IdentityFlags): TokenSource | undefined {
     case 'token': return 'identity-token';
     default: throw usage('--fulcio-auth-flow must be normal, device or token');
   }
-}
-
-/** The desktop's URL opener, for a person at a terminal (the URL is printed either way). */
-function systemOpener(): string | undefined {
-  if (process.platform === 'darwin') return 'open';
-  if (process.platform === 'linux' && (process.env.DISPLAY || process.env.WAYLAND_DISPLAY)) return 'xdg-open';
-  return undefined;
-}
-
-function canOpenBrowser(): boolean {
-  if (process.env.BROWSER) return true;
-  if (process.platform === 'darwin' || process.platform === 'win32') return true;
-  return Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
 }
 
 /** Where each artifact's bundle goes; refuses ambiguous or clashing outputs before any work. */
@@ -343,9 +250,3 @@ function readArtifact(path: string, what = 'artifact'): Buffer {
 function usage(message: string): SignError {
   return new SignError('USAGE', message, { check: 'usage' });
 }
-
-function nonEmpty(v: string | undefined): string | undefined {
-  return v === undefined || v.trim() === '' ? undefined : v;
-}
-
-export type { SignResult };

@@ -1,7 +1,7 @@
 import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { SignError } from './errors.js';
+import { SignError, type BundleSink } from '../sign/index.js';
 
 /**
  * Writes a file so that `path` either keeps its old content or holds the complete new
@@ -29,4 +29,14 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, sync = 
     }
     throw new SignError('OUTPUT_UNWRITABLE', `cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
   }
+}
+
+/**
+ * Bundles to files, one path per artifact, each written atomically. A single bundle is
+ * synced before the rename; a batch skips the per-file sync (the rename alone keeps
+ * readers from seeing a partial file).
+ */
+export function fileBundleSink(paths: readonly string[]): BundleSink {
+  const sync = paths.length === 1;
+  return { write: (index, bundleJson) => writeFileAtomic(paths[index] as string, `${bundleJson}\n`, sync) };
 }

@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
-import { DEFAULT_CONFIG, loadConfigFile, type ServerConfig } from './config.js';
-import { startServer, type RunningServer } from './server.js';
+import { DEFAULT_CONFIG, loadConfigFile, startServer, type RunningServer, type ServerConfig } from '../../server/index.js';
 
 export interface RunServeOptions {
   dataDir: string;

@@ -1,12 +1,11 @@
-// The verify commands' implementation (loaded lazily by src/cli/commands/verify.ts):
-// read the inputs with size limits, run the pipeline, print one line or a JSON report.
+// The verify commands' implementation (loaded lazily by ./verify.ts through ./verify-loader.ts):
+// read the inputs with size limits, run the library's verifier, print one line or a JSON report.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { KeylessError, isKeylessError } from '../core/errors.js';
-import { display, CheckLog } from './checks.js';
-import { verifySync } from './index.js';
-import { compilePolicy, type ExtensionPolicyName, type VerificationPolicy } from './policy.js';
-import type { VerificationResult } from './pipeline.js';
-import { expandPredicateType } from '../formats/intoto.js';
+import { KeylessError, isKeylessError } from '../../core/errors.js';
+import { expandPredicateType } from '../../formats/index.js';
+import {
+  display, verifySync, compilePolicy, CheckLog, type ExtensionPolicyName, type VerificationPolicy, type VerificationResult,
+} from '../../verify/index.js';
 
 /** No real bundle comes near these; larger files are refused before reading. */
 export const MAX_BUNDLE_BYTES = 32 * 1024 * 1024;
