@@ -180,6 +180,13 @@ async function main(): Promise<void> {
           await must(process.execPath, [BIN, 'verify', `${counted.host}/bench/app:rt-${i}`, ...verifyFlags]);
           trips.push([mid - before, counted.requests.length - mid]);
         }
+        // The registry's share of a batch: the same command against this in-memory registry.
+        const refs: string[] = [];
+        for (let i = 0; i < IMAGES; i++) refs.push((await pushImage(client, crepo, `many-${i}`)).ref);
+        const ms = await must(process.execPath, [BIN, 'sign', ...refs, ...signFlags]);
+        console.log(
+          `keyless sign ${IMAGES} images, in-memory test registry (${referrersApi ? 'referrers API' : 'fallback tag'}): ${(IMAGES / (ms / 1000)).toFixed(1)} images/s`,
+        );
         const [s, v] = trips[trips.length - 1]!;
         console.log(
           `round trips (${referrersApi ? 'referrers API' : 'fallback tag'}): sign ${s}, verify ${v} (the first image of a repository: ${trips[0]![0]} / ${trips[0]![1]})`,
