@@ -1,4 +1,5 @@
 // @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
+import { softwareSigner } from '../../src/core/signer.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
@@ -109,7 +110,7 @@ test('SIGKILL under load, three times: every acknowledged entry survives with a 
       const pub = createPublicKey(keys[api].privateKey);
       const name = api === 'v1' ? 'rekor-v1' : 'rekor-v2';
       const keyName = api === 'v1' ? 'rekor.keyless.test' : 'log2025.keyless.test';
-      const log = await engine.openLog({ name, origin: (id) => `${keyName} - ${id}`, signer: ({ origin }) => noteCheckpointSigner({ origin, keyName, privateKey: keys[api].privateKey, publicKey: pub }) });
+      const log = await engine.openLog({ name, origin: (id) => `${keyName} - ${id}`, signer: ({ origin }) => noteCheckpointSigner({ origin, keyName, signer: softwareSigner(keys[api].privateKey) }) });
       const latest = verifySignedCheckpoint(log.latestCheckpoint().signed, keyName, pub);
       assert.equal(latest.size, log.size);
       const all = [];
