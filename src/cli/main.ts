@@ -10,6 +10,7 @@ import { defineTrustCommands } from './commands/trust.js';
 import { defineServeCommands } from './commands/serve.js';
 import { defineIdpCommands } from './commands/idp.js';
 import { defineImageCommands } from './commands/image.js';
+import { defineMonitorCommands } from './commands/monitor.js';
 
 /** Exit statuses: 0 success, 1 verification or operational failure, 2 usage error. */
 export const EXIT_FAILURE = 1;
@@ -37,6 +38,7 @@ defineTrustCommands(program);
 defineServeCommands(program);
 defineIdpCommands(program);
 defineImageCommands(program);
+defineMonitorCommands(program);
 
 try {
   await program.parseAsync(process.argv);
