@@ -6,12 +6,13 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, dirname, resolve, sep } from 'node:path';
 
-const ORDER = ['core', 'formats', 'merkle', 'x509', 'oidc', 'verify', 'monitor', 'log', 'tuf', 'services', 'server', 'sign', 'cli'];
+const ORDER = ['core', 'formats', 'registry', 'merkle', 'x509', 'oidc', 'verify', 'monitor', 'log', 'tuf', 'services', 'server', 'sign', 'image', 'cli'];
 const FORBIDDEN: Record<string, string[]> = {
   verify: ['log', 'services', 'server'],
   monitor: ['log', 'services', 'server', 'sign', 'tuf'],
   sign: ['log', 'services', 'server'],
   tuf: ['log'],
+  image: ['log', 'services', 'server'],
 };
 
 function sourceFiles(dir: string): string[] {

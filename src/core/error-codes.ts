@@ -14,7 +14,7 @@ export interface ErrorCodeInfo {
   readonly meaning: string;
 }
 
-export const ERROR_COMPONENTS = ['core', 'merkle', 'x509', 'oidc', 'verify', 'monitor', 'log', 'http', 'ca', 'ctlog', 'tlog', 'tsa', 'idp', 'tuf', 'server', 'sign', 'cli'] as const;
+export const ERROR_COMPONENTS = ['core', 'registry', 'merkle', 'x509', 'oidc', 'verify', 'monitor', 'log', 'http', 'ca', 'ctlog', 'tlog', 'tsa', 'idp', 'tuf', 'server', 'sign', 'image', 'cli'] as const;
 export type ErrorComponent = (typeof ERROR_COMPONENTS)[number];
 
 export const ERROR_CODES = {
@@ -261,6 +261,27 @@ export const ERROR_CODES = {
   VERIFY_MODULE_MISSING: { component: 'sign', meaning: 'The verifier module for the worker threads cannot be found.' },
   VERIFY_WORKER_FAILED: { component: 'sign', meaning: 'A verification worker thread failed.' },
 
+  // registry: the OCI registry client (the message names the registry)
+  REGISTRY_REFERENCE_INVALID: { component: 'registry', meaning: 'An image reference is not [host[:port]/]repository[:tag][@sha256:hex].' },
+  REGISTRY_UNREACHABLE: { component: 'registry', meaning: 'A registry cannot be reached (connection refused, DNS, TLS).' },
+  REGISTRY_TIMEOUT: { component: 'registry', meaning: 'A registry did not answer in time, or the command ran out of its --timeout.' },
+  REGISTRY_UNAUTHORIZED: { component: 'registry', meaning: 'A registry requires credentials, or refused the ones given (401).' },
+  REGISTRY_DENIED: { component: 'registry', meaning: 'The credentials do not allow the operation on the repository (403, insufficient scope).' },
+  REGISTRY_NOT_FOUND: { component: 'registry', meaning: 'No such repository, tag, manifest or blob in the registry.' },
+  REGISTRY_BAD_RESPONSE: { component: 'registry', meaning: 'A registry answered something that is not the distribution API (HTML, not JSON, an unexpected status).' },
+  REGISTRY_TOO_LARGE: { component: 'registry', meaning: 'A manifest, index or blob from a registry is larger than its size limit.' },
+  REGISTRY_DIGEST_MISMATCH: { component: 'registry', meaning: 'Content from a registry does not have the digest it was asked for or claimed.' },
+  REGISTRY_FAILED: { component: 'registry', meaning: 'A registry kept failing (429 or 5xx) after the retries.' },
+  REGISTRY_CREDENTIALS_UNREADABLE: { component: 'registry', meaning: 'The Docker config file or a credential helper cannot be read or run.' },
+  REGISTRY_CONFLICT: { component: 'registry', meaning: 'The referrers fallback tag kept changing under concurrent writers.' },
+
+  // image: container image signatures
+  IMAGE_NO_SIGNATURES: { component: 'image', meaning: 'Nothing that could be a signature (or attestation) is attached to the image.' },
+  IMAGE_NOT_VERIFIED: { component: 'image', meaning: 'Signatures are attached to the image, but none verifies (the message gives the first reason).' },
+  IMAGE_LEGACY_NEEDS_REKOR_V1: { component: 'image', meaning: 'The legacy .sig/.att layout needs a Rekor v1 log (a signed entry timestamp); only a v2 log is configured.' },
+  IMAGE_ANNOTATION_INVALID: { component: 'image', meaning: 'A signature lacks an annotation required with -a, or carries another value.' },
+  IMAGE_BUNDLE_INVALID: { component: 'image', meaning: 'An attached signature is not about this image or is not of the expected kind.' },
+
   // cli
   CHAIN_ORDER: { component: 'cli', meaning: 'A certificate chain file is not ordered leaf first, root last.' },
   TIMEOUT: { component: 'cli', meaning: 'The command did not finish within its --timeout.' },
@@ -290,6 +311,8 @@ export type TufErrorCode = ErrorCodeOf<'tuf'>;
 export type ServerErrorCode = ErrorCodeOf<'server'>;
 export type SignErrorCode = ErrorCodeOf<'sign'>;
 export type CliErrorCode = ErrorCodeOf<'cli'>;
+export type RegistryErrorCode = ErrorCodeOf<'registry'>;
+export type ImageErrorCode = ErrorCodeOf<'image'>;
 
 /** For codes that crossed a boundary as plain strings (worker messages, JSON). */
 export function isErrorCode(value: unknown): value is ErrorCode {

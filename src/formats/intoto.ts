@@ -10,6 +10,8 @@ export interface StatementSubject {
   name: string;
   /** Algorithm name (e.g. `sha256`) → lower-case hex digest. */
   digest: Record<string, string>;
+  /** Free-form string annotations (cosign puts `sign -a key=value` pairs here). */
+  annotations?: Record<string, string>;
 }
 
 export interface Statement {
@@ -56,7 +58,16 @@ function readSubject(v: unknown, path: string): StatementSubject {
     digest[alg] = value.toLowerCase();
   }
   if (Object.keys(digest).length === 0) throw new FormatError(`${path}.digest`, 'must contain at least one digest', { check: 'required' });
-  return { name: (s.name as string | undefined) ?? '', digest };
+  const annotations = readAnnotations(s.annotations);
+  return { name: (s.name as string | undefined) ?? '', digest, ...(annotations ? { annotations } : {}) };
+}
+
+/** The string-valued annotations of a subject (others are not comparable with `-a key=value`). */
+function readAnnotations(v: unknown): Record<string, string> | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, value] of Object.entries(v)) if (typeof value === 'string') out[k] = value;
+  return out;
 }
 
 /** The statement JSON for a DSSE payload (in-toto v1), compact. */
@@ -64,7 +75,8 @@ export function serializeStatement(st: { subjects: StatementSubject[]; predicate
   return Buffer.from(
     JSON.stringify({
       _type: IN_TOTO_STATEMENT_V1,
-      subject: st.subjects.map((s) => ({ name: s.name, digest: s.digest })),
+      // An empty name is left out (cosign's image statements have none).
+      subject: st.subjects.map((s) => ({ ...(s.name === '' ? {} : { name: s.name }), digest: s.digest, ...(s.annotations ? { annotations: s.annotations } : {}) })),
       predicateType: st.predicateType,
       ...(st.predicate === undefined ? {} : { predicate: st.predicate }),
     }),

@@ -117,7 +117,7 @@ async function signDsseTo(payload: Buffer, bundlePath: string, flags: IdentityFl
 }
 
 /** Services and trust, resolved before any token is asked for or any network call is made. */
-function prepare(flags: IdentityFlags & ServiceFlags): SigningOptions {
+export function prepare(flags: IdentityFlags & ServiceFlags): SigningOptions {
   const configPath = flags.signingConfig ?? nonEmpty(process.env[SIGNING_CONFIG_ENV]);
   const rootPath = flags.trustedRoot ?? nonEmpty(process.env[TRUSTED_ROOT_ENV]);
   const base: SigningConfigLike = configPath ? loadSigningConfig(configPath) : PUBLIC_GOOD_SIGNING_CONFIG;

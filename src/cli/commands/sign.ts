@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 
-const ENV_HELP = `
+export const ENV_HELP = `
 Environment:
   SIGSTORE_ID_TOKEN        identity token (when no --identity-token is given)
   KEYLESS_SIGNING_CONFIG   SigningConfig v0.2 file (when no --signing-config is given)
@@ -15,7 +15,7 @@ built-in trusted root. The bundle is verified with the trusted root before it is
 ephemeral P-256 key never leaves memory.`;
 
 /** Flags every signing command shares; names follow cosign's where cosign has the flag. */
-function identityAndServiceFlags(cmd: Command): Command {
+export function identityAndServiceFlags(cmd: Command): Command {
   return cmd
     .option('--identity-token <token-or-file>', 'identity token to use for the certificate: the token or a path to a file containing it')
     .addOption(new Option('--oidc-provider <source>', 'use only this identity token source').choices(['identity-token', 'env', 'github-actions', 'browser', 'device']))
@@ -37,7 +37,7 @@ function identityAndServiceFlags(cmd: Command): Command {
 }
 
 /** `90`, `90s`, `3m`, `1m30s` → milliseconds (cosign's duration flag). */
-function parseDuration(value: string): number | undefined {
+export function parseDuration(value: string): number | undefined {
   const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s?)?$/.exec(value.trim());
   if (!m || value.trim() === '') return undefined;
   const ms = ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 1000;
@@ -48,7 +48,7 @@ function parseDuration(value: string): number | undefined {
  * Runs an implementation within `--timeout`; a usage problem found there exits 2 like
  * commander's own. Bundles are written atomically, so stopping early leaves nothing half-written.
  */
-async function run(cmd: Command, body: () => Promise<void>): Promise<void> {
+export async function run(cmd: Command, body: () => Promise<void>): Promise<void> {
   const timeout = cmd.opts().timeout as string | undefined;
   const ms = timeout === undefined ? undefined : parseDuration(timeout);
   if (timeout !== undefined && ms === undefined) cmd.error(`error: --timeout ${timeout} is not a duration like 90s or 3m`, { exitCode: 2, code: 'keyless.usage' });

@@ -3,8 +3,13 @@ import type { VerifyCommandOptions } from './verify-command.js';
 
 /** Flags shared by the three verify commands (cosign's names). */
 function withPolicyFlags(cmd: Command): Command {
+  return identityPolicyFlags(cmd.requiredOption('--bundle <file>', 'the Sigstore bundle to verify'))
+    .option('--json', 'print a JSON report of every check');
+}
+
+/** Who must have signed: cosign's identity flags, also used by the image commands. */
+export function identityPolicyFlags(cmd: Command): Command {
   return cmd
-    .requiredOption('--bundle <file>', 'the Sigstore bundle to verify')
     .option('--certificate-identity <identity>', 'expected certificate identity (SAN), exact match')
     .option('--certificate-identity-regexp <regexp>', 'regular expression the whole identity must match')
     .option('--certificate-oidc-issuer <url>', 'expected OIDC issuer, exact match')

@@ -1,0 +1,203 @@
+// Container images against a local stack: `keyless serve` and Debian's docker-registry on
+// loopback (children of this process), images pushed by the benchmark itself.
+//  1. wall time of one `keyless sign IMAGE` and one `keyless verify IMAGE` process (median);
+//  2. one `keyless sign IMG1 … IMGn` call: images per second on one certificate;
+//  3. for scale, `keyless sign-blob` of the image manifest; and cosign sign/verify (the peer)
+//     against the same stack in the same run when cosign is installed;
+//  4. registry round trips per sign and per verify, counted by the test registry in
+//     test/support (with and without the referrers API).
+//
+//   npm run build && node --import tsx bench/oci.ts [--runs 11] [--images 100] [--log-version 2]
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startServe } from '../test/sign/serve-helper.js';
+import { startDockerRegistry } from '../test/support/docker-registry.js';
+import { startSpecRegistry } from '../test/support/oci-registry.js';
+import { pushImage } from '../test/support/images.js';
+import { RegistryClient } from '../src/registry/index.js';
+
+const args = process.argv.slice(2);
+const argValue = (name: string, fallback: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
+};
+const RUNS = Number(argValue('--runs', '11'));
+const IMAGES = Number(argValue('--images', '100'));
+const LOG_VERSION = Number(argValue('--log-version', '2')) as 1 | 2;
+const BIN = join(process.cwd(), 'bin', 'keyless');
+
+function run(cmd: string, argv: string[], env: Record<string, string> = {}): Promise<{ ms: number; code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.once('close', (code) => resolve({ ms: performance.now() - t0, code, stderr }));
+  });
+}
+
+async function must(cmd: string, argv: string[], env?: Record<string, string>): Promise<number> {
+  const r = await run(cmd, argv, env);
+  if (r.code !== 0) throw new Error(`${cmd} ${argv.slice(0, 2).join(' ')} failed: ${r.stderr}`);
+  return r.ms;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (xs: number[]) =>
+  `median ${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)}, n=${xs.length})`;
+
+function cosignBinary(): string | undefined {
+  const gopath = spawnSync('go', ['env', 'GOPATH'], { encoding: 'utf8' }).stdout?.trim();
+  for (const c of [
+    process.env.KEYLESS_COSIGN,
+    spawnSync('sh', ['-c', 'command -v cosign'], { encoding: 'utf8' }).stdout.trim(),
+    gopath && join(gopath, 'bin', 'cosign'),
+  ]) {
+    if (c && spawnSync(c, ['version'], { stdio: 'ignore' }).status === 0) return c;
+  }
+  return undefined;
+}
+
+async function main(): Promise<void> {
+  const [serve, registry] = await Promise.all([startServe(), startDockerRegistry()]);
+  const work = mkdtempSync(join(tmpdir(), 'keyless-bench-oci-'));
+  try {
+    console.log(
+      `machine: ${cpus().length} cpus (${cpus()[0]?.model}), load ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}; Rekor v${LOG_VERSION}; registry docker-registry 2.8.2 (fallback tag)`,
+    );
+    const token = spawnSync(process.execPath, [BIN, 'dev-token', '--url', serve.url, '--email', 'bench@example.com'], {
+      encoding: 'utf8',
+    }).stdout.trim();
+    const tokenFile = join(work, 'token');
+    writeFileSync(tokenFile, token);
+    const iss = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).iss as string;
+    const sc = serve.signingConfig(LOG_VERSION);
+    const signFlags = ['--identity-token', token, '--signing-config', sc, '--trusted-root', serve.trustedRoot, '-y'];
+    const verifyFlags = [
+      '--certificate-identity',
+      'bench@example.com',
+      '--certificate-oidc-issuer',
+      iss,
+      '--trusted-root',
+      serve.trustedRoot,
+    ];
+    const client = new RegistryClient();
+    const repo = { registry: registry.host, repository: 'bench/app' };
+
+    // 1. one image per process.
+    const signMs: number[] = [];
+    const verifyMs: number[] = [];
+    const blobMs: number[] = [];
+    const signed: string[] = [];
+    for (let i = 0; i < RUNS + 1; i++) {
+      const img = await pushImage(client, repo, `single-${i}`);
+      const s = await must(process.execPath, [BIN, 'sign', `${registry.host}/${repo.repository}:single-${i}`, ...signFlags]);
+      const v = await must(process.execPath, [BIN, 'verify', `${registry.host}/${repo.repository}:single-${i}`, ...verifyFlags]);
+      const manifest = join(work, `manifest-${i}.json`);
+      writeFileSync(manifest, (await client.getManifest(repo, img.digest)).bytes);
+      const b = await must(process.execPath, [BIN, 'sign-blob', manifest, '--bundle', `${manifest}.sigstore.json`, ...signFlags]);
+      if (i === 0) continue; // warm-up
+      signMs.push(s);
+      verifyMs.push(v);
+      blobMs.push(b);
+      signed.push(img.ref);
+    }
+    console.log(`keyless sign IMAGE (tag)        ${fmt(signMs)}`);
+    console.log(`keyless verify IMAGE (tag)      ${fmt(verifyMs)}`);
+    console.log(`keyless sign-blob manifest.json ${fmt(blobMs)}`);
+
+    // 2. many images, one command, one certificate.
+    const many: string[] = [];
+    for (let i = 0; i < IMAGES; i++) many.push((await pushImage(client, repo, `many-${i}`)).ref);
+    const batch = await must(process.execPath, [BIN, 'sign', ...many, ...signFlags]);
+    console.log(`keyless sign ${IMAGES} images in one command: ${batch.toFixed(0)} ms = ${(IMAGES / (batch / 1000)).toFixed(1)} images/s`);
+    // For scale: the same number of manifests signed as files (no registry) in one command.
+    const files: string[] = [];
+    for (let i = 0; i < IMAGES; i++) {
+      const f = join(work, `m-${i}.json`);
+      writeFileSync(f, `{"n":${i}}`);
+      files.push(f);
+    }
+    const outDir = mkdtempSync(join(work, 'out-'));
+    const blobs = await must(process.execPath, [BIN, 'sign-blob', ...files, '--output-dir', outDir, ...signFlags]);
+    console.log(
+      `keyless sign-blob ${IMAGES} files in one command: ${blobs.toFixed(0)} ms = ${(IMAGES / (blobs / 1000)).toFixed(1)} files/s`,
+    );
+
+    // 3. the peer, same stack, same run.
+    const cosign = cosignBinary();
+    if (cosign) {
+      const cSign: number[] = [];
+      const cVerify: number[] = [];
+      const env = { HOME: work };
+      for (let i = 0; i < Math.min(RUNS, 5) + 1; i++) {
+        const img = await pushImage(client, repo, `cosign-${i}`);
+        const s = await must(
+          cosign,
+          ['sign', '--identity-token', tokenFile, '--signing-config', sc, '--trusted-root', serve.trustedRoot, '-y', img.ref],
+          env,
+        );
+        const v = await must(
+          cosign,
+          [
+            'verify',
+            '--trusted-root',
+            serve.trustedRoot,
+            '--certificate-identity',
+            'bench@example.com',
+            '--certificate-oidc-issuer',
+            iss,
+            img.ref,
+          ],
+          env,
+        );
+        if (i === 0) continue;
+        cSign.push(s);
+        cVerify.push(v);
+      }
+      console.log(`cosign sign IMAGE@digest        ${fmt(cSign)}`);
+      console.log(`cosign verify IMAGE@digest      ${fmt(cVerify)}`);
+    } else {
+      console.log('cosign: not installed, peer not measured');
+    }
+
+    // 4. round trips, counted by the registry (the test registry, with and without the referrers API).
+    for (const referrersApi of [false, true]) {
+      const counted = await startSpecRegistry({ referrersApi });
+      try {
+        const crepo = { registry: counted.host, repository: 'bench/app' };
+        const trips: Array<[number, number]> = [];
+        for (let i = 0; i < 3; i++) {
+          await pushImage(client, crepo, `rt-${i}`);
+          const before = counted.requests.length;
+          await must(process.execPath, [BIN, 'sign', `${counted.host}/bench/app:rt-${i}`, ...signFlags]);
+          const mid = counted.requests.length;
+          await must(process.execPath, [BIN, 'verify', `${counted.host}/bench/app:rt-${i}`, ...verifyFlags]);
+          trips.push([mid - before, counted.requests.length - mid]);
+        }
+        // The registry's share of a batch: the same command against this in-memory registry.
+        const refs: string[] = [];
+        for (let i = 0; i < IMAGES; i++) refs.push((await pushImage(client, crepo, `many-${i}`)).ref);
+        const ms = await must(process.execPath, [BIN, 'sign', ...refs, ...signFlags]);
+        console.log(
+          `keyless sign ${IMAGES} images, in-memory test registry (${referrersApi ? 'referrers API' : 'fallback tag'}): ${(IMAGES / (ms / 1000)).toFixed(1)} images/s`,
+        );
+        const [s, v] = trips[trips.length - 1]!;
+        console.log(
+          `round trips (${referrersApi ? 'referrers API' : 'fallback tag'}): sign ${s}, verify ${v} (the first image of a repository: ${trips[0]![0]} / ${trips[0]![1]})`,
+        );
+      } finally {
+        await counted.stop();
+      }
+    }
+  } finally {
+    await Promise.all([registry.stop(), serve.stop()]);
+  }
+}
+
+await main();
