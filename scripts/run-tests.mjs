@@ -35,7 +35,7 @@ if (files.length === 0) {
   process.exit(1);
 }
 const coverage = flags.has('--coverage')
-  ? ['--experimental-test-coverage']
+  ? ['--experimental-test-coverage', '--import', './scripts/coverage-in-process.mjs']
   : [];
 const result = spawnSync(
   process.execPath,

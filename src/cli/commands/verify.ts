@@ -4,6 +4,8 @@ import type { VerifyCommandOptions } from './verify-command.js';
 /** Flags shared by the three verify commands (cosign's names). */
 function withPolicyFlags(cmd: Command): Command {
   return identityPolicyFlags(cmd.requiredOption('--bundle <file>', 'the Sigstore bundle to verify'))
+    .option('--trusted-root <file>', 'TrustedRoot JSON (default: KEYLESS_TRUSTED_ROOT, then the TUF cache of keyless initialize, then the built-in Sigstore production root)')
+    .option('--offline', 'use the TUF cache without asking its mirror')
     .option('--json', 'print a JSON report of every check');
 }
 
@@ -20,9 +22,6 @@ export function identityPolicyFlags(cmd: Command): Command {
     .option('--certificate-github-workflow-repository <owner/repo>', 'expected GitHub workflow repository')
     .option('--certificate-github-workflow-ref <ref>', 'expected GitHub workflow ref')
     .option('--key <file>', 'PEM public key for bundles signed with a managed key')
-    .option('--trusted-root <file>', 'TrustedRoot JSON (default: KEYLESS_TRUSTED_ROOT, then the TUF cache of keyless initialize, then the built-in Sigstore production root)')
-    .option('--offline', 'use the TUF cache without asking its mirror')
-    .option('--json', 'print a JSON report of every check');
 }
 
 async function run(artifact: string, options: VerifyCommandOptions & { offline?: boolean }, kind: 'bundle' | 'blob' | 'attestation'): Promise<void> {
