@@ -129,6 +129,8 @@ export const ERROR_CODES = {
   LOG_SEARCH_KEY: { component: 'log', meaning: 'A search key has the wrong length.' },
   LOG_STATE_CONFLICT: { component: 'log', meaning: 'A write batch does not continue the stored log (another writer?).' },
   LOG_TILE_MISSING: { component: 'log', meaning: 'Tiles needed for a proof are missing from storage.' },
+  TLOG_ENTRY_TOO_LARGE: { component: 'tlog', meaning: 'An entry (or a certificate or key in it) is larger than every read format of the log can serve.' },
+  TLOG_TILE_UNAVAILABLE: { component: 'tlog', meaning: 'A tile or entry bundle of the published tree cannot be built; an operator alarm.' },
   TLOG_VERIFY_WORKER_FAILED: { component: 'tlog', meaning: 'A signature-verification worker thread stopped; the check is re-run inline.' },
   LOG_WRITE_FAILED: { component: 'log', meaning: 'The log storage writer failed.' },
 

@@ -3,6 +3,14 @@ import { parseJson } from '../../core/json.js';
 import { FormatError } from '../../core/errors.js';
 import { toHttpError } from './errors.js';
 import { HTTP_STATUS } from './status.js';
+import { MetricsRegistry } from './metrics.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The app's Prometheus metrics (served at /metrics). */
+    metrics: MetricsRegistry;
+  }
+}
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -33,6 +41,8 @@ export function createHttpApp(options: HttpAppOptions = {}): FastifyInstance {
     routerOptions: { maxParamLength: 2048 },
     ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
   });
+
+  app.decorate('metrics', new MetricsRegistry());
 
   // JSON with a nesting limit and our error codes, for every service.
   app.removeContentTypeParser('application/json');

@@ -114,6 +114,8 @@ export const HTTP_STATUS = {
   TILE_NOT_FOUND: 404,
   HASH_ALGORITHM_UNSUPPORTED: 400,
   KEY_DETAILS_MISMATCH: 400,
+  TLOG_ENTRY_TOO_LARGE: 400,
+  TLOG_TILE_UNAVAILABLE: 503, // an alarm: the published tree has an entry no bundle can hold
 
   // tsa
   TSA_EXTENSIONS_UNSUPPORTED: 400,
