@@ -4,6 +4,7 @@ import { FormatError } from '../../core/errors.js';
 import { toHttpError } from './errors.js';
 import { HTTP_STATUS } from './status.js';
 import { MetricsRegistry } from './metrics.js';
+import { halfCloseAfterAnswer } from './drain.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -61,6 +62,8 @@ export function createHttpApp(options: HttpAppOptions = {}): FastifyInstance {
 
   app.setErrorHandler((error, request, reply) => {
     const { status, body, internal } = toHttpError(error);
+    // Answered before the body was read: let the client read the answer (no reset).
+    if (!request.raw.complete) halfCloseAfterAnswer(request.raw);
     if (internal) request.log.error({ err: error, url: request.url }, 'internal error');
     void reply.code(status).type('application/json').send(body);
   });
