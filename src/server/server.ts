@@ -1,4 +1,3 @@
-import { createServer } from 'node:http';
 import { isIPv6 } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -91,15 +90,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const app = createHttpApp({
     bodyLimit: config.limits.bodyLimit,
     logger: false,
-    serverFactory: (handler) =>
-      createServer((req, res) => {
-        if (ready) {
-          handler(req, res);
-          return;
-        }
-        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1', connection: 'close' });
-        res.end(JSON.stringify({ code: 'SERVER_STARTING' satisfies ErrorCode, message: 'the server is starting; retry shortly' }));
-      }),
+    connections: config.limits,
+    gate: (_req, res) => {
+      if (ready) return false;
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1', connection: 'close' });
+      res.end(JSON.stringify({ code: 'SERVER_STARTING' satisfies ErrorCode, message: 'the server is starting; retry shortly' }));
+      return true;
+    },
   });
   // No service takes text/plain: without fastify's default parser such bodies get a 415, not a confusing 400.
   app.removeContentTypeParser('text/plain');

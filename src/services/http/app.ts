@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { parseJson } from '../../core/json.js';
 import { FormatError } from '../../core/errors.js';
@@ -5,6 +6,7 @@ import { toHttpError } from './errors.js';
 import { HTTP_STATUS } from './status.js';
 import { MetricsRegistry } from './metrics.js';
 import { halfCloseAfterAnswer } from './drain.js';
+import { createHttpServer, type ConnectionLimits } from './server.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -20,8 +22,13 @@ export interface HttpAppOptions {
   bodyLimit?: number;
   /** A pino logger or `false`; keys and tokens are never logged by our code. */
   logger?: FastifyServerOptions['logger'];
-  /** Builds the underlying HTTP server (e.g. one that holds requests back until the routes exist). */
-  serverFactory?: FastifyServerOptions['serverFactory'];
+  /** Timeouts and connection caps of the underlying HTTP server. */
+  connections?: Partial<ConnectionLimits>;
+  /**
+   * Runs before fastify sees a request (e.g. to answer 503 until the routes exist);
+   * returns true when it has answered.
+   */
+  gate?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 /**
@@ -37,10 +44,12 @@ export function createHttpApp(options: HttpAppOptions = {}): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: true,
-    keepAliveTimeout: 65_000,
     // Very long URLs and odd paths are answered 404/400, not crashes.
     routerOptions: { maxParamLength: 2048 },
-    ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
+    serverFactory: (handler) =>
+      createHttpServer((req, res) => {
+        if (!options.gate?.(req, res)) handler(req, res);
+      }, options.connections),
   });
 
   app.decorate('metrics', new MetricsRegistry());
