@@ -78,6 +78,7 @@ export const ERROR_CODES = {
   TOKEN_ISSUER_UNKNOWN: { component: 'oidc', meaning: "An identity token's issuer is not accepted." },
   TOKEN_ISSUER_MISMATCH: { component: 'oidc', meaning: "An identity token's issuer is not the expected one." },
   TOKEN_DISCOVERY_FAILED: { component: 'oidc', meaning: "The issuer's OIDC discovery document or key set cannot be fetched or read." },
+  TOKEN_DISCOVERY_TIMEOUT: { component: 'oidc', meaning: "The issuer's OIDC discovery document or key set did not arrive in time." },
   TOKEN_ALG_NONE: { component: 'oidc', meaning: 'An identity token is unsigned (alg "none").' },
   TOKEN_ALG_NOT_ALLOWED: { component: 'oidc', meaning: 'An identity token uses a signature algorithm that is not allowed.' },
   TOKEN_UNKNOWN_KEY: { component: 'oidc', meaning: "An identity token is signed by a key not in the issuer's key set." },
@@ -147,6 +148,7 @@ export const ERROR_CODES = {
   POP_MISSING: { component: 'ca', meaning: 'A signing-certificate request lacks the proof of possession.' },
   POP_INVALID: { component: 'ca', meaning: 'The proof of possession is not a signature by the submitted key.' },
   CT_LOG_UNAVAILABLE: { component: 'ca', meaning: 'The CA cannot reach its CT log.' },
+  CT_LOG_TIMEOUT: { component: 'ca', meaning: 'The CT log did not answer in time.' },
   CT_LOG_REFUSED: { component: 'ca', meaning: 'The CT log refused the precertificate.' },
   CT_LOG_BAD_RESPONSE: { component: 'ca', meaning: 'The CT log answered something that is not an SCT.' },
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { KeylessError } from '../core/errors.js';
 import type { ErrorCode } from '../core/error-codes.js';
-import { createHttpApp } from '../services/http/index.js';
+import { createHttpApp, type LogLevel } from '../services/http/index.js';
 import { DEFAULT_CONFIG, isLoopbackHost, parsePublicUrl, type ServerConfig } from './config.js';
 import { FileKeyStore, ensurePrivateDir, type KeyStore } from './keys.js';
 import { lockDataDir } from './lock.js';
@@ -22,6 +22,8 @@ export interface ServeOptions {
   warn?: (message: string) => void;
   /** Another key store (e.g. PKCS#11); default: files in `<dataDir>/keys`. */
   keyStore?: KeyStore;
+  /** Request and error logs (JSON lines); none by default. */
+  log?: { level: LogLevel; stream: NodeJS.WritableStream };
   /** The service modules to compose (default SERVICE_MODULES: dev IdP, CT log, Rekor v1/v2, TSA, CA). */
   modules?: readonly ServiceModule[];
 }
@@ -89,7 +91,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let ready = false;
   const app = createHttpApp({
     bodyLimit: config.limits.bodyLimit,
-    logger: false,
+    ...(options.log ? { log: options.log } : {}),
     connections: config.limits,
     gate: (_req, res) => {
       if (ready) return false;

@@ -52,7 +52,7 @@ export function rekorV2Service(options: RekorV2ServiceOptions): FastifyPluginAsy
     app.post('/api/v2/log/entries', async (request, reply) => {
       const req = parseCreateEntryRequestV2(request.body);
       const admitted = await admitV2(req, verifier);
-      const result = await appendOrBusy(log, admitted, rekor.info.maxEntryBytes);
+      const result = await appendOrBusy(log, admitted, rekor.info.maxEntryBytes, app.metrics);
       if (result.duplicate) {
         void reply.header('x-log-index', String(result.index));
         throw new HttpError('ENTRY_EXISTS', `an equivalent entry already exists in the log at index ${result.index}`);
