@@ -21,7 +21,7 @@ async function devToken(base: string, email: string): Promise<string> {
 test('request and error logs are JSON lines without tokens; /metrics counts requests, errors, entries, batches and certificates', async () => {
   const serve = await startServe({ args: ['--log-level', 'info'] });
   const secret = `secret-${randomBytes(12).toString('hex')}`;
-  let token = '';
+  let token: string | undefined;
   try {
     const base = serve.url;
     const email = 'observer@example.com';
@@ -77,7 +77,7 @@ test('request and error logs are JSON lines without tokens; /metrics counts requ
   assert.ok(requests.every((l) => typeof l.ms === 'number' && typeof l.reqId === 'string' && l.level === 30));
   // No token, no secret, no Authorization header anywhere in the log.
   const log = serve.stderr();
-  for (const needle of [secret, token.split('.')[2]!, 'Bearer', 'authorization'])
+  for (const needle of [secret, token!.split('.')[2]!, 'Bearer', 'authorization'])
     assert.ok(!log.toLowerCase().includes(needle.toLowerCase()), `the log contains ${needle}`);
 });
 
