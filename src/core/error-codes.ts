@@ -197,6 +197,8 @@ export const ERROR_CODES = {
   KEY_FILE_INVALID: { component: 'server', meaning: 'A stored private key file cannot be read as a key.' },
   KEY_NAME_INVALID: { component: 'server', meaning: 'A key name has characters that are not allowed.' },
   DATA_DIR_INVALID: { component: 'server', meaning: 'The data directory path is not a directory.' },
+  DATA_DIR_NOT_OWNED: { component: 'server', meaning: "The data directory is owned by another user than the server's." },
+  KEY_FILE_NOT_OWNED: { component: 'server', meaning: "A key file in the data directory is owned by another user than the server's." },
   DATA_DIR_LOCKED: { component: 'server', meaning: 'Another keyless serve is using the data directory.' },
   LISTEN_FAILED: { component: 'server', meaning: 'The server cannot listen on the address.' },
   DEV_IDP_NOT_LOOPBACK: { component: 'server', meaning: 'The development IdP is forced on while the server is reachable beyond loopback, without devIdp.allowPublic.' },
