@@ -22,7 +22,7 @@ export interface AppendOptions {
   indexKeys?: readonly string[];
 }
 
-export interface SignedTreeHead extends StoredCheckpoint {}
+export type SignedTreeHead = StoredCheckpoint;
 
 export type AppendResult =
   | { duplicate: false; index: number; leafHash: Buffer; integratedTime: number; checkpoint: SignedTreeHead; /** Entries integrated with this one. */ batchSize: number }
@@ -245,6 +245,12 @@ export class TransparencyLog {
   async getEntry(index: number): Promise<StoredEntry | undefined> {
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.latest.size) return undefined;
     return (await this.driver.readEntries(this.record.id, index, 1))[0];
+  }
+
+  /** Entries [start, start + count) of the published tree (fewer at its end). */
+  async getEntries(start: number, count: number): Promise<StoredEntry[]> {
+    if (!Number.isSafeInteger(start) || start < 0 || start >= this.latest.size || count < 1) return [];
+    return this.driver.readEntries(this.record.id, start, Math.min(count, this.latest.size - start));
   }
 
   async findByLeafHash(hash: Buffer): Promise<number | undefined> {
