@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
@@ -156,8 +157,8 @@ export function ensurePrivateDir(dir: string, warn: (message: string) => void): 
  * platform has no user IDs.
  */
 function requireOwnedByServer(path: string, ownerUid: number, code: 'DATA_DIR_NOT_OWNED' | 'KEY_FILE_NOT_OWNED', what: string): void {
-  const uid = process.getuid?.();
-  if (uid === undefined || ownerUid === uid) return;
+  const uid = userInfo().uid;
+  if (uid < 0 || ownerUid === uid) return;
   throw new KeylessError(code, `${what} ${path} is owned by uid ${ownerUid}, not by this server's user (uid ${uid}): its owner could replace the keys; chown it to uid ${uid} or use another data directory`);
 }
 
