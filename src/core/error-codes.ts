@@ -78,6 +78,7 @@ export const ERROR_CODES = {
   TOKEN_ISSUER_UNKNOWN: { component: 'oidc', meaning: "An identity token's issuer is not accepted." },
   TOKEN_ISSUER_MISMATCH: { component: 'oidc', meaning: "An identity token's issuer is not the expected one." },
   TOKEN_DISCOVERY_FAILED: { component: 'oidc', meaning: "The issuer's OIDC discovery document or key set cannot be fetched or read." },
+  TOKEN_DISCOVERY_TIMEOUT: { component: 'oidc', meaning: "The issuer's OIDC discovery document or key set did not arrive in time." },
   TOKEN_ALG_NONE: { component: 'oidc', meaning: 'An identity token is unsigned (alg "none").' },
   TOKEN_ALG_NOT_ALLOWED: { component: 'oidc', meaning: 'An identity token uses a signature algorithm that is not allowed.' },
   TOKEN_UNKNOWN_KEY: { component: 'oidc', meaning: "An identity token is signed by a key not in the issuer's key set." },
@@ -129,6 +130,8 @@ export const ERROR_CODES = {
   LOG_SEARCH_KEY: { component: 'log', meaning: 'A search key has the wrong length.' },
   LOG_STATE_CONFLICT: { component: 'log', meaning: 'A write batch does not continue the stored log (another writer?).' },
   LOG_TILE_MISSING: { component: 'log', meaning: 'Tiles needed for a proof are missing from storage.' },
+  TLOG_ENTRY_TOO_LARGE: { component: 'tlog', meaning: 'An entry (or a certificate or key in it) is larger than every read format of the log can serve.' },
+  TLOG_TILE_UNAVAILABLE: { component: 'tlog', meaning: 'A tile or entry bundle of the published tree cannot be built; an operator alarm.' },
   TLOG_VERIFY_WORKER_FAILED: { component: 'tlog', meaning: 'A signature-verification worker thread stopped; the check is re-run inline.' },
   LOG_WRITE_FAILED: { component: 'log', meaning: 'The log storage writer failed.' },
 
@@ -145,6 +148,7 @@ export const ERROR_CODES = {
   POP_MISSING: { component: 'ca', meaning: 'A signing-certificate request lacks the proof of possession.' },
   POP_INVALID: { component: 'ca', meaning: 'The proof of possession is not a signature by the submitted key.' },
   CT_LOG_UNAVAILABLE: { component: 'ca', meaning: 'The CA cannot reach its CT log.' },
+  CT_LOG_TIMEOUT: { component: 'ca', meaning: 'The CT log did not answer in time.' },
   CT_LOG_REFUSED: { component: 'ca', meaning: 'The CT log refused the precertificate.' },
   CT_LOG_BAD_RESPONSE: { component: 'ca', meaning: 'The CT log answered something that is not an SCT.' },
 
@@ -223,6 +227,8 @@ export const ERROR_CODES = {
   KEY_FILE_INVALID: { component: 'server', meaning: 'A stored private key file cannot be read as a key.' },
   KEY_NAME_INVALID: { component: 'server', meaning: 'A key name has characters that are not allowed.' },
   DATA_DIR_INVALID: { component: 'server', meaning: 'The data directory path is not a directory.' },
+  DATA_DIR_NOT_OWNED: { component: 'server', meaning: "The data directory is owned by another user than the server's." },
+  KEY_FILE_NOT_OWNED: { component: 'server', meaning: "A key file in the data directory is owned by another user than the server's." },
   DATA_DIR_LOCKED: { component: 'server', meaning: 'Another keyless serve is using the data directory.' },
   LOG_SHARDS_INVALID: { component: 'server', meaning: 'The log shard list in the data directory is unreadable or inconsistent.' },
   LISTEN_FAILED: { component: 'server', meaning: 'The server cannot listen on the address.' },

@@ -25,7 +25,7 @@ export interface AppendOptions {
 export type SignedTreeHead = StoredCheckpoint;
 
 export type AppendResult =
-  | { duplicate: false; index: number; leafHash: Buffer; integratedTime: number; checkpoint: SignedTreeHead }
+  | { duplicate: false; index: number; leafHash: Buffer; integratedTime: number; checkpoint: SignedTreeHead; /** Entries integrated with this one. */ batchSize: number }
   | { duplicate: true; index: number; leafHash: Buffer };
 
 export interface LogOptions {
@@ -180,7 +180,7 @@ export class TransparencyLog {
     });
     prepared.install();
     this.latest = checkpoint;
-    fresh.forEach((p, i) => p.resolve({ duplicate: false, index: startIndex + i, leafHash: p.leafHash, integratedTime, checkpoint }));
+    fresh.forEach((p, i) => p.resolve({ duplicate: false, index: startIndex + i, leafHash: p.leafHash, integratedTime, checkpoint, batchSize: fresh.length }));
     for (const d of dupOfBatch) d.p.resolve({ duplicate: true, index: d.first, leafHash: d.p.leafHash });
   }
 

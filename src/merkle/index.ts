@@ -5,7 +5,7 @@ export {
 } from './proofs.js';
 export {
   TILE_WIDTH, TILE_HEIGHT, MAX_TILE_LEVEL, tileIndexPath, tilePath, entriesPath, parseTilePath, partialTileWidth,
-  fullTileCount, splitTileHashes, fullTileRoot, encodeEntryBundle, decodeEntryBundle, type TileRef,
+  fullTileCount, splitTileHashes, fullTileRoot, encodeEntryBundle, decodeEntryBundle, MAX_ENTRY_BUNDLE_ENTRY_BYTES, type TileRef,
 } from './tiles.js';
 export {
   parseSignedNote, formatSignedNote, signNote, noteSigner, signNoteSignature, verifyNote, noteKeyHash, noteKeyId,

@@ -96,11 +96,14 @@ export function fullTileRoot(hashes: readonly Uint8Array[]): Uint8Array {
   return level[0]!;
 }
 
+/** The largest entry a C2SP entry bundle can hold (its length prefix is a uint16). */
+export const MAX_ENTRY_BUNDLE_ENTRY_BYTES = 0xffff;
+
 /** An entry bundle: each entry as a big-endian uint16 length, then its bytes. */
 export function encodeEntryBundle(entries: readonly Uint8Array[]): Buffer {
   let total = 0;
   for (const e of entries) {
-    if (e.byteLength > 0xffff) throw new FormatError('entry', `entry of ${e.byteLength} bytes does not fit an entry bundle`);
+    if (e.byteLength > MAX_ENTRY_BUNDLE_ENTRY_BYTES) throw new FormatError('entry', `entry of ${e.byteLength} bytes does not fit an entry bundle`);
     total += 2 + e.byteLength;
   }
   const out = Buffer.allocUnsafe(total);

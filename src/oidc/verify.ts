@@ -166,6 +166,7 @@ export class TokenVerifier {
     try {
       response = await this.fetchImpl(url, { redirect: 'manual', signal: AbortSignal.timeout(this.timeout), headers: { accept: 'application/json' } });
     } catch (e) {
+      if (isTimeout(e)) throw new TokenError('TOKEN_DISCOVERY_TIMEOUT', `the issuer's ${what} at ${url} did not answer within ${this.timeout} ms`, { check: 'discovery', cause: e });
       throw new TokenError('TOKEN_DISCOVERY_FAILED', `cannot fetch the issuer's ${what} from ${url}: ${(e as Error).message}`, { check: 'discovery', cause: e });
     }
     if (response.status !== 200) {
@@ -176,6 +177,7 @@ export class TokenVerifier {
     try {
       text = (await readResponseBody(response, MAX_DOCUMENT_BYTES, `the issuer's ${what} at ${url}`)).toString('utf8');
     } catch (e) {
+      if (isTimeout(e)) throw new TokenError('TOKEN_DISCOVERY_TIMEOUT', `the issuer's ${what} at ${url} was not received within ${this.timeout} ms`, { check: 'discovery', cause: e });
       const reason = e instanceof KeylessError ? e.message : `cannot be read: ${(e as Error).message}`;
       throw new TokenError('TOKEN_DISCOVERY_FAILED', e instanceof KeylessError ? reason : `the issuer's ${what} at ${url} ${reason}`, { check: 'discovery', cause: e });
     }
@@ -190,6 +192,11 @@ export class TokenVerifier {
     }
     return value as Record<string, unknown>;
   }
+}
+
+/** The abort of AbortSignal.timeout(), while connecting or while reading the body. */
+function isTimeout(e: unknown): boolean {
+  return (e as { name?: unknown })?.name === 'TimeoutError';
 }
 
 function validKeys(jwks: JsonWebKeySet): PublicJwk[] {

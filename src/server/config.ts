@@ -3,6 +3,7 @@ import { FormatError, KeylessError } from '../core/errors.js';
 import { asArray, asObject, asString, parseJson } from '../core/json.js';
 import { DEFAULT_TUF_CONFIG, parseTufConfig, type TufConfig } from '../services/tuf/index.js';
 import { ISSUER_TYPES, type IssuerType, type IssuerConfig as OidcIssuerConfig } from '../oidc/index.js';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../services/http/index.js';
 
 /** Key types the server can generate for its own keys (log, CA, TSA, IdP). */
 export type ServerKeyType = 'ecdsa-p256' | 'ecdsa-p384' | 'ed25519' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096';
@@ -39,7 +40,7 @@ export interface ValidityConfig {
   tsaCertificateDays: number;
 }
 
-export interface LimitsConfig {
+export interface LimitsConfig extends ConnectionLimits {
   /** Largest request body in bytes (413 above). */
   bodyLimit: number;
 }
@@ -85,7 +86,7 @@ const DEFAULTS: ServerConfig = {
   storage: { driver: 'sqlite' },
   keys: { ca: 'ecdsa-p256', ctlog: 'ecdsa-p256', rekorV1: 'ecdsa-p256', rekorV2: 'ed25519', tsa: 'ecdsa-p256', idp: 'ecdsa-p256' },
   validity: { leafCertificateMinutes: 10, caCertificateDays: 3650, tsaCertificateDays: 3650 },
-  limits: { bodyLimit: 1024 * 1024 },
+  limits: { bodyLimit: 1024 * 1024, ...DEFAULT_CONNECTION_LIMITS },
   tuf: { ...DEFAULT_TUF_CONFIG, periods: { ...DEFAULT_TUF_CONFIG.periods } },
 };
 export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze(DEFAULTS);
@@ -174,8 +175,15 @@ export function parseConfig(json: unknown): ServerConfig {
   }
   if (o.limits !== undefined) {
     const l = asObject(o.limits, 'config.limits');
-    rejectUnknown(l, new Set(['bodyLimit']), 'config.limits');
-    if (l.bodyLimit !== undefined) config.limits.bodyLimit = positiveInteger(l.bodyLimit, 'config.limits.bodyLimit');
+    rejectUnknown(l, new Set(Object.keys(DEFAULT_CONFIG.limits)), 'config.limits');
+    for (const name of Object.keys(config.limits) as (keyof LimitsConfig)[]) {
+      if (l[name] !== undefined) config.limits[name] = positiveInteger(l[name], `config.limits.${name}`);
+    }
+    // The headers are part of the request: a shorter request timeout alone shortens the headers' too.
+    if (l.headersTimeoutMs === undefined) config.limits.headersTimeoutMs = Math.min(config.limits.headersTimeoutMs, config.limits.requestTimeoutMs);
+    if (config.limits.headersTimeoutMs > config.limits.requestTimeoutMs) {
+      throw new FormatError('config.limits.headersTimeoutMs', 'must not be longer than requestTimeoutMs (headers are part of the request)');
+    }
   }
   return config;
 }

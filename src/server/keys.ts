@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
@@ -49,6 +50,9 @@ export class FileKeyStore implements KeyStore {
     const keyPath = join(this.dir, `${name}.pem`);
     const metaPath = join(this.dir, `${name}.json`);
     if (!existsSync(keyPath)) return undefined;
+    for (const path of [keyPath, metaPath]) {
+      if (existsSync(path)) requireOwnedByServer(path, statSync(path).uid, 'KEY_FILE_NOT_OWNED', 'key file');
+    }
     tightenFileMode(keyPath, this.warn);
     let privateKey: KeyObject;
     try {
@@ -138,11 +142,24 @@ export function ensurePrivateDir(dir: string, warn: (message: string) => void): 
     chmodSync(dir, 0o700);
     return;
   }
-  if (!statSync(dir).isDirectory()) throw new KeylessError('DATA_DIR_INVALID', `${dir} exists and is not a directory`);
-  if ((statSync(dir).mode & 0o077) !== 0) {
+  const st = statSync(dir);
+  if (!st.isDirectory()) throw new KeylessError('DATA_DIR_INVALID', `${dir} exists and is not a directory`);
+  requireOwnedByServer(dir, st.uid, 'DATA_DIR_NOT_OWNED', 'directory');
+  if ((st.mode & 0o077) !== 0) {
     warn(`${dir} was accessible to other users; setting its mode to 0700`);
     chmodSync(dir, 0o700);
   }
+}
+
+/**
+ * Refuses a directory or key file another user owns: its owner could replace the keys
+ * (or the file) between two starts, whatever its mode says. Not checked where the
+ * platform has no user IDs.
+ */
+function requireOwnedByServer(path: string, ownerUid: number, code: 'DATA_DIR_NOT_OWNED' | 'KEY_FILE_NOT_OWNED', what: string): void {
+  const uid = userInfo().uid;
+  if (uid < 0 || ownerUid === uid) return;
+  throw new KeylessError(code, `${what} ${path} is owned by uid ${ownerUid}, not by this server's user (uid ${uid}): its owner could replace the keys; chown it to uid ${uid} or use another data directory`);
 }
 
 function tightenFileMode(path: string, warn: (message: string) => void): void {

@@ -1,10 +1,9 @@
-import { createServer } from 'node:http';
 import { isIPv6 } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { KeylessError } from '../core/errors.js';
 import type { ErrorCode } from '../core/error-codes.js';
-import { createHttpApp } from '../services/http/index.js';
+import { createHttpApp, type LogLevel } from '../services/http/index.js';
 import { DEFAULT_CONFIG, isLoopbackHost, parsePublicUrl, type ServerConfig } from './config.js';
 import { FileKeyStore, ensurePrivateDir, type KeyStore } from './keys.js';
 import { lockDataDir } from './lock.js';
@@ -23,6 +22,8 @@ export interface ServeOptions {
   warn?: (message: string) => void;
   /** Another key store (e.g. PKCS#11); default: files in `<dataDir>/keys`. */
   keyStore?: KeyStore;
+  /** Request and error logs (JSON lines); none by default. */
+  log?: { level: LogLevel; stream: NodeJS.WritableStream };
   /** The service modules to compose (default SERVICE_MODULES: dev IdP, CT log, Rekor v1/v2, TSA, CA). */
   modules?: readonly ServiceModule[];
 }
@@ -90,16 +91,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let ready = false;
   const app = createHttpApp({
     bodyLimit: config.limits.bodyLimit,
-    logger: false,
-    serverFactory: (handler) =>
-      createServer((req, res) => {
-        if (ready) {
-          handler(req, res);
-          return;
-        }
-        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1', connection: 'close' });
-        res.end(JSON.stringify({ code: 'SERVER_STARTING' satisfies ErrorCode, message: 'the server is starting; retry shortly' }));
-      }),
+    ...(options.log ? { log: options.log } : {}),
+    connections: config.limits,
+    gate: (_req, res) => {
+      if (ready) return false;
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1', connection: 'close' });
+      res.end(JSON.stringify({ code: 'SERVER_STARTING' satisfies ErrorCode, message: 'the server is starting; retry shortly' }));
+      return true;
+    },
   });
   // No service takes text/plain: without fastify's default parser such bodies get a 415, not a confusing 400.
   app.removeContentTypeParser('text/plain');

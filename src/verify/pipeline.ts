@@ -15,6 +15,7 @@ import { verifyDigestSignature } from '../core/prehash.js';
 import { digest, sha256, type HashAlgorithm } from '../core/hash.js';
 import { bundleVersion, nodeHashName, parseStatement, preAuthEncoding, IN_TOTO_PAYLOAD_TYPE, type Bundle, type TransparencyLogEntry } from '../formats/index.js';
 import { chainFailureKind, describePeriod, parseCertificate, periodContains, verifyCertificateChain, verifyTimestampToken, type Certificate } from '../x509/index.js';
+import { leafHash } from '../merkle/index.js';
 import type { Artifact } from './artifact.js';
 import { checkEntryBody, type SignedContent } from './body.js';
 import { CheckLog, VerifyCode, failWith, type CheckResult } from './checks.js';
@@ -227,19 +228,24 @@ function verifiedTimes(log: CheckLog, bundle: Bundle, entries: TransparencyLogEn
 function timestampTimes(log: CheckLog, bundle: Bundle, content: SignedContent, trust: TrustMaterial): VerifiedTime[] {
   const times: VerifiedTime[] = [];
   const stamps = bundle.verificationMaterial!.timestampVerificationData?.rfc3161Timestamps ?? [];
+  // A timestamp is identified by what its TSA signed (the TSTInfo), not by the token's
+  // bytes: one token re-encoded (other certificates, another SignedData layout) is still
+  // one piece of evidence and must not count twice towards timestampThreshold.
   const seen = new Set<string>();
   stamps.forEach((ts, i) => {
     const check = `timestamp[${i}]`;
-    const key = ts.signedTimestamp.toString('base64');
-    if (seen.has(key)) log.fail(VerifyCode.TIMESTAMP_INVALID, check, 'the same timestamp appears twice', 'distinct timestamps', 'duplicate');
-    seen.add(key);
     let time: Date;
+    let signed: Uint8Array;
     try {
-      const r = verifyTimestampToken(ts.signedTimestamp, content.signature, trust.x509.timestampAuthorities) as Date | { genTime: Date };
-      time = r instanceof Date ? r : r.genTime;
+      const r = verifyTimestampToken(ts.signedTimestamp, content.signature, trust.x509.timestampAuthorities);
+      time = r.genTime;
+      signed = r.tstInfo.der;
     } catch (e) {
       return failWith(log, VerifyCode.TIMESTAMP_INVALID, check, e);
     }
+    const key = sha256(signed).toString('hex');
+    if (seen.has(key)) log.fail(VerifyCode.TIMESTAMP_INVALID, check, 'the same timestamp appears twice (one TSTInfo)', 'distinct timestamps', 'duplicate');
+    seen.add(key);
     log.pass(check, 'a token from a trusted TSA over the signature', time);
     times.push({ source: 'timestamp-authority', time, from: check });
   });
@@ -382,13 +388,18 @@ function integratedTimeChecks(log: CheckLog, leaf: Certificate, entries: Transpa
 }
 
 function checkEntries(log: CheckLog, entries: TransparencyLogEntry[], content: SignedContent, trust: TrustMaterial, times: VerifiedTime[], policy: CompiledPolicy): VerificationResult['tlogEntries'] {
+  // An entry is identified by its log and its leaf: the entry's logIndex is not always
+  // signed (a Rekor v1 entry with a proof but no SET proves only the shard's index), so
+  // one entry copied under another index must not count twice towards tlogThreshold.
   const seen = new Set<string>();
   const out: VerificationResult['tlogEntries'] = [];
   entries.forEach((entry, i) => {
     const name = entryName(i);
-    const id = `${entry.logId!.keyId.toString('base64')}#${entry.logIndex}`;
-    if (seen.has(id)) log.fail(VerifyCode.TLOG_DUPLICATE, `${name}.unique`, 'two entries with the same log and index', 'distinct entries', id);
-    seen.add(id);
+    const logKey = entry.logId!.keyId.toString('base64');
+    for (const id of [`${logKey}#${entry.logIndex}`, `${logKey}#leaf:${leafHash(entry.canonicalizedBody).toString('hex')}`]) {
+      if (seen.has(id)) log.fail(VerifyCode.TLOG_DUPLICATE, `${name}.unique`, 'two entries with the same log and index, or the same log and leaf', 'distinct entries', id);
+      seen.add(id);
+    }
     entryInclusion(log, entry, trust, times, name);
     const kv = checkEntryBody(log, entry, content, name);
     out.push({ logIndex: entry.logIndex, logId: entry.logId!.keyId.toString('base64'), kindVersion: kv });

@@ -12,7 +12,7 @@ const INPUT_COMPONENTS: ErrorComponent[] = ['merkle', 'x509', 'oidc', 'http'];
 const SERVICE_COMPONENTS: ErrorComponent[] = ['ca', 'ctlog', 'tlog', 'tsa', 'idp'];
 const CLIENT_SIDE: ErrorCode[] = ['DEV_IDP_UNREACHABLE', 'DEV_IDP_REFUSED', 'DEV_IDP_BAD_RESPONSE'];
 /** Input-component codes that report an upstream failure (a gateway error), not the request's fault. */
-const UPSTREAM: Partial<Record<ErrorCode, number>> = { TOKEN_DISCOVERY_FAILED: 502 };
+const UPSTREAM: Partial<Record<ErrorCode, number>> = { TOKEN_DISCOVERY_FAILED: 502, TOKEN_DISCOVERY_TIMEOUT: 504 };
 
 test('every input and service code has an HTTP status; malformed input is 4xx; only INTERNAL is 500', () => {
   for (const [code, { component }] of Object.entries(ERROR_CODES) as Array<[ErrorCode, { component: ErrorComponent }]>) {

@@ -164,6 +164,12 @@ async function corpus(): Promise<BadRequest[]> {
     { name: 'CA: wrong content type', method: 'POST', path: '/api/v2/signingCert', contentType: 'text/plain', body: 'hello', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
     { name: 'CA: oversized body', method: 'POST', path: '/api/v2/signingCert', contentType: 'application/json', body: big, status: 413, code: 'BODY_TOO_LARGE' },
     { name: 'CA: GET on a POST endpoint', method: 'GET', path: '/api/v2/signingCert', status: 404, code: 'NOT_FOUND' },
+    // --- issue 8 classes: bounded admission work, entry sizes, metrics, device codes ---
+    { name: 'Rekor v1: dsse with 11 verifiers', method: 'POST', path: '/api/v1/log/entries', contentType: 'application/json', body: json({ apiVersion: '0.0.1', kind: 'dsse', spec: { proposedContent: { envelope: json({ payload: b64('{}'), payloadType: 't', signatures: [{ sig: b64(goodSig) }] }), verifiers: Array(11).fill(b64(leafPem)) } } }), code: 'FORMAT_INVALID' },
+    { name: 'Rekor v1 retrieve: dsse with 11 signatures', method: 'POST', path: '/api/v1/log/entries/retrieve', contentType: 'application/json', body: json({ entries: [{ apiVersion: '0.0.1', kind: 'dsse', spec: { proposedContent: { envelope: json({ payload: b64('{}'), payloadType: 't', signatures: Array(11).fill({ sig: b64(goodSig) }) }), verifiers: [b64(leafPem)] } } }] }), code: 'FORMAT_INVALID' },
+    { name: 'Rekor v2: 20 kB verifier certificate', method: 'POST', path: '/api/v2/log/entries', contentType: 'application/json', body: json({ hashedRekordRequestV002: { digest: digest.toString('base64'), signature: { content: b64(goodSig), verifier: { x509Certificate: { rawBytes: b64(Buffer.alloc(20_000, 1)) }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' } } } }), code: 'TLOG_ENTRY_TOO_LARGE' },
+    { name: 'metrics: POST', method: 'POST', path: '/metrics', contentType: 'application/json', body: '{}', status: 404, code: 'NOT_FOUND' },
+    { name: 'dev IdP: device code without client_id', method: 'POST', path: '/oidc/device/code', contentType: 'application/json', body: '{}', code: 'invalid_request' },
     // --- Rekor v1 ---
     { name: 'Rekor v1: signature over other data', method: 'POST', path: '/api/v1/log/entries', contentType: 'application/json', body: hashedRekord(digest.toString('hex'), wrongSig, leafPem), code: 'SIGNATURE_INVALID' },
     { name: 'Rekor v1: digest of the wrong length', method: 'POST', path: '/api/v1/log/entries', contentType: 'application/json', body: hashedRekord('abcd', goodSig, leafPem), code: 'FORMAT_INVALID' },

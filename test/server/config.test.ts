@@ -29,7 +29,7 @@ test('real issuers are read with defaults (audience sigstore)', () => {
       { issuerUrl: 'https://example.com/oidc', type: 'uri', subjectDomain: 'https://example.com' },
     ],
     keys: { ca: 'ecdsa-p384' },
-    limits: { bodyLimit: 4096 },
+    limits: { bodyLimit: 4096, requestTimeoutMs: 5000, maxConnectionsPerClient: 8 },
     devIdp: { enabled: false },
   });
   assert.equal(c.issuers.length, 4);
@@ -38,6 +38,9 @@ test('real issuers are read with defaults (audience sigstore)', () => {
   assert.equal(c.keys.ca, 'ecdsa-p384');
   assert.equal(c.keys.rekorV2, 'ed25519');
   assert.equal(c.limits.bodyLimit, 4096);
+  assert.equal(c.limits.requestTimeoutMs, 5000);
+  assert.equal(c.limits.maxConnectionsPerClient, 8);
+  assert.equal(c.limits.headersTimeoutMs, 5000);
   assert.equal(c.devIdp.enabled, false);
 });
 
@@ -57,6 +60,9 @@ test('configuration errors name the field', () => {
     [{ storage: { driver: 'mongodb' } }, 'config.storage.driver'],
     [{ storage: { driver: 'sqlite', path: '/x' } }, 'config.storage.path'],
     [{ publicUrl: 'ftp://x' }, 'config.publicUrl'],
+    [{ limits: { requestTimeoutMs: 0 } }, 'config.limits.requestTimeoutMs'],
+    [{ limits: { idleTimeout: 5 } }, 'config.limits.idleTimeout'],
+    [{ limits: { headersTimeoutMs: 5000, requestTimeoutMs: 1000 } }, 'config.limits.headersTimeoutMs'],
     [[], 'config'],
   ];
   for (const [input, field] of cases) {

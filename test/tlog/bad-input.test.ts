@@ -114,6 +114,14 @@ test('a corpus of malformed and hostile requests gets 4xx JSON errors; the log i
       { name: 'v2 dsse bad signature', path: E2, body: json({ dsseRequestV002: { envelope: JSON.parse(envelope(randomBytes(70))), verifiers: [{ publicKey: { rawBytes: b64(signerDer) }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' }] } }) },
       { name: 'v2 dsse two signatures', path: E2, body: json({ dsseRequestV002: { envelope: { payload: b64(payload), payloadType, signatures: [{ sig: b64(goodDsseSig) }, { sig: b64(goodDsseSig) }] }, verifiers: [{ publicKey: { rawBytes: b64(signerDer) }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' }] } }) },
       { name: 'v2 dsse no verifiers', path: E2, body: json({ dsseRequestV002: { envelope: JSON.parse(envelope(goodDsseSig)), verifiers: [] } }) },
+      // Work per request is bounded (issue 8, item 1): too many signatures or verifiers, also on the read-only retrieve
+      { name: 'dsse 11 signatures', path: E1, body: json({ apiVersion: '0.0.1', kind: 'dsse', spec: { proposedContent: { envelope: json({ payload: b64(payload), payloadType, signatures: Array(11).fill({ sig: b64(goodDsseSig), keyid: '' }) }), verifiers: [b64(signerPem)] } } }) },
+      { name: 'dsse 11 verifiers', path: E1, body: json({ apiVersion: '0.0.1', kind: 'dsse', spec: { proposedContent: { envelope: envelope(goodDsseSig), verifiers: Array(11).fill(b64(signerPem)) } } }) },
+      { name: 'dsse 200 signatures x 100 verifiers', path: E1, body: json({ apiVersion: '0.0.1', kind: 'dsse', spec: { proposedContent: { envelope: json({ payload: b64(payload), payloadType, signatures: Array(200).fill({ sig: b64(goodDsseSig), keyid: '' }) }), verifiers: Array(100).fill(b64(pemOf(p384))) } } }) },
+      { name: 'intoto 11 signatures', path: E1, body: json({ apiVersion: '0.0.2', kind: 'intoto', spec: { content: { envelope: { payloadType, payload: b64(b64(payload)), signatures: Array(11).fill({ sig: b64(b64(goodDsseSig)), publicKey: b64(signerPem) }) } } } }) },
+      { name: 'retrieve a dsse entry with 11 verifiers', path: '/api/v1/log/entries/retrieve', body: json({ entries: [{ apiVersion: '0.0.1', kind: 'dsse', spec: { proposedContent: { envelope: envelope(goodDsseSig), verifiers: Array(11).fill(b64(signerPem)) } } }] }) },
+      // What entry bundles cannot hold is refused (item 2)
+      { name: 'v2 certificate of 40 kB', path: E2, body: v2With((e) => { e.hashedRekordRequestV002.signature.verifier = { x509Certificate: { rawBytes: b64(randomBytes(40_000)) }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' }; }) },
       // Read API
       { name: 'logIndex negative', method: 'GET', path: '/api/v1/log/entries?logIndex=-1' },
       { name: 'logIndex not a number', method: 'GET', path: '/api/v1/log/entries?logIndex=abc' },

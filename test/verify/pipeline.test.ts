@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { verify, VerifyCode } from '../../src/index.js';
+import { parseDer } from '../../src/x509/index.js';
 import { CONFORMANCE_DIR, DEFAULT_IDENTITY, DEFAULT_ISSUER } from '../conformance/helpers.js';
 
 const policy = { certificateIdentity: DEFAULT_IDENTITY, certificateOidcIssuer: DEFAULT_ISSUER };
@@ -47,6 +48,32 @@ describe('verification pipeline', () => {
     const b = clone(v03);
     b.verificationMaterial.tlogEntries.push(b.verificationMaterial.tlogEntries[0]);
     await rejectsWith(verify(b, artifact, policy), VerifyCode.TLOG_DUPLICATE);
+  });
+
+  it('one Rekor v1 entry copied under another, unsigned log index does not meet tlogThreshold 2', async () => {
+    const b = clone(v03);
+    const copy = clone(b.verificationMaterial.tlogEntries[0]);
+    // Without its SET the entry's logIndex is signed by nothing; the proof still verifies.
+    delete copy.inclusionPromise;
+    copy.logIndex = String(BigInt(copy.logIndex) + 1n);
+    b.verificationMaterial.tlogEntries.push(copy);
+    const withCopyAlone = clone(v03);
+    withCopyAlone.verificationMaterial.tlogEntries = [copy, clone(v03).verificationMaterial.tlogEntries[0]];
+    await rejectsWith(verify(b, artifact, { ...policy, tlogThreshold: 2 }), VerifyCode.TLOG_DUPLICATE);
+    await rejectsWith(verify(withCopyAlone, artifact, { ...policy, tlogThreshold: 2 }), VerifyCode.TLOG_DUPLICATE);
+  });
+
+  it('one TSA token given twice in different encodings does not meet timestampThreshold 2', async () => {
+    const b = clone(rekor2);
+    const stamps = b.verificationMaterial.timestampVerificationData.rfc3161Timestamps;
+    const response = Buffer.from(stamps[0].signedTimestamp, 'base64');
+    // The same token as a bare ContentInfo instead of inside the TimeStampResp: other bytes, one TSTInfo.
+    const [, token] = parseDer(response, 'tsr').children('tsr');
+    const bare = clone(rekor2);
+    bare.verificationMaterial.timestampVerificationData.rfc3161Timestamps = [{ signedTimestamp: token!.bytes.toString('base64') }];
+    assert.equal((await verify(bare, artifact, policy, rekor2Root)).verifiedTimes.length, 1, 'the bare token verifies on its own');
+    stamps.push({ signedTimestamp: token!.bytes.toString('base64') });
+    await rejectsWith(verify(b, artifact, { ...policy, timestampThreshold: 2 }, rekor2Root), VerifyCode.TIMESTAMP_INVALID);
   });
 
   it('a changed Rekor v2 body breaks the inclusion proof', async () => {

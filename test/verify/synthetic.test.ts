@@ -164,4 +164,15 @@ describe('synthetic keyless bundles (own CA and log, no CT log)', () => {
     const { bundle, trusted } = await keylessBundle({ leafNotBefore: new Date((integratedTime + 5) * 1000) });
     await assert.rejects(verify(bundle, artifact, policy, trusted), { code: VerifyCode.CERTIFICATE_NOT_VALID_AT_TIME });
   });
+
+  it('one proof-only entry copied under another log index counts once (tlogThreshold 2 fails)', async () => {
+    const b = dsseBundle();
+    const copy = structuredClone(b.verificationMaterial.tlogEntries[0]!);
+    copy.logIndex = '5';
+    b.verificationMaterial.tlogEntries.push(copy);
+    await assert.rejects(verify(b, artifact, { publicKey: pem(signer.publicKey), tlogThreshold: 2 }, trustedRoot), { code: VerifyCode.TLOG_DUPLICATE });
+    // The same bundle without the copy meets threshold 1.
+    b.verificationMaterial.tlogEntries.pop();
+    assert.equal((await verify(b, artifact, { publicKey: pem(signer.publicKey), tlogThreshold: 1 }, trustedRoot)).tlogEntries.length, 1);
+  });
 });

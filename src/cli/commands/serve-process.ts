@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { LogLevel } from '../../services/http/index.js';
 import { DEFAULT_CONFIG, loadConfigFile, startServer, type RunningServer, type ServerConfig } from '../../server/index.js';
 
 export interface RunServeOptions {
@@ -7,6 +8,7 @@ export interface RunServeOptions {
   port: number;
   config?: string;
   publicUrl?: string;
+  logLevel?: LogLevel;
 }
 
 /** Exit status of a start-up failure (bad configuration, public URL, data directory, port): a usage error. */
@@ -64,6 +66,7 @@ export async function runServe(opts: RunServeOptions): Promise<void> {
       config,
       ...(opts.publicUrl === undefined ? {} : { publicUrl: opts.publicUrl }),
       warn,
+      log: { level: opts.logLevel ?? 'info', stream: process.stderr },
     });
   } catch (e) {
     // A start-up failure is the operator's to fix: one line, exit 2, nothing left listening.

@@ -1,4 +1,10 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { LOG_LEVELS, type LogLevel } from '../../services/http/index.js';
+
+function parseLogLevel(value: string): LogLevel {
+  if (!(LOG_LEVELS as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${LOG_LEVELS.join(', ')}`);
+  return value as LogLevel;
+}
 
 function parsePort(value: string): number {
   const n = Number(value);
@@ -16,7 +22,8 @@ export function defineServeCommands(program: Command): void {
     .option('--port <port>', 'port to bind (0: any free port)', parsePort, 3000)
     .option('--config <file>', 'JSON configuration file (docs/configuration.md)')
     .option('--public-url <url>', 'address written into trusted_root.json and signing_config.json (default http://HOST:PORT)')
-    .action(async (opts: { dataDir: string; host: string; port: number; config?: string; publicUrl?: string }) => {
+    .option('--log-level <level>', `request and error logs, JSON lines on stderr (${LOG_LEVELS.join(', ')})`, parseLogLevel, 'info' as LogLevel)
+    .action(async (opts: { dataDir: string; host: string; port: number; config?: string; publicUrl?: string; logLevel: LogLevel }) => {
       const { runServe } = await import('./serve-process.js');
       await runServe(opts);
     });

@@ -12,6 +12,19 @@ export interface RekorHash {
   value: string;
 }
 
+/**
+ * Most signatures and verifiers in a proposed DSSE / in-toto entry (the limits rekor-tiles
+ * puts on Rekor v2 DSSE requests): admission tries each verifier at most once per signature,
+ * so these bound the signature checks one entry can cost.
+ */
+export const MAX_REKOR_V1_DSSE_SIGNATURES = 10;
+export const MAX_REKOR_V1_DSSE_VERIFIERS = 10;
+
+/** Refuses a list longer than `max` before anything in it is decoded. */
+export function requireAtMost(list: readonly unknown[], max: number, path: string): void {
+  if (list.length > max) throw new FormatError(path, `at most ${max} items are allowed, got ${list.length}`, { check: 'limit' });
+}
+
 const HEX_LENGTHS: Record<RekorHashAlgorithm, number> = { sha256: 64, sha384: 96, sha512: 128 };
 
 export function strictKeys(o: Record<string, unknown>, path: string, allowed: readonly string[]): void {

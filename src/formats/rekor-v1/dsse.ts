@@ -6,7 +6,7 @@ import { canonicalBytes } from '../../core/canonical-json.js';
 import { sha256 } from '../../core/hash.js';
 import { asArray, asObject, asString, parseJson } from '../../core/json.js';
 import { readEnvelope, type Envelope } from '../dsse.js';
-import { nonEmptyBase64, readRekorHash, strictKeys, type RekorHash } from './common.js';
+import { MAX_REKOR_V1_DSSE_SIGNATURES, MAX_REKOR_V1_DSSE_VERIFIERS, nonEmptyBase64, readRekorHash, requireAtMost, strictKeys, type RekorHash } from './common.js';
 
 export interface DsseV001Signature {
   /** The base64 signature string exactly as in the envelope. */
@@ -88,8 +88,13 @@ export function buildDsseV001(input: { envelopeText: string; envelope: Envelope;
 export function parseDsseV001Proposed(spec: Record<string, unknown>): DsseV001Proposed {
   const pc = asObject(spec.proposedContent, 'spec.proposedContent');
   const envelopeText = asString(pc.envelope, 'spec.proposedContent.envelope');
-  const envelope = readEnvelope(parseJson(envelopeText, 'spec.proposedContent.envelope'), 'spec.proposedContent.envelope', { ignoreUnknownFields: true });
-  const verifiers = asArray(pc.verifiers, 'spec.proposedContent.verifiers').map((v, i) => nonEmptyBase64(v, `spec.proposedContent.verifiers[${i}]`));
+  const envelopeJson = parseJson(envelopeText, 'spec.proposedContent.envelope');
+  const rawSignatures = (envelopeJson as { signatures?: unknown } | null)?.signatures;
+  if (Array.isArray(rawSignatures)) requireAtMost(rawSignatures, MAX_REKOR_V1_DSSE_SIGNATURES, 'spec.proposedContent.envelope.signatures');
+  const envelope = readEnvelope(envelopeJson, 'spec.proposedContent.envelope', { ignoreUnknownFields: true });
+  const verifierList = asArray(pc.verifiers, 'spec.proposedContent.verifiers');
+  requireAtMost(verifierList, MAX_REKOR_V1_DSSE_VERIFIERS, 'spec.proposedContent.verifiers');
+  const verifiers = verifierList.map((v, i) => nonEmptyBase64(v, `spec.proposedContent.verifiers[${i}]`));
   if (verifiers.length === 0) throw new FormatError('spec.proposedContent.verifiers', 'must not be empty', { check: 'required' });
   return { kind: 'dsse', apiVersion: '0.0.1', envelopeText, envelope, verifiers };
 }

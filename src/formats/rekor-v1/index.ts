@@ -16,7 +16,7 @@ import {
 } from './hashedrekord.js';
 import { canonicalIntotoV002Body, parseIntotoV002Body, parseIntotoV002Proposed, serializeIntotoV002Proposed, type IntotoV002, type IntotoV002Proposed } from './intoto.js';
 
-export { readRekorHash, unsupportedKind, type RekorHash, type RekorHashAlgorithm } from './common.js';
+export { MAX_REKOR_V1_DSSE_SIGNATURES, MAX_REKOR_V1_DSSE_VERIFIERS, readRekorHash, unsupportedKind, type RekorHash, type RekorHashAlgorithm } from './common.js';
 export { buildHashedRekordV001, type HashedRekordV001 } from './hashedrekord.js';
 export { buildDsseV001, type DsseV001, type DsseV001Signature } from './dsse.js';
 export { buildIntotoV002, type IntotoV002, type IntotoV002Signature } from './intoto.js';

@@ -6,7 +6,7 @@ import { canonicalBytes } from '../../core/canonical-json.js';
 import { sha256 } from '../../core/hash.js';
 import { asArray, asObject, asString } from '../../core/json.js';
 import type { Envelope } from '../dsse.js';
-import { doubleBase64, doubleBase64Decode, nonEmptyBase64, readRekorHash, strictKeys, type RekorHash } from './common.js';
+import { MAX_REKOR_V1_DSSE_SIGNATURES, doubleBase64, doubleBase64Decode, nonEmptyBase64, readRekorHash, requireAtMost, strictKeys, type RekorHash } from './common.js';
 
 export interface IntotoV002Signature {
   /** The raw signature bytes (the body holds base64 of their base64). */
@@ -123,6 +123,7 @@ export function parseIntotoV002Proposed(spec: Record<string, unknown>): IntotoV0
   const env = asObject(content.envelope, 'spec.content.envelope');
   const payloadType = asString(env.payloadType, 'spec.content.envelope.payloadType');
   const payload = doubleBase64Decode(env.payload, 'spec.content.envelope.payload');
+  if (Array.isArray(env.signatures)) requireAtMost(env.signatures, MAX_REKOR_V1_DSSE_SIGNATURES, 'spec.content.envelope.signatures');
   const sigs = readIntotoSignatures(env.signatures, 'spec.content.envelope.signatures');
   return {
     kind: 'intoto',

@@ -125,12 +125,14 @@ export class CertificateAuthority {
 export function caService(options: CaServiceOptions | CertificateAuthority): FastifyPluginAsync {
   const ca = options instanceof CertificateAuthority ? options : new CertificateAuthority(options);
   return async (app) => {
+    const issuedCount = app.metrics.counter('keyless_ca_certificates_issued_total', 'Signing certificates issued, by API');
     let trustBundle: string | undefined;
     let configuration: string | undefined;
     app.post('/api/v2/signingCert', async (request, reply) => {
       const auth = request.headers.authorization;
       if (Array.isArray(auth)) throw new HttpError('REQUEST_INVALID', 'more than one Authorization header');
       const issued = await ca.signingCertificate(request.body, auth);
+      issuedCount.inc({ api: 'v2' });
       const chain = { chain: { certificates: issued.chainPem } };
       return reply.code(200).type('application/json').send(issued.embeddedSct ? { signedCertificateEmbeddedSct: chain } : { signedCertificateDetachedSct: chain });
     });
@@ -139,6 +141,7 @@ export function caService(options: CaServiceOptions | CertificateAuthority): Fas
       const auth = request.headers.authorization;
       if (Array.isArray(auth)) throw new HttpError('REQUEST_INVALID', 'more than one Authorization header');
       const issued = await ca.legacySigningCertificate(request.body, auth);
+      issuedCount.inc({ api: 'v1' });
       return reply.code(201).type('application/pem-certificate-chain').send(issued.chainPem.join(''));
     });
     app.get('/api/v1/rootCert', async (_req, reply) => reply.type('application/pem-certificate-chain').send(ca.trustBundle().chains[0]!.certificates.join('')));

@@ -39,7 +39,8 @@ const FRAMEWORK_ERRORS: Record<string, HttpStatusCode> = {
 export function toHttpError(e: unknown): { status: number; body: ErrorBody; internal: boolean } {
   if (e instanceof KeylessError) {
     const status = httpStatusOf(e.code) ?? (e instanceof FormatError || e instanceof VerificationError ? 400 : undefined);
-    if (status !== undefined && status !== 500) return { status, body: { code: e.code, message: e.message }, internal: false };
+    // A listed 5xx code (an upstream failure, an alarm) keeps its code; only INTERNAL hides the message.
+    if (status !== undefined && e.code !== 'INTERNAL') return { status, body: { code: e.code, message: e.message }, internal: false };
   }
   const fe = e as { code?: unknown; statusCode?: unknown; message?: unknown };
   if (typeof fe?.code === 'string') {

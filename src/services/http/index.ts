@@ -1,3 +1,5 @@
-export { createHttpApp, DEFAULT_BODY_LIMIT, type HttpAppOptions } from './app.js';
+export { createHttpApp, DEFAULT_BODY_LIMIT, LOG_LEVELS, type HttpAppOptions, type LogLevel } from './app.js';
 export { HttpError, toHttpError, type ErrorBody } from './errors.js';
 export { HTTP_STATUS, httpStatusOf, type HttpStatusCode } from './status.js';
+export { MetricsRegistry, Counter, Histogram, PROMETHEUS_CONTENT_TYPE } from './metrics.js';
+export { createHttpServer, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './server.js';

@@ -58,6 +58,7 @@ export const HTTP_STATUS = {
   TOKEN_ISSUER_UNKNOWN: 400,
   TOKEN_ISSUER_MISMATCH: 400,
   TOKEN_DISCOVERY_FAILED: 502, // the issuer's discovery document or key set could not be fetched: upstream, not the client
+  TOKEN_DISCOVERY_TIMEOUT: 504, // the issuer did not answer in time
   TOKEN_ALG_NONE: 400,
   TOKEN_ALG_NOT_ALLOWED: 400,
   TOKEN_UNKNOWN_KEY: 400,
@@ -90,6 +91,7 @@ export const HTTP_STATUS = {
   POP_MISSING: 400,
   POP_INVALID: 400,
   CT_LOG_UNAVAILABLE: 502,
+  CT_LOG_TIMEOUT: 504,
   CT_LOG_REFUSED: 502,
   CT_LOG_BAD_RESPONSE: 502,
 
@@ -116,6 +118,8 @@ export const HTTP_STATUS = {
   TILE_NOT_FOUND: 404,
   HASH_ALGORITHM_UNSUPPORTED: 400,
   KEY_DETAILS_MISMATCH: 400,
+  TLOG_ENTRY_TOO_LARGE: 400,
+  TLOG_TILE_UNAVAILABLE: 503, // an alarm: the published tree has an entry no bundle can hold
 
   // tsa
   TSA_EXTENSIONS_UNSUPPORTED: 400,

@@ -10,10 +10,25 @@ export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 interface PendingDevice {
   clientId: string;
+  /** Who asked for it (address, IPv6 /64), for the per-client limit. */
+  requester: string;
+  createdAt: number;
   userCode: string;
   codeChallenge: string | undefined;
   email: string | undefined;
   expiresAt: number;
+}
+
+/** Unclaimed device codes (no login completed yet) one client address may hold. */
+export const MAX_DEVICE_CODES_PER_CLIENT = 10;
+/** An unclaimed code younger than this is never evicted to make room for another. */
+const UNCLAIMED_GRACE_MS = 60_000;
+
+/** The client an anonymous request is counted against: its IPv4 address or IPv6 /64. */
+function requesterOf(ip: string): string {
+  if (!ip.includes(':') || ip.startsWith('::ffff:')) return ip;
+  const groups = ip.split('::')[0]!.split(':');
+  return `${groups.slice(0, 4).join(':')}::/64`;
 }
 
 /** User codes avoid look-alike characters (RFC 8628 §6.1). */
@@ -37,10 +52,23 @@ export function deviceGrant(app: FastifyInstance, ctx: IdpContext, options: { de
     const challenge = str(params, 'code_challenge');
     if (challenge !== undefined) checkChallenge(challenge, str(params, 'code_challenge_method'));
     prune(devices);
-    if (devices.size >= MAX_PENDING_CODES) throw new HttpError('TOO_MANY_PENDING_CODES', 'too many pending device logins; try again shortly');
+    const requester = requesterOf(req.ip);
+    const now = Date.now();
+    let mine = 0;
+    for (const d of devices.values()) if (d.requester === requester && d.email === undefined) mine++;
+    if (mine >= MAX_DEVICE_CODES_PER_CLIENT) {
+      throw new HttpError('TOO_MANY_PENDING_CODES', `this client already has ${mine} device logins waiting; complete or let them expire`);
+    }
+    if (devices.size >= MAX_PENDING_CODES) {
+      // Full: the oldest unclaimed code past its grace period gives way, so a flood of
+      // anonymous requests cannot lock device logins out for the codes' whole lifetime.
+      const victim = [...devices].find(([, d]) => d.email === undefined && now - d.createdAt > UNCLAIMED_GRACE_MS);
+      if (!victim) throw new HttpError('TOO_MANY_PENDING_CODES', 'too many pending device logins; try again shortly');
+      devices.delete(victim[0]);
+    }
     const deviceCode = randomBytes(32).toString('base64url');
     const code = userCode();
-    devices.set(deviceCode, { clientId, userCode: code, codeChallenge: challenge, email: undefined, expiresAt: Date.now() + deviceTtlMs });
+    devices.set(deviceCode, { clientId, requester, createdAt: now, userCode: code, codeChallenge: challenge, email: undefined, expiresAt: now + deviceTtlMs });
     const issuer = ctx.issuer();
     return reply.header('cache-control', 'no-store').send({
       device_code: deviceCode,

@@ -1,4 +1,4 @@
-import { FormatError, VerificationError } from '../../core/errors.js';
+import { FormatError, KeylessError, VerificationError } from '../../core/errors.js';
 import { hexEncode } from '../../core/encoding.js';
 import { digest as hashDigest, type HashAlgorithm } from '../../core/hash.js';
 import { verifySignature } from '../../core/keys.js';
@@ -43,12 +43,52 @@ function requireHashForKey(key: SubmittedKey, hash: HashAlgorithm, field: string
   }
 }
 
-/** Finds a key among `keys` that verifies `sig` over the PAE; throws when none does. */
-function dsseSigner(envelope: Envelope, sig: Uint8Array, keys: SubmittedKey[], field: string): SubmittedKey {
+/** Lets other requests run between expensive checks of one request. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The keys, each once (by SPKI): a repeated key would only repeat failing checks. */
+function distinctKeys(keys: SubmittedKey[]): SubmittedKey[] {
+  const seen = new Set<string>();
+  return keys.filter((k) => {
+    const id = k.spki.toString('base64');
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
+/**
+ * For each DSSE signature, the key among `keys` that verifies it over the PAE; throws
+ * for the first signature no key verifies. Each key is tried at most once per signature;
+ * ECDSA and RSA checks run over the PAE digest in `verifier` (the worker pool when the
+ * server has one), Ed25519 ones inline, and the event loop is yielded to between checks,
+ * so a request at the limits cannot hold up other requests.
+ */
+async function dsseSigners(envelope: Envelope, keys: SubmittedKey[], verifier: DigestVerifier, field: (i: number) => string): Promise<SubmittedKey[]> {
   const pae = preAuthEncoding(envelope.payloadType, envelope.payload);
-  const k = keys.find((key) => verifySignature(key.info(), pae, sig));
-  if (!k) throw signatureInvalid(field);
-  return k;
+  const digests = new Map<HashAlgorithm, Buffer>();
+  const digestOf = (hash: HashAlgorithm): Buffer => {
+    let d = digests.get(hash);
+    if (!d) digests.set(hash, (d = hashDigest(hash, pae)));
+    return d;
+  };
+  const signers: SubmittedKey[] = [];
+  for (const [i, { sig }] of envelope.signatures.entries()) {
+    let found: SubmittedKey | undefined;
+    for (const key of keys) {
+      await yieldToEventLoop();
+      const ok = key.defaultHash ? await verifier.verify(key.spki, digestOf(key.defaultHash), sig, key.defaultHash) : verifySignature(key.info(), pae, sig);
+      if (ok) {
+        found = key;
+        break;
+      }
+    }
+    if (!found) throw signatureInvalid(field(i));
+    signers.push(found);
+  }
+  return signers;
 }
 
 /** Rekor v1: checks a proposed entry and builds the canonical body Rekor would store. */
@@ -64,9 +104,9 @@ export async function admitV1(entry: RekorV1ProposedEntry, verifier: DigestVerif
       return { body: canonicalRekorV1Body(built), kind: entry.kind, apiVersion: entry.apiVersion, indexKeys: indexKeysFor([key], [hashIndexKey(hash, entry.hash.value)]) };
     }
     case 'dsse': {
-      const keys = entry.verifiers.map((v, i) => keyFromPem(v, `spec.proposedContent.verifiers[${i}]`));
+      const keys = distinctKeys(entry.verifiers.map((v, i) => keyFromPem(v, `spec.proposedContent.verifiers[${i}]`)));
       if (entry.envelope.signatures.length === 0) throw new FormatError('spec.proposedContent.envelope.signatures', 'must not be empty', { check: 'required' });
-      const signers = entry.envelope.signatures.map((s, i) => dsseSigner(entry.envelope, s.sig, keys, `spec.proposedContent.envelope.signatures[${i}]`));
+      const signers = await dsseSigners(entry.envelope, keys, verifier, (i) => `spec.proposedContent.envelope.signatures[${i}]`);
       const built = buildDsseV001({ envelopeText: entry.envelopeText, envelope: entry.envelope, verifierPems: signers.map((k) => k.pem) });
       return {
         body: canonicalRekorV1Body(built), kind: entry.kind, apiVersion: entry.apiVersion,
@@ -76,7 +116,10 @@ export async function admitV1(entry: RekorV1ProposedEntry, verifier: DigestVerif
     case 'intoto': {
       if (entry.envelope.signatures.length === 0) throw new FormatError('spec.content.envelope.signatures', 'must not be empty', { check: 'required' });
       const keys = entry.publicKeys.map((p, i) => keyFromPem(p, `spec.content.envelope.signatures[${i}].publicKey`));
-      entry.envelope.signatures.forEach((s, i) => dsseSigner(entry.envelope, s.sig, [keys[i]!], `spec.content.envelope.signatures[${i}]`));
+      // Each signature names its own key: one check per signature.
+      for (const [i, s] of entry.envelope.signatures.entries()) {
+        await dsseSigners({ ...entry.envelope, signatures: [s] }, [keys[i]!], verifier, () => `spec.content.envelope.signatures[${i}]`);
+      }
       const built = buildIntotoV002({ envelope: entry.envelope, publicKeyPems: keys.map((k) => k.pem) });
       return {
         body: canonicalRekorV1Body(built), kind: entry.kind, apiVersion: entry.apiVersion,
@@ -86,10 +129,19 @@ export async function admitV1(entry: RekorV1ProposedEntry, verifier: DigestVerif
   }
 }
 
+/**
+ * Largest verifier certificate or key, in DER bytes. Sigstore leaf certificates are 1-3 KB;
+ * a bigger one would only push the canonical body towards what entry bundles cannot hold.
+ */
+export const MAX_VERIFIER_DER_BYTES = 16 * 1024;
+
 function verifierKey(v: Verifier, field: string): SubmittedKey {
   const which = v.verifier;
   if (!which) throw new FormatError(field, 'needs publicKey or x509Certificate', { check: 'required' });
   const der = which.$case === 'publicKey' ? which.publicKey.rawBytes : which.x509Certificate.rawBytes;
+  if (der.length > MAX_VERIFIER_DER_BYTES) {
+    throw new KeylessError('TLOG_ENTRY_TOO_LARGE', `${field}.${which.$case}: ${der.length} bytes is more than the ${MAX_VERIFIER_DER_BYTES} accepted`, { check: 'certificate-size' });
+  }
   return keyFromDer(der, which.$case, `${field}.${which.$case}`);
 }
 
@@ -144,15 +196,14 @@ export async function admitV2(request: CreateEntryRequestV2, verifier: DigestVer
     if (r.envelope.signatures.length !== 1) {
       throw new FormatError('dsseRequestV002.envelope.signatures', 'exactly one signature is supported (it is logged as a hashedrekord over the PAE)', { check: 'count' });
     }
-    const keys = r.verifiers.map((v, i) => ({ v, key: verifierKey(v, `dsseRequestV002.verifiers[${i}]`) }));
+    const keys = r.verifiers.map((v, i) => verifierKey(v, `dsseRequestV002.verifiers[${i}]`));
     const sig = r.envelope.signatures[0]!.sig;
-    const pae = preAuthEncoding(r.envelope.payloadType, r.envelope.payload);
-    const found = keys.find((k) => verifySignature(k.key.info(), pae, sig));
-    if (!found) throw signatureInvalid('dsseRequestV002.envelope.signatures[0]');
-    key = found.key;
-    hash = requireKeyDetails(key, found.v, 'dsseRequestV002.verifiers');
-    digestBytes = hashDigest(hash, pae);
-    signature = { content: Buffer.from(sig), verifier: found.v };
+    const [signer] = await dsseSigners(r.envelope, distinctKeys(keys), verifier, () => 'dsseRequestV002.envelope.signatures[0]');
+    const found = r.verifiers[keys.indexOf(signer!)]!;
+    key = signer!;
+    hash = requireKeyDetails(key, found, 'dsseRequestV002.verifiers');
+    digestBytes = hashDigest(hash, preAuthEncoding(r.envelope.payloadType, r.envelope.payload));
+    signature = { content: Buffer.from(sig), verifier: found };
   }
   const entry: HashedRekordV002 = {
     kind: 'hashedrekord',

@@ -5,7 +5,7 @@ import { canonicalize } from '../../core/canonical-json.js';
 import { sha256 } from '../../core/hash.js';
 import { describeKey, publicKeyDer } from '../../core/keys.js';
 import type { Signer } from '../../core/signer.js';
-import { noteKeyHash } from '../../merkle/index.js';
+import { MAX_ENTRY_BUNDLE_ENTRY_BYTES, noteKeyHash } from '../../merkle/index.js';
 import { noteCheckpointSigner, type LogEngine, type TransparencyLog } from '../../log/index.js';
 
 export interface RekorLogOptions {
@@ -35,6 +35,11 @@ export interface RekorLogInfo {
   origin: string;
   /** Key name on checkpoint signature lines. */
   keyName: string;
+  /**
+   * The largest canonical body every read format of this log can serve (admission refuses
+   * larger ones): C2SP entry bundles for Rekor v2; none beyond the request size for v1.
+   */
+  maxEntryBytes?: number;
 }
 
 function urlOf(baseUrl: string): URL {
@@ -148,6 +153,7 @@ export class RekorV2Log {
     return new RekorV2Log(log, {
       apiVersion: 2, baseUrl: o.baseUrl, logId: noteKeyHash(origin, o.signer.publicKey), publicKey: o.signer.publicKey, publicKeyDer: der,
       keyDetails: kinfo.algorithm === 'ed25519' ? 'PKIX_ED25519' : 'PKIX_ECDSA_P256_SHA_256', origin, keyName: origin,
+      maxEntryBytes: MAX_ENTRY_BUNDLE_ENTRY_BYTES,
     });
   }
 

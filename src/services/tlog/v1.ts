@@ -57,7 +57,7 @@ export function rekorV1Service(options: RekorV1ServiceOptions): FastifyPluginAsy
     app.post('/api/v1/log/entries', async (request, reply: FastifyReply) => {
       const proposed = parseRekorV1ProposedEntry(request.body);
       const admitted = await admitV1(proposed, verifier);
-      const result = await appendOrBusy(log, admitted);
+      const result = await appendOrBusy(log, admitted, rekor.info.maxEntryBytes, app.metrics);
       const entryId = rekor.entryId(result.leafHash);
       const location = `/api/v1/log/entries/${entryId}`;
       if (result.duplicate) {

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { FormatError } from '../../core/errors.js';
 import { parseCreateEntryRequestV2 } from '../../formats/index.js';
 import { parseTilePath } from '../../merkle/index.js';
@@ -29,7 +29,7 @@ export function rekorV2Service(options: RekorV2ServiceOptions): FastifyPluginAsy
   const verifier = options.verifier ?? inlineDigestVerifier;
   const prefix = (options.tilesPrefix ?? '').replace(/\/+$/, '');
 
-  async function sendTile(wildcard: string, reply: FastifyReply): Promise<FastifyReply> {
+  async function sendTile(wildcard: string, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     let ref;
     try {
       ref = parseTilePath(`tile/${wildcard}`);
@@ -37,7 +37,15 @@ export function rekorV2Service(options: RekorV2ServiceOptions): FastifyPluginAsy
       if (e instanceof FormatError) throw new HttpError('TILE_NOT_FOUND', 'not a tlog-tiles path');
       throw e;
     }
-    const data = ref.level === 'entries' ? await log.readEntryBundle(ref.index, ref.width) : await log.readTile(ref.level, ref.index, ref.width);
+    let data: Buffer | undefined;
+    try {
+      data = ref.level === 'entries' ? await log.readEntryBundle(ref.index, ref.width) : await log.readTile(ref.level, ref.index, ref.width);
+    } catch (e) {
+      // Part of the published tree cannot be served: the log's fault, never the reader's.
+      request.server.metrics.counter('keyless_tlog_tile_failures_total', 'Tiles or entry bundles of the published tree that could not be built').inc({ log: rekor.info.origin });
+      request.log.error({ err: e, tile: wildcard.slice(0, 200), log: rekor.info.origin }, 'tile cannot be built');
+      throw new HttpError('TLOG_TILE_UNAVAILABLE', 'this tile cannot be served; the operator has been alerted', { cause: e });
+    }
     if (!data) throw new HttpError('TILE_NOT_FOUND', 'tile not available');
     return reply.header('Cache-Control', IMMUTABLE_CACHE).type('application/octet-stream').send(data);
   }
@@ -49,7 +57,7 @@ export function rekorV2Service(options: RekorV2ServiceOptions): FastifyPluginAsy
       }
       const req = parseCreateEntryRequestV2(request.body);
       const admitted = await admitV2(req, verifier);
-      const result = await appendOrBusy(log, admitted);
+      const result = await appendOrBusy(log, admitted, rekor.info.maxEntryBytes, app.metrics);
       if (result.duplicate) {
         void reply.header('x-log-index', String(result.index));
         throw new HttpError('ENTRY_EXISTS', `an equivalent entry already exists in the log at index ${result.index}`);
@@ -62,7 +70,7 @@ export function rekorV2Service(options: RekorV2ServiceOptions): FastifyPluginAsy
       app.get(`${base}/checkpoint`, async (_request, reply) => {
         return reply.header('Cache-Control', CHECKPOINT_CACHE).type('text/plain; charset=utf-8').send(log.latestCheckpoint().signed);
       });
-      app.get(`${base}/tile/*`, async (request, reply) => sendTile((request.params as { '*': string })['*'], reply));
+      app.get(`${base}/tile/*`, async (request, reply) => sendTile((request.params as { '*': string })['*'], request, reply));
     }
   };
 }
