@@ -2,6 +2,7 @@
 // files, flags and the environment in; the library's signBlobs / signStatement do the
 // signing; bundles go to files through an atomic writer.
 import { accessSync, constants as fsConstants, createReadStream, readFileSync, statSync, existsSync } from 'node:fs';
+import { fsProblem } from '../fs-problem.js';
 import { createHash } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
 import {
@@ -143,7 +144,7 @@ async function getToken(flags: IdentityFlags, services: SelectedServices): Promi
     try {
       clientSecret = readFileSync(flags.oidcClientSecretFile, 'utf8').trim();
     } catch (e) {
-      throw new IdentityError('FILE_UNREADABLE', `cannot read --oidc-client-secret-file ${flags.oidcClientSecretFile} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new IdentityError('FILE_UNREADABLE', `cannot read --oidc-client-secret-file ${flags.oidcClientSecretFile} (${fsProblem(e)})`);
     }
   }
   return obtainCliToken({
@@ -222,7 +223,7 @@ function checkReadable(path: string): string {
   try {
     st = statSync(path);
   } catch (e) {
-    throw new SignError('FILE_UNREADABLE', `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { check: 'artifact' });
+    throw new SignError('FILE_UNREADABLE', `cannot read ${path} (${fsProblem(e)})`, { check: 'artifact' });
   }
   if (!st.isFile()) throw new SignError('FILE_UNREADABLE', `cannot read ${path}: not a regular file`, { check: 'artifact' });
   return path;
@@ -234,7 +235,7 @@ async function fileSha256(path: string): Promise<Buffer> {
   try {
     for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   } catch (e) {
-    throw new SignError('FILE_UNREADABLE', `cannot read artifact ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { check: 'artifact' });
+    throw new SignError('FILE_UNREADABLE', `cannot read artifact ${path} (${fsProblem(e)})`, { check: 'artifact' });
   }
   return hash.digest();
 }
@@ -243,7 +244,7 @@ function readArtifact(path: string, what = 'artifact'): Buffer {
   try {
     return readFileSync(path);
   } catch (e) {
-    throw new SignError('FILE_UNREADABLE', `cannot read ${what} ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { check: what });
+    throw new SignError('FILE_UNREADABLE', `cannot read ${what} ${path} (${fsProblem(e)})`, { check: what });
   }
 }
 

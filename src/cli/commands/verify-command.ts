@@ -1,10 +1,14 @@
 // The verify commands' implementation (loaded lazily by ./verify.ts through ./verify-loader.ts):
 // read the inputs with size limits, run the library's verifier, print one line or a JSON report.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import { fsProblem } from '../fs-problem.js';
+import { TRUSTED_ROOT_ENV } from '../env.js';
 import { KeylessError, isKeylessError } from '../../core/errors.js';
-import { expandPredicateType } from '../../formats/index.js';
+import { expandPredicateType, nodeHashName, parseBundle, type Bundle } from '../../formats/index.js';
+import type { HashAlgorithm } from '../../core/hash.js';
 import {
-  display, verifySync, compilePolicy, CheckLog, type ExtensionPolicyName, type VerificationPolicy, type VerificationResult,
+  display, verifySync, compilePolicy, CheckLog, type ArtifactInput, type ExtensionPolicyName, type VerificationPolicy, type VerificationResult,
 } from '../../verify/index.js';
 
 /** No real bundle comes near these; larger files are refused before reading. */
@@ -46,7 +50,7 @@ function readLimited(path: string, limit: number, what: string): Buffer {
     size = st.size;
   } catch (e) {
     if (isKeylessError(e)) throw e;
-    throw new KeylessError('FILE_UNREADABLE', `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { check: 'input' });
+    throw new KeylessError('FILE_UNREADABLE', `cannot read ${what} ${path}: ${fsProblem(e)}`, { check: 'input' });
   }
   if (size > limit) {
     throw new KeylessError('INPUT_TOO_LARGE', `${what} ${path} is ${size} bytes, more than the ${limit}-byte limit`, { check: 'input', expected: `<= ${limit}`, actual: size });
@@ -54,8 +58,56 @@ function readLimited(path: string, limit: number, what: string): Buffer {
   try {
     return readFileSync(path);
   } catch (e) {
-    throw new KeylessError('FILE_UNREADABLE', `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { check: 'input' });
+    throw new KeylessError('FILE_UNREADABLE', `cannot read ${what} ${path}: ${fsProblem(e)}`, { check: 'input' });
   }
+}
+
+/**
+ * Artifacts up to this size are kept in memory while hashing, so the verifier has their
+ * bytes (an Ed25519 key signs the message itself, and an in-toto subject may name any of
+ * sha256/384/512). Larger ones are only hashed as they stream past: memory stays flat.
+ */
+export const ARTIFACT_IN_MEMORY_BYTES = 16 * 1024 * 1024;
+const READ_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Reads the artifact (`-` is standard input) as a stream: its bytes when small, else its
+ * digest with `algorithm` (the one the bundle's message digest uses; sha256 otherwise).
+ */
+export async function readArtifact(path: string, algorithm: HashAlgorithm): Promise<ArtifactInput> {
+  const what = path === '-' ? 'the artifact from standard input' : `artifact ${path}`;
+  if (path !== '-') {
+    let st;
+    try {
+      st = statSync(path);
+    } catch (e) {
+      throw new KeylessError('FILE_UNREADABLE', `cannot read ${what}: ${fsProblem(e)}`, { check: 'input' });
+    }
+    if (st.isDirectory()) throw new KeylessError('FILE_UNREADABLE', `cannot read ${what}: it is a directory, not a file`, { check: 'input' });
+  }
+  const hash: Hash = createHash(algorithm);
+  let kept: Buffer[] | undefined = [];
+  let size = 0;
+  const stream = path === '-' ? process.stdin : createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      size += chunk.length;
+      if (kept && size <= ARTIFACT_IN_MEMORY_BYTES) kept.push(chunk);
+      else kept = undefined;
+    }
+  } catch (e) {
+    throw new KeylessError('FILE_UNREADABLE', `cannot read ${what}: ${fsProblem(e)}`, { check: 'input' });
+  }
+  if (kept) return Buffer.concat(kept, size);
+  return { [algorithm]: hash.digest() } as unknown as ArtifactInput;
+}
+
+/** The digest algorithm the artifact must be hashed with: the message digest's, else sha256. */
+function artifactAlgorithm(bundle: Bundle | undefined): HashAlgorithm {
+  const c = bundle?.content;
+  const md = c?.$case === 'messageSignature' ? c.messageSignature.messageDigest : undefined;
+  return (md && nodeHashName(md.algorithm)) || 'sha256';
 }
 
 /** The conformance rule: `sha256:<64 hex>` that is not an existing path is a digest. */
@@ -109,7 +161,7 @@ function resultSummary(r: VerificationResult): Record<string, unknown> {
  * Runs one verification from the command line. Returns the exit status:
  * 0 verified, 1 verification failed or unreadable input, 2 usage error.
  */
-export function runVerifyCommand(artifactArg: string, o: VerifyCommandOptions, kind: 'bundle' | 'blob' | 'attestation'): number {
+export async function runVerifyCommand(artifactArg: string, o: VerifyCommandOptions, kind: 'bundle' | 'blob' | 'attestation'): Promise<number> {
   const log = new CheckLog();
   const out = (s: string) => process.stdout.write(s);
   const err = (s: string) => process.stderr.write(s);
@@ -123,11 +175,25 @@ export function runVerifyCommand(artifactArg: string, o: VerifyCommandOptions, k
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    const bundle = readLimited(o.bundle, MAX_BUNDLE_BYTES, 'bundle');
-    const trustedRoot = o.trustedRoot === undefined ? undefined : readLimited(o.trustedRoot, MAX_TRUSTED_ROOT_BYTES, 'trusted root').toString('utf8');
+    const bundleBytes = readLimited(o.bundle, MAX_BUNDLE_BYTES, 'bundle');
+    // The same default as signing: --trusted-root, else $KEYLESS_TRUSTED_ROOT, else the built-in root.
+    const trustedRootPath = o.trustedRoot ?? (process.env[TRUSTED_ROOT_ENV] || undefined);
+    const trustedRoot = trustedRootPath === undefined ? undefined : readLimited(trustedRootPath, MAX_TRUSTED_ROOT_BYTES, 'trusted root').toString('utf8');
+    // Parsed before the artifact is read: a malformed bundle fails at once, not after
+    // hashing gigabytes, and the bundle says which digest the artifact needs. A parse
+    // error is left to the verifier, which reports it with its check.
+    let bundle: Bundle | undefined;
+    try {
+      bundle = parseBundle(bundleBytes);
+    } catch {
+      bundle = undefined;
+    }
     // verify-bundle (conformance) and verify-blob-attestation (a subject's digest) take digests.
-    const artifact = kind !== 'blob' && isDigestArgument(artifactArg) ? artifactArg.toLowerCase() : readLimited(artifactArg, Number.MAX_SAFE_INTEGER, 'artifact');
-    const result = verifySync(bundle, artifact, policy, trustedRoot, { log });
+    const artifact: ArtifactInput =
+      (kind !== 'blob' && isDigestArgument(artifactArg)) || bundle === undefined
+        ? (isDigestArgument(artifactArg) ? artifactArg.toLowerCase() : `sha256:${'0'.repeat(64)}`)
+        : await readArtifact(artifactArg, artifactAlgorithm(bundle));
+    const result = verifySync(bundle ?? bundleBytes, artifact, policy, trustedRoot, { log });
     if (o.json) out(`${JSON.stringify({ ok: true, result: resultSummary(result), checks: log.results.map(reportEntry) }, null, 2)}\n`);
     else out(`Verified OK${result.identity ? `: ${result.identity} (issuer ${result.issuer})` : ' with the given key'}, ${result.signingTime ? `signed at ${result.signingTime.toISOString()}` : 'included in the transparency log'}\n`);
     return 0;

@@ -23,7 +23,7 @@ async function run(artifact: string, options: VerifyCommandOptions, kind: 'bundl
   // Loaded only when a verify command runs, so other commands never pay for it.
   const { loadVerifyCommand } = await import('./verify-loader.js');
   const loaded = await loadVerifyCommand();
-  process.exitCode = loaded.module.runVerifyCommand(artifact, options, kind);
+  process.exitCode = await loaded.module.runVerifyCommand(artifact, options, kind);
   loaded.done();
 }
 
