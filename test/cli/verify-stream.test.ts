@@ -58,7 +58,17 @@ before(async () => {
   assert.equal(s.code, 0, s.stderr);
   const predicate = join(work, 'predicate.json');
   writeFileSync(predicate, '{"k":"v"}');
-  const a = await keyless(['attest-blob', big, '--bundle', attBundle, '--type', 'https://example.com/p/v1', '--predicate', predicate, ...common]);
+  const a = await keyless([
+    'attest-blob',
+    big,
+    '--bundle',
+    attBundle,
+    '--type',
+    'https://example.com/p/v1',
+    '--predicate',
+    predicate,
+    ...common,
+  ]);
   assert.equal(a.code, 0, a.stderr);
 });
 after(async () => {
@@ -84,14 +94,40 @@ test('verify-blob streams a file larger than the in-memory threshold; a changed 
 test('verify-blob - reads the artifact from standard input', async () => {
   const ok = await keylessStdin(['verify-blob', '-', '--bundle', bigBundle, ...policy(), '--trusted-root', serve.trustedRoot], big);
   assert.equal(ok.code, 0, ok.stderr);
-  const other = await keylessStdin(['verify-blob', '-', '--bundle', bigBundle, ...policy(), '--trusted-root', serve.trustedRoot], serve.trustedRoot);
+  const other = await keylessStdin(
+    ['verify-blob', '-', '--bundle', bigBundle, ...policy(), '--trusted-root', serve.trustedRoot],
+    serve.trustedRoot,
+  );
   assert.equal(other.code, 1);
 });
 
 test('verify-blob-attestation streams the file and matches it to the statement subject', async () => {
-  const ok = await keyless(['verify-blob-attestation', big, '--bundle', attBundle, ...policy(), '--type', 'https://example.com/p/v1', '--trusted-root', serve.trustedRoot]);
+  const ok = await keyless([
+    'verify-blob-attestation',
+    big,
+    '--bundle',
+    attBundle,
+    ...policy(),
+    '--type',
+    'https://example.com/p/v1',
+    '--trusted-root',
+    serve.trustedRoot,
+  ]);
   assert.equal(ok.code, 0, ok.stderr);
-  const stdin = await keylessStdin(['verify-blob-attestation', '-', '--bundle', attBundle, ...policy(), '--type', 'https://example.com/p/v1', '--trusted-root', serve.trustedRoot], big);
+  const stdin = await keylessStdin(
+    [
+      'verify-blob-attestation',
+      '-',
+      '--bundle',
+      attBundle,
+      ...policy(),
+      '--type',
+      'https://example.com/p/v1',
+      '--trusted-root',
+      serve.trustedRoot,
+    ],
+    big,
+  );
   assert.equal(stdin.code, 0, stdin.stderr);
 });
 

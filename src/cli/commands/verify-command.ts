@@ -8,7 +8,14 @@ import { KeylessError, isKeylessError } from '../../core/errors.js';
 import { expandPredicateType, nodeHashName, parseBundle, type Bundle } from '../../formats/index.js';
 import type { HashAlgorithm } from '../../core/hash.js';
 import {
-  display, verifySync, compilePolicy, CheckLog, type ArtifactInput, type ExtensionPolicyName, type VerificationPolicy, type VerificationResult,
+  display,
+  verifySync,
+  compilePolicy,
+  CheckLog,
+  type ArtifactInput,
+  type ExtensionPolicyName,
+  type VerificationPolicy,
+  type VerificationResult,
 } from '../../verify/index.js';
 
 /** No real bundle comes near these; larger files are refused before reading. */
@@ -53,7 +60,11 @@ function readLimited(path: string, limit: number, what: string): Buffer {
     throw new KeylessError('FILE_UNREADABLE', `cannot read ${what} ${path}: ${fsProblem(e)}`, { check: 'input' });
   }
   if (size > limit) {
-    throw new KeylessError('INPUT_TOO_LARGE', `${what} ${path} is ${size} bytes, more than the ${limit}-byte limit`, { check: 'input', expected: `<= ${limit}`, actual: size });
+    throw new KeylessError('INPUT_TOO_LARGE', `${what} ${path} is ${size} bytes, more than the ${limit}-byte limit`, {
+      check: 'input',
+      expected: `<= ${limit}`,
+      actual: size,
+    });
   }
   try {
     return readFileSync(path);
@@ -83,7 +94,8 @@ export async function readArtifact(path: string, algorithm: HashAlgorithm): Prom
     } catch (e) {
       throw new KeylessError('FILE_UNREADABLE', `cannot read ${what}: ${fsProblem(e)}`, { check: 'input' });
     }
-    if (st.isDirectory()) throw new KeylessError('FILE_UNREADABLE', `cannot read ${what}: it is a directory, not a file`, { check: 'input' });
+    if (st.isDirectory())
+      throw new KeylessError('FILE_UNREADABLE', `cannot read ${what}: it is a directory, not a file`, { check: 'input' });
   }
   const hash: Hash = createHash(algorithm);
   let kept: Buffer[] | undefined = [];
@@ -119,7 +131,9 @@ export function policyFromOptions(o: VerifyCommandOptions, attestation: boolean)
   const hasIdentity = o.certificateIdentity !== undefined || o.certificateIdentityRegexp !== undefined;
   const hasIssuer = o.certificateOidcIssuer !== undefined || o.certificateOidcIssuerRegexp !== undefined;
   if (o.key === undefined && (!hasIdentity || !hasIssuer)) {
-    throw new UsageError('give --certificate-identity (or --certificate-identity-regexp) and --certificate-oidc-issuer (or --certificate-oidc-issuer-regexp), or --key');
+    throw new UsageError(
+      'give --certificate-identity (or --certificate-identity-regexp) and --certificate-oidc-issuer (or --certificate-oidc-issuer-regexp), or --key',
+    );
   }
   const extensions: Partial<Record<ExtensionPolicyName, string>> = {};
   if (o.certificateGithubWorkflowTrigger !== undefined) extensions.githubWorkflowTrigger = o.certificateGithubWorkflowTrigger;
@@ -161,7 +175,11 @@ function resultSummary(r: VerificationResult): Record<string, unknown> {
  * Runs one verification from the command line. Returns the exit status:
  * 0 verified, 1 verification failed or unreadable input, 2 usage error.
  */
-export async function runVerifyCommand(artifactArg: string, o: VerifyCommandOptions, kind: 'bundle' | 'blob' | 'attestation'): Promise<number> {
+export async function runVerifyCommand(
+  artifactArg: string,
+  o: VerifyCommandOptions,
+  kind: 'bundle' | 'blob' | 'attestation',
+): Promise<number> {
   const log = new CheckLog();
   const out = (s: string) => process.stdout.write(s);
   const err = (s: string) => process.stderr.write(s);
@@ -178,7 +196,8 @@ export async function runVerifyCommand(artifactArg: string, o: VerifyCommandOpti
     const bundleBytes = readLimited(o.bundle, MAX_BUNDLE_BYTES, 'bundle');
     // The same default as signing: --trusted-root, else $KEYLESS_TRUSTED_ROOT, else the built-in root.
     const trustedRootPath = o.trustedRoot ?? (process.env[TRUSTED_ROOT_ENV] || undefined);
-    const trustedRoot = trustedRootPath === undefined ? undefined : readLimited(trustedRootPath, MAX_TRUSTED_ROOT_BYTES, 'trusted root').toString('utf8');
+    const trustedRoot =
+      trustedRootPath === undefined ? undefined : readLimited(trustedRootPath, MAX_TRUSTED_ROOT_BYTES, 'trusted root').toString('utf8');
     // Parsed before the artifact is read: a malformed bundle fails at once, not after
     // hashing gigabytes, and the bundle says which digest the artifact needs. A parse
     // error is left to the verifier, which reports it with its check.
@@ -191,11 +210,16 @@ export async function runVerifyCommand(artifactArg: string, o: VerifyCommandOpti
     // verify-bundle (conformance) and verify-blob-attestation (a subject's digest) take digests.
     const artifact: ArtifactInput =
       (kind !== 'blob' && isDigestArgument(artifactArg)) || bundle === undefined
-        ? (isDigestArgument(artifactArg) ? artifactArg.toLowerCase() : `sha256:${'0'.repeat(64)}`)
+        ? isDigestArgument(artifactArg)
+          ? artifactArg.toLowerCase()
+          : `sha256:${'0'.repeat(64)}`
         : await readArtifact(artifactArg, artifactAlgorithm(bundle));
     const result = verifySync(bundle ?? bundleBytes, artifact, policy, trustedRoot, { log });
     if (o.json) out(`${JSON.stringify({ ok: true, result: resultSummary(result), checks: log.results.map(reportEntry) }, null, 2)}\n`);
-    else out(`Verified OK${result.identity ? `: ${result.identity} (issuer ${result.issuer})` : ' with the given key'}, ${result.signingTime ? `signed at ${result.signingTime.toISOString()}` : 'included in the transparency log'}\n`);
+    else
+      out(
+        `Verified OK${result.identity ? `: ${result.identity} (issuer ${result.issuer})` : ' with the given key'}, ${result.signingTime ? `signed at ${result.signingTime.toISOString()}` : 'included in the transparency log'}\n`,
+      );
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
@@ -204,13 +228,22 @@ export async function runVerifyCommand(artifactArg: string, o: VerifyCommandOpti
     }
     if (o.json) {
       const error = isKeylessError(e) ? e.toJSON() : { code: 'INTERNAL', message: String((e as Error)?.message ?? e) };
-      out(`${JSON.stringify({ ok: false, error: { ...error, expected: display(error.expected), actual: display(error.actual) }, checks: log.results.map(reportEntry) }, null, 2)}\n`);
+      out(
+        `${JSON.stringify({ ok: false, error: { ...error, expected: display(error.expected), actual: display(error.actual) }, checks: log.results.map(reportEntry) }, null, 2)}\n`,
+      );
     }
     err(`${failureLine(e)}\n`);
     return 1;
   }
 }
 
-function reportEntry(c: { check: string; ok: boolean; expected?: unknown; actual?: unknown; detail?: string; code?: string }): Record<string, unknown> {
+function reportEntry(c: {
+  check: string;
+  ok: boolean;
+  expected?: unknown;
+  actual?: unknown;
+  detail?: string;
+  code?: string;
+}): Record<string, unknown> {
   return { check: c.check, ok: c.ok, code: c.code, expected: display(c.expected), actual: display(c.actual), detail: c.detail };
 }

@@ -46,6 +46,9 @@ export function defineVerifyCommands(program: Command): void {
       .command('verify-blob-attestation')
       .description('verify an in-toto attestation bundle for a file (a subject of the statement)')
       .argument('<file-or-digest>', 'the attested file, or sha256:<64 hex> of a subject when no such file exists')
-      .option('--type <predicate-type>', 'expected predicate type: a URI or a cosign short name (slsaprovenance, spdxjson, cyclonedx, vuln, custom, ...)'),
+      .option(
+        '--type <predicate-type>',
+        'expected predicate type: a URI or a cosign short name (slsaprovenance, spdxjson, cyclonedx, vuln, custom, ...)',
+      ),
   ).action((artifact: string, options: VerifyCommandOptions) => run(artifact, options, 'attestation'));
 }
