@@ -140,7 +140,7 @@ test('KEYLESS_TRUSTED_ROOT applies to verification; without it the built-in root
 
 test('a missing artifact is named, without an errno code', async () => {
   const r = await keyless(['verify-blob', join(work, 'nope.bin'), '--bundle', bigBundle, ...policy(), '--trusted-root', serve.trustedRoot]);
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2);
   assert.match(r.stderr, /nope\.bin: no such file or directory/);
   assert.doesNotMatch(r.stderr, /ENOENT/);
 });

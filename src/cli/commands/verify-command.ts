@@ -1,9 +1,10 @@
 // The verify commands' implementation (loaded lazily by ./verify.ts through ./verify-loader.ts):
 // read the inputs with size limits, run the library's verifier, print one line or a JSON report.
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, createPublicKey, type Hash } from 'node:crypto';
 import { fsProblem } from '../fs-problem.js';
 import { TRUSTED_ROOT_ENV } from '../env.js';
+import { expectDocument } from '../documents.js';
 import { KeylessError, isKeylessError } from '../../core/errors.js';
 import { expandPredicateType, nodeHashName, parseBundle, type Bundle } from '../../formats/index.js';
 import type { HashAlgorithm } from '../../core/hash.js';
@@ -16,6 +17,8 @@ import {
   type ExtensionPolicyName,
   type VerificationPolicy,
   type VerificationResult,
+  trustMaterialFor,
+  PRODUCTION_TRUSTED_ROOT,
 } from '../../verify/index.js';
 
 /** No real bundle comes near these; larger files are refused before reading. */
@@ -53,7 +56,8 @@ function readLimited(path: string, limit: number, what: string): Buffer {
   let size: number;
   try {
     const st = statSync(path);
-    if (!st.isFile()) throw new KeylessError('FILE_UNREADABLE', `${what} ${path} is not a regular file`, { check: 'input' });
+    if (!st.isFile())
+      throw new KeylessError('FILE_UNREADABLE', `${what} ${path} is not a regular file (a directory or a device)`, { check: 'input' });
     size = st.size;
   } catch (e) {
     if (isKeylessError(e)) throw e;
@@ -116,8 +120,8 @@ export async function readArtifact(path: string, algorithm: HashAlgorithm): Prom
 }
 
 /** The digest algorithm the artifact must be hashed with: the message digest's, else sha256. */
-function artifactAlgorithm(bundle: Bundle | undefined): HashAlgorithm {
-  const c = bundle?.content;
+function artifactAlgorithm(bundle: Bundle): HashAlgorithm {
+  const c = bundle.content;
   const md = c?.$case === 'messageSignature' ? c.messageSignature.messageDigest : undefined;
   return (md && nodeHashName(md.algorithm)) || 'sha256';
 }
@@ -148,7 +152,18 @@ export function policyFromOptions(o: VerifyCommandOptions, attestation: boolean)
     certificateOidcIssuerRegexp: o.certificateOidcIssuerRegexp,
     extensions,
   };
-  if (o.key !== undefined) policy.publicKey = readLimited(o.key, MAX_KEY_BYTES, 'key').toString('utf8');
+  if (o.key !== undefined) {
+    policy.publicKey = readLimited(o.key, MAX_KEY_BYTES, 'key').toString('utf8');
+    try {
+      createPublicKey(policy.publicKey);
+    } catch {
+      throw new KeylessError(
+        'PUBLIC_KEY_INVALID',
+        `key ${o.key} is not a PEM public key (SubjectPublicKeyInfo, "-----BEGIN PUBLIC KEY-----")`,
+        { check: 'input' },
+      );
+    }
+  }
   if (attestation) {
     policy.payloadType = 'application/vnd.in-toto+json';
     if (o.type !== undefined) policy.predicateType = expandPredicateType(o.type);
@@ -173,7 +188,8 @@ function resultSummary(r: VerificationResult): Record<string, unknown> {
 
 /**
  * Runs one verification from the command line. Returns the exit status:
- * 0 verified, 1 verification failed or unreadable input, 2 usage error.
+ * 0 verified, 1 a check failed, 2 usage or input error (a file unreadable, not the
+ * document it should be, or malformed).
  */
 export async function runVerifyCommand(
   artifactArg: string,
@@ -181,6 +197,8 @@ export async function runVerifyCommand(
   kind: 'bundle' | 'blob' | 'attestation',
 ): Promise<number> {
   const log = new CheckLog();
+  // Until the checks start, a failure is the input's (unreadable, not a bundle, malformed): exit 2.
+  let checking = false;
   const out = (s: string) => process.stdout.write(s);
   const err = (s: string) => process.stderr.write(s);
   try {
@@ -196,25 +214,35 @@ export async function runVerifyCommand(
     const bundleBytes = readLimited(o.bundle, MAX_BUNDLE_BYTES, 'bundle');
     // The same default as signing: --trusted-root, else $KEYLESS_TRUSTED_ROOT, else the built-in root.
     const trustedRootPath = o.trustedRoot ?? (process.env[TRUSTED_ROOT_ENV] || undefined);
-    const trustedRoot =
-      trustedRootPath === undefined ? undefined : readLimited(trustedRootPath, MAX_TRUSTED_ROOT_BYTES, 'trusted root').toString('utf8');
-    // Parsed before the artifact is read: a malformed bundle fails at once, not after
-    // hashing gigabytes, and the bundle says which digest the artifact needs. A parse
-    // error is left to the verifier, which reports it with its check.
-    let bundle: Bundle | undefined;
+    expectDocument(bundleBytes, 'bundle', `bundle ${o.bundle}`);
+    let trustedRoot: string | undefined;
+    if (trustedRootPath !== undefined) {
+      const rootBytes = readLimited(trustedRootPath, MAX_TRUSTED_ROOT_BYTES, 'trusted root');
+      expectDocument(
+        rootBytes,
+        'trusted root',
+        `trusted root ${trustedRootPath}${o.trustedRoot === undefined ? ` (from ${TRUSTED_ROOT_ENV})` : ''}`,
+      );
+      trustedRoot = rootBytes.toString('utf8');
+    }
+    // The bundle and the trusted root are parsed before the artifact is read: a malformed
+    // one fails at once (an input error, exit 2), not after hashing gigabytes, and the
+    // bundle says which digest the artifact needs.
+    let bundle: Bundle;
     try {
       bundle = parseBundle(bundleBytes);
-    } catch {
-      bundle = undefined;
+    } catch (e) {
+      log.record('bundle.format', e);
+      throw e;
     }
+    trustMaterialFor(trustedRoot ?? PRODUCTION_TRUSTED_ROOT);
     // verify-bundle (conformance) and verify-blob-attestation (a subject's digest) take digests.
     const artifact: ArtifactInput =
-      (kind !== 'blob' && isDigestArgument(artifactArg)) || bundle === undefined
-        ? isDigestArgument(artifactArg)
-          ? artifactArg.toLowerCase()
-          : `sha256:${'0'.repeat(64)}`
+      kind !== 'blob' && isDigestArgument(artifactArg)
+        ? artifactArg.toLowerCase()
         : await readArtifact(artifactArg, artifactAlgorithm(bundle));
-    const result = verifySync(bundle ?? bundleBytes, artifact, policy, trustedRoot, { log });
+    checking = true;
+    const result = verifySync(bundle, artifact, policy, trustedRoot, { log });
     if (o.json) out(`${JSON.stringify({ ok: true, result: resultSummary(result), checks: log.results.map(reportEntry) }, null, 2)}\n`);
     else
       out(
@@ -226,6 +254,7 @@ export async function runVerifyCommand(
       err(`error: ${e.message}\n`);
       return 2;
     }
+    const inputError = !checking && isKeylessError(e);
     if (o.json) {
       const error = isKeylessError(e) ? e.toJSON() : { code: 'INTERNAL', message: String((e as Error)?.message ?? e) };
       out(
@@ -233,7 +262,7 @@ export async function runVerifyCommand(
       );
     }
     err(`${failureLine(e)}\n`);
-    return 1;
+    return inputError ? 2 : 1;
   }
 }
 
