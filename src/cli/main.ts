@@ -3,6 +3,7 @@
 // never loads the HTTP server, the database driver or the signing client.
 import { Command, CommanderError } from 'commander';
 import { isKeylessError } from '../core/errors.js';
+import { printable } from './printable.js';
 import { defineVerifyCommands } from './commands/verify.js';
 import { defineSignCommands } from './commands/sign.js';
 import { defineTokenCommands } from './commands/token.js';
@@ -10,9 +11,11 @@ import { defineTrustCommands } from './commands/trust.js';
 import { defineServeCommands } from './commands/serve.js';
 import { defineIdpCommands } from './commands/idp.js';
 
-/** Exit statuses: 0 success, 1 verification or operational failure, 2 usage error. */
+/** Exit statuses: 0 success, 1 a check or an operation failed, 2 usage or input error. */
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+/** A file the user named that cannot serve is an input error: exit 2, like a usage error. */
+const INPUT_ERROR_CODES: ReadonlySet<string> = new Set(['FILE_UNREADABLE', 'INPUT_TOO_LARGE', 'INPUT_NOT_JSON', 'INPUT_WRONG_DOCUMENT']);
 
 // A reader that stops early (`keyless … --help | head`) is not an error of ours: exit
 // quietly instead of dying on an unhandled EPIPE.
@@ -43,10 +46,10 @@ try {
     // --help and --version arrive here too, with exit code 0.
     process.exitCode = e.exitCode === 0 ? 0 : EXIT_USAGE;
   } else if (isKeylessError(e)) {
-    process.stderr.write(`error: ${e.message}\n`);
-    process.exitCode = EXIT_FAILURE;
+    process.stderr.write(`error: ${printable(e.message)}\n`);
+    process.exitCode = INPUT_ERROR_CODES.has(e.code) ? EXIT_USAGE : EXIT_FAILURE;
   } else {
-    process.stderr.write(`error: ${(e as Error)?.message ?? String(e)}\n`);
+    process.stderr.write(`error: ${printable((e as Error)?.message ?? String(e))}\n`);
     process.exitCode = EXIT_FAILURE;
   }
 }

@@ -108,11 +108,11 @@ test('a signing config with no usable service', async () => {
 test('an unreadable or missing file', async () => {
   const bundle = join(dir, 'f.sigstore.json');
   const r = await keyless(['sign-blob', join(dir, 'missing.txt'), '--bundle', bundle, '--signing-config', config(deadUrl), '--trusted-root', ROOT, '--identity-token', await token()]);
-  assertOneLineFailure(r, /cannot read .*missing\.txt \(ENOENT\)/, bundle);
+  assertOneLineFailure(r, /cannot read .*missing\.txt \(no such file or directory\)/, bundle, 2);
   const sub = join(dir, 'a-directory');
   mkdirSync(sub, { recursive: true });
   const r2 = await keyless(['sign-blob', sub, '--bundle', bundle, '--signing-config', config(deadUrl), '--trusted-root', ROOT, '--identity-token', await token()]);
-  assertOneLineFailure(r2, /not a regular file/, bundle);
+  assertOneLineFailure(r2, /not a regular file/, bundle, 2);
 });
 
 test('a private instance without its trusted root is refused before signing', async () => {

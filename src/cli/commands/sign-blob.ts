@@ -3,6 +3,7 @@
 // signing; bundles go to files through an atomic writer.
 import { accessSync, constants as fsConstants, createReadStream, readFileSync, statSync, existsSync } from 'node:fs';
 import { fsProblem } from '../fs-problem.js';
+import { printable } from '../printable.js';
 import { createHash } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
 import {
@@ -50,7 +51,7 @@ export interface AttestBlobFlags extends IdentityFlags, ServiceFlags {
 export const STREAM_THRESHOLD_BYTES = 64 * 1024 * 1024;
 
 const log = (line: string): void => {
-  process.stderr.write(`${line}\n`);
+  process.stderr.write(`${printable(line)}\n`);
 };
 
 /** `keyless sign-blob FILE... (--bundle OUT | --output-dir DIR)`. */

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { printable } from '../printable.js';
 
 const ENV_HELP = `
 Environment:
@@ -61,7 +62,7 @@ async function run(cmd: Command, body: () => Promise<void>): Promise<void> {
   } catch (e) {
     if ((e as { code?: unknown })?.code === 'TIMEOUT') {
       // Requests still in flight must not keep the process alive past its deadline.
-      process.stderr.write(`error: ${(e as Error).message}\n`);
+      process.stderr.write(`error: ${printable((e as Error).message)}\n`);
       process.exit(1);
     }
     if ((e as { code?: unknown })?.code === 'USAGE') cmd.error(`error: ${(e as Error).message}`, { exitCode: 2, code: 'keyless.usage' });

@@ -3,6 +3,7 @@
 import { inspectToken, obtainIdentityToken, selectServices } from '../../sign/index.js';
 import { loadSigningConfig, SIGNING_CONFIG_ENV } from '../files.js';
 import { readTokenArgument } from '../identity.js';
+import { printable, printableJson } from '../printable.js';
 
 export interface InspectFlags {
   fulcioUrl?: string;
@@ -19,7 +20,7 @@ export async function inspectTokenCommand(token: string | undefined, flags: Insp
   if (!caUrl && configPath) caUrl = selectServices(loadSigningConfig(configPath)).ca.url;
   const report = await inspectToken(jwt, { caUrl });
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`${printableJson(report, 2)}\n`);
     return;
   }
   const c = report.certificate;
@@ -35,5 +36,6 @@ export async function inspectTokenCommand(token: string | undefined, flags: Insp
     ...Object.entries(c.extensions).filter(([k]) => k !== 'issuer').map(([k, v]) => `  ${k}: ${v}`),
     ...(report.challenge ? [`signs (PoP):   ${report.challenge}`] : []),
   ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  // Every value comes from the token: one escaped line each.
+  process.stdout.write(`${lines.map(printable).join('\n')}\n`);
 }

@@ -5,6 +5,8 @@ import { createHash, createPublicKey, type Hash } from 'node:crypto';
 import { fsProblem } from '../fs-problem.js';
 import { TRUSTED_ROOT_ENV } from '../env.js';
 import { expectDocument } from '../documents.js';
+import { printable, printableJson } from '../printable.js';
+import { unknownAuthorities } from './trust-diagnosis.js';
 import { KeylessError, isKeylessError } from '../../core/errors.js';
 import { expandPredicateType, nodeHashName, parseBundle, type Bundle } from '../../formats/index.js';
 import type { HashAlgorithm } from '../../core/hash.js';
@@ -171,14 +173,21 @@ export function policyFromOptions(o: VerifyCommandOptions, attestation: boolean)
   return policy;
 }
 
+/** The success line; the identity and issuer come from the certificate, so they are escaped (a newline in them cannot start a line). */
+export function verifiedLine(result: Pick<VerificationResult, 'identity' | 'issuer' | 'signingTime'>): string {
+  const who = result.identity ? `: ${printable(result.identity)} (issuer ${printable(String(result.issuer))})` : ' with the given key';
+  const when = result.signingTime ? `signed at ${result.signingTime.toISOString()}` : 'included in the transparency log';
+  return `Verified OK${who}, ${when}`;
+}
+
 /** One line: the check that failed, what it expected and what it found. */
 export function failureLine(e: unknown): string {
-  if (!isKeylessError(e)) return `error: internal error: ${(e as Error)?.message ?? String(e)}`.replace(/\s+/g, ' ');
+  if (!isKeylessError(e)) return printable(`error: internal error: ${(e as Error)?.message ?? String(e)}`.replace(/\s+/g, ' '));
   let line = `error: ${e.message}`;
   if (e.expected !== undefined || e.actual !== undefined) {
     line += ` (expected ${JSON.stringify(display(e.expected)) ?? 'nothing'}, actual ${JSON.stringify(display(e.actual)) ?? 'nothing'})`;
   }
-  return line.replace(/[\r\n]+/g, ' ');
+  return printable(line.replace(/[\r\n]+/g, ' '));
 }
 
 function resultSummary(r: VerificationResult): Record<string, unknown> {
@@ -199,6 +208,8 @@ export async function runVerifyCommand(
   const log = new CheckLog();
   // Until the checks start, a failure is the input's (unreadable, not a bundle, malformed): exit 2.
   let checking = false;
+  let rootInUse = '';
+  let diagnose: () => string[] = () => [];
   const out = (s: string) => process.stdout.write(s);
   const err = (s: string) => process.stderr.write(s);
   try {
@@ -235,7 +246,9 @@ export async function runVerifyCommand(
       log.record('bundle.format', e);
       throw e;
     }
-    trustMaterialFor(trustedRoot ?? PRODUCTION_TRUSTED_ROOT);
+    const trust = trustMaterialFor(trustedRoot ?? PRODUCTION_TRUSTED_ROOT);
+    rootInUse = trustedRootPath === undefined ? 'the built-in Sigstore public-good root' : `${trustedRootPath}`;
+    diagnose = () => unknownAuthorities(bundle, trust);
     // verify-bundle (conformance) and verify-blob-attestation (a subject's digest) take digests.
     const artifact: ArtifactInput =
       kind !== 'blob' && isDigestArgument(artifactArg)
@@ -243,25 +256,27 @@ export async function runVerifyCommand(
         : await readArtifact(artifactArg, artifactAlgorithm(bundle));
     checking = true;
     const result = verifySync(bundle, artifact, policy, trustedRoot, { log });
-    if (o.json) out(`${JSON.stringify({ ok: true, result: resultSummary(result), checks: log.results.map(reportEntry) }, null, 2)}\n`);
-    else
-      out(
-        `Verified OK${result.identity ? `: ${result.identity} (issuer ${result.issuer})` : ' with the given key'}, ${result.signingTime ? `signed at ${result.signingTime.toISOString()}` : 'included in the transparency log'}\n`,
-      );
+    if (o.json) out(`${printableJson({ ok: true, result: resultSummary(result), checks: log.results.map(reportEntry) }, 2)}\n`);
+    else out(`${verifiedLine(result)}\n`);
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
-      err(`error: ${e.message}\n`);
+      err(`error: ${printable(e.message)}\n`);
       return 2;
     }
     const inputError = !checking && isKeylessError(e);
     if (o.json) {
       const error = isKeylessError(e) ? e.toJSON() : { code: 'INTERNAL', message: String((e as Error)?.message ?? e) };
       out(
-        `${JSON.stringify({ ok: false, error: { ...error, expected: display(error.expected), actual: display(error.actual) }, checks: log.results.map(reportEntry) }, null, 2)}\n`,
+        `${printableJson({ ok: false, error: { ...error, expected: display(error.expected), actual: display(error.actual) }, checks: log.results.map(reportEntry) }, 2)}\n`,
       );
     }
-    err(`${failureLine(e)}\n`);
+    const unknown = checking && isKeylessError(e) && !e.code.startsWith('POLICY_') ? diagnose() : [];
+    if (unknown.length > 0) {
+      err(
+        `error: ${printable(unknown.join(' and '))} ${unknown.length > 1 ? 'are' : 'is'} not in the trusted root in use (${rootInUse}); if the bundle comes from a private Sigstore instance, give its trusted root with --trusted-root (or ${TRUSTED_ROOT_ENV}). First failed check: ${failureLine(e).slice('error: '.length)}\n`,
+      );
+    } else err(`${failureLine(e)}\n`);
     return inputError ? 2 : 1;
   }
 }
