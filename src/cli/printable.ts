@@ -5,6 +5,7 @@
 // CLI prints goes through printable() (text) or printableJson() (machine output).
 
 /** C0 and C1 controls, DEL, line/paragraph separators and every Unicode format character (bidi overrides, zero-width, BOM). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]|\p{Cf}/gu;
 
 /** What JSON.stringify leaves raw (it escapes C0 itself; its own newlines are layout). */

@@ -7,6 +7,8 @@ import { printable, printableJson } from '../../src/cli/printable.js';
 import { failureLine, verifiedLine } from '../../src/cli/commands/verify-command.js';
 import { VerificationError } from '../../src/core/errors.js';
 
+// eslint-disable-next-line no-control-regex -- what must never reach the terminal raw
+const RAW_CONTROL = /[\x00-\x1f\x7f-\x9f\u202e\u200b\u2028]/;
 const EVIL_IDENTITY = 'mallory@example.com\n\x1b[32mVerified OK: ceo@corp.example\x1b[0m\r\u202egnp.exe\u200b\u0085';
 
 test('printable escapes C0/C1 controls, DEL and format characters, and keeps ordinary text', () => {
@@ -21,7 +23,7 @@ test('a certificate identity with a newline and ANSI escapes cannot produce a fa
   const line = verifiedLine({ identity: EVIL_IDENTITY, issuer: 'https://issuer.example\n\x1b[2K', signingTime: new Date(0) });
   assert.equal(line.split('\n').length, 1);
   assert.equal(line.split('\r').length, 1);
-  assert.doesNotMatch(line, /[\x00-\x1f\x7f-\x9f\u202e\u200b]/);
+  assert.doesNotMatch(line, RAW_CONTROL);
   // One "Verified OK", at the start; the forged one is visibly part of the identity.
   assert.equal(line.match(/Verified OK/g)?.length, 2);
   assert.match(line, /^Verified OK: mallory@example\.com\\x0a\\x1b\[32mVerified OK: ceo@corp\.example/);
@@ -35,7 +37,7 @@ test('a failure naming such an identity is one escaped line', () => {
   });
   const line = failureLine(e);
   assert.equal(line.split(/[\n\r]/).length, 1);
-  assert.doesNotMatch(line, /[\x00-\x1f\x7f-\x9f\u202e\u200b]/);
+  assert.doesNotMatch(line, RAW_CONTROL);
   assert.match(line, /^error: /);
 });
 
@@ -43,6 +45,6 @@ test('printableJson is the same JSON, with the characters JSON.stringify leaves 
   const value = { identity: EVIL_IDENTITY, astral: 'x\u{e0001}y' };
   const text = printableJson(value, 2);
   assert.deepEqual(JSON.parse(text), value);
-  assert.doesNotMatch(text.replace(/\n/g, ''), /[\x00-\x1f\x7f-\x9f\u202e\u200b\u2028]/);
+  assert.doesNotMatch(text.replace(/\n/g, ''), RAW_CONTROL);
   assert.doesNotMatch(text, /\u{e0001}/u);
 });

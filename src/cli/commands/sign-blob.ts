@@ -1,7 +1,7 @@
 // What `keyless sign-blob`, `attest-blob` and `sign-bundle` do (loaded lazily by ./sign.ts):
 // files, flags and the environment in; the library's signBlobs / signStatement do the
 // signing; bundles go to files through an atomic writer.
-import { accessSync, constants as fsConstants, createReadStream, readFileSync, statSync, existsSync } from 'node:fs';
+import { accessSync, constants as fsConstants, createReadStream, mkdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { fsProblem } from '../fs-problem.js';
 import { printable } from '../printable.js';
 import { createHash } from 'node:crypto';
@@ -185,13 +185,13 @@ function planOutputs(files: string[], flags: SignBlobFlags): string[] {
   if (files.length === 0) throw usage('sign-blob needs at least one FILE');
   if (flags.outputDir !== undefined) {
     if (flags.bundle !== undefined) throw usage('use either --bundle (one file) or --output-dir (several files), not both');
-    let isDir = false;
+    // Created when missing (as cosign's --output-dir); an existing non-directory is refused.
     try {
-      isDir = statSync(flags.outputDir).isDirectory();
-    } catch {
-      isDir = false;
+      mkdirSync(flags.outputDir, { recursive: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new SignError('OUTPUT_UNWRITABLE', `cannot create --output-dir ${flags.outputDir} (${fsProblem(e)})`, { check: 'output-dir' });
     }
-    if (!isDir) throw new SignError('OUTPUT_UNWRITABLE', `--output-dir ${flags.outputDir} is not a directory`, { check: 'output-dir' });
+    if (!statSync(flags.outputDir).isDirectory()) throw new SignError('OUTPUT_UNWRITABLE', `--output-dir ${flags.outputDir} is not a directory`, { check: 'output-dir' });
     checkOutputDir(join(flags.outputDir, 'x'));
     const outs = files.map((f) => join(flags.outputDir as string, `${basename(f)}.sigstore.json`));
     const seen = new Set<string>();
