@@ -10,6 +10,9 @@ import { defineTokenCommands } from './commands/token.js';
 import { defineTrustCommands } from './commands/trust.js';
 import { defineServeCommands } from './commands/serve.js';
 import { defineIdpCommands } from './commands/idp.js';
+import { defineCompletionCommand } from './commands/completion.js';
+import { addExamples } from './examples.js';
+import packageJson from '../../package.json' with { type: 'json' };
 
 /** Exit statuses: 0 success, 1 a check or an operation failed, 2 usage or input error. */
 export const EXIT_FAILURE = 1;
@@ -30,7 +33,8 @@ const program = new Command('keyless')
   .description('Keyless code signing, the Sigstore way')
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-  .showHelpAfterError(false);
+  .showHelpAfterError(false)
+  .version(packageJson.version, '-v, --version', 'print the Keyless version');
 
 defineVerifyCommands(program);
 defineSignCommands(program);
@@ -38,6 +42,8 @@ defineTokenCommands(program);
 defineTrustCommands(program);
 defineServeCommands(program);
 defineIdpCommands(program);
+defineCompletionCommand(program);
+addExamples(program);
 
 try {
   await program.parseAsync(process.argv);
