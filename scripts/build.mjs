@@ -3,10 +3,10 @@
 // The bundle is built beside dist/ and swapped in, so a running bin/keyless never
 // sees a half-written dist/.
 import { build } from 'esbuild';
-import { renameSync, rmSync } from 'node:fs';
+import { readdirSync, renameSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { sep } from 'node:path';
+import { basename, join, sep } from 'node:path';
 
 const dist = new URL('../dist', import.meta.url);
 const staging = new URL(`../dist.tmp-${process.pid}`, import.meta.url);
@@ -37,8 +37,18 @@ const lazyChildProcessForCommander = {
   },
 };
 
+// Every src/**/<name>.worker.ts becomes dist/workers/<name>.worker.js (src/core/worker-rpc.ts
+// finds it there by that name), sharing chunks with the library.
+const workerEntryPoints = {};
+for (const file of readdirSync('src', { recursive: true })) {
+  if (!file.endsWith('.worker.ts')) continue;
+  const name = `workers/${basename(file, '.ts')}`;
+  if (workerEntryPoints[name]) throw new Error(`two worker modules named ${basename(file)}`);
+  workerEntryPoints[name] = join('src', file);
+}
+
 await build({
-  entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts' },
+  entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts', ...workerEntryPoints },
   outdir: staging.pathname,
   bundle: true,
   splitting: true,
