@@ -11,6 +11,7 @@ import { defineTrustCommands } from './commands/trust.js';
 import { defineServeCommands } from './commands/serve.js';
 import { defineIdpCommands } from './commands/idp.js';
 import { defineCompletionCommand } from './commands/completion.js';
+import { defineBundleCommands } from './commands/bundle.js';
 import { addExamples } from './examples.js';
 import packageJson from '../../package.json' with { type: 'json' };
 
@@ -42,6 +43,7 @@ defineTokenCommands(program);
 defineTrustCommands(program);
 defineServeCommands(program);
 defineIdpCommands(program);
+defineBundleCommands(program);
 defineCompletionCommand(program);
 addExamples(program);
 

@@ -47,6 +47,15 @@ describe('verify-blob and verify-blob-attestation', () => {
     assert.match(wrongSubject.stderr, /intoto\.subject/);
   });
 
+  it('verify-blob-attestation --json carries the verified statement, alone on stdout', () => {
+    const r = runKeyless(['verify-blob-attestation', '--bundle', bundle('happy-path-intoto-in-dsse-v3'), ...identity, '--json', A_TXT]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.statement.predicateType, 'https://slsa.dev/provenance/v1');
+    assert.equal(report.statement.subject[0].digest.sha256, 'a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf');
+  });
+
   it('verify-blob-attestation refuses a message-signature bundle', () => {
     const r = runKeyless(['verify-blob-attestation', '--bundle', bundle('happy-path-v0.3'), ...identity, A_TXT]);
     assert.equal(r.status, 1);

@@ -256,8 +256,14 @@ export async function runVerifyCommand(
         : await readArtifact(artifactArg, artifactAlgorithm(bundle));
     checking = true;
     const result = verifySync(bundle, artifact, policy, trustedRoot, { log });
-    if (o.json) out(`${printableJson({ ok: true, result: resultSummary(result), checks: log.results.map(reportEntry) }, 2)}\n`);
-    else out(`${verifiedLine(result)}\n`);
+    if (o.json) {
+      // An attestation's report carries the statement it verified (subjects, predicate type, predicate).
+      const statement =
+        kind === 'attestation' && bundle.content?.$case === 'dsseEnvelope'
+          ? JSON.parse(Buffer.from(bundle.content.dsseEnvelope.payload).toString('utf8'))
+          : undefined;
+      out(`${printableJson({ ok: true, result: resultSummary(result), statement, checks: log.results.map(reportEntry) }, 2)}\n`);
+    } else out(`${verifiedLine(result)}\n`);
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
