@@ -5,8 +5,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createReadStream, mkdtempSync, openSync, writeSync, closeSync, copyFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, openSync, writeSync, closeSync, copyFileSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { X509Certificate, verify } from 'node:crypto';
 import { join } from 'node:path';
 import { startServe, keyless, BIN, type Serve, type Run } from '../sign/serve-helper.js';
 import { ARTIFACT_IN_MEMORY_BYTES } from '../../src/cli/commands/verify-command.js';
@@ -18,6 +19,7 @@ let issuer: string;
 let big: string;
 let bigBundle: string;
 let attBundle: string;
+let token: string;
 
 /** A file of `size` bytes, written in 1 MiB pieces with a pattern that differs per piece. */
 function writeBig(path: string, size: number): void {
@@ -47,7 +49,7 @@ before(async () => {
   work = mkdtempSync(join(tmpdir(), 'keyless-verify-stream-'));
   const t = await keyless(['dev-token', '--url', serve.url, '--email', EMAIL]);
   assert.equal(t.code, 0, t.stderr);
-  const token = t.stdout.trim();
+  token = t.stdout.trim();
   issuer = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).iss as string;
   big = join(work, 'big.bin');
   writeBig(big, ARTIFACT_IN_MEMORY_BYTES + 3 * 1024 * 1024 + 17);
@@ -143,4 +145,40 @@ test('a missing artifact is named, without an errno code', async () => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /nope\.bin: no such file or directory/);
   assert.doesNotMatch(r.stderr, /ENOENT/);
+});
+
+test('sign-blob prints a summary on stderr and writes --output-signature / --output-certificate (cosign form)', async () => {
+  const small = join(work, 'small.txt');
+  writeFileSync(small, 'summary test\n');
+  const sig = join(work, 'small.sig');
+  const cert = join(work, 'small.pem');
+  const r = await keyless([
+    'sign-blob',
+    small,
+    '--bundle',
+    join(work, 'small.sigstore.json'),
+    '--output-signature',
+    sig,
+    '--output-certificate',
+    cert,
+    '--signing-config',
+    serve.signingConfig(1),
+    '--trusted-root',
+    serve.trustedRoot,
+    '--identity-token',
+    token,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `^Signed as ${EMAIL.replace('.', '\\.')} \\(issuer ${issuer.replace(/[.]/g, '\\.')}\\), certificate valid \\S+ to \\S+$`,
+      'm',
+    ),
+  );
+  assert.match(r.stderr, /^Logged: hashedrekord\/0\.0\.1 entry \d+ at \S+ in log [0-9a-f]{16}…$/m);
+  const certificate = new X509Certificate(readFileSync(cert));
+  assert.match(certificate.subjectAltName ?? '', new RegExp(EMAIL));
+  assert.equal(verify('sha256', readFileSync(small), certificate.publicKey, Buffer.from(readFileSync(sig, 'utf8').trim(), 'base64')), true);
 });

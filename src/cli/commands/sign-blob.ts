@@ -4,6 +4,7 @@
 import { accessSync, constants as fsConstants, createReadStream, mkdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { fsProblem } from '../fs-problem.js';
 import { printable } from '../printable.js';
+import { bundleReport } from './bundle-inspect.js';
 import { createHash } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
 import {
@@ -11,10 +12,10 @@ import {
   PUBLIC_GOOD_SIGNING_CONFIG, TOKEN_SOURCES, type SigningConfigLike, type SelectedServices, type TokenSource, type TokenCheckOptions,
   type SigningOptions, type BlobSource,
 } from '../../sign/index.js';
-import { parseTrustedRoot } from '../../formats/index.js';
+import { parseBundle, parseTrustedRoot } from '../../formats/index.js';
 import { loadSigningConfig, readJsonFile, SIGNING_CONFIG_ENV, TRUSTED_ROOT_ENV } from '../files.js';
 import { obtainCliToken, nonEmpty } from '../identity.js';
-import { fileBundleSink } from '../write.js';
+import { fileBundleSink, writeFileAtomic } from '../write.js';
 
 export interface IdentityFlags {
   identityToken?: string;
@@ -36,12 +37,18 @@ export interface ServiceFlags {
   timestampServerUrl?: string;
 }
 
-export interface SignBlobFlags extends IdentityFlags, ServiceFlags {
+/** cosign's detached outputs beside the bundle. */
+export interface ExtraOutputs {
+  outputSignature?: string;
+  outputCertificate?: string;
+}
+
+export interface SignBlobFlags extends IdentityFlags, ServiceFlags, ExtraOutputs {
   bundle?: string;
   outputDir?: string;
 }
 
-export interface AttestBlobFlags extends IdentityFlags, ServiceFlags {
+export interface AttestBlobFlags extends IdentityFlags, ServiceFlags, ExtraOutputs {
   bundle?: string;
   predicate: string;
   type: string;
@@ -59,8 +66,17 @@ export async function signBlobCommand(files: string[], flags: SignBlobFlags): Pr
   const outputs = planOutputs(files, flags);
   const artifacts = files.map((f) => checkReadable(f));
   const options = prepare(flags);
-  await signBlobs(artifacts.length, (i) => loadArtifact(artifacts[i] as string), options, fileBundleSink(outputs));
+  if (files.length > 1 && (flags.outputSignature || flags.outputCertificate)) throw usage('--output-signature and --output-certificate take one input file');
+  const sink = fileBundleSink(outputs);
+  let first: string | undefined;
+  await signBlobs(artifacts.length, (i) => loadArtifact(artifacts[i] as string), options, {
+    write: (i, text) => {
+      if (i === 0) first = text;
+      return sink.write(i, text);
+    },
+  });
   log(files.length === 1 ? `Wrote bundle to ${outputs[0]}` : `Wrote ${files.length} bundles to ${flags.outputDir}`);
+  if (first !== undefined) afterSigning(first, flags);
 }
 
 /** Large artifacts are streamed, never held in memory; then only their digest is verified. */
@@ -111,11 +127,36 @@ export async function signBundleCommand(file: string, flags: SignBundleFlags): P
   await signBlobCommand([file], { ...identity, ...services, bundle: flags.bundle });
 }
 
-async function signDsseTo(payload: Buffer, bundlePath: string, flags: IdentityFlags & ServiceFlags, subjectDigest: Buffer | undefined): Promise<void> {
+/** The summary on stderr (who signed, the certificate's validity, the log entry, the timestamp), and cosign's detached outputs. */
+function afterSigning(bundleJson: string, flags: ExtraOutputs): void {
+  const bundle = parseBundle(bundleJson);
+  const r = bundleReport(bundle);
+  const c = r.certificate;
+  if (c) log(`Signed as ${c.identity} (issuer ${c.issuer}), certificate valid ${c.notBefore} to ${c.notAfter}`);
+  for (const e of r.tlogEntries) log(`Logged: ${e.kind} entry ${e.logIndex}${e.integratedTime ? ` at ${e.integratedTime}` : ''} in log ${e.logId.slice(0, 16)}…`);
+  for (const t of r.timestamps) if (t.genTime) log(`Timestamped: ${t.genTime} by ${t.authority ?? 'the TSA'}`);
+  if (flags.outputSignature) {
+    const content = bundle.content;
+    const sig = content?.$case === 'messageSignature' ? content.messageSignature.signature : content?.dsseEnvelope.signatures[0]?.sig;
+    if (sig) writeFileAtomic(flags.outputSignature, `${Buffer.from(sig).toString('base64')}\n`);
+    log(`Wrote signature to ${flags.outputSignature}`);
+  }
+  if (flags.outputCertificate) {
+    const vm = bundle.verificationMaterial?.content;
+    const der = vm?.$case === 'certificate' ? vm.certificate.rawBytes : vm?.$case === 'x509CertificateChain' ? vm.x509CertificateChain.certificates[0]?.rawBytes : undefined;
+    if (!der) throw new SignError('OUTPUT_UNWRITABLE', '--output-certificate: the bundle carries no certificate', { check: 'output-certificate' });
+    const b64 = Buffer.from(der).toString('base64').replace(/.{1,64}/g, '$&\n');
+    writeFileAtomic(flags.outputCertificate, `-----BEGIN CERTIFICATE-----\n${b64}-----END CERTIFICATE-----\n`);
+    log(`Wrote certificate to ${flags.outputCertificate}`);
+  }
+}
+
+async function signDsseTo(payload: Buffer, bundlePath: string, flags: IdentityFlags & ServiceFlags & ExtraOutputs, subjectDigest: Buffer | undefined): Promise<void> {
   checkOutputDir(bundlePath);
   const text = await signStatement(payload, { ...prepare(flags), subjectDigest });
   fileBundleSink([bundlePath]).write(0, text);
   log(`Wrote bundle to ${bundlePath}`);
+  afterSigning(text, flags);
 }
 
 /** Services and trust, resolved before any token is asked for or any network call is made. */

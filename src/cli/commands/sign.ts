@@ -79,7 +79,9 @@ export function defineSignCommands(program: Command): void {
       .description('sign files keylessly: an ephemeral key, a certificate for your identity, a transparency-log entry, a Sigstore bundle')
       .argument('<file...>', 'files to sign')
       .option('--bundle <file>', 'write the Sigstore bundle (v0.3) to FILE (one input file)')
-      .option('--output-dir <dir>', 'write DIR/<name>.sigstore.json per input file (several files, one certificate)'),
+      .option('--output-dir <dir>', 'write DIR/<name>.sigstore.json per input file (several files, one certificate; created when missing)')
+      .option('--output-signature <file>', 'also write the signature, base64, to FILE (as cosign; one input file)')
+      .option('--output-certificate <file>', 'also write the signing certificate, PEM, to FILE (as cosign; one input file)'),
   )
     .addHelpText('after', ENV_HELP)
     .action(async (files: string[], opts: Record<string, string | undefined>, cmd: Command) => {
@@ -95,8 +97,10 @@ export function defineSignCommands(program: Command): void {
       .description('attest a file: an in-toto v1 statement about it, signed in a DSSE envelope')
       .argument('<file>', 'the artifact the statement is about')
       .requiredOption('--predicate <file>', 'JSON file with the predicate')
-      .requiredOption('--type <type>', 'predicate type: a URI, or slsaprovenance, slsaprovenance1, spdx, spdxjson, cyclonedx, link, vuln, openvex, custom')
-      .option('--bundle <file>', 'write the Sigstore bundle (v0.3) to FILE'),
+      .option('--type <type>', 'predicate type: a URI, or slsaprovenance, slsaprovenance1, spdx, spdxjson, cyclonedx, link, vuln, openvex, custom', 'custom')
+      .option('--bundle <file>', 'write the Sigstore bundle (v0.3) to FILE')
+      .option('--output-signature <file>', 'also write the DSSE signature, base64, to FILE')
+      .option('--output-certificate <file>', 'also write the signing certificate, PEM, to FILE'),
   )
     .addHelpText('after', ENV_HELP)
     .action(async (file: string, opts: Record<string, string> & { predicate: string; type: string }, cmd: Command) => {
