@@ -6,8 +6,12 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, dirname, resolve, sep } from 'node:path';
 
-const ORDER = ['core', 'formats', 'merkle', 'x509', 'oidc', 'verify', 'log', 'services', 'server', 'sign', 'cli'];
-const FORBIDDEN: Record<string, string[]> = { verify: ['log', 'services', 'server'], sign: ['log', 'services', 'server'] };
+const ORDER = ['core', 'formats', 'merkle', 'x509', 'oidc', 'verify', 'monitor', 'log', 'services', 'server', 'sign', 'cli'];
+const FORBIDDEN: Record<string, string[]> = {
+  verify: ['log', 'services', 'server'],
+  monitor: ['log', 'services', 'server', 'sign'],
+  sign: ['log', 'services', 'server'],
+};
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
