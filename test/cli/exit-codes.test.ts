@@ -160,3 +160,11 @@ test('completion: 0 for bash, zsh and fish; 2 for another shell', () => {
   for (const shell of ['bash', 'zsh', 'fish']) assert.match(expectStatus(['completion', shell], 0).stdout, /verify-blob/);
   expectStatus(['completion', 'powershell'], 2);
 });
+
+test("cosign v3's deprecated --offline and --new-bundle-format are accepted with a one-line note each", () => {
+  const r = expectStatus(['verify-blob', '--offline', '--new-bundle-format', '--bundle', V03, ...ID, A_TXT], 0);
+  assert.match(r.stdout, /^Verified OK/);
+  assert.match(r.stderr, /^note: --new-bundle-format has no effect: .+\nnote: --offline has no effect: .+\n$/);
+  const s = expectStatus(['sign-blob', '--new-bundle-format', join(dir, 'missing.txt'), '--bundle', join(dir, 'n.json')], 2);
+  assert.match(s.stderr, /^note: --new-bundle-format has no effect/);
+});

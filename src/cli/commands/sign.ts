@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { printable } from '../printable.js';
+import { noteCosignNoOps, withCosignNoOps } from '../cosign-compat.js';
 
 const ENV_HELP = `
 Environment:
@@ -15,7 +16,7 @@ ephemeral P-256 key never leaves memory.`;
 
 /** Flags every signing command shares; names follow cosign's where cosign has the flag. */
 function identityAndServiceFlags(cmd: Command): Command {
-  return cmd
+  return withCosignNoOps(cmd)
     .option('--identity-token <token-or-file>', 'identity token to use for the certificate: the token or a path to a file containing it')
     .addOption(new Option('--oidc-provider <source>', 'use only this identity token source').choices(['identity-token', 'env', 'github-actions', 'browser', 'device']))
     .addOption(new Option('--fulcio-auth-flow <flow>', 'interactive flow for the token (cosign): normal = browser, device, token').choices(['normal', 'device', 'token']))
@@ -47,6 +48,7 @@ function parseDuration(value: string): number | undefined {
  * commander's own. Bundles are written atomically, so stopping early leaves nothing half-written.
  */
 async function run(cmd: Command, body: () => Promise<void>): Promise<void> {
+  noteCosignNoOps(cmd.opts(), (l) => process.stderr.write(l));
   const timeout = cmd.opts().timeout as string | undefined;
   const ms = timeout === undefined ? undefined : parseDuration(timeout);
   if (timeout !== undefined && ms === undefined) cmd.error(`error: --timeout ${timeout} is not a duration like 90s or 3m`, { exitCode: 2, code: 'keyless.usage' });

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import type { VerifyCommandOptions } from './verify-command.js';
+import { noteCosignNoOps, withCosignNoOps } from '../cosign-compat.js';
 
 /** Flags shared by the three verify commands (cosign's names). */
 function withPolicyFlags(cmd: Command): Command {
-  return cmd
+  return withCosignNoOps(cmd)
     .requiredOption('--bundle <file>', 'the Sigstore bundle to verify')
     .option('--certificate-identity <identity>', 'expected certificate identity (SAN), exact match')
     .option('--certificate-identity-regexp <regexp>', 'regular expression the whole identity must match')
@@ -21,6 +22,7 @@ function withPolicyFlags(cmd: Command): Command {
 
 async function run(artifact: string, options: VerifyCommandOptions, kind: 'bundle' | 'blob' | 'attestation'): Promise<void> {
   // Loaded only when a verify command runs, so other commands never pay for it.
+  noteCosignNoOps(options as unknown as Record<string, unknown>, (l) => process.stderr.write(l));
   const { loadVerifyCommand } = await import('./verify-loader.js');
   const loaded = await loadVerifyCommand();
   process.exitCode = await loaded.module.runVerifyCommand(artifact, options, kind);
