@@ -4,6 +4,8 @@
 // sees a half-written dist/.
 import { build } from 'esbuild';
 import { readdirSync, renameSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { basename, join, sep } from 'node:path';
 
 const dist = new URL('../dist', import.meta.url);
@@ -54,7 +56,9 @@ await build({
   platform: 'node',
   target: 'node20',
   plugins: [lazyChildProcessForCommander, externalsButCommander],
-  banner: { js: "import { createRequire as __keylessCreateRequire } from 'node:module'; const require = __keylessCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __keylessCreateRequire } from 'node:module'; const require = __keylessCreateRequire(import.meta.url);",
+  },
   sourcemap: 'linked',
   logLevel: 'warning',
   chunkNames: 'chunks/[name]-[hash]',
@@ -72,6 +76,20 @@ await build({
   define: { 'import.meta.url': '__keylessModuleUrl' },
   logLevel: 'warning',
 });
+// `--types` (npm pack / prepare) also writes the declarations package.json's `types` names;
+// the test builds skip them (tsc takes ~15 s).
+if (process.argv.includes('--types')) {
+  const tsc = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url));
+  const r = spawnSync(
+    process.execPath,
+    [tsc, '-p', fileURLToPath(new URL('../tsconfig.types.json', import.meta.url)), '--outDir', `${staging.pathname}/types`],
+    { stdio: 'inherit' },
+  );
+  if (r.status !== 0) {
+    rmSync(staging, { recursive: true, force: true });
+    process.exit(r.status ?? 1);
+  }
+}
 try {
   renameSync(dist, old);
 } catch {

@@ -1,12 +1,11 @@
 // Reading the documents the signing commands take by path (or from the environment).
 import { readFileSync } from 'node:fs';
 import { parseJson } from '../core/json.js';
+import { fsProblem } from './fs-problem.js';
 import { parseSigningConfig } from '../formats/index.js';
 import { SignError, type SigningConfigLike } from '../sign/index.js';
 
-/** Environment variables that stand in for `--signing-config` / `--trusted-root`. */
-export const SIGNING_CONFIG_ENV = 'KEYLESS_SIGNING_CONFIG';
-export const TRUSTED_ROOT_ENV = 'KEYLESS_TRUSTED_ROOT';
+export { SIGNING_CONFIG_ENV, TRUSTED_ROOT_ENV } from './env.js';
 
 /** Reads a JSON file with an error that names the file and what the file was for. */
 export function readJsonFile(path: string, what: string): unknown {
@@ -14,7 +13,7 @@ export function readJsonFile(path: string, what: string): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new SignError('FILE_UNREADABLE', `cannot read the ${what} ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { check: what });
+    throw new SignError('FILE_UNREADABLE', `cannot read the ${what} ${path} (${fsProblem(e)})`, { check: what });
   }
   return parseJson(text, what);
 }

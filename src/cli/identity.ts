@@ -1,6 +1,7 @@
 // How the CLI gets an identity token: flags and files, the process's environment, the
 // terminal, and the desktop's browser. The token sources themselves are the library's.
 import { readFileSync, statSync } from 'node:fs';
+import { fsProblem } from './fs-problem.js';
 import { spawn } from 'node:child_process';
 import { IdentityError, obtainIdentityToken, type TokenSource } from '../sign/index.js';
 
@@ -19,7 +20,7 @@ export function readTokenArgument(value: string): string {
     try {
       return readFileSync(v, 'utf8').trim();
     } catch (e) {
-      throw new IdentityError('FILE_UNREADABLE', `cannot read the identity token file ${v} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new IdentityError('FILE_UNREADABLE', `cannot read the identity token file ${v} (${fsProblem(e)})`);
     }
   }
   if (/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(v)) return v;

@@ -3,6 +3,7 @@
 // never loads the HTTP server, the database driver or the signing client.
 import { Command, CommanderError } from 'commander';
 import { isKeylessError } from '../core/errors.js';
+import { printable } from './printable.js';
 import { defineVerifyCommands } from './commands/verify.js';
 import { defineSignCommands } from './commands/sign.js';
 import { defineTokenCommands } from './commands/token.js';
@@ -13,10 +14,16 @@ import { defineImageCommands } from './commands/image.js';
 import { defineMonitorCommands } from './commands/monitor.js';
 import { defineTufCommands } from './commands/tuf.js';
 import { defineAdminCommands } from './commands/admin.js';
+import { defineCompletionCommand } from './commands/completion.js';
+import { defineBundleCommands } from './commands/bundle.js';
+import { addExamples } from './examples.js';
+import packageJson from '../../package.json' with { type: 'json' };
 
-/** Exit statuses: 0 success, 1 verification or operational failure, 2 usage error. */
+/** Exit statuses: 0 success, 1 a check or an operation failed, 2 usage or input error. */
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+/** A file the user named that cannot serve is an input error: exit 2, like a usage error. */
+const INPUT_ERROR_CODES: ReadonlySet<string> = new Set(['FILE_UNREADABLE', 'INPUT_TOO_LARGE', 'INPUT_NOT_JSON', 'INPUT_WRONG_DOCUMENT']);
 
 // A reader that stops early (`keyless … --help | head`) is not an error of ours: exit
 // quietly instead of dying on an unhandled EPIPE.
@@ -31,7 +38,8 @@ const program = new Command('keyless')
   .description('Keyless code signing, the Sigstore way')
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-  .showHelpAfterError(false);
+  .showHelpAfterError(false)
+  .version(packageJson.version, '-v, --version', 'print the Keyless version');
 
 defineVerifyCommands(program);
 defineSignCommands(program);
@@ -43,6 +51,9 @@ defineImageCommands(program);
 defineMonitorCommands(program);
 defineTufCommands(program);
 defineAdminCommands(program);
+defineBundleCommands(program);
+defineCompletionCommand(program);
+addExamples(program);
 
 try {
   await program.parseAsync(process.argv);
@@ -51,10 +62,10 @@ try {
     // --help and --version arrive here too, with exit code 0.
     process.exitCode = e.exitCode === 0 ? 0 : EXIT_USAGE;
   } else if (isKeylessError(e)) {
-    process.stderr.write(`error: ${e.message}\n`);
-    process.exitCode = EXIT_FAILURE;
+    process.stderr.write(`error: ${printable(e.message)}\n`);
+    process.exitCode = INPUT_ERROR_CODES.has(e.code) ? EXIT_USAGE : EXIT_FAILURE;
   } else {
-    process.stderr.write(`error: ${(e as Error)?.message ?? String(e)}\n`);
+    process.stderr.write(`error: ${printable((e as Error)?.message ?? String(e))}\n`);
     process.exitCode = EXIT_FAILURE;
   }
 }

@@ -1,4 +1,5 @@
 import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync } from 'node:fs';
+import { fsProblem } from './fs-problem.js';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SignError, type BundleSink } from '../sign/index.js';
@@ -27,7 +28,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, sync = 
     } catch {
       /* never created or already renamed */
     }
-    throw new SignError('OUTPUT_UNWRITABLE', `cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
+    throw new SignError('OUTPUT_UNWRITABLE', `cannot write ${path} (${fsProblem(e)})`, { cause: e });
   }
 }
 

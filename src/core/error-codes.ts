@@ -291,6 +291,8 @@ export const ERROR_CODES = {
   // cli
   CHAIN_ORDER: { component: 'cli', meaning: 'A certificate chain file is not ordered leaf first, root last.' },
   TIMEOUT: { component: 'cli', meaning: 'The command did not finish within its --timeout.' },
+  INPUT_NOT_JSON: { component: 'cli', meaning: 'A file that must hold JSON (bundle, trusted root, signing config) holds something else, e.g. binary data.' },
+  INPUT_WRONG_DOCUMENT: { component: 'cli', meaning: 'A file holds another Sigstore document than the flag expects, e.g. a trusted root given as --bundle.' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

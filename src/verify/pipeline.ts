@@ -1,9 +1,9 @@
 // The verification pipeline: a fixed sequence of steps, each recording what it checked.
 //   1. signed content (message signature or DSSE envelope)
-//   2. verified times (RFC 3161 timestamps; Rekor v1 integrated times with a valid SET)
-//   3. key material (the managed key, or the bundle's leaf certificate, no root allowed)
-//   4. transparency-log entries (inclusion proof and checkpoint, body consistency)
-//   5. signature over the artifact / PAE, and the artifact binding (digest, in-toto subject)
+//   2. key material (the managed key, or the bundle's leaf certificate, no root allowed)
+//   3. signature over the artifact / PAE, and the artifact binding (digest, in-toto subject)
+//   4. verified times (RFC 3161 timestamps; Rekor v1 integrated times with a valid SET)
+//   5. transparency-log entries (inclusion proof and checkpoint, body consistency)
 //   6. certificate chain to a trusted CA at every verified time, embedded SCTs, the leaf's
 //      validity at every integrated time, the given key (if any)
 //   7. identity policy
@@ -85,9 +85,6 @@ export function startPipeline(bundle: Bundle, artifact: Artifact, policy: Compil
   const content = signedContent(log, bundle);
   const entries = bundle.verificationMaterial!.tlogEntries;
 
-  // Verified times: RFC 3161 timestamps and integrated times with a valid SET.
-  const times = verifiedTimes(log, bundle, entries, content, trust, policy);
-
   // Key material: the managed key, or the leaf certificate (its trust is checked in finish()).
   const signer = keyMaterial(log, bundle, trust, policy, leaf);
   if (signer.certificate) {
@@ -96,11 +93,16 @@ export function startPipeline(bundle: Bundle, artifact: Artifact, policy: Compil
   }
   else content.publicKeyDer = signer.managedKeyDer;
 
+  // Signature and artifact binding first, in the order a person reasons: is this the
+  // artifact and does the signature hold, before when it was made (a tampered signature
+  // is a signature problem, even though the timestamp over it then fails too).
+  const dsseFacts = checkSignature(log, content, signer, artifact, policy);
+
+  // Verified times: RFC 3161 timestamps and integrated times with a valid SET.
+  const times = verifiedTimes(log, bundle, entries, content, trust, policy);
+
   // Transparency-log entries: inclusion and body consistency.
   const tlogEntries = checkEntries(log, entries, content, trust, times, policy);
-
-  // Signature and artifact binding.
-  const dsseFacts = checkSignature(log, content, signer, artifact, policy);
 
   return {
     leaf: signer.certificate,
@@ -458,7 +460,7 @@ function compatSha256(key: PublicKeyInfo, message: Uint8Array, signature: Uint8A
 /** What the signed payload says of itself: the DSSE payload type and in-toto predicate type. */
 type PayloadFacts = { payloadType?: string; predicateType?: string };
 
-/** Step 5: the signature, and what binds it to the artifact (digest, DSSE payload or in-toto subject). */
+/** Step 3: the signature, and what binds it to the artifact (digest, DSSE payload or in-toto subject). */
 function checkSignature(log: CheckLog, content: SignedContent, signer: Signer, artifact: Artifact, policy: CompiledPolicy): PayloadFacts {
   const md = content.messageDigest;
   return md ? messageSignatureChecks(log, md, content.signature, signer, artifact, policy) : dsseChecks(log, content, signer, artifact, policy);

@@ -1,5 +1,5 @@
 // @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
-// bin/keyless verify-bundle on odd inputs: one clean line and exit 1 (never a stack trace,
+// bin/keyless verify-bundle on odd inputs: one clean line and exit 2, an input error (never a stack trace,
 // a signal or 124-127), for encodings, file kinds and shapes bad-input.test.ts leaves out.
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ let dir: string;
 
 function fails(bundle: string, extra: string[] = [], artifact = A_TXT): void {
   const r = runKeyless(['verify-bundle', '--bundle', bundle, '--certificate-identity', DEFAULT_IDENTITY, '--certificate-oidc-issuer', DEFAULT_ISSUER, ...extra, artifact], dir);
-  assert.equal(r.status, 1, `exit ${r.status}: ${r.stderr}`);
+  assert.equal(r.status, 2, `exit ${r.status}: ${r.stderr}`);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.doesNotMatch(r.stderr, /\n\s+at |TypeError|RangeError|internal error/);
 }

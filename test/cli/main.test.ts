@@ -22,7 +22,17 @@ test('unknown commands and bad flags are usage errors (exit 2)', () => {
 test('help lists every command group', () => {
   const r = spawnSync(KEYLESS, ['--help'], { encoding: 'utf8' });
   assert.equal(r.status, 0);
-  for (const name of ['verify-bundle', 'verify-blob', 'sign-blob', 'attest-blob', 'serve', 'dev-token', 'signing-config', 'trusted-root', 'token']) {
+  for (const name of [
+    'verify-bundle',
+    'verify-blob',
+    'sign-blob',
+    'attest-blob',
+    'serve',
+    'dev-token',
+    'signing-config',
+    'trusted-root',
+    'token',
+  ]) {
     assert.match(r.stdout, new RegExp(`\\b${name}\\b`), name);
   }
 });

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair, SignJWT } from 'jose';
@@ -108,11 +108,11 @@ test('a signing config with no usable service', async () => {
 test('an unreadable or missing file', async () => {
   const bundle = join(dir, 'f.sigstore.json');
   const r = await keyless(['sign-blob', join(dir, 'missing.txt'), '--bundle', bundle, '--signing-config', config(deadUrl), '--trusted-root', ROOT, '--identity-token', await token()]);
-  assertOneLineFailure(r, /cannot read .*missing\.txt \(ENOENT\)/, bundle);
+  assertOneLineFailure(r, /cannot read .*missing\.txt \(no such file or directory\)/, bundle, 2);
   const sub = join(dir, 'a-directory');
   mkdirSync(sub, { recursive: true });
   const r2 = await keyless(['sign-blob', sub, '--bundle', bundle, '--signing-config', config(deadUrl), '--trusted-root', ROOT, '--identity-token', await token()]);
-  assertOneLineFailure(r2, /not a regular file/, bundle);
+  assertOneLineFailure(r2, /not a regular file/, bundle, 2);
 });
 
 test('a private instance without its trusted root is refused before signing', async () => {
@@ -166,7 +166,11 @@ test('an output place that does not exist is refused before signing', async () =
   const missing = join(dir, 'no-such-dir');
   const r = await keyless(['sign-blob', artifact, '--bundle', join(missing, 'x.sigstore.json'), '--signing-config', config(deadUrl), '--trusted-root', ROOT, '--identity-token', await token()]);
   assertOneLineFailure(r, /does not exist/, join(missing, 'x.sigstore.json'));
-  const r2 = await keyless(['sign-blob', artifact, artifact, '--output-dir', missing, '--signing-config', config(deadUrl), '--trusted-root', ROOT, '--identity-token', await token()]);
+  // --output-dir is created when missing; a regular file there is refused.
+  const r2 = await keyless(['sign-blob', artifact, artifact, '--output-dir', artifact, '--signing-config', config(deadUrl), '--trusted-root', ROOT, '--identity-token', await token()]);
   assert.equal(r2.code, 1);
   assert.match(r2.stderr, /^error: --output-dir .* is not a directory\n$/);
+  const created = join(dir, 'new', 'bundles');
+  await keyless(['sign-blob', artifact, '--output-dir', created, '--signing-config', config(deadUrl), '--trusted-root', ROOT, '--identity-token', await token()]);
+  assert.equal(statSync(created).isDirectory(), true);
 });

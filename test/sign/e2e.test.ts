@@ -177,6 +177,26 @@ test('token inspect shows the identity and issuer the CA would certify', async (
   assert.equal(report.certificate.issuer, issuer);
 });
 
+test('token inspect says the signature was not verified offline, verifies it with --verify, and exits 1 for an unusable token', async () => {
+  const offline = await keyless(['token', 'inspect', token]);
+  assert.equal(offline.code, 0, offline.stderr);
+  assert.match(offline.stdout, /^signature: +not verified \(inspected offline/m);
+  const verified = await keyless(['token', 'inspect', token, '--verify', '--json']);
+  assert.equal(verified.code, 0, verified.stderr);
+  assert.match((JSON.parse(verified.stdout) as Json).signature, /^verified with the issuer's keys/);
+  const [h, p, sig] = token.split('.') as [string, string, string];
+  const forged = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), email: 'mallory@example.com' })).toString('base64url')}.${sig}`;
+  const bad = await keyless(['token', 'inspect', forged, '--verify']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stdout, /^signature: +INVALID/m);
+  const expired = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), exp: 1000 })).toString('base64url')}.${sig}`;
+  const old = await keyless(['token', 'inspect', expired]);
+  assert.equal(old.code, 1);
+  assert.match(old.stdout, /expired/);
+  const audience = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), aud: 'someone-else' })).toString('base64url')}.${sig}`;
+  assert.equal((await keyless(['token', 'inspect', audience])).code, 1);
+});
+
 test('everything from the environment: SIGSTORE_ID_TOKEN, KEYLESS_SIGNING_CONFIG, KEYLESS_TRUSTED_ROOT', async () => {
   const artifact = file('env.txt', 'configured by the environment\n');
   const bundlePath = join(work, 'env.sigstore.json');

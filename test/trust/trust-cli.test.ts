@@ -190,7 +190,7 @@ test('trusted-root create from fresh chains and keys: accepted by sigstore-js, l
   assert.deepEqual(Buffer.from(material.tlogs[1]!.logID), sha256(Buffer.from('log.example.com\n'), Buffer.of(1), spki(v2).subarray(-32)));
 });
 
-test('trusted-root create: bad flags exit 2, bad files exit 1, nothing written', () => {
+test('trusted-root create: bad flags and unreadable files exit 2, bad file contents exit 1, nothing written', () => {
   const out = join(dir, 'never-root.json');
   const ca = createCaChain();
   const key = file('k.pub', generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'pem', type: 'spki' }).toString());
@@ -211,8 +211,11 @@ test('trusted-root create: bad flags exit 2, bad files exit 1, nothing written',
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /^error: .+\n$/);
   }
+  // A file that cannot be read is an input error (exit 2, as for every command).
+  const missing = keyless('trusted-root', 'create', '--rekor', `url=https://r.example.com,public-key=${join(dir, 'missing.pub')},start-time=${T0}`, '--out', out);
+  assert.equal(missing.status, 2, missing.stderr);
+  assert.match(missing.stderr, /^error: .+no such file or directory\n$/);
   const failures: string[][] = [
-    ['--rekor', `url=https://r.example.com,public-key=${join(dir, 'missing.pub')},start-time=${T0}`],
     ['--rekor', `url=https://r.example.com,public-key=${reversed},start-time=${T0}`],
     ['--fulcio', `url=https://f.example.com,certificate-chain=${reversed}`],
     ['--fulcio', `url=https://f.example.com,certificate-chain=${key}`],

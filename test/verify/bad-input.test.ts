@@ -1,6 +1,6 @@
 // @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
-// Broken input through `bin/keyless verify-bundle`: a clear one-line error, exit 1,
-// never a stack trace, never a hang. Usage errors exit 2.
+// Broken input through `bin/keyless verify-bundle`: a clear one-line error, exit 2 (input error),
+// never a stack trace, never a hang. A malformed certificate or key inside is a failed check: 1.
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync, ftruncateSync } from 'node:fs';
@@ -23,7 +23,7 @@ function verifyArgs(bundlePath: string, extra: string[] = []): string[] {
   return ['verify-bundle', '--bundle', bundlePath, '--certificate-identity', DEFAULT_IDENTITY, '--certificate-oidc-issuer', DEFAULT_ISSUER, ...extra, A_TXT];
 }
 
-function expectCleanFailure(args: string[], status = 1): string {
+function expectCleanFailure(args: string[], status = 2): string {
   const r = runKeyless(args, dir);
   assert.equal(r.status, status, `exit ${r.status}, stderr: ${r.stderr}`);
   const lines = r.stderr.trim().split('\n');
@@ -66,12 +66,12 @@ describe('verify-bundle with bad input', () => {
 
   it('truncated DER certificate', () => {
     const der = Buffer.from(happyV03.verificationMaterial.certificate.rawBytes, 'base64');
-    const line = expectCleanFailure(verifyArgs(file('trunc.json', mutate(happyV03, (b) => (b.verificationMaterial.certificate.rawBytes = der.subarray(0, 200).toString('base64'))))));
+    const line = expectCleanFailure(verifyArgs(file('trunc.json', mutate(happyV03, (b) => (b.verificationMaterial.certificate.rawBytes = der.subarray(0, 200).toString('base64'))))), 1);
     assert.match(line, /certificate/);
   });
 
   it('garbage DER certificate', () => {
-    expectCleanFailure(verifyArgs(file('gder.json', mutate(happyV03, (b) => (b.verificationMaterial.certificate.rawBytes = Buffer.alloc(300, 0x30).toString('base64'))))));
+    expectCleanFailure(verifyArgs(file('gder.json', mutate(happyV03, (b) => (b.verificationMaterial.certificate.rawBytes = Buffer.alloc(300, 0x30).toString('base64'))))), 1);
   });
 
   it('a 100 MB bundle', () => {
@@ -86,7 +86,7 @@ describe('verify-bundle with bad input', () => {
   it('a chain of 1,000 certificates', () => {
     const leaf = happyV01.verificationMaterial.x509CertificateChain.certificates[0];
     const text = mutate(happyV01, (b) => (b.verificationMaterial.x509CertificateChain.certificates = Array.from({ length: 1000 }, () => leaf)));
-    expectCleanFailure(verifyArgs(file('chain.json', text)));
+    expectCleanFailure(verifyArgs(file('chain.json', text)), 1);
   });
 
   it('deeply nested JSON', () => {

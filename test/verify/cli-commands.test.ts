@@ -21,9 +21,10 @@ describe('verify-blob and verify-blob-attestation', () => {
     assert.match(other.stderr, /^error: artifact\.digest: /);
   });
 
-  it('verify-blob takes its argument as a path, never as a digest', () => {
+  it('verify-blob takes its argument as a path, never as a digest (no such file: exit 2)', () => {
     const r = runKeyless(['verify-blob', '--bundle', bundle('happy-path-v0.3'), ...identity, `sha256:${'a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf'}`]);
-    assert.equal(r.status, 1);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /no such file/);
   });
 
   it('verify-blob with --key for a managed-key bundle', () => {
@@ -44,6 +45,15 @@ describe('verify-blob and verify-blob-attestation', () => {
     const wrongSubject = runKeyless(['verify-blob-attestation', '--bundle', b, ...identity, b]);
     assert.equal(wrongSubject.status, 1);
     assert.match(wrongSubject.stderr, /intoto\.subject/);
+  });
+
+  it('verify-blob-attestation --json carries the verified statement, alone on stdout', () => {
+    const r = runKeyless(['verify-blob-attestation', '--bundle', bundle('happy-path-intoto-in-dsse-v3'), ...identity, '--json', A_TXT]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.statement.predicateType, 'https://slsa.dev/provenance/v1');
+    assert.equal(report.statement.subject[0].digest.sha256, 'a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf');
   });
 
   it('verify-blob-attestation refuses a message-signature bundle', () => {

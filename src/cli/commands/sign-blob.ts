@@ -1,7 +1,10 @@
 // What `keyless sign-blob`, `attest-blob` and `sign-bundle` do (loaded lazily by ./sign.ts):
 // files, flags and the environment in; the library's signBlobs / signStatement do the
 // signing; bundles go to files through an atomic writer.
-import { accessSync, constants as fsConstants, createReadStream, readFileSync, statSync, existsSync } from 'node:fs';
+import { accessSync, constants as fsConstants, createReadStream, mkdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { fsProblem } from '../fs-problem.js';
+import { printable } from '../printable.js';
+import { bundleReport } from './bundle-inspect.js';
 import { createHash } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
 import {
@@ -9,10 +12,10 @@ import {
   PUBLIC_GOOD_SIGNING_CONFIG, TOKEN_SOURCES, type SigningConfigLike, type SelectedServices, type TokenSource, type TokenCheckOptions,
   type SigningOptions, type BlobSource,
 } from '../../sign/index.js';
-import { parseTrustedRoot } from '../../formats/index.js';
+import { parseBundle, parseTrustedRoot } from '../../formats/index.js';
 import { loadSigningConfig, readJsonFile, SIGNING_CONFIG_ENV, TRUSTED_ROOT_ENV } from '../files.js';
 import { obtainCliToken, nonEmpty } from '../identity.js';
-import { fileBundleSink } from '../write.js';
+import { fileBundleSink, writeFileAtomic } from '../write.js';
 
 export interface IdentityFlags {
   identityToken?: string;
@@ -34,12 +37,18 @@ export interface ServiceFlags {
   timestampServerUrl?: string;
 }
 
-export interface SignBlobFlags extends IdentityFlags, ServiceFlags {
+/** cosign's detached outputs beside the bundle. */
+export interface ExtraOutputs {
+  outputSignature?: string;
+  outputCertificate?: string;
+}
+
+export interface SignBlobFlags extends IdentityFlags, ServiceFlags, ExtraOutputs {
   bundle?: string;
   outputDir?: string;
 }
 
-export interface AttestBlobFlags extends IdentityFlags, ServiceFlags {
+export interface AttestBlobFlags extends IdentityFlags, ServiceFlags, ExtraOutputs {
   bundle?: string;
   predicate: string;
   type: string;
@@ -49,7 +58,7 @@ export interface AttestBlobFlags extends IdentityFlags, ServiceFlags {
 export const STREAM_THRESHOLD_BYTES = 64 * 1024 * 1024;
 
 const log = (line: string): void => {
-  process.stderr.write(`${line}\n`);
+  process.stderr.write(`${printable(line)}\n`);
 };
 
 /** `keyless sign-blob FILE... (--bundle OUT | --output-dir DIR)`. */
@@ -57,8 +66,17 @@ export async function signBlobCommand(files: string[], flags: SignBlobFlags): Pr
   const outputs = planOutputs(files, flags);
   const artifacts = files.map((f) => checkReadable(f));
   const options = prepare(flags);
-  await signBlobs(artifacts.length, (i) => loadArtifact(artifacts[i] as string), options, fileBundleSink(outputs));
+  if (files.length > 1 && (flags.outputSignature || flags.outputCertificate)) throw usage('--output-signature and --output-certificate take one input file');
+  const sink = fileBundleSink(outputs);
+  let first: string | undefined;
+  await signBlobs(artifacts.length, (i) => loadArtifact(artifacts[i] as string), options, {
+    write: (i, text) => {
+      if (i === 0) first = text;
+      return sink.write(i, text);
+    },
+  });
   log(files.length === 1 ? `Wrote bundle to ${outputs[0]}` : `Wrote ${files.length} bundles to ${flags.outputDir}`);
+  if (first !== undefined) afterSigning(first, flags);
 }
 
 /** Large artifacts are streamed, never held in memory; then only their digest is verified. */
@@ -109,11 +127,36 @@ export async function signBundleCommand(file: string, flags: SignBundleFlags): P
   await signBlobCommand([file], { ...identity, ...services, bundle: flags.bundle });
 }
 
-async function signDsseTo(payload: Buffer, bundlePath: string, flags: IdentityFlags & ServiceFlags, subjectDigest: Buffer | undefined): Promise<void> {
+/** The summary on stderr (who signed, the certificate's validity, the log entry, the timestamp), and cosign's detached outputs. */
+function afterSigning(bundleJson: string, flags: ExtraOutputs): void {
+  const bundle = parseBundle(bundleJson);
+  const r = bundleReport(bundle);
+  const c = r.certificate;
+  if (c) log(`Signed as ${c.identity} (issuer ${c.issuer}), certificate valid ${c.notBefore} to ${c.notAfter}`);
+  for (const e of r.tlogEntries) log(`Logged: ${e.kind} entry ${e.logIndex}${e.integratedTime ? ` at ${e.integratedTime}` : ''} in log ${e.logId.slice(0, 16)}…`);
+  for (const t of r.timestamps) if (t.genTime) log(`Timestamped: ${t.genTime} by ${t.authority ?? 'the TSA'}`);
+  if (flags.outputSignature) {
+    const content = bundle.content;
+    const sig = content?.$case === 'messageSignature' ? content.messageSignature.signature : content?.dsseEnvelope.signatures[0]?.sig;
+    if (sig) writeFileAtomic(flags.outputSignature, `${Buffer.from(sig).toString('base64')}\n`);
+    log(`Wrote signature to ${flags.outputSignature}`);
+  }
+  if (flags.outputCertificate) {
+    const vm = bundle.verificationMaterial?.content;
+    const der = vm?.$case === 'certificate' ? vm.certificate.rawBytes : vm?.$case === 'x509CertificateChain' ? vm.x509CertificateChain.certificates[0]?.rawBytes : undefined;
+    if (!der) throw new SignError('OUTPUT_UNWRITABLE', '--output-certificate: the bundle carries no certificate', { check: 'output-certificate' });
+    const b64 = Buffer.from(der).toString('base64').replace(/.{1,64}/g, '$&\n');
+    writeFileAtomic(flags.outputCertificate, `-----BEGIN CERTIFICATE-----\n${b64}-----END CERTIFICATE-----\n`);
+    log(`Wrote certificate to ${flags.outputCertificate}`);
+  }
+}
+
+async function signDsseTo(payload: Buffer, bundlePath: string, flags: IdentityFlags & ServiceFlags & ExtraOutputs, subjectDigest: Buffer | undefined): Promise<void> {
   checkOutputDir(bundlePath);
   const text = await signStatement(payload, { ...prepare(flags), subjectDigest });
   fileBundleSink([bundlePath]).write(0, text);
   log(`Wrote bundle to ${bundlePath}`);
+  afterSigning(text, flags);
 }
 
 /** Services and trust, resolved before any token is asked for or any network call is made. */
@@ -143,7 +186,7 @@ async function getToken(flags: IdentityFlags, services: SelectedServices): Promi
     try {
       clientSecret = readFileSync(flags.oidcClientSecretFile, 'utf8').trim();
     } catch (e) {
-      throw new IdentityError('FILE_UNREADABLE', `cannot read --oidc-client-secret-file ${flags.oidcClientSecretFile} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new IdentityError('FILE_UNREADABLE', `cannot read --oidc-client-secret-file ${flags.oidcClientSecretFile} (${fsProblem(e)})`);
     }
   }
   return obtainCliToken({
@@ -183,13 +226,13 @@ function planOutputs(files: string[], flags: SignBlobFlags): string[] {
   if (files.length === 0) throw usage('sign-blob needs at least one FILE');
   if (flags.outputDir !== undefined) {
     if (flags.bundle !== undefined) throw usage('use either --bundle (one file) or --output-dir (several files), not both');
-    let isDir: boolean;
+    // Created when missing (as cosign's --output-dir); an existing non-directory is refused.
     try {
-      isDir = statSync(flags.outputDir).isDirectory();
-    } catch {
-      isDir = false;
+      mkdirSync(flags.outputDir, { recursive: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new SignError('OUTPUT_UNWRITABLE', `cannot create --output-dir ${flags.outputDir} (${fsProblem(e)})`, { check: 'output-dir' });
     }
-    if (!isDir) throw new SignError('OUTPUT_UNWRITABLE', `--output-dir ${flags.outputDir} is not a directory`, { check: 'output-dir' });
+    if (!statSync(flags.outputDir).isDirectory()) throw new SignError('OUTPUT_UNWRITABLE', `--output-dir ${flags.outputDir} is not a directory`, { check: 'output-dir' });
     checkOutputDir(join(flags.outputDir, 'x'));
     const outs = files.map((f) => join(flags.outputDir as string, `${basename(f)}.sigstore.json`));
     const seen = new Set<string>();
@@ -222,7 +265,7 @@ function checkReadable(path: string): string {
   try {
     st = statSync(path);
   } catch (e) {
-    throw new SignError('FILE_UNREADABLE', `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { check: 'artifact' });
+    throw new SignError('FILE_UNREADABLE', `cannot read ${path} (${fsProblem(e)})`, { check: 'artifact' });
   }
   if (!st.isFile()) throw new SignError('FILE_UNREADABLE', `cannot read ${path}: not a regular file`, { check: 'artifact' });
   return path;
@@ -234,7 +277,7 @@ async function fileSha256(path: string): Promise<Buffer> {
   try {
     for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   } catch (e) {
-    throw new SignError('FILE_UNREADABLE', `cannot read artifact ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { check: 'artifact' });
+    throw new SignError('FILE_UNREADABLE', `cannot read artifact ${path} (${fsProblem(e)})`, { check: 'artifact' });
   }
   return hash.digest();
 }
@@ -243,7 +286,7 @@ function readArtifact(path: string, what = 'artifact'): Buffer {
   try {
     return readFileSync(path);
   } catch (e) {
-    throw new SignError('FILE_UNREADABLE', `cannot read ${what} ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { check: what });
+    throw new SignError('FILE_UNREADABLE', `cannot read ${what} ${path} (${fsProblem(e)})`, { check: what });
   }
 }
 

@@ -1,4 +1,6 @@
 import { Command, Option } from 'commander';
+import { printable } from '../printable.js';
+import { noteCosignNoOps, withCosignNoOps } from '../cosign-compat.js';
 
 export const ENV_HELP = `
 Environment:
@@ -49,6 +51,7 @@ export function parseDuration(value: string): number | undefined {
  * commander's own. Bundles are written atomically, so stopping early leaves nothing half-written.
  */
 export async function run(cmd: Command, body: () => Promise<void>): Promise<void> {
+  noteCosignNoOps(cmd, (l) => process.stderr.write(l));
   const timeout = cmd.opts().timeout as string | undefined;
   const ms = timeout === undefined ? undefined : parseDuration(timeout);
   if (timeout !== undefined && ms === undefined) cmd.error(`error: --timeout ${timeout} is not a duration like 90s or 3m`, { exitCode: 2, code: 'keyless.usage' });
@@ -64,7 +67,7 @@ export async function run(cmd: Command, body: () => Promise<void>): Promise<void
   } catch (e) {
     if ((e as { code?: unknown })?.code === 'TIMEOUT') {
       // Requests still in flight must not keep the process alive past its deadline.
-      process.stderr.write(`error: ${(e as Error).message}\n`);
+      process.stderr.write(`error: ${printable((e as Error).message)}\n`);
       process.exit(1);
     }
     if ((e as { code?: unknown })?.code === 'USAGE') cmd.error(`error: ${(e as Error).message}`, { exitCode: 2, code: 'keyless.usage' });
@@ -83,14 +86,16 @@ async function resolveServices(opts: { trustedRoot?: string | undefined; signing
 }
 
 export function defineSignCommands(program: Command): void {
-  identityAndServiceFlags(
+  withCosignNoOps(identityAndServiceFlags(
     program
       .command('sign-blob')
       .description('sign files keylessly: an ephemeral key, a certificate for your identity, a transparency-log entry, a Sigstore bundle')
       .argument('<file...>', 'files to sign')
       .option('--bundle <file>', 'write the Sigstore bundle (v0.3) to FILE (one input file)')
-      .option('--output-dir <dir>', 'write DIR/<name>.sigstore.json per input file (several files, one certificate)'),
-  )
+      .option('--output-dir <dir>', 'write DIR/<name>.sigstore.json per input file (several files, one certificate; created when missing)')
+      .option('--output-signature <file>', 'also write the signature, base64, to FILE (as cosign; one input file)')
+      .option('--output-certificate <file>', 'also write the signing certificate, PEM, to FILE (as cosign; one input file)'),
+  ))
     .addHelpText('after', ENV_HELP)
     .action(async (files: string[], opts: Record<string, string | undefined>, cmd: Command) => {
       await run(cmd, async () => {
@@ -100,15 +105,17 @@ export function defineSignCommands(program: Command): void {
       });
     });
 
-  identityAndServiceFlags(
+  withCosignNoOps(identityAndServiceFlags(
     program
       .command('attest-blob')
       .description('attest a file: an in-toto v1 statement about it, signed in a DSSE envelope')
       .argument('<file>', 'the artifact the statement is about')
       .requiredOption('--predicate <file>', 'JSON file with the predicate')
-      .requiredOption('--type <type>', 'predicate type: a URI, or slsaprovenance, slsaprovenance1, spdx, spdxjson, cyclonedx, link, vuln, openvex, custom')
-      .option('--bundle <file>', 'write the Sigstore bundle (v0.3) to FILE'),
-  )
+      .option('--type <type>', 'predicate type: a URI, or slsaprovenance, slsaprovenance1, spdx, spdxjson, cyclonedx, link, vuln, openvex, custom', 'custom')
+      .option('--bundle <file>', 'write the Sigstore bundle (v0.3) to FILE')
+      .option('--output-signature <file>', 'also write the DSSE signature, base64, to FILE')
+      .option('--output-certificate <file>', 'also write the signing certificate, PEM, to FILE'),
+  ))
     .addHelpText('after', ENV_HELP)
     .action(async (file: string, opts: Record<string, string> & { predicate: string; type: string }, cmd: Command) => {
       await run(cmd, async () => {

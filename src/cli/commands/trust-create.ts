@@ -2,6 +2,7 @@
 // (loaded lazily by ./trust.ts). Flag values are comma-separated key=value lists, as in
 // cosign; every problem with a value is a UsageError (exit status 2).
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { fsProblem } from '../fs-problem.js';
 import { dirname, join, basename } from 'node:path';
 import { KeylessError } from '../../core/errors.js';
 import { parsePublicKey, publicKeyDer, type PublicKeyInfo } from '../../core/keys.js';
@@ -165,7 +166,7 @@ function readFile(flag: string, key: string, path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
-    throw new KeylessError('FILE_UNREADABLE', `${flag}: cannot read ${key} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { check: 'file' });
+    throw new KeylessError('FILE_UNREADABLE', `${flag}: cannot read ${key} ${path}: ${fsProblem(e)}`, { check: 'file' });
   }
 }
 
@@ -270,7 +271,7 @@ function writeJsonOutput(json: unknown, file: string | undefined): void {
     renameSync(tmp, file);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw new KeylessError('OUTPUT_UNWRITABLE', `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { check: 'file' });
+    throw new KeylessError('OUTPUT_UNWRITABLE', `cannot write ${file}: ${fsProblem(e)}`, { check: 'file' });
   }
 }
 

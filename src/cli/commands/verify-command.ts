@@ -1,10 +1,26 @@
 // The verify commands' implementation (loaded lazily by ./verify.ts through ./verify-loader.ts):
 // read the inputs with size limits, run the library's verifier, print one line or a JSON report.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createHash, createPublicKey, type Hash } from 'node:crypto';
+import { fsProblem } from '../fs-problem.js';
+import { TRUSTED_ROOT_ENV } from '../env.js';
+import { expectDocument } from '../documents.js';
+import { printable, printableJson } from '../printable.js';
+import { unknownAuthorities } from './trust-diagnosis.js';
 import { KeylessError, isKeylessError } from '../../core/errors.js';
-import { expandPredicateType } from '../../formats/index.js';
+import { expandPredicateType, nodeHashName, parseBundle, type Bundle } from '../../formats/index.js';
+import type { HashAlgorithm } from '../../core/hash.js';
 import {
-  display, verifySync, compilePolicy, CheckLog, type ExtensionPolicyName, type VerificationPolicy, type VerificationResult,
+  display,
+  verifySync,
+  compilePolicy,
+  CheckLog,
+  type ArtifactInput,
+  type ExtensionPolicyName,
+  type VerificationPolicy,
+  type VerificationResult,
+  trustMaterialFor,
+  PRODUCTION_TRUSTED_ROOT,
 } from '../../verify/index.js';
 
 /** No real bundle comes near these; larger files are refused before reading. */
@@ -42,20 +58,74 @@ function readLimited(path: string, limit: number, what: string): Buffer {
   let size: number;
   try {
     const st = statSync(path);
-    if (!st.isFile()) throw new KeylessError('FILE_UNREADABLE', `${what} ${path} is not a regular file`, { check: 'input' });
+    if (!st.isFile())
+      throw new KeylessError('FILE_UNREADABLE', `${what} ${path} is not a regular file (a directory or a device)`, { check: 'input' });
     size = st.size;
   } catch (e) {
     if (isKeylessError(e)) throw e;
-    throw new KeylessError('FILE_UNREADABLE', `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { check: 'input' });
+    throw new KeylessError('FILE_UNREADABLE', `cannot read ${what} ${path}: ${fsProblem(e)}`, { check: 'input' });
   }
   if (size > limit) {
-    throw new KeylessError('INPUT_TOO_LARGE', `${what} ${path} is ${size} bytes, more than the ${limit}-byte limit`, { check: 'input', expected: `<= ${limit}`, actual: size });
+    throw new KeylessError('INPUT_TOO_LARGE', `${what} ${path} is ${size} bytes, more than the ${limit}-byte limit`, {
+      check: 'input',
+      expected: `<= ${limit}`,
+      actual: size,
+    });
   }
   try {
     return readFileSync(path);
   } catch (e) {
-    throw new KeylessError('FILE_UNREADABLE', `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { check: 'input' });
+    throw new KeylessError('FILE_UNREADABLE', `cannot read ${what} ${path}: ${fsProblem(e)}`, { check: 'input' });
   }
+}
+
+/**
+ * Artifacts up to this size are kept in memory while hashing, so the verifier has their
+ * bytes (an Ed25519 key signs the message itself, and an in-toto subject may name any of
+ * sha256/384/512). Larger ones are only hashed as they stream past: memory stays flat.
+ */
+export const ARTIFACT_IN_MEMORY_BYTES = 16 * 1024 * 1024;
+const READ_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Reads the artifact (`-` is standard input) as a stream: its bytes when small, else its
+ * digest with `algorithm` (the one the bundle's message digest uses; sha256 otherwise).
+ */
+export async function readArtifact(path: string, algorithm: HashAlgorithm): Promise<ArtifactInput> {
+  const what = path === '-' ? 'the artifact from standard input' : `artifact ${path}`;
+  if (path !== '-') {
+    let st;
+    try {
+      st = statSync(path);
+    } catch (e) {
+      throw new KeylessError('FILE_UNREADABLE', `cannot read ${what}: ${fsProblem(e)}`, { check: 'input' });
+    }
+    if (st.isDirectory())
+      throw new KeylessError('FILE_UNREADABLE', `cannot read ${what}: it is a directory, not a file`, { check: 'input' });
+  }
+  const hash: Hash = createHash(algorithm);
+  let kept: Buffer[] | undefined = [];
+  let size = 0;
+  const stream = path === '-' ? process.stdin : createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      size += chunk.length;
+      if (kept && size <= ARTIFACT_IN_MEMORY_BYTES) kept.push(chunk);
+      else kept = undefined;
+    }
+  } catch (e) {
+    throw new KeylessError('FILE_UNREADABLE', `cannot read ${what}: ${fsProblem(e)}`, { check: 'input' });
+  }
+  if (kept) return Buffer.concat(kept, size);
+  return { [algorithm]: hash.digest() } as unknown as ArtifactInput;
+}
+
+/** The digest algorithm the artifact must be hashed with: the message digest's, else sha256. */
+function artifactAlgorithm(bundle: Bundle): HashAlgorithm {
+  const c = bundle.content;
+  const md = c?.$case === 'messageSignature' ? c.messageSignature.messageDigest : undefined;
+  return (md && nodeHashName(md.algorithm)) || 'sha256';
 }
 
 /** The conformance rule: `sha256:<64 hex>` that is not an existing path is a digest. */
@@ -67,7 +137,9 @@ export function policyFromOptions(o: VerifyCommandOptions, attestation: boolean)
   const hasIdentity = o.certificateIdentity !== undefined || o.certificateIdentityRegexp !== undefined;
   const hasIssuer = o.certificateOidcIssuer !== undefined || o.certificateOidcIssuerRegexp !== undefined;
   if (o.key === undefined && (!hasIdentity || !hasIssuer)) {
-    throw new UsageError('give --certificate-identity (or --certificate-identity-regexp) and --certificate-oidc-issuer (or --certificate-oidc-issuer-regexp), or --key');
+    throw new UsageError(
+      'give --certificate-identity (or --certificate-identity-regexp) and --certificate-oidc-issuer (or --certificate-oidc-issuer-regexp), or --key',
+    );
   }
   const extensions: Partial<Record<ExtensionPolicyName, string>> = {};
   if (o.certificateGithubWorkflowTrigger !== undefined) extensions.githubWorkflowTrigger = o.certificateGithubWorkflowTrigger;
@@ -82,7 +154,18 @@ export function policyFromOptions(o: VerifyCommandOptions, attestation: boolean)
     certificateOidcIssuerRegexp: o.certificateOidcIssuerRegexp,
     extensions,
   };
-  if (o.key !== undefined) policy.publicKey = readLimited(o.key, MAX_KEY_BYTES, 'key').toString('utf8');
+  if (o.key !== undefined) {
+    policy.publicKey = readLimited(o.key, MAX_KEY_BYTES, 'key').toString('utf8');
+    try {
+      createPublicKey(policy.publicKey);
+    } catch {
+      throw new KeylessError(
+        'PUBLIC_KEY_INVALID',
+        `key ${o.key} is not a PEM public key (SubjectPublicKeyInfo, "-----BEGIN PUBLIC KEY-----")`,
+        { check: 'input' },
+      );
+    }
+  }
   if (attestation) {
     policy.payloadType = 'application/vnd.in-toto+json';
     if (o.type !== undefined) policy.predicateType = expandPredicateType(o.type);
@@ -90,14 +173,21 @@ export function policyFromOptions(o: VerifyCommandOptions, attestation: boolean)
   return policy;
 }
 
+/** The success line; the identity and issuer come from the certificate, so they are escaped (a newline in them cannot start a line). */
+export function verifiedLine(result: Pick<VerificationResult, 'identity' | 'issuer' | 'signingTime'>): string {
+  const who = result.identity ? `: ${printable(result.identity)} (issuer ${printable(String(result.issuer))})` : ' with the given key';
+  const when = result.signingTime ? `signed at ${result.signingTime.toISOString()}` : 'included in the transparency log';
+  return `Verified OK${who}, ${when}`;
+}
+
 /** One line: the check that failed, what it expected and what it found. */
 export function failureLine(e: unknown): string {
-  if (!isKeylessError(e)) return `error: internal error: ${(e as Error)?.message ?? String(e)}`.replace(/\s+/g, ' ');
+  if (!isKeylessError(e)) return printable(`error: internal error: ${(e as Error)?.message ?? String(e)}`.replace(/\s+/g, ' '));
   let line = `error: ${e.message}`;
   if (e.expected !== undefined || e.actual !== undefined) {
     line += ` (expected ${JSON.stringify(display(e.expected)) ?? 'nothing'}, actual ${JSON.stringify(display(e.actual)) ?? 'nothing'})`;
   }
-  return line.replace(/[\r\n]+/g, ' ');
+  return printable(line.replace(/[\r\n]+/g, ' '));
 }
 
 function resultSummary(r: VerificationResult): Record<string, unknown> {
@@ -107,10 +197,19 @@ function resultSummary(r: VerificationResult): Record<string, unknown> {
 
 /**
  * Runs one verification from the command line. Returns the exit status:
- * 0 verified, 1 verification failed or unreadable input, 2 usage error.
+ * 0 verified, 1 a check failed, 2 usage or input error (a file unreadable, not the
+ * document it should be, or malformed).
  */
-export function runVerifyCommand(artifactArg: string, o: VerifyCommandOptions, kind: 'bundle' | 'blob' | 'attestation'): number {
+export async function runVerifyCommand(
+  artifactArg: string,
+  o: VerifyCommandOptions,
+  kind: 'bundle' | 'blob' | 'attestation',
+): Promise<number> {
   const log = new CheckLog();
+  // Until the checks start, a failure is the input's (unreadable, not a bundle, malformed): exit 2.
+  let checking = false;
+  let rootInUse = '';
+  let diagnose: () => string[] = () => [];
   const out = (s: string) => process.stdout.write(s);
   const err = (s: string) => process.stderr.write(s);
   try {
@@ -123,28 +222,78 @@ export function runVerifyCommand(artifactArg: string, o: VerifyCommandOptions, k
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    const bundle = readLimited(o.bundle, MAX_BUNDLE_BYTES, 'bundle');
-    const trustedRoot = o.trustedRoot === undefined ? undefined : readLimited(o.trustedRoot, MAX_TRUSTED_ROOT_BYTES, 'trusted root').toString('utf8');
+    const bundleBytes = readLimited(o.bundle, MAX_BUNDLE_BYTES, 'bundle');
+    // The same default as signing: --trusted-root, else $KEYLESS_TRUSTED_ROOT, else the built-in root.
+    const trustedRootPath = o.trustedRoot ?? (process.env[TRUSTED_ROOT_ENV] || undefined);
+    expectDocument(bundleBytes, 'bundle', `bundle ${o.bundle}`);
+    let trustedRoot: string | undefined;
+    if (trustedRootPath !== undefined) {
+      const rootBytes = readLimited(trustedRootPath, MAX_TRUSTED_ROOT_BYTES, 'trusted root');
+      expectDocument(
+        rootBytes,
+        'trusted root',
+        `trusted root ${trustedRootPath}${o.trustedRoot === undefined ? ` (from ${TRUSTED_ROOT_ENV})` : ''}`,
+      );
+      trustedRoot = rootBytes.toString('utf8');
+    }
+    // The bundle and the trusted root are parsed before the artifact is read: a malformed
+    // one fails at once (an input error, exit 2), not after hashing gigabytes, and the
+    // bundle says which digest the artifact needs.
+    let bundle: Bundle;
+    try {
+      bundle = parseBundle(bundleBytes);
+    } catch (e) {
+      log.record('bundle.format', e);
+      throw e;
+    }
+    const trust = trustMaterialFor(trustedRoot ?? PRODUCTION_TRUSTED_ROOT);
+    rootInUse = trustedRootPath === undefined ? 'the built-in Sigstore public-good root' : `${trustedRootPath}`;
+    diagnose = () => unknownAuthorities(bundle, trust);
     // verify-bundle (conformance) and verify-blob-attestation (a subject's digest) take digests.
-    const artifact = kind !== 'blob' && isDigestArgument(artifactArg) ? artifactArg.toLowerCase() : readLimited(artifactArg, Number.MAX_SAFE_INTEGER, 'artifact');
+    const artifact: ArtifactInput =
+      kind !== 'blob' && isDigestArgument(artifactArg)
+        ? artifactArg.toLowerCase()
+        : await readArtifact(artifactArg, artifactAlgorithm(bundle));
+    checking = true;
     const result = verifySync(bundle, artifact, policy, trustedRoot, { log });
-    if (o.json) out(`${JSON.stringify({ ok: true, result: resultSummary(result), checks: log.results.map(reportEntry) }, null, 2)}\n`);
-    else out(`Verified OK${result.identity ? `: ${result.identity} (issuer ${result.issuer})` : ' with the given key'}, ${result.signingTime ? `signed at ${result.signingTime.toISOString()}` : 'included in the transparency log'}\n`);
+    if (o.json) {
+      // An attestation's report carries the statement it verified (subjects, predicate type, predicate).
+      const statement =
+        kind === 'attestation' && bundle.content?.$case === 'dsseEnvelope'
+          ? JSON.parse(Buffer.from(bundle.content.dsseEnvelope.payload).toString('utf8'))
+          : undefined;
+      out(`${printableJson({ ok: true, result: resultSummary(result), statement, checks: log.results.map(reportEntry) }, 2)}\n`);
+    } else out(`${verifiedLine(result)}\n`);
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
-      err(`error: ${e.message}\n`);
+      err(`error: ${printable(e.message)}\n`);
       return 2;
     }
+    const inputError = !checking && isKeylessError(e);
     if (o.json) {
       const error = isKeylessError(e) ? e.toJSON() : { code: 'INTERNAL', message: String((e as Error)?.message ?? e) };
-      out(`${JSON.stringify({ ok: false, error: { ...error, expected: display(error.expected), actual: display(error.actual) }, checks: log.results.map(reportEntry) }, null, 2)}\n`);
+      out(
+        `${printableJson({ ok: false, error: { ...error, expected: display(error.expected), actual: display(error.actual) }, checks: log.results.map(reportEntry) }, 2)}\n`,
+      );
     }
-    err(`${failureLine(e)}\n`);
-    return 1;
+    const unknown = checking && isKeylessError(e) && !e.code.startsWith('POLICY_') ? diagnose() : [];
+    if (unknown.length > 0) {
+      err(
+        `error: ${printable(unknown.join(' and '))} ${unknown.length > 1 ? 'are' : 'is'} not in the trusted root in use (${rootInUse}); if the bundle comes from a private Sigstore instance, give its trusted root with --trusted-root (or ${TRUSTED_ROOT_ENV}). First failed check: ${failureLine(e).slice('error: '.length)}\n`,
+      );
+    } else err(`${failureLine(e)}\n`);
+    return inputError ? 2 : 1;
   }
 }
 
-function reportEntry(c: { check: string; ok: boolean; expected?: unknown; actual?: unknown; detail?: string; code?: string }): Record<string, unknown> {
+function reportEntry(c: {
+  check: string;
+  ok: boolean;
+  expected?: unknown;
+  actual?: unknown;
+  detail?: string;
+  code?: string;
+}): Record<string, unknown> {
   return { check: c.check, ok: c.ok, code: c.code, expected: display(c.expected), actual: display(c.actual), detail: c.detail };
 }

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import type { VerifyCommandOptions } from './verify-command.js';
+import { noteCosignNoOps, withCosignNoOps } from '../cosign-compat.js';
 
 /** Flags shared by the three verify commands (cosign's names). */
 function withPolicyFlags(cmd: Command): Command {
-  return identityPolicyFlags(cmd.requiredOption('--bundle <file>', 'the Sigstore bundle to verify'))
+  return identityPolicyFlags(withCosignNoOps(cmd).requiredOption('--bundle <file>', 'the Sigstore bundle to verify'))
     .option('--trusted-root <file>', 'TrustedRoot JSON (default: KEYLESS_TRUSTED_ROOT, then the TUF cache of keyless initialize, then the built-in Sigstore production root)')
     .option('--offline', 'use the TUF cache without asking its mirror')
     .option('--json', 'print a JSON report of every check');
@@ -24,17 +25,18 @@ export function identityPolicyFlags(cmd: Command): Command {
     .option('--key <file>', 'PEM public key for bundles signed with a managed key')
 }
 
-async function run(artifact: string, options: VerifyCommandOptions & { offline?: boolean }, kind: 'bundle' | 'blob' | 'attestation'): Promise<void> {
+async function run(artifact: string, options: VerifyCommandOptions & { offline?: boolean }, kind: 'bundle' | 'blob' | 'attestation', cmd?: Command): Promise<void> {
   // The trusted root (flag, environment, TUF cache, built-in) is resolved while the verifier
   // loads: a TUF refresh's round trips overlap its compilation.
   const trust =
     options.trustedRoot === undefined ? import('../trust-resolution.js').then(({ resolveTrust }) => resolveTrust('trusted-root', undefined, { offline: options.offline === true })) : undefined;
   trust?.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
   // Loaded only when a verify command runs, so other commands never pay for it.
+  if (cmd) noteCosignNoOps(cmd, (l) => process.stderr.write(l));
   const { loadVerifyCommand } = await import('./verify-loader.js');
   const loaded = await loadVerifyCommand();
   if (trust) options.trustedRoot = (await trust).path;
-  process.exitCode = loaded.module.runVerifyCommand(artifact, options, kind);
+  process.exitCode = await loaded.module.runVerifyCommand(artifact, options, kind);
   loaded.done();
 }
 
@@ -46,10 +48,10 @@ export function defineVerifyCommands(program: Command): void {
       .description('verify a bundle for a file or a sha256:<hex> digest (sigstore-conformance protocol)')
       .argument('<file-or-digest>', 'the artifact, or sha256:<64 hex> when no such file exists')
       .option('--staging', 'accepted for the conformance protocol; needs --trusted-root (verification is offline)'),
-  ).action((artifact: string, options: VerifyCommandOptions) => run(artifact, options, 'bundle'));
+  ).action((artifact: string, options: VerifyCommandOptions, cmd: Command) => run(artifact, options, 'bundle', cmd));
 
   withPolicyFlags(program.command('verify-blob').description('verify a bundle for a file').argument('<file>', 'the signed file')).action(
-    (artifact: string, options: VerifyCommandOptions) => run(artifact, options, 'blob'),
+    (artifact: string, options: VerifyCommandOptions, cmd: Command) => run(artifact, options, 'blob', cmd),
   );
 
   withPolicyFlags(
@@ -57,6 +59,9 @@ export function defineVerifyCommands(program: Command): void {
       .command('verify-blob-attestation')
       .description('verify an in-toto attestation bundle for a file (a subject of the statement)')
       .argument('<file-or-digest>', 'the attested file, or sha256:<64 hex> of a subject when no such file exists')
-      .option('--type <predicate-type>', 'expected predicate type: a URI or a cosign short name (slsaprovenance, spdxjson, cyclonedx, vuln, custom, ...)'),
-  ).action((artifact: string, options: VerifyCommandOptions) => run(artifact, options, 'attestation'));
+      .option(
+        '--type <predicate-type>',
+        'expected predicate type: a URI or a cosign short name (slsaprovenance, spdxjson, cyclonedx, vuln, custom, ...)',
+      ),
+  ).action((artifact: string, options: VerifyCommandOptions, cmd: Command) => run(artifact, options, 'attestation', cmd));
 }
