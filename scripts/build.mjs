@@ -3,7 +3,7 @@
 // The bundle is built beside dist/ and swapped in, so a running bin/keyless never
 // sees a half-written dist/.
 import { build } from 'esbuild';
-import { renameSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { sep } from 'node:path';
 
 const dist = new URL('../dist', import.meta.url);
@@ -44,7 +44,9 @@ await build({
   platform: 'node',
   target: 'node20',
   plugins: [lazyChildProcessForCommander, externalsButCommander],
-  banner: { js: "import { createRequire as __keylessCreateRequire } from 'node:module'; const require = __keylessCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __keylessCreateRequire } from 'node:module'; const require = __keylessCreateRequire(import.meta.url);",
+  },
   sourcemap: 'linked',
   logLevel: 'warning',
   chunkNames: 'chunks/[name]-[hash]',
@@ -62,6 +64,21 @@ await build({
   define: { 'import.meta.url': '__keylessModuleUrl' },
   logLevel: 'warning',
 });
+// The log explorer: a static page for browsers (src/explorer/app), one minified script
+// and its stylesheet, page and icon, served by `keyless serve` at `/`.
+await build({
+  entryPoints: ['src/explorer/app/main.ts'],
+  outfile: `${staging.pathname}/explorer/app.js`,
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: ['chrome120', 'firefox128', 'safari17'],
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+mkdirSync(`${staging.pathname}/explorer`, { recursive: true });
+for (const f of ['index.html', 'app.css', 'favicon.svg']) copyFileSync(`src/explorer/app/${f}`, `${staging.pathname}/explorer/${f}`);
 try {
   renameSync(dist, old);
 } catch {

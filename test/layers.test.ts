@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, dirname, resolve, sep } from 'node:path';
 
-const ORDER = ['core', 'formats', 'merkle', 'x509', 'oidc', 'verify', 'log', 'services', 'server', 'sign', 'cli'];
+const ORDER = ['core', 'formats', 'merkle', 'x509', 'oidc', 'verify', 'log', 'services', 'server', 'sign', 'cli', 'explorer'];
 const FORBIDDEN: Record<string, string[]> = { verify: ['log', 'services', 'server'], sign: ['log', 'services', 'server'] };
 
 function sourceFiles(dir: string): string[] {

@@ -11,6 +11,9 @@ import { LogEngine } from '../log/index.js';
 import { caService, inProcessCtSubmitter } from '../services/ca/index.js';
 import { RekorV1Log, RekorV2Log, rekorV1Service, rekorV2Service, inlineDigestVerifier } from '../services/tlog/index.js';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { explorerService } from '../services/explorer/index.js';
+import { TRUSTED_ROOT_FILE } from './trust-files.js';
 import type { IssuerConfig } from '../oidc/index.js';
 
 export interface ComposeContext {
@@ -128,6 +131,27 @@ export async function composeServices(app: FastifyInstance, ctx: ComposeContext)
   };
   names.unshift('ca');
 
+  // The log explorer at `/`: reads the logs above through their own read APIs.
+  await app.register(
+    explorerService({
+      logs: [
+        { name: 'rekor-v1', log: rekorV1.log },
+        { name: 'rekor-v2', log: rekorV2.log },
+      ],
+      ctLog: true,
+      trustedRoot: () => readTrustedRoot(dataDir),
+    }),
+  );
+  names.push('explorer');
+
   const trustFiles = writeTrustFiles(dataDir, trust);
   return { names, devIdp: ctx.devIdp, trustFiles, devIdpIssuer };
+}
+
+function readTrustedRoot(dataDir: string): Buffer | undefined {
+  try {
+    return readFileSync(join(dataDir, TRUSTED_ROOT_FILE));
+  } catch {
+    return undefined;
+  }
 }
