@@ -94,7 +94,7 @@ test('checkpoints: Ed25519 and ECDSA notes verify with the trusted key, not with
       type === 'ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const other = type === 'ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const key: LogKey = { spki: publicKeyDer(publicKey), logId: new Uint8Array(32), baseUrl: 'https://log.example' };
-    const signed = noteSigner('log.example', privateKey, publicKey)(body);
+    const signed = noteSigner('log.example', privateKey)(body);
     const cp = parseCheckpoint(signed);
     assert.equal(cp.size, 42);
     assert.ok(equal(cp.rootHash, root));

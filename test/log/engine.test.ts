@@ -1,3 +1,4 @@
+import { softwareSigner } from '../../src/core/signer.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +18,7 @@ function openV2(engine: LogEngine, name = 'v2') {
   return engine.openLog({
     name,
     origin: `${name}.log.test`,
-    signer: ({ origin }) => noteCheckpointSigner({ origin, keyName: origin, ...keys }),
+    signer: ({ origin }) => noteCheckpointSigner({ origin, keyName: origin, signer: softwareSigner(keys.privateKey) }),
   });
 }
 
@@ -131,7 +132,7 @@ test('one engine hosts several logs with their own trees, origins and keys', asy
     const b = await engine.openLog({
       name: 'b',
       origin: (treeId) => `b.log.test - ${treeId}`,
-      signer: ({ treeId }) => noteCheckpointSigner({ origin: `b.log.test - ${treeId}`, keyName: 'b.log.test', ...ecKeys }),
+      signer: ({ treeId }) => noteCheckpointSigner({ origin: `b.log.test - ${treeId}`, keyName: 'b.log.test', signer: softwareSigner(ecKeys.privateKey) }),
     });
     assert.match(b.origin, /^b\.log\.test - [0-9]+$/);
     await Promise.all([a.append(body(1)), a.append(body(2)), b.append(body(1))]);
@@ -150,7 +151,7 @@ test('a full queue refuses appends with LOG_OVERLOADED instead of growing withou
   const dir = mkdtempSync(join(tmpdir(), 'keyless-log-'));
   try {
     const engine = LogEngine.openSqlite(dir);
-    const log = await engine.openLog({ name: 'q', origin: 'q.log.test', maxQueue: 5, signer: ({ origin }) => noteCheckpointSigner({ origin, keyName: origin, ...keys }) });
+    const log = await engine.openLog({ name: 'q', origin: 'q.log.test', maxQueue: 5, signer: ({ origin }) => noteCheckpointSigner({ origin, keyName: origin, signer: softwareSigner(keys.privateKey) }) });
     const outcomes = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => log.append(body(i))));
     const refused = outcomes.filter((o) => o.status === 'rejected');
     assert.equal(refused.length, 7);
