@@ -349,3 +349,23 @@ test('the search API: pointers only, paginated, bounded; malformed queries are 4
   assert.equal(icon.headers.get('content-type'), 'image/svg+xml');
   assert.equal((await fetch(`${serve.url}/explorer/..%2Fcli.js`)).status, 404);
 });
+
+test('a fresh instance shows a landing page: no entries yet, every log at size 0', async () => {
+  const fresh = await startServe();
+  try {
+    const { page, problems } = await openPage();
+    await page.goto(`${fresh.url}/`);
+    await page.waitForSelector('h1:has-text("No entries yet")');
+    assert.deepEqual(await page.$$eval('[data-log] .big', (els) => els.map((e) => e.textContent)), [
+      '0 entries',
+      '0 entries',
+      '0 certificates',
+    ]);
+    await page.goto(`${fresh.url}/?q=${encodeURIComponent(ALICE)}`);
+    await page.waitForSelector('text=Nothing found in the logs.');
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  } finally {
+    await fresh.stop();
+  }
+});
