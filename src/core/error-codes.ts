@@ -14,7 +14,7 @@ export interface ErrorCodeInfo {
   readonly meaning: string;
 }
 
-export const ERROR_COMPONENTS = ['core', 'merkle', 'x509', 'oidc', 'verify', 'log', 'http', 'ca', 'ctlog', 'tlog', 'tsa', 'idp', 'server', 'sign', 'cli'] as const;
+export const ERROR_COMPONENTS = ['core', 'merkle', 'x509', 'oidc', 'verify', 'monitor', 'log', 'http', 'ca', 'ctlog', 'tlog', 'tsa', 'idp', 'server', 'sign', 'cli'] as const;
 export type ErrorComponent = (typeof ERROR_COMPONENTS)[number];
 
 export const ERROR_CODES = {
@@ -161,6 +161,14 @@ export const ERROR_CODES = {
   CT_HASH_INVALID: { component: 'ctlog', meaning: 'A leaf hash parameter is not 32 bytes.' },
   CT_LEAF_NOT_FOUND: { component: 'ctlog', meaning: 'No leaf with that hash is in the tree.' },
   CT_TREE_SIZE_INVALID: { component: 'ctlog', meaning: 'A tree size parameter is outside the tree.' },
+  CT_RANGE_INVALID: { component: 'ctlog', meaning: 'A get-entries range is malformed or starts beyond the tree.' },
+
+  // monitor: keyless monitor
+  MONITOR_CONFIG_INVALID: { component: 'monitor', meaning: 'The monitor configuration (YAML, flags or environment) is invalid; the message names the key.' },
+  MONITOR_STATE_INVALID: { component: 'monitor', meaning: 'The monitor state file is unreadable or does not describe a tree.' },
+  MONITOR_LOG_UNREACHABLE: { component: 'monitor', meaning: 'A monitored log did not answer within the --timeout.' },
+  MONITOR_LOG_GARBLED: { component: 'monitor', meaning: 'A monitored log answered something that is not its API (garbage, a wrong status, a missing entry).' },
+  MONITOR_LOG_INCONSISTENT: { component: 'monitor', meaning: 'A monitored log contradicts its key or its stored tree: bad tree-head signature, fork, shrunk tree, or entries not hashing to the root.' },
 
   // tlog: transparency logs (Rekor v1 and v2)
   ENTRY_EXISTS: { component: 'tlog', meaning: 'An equivalent entry already exists in the log.' },
@@ -247,6 +255,7 @@ export type MerkleErrorCode = ErrorCodeOf<'merkle'>;
 export type X509ErrorCode = ErrorCodeOf<'x509'>;
 export type OidcErrorCode = ErrorCodeOf<'oidc'>;
 export type VerifyErrorCode = ErrorCodeOf<'verify'>;
+export type MonitorErrorCode = ErrorCodeOf<'monitor'>;
 export type LogErrorCode = ErrorCodeOf<'log'>;
 export type HttpErrorCode = ErrorCodeOf<'http'>;
 export type CaErrorCode = ErrorCodeOf<'ca'>;

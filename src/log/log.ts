@@ -247,6 +247,12 @@ export class TransparencyLog {
     return (await this.driver.readEntries(this.record.id, index, 1))[0];
   }
 
+  /** Entries [start, start + count) of the published tree (fewer at its end). */
+  async getEntries(start: number, count: number): Promise<StoredEntry[]> {
+    if (!Number.isSafeInteger(start) || start < 0 || start >= this.latest.size || count < 1) return [];
+    return this.driver.readEntries(this.record.id, start, Math.min(count, this.latest.size - start));
+  }
+
   async findByLeafHash(hash: Buffer): Promise<number | undefined> {
     const idx = (await this.driver.findLeaves(this.record.id, [hash])).get(hash.toString('hex'));
     return idx !== undefined && idx < this.latest.size ? idx : undefined;

@@ -121,3 +121,4 @@ async function prefetchLeafSignature(leaf: AsyncVerifiable, trust: TrustMaterial
 }
 
 export { KeylessError, VerificationError };
+export { verifyCheckpoint } from './tlog.js';

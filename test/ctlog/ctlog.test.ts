@@ -200,3 +200,28 @@ test('get-proof-by-hash and get-sth-consistency proofs verify against signed tre
     assert.equal(json.code, code, path);
   }
 });
+
+test('get-entries (RFC 6962 §4.6): the stored MerkleTreeLeafs in order, a page at most, 400 for a bad range', async () => {
+  for (let i = 0; i < 3; i++) {
+    const r = await post('add-pre-chain', { chain: [b64(issuePrecertificate(profile(), ca.intermediate)), b64(ca.intermediate.certificate)] });
+    assert.equal(r.status, 200);
+  }
+  const sth = await (await fetch(`${base}/ct/v1/get-sth`)).json() as { tree_size: number; sha256_root_hash: string };
+  const get = async (q: string) => {
+    const res = await fetch(`${base}/ct/v1/get-entries?${q}`);
+    return { status: res.status, json: await res.json() as any };
+  };
+  const all = await get(`start=0&end=${sth.tree_size + 10}`);
+  assert.equal(all.status, 200);
+  assert.equal(all.json.entries.length, Math.min(sth.tree_size, 256));
+  assert.deepEqual(all.json.entries.map((e: any) => e.leaf_input), store.leaves.slice(0, all.json.entries.length).map((l) => l.toString('base64')));
+  // The leaves hash to the signed root.
+  assert.equal(rootFromEntries(all.json.entries.map((e: any) => Buffer.from(e.leaf_input, 'base64'))).toString('base64'), sth.sha256_root_hash);
+  const one = await get(`start=${sth.tree_size - 1}&end=${sth.tree_size - 1}`);
+  assert.equal(one.json.entries.length, 1);
+  for (const q of [`start=${sth.tree_size}&end=${sth.tree_size}`, 'start=2&end=1', 'start=-1&end=2', 'start=a&end=b', 'end=3']) {
+    const r = await get(q);
+    assert.equal(r.status, 400, q);
+    assert.equal(typeof r.json.code, 'string');
+  }
+});

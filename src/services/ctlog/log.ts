@@ -14,6 +14,8 @@ export interface CtLogStore {
   append(leaf: Buffer, extraData?: Buffer): Promise<number>;
   /** Current tree size and RFC 6962 root hash. */
   head(): Promise<{ size: number; rootHash: Buffer }>;
+  /** MerkleTreeLeaf bodies [start, start + count) of the current tree (fewer at its end). */
+  readLeaves(start: number, count: number): Promise<Buffer[]>;
   /** Index of the leaf with this Merkle leaf hash, if it is in the tree of `treeSize`. */
   findLeaf(leafHash: Buffer, treeSize: number): Promise<number | undefined>;
   /** RFC 6962 audit path for `index` in the tree of `treeSize` leaves. */
@@ -43,6 +45,10 @@ export class MemoryCtLogStore implements CtLogStore {
     }
     this.frontier.push(node);
     return index;
+  }
+
+  async readLeaves(start: number, count: number): Promise<Buffer[]> {
+    return this.leaves.slice(start, start + count);
   }
 
   async findLeaf(hash: Buffer, treeSize: number): Promise<number | undefined> {
@@ -215,6 +221,19 @@ export class CtLog {
     if (index === undefined) throw new HttpError('CT_LEAF_NOT_FOUND', 'no leaf with that hash in the tree');
     const proof = await this.store.inclusionProof(index, treeSize);
     return { leaf_index: index, audit_path: proof.map((h) => h.toString('base64')) };
+  }
+
+  /**
+   * RFC 6962 §4.6 get-entries: leaves start..end (inclusive), at most `pageLimit` of them.
+   * extra_data is empty: the chains submitted with the entries are not kept.
+   */
+  async entries(start: number, end: number, pageLimit: number): Promise<{ entries: Array<{ leaf_input: string; extra_data: string }> }> {
+    const { size } = await this.store.head();
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) throw rejected('CT_RANGE_INVALID', 'need 0 <= start <= end');
+    if (start >= size) throw rejected('CT_RANGE_INVALID', `start ${start} is not below the tree size ${size}`);
+    const count = Math.min(end, size - 1) - start + 1;
+    const leaves = await this.store.readLeaves(start, Math.min(count, pageLimit));
+    return { entries: leaves.map((l) => ({ leaf_input: l.toString('base64'), extra_data: '' })) };
   }
 
   /** RFC 6962 get-sth-consistency. */

@@ -1,5 +1,5 @@
 // RFC 6962 HTTP API of the CT log: add-pre-chain, add-chain, get-sth, get-roots,
-// get-proof-by-hash, get-sth-consistency (get-entries is not served), under
+// get-proof-by-hash, get-sth-consistency, get-entries (a page of at most CT_ENTRIES_PAGE), under
 // `<prefix>/ct/v1/` (register with the prefix of the log's base URL, as Fulcio's
 // `--ct-log-url` names it; the TrustedRoot `ctlogs[].baseUrl` is that URL).
 import type { FastifyPluginAsync } from 'fastify';
@@ -12,6 +12,9 @@ import type { CtLog } from './log.js';
 export interface CtLogServiceOptions {
   log: CtLog;
 }
+
+/** Most entries one get-entries answer holds (RFC 6962 lets a log return fewer than asked). */
+export const CT_ENTRIES_PAGE = 256;
 
 /** Largest add-chain body: ten certificates of a few KiB each, base64. */
 export const CT_MAX_REQUEST_BYTES = 128 * 1024;
@@ -50,6 +53,10 @@ export function ctlogService(options: CtLogServiceOptions): FastifyPluginAsync {
     app.get('/ct/v1/get-proof-by-hash', async (request) => {
       const q = request.query as Record<string, unknown>;
       return log.proofByHash(base64Decode(q.hash, 'hash'), intParam(q.tree_size, 'tree_size'));
+    });
+    app.get('/ct/v1/get-entries', async (request) => {
+      const q = request.query as Record<string, unknown>;
+      return log.entries(intParam(q.start, 'start'), intParam(q.end, 'end'), CT_ENTRIES_PAGE);
     });
     app.get('/ct/v1/get-sth-consistency', async (request) => {
       const q = request.query as Record<string, unknown>;
