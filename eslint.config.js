@@ -14,6 +14,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
     },
   },
+  // The log explorer's page runs in browsers.
+  { files: ['src/explorer/app/**'], languageOptions: { globals: { document: 'readonly', window: 'readonly', location: 'readonly', history: 'readonly', navigator: 'readonly', atob: 'readonly', btoa: 'readonly', HTMLElement: 'readonly', HTMLInputElement: 'readonly', HTMLTextAreaElement: 'readonly', HTMLFormElement: 'readonly', Element: 'readonly', Node: 'readonly', SVGElement: 'readonly', File: 'readonly', URLSearchParams: 'readonly', RequestInit: 'readonly' } } },
   // Tests and benchmarks poke at loosely typed JSON answers; the library may not.
   { files: ['test/**', 'bench/**'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
   { files: ['**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },

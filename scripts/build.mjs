@@ -3,7 +3,7 @@
 // The bundle is built beside dist/ and swapped in, so a running bin/keyless never
 // sees a half-written dist/.
 import { build } from 'esbuild';
-import { readdirSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { basename, join, sep } from 'node:path';
@@ -90,6 +90,21 @@ if (process.argv.includes('--types')) {
     process.exit(r.status ?? 1);
   }
 }
+// The log explorer: a static page for browsers (src/explorer/app), one minified script
+// and its stylesheet, page and icon, served by `keyless serve` at `/`.
+await build({
+  entryPoints: ['src/explorer/app/main.ts'],
+  outfile: `${staging.pathname}/explorer/app.js`,
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: ['chrome120', 'firefox128', 'safari17'],
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+mkdirSync(`${staging.pathname}/explorer`, { recursive: true });
+for (const f of ['index.html', 'app.css', 'favicon.svg']) copyFileSync(`src/explorer/app/${f}`, `${staging.pathname}/explorer/${f}`);
 try {
   renameSync(dist, old);
 } catch {

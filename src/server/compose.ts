@@ -8,6 +8,7 @@ import { rekorModule } from './modules/rekor.js';
 import { tsaModule } from './modules/tsa.js';
 import { caModule } from './modules/ca.js';
 import { tufModule } from './modules/tuf.js';
+import { explorerModule } from './modules/explorer.js';
 import { loadOrCreateCa, type CaMaterial } from './pki.js';
 import { openLogStorage, type LogStorage } from './storage.js';
 import { writeTrustFiles, type TrustDescription } from './trust-files.js';
@@ -17,9 +18,10 @@ export { DEV_IDP_PATH };
 /**
  * The services `keyless serve` runs, in set-up order: the IdP first (the CA accepts its
  * tokens), the CT log before the CA (the CA embeds its SCTs), the CA; the TUF repository
- * last (it publishes the trust files the others describe).
+ * (it publishes the trust files the others describe), then the explorer (it reads the logs
+ * the modules before it opened).
  */
-export const SERVICE_MODULES: readonly ServiceModule[] = [devIdpModule, ctlogModule, rekorModule, tsaModule, caModule, tufModule];
+export const SERVICE_MODULES: readonly ServiceModule[] = [devIdpModule, ctlogModule, rekorModule, tsaModule, caModule, tufModule, explorerModule];
 
 export interface ComposeContext {
   dataDir: string;

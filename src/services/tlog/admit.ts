@@ -7,7 +7,7 @@ import {
   hashAlgorithmForKeyDetails, nodeHashName, preAuthEncoding, publicKeyDetailsName, HashAlgorithmValue,
   type CreateEntryRequestV2, type Envelope, type HashedRekordV002, type RekorV1ProposedEntry, type RekorV2Signature, type Verifier,
 } from '../../formats/index.js';
-import { emailIndexKey, hashIndexKey, keyFromDer, keyFromPem, publicKeyIndexKey, type SubmittedKey } from './keys.js';
+import { emailIndexKey, hashIndexKey, uriIndexKey, keyFromDer, keyFromPem, publicKeyIndexKey, type SubmittedKey } from './keys.js';
 import type { DigestVerifier } from './verify-pool.js';
 
 /** An entry that passed every check: its canonical body and its search keys. */
@@ -23,6 +23,7 @@ function indexKeysFor(keys: SubmittedKey[], hashes: string[]): string[] {
   for (const k of keys) {
     out.add(publicKeyIndexKey(k.spki));
     for (const e of k.emails) out.add(emailIndexKey(e));
+    for (const u of k.uris) out.add(uriIndexKey(u));
   }
   return [...out];
 }

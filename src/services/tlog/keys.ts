@@ -24,6 +24,8 @@ export interface SubmittedKey {
   pem: string;
   /** Email SANs, lower-cased, for the search index. */
   emails: string[];
+  /** URI SANs (workflow and SPIFFE identities), for the search index. */
+  uris: string[];
   /** The key as a PublicKeyInfo (created on first use). */
   info(): PublicKeyInfo;
 }
@@ -95,11 +97,11 @@ export function classifySpki(spki: Buffer, field: string): { algorithm: KeyAlgor
   throw unsupported(field, `unsupported key algorithm ${oid}`);
 }
 
-function make(spki: Buffer, field: string, extra: { certificate?: Buffer; emails?: string[]; pem: string }): SubmittedKey {
+function make(spki: Buffer, field: string, extra: { certificate?: Buffer; emails?: string[]; uris?: string[]; pem: string }): SubmittedKey {
   const cls = classifySpki(spki, field);
   let cached: PublicKeyInfo | undefined;
   return {
-    spki, ...cls, certificate: extra.certificate, pem: extra.pem, emails: extra.emails ?? [],
+    spki, ...cls, certificate: extra.certificate, pem: extra.pem, emails: extra.emails ?? [], uris: extra.uris ?? [],
     info() {
       if (!cached) {
         try {
@@ -121,8 +123,10 @@ function fromCertificateDer(der: Buffer, field: string): SubmittedKey {
   } catch (e) {
     throw new FormatError(field, `is not a valid X.509 certificate (${(e as Error).message})`);
   }
-  const emails = cert.subjectAltNames.filter((s) => s.type === 'email').map((s) => String(s.value).toLowerCase());
-  return make(Buffer.from(cert.spkiDer), field, { certificate: der, emails, pem: pemEncode('CERTIFICATE', der) });
+  const sans = cert.subjectAltNames;
+  const emails = sans.filter((s) => s.type === 'email').map((s) => String(s.value).toLowerCase());
+  const uris = sans.filter((s) => s.type === 'uri').map((s) => String(s.value));
+  return make(Buffer.from(cert.spkiDer), field, { certificate: der, emails, uris, pem: pemEncode('CERTIFICATE', der) });
 }
 
 function fromSpkiDer(der: Buffer, field: string): SubmittedKey {
@@ -152,6 +156,11 @@ export function publicKeyIndexKey(spki: Uint8Array): string {
 
 export function emailIndexKey(email: string): string {
   return `email:${email.toLowerCase()}`;
+}
+
+/** URI identities (GitHub workflow, SPIFFE) are indexed as given: URIs are case-sensitive. */
+export function uriIndexKey(uri: string): string {
+  return `uri:${uri}`;
 }
 
 export function hashIndexKey(algorithm: string, hex: string): string {
