@@ -54,6 +54,14 @@ export function bundleVersion(b: Bundle): BundleVersion {
  * Parses and validates a bundle given as a parsed JSON value, JSON text or bytes.
  * Every error is a FormatError whose `field` is the JSON path of the offending field.
  */
+/** The DER of the signing certificate a bundle carries (the chain's first), if it carries one. */
+export function leafCertificateDer(b: Bundle): Uint8Array | undefined {
+  const c = b.verificationMaterial?.content;
+  if (c?.$case === 'certificate') return c.certificate.rawBytes;
+  if (c?.$case === 'x509CertificateChain') return c.x509CertificateChain.certificates[0]?.rawBytes;
+  return undefined;
+}
+
 export function parseBundle(input: unknown, options: ParseBundleOptions = {}): Bundle {
   const json = typeof input === 'string' || input instanceof Uint8Array ? parseJson(input, 'bundle') : input;
   const o: ReadOptions = { ignoreUnknownFields: options.ignoreUnknownFields ?? false };

@@ -208,13 +208,7 @@ async function collect(
       }
       found.push({ source, layout: 'referrer', bundle });
     } catch (e) {
-      if (
-        !(e instanceof RegistryError) ||
-        e.code === 'REGISTRY_UNAUTHORIZED' ||
-        e.code === 'REGISTRY_UNREACHABLE' ||
-        e.code === 'REGISTRY_TIMEOUT'
-      )
-        throw e;
+      if (!skippable(e)) throw e;
       notes.push({ source, reason: e.message, skipped: true });
     }
   }
@@ -237,16 +231,15 @@ async function collect(
         }
         found.push({ source, layout: 'legacy', bundle: b.bundle, payload: kind === 'signature' ? blob : undefined });
       } catch (e) {
-        if (
-          !(e instanceof RegistryError) ||
-          e.code === 'REGISTRY_UNAUTHORIZED' ||
-          e.code === 'REGISTRY_UNREACHABLE' ||
-          e.code === 'REGISTRY_TIMEOUT'
-        )
-          throw e;
+        if (!skippable(e)) throw e;
         notes.push({ source, reason: e.message, skipped: true });
       }
     }
   }
   return found;
+}
+
+/** A candidate the registry cannot serve is skipped with a note; no access at all stops the search. */
+function skippable(e: unknown): e is RegistryError {
+  return e instanceof RegistryError && e.code !== 'REGISTRY_UNAUTHORIZED' && e.code !== 'REGISTRY_UNREACHABLE' && e.code !== 'REGISTRY_TIMEOUT';
 }

@@ -1,6 +1,6 @@
 // The offline verifier: `verify(bundle, artifact, policy, trustedRoot?)`.
 import { KeylessError, VerificationError } from '../core/errors.js';
-import { parseBundle, type Bundle } from '../formats/index.js';
+import { leafCertificateDer, parseBundle, type Bundle } from '../formats/index.js';
 import productionTrustedRoot from '../../assets/trusted_root.production.json' with { type: 'json' };
 import { Artifact, type ArtifactInput } from './artifact.js';
 import { CheckLog } from './checks.js';
@@ -98,8 +98,7 @@ export async function verify(bundle: BundleInput, artifact: ArtifactInput, polic
 type AsyncVerifiable = Certificate & { verifySignedByAsync?: (issuer: Certificate) => Promise<boolean> };
 
 function leafOf(b: Bundle, trust: TrustMaterial): Certificate | undefined {
-  const c = b.verificationMaterial?.content;
-  const der = c?.$case === 'certificate' ? c.certificate.rawBytes : c?.$case === 'x509CertificateChain' ? c.x509CertificateChain.certificates[0]?.rawBytes : undefined;
+  const der = leafCertificateDer(b);
   if (!der) return undefined;
   try {
     return trust.leafCertificate(der);

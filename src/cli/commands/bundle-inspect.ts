@@ -2,7 +2,7 @@
 // without verifying anything (and saying so). Every string from the bundle is escaped.
 import { readFileSync, statSync } from 'node:fs';
 import { KeylessError } from '../../core/errors.js';
-import { hashAlgorithmName, parseBundle, parseStatement, type Bundle } from '../../formats/index.js';
+import { hashAlgorithmName, leafCertificateDer, parseBundle, parseStatement, type Bundle } from '../../formats/index.js';
 import { parseCertificate, parseSignedTimestamp, type Certificate } from '../../x509/index.js';
 import { fsProblem } from '../fs-problem.js';
 import { expectDocument } from '../documents.js';
@@ -37,13 +37,7 @@ export interface BundleReport {
 }
 
 function certificateOf(b: Bundle): Certificate | undefined {
-  const c = b.verificationMaterial?.content;
-  const der =
-    c?.$case === 'certificate'
-      ? c.certificate.rawBytes
-      : c?.$case === 'x509CertificateChain'
-        ? c.x509CertificateChain.certificates[0]?.rawBytes
-        : undefined;
+  const der = leafCertificateDer(b);
   return der ? parseCertificate(der) : undefined;
 }
 

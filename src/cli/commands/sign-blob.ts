@@ -12,7 +12,7 @@ import {
   PUBLIC_GOOD_SIGNING_CONFIG, TOKEN_SOURCES, type SigningConfigLike, type SelectedServices, type TokenSource, type TokenCheckOptions,
   type SigningOptions, type BlobSource,
 } from '../../sign/index.js';
-import { parseBundle, parseTrustedRoot } from '../../formats/index.js';
+import { leafCertificateDer, parseBundle, parseTrustedRoot } from '../../formats/index.js';
 import { loadSigningConfig, readJsonFile, SIGNING_CONFIG_ENV, TRUSTED_ROOT_ENV } from '../files.js';
 import { obtainCliToken, nonEmpty } from '../identity.js';
 import { fileBundleSink, writeFileAtomic } from '../write.js';
@@ -142,8 +142,7 @@ function afterSigning(bundleJson: string, flags: ExtraOutputs): void {
     log(`Wrote signature to ${flags.outputSignature}`);
   }
   if (flags.outputCertificate) {
-    const vm = bundle.verificationMaterial?.content;
-    const der = vm?.$case === 'certificate' ? vm.certificate.rawBytes : vm?.$case === 'x509CertificateChain' ? vm.x509CertificateChain.certificates[0]?.rawBytes : undefined;
+    const der = leafCertificateDer(bundle);
     if (!der) throw new SignError('OUTPUT_UNWRITABLE', '--output-certificate: the bundle carries no certificate', { check: 'output-certificate' });
     const b64 = Buffer.from(der).toString('base64').replace(/.{1,64}/g, '$&\n');
     writeFileAtomic(flags.outputCertificate, `-----BEGIN CERTIFICATE-----\n${b64}-----END CERTIFICATE-----\n`);

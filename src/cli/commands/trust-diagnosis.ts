@@ -2,20 +2,14 @@
 // the trusted root in use (a private `keyless serve`, staging), the first failed check is
 // often a timestamp or a log entry. Say the cause instead: which of the bundle's
 // authorities the root does not know, which root that is, and how to give another.
-import type { Bundle } from '../../formats/index.js';
+import { leafCertificateDer, type Bundle } from '../../formats/index.js';
 import type { TrustMaterial } from '../../verify/index.js';
 
 /** What of the bundle's trust material `trust` does not know (empty when everything is known). */
 export function unknownAuthorities(bundle: Bundle, trust: TrustMaterial): string[] {
   const unknown: string[] = [];
   const vm = bundle.verificationMaterial;
-  const c = vm?.content;
-  const der =
-    c?.$case === 'certificate'
-      ? c.certificate.rawBytes
-      : c?.$case === 'x509CertificateChain'
-        ? c.x509CertificateChain.certificates[0]?.rawBytes
-        : undefined;
+  const der = leafCertificateDer(bundle);
   if (der) {
     try {
       const leaf = trust.leafCertificate(der);
