@@ -127,6 +127,8 @@ export const ERROR_CODES = {
   LOG_STATE_CONFLICT: { component: 'log', meaning: 'A write batch does not continue the stored log (another writer?).' },
   LOG_TILE_MISSING: { component: 'log', meaning: 'Tiles needed for a proof are missing from storage.' },
   LOG_WRITE_FAILED: { component: 'log', meaning: 'The log storage writer failed.' },
+  LOG_STORAGE_UNAVAILABLE: { component: 'log', meaning: 'The log database cannot be reached right now; retry later.' },
+  LOG_SCHEMA_TOO_NEW: { component: 'log', meaning: 'The log database has a schema newer than this Keyless knows.' },
 
   // http: every service (request plumbing)
   REQUEST_INVALID: { component: 'http', meaning: 'A request is malformed: wrong shape, parameter, URL or header.' },

@@ -1,4 +1,5 @@
-export type { StorageDriver, LogRecord, StoredEntry, StoredCheckpoint, TileRecord, BatchEntry, BatchWrite } from './driver.js';
+export type { StorageDriver, LogRecord, StoredEntry, StoredCheckpoint, TileRecord, BatchEntry, BatchWrite, WriteSession } from './driver.js';
+export { PostgresDriver, MIGRATIONS, type PostgresDriverOptions } from './postgres.js';
 export { SqliteDriver, type SqliteDriverOptions } from './sqlite.js';
 export { LogEngine, type OpenLogOptions } from './engine.js';
 export {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { LogEngine, noteCheckpointSigner } from '../../src/log/index.js';
+import { createTestDatabase } from '../support/postgres.js';
 import {
   leafHash, rootFromLeafHashes, verifyInclusion, verifyConsistency, verifySignedCheckpoint, decodeEntryBundle,
   splitTileHashes, fullTileRoot,
@@ -21,12 +22,34 @@ function openV2(engine: LogEngine, name = 'v2') {
   });
 }
 
+/** A place to keep logs: a SQLite data directory or a fresh PostgreSQL database; `open` may be called again to reopen. */
+interface Store {
+  open(): Promise<LogEngine>;
+  cleanup(): Promise<void>;
+}
+const backends: { name: string; create(): Promise<Store> }[] = [
+  {
+    name: 'sqlite',
+    create: async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'keyless-log-'));
+      return { open: async () => LogEngine.openSqlite(dir), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+    },
+  },
+  {
+    name: 'postgres',
+    create: async () => {
+      const db = await createTestDatabase('engine');
+      return { open: () => LogEngine.openPostgres({ connectionString: db.url }), cleanup: () => db.drop() };
+    },
+  },
+];
+
 const body = (i: number): Buffer => Buffer.from(JSON.stringify({ entry: i, pad: 'x'.repeat(i % 50) }));
 
-test('concurrent appends are batched, durable, provable; a reopened engine continues the same tree', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'keyless-log-'));
+for (const backend of backends) test(`${backend.name}: concurrent appends are batched, durable, provable; a reopened engine continues the same tree`, async () => {
+  const store = await backend.create();
   try {
-    let engine = LogEngine.openSqlite(dir);
+    let engine = await store.open();
     let log = await openV2(engine);
     assert.equal(log.size, 0);
     const n1 = 700;
@@ -61,7 +84,7 @@ test('concurrent appends are batched, durable, provable; a reopened engine conti
     assert.deepEqual(await log.search(['k3', 'k4'], 'and'), []);
     await engine.close();
 
-    engine = LogEngine.openSqlite(dir);
+    engine = await store.open();
     log = await openV2(engine);
     assert.equal(log.size, n1 + 1);
     assert.equal(log.latestCheckpoint().signed.split('\n')[1], String(n1 + 1));
@@ -99,7 +122,7 @@ test('concurrent appends are batched, durable, provable; a reopened engine conti
     await assert.rejects(log.consistencyProof(5, size + 1), { code: 'LOG_SIZE_OUT_OF_RANGE' });
     await engine.close();
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await store.cleanup();
   }
 });
 
@@ -123,10 +146,10 @@ test('the in-thread commit path (no writer thread) gives the same tree', async (
   }
 });
 
-test('one engine hosts several logs with their own trees, origins and keys', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'keyless-log-'));
+for (const backend of backends) test(`${backend.name}: one engine hosts several logs with their own trees, origins and keys`, async () => {
+  const store = await backend.create();
   try {
-    const engine = LogEngine.openSqlite(dir);
+    const engine = await store.open();
     const a = await openV2(engine, 'a');
     const b = await engine.openLog({
       name: 'b',
@@ -142,14 +165,14 @@ test('one engine hosts several logs with their own trees, origins and keys', asy
     assert.deepEqual(Buffer.from(cp.rootHash), leafHash(body(1)));
     await engine.close();
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await store.cleanup();
   }
 });
 
-test('a full queue refuses appends with LOG_OVERLOADED instead of growing without bound', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'keyless-log-'));
+for (const backend of backends) test(`${backend.name}: a full queue refuses appends with LOG_OVERLOADED instead of growing without bound`, async () => {
+  const store = await backend.create();
   try {
-    const engine = LogEngine.openSqlite(dir);
+    const engine = await store.open();
     const log = await engine.openLog({ name: 'q', origin: 'q.log.test', maxQueue: 5, signer: ({ origin }) => noteCheckpointSigner({ origin, keyName: origin, ...keys }) });
     const outcomes = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => log.append(body(i))));
     const refused = outcomes.filter((o) => o.status === 'rejected');
@@ -158,6 +181,6 @@ test('a full queue refuses appends with LOG_OVERLOADED instead of growing withou
     assert.equal(log.size, 5);
     await engine.close();
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await store.cleanup();
   }
 });
