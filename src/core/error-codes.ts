@@ -128,6 +128,7 @@ export const ERROR_CODES = {
   LOG_TILE_MISSING: { component: 'log', meaning: 'Tiles needed for a proof are missing from storage.' },
   LOG_WRITE_FAILED: { component: 'log', meaning: 'The log storage writer failed.' },
   LOG_STORAGE_UNAVAILABLE: { component: 'log', meaning: 'The log database cannot be reached right now; retry later.' },
+  LOG_MIGRATION_FAILED: { component: 'log', meaning: 'Copying logs from SQLite into PostgreSQL was refused or failed; nothing was written.' },
   LOG_SCHEMA_TOO_NEW: { component: 'log', meaning: 'The log database has a schema newer than this Keyless knows.' },
 
   // http: every service (request plumbing)

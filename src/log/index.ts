@@ -6,3 +6,4 @@ export {
   TransparencyLog, noteCheckpointSigner, searchKey, type CheckpointSigner, type AppendOptions, type AppendResult,
   type SignedTreeHead, type LogOptions,
 } from './log.js';
+export { copySqliteLogsToPostgres, type MigratedLog } from './migrate.js';

@@ -174,6 +174,28 @@ export class PostgresDriver implements StorageDriver {
     });
   }
 
+  /** Runs `fn` in one transaction on one connection (bulk copies such as the migration from SQLite). */
+  async transaction<T>(
+    fn: (query: <R extends pg.QueryResultRow>(text: string, params?: unknown[]) => Promise<R[]>) => Promise<T>,
+  ): Promise<T> {
+    return guarded(async () => {
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(
+          async <R extends pg.QueryResultRow>(text: string, params?: unknown[]) => (await client.query<R>(text, params)).rows,
+        );
+        await client.query('COMMIT');
+        return result;
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw e;
+      } finally {
+        client.release();
+      }
+    });
+  }
+
   async ensureLog(name: string, origin: (treeId: string) => string): Promise<LogRecord> {
     return guarded(async () => {
       const found = await this.pool.query<LogRow>('SELECT * FROM logs WHERE name = $1', [name]);
