@@ -3,6 +3,7 @@
 // Entries are hashedrekord 0.0.1 bodies of realistic size (a P-256 public key PEM, a
 // random digest and signature); they go through the engine's normal append path in
 // large batches (one transaction and one signed checkpoint per batch).
+import { softwareSigner } from '../src/core/signer.js';
 import { generateKeyPairSync, createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +25,7 @@ const v1Keys = loadKey('rekor-v1.key.pem', () => generateKeyPairSync('ec', { nam
 loadKey('rekor-v2.key.pem', () => generateKeyPairSync('ed25519'));
 
 const engine = LogEngine.openSqlite(dir);
-const rekor = await RekorV1Log.open({ engine, baseUrl: 'https://rekor.keyless.test', ...v1Keys, maxBatch: 50_000 });
+const rekor = await RekorV1Log.open({ engine, baseUrl: 'https://rekor.keyless.test', signer: softwareSigner(v1Keys.privateKey), maxBatch: 50_000 });
 const signerPem = Buffer.from(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'pem', type: 'spki' }).toString()).toString('base64');
 
 function body(): Buffer {

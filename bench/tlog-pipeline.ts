@@ -3,6 +3,7 @@
 // one transaction + fsync + signed checkpoint) and the 201 answer (proof, SET, JSON).
 // Steadier than the HTTP benchmark on a shared machine; use it for before/after pairs.
 // node --import tsx bench/tlog-pipeline.ts [--n 20000] [--concurrency 100] [--rounds 3]
+import { softwareSigner } from '../src/core/signer.js';
 import { generateKeyPairSync, createHash, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +36,7 @@ function makeBodies(n: number, tag: string): string[] {
 for (let r = 0; r < rounds; r++) {
   const dir = mkdtempSync(join(tmpdir(), 'keyless-pipeline-'));
   const engine = LogEngine.openSqlite(dir);
-  const rekor = await RekorV1Log.open({ engine, baseUrl: 'https://rekor.keyless.test', ...logKeys });
+  const rekor = await RekorV1Log.open({ engine, baseUrl: 'https://rekor.keyless.test', signer: softwareSigner(logKeys.privateKey) });
   const bodies = makeBodies(total, `r${r}`);
   let next = 0;
   const cpu0 = process.cpuUsage();

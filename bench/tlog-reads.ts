@@ -1,6 +1,7 @@
 // Inclusion-proof and checkpoint reads on a large log built by tlog-bulkload.ts:
 // node --import tsx bench/tlog-reads.ts DATA_DIR [--n 2000]
 // Through real HTTP (a tlog-server.ts child process) and in-process through the engine.
+import { softwareSigner } from '../src/core/signer.js';
 import { spawn } from 'node:child_process';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -41,7 +42,7 @@ const publicKey = createPublicKey(privateKey);
 {
   const engine = LogEngine.openSqlite(dir);
   const t0 = performance.now();
-  const log = await engine.openLog({ name: 'rekor-v1', origin: (id) => `rekor.keyless.test - ${id}`, signer: ({ origin }) => noteCheckpointSigner({ origin, keyName: 'rekor.keyless.test', privateKey, publicKey }) });
+  const log = await engine.openLog({ name: 'rekor-v1', origin: (id) => `rekor.keyless.test - ${id}`, signer: ({ origin }) => noteCheckpointSigner({ origin, keyName: 'rekor.keyless.test', signer: softwareSigner(privateKey) }) });
   console.log(`# ${new Date().toISOString()} ${cpus().length} cpus ${cpus()[0]?.model} node ${process.version}`);
   console.log(`# log size ${log.size}; open ${(performance.now() - t0).toFixed(1)} ms`);
   const size = log.size;

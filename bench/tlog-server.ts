@@ -1,6 +1,7 @@
 // A standalone Rekor v1 + v2 log server for benchmarks and the crash test:
 // node --import tsx bench/tlog-server.ts DATA_DIR [--workers N]
 // Keys are generated once into DATA_DIR (0600) and reused; prints "READY <url>" when listening.
+import { softwareSigner } from '../src/core/signer.js';
 import { generateKeyPairSync, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,8 +29,8 @@ function loadKey(name: string, make: () => { privateKey: KeyObject }): { private
 const v1Keys = loadKey('rekor-v1.key.pem', () => generateKeyPairSync('ec', { namedCurve: 'P-256' }));
 const v2Keys = loadKey('rekor-v2.key.pem', () => generateKeyPairSync('ed25519'));
 const engine = LogEngine.openSqlite(dir);
-const v1 = await RekorV1Log.open({ engine, baseUrl: 'https://rekor.keyless.test', ...v1Keys });
-const v2 = await RekorV2Log.open({ engine, baseUrl: 'https://log2025.keyless.test', ...v2Keys });
+const v1 = await RekorV1Log.open({ engine, baseUrl: 'https://rekor.keyless.test', signer: softwareSigner(v1Keys.privateKey) });
+const v2 = await RekorV2Log.open({ engine, baseUrl: 'https://log2025.keyless.test', signer: softwareSigner(v2Keys.privateKey) });
 const verifier = workers > 0 ? new WorkerDigestVerifier(workers) : inlineDigestVerifier;
 const app = createHttpApp({ bodyLimit: 1 << 20 });
 await app.register(rekorV1Service({ log: v1, verifier }));

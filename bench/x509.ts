@@ -2,6 +2,7 @@
 // the same process: parse a leaf, verify its SCT, verify an RFC 3161 token; and the
 // building side the CA, CT log and TSA use per request.
 // Run: node --import tsx bench/x509.ts
+import { softwareSigner } from '../src/core/signer.js';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { createHash } from 'node:crypto';
@@ -85,7 +86,7 @@ await compare([
 
 console.log('## building (P-256 keys, as the server defaults)');
 const ca = createCaChain();
-const ct = new CtLog({ privateKey: generateKey().privateKey, roots: [ca.root.certificate] });
+const ct = new CtLog({ signer: softwareSigner(generateKey().privateKey), roots: [ca.root.certificate] });
 const leafKey = generateKey().publicKey.export({ format: 'der', type: 'spki' });
 const profile = { publicKey: leafKey, san: { type: 'email' as const, value: 'bench@example.com' }, sigstoreExtensions: { '1.3.6.1.4.1.57264.1.1': 'https://issuer', '1.3.6.1.4.1.57264.1.8': 'https://issuer' } };
 const tsa = createTsaChain();
@@ -94,11 +95,11 @@ await compare([
   ['precertificate (1 P-256 signature)', () => issuePrecertificate(profile, ca.intermediate)],
   ['precert + CT addPreChain (chain checked) + final certificate', async () => {
     const pre = issuePrecertificate(profile, ca.intermediate);
-    embedScts(pre, [await ct.addPreChain([pre, ca.intermediate.certificate, ca.root.certificate])], ca.intermediate.privateKey);
+    embedScts(pre, [await ct.addPreChain([pre, ca.intermediate.certificate, ca.root.certificate])], ca.intermediate.key);
   }],
   ['precert + CT addTrustedPrecertificate + final certificate', async () => {
     const pre = issuePrecertificate(profile, ca.intermediate);
-    embedScts(pre, [await ct.addTrustedPrecertificate(pre, ca.intermediate.certificate)], ca.intermediate.privateKey);
+    embedScts(pre, [await ct.addTrustedPrecertificate(pre, ca.intermediate.certificate)], ca.intermediate.key);
   }],
   ['TSA createTimestampResponse (P-256)', () => createTimestampResponse(req, tsa.signer)],
 ]);

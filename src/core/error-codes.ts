@@ -194,6 +194,9 @@ export const ERROR_CODES = {
   DATA_DIR_INVALID: { component: 'server', meaning: 'The data directory path is not a directory.' },
   DATA_DIR_LOCKED: { component: 'server', meaning: 'Another keyless serve is using the data directory.' },
   LISTEN_FAILED: { component: 'server', meaning: 'The server cannot listen on the address.' },
+  DEV_IDP_NOT_LOOPBACK: { component: 'server', meaning: 'The development IdP is forced on while the server is reachable beyond loopback, without devIdp.allowPublic.' },
+  STORAGE_DRIVER_UNKNOWN: { component: 'server', meaning: 'storage.driver names a driver this build does not have.' },
+  SERVER_STARTING: { component: 'server', meaning: 'The server is still building its routes; retry after the Retry-After delay.' },
   PUBLIC_URL_CHANGED: { component: 'server', meaning: "The public URL's host differs from the one the stored log was created for." },
 
   // sign: the signing client

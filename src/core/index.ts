@@ -7,3 +7,4 @@ export * from './json.js';
 export * from './keys.js';
 export * from './prehash.js';
 export * from './response-body.js';
+export * from './signer.js';

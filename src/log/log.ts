@@ -1,4 +1,5 @@
-import { hash, type KeyObject } from 'node:crypto';
+import { hash } from 'node:crypto';
+import type { Signer } from '../core/signer.js';
 import { KeylessError } from '../core/errors.js';
 import {
   HASH_SIZE, TILE_WIDTH, consistencyProof, emptyRoot, encodeEntryBundle, formatCheckpoint, inclusionProof, leafHash, noteSigner,
@@ -11,8 +12,8 @@ import { TileMiss, TileTree } from './tree.js';
 export type CheckpointSigner = (head: { size: number; rootHash: Buffer; timestamp: number }) => string;
 
 /** A C2SP signed-note checkpoint signer (Rekor v1 and v2 flavours differ only in origin and key name). */
-export function noteCheckpointSigner(options: { origin: string; keyName: string; privateKey: KeyObject; publicKey: KeyObject }): CheckpointSigner {
-  const sign = noteSigner(options.keyName, options.privateKey, options.publicKey);
+export function noteCheckpointSigner(options: { origin: string; keyName: string; signer: Signer }): CheckpointSigner {
+  const sign = noteSigner(options.keyName, options.signer);
   return (head) => sign(formatCheckpoint({ origin: options.origin, size: head.size, rootHash: head.rootHash }));
 }
 

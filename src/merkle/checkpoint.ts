@@ -1,6 +1,7 @@
 import { FormatError } from '../core/errors.js';
 import type { KeyObject } from 'node:crypto';
 import { signNote, verifyNote } from './notes.js';
+import type { SigningKey } from '../core/signer.js';
 import { base64Encode } from '../core/encoding.js';
 import { HASH_SIZE } from './hash.js';
 
@@ -49,6 +50,6 @@ export function verifySignedCheckpoint(note: string, name: string, publicKey: Ke
 }
 
 /** Formats and signs a checkpoint: the complete note text. */
-export function signCheckpoint(cp: { origin: string; size: number; rootHash: Uint8Array; extensions?: readonly string[] }, name: string, privateKey: KeyObject, publicKey?: KeyObject): string {
-  return signNote(formatCheckpoint(cp), name, privateKey, publicKey);
+export function signCheckpoint(cp: { origin: string; size: number; rootHash: Uint8Array; extensions?: readonly string[] }, name: string, key: SigningKey): string {
+  return signNote(formatCheckpoint(cp), name, key);
 }

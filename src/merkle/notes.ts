@@ -1,8 +1,9 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { FormatError, VerificationError } from '../core/errors.js';
 import { base64Encode, hexEncode } from '../core/encoding.js';
 import { bytesEqual, sha256 } from '../core/hash.js';
-import { describeKey, publicKeyDer, signMessage, verifySignature } from '../core/keys.js';
+import { describeKey, publicKeyDer, verifySignature } from '../core/keys.js';
+import { asSigner, type SigningKey } from '../core/signer.js';
 
 /** C2SP signed-note: one signature line. */
 export interface NoteSignature {
@@ -94,38 +95,32 @@ export function noteKeyId(name: string, publicKey: KeyObject): Buffer {
   return noteKeyHash(name, publicKey).subarray(0, 4);
 }
 
-function publicOf(key: KeyObject): KeyObject {
-  return key.type === 'private' ? createPublicKey(key) : key;
-}
-
 /** Signs a note body with a log key: Ed25519 pure, ECDSA DER over the curve's hash. */
-export function signNoteSignature(body: string, name: string, privateKey: KeyObject, publicKey?: KeyObject): NoteSignature {
+export function signNoteSignature(body: string, name: string, key: SigningKey): NoteSignature {
   if (!isValidKeyName(name)) throw new FormatError('noteName', 'key name must be non-empty without spaces or "+"');
   if (!body.endsWith('\n')) throw new FormatError('note.body', 'must end with a newline');
-  const pub = publicKey ?? publicOf(privateKey);
-  const info = describeKey(pub, 'noteKey');
-  const signature = signMessage(privateKey, Buffer.from(body, 'utf8'), info.defaultHash ?? null);
-  return { name, keyId: noteKeyId(name, pub), signature };
+  const signer = asSigner(key);
+  return { name, keyId: noteKeyId(name, signer.publicKey), signature: signer.sign(Buffer.from(body, 'utf8')) };
 }
 
 /**
- * A reusable signer for one key: the key ID and hash are computed once (exporting a
- * key costs more than signing with it under OpenSSL 3).
+ * A reusable signer for one key: the key ID is computed once (exporting a key costs
+ * more than signing with it under OpenSSL 3).
  */
-export function noteSigner(name: string, privateKey: KeyObject, publicKey?: KeyObject): (body: string) => string {
+export function noteSigner(name: string, key: SigningKey): (body: string) => string {
   if (!isValidKeyName(name)) throw new FormatError('noteName', 'key name must be non-empty without spaces or "+"');
-  const pub = publicKey ?? publicOf(privateKey);
-  const hash = describeKey(pub, 'noteKey').defaultHash ?? null;
-  const keyId = noteKeyId(name, pub);
+  const signer = asSigner(key);
+  describeKey(signer.publicKey, 'noteKey');
+  const keyId = noteKeyId(name, signer.publicKey);
   return (body) => {
     if (!body.endsWith('\n')) throw new FormatError('note.body', 'must end with a newline');
-    return formatSignedNote({ body, signatures: [{ name, keyId, signature: signMessage(privateKey, Buffer.from(body, 'utf8'), hash) }] });
+    return formatSignedNote({ body, signatures: [{ name, keyId, signature: signer.sign(Buffer.from(body, 'utf8')) }] });
   };
 }
 
 /** Body plus one signature line: a complete signed note. */
-export function signNote(body: string, name: string, privateKey: KeyObject, publicKey?: KeyObject): string {
-  return formatSignedNote({ body, signatures: [signNoteSignature(body, name, privateKey, publicKey)] });
+export function signNote(body: string, name: string, key: SigningKey): string {
+  return formatSignedNote({ body, signatures: [signNoteSignature(body, name, key)] });
 }
 
 export interface NoteVerifier {

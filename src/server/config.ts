@@ -44,8 +44,22 @@ export interface LimitsConfig {
 }
 
 export interface DevIdpConfig {
-  /** `auto`: on only when the server is bound to a loopback address. */
+  /** `auto`: on only when every way in is loopback (the bind address and the public URL's host). */
   enabled: boolean | 'auto';
+  /**
+   * The operator's acknowledgement that the any-identity IdP may be reached from other
+   * machines (a non-loopback bind address or public URL); only with `enabled: true`.
+   */
+  allowPublic: boolean;
+}
+
+/** Storage drivers the log engine can use; the server opens the chosen one (server/storage.ts). */
+export const STORAGE_DRIVERS = ['sqlite'] as const;
+export type StorageDriverName = (typeof STORAGE_DRIVERS)[number];
+
+export interface StorageConfig {
+  /** `sqlite` (the default: files in `<dataDir>/log`). */
+  driver: StorageDriverName;
 }
 
 export interface ServerConfig {
@@ -55,6 +69,7 @@ export interface ServerConfig {
   organization: string;
   issuers: IssuerConfig[];
   devIdp: DevIdpConfig;
+  storage: StorageConfig;
   keys: KeyChoices;
   validity: ValidityConfig;
   limits: LimitsConfig;
@@ -63,7 +78,8 @@ export interface ServerConfig {
 const DEFAULTS: ServerConfig = {
   organization: 'Keyless',
   issuers: [],
-  devIdp: { enabled: 'auto' },
+  devIdp: { enabled: 'auto', allowPublic: false },
+  storage: { driver: 'sqlite' },
   keys: { ca: 'ecdsa-p256', ctlog: 'ecdsa-p256', rekorV1: 'ecdsa-p256', rekorV2: 'ed25519', tsa: 'ecdsa-p256', idp: 'ecdsa-p256' },
   validity: { leafCertificateMinutes: 10, caCertificateDays: 3650, tsaCertificateDays: 3650 },
   limits: { bodyLimit: 1024 * 1024 },
@@ -81,7 +97,7 @@ export function loadConfigFile(path: string): ServerConfig {
   return parseConfig(parseJson(text, 'config'));
 }
 
-const TOP_LEVEL = new Set(['publicUrl', 'organization', 'issuers', 'devIdp', 'keys', 'validity', 'limits', '$comment']);
+const TOP_LEVEL = new Set(['publicUrl', 'organization', 'issuers', 'devIdp', 'storage', 'keys', 'validity', 'limits', '$comment']);
 
 /** Validates a parsed configuration object and fills in defaults. Unknown fields are refused (typos must not pass silently). */
 export function parseConfig(json: unknown): ServerConfig {
@@ -91,6 +107,7 @@ export function parseConfig(json: unknown): ServerConfig {
     organization: DEFAULT_CONFIG.organization,
     issuers: [],
     devIdp: { ...DEFAULT_CONFIG.devIdp },
+    storage: { ...DEFAULT_CONFIG.storage },
     keys: { ...DEFAULT_CONFIG.keys },
     validity: { ...DEFAULT_CONFIG.validity },
     limits: { ...DEFAULT_CONFIG.limits },
@@ -100,10 +117,28 @@ export function parseConfig(json: unknown): ServerConfig {
   if (o.issuers !== undefined) config.issuers = asArray(o.issuers, 'config.issuers').map((v, i) => parseIssuer(v, `config.issuers[${i}]`));
   if (o.devIdp !== undefined) {
     const d = asObject(o.devIdp, 'config.devIdp');
-    rejectUnknown(d, new Set(['enabled']), 'config.devIdp');
+    rejectUnknown(d, new Set(['enabled', 'allowPublic']), 'config.devIdp');
     if (d.enabled !== undefined) {
       if (d.enabled !== true && d.enabled !== false && d.enabled !== 'auto') throw new FormatError('config.devIdp.enabled', 'must be true, false or "auto"');
       config.devIdp.enabled = d.enabled;
+    }
+    if (d.allowPublic !== undefined) {
+      if (typeof d.allowPublic !== 'boolean') throw new FormatError('config.devIdp.allowPublic', 'must be true or false');
+      if (d.allowPublic && config.devIdp.enabled !== true) {
+        throw new FormatError('config.devIdp.allowPublic', 'only goes with "enabled": true (auto never serves the development IdP beyond loopback)');
+      }
+      config.devIdp.allowPublic = d.allowPublic;
+    }
+  }
+  if (o.storage !== undefined) {
+    const st = asObject(o.storage, 'config.storage');
+    rejectUnknown(st, new Set(['driver']), 'config.storage');
+    if (st.driver !== undefined) {
+      const driver = asString(st.driver, 'config.storage.driver');
+      if (!(STORAGE_DRIVERS as readonly string[]).includes(driver)) {
+        throw new FormatError('config.storage.driver', `unknown storage driver ${JSON.stringify(driver)} (available: ${STORAGE_DRIVERS.join(', ')})`);
+      }
+      config.storage.driver = driver as StorageDriverName;
     }
   }
   if (o.keys !== undefined) {

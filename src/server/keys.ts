@@ -1,26 +1,21 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { KeylessError } from '../core/errors.js';
-import { signMessage } from '../core/keys.js';
-import type { HashAlgorithm } from '../core/hash.js';
+import { softwareSigner, type Signer } from '../core/signer.js';
 import { parseJson, asObject, asString } from '../core/json.js';
 import { SERVER_KEY_TYPES, type ServerKeyType } from './config.js';
 
-/** A signing key the server holds for one of its services. */
-export interface ServerKey {
+/**
+ * A key the server holds for one of its services: a Signer (services sign through it and
+ * never see the private key, so an HSM-backed store can hand out the same thing) with
+ * its name, type and creation time.
+ */
+export interface ServerKey extends Signer {
   readonly name: string;
   readonly type: ServerKeyType;
-  readonly publicKey: KeyObject;
   /** When the key was generated; the trust files start the key's validity here. */
   readonly createdAt: Date;
-  /**
-   * The in-process private key. Software stores always set it; the services take it as
-   * a KeyObject today. A hardware store (PKCS#11) would leave it out and sign via `sign`.
-   */
-  readonly privateKey: KeyObject | undefined;
-  /** Signs with this key (DER ECDSA, Ed25519, RSA PKCS#1 v1.5); `hash` is ignored for Ed25519. */
-  sign(message: Uint8Array, hash: HashAlgorithm | null): Buffer;
 }
 
 /**
@@ -99,14 +94,8 @@ export class FileKeyStore implements KeyStore {
 }
 
 function softwareKey(name: string, type: ServerKeyType, privateKey: KeyObject, createdAt: Date): ServerKey {
-  return {
-    name,
-    type,
-    publicKey: createPublicKey(privateKey),
-    createdAt,
-    privateKey,
-    sign: (message, hash) => signMessage(privateKey, message, type === 'ed25519' ? null : hash),
-  };
+  const signer = softwareSigner(privateKey);
+  return { name, type, createdAt, algorithm: signer.algorithm, publicKey: signer.publicKey, sign: signer.sign };
 }
 
 export function generatePrivateKey(type: ServerKeyType): KeyObject {

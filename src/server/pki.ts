@@ -42,8 +42,8 @@ export function loadOrCreateCa(dataDir: string, keys: KeyStore, config: ServerCo
       intermediateCommonName: `${config.organization} intermediate CA`,
       validityDays: config.validity.caCertificateDays,
       now: rootKey.createdAt,
-      rootKey: rootKey.privateKey!,
-      intermediateKey: intermediateKey.privateKey!,
+      rootKey,
+      intermediateKey,
     });
     certs = [chain.intermediate.certificate, chain.root.certificate];
     writeChain(path, certs);
@@ -53,8 +53,8 @@ export function loadOrCreateCa(dataDir: string, keys: KeyStore, config: ServerCo
   checkKeyMatches(intermediate, intermediateKey.publicKey, path);
   checkKeyMatches(root, rootKey.publicKey, path);
   return {
-    root: { certificate: root, privateKey: rootKey.privateKey! },
-    intermediate: { certificate: intermediate, privateKey: intermediateKey.privateKey! },
+    root: { certificate: root, key: rootKey },
+    intermediate: { certificate: intermediate, key: intermediateKey },
   };
 }
 
@@ -72,8 +72,8 @@ export function loadOrCreateTsa(dataDir: string, keys: KeyStore, config: ServerC
       commonName: `${config.organization} timestamp authority`,
       validityDays: config.validity.tsaCertificateDays,
       now: rootKey.createdAt,
-      rootKey: rootKey.privateKey!,
-      signingKey: signingKey.privateKey!,
+      rootKey,
+      signingKey,
     });
     certs = chain.chain;
     writeChain(path, certs);
@@ -82,7 +82,7 @@ export function loadOrCreateTsa(dataDir: string, keys: KeyStore, config: ServerC
   if (certs.length !== 2 || !leaf || !root) throw new KeylessError('CERT_FILE_INVALID', `${path} must hold the TSA certificate and its root`);
   checkKeyMatches(leaf, signingKey.publicKey, path);
   checkKeyMatches(root, rootKey.publicKey, path);
-  return { signer: { certificate: leaf, privateKey: signingKey.privateKey! }, chain: certs };
+  return { signer: { certificate: leaf, key: signingKey }, chain: certs };
 }
 
 function ensureCertDir(dataDir: string, warn: (m: string) => void): string {

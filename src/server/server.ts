@@ -1,12 +1,15 @@
+import { createServer } from 'node:http';
 import { isIPv6 } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { KeylessError } from '../core/errors.js';
+import type { ErrorCode } from '../core/error-codes.js';
 import { createHttpApp } from '../services/http/index.js';
 import { DEFAULT_CONFIG, isLoopbackHost, parsePublicUrl, type ServerConfig } from './config.js';
 import { FileKeyStore, ensurePrivateDir, type KeyStore } from './keys.js';
 import { lockDataDir } from './lock.js';
 import { composeServices, type ComposedServices } from './compose.js';
+import type { ServiceModule } from './module.js';
 
 export interface ServeOptions {
   dataDir: string;
@@ -20,6 +23,8 @@ export interface ServeOptions {
   warn?: (message: string) => void;
   /** Another key store (e.g. PKCS#11); default: files in `<dataDir>/keys`. */
   keyStore?: KeyStore;
+  /** The service modules to compose (default SERVICE_MODULES: dev IdP, CT log, Rekor v1/v2, TSA, CA). */
+  modules?: readonly ServiceModule[];
 }
 
 export interface RunningServer {
@@ -38,18 +43,40 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 3000;
 const DEFAULT_GRACE_MS = 5000;
 
-/** Whether the development identity provider runs: on by default only on a loopback address. */
-export function devIdpEnabled(config: ServerConfig, host: string): boolean {
-  return config.devIdp.enabled === 'auto' ? isLoopbackHost(host) : config.devIdp.enabled;
+/**
+ * Whether the development identity provider runs. `auto`: only when every way in is
+ * loopback (the bind address and the public URL's host). `true` beyond loopback needs
+ * the operator's explicit `allowPublic`, or the server refuses to start.
+ */
+export function devIdpEnabled(config: ServerConfig, host: string, publicUrl?: string): boolean {
+  const publicHost = publicUrl === undefined ? host : new URL(publicUrl).hostname;
+  const loopbackOnly = isLoopbackHost(host) && isLoopbackHost(publicHost);
+  const setting = config.devIdp.enabled;
+  if (setting === 'auto') return loopbackOnly;
+  if (setting && !loopbackOnly && !config.devIdp.allowPublic) {
+    throw new KeylessError(
+      'DEV_IDP_NOT_LOOPBACK',
+      `the development IdP (any identity, to anyone) is enabled but the server is reachable beyond loopback (bind ${host}, public URL host ${publicHost}); set "devIdp": {"enabled": true, "allowPublic": true} to accept that, or turn it off`,
+    );
+  }
+  return setting;
 }
 
 /**
- * Starts `keyless serve`: binds the port first (so port 0 resolves to the real port that
- * the trust files name), then composes every service into one fastify app and opens it.
+ * Starts `keyless serve` in an order that never lets a request meet a half-built server:
+ * everything is validated first (configuration, public URL, dev IdP setting, data
+ * directory and its lock, keys); then the port is bound, because with port 0 only the
+ * bound socket knows the port that the trust files and log names must carry; then every
+ * service is composed and fastify made ready. Until then the socket answers every
+ * request itself with 503 and Retry-After (the gate below): fastify never sees a request
+ * before it is ready. Any failure closes the socket and releases the data directory.
  */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const config = options.config ?? structuredClone(DEFAULT_CONFIG) as ServerConfig;
   const warn = options.warn ?? (() => {});
+  const explicitUrl = options.publicUrl ?? config.publicUrl;
+  const givenPublicUrl = explicitUrl === undefined ? undefined : parsePublicUrl(explicitUrl, options.publicUrl ? '--public-url' : 'publicUrl');
+  const devIdp = devIdpEnabled(config, options.host, givenPublicUrl);
   ensurePrivateDir(options.dataDir, warn);
   const unlock = lockDataDir(options.dataDir);
   let keyStore: KeyStore;
@@ -59,11 +86,24 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     unlock();
     throw e;
   }
-  const app = createHttpApp({ bodyLimit: config.limits.bodyLimit, logger: false });
+
+  let ready = false;
+  const app = createHttpApp({
+    bodyLimit: config.limits.bodyLimit,
+    logger: false,
+    serverFactory: (handler) =>
+      createServer((req, res) => {
+        if (ready) {
+          handler(req, res);
+          return;
+        }
+        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1', connection: 'close' });
+        res.end(JSON.stringify({ code: 'SERVER_STARTING' satisfies ErrorCode, message: 'the server is starting; retry shortly' }));
+      }),
+  });
   // No service takes text/plain: without fastify's default parser such bodies get a 415, not a confusing 400.
   app.removeContentTypeParser('text/plain');
 
-  // Listen on the raw server before the routes exist: nobody knows the address until it is printed.
   let port: number;
   try {
     port = await listenRaw(app, options.host, options.port);
@@ -74,21 +114,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
   const hostInUrl = isIPv6(options.host) ? `[${options.host}]` : options.host;
   const url = `http://${hostInUrl}:${port}`;
-  if ((options.host === '0.0.0.0' || options.host === '::') && !options.publicUrl && !config.publicUrl) {
+  if ((options.host === '0.0.0.0' || options.host === '::') && !explicitUrl) {
     warn(`bound to ${options.host} without --public-url: the trust files will name ${url}, which clients elsewhere cannot reach; pass --public-url`);
   }
-  const publicUrl = parsePublicUrl(options.publicUrl ?? config.publicUrl ?? url, options.publicUrl ? '--public-url' : 'publicUrl');
+  const publicUrl = givenPublicUrl ?? url;
+  if (devIdp && !isLoopbackHost(new URL(publicUrl).hostname)) {
+    warn(`the development IdP is served at ${publicUrl}/oidc, beyond loopback (devIdp.allowPublic): anyone who reaches it gets certificates for any identity`);
+  }
 
   let services: ComposedServices;
   try {
-    services = await composeServices(app, {
-      dataDir: options.dataDir,
-      config,
-      keyStore,
-      publicUrl,
-      devIdp: devIdpEnabled(config, options.host),
-      warn,
-    });
+    services = await composeServices(app, { dataDir: options.dataDir, config, keyStore, publicUrl, devIdp, warn, ...(options.modules ? { modules: options.modules } : {}) });
     app.get('/healthz', async () => ({ status: 'ok', services: services.names }));
     await app.ready();
   } catch (e) {
@@ -96,6 +132,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     unlock();
     throw e;
   }
+  ready = true;
 
   let closing: Promise<void> | undefined;
   return {
@@ -144,5 +181,9 @@ async function closeQuietly(app: FastifyInstance): Promise<void> {
   } catch {
     // Already closed or never ready: nothing left to release.
   }
-  if (app.server.listening) await new Promise<void>((resolve) => app.server.close(() => resolve()));
+  if (app.server.listening) {
+    const closed = new Promise<void>((resolve) => app.server.close(() => resolve()));
+    app.server.closeAllConnections();
+    await closed;
+  }
 }

@@ -1,5 +1,6 @@
 // RFC 6962 Signed Certificate Timestamps: TLS encoding, signed data, verification, signing.
-import { createHash, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { createHash, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { asSigner, type SigningKey } from '../core/signer.js';
 import { FormatError, VerificationError } from '../core/errors.js';
 import { base64Decode } from '../core/encoding.js';
 import type { Certificate } from './certificate.js';
@@ -194,10 +195,11 @@ export function verifyEmbeddedScts(leaf: Certificate, issuer: Certificate, ctLog
 }
 
 /** Signs a v1 SCT for `entry` (CT log side): ECDSA or RSA with SHA-256. */
-export function signSct(privateKey: KeyObject, logId: Uint8Array, timestamp: bigint, entry: CtEntry, extensions: Uint8Array = Buffer.alloc(0)): Sct {
-  const keyType = privateKey.asymmetricKeyType;
+export function signSct(signingKey: SigningKey, logId: Uint8Array, timestamp: bigint, entry: CtEntry, extensions: Uint8Array = Buffer.alloc(0)): Sct {
+  const signer = asSigner(signingKey);
+  const keyType = signer.publicKey.asymmetricKeyType;
   if (keyType !== 'ec' && keyType !== 'rsa') throw new VerificationError('KEY_UNSUPPORTED', `a CT log cannot sign with a ${keyType} key`);
-  const signature = nodeSign('sha256', sctSignedData(timestamp, entry, extensions), privateKey);
+  const signature = signer.sign(sctSignedData(timestamp, entry, extensions), 'sha256');
   return {
     version: 0,
     logId: Buffer.from(logId),

@@ -1,3 +1,4 @@
+import { softwareSigner } from '../../src/core/signer.js';
 // Certificate paths: EKU nesting through CAs, and same-named intermediates (issuer by key, not by name).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +14,7 @@ test('an intermediate whose EKU excludes codeSigning cannot issue a code-signing
   const ca = createCaChain({ now: new Date(Date.now() - 3600_000) });
   const key = generateKey().privateKey;
   const intermediate = {
-    privateKey: key,
+    key: softwareSigner(key),
     certificate: createIntermediateCertificate(ca.root, publicKeyOf(key), { organization: 'keyless', commonName: 'tls-only' }, ca.root.certificate.notBefore, ca.root.certificate.notAfter, SERVER_AUTH),
   };
   const leaf = issueLeafCertificate({ publicKey: generateKey().publicKey, san: { type: 'email', value: 'a@b.c' } }, intermediate);

@@ -49,7 +49,7 @@ export function dsseBundle(o: DsseOptions) {
   const root = leafHash(body);
   const cp = o.checkpoint ?? { origin: 'rekor.test', name: 'rekor.test' };
   const cpKey = cp.key ?? log;
-  const checkpoint = signCheckpoint({ origin: cp.origin, size: 1, rootHash: root }, cp.name, cpKey.privateKey, cpKey.publicKey);
+  const checkpoint = signCheckpoint({ origin: cp.origin, size: 1, rootHash: root }, cp.name, cpKey.privateKey);
   return {
     mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
     verificationMaterial: {

@@ -1,4 +1,5 @@
 // RFC 3161 timestamps: the TSA certificate's purpose, and trust-root windows.
+import { softwareSigner } from '../../src/core/signer.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -21,8 +22,8 @@ test('a TSA certificate without any EKU extension is not a timestamping certific
     notAfter: chain.root.certificate.notAfter,
     publicKey: publicKeyOf(key),
     extensions: [ext.keyUsage('digitalSignature')],
-  }, chain.root.privateKey);
-  const token = createTimestampResponse(req, { certificate: noEku, privateKey: key });
+  }, chain.root.key);
+  const token = createTimestampResponse(req, { certificate: noEku, key: softwareSigner(key) });
   const authorities: TrustedCertificateAuthority[] = [{ certChain: [noEku, chain.root.certificate], validFor: { start: new Date(0), end: undefined } }];
   assert.throws(() => verifyTimestampToken(token, SIG, authorities), code('TIMESTAMP_EKU_MISSING'));
   // The proper TSA certificate from the same root verifies.

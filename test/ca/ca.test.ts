@@ -1,4 +1,5 @@
 // @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
+import { softwareSigner } from '../../src/core/signer.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
@@ -107,7 +108,7 @@ test('token failures: specific 4xx codes', async () => {
   const key = ecKey();
   const t = nowSeconds();
   const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-  const forgedSigner = { ...stack.signer, key: other };
+  const forgedSigner = { ...stack.signer, signer: softwareSigner(other) };
   const { signIdToken } = await import('../../src/services/idp/index.js');
   const seg = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
   const cases: Array<[string, Promise<string> | string]> = [

@@ -1,3 +1,4 @@
+import { softwareSigner } from '../../src/core/signer.js';
 import { generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -24,12 +25,12 @@ export interface Stack {
 export async function startStack(options: { viaHttpDiscovery?: boolean; extraIssuers?: (jwks: JsonWebKeySet) => IssuerConfig[] } = {}): Promise<Stack> {
   const idpKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
   const chain = createCaChain();
-  const ctLog = new CtLog({ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, roots: [chain.root.certificate] });
+  const ctLog = new CtLog({ signer: softwareSigner(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey), roots: [chain.root.certificate] });
   const app = createHttpApp();
   let base = '';
   const issuerUrl = () => `${base}/oidc`;
   let issuers: IssuerConfig[] = [];
-  await app.register(idpService({ issuerUrl, signingKey: idpKey }), { prefix: '/oidc' });
+  await app.register(idpService({ issuerUrl, signingKey: softwareSigner(idpKey) }), { prefix: '/oidc' });
   await app.register(ctlogService({ log: ctLog }), { prefix: '/ct-log' });
   await app.register(caService({
     issuers: () => issuers,
@@ -39,8 +40,8 @@ export async function startStack(options: { viaHttpDiscovery?: boolean; extraIss
   }));
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  issuers = await devIdpIssuerConfigs(issuerUrl(), idpKey, { staticKeys: !options.viaHttpDiscovery });
-  const signer = await devSigner(idpKey);
+  issuers = await devIdpIssuerConfigs(issuerUrl(), softwareSigner(idpKey), { staticKeys: !options.viaHttpDiscovery });
+  const signer = await devSigner(softwareSigner(idpKey));
   if (options.extraIssuers) issuers.push(...options.extraIssuers({ keys: [signer.jwk as JsonWebKeySet['keys'][number]] }));
   return { app, base, issuer: issuerUrl(), chain, ctLog, signer, issuers, close: () => app.close() };
 }

@@ -1,4 +1,5 @@
 // @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
+import { softwareSigner } from '../../src/core/signer.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -36,7 +37,7 @@ function referenceLeaf(p: LeafProfile, last: ExtensionSpec[]) {
     serial: p.serial!, issuer: ca.intermediate.certificate.subject.der, subject: Buffer.from([0x30, 0x00]),
     notBefore, notAfter: new Date(notBefore.getTime() + 10 * 60 * 1000), publicKey: p.publicKey,
     extensions: [...leafExtensions(p, ca.intermediate.certificate), ...last],
-  }, ca.intermediate.privateKey);
+  }, ca.intermediate.key);
 }
 
 test('PreparedLeaf: precertificate, CT entry TBS and final certificate are byte for byte those of the generic builder + embedScts', async () => {
@@ -52,10 +53,10 @@ test('PreparedLeaf: precertificate, CT entry TBS and final certificate are byte 
     assert.ok(precert.verifySignedBy(ca.intermediate.certificate));
     assert.ok(leaf.entryTbs().equals(reference.tbsWithoutExtensions(OID.ctPoison)));
 
-    const log = new CtLog({ privateKey: generateKey().privateKey, roots: [ca.root.certificate] });
+    const log = new CtLog({ signer: softwareSigner(generateKey().privateKey), roots: [ca.root.certificate] });
     const sct = await log.addTrustedPrecertificate(reference, ca.intermediate.certificate);
     const final = parseCertificate(leaf.finalDer([sct]));
-    assert.ok(final.tbsDer.equals(embedScts(reference, [sct], ca.intermediate.privateKey).tbsDer));
+    assert.ok(final.tbsDer.equals(embedScts(reference, [sct], ca.intermediate.key).tbsDer));
     assert.ok(final.verifySignedBy(ca.intermediate.certificate));
     assert.equal(final.isPrecertificate, false);
 
@@ -70,7 +71,7 @@ test('PreparedLeaf: precertificate, CT entry TBS and final certificate are byte 
 
 test('addTrustedPrecertificateTbs: logs the same MerkleTreeLeaf as addTrustedPrecertificate; the embedded SCT verifies (Keyless and sigstore-js)', async () => {
   const store = new MemoryCtLogStore();
-  const log = new CtLog({ privateKey: generateKey().privateKey, roots: [ca.root.certificate], store });
+  const log = new CtLog({ signer: softwareSigner(generateKey().privateKey), roots: [ca.root.certificate], store });
   const leaf = new PreparedLeaf(profile(true), ca.intermediate);
   const submit = inProcessCtSubmitter(log);
   assert.equal(typeof submit.submitTrustedTbs, 'function');

@@ -92,3 +92,24 @@ test('prehash verification from SPKI: every named curve, RSA, and a point off th
   }
   assert.equal(verifyDigestSignatureSpki(Buffer.from('not a key'), Buffer.alloc(32), Buffer.alloc(64), 'sha256'), false);
 });
+
+test('softwareSigner signs with the key default hash; ecdsaDerToRaw gives what JWS verifiers read', async () => {
+  const { generateKeyPairSync, verify } = await import('node:crypto');
+  const { softwareSigner, asSigner, ecdsaDerToRaw } = await import('../../src/core/signer.js');
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const signer = softwareSigner(privateKey);
+  assert.equal(signer.algorithm, 'ecdsa-p256');
+  assert.equal(asSigner(privateKey), signer, 'one Signer per key');
+  assert.equal(asSigner(signer), signer);
+  // Enough signatures that some r or s is shorter than 32 bytes (about 1 in 128 per signature).
+  for (let i = 0; i < 600; i++) {
+    const data = Buffer.from(`message ${i}`);
+    const raw = ecdsaDerToRaw(signer.sign(data), 32);
+    assert.equal(raw.length, 64);
+    assert.ok(verify('sha256', data, { key: signer.publicKey, dsaEncoding: 'ieee-p1363' }, raw), `signature ${i}`);
+  }
+  assert.throws(() => ecdsaDerToRaw(Buffer.from([0x31, 0x00]), 32), RangeError);
+  const ed = softwareSigner(generateKeyPairSync('ed25519').privateKey);
+  assert.equal(ed.algorithm, 'ed25519');
+  assert.ok(verify(null, Buffer.from('x'), ed.publicKey, ed.sign(Buffer.from('x'), 'sha512')), 'the hash is ignored for Ed25519');
+});

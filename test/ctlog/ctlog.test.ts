@@ -1,4 +1,5 @@
 // @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
+import { softwareSigner } from '../../src/core/signer.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { verify as nodeVerify } from 'node:crypto';
@@ -21,7 +22,7 @@ const PREFIX = '/ctlog';
 before(async () => {
   ca = createCaChain({ now: new Date(Date.now() - 3600_000) });
   store = new MemoryCtLogStore();
-  log = new CtLog({ privateKey: generateKey('ecdsa-p256').privateKey, roots: [ca.root.certificate], store });
+  log = new CtLog({ signer: softwareSigner(generateKey('ecdsa-p256').privateKey), roots: [ca.root.certificate], store });
   app = createHttpApp();
   await app.register(ctlogService({ log }), { prefix: PREFIX });
   base = `${await app.listen({ host: '127.0.0.1', port: 0 })}${PREFIX}`;
@@ -48,7 +49,7 @@ test('add-pre-chain: the SCT embedded in the final certificate verifies with the
   assert.deepEqual(Object.keys(json).sort(), ['extensions', 'id', 'sct_version', 'signature', 'timestamp']);
   assert.equal(json.id, log.logId.toString('base64'));
   const sct = sctFromJson(json);
-  const leaf = embedScts(precert, [sct], ca.intermediate.privateKey);
+  const leaf = embedScts(precert, [sct], ca.intermediate.key);
   const tm = loadTrustMaterial(trustedRoot());
   assert.equal(verifyEmbeddedScts(leaf, ca.intermediate.certificate, tm.ctLogs).length, 1);
   const peerLog = { baseURL: base, logID: log.logId, publicKey: log.publicKey, validFor: { start: new Date(0), end: new Date(8.64e15) } };
@@ -56,7 +57,7 @@ test('add-pre-chain: the SCT embedded in the final certificate verifies with the
   // In-process path for the CA: same SCT semantics without the chain re-check.
   const pre2 = issuePrecertificate(profile(), ca.intermediate);
   const sct2 = await log.addTrustedPrecertificate(pre2, ca.intermediate.certificate);
-  assert.equal(verifyEmbeddedScts(embedScts(pre2, [sct2], ca.intermediate.privateKey), ca.intermediate.certificate, tm.ctLogs).length, 1);
+  assert.equal(verifyEmbeddedScts(embedScts(pre2, [sct2], ca.intermediate.key), ca.intermediate.certificate, tm.ctLogs).length, 1);
   await assert.rejects(log.addTrustedPrecertificate(issueLeafCertificate(profile(), ca.intermediate), ca.intermediate.certificate), (e: any) => e.code === 'CT_NOT_PRECERTIFICATE');
   // The root may be left out of the submitted chain.
   const again = await post('add-pre-chain', { chain: [b64(issuePrecertificate(profile(), ca.intermediate)), b64(ca.intermediate.certificate)] });
@@ -138,8 +139,8 @@ test('entries kept in the log engine (SQLite): the RFC 6962 root survives a reop
   try {
     const key = generateKey('ecdsa-p256').privateKey;
     let engine = LogEngine.openSqlite(dir);
-    let s = await EngineCtLogStore.open(engine, { origin: '127.0.0.1/ctlog', privateKey: key });
-    const engineLog = new CtLog({ privateKey: key, roots: [ca.root.certificate], store: s });
+    let s = await EngineCtLogStore.open(engine, { origin: '127.0.0.1/ctlog', signer: softwareSigner(key) });
+    const engineLog = new CtLog({ signer: softwareSigner(key), roots: [ca.root.certificate], store: s });
     const leaves: Buffer[] = [];
     const chains = Array.from({ length: 5 }, () => [issuePrecertificate(profile(), ca.intermediate), ca.intermediate.certificate]);
     const scts = await Promise.all(chains.map((c) => engineLog.addPreChain(c)));
@@ -153,9 +154,9 @@ test('entries kept in the log engine (SQLite): the RFC 6962 root survives a reop
     assert.deepEqual(Buffer.from(sth.sha256_root_hash, 'base64'), rootFromEntries(leaves));
     await engine.close();
     engine = LogEngine.openSqlite(dir);
-    s = await EngineCtLogStore.open(engine, { origin: '127.0.0.1/ctlog', privateKey: key });
+    s = await EngineCtLogStore.open(engine, { origin: '127.0.0.1/ctlog', signer: softwareSigner(key) });
     assert.deepEqual((await s.head()).rootHash, rootFromEntries(leaves));
-    const reopened = new CtLog({ privateKey: key, roots: [ca.root.certificate], store: s });
+    const reopened = new CtLog({ signer: softwareSigner(key), roots: [ca.root.certificate], store: s });
     const proof = await reopened.proofByHash(leafHash(leaves[2]!), 5);
     verifyInclusion(2, 5, leafHash(leaves[2]!), proof.audit_path.map((p) => Buffer.from(p, 'base64')), rootFromEntries(leaves));
     const cons = await reopened.consistency(3, 5);

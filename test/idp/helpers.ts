@@ -1,3 +1,4 @@
+import { softwareSigner } from '../../src/core/signer.js';
 import { generateKeyPairSync, createHash, randomBytes, type KeyObject } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -18,7 +19,7 @@ export async function startIdp(register?: (app: FastifyInstance, issuer: () => s
   const app = createHttpApp();
   let base = '';
   const issuer = () => `${base}/oidc`;
-  await app.register(idpService({ issuerUrl: issuer, signingKey: key }), { prefix: '/oidc' });
+  await app.register(idpService({ issuerUrl: issuer, signingKey: softwareSigner(key) }), { prefix: '/oidc' });
   if (register) await register(app, issuer, key);
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { softwareSigner } from '../../src/core/signer.js';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +15,7 @@ const openLog = (engine: LogEngine, name: string) =>
     name,
     origin: `${name}.log.test`,
     maxBatch: 50_000,
-    signer: ({ origin }) => noteCheckpointSigner({ origin, keyName: origin, ...keys }),
+    signer: ({ origin }) => noteCheckpointSigner({ origin, keyName: origin, signer: softwareSigner(keys.privateKey) }),
   });
 const body = (i: number): Buffer => Buffer.from(`{"entry":${i},"pad":"${'x'.repeat(i % 100)}"}`);
 const N = 100_000;

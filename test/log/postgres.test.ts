@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { softwareSigner } from '../../src/core/signer.js';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -13,7 +14,7 @@ const open = (engine: LogEngine) =>
     name: 'v2',
     origin: ORIGIN,
     maxBatch: 50,
-    signer: ({ origin }) => noteCheckpointSigner({ origin, keyName: origin, ...keys }),
+    signer: ({ origin }) => noteCheckpointSigner({ origin, keyName: origin, signer: softwareSigner(keys.privateKey) }),
   });
 const body = (i: number): Buffer => Buffer.from(`entry ${i}`);
 

@@ -6,6 +6,8 @@ import { parseConfig, loadConfigFile, DEFAULT_CONFIG, isLoopbackHost, parsePubli
 import { FileKeyStore } from '../../src/server/keys.js';
 import { devIdpEnabled } from '../../src/server/server.js';
 import { verifySignature } from '../../src/core/keys.js';
+import { openLogStorage } from '../../src/server/storage.js';
+import { KeyObject } from 'node:crypto';
 import { tempDir } from './helpers.js';
 
 test('an empty configuration gives the documented defaults', () => {
@@ -13,6 +15,8 @@ test('an empty configuration gives the documented defaults', () => {
   assert.deepEqual(c.keys, DEFAULT_CONFIG.keys);
   assert.equal(c.validity.leafCertificateMinutes, 10);
   assert.equal(c.devIdp.enabled, 'auto');
+  assert.equal(c.devIdp.allowPublic, false);
+  assert.deepEqual(c.storage, { driver: 'sqlite' });
   assert.deepEqual(c.issuers, []);
 });
 
@@ -47,6 +51,11 @@ test('configuration errors name the field', () => {
     [{ keys: { rekorV1: 'rsa-2048' } }, 'config.keys'],
     [{ validity: { leafCertificateMinutes: -1 } }, 'config.validity.leafCertificateMinutes'],
     [{ devIdp: { enabled: 'yes' } }, 'config.devIdp.enabled'],
+    [{ devIdp: { allowPublic: true } }, 'config.devIdp.allowPublic'],
+    [{ devIdp: { enabled: 'auto', allowPublic: true } }, 'config.devIdp.allowPublic'],
+    [{ devIdp: { enabled: true, allowPublic: 'yes' } }, 'config.devIdp.allowPublic'],
+    [{ storage: { driver: 'mongodb' } }, 'config.storage.driver'],
+    [{ storage: { driver: 'sqlite', path: '/x' } }, 'config.storage.path'],
     [{ publicUrl: 'ftp://x' }, 'config.publicUrl'],
     [[], 'config'],
   ];
@@ -62,14 +71,25 @@ test('an unreadable or malformed configuration file is a clear error', () => {
   assert.throws(() => loadConfigFile(join(dir, 'bad.json')), { code: 'FORMAT_INVALID' });
 });
 
-test('the dev IdP is on by default only on loopback', () => {
+test('the dev IdP is on by default only when every way in is loopback', () => {
   const auto = parseConfig({});
   assert.equal(devIdpEnabled(auto, '127.0.0.1'), true);
   assert.equal(devIdpEnabled(auto, '::1'), true);
+  assert.equal(devIdpEnabled(auto, '127.0.0.1', 'http://localhost:3000'), true);
   assert.equal(devIdpEnabled(auto, '0.0.0.0'), false);
   assert.equal(devIdpEnabled(auto, '10.1.2.3'), false);
-  assert.equal(devIdpEnabled(parseConfig({ devIdp: { enabled: true } }), '0.0.0.0'), true);
+  // Bound to loopback behind a reverse proxy with a public URL (the production layout): off.
+  assert.equal(devIdpEnabled(auto, '127.0.0.1', 'https://sigstore.example.com'), false);
+  assert.equal(devIdpEnabled(auto, '127.0.0.1', 'http://10.0.0.5:3000'), false);
   assert.equal(devIdpEnabled(parseConfig({ devIdp: { enabled: false } }), '127.0.0.1'), false);
+  // Explicitly on: fine on loopback, refused beyond it unless acknowledged.
+  const on = parseConfig({ devIdp: { enabled: true } });
+  assert.equal(devIdpEnabled(on, '127.0.0.1'), true);
+  assert.throws(() => devIdpEnabled(on, '0.0.0.0'), { code: 'DEV_IDP_NOT_LOOPBACK' });
+  assert.throws(() => devIdpEnabled(on, '127.0.0.1', 'https://sigstore.example.com'), { code: 'DEV_IDP_NOT_LOOPBACK' });
+  const acknowledged = parseConfig({ devIdp: { enabled: true, allowPublic: true } });
+  assert.equal(devIdpEnabled(acknowledged, '0.0.0.0'), true);
+  assert.equal(devIdpEnabled(acknowledged, '127.0.0.1', 'https://sigstore.example.com'), true);
   assert.equal(isLoopbackHost('localhost'), true);
   assert.equal(isLoopbackHost('[::1]'), true);
 });
@@ -101,7 +121,7 @@ test('keys are generated once with mode 0600 in a 0700 directory and reused', ()
 
   const msg = Buffer.from('checkpoint');
   assert.ok(verifySignature(reloaded.publicKey, msg, reloaded.sign(msg, 'sha256')));
-  assert.ok(verifySignature(ed.publicKey, msg, ed.sign(msg, null)));
+  assert.ok(verifySignature(ed.publicKey, msg, ed.sign(msg)));
 });
 
 test('key files that others can read are tightened; corrupt key files are refused', () => {
@@ -118,4 +138,19 @@ test('key files that others can read are tightened; corrupt key files are refuse
   assert.throws(() => new FileKeyStore(dataDir).load('ca'), { code: 'KEY_FILE_INVALID' });
   assert.throws(() => new FileKeyStore(dataDir).load('../etc'), { code: 'KEY_NAME_INVALID' });
   assert.ok(readFileSync(join(dataDir, 'keys', 'ca.json'), 'utf8').includes('ecdsa-p256'));
+});
+
+test('the key store hands services Signers, never private keys', () => {
+  const store = new FileKeyStore(join(tempDir(), 'data'));
+  const key = store.loadOrCreate('ca-root', 'ecdsa-p384');
+  assert.equal(key.algorithm, 'ecdsa-p384');
+  assert.ok(!('privateKey' in key));
+  for (const value of Object.values(key)) assert.ok(!(value instanceof KeyObject && value.type === 'private'));
+  const msg = Buffer.from('tbs');
+  assert.ok(verifySignature(key.publicKey, msg, key.sign(msg), 'sha384'));
+  assert.ok(verifySignature(key.publicKey, msg, key.sign(msg, 'sha256'), 'sha256'));
+});
+
+test('the storage driver is chosen in one place; an unknown one is a clear error', () => {
+  assert.throws(() => openLogStorage({ driver: 'postgres' as never }, tempDir()), { code: 'STORAGE_DRIVER_UNKNOWN', message: /available: sqlite/ });
 });

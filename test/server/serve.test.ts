@@ -34,7 +34,7 @@ test('a bad configuration file or flag fails before serving', async () => {
   const dir = tempDir();
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ keys: { ca: 'dsa-1024' } }));
   const bad = await runKeyless(['serve', '--data-dir', join(dir, 'd'), '--port', '0', '--config', join(dir, 'config.json')]);
-  assert.equal(bad.code, 1);
+  assert.equal(bad.code, 2);
   assert.match(bad.stderr, /config\.keys\.ca/);
   assert.equal(bad.stdout, '');
   const usage = await runKeyless(['serve', '--port', 'eighty']);
@@ -122,7 +122,7 @@ test('one server per data directory; a lock left by a killed server is taken ove
   const first = await startServe({ dataDir });
   try {
     const second = await runKeyless(['serve', '--data-dir', dataDir, '--port', '0']);
-    assert.equal(second.code, 1);
+    assert.equal(second.code, 2);
     assert.match(second.stderr, /another keyless serve \(pid \d+\) is using/);
     assert.equal((await fetch(`${first.url}/healthz`)).status, 200, 'the first server is unaffected');
   } finally {
@@ -175,7 +175,7 @@ test('a data directory refuses another public host name with a clear error, and 
   const first = await startServe({ dataDir });
   assert.equal(await first.stop(), 0);
   const moved = await runKeyless(['serve', '--data-dir', dataDir, '--port', '0', '--public-url', 'https://sigstore.example.com']);
-  assert.equal(moved.code, 1);
+  assert.equal(moved.code, 2);
   assert.match(moved.stderr, /--public-url/);
   const again = await startServe({ dataDir });
   assert.equal((await fetch(`${again.url}/healthz`)).status, 200);

@@ -1,3 +1,4 @@
+import { softwareSigner } from '../../src/core/signer.js';
 import { generateKeyPairSync, createHash, sign, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,8 +28,8 @@ export async function startLogServer(opts: { dir?: string; v1Keys?: LogServer['v
   const v1Keys = opts.v1Keys ?? generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const v2Keys = opts.v2Keys ?? generateKeyPairSync('ed25519');
   const engine = LogEngine.openSqlite(dir);
-  const v1 = await RekorV1Log.open({ engine, baseUrl: V1_URL, ...v1Keys });
-  const v2 = await RekorV2Log.open({ engine, baseUrl: V2_URL, ...v2Keys });
+  const v1 = await RekorV1Log.open({ engine, baseUrl: V1_URL, signer: softwareSigner(v1Keys.privateKey) });
+  const v2 = await RekorV2Log.open({ engine, baseUrl: V2_URL, signer: softwareSigner(v2Keys.privateKey) });
   const app = createHttpApp({ bodyLimit: opts.bodyLimit });
   await app.register(rekorV1Service({ log: v1, verifier: opts.verifier }));
   await app.register(rekorV2Service({ log: v2, verifier: opts.verifier }));

@@ -38,7 +38,7 @@ function dsseBundle(opts: { withSet?: boolean; loggedPae?: Buffer } = {}) {
     publicKeyPem: pem(signer.publicKey),
   }));
   const root = leafHash(body);
-  const checkpoint = signCheckpoint({ origin: 'rekor.test', size: 1, rootHash: root }, 'rekor.test', log.privateKey, log.publicKey);
+  const checkpoint = signCheckpoint({ origin: 'rekor.test', size: 1, rootHash: root }, 'rekor.test', log.privateKey);
   const integratedTime = 1_700_000_000;
   const entry: Record<string, unknown> = {
     logIndex: '0',
@@ -84,7 +84,7 @@ describe('synthetic bundles', () => {
     const b = dsseBundle();
     const rogue = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const proof = (b.verificationMaterial.tlogEntries[0] as { inclusionProof: { rootHash: string; checkpoint: { envelope: string } } }).inclusionProof;
-    proof.checkpoint.envelope = signCheckpoint({ origin: 'rekor.test', size: 1, rootHash: Buffer.from(proof.rootHash, 'base64') }, 'rekor.test', rogue.privateKey, rogue.publicKey);
+    proof.checkpoint.envelope = signCheckpoint({ origin: 'rekor.test', size: 1, rootHash: Buffer.from(proof.rootHash, 'base64') }, 'rekor.test', rogue.privateKey);
     await assert.rejects(verify(b, artifact, { publicKey: pem(signer.publicKey) }, trustedRoot), { code: VerifyCode.TLOG_CHECKPOINT_INVALID });
   });
 
@@ -116,7 +116,7 @@ describe('synthetic keyless bundles (own CA and log, no CT log)', () => {
       publicKeyPem: opts.logKeyInsteadOfCert ? pem(leafKey.publicKey) : leaf.toPem(),
     }));
     const root = leafHash(body);
-    const checkpoint = signCheckpoint({ origin: 'rekor.test - 1', size: 1, rootHash: root }, 'rekor.test', log.privateKey, log.publicKey);
+    const checkpoint = signCheckpoint({ origin: 'rekor.test - 1', size: 1, rootHash: root }, 'rekor.test', log.privateKey);
     const set = nodeSign('sha256', Buffer.from(canonicalize({ body: body.toString('base64'), integratedTime, logID: logId.toString('hex'), logIndex: 0 })), log.privateKey);
     const trusted: Omit<typeof trustedRoot, "certificateAuthorities"> & { certificateAuthorities: unknown[] } = structuredClone(trustedRoot);
     trusted.certificateAuthorities = [{

@@ -1,4 +1,5 @@
 // @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
+import { softwareSigner } from '../../src/core/signer.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate as SigstoreX509 } from '@sigstore/core';
@@ -46,10 +47,10 @@ test('a leaf from another CA, or with a forged signature, is untrusted', () => {
   assert.throws(() => verifyCertificateChain(leaf, tm.certificateAuthorities, new Date()), code('CERTIFICATE_CHAIN_UNTRUSTED'));
 
   // Same issuer name and AKI, signed by a different key: the signature check catches it.
-  const impostor = createCaChain({ intermediateKey: other.ca.intermediate.privateKey });
+  const impostor = createCaChain({ intermediateKey: other.ca.intermediate.key });
   const forged = issueLeafCertificate({ publicKey: generateKey().publicKey, san: { type: 'email', value: 'x@y.z' } }, {
     certificate: stack.ca.intermediate.certificate,
-    privateKey: impostor.intermediate.privateKey,
+    key: impostor.intermediate.key,
   });
   assert.throws(() => verifyCertificateChain(forged, tm.certificateAuthorities, new Date()), code('CERTIFICATE_SIGNATURE_INVALID'));
 });
@@ -97,14 +98,14 @@ test('CA flags, path length and leaf EKU are enforced', () => {
 
   // An "intermediate" without CA:TRUE.
   const k1 = generateKey();
-  const notCa = buildCertificate({ issuer: stack.ca.root.certificate.subject.der, subject: { commonName: 'not-ca' }, notBefore: nb, notAfter: na, publicKey: k1.publicKey, extensions: [ext.keyUsage('keyCertSign'), ext.basicConstraints(false)] }, stack.ca.root.privateKey);
-  const leaf1 = issueLeafCertificate({ publicKey: generateKey().publicKey, san: { type: 'email', value: 'a@b.c' } }, { certificate: notCa, privateKey: k1.privateKey });
+  const notCa = buildCertificate({ issuer: stack.ca.root.certificate.subject.der, subject: { commonName: 'not-ca' }, notBefore: nb, notAfter: na, publicKey: k1.publicKey, extensions: [ext.keyUsage('keyCertSign'), ext.basicConstraints(false)] }, stack.ca.root.key);
+  const leaf1 = issueLeafCertificate({ publicKey: generateKey().publicKey, san: { type: 'email', value: 'a@b.c' } }, { certificate: notCa, key: softwareSigner(k1.privateKey) });
   assert.throws(() => verifyCertificateChain(leaf1, [{ certChain: [notCa, stack.ca.root.certificate], validFor: anyTime }], now), code('CERTIFICATE_NOT_CA'));
 
   // pathLen 0 on the intermediate, with a second intermediate below it.
   const k2 = generateKey();
   const sub = createIntermediateCertificate(stack.ca.intermediate, k2.publicKey, { commonName: 'sub' }, nb, na);
-  const leaf2 = issueLeafCertificate({ publicKey: generateKey().publicKey, san: { type: 'email', value: 'a@b.c' } }, { certificate: sub, privateKey: k2.privateKey });
+  const leaf2 = issueLeafCertificate({ publicKey: generateKey().publicKey, san: { type: 'email', value: 'a@b.c' } }, { certificate: sub, key: softwareSigner(k2.privateKey) });
   assert.throws(
     () => verifyCertificateChain(leaf2, [{ certChain: [sub, stack.ca.intermediate.certificate, stack.ca.root.certificate], validFor: anyTime }], now),
     code('CERTIFICATE_PATH_LENGTH'),
@@ -159,9 +160,8 @@ test('RSA CA chains verify (RSA root signing a leaf directly, as in bundle-with-
   const now = new Date();
   const root = createRootCertificate(rsa.privateKey, { organization: 'rsa', commonName: 'rsa-root' }, new Date(now.getTime() - 3600_000), new Date(now.getTime() + 3600_000));
   assert.equal(root.signatureAlgorithm, '1.2.840.113549.1.1.11');
-  const leaf = issueLeafCertificate({ publicKey: generateKey().publicKey, san: { type: 'email', value: 'a@b.c' } }, { certificate: root, privateKey: rsa.privateKey });
-  // Verify after issuance: the leaf's notBefore is its issuance second, later than `now` on a slow machine.
-  const r = verifyCertificateChain(leaf, [{ certChain: [root], validFor: { start: new Date(0), end: undefined } }], new Date());
+  const leaf = issueLeafCertificate({ publicKey: generateKey().publicKey, san: { type: 'email', value: 'a@b.c' }, notBefore: now }, { certificate: root, key: softwareSigner(rsa.privateKey) });
+  const r = verifyCertificateChain(leaf, [{ certChain: [root], validFor: { start: new Date(0), end: undefined } }], now);
   assert.equal(r.path.length, 2);
   assert.ok(SigstoreX509.parse(Buffer.from(leaf.der)).verify(SigstoreX509.parse(Buffer.from(root.der))));
 });

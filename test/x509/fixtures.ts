@@ -46,7 +46,7 @@ export function issueLeaf(stack: Stack, profile: Partial<LeafProfile> = {}, sctT
   };
   const precert = issuePrecertificate(full, stack.ca.intermediate);
   const sct = signSct(stack.ctKey.privateKey, stack.logId, BigInt(sctTime.getTime()), precertEntryFromCertificate(precert, stack.ca.intermediate.certificate));
-  return { leaf: embedScts(precert, [sct], stack.ca.intermediate.privateKey), precert, key: key.privateKey };
+  return { leaf: embedScts(precert, [sct], stack.ca.intermediate.key), precert, key: key.privateKey };
 }
 
 export interface ConformanceCase {

@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -113,7 +114,7 @@ test('untrusted TSA, TSA outside its trusted-root window, genTime outside the TS
 test('a token signed by the right key but naming another certificate in ESS fails', () => {
   const { tsa } = makeStack();
   // Same key, a different certificate for it: the sid and ESS hash name the other certificate.
-  const reissued = createTsaChain({ rootKey: tsa.root.privateKey, signingKey: tsa.signer.privateKey, now: new Date(Date.now() - 1000_000) });
+  const reissued = createTsaChain({ rootKey: tsa.root.key, signingKey: tsa.signer.key, now: new Date(Date.now() - 1000_000) });
   const resp = createTimestampResponse(request(), reissued.signer);
   // The trusted root lists only the original chain: the sid (serial) does not match its leaf.
   assert.throws(() => verifyTimestampToken(resp, SIG, authorities(tsa)), code('TIMESTAMP_AUTHORITY_UNTRUSTED'));
@@ -234,8 +235,8 @@ test('every conformance timestamp from a trusted TSA verifies; the _fail ones fa
 test('an embedded TSA certificate that chains to a trusted TSA root is used; without it the token is untrusted', () => {
   const { tsa } = makeStack();
   // A second signing certificate under the same TSA root (a rotated key): not listed in the trusted root.
-  const rotated = createTsaChain({ rootKey: tsa.root.privateKey, now: new Date(Date.now() - 3600_000) });
-  const signer = { certificate: rotated.signer.certificate, privateKey: rotated.signer.privateKey };
+  const rotated = createTsaChain({ rootKey: tsa.root.key, now: new Date(Date.now() - 3600_000) });
+  const signer = { certificate: rotated.signer.certificate, key: rotated.signer.key };
   const trusted = [{ certChain: [tsa.signer.certificate, tsa.root.certificate], validFor: { start: new Date(0), end: undefined } }];
   // rotated.root has the same subject and key as tsa.root, so the rotated leaf chains to the trusted root.
   const withCert = createTimestampResponse(request(SIG, { certReq: true }), signer);

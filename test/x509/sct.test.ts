@@ -27,7 +27,7 @@ function logsOf(stack: Stack): TrustedCtLog[] {
 
 /** Re-signs the precertificate into a final certificate carrying exactly `scts`. */
 function withScts(stack: Stack, precert: ReturnType<typeof issueLeaf>['precert'], scts: Sct[]) {
-  return embedScts(precert, scts, stack.ca.intermediate.privateKey);
+  return embedScts(precert, scts, stack.ca.intermediate.key);
 }
 
 test('final TBS minus the SCT list is byte-identical to the precertificate TBS minus the poison', () => {

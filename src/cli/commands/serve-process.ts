@@ -9,6 +9,9 @@ export interface RunServeOptions {
   publicUrl?: string;
 }
 
+/** Exit status of a start-up failure (bad configuration, public URL, data directory, port): a usage error. */
+export const EXIT_STARTUP_FAILED = 2;
+
 const DEV_IDP_BANNER = [
   '',
   '  ****************************************************************************',
@@ -25,7 +28,6 @@ const DEV_IDP_BANNER = [
  * of stdout once it is ready, and shuts down gracefully on SIGTERM / SIGINT.
  */
 export async function runServe(opts: RunServeOptions): Promise<void> {
-  const config: ServerConfig = opts.config ? loadConfigFile(opts.config) : (structuredClone(DEFAULT_CONFIG) as ServerConfig);
   const warn = (message: string) => process.stderr.write(`keyless serve: warning: ${message}\n`);
   const dataDir = resolve(opts.dataDir);
 
@@ -53,14 +55,25 @@ export async function runServe(opts: RunServeOptions): Promise<void> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
-  server = await startServer({
-    dataDir,
-    host: opts.host,
-    port: opts.port,
-    config,
-    ...(opts.publicUrl === undefined ? {} : { publicUrl: opts.publicUrl }),
-    warn,
-  });
+  try {
+    const config: ServerConfig = opts.config ? loadConfigFile(opts.config) : (structuredClone(DEFAULT_CONFIG) as ServerConfig);
+    server = await startServer({
+      dataDir,
+      host: opts.host,
+      port: opts.port,
+      config,
+      ...(opts.publicUrl === undefined ? {} : { publicUrl: opts.publicUrl }),
+      warn,
+    });
+  } catch (e) {
+    // A start-up failure is the operator's to fix: one line, exit 2, nothing left listening.
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    const message = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`keyless serve: error: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+    process.exitCode = EXIT_STARTUP_FAILED;
+    return;
+  }
 
   if (server.services.devIdp) process.stderr.write(DEV_IDP_BANNER + '\n');
   process.stderr.write(

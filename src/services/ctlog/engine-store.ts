@@ -2,7 +2,7 @@
 // so the engine's tree is the RFC 6962 tree of the CT log, durable and batched like the
 // transparency logs. The engine signs a checkpoint per batch (a C2SP signed note with
 // the CT key); get-sth signs the RFC 6962 tree head itself.
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { Signer } from '../../core/signer.js';
 import { noteCheckpointSigner, type LogEngine, type TransparencyLog } from '../../log/index.js';
 import type { CtLogStore } from './log.js';
 
@@ -11,19 +11,18 @@ export interface EngineCtStoreOptions {
   name?: string;
   /** Checkpoint origin and key name: the log's base URL without scheme, e.g. `example.com/ctlog`. */
   origin: string;
-  privateKey: KeyObject;
+  signer: Signer;
 }
 
 export class EngineCtLogStore implements CtLogStore {
   private constructor(readonly log: TransparencyLog) {}
 
   static async open(engine: LogEngine, options: EngineCtStoreOptions): Promise<EngineCtLogStore> {
-    const publicKey = createPublicKey(options.privateKey);
     const keyName = options.origin.replace(/[\s+]/g, '_');
     const log = await engine.openLog({
       name: options.name ?? 'ct',
       origin: options.origin,
-      signer: ({ origin }) => noteCheckpointSigner({ origin, keyName, privateKey: options.privateKey, publicKey }),
+      signer: ({ origin }) => noteCheckpointSigner({ origin, keyName, signer: options.signer }),
     });
     return new EngineCtLogStore(log);
   }

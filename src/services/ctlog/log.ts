@@ -1,7 +1,8 @@
 // An RFC 6962 certificate transparency log: checks submitted chains, issues SCTs and
 // keeps the entries in a Merkle tree behind a small store interface. The CA can call
 // it in-process (no HTTP hop); the fastify plugin in ./plugin.ts wraps the same object.
-import { createHash, createPublicKey, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
+import type { Signer } from '../../core/signer.js';
 import { VerificationError } from '../../core/errors.js';
 import { consistencyProof, emptyRoot, inclusionProof, leafHash, memoryNodeReader, nodeHash } from '../../merkle/index.js';
 import { signSct, OID, type Certificate, type CtEntry, type Sct } from '../../x509/index.js';
@@ -66,8 +67,8 @@ export class MemoryCtLogStore implements CtLogStore {
 }
 
 export interface CtLogOptions {
-  /** ECDSA (P-256 recommended) or RSA private key signing SCTs and tree heads. */
-  privateKey: KeyObject;
+  /** ECDSA (P-256 recommended) or RSA key signing SCTs and tree heads. */
+  signer: Signer;
   /** Root certificates whose chains are accepted (the CA's root). */
   roots: readonly Certificate[];
   store?: CtLogStore;
@@ -101,15 +102,15 @@ export class CtLog {
   readonly logId: Buffer;
   readonly roots: readonly Certificate[];
   private readonly store: CtLogStore;
-  private readonly privateKey: KeyObject;
+  private readonly signer: Signer;
   private readonly now: () => Date;
   private readonly maxChain: number;
 
   constructor(options: CtLogOptions) {
-    const type = options.privateKey.asymmetricKeyType;
+    const type = options.signer.publicKey.asymmetricKeyType;
     if (type !== 'ec' && type !== 'rsa') throw new VerificationError('KEY_UNSUPPORTED', `a CT log key must be ECDSA or RSA, not ${type}`);
-    this.privateKey = options.privateKey;
-    this.publicKey = createPublicKey(options.privateKey);
+    this.signer = options.signer;
+    this.publicKey = options.signer.publicKey;
     this.logId = createHash('sha256').update(this.publicKey.export({ format: 'der', type: 'spki' })).digest();
     this.roots = options.roots;
     this.store = options.store ?? new MemoryCtLogStore();
@@ -200,7 +201,7 @@ export class CtLog {
 
   private async log(entry: CtEntry, chain: readonly Certificate[] | undefined): Promise<Sct> {
     const timestamp = BigInt(this.now().getTime());
-    const sct = signSct(this.privateKey, this.logId, timestamp, entry);
+    const sct = signSct(this.signer, this.logId, timestamp, entry);
     await this.store.append(merkleTreeLeaf(timestamp, entry), chain && extraData(entry, chain));
     return sct;
   }
@@ -231,8 +232,8 @@ export class CtLog {
     const { size, rootHash } = await this.store.head();
     const timestamp = this.now().getTime();
     const signed = Buffer.concat([Buffer.from([0, 1]), u64(BigInt(timestamp)), u64(BigInt(size)), rootHash]);
-    const signature = nodeSign('sha256', signed, this.privateKey);
-    const algo = this.privateKey.asymmetricKeyType === 'ec' ? 3 : 1;
+    const signature = this.signer.sign(signed, 'sha256');
+    const algo = this.publicKey.asymmetricKeyType === 'ec' ? 3 : 1;
     return {
       tree_size: size,
       timestamp,

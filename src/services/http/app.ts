@@ -11,6 +11,8 @@ export interface HttpAppOptions {
   bodyLimit?: number;
   /** A pino logger or `false`; keys and tokens are never logged by our code. */
   logger?: FastifyServerOptions['logger'];
+  /** Builds the underlying HTTP server (e.g. one that holds requests back until the routes exist). */
+  serverFactory?: FastifyServerOptions['serverFactory'];
 }
 
 /**
@@ -29,6 +31,7 @@ export function createHttpApp(options: HttpAppOptions = {}): FastifyInstance {
     keepAliveTimeout: 65_000,
     // Very long URLs and odd paths are answered 404/400, not crashes.
     routerOptions: { maxParamLength: 2048 },
+    ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
   });
 
   // JSON with a nesting limit and our error codes, for every service.

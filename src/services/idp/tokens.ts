@@ -1,4 +1,5 @@
-import { randomUUID, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { ecdsaDerToRaw, type Signer } from '../../core/signer.js';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { GITHUB_REQUIRED_CLAIMS } from '../../oidc/index.js';
 import { HttpError } from '../http/index.js';
@@ -13,7 +14,8 @@ export type DevIdentity =
   | { kind: 'github'; claims: Record<string, string> };
 
 export interface DevSigner {
-  key: KeyObject;
+  /** The IdP key, through the key store's signing interface. */
+  signer: Signer;
   kid: string;
   jwk: JWK;
 }
@@ -31,23 +33,23 @@ function headerFor(kid: string): string {
 }
 
 /** Public JWK (with kid, use, alg) and a kid derived from the key itself (RFC 7638 thumbprint). */
-export async function devSigner(privateKey: KeyObject): Promise<DevSigner> {
-  if (privateKey.asymmetricKeyType !== 'ec' || privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+export async function devSigner(signer: Signer): Promise<DevSigner> {
+  if (signer.algorithm !== 'ecdsa-p256') {
     throw new TypeError('the development identity provider signs with an ECDSA P-256 key (ES256)');
   }
-  const { d: _d, ...pub } = privateKey.export({ format: 'jwk' }) as JWK;
+  const pub = signer.publicKey.export({ format: 'jwk' }) as JWK;
   const kid = await calculateJwkThumbprint(pub);
-  return { key: privateKey, kid, jwk: { ...pub, kid, use: 'sig', alg: 'ES256' } };
+  return { signer, kid, jwk: { ...pub, kid, use: 'sig', alg: 'ES256' } };
 }
 
 /**
  * Signs an ID token with the IdP key: a compact JWS, ES256 (raw r||s), kid in the header.
- * Node's crypto in the calling thread: a P-256 signature (~30 µs) costs less than a hop
- * to the libuv thread pool and back, and a fraction of WebCrypto's price.
+ * Signed in the calling thread: a P-256 signature (~30 µs) costs less than a hop to the
+ * libuv thread pool and back; the DER signature is re-encoded as JWS wants it.
  */
 export async function signIdToken(signer: DevSigner, claims: Record<string, unknown>): Promise<string> {
   const input = `${headerFor(signer.kid)}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-  const signature = nodeSign('sha256', Buffer.from(input, 'latin1'), { key: signer.key, dsaEncoding: 'ieee-p1363' });
+  const signature = ecdsaDerToRaw(signer.signer.sign(Buffer.from(input, 'latin1'), 'sha256'), 32);
   return `${input}.${signature.toString('base64url')}`;
 }
 

@@ -3,7 +3,8 @@ import { FormatError, KeylessError } from '../../core/errors.js';
 import { base64Encode, hexEncode, pemEncode } from '../../core/encoding.js';
 import { canonicalize } from '../../core/canonical-json.js';
 import { sha256 } from '../../core/hash.js';
-import { describeKey, publicKeyDer, signMessage } from '../../core/keys.js';
+import { describeKey, publicKeyDer } from '../../core/keys.js';
+import type { Signer } from '../../core/signer.js';
 import { noteKeyHash } from '../../merkle/index.js';
 import { noteCheckpointSigner, type LogEngine, type TransparencyLog } from '../../log/index.js';
 
@@ -11,8 +12,8 @@ export interface RekorLogOptions {
   engine: LogEngine;
   /** The log's public URL as written in the signing config and trusted root. */
   baseUrl: string;
-  privateKey: KeyObject;
-  publicKey: KeyObject;
+  /** The log's key, through the key store's signing interface. */
+  signer: Signer;
   /** Name of the log inside the engine (default "rekor-v1" / "rekor-v2"). */
   name?: string;
   /** Most entries integrated per batch. */
@@ -62,10 +63,10 @@ export class RekorV1Log {
   private logIdHexCached: string | undefined;
   private treeIdHex: string | undefined;
 
-  private constructor(readonly log: TransparencyLog, readonly info: RekorLogInfo, private readonly privateKey: KeyObject) {}
+  private constructor(readonly log: TransparencyLog, readonly info: RekorLogInfo, private readonly signer: Signer) {}
 
   static async open(o: RekorLogOptions): Promise<RekorV1Log> {
-    const info = describeKey(o.publicKey, 'rekorV1.publicKey');
+    const info = describeKey(o.signer.publicKey, 'rekorV1.publicKey');
     if (info.algorithm !== 'ecdsa-p256') {
       throw new KeylessError('KEY_UNSUPPORTED', 'a Rekor v1 log key must be ECDSA P-256 (what every client verifies SETs and checkpoints with)');
     }
@@ -73,14 +74,14 @@ export class RekorV1Log {
     const log = await o.engine.openLog({
       name: o.name ?? 'rekor-v1',
       origin: (treeId) => `${keyName} - ${treeId}`,
-      signer: ({ origin }) => noteCheckpointSigner({ origin, keyName, privateKey: o.privateKey, publicKey: o.publicKey }),
+      signer: ({ origin }) => noteCheckpointSigner({ origin, keyName, signer: o.signer }),
       maxBatch: o.maxBatch,
     });
-    const der = publicKeyDer(o.publicKey);
+    const der = publicKeyDer(o.signer.publicKey);
     return new RekorV1Log(log, {
-      apiVersion: 1, baseUrl: o.baseUrl, logId: sha256(der), publicKey: o.publicKey, publicKeyDer: der,
+      apiVersion: 1, baseUrl: o.baseUrl, logId: sha256(der), publicKey: o.signer.publicKey, publicKeyDer: der,
       keyDetails: 'PKIX_ECDSA_P256_SHA_256', origin: log.origin, keyName,
-    }, o.privateKey);
+    }, o.signer);
   }
 
   get logIdHex(): string {
@@ -99,7 +100,7 @@ export class RekorV1Log {
 
   /** The signed entry timestamp: ECDSA over JCS of {body, integratedTime, logID, logIndex}. */
   signEntryTimestamp(bodyB64: string, integratedTime: number, logIndex: number): Buffer {
-    return signMessage(this.privateKey, Buffer.from(setPayload(bodyB64, integratedTime, this.logIdHex, logIndex), 'utf8'), 'sha256');
+    return this.signer.sign(Buffer.from(setPayload(bodyB64, integratedTime, this.logIdHex, logIndex), 'utf8'), 'sha256');
   }
 
   /** A Rekor v1 LogEntry map `{ "<entryID>": {...} }` with proof against the tree of `treeSize` leaves. */
@@ -132,7 +133,7 @@ export class RekorV2Log {
   private constructor(readonly log: TransparencyLog, readonly info: RekorLogInfo) {}
 
   static async open(o: RekorLogOptions): Promise<RekorV2Log> {
-    const kinfo = describeKey(o.publicKey, 'rekorV2.publicKey');
+    const kinfo = describeKey(o.signer.publicKey, 'rekorV2.publicKey');
     if (kinfo.algorithm !== 'ed25519' && kinfo.algorithm !== 'ecdsa-p256') {
       throw new KeylessError('KEY_UNSUPPORTED', 'a Rekor v2 log key must be Ed25519 (advised) or ECDSA P-256');
     }
@@ -140,12 +141,12 @@ export class RekorV2Log {
     const log = await o.engine.openLog({
       name: o.name ?? 'rekor-v2',
       origin,
-      signer: () => noteCheckpointSigner({ origin, keyName: origin, privateKey: o.privateKey, publicKey: o.publicKey }),
+      signer: () => noteCheckpointSigner({ origin, keyName: origin, signer: o.signer }),
       maxBatch: o.maxBatch,
     });
-    const der = publicKeyDer(o.publicKey);
+    const der = publicKeyDer(o.signer.publicKey);
     return new RekorV2Log(log, {
-      apiVersion: 2, baseUrl: o.baseUrl, logId: noteKeyHash(origin, o.publicKey), publicKey: o.publicKey, publicKeyDer: der,
+      apiVersion: 2, baseUrl: o.baseUrl, logId: noteKeyHash(origin, o.signer.publicKey), publicKey: o.signer.publicKey, publicKeyDer: der,
       keyDetails: kinfo.algorithm === 'ed25519' ? 'PKIX_ED25519' : 'PKIX_ECDSA_P256_SHA_256', origin, keyName: origin,
     });
   }

@@ -1,6 +1,7 @@
 // Generic certificate building with the small DER writer: synchronous, byte-exact and
 // fast (the CA issues two certificates, precertificate and final, per request).
-import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { asSigner, type Signer, type SigningKey } from '../../core/signer.js';
 import { parseCertificate, type Certificate } from '../certificate.js';
 import { der, encodeTlv, parseDer, readBitString, sequence, TAG } from '../der.js';
 import { OID, type DigestName } from '../oids.js';
@@ -30,10 +31,10 @@ export interface CertificateSpec {
   extensions: readonly ExtensionSpec[];
 }
 
-/** A private key and its certificate: what signs the next certificate down. */
+/** A signing key and its certificate: what signs the next certificate down. */
 export interface CertificateSigner {
   certificate: Certificate;
-  privateKey: KeyObject;
+  key: Signer;
 }
 
 export type KeyChoice = 'ecdsa-p256' | 'ecdsa-p384' | 'ed25519';
@@ -143,14 +144,14 @@ export function encodeTbs(spec: CertificateSpec, signatureOid: string): Buffer {
 }
 
 /** Signs a TBS with `signingKey` into a certificate (the TBS must name `signatureOid`). */
-export function signTbs(tbs: Buffer, signingKey: KeyObject, signatureOid: string, hash: DigestName | null): Certificate {
-  const signature = nodeSign(hash, tbs, signingKey);
+export function signTbs(tbs: Buffer, signingKey: SigningKey, signatureOid: string, hash: DigestName | null): Certificate {
+  const signature = asSigner(signingKey).sign(tbs, hash ?? undefined);
   return parseCertificate(der.sequence(tbs, algorithmIdentifier(signatureOid), der.bitString(signature)));
 }
 
 /** Builds and signs a certificate; the hash follows the signing key (P-256 → SHA-256, P-384 → SHA-384). */
-export function buildCertificate(spec: CertificateSpec, signingKey: KeyObject): Certificate {
-  const alg = signatureAlgorithmFor(signingKey);
+export function buildCertificate(spec: CertificateSpec, signingKey: SigningKey): Certificate {
+  const alg = signatureAlgorithmFor(asSigner(signingKey).publicKey);
   return signTbs(encodeTbs(spec, alg.oid), signingKey, alg.oid, alg.hash);
 }
 
@@ -159,7 +160,7 @@ export function buildCertificate(spec: CertificateSpec, signingKey: KeyObject): 
  * precertificate → final certificate step). Serial, validity, names, key, signature
  * algorithm and the order of the other extensions are kept byte for byte.
  */
-export function rebuildWithExtensions(cert: Certificate, remove: readonly string[], append: readonly ExtensionSpec[], signingKey: KeyObject): Certificate {
+export function rebuildWithExtensions(cert: Certificate, remove: readonly string[], append: readonly ExtensionSpec[], signingKey: SigningKey): Certificate {
   const base = parseDer(cert.tbsWithoutExtensions(...remove), 'tbs');
   const kids = base.children('tbs');
   const parts: Buffer[] = [];
@@ -171,7 +172,7 @@ export function rebuildWithExtensions(cert: Certificate, remove: readonly string
   const all = [...existing, ...append.map(encodeExtension)];
   if (all.length > 0) parts.push(encodeTlv(0xa3, der.sequence(...all)));
   const tbs = encodeTlv(TAG.SEQUENCE, ...parts);
-  const alg = signatureAlgorithmFor(signingKey);
+  const alg = signatureAlgorithmFor(asSigner(signingKey).publicKey);
   if (alg.oid !== cert.signatureAlgorithm) throw new Error('signing key does not match the certificate signature algorithm');
   return signTbs(tbs, signingKey, alg.oid, alg.hash);
 }

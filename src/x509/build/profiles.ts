@@ -1,6 +1,7 @@
 // Certificate profiles: a Fulcio-like CA (root + intermediate), Fulcio leaves with
 // precertificate and embedded SCTs, and a TSA chain.
-import { sign as nodeSign, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { asSigner, type Signer, type SigningKey } from '../../core/signer.js';
 import { parseCertificate, type Certificate } from '../certificate.js';
 import { der, encodeTlv, TAG } from '../der.js';
 import { encodeSigstoreExtension } from '../extensions.js';
@@ -14,7 +15,6 @@ import {
   ext,
   spkiDer,
   generateKey,
-  publicKeyOf,
   rebuildWithExtensions,
   randomSerial,
   type CertificateSigner,
@@ -36,8 +36,8 @@ export interface CaChainOptions {
   validityDays?: number;
   now?: Date;
   /** Reuse existing keys (SERVER loads them from disk). */
-  rootKey?: KeyObject;
-  intermediateKey?: KeyObject;
+  rootKey?: SigningKey;
+  intermediateKey?: SigningKey;
 }
 
 export interface CaChain {
@@ -50,8 +50,8 @@ function keyIdOf(cert: Certificate): Buffer {
 }
 
 /** A self-signed root CA: CA:TRUE, keyCertSign + cRLSign, SKI. */
-export function createRootCertificate(privateKey: KeyObject, subject: NameSpec, notBefore: Date, notAfter: Date): Certificate {
-  const publicKey = publicKeyOf(privateKey);
+export function createRootCertificate(signingKey: SigningKey, subject: NameSpec, notBefore: Date, notAfter: Date): Certificate {
+  const publicKey = asSigner(signingKey).publicKey;
   return buildCertificate(
     {
       issuer: subject,
@@ -61,7 +61,7 @@ export function createRootCertificate(privateKey: KeyObject, subject: NameSpec, 
       publicKey,
       extensions: [ext.keyUsage('keyCertSign', 'cRLSign'), ext.basicConstraints(true), ext.subjectKeyIdentifier(publicKey)],
     },
-    privateKey,
+    signingKey,
   );
 }
 
@@ -92,17 +92,17 @@ function issueCertificate(issuer: CertificateSigner, publicKey: KeyObject, subje
       publicKey,
       extensions: [...extensions, ext.subjectKeyIdentifier(publicKey), ext.authorityKeyIdentifier(keyIdOf(issuer.certificate))],
     },
-    issuer.privateKey,
+    issuer.key,
   );
 }
 
 /** Whole-second validity window starting at `now` (default 10 years), and a self-signed root for it. */
-function rootFor(options: { now?: Date; validityDays?: number; keyType?: KeyChoice; rootKey?: KeyObject }, subject: NameSpec) {
+function rootFor(options: { now?: Date; validityDays?: number; keyType?: KeyChoice; rootKey?: SigningKey }, subject: NameSpec) {
   const now = options.now ?? new Date();
   const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
   const notAfter = new Date(notBefore.getTime() + (options.validityDays ?? 3650) * DAY);
-  const privateKey = options.rootKey ?? generateKey(options.keyType).privateKey;
-  const root: CertificateSigner = { privateKey, certificate: createRootCertificate(privateKey, subject, notBefore, notAfter) };
+  const key = asSigner(options.rootKey ?? generateKey(options.keyType).privateKey);
+  const root: CertificateSigner = { key, certificate: createRootCertificate(key, subject, notBefore, notAfter) };
   return { root, notBefore, notAfter };
 }
 
@@ -110,12 +110,12 @@ function rootFor(options: { now?: Date; validityDays?: number; keyType?: KeyChoi
 export function createCaChain(options: CaChainOptions = {}): CaChain {
   const org = options.organization ?? 'keyless';
   const { root, notBefore, notAfter } = rootFor(options, { organization: org, commonName: options.rootCommonName ?? 'keyless-root' });
-  const intermediateKey = options.intermediateKey ?? generateKey(options.keyType).privateKey;
+  const intermediateKey = asSigner(options.intermediateKey ?? generateKey(options.keyType).privateKey);
   const intermediate: CertificateSigner = {
-    privateKey: intermediateKey,
+    key: intermediateKey,
     certificate: createIntermediateCertificate(
       root,
-      publicKeyOf(intermediateKey),
+      intermediateKey.publicKey,
       { organization: org, commonName: options.intermediateCommonName ?? 'keyless-intermediate' },
       notBefore,
       notAfter,
@@ -186,21 +186,21 @@ interface IssuerParts {
   algorithmIdentifier: Buffer;
   issuerName: Buffer;
 }
-const issuerPartsCache = new WeakMap<Certificate, WeakMap<KeyObject, IssuerParts>>();
+const issuerPartsCache = new WeakMap<Certificate, WeakMap<Signer, IssuerParts>>();
 
 function issuerParts(issuer: CertificateSigner): IssuerParts {
   let byKey = issuerPartsCache.get(issuer.certificate);
   if (!byKey) issuerPartsCache.set(issuer.certificate, (byKey = new WeakMap()));
-  let p = byKey.get(issuer.privateKey);
+  let p = byKey.get(issuer.key);
   if (!p) {
-    const alg = signatureAlgorithmFor(issuer.privateKey);
+    const alg = signatureAlgorithmFor(issuer.key.publicKey);
     p = {
       signatureOid: alg.oid,
       hash: alg.hash,
       algorithmIdentifier: algorithmIdentifier(alg.oid),
       issuerName: issuer.certificate.subject.der,
     };
-    byKey.set(issuer.privateKey, p);
+    byKey.set(issuer.key, p);
   }
   return p;
 }
@@ -220,11 +220,11 @@ export class PreparedLeaf {
   /** Extensions in Fulcio's order, encoded, without poison or SCT list. */
   private readonly extensions: Buffer[];
   private readonly parts: IssuerParts;
-  private readonly signingKey: KeyObject;
+  private readonly signingKey: Signer;
 
   constructor(profile: LeafProfile, issuer: CertificateSigner) {
     this.parts = issuerParts(issuer);
-    this.signingKey = issuer.privateKey;
+    this.signingKey = issuer.key;
     const spki = Buffer.isBuffer(profile.publicKey) ? profile.publicKey : spkiDer(profile.publicKey);
     const { notBefore, notAfter } = leafWindow(profile, issuer.certificate);
     this.fields = Buffer.concat([
@@ -245,7 +245,7 @@ export class PreparedLeaf {
   }
 
   private sign(tbs: Buffer): Buffer {
-    const signature = nodeSign(this.parts.hash, tbs, this.signingKey);
+    const signature = this.signingKey.sign(tbs, this.parts.hash ?? undefined);
     return encodeTlv(TAG.SEQUENCE, tbs, this.parts.algorithmIdentifier, der.bitString(signature));
   }
 
@@ -275,7 +275,7 @@ export function issuePrecertificate(profile: LeafProfile, issuer: CertificateSig
  * The final certificate from a precertificate: poison removed, SCT list appended last,
  * re-signed; its TBS minus the SCT list equals the precertificate TBS minus the poison.
  */
-export function embedScts(precertificate: Certificate, scts: readonly Sct[], issuerKey: KeyObject): Certificate {
+export function embedScts(precertificate: Certificate, scts: readonly Sct[], issuerKey: SigningKey): Certificate {
   const append = scts.length > 0 ? [ext.sctList(serializeSctList(scts))] : [];
   return rebuildWithExtensions(precertificate, [OID.ctPoison], append, issuerKey);
 }
@@ -288,8 +288,8 @@ export interface TsaChainOptions {
   keyType?: KeyChoice;
   validityDays?: number;
   now?: Date;
-  rootKey?: KeyObject;
-  signingKey?: KeyObject;
+  rootKey?: SigningKey;
+  signingKey?: SigningKey;
 }
 
 export interface TsaChain {
@@ -309,10 +309,10 @@ export function createTsaCertificate(issuer: CertificateSigner, publicKey: KeyOb
 export function createTsaChain(options: TsaChainOptions = {}): TsaChain {
   const org = options.organization ?? 'keyless';
   const { root, notBefore, notAfter } = rootFor(options, { organization: org, commonName: `${options.commonName ?? 'keyless-tsa'}-root` });
-  const signingKey = options.signingKey ?? generateKey(options.keyType).privateKey;
+  const signingKey = asSigner(options.signingKey ?? generateKey(options.keyType).privateKey);
   const signer: CertificateSigner = {
-    privateKey: signingKey,
-    certificate: createTsaCertificate(root, publicKeyOf(signingKey), { organization: org, commonName: options.commonName ?? 'keyless-tsa' }, notBefore, notAfter),
+    key: signingKey,
+    certificate: createTsaCertificate(root, signingKey.publicKey, { organization: org, commonName: options.commonName ?? 'keyless-tsa' }, notBefore, notAfter),
   };
   return { root, signer, chain: [signer.certificate, root.certificate] };
 }

@@ -1,6 +1,6 @@
 // RFC 3161 on the TSA side: parsing TimeStampReq, producing TimeStampResp tokens shaped
 // like the Sigstore TSA's (section 8.3 of the protocols document).
-import { createHash, randomBytes, sign as nodeSign } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { FormatError, KeylessError } from '../../core/errors.js';
 import type { X509ErrorCode } from '../../core/error-codes.js';
 import { base64Decode } from '../../core/encoding.js';
@@ -204,8 +204,8 @@ export function createTimestampResponse(request: TimestampRequest, signer: Times
     essAttribute,
   ].sort(Buffer.compare);
   const signedAttrsSet = encodeTlv(TAG.SET, ...attrs);
-  const alg = signatureAlgorithmFor(signer.privateKey, 'sha256');
-  const signature = nodeSign(alg.hash, signedAttrsSet, signer.privateKey);
+  const alg = signatureAlgorithmFor(signer.key.publicKey, 'sha256');
+  const signature = signer.key.sign(signedAttrsSet, alg.hash ?? undefined);
   const signerInfo = der.sequence(
     VERSION_1,
     issuerAndSerial,
