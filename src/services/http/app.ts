@@ -52,6 +52,8 @@ export function createHttpApp(options: HttpAppOptions = {}): FastifyInstance {
   app.setErrorHandler((error, request, reply) => {
     const { status, body, internal } = toHttpError(error);
     if (internal) request.log.error({ err: error, url: request.url }, 'internal error');
+    // Every 503 is temporary (overloaded, closing, storage unreachable): say when to come back.
+    if (status === 503) void reply.header('Retry-After', '1');
     void reply.code(status).type('application/json').send(body);
   });
 
