@@ -9,6 +9,7 @@ import { defineTokenCommands } from './commands/token.js';
 import { defineTrustCommands } from './commands/trust.js';
 import { defineServeCommands } from './commands/serve.js';
 import { defineIdpCommands } from './commands/idp.js';
+import { defineStorageCommands } from './commands/storage.js';
 
 /** Exit statuses: 0 success, 1 verification or operational failure, 2 usage error. */
 export const EXIT_FAILURE = 1;
@@ -35,6 +36,7 @@ defineTokenCommands(program);
 defineTrustCommands(program);
 defineServeCommands(program);
 defineIdpCommands(program);
+defineStorageCommands(program);
 
 try {
   await program.parseAsync(process.argv);

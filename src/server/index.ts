@@ -4,3 +4,4 @@ export { startServer, devIdpEnabled, DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_POR
 export { SERVICE_MODULES, type ComposedServices, type ComposeContext } from './compose.js';
 export type { ServiceModule, ModuleSetup, ModuleContext } from './module.js';
 export { openLogStorage, type LogStorage } from './storage.js';
+export { lockDataDir } from './lock.js';

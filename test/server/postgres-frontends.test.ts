@@ -13,7 +13,7 @@ import {
   verifySignedCheckpoint,
 } from '../../src/merkle/index.js';
 import { createTestDatabase, sql } from '../support/postgres.js';
-import { startServe, tempDir, type ServeProcess } from './helpers.js';
+import { runKeyless, signOnce, startServe, tempDir, type ServeProcess } from './helpers.js';
 import { get, hashedRekordV1, hashedRekordV2, post, signArtifact } from '../tlog/helpers.js';
 
 const CLIENTS_PER_FRONTEND = 12;
@@ -154,6 +154,39 @@ test('three frontends on one database: concurrent writers, a SIGKILLed frontend,
     assert.equal(Number(again.json.logIndex), latest.size);
   } finally {
     await Promise.all(frontends.map((f) => f.stop()));
+    await db.drop();
+  }
+});
+
+test('keyless storage migrate: a SQLite-backed instance moves to PostgreSQL and two frontends continue its logs', async () => {
+  const db = await createTestDatabase('cli_migrate');
+  const dataDir = join(tempDir(), 'data');
+  const running: ServeProcess[] = [];
+  try {
+    const single = await startServe({ dataDir });
+    running.push(single);
+    for (let i = 0; i < 3; i++) await signOnce(single.url);
+    const before = (await get(`${single.url}/api/v1/log`)).json as { treeSize: number; rootHash: string; signedTreeHead: string };
+    const v2Before = (await get(`${single.url}/api/v2/checkpoint`)).text;
+    const busy = await runKeyless(['storage', 'migrate', '--from', dataDir, '--to', db.url]);
+    assert.equal(busy.code, 1, 'refused while a serve uses the data directory');
+    assert.match(busy.stderr, /another keyless serve/);
+    await single.stop();
+    running.pop();
+
+    const moved = await runKeyless(['storage', 'migrate', '--from', dataDir, '--to', db.url]);
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.match(moved.stdout, /rekor-v1: 3 entries\nrekor-v2: 3 entries\nct: 3 entries/);
+
+    const args = ['--database', db.url];
+    running.push(...(await Promise.all([1, 2].map(() => startServe({ dataDir, args })))));
+    const [a, b] = running as [ServeProcess, ServeProcess];
+    assert.deepEqual((await get(`${a.url}/api/v1/log`)).json, { ...before, treeID: (await get(`${a.url}/api/v1/log`)).json.treeID });
+    assert.equal((await get(`${b.url}/api/v2/checkpoint`)).text, v2Before);
+    const next = await signOnce(b.url);
+    assert.deepEqual(next, { v1Index: 3, v2Index: 3 });
+  } finally {
+    await Promise.all(running.map((s) => s.stop()));
     await db.drop();
   }
 });
