@@ -3,7 +3,7 @@
     {
       "target_name": "prehash_verify",
       "sources": ["native/prehash_verify.cc"],
-      "cflags_cc": ["-O2", "-Wno-deprecated-declarations"]
+      "cflags_cc": ["-O2"]
     }
   ]
 }

@@ -32,6 +32,8 @@ const engine = LogEngine.openSqlite(dir);
 const v1 = await RekorV1Log.open({ engine, baseUrl: 'https://rekor.keyless.test', signer: softwareSigner(v1Keys.privateKey) });
 const v2 = await RekorV2Log.open({ engine, baseUrl: 'https://log2025.keyless.test', signer: softwareSigner(v2Keys.privateKey) });
 const verifier = workers > 0 ? new WorkerDigestVerifier(workers) : inlineDigestVerifier;
+// Ready means ready: the verification threads have started and warmed up.
+if (verifier instanceof WorkerDigestVerifier) await verifier.ready();
 const app = createHttpApp({ bodyLimit: 1 << 20 });
 await app.register(rekorV1Service({ log: v1, verifier }));
 await app.register(rekorV2Service({ log: v2, verifier }));

@@ -1,21 +1,23 @@
-// Verifies a signature over a precomputed digest with OpenSSL's EVP_PKEY_verify.
+// Verifies a signature over a precomputed digest with OpenSSL 3's EVP_PKEY_verify.
 // Node's crypto.verify always hashes its input, but Sigstore logs and digest-only
-// verification only have the digest; a JavaScript ECDSA is ~30x slower than OpenSSL.
+// verification only have the digest. Optional: without it src/core/prehash-js.ts does
+// the same in JavaScript, several times slower. Only non-deprecated EVP APIs.
 #include <node_api.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
-#include <openssl/ec.h>
-#include <openssl/ecdsa.h>
-#include <openssl/obj_mac.h>
 #include <string.h>
 
 // OpenSSL 3's generic key decoder (d2i_PUBKEY) costs ~0.1 ms, more than the ECDSA
 // verification itself. SPKI of a named-curve EC key is a fixed prefix and the point,
-// so those keys are built directly from the point; anything else takes the slow path.
+// so those keys are built from the group name and the point (EVP_PKEY_fromdata, which
+// checks the point is on the curve); anything else takes the decoder.
 struct EcPrefix {
   const unsigned char* der;
   size_t len;
-  int nid;
+  const char* group;
 };
 static const unsigned char P256_PREFIX[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
                                             0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
@@ -24,27 +26,79 @@ static const unsigned char P384_PREFIX[] = {0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 
 static const unsigned char P521_PREFIX[] = {0x30, 0x81, 0x9b, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02,
                                             0x01, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23, 0x03, 0x81, 0x86, 0x00};
 static const EcPrefix EC_PREFIXES[] = {
-    {P256_PREFIX, sizeof(P256_PREFIX), NID_X9_62_prime256v1},
-    {P384_PREFIX, sizeof(P384_PREFIX), NID_secp384r1},
-    {P521_PREFIX, sizeof(P521_PREFIX), NID_secp521r1},
+    {P256_PREFIX, sizeof(P256_PREFIX), "P-256"},
+    {P384_PREFIX, sizeof(P384_PREFIX), "P-384"},
+    {P521_PREFIX, sizeof(P521_PREFIX), "P-521"},
 };
 
-// Returns 1 or 0 when the key is a named-curve EC key handled here, -1 otherwise.
-static int verify_ec_fast(const unsigned char* spki, size_t spki_len, const unsigned char* dgst, size_t dgst_len,
-                          const unsigned char* sig, size_t sig_len) {
+// A named-curve EC key from its SPKI prefix and point; nullptr when the SPKI is not one of those.
+static EVP_PKEY* ec_key_from_point(const unsigned char* spki, size_t spki_len, bool* matched) {
+  *matched = false;
   for (const EcPrefix& p : EC_PREFIXES) {
     if (spki_len <= p.len || memcmp(spki, p.der, p.len) != 0) continue;
-    EC_KEY* key = EC_KEY_new_by_curve_name(p.nid);
-    if (!key) return 0;
-    int ok = 0;
-    // oct2key checks that the point is on the curve.
-    if (EC_KEY_oct2key(key, spki + p.len, spki_len - p.len, nullptr) == 1) {
-      ok = ECDSA_verify(0, dgst, static_cast<int>(dgst_len), sig, static_cast<int>(sig_len), key) == 1;
+    *matched = true;
+    EVP_PKEY* pkey = nullptr;
+    EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr);
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(p.group), 0),
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, const_cast<unsigned char*>(spki + p.len), spki_len - p.len),
+        OSSL_PARAM_construct_end(),
+    };
+    if (ctx == nullptr || EVP_PKEY_fromdata_init(ctx) != 1 || EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+      EVP_PKEY_free(pkey);
+      pkey = nullptr;
     }
-    EC_KEY_free(key);
-    return ok;
+    EVP_PKEY_CTX_free(ctx);
+    return pkey;
   }
-  return -1;
+  return nullptr;
+}
+
+// RSA, or EC on one of the three curves above (the JavaScript path supports the same).
+static bool supported_key(EVP_PKEY* pkey) {
+  if (EVP_PKEY_is_a(pkey, "RSA")) return true;
+  if (!EVP_PKEY_is_a(pkey, "EC")) return false;
+  char group[32] = {0};
+  size_t len = 0;
+  if (EVP_PKEY_get_group_name(pkey, group, sizeof(group), &len) != 1) return false;
+  static const char* const NAMES[] = {"prime256v1", "secp384r1", "secp521r1", "P-256", "P-384", "P-521"};
+  for (const char* name : NAMES) {
+    if (strcmp(group, name) == 0) return true;
+  }
+  return false;
+}
+
+static EVP_PKEY* decode_key(const unsigned char* spki, size_t spki_len) {
+  bool matched = false;
+  EVP_PKEY* pkey = ec_key_from_point(spki, spki_len, &matched);
+  if (matched) return pkey;
+  const unsigned char* p = spki;
+  pkey = d2i_PUBKEY(nullptr, &p, static_cast<long>(spki_len));
+  // Exactly one key, nothing after it.
+  if (pkey && (p != spki + spki_len || !supported_key(pkey))) {
+    EVP_PKEY_free(pkey);
+    pkey = nullptr;
+  }
+  return pkey;
+}
+
+static bool verify_digest(const unsigned char* spki, size_t spki_len, const unsigned char* dgst, size_t dgst_len,
+                          const unsigned char* sig, size_t sig_len, const char* hash_name) {
+  EVP_MD* md = EVP_MD_fetch(nullptr, hash_name, nullptr);
+  if (md == nullptr) return false;
+  bool ok = false;
+  EVP_PKEY* pkey = static_cast<size_t>(EVP_MD_get_size(md)) == dgst_len ? decode_key(spki, spki_len) : nullptr;
+  if (pkey) {
+    EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr);
+    if (ctx && EVP_PKEY_verify_init(ctx) == 1 && EVP_PKEY_CTX_set_signature_md(ctx, md) == 1 &&
+        (!EVP_PKEY_is_a(pkey, "RSA") || EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1)) {
+      ok = EVP_PKEY_verify(ctx, sig, sig_len, dgst, dgst_len) == 1;
+    }
+    EVP_PKEY_CTX_free(ctx);
+    EVP_PKEY_free(pkey);
+  }
+  EVP_MD_free(md);
+  return ok;
 }
 
 static bool get_buffer(napi_env env, napi_value v, const unsigned char** data, size_t* len) {
@@ -74,28 +128,8 @@ static napi_value Verify(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, nullptr, "hashName must be a string");
     return nullptr;
   }
-  const EVP_MD* md = EVP_get_digestbyname(hash_name);
-  bool ok = false;
-  if (md && static_cast<size_t>(EVP_MD_get_size(md)) == dgst_len) {
-    int fast = verify_ec_fast(spki, spki_len, dgst, dgst_len, sig, sig_len);
-    if (fast >= 0) {
-      napi_value result;
-      napi_get_boolean(env, fast == 1, &result);
-      return result;
-    }
-  }
-  const unsigned char* p = spki;
-  EVP_PKEY* pkey = md ? d2i_PUBKEY(nullptr, &p, static_cast<long>(spki_len)) : nullptr;
-  if (pkey && static_cast<size_t>(EVP_MD_get_size(md)) == dgst_len) {
-    EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new(pkey, nullptr);
-    if (ctx && EVP_PKEY_verify_init(ctx) == 1 && EVP_PKEY_CTX_set_signature_md(ctx, md) == 1) {
-      ok = EVP_PKEY_verify(ctx, sig, sig_len, dgst, dgst_len) == 1;
-    }
-    EVP_PKEY_CTX_free(ctx);
-  }
-  EVP_PKEY_free(pkey);
   napi_value result;
-  napi_get_boolean(env, ok, &result);
+  napi_get_boolean(env, verify_digest(spki, spki_len, dgst, dgst_len, sig, sig_len, hash_name), &result);
   return result;
 }
 

@@ -3,8 +3,8 @@
 // The bundle is built beside dist/ and swapped in, so a running bin/keyless never
 // sees a half-written dist/.
 import { build } from 'esbuild';
-import { renameSync, rmSync } from 'node:fs';
-import { sep } from 'node:path';
+import { readdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, join, sep } from 'node:path';
 
 const dist = new URL('../dist', import.meta.url);
 const staging = new URL(`../dist.tmp-${process.pid}`, import.meta.url);
@@ -35,8 +35,18 @@ const lazyChildProcessForCommander = {
   },
 };
 
+// Every src/**/<name>.worker.ts becomes dist/workers/<name>.worker.js (src/core/worker-rpc.ts
+// finds it there by that name), sharing chunks with the library.
+const workerEntryPoints = {};
+for (const file of readdirSync('src', { recursive: true })) {
+  if (!file.endsWith('.worker.ts')) continue;
+  const name = `workers/${basename(file, '.ts')}`;
+  if (workerEntryPoints[name]) throw new Error(`two worker modules named ${basename(file)}`);
+  workerEntryPoints[name] = join('src', file);
+}
+
 await build({
-  entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts' },
+  entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts', ...workerEntryPoints },
   outdir: staging.pathname,
   bundle: true,
   splitting: true,

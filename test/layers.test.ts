@@ -56,6 +56,13 @@ const PROCESS_ALLOWED: Record<string, { use: string; why: string }[]> = {
     { use: 'process.pid', why: 'the data-directory lock records its owner' },
     { use: 'process.kill', why: 'signal 0 probes whether a stale lock\'s owner still runs; it signals nothing' },
   ],
+  'src/core/prehash.ts': [
+    { use: 'process.env', why: 'KEYLESS_PREHASH selects the accelerator for the whole process (library users and tests alike), like NODE_OPTIONS; it changes speed, never a verdict' },
+  ],
+  'src/core/worker-rpc.ts': [
+    { use: 'process.execArgv', why: 'a worker started from the TypeScript sources inherits the parent\'s flags minus the tsx loader' },
+    { use: 'process.pid', why: 'names the temporary file a bundled worker is written to before its rename' },
+  ],
 };
 
 /** Every use of the process object in a source text, as `process.<member>` (comments ignored). */

@@ -28,6 +28,9 @@ export const ERROR_CODES = {
   FILE_UNREADABLE: { component: 'core', meaning: 'A file named by the user or the configuration cannot be read.' },
   OUTPUT_UNWRITABLE: { component: 'core', meaning: 'An output file cannot be written.' },
   USAGE: { component: 'core', meaning: 'A command was called with missing, conflicting or malformed options.' },
+  PREHASH_BACKEND_UNKNOWN: { component: 'core', meaning: 'KEYLESS_PREHASH names a prehash-verification path other than js or addon.' },
+  WORKER_MODULE_MISSING: { component: 'core', meaning: 'A worker-thread module is neither built nor available from the sources.' },
+  WORKER_NOT_IN_THREAD: { component: 'core', meaning: 'A worker module was started outside a worker thread.' },
   RESPONSE_TOO_LARGE: { component: 'core', meaning: 'A document fetched over the network is larger than its size limit.' },
 
   // merkle
@@ -126,6 +129,7 @@ export const ERROR_CODES = {
   LOG_SEARCH_KEY: { component: 'log', meaning: 'A search key has the wrong length.' },
   LOG_STATE_CONFLICT: { component: 'log', meaning: 'A write batch does not continue the stored log (another writer?).' },
   LOG_TILE_MISSING: { component: 'log', meaning: 'Tiles needed for a proof are missing from storage.' },
+  TLOG_VERIFY_WORKER_FAILED: { component: 'tlog', meaning: 'A signature-verification worker thread stopped; the check is re-run inline.' },
   LOG_WRITE_FAILED: { component: 'log', meaning: 'The log storage writer failed.' },
   LOG_STORAGE_UNAVAILABLE: { component: 'log', meaning: 'The log database cannot be reached right now; retry later.' },
   LOG_MIGRATION_FAILED: { component: 'log', meaning: 'Copying logs from SQLite into PostgreSQL was refused or failed; nothing was written.' },

@@ -161,7 +161,7 @@ export class TransparencyLog {
     // Several writers: hold the log's lock for the whole batch, starting from the stored state.
     const session = this.driver.beginWrite ? await this.driver.beginWrite(this.record.id) : undefined;
     try {
-      if (session && session.size !== this.tree.size) await this.catchUp(session.size);
+      if (session && session.size !== this.tree.size) await this.catchUpLocked(session.size);
       await this.integrateLocked(batch, session);
     } finally {
       await session?.release();
@@ -208,15 +208,23 @@ export class TransparencyLog {
     for (const d of dupOfBatch) d.p.resolve({ duplicate: true, index: d.first, leafHash: d.p.leafHash });
   }
 
-  /** Moves this process's view to `size` entries written by another process (inside a turn). */
-  private async catchUp(size: number): Promise<void> {
-    const tiles = await this.driver.readTiles(this.record.id, TileTree.edgeRefs(size));
+  /**
+   * Moves this process's view to a checkpoint another process integrated (inside a turn).
+   * Tiles only grow by appending, so tiles read later than the checkpoint still hold its prefix.
+   */
+  private async catchUp(checkpoint: StoredCheckpoint): Promise<void> {
+    const tiles = await this.driver.readTiles(this.record.id, TileTree.edgeRefs(checkpoint.size));
+    this.tree = TileTree.fromStorage(checkpoint.size, tiles, this.tree);
+    this.latest = checkpoint;
+  }
+
+  /** Under the write lock: the stored checkpoint must be the one for the stored size. */
+  private async catchUpLocked(size: number): Promise<void> {
     const checkpoint = await this.driver.readCheckpoint(this.record.id);
     if (!checkpoint || checkpoint.size !== size) {
       throw new KeylessError('LOG_STATE_CONFLICT', `log ${this.name} has ${size} entries but its checkpoint covers ${String(checkpoint?.size)}`);
     }
-    this.tree = TileTree.fromStorage(size, tiles, this.tree);
-    this.latest = checkpoint;
+    await this.catchUp(checkpoint);
   }
 
   private refreshing: Promise<void> | undefined;
@@ -232,7 +240,7 @@ export class TransparencyLog {
     if (Date.now() - this.lastRefresh < maxAgeMs) return;
     this.refreshing ??= this.exclusive(async () => {
       const cp = await this.driver.readCheckpoint(this.record.id);
-      if (cp && cp.size > this.tree.size) await this.catchUp(cp.size);
+      if (cp && cp.size > this.tree.size) await this.catchUp(cp);
       this.lastRefresh = Date.now();
     }).finally(() => {
       this.refreshing = undefined;
