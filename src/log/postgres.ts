@@ -121,6 +121,9 @@ export class PostgresDriver implements StorageDriver {
     });
     // An idle connection dropped by a restarting server must not crash the process; the next query reconnects.
     pool.on('error', () => {});
+    // The same for a connection that is checked out but between queries (e.g. holding the write lock):
+    // the query in flight or the next one fails with the error instead.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const driver = new PostgresDriver(pool);
     try {
       await driver.migrate(options.migrations ?? MIGRATIONS);
