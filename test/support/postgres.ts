@@ -72,6 +72,8 @@ export async function sql<R extends pg.QueryResultRow = pg.QueryResultRow>(
 export interface ThrowawayCluster {
   /** Connection string (trust authentication on 127.0.0.1). */
   url: string;
+  /** The cluster's data directory. */
+  dataDir: string;
   stop(): Promise<void>;
   start(): Promise<void>;
   destroy(): Promise<void>;
@@ -115,6 +117,7 @@ export async function startThrowawayCluster(): Promise<ThrowawayCluster> {
   await start();
   return {
     url: `postgres://keyless@127.0.0.1:${port}/postgres`,
+    dataDir: data,
     start,
     stop,
     async destroy() {
