@@ -125,13 +125,14 @@ async function signingFlow(target: Target, post: Post, n: number): Promise<void>
 async function stepBreakdown(target: Target, pid: number, count: number): Promise<Record<string, number>> {
   const post = makeClient(1);
   stepCpu = { pid, totals: {} };
+  let totals: Record<string, number>;
   try {
     for (let i = 0; i < count; i++) await signingFlow(target, post, i);
   } finally {
-    const totals = stepCpu.totals;
+    totals = stepCpu.totals;
     stepCpu = undefined;
-    return Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, Number((v / count).toFixed(3))]));
   }
+  return Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, Number((v / count).toFixed(3))]));
 }
 
 // ---- load generation ----

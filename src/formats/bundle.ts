@@ -36,7 +36,7 @@ const MEDIA_TYPES: Readonly<Record<string, BundleVersion>> = {
 export const MAX_TLOG_ENTRIES = 32;
 export const MAX_TIMESTAMPS = 32;
 
-export interface ParseBundleOptions extends ReadOptions {}
+export type ParseBundleOptions = ReadOptions;
 
 /** The bundle version named by a media type, or undefined when unknown. */
 export function bundleVersionOf(mediaType: string): BundleVersion | undefined {

@@ -22,7 +22,7 @@ export interface AppendOptions {
   indexKeys?: readonly string[];
 }
 
-export interface SignedTreeHead extends StoredCheckpoint {}
+export type SignedTreeHead = StoredCheckpoint;
 
 export type AppendResult =
   | { duplicate: false; index: number; leafHash: Buffer; integratedTime: number; checkpoint: SignedTreeHead }

@@ -70,7 +70,7 @@ export function readNode(buf: Buffer, pos: number, limit: number, field: string)
   if (pos + 2 > limit) throw new FormatError(field, 'truncated DER element');
   const tag = buf[pos]!;
   if ((tag & 0x1f) === 0x1f) throw new FormatError(field, 'multi-byte DER tags are not supported');
-  let lenByte = buf[pos + 1]!;
+  const lenByte = buf[pos + 1]!;
   let contentStart = pos + 2;
   let length: number;
   if (lenByte < 0x80) {
@@ -84,7 +84,6 @@ export function readNode(buf: Buffer, pos: number, limit: number, field: string)
     for (let i = 0; i < n; i++) length = length * 256 + buf[contentStart + i]!;
     if (buf[contentStart] === 0 || length < 0x80) throw new FormatError(field, 'non-minimal DER length');
     contentStart += n;
-    lenByte = 0;
   }
   const end = contentStart + length;
   if (end > limit) throw new FormatError(field, 'DER element longer than its container');

@@ -118,7 +118,7 @@ function parseSignerInfo(node: DerNode): SignerInfo {
     }
   }
   const sigAlg = kids[i++];
-  const sig = kids[i++];
+  const sig = kids[i];
   if (!sigAlg || !sig) throw new FormatError(f, 'missing signature');
   return {
     sid,

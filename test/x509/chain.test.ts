@@ -99,13 +99,13 @@ test('CA flags, path length and leaf EKU are enforced', () => {
   // An "intermediate" without CA:TRUE.
   const k1 = generateKey();
   const notCa = buildCertificate({ issuer: stack.ca.root.certificate.subject.der, subject: { commonName: 'not-ca' }, notBefore: nb, notAfter: na, publicKey: k1.publicKey, extensions: [ext.keyUsage('keyCertSign'), ext.basicConstraints(false)] }, stack.ca.root.key);
-  const leaf1 = issueLeafCertificate({ publicKey: generateKey().publicKey, san: { type: 'email', value: 'a@b.c' } }, { certificate: notCa, key: softwareSigner(k1.privateKey) });
+  const leaf1 = issueLeafCertificate({ publicKey: generateKey().publicKey, san: { type: 'email', value: 'a@b.c' }, notBefore: nb }, { certificate: notCa, key: softwareSigner(k1.privateKey) });
   assert.throws(() => verifyCertificateChain(leaf1, [{ certChain: [notCa, stack.ca.root.certificate], validFor: anyTime }], now), code('CERTIFICATE_NOT_CA'));
 
   // pathLen 0 on the intermediate, with a second intermediate below it.
   const k2 = generateKey();
   const sub = createIntermediateCertificate(stack.ca.intermediate, k2.publicKey, { commonName: 'sub' }, nb, na);
-  const leaf2 = issueLeafCertificate({ publicKey: generateKey().publicKey, san: { type: 'email', value: 'a@b.c' } }, { certificate: sub, key: softwareSigner(k2.privateKey) });
+  const leaf2 = issueLeafCertificate({ publicKey: generateKey().publicKey, san: { type: 'email', value: 'a@b.c' }, notBefore: nb }, { certificate: sub, key: softwareSigner(k2.privateKey) });
   assert.throws(
     () => verifyCertificateChain(leaf2, [{ certChain: [sub, stack.ca.intermediate.certificate, stack.ca.root.certificate], validFor: anyTime }], now),
     code('CERTIFICATE_PATH_LENGTH'),

@@ -183,7 +183,7 @@ function planOutputs(files: string[], flags: SignBlobFlags): string[] {
   if (files.length === 0) throw usage('sign-blob needs at least one FILE');
   if (flags.outputDir !== undefined) {
     if (flags.bundle !== undefined) throw usage('use either --bundle (one file) or --output-dir (several files), not both');
-    let isDir = false;
+    let isDir: boolean;
     try {
       isDir = statSync(flags.outputDir).isDirectory();
     } catch {
