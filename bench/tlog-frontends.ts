@@ -26,17 +26,35 @@ function makeBodies(n: number, tag: string): Buffer[] {
     const artifact = Buffer.from(`${tag} ${i} ${Math.random()}`);
     const digest = createHash('sha256').update(artifact).digest();
     const signature = sign('sha256', artifact, keys.privateKey);
-    const body = { hashedRekordRequestV002: { digest: digest.toString('base64'), signature: { content: signature.toString('base64'), verifier: { publicKey: { rawBytes: der.toString('base64') }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' } } } };
+    const body = {
+      hashedRekordRequestV002: {
+        digest: digest.toString('base64'),
+        signature: {
+          content: signature.toString('base64'),
+          verifier: { publicKey: { rawBytes: der.toString('base64') }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' },
+        },
+      },
+    };
     return Buffer.from(JSON.stringify(body));
   });
 }
 
 function post(agent: http.Agent, url: URL, body: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, path: '/api/v2/log/entries', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: '/api/v2/log/entries',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': body.length },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -71,7 +89,21 @@ function clusterPids(postmaster: number): number[] {
 }
 
 async function startFrontend(dataDir: string, database?: string): Promise<{ child: ChildProcess; url: URL }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--port', '0', '--public-url', 'http://localhost:9', ...(database ? ['--database', database] : [])], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      'serve',
+      '--data-dir',
+      dataDir,
+      '--port',
+      '0',
+      '--public-url',
+      'http://localhost:9',
+      ...(database ? ['--database', database] : []),
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -85,7 +117,9 @@ async function startFrontend(dataDir: string, database?: string): Promise<{ chil
 
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
-console.log(`# ${new Date().toISOString()} ${cpus().length} cpus ${cpus()[0]?.model} node ${process.version}; ${clients} clients, ${total} Rekor v2 appends per configuration`);
+console.log(
+  `# ${new Date().toISOString()} ${cpus().length} cpus ${cpus()[0]?.model} node ${process.version}; ${clients} clients, ${total} Rekor v2 appends per configuration`,
+);
 const cluster = configs.some((c) => c.startsWith('postgres')) ? await startThrowawayCluster() : undefined;
 const postmaster = cluster ? Number(readFileSync(join(cluster.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]) : 0;
 try {
@@ -108,7 +142,11 @@ try {
     const bodies = makeBodies(total + clients * 3, config);
     // Warm-up: three requests per client.
     let next = 0;
-    await Promise.all(Array.from({ length: clients }, async (_, c) => { for (let k = 0; k < 3; k++) await post(agents[c % frontends.length]!, frontends[c % frontends.length]!.url, bodies[next++]!); }));
+    await Promise.all(
+      Array.from({ length: clients }, async (_, c) => {
+        for (let k = 0; k < 3; k++) await post(agents[c % frontends.length]!, frontends[c % frontends.length]!.url, bodies[next++]!);
+      }),
+    );
     const latencies: number[] = [];
     let errors = 0;
     const frontendPids = frontends.map((f) => f.child.pid!);
@@ -117,16 +155,18 @@ try {
     const pg0 = cpuSeconds(pgPids);
     const cl0 = process.cpuUsage();
     const t0 = performance.now();
-    await Promise.all(Array.from({ length: clients }, async (_, c) => {
-      const f = c % frontends.length;
-      while (next < bodies.length) {
-        const b = bodies[next++]!;
-        const s = performance.now();
-        const status = await post(agents[f]!, frontends[f]!.url, b);
-        latencies.push(performance.now() - s);
-        if (status !== 201) errors++;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: clients }, async (_, c) => {
+        const f = c % frontends.length;
+        while (next < bodies.length) {
+          const b = bodies[next++]!;
+          const s = performance.now();
+          const status = await post(agents[f]!, frontends[f]!.url, b);
+          latencies.push(performance.now() - s);
+          if (status !== 201) errors++;
+        }
+      }),
+    );
     const secs = (performance.now() - t0) / 1000;
     const fe = cpuSeconds(frontendPids) - fe0;
     const pg = driver === 'postgres' ? cpuSeconds(clusterPids(postmaster)) - pg0 : 0;
