@@ -1,13 +1,17 @@
 // Durable Rekor v2 appends through `keyless serve` frontends: SQLite (1 frontend) against
 // PostgreSQL (1 and 2 frontends on one database), the same load in the same run.
-// node --import tsx bench/tlog-frontends.ts [--n 12000] [--clients 100] [--configs sqlite-1,postgres-1,postgres-2]
+// node --import tsx bench/tlog-frontends.ts [--n 12000] [--clients 100] [--configs sqlite-1,postgres-1,postgres-2,rekor-tiles]
+// Peer: rekor-tiles v2.3.0 with its POSIX backend (`go install
+// github.com/sigstore/rekor-tiles/v2/cmd/rekor-server/posix@v2.3.0`; KEYLESS_REKOR_TILES names
+// the binary, default $HOME/go/bin/posix), checkpoint interval 1 s, other settings default.
 // Needs `npm run build` (bin/keyless) and PostgreSQL server binaries (a private cluster is
 // started with initdb, default settings: fsync and synchronous_commit on).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, homedir, tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { startThrowawayCluster } from '../test/support/postgres.js';
 
@@ -15,7 +19,8 @@ const args = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1]! : dflt);
 const total = Number(opt('n', '12000'));
 const clients = Number(opt('clients', '100'));
-const configs = opt('configs', 'sqlite-1,postgres-1,postgres-2').split(',');
+const configs = opt('configs', 'sqlite-1,postgres-1,postgres-2,rekor-tiles').split(',');
+const REKOR_TILES = process.env.KEYLESS_REKOR_TILES ?? join(homedir(), 'go', 'bin', 'posix');
 const BIN = join(new URL('..', import.meta.url).pathname, 'bin', 'keyless');
 
 const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -115,6 +120,55 @@ async function startFrontend(dataDir: string, database?: string): Promise<{ chil
   return { child, url: new URL(url) };
 }
 
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+
+/** rekor-tiles (POSIX backend) on free ports, ready when /healthz answers (its tiles are read from the directory, not served). */
+async function startRekorTiles(dir: string): Promise<{ child: ChildProcess; url: URL }> {
+  const key = join(dir, 'key.pem');
+  writeFileSync(key, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+  const [http_, grpc, metrics] = [await freePort(), await freePort(), await freePort()];
+  const child = spawn(
+    REKOR_TILES,
+    [
+      'serve',
+      '--hostname',
+      'localhost',
+      '--storage-dir',
+      join(dir, 'tiles'),
+      '--signer-filepath',
+      key,
+      '--http-port',
+      String(http_),
+      '--grpc-port',
+      String(grpc),
+      '--http-metrics-port',
+      String(metrics),
+      '--checkpoint-interval',
+      '1s',
+      '--log-level',
+      'error',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const url = new URL(`http://127.0.0.1:${http_}`);
+  for (let i = 0; ; i++) {
+    const ok = await fetch(`${url.href}api/v2/checkpoint`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) break;
+    if (i > 600 || child.exitCode !== null) throw new Error('rekor-tiles did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, url };
+}
+
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 console.log(
@@ -137,7 +191,13 @@ try {
       database = cluster!.url.replace(/\/postgres$/, `/${name}`);
     }
     const frontends: { child: ChildProcess; url: URL }[] = [];
-    for (let i = 0; i < Number(count); i++) frontends.push(await startFrontend(join(dir, 'data'), database));
+    if (config === 'rekor-tiles') {
+      if (!existsSync(REKOR_TILES)) {
+        console.log(`rekor-tiles: not measured (no binary at ${REKOR_TILES})`);
+        continue;
+      }
+      frontends.push(await startRekorTiles(dir));
+    } else for (let i = 0; i < Number(count); i++) frontends.push(await startFrontend(join(dir, 'data'), database));
     const agents = frontends.map(() => new http.Agent({ keepAlive: true, maxSockets: clients }));
     const bodies = makeBodies(total + clients * 3, config);
     // Warm-up: three requests per client.
