@@ -163,7 +163,10 @@ async function startRekorTiles(dir: string): Promise<{ child: ChildProcess; url:
       () => false,
     );
     if (ok) break;
-    if (i > 600 || child.exitCode !== null) throw new Error('rekor-tiles did not start');
+    if (i > 600 || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error('rekor-tiles did not answer /healthz');
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return { child, url };
