@@ -70,7 +70,7 @@ await s.stop();
 // 2. Bulk load.
 const keyStore = new FileKeyStore(dataDir);
 const ca = loadOrCreateCa(dataDir, keyStore, DEFAULT_CONFIG, () => {});
-const storage = openLogStorage(DEFAULT_CONFIG.storage, dataDir);
+const storage = await openLogStorage(DEFAULT_CONFIG.storage, dataDir);
 const rekor = await RekorV1Log.open({
   engine: storage.transparency,
   baseUrl: url,

@@ -18,6 +18,7 @@ import { defineCompletionCommand } from './commands/completion.js';
 import { defineBundleCommands } from './commands/bundle.js';
 import { addExamples } from './examples.js';
 import packageJson from '../../package.json' with { type: 'json' };
+import { defineStorageCommands } from './commands/storage.js';
 
 /** Exit statuses: 0 success, 1 a check or an operation failed, 2 usage or input error. */
 export const EXIT_FAILURE = 1;
@@ -54,6 +55,7 @@ defineAdminCommands(program);
 defineBundleCommands(program);
 defineCompletionCommand(program);
 addExamples(program);
+defineStorageCommands(program);
 
 try {
   await program.parseAsync(process.argv);

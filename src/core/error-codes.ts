@@ -134,6 +134,9 @@ export const ERROR_CODES = {
   TLOG_TILE_UNAVAILABLE: { component: 'tlog', meaning: 'A tile or entry bundle of the published tree cannot be built; an operator alarm.' },
   TLOG_VERIFY_WORKER_FAILED: { component: 'tlog', meaning: 'A signature-verification worker thread stopped; the check is re-run inline.' },
   LOG_WRITE_FAILED: { component: 'log', meaning: 'The log storage writer failed.' },
+  LOG_STORAGE_UNAVAILABLE: { component: 'log', meaning: 'The log database cannot be reached right now; retry later.' },
+  LOG_MIGRATION_FAILED: { component: 'log', meaning: 'Copying logs from SQLite into PostgreSQL was refused or failed; nothing was written.' },
+  LOG_SCHEMA_TOO_NEW: { component: 'log', meaning: 'The log database has a schema newer than this Keyless knows.' },
 
   // http: every service (request plumbing)
   REQUEST_INVALID: { component: 'http', meaning: 'A request is malformed: wrong shape, parameter, URL or header.' },

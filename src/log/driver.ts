@@ -1,8 +1,8 @@
 /**
  * The storage seam. A driver stores logs, entries, tiles, checkpoints and the search
  * index; everything the sequencer writes for one batch goes through `commitBatch`, which
- * must be atomic and durable when it resolves. SQLite is the default driver; a
- * PostgreSQL driver implements the same interface in its own file.
+ * must be atomic and durable when it resolves. SQLite is the default driver (one process
+ * writes); the PostgreSQL driver is shared by several processes and adds `beginWrite`.
  */
 export interface LogRecord {
   id: number;
@@ -55,7 +55,24 @@ export interface BatchWrite {
   checkpoint: StoredCheckpoint;
 }
 
+/**
+ * One integration by one of several writers: the log's write lock is held from
+ * `beginWrite` until `commit` or `release`. `size` is the stored size under the lock; the
+ * writer catches up to it, and `commit` is a compare-and-set on it.
+ */
+export interface WriteSession {
+  readonly size: number;
+  /** Atomic and durable like `commitBatch`; releases the lock. */
+  commit(batch: BatchWrite): Promise<void>;
+  /** Releases the lock without writing (no-op after commit). */
+  release(): Promise<void>;
+}
+
 export interface StorageDriver {
+  /** Other processes may write the same logs: the log integrates through `beginWrite` and refreshes its view on reads. */
+  readonly shared?: boolean;
+  /** Takes the log's write lock (drivers shared by several processes). */
+  beginWrite?(logId: number): Promise<WriteSession>;
   /** The log of that name; if absent it is created with a new tree ID and the origin computed from it. */
   ensureLog(name: string, origin: (treeId: string) => string): Promise<LogRecord>;
   listLogs(): Promise<LogRecord[]>;

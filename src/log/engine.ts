@@ -1,5 +1,6 @@
 import type { StorageDriver } from './driver.js';
 import { SqliteDriver } from './sqlite.js';
+import { PostgresDriver, type PostgresDriverOptions } from './postgres.js';
 import { TransparencyLog, type CheckpointSigner, type LogOptions } from './log.js';
 import { KeylessError } from '../core/errors.js';
 
@@ -21,15 +22,37 @@ export interface OpenLogOptions extends LogOptions {
  */
 export class LogEngine {
   private readonly logs = new Map<string, TransparencyLog>();
-  private constructor(readonly driver: StorageDriver) {}
+  private refreshTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * `refreshMs`: on a shared driver, how often every log picks up what other processes
+   * integrated, so the checkpoint served is at most that old (reads that name a newer
+   * index or size look at once).
+   */
+  private constructor(
+    readonly driver: StorageDriver,
+    refreshMs = 500,
+  ) {
+    if (driver.shared && refreshMs > 0) {
+      this.refreshTimer = setInterval(() => {
+        for (const log of this.logs.values()) log.refresh(refreshMs / 2).catch(() => {});
+      }, refreshMs);
+      this.refreshTimer.unref();
+    }
+  }
 
   /** The embedded default: one SQLite file in `dataDir`. */
   static openSqlite(dataDir: string, fileName = 'log.db'): LogEngine {
     return new LogEngine(new SqliteDriver({ dataDir, fileName }));
   }
 
-  static withDriver(driver: StorageDriver): LogEngine {
-    return new LogEngine(driver);
+  static withDriver(driver: StorageDriver, options: { refreshMs?: number } = {}): LogEngine {
+    return new LogEngine(driver, options.refreshMs);
+  }
+
+  /** Logs on PostgreSQL, shared with any other process opened on the same database. */
+  static async openPostgres(options: PostgresDriverOptions & { refreshMs?: number }): Promise<LogEngine> {
+    return new LogEngine(await PostgresDriver.open(options), options.refreshMs);
   }
 
   /** Creates the log on first use, then opens it (one instance per name). */
@@ -52,6 +75,7 @@ export class LogEngine {
 
   /** Drains every log's queue, then closes the storage. */
   async close(): Promise<void> {
+    clearInterval(this.refreshTimer);
     for (const log of this.logs.values()) await log.close();
     await this.driver.close();
   }

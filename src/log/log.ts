@@ -5,7 +5,7 @@ import {
   HASH_SIZE, TILE_WIDTH, consistencyProof, emptyRoot, encodeEntryBundle, formatCheckpoint, inclusionProof, leafHash, noteSigner,
   treeRoot, type PerfectNodeReader,
 } from '../merkle/index.js';
-import type { LogRecord, StorageDriver, StoredCheckpoint, StoredEntry } from './driver.js';
+import type { LogRecord, StorageDriver, StoredCheckpoint, StoredEntry, WriteSession } from './driver.js';
 import { TileMiss, TileTree } from './tree.js';
 
 /** Signs the checkpoint for a new tree head; returns the text stored and served. */
@@ -67,7 +67,7 @@ export class TransparencyLog {
   private constructor(
     readonly record: LogRecord,
     private readonly driver: StorageDriver,
-    private readonly tree: TileTree,
+    private tree: TileTree,
     private readonly signer: CheckpointSigner,
     latest: SignedTreeHead,
     options: LogOptions,
@@ -134,18 +134,41 @@ export class TransparencyLog {
 
   private async flush(): Promise<void> {
     this.flushing = true;
-    const batch = this.queue.splice(0, this.maxBatch);
     try {
-      await this.integrate(batch);
-    } catch (e) {
-      for (const p of batch) p.reject(e);
+      await this.exclusive(async () => {
+        const batch = this.queue.splice(0, this.maxBatch);
+        try {
+          await this.integrate(batch);
+        } catch (e) {
+          for (const p of batch) p.reject(e);
+        }
+      });
     } finally {
       this.flushing = false;
       this.schedule();
     }
   }
 
+  /** Batches and refreshes take turns (FIFO): the tree changes in one of them at a time. */
+  private turn: Promise<void> = Promise.resolve();
+  private exclusive(fn: () => Promise<void>): Promise<void> {
+    const run = this.turn.then(fn);
+    this.turn = run.catch(() => {});
+    return run;
+  }
+
   private async integrate(batch: Pending[]): Promise<void> {
+    // Several writers: hold the log's lock for the whole batch, starting from the stored state.
+    const session = this.driver.beginWrite ? await this.driver.beginWrite(this.record.id) : undefined;
+    try {
+      if (session && session.size !== this.tree.size) await this.catchUpLocked(session.size);
+      await this.integrateLocked(batch, session);
+    } finally {
+      await session?.release();
+    }
+  }
+
+  private async integrateLocked(batch: Pending[], session: WriteSession | undefined): Promise<void> {
     const existing = await this.driver.findLeaves(this.record.id, batch.map((p) => p.leafHash));
     const fresh: Pending[] = [];
     const inBatch = new Map<string, number>();
@@ -172,16 +195,62 @@ export class TransparencyLog {
     const rootHash = prepared.root;
     const timestamp = Date.now();
     const checkpoint: SignedTreeHead = { size: prepared.newSize, rootHash, timestamp, signed: this.signer({ size: prepared.newSize, rootHash, timestamp }) };
-    await this.driver.commitBatch(this.record.id, {
+    const write = {
       startIndex,
       entries: fresh.map((p) => ({ body: p.body, leafHash: p.leafHash, integratedTime, indexKeys: p.indexKeys })),
       tiles: prepared.tiles,
       checkpoint,
-    });
+    };
+    await (session ? session.commit(write) : this.driver.commitBatch(this.record.id, write));
     prepared.install();
     this.latest = checkpoint;
     fresh.forEach((p, i) => p.resolve({ duplicate: false, index: startIndex + i, leafHash: p.leafHash, integratedTime, checkpoint, batchSize: fresh.length }));
     for (const d of dupOfBatch) d.p.resolve({ duplicate: true, index: d.first, leafHash: d.p.leafHash });
+  }
+
+  /**
+   * Moves this process's view to a checkpoint another process integrated (inside a turn).
+   * Tiles only grow by appending, so tiles read later than the checkpoint still hold its prefix.
+   */
+  private async catchUp(checkpoint: StoredCheckpoint): Promise<void> {
+    const tiles = await this.driver.readTiles(this.record.id, TileTree.edgeRefs(checkpoint.size));
+    this.tree = TileTree.fromStorage(checkpoint.size, tiles, this.tree);
+    this.latest = checkpoint;
+  }
+
+  /** Under the write lock: the stored checkpoint must be the one for the stored size. */
+  private async catchUpLocked(size: number): Promise<void> {
+    const checkpoint = await this.driver.readCheckpoint(this.record.id);
+    if (!checkpoint || checkpoint.size !== size) {
+      throw new KeylessError('LOG_STATE_CONFLICT', `log ${this.name} has ${size} entries but its checkpoint covers ${String(checkpoint?.size)}`);
+    }
+    await this.catchUp(checkpoint);
+  }
+
+  private refreshing: Promise<void> | undefined;
+  private lastRefresh = 0;
+
+  /**
+   * On a shared driver, picks up what other processes integrated: reads the checkpoint
+   * row and, when it is ahead, the edge tiles. Runs between batches, never during one.
+   * `maxAgeMs`: skip when refreshed that recently (0: always look).
+   */
+  async refresh(maxAgeMs = 0): Promise<void> {
+    if (!this.driver.shared || this.closed) return;
+    if (Date.now() - this.lastRefresh < maxAgeMs) return;
+    this.refreshing ??= this.exclusive(async () => {
+      const cp = await this.driver.readCheckpoint(this.record.id);
+      if (cp && cp.size > this.tree.size) await this.catchUp(cp);
+      this.lastRefresh = Date.now();
+    }).finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  /** Reads that name an index or size beyond what this process has seen look again first. */
+  private async refreshFor(size: number): Promise<void> {
+    if (this.driver.shared && size > this.latest.size) await this.refresh();
   }
 
   /** Runs a proof computation, fetching any tile not in memory and retrying. */
@@ -221,6 +290,7 @@ export class TransparencyLog {
 
   /** Audit path for `index` in the tree of `size` leaves (default: the latest checkpoint). */
   async inclusionProof(index: number, size = this.latest.size): Promise<Buffer[]> {
+    await this.refreshFor(Math.max(size, index + 1));
     this.checkSize(size, 'treeSize');
     if (!Number.isSafeInteger(index) || index < 0 || index >= size) {
       throw new KeylessError('LOG_INDEX_OUT_OF_RANGE', `index ${index} is not in the tree of size ${size}`, { check: 'logIndex' });
@@ -229,6 +299,7 @@ export class TransparencyLog {
   }
 
   async consistencyProof(size1: number, size2 = this.latest.size): Promise<Buffer[]> {
+    await this.refreshFor(size2);
     this.checkSize(size2, 'lastSize');
     if (!Number.isSafeInteger(size1) || size1 < 0 || size1 > size2) {
       throw new KeylessError('LOG_SIZE_OUT_OF_RANGE', `firstSize ${size1} is not between 0 and ${size2}`, { check: 'firstSize' });
@@ -237,12 +308,14 @@ export class TransparencyLog {
   }
 
   async rootHash(size = this.latest.size): Promise<Buffer> {
+    await this.refreshFor(size);
     this.checkSize(size, 'treeSize');
     if (size === 0) return emptyRoot();
     return this.withReader((read) => Buffer.from(treeRoot(read, size)));
   }
 
   async getEntry(index: number): Promise<StoredEntry | undefined> {
+    if (Number.isSafeInteger(index)) await this.refreshFor(index + 1);
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.latest.size) return undefined;
     return (await this.driver.readEntries(this.record.id, index, 1))[0];
   }
@@ -255,16 +328,19 @@ export class TransparencyLog {
 
   async findByLeafHash(hash: Buffer): Promise<number | undefined> {
     const idx = (await this.driver.findLeaves(this.record.id, [hash])).get(hash.toString('hex'));
+    if (idx !== undefined) await this.refreshFor(idx + 1);
     return idx !== undefined && idx < this.latest.size ? idx : undefined;
   }
 
   async search(keys: readonly string[], operator: 'and' | 'or' = 'or', limit = 1000): Promise<number[]> {
     const found = await this.driver.search(this.record.id, keys.map(searchKey), operator, limit);
+    if (found.length > 0) await this.refreshFor(Math.max(...found) + 1);
     return found.filter((i) => i < this.latest.size);
   }
 
   /** A hash tile for the tlog-tiles API: full (width 256) or the first `width` hashes. */
   async readTile(level: number, index: number, width = TILE_WIDTH): Promise<Buffer | undefined> {
+    if (this.driver.shared && width > this.tileWidthAvailable(level, index)) await this.refresh();
     const available = this.tileWidthAvailable(level, index);
     if (width > available) return undefined;
     const [t] = await this.driver.readTiles(this.record.id, [{ level, index }]);
@@ -274,6 +350,7 @@ export class TransparencyLog {
 
   /** An entry bundle for the tlog-tiles API. */
   async readEntryBundle(index: number, width = TILE_WIDTH): Promise<Buffer | undefined> {
+    if (this.driver.shared && width > this.tileWidthAvailable(0, index)) await this.refresh();
     if (width > this.tileWidthAvailable(0, index)) return undefined;
     const entries = await this.driver.readEntries(this.record.id, index * TILE_WIDTH, width);
     if (entries.length !== width) return undefined;

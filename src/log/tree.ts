@@ -93,7 +93,8 @@ export class TileTree {
     return refs;
   }
 
-  static fromStorage(size: number, tiles: TileRecord[]): TileTree {
+  /** `previous`: an earlier view of the same log whose cached full tiles (immutable) are kept. */
+  static fromStorage(size: number, tiles: TileRecord[], previous?: TileTree): TileTree {
     const edges: Buffer[] = [];
     for (const ref of TileTree.edgeRefs(size)) {
       const width = Math.floor(size / TILE_WIDTH ** ref.level) % TILE_WIDTH;
@@ -101,7 +102,9 @@ export class TileTree {
       edges[ref.level] = width === 0 ? Buffer.alloc(0) : Buffer.from(t ? t.data.subarray(0, width * HASH_SIZE) : Buffer.alloc(0));
       if (edges[ref.level]!.length !== width * HASH_SIZE) throw new Error(`tile ${ref.level}/${ref.index} is missing or short`);
     }
-    return new TileTree(size, edges);
+    const tree = new TileTree(size, edges, previous?.cacheSize);
+    if (previous) for (const [key, t] of previous.cache) tree.cache.set(key, t);
+    return tree;
   }
 
   /**

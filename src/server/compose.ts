@@ -55,7 +55,7 @@ export interface ComposedServices {
  * the app, or at once when composition fails.
  */
 export async function composeServices(app: FastifyInstance, ctx: ComposeContext): Promise<ComposedServices> {
-  let storage: LogStorage | undefined;
+  let storage: Promise<LogStorage> | undefined;
   let ca: CaMaterial | undefined;
   const moduleContext: ModuleContext = {
     config: ctx.config,
@@ -69,7 +69,7 @@ export async function composeServices(app: FastifyInstance, ctx: ComposeContext)
     caMaterial: () => (ca ??= loadOrCreateCa(ctx.dataDir, ctx.keyStore, ctx.config, ctx.warn)),
   };
   app.addHook('onClose', async () => {
-    await storage?.close();
+    await (await storage?.catch(() => undefined))?.close();
   });
   try {
     const setups: ModuleSetup[] = [];
@@ -97,7 +97,7 @@ export async function composeServices(app: FastifyInstance, ctx: ComposeContext)
   } catch (e) {
     const s = storage;
     storage = undefined;
-    await s?.close().catch(() => {});
+    await (await s?.catch(() => undefined))?.close().catch(() => {});
     throw e;
   }
 }

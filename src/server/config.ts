@@ -56,12 +56,20 @@ export interface DevIdpConfig {
 }
 
 /** Storage drivers the log engine can use; the server opens the chosen one (server/storage.ts). */
-export const STORAGE_DRIVERS = ['sqlite'] as const;
+export const STORAGE_DRIVERS = ['sqlite', 'postgres'] as const;
 export type StorageDriverName = (typeof STORAGE_DRIVERS)[number];
 
 export interface StorageConfig {
-  /** `sqlite` (the default: files in `<dataDir>/log`). */
+  /** `sqlite` (the default: files in `<dataDir>/log`) or `postgres` (one database shared by any number of frontends). */
   driver: StorageDriverName;
+  /** postgres: `postgres://USER@HOST:PORT/DB`; the password comes from PGPASSWORD or `passwordFile`, never from this file. */
+  url?: string;
+  /** postgres: a file holding the password (one line). */
+  passwordFile?: string;
+  /** postgres: TLS to the database; `true` verifies against the system CAs, an object names the CA and client certificate files. */
+  ssl?: boolean | { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean };
+  /** postgres: connections per frontend (default 10). */
+  poolSize?: number;
 }
 
 export interface ServerConfig {
@@ -139,13 +147,39 @@ export function parseConfig(json: unknown): ServerConfig {
   }
   if (o.storage !== undefined) {
     const st = asObject(o.storage, 'config.storage');
-    rejectUnknown(st, new Set(['driver']), 'config.storage');
+    rejectUnknown(st, new Set(['driver', 'url', 'passwordFile', 'ssl', 'poolSize']), 'config.storage');
     if (st.driver !== undefined) {
       const driver = asString(st.driver, 'config.storage.driver');
       if (!(STORAGE_DRIVERS as readonly string[]).includes(driver)) {
         throw new FormatError('config.storage.driver', `unknown storage driver ${JSON.stringify(driver)} (available: ${STORAGE_DRIVERS.join(', ')})`);
       }
       config.storage.driver = driver as StorageDriverName;
+    }
+    if (st.url !== undefined) config.storage.url = parseDatabaseUrl(asString(st.url, 'config.storage.url'), 'config.storage.url');
+    if (st.passwordFile !== undefined) config.storage.passwordFile = nonEmpty(st.passwordFile, 'config.storage.passwordFile');
+    if (st.poolSize !== undefined) {
+      if (typeof st.poolSize !== 'number' || !Number.isInteger(st.poolSize) || st.poolSize < 1 || st.poolSize > 1000) {
+        throw new FormatError('config.storage.poolSize', 'must be an integer from 1 to 1000');
+      }
+      config.storage.poolSize = st.poolSize;
+    }
+    if (st.ssl !== undefined) {
+      if (typeof st.ssl === 'boolean') config.storage.ssl = st.ssl;
+      else {
+        const t = asObject(st.ssl, 'config.storage.ssl');
+        rejectUnknown(t, new Set(['ca', 'cert', 'key', 'rejectUnauthorized']), 'config.storage.ssl');
+        const ssl: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean } = {};
+        for (const f of ['ca', 'cert', 'key'] as const) if (t[f] !== undefined) ssl[f] = nonEmpty(t[f], `config.storage.ssl.${f}`);
+        if (t.rejectUnauthorized !== undefined) {
+          if (typeof t.rejectUnauthorized !== 'boolean') throw new FormatError('config.storage.ssl.rejectUnauthorized', 'must be true or false');
+          ssl.rejectUnauthorized = t.rejectUnauthorized;
+        }
+        config.storage.ssl = ssl;
+      }
+    }
+    if (config.storage.driver === 'postgres' && !config.storage.url) throw new FormatError('config.storage.url', 'the postgres driver needs a database URL');
+    if (config.storage.driver !== 'postgres' && Object.keys(st).some((k) => k !== 'driver')) {
+      throw new FormatError('config.storage', 'url, passwordFile, ssl and poolSize only go with "driver": "postgres"');
     }
   }
   if (o.keys !== undefined) {
@@ -258,6 +292,19 @@ export function parsePublicUrl(value: string, field = 'publicUrl'): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FormatError(field, 'must be an http or https URL');
   if (url.search || url.hash || url.username || url.password) throw new FormatError(field, 'must not carry credentials, a query or a fragment');
   return url.href.replace(/\/+$/, '');
+}
+
+/** A PostgreSQL connection string for the log engine: postgres(ql)://, never with a password in it. */
+export function parseDatabaseUrl(value: string, field = 'storage.url'): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new FormatError(field, `is not a URL: ${value}`);
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') throw new FormatError(field, 'must be a postgres:// URL');
+  if (url.password) throw new FormatError(field, 'must not carry the password (set PGPASSWORD or storage.passwordFile)');
+  return value;
 }
 
 export function isLoopbackHost(host: string): boolean {

@@ -36,6 +36,23 @@ export function lockDataDir(dataDir: string): () => void {
   throw new KeylessError('DATA_DIR_LOCKED', `cannot lock ${dataDir}`);
 }
 
+/**
+ * Frontends on a shared database (PostgreSQL) may share a data directory: each holds the
+ * lock only while it starts, so keys, certificates and trust files are created once, by
+ * the first, and only read by the others. A frontend that finds the lock taken waits.
+ */
+export async function lockDataDirWhileStarting(dataDir: string, waitMs = 60_000): Promise<() => void> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return lockDataDir(dataDir);
+    } catch (e) {
+      if (!(e instanceof KeylessError && e.code === 'DATA_DIR_LOCKED') || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -52,7 +52,7 @@ export interface ModuleContext {
   readonly devIdp: boolean;
   warn(message: string): void;
   /** The log engines from the configured storage driver, opened on first use and closed with the server. */
-  storage(): LogStorage;
+  storage(): Promise<LogStorage>;
   /** The CA's root and intermediate, loaded (or created) once. */
   caMaterial(): CaMaterial;
   /** Identity issuers the CA accepts: the configured ones, plus what an IdP module adds. */

@@ -4,9 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import { KeylessError } from '../core/errors.js';
 import type { ErrorCode } from '../core/error-codes.js';
 import { createHttpApp, type LogLevel } from '../services/http/index.js';
-import { DEFAULT_CONFIG, isLoopbackHost, parsePublicUrl, type ServerConfig } from './config.js';
+import { DEFAULT_CONFIG, isLoopbackHost, parsePublicUrl, type ServerConfig, type StorageConfig } from './config.js';
 import { FileKeyStore, ensurePrivateDir, type KeyStore } from './keys.js';
-import { lockDataDir } from './lock.js';
+import { lockDataDir, lockDataDirWhileStarting } from './lock.js';
 import { composeServices, type ComposedServices } from './compose.js';
 import type { ServiceModule } from './module.js';
 
@@ -35,6 +35,8 @@ export interface RunningServer {
   readonly publicUrl: string;
   readonly app: FastifyInstance;
   readonly services: ComposedServices;
+  /** Where the logs are kept. */
+  readonly storage: StorageConfig;
   /** Stops accepting connections, lets requests in flight finish (up to `graceMs`), then closes storage. */
   close(graceMs?: number): Promise<void>;
 }
@@ -79,7 +81,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const givenPublicUrl = explicitUrl === undefined ? undefined : parsePublicUrl(explicitUrl, options.publicUrl ? '--public-url' : 'publicUrl');
   const devIdp = devIdpEnabled(config, options.host, givenPublicUrl);
   ensurePrivateDir(options.dataDir, warn);
-  const unlock = lockDataDir(options.dataDir);
+  // One process per SQLite data directory; on a shared database, one at a time while starting.
+  const shared = config.storage.driver === 'postgres';
+  const unlock = shared ? await lockDataDirWhileStarting(options.dataDir) : lockDataDir(options.dataDir);
   let keyStore: KeyStore;
   try {
     keyStore = options.keyStore ?? new FileKeyStore(options.dataDir, warn);
@@ -132,6 +136,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     throw e;
   }
   ready = true;
+  if (shared) unlock();
 
   let closing: Promise<void> | undefined;
   return {
@@ -139,6 +144,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     publicUrl,
     app,
     services,
+    storage: config.storage,
     close(graceMs = DEFAULT_GRACE_MS) {
       closing ??= shutdown(app, graceMs).finally(unlock);
       return closing;

@@ -6,9 +6,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { LogEngine, noteCheckpointSigner } from '../../src/log/index.js';
+import { createTestDatabase } from '../support/postgres.js';
 import {
-  leafHash, rootFromLeafHashes, verifyInclusion, verifyConsistency, verifySignedCheckpoint, decodeEntryBundle,
-  splitTileHashes, fullTileRoot,
+  leafHash,
+  rootFromLeafHashes,
+  verifyInclusion,
+  verifyConsistency,
+  verifySignedCheckpoint,
+  decodeEntryBundle,
+  splitTileHashes,
+  fullTileRoot,
 } from '../../src/merkle/index.js';
 
 const keys = generateKeyPairSync('ed25519');
@@ -22,87 +29,125 @@ function openV2(engine: LogEngine, name = 'v2') {
   });
 }
 
+/** A place to keep logs: a SQLite data directory or a fresh PostgreSQL database; `open` may be called again to reopen. */
+interface Store {
+  open(): Promise<LogEngine>;
+  cleanup(): Promise<void>;
+}
+const backends: { name: string; create(): Promise<Store> }[] = [
+  {
+    name: 'sqlite',
+    create: async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'keyless-log-'));
+      return { open: async () => LogEngine.openSqlite(dir), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+    },
+  },
+  {
+    name: 'postgres',
+    create: async () => {
+      const db = await createTestDatabase('engine');
+      return { open: () => LogEngine.openPostgres({ connectionString: db.url }), cleanup: () => db.drop() };
+    },
+  },
+];
+
 const body = (i: number): Buffer => Buffer.from(JSON.stringify({ entry: i, pad: 'x'.repeat(i % 50) }));
 
-test('concurrent appends are batched, durable, provable; a reopened engine continues the same tree', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'keyless-log-'));
-  try {
-    let engine = LogEngine.openSqlite(dir);
-    let log = await openV2(engine);
-    assert.equal(log.size, 0);
-    const n1 = 700;
-    const results = await Promise.all(Array.from({ length: n1 }, (_, i) => log.append(body(i), { indexKeys: [`k${i % 7}`] })));
-    const indexes = results.map((r) => r.index).sort((a, b) => a - b);
-    assert.deepEqual(indexes, Array.from({ length: n1 }, (_, i) => i));
-    const checkpoints = new Set(results.map((r) => (r.duplicate ? '' : r.checkpoint.signed)));
-    assert.ok(checkpoints.size < n1, 'entries share checkpoints (batched)');
-    // Every result's checkpoint verifies and covers the entry with a valid proof.
-    const leaves: Buffer[] = [];
-    for (const r of results) leaves[r.index] = r.leafHash;
-    for (const r of results) {
-      assert.equal(r.duplicate, false);
-      if (r.duplicate) continue;
-      const cp = verifySignedCheckpoint(r.checkpoint.signed, 'v2.log.test', keys.publicKey);
-      assert.ok(cp.size > r.index);
-      assert.deepEqual(Buffer.from(cp.rootHash), rootFromLeafHashes(leaves.slice(0, cp.size)));
-      verifyInclusion(r.index, cp.size, r.leafHash, await log.inclusionProof(r.index, cp.size), cp.rootHash);
-    }
-    const cp1 = log.latestCheckpoint();
-    // Duplicates resolve with the existing index, both across batches and inside one batch.
-    const [d1, d2] = await Promise.all([log.append(body(5)), log.append(body(5))]);
-    assert.deepEqual([d1.duplicate, d1.index, d2.duplicate, d2.index], [true, 5, true, 5]);
-    const [x1, x2] = await Promise.all([log.append(body(100000)), log.append(body(100000))]);
-    assert.equal(x1.duplicate, false);
-    assert.deepEqual([x2.duplicate, x2.index], [true, x1.index]);
-    leaves[x1.index] = x1.leafHash;
-    assert.equal(log.size, n1 + 1);
-    // Search index.
-    const found = await log.search(['k3']);
-    assert.deepEqual(found, results.filter((_, i) => i % 7 === 3).map((r) => r.index).sort((a, b) => a - b));
-    assert.deepEqual(await log.search(['k3', 'k4'], 'and'), []);
-    await engine.close();
+for (const backend of backends)
+  test(`${backend.name}: concurrent appends are batched, durable, provable; a reopened engine continues the same tree`, async () => {
+    const store = await backend.create();
+    try {
+      let engine = await store.open();
+      let log = await openV2(engine);
+      assert.equal(log.size, 0);
+      const n1 = 700;
+      const results = await Promise.all(Array.from({ length: n1 }, (_, i) => log.append(body(i), { indexKeys: [`k${i % 7}`] })));
+      const indexes = results.map((r) => r.index).sort((a, b) => a - b);
+      assert.deepEqual(
+        indexes,
+        Array.from({ length: n1 }, (_, i) => i),
+      );
+      const checkpoints = new Set(results.map((r) => (r.duplicate ? '' : r.checkpoint.signed)));
+      assert.ok(checkpoints.size < n1, 'entries share checkpoints (batched)');
+      // Every result's checkpoint verifies and covers the entry with a valid proof.
+      const leaves: Buffer[] = [];
+      for (const r of results) leaves[r.index] = r.leafHash;
+      for (const r of results) {
+        assert.equal(r.duplicate, false);
+        if (r.duplicate) continue;
+        const cp = verifySignedCheckpoint(r.checkpoint.signed, 'v2.log.test', keys.publicKey);
+        assert.ok(cp.size > r.index);
+        assert.deepEqual(Buffer.from(cp.rootHash), rootFromLeafHashes(leaves.slice(0, cp.size)));
+        verifyInclusion(r.index, cp.size, r.leafHash, await log.inclusionProof(r.index, cp.size), cp.rootHash);
+      }
+      const cp1 = log.latestCheckpoint();
+      // Duplicates resolve with the existing index, both across batches and inside one batch.
+      const [d1, d2] = await Promise.all([log.append(body(5)), log.append(body(5))]);
+      assert.deepEqual([d1.duplicate, d1.index, d2.duplicate, d2.index], [true, 5, true, 5]);
+      const [x1, x2] = await Promise.all([log.append(body(100000)), log.append(body(100000))]);
+      assert.equal(x1.duplicate, false);
+      assert.deepEqual([x2.duplicate, x2.index], [true, x1.index]);
+      leaves[x1.index] = x1.leafHash;
+      assert.equal(log.size, n1 + 1);
+      // Search index.
+      const found = await log.search(['k3']);
+      assert.deepEqual(
+        found,
+        results
+          .filter((_, i) => i % 7 === 3)
+          .map((r) => r.index)
+          .sort((a, b) => a - b),
+      );
+      assert.deepEqual(await log.search(['k3', 'k4'], 'and'), []);
+      await engine.close();
 
-    engine = LogEngine.openSqlite(dir);
-    log = await openV2(engine);
-    assert.equal(log.size, n1 + 1);
-    assert.equal(log.latestCheckpoint().signed.split('\n')[1], String(n1 + 1));
-    const more = await Promise.all(Array.from({ length: 300 }, (_, i) => log.append(body(n1 + 10 + i))));
-    for (const r of more) leaves[r.index] = r.leafHash;
-    const size = log.size;
-    assert.equal(size, n1 + 301);
-    assert.deepEqual(await log.rootHash(), rootFromLeafHashes(leaves));
-    // Consistency between an old checkpoint and the new one, and between many sizes.
-    const cpNow = verifySignedCheckpoint(log.latestCheckpoint().signed, 'v2.log.test', keys.publicKey);
-    verifyConsistency(cp1.size, cpNow.size, await log.consistencyProof(cp1.size), cp1.rootHash, cpNow.rootHash);
-    for (const m of [1, 2, 255, 256, 257, 511, 512, 700]) {
-      verifyConsistency(m, size, await log.consistencyProof(m), rootFromLeafHashes(leaves.slice(0, m)), cpNow.rootHash);
+      engine = await store.open();
+      log = await openV2(engine);
+      assert.equal(log.size, n1 + 1);
+      assert.equal(log.latestCheckpoint().signed.split('\n')[1], String(n1 + 1));
+      const more = await Promise.all(Array.from({ length: 300 }, (_, i) => log.append(body(n1 + 10 + i))));
+      for (const r of more) leaves[r.index] = r.leafHash;
+      const size = log.size;
+      assert.equal(size, n1 + 301);
+      assert.deepEqual(await log.rootHash(), rootFromLeafHashes(leaves));
+      // Consistency between an old checkpoint and the new one, and between many sizes.
+      const cpNow = verifySignedCheckpoint(log.latestCheckpoint().signed, 'v2.log.test', keys.publicKey);
+      verifyConsistency(cp1.size, cpNow.size, await log.consistencyProof(cp1.size), cp1.rootHash, cpNow.rootHash);
+      for (const m of [1, 2, 255, 256, 257, 511, 512, 700]) {
+        verifyConsistency(m, size, await log.consistencyProof(m), rootFromLeafHashes(leaves.slice(0, m)), cpNow.rootHash);
+      }
+      for (const i of [0, 1, 255, 256, 511, 700, size - 1]) {
+        verifyInclusion(i, size, leaves[i]!, await log.inclusionProof(i), cpNow.rootHash);
+      }
+      // Tiles and entry bundles match the tree.
+      const tile0 = await log.readTile(0, 0);
+      assert.ok(tile0);
+      assert.deepEqual(
+        splitTileHashes(tile0).map((h) => Buffer.from(h)),
+        leaves.slice(0, 256),
+      );
+      const tile1 = await log.readTile(1, 0, 3);
+      assert.ok(tile1);
+      assert.deepEqual(Buffer.from(splitTileHashes(tile1)[2]!), Buffer.from(fullTileRoot(leaves.slice(512, 768))));
+      assert.equal(await log.readTile(1, 0, 5), undefined);
+      const partial = await log.readTile(0, 3, size % 256);
+      assert.ok(partial);
+      assert.equal(await log.readTile(0, 3), undefined, 'full tile not yet available');
+      const bundle = await log.readEntryBundle(1);
+      assert.ok(bundle);
+      assert.deepEqual(
+        decodeEntryBundle(bundle).map((e) => leafHash(e)),
+        leaves.slice(256, 512),
+      );
+      assert.equal((await log.getEntry(7))?.body.toString(), body(7).toString());
+      assert.equal(await log.getEntry(size), undefined);
+      await assert.rejects(log.inclusionProof(size), { code: 'LOG_INDEX_OUT_OF_RANGE' });
+      await assert.rejects(log.consistencyProof(5, size + 1), { code: 'LOG_SIZE_OUT_OF_RANGE' });
+      await engine.close();
+    } finally {
+      await store.cleanup();
     }
-    for (const i of [0, 1, 255, 256, 511, 700, size - 1]) {
-      verifyInclusion(i, size, leaves[i]!, await log.inclusionProof(i), cpNow.rootHash);
-    }
-    // Tiles and entry bundles match the tree.
-    const tile0 = await log.readTile(0, 0);
-    assert.ok(tile0);
-    assert.deepEqual(splitTileHashes(tile0).map((h) => Buffer.from(h)), leaves.slice(0, 256));
-    const tile1 = await log.readTile(1, 0, 3);
-    assert.ok(tile1);
-    assert.deepEqual(Buffer.from(splitTileHashes(tile1)[2]!), Buffer.from(fullTileRoot(leaves.slice(512, 768))));
-    assert.equal(await log.readTile(1, 0, 5), undefined);
-    const partial = await log.readTile(0, 3, size % 256);
-    assert.ok(partial);
-    assert.equal(await log.readTile(0, 3), undefined, 'full tile not yet available');
-    const bundle = await log.readEntryBundle(1);
-    assert.ok(bundle);
-    assert.deepEqual(decodeEntryBundle(bundle).map((e) => leafHash(e)), leaves.slice(256, 512));
-    assert.equal((await log.getEntry(7))?.body.toString(), body(7).toString());
-    assert.equal(await log.getEntry(size), undefined);
-    await assert.rejects(log.inclusionProof(size), { code: 'LOG_INDEX_OUT_OF_RANGE' });
-    await assert.rejects(log.consistencyProof(5, size + 1), { code: 'LOG_SIZE_OUT_OF_RANGE' });
-    await engine.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  });
 
 test('the in-thread commit path (no writer thread) gives the same tree', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'keyless-log-'));
@@ -117,48 +162,59 @@ test('the in-thread commit path (no writer thread) gives the same tree', async (
     const again = LogEngine.openSqlite(dir);
     const reopened = await openV2(again);
     assert.equal(reopened.size, 300);
-    assert.deepEqual(Buffer.from(verifySignedCheckpoint(reopened.latestCheckpoint().signed, 'v2.log.test', keys.publicKey).rootHash), rootFromLeafHashes(leaves));
+    assert.deepEqual(
+      Buffer.from(verifySignedCheckpoint(reopened.latestCheckpoint().signed, 'v2.log.test', keys.publicKey).rootHash),
+      rootFromLeafHashes(leaves),
+    );
     await again.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('one engine hosts several logs with their own trees, origins and keys', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'keyless-log-'));
-  try {
-    const engine = LogEngine.openSqlite(dir);
-    const a = await openV2(engine, 'a');
-    const b = await engine.openLog({
-      name: 'b',
-      origin: (treeId) => `b.log.test - ${treeId}`,
-      signer: ({ treeId }) => noteCheckpointSigner({ origin: `b.log.test - ${treeId}`, keyName: 'b.log.test', signer: softwareSigner(ecKeys.privateKey) }),
-    });
-    assert.match(b.origin, /^b\.log\.test - [0-9]+$/);
-    await Promise.all([a.append(body(1)), a.append(body(2)), b.append(body(1))]);
-    assert.equal(a.size, 2);
-    assert.equal(b.size, 1);
-    const cp = verifySignedCheckpoint(b.latestCheckpoint().signed, 'b.log.test', ecKeys.publicKey);
-    assert.equal(cp.origin, b.origin);
-    assert.deepEqual(Buffer.from(cp.rootHash), leafHash(body(1)));
-    await engine.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+for (const backend of backends)
+  test(`${backend.name}: one engine hosts several logs with their own trees, origins and keys`, async () => {
+    const store = await backend.create();
+    try {
+      const engine = await store.open();
+      const a = await openV2(engine, 'a');
+      const b = await engine.openLog({
+        name: 'b',
+        origin: (treeId) => `b.log.test - ${treeId}`,
+        signer: ({ treeId }) =>
+          noteCheckpointSigner({ origin: `b.log.test - ${treeId}`, keyName: 'b.log.test', signer: softwareSigner(ecKeys.privateKey) }),
+      });
+      assert.match(b.origin, /^b\.log\.test - [0-9]+$/);
+      await Promise.all([a.append(body(1)), a.append(body(2)), b.append(body(1))]);
+      assert.equal(a.size, 2);
+      assert.equal(b.size, 1);
+      const cp = verifySignedCheckpoint(b.latestCheckpoint().signed, 'b.log.test', ecKeys.publicKey);
+      assert.equal(cp.origin, b.origin);
+      assert.deepEqual(Buffer.from(cp.rootHash), leafHash(body(1)));
+      await engine.close();
+    } finally {
+      await store.cleanup();
+    }
+  });
 
-test('a full queue refuses appends with LOG_OVERLOADED instead of growing without bound', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'keyless-log-'));
-  try {
-    const engine = LogEngine.openSqlite(dir);
-    const log = await engine.openLog({ name: 'q', origin: 'q.log.test', maxQueue: 5, signer: ({ origin }) => noteCheckpointSigner({ origin, keyName: origin, signer: softwareSigner(keys.privateKey) }) });
-    const outcomes = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => log.append(body(i))));
-    const refused = outcomes.filter((o) => o.status === 'rejected');
-    assert.equal(refused.length, 7);
-    for (const r of refused) assert.equal((r as PromiseRejectedResult).reason.code, 'LOG_OVERLOADED');
-    assert.equal(log.size, 5);
-    await engine.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+for (const backend of backends)
+  test(`${backend.name}: a full queue refuses appends with LOG_OVERLOADED instead of growing without bound`, async () => {
+    const store = await backend.create();
+    try {
+      const engine = await store.open();
+      const log = await engine.openLog({
+        name: 'q',
+        origin: 'q.log.test',
+        maxQueue: 5,
+        signer: ({ origin }) => noteCheckpointSigner({ origin, keyName: origin, signer: softwareSigner(keys.privateKey) }),
+      });
+      const outcomes = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => log.append(body(i))));
+      const refused = outcomes.filter((o) => o.status === 'rejected');
+      assert.equal(refused.length, 7);
+      for (const r of refused) assert.equal((r as PromiseRejectedResult).reason.code, 'LOG_OVERLOADED');
+      assert.equal(log.size, 5);
+      await engine.close();
+    } finally {
+      await store.cleanup();
+    }
+  });

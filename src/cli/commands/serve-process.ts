@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { LogLevel } from '../../services/http/index.js';
-import { DEFAULT_CONFIG, loadConfigFile, startServer, type RunningServer, type ServerConfig } from '../../server/index.js';
+import { DEFAULT_CONFIG, loadConfigFile, parseDatabaseUrl, startServer, type RunningServer, type ServerConfig } from '../../server/index.js';
 
 export interface RunServeOptions {
   dataDir: string;
@@ -9,6 +9,8 @@ export interface RunServeOptions {
   config?: string;
   publicUrl?: string;
   logLevel?: LogLevel;
+  /** PostgreSQL URL: overrides the configuration's storage section. */
+  database?: string;
 }
 
 /** Exit status of a start-up failure (bad configuration, public URL, data directory, port): a usage error. */
@@ -59,6 +61,10 @@ export async function runServe(opts: RunServeOptions): Promise<void> {
 
   try {
     const config: ServerConfig = opts.config ? loadConfigFile(opts.config) : (structuredClone(DEFAULT_CONFIG) as ServerConfig);
+    if (opts.database !== undefined) {
+      const kept = config.storage.driver === 'postgres' ? config.storage : {};
+      config.storage = { ...kept, driver: 'postgres', url: parseDatabaseUrl(opts.database, '--database') };
+    }
     server = await startServer({
       dataDir,
       host: opts.host,
@@ -81,6 +87,7 @@ export async function runServe(opts: RunServeOptions): Promise<void> {
   if (server.services.devIdp) process.stderr.write(DEV_IDP_BANNER + '\n');
   process.stderr.write(
     `keyless serve: data directory ${dataDir}\n` +
+      (server.storage.driver === 'postgres' ? `keyless serve: logs in PostgreSQL ${server.storage.url}\n` : '') +
       `keyless serve: services: ${server.services.names.join(', ') || '(none)'}\n` +
       `keyless serve: trust files for clients: ${server.services.trustFiles.join(', ') || '(none)'}\n` +
       `keyless serve: public URL ${server.publicUrl}\n` +

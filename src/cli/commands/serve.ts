@@ -16,14 +16,20 @@ function parsePort(value: string): number {
 export function defineServeCommands(program: Command): void {
   program
     .command('serve')
-    .description('run a private Sigstore: CA, CT log, transparency logs (Rekor v1 and v2), TSA and a development identity provider on one port')
+    .description(
+      'run a private Sigstore: CA, CT log, transparency logs (Rekor v1 and v2), TSA and a development identity provider on one port',
+    )
     .option('--data-dir <dir>', 'keys, certificates, logs and trust files', './keyless-data')
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--port <port>', 'port to bind (0: any free port)', parsePort, 3000)
     .option('--config <file>', 'JSON configuration file (docs/configuration.md)')
     .option('--public-url <url>', 'address written into trusted_root.json and signing_config.json (default http://HOST:PORT)')
     .option('--log-level <level>', `request and error logs, JSON lines on stderr (${LOG_LEVELS.join(', ')})`, parseLogLevel, 'info' as LogLevel)
-    .action(async (opts: { dataDir: string; host: string; port: number; config?: string; publicUrl?: string; logLevel: LogLevel }) => {
+    .option(
+      '--database <url>',
+      'keep the logs in PostgreSQL (postgres://USER@HOST/DB; password from PGPASSWORD), shared with other frontends; default: SQLite in the data directory',
+    )
+    .action(async (opts: { dataDir: string; host: string; port: number; config?: string; publicUrl?: string; logLevel: LogLevel; database?: string }) => {
       const { runServe } = await import('./serve-process.js');
       await runServe(opts);
     });

@@ -13,7 +13,7 @@ export const explorerModule: ServiceModule = {
   name: 'explorer',
   configSections: [],
   async setup(ctx) {
-    const engine = ctx.storage().transparency;
+    const engine = (await ctx.storage()).transparency;
     const logs: ExplorerLog[] = [];
     for (const name of ['rekor-v1', 'rekor-v2'] as const) {
       const log = engine.getLog(name);

@@ -13,7 +13,7 @@ export const rekorModule: ServiceModule = {
   name: 'rekor',
   configSections: ['keys', 'storage'],
   async setup(ctx) {
-    const engine = ctx.storage().transparency;
+    const engine = (await ctx.storage()).transparency;
     const v1Key = ctx.keyStore.loadOrCreate('rekor-v1', ctx.config.keys.rekorV1);
     const v1 = await RekorV1Log.open({ engine, baseUrl: ctx.publicUrl, signer: v1Key });
     const shards = readLogShards(ctx.dataDir, ctx.keyStore);

@@ -85,6 +85,8 @@ export function createHttpApp(options: HttpAppOptions = {}): FastifyInstance {
     // Answered before the body was read: let the client read the answer (no reset).
     if (!request.raw.complete) halfCloseAfterAnswer(request.raw);
     if (internal) request.log.error({ err: error, route: routeOf(request) }, 'internal error');
+    // Every 503 is temporary (overloaded, closing, storage unreachable): say when to come back.
+    if (status === 503) void reply.header('Retry-After', '1');
     void reply.code(status).type('application/json').send(body);
   });
 

@@ -74,6 +74,7 @@ export const HTTP_STATUS = {
   // log: back-pressure and out-of-range reads (other log codes are internal)
   LOG_CLOSED: 503,
   LOG_OVERLOADED: 503,
+  LOG_STORAGE_UNAVAILABLE: 503,
   TLOG_VERIFY_WORKER_FAILED: 503,
   LOG_INDEX_OUT_OF_RANGE: 400,
   LOG_SIZE_OUT_OF_RANGE: 400,

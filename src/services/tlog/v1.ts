@@ -84,6 +84,8 @@ export function rekorV1Service(options: RekorV1ServiceOptions): FastifyPluginAsy
       const firstSize = intParam(q.firstSize, 'firstSize', false) ?? 1;
       const lastSize = intParam(q.lastSize, 'lastSize', true)!;
       if (firstSize > lastSize) throw new HttpError('REQUEST_INVALID', `firstSize ${firstSize} is greater than lastSize ${lastSize}`);
+      // Another frontend may have grown the log since this one last looked.
+      if (lastSize > log.size) await log.refresh();
       if (lastSize > log.size) throw new HttpError('REQUEST_INVALID', `lastSize ${lastSize} exceeds the tree size ${log.size}`);
       const [hashes, root] = await Promise.all([log.consistencyProof(firstSize, lastSize), log.rootHash(lastSize)]);
       return { rootHash: hexEncode(root), hashes: hashes.map((h) => hexEncode(h)) };

@@ -1,0 +1,253 @@
+// Durable Rekor v2 appends through `keyless serve` frontends: SQLite (1 frontend) against
+// PostgreSQL (1 and 2 frontends on one database), the same load in the same run.
+// node --import tsx bench/tlog-frontends.ts [--n 12000] [--clients 100] [--configs sqlite-1,postgres-1,postgres-2,rekor-tiles]
+// Peer: rekor-tiles v2.3.0 with its POSIX backend (`go install
+// github.com/sigstore/rekor-tiles/v2/cmd/rekor-server/posix@v2.3.0`; KEYLESS_REKOR_TILES names
+// the binary, default $HOME/go/bin/posix), checkpoint interval 1 s, other settings default.
+// Needs `npm run build` (bin/keyless) and PostgreSQL server binaries (a private cluster is
+// started with initdb, default settings: fsync and synchronous_commit on).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { cpus, homedir, tmpdir } from 'node:os';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { startThrowawayCluster } from '../test/support/postgres.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string): string => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1]! : dflt);
+const total = Number(opt('n', '12000'));
+const clients = Number(opt('clients', '100'));
+const configs = opt('configs', 'sqlite-1,postgres-1,postgres-2,rekor-tiles').split(',');
+const REKOR_TILES = process.env.KEYLESS_REKOR_TILES ?? join(homedir(), 'go', 'bin', 'posix');
+const BIN = join(new URL('..', import.meta.url).pathname, 'bin', 'keyless');
+
+const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const der = keys.publicKey.export({ format: 'der', type: 'spki' });
+
+function makeBodies(n: number, tag: string): Buffer[] {
+  return Array.from({ length: n }, (_, i) => {
+    const artifact = Buffer.from(`${tag} ${i} ${Math.random()}`);
+    const digest = createHash('sha256').update(artifact).digest();
+    const signature = sign('sha256', artifact, keys.privateKey);
+    const body = {
+      hashedRekordRequestV002: {
+        digest: digest.toString('base64'),
+        signature: {
+          content: signature.toString('base64'),
+          verifier: { publicKey: { rawBytes: der.toString('base64') }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' },
+        },
+      },
+    };
+    return Buffer.from(JSON.stringify(body));
+  });
+}
+
+function post(agent: http.Agent, url: URL, body: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: '/api/v2/log/entries',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': body.length },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** CPU seconds (user + system) used so far by the processes. */
+function cpuSeconds(pids: number[]): number {
+  let t = 0;
+  for (const pid of pids) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      t += (Number(f[11]) + Number(f[12])) / 100;
+    } catch {
+      // Exited.
+    }
+  }
+  return t;
+}
+
+/** The postmaster and every backend it forked. */
+function clusterPids(postmaster: number): number[] {
+  const out = [postmaster];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === postmaster) out.push(Number(d));
+    } catch {
+      // Gone.
+    }
+  }
+  return out;
+}
+
+async function startFrontend(dataDir: string, database?: string): Promise<{ child: ChildProcess; url: URL }> {
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      'serve',
+      '--data-dir',
+      dataDir,
+      '--port',
+      '0',
+      '--public-url',
+      'http://localhost:9',
+      ...(database ? ['--database', database] : []),
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(out.split('\n')[0]!.trim());
+    });
+    child.on('exit', (code) => reject(new Error(`keyless serve exited (${code})`)));
+  });
+  return { child, url: new URL(url) };
+}
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+
+/** rekor-tiles (POSIX backend) on free ports, ready when /healthz answers (its tiles are read from the directory, not served). */
+async function startRekorTiles(dir: string): Promise<{ child: ChildProcess; url: URL }> {
+  const key = join(dir, 'key.pem');
+  writeFileSync(key, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+  const [http_, grpc, metrics] = [await freePort(), await freePort(), await freePort()];
+  const child = spawn(
+    REKOR_TILES,
+    [
+      'serve',
+      '--hostname',
+      'localhost',
+      '--storage-dir',
+      join(dir, 'tiles'),
+      '--signer-filepath',
+      key,
+      '--http-port',
+      String(http_),
+      '--grpc-port',
+      String(grpc),
+      '--http-metrics-port',
+      String(metrics),
+      '--checkpoint-interval',
+      '1s',
+      '--log-level',
+      'error',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const url = new URL(`http://127.0.0.1:${http_}`);
+  for (let i = 0; ; i++) {
+    const ok = await fetch(`${url.href}api/v2/checkpoint`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) break;
+    if (i > 600 || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error('rekor-tiles did not answer /healthz');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, url };
+}
+
+const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+
+console.log(
+  `# ${new Date().toISOString()} ${cpus().length} cpus ${cpus()[0]?.model} node ${process.version}; ${clients} clients, ${total} Rekor v2 appends per configuration`,
+);
+const cluster = configs.some((c) => c.startsWith('postgres')) ? await startThrowawayCluster() : undefined;
+const postmaster = cluster ? Number(readFileSync(join(cluster.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]) : 0;
+try {
+  for (const config of configs) {
+    const [driver, count] = config.split('-') as [string, string];
+    const dir = mkdtempSync(join(tmpdir(), 'keyless-bench-frontends-'));
+    let database: string | undefined;
+    if (driver === 'postgres') {
+      const name = `bench_${config.replace('-', '_')}_${Date.now()}`;
+      const admin = await import('pg');
+      const c = new admin.default.Client({ connectionString: cluster!.url });
+      await c.connect();
+      await c.query(`CREATE DATABASE ${name}`);
+      await c.end();
+      database = cluster!.url.replace(/\/postgres$/, `/${name}`);
+    }
+    const frontends: { child: ChildProcess; url: URL }[] = [];
+    if (config === 'rekor-tiles') {
+      if (!existsSync(REKOR_TILES)) {
+        console.log(`rekor-tiles: not measured (no binary at ${REKOR_TILES})`);
+        continue;
+      }
+      frontends.push(await startRekorTiles(dir));
+    } else for (let i = 0; i < Number(count); i++) frontends.push(await startFrontend(join(dir, 'data'), database));
+    const agents = frontends.map(() => new http.Agent({ keepAlive: true, maxSockets: clients }));
+    const bodies = makeBodies(total + clients * 3, config);
+    // Warm-up: three requests per client.
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: clients }, async (_, c) => {
+        for (let k = 0; k < 3; k++) await post(agents[c % frontends.length]!, frontends[c % frontends.length]!.url, bodies[next++]!);
+      }),
+    );
+    const latencies: number[] = [];
+    let errors = 0;
+    const frontendPids = frontends.map((f) => f.child.pid!);
+    const pgPids = cluster ? clusterPids(postmaster) : [];
+    const fe0 = cpuSeconds(frontendPids);
+    const pg0 = cpuSeconds(pgPids);
+    const cl0 = process.cpuUsage();
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: clients }, async (_, c) => {
+        const f = c % frontends.length;
+        while (next < bodies.length) {
+          const b = bodies[next++]!;
+          const s = performance.now();
+          const status = await post(agents[f]!, frontends[f]!.url, b);
+          latencies.push(performance.now() - s);
+          if (status !== 201) errors++;
+        }
+      }),
+    );
+    const secs = (performance.now() - t0) / 1000;
+    const fe = cpuSeconds(frontendPids) - fe0;
+    const pg = driver === 'postgres' ? cpuSeconds(clusterPids(postmaster)) - pg0 : 0;
+    const cl1 = process.cpuUsage(cl0);
+    const client = (cl1.user + cl1.system) / 1e6;
+    latencies.sort((a, b) => a - b);
+    const n = latencies.length;
+    console.log(
+      `${config.padEnd(11)}: ${(n / secs).toFixed(0).padStart(6)} durable appends/s  p50 ${pct(latencies, 50).toFixed(1)} ms  p95 ${pct(latencies, 95).toFixed(1)} ms  (${n} appends, ${errors} non-201; ` +
+        `CPU s: frontends ${fe.toFixed(1)}, PostgreSQL ${pg.toFixed(1)}, bench client ${client.toFixed(1)}; database share ${((100 * pg) / (fe + pg + client)).toFixed(0)}%)`,
+    );
+    for (const a of agents) a.destroy();
+    for (const f of frontends) {
+      f.child.kill('SIGTERM');
+      await new Promise((r) => f.child.once('exit', r));
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+} finally {
+  await cluster?.destroy();
+}

@@ -1,0 +1,368 @@
+import pg from 'pg';
+import { randomBytes } from 'node:crypto';
+import { KeylessError } from '../core/errors.js';
+import type { BatchWrite, LogRecord, StorageDriver, StoredCheckpoint, StoredEntry, TileRecord, WriteSession } from './driver.js';
+
+/**
+ * Versioned schema. Each step runs once, in order, in one transaction with the version
+ * bump; a database whose version is newer than the last step here is refused (an older
+ * binary must not write a newer layout).
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: logs, entries by (log, index), leaf and search indexes, tiles, one checkpoint row per log.
+  `CREATE TABLE logs (id serial PRIMARY KEY, name text NOT NULL UNIQUE, origin text NOT NULL, tree_id text NOT NULL,
+     size bigint NOT NULL DEFAULT 0, created_at bigint NOT NULL);
+   CREATE TABLE entries (log_id int NOT NULL, idx bigint NOT NULL, body bytea NOT NULL, integrated_time bigint NOT NULL,
+     PRIMARY KEY (log_id, idx));
+   CREATE TABLE leaves (log_id int NOT NULL, leaf_hash bytea NOT NULL, idx bigint NOT NULL, PRIMARY KEY (log_id, leaf_hash));
+   CREATE TABLE tiles (log_id int NOT NULL, level int NOT NULL, idx bigint NOT NULL, data bytea NOT NULL,
+     PRIMARY KEY (log_id, level, idx));
+   CREATE TABLE checkpoints (log_id int PRIMARY KEY, size bigint NOT NULL, root_hash bytea NOT NULL, signed text NOT NULL,
+     timestamp bigint NOT NULL);
+   CREATE TABLE search (log_id int NOT NULL, key bytea NOT NULL, idx bigint NOT NULL, PRIMARY KEY (log_id, key, idx));`,
+];
+
+/** Any constant: the advisory lock that serialises schema migration across starting frontends. */
+const MIGRATION_LOCK = 0x6b65796c;
+
+export interface PostgresDriverOptions {
+  /** `postgres://USER@HOST:PORT/DB` (pg's connection string, incl. `sslmode`). */
+  connectionString: string;
+  password?: string;
+  /** TLS options handed to pg (CA, client certificate); `false` disables TLS. */
+  ssl?: pg.PoolConfig['ssl'];
+  /** Connections in this process's pool (default 10). */
+  poolSize?: number;
+  /** Schema steps (tests pass a prefix to build an older database). */
+  migrations?: readonly string[];
+}
+
+/** SQLSTATE classes and socket errors that mean "the database is not there right now". */
+function isUnavailable(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  if (typeof code !== 'string') return /Connection terminated|not queryable|timeout/i.test(String((e as Error)?.message));
+  return (
+    code.startsWith('08') || code.startsWith('57P') || code === '53300' || code.startsWith('E') || code === '40001' || code === '40P01'
+  );
+}
+
+/** Database failures as typed errors: unreachable → LOG_STORAGE_UNAVAILABLE (a 503), anything else → LOG_WRITE_FAILED. */
+function storageError(e: unknown): unknown {
+  if (e instanceof KeylessError) return e;
+  if (isUnavailable(e))
+    return new KeylessError('LOG_STORAGE_UNAVAILABLE', `the log database is unavailable: ${(e as Error)?.message ?? String(e)}`);
+  return new KeylessError('LOG_WRITE_FAILED', `log database error: ${(e as Error)?.message ?? String(e)}`);
+}
+
+async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw storageError(e);
+  }
+}
+
+interface LogRow {
+  id: number;
+  name: string;
+  origin: string;
+  tree_id: string;
+  size: string;
+  created_at: string;
+}
+
+function toRecord(r: LogRow): LogRecord {
+  return { id: r.id, name: r.name, origin: r.origin, treeId: r.tree_id, size: Number(r.size), createdAt: Number(r.created_at) };
+}
+
+/** A random positive 63-bit tree ID, as Trillian assigns. */
+function newTreeId(): string {
+  const v = randomBytes(8).readBigUInt64BE() & 0x7fffffffffffffffn;
+  return (v === 0n ? 1n : v).toString();
+}
+
+/** Everything one batch writes, in one statement (data-modifying CTEs), so the lock is held for few round trips. */
+const WRITE_BATCH = `
+WITH e AS (
+  INSERT INTO entries (log_id, idx, body, integrated_time)
+  SELECT $1, $2 + u.ord - 1, u.body, u.t FROM unnest($3::bytea[], $4::bigint[]) WITH ORDINALITY AS u(body, t, ord)),
+l AS (
+  INSERT INTO leaves (log_id, leaf_hash, idx)
+  SELECT $1, u.h, $2 + u.ord - 1 FROM unnest($5::bytea[]) WITH ORDINALITY AS u(h, ord)),
+s AS (
+  INSERT INTO search (log_id, key, idx) SELECT $1, u.k, u.i FROM unnest($6::bytea[], $7::bigint[]) AS u(k, i)
+  ON CONFLICT DO NOTHING),
+t AS (
+  INSERT INTO tiles (log_id, level, idx, data) SELECT $1, u.lv, u.ix, u.d FROM unnest($8::int[], $9::bigint[], $10::bytea[]) AS u(lv, ix, d)
+  ON CONFLICT (log_id, level, idx) DO UPDATE SET data = excluded.data WHERE length(tiles.data) < length(excluded.data)),
+c AS (
+  INSERT INTO checkpoints (log_id, size, root_hash, signed, timestamp) VALUES ($1, $11, $12, $13, $14)
+  ON CONFLICT (log_id) DO UPDATE SET size = excluded.size, root_hash = excluded.root_hash, signed = excluded.signed, timestamp = excluded.timestamp)
+UPDATE logs SET size = $11 WHERE id = $1 AND size = $2`;
+
+/**
+ * The log engine on PostgreSQL, shared by any number of `keyless serve` processes. Each
+ * batch is integrated under the log row's lock (`SELECT … FOR UPDATE`): the writer sees
+ * the stored size, catches up if another process wrote since, and writes entries, tiles,
+ * the checkpoint and the new size in the same transaction (a compare-and-set on size),
+ * so indices stay dense and a committed batch is durable with its checkpoint.
+ */
+export class PostgresDriver implements StorageDriver {
+  readonly shared = true;
+  private constructor(private readonly pool: pg.Pool) {}
+
+  static async open(options: PostgresDriverOptions): Promise<PostgresDriver> {
+    const pool = new pg.Pool({
+      connectionString: options.connectionString,
+      ...(options.password !== undefined ? { password: options.password } : {}),
+      ...(options.ssl !== undefined ? { ssl: options.ssl } : {}),
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: 5000,
+    });
+    // An idle connection dropped by a restarting server must not crash the process; the next query reconnects.
+    pool.on('error', () => {});
+    // The same for a connection that is checked out but between queries (e.g. holding the write lock):
+    // the query in flight or the next one fails with the error instead.
+    pool.on('connect', (client) => client.on('error', () => {}));
+    const driver = new PostgresDriver(pool);
+    try {
+      await driver.migrate(options.migrations ?? MIGRATIONS);
+    } catch (e) {
+      await pool.end().catch(() => {});
+      throw e;
+    }
+    return driver;
+  }
+
+  /** The schema version this database is at (0 for an empty one). */
+  async schemaVersion(): Promise<number> {
+    return guarded(async () => {
+      const r = await this.pool
+        .query<{ version: number }>(`SELECT version FROM keyless_schema WHERE id = 0`)
+        .catch((e: { code?: string }) => {
+          if (e.code === '42P01') return { rows: [] };
+          throw e;
+        });
+      return r.rows[0]?.version ?? 0;
+    });
+  }
+
+  private async migrate(steps: readonly string[]): Promise<void> {
+    await guarded(async () => {
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+        await client.query('CREATE TABLE IF NOT EXISTS keyless_schema (id int PRIMARY KEY CHECK (id = 0), version int NOT NULL)');
+        const r = await client.query<{ version: number }>('SELECT version FROM keyless_schema WHERE id = 0');
+        const version = r.rows[0]?.version ?? 0;
+        if (version > steps.length) {
+          throw new KeylessError(
+            'LOG_SCHEMA_TOO_NEW',
+            `the log database has schema version ${version}, newer than this Keyless knows (${steps.length}); upgrade Keyless`,
+          );
+        }
+        for (let v = version; v < steps.length; v++) await client.query(steps[v]!);
+        await client.query(
+          'INSERT INTO keyless_schema (id, version) VALUES (0, $1) ON CONFLICT (id) DO UPDATE SET version = excluded.version',
+          [steps.length],
+        );
+        await client.query('COMMIT');
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw e;
+      } finally {
+        client.release();
+      }
+    });
+  }
+
+  /** Runs `fn` in one transaction on one connection (bulk copies such as the migration from SQLite). */
+  async transaction<T>(
+    fn: (query: <R extends pg.QueryResultRow>(text: string, params?: unknown[]) => Promise<R[]>) => Promise<T>,
+  ): Promise<T> {
+    return guarded(async () => {
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(
+          async <R extends pg.QueryResultRow>(text: string, params?: unknown[]) => (await client.query<R>(text, params)).rows,
+        );
+        await client.query('COMMIT');
+        return result;
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw e;
+      } finally {
+        client.release();
+      }
+    });
+  }
+
+  async ensureLog(name: string, origin: (treeId: string) => string): Promise<LogRecord> {
+    return guarded(async () => {
+      const found = await this.pool.query<LogRow>('SELECT * FROM logs WHERE name = $1', [name]);
+      if (found.rows[0]) return toRecord(found.rows[0]);
+      const treeId = newTreeId();
+      // Frontends starting together: the first insert wins, the others read its row.
+      await this.pool.query(
+        'INSERT INTO logs (name, origin, tree_id, size, created_at) VALUES ($1, $2, $3, 0, $4) ON CONFLICT (name) DO NOTHING',
+        [name, origin(treeId), treeId, Date.now()],
+      );
+      const r = await this.pool.query<LogRow>('SELECT * FROM logs WHERE name = $1', [name]);
+      return toRecord(r.rows[0]!);
+    });
+  }
+
+  async listLogs(): Promise<LogRecord[]> {
+    return guarded(async () => (await this.pool.query<LogRow>('SELECT * FROM logs ORDER BY id')).rows.map(toRecord));
+  }
+
+  async beginWrite(logId: number): Promise<WriteSession> {
+    const client = await guarded(() => this.pool.connect());
+    let open = true;
+    const end = async (sql: 'COMMIT' | 'ROLLBACK'): Promise<void> => {
+      if (!open) return;
+      open = false;
+      try {
+        await client.query(sql);
+        client.release();
+      } catch (e) {
+        // A connection that failed mid-transaction is not reused.
+        client.release(e as Error);
+        throw e;
+      }
+    };
+    let size: number;
+    try {
+      await client.query('BEGIN');
+      const r = await client.query<{ size: string }>('SELECT size FROM logs WHERE id = $1 FOR UPDATE', [logId]);
+      if (!r.rows[0]) throw new KeylessError('LOG_STATE_CONFLICT', `log ${logId} does not exist`);
+      size = Number(r.rows[0].size);
+    } catch (e) {
+      await end('ROLLBACK').catch(() => {});
+      throw storageError(e);
+    }
+    return {
+      size,
+      commit: (batch) =>
+        guarded(async () => {
+          try {
+            await this.writeBatch(client, logId, size, batch);
+            await end('COMMIT');
+          } catch (e) {
+            await end('ROLLBACK').catch(() => {});
+            throw e;
+          }
+        }),
+      release: () => end('ROLLBACK').catch(() => {}),
+    };
+  }
+
+  private async writeBatch(client: pg.ClientBase, logId: number, size: number, batch: BatchWrite): Promise<void> {
+    if (batch.startIndex !== size) {
+      throw new KeylessError('LOG_STATE_CONFLICT', `batch starts at ${batch.startIndex} but the log has ${size} entries`);
+    }
+    const keys: Buffer[] = [];
+    const keyIdx: number[] = [];
+    batch.entries.forEach((e, i) => {
+      for (const k of e.indexKeys) {
+        keys.push(k);
+        keyIdx.push(batch.startIndex + i);
+      }
+    });
+    const cp = batch.checkpoint;
+    const r = await client.query(WRITE_BATCH, [
+      logId,
+      batch.startIndex,
+      batch.entries.map((e) => e.body),
+      batch.entries.map((e) => e.integratedTime),
+      batch.entries.map((e) => e.leafHash),
+      keys,
+      keyIdx,
+      batch.tiles.map((t) => t.level),
+      batch.tiles.map((t) => t.index),
+      batch.tiles.map((t) => t.data),
+      cp.size,
+      cp.rootHash,
+      cp.signed,
+      cp.timestamp,
+    ]);
+    if (r.rowCount !== 1) throw new KeylessError('LOG_STATE_CONFLICT', `log ${logId} changed size under the write lock`);
+  }
+
+  /** Single-writer path (tools, migration): one session per batch. */
+  async commitBatch(logId: number, batch: BatchWrite): Promise<void> {
+    const session = await this.beginWrite(logId);
+    await session.commit(batch);
+  }
+
+  async readEntries(logId: number, start: number, count: number): Promise<StoredEntry[]> {
+    return guarded(async () => {
+      const r = await this.pool.query<{ idx: string; body: Buffer; integrated_time: string }>(
+        'SELECT idx, body, integrated_time FROM entries WHERE log_id = $1 AND idx >= $2 AND idx < $3 ORDER BY idx',
+        [logId, start, start + count],
+      );
+      return r.rows.map((row) => ({ index: Number(row.idx), body: row.body, integratedTime: Number(row.integrated_time) }));
+    });
+  }
+
+  async findLeaves(logId: number, leafHashes: readonly Buffer[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (leafHashes.length === 0) return out;
+    return guarded(async () => {
+      const r = await this.pool.query<{ leaf_hash: Buffer; idx: string }>(
+        'SELECT leaf_hash, idx FROM leaves WHERE log_id = $1 AND leaf_hash = ANY($2::bytea[])',
+        [logId, leafHashes],
+      );
+      for (const row of r.rows) out.set(row.leaf_hash.toString('hex'), Number(row.idx));
+      return out;
+    });
+  }
+
+  async readTiles(logId: number, refs: readonly { level: number; index: number }[]): Promise<TileRecord[]> {
+    if (refs.length === 0) return [];
+    return guarded(async () => {
+      const r = await this.pool.query<{ level: number; idx: string; data: Buffer }>(
+        'SELECT t.level, t.idx, t.data FROM tiles t JOIN unnest($2::int[], $3::bigint[]) AS u(lv, ix) ON t.level = u.lv AND t.idx = u.ix WHERE t.log_id = $1',
+        [logId, refs.map((x) => x.level), refs.map((x) => x.index)],
+      );
+      return r.rows.map((row) => ({ level: row.level, index: Number(row.idx), data: row.data }));
+    });
+  }
+
+  async readCheckpoint(logId: number, size?: number): Promise<StoredCheckpoint | undefined> {
+    return guarded(async () => {
+      const r = await this.pool.query<{ size: string; root_hash: Buffer; signed: string; timestamp: string }>(
+        'SELECT size, root_hash, signed, timestamp FROM checkpoints WHERE log_id = $1',
+        [logId],
+      );
+      const row = r.rows[0];
+      if (!row || (size !== undefined && Number(row.size) !== size)) return undefined;
+      return { size: Number(row.size), rootHash: row.root_hash, signed: row.signed, timestamp: Number(row.timestamp) };
+    });
+  }
+
+  async search(logId: number, keys: readonly Buffer[], operator: 'and' | 'or', limit: number): Promise<number[]> {
+    if (keys.length === 0) return [];
+    const unique = [...new Map(keys.map((k) => [k.toString('hex'), k])).values()];
+    return guarded(async () => {
+      const sql =
+        operator === 'or'
+          ? 'SELECT DISTINCT idx FROM search WHERE log_id = $1 AND key = ANY($2::bytea[]) ORDER BY idx LIMIT $3'
+          : 'SELECT idx FROM search WHERE log_id = $1 AND key = ANY($2::bytea[]) GROUP BY idx HAVING count(DISTINCT key) = $4 ORDER BY idx LIMIT $3';
+      const params = operator === 'or' ? [logId, unique, limit] : [logId, unique, limit, unique.length];
+      return (await this.pool.query<{ idx: string }>(sql, params)).rows.map((r) => Number(r.idx));
+    });
+  }
+
+  async storageBytes(): Promise<number> {
+    return guarded(async () =>
+      Number((await this.pool.query<{ n: string }>('SELECT pg_database_size(current_database()) AS n')).rows[0]!.n),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

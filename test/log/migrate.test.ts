@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import { softwareSigner } from '../../src/core/signer.js';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LogEngine, copySqliteLogsToPostgres, noteCheckpointSigner, type TransparencyLog } from '../../src/log/index.js';
+import { leafHash, verifyConsistency, verifyInclusion, verifySignedCheckpoint } from '../../src/merkle/index.js';
+import { createTestDatabase, sql } from '../support/postgres.js';
+
+const keys = generateKeyPairSync('ed25519');
+const openLog = (engine: LogEngine, name: string) =>
+  engine.openLog({
+    name,
+    origin: `${name}.log.test`,
+    maxBatch: 50_000,
+    signer: ({ origin }) => noteCheckpointSigner({ origin, keyName: origin, signer: softwareSigner(keys.privateKey) }),
+  });
+const body = (i: number): Buffer => Buffer.from(`{"entry":${i},"pad":"${'x'.repeat(i % 100)}"}`);
+const N = 100_000;
+
+test('storage migration: a SQLite instance with 100,000 entries copied into PostgreSQL keeps every entry, index, proof and checkpoint, and continues', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keyless-migrate-'));
+  const db = await createTestDatabase('migrate');
+  try {
+    // The source: two files like an instance's data directory (transparency logs, CT log).
+    const sqlite = LogEngine.openSqlite(dir);
+    const ctSqlite = LogEngine.openSqlite(dir, 'ct.db');
+    const big = await openLog(sqlite, 'rekor-v2');
+    for (let start = 0; start < N; start += 50_000) {
+      await Promise.all(Array.from({ length: 50_000 }, (_, k) => big.append(body(start + k), { indexKeys: [`key${(start + k) % 1000}`] })));
+    }
+    const ct = await openLog(ctSqlite, 'ct');
+    await Promise.all([1, 2, 3].map((i) => ct.append(body(i))));
+    const before = { big: big.latestCheckpoint(), ct: ct.latestCheckpoint() };
+    const samples = [0, 1, 255, 256, 65_535, 65_536, 77_777, N - 1];
+    const sampleProofs = await Promise.all(samples.map((i) => big.inclusionProof(i)));
+    const searched = await big.search(['key7', 'key999'], 'or', 5000);
+    await sqlite.close();
+    await ctSqlite.close();
+
+    const migrated = await copySqliteLogsToPostgres([join(dir, 'log.db'), join(dir, 'ct.db')], { connectionString: db.url });
+    assert.deepEqual(
+      migrated.map((m) => [m.name, m.size, m.checkpoint]),
+      [
+        ['rekor-v2', N, before.big.signed],
+        ['ct', 3, before.ct.signed],
+      ],
+    );
+
+    const pg = await LogEngine.openPostgres({ connectionString: db.url });
+    try {
+      const log: TransparencyLog = await openLog(pg, 'rekor-v2');
+      assert.equal(log.size, N);
+      assert.equal(log.latestCheckpoint().signed, before.big.signed, 'the same checkpoint');
+      const cp = verifySignedCheckpoint(before.big.signed, 'rekor-v2.log.test', keys.publicKey);
+      for (const [k, i] of samples.entries()) {
+        assert.equal((await log.getEntry(i))?.body.toString(), body(i).toString());
+        assert.deepEqual(await log.inclusionProof(i), sampleProofs[k]);
+        verifyInclusion(i, N, leafHash(body(i)), sampleProofs[k]!, cp.rootHash);
+      }
+      assert.deepEqual(await log.search(['key7', 'key999'], 'or', 5000), searched);
+      assert.equal((await openLog(pg, 'ct')).latestCheckpoint().signed, before.ct.signed);
+      // The log continues from there: the next entry is N, consistent with the migrated checkpoint.
+      const next = await log.append(body(N + 5));
+      assert.deepEqual([next.duplicate, next.index], [false, N]);
+      const dup = await log.append(body(12_345));
+      assert.deepEqual([dup.duplicate, dup.index], [true, 12_345], 'migrated leaf index answers duplicates');
+      const now = verifySignedCheckpoint(log.latestCheckpoint().signed, 'rekor-v2.log.test', keys.publicKey);
+      verifyConsistency(N, N + 1, await log.consistencyProof(N), cp.rootHash, now.rootHash);
+    } finally {
+      await pg.close();
+    }
+
+    // Into a database that already has these logs: refused, nothing written.
+    await assert.rejects(copySqliteLogsToPostgres([join(dir, 'log.db')], { connectionString: db.url }), { code: 'LOG_MIGRATION_FAILED' });
+    const [row] = await sql<{ n: string }>(db.url, 'SELECT count(*) AS n FROM entries');
+    assert.equal(Number(row!.n), N + 1 + 3);
+  } finally {
+    await db.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,152 @@
+import { test } from 'node:test';
+import { softwareSigner } from '../../src/core/signer.js';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { createServer } from 'node:net';
+import { LogEngine, MIGRATIONS, PostgresDriver, noteCheckpointSigner, type AppendResult } from '../../src/log/index.js';
+import { rootFromLeafHashes, verifyConsistency, verifyInclusion, verifySignedCheckpoint } from '../../src/merkle/index.js';
+import { createTestDatabase, sql } from '../support/postgres.js';
+
+const keys = generateKeyPairSync('ed25519');
+const ORIGIN = 'pg.log.test';
+const open = (engine: LogEngine) =>
+  engine.openLog({
+    name: 'v2',
+    origin: ORIGIN,
+    maxBatch: 50,
+    signer: ({ origin }) => noteCheckpointSigner({ origin, keyName: origin, signer: softwareSigner(keys.privateKey) }),
+  });
+const body = (i: number): Buffer => Buffer.from(`entry ${i}`);
+
+test('three engines on one database append concurrently: dense indices, each entry once, proofs to the latest checkpoint, duplicates across writers', async () => {
+  const db = await createTestDatabase('writers');
+  const engines = await Promise.all([1, 2, 3].map(() => LogEngine.openPostgres({ connectionString: db.url, refreshMs: 50 })));
+  try {
+    const logs = await Promise.all(engines.map(open));
+    assert.equal(new Set(logs.map((l) => l.treeId)).size, 1, 'one tree whichever process created it');
+    const served: string[] = [];
+    const results: { i: number; r: AppendResult }[] = [];
+    // Each writer appends its own entries in waves; every fifth entry is also sent to another writer.
+    for (let wave = 0; wave < 6; wave++) {
+      const work: Promise<void>[] = [];
+      for (let w = 0; w < 3; w++) {
+        for (let k = 0; k < 60; k++) {
+          const i = wave * 1000 + w * 100 + k;
+          work.push(logs[w]!.append(body(i)).then((r) => void results.push({ i, r })));
+          if (k % 5 === 0) work.push(logs[(w + 1) % 3]!.append(body(i)).then((r) => void results.push({ i, r })));
+        }
+      }
+      await Promise.all(work);
+      for (const l of logs) served.push(l.latestCheckpoint().signed);
+    }
+    const fresh = results.filter((x) => !x.r.duplicate);
+    const total = 6 * 3 * 60;
+    assert.equal(fresh.length, total, 'every distinct entry integrated exactly once');
+    const byIndex = new Map<number, number>();
+    for (const { i, r } of fresh) {
+      assert.ok(!byIndex.has(r.index), `index ${r.index} given twice`);
+      byIndex.set(r.index, i);
+    }
+    assert.deepEqual(
+      [...byIndex.keys()].sort((a, b) => a - b),
+      Array.from({ length: total }, (_, k) => k),
+      'dense indices',
+    );
+    for (const { i, r } of results.filter((x) => x.r.duplicate))
+      assert.equal(byIndex.get(r.index), i, 'a duplicate gets the existing index');
+
+    // Every writer's view catches up to the same tree; every entry is provable from any of them.
+    await Promise.all(logs.map((l) => l.refresh()));
+    const latest = logs[0]!.latestCheckpoint();
+    for (const l of logs) assert.equal(l.latestCheckpoint().signed, latest.signed);
+    assert.equal(latest.size, total);
+    const leaves = Array.from({ length: total }, (_, k) => fresh.find((x) => x.r.index === k)!.r.leafHash);
+    const cp = verifySignedCheckpoint(latest.signed, ORIGIN, keys.publicKey);
+    assert.deepEqual(Buffer.from(cp.rootHash), rootFromLeafHashes(leaves));
+    for (let k = 0; k < total; k += 37) {
+      const reader = logs[k % 3]!;
+      assert.equal((await reader.getEntry(k))?.body.toString(), body(byIndex.get(k)!).toString());
+      verifyInclusion(k, cp.size, leaves[k]!, await reader.inclusionProof(k, cp.size), cp.rootHash);
+    }
+    // Every checkpoint handed out (with appends, or served) is consistent with the latest.
+    const seen = new Set([...served, ...fresh.map((x) => (x.r.duplicate ? '' : x.r.checkpoint.signed))]);
+    for (const signed of seen) {
+      const old = verifySignedCheckpoint(signed, ORIGIN, keys.publicKey);
+      verifyConsistency(old.size, cp.size, await logs[1]!.consistencyProof(old.size, cp.size), old.rootHash, cp.rootHash);
+    }
+    const [row] = await sql<{ n: string; max: string; leaves: string }>(
+      db.url,
+      'SELECT count(*) AS n, max(idx) AS max, (SELECT count(*) FROM leaves) AS leaves FROM entries',
+    );
+    assert.deepEqual([Number(row!.n), Number(row!.max), Number(row!.leaves)], [total, total - 1, total]);
+  } finally {
+    await Promise.all(engines.map((e) => e.close()));
+    await db.drop();
+  }
+});
+
+test('a reader process sees entries another process wrote as soon as it asks for them', async () => {
+  const db = await createTestDatabase('reader');
+  const [a, b] = await Promise.all([1, 2].map(() => LogEngine.openPostgres({ connectionString: db.url, refreshMs: 0 })));
+  try {
+    const [writer, reader] = [await open(a!), await open(b!)];
+    const r = await writer.append(body(1));
+    assert.equal(reader.size, 0, 'no background refresh in this test');
+    assert.equal((await reader.getEntry(r.index))?.body.toString(), 'entry 1');
+    assert.equal(reader.size, 1);
+    assert.equal(await reader.findByLeafHash(r.leafHash), 0);
+    // A writer that is behind catches up under the lock and continues the same tree.
+    const more = await Promise.all([writer.append(body(2)), reader.append(body(3)), reader.append(body(1))]);
+    assert.deepEqual(
+      more.map((m) => [m.duplicate, m.index]).sort(),
+      [
+        [false, 1],
+        [false, 2],
+        [true, 0],
+      ].sort(),
+    );
+    await reader.refresh();
+    assert.equal(reader.size, 3);
+    assert.deepEqual(await reader.rootHash(), await writer.rootHash(3));
+  } finally {
+    await a!.close();
+    await b!.close();
+    await db.drop();
+  }
+});
+
+test('schema: an empty database is created, an older schema is migrated, a newer one is refused', async () => {
+  const db = await createTestDatabase('schema');
+  try {
+    // An "older binary" knew only the first step; a newer one adds a step and migrates.
+    const older = await PostgresDriver.open({ connectionString: db.url, migrations: MIGRATIONS });
+    assert.equal(await older.schemaVersion(), MIGRATIONS.length);
+    await older.close();
+    const newer = [...MIGRATIONS, 'CREATE TABLE keyless_test_extra (id int)'];
+    const upgraded = await PostgresDriver.open({ connectionString: db.url, migrations: newer });
+    assert.equal(await upgraded.schemaVersion(), newer.length);
+    await upgraded.close();
+    assert.equal((await sql(db.url, "SELECT 1 FROM pg_tables WHERE tablename = 'keyless_test_extra'")).length, 1);
+    // The current binary now faces a schema newer than it knows.
+    await assert.rejects(LogEngine.openPostgres({ connectionString: db.url }), (e: { code?: string; message?: string }) => {
+      assert.equal(e.code, 'LOG_SCHEMA_TOO_NEW');
+      assert.match(String(e.message), new RegExp(`version ${newer.length}, newer than this Keyless knows \\(${MIGRATIONS.length}\\)`));
+      return true;
+    });
+  } finally {
+    await db.drop();
+  }
+});
+
+test('an unreachable database is LOG_STORAGE_UNAVAILABLE', async () => {
+  // A port nothing listens on: bind one, then close it.
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+  await assert.rejects(LogEngine.openPostgres({ connectionString: `postgres://nobody@127.0.0.1:${port}/none` }), {
+    code: 'LOG_STORAGE_UNAVAILABLE',
+  });
+});
