@@ -5,7 +5,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
 import {
-  initializeCA, initializeCTLog, initializeTLog, initializeTSA, fulcioHandler, rekorHandler, tsaHandler, type HandlerFn,
+  initializeCA,
+  initializeCTLog,
+  initializeTLog,
+  initializeTSA,
+  fulcioHandler,
+  rekorHandler,
+  tsaHandler,
+  type HandlerFn,
 } from '@sigstore/mock';
 
 const p256 = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });

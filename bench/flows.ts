@@ -36,12 +36,16 @@ function makeClient(maxSockets: number) {
   const agent = new Agent({ keepAlive: true, maxSockets });
   return (url: string, body: string | Buffer, contentType: string): Promise<HttpResult> =>
     new Promise((resolve, reject) => {
-      const req = request(url, { method: 'POST', agent, headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      });
+      const req = request(
+        url,
+        { method: 'POST', agent, headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -84,7 +88,10 @@ async function signingFlow(target: Target, post: Post, n: number): Promise<void>
     `${target.url}/api/v2/signingCert`,
     JSON.stringify({
       credentials: { oidcIdentityToken: token },
-      publicKeyRequest: { publicKey: { algorithm: 'ECDSA', content: publicKey.export({ format: 'pem', type: 'spki' }) }, proofOfPossession: proof.toString('base64') },
+      publicKeyRequest: {
+        publicKey: { algorithm: 'ECDSA', content: publicKey.export({ format: 'pem', type: 'spki' }) },
+        proofOfPossession: proof.toString('base64'),
+      },
     }),
     'application/json',
   );
@@ -221,7 +228,9 @@ function startProcess(cmd: string[], label: string): Promise<{ child: ChildProce
 
 /** CPU time a process has used so far (user + system), in ms (Linux clock ticks of 10 ms). */
 function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /s, '')
+    .split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
@@ -238,17 +247,23 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function measure(target: Omit<Target, 'url'>, cmd: string[]): Promise<{ results: LevelResult[]; peakMiB: number; serverCpuMsPerStep: Record<string, number> }> {
-  const { child, url } = EXTERNAL_URL && target === keylessTarget
-    ? { child: { pid: EXTERNAL_PID, exitCode: 0 } as unknown as ChildProcess, url: EXTERNAL_URL }
-    : await startProcess(cmd, target.name);
+async function measure(
+  target: Omit<Target, 'url'>,
+  cmd: string[],
+): Promise<{ results: LevelResult[]; peakMiB: number; serverCpuMsPerStep: Record<string, number> }> {
+  const { child, url } =
+    EXTERNAL_URL && target === keylessTarget
+      ? { child: { pid: EXTERNAL_PID, exitCode: 0 } as unknown as ChildProcess, url: EXTERNAL_URL }
+      : await startProcess(cmd, target.name);
   const t: Target = { ...target, url };
   const results: LevelResult[] = [];
   try {
     for (const c of LEVELS) {
       const r = await runLevel(t, c, SECONDS, child.pid!);
       results.push(r);
-      console.error(`${target.name} c=${c}: ${r.perSecond.toFixed(0)} flows/s p50 ${r.p50.toFixed(1)} p95 ${r.p95.toFixed(1)} p99 ${r.p99.toFixed(1)} ms, server CPU ${r.serverCpuMsPerFlow.toFixed(2)} ms/flow, client CPU ${r.clientCpuMsPerFlow.toFixed(2)} ms/flow, errors ${r.errors}${r.firstError ? ` (${r.firstError})` : ''}`);
+      console.error(
+        `${target.name} c=${c}: ${r.perSecond.toFixed(0)} flows/s p50 ${r.p50.toFixed(1)} p95 ${r.p95.toFixed(1)} p99 ${r.p99.toFixed(1)} ms, server CPU ${r.serverCpuMsPerFlow.toFixed(2)} ms/flow, client CPU ${r.clientCpuMsPerFlow.toFixed(2)} ms/flow, errors ${r.errors}${r.firstError ? ` (${r.firstError})` : ''}`,
+      );
     }
     const serverCpuMsPerStep = await stepBreakdown(t, child.pid!, 300);
     console.error(`${target.name} server CPU per step (ms, sequential): ${JSON.stringify(serverCpuMsPerStep)}`);
@@ -264,7 +279,11 @@ const keylessTarget: Omit<Target, 'url'> & { url?: string } = {
   name: 'keyless serve',
   certStatus: [200],
   async token(this: Target, post: Post, email: string) {
-    const r = await post(`${this.url}/oidc/token`, new URLSearchParams({ grant_type: 'client_credentials', email }).toString(), 'application/x-www-form-urlencoded');
+    const r = await post(
+      `${this.url}/oidc/token`,
+      new URLSearchParams({ grant_type: 'client_credentials', email }).toString(),
+      'application/x-www-form-urlencoded',
+    );
     expect('token', r, [200]);
     return (JSON.parse(r.body.toString('utf8')) as { id_token: string }).id_token;
   },
@@ -295,7 +314,8 @@ const report: Record<string, unknown> = {
   loadAverageAtStart: loadavg().map((l) => Number(l.toFixed(2))),
 };
 try {
-  if (!args.includes('--mock-only')) report.keyless = await measure(keylessTarget, ['bin/keyless', 'serve', '--port', '0', '--data-dir', dataDir]);
+  if (!args.includes('--mock-only'))
+    report.keyless = await measure(keylessTarget, ['bin/keyless', 'serve', '--port', '0', '--data-dir', dataDir]);
   if (WITH_MOCK) report.mock = await measure(mockTarget, ['--import', 'tsx', 'bench/flows-mock-server.ts']);
 } finally {
   rmSync(dataDir, { recursive: true, force: true });

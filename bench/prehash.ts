@@ -35,7 +35,11 @@ function perSecond(verify: DigestVerifyFunction, spki: Buffer, digest: Buffer, s
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const addon = loadPrehashAddon();
-console.log(`# prehash verify — ${new Date().toISOString()} — ${cpus()[0]?.model} x${cpus().length} — node ${process.version} — load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(
+  `# prehash verify — ${new Date().toISOString()} — ${cpus()[0]?.model} x${cpus().length} — node ${process.version} — load ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 console.log(`verifications/s, median of ${ROUNDS} alternating rounds of ${MS} ms${addon ? '' : ' (addon not built: JavaScript only)'}`);
 for (const [name, kp, hash] of keys) {
   const message = Buffer.from('bench');
@@ -49,5 +53,9 @@ for (const [name, kp, hash] of keys) {
     j.push(perSecond(verifyDigestJs, spki, digest, sig, hash));
   }
   const js = median(j);
-  console.log(addon ? `${name}: addon ${median(a).toFixed(0)}/s, JavaScript ${js.toFixed(0)}/s (${(median(a) / js).toFixed(1)}x)` : `${name}: JavaScript ${js.toFixed(0)}/s`);
+  console.log(
+    addon
+      ? `${name}: addon ${median(a).toFixed(0)}/s, JavaScript ${js.toFixed(0)}/s (${(median(a) / js).toFixed(1)}x)`
+      : `${name}: JavaScript ${js.toFixed(0)}/s`,
+  );
 }

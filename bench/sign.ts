@@ -26,11 +26,17 @@ const BIN = join(process.cwd(), 'bin', 'keyless');
 const BASELINE = args.includes('--baseline') ? join(argValue('--baseline', ''), 'bin', 'keyless') : undefined;
 const BATCH_ROUNDS = Number(argValue('--batch-rounds', '1'));
 
-interface Stack { url: string; dir: string; child: ChildProcess }
+interface Stack {
+  url: string;
+  dir: string;
+  child: ChildProcess;
+}
 
 async function startServe(): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'keyless-bench-sign-'));
-  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', join(dir, 'data'), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', join(dir, 'data'), '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   const url = await new Promise<string>((resolve, reject) => {
@@ -53,7 +59,9 @@ function devToken(url: string, email: string): string {
 
 /** A signing config naming only the log API version under test (both are served). */
 function signingConfigFor(stack: Stack, version: 1 | 2): string {
-  const sc = JSON.parse(readFileSync(join(stack.dir, 'data', 'signing_config.json'), 'utf8')) as { rekorTlogUrls: Array<{ majorApiVersion: number }> };
+  const sc = JSON.parse(readFileSync(join(stack.dir, 'data', 'signing_config.json'), 'utf8')) as {
+    rekorTlogUrls: Array<{ majorApiVersion: number }>;
+  };
   sc.rekorTlogUrls = sc.rekorTlogUrls.filter((s) => s.majorApiVersion === version);
   const file = join(stack.dir, `signing_config.v${version}.json`);
   writeFileSync(file, JSON.stringify(sc));
@@ -95,7 +103,13 @@ async function worker() { for (let i = next++; i < files.length; i = next++) awa
 Promise.all(Array.from({ length: Number(concurrency) }, worker)).catch((e) => { console.error(e.message, e.cause && e.cause.message); process.exit(1); });
 `;
 
-interface Figures { ours: number[]; peer: number[]; batchMs: number[]; baselineMs: number[]; peerBatchMs: number }
+interface Figures {
+  ours: number[];
+  peer: number[];
+  batchMs: number[];
+  baselineMs: number[];
+  peerBatchMs: number;
+}
 
 async function measure(stack: Stack, version: 1 | 2): Promise<Figures> {
   const work = join(stack.dir, `work-v${version}`);
@@ -105,10 +119,36 @@ async function measure(stack: Stack, version: 1 | 2): Promise<Figures> {
   const config = signingConfigFor(stack, version);
   const root = join(stack.dir, 'data', 'trusted_root.json');
   const token = devToken(stack.url, 'bench@example.com');
-  const sc = JSON.parse(readFileSync(config, 'utf8')) as { caUrls: Array<{ url: string }>; rekorTlogUrls: Array<{ url: string }>; tsaUrls: Array<{ url: string }> };
-  const peerArgs = (inputs: string, out: string, tok: string, conc: number) =>
-    ['-e', SIGSTORE_JS, inputs, out, tok, sc.caUrls[0]!.url, sc.rekorTlogUrls[0]!.url, sc.tsaUrls[0]!.url, String(version), String(conc)];
-  const sign = (i: number | string) => [BIN, 'sign-blob', artifact, '--bundle', join(work, `one-${i}.json`), '--signing-config', config, '--trusted-root', root, '--identity-token', token];
+  const sc = JSON.parse(readFileSync(config, 'utf8')) as {
+    caUrls: Array<{ url: string }>;
+    rekorTlogUrls: Array<{ url: string }>;
+    tsaUrls: Array<{ url: string }>;
+  };
+  const peerArgs = (inputs: string, out: string, tok: string, conc: number) => [
+    '-e',
+    SIGSTORE_JS,
+    inputs,
+    out,
+    tok,
+    sc.caUrls[0]!.url,
+    sc.rekorTlogUrls[0]!.url,
+    sc.tsaUrls[0]!.url,
+    String(version),
+    String(conc),
+  ];
+  const sign = (i: number | string) => [
+    BIN,
+    'sign-blob',
+    artifact,
+    '--bundle',
+    join(work, `one-${i}.json`),
+    '--signing-config',
+    config,
+    '--trusted-root',
+    root,
+    '--identity-token',
+    token,
+  ];
 
   // Warm up the server and the page cache.
   timeProcess(sign('warm'));
@@ -127,7 +167,19 @@ async function measure(stack: Stack, version: 1 | 2): Promise<Figures> {
   const batch = (bin: string, name: string): number => {
     const outDir = join(work, name);
     mkdirSync(outDir);
-    const ms = timeProcess([bin, 'sign-blob', ...files, '--output-dir', outDir, '--signing-config', config, '--trusted-root', root, '--identity-token', devToken(stack.url, 'batch@example.com')]);
+    const ms = timeProcess([
+      bin,
+      'sign-blob',
+      ...files,
+      '--output-dir',
+      outDir,
+      '--signing-config',
+      config,
+      '--trusted-root',
+      root,
+      '--identity-token',
+      devToken(stack.url, 'batch@example.com'),
+    ]);
     if (readdirSync(outDir).length !== FILES) throw new Error(`batch ${name} did not write every bundle`);
     return ms;
   };
@@ -154,18 +206,29 @@ async function main(): Promise<void> {
     const bare: number[] = [];
     for (let i = 0; i < RUNS; i++) bare.push(timeProcess(['-e', '0']));
     const cpu = cpus()[0]?.model ?? 'unknown CPU';
-    console.log(`machine: ${cpus().length} x ${cpu}, node ${process.version}, ${new Date().toISOString()}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    console.log(
+      `machine: ${cpus().length} x ${cpu}, node ${process.version}, ${new Date().toISOString()}, load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+    );
     console.log(`runs: ${RUNS}; batch: ${FILES} files; node -e 0 median ${median(bare).toFixed(0)} ms`);
     for (const v of LOG_VERSIONS) {
       const f = await measure(stack, v);
       console.log(`Rekor v${v}: keyless sign-blob, one process: ${fmt(f.ours)}`);
       console.log(`Rekor v${v}: sigstore-js (@sigstore/sign), one process: ${fmt(f.peer)}`);
       const rates = (xs: number[]) => xs.map((ms) => `${ms.toFixed(0)} ms = ${(FILES / (ms / 1000)).toFixed(0)} files/s`).join('; ');
-      if (BASELINE) console.log(`Rekor v${v}: baseline (${BASELINE}) sign-blob --output-dir, ${FILES} files, one certificate: ${rates(f.baselineMs)}`);
+      if (BASELINE)
+        console.log(`Rekor v${v}: baseline (${BASELINE}) sign-blob --output-dir, ${FILES} files, one certificate: ${rates(f.baselineMs)}`);
       console.log(`Rekor v${v}: keyless sign-blob --output-dir, ${FILES} files, one certificate: ${rates(f.batchMs)}`);
-      console.log(`Rekor v${v}: sigstore-js, ${FILES} files in one process (16 concurrent, a certificate per file, its design): ${f.peerBatchMs.toFixed(0)} ms = ${(FILES / (f.peerBatchMs / 1000)).toFixed(0)} files/s`);
+      console.log(
+        `Rekor v${v}: sigstore-js, ${FILES} files in one process (16 concurrent, a certificate per file, its design): ${f.peerBatchMs.toFixed(0)} ms = ${(FILES / (f.peerBatchMs / 1000)).toFixed(0)} files/s`,
+      );
     }
-    console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    console.log(
+      `load average after: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+    );
   } finally {
     stack.child.kill('SIGTERM');
     await new Promise((r) => stack.child.once('exit', r));

@@ -26,9 +26,25 @@ function makeBodies(n: number, tag: string): Buffer[] {
     const artifact = Buffer.from(`${tag} artifact ${i} ${Math.random()}`);
     const digest = createHash('sha256').update(artifact).digest();
     const signature = sign('sha256', artifact, keys.privateKey);
-    const body = api === 'v1'
-      ? { apiVersion: '0.0.1', kind: 'hashedrekord', spec: { data: { hash: { algorithm: 'sha256', value: digest.toString('hex') } }, signature: { content: signature.toString('base64'), publicKey: { content: Buffer.from(pem).toString('base64') } } } }
-      : { hashedRekordRequestV002: { digest: digest.toString('base64'), signature: { content: signature.toString('base64'), verifier: { publicKey: { rawBytes: der.toString('base64') }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' } } } };
+    const body =
+      api === 'v1'
+        ? {
+            apiVersion: '0.0.1',
+            kind: 'hashedrekord',
+            spec: {
+              data: { hash: { algorithm: 'sha256', value: digest.toString('hex') } },
+              signature: { content: signature.toString('base64'), publicKey: { content: Buffer.from(pem).toString('base64') } },
+            },
+          }
+        : {
+            hashedRekordRequestV002: {
+              digest: digest.toString('base64'),
+              signature: {
+                content: signature.toString('base64'),
+                verifier: { publicKey: { rawBytes: der.toString('base64') }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' },
+              },
+            },
+          };
     out.push(Buffer.from(JSON.stringify(body)));
   }
   return out;
@@ -36,10 +52,20 @@ function makeBodies(n: number, tag: string): Buffer[] {
 
 function postOnce(agent: http.Agent, url: URL, path: string, body: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': body.length },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -61,7 +87,9 @@ const external = opt('url', '');
 const { child, url } = external ? { child: undefined, url: external } : await startLogServer(dir, workers);
 const base = new URL(url);
 const path = api === 'v1' ? '/api/v1/log/entries' : '/api/v2/log/entries';
-console.log(`# ${new Date().toISOString()} ${cpus().length} cpus ${cpus()[0]?.model} node ${process.version}; api ${api}, verifier workers ${workers}`);
+console.log(
+  `# ${new Date().toISOString()} ${cpus().length} cpus ${cpus()[0]?.model} node ${process.version}; api ${api}, verifier workers ${workers}`,
+);
 try {
   for (const c of levels) {
     const n = c === 1 ? Math.min(total, 3000) : total;
@@ -70,7 +98,11 @@ try {
     // Warm-up: a few requests per connection.
     let next = 0;
     const warm = bodies.splice(0, c * 5);
-    await Promise.all(Array.from({ length: c }, async () => { for (let k = 0; k < 5; k++) await postOnce(agent, base, path, warm[next++]!); }));
+    await Promise.all(
+      Array.from({ length: c }, async () => {
+        for (let k = 0; k < 5; k++) await postOnce(agent, base, path, warm[next++]!);
+      }),
+    );
     next = 0;
     const latencies: number[] = [];
     let errors = 0;
@@ -78,21 +110,25 @@ try {
     const client0 = process.cpuUsage();
     const load0 = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
     const t0 = performance.now();
-    await Promise.all(Array.from({ length: c }, async () => {
-      while (next < bodies.length) {
-        const b = bodies[next++]!;
-        const s = performance.now();
-        const status = await postOnce(agent, base, path, b);
-        latencies.push(performance.now() - s);
-        if (status !== 201) errors++;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: c }, async () => {
+        while (next < bodies.length) {
+          const b = bodies[next++]!;
+          const s = performance.now();
+          const status = await postOnce(agent, base, path, b);
+          latencies.push(performance.now() - s);
+          if (status !== 201) errors++;
+        }
+      }),
+    );
     const secs = (performance.now() - t0) / 1000;
     const serverCpuMs = ((cpuSeconds(child?.pid) - cpu0) * 1000) / bodies.length;
     const c1 = process.cpuUsage(client0);
     const clientCpuMs = (c1.user + c1.system) / 1000 / bodies.length;
     latencies.sort((a, b) => a - b);
-    console.log(`concurrency ${String(c).padStart(3)}: ${(bodies.length / secs).toFixed(0).padStart(6)} appends/s  p50 ${pct(latencies, 50).toFixed(2)} ms  p95 ${pct(latencies, 95).toFixed(2)} ms  p99 ${pct(latencies, 99).toFixed(2)} ms  (${bodies.length} entries, ${errors} non-201; server CPU ${serverCpuMs.toFixed(3)} ms/append, client CPU ${clientCpuMs.toFixed(3)} ms/append; load avg ${load0})`);
+    console.log(
+      `concurrency ${String(c).padStart(3)}: ${(bodies.length / secs).toFixed(0).padStart(6)} appends/s  p50 ${pct(latencies, 50).toFixed(2)} ms  p95 ${pct(latencies, 95).toFixed(2)} ms  p99 ${pct(latencies, 99).toFixed(2)} ms  (${bodies.length} entries, ${errors} non-201; server CPU ${serverCpuMs.toFixed(3)} ms/append, client CPU ${clientCpuMs.toFixed(3)} ms/append; load avg ${load0})`,
+    );
     agent.destroy();
   }
 } finally {
@@ -100,7 +136,9 @@ try {
     child.kill('SIGTERM');
     await new Promise((r) => child.on('exit', r));
     const m = measureStorage(dir);
-    console.log(`storage: ${m.entries} entries (both logs), canonical bodies ${(m.bodyBytes / m.entries).toFixed(0)} B/entry, database ${(m.fileBytes / m.entries).toFixed(0)} B/entry: ${m.ratio.toFixed(2)}x`);
+    console.log(
+      `storage: ${m.entries} entries (both logs), canonical bodies ${(m.bodyBytes / m.entries).toFixed(0)} B/entry, database ${(m.fileBytes / m.entries).toFixed(0)} B/entry: ${m.ratio.toFixed(2)}x`,
+    );
   }
   rmSync(dir, { recursive: true, force: true });
 }

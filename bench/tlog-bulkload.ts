@@ -25,13 +25,22 @@ const v1Keys = loadKey('rekor-v1.key.pem', () => generateKeyPairSync('ec', { nam
 loadKey('rekor-v2.key.pem', () => generateKeyPairSync('ed25519'));
 
 const engine = LogEngine.openSqlite(dir);
-const rekor = await RekorV1Log.open({ engine, baseUrl: 'https://rekor.keyless.test', signer: softwareSigner(v1Keys.privateKey), maxBatch: 50_000 });
-const signerPem = Buffer.from(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'pem', type: 'spki' }).toString()).toString('base64');
+const rekor = await RekorV1Log.open({
+  engine,
+  baseUrl: 'https://rekor.keyless.test',
+  signer: softwareSigner(v1Keys.privateKey),
+  maxBatch: 50_000,
+});
+const signerPem = Buffer.from(
+  generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+).toString('base64');
 
 function body(): Buffer {
   const digest = randomBytes(32).toString('hex');
   const sig = randomBytes(71).toString('base64');
-  return Buffer.from(`{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{"data":{"hash":{"algorithm":"sha256","value":"${digest}"}},"signature":{"content":"${sig}","publicKey":{"content":"${signerPem}"}}}}`);
+  return Buffer.from(
+    `{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{"data":{"hash":{"algorithm":"sha256","value":"${digest}"}},"signature":{"content":"${sig}","publicKey":{"content":"${signerPem}"}}}}`,
+  );
 }
 
 const start = rekor.log.size;
@@ -40,7 +49,8 @@ const chunk = 50_000;
 for (let done = 0; done < count; done += chunk) {
   const n = Math.min(chunk, count - done);
   await Promise.all(Array.from({ length: n }, () => rekor.log.append(body())));
-  if ((done / chunk) % 20 === 0) console.log(`${start + done + n} entries, ${((done + n) / ((performance.now() - t0) / 1000)).toFixed(0)}/s`);
+  if ((done / chunk) % 20 === 0)
+    console.log(`${start + done + n} entries, ${((done + n) / ((performance.now() - t0) / 1000)).toFixed(0)}/s`);
 }
 console.log(`log size ${rekor.log.size}; ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 await engine.close();

@@ -29,7 +29,14 @@ function makeBodies(n: number, tag: string): string[] {
     const artifact = Buffer.from(`${tag} artifact ${i} ${Math.random()}`);
     const digest = createHash('sha256').update(artifact).digest('hex');
     const signature = sign('sha256', artifact, keys.privateKey).toString('base64');
-    return JSON.stringify({ apiVersion: '0.0.1', kind: 'hashedrekord', spec: { data: { hash: { algorithm: 'sha256', value: digest } }, signature: { content: signature, publicKey: { content: Buffer.from(pem).toString('base64') } } } });
+    return JSON.stringify({
+      apiVersion: '0.0.1',
+      kind: 'hashedrekord',
+      spec: {
+        data: { hash: { algorithm: 'sha256', value: digest } },
+        signature: { content: signature, publicKey: { content: Buffer.from(pem).toString('base64') } },
+      },
+    });
   });
 }
 
@@ -41,18 +48,27 @@ for (let r = 0; r < rounds; r++) {
   let next = 0;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < bodies.length) {
-      const text = bodies[next++]!;
-      const admitted = await admitV1(parseRekorV1ProposedEntry(JSON.parse(text)), inlineDigestVerifier);
-      const result = await appendOrBusy(rekor.log, admitted);
-      if (result.duplicate) throw new Error('unexpected duplicate');
-      JSON.stringify(await rekor.entryResponse({ index: result.index, body: admitted.body, integratedTime: result.integratedTime, leafHash: result.leafHash }, result.checkpoint));
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < bodies.length) {
+        const text = bodies[next++]!;
+        const admitted = await admitV1(parseRekorV1ProposedEntry(JSON.parse(text)), inlineDigestVerifier);
+        const result = await appendOrBusy(rekor.log, admitted);
+        if (result.duplicate) throw new Error('unexpected duplicate');
+        JSON.stringify(
+          await rekor.entryResponse(
+            { index: result.index, body: admitted.body, integratedTime: result.integratedTime, leafHash: result.leafHash },
+            result.checkpoint,
+          ),
+        );
+      }
+    }),
+  );
   const secs = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(cpu0);
-  console.log(`round ${r}: ${total} appends at concurrency ${concurrency}: ${((c.user + c.system) / 1000 / total).toFixed(3)} ms CPU/append (all threads), ${(total / secs).toFixed(0)}/s`);
+  console.log(
+    `round ${r}: ${total} appends at concurrency ${concurrency}: ${((c.user + c.system) / 1000 / total).toFixed(3)} ms CPU/append (all threads), ${(total / secs).toFixed(0)}/s`,
+  );
   await engine.close();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -22,17 +22,21 @@ function pct(sorted: number[], p: number): number {
 function report(name: string, lat: number[]): void {
   lat.sort((a, b) => a - b);
   const mean = lat.reduce((a, b) => a + b, 0) / lat.length;
-  console.log(`${name.padEnd(48)} mean ${mean.toFixed(3)} ms  p50 ${pct(lat, 50).toFixed(3)}  p95 ${pct(lat, 95).toFixed(3)}  p99 ${pct(lat, 99).toFixed(3)}  max ${lat[lat.length - 1]!.toFixed(3)}`);
+  console.log(
+    `${name.padEnd(48)} mean ${mean.toFixed(3)} ms  p50 ${pct(lat, 50).toFixed(3)}  p95 ${pct(lat, 95).toFixed(3)}  p99 ${pct(lat, 99).toFixed(3)}  max ${lat[lat.length - 1]!.toFixed(3)}`,
+  );
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 function getJson(base: URL, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    http.get({ host: base.hostname, port: base.port, path, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-    }).on('error', reject);
+    http
+      .get({ host: base.hostname, port: base.port, path, agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      })
+      .on('error', reject);
   });
 }
 
@@ -42,7 +46,11 @@ const publicKey = createPublicKey(privateKey);
 {
   const engine = LogEngine.openSqlite(dir);
   const t0 = performance.now();
-  const log = await engine.openLog({ name: 'rekor-v1', origin: (id) => `rekor.keyless.test - ${id}`, signer: ({ origin }) => noteCheckpointSigner({ origin, keyName: 'rekor.keyless.test', signer: softwareSigner(privateKey) }) });
+  const log = await engine.openLog({
+    name: 'rekor-v1',
+    origin: (id) => `rekor.keyless.test - ${id}`,
+    signer: ({ origin }) => noteCheckpointSigner({ origin, keyName: 'rekor.keyless.test', signer: softwareSigner(privateKey) }),
+  });
   console.log(`# ${new Date().toISOString()} ${cpus().length} cpus ${cpus()[0]?.model} node ${process.version}`);
   console.log(`# log size ${log.size}; open ${(performance.now() - t0).toFixed(1)} ms`);
   const size = log.size;
@@ -71,7 +79,9 @@ const publicKey = createPublicKey(privateKey);
   await engine.close();
 }
 
-const child = spawn(process.execPath, ['--import', 'tsx', 'bench/tlog-server.ts', dir, '--workers', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, ['--import', 'tsx', 'bench/tlog-server.ts', dir, '--workers', '0'], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 const url = await new Promise<string>((resolve) => {
   let out = '';
   child.stdout!.on('data', (d: Buffer) => {

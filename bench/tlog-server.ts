@@ -7,7 +7,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHttpApp } from '../src/services/http/index.js';
 import { LogEngine } from '../src/log/index.js';
-import { RekorV1Log, RekorV2Log, WorkerDigestVerifier, inlineDigestVerifier, rekorV1Service, rekorV2Service } from '../src/services/tlog/index.js';
+import {
+  RekorV1Log,
+  RekorV2Log,
+  WorkerDigestVerifier,
+  inlineDigestVerifier,
+  rekorV1Service,
+  rekorV2Service,
+} from '../src/services/tlog/index.js';
 
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: tlog-server.ts DATA_DIR [--workers N] [--port P]');

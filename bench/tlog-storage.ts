@@ -18,5 +18,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const dir = process.argv[2];
   if (!dir) throw new Error('usage: tlog-storage.ts DATA_DIR');
   const m = measureStorage(dir);
-  console.log(`${m.entries} entries, canonical bodies ${(m.bodyBytes / 1e6).toFixed(1)} MB (${(m.bodyBytes / m.entries).toFixed(0)} B/entry), database ${(m.fileBytes / 1e6).toFixed(1)} MB (${(m.fileBytes / m.entries).toFixed(0)} B/entry): ${m.ratio.toFixed(2)}x`);
+  console.log(
+    `${m.entries} entries, canonical bodies ${(m.bodyBytes / 1e6).toFixed(1)} MB (${(m.bodyBytes / m.entries).toFixed(0)} B/entry), database ${(m.fileBytes / 1e6).toFixed(1)} MB (${(m.fileBytes / m.entries).toFixed(0)} B/entry): ${m.ratio.toFixed(2)}x`,
+  );
 }

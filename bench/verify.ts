@@ -11,15 +11,28 @@ import { CONFORMANCE_DIR } from '../test/support/conformance.js';
 
 const require = createRequire(import.meta.url);
 const C = CONFORMANCE_DIR;
-const IDENTITY = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
+const IDENTITY =
+  'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
 const ISSUER = 'https://token.actions.githubusercontent.com';
 const DURATION_MS = Number(process.env.BENCH_MS ?? 3000);
 const artifact = readFileSync(join(C, 'a.txt'));
 
-interface Case { name: string; bundle: Buffer; rootPath: string }
+interface Case {
+  name: string;
+  bundle: Buffer;
+  rootPath: string;
+}
 const cases: Case[] = [
-  { name: 'happy-path-v0.3 (Rekor v1)', bundle: readFileSync(join(C, 'happy-path-v0.3/bundle.sigstore.json')), rootPath: join(C, 'trusted_root.production.json') },
-  { name: 'rekor2-happy-path (Rekor v2)', bundle: readFileSync(join(C, 'rekor2-happy-path/bundle.sigstore.json')), rootPath: join(C, 'rekor2-happy-path/trusted_root.json') },
+  {
+    name: 'happy-path-v0.3 (Rekor v1)',
+    bundle: readFileSync(join(C, 'happy-path-v0.3/bundle.sigstore.json')),
+    rootPath: join(C, 'trusted_root.production.json'),
+  },
+  {
+    name: 'rekor2-happy-path (Rekor v2)',
+    bundle: readFileSync(join(C, 'rekor2-happy-path/bundle.sigstore.json')),
+    rootPath: join(C, 'rekor2-happy-path/trusted_root.json'),
+  },
 ];
 
 /** Runs `fn` for warm-up, then for DURATION_MS; returns operations per second. */
@@ -80,7 +93,9 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 console.log(`# verify benchmark — ${new Date().toISOString()} — ${cpus()[0]?.model} x${cpus().length} — node ${process.version}`);
-console.log(`\n## warm library throughput (verifications/s, median of ${ROUNDS} alternating rounds of ${DURATION_MS} ms; bundle parsed from JSON text each time)`);
+console.log(
+  `\n## warm library throughput (verifications/s, median of ${ROUNDS} alternating rounds of ${DURATION_MS} ms; bundle parsed from JSON text each time)`,
+);
 for (const c of cases) {
   const js = sigstoreJs(c);
   const ka = keylessAsync(c);
@@ -94,19 +109,50 @@ for (const c of cases) {
     r.kc.push(await throughputAsync(kc));
   }
   const [mj, ma, mk, mc] = [median(r.js), median(r.ka), median(r.ks), median(r.kc)];
-  console.log(`${c.name}: keyless await verify() without per-bundle memos ${mc.toFixed(0)}/s (${(mc / mj).toFixed(1)}x); with them (same certificate again) await verify() ${ma.toFixed(0)}/s (${(ma / mj).toFixed(1)}x), verifySync() ${mk.toFixed(0)}/s (${(mk / mj).toFixed(1)}x); sigstore-js ${mj.toFixed(0)}/s`);
+  console.log(
+    `${c.name}: keyless await verify() without per-bundle memos ${mc.toFixed(0)}/s (${(mc / mj).toFixed(1)}x); with them (same certificate again) await verify() ${ma.toFixed(0)}/s (${(ma / mj).toFixed(1)}x), verifySync() ${mk.toFixed(0)}/s (${(mk / mj).toFixed(1)}x); sigstore-js ${mj.toFixed(0)}/s`,
+  );
 }
 
 console.log('\n## one process, wall time (median of 21 runs each, the commands interleaved)');
 const bin = join(import.meta.dirname, '..', 'bin', 'keyless');
 const commands: Record<string, string[]> = {
   'node -e 0': [process.execPath, '-e', '0'],
-  'keyless verify-bundle happy-path-v0.3': [process.execPath, bin, 'verify-bundle', '--bundle', join(C, 'happy-path-v0.3/bundle.sigstore.json'),
-    '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER, join(C, 'a.txt')],
-  'keyless verify-bundle rekor2-happy-path': [process.execPath, bin, 'verify-bundle', '--bundle', join(C, 'rekor2-happy-path/bundle.sigstore.json'),
-    '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER, '--trusted-root', join(C, 'rekor2-happy-path/trusted_root.json'), join(C, 'a.txt')],
-  'sigstore-js equivalent happy-path-v0.3 (bench/verify-sigstore-js.cjs)': [process.execPath, join(import.meta.dirname, 'verify-sigstore-js.cjs'),
-    join(C, 'happy-path-v0.3/bundle.sigstore.json'), join(C, 'trusted_root.production.json'), join(C, 'a.txt'), IDENTITY, ISSUER],
+  'keyless verify-bundle happy-path-v0.3': [
+    process.execPath,
+    bin,
+    'verify-bundle',
+    '--bundle',
+    join(C, 'happy-path-v0.3/bundle.sigstore.json'),
+    '--certificate-identity',
+    IDENTITY,
+    '--certificate-oidc-issuer',
+    ISSUER,
+    join(C, 'a.txt'),
+  ],
+  'keyless verify-bundle rekor2-happy-path': [
+    process.execPath,
+    bin,
+    'verify-bundle',
+    '--bundle',
+    join(C, 'rekor2-happy-path/bundle.sigstore.json'),
+    '--certificate-identity',
+    IDENTITY,
+    '--certificate-oidc-issuer',
+    ISSUER,
+    '--trusted-root',
+    join(C, 'rekor2-happy-path/trusted_root.json'),
+    join(C, 'a.txt'),
+  ],
+  'sigstore-js equivalent happy-path-v0.3 (bench/verify-sigstore-js.cjs)': [
+    process.execPath,
+    join(import.meta.dirname, 'verify-sigstore-js.cjs'),
+    join(C, 'happy-path-v0.3/bundle.sigstore.json'),
+    join(C, 'trusted_root.production.json'),
+    join(C, 'a.txt'),
+    IDENTITY,
+    ISSUER,
+  ],
 };
 const times: Record<string, number[]> = {};
 for (let i = 0; i < 21; i++) {

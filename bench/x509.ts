@@ -12,8 +12,21 @@ import { verifyCertificateChain as verifyPeerChain } from '@sigstore/verify/dist
 import { verifyRFC3161Timestamp } from '@sigstore/verify/dist/timestamp/tsa.js';
 import { toTrustMaterial } from '@sigstore/verify';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { loadTrustMaterial, parseCertificate, verifyCertificateChain, verifyEmbeddedScts, verifyTimestampToken } from '../src/x509/index.js';
-import { createCaChain, createTimestampResponse, createTsaChain, embedScts, generateKey, issuePrecertificate } from '../src/x509/build/index.js';
+import {
+  loadTrustMaterial,
+  parseCertificate,
+  verifyCertificateChain,
+  verifyEmbeddedScts,
+  verifyTimestampToken,
+} from '../src/x509/index.js';
+import {
+  createCaChain,
+  createTimestampResponse,
+  createTsaChain,
+  embedScts,
+  generateKey,
+  issuePrecertificate,
+} from '../src/x509/build/index.js';
 import { CtLog } from '../src/services/ctlog/index.js';
 import { join } from 'node:path';
 import { CONFORMANCE_DIR } from '../test/support/conformance.js';
@@ -64,16 +77,22 @@ await compare([
   ['sigstore-js X509Certificate.parse', () => SigstoreX509.parse(leafDer)],
 ]);
 await compare([
-  ['keyless parse + chain (P-384 leaf signature) + SCT', () => {
-    const leaf = parseCertificate(leafDer);
-    const c = verifyCertificateChain(leaf, tm.certificateAuthorities, leaf.notBefore);
-    verifyEmbeddedScts(leaf, c.path[1]!, tm.ctLogs);
-  }],
-  ['sigstore-js parse + verifyCertificateChain + verifySCTs', () => {
-    const leaf = SigstoreX509.parse(leafDer);
-    const p = verifyPeerChain(leaf.notBefore, leaf, peerTm.certificateAuthorities);
-    verifySCTs(leaf, p[1]!, peerTm.ctlogs);
-  }],
+  [
+    'keyless parse + chain (P-384 leaf signature) + SCT',
+    () => {
+      const leaf = parseCertificate(leafDer);
+      const c = verifyCertificateChain(leaf, tm.certificateAuthorities, leaf.notBefore);
+      verifyEmbeddedScts(leaf, c.path[1]!, tm.ctLogs);
+    },
+  ],
+  [
+    'sigstore-js parse + verifyCertificateChain + verifySCTs',
+    () => {
+      const leaf = SigstoreX509.parse(leafDer);
+      const p = verifyPeerChain(leaf.notBefore, leaf, peerTm.certificateAuthorities);
+      verifySCTs(leaf, p[1]!, peerTm.ctlogs);
+    },
+  ],
 ]);
 await compare([
   ['keyless SCT only (parse + verify)', () => verifyEmbeddedScts(parseCertificate(leafDer), path[1]!, tm.ctLogs)],
@@ -81,25 +100,43 @@ await compare([
 ]);
 await compare([
   ['keyless verifyTimestampToken (P-384 TSA key)', () => verifyTimestampToken(tsDer, sig, tm.timestampAuthorities)],
-  ['sigstore-js RFC3161Timestamp.parse + verifyRFC3161Timestamp', () => verifyRFC3161Timestamp(RFC3161Timestamp.parse(tsDer), sig, peerTm.timestampAuthorities)],
+  [
+    'sigstore-js RFC3161Timestamp.parse + verifyRFC3161Timestamp',
+    () => verifyRFC3161Timestamp(RFC3161Timestamp.parse(tsDer), sig, peerTm.timestampAuthorities),
+  ],
 ]);
 
 console.log('## building (P-256 keys, as the server defaults)');
 const ca = createCaChain();
 const ct = new CtLog({ signer: softwareSigner(generateKey().privateKey), roots: [ca.root.certificate] });
 const leafKey = generateKey().publicKey.export({ format: 'der', type: 'spki' });
-const profile = { publicKey: leafKey, san: { type: 'email' as const, value: 'bench@example.com' }, sigstoreExtensions: { '1.3.6.1.4.1.57264.1.1': 'https://issuer', '1.3.6.1.4.1.57264.1.8': 'https://issuer' } };
+const profile = {
+  publicKey: leafKey,
+  san: { type: 'email' as const, value: 'bench@example.com' },
+  sigstoreExtensions: { '1.3.6.1.4.1.57264.1.1': 'https://issuer', '1.3.6.1.4.1.57264.1.8': 'https://issuer' },
+};
 const tsa = createTsaChain();
-const req = { hashAlgorithm: 'sha256' as const, hashedMessage: createHash('sha256').update(sig).digest(), certReq: false, hasExtensions: false };
+const req = {
+  hashAlgorithm: 'sha256' as const,
+  hashedMessage: createHash('sha256').update(sig).digest(),
+  certReq: false,
+  hasExtensions: false,
+};
 await compare([
   ['precertificate (1 P-256 signature)', () => issuePrecertificate(profile, ca.intermediate)],
-  ['precert + CT addPreChain (chain checked) + final certificate', async () => {
-    const pre = issuePrecertificate(profile, ca.intermediate);
-    embedScts(pre, [await ct.addPreChain([pre, ca.intermediate.certificate, ca.root.certificate])], ca.intermediate.key);
-  }],
-  ['precert + CT addTrustedPrecertificate + final certificate', async () => {
-    const pre = issuePrecertificate(profile, ca.intermediate);
-    embedScts(pre, [await ct.addTrustedPrecertificate(pre, ca.intermediate.certificate)], ca.intermediate.key);
-  }],
+  [
+    'precert + CT addPreChain (chain checked) + final certificate',
+    async () => {
+      const pre = issuePrecertificate(profile, ca.intermediate);
+      embedScts(pre, [await ct.addPreChain([pre, ca.intermediate.certificate, ca.root.certificate])], ca.intermediate.key);
+    },
+  ],
+  [
+    'precert + CT addTrustedPrecertificate + final certificate',
+    async () => {
+      const pre = issuePrecertificate(profile, ca.intermediate);
+      embedScts(pre, [await ct.addTrustedPrecertificate(pre, ca.intermediate.certificate)], ca.intermediate.key);
+    },
+  ],
   ['TSA createTimestampResponse (P-256)', () => createTimestampResponse(req, tsa.signer)],
 ]);

@@ -20,7 +20,9 @@ if (report.metadata?.vulnerabilities) {
     process.exit(1);
   }
 } else if (report.statusCode || report.message) {
-  console.log(`npm audit --omit=dev: the advisory endpoint is unreachable from here (${report.statusCode ?? ''} ${report.message ?? ''}); not checked`);
+  console.log(
+    `npm audit --omit=dev: the advisory endpoint is unreachable from here (${report.statusCode ?? ''} ${report.message ?? ''}); not checked`,
+  );
 } else {
   console.error('npm audit: unexpected report shape');
   process.exit(1);

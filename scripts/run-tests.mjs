@@ -34,21 +34,10 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const coverage = flags.has('--coverage')
-  ? ['--experimental-test-coverage', '--import', './scripts/coverage-in-process.mjs']
-  : [];
+const coverage = flags.has('--coverage') ? ['--experimental-test-coverage', '--import', './scripts/coverage-in-process.mjs'] : [];
 const result = spawnSync(
   process.execPath,
-  [
-    '--import',
-    'tsx',
-    '--test',
-    '--test-concurrency=3',
-    `--test-timeout=${TEST_TIMEOUT_MS}`,
-    '--test-reporter=spec',
-    ...coverage,
-    ...files,
-  ],
+  ['--import', 'tsx', '--test', '--test-concurrency=3', `--test-timeout=${TEST_TIMEOUT_MS}`, '--test-reporter=spec', ...coverage, ...files],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

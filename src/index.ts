@@ -1,6 +1,14 @@
 // The public library API of Keyless. Each component exports its own small index.
 export { KeylessError, FormatError, VerificationError } from './core/errors.js';
-export { ERROR_CODES, ERROR_COMPONENTS, isErrorCode, type ErrorCode, type ErrorCodeOf, type ErrorCodeInfo, type ErrorComponent } from './core/error-codes.js';
+export {
+  ERROR_CODES,
+  ERROR_COMPONENTS,
+  isErrorCode,
+  type ErrorCode,
+  type ErrorCodeOf,
+  type ErrorCodeInfo,
+  type ErrorComponent,
+} from './core/error-codes.js';
 export {
   parseBundle,
   serializeBundle,

@@ -6,7 +6,24 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, dirname, resolve, sep } from 'node:path';
 
-const ORDER = ['core', 'formats', 'registry', 'merkle', 'x509', 'oidc', 'verify', 'monitor', 'log', 'tuf', 'services', 'server', 'sign', 'image', 'cli', 'explorer'];
+const ORDER = [
+  'core',
+  'formats',
+  'registry',
+  'merkle',
+  'x509',
+  'oidc',
+  'verify',
+  'monitor',
+  'log',
+  'tuf',
+  'services',
+  'server',
+  'sign',
+  'image',
+  'cli',
+  'explorer',
+];
 const FORBIDDEN: Record<string, string[]> = {
   verify: ['log', 'services', 'server'],
   monitor: ['log', 'services', 'server', 'sign', 'tuf'],

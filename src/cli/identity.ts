@@ -27,7 +27,6 @@ export function readTokenArgument(value: string): string {
   throw new IdentityError('TOKEN_MALFORMED', '--identity-token is neither a JWT nor a readable file', { check: 'identity-token' });
 }
 
-
 export interface CliIdentityOptions {
   source: TokenSource | undefined;
   /** `--identity-token`: the token or a file holding it; read only when it is the source used. */

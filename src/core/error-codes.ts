@@ -14,12 +14,35 @@ export interface ErrorCodeInfo {
   readonly meaning: string;
 }
 
-export const ERROR_COMPONENTS = ['core', 'registry', 'merkle', 'x509', 'oidc', 'verify', 'monitor', 'log', 'http', 'ca', 'ctlog', 'tlog', 'tsa', 'idp', 'tuf', 'server', 'sign', 'image', 'cli'] as const;
+export const ERROR_COMPONENTS = [
+  'core',
+  'registry',
+  'merkle',
+  'x509',
+  'oidc',
+  'verify',
+  'monitor',
+  'log',
+  'http',
+  'ca',
+  'ctlog',
+  'tlog',
+  'tsa',
+  'idp',
+  'tuf',
+  'server',
+  'sign',
+  'image',
+  'cli',
+] as const;
 export type ErrorComponent = (typeof ERROR_COMPONENTS)[number];
 
 export const ERROR_CODES = {
   // core: shared by every layer
-  FORMAT_INVALID: { component: 'core', meaning: 'Input is malformed: a field is missing, has the wrong type or cannot be decoded (the message names the field).' },
+  FORMAT_INVALID: {
+    component: 'core',
+    meaning: 'Input is malformed: a field is missing, has the wrong type or cannot be decoded (the message names the field).',
+  },
   INTERNAL: { component: 'core', meaning: 'An unexpected failure inside Keyless; the details are logged, not shown.' },
   KEY_UNSUPPORTED: { component: 'core', meaning: 'A key type, curve or size that Keyless does not accept.' },
   PUBLIC_KEY_INVALID: { component: 'core', meaning: 'A public key cannot be decoded.' },
@@ -51,7 +74,10 @@ export const ERROR_CODES = {
   CERTIFICATE_NOT_CA: { component: 'x509', meaning: 'An issuing certificate of the path is not a CA.' },
   CERTIFICATE_PATH_LENGTH: { component: 'x509', meaning: "The path is longer than an issuer's path length constraint allows." },
   CERTIFICATE_SIGNATURE_INVALID: { component: 'x509', meaning: 'A certificate is not signed by its issuer in the path.' },
-  CERTIFICATE_UNHANDLED_CRITICAL_EXTENSION: { component: 'x509', meaning: 'A certificate has a critical extension Keyless does not process.' },
+  CERTIFICATE_UNHANDLED_CRITICAL_EXTENSION: {
+    component: 'x509',
+    meaning: 'A certificate has a critical extension Keyless does not process.',
+  },
   SIGNATURE_ALGORITHM_UNSUPPORTED: { component: 'x509', meaning: 'A signature uses an algorithm Keyless does not accept.' },
   // x509: signed certificate timestamps
   SCT_MISSING: { component: 'x509', meaning: 'The certificate embeds no signed certificate timestamp.' },
@@ -61,13 +87,25 @@ export const ERROR_CODES = {
   TIMESTAMP_ATTRIBUTE_INVALID: { component: 'x509', meaning: 'A signed attribute of a timestamp token is malformed.' },
   TIMESTAMP_AUTHORITY_UNTRUSTED: { component: 'x509', meaning: 'A timestamp was not signed by a trusted timestamp authority.' },
   TIMESTAMP_EKU_MISSING: { component: 'x509', meaning: 'The TSA certificate lacks the timeStamping extended key usage.' },
-  TIMESTAMP_HASH_UNSUPPORTED: { component: 'x509', meaning: 'A timestamp request or token uses a hash algorithm Keyless does not support.' },
+  TIMESTAMP_HASH_UNSUPPORTED: {
+    component: 'x509',
+    meaning: 'A timestamp request or token uses a hash algorithm Keyless does not support.',
+  },
   TIMESTAMP_IMPRINT_MISMATCH: { component: 'x509', meaning: "A timestamp's message imprint is not the hash of the signed data." },
-  TIMESTAMP_MESSAGE_DIGEST_MISMATCH: { component: 'x509', meaning: 'The messageDigest attribute of a timestamp does not match its TSTInfo.' },
+  TIMESTAMP_MESSAGE_DIGEST_MISMATCH: {
+    component: 'x509',
+    meaning: 'The messageDigest attribute of a timestamp does not match its TSTInfo.',
+  },
   TIMESTAMP_NOT_GRANTED: { component: 'x509', meaning: 'The timestamp authority refused to grant a timestamp.' },
-  TIMESTAMP_OUTSIDE_AUTHORITY_VALIDITY: { component: 'x509', meaning: "A timestamp's time is outside the TSA's validity in the trusted root." },
+  TIMESTAMP_OUTSIDE_AUTHORITY_VALIDITY: {
+    component: 'x509',
+    meaning: "A timestamp's time is outside the TSA's validity in the trusted root.",
+  },
   TIMESTAMP_SIGNATURE_INVALID: { component: 'x509', meaning: 'A timestamp signature does not verify with the TSA certificate.' },
-  TIMESTAMP_SIGNING_CERTIFICATE_MISMATCH: { component: 'x509', meaning: "A timestamp's ESS signing-certificate attribute does not match the signer." },
+  TIMESTAMP_SIGNING_CERTIFICATE_MISMATCH: {
+    component: 'x509',
+    meaning: "A timestamp's ESS signing-certificate attribute does not match the signer.",
+  },
   TIMESTAMP_SIGNING_CERTIFICATE_MISSING: { component: 'x509', meaning: 'A timestamp has no ESS signing-certificate attribute.' },
   TSA_DIGEST_LENGTH: { component: 'x509', meaning: "A timestamp request's digest length does not fit its hash algorithm." },
   TSA_WEAK_HASH: { component: 'x509', meaning: 'A timestamp request uses SHA-1, which is refused.' },
@@ -99,7 +137,10 @@ export const ERROR_CODES = {
   TIMESTAMP_INVALID: { component: 'verify', meaning: "A bundle's timestamp does not verify." },
   TIMESTAMP_MISSING: { component: 'verify', meaning: 'The bundle has fewer verified timestamps than required.' },
   CERTIFICATE_INVALID: { component: 'verify', meaning: 'A certificate is malformed or unsuitable for its role.' },
-  CERTIFICATE_ROOT_IN_BUNDLE: { component: 'verify', meaning: 'The bundle carries a root certificate, which must come from the trusted root.' },
+  CERTIFICATE_ROOT_IN_BUNDLE: {
+    component: 'verify',
+    meaning: 'The bundle carries a root certificate, which must come from the trusted root.',
+  },
   CERTIFICATE_UNTRUSTED: { component: 'verify', meaning: 'The signing certificate does not chain to a trusted CA.' },
   CERTIFICATE_NOT_VALID_AT_TIME: { component: 'verify', meaning: 'The signing certificate chain is not valid at a verified time.' },
   SCT_INVALID: { component: 'verify', meaning: "The signing certificate's SCTs do not verify." },
@@ -107,13 +148,16 @@ export const ERROR_CODES = {
   TLOG_SET_INVALID: { component: 'verify', meaning: 'A signed entry timestamp (SET) does not verify.' },
   TLOG_CHECKPOINT_INVALID: { component: 'verify', meaning: "A log entry's checkpoint does not verify or does not match the proof." },
   TLOG_INCLUSION_INVALID: { component: 'verify', meaning: "A log entry's inclusion proof does not verify." },
-  TLOG_INCLUSION_MISSING: { component: 'verify', meaning: 'A log entry has neither an inclusion proof nor a promise where one is required.' },
+  TLOG_INCLUSION_MISSING: {
+    component: 'verify',
+    meaning: 'A log entry has neither an inclusion proof nor a promise where one is required.',
+  },
   TLOG_BODY_MISMATCH: { component: 'verify', meaning: "A log entry's body does not match the bundle's content." },
   TLOG_DUPLICATE: { component: 'verify', meaning: 'The same log entry appears twice in the bundle.' },
   TLOG_THRESHOLD: { component: 'verify', meaning: 'Fewer log entries verified than the policy requires.' },
   TLOG_KEY_NOT_VALID_AT_TIME: { component: 'verify', meaning: 'No key of the log is valid at the integrated time.' },
   DIGEST_MISMATCH: { component: 'verify', meaning: 'The artifact digest does not match the signed digest.' },
-  SUBJECT_MISMATCH: { component: 'verify', meaning: "The artifact matches no subject of the in-toto statement." },
+  SUBJECT_MISMATCH: { component: 'verify', meaning: 'The artifact matches no subject of the in-toto statement.' },
   KEY_REQUIRED: { component: 'verify', meaning: 'A public-key bundle was given without the key to verify it.' },
   KEY_MISMATCH: { component: 'verify', meaning: 'The bundle names a different key than the one given.' },
   POLICY_IDENTITY_MISMATCH: { component: 'verify', meaning: "The certificate's identity does not match the policy." },
@@ -130,12 +174,18 @@ export const ERROR_CODES = {
   LOG_SEARCH_KEY: { component: 'log', meaning: 'A search key has the wrong length.' },
   LOG_STATE_CONFLICT: { component: 'log', meaning: 'A write batch does not continue the stored log (another writer?).' },
   LOG_TILE_MISSING: { component: 'log', meaning: 'Tiles needed for a proof are missing from storage.' },
-  TLOG_ENTRY_TOO_LARGE: { component: 'tlog', meaning: 'An entry (or a certificate or key in it) is larger than every read format of the log can serve.' },
+  TLOG_ENTRY_TOO_LARGE: {
+    component: 'tlog',
+    meaning: 'An entry (or a certificate or key in it) is larger than every read format of the log can serve.',
+  },
   TLOG_TILE_UNAVAILABLE: { component: 'tlog', meaning: 'A tile or entry bundle of the published tree cannot be built; an operator alarm.' },
   TLOG_VERIFY_WORKER_FAILED: { component: 'tlog', meaning: 'A signature-verification worker thread stopped; the check is re-run inline.' },
   LOG_WRITE_FAILED: { component: 'log', meaning: 'The log storage writer failed.' },
   LOG_STORAGE_UNAVAILABLE: { component: 'log', meaning: 'The log database cannot be reached right now; retry later.' },
-  LOG_MIGRATION_FAILED: { component: 'log', meaning: 'Copying logs from SQLite into PostgreSQL was refused or failed; nothing was written.' },
+  LOG_MIGRATION_FAILED: {
+    component: 'log',
+    meaning: 'Copying logs from SQLite into PostgreSQL was refused or failed; nothing was written.',
+  },
   LOG_SCHEMA_TOO_NEW: { component: 'log', meaning: 'The log database has a schema newer than this Keyless knows.' },
 
   // http: every service (request plumbing)
@@ -145,7 +195,7 @@ export const ERROR_CODES = {
   NOT_FOUND: { component: 'http', meaning: 'No route for this method and path.' },
 
   // ca: certificate authority (Fulcio API)
-  CA_NOT_VALID: { component: 'ca', meaning: "The issuing CA certificate is outside its validity period, so nothing can be issued." },
+  CA_NOT_VALID: { component: 'ca', meaning: 'The issuing CA certificate is outside its validity period, so nothing can be issued.' },
   CSR_INVALID: { component: 'ca', meaning: 'A certificate signing request is malformed.' },
   CSR_SIGNATURE_INVALID: { component: 'ca', meaning: "A certificate signing request's signature does not verify." },
   POP_MISSING: { component: 'ca', meaning: 'A signing-certificate request lacks the proof of possession.' },
@@ -171,15 +221,28 @@ export const ERROR_CODES = {
   CT_RANGE_INVALID: { component: 'ctlog', meaning: 'A get-entries range is malformed or starts beyond the tree.' },
 
   // monitor: keyless monitor
-  MONITOR_CONFIG_INVALID: { component: 'monitor', meaning: 'The monitor configuration (YAML, flags or environment) is invalid; the message names the key.' },
+  MONITOR_CONFIG_INVALID: {
+    component: 'monitor',
+    meaning: 'The monitor configuration (YAML, flags or environment) is invalid; the message names the key.',
+  },
   MONITOR_STATE_INVALID: { component: 'monitor', meaning: 'The monitor state file is unreadable or does not describe a tree.' },
   MONITOR_LOG_UNREACHABLE: { component: 'monitor', meaning: 'A monitored log did not answer within the --timeout.' },
-  MONITOR_LOG_GARBLED: { component: 'monitor', meaning: 'A monitored log answered something that is not its API (garbage, a wrong status, a missing entry).' },
-  MONITOR_LOG_INCONSISTENT: { component: 'monitor', meaning: 'A monitored log contradicts its key or its stored tree: bad tree-head signature, fork, shrunk tree, or entries not hashing to the root.' },
+  MONITOR_LOG_GARBLED: {
+    component: 'monitor',
+    meaning: 'A monitored log answered something that is not its API (garbage, a wrong status, a missing entry).',
+  },
+  MONITOR_LOG_INCONSISTENT: {
+    component: 'monitor',
+    meaning:
+      'A monitored log contradicts its key or its stored tree: bad tree-head signature, fork, shrunk tree, or entries not hashing to the root.',
+  },
 
   // tlog: transparency logs (Rekor v1 and v2)
   ENTRY_EXISTS: { component: 'tlog', meaning: 'An equivalent entry already exists in the log.' },
-  LOG_SHARD_RETIRED: { component: 'tlog', meaning: 'The log shard is retired for writes (it stays readable); the signing config names the current shard.' },
+  LOG_SHARD_RETIRED: {
+    component: 'tlog',
+    meaning: 'The log shard is retired for writes (it stays readable); the signing config names the current shard.',
+  },
   ENTRY_NOT_FOUND: { component: 'tlog', meaning: 'No log entry with that index or UUID.' },
   TREE_NOT_FOUND: { component: 'tlog', meaning: 'No log with that tree ID.' },
   TILE_NOT_FOUND: { component: 'tlog', meaning: 'No such tile or entry bundle.' },
@@ -205,17 +268,29 @@ export const ERROR_CODES = {
 
   // tuf: the TUF repository (server side) and the client that bootstraps trust from it
   TUF_DURATION_INVALID: { component: 'tuf', meaning: 'A TUF expiry period is not a duration such as "30s", "12h" or "7d".' },
-  TUF_KEY_MISSING: { component: 'tuf', meaning: 'A TUF role key that the operation needs is not in the key store (or is not the one the root names).' },
+  TUF_KEY_MISSING: {
+    component: 'tuf',
+    meaning: 'A TUF role key that the operation needs is not in the key store (or is not the one the root names).',
+  },
   TUF_KEY_UNSUPPORTED: { component: 'tuf', meaning: 'A key cannot be a TUF key (only Ed25519 and ECDSA P-256/P-384).' },
-  TUF_REPOSITORY_INVALID: { component: 'tuf', meaning: 'The TUF repository in the data directory is incomplete or holds unreadable metadata.' },
+  TUF_REPOSITORY_INVALID: {
+    component: 'tuf',
+    meaning: 'The TUF repository in the data directory is incomplete or holds unreadable metadata.',
+  },
   TUF_REPOSITORY_MISSING: { component: 'tuf', meaning: 'The data directory has no TUF repository yet.' },
   TUF_NOT_FOUND: { component: 'tuf', meaning: 'The TUF repository has no file by the requested name.' },
-  TUF_ROOT_INVALID: { component: 'tuf', meaning: 'The root given to initialize is unreadable, not a TUF root, or does not match --root-checksum.' },
+  TUF_ROOT_INVALID: {
+    component: 'tuf',
+    meaning: 'The root given to initialize is unreadable, not a TUF root, or does not match --root-checksum.',
+  },
   TUF_MIRROR_INVALID: { component: 'tuf', meaning: 'A TUF mirror URL is not an http(s) URL without query, fragment or credentials.' },
   TUF_MIRROR_UNREACHABLE: { component: 'tuf', meaning: 'The TUF mirror cannot be reached (or may not be asked: --offline).' },
   TUF_HTTP_ERROR: { component: 'tuf', meaning: 'The TUF mirror answered an HTTP error for a file the client needs.' },
   TUF_METADATA_MALFORMED: { component: 'tuf', meaning: 'TUF metadata from the mirror is not well-formed.' },
-  TUF_METADATA_EXPIRED: { component: 'tuf', meaning: 'TUF metadata has expired: the repository is not being re-signed (stopped server or freeze attack).' },
+  TUF_METADATA_EXPIRED: {
+    component: 'tuf',
+    meaning: 'TUF metadata has expired: the repository is not being re-signed (stopped server or freeze attack).',
+  },
   TUF_ROLLBACK: { component: 'tuf', meaning: 'The mirror served an older version of TUF metadata than the client already trusts.' },
   TUF_VERSION_MISMATCH: { component: 'tuf', meaning: 'A TUF metadata version differs from the version the referring metadata names.' },
   TUF_SIGNATURE_INVALID: { component: 'tuf', meaning: 'TUF metadata is not signed by the threshold of keys the trusted root names.' },
@@ -226,7 +301,7 @@ export const ERROR_CODES = {
 
   // server: the keyless serve process
   CONFIG_INVALID: { component: 'server', meaning: 'The server configuration is invalid.' },
-  CERT_FILE_INVALID: { component: 'server', meaning: "A stored CA certificate file does not hold the expected certificates." },
+  CERT_FILE_INVALID: { component: 'server', meaning: 'A stored CA certificate file does not hold the expected certificates.' },
   KEY_FILE_INVALID: { component: 'server', meaning: 'A stored private key file cannot be read as a key.' },
   KEY_NAME_INVALID: { component: 'server', meaning: 'A key name has characters that are not allowed.' },
   DATA_DIR_INVALID: { component: 'server', meaning: 'The data directory path is not a directory.' },
@@ -235,7 +310,10 @@ export const ERROR_CODES = {
   DATA_DIR_LOCKED: { component: 'server', meaning: 'Another keyless serve is using the data directory.' },
   LOG_SHARDS_INVALID: { component: 'server', meaning: 'The log shard list in the data directory is unreadable or inconsistent.' },
   LISTEN_FAILED: { component: 'server', meaning: 'The server cannot listen on the address.' },
-  DEV_IDP_NOT_LOOPBACK: { component: 'server', meaning: 'The development IdP is forced on while the server is reachable beyond loopback, without devIdp.allowPublic.' },
+  DEV_IDP_NOT_LOOPBACK: {
+    component: 'server',
+    meaning: 'The development IdP is forced on while the server is reachable beyond loopback, without devIdp.allowPublic.',
+  },
   STORAGE_DRIVER_UNKNOWN: { component: 'server', meaning: 'storage.driver names a driver this build does not have.' },
   SERVER_STARTING: { component: 'server', meaning: 'The server is still building its routes; retry after the Retry-After delay.' },
   PUBLIC_URL_CHANGED: { component: 'server', meaning: "The public URL's host differs from the one the stored log was created for." },
@@ -275,27 +353,51 @@ export const ERROR_CODES = {
   REGISTRY_UNREACHABLE: { component: 'registry', meaning: 'A registry cannot be reached (connection refused, DNS, TLS).' },
   REGISTRY_TIMEOUT: { component: 'registry', meaning: 'A registry did not answer in time, or the command ran out of its --timeout.' },
   REGISTRY_UNAUTHORIZED: { component: 'registry', meaning: 'A registry requires credentials, or refused the ones given (401).' },
-  REGISTRY_DENIED: { component: 'registry', meaning: 'The credentials do not allow the operation on the repository (403, insufficient scope).' },
+  REGISTRY_DENIED: {
+    component: 'registry',
+    meaning: 'The credentials do not allow the operation on the repository (403, insufficient scope).',
+  },
   REGISTRY_NOT_FOUND: { component: 'registry', meaning: 'No such repository, tag, manifest or blob in the registry.' },
-  REGISTRY_BAD_RESPONSE: { component: 'registry', meaning: 'A registry answered something that is not the distribution API (HTML, not JSON, an unexpected status).' },
+  REGISTRY_BAD_RESPONSE: {
+    component: 'registry',
+    meaning: 'A registry answered something that is not the distribution API (HTML, not JSON, an unexpected status).',
+  },
   REGISTRY_TOO_LARGE: { component: 'registry', meaning: 'A manifest, index or blob from a registry is larger than its size limit.' },
-  REGISTRY_DIGEST_MISMATCH: { component: 'registry', meaning: 'Content from a registry does not have the digest it was asked for or claimed.' },
+  REGISTRY_DIGEST_MISMATCH: {
+    component: 'registry',
+    meaning: 'Content from a registry does not have the digest it was asked for or claimed.',
+  },
   REGISTRY_FAILED: { component: 'registry', meaning: 'A registry kept failing (429 or 5xx) after the retries.' },
-  REGISTRY_CREDENTIALS_UNREADABLE: { component: 'registry', meaning: 'The Docker config file or a credential helper cannot be read or run.' },
+  REGISTRY_CREDENTIALS_UNREADABLE: {
+    component: 'registry',
+    meaning: 'The Docker config file or a credential helper cannot be read or run.',
+  },
   REGISTRY_CONFLICT: { component: 'registry', meaning: 'The referrers fallback tag kept changing under concurrent writers.' },
 
   // image: container image signatures
   IMAGE_NO_SIGNATURES: { component: 'image', meaning: 'Nothing that could be a signature (or attestation) is attached to the image.' },
-  IMAGE_NOT_VERIFIED: { component: 'image', meaning: 'Signatures are attached to the image, but none verifies (the message gives the first reason).' },
-  IMAGE_LEGACY_NEEDS_REKOR_V1: { component: 'image', meaning: 'The legacy .sig/.att layout needs a Rekor v1 log (a signed entry timestamp); only a v2 log is configured.' },
+  IMAGE_NOT_VERIFIED: {
+    component: 'image',
+    meaning: 'Signatures are attached to the image, but none verifies (the message gives the first reason).',
+  },
+  IMAGE_LEGACY_NEEDS_REKOR_V1: {
+    component: 'image',
+    meaning: 'The legacy .sig/.att layout needs a Rekor v1 log (a signed entry timestamp); only a v2 log is configured.',
+  },
   IMAGE_ANNOTATION_INVALID: { component: 'image', meaning: 'A signature lacks an annotation required with -a, or carries another value.' },
   IMAGE_BUNDLE_INVALID: { component: 'image', meaning: 'An attached signature is not about this image or is not of the expected kind.' },
 
   // cli
   CHAIN_ORDER: { component: 'cli', meaning: 'A certificate chain file is not ordered leaf first, root last.' },
   TIMEOUT: { component: 'cli', meaning: 'The command did not finish within its --timeout.' },
-  INPUT_NOT_JSON: { component: 'cli', meaning: 'A file that must hold JSON (bundle, trusted root, signing config) holds something else, e.g. binary data.' },
-  INPUT_WRONG_DOCUMENT: { component: 'cli', meaning: 'A file holds another Sigstore document than the flag expects, e.g. a trusted root given as --bundle.' },
+  INPUT_NOT_JSON: {
+    component: 'cli',
+    meaning: 'A file that must hold JSON (bundle, trusted root, signing config) holds something else, e.g. binary data.',
+  },
+  INPUT_WRONG_DOCUMENT: {
+    component: 'cli',
+    meaning: 'A file holds another Sigstore document than the flag expects, e.g. a trusted root given as --bundle.',
+  },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

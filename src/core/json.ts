@@ -45,6 +45,7 @@ export function asArray(value: unknown, field: string): unknown[] {
 }
 
 export function asString(value: unknown, field: string): string {
-  if (typeof value !== 'string') throw new FormatError(field, `expected a string, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+  if (typeof value !== 'string')
+    throw new FormatError(field, `expected a string, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
   return value;
 }

@@ -14,9 +14,9 @@ export interface PublicKeyInfo {
 }
 
 const CURVES: Record<string, { algorithm: KeyAlgorithm; hash: HashAlgorithm }> = {
-  'prime256v1': { algorithm: 'ecdsa-p256', hash: 'sha256' },
-  'secp384r1': { algorithm: 'ecdsa-p384', hash: 'sha384' },
-  'secp521r1': { algorithm: 'ecdsa-p521', hash: 'sha512' },
+  prime256v1: { algorithm: 'ecdsa-p256', hash: 'sha256' },
+  secp384r1: { algorithm: 'ecdsa-p384', hash: 'sha384' },
+  secp521r1: { algorithm: 'ecdsa-p521', hash: 'sha512' },
 };
 
 export const MIN_RSA_BITS = 2048;
@@ -28,14 +28,21 @@ export function describeKey(key: KeyObject, field = 'publicKey'): PublicKeyInfo 
   if (type === 'ec') {
     const curve = key.asymmetricKeyDetails?.namedCurve ?? '';
     const c = CURVES[curve];
-    if (!c) throw new KeylessError('KEY_UNSUPPORTED', `${field}: unsupported elliptic curve ${curve || 'unknown'}`, { check: 'key-type', actual: curve });
+    if (!c)
+      throw new KeylessError('KEY_UNSUPPORTED', `${field}: unsupported elliptic curve ${curve || 'unknown'}`, {
+        check: 'key-type',
+        actual: curve,
+      });
     return { key, algorithm: c.algorithm, defaultHash: c.hash };
   }
   if (type === 'ed25519') return { key, algorithm: 'ed25519', defaultHash: undefined };
   if (type === 'rsa') {
     const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
     if (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS) {
-      throw new KeylessError('KEY_UNSUPPORTED', `${field}: RSA key of ${bits} bits is outside ${MIN_RSA_BITS}-${MAX_RSA_BITS}`, { check: 'key-type', actual: bits });
+      throw new KeylessError('KEY_UNSUPPORTED', `${field}: RSA key of ${bits} bits is outside ${MIN_RSA_BITS}-${MAX_RSA_BITS}`, {
+        check: 'key-type',
+        actual: bits,
+      });
     }
     return { key, algorithm: 'rsa', defaultHash: 'sha256' };
   }

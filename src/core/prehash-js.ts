@@ -37,7 +37,8 @@ function curve(name: CurveName): NobleCurve {
 
 function ecPoint(spki: Buffer): { curve: CurveName; point: Uint8Array } | undefined {
   for (const [name, prefix] of EC_SPKI_PREFIXES) {
-    if (spki.length > prefix.length && spki.subarray(0, prefix.length).equals(prefix)) return { curve: name, point: spki.subarray(prefix.length) };
+    if (spki.length > prefix.length && spki.subarray(0, prefix.length).equals(prefix))
+      return { curve: name, point: spki.subarray(prefix.length) };
   }
   return undefined;
 }

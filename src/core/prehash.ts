@@ -54,9 +54,14 @@ let selected: { backend: 'addon' | 'js'; verify: DigestVerifyFunction } | undefi
 function select(): NonNullable<typeof selected> {
   if (selected) return selected;
   const wanted = process.env.KEYLESS_PREHASH ?? '';
-  if (!['', 'js', 'addon'].includes(wanted)) throw new KeylessError('PREHASH_BACKEND_UNKNOWN', `KEYLESS_PREHASH must be "js" or "addon", not "${wanted}"`);
+  if (!['', 'js', 'addon'].includes(wanted))
+    throw new KeylessError('PREHASH_BACKEND_UNKNOWN', `KEYLESS_PREHASH must be "js" or "addon", not "${wanted}"`);
   const addon = wanted === 'js' ? undefined : loadPrehashAddon();
-  if (!addon && wanted === 'addon') throw new KeylessError('NATIVE_ADDON_MISSING', 'KEYLESS_PREHASH=addon but build/Release/prehash_verify.node was not built: run npm install with a C++ toolchain');
+  if (!addon && wanted === 'addon')
+    throw new KeylessError(
+      'NATIVE_ADDON_MISSING',
+      'KEYLESS_PREHASH=addon but build/Release/prehash_verify.node was not built: run npm install with a C++ toolchain',
+    );
   selected = addon ? { backend: 'addon', verify: addon } : { backend: 'js', verify: verifyDigestJs };
   return selected;
 }

@@ -9,7 +9,10 @@ import { KeylessError } from './errors.js';
  */
 export async function readResponseBody(response: Response, maxBytes: number, what: string): Promise<Buffer> {
   const tooLarge = () =>
-    new KeylessError('RESPONSE_TOO_LARGE', `${what} is larger than the ${maxBytes}-byte limit`, { check: 'response-size', expected: maxBytes });
+    new KeylessError('RESPONSE_TOO_LARGE', `${what} is larger than the ${maxBytes}-byte limit`, {
+      check: 'response-size',
+      expected: maxBytes,
+    });
   const declared = Number(response.headers.get('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > maxBytes) {
     await response.body?.cancel().catch(() => {});

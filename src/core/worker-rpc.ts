@@ -76,10 +76,12 @@ function bundledFromSource(source: URL, name: string): string {
   let file: string | undefined;
   try {
     const stamp = JSON.parse(readFileSync(stampFile, 'utf8')) as BundleStamp;
-    const fresh = existsSync(stamp.file) && stamp.inputs.every(([path, size, mtimeMs]) => {
-      const now = stampOf(path);
-      return now !== undefined && now[1] === size && now[2] === mtimeMs;
-    });
+    const fresh =
+      existsSync(stamp.file) &&
+      stamp.inputs.every(([path, size, mtimeMs]) => {
+        const now = stampOf(path);
+        return now !== undefined && now[1] === size && now[2] === mtimeMs;
+      });
     if (fresh) file = stamp.file;
   } catch {
     // no usable stamp: build
@@ -87,11 +89,22 @@ function bundledFromSource(source: URL, name: string): string {
   if (!file) {
     const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
     const out = esbuild.buildSync({
-      entryPoints: [fileURLToPath(source)], bundle: true, format: 'esm', platform: 'node', target: 'node20', packages: 'external',
-      write: false, metafile: true, outdir: dir, absWorkingDir: root, logLevel: 'error',
+      entryPoints: [fileURLToPath(source)],
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      packages: 'external',
+      write: false,
+      metafile: true,
+      outdir: dir,
+      absWorkingDir: root,
+      logLevel: 'error',
     });
     const code = out.outputFiles[0]!.text;
-    const inputs = Object.keys(out.metafile.inputs).map((p) => stampOf(join(root, p))).filter((s) => s !== undefined);
+    const inputs = Object.keys(out.metafile.inputs)
+      .map((p) => stampOf(join(root, p)))
+      .filter((s) => s !== undefined);
     // Named by content and written atomically: concurrent test processes may build the same worker.
     file = join(dir, `${name}-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
     mkdirSync(dir, { recursive: true });
@@ -124,7 +137,10 @@ export class WorkerClient<Req, Res> {
   #failure: Error | undefined;
 
   constructor(source: URL, options: WorkerClientOptions) {
-    this.#worker = new Worker(workerFile(source), { workerData: options.workerData, ...(RUNNING_FROM_SOURCE ? { execArgv: execArgvWithoutTsx() } : {}) });
+    this.#worker = new Worker(workerFile(source), {
+      workerData: options.workerData,
+      ...(RUNNING_FROM_SOURCE ? { execArgv: execArgvWithoutTsx() } : {}),
+    });
     this.#worker.on('message', (m: Reply<Res>) => {
       const p = this.#pending.get(m.id);
       this.#pending.delete(m.id);

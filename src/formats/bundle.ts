@@ -46,7 +46,8 @@ export function bundleVersionOf(mediaType: string): BundleVersion | undefined {
 /** The version of a parsed bundle. */
 export function bundleVersion(b: Bundle): BundleVersion {
   const v = bundleVersionOf(b.mediaType);
-  if (!v) throw new FormatError('mediaType', `unknown bundle media type ${JSON.stringify(b.mediaType.slice(0, 100))}`, { check: 'media-type' });
+  if (!v)
+    throw new FormatError('mediaType', `unknown bundle media type ${JSON.stringify(b.mediaType.slice(0, 100))}`, { check: 'media-type' });
   return v;
 }
 
@@ -69,7 +70,11 @@ export function parseBundle(input: unknown, options: ParseBundleOptions = {}): B
 
   const mediaType = m.string('mediaType', { required: true });
   const version = bundleVersionOf(mediaType);
-  if (!version) throw new FormatError('mediaType', `unsupported bundle media type ${JSON.stringify(mediaType.slice(0, 100))}`, { check: 'media-type', actual: mediaType });
+  if (!version)
+    throw new FormatError('mediaType', `unsupported bundle media type ${JSON.stringify(mediaType.slice(0, 100))}`, {
+      check: 'media-type',
+      actual: mediaType,
+    });
 
   const verificationMaterial = readVerificationMaterial(m.required('verificationMaterial'), m.at('verificationMaterial'), version, o);
 
@@ -85,7 +90,10 @@ export function parseBundle(input: unknown, options: ParseBundleOptions = {}): B
       },
     };
   } else {
-    content = { $case: 'dsseEnvelope', dsseEnvelope: readEnvelope(m.required('dsseEnvelope'), m.at('dsseEnvelope'), { ...o, exactlyOneSignature: true }) };
+    content = {
+      $case: 'dsseEnvelope',
+      dsseEnvelope: readEnvelope(m.required('dsseEnvelope'), m.at('dsseEnvelope'), { ...o, exactlyOneSignature: true }),
+    };
   }
   return { mediaType, verificationMaterial, content };
 }
@@ -101,14 +109,19 @@ function readVerificationMaterial(v: unknown, path: string, version: BundleVersi
     if (version === '0.3') {
       throw new FormatError(m.at('x509CertificateChain'), 'is not allowed in a v0.3 bundle (use certificate)', { check: 'bundle-version' });
     }
-    content = { $case: 'x509CertificateChain', x509CertificateChain: readCertificateChain(m.raw('x509CertificateChain'), m.at('x509CertificateChain'), o) };
+    content = {
+      $case: 'x509CertificateChain',
+      x509CertificateChain: readCertificateChain(m.raw('x509CertificateChain'), m.at('x509CertificateChain'), o),
+    };
   } else {
     content = { $case: 'certificate', certificate: readX509Certificate(m.raw('certificate'), m.at('certificate'), o) };
   }
 
   const tlogEntries = readList(m, 'tlogEntries', (x, p) => readTransparencyLogEntry(x, p, o));
   if (tlogEntries.length > MAX_TLOG_ENTRIES) {
-    throw new FormatError(m.at('tlogEntries'), `has ${tlogEntries.length} entries, at most ${MAX_TLOG_ENTRIES} are allowed`, { check: 'limit' });
+    throw new FormatError(m.at('tlogEntries'), `has ${tlogEntries.length} entries, at most ${MAX_TLOG_ENTRIES} are allowed`, {
+      check: 'limit',
+    });
   }
   tlogEntries.forEach((e, i) => {
     const at = `${m.at('tlogEntries')}[${i}]`;
@@ -116,7 +129,8 @@ function readVerificationMaterial(v: unknown, path: string, version: BundleVersi
       throw new FormatError(`${at}.inclusionPromise`, 'is required in a v0.1 bundle', { check: 'bundle-version' });
     }
     if (version !== '0.1') {
-      if (!e.inclusionProof) throw new FormatError(`${at}.inclusionProof`, `is required in a v${version} bundle`, { check: 'bundle-version' });
+      if (!e.inclusionProof)
+        throw new FormatError(`${at}.inclusionProof`, `is required in a v${version} bundle`, { check: 'bundle-version' });
       if (!e.inclusionProof.checkpoint) {
         throw new FormatError(`${at}.inclusionProof.checkpoint`, `is required in a v${version} bundle`, { check: 'bundle-version' });
       }
@@ -131,7 +145,11 @@ function readVerificationMaterial(v: unknown, path: string, version: BundleVersi
       return { signedTimestamp: t.bytes('signedTimestamp', { required: true }) };
     });
     if (rfc3161Timestamps.length > MAX_TIMESTAMPS) {
-      throw new FormatError(tvd.at('rfc3161Timestamps'), `has ${rfc3161Timestamps.length} timestamps, at most ${MAX_TIMESTAMPS} are allowed`, { check: 'limit' });
+      throw new FormatError(
+        tvd.at('rfc3161Timestamps'),
+        `has ${rfc3161Timestamps.length} timestamps, at most ${MAX_TIMESTAMPS} are allowed`,
+        { check: 'limit' },
+      );
     }
     timestampVerificationData = { rfc3161Timestamps };
   }

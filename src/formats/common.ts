@@ -16,7 +16,17 @@ import { HASH_ALGORITHMS, PUBLIC_KEY_DETAILS, hashAlgorithmName, publicKeyDetail
 import { base64Decode } from '../core/encoding.js';
 import { MessageReader, b64, checkBytes, compact, formatTimestamp, readList, type ReadOptions } from './protojson.js';
 
-export type { HashOutput, LogId, PublicKey, TimeRange, X509Certificate, X509CertificateChain, TransparencyLogEntry, InclusionProof, DistinguishedName };
+export type {
+  HashOutput,
+  LogId,
+  PublicKey,
+  TimeRange,
+  X509Certificate,
+  X509CertificateChain,
+  TransparencyLogEntry,
+  InclusionProof,
+  DistinguishedName,
+};
 
 export function readHashOutput(v: unknown, path: string, o: ReadOptions): HashOutput {
   const m = new MessageReader(v, path, ['algorithm', 'digest'], o);
@@ -58,7 +68,8 @@ export function readX509Certificate(v: unknown, path: string, o: ReadOptions): X
 export function readCertificateChain(v: unknown, path: string, o: ReadOptions): X509CertificateChain {
   const m = new MessageReader(v, path, ['certificates'], o);
   const certificates = readList(m, 'certificates', (x, p) => readX509Certificate(x, p, o));
-  if (certificates.length === 0) throw new FormatError(m.at('certificates'), 'must contain at least one certificate', { check: 'required' });
+  if (certificates.length === 0)
+    throw new FormatError(m.at('certificates'), 'must contain at least one certificate', { check: 'required' });
   return { certificates };
 }
 
@@ -90,7 +101,15 @@ export function readDistinguishedName(v: unknown, path: string, o: ReadOptions):
   return { organization: m.string('organization'), commonName: m.string('commonName') };
 }
 
-const TLE_FIELDS = ['logIndex', 'logId', 'kindVersion', 'integratedTime', 'inclusionPromise', 'inclusionProof', 'canonicalizedBody'] as const;
+const TLE_FIELDS = [
+  'logIndex',
+  'logId',
+  'kindVersion',
+  'integratedTime',
+  'inclusionPromise',
+  'inclusionProof',
+  'canonicalizedBody',
+] as const;
 
 /**
  * A TransparencyLogEntry. Version rules (promise or proof required) are the
@@ -127,7 +146,9 @@ export function readInclusionProof(v: unknown, path: string, o: ReadOptions): In
     checkpoint: undefined,
   };
   if (proof.hashes.length > MAX_PROOF_HASHES) {
-    throw new FormatError(m.at('hashes'), `has ${proof.hashes.length} hashes; no tree of 2^63 leaves needs more than ${MAX_PROOF_HASHES}`, { check: 'limit' });
+    throw new FormatError(m.at('hashes'), `has ${proof.hashes.length} hashes; no tree of 2^63 leaves needs more than ${MAX_PROOF_HASHES}`, {
+      check: 'limit',
+    });
   }
   if (BigInt(proof.logIndex) >= BigInt(proof.treeSize)) {
     throw new FormatError(m.at('logIndex'), `must be less than treeSize (${proof.treeSize})`, { check: 'range', actual: proof.logIndex });

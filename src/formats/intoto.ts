@@ -22,7 +22,15 @@ export interface Statement {
 }
 
 /** Hex lengths of the digest algorithms whose length we know; others only need to be hex. */
-const DIGEST_HEX_LENGTHS: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128, sha1: 40, sha224: 56, 'sha512_224': 56, 'sha512_256': 64 };
+const DIGEST_HEX_LENGTHS: Readonly<Record<string, number>> = {
+  sha256: 64,
+  sha384: 96,
+  sha512: 128,
+  sha1: 40,
+  sha224: 56,
+  sha512_224: 56,
+  sha512_256: 64,
+};
 
 /** Parses a statement from the DSSE payload bytes (or text / a parsed value). */
 export function parseStatement(input: Uint8Array | string | unknown): Statement {
@@ -30,7 +38,11 @@ export function parseStatement(input: Uint8Array | string | unknown): Statement 
   const o = asObject(json, 'statement');
   const type = o._type;
   if (type !== IN_TOTO_STATEMENT_V1 && type !== IN_TOTO_STATEMENT_V01) {
-    throw new FormatError('statement._type', `unsupported in-toto statement type ${typeof type === 'string' ? JSON.stringify(type.slice(0, 100)) : describe(type)}`, { check: 'statement-type' });
+    throw new FormatError(
+      'statement._type',
+      `unsupported in-toto statement type ${typeof type === 'string' ? JSON.stringify(type.slice(0, 100)) : describe(type)}`,
+      { check: 'statement-type' },
+    );
   }
   if (!Array.isArray(o.subject) || o.subject.length === 0) {
     throw new FormatError('statement.subject', 'must be a non-empty array', { check: 'required' });
@@ -47,14 +59,16 @@ export function parseStatement(input: Uint8Array | string | unknown): Statement 
 
 function readSubject(v: unknown, path: string): StatementSubject {
   const s = asObject(v, path);
-  if (s.name !== undefined && typeof s.name !== 'string') throw new FormatError(`${path}.name`, `expected a string, got ${describe(s.name)}`, { check: 'type' });
+  if (s.name !== undefined && typeof s.name !== 'string')
+    throw new FormatError(`${path}.name`, `expected a string, got ${describe(s.name)}`, { check: 'type' });
   const d = asObject(s.digest, `${path}.digest`);
   const digest: Record<string, string> = {};
   for (const [alg, value] of Object.entries(d)) {
     const at = `${path}.digest.${alg}`;
     if (typeof value !== 'string' || !/^[0-9a-fA-F]+$/.test(value)) throw new FormatError(at, 'must be a hex string', { check: 'type' });
     const len = DIGEST_HEX_LENGTHS[alg];
-    if (len !== undefined && value.length !== len) throw new FormatError(at, `must be ${len} hex characters, got ${value.length}`, { check: 'length' });
+    if (len !== undefined && value.length !== len)
+      throw new FormatError(at, `must be ${len} hex characters, got ${value.length}`, { check: 'length' });
     digest[alg] = value.toLowerCase();
   }
   if (Object.keys(digest).length === 0) throw new FormatError(`${path}.digest`, 'must contain at least one digest', { check: 'required' });
@@ -76,7 +90,11 @@ export function serializeStatement(st: { subjects: StatementSubject[]; predicate
     JSON.stringify({
       _type: IN_TOTO_STATEMENT_V1,
       // An empty name is left out (cosign's image statements have none).
-      subject: st.subjects.map((s) => ({ ...(s.name === '' ? {} : { name: s.name }), digest: s.digest, ...(s.annotations ? { annotations: s.annotations } : {}) })),
+      subject: st.subjects.map((s) => ({
+        ...(s.name === '' ? {} : { name: s.name }),
+        digest: s.digest,
+        ...(s.annotations ? { annotations: s.annotations } : {}),
+      })),
       predicateType: st.predicateType,
       ...(st.predicate === undefined ? {} : { predicate: st.predicate }),
     }),

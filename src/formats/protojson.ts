@@ -39,7 +39,8 @@ export class MessageReader {
         if (options.ignoreUnknownFields) continue;
         throw new FormatError(this.at(key), 'unknown field', { check: 'unknown-field' });
       }
-      if (this.values.has(name)) throw new FormatError(this.at(name), 'field given twice (lowerCamel and snake_case)', { check: 'duplicate-field' });
+      if (this.values.has(name))
+        throw new FormatError(this.at(name), 'field given twice (lowerCamel and snake_case)', { check: 'duplicate-field' });
       // Explicit null means "not set" for every field type Sigstore uses.
       this.values.set(name, v === null ? undefined : v);
     }
@@ -111,7 +112,8 @@ export class MessageReader {
     if (v === undefined) return 0;
     const n = Number(readInt64(v, this.at(name)));
     if (n > 2 ** 31 - 1 || n < -(2 ** 31)) throw new FormatError(this.at(name), 'does not fit in 32 bits', { check: 'range' });
-    if (opts.min !== undefined && n < opts.min) throw new FormatError(this.at(name), `must be at least ${opts.min}`, { check: 'range', actual: n });
+    if (opts.min !== undefined && n < opts.min)
+      throw new FormatError(this.at(name), `must be at least ${opts.min}`, { check: 'range', actual: n });
     return n;
   }
 
@@ -132,7 +134,10 @@ export class MessageReader {
     let n: T | undefined;
     if (typeof v === 'string') n = table[v];
     else if (typeof v === 'number' && Number.isInteger(v)) n = Object.values(table).find((x) => x === v);
-    if (n === undefined) throw new FormatError(path, `unknown value ${typeof v === 'string' ? JSON.stringify(v.slice(0, 64)) : describe(v)}`, { check: 'enum' });
+    if (n === undefined)
+      throw new FormatError(path, `unknown value ${typeof v === 'string' ? JSON.stringify(v.slice(0, 64)) : describe(v)}`, {
+        check: 'enum',
+      });
     if (opts.required && n === 0) throw new FormatError(path, 'must not be unspecified', { check: 'required' });
     return n;
   }
@@ -147,7 +152,11 @@ export class MessageReader {
 export function checkBytes(b: Buffer, path: string, opts: { required?: boolean; length?: number }): Buffer {
   if (opts.required && b.length === 0) throw new FormatError(path, 'must not be empty', { check: 'required' });
   if (opts.length !== undefined && b.length !== 0 && b.length !== opts.length) {
-    throw new FormatError(path, `must be ${opts.length} bytes, got ${b.length}`, { check: 'length', expected: opts.length, actual: b.length });
+    throw new FormatError(path, `must be ${opts.length} bytes, got ${b.length}`, {
+      check: 'length',
+      expected: opts.length,
+      actual: b.length,
+    });
   }
   return b;
 }
@@ -160,12 +169,18 @@ export function readInt64(v: unknown, path: string, min?: bigint): string {
   if (typeof v === 'number') {
     if (!Number.isInteger(v)) throw new FormatError(path, 'expected an integer', { check: 'type' });
     // Beyond 2^53 JSON.parse has already rounded the value: only a string keeps it exact.
-    if (!Number.isSafeInteger(v)) throw new FormatError(path, 'integer too large for a JSON number (give it as a string)', { check: 'range' });
+    if (!Number.isSafeInteger(v))
+      throw new FormatError(path, 'integer too large for a JSON number (give it as a string)', { check: 'range' });
     n = BigInt(v);
   } else if (typeof v === 'string') {
     n = integerFromNumberText(v);
   }
-  if (n === undefined) throw new FormatError(path, `expected an integer (string or number), got ${typeof v === 'string' ? JSON.stringify(v.slice(0, 30)) : describe(v)}`, { check: 'type' });
+  if (n === undefined)
+    throw new FormatError(
+      path,
+      `expected an integer (string or number), got ${typeof v === 'string' ? JSON.stringify(v.slice(0, 30)) : describe(v)}`,
+      { check: 'type' },
+    );
   if (n > INT64_MAX || n < INT64_MIN) throw new FormatError(path, 'does not fit in 64 bits', { check: 'range' });
   if (min !== undefined && n < min) throw new FormatError(path, `must be at least ${min}`, { check: 'range', actual: n.toString() });
   return n.toString();

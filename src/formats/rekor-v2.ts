@@ -9,7 +9,15 @@ import type { PublicKeyInfo } from '../core/keys.js';
 import { parseJson } from '../core/json.js';
 import { readHashOutput, writeHashOutput, type HashOutput } from './common.js';
 import { preAuthEncoding, readEnvelope, serializeEnvelope, type Envelope } from './dsse.js';
-import { HashAlgorithmValue, KeyDetailsValue, PUBLIC_KEY_DETAILS, nodeHashName, publicKeyDetailsName, type HashAlgorithm, type PublicKeyDetails } from './enums.js';
+import {
+  HashAlgorithmValue,
+  KeyDetailsValue,
+  PUBLIC_KEY_DETAILS,
+  nodeHashName,
+  publicKeyDetailsName,
+  type HashAlgorithm,
+  type PublicKeyDetails,
+} from './enums.js';
 import { MessageReader, b64, compact, readList, type ReadOptions } from './protojson.js';
 
 export type { Verifier };
@@ -170,11 +178,14 @@ export function parseCreateEntryRequestV2(input: unknown): CreateEntryRequestV2 
   const d = m.requiredMessage('dsseRequestV002', ['envelope', 'verifiers']);
   const envelope = readEnvelope(d.required('envelope'), d.at('envelope'), o);
   if (envelope.signatures.length > MAX_DSSE_V002_SIGNATURES) {
-    throw new FormatError(`${d.at('envelope')}.signatures`, `at most ${MAX_DSSE_V002_SIGNATURES} signatures are allowed`, { check: 'limit' });
+    throw new FormatError(`${d.at('envelope')}.signatures`, `at most ${MAX_DSSE_V002_SIGNATURES} signatures are allowed`, {
+      check: 'limit',
+    });
   }
   const verifiers = readList(d, 'verifiers', (x, p) => readVerifier(x, p, o));
   if (verifiers.length === 0) throw new FormatError(d.at('verifiers'), 'must not be empty', { check: 'required' });
-  if (verifiers.length > MAX_DSSE_V002_VERIFIERS) throw new FormatError(d.at('verifiers'), `at most ${MAX_DSSE_V002_VERIFIERS} verifiers are allowed`, { check: 'limit' });
+  if (verifiers.length > MAX_DSSE_V002_VERIFIERS)
+    throw new FormatError(d.at('verifiers'), `at most ${MAX_DSSE_V002_VERIFIERS} verifiers are allowed`, { check: 'limit' });
   return { $case: 'dsseRequestV002', dsseRequestV002: { envelope, verifiers } };
 }
 
@@ -227,17 +238,25 @@ export function serializeCreateEntryRequestV2(r: CreateEntryRequestV2): Record<s
 export function buildHashedRekordV002(req: HashedRekordRequestV002): HashedRekordV002 {
   const algorithm = hashAlgorithmForKeyDetails(req.signature.verifier.keyDetails);
   if (algorithm === undefined) {
-    throw new FormatError('hashedRekordRequestV002.signature.verifier.keyDetails', `${publicKeyDetailsName(req.signature.verifier.keyDetails)} is not supported`, {
-      check: 'key-details',
-    });
+    throw new FormatError(
+      'hashedRekordRequestV002.signature.verifier.keyDetails',
+      `${publicKeyDetailsName(req.signature.verifier.keyDetails)} is not supported`,
+      {
+        check: 'key-details',
+      },
+    );
   }
   const expected = algorithm === HashAlgorithmValue.SHA2_256 ? 32 : algorithm === HashAlgorithmValue.SHA2_384 ? 48 : 64;
   if (req.digest.length !== expected) {
-    throw new FormatError('hashedRekordRequestV002.digest', `must be ${expected} bytes for ${publicKeyDetailsName(req.signature.verifier.keyDetails)}, got ${req.digest.length}`, {
-      check: 'digest-length',
-      expected,
-      actual: req.digest.length,
-    });
+    throw new FormatError(
+      'hashedRekordRequestV002.digest',
+      `must be ${expected} bytes for ${publicKeyDetailsName(req.signature.verifier.keyDetails)}, got ${req.digest.length}`,
+      {
+        check: 'digest-length',
+        expected,
+        actual: req.digest.length,
+      },
+    );
   }
   return { kind: 'hashedrekord', apiVersion: '0.0.2', data: { algorithm, digest: Buffer.from(req.digest) }, signature: req.signature };
 }
@@ -253,7 +272,10 @@ export function dsseRequestAsHashedRekordRequest(req: DsseRequestV002): HashedRe
   if (!verifier || !sig) throw new FormatError('dsseRequestV002', 'needs a signature and a verifier', { check: 'required' });
   const algorithm = hashAlgorithmForKeyDetails(verifier.keyDetails);
   const h = algorithm === undefined ? undefined : nodeHashName(algorithm);
-  if (!h) throw new FormatError('dsseRequestV002.verifiers[0].keyDetails', `${publicKeyDetailsName(verifier.keyDetails)} is not supported`, { check: 'key-details' });
+  if (!h)
+    throw new FormatError('dsseRequestV002.verifiers[0].keyDetails', `${publicKeyDetailsName(verifier.keyDetails)} is not supported`, {
+      check: 'key-details',
+    });
   const pae = preAuthEncoding(req.envelope.payloadType, req.envelope.payload);
   return { digest: hashDigest(h, pae), signature: { content: Buffer.from(sig.sig), verifier } };
 }

@@ -27,7 +27,9 @@ export function parseRekorEntryBody(body: Uint8Array | string, field = 'canonica
 
 /** The canonical body bytes of an entry of either generation. */
 export function canonicalRekorBody(e: RekorEntry): Buffer {
-  return e.apiVersion === '0.0.2' && (e.kind === 'hashedrekord' || e.kind === 'dsse') ? canonicalRekorV2Body(e as RekorV2Entry) : canonicalRekorV1Body(e as RekorV1Entry);
+  return e.apiVersion === '0.0.2' && (e.kind === 'hashedrekord' || e.kind === 'dsse')
+    ? canonicalRekorV2Body(e as RekorV2Entry)
+    : canonicalRekorV1Body(e as RekorV1Entry);
 }
 
 /** True when the body bytes are exactly the canonical form of what they describe. */

@@ -18,10 +18,14 @@ export function parseSigningConfig(input: unknown, options: ReadOptions = {}): S
   const m = new MessageReader(json, '', ['mediaType', ...SERVICE_LISTS, 'rekorTlogConfig', 'tsaConfig'], o);
   const mediaType = m.string('mediaType', { required: true });
   if (mediaType !== SIGNING_CONFIG_MEDIA_TYPE) {
-    throw new FormatError('mediaType', `unsupported signing config media type ${JSON.stringify(mediaType.slice(0, 100))} (expected ${SIGNING_CONFIG_MEDIA_TYPE})`, {
-      check: 'media-type',
-      actual: mediaType,
-    });
+    throw new FormatError(
+      'mediaType',
+      `unsupported signing config media type ${JSON.stringify(mediaType.slice(0, 100))} (expected ${SIGNING_CONFIG_MEDIA_TYPE})`,
+      {
+        check: 'media-type',
+        actual: mediaType,
+      },
+    );
   }
   const lists = Object.fromEntries(SERVICE_LISTS.map((name) => [name, readList(m, name, (v, p) => readService(v, p, o))])) as Record<
     (typeof SERVICE_LISTS)[number],
@@ -70,7 +74,11 @@ function readServiceConfiguration(parent: MessageReader, name: string, services:
   if (selector === SERVICE_SELECTORS.EXACT) {
     if (count < 1) throw new FormatError(m.at('count'), 'must be at least 1 with selector EXACT', { check: 'range', actual: count });
     if (count > services) {
-      throw new FormatError(m.at('count'), `is ${count} but only ${services} services are listed`, { check: 'range', actual: count, expected: services });
+      throw new FormatError(m.at('count'), `is ${count} but only ${services} services are listed`, {
+        check: 'range',
+        actual: count,
+        expected: services,
+      });
     }
   }
   return { selector, count };
@@ -78,8 +86,14 @@ function readServiceConfiguration(parent: MessageReader, name: string, services:
 
 export function serializeSigningConfig(sc: SigningConfig): Record<string, unknown> {
   const svc = (s: Service) =>
-    compact({ url: s.url, majorApiVersion: s.majorApiVersion, validFor: s.validFor ? writeTimeRange(s.validFor) : undefined, operator: s.operator });
-  const cfg = (c: ServiceConfiguration | undefined) => (c ? compact({ selector: c.selector ? serviceSelectorName(c.selector) : undefined, count: c.count }) : undefined);
+    compact({
+      url: s.url,
+      majorApiVersion: s.majorApiVersion,
+      validFor: s.validFor ? writeTimeRange(s.validFor) : undefined,
+      operator: s.operator,
+    });
+  const cfg = (c: ServiceConfiguration | undefined) =>
+    c ? compact({ selector: c.selector ? serviceSelectorName(c.selector) : undefined, count: c.count }) : undefined;
   return compact({
     mediaType: sc.mediaType,
     caUrls: sc.caUrls.map(svc),

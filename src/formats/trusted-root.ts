@@ -36,7 +36,10 @@ export function parseTrustedRoot(input: unknown, options: ReadOptions = {}): Tru
   const m = new MessageReader(json, '', ['mediaType', 'tlogs', 'certificateAuthorities', 'ctlogs', 'timestampAuthorities'], o);
   const mediaType = m.string('mediaType', { required: true });
   if (!TRUSTED_ROOT_MEDIA_TYPES.includes(mediaType)) {
-    throw new FormatError('mediaType', `unsupported trusted root media type ${JSON.stringify(mediaType.slice(0, 100))}`, { check: 'media-type', actual: mediaType });
+    throw new FormatError('mediaType', `unsupported trusted root media type ${JSON.stringify(mediaType.slice(0, 100))}`, {
+      check: 'media-type',
+      actual: mediaType,
+    });
   }
   return {
     mediaType,

@@ -241,5 +241,7 @@ async function collect(
 
 /** A candidate the registry cannot serve is skipped with a note; no access at all stops the search. */
 function skippable(e: unknown): e is RegistryError {
-  return e instanceof RegistryError && e.code !== 'REGISTRY_UNAUTHORIZED' && e.code !== 'REGISTRY_UNREACHABLE' && e.code !== 'REGISTRY_TIMEOUT';
+  return (
+    e instanceof RegistryError && e.code !== 'REGISTRY_UNAUTHORIZED' && e.code !== 'REGISTRY_UNREACHABLE' && e.code !== 'REGISTRY_TIMEOUT'
+  );
 }

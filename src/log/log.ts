@@ -2,8 +2,17 @@ import { hash } from 'node:crypto';
 import type { Signer } from '../core/signer.js';
 import { KeylessError } from '../core/errors.js';
 import {
-  HASH_SIZE, TILE_WIDTH, consistencyProof, emptyRoot, encodeEntryBundle, formatCheckpoint, inclusionProof, leafHash, noteSigner,
-  treeRoot, type PerfectNodeReader,
+  HASH_SIZE,
+  TILE_WIDTH,
+  consistencyProof,
+  emptyRoot,
+  encodeEntryBundle,
+  formatCheckpoint,
+  inclusionProof,
+  leafHash,
+  noteSigner,
+  treeRoot,
+  type PerfectNodeReader,
 } from '../merkle/index.js';
 import type { LogRecord, StorageDriver, StoredCheckpoint, StoredEntry, WriteSession } from './driver.js';
 import { TileMiss, TileTree } from './tree.js';
@@ -25,7 +34,14 @@ export interface AppendOptions {
 export type SignedTreeHead = StoredCheckpoint;
 
 export type AppendResult =
-  | { duplicate: false; index: number; leafHash: Buffer; integratedTime: number; checkpoint: SignedTreeHead; /** Entries integrated with this one. */ batchSize: number }
+  | {
+      duplicate: false;
+      index: number;
+      leafHash: Buffer;
+      integratedTime: number;
+      checkpoint: SignedTreeHead;
+      /** Entries integrated with this one. */ batchSize: number;
+    }
   | { duplicate: true; index: number; leafHash: Buffer };
 
 export interface LogOptions {
@@ -78,7 +94,12 @@ export class TransparencyLog {
   }
 
   /** @internal used by LogEngine */
-  static async open(driver: StorageDriver, record: LogRecord, signer: CheckpointSigner, options: LogOptions = {}): Promise<TransparencyLog> {
+  static async open(
+    driver: StorageDriver,
+    record: LogRecord,
+    signer: CheckpointSigner,
+    options: LogOptions = {},
+  ): Promise<TransparencyLog> {
     const tiles = await driver.readTiles(record.id, TileTree.edgeRefs(record.size));
     const tree = TileTree.fromStorage(record.size, tiles);
     let latest = await driver.readCheckpoint(record.id);
@@ -115,7 +136,8 @@ export class TransparencyLog {
 
   append(body: Uint8Array, options: AppendOptions = {}): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new KeylessError('LOG_CLOSED', `log ${this.name} is closed`));
-    if (this.queue.length >= this.maxQueue) return Promise.reject(new KeylessError('LOG_OVERLOADED', `log ${this.name} has ${this.queue.length} appends waiting; try again`));
+    if (this.queue.length >= this.maxQueue)
+      return Promise.reject(new KeylessError('LOG_OVERLOADED', `log ${this.name} has ${this.queue.length} appends waiting; try again`));
     const bytes = Buffer.from(body);
     return new Promise<AppendResult>((resolve, reject) => {
       this.queue.push({ body: bytes, leafHash: leafHash(bytes), indexKeys: (options.indexKeys ?? []).map(searchKey), resolve, reject });
@@ -169,7 +191,10 @@ export class TransparencyLog {
   }
 
   private async integrateLocked(batch: Pending[], session: WriteSession | undefined): Promise<void> {
-    const existing = await this.driver.findLeaves(this.record.id, batch.map((p) => p.leafHash));
+    const existing = await this.driver.findLeaves(
+      this.record.id,
+      batch.map((p) => p.leafHash),
+    );
     const fresh: Pending[] = [];
     const inBatch = new Map<string, number>();
     const dupOfBatch: { p: Pending; first: number }[] = [];
@@ -194,7 +219,12 @@ export class TransparencyLog {
     const prepared = this.tree.prepareAppend(fresh.map((p) => p.leafHash));
     const rootHash = prepared.root;
     const timestamp = Date.now();
-    const checkpoint: SignedTreeHead = { size: prepared.newSize, rootHash, timestamp, signed: this.signer({ size: prepared.newSize, rootHash, timestamp }) };
+    const checkpoint: SignedTreeHead = {
+      size: prepared.newSize,
+      rootHash,
+      timestamp,
+      signed: this.signer({ size: prepared.newSize, rootHash, timestamp }),
+    };
     const write = {
       startIndex,
       entries: fresh.map((p) => ({ body: p.body, leafHash: p.leafHash, integratedTime, indexKeys: p.indexKeys })),
@@ -204,7 +234,9 @@ export class TransparencyLog {
     await (session ? session.commit(write) : this.driver.commitBatch(this.record.id, write));
     prepared.install();
     this.latest = checkpoint;
-    fresh.forEach((p, i) => p.resolve({ duplicate: false, index: startIndex + i, leafHash: p.leafHash, integratedTime, checkpoint, batchSize: fresh.length }));
+    fresh.forEach((p, i) =>
+      p.resolve({ duplicate: false, index: startIndex + i, leafHash: p.leafHash, integratedTime, checkpoint, batchSize: fresh.length }),
+    );
     for (const d of dupOfBatch) d.p.resolve({ duplicate: true, index: d.first, leafHash: d.p.leafHash });
   }
 
@@ -222,7 +254,10 @@ export class TransparencyLog {
   private async catchUpLocked(size: number): Promise<void> {
     const checkpoint = await this.driver.readCheckpoint(this.record.id);
     if (!checkpoint || checkpoint.size !== size) {
-      throw new KeylessError('LOG_STATE_CONFLICT', `log ${this.name} has ${size} entries but its checkpoint covers ${String(checkpoint?.size)}`);
+      throw new KeylessError(
+        'LOG_STATE_CONFLICT',
+        `log ${this.name} has ${size} entries but its checkpoint covers ${String(checkpoint?.size)}`,
+      );
     }
     await this.catchUp(checkpoint);
   }

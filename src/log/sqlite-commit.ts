@@ -24,7 +24,9 @@ export function prepareCommit(db: Database.Database): (items: readonly CommitIte
     setSize: db.prepare('UPDATE logs SET size = ? WHERE id = ?'),
     insertEntry: db.prepare('INSERT INTO entries (id, body, integrated_time) VALUES (?, ?, ?)'),
     insertLeaf: db.prepare('INSERT INTO leaves (log_id, leaf_hash, idx) VALUES (?, ?, ?)'),
-    upsertTile: db.prepare('INSERT INTO tiles (log_id, level, idx, data) VALUES (?, ?, ?, ?) ON CONFLICT (log_id, level, idx) DO UPDATE SET data = excluded.data'),
+    upsertTile: db.prepare(
+      'INSERT INTO tiles (log_id, level, idx, data) VALUES (?, ?, ?, ?) ON CONFLICT (log_id, level, idx) DO UPDATE SET data = excluded.data',
+    ),
     insertCheckpoint: db.prepare('INSERT OR REPLACE INTO checkpoints (log_id, size, root_hash, signed, timestamp) VALUES (?, ?, ?, ?, ?)'),
     // Only the latest checkpoint is kept: older roots are recomputed from tiles when needed.
     pruneCheckpoints: db.prepare('DELETE FROM checkpoints WHERE log_id = ? AND size < ?'),

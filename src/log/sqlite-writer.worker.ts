@@ -14,8 +14,11 @@ const db = new Database((workerData as SqliteWriterData).path);
 for (const p of PRAGMAS) db.pragma(p);
 const commit = prepareCommit(db);
 
-serveRequests<SqliteWriterRequest, null>((req) => {
-  if (req.kind === 'close') db.close();
-  else commit(req.items.map((it) => ({ logId: it.logId, batch: unpackBatch(it.batch) })));
-  return null;
-}, { failureCode: 'LOG_WRITE_FAILED' });
+serveRequests<SqliteWriterRequest, null>(
+  (req) => {
+    if (req.kind === 'close') db.close();
+    else commit(req.items.map((it) => ({ logId: it.logId, batch: unpackBatch(it.batch) })));
+    return null;
+  },
+  { failureCode: 'LOG_WRITE_FAILED' },
+);

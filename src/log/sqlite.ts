@@ -22,7 +22,14 @@ CREATE TABLE IF NOT EXISTS search (log_id INTEGER NOT NULL, key BLOB NOT NULL, i
   PRIMARY KEY (log_id, key, idx)) WITHOUT ROWID;
 `;
 
-interface LogRow { id: number; name: string; origin: string; tree_id: string; size: number; created_at: number }
+interface LogRow {
+  id: number;
+  name: string;
+  origin: string;
+  tree_id: string;
+  size: number;
+  created_at: number;
+}
 
 function toRecord(r: LogRow): LogRecord {
   return { id: r.id, name: r.name, origin: r.origin, treeId: r.tree_id, size: r.size, createdAt: r.created_at };
@@ -73,8 +80,12 @@ export class SqliteDriver implements StorageDriver {
       readTile: db.prepare<[number, number, number], { data: Buffer }>('SELECT data FROM tiles WHERE log_id = ? AND level = ? AND idx = ?'),
       latestCheckpoint: db.prepare<[number], CheckpointRow>('SELECT * FROM checkpoints WHERE log_id = ? ORDER BY size DESC LIMIT 1'),
       checkpointAt: db.prepare<[number, number], CheckpointRow>('SELECT * FROM checkpoints WHERE log_id = ? AND size = ?'),
-      searchKey: db.prepare<[number, Buffer, number], { idx: number }>('SELECT idx FROM search WHERE log_id = ? AND key = ? ORDER BY idx LIMIT ?'),
-      readEntries: db.prepare<[number, number], { id: number; body: Buffer; integrated_time: number }>('SELECT id, body, integrated_time FROM entries WHERE id >= ? AND id < ? ORDER BY id'),
+      searchKey: db.prepare<[number, Buffer, number], { idx: number }>(
+        'SELECT idx FROM search WHERE log_id = ? AND key = ? ORDER BY idx LIMIT ?',
+      ),
+      readEntries: db.prepare<[number, number], { id: number; body: Buffer; integrated_time: number }>(
+        'SELECT id, body, integrated_time FROM entries WHERE id >= ? AND id < ? ORDER BY id',
+      ),
     };
   }
 
@@ -104,13 +115,18 @@ export class SqliteDriver implements StorageDriver {
     const group = this.groupQueue.splice(0);
     this.groupInFlight = true;
     const items = group.map((g) => g.item);
-    this.writer!.request({ kind: 'commit', items }, items.flatMap((it) => packedBuffers(it.batch))).then(
-      () => group.forEach((g) => g.resolve()),
-      (e) => group.forEach((g) => g.reject(e)),
-    ).finally(() => {
-      this.groupInFlight = false;
-      this.flushGroup();
-    });
+    this.writer!.request(
+      { kind: 'commit', items },
+      items.flatMap((it) => packedBuffers(it.batch)),
+    )
+      .then(
+        () => group.forEach((g) => g.resolve()),
+        (e) => group.forEach((g) => g.reject(e)),
+      )
+      .finally(() => {
+        this.groupInFlight = false;
+        this.flushGroup();
+      });
   }
 
   async commitBatch(logId: number, batch: BatchWrite): Promise<void> {
@@ -126,7 +142,9 @@ export class SqliteDriver implements StorageDriver {
 
   async readEntries(logId: number, start: number, count: number): Promise<StoredEntry[]> {
     const base = logId * INDEX_BITS;
-    return this.stmts.readEntries.all(base + start, base + start + count).map((r) => ({ index: r.id - base, body: r.body, integratedTime: r.integrated_time }));
+    return this.stmts.readEntries
+      .all(base + start, base + start + count)
+      .map((r) => ({ index: r.id - base, body: r.body, integratedTime: r.integrated_time }));
   }
 
   async findLeaves(logId: number, leafHashes: readonly Buffer[]): Promise<Map<string, number>> {
@@ -185,4 +203,9 @@ export class SqliteDriver implements StorageDriver {
   }
 }
 
-interface CheckpointRow { size: number; root_hash: Buffer; signed: string; timestamp: number }
+interface CheckpointRow {
+  size: number;
+  root_hash: Buffer;
+  signed: string;
+  timestamp: number;
+}

@@ -43,7 +43,10 @@ export const tileKey = (level: number, index: number): string => `${level}/${ind
 
 /** Raised inside a read pass when a tile is not in memory; the caller fetches and retries. */
 export class TileMiss {
-  constructor(readonly level: number, readonly index: number) {}
+  constructor(
+    readonly level: number,
+    readonly index: number,
+  ) {}
 }
 
 /**
@@ -61,7 +64,11 @@ export class TileTree {
   /** The compact range: hashes of the perfect subtrees that make up the tree, largest first. */
   private range: Uint8Array[];
 
-  constructor(size: number, edges: Buffer[], private readonly cacheSize = 4096) {
+  constructor(
+    size: number,
+    edges: Buffer[],
+    private readonly cacheSize = 4096,
+  ) {
     this.size = size;
     this.edges = edges;
     this.range = [];
@@ -167,7 +174,9 @@ export class TileTree {
       install: () => {
         // An edge tile that only grew keeps its expansion, extended on next use; one that
         // was completed (a new edge tile index) starts afresh.
-        this.edgeExpanded = this.edgeExpanded.map((t, level) => (Math.floor(this.size / TILE_WIDTH ** (level + 1)) === Math.floor(size / TILE_WIDTH ** (level + 1)) ? t : undefined));
+        this.edgeExpanded = this.edgeExpanded.map((t, level) =>
+          Math.floor(this.size / TILE_WIDTH ** (level + 1)) === Math.floor(size / TILE_WIDTH ** (level + 1)) ? t : undefined,
+        );
         this.edges = edges;
         this.range = range;
         this.size = size;

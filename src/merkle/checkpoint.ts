@@ -39,7 +39,8 @@ export function formatCheckpoint(cp: { origin: string; size: number; rootHash: U
   if (!Number.isSafeInteger(cp.size) || cp.size < 0) throw new FormatError('checkpoint.size', 'must be a non-negative integer');
   if (cp.rootHash.byteLength !== HASH_SIZE) throw new FormatError('checkpoint.rootHash', `must be ${HASH_SIZE} bytes`);
   const ext = cp.extensions ?? [];
-  for (const e of ext) if (e.length === 0 || e.includes('\n')) throw new FormatError('checkpoint.extensions', 'each must be one non-empty line');
+  for (const e of ext)
+    if (e.length === 0 || e.includes('\n')) throw new FormatError('checkpoint.extensions', 'each must be one non-empty line');
   return [cp.origin, String(cp.size), base64Encode(cp.rootHash), ...ext].map((l) => `${l}\n`).join('');
 }
 
@@ -50,6 +51,10 @@ export function verifySignedCheckpoint(note: string, name: string, publicKey: Ke
 }
 
 /** Formats and signs a checkpoint: the complete note text. */
-export function signCheckpoint(cp: { origin: string; size: number; rootHash: Uint8Array; extensions?: readonly string[] }, name: string, key: SigningKey): string {
+export function signCheckpoint(
+  cp: { origin: string; size: number; rootHash: Uint8Array; extensions?: readonly string[] },
+  name: string,
+  key: SigningKey,
+): string {
   return signNote(formatCheckpoint(cp), name, key);
 }

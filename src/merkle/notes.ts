@@ -142,7 +142,9 @@ export function verifyNote(note: string | SignedNote, name: string, publicKey: K
   const matching = parsed.signatures.filter((s) => s.name === name && bytesEqual(s.keyId, id));
   if (matching.length === 0) {
     throw new VerificationError('NOTE_SIGNATURE_MISSING', `no signature line for key ${name} (key ID ${hexEncode(id)})`, {
-      check: 'note-signature', expected: `${name} ${hexEncode(id)}`, actual: parsed.signatures.map((s) => `${s.name} ${hexEncode(s.keyId)}`),
+      check: 'note-signature',
+      expected: `${name} ${hexEncode(id)}`,
+      actual: parsed.signatures.map((s) => `${s.name} ${hexEncode(s.keyId)}`),
     });
   }
   const message = Buffer.from(parsed.body, 'utf8');

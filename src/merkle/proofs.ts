@@ -31,13 +31,16 @@ function popCount(x: number): number {
 
 function checkIndex(value: number, field: string): void {
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new VerificationError('PROOF_PARAMETER_INVALID', `${field} must be a non-negative integer, got ${String(value)}`, { check: field });
+    throw new VerificationError('PROOF_PARAMETER_INVALID', `${field} must be a non-negative integer, got ${String(value)}`, {
+      check: field,
+    });
   }
 }
 
 function checkHashes(proof: readonly Uint8Array[], code: MerkleErrorCode): void {
   for (const h of proof) {
-    if (h.byteLength !== HASH_SIZE) throw new VerificationError(code, `proof hash has ${h.byteLength} bytes, expected ${HASH_SIZE}`, { check: 'proof-hash-size' });
+    if (h.byteLength !== HASH_SIZE)
+      throw new VerificationError(code, `proof hash has ${h.byteLength} bytes, expected ${HASH_SIZE}`, { check: 'proof-hash-size' });
   }
 }
 
@@ -49,16 +52,25 @@ export function rootFromInclusionProof(index: number, size: number, leaf: Uint8A
   checkIndex(index, 'index');
   checkIndex(size, 'size');
   if (index >= size) {
-    throw new VerificationError('INCLUSION_PROOF_INVALID', `leaf index ${index} is not below tree size ${size}`, { check: 'inclusion-index', expected: `< ${size}`, actual: index });
+    throw new VerificationError('INCLUSION_PROOF_INVALID', `leaf index ${index} is not below tree size ${size}`, {
+      check: 'inclusion-index',
+      expected: `< ${size}`,
+      actual: index,
+    });
   }
-  if (leaf.byteLength !== HASH_SIZE) throw new VerificationError('INCLUSION_PROOF_INVALID', 'leaf hash must be 32 bytes', { check: 'leaf-hash-size' });
+  if (leaf.byteLength !== HASH_SIZE)
+    throw new VerificationError('INCLUSION_PROOF_INVALID', 'leaf hash must be 32 bytes', { check: 'leaf-hash-size' });
   checkHashes(proof, 'INCLUSION_PROOF_INVALID');
   // Bits where index and the last index differ are "inner" levels; above them the path
   // runs along the right border and every sibling is on the left.
   const inner = bitLength(xor(index, size - 1));
   const border = popCount(Math.floor(index / 2 ** inner));
   if (proof.length !== inner + border) {
-    throw new VerificationError('INCLUSION_PROOF_INVALID', `inclusion proof has ${proof.length} hashes, expected ${inner + border}`, { check: 'inclusion-proof-length', expected: inner + border, actual: proof.length });
+    throw new VerificationError('INCLUSION_PROOF_INVALID', `inclusion proof has ${proof.length} hashes, expected ${inner + border}`, {
+      check: 'inclusion-proof-length',
+      expected: inner + border,
+      actual: proof.length,
+    });
   }
   let h: Uint8Array = leaf;
   for (let j = 0; j < inner; j++) {
@@ -73,7 +85,9 @@ export function verifyInclusion(index: number, size: number, leaf: Uint8Array, p
   const computed = rootFromInclusionProof(index, size, leaf, proof);
   if (!bytesEqual(computed, root)) {
     throw new VerificationError('INCLUSION_PROOF_INVALID', 'inclusion proof does not lead to the expected root hash', {
-      check: 'inclusion-root', expected: hexEncode(root), actual: hexEncode(computed),
+      check: 'inclusion-root',
+      expected: hexEncode(root),
+      actual: hexEncode(computed),
     });
   }
 }
@@ -91,12 +105,15 @@ export function verifyConsistency(size1: number, size2: number, proof: readonly 
   if (size2 < size1) fail(`tree size ${size2} is smaller than ${size1}`, 'consistency-sizes', { expected: `>= ${size1}`, actual: size2 });
   checkHashes(proof, 'CONSISTENCY_PROOF_INVALID');
   if (size1 === size2) {
-    if (proof.length !== 0) fail('a proof between equal sizes must be empty', 'consistency-proof-length', { expected: 0, actual: proof.length });
-    if (!bytesEqual(root1, root2)) fail('equal tree sizes with different root hashes', 'consistency-root', { expected: hexEncode(root1), actual: hexEncode(root2) });
+    if (proof.length !== 0)
+      fail('a proof between equal sizes must be empty', 'consistency-proof-length', { expected: 0, actual: proof.length });
+    if (!bytesEqual(root1, root2))
+      fail('equal tree sizes with different root hashes', 'consistency-root', { expected: hexEncode(root1), actual: hexEncode(root2) });
     return;
   }
   if (size1 === 0) {
-    if (proof.length !== 0) fail('a proof from the empty tree must be empty', 'consistency-proof-length', { expected: 0, actual: proof.length });
+    if (proof.length !== 0)
+      fail('a proof from the empty tree must be empty', 'consistency-proof-length', { expected: 0, actual: proof.length });
     return;
   }
   if (proof.length === 0) fail('consistency proof is empty', 'consistency-proof-length');
@@ -128,8 +145,13 @@ export function verifyConsistency(size1: number, size2: number, proof: readonly 
     sn = Math.floor(sn / 2);
   }
   if (sn !== 0) fail('consistency proof is too short', 'consistency-proof-length');
-  if (!bytesEqual(fr, root1)) fail('consistency proof does not reproduce the first root', 'consistency-root1', { expected: hexEncode(root1), actual: hexEncode(fr) });
-  if (!bytesEqual(sr, root2)) fail('consistency proof does not reproduce the second root', 'consistency-root2', { expected: hexEncode(root2), actual: hexEncode(sr) });
+  if (!bytesEqual(fr, root1))
+    fail('consistency proof does not reproduce the first root', 'consistency-root1', { expected: hexEncode(root1), actual: hexEncode(fr) });
+  if (!bytesEqual(sr, root2))
+    fail('consistency proof does not reproduce the second root', 'consistency-root2', {
+      expected: hexEncode(root2),
+      actual: hexEncode(sr),
+    });
 }
 
 function isPowerOfTwo(n: number): boolean {
@@ -176,7 +198,8 @@ export function treeRoot(read: PerfectNodeReader, size: number): Uint8Array {
 export function inclusionProof(read: PerfectNodeReader, index: number, size: number): Uint8Array[] {
   checkIndex(index, 'index');
   checkIndex(size, 'size');
-  if (index >= size) throw new VerificationError('PROOF_PARAMETER_INVALID', `leaf index ${index} is not below tree size ${size}`, { check: 'index' });
+  if (index >= size)
+    throw new VerificationError('PROOF_PARAMETER_INVALID', `leaf index ${index} is not below tree size ${size}`, { check: 'index' });
   const path: Uint8Array[] = [];
   let start = 0;
   let n = size;
@@ -201,7 +224,8 @@ export function inclusionProof(read: PerfectNodeReader, index: number, size: num
 export function consistencyProof(read: PerfectNodeReader, size1: number, size2: number): Uint8Array[] {
   checkIndex(size1, 'size1');
   checkIndex(size2, 'size2');
-  if (size1 > size2) throw new VerificationError('PROOF_PARAMETER_INVALID', `first size ${size1} exceeds second size ${size2}`, { check: 'sizes' });
+  if (size1 > size2)
+    throw new VerificationError('PROOF_PARAMETER_INVALID', `first size ${size1} exceeds second size ${size2}`, { check: 'sizes' });
   if (size1 === 0 || size1 === size2) return [];
   const out: Uint8Array[] = [];
   // SUBPROOF(m, D[start:start+n], b), iteratively; collected root to leaf, reversed at the end.
@@ -240,7 +264,8 @@ export function memoryNodeReader(leafHashes: readonly Uint8Array[]): PerfectNode
       levels.push(next);
     }
     const h = levels[level]![index];
-    if (!h) throw new VerificationError('PROOF_PARAMETER_INVALID', `no perfect subtree at level ${level} index ${index}`, { check: 'node' });
+    if (!h)
+      throw new VerificationError('PROOF_PARAMETER_INVALID', `no perfect subtree at level ${level} index ${index}`, { check: 'node' });
     return h;
   };
 }

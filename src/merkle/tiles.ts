@@ -21,13 +21,15 @@ export function tileIndexPath(index: number): string {
 
 function widthSuffix(width: number | undefined): string {
   if (width === undefined || width === TILE_WIDTH) return '';
-  if (!Number.isInteger(width) || width < 1 || width > 255) throw new FormatError('tileWidth', `partial tile width must be 1-255, got ${String(width)}`);
+  if (!Number.isInteger(width) || width < 1 || width > 255)
+    throw new FormatError('tileWidth', `partial tile width must be 1-255, got ${String(width)}`);
   return `.p/${width}`;
 }
 
 /** `tile/<L>/<N>[.p/<W>]` (a width of 256 or none means the full tile). */
 export function tilePath(level: number, index: number, width?: number): string {
-  if (!Number.isInteger(level) || level < 0 || level > MAX_TILE_LEVEL) throw new FormatError('tileLevel', `must be 0-${MAX_TILE_LEVEL}, got ${String(level)}`);
+  if (!Number.isInteger(level) || level < 0 || level > MAX_TILE_LEVEL)
+    throw new FormatError('tileLevel', `must be 0-${MAX_TILE_LEVEL}, got ${String(level)}`);
   return `tile/${level}/${tileIndexPath(index)}${widthSuffix(width)}`;
 }
 
@@ -56,7 +58,12 @@ export function parseTilePath(path: string): TileRef {
   const levelText = m[1]!;
   const level = levelText === 'entries' ? 'entries' : Number(levelText);
   if (level !== 'entries' && level > MAX_TILE_LEVEL) throw new FormatError('tilePath', `level ${level} is above ${MAX_TILE_LEVEL}`);
-  const prefix = m[2] ? m[2].split('/').filter(Boolean).map((g) => g.slice(1)) : [];
+  const prefix = m[2]
+    ? m[2]
+        .split('/')
+        .filter(Boolean)
+        .map((g) => g.slice(1))
+    : [];
   if (prefix.length > 0 && prefix[0] === '000') throw new FormatError('tilePath', 'index has a leading zero element');
   if (prefix.length > 4) throw new FormatError('tilePath', 'index is too large');
   let index = 0;
@@ -103,7 +110,8 @@ export const MAX_ENTRY_BUNDLE_ENTRY_BYTES = 0xffff;
 export function encodeEntryBundle(entries: readonly Uint8Array[]): Buffer {
   let total = 0;
   for (const e of entries) {
-    if (e.byteLength > MAX_ENTRY_BUNDLE_ENTRY_BYTES) throw new FormatError('entry', `entry of ${e.byteLength} bytes does not fit an entry bundle`);
+    if (e.byteLength > MAX_ENTRY_BUNDLE_ENTRY_BYTES)
+      throw new FormatError('entry', `entry of ${e.byteLength} bytes does not fit an entry bundle`);
     total += 2 + e.byteLength;
   }
   const out = Buffer.allocUnsafe(total);

@@ -42,14 +42,21 @@ export function decodeToken(jwt: unknown): DecodedToken {
   }
   const raw = jwt.trim();
   if (raw.length > MAX_TOKEN_LENGTH) {
-    throw new TokenError('TOKEN_MALFORMED', `identity token is ${raw.length} bytes, more than ${MAX_TOKEN_LENGTH}`, { check: 'token-format' });
+    throw new TokenError('TOKEN_MALFORMED', `identity token is ${raw.length} bytes, more than ${MAX_TOKEN_LENGTH}`, {
+      check: 'token-format',
+    });
   }
   const segments = raw.split('.');
   if (segments.length !== 3) {
-    throw new TokenError('TOKEN_MALFORMED', `identity token has ${segments.length} dot-separated parts, a JWS has 3 (header.payload.signature)`, { check: 'token-format' });
+    throw new TokenError(
+      'TOKEN_MALFORMED',
+      `identity token has ${segments.length} dot-separated parts, a JWS has 3 (header.payload.signature)`,
+      { check: 'token-format' },
+    );
   }
   const [h, p, s] = segments as [string, string, string];
-  if (h === '' || p === '') throw new TokenError('TOKEN_MALFORMED', 'identity token has an empty header or payload', { check: 'token-format' });
+  if (h === '' || p === '')
+    throw new TokenError('TOKEN_MALFORMED', 'identity token has an empty header or payload', { check: 'token-format' });
   const header = jsonObject(part(h, 'header'), 'header') as TokenHeader;
   const claims = jsonObject(part(p, 'payload'), 'payload');
   const signature = part(s, 'signature');

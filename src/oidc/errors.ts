@@ -10,7 +10,11 @@ export type TokenErrorCode = Exclude<OidcErrorCode, 'TOKEN_MISSING'>;
 
 /** A token was refused; a VerificationError so that services answer it with a 4xx. */
 export class TokenError extends VerificationError {
-  constructor(code: TokenErrorCode, message: string, details: { check?: string; expected?: unknown; actual?: unknown; cause?: unknown } = {}) {
+  constructor(
+    code: TokenErrorCode,
+    message: string,
+    details: { check?: string; expected?: unknown; actual?: unknown; cause?: unknown } = {},
+  ) {
     super(code, message, { check: details.check ?? code.toLowerCase().replace(/_/g, '-'), ...details });
     this.name = 'TokenError';
   }

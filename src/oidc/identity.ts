@@ -19,12 +19,18 @@ export function identityFromClaims(claims: TokenClaims, config: IssuerConfig): I
   switch (type) {
     case 'email': {
       const email = requireString(claims, 'email');
-      if (!isEmail(email)) throw new TokenError('TOKEN_CLAIM_INVALID', `claim "email" is not an email address: ${JSON.stringify(email)}`, { check: 'email', actual: email });
+      if (!isEmail(email))
+        throw new TokenError('TOKEN_CLAIM_INVALID', `claim "email" is not an email address: ${JSON.stringify(email)}`, {
+          check: 'email',
+          actual: email,
+        });
       if (!config.skipEmailVerification) {
         const verified = claims.email_verified;
         if (verified !== true && verified !== 'true') {
           throw new TokenError('TOKEN_EMAIL_NOT_VERIFIED', `claim "email_verified" must be true, got ${JSON.stringify(verified ?? null)}`, {
-            check: 'email_verified', expected: true, actual: verified,
+            check: 'email_verified',
+            expected: true,
+            actual: verified,
           });
         }
       }
@@ -60,7 +66,10 @@ export function identityFromClaims(claims: TokenClaims, config: IssuerConfig): I
       const k = k8s as Record<string, unknown>;
       const namespace = requireString(k, 'namespace', 'kubernetes.io.namespace');
       const sa = k.serviceaccount;
-      const name = typeof sa === 'object' && sa !== null ? requireString(sa as Record<string, unknown>, 'name', 'kubernetes.io.serviceaccount.name') : missing('kubernetes.io.serviceaccount.name');
+      const name =
+        typeof sa === 'object' && sa !== null
+          ? requireString(sa as Record<string, unknown>, 'name', 'kubernetes.io.serviceaccount.name')
+          : missing('kubernetes.io.serviceaccount.name');
       san = { type: 'uri', value: `https://kubernetes.io/namespaces/${namespace}/serviceaccounts/${name}` };
       extensions = { issuer };
       defaultChallenge = requireString(claims, 'sub');
@@ -69,10 +78,17 @@ export function identityFromClaims(claims: TokenClaims, config: IssuerConfig): I
     case 'spiffe': {
       const s = requireString(claims, 'sub');
       const domain = config.spiffeTrustDomain;
-      if (!domain) throw new TokenError('TOKEN_SUBJECT_INVALID', 'issuer of type spiffe has no spiffeTrustDomain configured', { check: 'spiffe-trust-domain' });
+      if (!domain)
+        throw new TokenError('TOKEN_SUBJECT_INVALID', 'issuer of type spiffe has no spiffeTrustDomain configured', {
+          check: 'spiffe-trust-domain',
+        });
       const td = spiffeTrustDomain(s);
       if (td !== domain) {
-        throw new TokenError('TOKEN_SUBJECT_INVALID', `claim "sub" ${JSON.stringify(s)} is not in the SPIFFE trust domain "${domain}"`, { check: 'spiffe-trust-domain', expected: domain, actual: td });
+        throw new TokenError('TOKEN_SUBJECT_INVALID', `claim "sub" ${JSON.stringify(s)} is not in the SPIFFE trust domain "${domain}"`, {
+          check: 'spiffe-trust-domain',
+          expected: domain,
+          actual: td,
+        });
       }
       san = { type: 'uri', value: s };
       extensions = { issuer };
@@ -82,14 +98,24 @@ export function identityFromClaims(claims: TokenClaims, config: IssuerConfig): I
     case 'uri': {
       const s = requireString(claims, 'sub');
       const domain = config.subjectDomain;
-      if (!domain) throw new TokenError('TOKEN_SUBJECT_INVALID', 'issuer of type uri has no subjectDomain configured', { check: 'subject-domain' });
-      if (isEmail(s)) throw new TokenError('TOKEN_SUBJECT_INVALID', `claim "sub" ${JSON.stringify(s)} is an email address, not a URI`, { check: 'subject-uri' });
+      if (!domain)
+        throw new TokenError('TOKEN_SUBJECT_INVALID', 'issuer of type uri has no subjectDomain configured', { check: 'subject-domain' });
+      if (isEmail(s))
+        throw new TokenError('TOKEN_SUBJECT_INVALID', `claim "sub" ${JSON.stringify(s)} is an email address, not a URI`, {
+          check: 'subject-uri',
+        });
       const su = parseUrl(s);
       const du = parseUrl(domain);
       if (!su || !du || su.protocol !== du.protocol || su.hostname !== du.hostname) {
-        throw new TokenError('TOKEN_SUBJECT_INVALID', `claim "sub" ${JSON.stringify(s)} does not have the scheme and host of the subject domain "${domain}"`, {
-          check: 'subject-domain', expected: domain, actual: s,
-        });
+        throw new TokenError(
+          'TOKEN_SUBJECT_INVALID',
+          `claim "sub" ${JSON.stringify(s)} does not have the scheme and host of the subject domain "${domain}"`,
+          {
+            check: 'subject-domain',
+            expected: domain,
+            actual: s,
+          },
+        );
       }
       san = { type: 'uri', value: s };
       extensions = { issuer };
@@ -99,9 +125,16 @@ export function identityFromClaims(claims: TokenClaims, config: IssuerConfig): I
     case 'username': {
       const s = requireString(claims, 'sub');
       const domain = config.subjectDomain;
-      if (!domain) throw new TokenError('TOKEN_SUBJECT_INVALID', 'issuer of type username has no subjectDomain configured', { check: 'subject-domain' });
-      if (s.includes('!')) throw new TokenError('TOKEN_SUBJECT_INVALID', `claim "sub" ${JSON.stringify(s)} contains "!"`, { check: 'username' });
-      if (isEmail(s)) throw new TokenError('TOKEN_SUBJECT_INVALID', `claim "sub" ${JSON.stringify(s)} is an email address, not a username`, { check: 'username' });
+      if (!domain)
+        throw new TokenError('TOKEN_SUBJECT_INVALID', 'issuer of type username has no subjectDomain configured', {
+          check: 'subject-domain',
+        });
+      if (s.includes('!'))
+        throw new TokenError('TOKEN_SUBJECT_INVALID', `claim "sub" ${JSON.stringify(s)} contains "!"`, { check: 'username' });
+      if (isEmail(s))
+        throw new TokenError('TOKEN_SUBJECT_INVALID', `claim "sub" ${JSON.stringify(s)} is an email address, not a username`, {
+          check: 'username',
+        });
       san = { type: 'otherName', value: `${s}!${domain}` };
       extensions = { issuer };
       defaultChallenge = s;
@@ -113,9 +146,14 @@ export function identityFromClaims(claims: TokenClaims, config: IssuerConfig): I
 
   // rfc822Name and URI are IA5Strings: printable ASCII only (Go's x509 refuses the rest, so does Fulcio).
   if (san.type !== 'otherName' && !/^[\x21-\x7e]+$/.test(san.value)) {
-    throw new TokenError('TOKEN_CLAIM_INVALID', `identity ${JSON.stringify(san.value)} cannot be put in the certificate: an ${san.type === 'email' ? 'email' : 'URI'} SAN must be printable ASCII without spaces`, {
-      check: 'san', actual: san.value,
-    });
+    throw new TokenError(
+      'TOKEN_CLAIM_INVALID',
+      `identity ${JSON.stringify(san.value)} cannot be put in the certificate: an ${san.type === 'email' ? 'email' : 'URI'} SAN must be printable ASCII without spaces`,
+      {
+        check: 'san',
+        actual: san.value,
+      },
+    );
   }
   // Fulcio ≥ 1.8.6 records the raw subject for every issuer type.
   if (sub !== undefined && sub !== '') extensions.tokenSubject = sub;
@@ -131,14 +169,31 @@ export function identityFromClaims(claims: TokenClaims, config: IssuerConfig): I
 
 function ciProviderType(config: IssuerConfig): 'github-workflow' | 'gitlab-pipeline' {
   if (config.ciProvider === 'github-workflow' || config.ciProvider === 'gitlab-pipeline') return config.ciProvider;
-  throw new TokenError('TOKEN_ISSUER_UNKNOWN', `ci-provider ${JSON.stringify(config.ciProvider ?? null)} is not supported (github-workflow, gitlab-pipeline)`, { check: 'ci-provider' });
+  throw new TokenError(
+    'TOKEN_ISSUER_UNKNOWN',
+    `ci-provider ${JSON.stringify(config.ciProvider ?? null)} is not supported (github-workflow, gitlab-pipeline)`,
+    { check: 'ci-provider' },
+  );
 }
 
 /** The claims the GitHub Actions principal requires (protocols §3.10). */
 export const GITHUB_REQUIRED_CLAIMS = [
-  'job_workflow_ref', 'sha', 'event_name', 'repository', 'workflow', 'ref', 'job_workflow_sha', 'runner_environment',
-  'repository_id', 'repository_owner', 'repository_owner_id', 'repository_visibility', 'workflow_ref', 'workflow_sha',
-  'run_id', 'run_attempt',
+  'job_workflow_ref',
+  'sha',
+  'event_name',
+  'repository',
+  'workflow',
+  'ref',
+  'job_workflow_sha',
+  'runner_environment',
+  'repository_id',
+  'repository_owner',
+  'repository_owner_id',
+  'repository_visibility',
+  'workflow_ref',
+  'workflow_sha',
+  'run_id',
+  'run_attempt',
 ] as const;
 
 function githubIdentity(claims: TokenClaims, iss: string, base: string): { san: SubjectAlternativeName; extensions: SigstoreExtensions } {
@@ -177,8 +232,19 @@ function githubIdentity(claims: TokenClaims, iss: string, base: string): { san: 
 
 /** The claims Fulcio's GitLab principal requires. */
 export const GITLAB_REQUIRED_CLAIMS = [
-  'project_path', 'pipeline_source', 'pipeline_id', 'ci_config_ref_uri', 'job_id', 'ref', 'ref_type', 'namespace_path',
-  'namespace_id', 'project_id', 'sha', 'runner_environment', 'runner_id',
+  'project_path',
+  'pipeline_source',
+  'pipeline_id',
+  'ci_config_ref_uri',
+  'job_id',
+  'ref',
+  'ref_type',
+  'namespace_path',
+  'namespace_id',
+  'project_id',
+  'sha',
+  'runner_environment',
+  'runner_id',
 ] as const;
 
 function gitlabIdentity(claims: TokenClaims, iss: string, base: string): { san: SubjectAlternativeName; extensions: SigstoreExtensions } {
@@ -187,7 +253,11 @@ function gitlabIdentity(claims: TokenClaims, iss: string, base: string): { san: 
   let ref: string;
   if (c.ref_type === 'branch') ref = `refs/heads/${c.ref}`;
   else if (c.ref_type === 'tag') ref = `refs/tags/${c.ref}`;
-  else throw new TokenError('TOKEN_CLAIM_INVALID', `claim "ref_type" must be "branch" or "tag", got ${JSON.stringify(c.ref_type)}`, { check: 'ref_type', actual: c.ref_type });
+  else
+    throw new TokenError('TOKEN_CLAIM_INVALID', `claim "ref_type" must be "branch" or "tag", got ${JSON.stringify(c.ref_type)}`, {
+      check: 'ref_type',
+      actual: c.ref_type,
+    });
   const b = base.replace(/\/+$/, '');
   const baseUrl = parseUrl(b);
   // ci_config_ref_uri has no scheme: https, or the instance's scheme when it is the same host.
@@ -226,10 +296,14 @@ function refuseInvisibleCharacters(field: string, value: string): void {
   const m = INVISIBLE.exec(value);
   if (m) {
     const codePoint = `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
-    throw new TokenError('TOKEN_CLAIM_INVALID', `${field} contains the control or format character ${codePoint} at position ${m.index}; such identities are refused`, {
-      check: 'identity-characters',
-      actual: JSON.stringify(value),
-    });
+    throw new TokenError(
+      'TOKEN_CLAIM_INVALID',
+      `${field} contains the control or format character ${codePoint} at position ${m.index}; such identities are refused`,
+      {
+        check: 'identity-characters',
+        actual: JSON.stringify(value),
+      },
+    );
   }
 }
 
@@ -243,7 +317,9 @@ function requireString(obj: Record<string, unknown>, name: string, label = name)
   if (v === undefined || v === null || v === '') missing(label);
   if (typeof v === 'string') return v;
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  throw new TokenError('TOKEN_CLAIM_INVALID', `claim "${label}" must be a string, got ${Array.isArray(v) ? 'an array' : typeof v}`, { check: label });
+  throw new TokenError('TOKEN_CLAIM_INVALID', `claim "${label}" must be a string, got ${Array.isArray(v) ? 'an array' : typeof v}`, {
+    check: label,
+  });
 }
 
 function optionalString(obj: Record<string, unknown>, name: string): string | undefined {
@@ -277,6 +353,7 @@ function jsonPathString(claims: TokenClaims, path: string): string {
   for (const key of m[1]!.slice(1).split('.')) {
     v = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>)[key] : undefined;
   }
-  if (typeof v !== 'string' || v === '') throw new TokenError('TOKEN_CLAIM_MISSING', `claim at ${path} (issuerClaim) is missing or not a string`, { check: 'issuer-claim' });
+  if (typeof v !== 'string' || v === '')
+    throw new TokenError('TOKEN_CLAIM_MISSING', `claim at ${path} (issuerClaim) is missing or not a string`, { check: 'issuer-claim' });
   return v;
 }

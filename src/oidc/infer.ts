@@ -24,7 +24,8 @@ export function inferIssuerConfig(claims: TokenClaims): IssuerConfig {
   if (spiffe) return { issuerUrl: iss, type: 'spiffe', spiffeTrustDomain: spiffe[1]! };
   try {
     const u = new URL(sub);
-    if (u.protocol === 'https:' || u.protocol === 'http:') return { issuerUrl: iss, type: 'uri', subjectDomain: `${u.protocol}//${u.host}` };
+    if (u.protocol === 'https:' || u.protocol === 'http:')
+      return { issuerUrl: iss, type: 'uri', subjectDomain: `${u.protocol}//${u.host}` };
   } catch {
     // not a URI: a username
   }

@@ -20,7 +20,9 @@ export function findIssuerConfig(iss: string, issuers: readonly IssuerConfig[]):
   for (const c of issuers) if (c.issuerUrl !== undefined && c.issuerUrl === iss) return c;
   for (const c of issuers) if (c.wildcardIssuerUrl !== undefined && wildcardRegExp(c).test(iss)) return c;
   throw new TokenError('TOKEN_ISSUER_UNKNOWN', `issuer "iss" ${JSON.stringify(iss)} is not a configured identity provider`, {
-    check: 'iss', actual: iss, expected: issuers.map((c) => c.issuerUrl ?? c.wildcardIssuerUrl),
+    check: 'iss',
+    actual: iss,
+    expected: issuers.map((c) => c.issuerUrl ?? c.wildcardIssuerUrl),
   });
 }
 

@@ -5,18 +5,18 @@
 
 /** The issuer types Fulcio knows; each decides the SAN, the challenge claim and the extensions. */
 export type IssuerType =
-  | 'email'
-  | 'github-workflow'
-  | 'gitlab-pipeline'
-  | 'buildkite-job'
-  | 'kubernetes'
-  | 'spiffe'
-  | 'uri'
-  | 'username'
-  | 'ci-provider';
+  'email' | 'github-workflow' | 'gitlab-pipeline' | 'buildkite-job' | 'kubernetes' | 'spiffe' | 'uri' | 'username' | 'ci-provider';
 
 export const ISSUER_TYPES: readonly IssuerType[] = [
-  'email', 'github-workflow', 'gitlab-pipeline', 'buildkite-job', 'kubernetes', 'spiffe', 'uri', 'username', 'ci-provider',
+  'email',
+  'github-workflow',
+  'gitlab-pipeline',
+  'buildkite-job',
+  'kubernetes',
+  'spiffe',
+  'uri',
+  'username',
+  'ci-provider',
 ];
 
 /** For `type: ci-provider`: which claim template renders the identity. */

@@ -8,7 +8,18 @@ import { audienceOf, findIssuerConfig } from './issuers.js';
 import type { Identity, IssuerConfig, JsonWebKeySet, PublicJwk, TokenClaims, TokenHeader } from './types.js';
 
 /** JWS algorithms any issuer may use; `none` and HMAC are never accepted. */
-export const ALLOWED_ALGORITHMS: readonly string[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+export const ALLOWED_ALGORITHMS: readonly string[] = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
 /** go-oidc's rule when discovery lists no algorithms. */
 const DISCOVERY_DEFAULT_ALGORITHMS = ['RS256'];
 export const DEFAULT_LEEWAY_SECONDS = 60;
@@ -76,23 +87,35 @@ export class TokenVerifier {
     const { header, claims } = token;
     const alg = header.alg;
     if (typeof alg !== 'string') throw new TokenError('TOKEN_MALFORMED', 'token header has no "alg"', { check: 'alg' });
-    if (alg.toLowerCase() === 'none') throw new TokenError('TOKEN_ALG_NONE', 'token is unsigned (alg "none")', { check: 'alg', actual: alg });
+    if (alg.toLowerCase() === 'none')
+      throw new TokenError('TOKEN_ALG_NONE', 'token is unsigned (alg "none")', { check: 'alg', actual: alg });
     const iss = claims.iss;
     if (typeof iss !== 'string' || iss === '') throw new TokenError('TOKEN_CLAIM_MISSING', 'claim "iss" is missing', { check: 'iss' });
     const config = findIssuerConfig(iss, this.issuers);
 
     const allowed = config.algorithms ? ALLOWED_ALGORITHMS.filter((a) => config.algorithms!.includes(a)) : ALLOWED_ALGORITHMS;
     if (!allowed.includes(alg)) {
-      throw new TokenError('TOKEN_ALG_NOT_ALLOWED', `token algorithm "${alg}" is not allowed (${allowed.join(', ')})`, { check: 'alg', expected: allowed, actual: alg });
+      throw new TokenError('TOKEN_ALG_NOT_ALLOWED', `token algorithm "${alg}" is not allowed (${allowed.join(', ')})`, {
+        check: 'alg',
+        expected: allowed,
+        actual: alg,
+      });
     }
     let keys = await this.keysFor(iss, config);
     if (!keys.algorithms.includes(alg)) {
-      throw new TokenError('TOKEN_ALG_NOT_ALLOWED', `token algorithm "${alg}" is not among the issuer's id_token_signing_alg_values_supported (${keys.algorithms.join(', ')})`, {
-        check: 'alg', expected: keys.algorithms, actual: alg,
-      });
+      throw new TokenError(
+        'TOKEN_ALG_NOT_ALLOWED',
+        `token algorithm "${alg}" is not among the issuer's id_token_signing_alg_values_supported (${keys.algorithms.join(', ')})`,
+        {
+          check: 'alg',
+          expected: keys.algorithms,
+          actual: alg,
+        },
+      );
     }
     const kid = header.kid;
-    if (kid !== undefined && typeof kid !== 'string') throw new TokenError('TOKEN_MALFORMED', 'token header "kid" is not a string', { check: 'kid' });
+    if (kid !== undefined && typeof kid !== 'string')
+      throw new TokenError('TOKEN_MALFORMED', 'token header "kid" is not a string', { check: 'kid' });
     let candidates = selectKeys(keys.keys, kid, alg);
     if (candidates.length === 0 && keys.jwksUri !== undefined && Date.now() - keys.fetchedAt >= MIN_REFRESH_INTERVAL_MS) {
       // The issuer may have rotated its keys: refetch once, rate-limited.
@@ -101,9 +124,16 @@ export class TokenVerifier {
       candidates = selectKeys(keys.keys, kid, alg);
     }
     if (candidates.length === 0) {
-      throw new TokenError('TOKEN_UNKNOWN_KEY', kid !== undefined ? `token key id "kid" ${JSON.stringify(kid)} is not in the issuer's key set` : `the issuer's key set has no key for algorithm ${alg}`, {
-        check: 'kid', actual: kid,
-      });
+      throw new TokenError(
+        'TOKEN_UNKNOWN_KEY',
+        kid !== undefined
+          ? `token key id "kid" ${JSON.stringify(kid)} is not in the issuer's key set`
+          : `the issuer's key set has no key for algorithm ${alg}`,
+        {
+          check: 'kid',
+          actual: kid,
+        },
+      );
     }
     await this.checkSignature(token, alg, candidates, keys);
     checkClaims(claims, config, options.now, this.leeway);
@@ -112,21 +142,29 @@ export class TokenVerifier {
 
   private async checkSignature(token: DecodedToken, alg: string, candidates: PublicJwk[], keys: IssuerKeys): Promise<void> {
     if (token.header.crit !== undefined || token.header.b64 !== undefined) {
-      throw new TokenError('TOKEN_MALFORMED', 'token header uses JWS extensions ("crit"/"b64") that identity tokens never need', { check: 'jws' });
+      throw new TokenError('TOKEN_MALFORMED', 'token header uses JWS extensions ("crit"/"b64") that identity tokens never need', {
+        check: 'jws',
+      });
     }
     const data = Buffer.from(token.signingInput, 'latin1');
     for (const jwk of candidates) {
       const key = await importCached(keys, jwk, alg);
       if (key && verifyJws(alg, key, data, token.signature)) return;
     }
-    throw new TokenError('TOKEN_SIGNATURE_INVALID', 'token signature does not verify with the issuer\'s key', { check: 'signature' });
+    throw new TokenError('TOKEN_SIGNATURE_INVALID', "token signature does not verify with the issuer's key", { check: 'signature' });
   }
 
   private keysFor(iss: string, config: IssuerConfig): Promise<IssuerKeys> {
     if (config.jwks) {
       let s = this.staticKeys.get(config);
       if (!s) {
-        s = { algorithms: config.algorithms ?? ALLOWED_ALGORITHMS, keys: validKeys(config.jwks), fetchedAt: Date.now(), jwksUri: undefined, imported: new Map() };
+        s = {
+          algorithms: config.algorithms ?? ALLOWED_ALGORITHMS,
+          keys: validKeys(config.jwks),
+          fetchedAt: Date.now(),
+          jwksUri: undefined,
+          imported: new Map(),
+        };
         this.staticKeys.set(config, s);
       }
       return Promise.resolve(s);
@@ -150,36 +188,71 @@ export class TokenVerifier {
     const url = `${iss.replace(/\/+$/, '')}/.well-known/openid-configuration`;
     const doc = await this.fetchJson(url, 'discovery document');
     if (doc.issuer !== iss) {
-      throw new TokenError('TOKEN_ISSUER_MISMATCH', `discovery document at ${url} names issuer ${JSON.stringify(doc.issuer)}, the token's "iss" is ${JSON.stringify(iss)}`, {
-        check: 'discovery-issuer', expected: iss, actual: doc.issuer,
-      });
+      throw new TokenError(
+        'TOKEN_ISSUER_MISMATCH',
+        `discovery document at ${url} names issuer ${JSON.stringify(doc.issuer)}, the token's "iss" is ${JSON.stringify(iss)}`,
+        {
+          check: 'discovery-issuer',
+          expected: iss,
+          actual: doc.issuer,
+        },
+      );
     }
-    if (typeof doc.jwks_uri !== 'string') throw new TokenError('TOKEN_DISCOVERY_FAILED', `discovery document at ${url} has no jwks_uri`, { check: 'discovery' });
+    if (typeof doc.jwks_uri !== 'string')
+      throw new TokenError('TOKEN_DISCOVERY_FAILED', `discovery document at ${url} has no jwks_uri`, { check: 'discovery' });
     const listed = doc.id_token_signing_alg_values_supported;
-    const algorithms = Array.isArray(listed) && listed.length > 0 ? listed.filter((a): a is string => typeof a === 'string') : DISCOVERY_DEFAULT_ALGORITHMS;
+    const algorithms =
+      Array.isArray(listed) && listed.length > 0 ? listed.filter((a): a is string => typeof a === 'string') : DISCOVERY_DEFAULT_ALGORITHMS;
     const jwks = await this.fetchJson(doc.jwks_uri, 'key set (jwks_uri)');
-    return { algorithms, keys: validKeys(jwks as unknown as JsonWebKeySet), fetchedAt: Date.now(), jwksUri: doc.jwks_uri, imported: new Map() };
+    return {
+      algorithms,
+      keys: validKeys(jwks as unknown as JsonWebKeySet),
+      fetchedAt: Date.now(),
+      jwksUri: doc.jwks_uri,
+      imported: new Map(),
+    };
   }
 
   private async fetchJson(url: string, what: string): Promise<Record<string, unknown>> {
     let response: Response;
     try {
-      response = await this.fetchImpl(url, { redirect: 'manual', signal: AbortSignal.timeout(this.timeout), headers: { accept: 'application/json' } });
+      response = await this.fetchImpl(url, {
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.timeout),
+        headers: { accept: 'application/json' },
+      });
     } catch (e) {
-      if (isTimeout(e)) throw new TokenError('TOKEN_DISCOVERY_TIMEOUT', `the issuer's ${what} at ${url} did not answer within ${this.timeout} ms`, { check: 'discovery', cause: e });
-      throw new TokenError('TOKEN_DISCOVERY_FAILED', `cannot fetch the issuer's ${what} from ${url}: ${(e as Error).message}`, { check: 'discovery', cause: e });
+      if (isTimeout(e))
+        throw new TokenError('TOKEN_DISCOVERY_TIMEOUT', `the issuer's ${what} at ${url} did not answer within ${this.timeout} ms`, {
+          check: 'discovery',
+          cause: e,
+        });
+      throw new TokenError('TOKEN_DISCOVERY_FAILED', `cannot fetch the issuer's ${what} from ${url}: ${(e as Error).message}`, {
+        check: 'discovery',
+        cause: e,
+      });
     }
     if (response.status !== 200) {
       await response.body?.cancel();
-      throw new TokenError('TOKEN_DISCOVERY_FAILED', `the issuer's ${what} at ${url} answered HTTP ${response.status}`, { check: 'discovery', actual: response.status });
+      throw new TokenError('TOKEN_DISCOVERY_FAILED', `the issuer's ${what} at ${url} answered HTTP ${response.status}`, {
+        check: 'discovery',
+        actual: response.status,
+      });
     }
     let text: string;
     try {
       text = (await readResponseBody(response, MAX_DOCUMENT_BYTES, `the issuer's ${what} at ${url}`)).toString('utf8');
     } catch (e) {
-      if (isTimeout(e)) throw new TokenError('TOKEN_DISCOVERY_TIMEOUT', `the issuer's ${what} at ${url} was not received within ${this.timeout} ms`, { check: 'discovery', cause: e });
+      if (isTimeout(e))
+        throw new TokenError('TOKEN_DISCOVERY_TIMEOUT', `the issuer's ${what} at ${url} was not received within ${this.timeout} ms`, {
+          check: 'discovery',
+          cause: e,
+        });
       const reason = e instanceof KeylessError ? e.message : `cannot be read: ${(e as Error).message}`;
-      throw new TokenError('TOKEN_DISCOVERY_FAILED', e instanceof KeylessError ? reason : `the issuer's ${what} at ${url} ${reason}`, { check: 'discovery', cause: e });
+      throw new TokenError('TOKEN_DISCOVERY_FAILED', e instanceof KeylessError ? reason : `the issuer's ${what} at ${url} ${reason}`, {
+        check: 'discovery',
+        cause: e,
+      });
     }
     let value: unknown;
     try {
@@ -202,7 +275,10 @@ function isTimeout(e: unknown): boolean {
 function validKeys(jwks: JsonWebKeySet): PublicJwk[] {
   const keys = (jwks as { keys?: unknown })?.keys;
   if (!Array.isArray(keys)) throw new TokenError('TOKEN_DISCOVERY_FAILED', 'the issuer\'s key set has no "keys" array', { check: 'jwks' });
-  return keys.filter((k): k is PublicJwk => typeof k === 'object' && k !== null && typeof (k as PublicJwk).kty === 'string' && (k as PublicJwk).use !== 'enc');
+  return keys.filter(
+    (k): k is PublicJwk =>
+      typeof k === 'object' && k !== null && typeof (k as PublicJwk).kty === 'string' && (k as PublicJwk).use !== 'enc',
+  );
 }
 
 const KTY_FOR_ALG: Record<string, string> = { RS: 'RSA', PS: 'RSA', ES: 'EC', Ed: 'OKP' };
@@ -229,8 +305,16 @@ async function importCached(keys: IssuerKeys, jwk: PublicJwk, alg: string): Prom
 }
 
 const JWS_HASH: Record<string, string | null> = {
-  RS256: 'sha256', RS384: 'sha384', RS512: 'sha512', PS256: 'sha256', PS384: 'sha384', PS512: 'sha512',
-  ES256: 'sha256', ES384: 'sha384', ES512: 'sha512', EdDSA: null,
+  RS256: 'sha256',
+  RS384: 'sha384',
+  RS512: 'sha512',
+  PS256: 'sha256',
+  PS384: 'sha384',
+  PS512: 'sha512',
+  ES256: 'sha256',
+  ES384: 'sha384',
+  ES512: 'sha512',
+  EdDSA: null,
 };
 const ES_SIGNATURE_BYTES: Record<string, number> = { ES256: 64, ES384: 96, ES512: 132 };
 
@@ -262,31 +346,56 @@ function numericDate(claims: TokenClaims, name: string, required: boolean): numb
     if (required) throw new TokenError('TOKEN_CLAIM_MISSING', `claim "${name}" is missing`, { check: name });
     return undefined;
   }
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new TokenError('TOKEN_CLAIM_INVALID', `claim "${name}" must be a number of seconds, got ${JSON.stringify(v)}`, { check: name, actual: v });
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new TokenError('TOKEN_CLAIM_INVALID', `claim "${name}" must be a number of seconds, got ${JSON.stringify(v)}`, {
+      check: name,
+      actual: v,
+    });
   return v;
 }
 
 /** aud, exp, nbf (with leeway); the signature has been checked before. */
-export function checkClaims(claims: TokenClaims, config: IssuerConfig, now: Date | number | undefined, leewaySeconds = DEFAULT_LEEWAY_SECONDS): void {
+export function checkClaims(
+  claims: TokenClaims,
+  config: IssuerConfig,
+  now: Date | number | undefined,
+  leewaySeconds = DEFAULT_LEEWAY_SECONDS,
+): void {
   const audience = audienceOf(config);
   const aud = claims.aud;
   const auds = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : undefined;
   if (auds === undefined) throw new TokenError('TOKEN_CLAIM_MISSING', 'claim "aud" is missing', { check: 'aud', expected: audience });
   if (!auds.includes(audience)) {
-    throw new TokenError('TOKEN_AUDIENCE_MISMATCH', `aud ${JSON.stringify(auds)} does not contain ${JSON.stringify(audience)}`, { check: 'aud', expected: audience, actual: aud });
+    throw new TokenError('TOKEN_AUDIENCE_MISMATCH', `aud ${JSON.stringify(auds)} does not contain ${JSON.stringify(audience)}`, {
+      check: 'aud',
+      expected: audience,
+      actual: aud,
+    });
   }
   const t = (now === undefined ? Date.now() : typeof now === 'number' ? now : now.getTime()) / 1000;
   const exp = numericDate(claims, 'exp', true)!;
   if (t > exp + leewaySeconds) {
-    throw new TokenError('TOKEN_EXPIRED', `token expired at ${new Date(exp * 1000).toISOString()} (exp ${exp}); now is ${new Date(t * 1000).toISOString()}`, {
-      check: 'exp', expected: `>= ${Math.floor(t)}`, actual: exp,
-    });
+    throw new TokenError(
+      'TOKEN_EXPIRED',
+      `token expired at ${new Date(exp * 1000).toISOString()} (exp ${exp}); now is ${new Date(t * 1000).toISOString()}`,
+      {
+        check: 'exp',
+        expected: `>= ${Math.floor(t)}`,
+        actual: exp,
+      },
+    );
   }
   const nbf = numericDate(claims, 'nbf', false);
   if (nbf !== undefined && t + leewaySeconds < nbf) {
-    throw new TokenError('TOKEN_NOT_YET_VALID', `token is not valid before ${new Date(nbf * 1000).toISOString()} (nbf ${nbf}); now is ${new Date(t * 1000).toISOString()}`, {
-      check: 'nbf', expected: `<= ${Math.floor(t)}`, actual: nbf,
-    });
+    throw new TokenError(
+      'TOKEN_NOT_YET_VALID',
+      `token is not valid before ${new Date(nbf * 1000).toISOString()} (nbf ${nbf}); now is ${new Date(t * 1000).toISOString()}`,
+      {
+        check: 'nbf',
+        expected: `<= ${Math.floor(t)}`,
+        actual: nbf,
+      },
+    );
   }
   numericDate(claims, 'iat', false);
 }
@@ -297,7 +406,11 @@ const sharedVerifiers = new WeakMap<readonly IssuerConfig[], TokenVerifier>();
  * Verifies a token against `issuers`. Discovery and key sets are cached per issuers
  * array; services that keep a TokenVerifier of their own get the same behaviour.
  */
-export function verifyIdentityToken(jwt: unknown, issuers: readonly IssuerConfig[], options: VerifyOptions & TokenVerifierOptions = {}): Promise<VerifiedToken> {
+export function verifyIdentityToken(
+  jwt: unknown,
+  issuers: readonly IssuerConfig[],
+  options: VerifyOptions & TokenVerifierOptions = {},
+): Promise<VerifiedToken> {
   let v = sharedVerifiers.get(issuers);
   if (!v) sharedVerifiers.set(issuers, (v = new TokenVerifier(issuers, options)));
   return v.verify(jwt, options);

@@ -21,7 +21,15 @@ export { DEV_IDP_PATH };
  * (it publishes the trust files the others describe), then the explorer (it reads the logs
  * the modules before it opened).
  */
-export const SERVICE_MODULES: readonly ServiceModule[] = [devIdpModule, ctlogModule, rekorModule, tsaModule, caModule, tufModule, explorerModule];
+export const SERVICE_MODULES: readonly ServiceModule[] = [
+  devIdpModule,
+  ctlogModule,
+  rekorModule,
+  tsaModule,
+  caModule,
+  tufModule,
+  explorerModule,
+];
 
 export interface ComposeContext {
   dataDir: string;

@@ -105,7 +105,10 @@ export function loadConfigFile(path: string): ServerConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new KeylessError('FILE_UNREADABLE', `cannot read configuration file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new KeylessError(
+      'FILE_UNREADABLE',
+      `cannot read configuration file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   return parseConfig(parseJson(text, 'config'));
 }
@@ -134,13 +137,17 @@ export function parseConfig(json: unknown): ServerConfig {
     const d = asObject(o.devIdp, 'config.devIdp');
     rejectUnknown(d, new Set(['enabled', 'allowPublic']), 'config.devIdp');
     if (d.enabled !== undefined) {
-      if (d.enabled !== true && d.enabled !== false && d.enabled !== 'auto') throw new FormatError('config.devIdp.enabled', 'must be true, false or "auto"');
+      if (d.enabled !== true && d.enabled !== false && d.enabled !== 'auto')
+        throw new FormatError('config.devIdp.enabled', 'must be true, false or "auto"');
       config.devIdp.enabled = d.enabled;
     }
     if (d.allowPublic !== undefined) {
       if (typeof d.allowPublic !== 'boolean') throw new FormatError('config.devIdp.allowPublic', 'must be true or false');
       if (d.allowPublic && config.devIdp.enabled !== true) {
-        throw new FormatError('config.devIdp.allowPublic', 'only goes with "enabled": true (auto never serves the development IdP beyond loopback)');
+        throw new FormatError(
+          'config.devIdp.allowPublic',
+          'only goes with "enabled": true (auto never serves the development IdP beyond loopback)',
+        );
       }
       config.devIdp.allowPublic = d.allowPublic;
     }
@@ -151,7 +158,10 @@ export function parseConfig(json: unknown): ServerConfig {
     if (st.driver !== undefined) {
       const driver = asString(st.driver, 'config.storage.driver');
       if (!(STORAGE_DRIVERS as readonly string[]).includes(driver)) {
-        throw new FormatError('config.storage.driver', `unknown storage driver ${JSON.stringify(driver)} (available: ${STORAGE_DRIVERS.join(', ')})`);
+        throw new FormatError(
+          'config.storage.driver',
+          `unknown storage driver ${JSON.stringify(driver)} (available: ${STORAGE_DRIVERS.join(', ')})`,
+        );
       }
       config.storage.driver = driver as StorageDriverName;
     }
@@ -171,13 +181,15 @@ export function parseConfig(json: unknown): ServerConfig {
         const ssl: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean } = {};
         for (const f of ['ca', 'cert', 'key'] as const) if (t[f] !== undefined) ssl[f] = nonEmpty(t[f], `config.storage.ssl.${f}`);
         if (t.rejectUnauthorized !== undefined) {
-          if (typeof t.rejectUnauthorized !== 'boolean') throw new FormatError('config.storage.ssl.rejectUnauthorized', 'must be true or false');
+          if (typeof t.rejectUnauthorized !== 'boolean')
+            throw new FormatError('config.storage.ssl.rejectUnauthorized', 'must be true or false');
           ssl.rejectUnauthorized = t.rejectUnauthorized;
         }
         config.storage.ssl = ssl;
       }
     }
-    if (config.storage.driver === 'postgres' && !config.storage.url) throw new FormatError('config.storage.url', 'the postgres driver needs a database URL');
+    if (config.storage.driver === 'postgres' && !config.storage.url)
+      throw new FormatError('config.storage.url', 'the postgres driver needs a database URL');
     if (config.storage.driver !== 'postgres' && Object.keys(st).some((k) => k !== 'driver')) {
       throw new FormatError('config.storage', 'url, passwordFile, ssl and poolSize only go with "driver": "postgres"');
     }
@@ -188,14 +200,16 @@ export function parseConfig(json: unknown): ServerConfig {
     for (const name of Object.keys(config.keys) as (keyof KeyChoices)[]) {
       if (k[name] === undefined) continue;
       const t = asString(k[name], `config.keys.${name}`);
-      if (!(SERVER_KEY_TYPES as readonly string[]).includes(t)) throw new FormatError(`config.keys.${name}`, `unknown key type ${t} (one of ${SERVER_KEY_TYPES.join(', ')})`);
+      if (!(SERVER_KEY_TYPES as readonly string[]).includes(t))
+        throw new FormatError(`config.keys.${name}`, `unknown key type ${t} (one of ${SERVER_KEY_TYPES.join(', ')})`);
       config.keys[name] = t as ServerKeyType;
     }
     // Signed notes and SETs are verified by peers with fixed hashes: refuse what they cannot check.
     if (config.keys.rekorV1.startsWith('rsa') || config.keys.ctlog.startsWith('rsa')) {
       throw new FormatError('config.keys', 'RSA log keys are not supported (sigstore-js reads them as PKCS#1); use ecdsa-p256 or ed25519');
     }
-    if (config.keys.idp !== 'ecdsa-p256') throw new FormatError('config.keys.idp', 'the development IdP signs ES256 tokens: ecdsa-p256 only');
+    if (config.keys.idp !== 'ecdsa-p256')
+      throw new FormatError('config.keys.idp', 'the development IdP signs ES256 tokens: ecdsa-p256 only');
     if (config.keys.rekorV1 === 'ed25519' || config.keys.ctlog === 'ed25519') {
       throw new FormatError('config.keys', 'Rekor v1 and CT log keys must be ECDSA (signed entry timestamps and SCTs)');
     }
@@ -214,7 +228,8 @@ export function parseConfig(json: unknown): ServerConfig {
       if (l[name] !== undefined) config.limits[name] = positiveInteger(l[name], `config.limits.${name}`);
     }
     // The headers are part of the request: a shorter request timeout alone shortens the headers' too.
-    if (l.headersTimeoutMs === undefined) config.limits.headersTimeoutMs = Math.min(config.limits.headersTimeoutMs, config.limits.requestTimeoutMs);
+    if (l.headersTimeoutMs === undefined)
+      config.limits.headersTimeoutMs = Math.min(config.limits.headersTimeoutMs, config.limits.requestTimeoutMs);
     if (config.limits.headersTimeoutMs > config.limits.requestTimeoutMs) {
       throw new FormatError('config.limits.headersTimeoutMs', 'must not be longer than requestTimeoutMs (headers are part of the request)');
     }
@@ -223,8 +238,18 @@ export function parseConfig(json: unknown): ServerConfig {
 }
 
 const ISSUER_FIELDS = new Set([
-  'issuerUrl', 'wildcardIssuerUrl', 'clientId', 'type', 'ciProvider', 'subjectDomain', 'spiffeTrustDomain',
-  'challengeClaim', 'issuerClaim', 'skipEmailVerification', 'ciBaseUrl', 'algorithms',
+  'issuerUrl',
+  'wildcardIssuerUrl',
+  'clientId',
+  'type',
+  'ciProvider',
+  'subjectDomain',
+  'spiffeTrustDomain',
+  'challengeClaim',
+  'issuerClaim',
+  'skipEmailVerification',
+  'ciBaseUrl',
+  'algorithms',
 ]);
 const JWS_ALGORITHMS = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']);
 
@@ -232,7 +257,8 @@ function parseIssuer(value: unknown, field: string): IssuerConfig {
   const o = asObject(value, field);
   rejectUnknown(o, ISSUER_FIELDS, field);
   const type = asString(o.type, `${field}.type`);
-  if (!(ISSUER_TYPES as readonly string[]).includes(type)) throw new FormatError(`${field}.type`, `unknown issuer type ${type} (one of ${ISSUER_TYPES.join(', ')})`);
+  if (!(ISSUER_TYPES as readonly string[]).includes(type))
+    throw new FormatError(`${field}.type`, `unknown issuer type ${type} (one of ${ISSUER_TYPES.join(', ')})`);
   const issuer: IssuerConfig = { type: type as IssuerType };
   if ((o.issuerUrl === undefined) === (o.wildcardIssuerUrl === undefined)) {
     throw new FormatError(`${field}.issuerUrl`, 'exactly one of issuerUrl and wildcardIssuerUrl is required');
@@ -245,7 +271,8 @@ function parseIssuer(value: unknown, field: string): IssuerConfig {
   }
   if (o.ciProvider !== undefined) {
     const p = asString(o.ciProvider, `${field}.ciProvider`);
-    if (p !== 'github-workflow' && p !== 'gitlab-pipeline') throw new FormatError(`${field}.ciProvider`, 'must be github-workflow or gitlab-pipeline');
+    if (p !== 'github-workflow' && p !== 'gitlab-pipeline')
+      throw new FormatError(`${field}.ciProvider`, 'must be github-workflow or gitlab-pipeline');
     issuer.ciProvider = p;
   }
   if (o.skipEmailVerification !== undefined) {
@@ -262,8 +289,10 @@ function parseIssuer(value: unknown, field: string): IssuerConfig {
   if ((issuer.type === 'uri' || issuer.type === 'username') && !issuer.subjectDomain) {
     throw new FormatError(`${field}.subjectDomain`, `is required for ${issuer.type} issuers`);
   }
-  if (issuer.type === 'spiffe' && !issuer.spiffeTrustDomain) throw new FormatError(`${field}.spiffeTrustDomain`, 'is required for spiffe issuers');
-  if (issuer.type === 'ci-provider' && !issuer.ciProvider) throw new FormatError(`${field}.ciProvider`, 'is required for ci-provider issuers');
+  if (issuer.type === 'spiffe' && !issuer.spiffeTrustDomain)
+    throw new FormatError(`${field}.spiffeTrustDomain`, 'is required for spiffe issuers');
+  if (issuer.type === 'ci-provider' && !issuer.ciProvider)
+    throw new FormatError(`${field}.ciProvider`, 'is required for ci-provider issuers');
   return issuer;
 }
 
@@ -290,7 +319,8 @@ export function parsePublicUrl(value: string, field = 'publicUrl'): string {
     throw new FormatError(field, `is not a URL: ${value}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FormatError(field, 'must be an http or https URL');
-  if (url.search || url.hash || url.username || url.password) throw new FormatError(field, 'must not carry credentials, a query or a fragment');
+  if (url.search || url.hash || url.username || url.password)
+    throw new FormatError(field, 'must not carry credentials, a query or a fragment');
   return url.href.replace(/\/+$/, '');
 }
 

@@ -1,6 +1,14 @@
 export * from './config.js';
 export * from './keys.js';
-export { startServer, devIdpEnabled, DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, type ServeOptions, type RunningServer } from './server.js';
+export {
+  startServer,
+  devIdpEnabled,
+  DEFAULT_DATA_DIR,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  type ServeOptions,
+  type RunningServer,
+} from './server.js';
 export { SERVICE_MODULES, type ComposedServices, type ComposeContext } from './compose.js';
 export type { ServiceModule, ModuleSetup, ModuleContext } from './module.js';
 export { openLogStorage, type LogStorage } from './storage.js';

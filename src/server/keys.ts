@@ -37,7 +37,10 @@ export class FileKeyStore implements KeyStore {
   readonly dir: string;
   private readonly cache = new Map<string, ServerKey>();
 
-  constructor(dataDir: string, private readonly warn: (message: string) => void = () => {}) {
+  constructor(
+    dataDir: string,
+    private readonly warn: (message: string) => void = () => {},
+  ) {
     this.dir = join(dataDir, 'keys');
     ensurePrivateDir(dataDir, warn);
     ensurePrivateDir(this.dir, warn);
@@ -72,7 +75,10 @@ export class FileKeyStore implements KeyStore {
       throw new KeylessError('KEY_FILE_INVALID', `key metadata ${metaPath} is missing or invalid: ${(e as Error).message}`);
     }
     if (keyTypeOf(privateKey) !== meta.type) {
-      throw new KeylessError('KEY_FILE_INVALID', `key file ${keyPath} holds a ${keyTypeOf(privateKey)} key, its metadata says ${meta.type}`);
+      throw new KeylessError(
+        'KEY_FILE_INVALID',
+        `key file ${keyPath} holds a ${keyTypeOf(privateKey)} key, its metadata says ${meta.type}`,
+      );
     }
     const key = softwareKey(name, meta.type, privateKey, meta.createdAt);
     this.cache.set(name, key);
@@ -83,7 +89,8 @@ export class FileKeyStore implements KeyStore {
     const existing = this.load(name);
     if (existing) {
       // The key of a log or CA must never change: a different choice in the config is reported, not applied.
-      if (existing.type !== type) this.warn(`key "${name}" already exists as ${existing.type}; keeping it (configuration asks for ${type})`);
+      if (existing.type !== type)
+        this.warn(`key "${name}" already exists as ${existing.type}; keeping it (configuration asks for ${type})`);
       return existing;
     }
     const privateKey = generatePrivateKey(type);
@@ -159,7 +166,10 @@ export function ensurePrivateDir(dir: string, warn: (message: string) => void): 
 function requireOwnedByServer(path: string, ownerUid: number, code: 'DATA_DIR_NOT_OWNED' | 'KEY_FILE_NOT_OWNED', what: string): void {
   const uid = userInfo().uid;
   if (uid < 0 || ownerUid === uid) return;
-  throw new KeylessError(code, `${what} ${path} is owned by uid ${ownerUid}, not by this server's user (uid ${uid}): its owner could replace the keys; chown it to uid ${uid} or use another data directory`);
+  throw new KeylessError(
+    code,
+    `${what} ${path} is owned by uid ${ownerUid}, not by this server's user (uid ${uid}): its owner could replace the keys; chown it to uid ${uid} or use another data directory`,
+  );
 }
 
 function tightenFileMode(path: string, warn: (message: string) => void): void {

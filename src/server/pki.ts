@@ -21,7 +21,10 @@ export interface TsaMaterial {
 
 function certChoice(type: ServerKeyType, what: string): KeyChoice {
   if (type === 'ecdsa-p256' || type === 'ecdsa-p384' || type === 'ed25519') return type;
-  throw new KeylessError('CONFIG_INVALID', `config.keys.${what}: ${type} is not supported for certificates (use ecdsa-p256, ecdsa-p384 or ed25519)`);
+  throw new KeylessError(
+    'CONFIG_INVALID',
+    `config.keys.${what}: ${type} is not supported for certificates (use ecdsa-p256, ecdsa-p384 or ed25519)`,
+  );
 }
 
 /**
@@ -49,7 +52,8 @@ export function loadOrCreateCa(dataDir: string, keys: KeyStore, config: ServerCo
     writeChain(path, certs);
   }
   const [intermediate, root] = certs;
-  if (certs.length !== 2 || !intermediate || !root) throw new KeylessError('CERT_FILE_INVALID', `${path} must hold the intermediate and the root certificate`);
+  if (certs.length !== 2 || !intermediate || !root)
+    throw new KeylessError('CERT_FILE_INVALID', `${path} must hold the intermediate and the root certificate`);
   checkKeyMatches(intermediate, intermediateKey.publicKey, path);
   checkKeyMatches(root, rootKey.publicKey, path);
   return {
@@ -79,7 +83,8 @@ export function loadOrCreateTsa(dataDir: string, keys: KeyStore, config: ServerC
     writeChain(path, certs);
   }
   const [leaf, root] = certs;
-  if (certs.length !== 2 || !leaf || !root) throw new KeylessError('CERT_FILE_INVALID', `${path} must hold the TSA certificate and its root`);
+  if (certs.length !== 2 || !leaf || !root)
+    throw new KeylessError('CERT_FILE_INVALID', `${path} must hold the TSA certificate and its root`);
   checkKeyMatches(leaf, signingKey.publicKey, path);
   checkKeyMatches(root, rootKey.publicKey, path);
   return { signer: { certificate: leaf, key: signingKey }, chain: certs };
@@ -106,6 +111,9 @@ function writeChain(path: string, certs: Certificate[]): void {
 
 function checkKeyMatches(cert: Certificate, publicKey: import('node:crypto').KeyObject, path: string): void {
   if (!cert.publicKey.equals(publicKey)) {
-    throw new KeylessError('CERT_FILE_INVALID', `${path}: certificate ${cert.subject.toString()} does not belong to the key in the key store`);
+    throw new KeylessError(
+      'CERT_FILE_INVALID',
+      `${path}: certificate ${cert.subject.toString()} does not belong to the key in the key store`,
+    );
   }
 }

@@ -75,10 +75,11 @@ export function devIdpEnabled(config: ServerConfig, host: string, publicUrl?: st
  * before it is ready. Any failure closes the socket and releases the data directory.
  */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
-  const config = options.config ?? structuredClone(DEFAULT_CONFIG) as ServerConfig;
+  const config = options.config ?? (structuredClone(DEFAULT_CONFIG) as ServerConfig);
   const warn = options.warn ?? (() => {});
   const explicitUrl = options.publicUrl ?? config.publicUrl;
-  const givenPublicUrl = explicitUrl === undefined ? undefined : parsePublicUrl(explicitUrl, options.publicUrl ? '--public-url' : 'publicUrl');
+  const givenPublicUrl =
+    explicitUrl === undefined ? undefined : parsePublicUrl(explicitUrl, options.publicUrl ? '--public-url' : 'publicUrl');
   const devIdp = devIdpEnabled(config, options.host, givenPublicUrl);
   ensurePrivateDir(options.dataDir, warn);
   // One process per SQLite data directory; on a shared database, one at a time while starting.
@@ -118,16 +119,28 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const hostInUrl = isIPv6(options.host) ? `[${options.host}]` : options.host;
   const url = `http://${hostInUrl}:${port}`;
   if ((options.host === '0.0.0.0' || options.host === '::') && !explicitUrl) {
-    warn(`bound to ${options.host} without --public-url: the trust files will name ${url}, which clients elsewhere cannot reach; pass --public-url`);
+    warn(
+      `bound to ${options.host} without --public-url: the trust files will name ${url}, which clients elsewhere cannot reach; pass --public-url`,
+    );
   }
   const publicUrl = givenPublicUrl ?? url;
   if (devIdp && !isLoopbackHost(new URL(publicUrl).hostname)) {
-    warn(`the development IdP is served at ${publicUrl}/oidc, beyond loopback (devIdp.allowPublic): anyone who reaches it gets certificates for any identity`);
+    warn(
+      `the development IdP is served at ${publicUrl}/oidc, beyond loopback (devIdp.allowPublic): anyone who reaches it gets certificates for any identity`,
+    );
   }
 
   let services: ComposedServices;
   try {
-    services = await composeServices(app, { dataDir: options.dataDir, config, keyStore, publicUrl, devIdp, warn, ...(options.modules ? { modules: options.modules } : {}) });
+    services = await composeServices(app, {
+      dataDir: options.dataDir,
+      config,
+      keyStore,
+      publicUrl,
+      devIdp,
+      warn,
+      ...(options.modules ? { modules: options.modules } : {}),
+    });
     app.get('/healthz', async () => ({ status: 'ok', services: services.names }));
     await app.ready();
   } catch (e) {

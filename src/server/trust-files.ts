@@ -57,7 +57,11 @@ function logInstance(log: LogDescription): TransparencyLogInstance {
   return {
     baseUrl: log.baseUrl,
     hashAlgorithm: HashAlgorithmValue.SHA2_256,
-    publicKey: { rawBytes: publicKeyDer(log.publicKey), keyDetails: keyDetailsForKey(describeKey(log.publicKey), 'pure'), validFor: { start: log.start, end: log.end } },
+    publicKey: {
+      rawBytes: publicKeyDer(log.publicKey),
+      keyDetails: keyDetailsForKey(describeKey(log.publicKey), 'pure'),
+      validFor: { start: log.start, end: log.end },
+    },
     logId: { keyId: Buffer.from(log.logId) },
     // Left out on purpose: sigstore-js would use it instead of logId (protocols §10.1).
     checkpointKeyId: undefined,

@@ -4,8 +4,7 @@ import type { TlogEntryJson } from './rekor.js';
 export const BUNDLE_V03_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 
 export type SignedContent =
-  | { kind: 'message'; digest: Buffer; signature: Buffer }
-  | { kind: 'dsse'; payload: Buffer; payloadType: string; signature: Buffer };
+  { kind: 'message'; digest: Buffer; signature: Buffer } | { kind: 'dsse'; payload: Buffer; payloadType: string; signature: Buffer };
 
 export interface BundleParts {
   /** DER of the leaf certificate only: a bundle never carries the CA chain or the root. */

@@ -34,12 +34,15 @@ export async function requestSigningCertificate(
       proofOfPossession: base64Encode(proof),
     },
   };
-  const res = await callService({
-    service,
-    url: joinUrl(caUrl, '/api/v2/signingCert'),
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-    body: JSON.stringify(body),
-  }, policy);
+  const res = await callService(
+    {
+      service,
+      url: joinUrl(caUrl, '/api/v2/signingCert'),
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(body),
+    },
+    policy,
+  );
   return parseSigningCertificateResponse(jsonBody(res, service), service, key);
 }
 
@@ -53,7 +56,9 @@ export function parseSigningCertificateResponse(json: unknown, service: string, 
     const chain = asObject(asObject(member, 'signedCertificate').chain, 'chain');
     pems = asArray(chain.certificates, 'chain.certificates');
   } catch (e) {
-    throw new ServiceError('SERVICE_BAD_RESPONSE', service, `signing certificate response is malformed (${(e as Error).message})`, { cause: e });
+    throw new ServiceError('SERVICE_BAD_RESPONSE', service, `signing certificate response is malformed (${(e as Error).message})`, {
+      cause: e,
+    });
   }
   const chain: Buffer[] = [];
   for (const pem of pems) {
@@ -67,10 +72,14 @@ export function parseSigningCertificateResponse(json: unknown, service: string, 
   try {
     leaf = parseCertificate(leafDer);
   } catch (e) {
-    throw new ServiceError('SERVICE_BAD_RESPONSE', service, `returned a leaf certificate that cannot be parsed (${(e as Error).message})`, { cause: e });
+    throw new ServiceError('SERVICE_BAD_RESPONSE', service, `returned a leaf certificate that cannot be parsed (${(e as Error).message})`, {
+      cause: e,
+    });
   }
   if (key && !key.matchesCertificate(leaf)) {
-    throw new ServiceError('CERTIFICATE_KEY_MISMATCH', service, 'returned a certificate for a different public key', { check: 'certificate-key' });
+    throw new ServiceError('CERTIFICATE_KEY_MISMATCH', service, 'returned a certificate for a different public key', {
+      check: 'certificate-key',
+    });
   }
   return { chain, leaf, leafDer, notAfter: leaf.notAfter, embeddedSct };
 }

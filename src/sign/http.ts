@@ -59,7 +59,8 @@ export async function callService(req: ServiceRequest, policy: CallPolicy = DEFA
   } catch {
     throw new ServiceError('SERVICE_URL_INVALID', req.service, `${JSON.stringify(req.url)} is not a URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ServiceError('SERVICE_URL_INVALID', req.service, `unsupported URL scheme ${url.protocol}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ServiceError('SERVICE_URL_INVALID', req.service, `unsupported URL scheme ${url.protocol}`);
   let lastError: ServiceError | undefined;
   for (let attempt = 0; attempt <= policy.retries; attempt++) {
     if (attempt > 0) await sleep(backoff(policy.backoffMs, attempt));
@@ -71,8 +72,12 @@ export async function callService(req: ServiceRequest, policy: CallPolicy = DEFA
       continue;
     }
     if (accept(res.status) || req.passThrough?.includes(res.status)) return res;
-    lastError = new ServiceError(res.status >= 500 ? 'SERVICE_FAILED' : 'SERVICE_REJECTED', req.service,
-      `${method} ${url.pathname} answered ${res.status}${describeErrorBody(res.body)}`, { status: res.status });
+    lastError = new ServiceError(
+      res.status >= 500 ? 'SERVICE_FAILED' : 'SERVICE_REJECTED',
+      req.service,
+      `${method} ${url.pathname} answered ${res.status}${describeErrorBody(res.body)}`,
+      { status: res.status },
+    );
     if (!RETRYABLE.has(res.status)) throw lastError;
   }
   throw lastError ?? new ServiceError('SERVICE_UNREACHABLE', req.service, 'no attempt was made');
@@ -102,10 +107,12 @@ function exchange(url: URL, method: string, req: ServiceRequest, timeoutMs: numb
       res.on('end', () => {
         clearTimeout(timer);
         const raw = res.headers;
-        const headers = { get: (name: string): string | undefined => {
-          const v = raw[name.toLowerCase()];
-          return Array.isArray(v) ? v.join(', ') : v;
-        } };
+        const headers = {
+          get: (name: string): string | undefined => {
+            const v = raw[name.toLowerCase()];
+            return Array.isArray(v) ? v.join(', ') : v;
+          },
+        };
         resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks) });
       });
       res.on('error', (e) => {

@@ -2,9 +2,24 @@
 // Rekor v2 / TSA clients, bundle building, and signing as functions (signBlobs, signStatement)
 // that take data and hand bundles to a sink: files, the process and the terminal are the CLI's.
 export { KeylessSigner, CERTIFICATE_REUSE_MARGIN_MS, type SignerOptions, type SignResult } from './signer.js';
-export { selectServices, eligible, SUPPORTED_API_VERSIONS, type SigningConfigLike, type SelectedServices, type SelectedService, type ServiceEntry } from './services.js';
+export {
+  selectServices,
+  eligible,
+  SUPPORTED_API_VERSIONS,
+  type SigningConfigLike,
+  type SelectedServices,
+  type SelectedService,
+  type ServiceEntry,
+} from './services.js';
 export { checkToken, decodeToken, SIGSTORE_AUDIENCE, type CheckedToken, type TokenCheckOptions } from './token.js';
-export { obtainIdentityToken, githubActionsToken, TOKEN_SOURCES, TOKEN_ENV, type TokenSource, type TokenSourceOptions } from './token-sources.js';
+export {
+  obtainIdentityToken,
+  githubActionsToken,
+  TOKEN_SOURCES,
+  TOKEN_ENV,
+  type TokenSource,
+  type TokenSourceOptions,
+} from './token-sources.js';
 export { browserLogin, deviceLogin, discover, type InteractiveOptions, type DeviceOptions } from './oauth.js';
 export { EphemeralKey } from './ephemeral-key.js';
 export { requestSigningCertificate, type SigningCertificate } from './fulcio.js';
@@ -15,6 +30,15 @@ export { buildStatement, resolvePredicateType } from './statement.js';
 export { callService, DEFAULT_CALL_POLICY, type CallPolicy } from './http.js';
 export { ServiceError, IdentityError, SignError } from './errors.js';
 export { PUBLIC_GOOD_SIGNING_CONFIG, withOverrides, type ServiceOverrides } from './config.js';
-export { signBlobs, signStatement, POOL_THRESHOLD, BATCH_CONCURRENCY, type BlobSource, type BundleSink, type SigningOptions, type SignBlobsOptions } from './sign-blobs.js';
+export {
+  signBlobs,
+  signStatement,
+  POOL_THRESHOLD,
+  BATCH_CONCURRENCY,
+  type BlobSource,
+  type BundleSink,
+  type SigningOptions,
+  type SignBlobsOptions,
+} from './sign-blobs.js';
 export { createSelfVerifier, type SelfVerifier } from './self-verify.js';
 export { inspectToken, type InspectOptions, type TokenReport } from './inspect.js';

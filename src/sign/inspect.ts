@@ -24,7 +24,12 @@ export interface TokenReport {
   issuerType: string;
   /** Where the issuer type came from: the CA's configuration, or a guess from the claims. */
   issuerTypeSource: string;
-  certificate: { san: { type: string; value: string } | undefined; issuer: string | undefined; extensions: Record<string, string>; error: string | undefined };
+  certificate: {
+    san: { type: string; value: string } | undefined;
+    issuer: string | undefined;
+    extensions: Record<string, string>;
+    error: string | undefined;
+  };
   challenge: string | undefined;
 }
 
@@ -45,7 +50,10 @@ export async function inspectToken(jwt: string, options: InspectOptions = {}): P
     const identity = identityFromClaims(claims, config);
     certificate.san = identity.san;
     certificate.issuer = identity.issuer;
-    certificate.extensions = Object.fromEntries(Object.entries(identity.extensions).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+    certificate.extensions = Object.fromEntries(Object.entries(identity.extensions).filter(([, v]) => typeof v === 'string')) as Record<
+      string,
+      string
+    >;
     challenge = identity.challengeClaimValue;
   } catch (e) {
     certificate.error = (e as Error).message;

@@ -17,10 +17,18 @@ export interface OidcDiscovery {
 /** `GET <issuer>/.well-known/openid-configuration`; its `issuer` must equal ours exactly. */
 export async function discover(issuer: string, policy: CallPolicy = DEFAULT_CALL_POLICY): Promise<OidcDiscovery> {
   const service = serviceName('OIDC provider', issuer);
-  const res = await callService({ service, url: `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`, headers: { Accept: 'application/json' } }, policy);
+  const res = await callService(
+    { service, url: `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`, headers: { Accept: 'application/json' } },
+    policy,
+  );
   const doc = asObject(jsonBody(res, service), 'discovery');
   if (doc.issuer !== issuer) {
-    throw new ServiceError('OIDC_DISCOVERY_MISMATCH', service, `discovery document names issuer ${JSON.stringify(doc.issuer)}, expected "${issuer}"`, { check: 'issuer' });
+    throw new ServiceError(
+      'OIDC_DISCOVERY_MISMATCH',
+      service,
+      `discovery document names issuer ${JSON.stringify(doc.issuer)}, expected "${issuer}"`,
+      { check: 'issuer' },
+    );
   }
   const opt = (k: string): string | undefined => (typeof doc[k] === 'string' ? (doc[k] as string) : undefined);
   return {
@@ -59,7 +67,11 @@ const DEFAULT_INTERACTIVE_TIMEOUT_MS = 300_000;
 export async function browserLogin(options: InteractiveOptions): Promise<string> {
   const discovery = await discover(options.issuer, options.policy);
   if (!discovery.authorizationEndpoint || !discovery.tokenEndpoint) {
-    throw new ServiceError('OIDC_FLOW_UNSUPPORTED', serviceName('OIDC provider', options.issuer), 'offers no authorization_endpoint/token_endpoint for a browser login');
+    throw new ServiceError(
+      'OIDC_FLOW_UNSUPPORTED',
+      serviceName('OIDC provider', options.issuer),
+      'offers no authorization_endpoint/token_endpoint for a browser login',
+    );
   }
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
@@ -90,22 +102,36 @@ export async function browserLogin(options: InteractiveOptions): Promise<string>
     const params = await callback;
 
     const error = params.get('error');
-    if (error) throw new IdentityError('OIDC_LOGIN_FAILED', `login failed at the identity provider: ${error}${params.get('error_description') ? ` (${params.get('error_description')})` : ''}`, { check: 'authorization' });
+    if (error)
+      throw new IdentityError(
+        'OIDC_LOGIN_FAILED',
+        `login failed at the identity provider: ${error}${params.get('error_description') ? ` (${params.get('error_description')})` : ''}`,
+        { check: 'authorization' },
+      );
     const gotState = params.get('state') ?? '';
-    if (!bytesEqual(Buffer.from(gotState), Buffer.from(state))) throw new IdentityError('OIDC_STATE_MISMATCH', 'login redirect carried the wrong state (a different login answered)', { check: 'state' });
+    if (!bytesEqual(Buffer.from(gotState), Buffer.from(state)))
+      throw new IdentityError('OIDC_STATE_MISMATCH', 'login redirect carried the wrong state (a different login answered)', {
+        check: 'state',
+      });
     const code = params.get('code');
     if (!code) throw new IdentityError('OIDC_LOGIN_FAILED', 'login redirect carried no authorization code', { check: 'code' });
 
-    const idToken = await tokenRequest(discovery.tokenEndpoint, options.issuer, {
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: redirectUri,
-      client_id: options.clientId,
-      code_verifier: verifier,
-      ...(options.clientSecret ? { client_secret: options.clientSecret } : {}),
-    }, options.policy);
+    const idToken = await tokenRequest(
+      discovery.tokenEndpoint,
+      options.issuer,
+      {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: redirectUri,
+        client_id: options.clientId,
+        code_verifier: verifier,
+        ...(options.clientSecret ? { client_secret: options.clientSecret } : {}),
+      },
+      options.policy,
+    );
     const claims = decodeToken(idToken);
-    if (claims.nonce !== undefined && claims.nonce !== nonce) throw new IdentityError('OIDC_NONCE_MISMATCH', 'ID token nonce does not match the login request', { check: 'nonce' });
+    if (claims.nonce !== undefined && claims.nonce !== nonce)
+      throw new IdentityError('OIDC_NONCE_MISMATCH', 'ID token nonce does not match the login request', { check: 'nonce' });
     return idToken;
   } finally {
     listener.close();
@@ -132,43 +158,52 @@ export async function deviceLogin(options: DeviceOptions): Promise<string> {
   }
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
-  const res = await callService({
-    service,
-    url: discovery.deviceAuthorizationEndpoint,
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-    body: new URLSearchParams({
-      client_id: options.clientId,
-      scope: 'openid email',
-      code_challenge: challenge,
-      code_challenge_method: 'S256',
-      ...(options.clientSecret ? { client_secret: options.clientSecret } : {}),
-    }).toString(),
-  }, options.policy);
+  const res = await callService(
+    {
+      service,
+      url: discovery.deviceAuthorizationEndpoint,
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+      body: new URLSearchParams({
+        client_id: options.clientId,
+        scope: 'openid email',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+        ...(options.clientSecret ? { client_secret: options.clientSecret } : {}),
+      }).toString(),
+    },
+    options.policy,
+  );
   const da = asObject(jsonBody(res, service), 'device authorization');
   const deviceCode = asString(da.device_code, 'device_code');
   const userCode = asString(da.user_code, 'user_code');
   const verificationUri = asString(da.verification_uri, 'verification_uri');
   const complete = typeof da.verification_uri_complete === 'string' ? da.verification_uri_complete : undefined;
-  const expiresAt = Date.now() + Math.min(options.timeoutMs ?? DEFAULT_INTERACTIVE_TIMEOUT_MS, (typeof da.expires_in === 'number' ? da.expires_in : 600) * 1000);
+  const expiresAt =
+    Date.now() +
+    Math.min(options.timeoutMs ?? DEFAULT_INTERACTIVE_TIMEOUT_MS, (typeof da.expires_in === 'number' ? da.expires_in : 600) * 1000);
   let intervalMs = Math.max(options.minIntervalMs ?? 0, (typeof da.interval === 'number' ? da.interval : 5) * 1000);
   options.log(`To log in, open ${verificationUri} and enter the code ${userCode}${complete ? ` (or open ${complete})` : ''}`);
 
   for (;;) {
-    if (Date.now() + intervalMs > expiresAt) throw new IdentityError('OIDC_LOGIN_TIMEOUT', 'device login was not completed in time', { check: 'device-code' });
+    if (Date.now() + intervalMs > expiresAt)
+      throw new IdentityError('OIDC_LOGIN_TIMEOUT', 'device login was not completed in time', { check: 'device-code' });
     await new Promise((r) => setTimeout(r, intervalMs));
-    const poll = await callService({
-      service,
-      url: discovery.tokenEndpoint,
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-      body: new URLSearchParams({
-        grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
-        device_code: deviceCode,
-        client_id: options.clientId,
-        code_verifier: verifier,
-        ...(options.clientSecret ? { client_secret: options.clientSecret } : {}),
-      }).toString(),
-      passThrough: [400, 401, 403],
-    }, options.policy);
+    const poll = await callService(
+      {
+        service,
+        url: discovery.tokenEndpoint,
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+        body: new URLSearchParams({
+          grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+          device_code: deviceCode,
+          client_id: options.clientId,
+          code_verifier: verifier,
+          ...(options.clientSecret ? { client_secret: options.clientSecret } : {}),
+        }).toString(),
+        passThrough: [400, 401, 403],
+      },
+      options.policy,
+    );
     const body = asObject(jsonBody(poll, service), 'token response');
     if (poll.status >= 200 && poll.status < 300) return idTokenOf(body, service);
     const err = typeof body.error === 'string' ? body.error : `HTTP ${poll.status}`;
@@ -183,17 +218,21 @@ export async function deviceLogin(options: DeviceOptions): Promise<string> {
 
 async function tokenRequest(endpoint: string, issuer: string, form: Record<string, string>, policy?: CallPolicy): Promise<string> {
   const service = serviceName('OIDC provider', issuer);
-  const res = await callService({
-    service,
-    url: endpoint,
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-    body: new URLSearchParams(form).toString(),
-  }, { ...(policy ?? DEFAULT_CALL_POLICY), retries: 0 });
+  const res = await callService(
+    {
+      service,
+      url: endpoint,
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+      body: new URLSearchParams(form).toString(),
+    },
+    { ...(policy ?? DEFAULT_CALL_POLICY), retries: 0 },
+  );
   return idTokenOf(asObject(jsonBody(res, service), 'token response'), service);
 }
 
 function idTokenOf(body: Record<string, unknown>, service: string): string {
-  if (typeof body.id_token !== 'string' || !body.id_token) throw new ServiceError('SERVICE_BAD_RESPONSE', service, 'token response has no id_token');
+  if (typeof body.id_token !== 'string' || !body.id_token)
+    throw new ServiceError('SERVICE_BAD_RESPONSE', service, 'token response has no id_token');
   return body.id_token;
 }
 
@@ -218,29 +257,44 @@ function listenLoopback(port: number): Promise<LoopbackListener> {
       return;
     }
     const ok = !url.searchParams.get('error');
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'close' })
-      .end(`<!doctype html><title>Keyless</title><p>${ok ? 'Login complete: you can close this window.' : 'Login failed: see the terminal.'}</p>`);
+    res
+      .writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'close' })
+      .end(
+        `<!doctype html><title>Keyless</title><p>${ok ? 'Login complete: you can close this window.' : 'Login failed: see the terminal.'}</p>`,
+      );
     const r = resolveCb;
     resolveCb = undefined;
     r(url.searchParams);
   };
   const server = createServer(handler);
   const v6 = createServer(handler);
-  const listen = (srv: Server, p: number, host: string): Promise<void> => new Promise((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen(p, host, () => resolve());
-  });
+  const listen = (srv: Server, p: number, host: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(p, host, () => resolve());
+    });
   return listen(server, port, '127.0.0.1').then(
     async () => {
       const bound = (server.address() as AddressInfo).port;
       // ::1 is optional (no IPv6, or the port taken there): 127.0.0.1 alone still works.
-      const hasV6 = await listen(v6, bound, '::1').then(() => true, () => false);
+      const hasV6 = await listen(v6, bound, '::1').then(
+        () => true,
+        () => false,
+      );
       return {
         server,
         waitForCallback(path, timeoutMs) {
           expectedPath = path;
           return new Promise((res, rej) => {
-            const timer = setTimeout(() => rej(new IdentityError('OIDC_LOGIN_TIMEOUT', `browser login was not completed within ${Math.round(timeoutMs / 1000)} s`, { check: 'authorization' })), timeoutMs);
+            const timer = setTimeout(
+              () =>
+                rej(
+                  new IdentityError('OIDC_LOGIN_TIMEOUT', `browser login was not completed within ${Math.round(timeoutMs / 1000)} s`, {
+                    check: 'authorization',
+                  }),
+                ),
+              timeoutMs,
+            );
             resolveCb = (p) => {
               clearTimeout(timer);
               res(p);

@@ -4,7 +4,11 @@ import { callService, joinUrl, jsonBody, serviceName, type CallPolicy, DEFAULT_C
 import { ServiceError } from './errors.js';
 import { EPHEMERAL_KEY_DETAILS } from './ephemeral-key.js';
 import {
-  parseTransparencyLogEntry, serializeCreateEntryRequestV2, serializeEnvelope, serializeRekorV1ProposedEntry, serializeTransparencyLogEntry,
+  parseTransparencyLogEntry,
+  serializeCreateEntryRequestV2,
+  serializeEnvelope,
+  serializeRekorV1ProposedEntry,
+  serializeTransparencyLogEntry,
 } from '../formats/index.js';
 
 /** A bundle `TransparencyLogEntry` in protobuf JSON, exactly as it goes into the bundle. */
@@ -61,16 +65,24 @@ export function rekorV2Request(content: LogContent, leafDer: Buffer): object {
 }
 
 /** `POST /api/v1/log/entries`; a 409 (already logged) follows `Location` to the existing entry. */
-export async function submitRekorV1(baseUrl: string, content: LogContent, leafDer: Buffer, policy: CallPolicy = REKOR_V1_POLICY): Promise<TlogEntryJson> {
+export async function submitRekorV1(
+  baseUrl: string,
+  content: LogContent,
+  leafDer: Buffer,
+  policy: CallPolicy = REKOR_V1_POLICY,
+): Promise<TlogEntryJson> {
   const service = serviceName('Rekor v1', baseUrl);
   const url = joinUrl(baseUrl, '/api/v1/log/entries');
-  let res = await callService({
-    service,
-    url,
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-    body: JSON.stringify(rekorV1ProposedEntry(content, leafDer)),
-    passThrough: [409],
-  }, policy);
+  let res = await callService(
+    {
+      service,
+      url,
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(rekorV1ProposedEntry(content, leafDer)),
+      passThrough: [409],
+    },
+    policy,
+  );
   if (res.status === 409) {
     const location = res.headers.get('location');
     if (!location) throw new ServiceError('SERVICE_REJECTED', service, 'answered 409 (duplicate entry) without a Location');
@@ -102,7 +114,9 @@ export function rekorV1ResponseToEntry(json: unknown, service: string): TlogEntr
         logIndex: intString(proof.logIndex, 'inclusionProof.logIndex'),
         rootHash: base64Encode(hexDecode(proof.rootHash, 'inclusionProof.rootHash')),
         treeSize: intString(proof.treeSize, 'inclusionProof.treeSize'),
-        hashes: asArray(proof.hashes ?? [], 'inclusionProof.hashes').map((h, i) => base64Encode(hexDecode(h, `inclusionProof.hashes[${i}]`))),
+        hashes: asArray(proof.hashes ?? [], 'inclusionProof.hashes').map((h, i) =>
+          base64Encode(hexDecode(h, `inclusionProof.hashes[${i}]`)),
+        ),
         checkpoint: { envelope: asString(proof.checkpoint, 'inclusionProof.checkpoint') },
       },
       canonicalizedBody: base64Encode(body),
@@ -114,15 +128,23 @@ export function rekorV1ResponseToEntry(json: unknown, service: string): TlogEntr
 }
 
 /** `POST /api/v2/log/entries`: the answer already is a TransparencyLogEntry. */
-export async function submitRekorV2(baseUrl: string, content: LogContent, leafDer: Buffer, policy: CallPolicy = REKOR_V2_POLICY): Promise<TlogEntryJson> {
+export async function submitRekorV2(
+  baseUrl: string,
+  content: LogContent,
+  leafDer: Buffer,
+  policy: CallPolicy = REKOR_V2_POLICY,
+): Promise<TlogEntryJson> {
   const service = serviceName('Rekor v2', baseUrl);
-  const res = await callService({
-    service,
-    url: joinUrl(baseUrl, '/api/v2/log/entries'),
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-    body: JSON.stringify(rekorV2Request(content, leafDer)),
-    accept: (s) => s === 201 || s === 200,
-  }, policy);
+  const res = await callService(
+    {
+      service,
+      url: joinUrl(baseUrl, '/api/v2/log/entries'),
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(rekorV2Request(content, leafDer)),
+      accept: (s) => s === 201 || s === 200,
+    },
+    policy,
+  );
   return rekorV2ResponseToEntry(jsonBody(res, service), service);
 }
 

@@ -22,17 +22,30 @@ export interface SelfVerifier {
 
 export function createSelfVerifier(trustedRoot: unknown | undefined, options: { threads?: number } = {}): SelfVerifier {
   const pool = options.threads ? new VerifyPool(options.threads, trustedRoot) : undefined;
-  const run = (bundle: object | string, artifact: Uint8Array | { sha256: Uint8Array | string }, policy: VerificationPolicy): Promise<unknown> =>
-    pool ? pool.verify(bundle, artifact, policy) : verify(bundle, artifact, policy, trustedRoot);
-  const check = async (bundle: object | string, artifact: Uint8Array | { sha256: Uint8Array | string }, leafIdentity: { identity: string | undefined; issuer: string | undefined }): Promise<void> => {
+  const run = (
+    bundle: object | string,
+    artifact: Uint8Array | { sha256: Uint8Array | string },
+    policy: VerificationPolicy,
+  ): Promise<unknown> => (pool ? pool.verify(bundle, artifact, policy) : verify(bundle, artifact, policy, trustedRoot));
+  const check = async (
+    bundle: object | string,
+    artifact: Uint8Array | { sha256: Uint8Array | string },
+    leafIdentity: { identity: string | undefined; issuer: string | undefined },
+  ): Promise<void> => {
     if (!leafIdentity.identity || !leafIdentity.issuer) {
-      throw new SignError('CERTIFICATE_IDENTITY_MISSING', 'the CA issued a certificate without a Sigstore identity or OIDC issuer', { check: 'certificate' });
+      throw new SignError('CERTIFICATE_IDENTITY_MISSING', 'the CA issued a certificate without a Sigstore identity or OIDC issuer', {
+        check: 'certificate',
+      });
     }
     try {
       await run(bundle, artifact, { certificateIdentity: leafIdentity.identity, certificateOidcIssuer: leafIdentity.issuer });
     } catch (e) {
       const err = e as Error & { code?: string };
-      throw new SignError('SELF_VERIFY_FAILED', `the new bundle does not verify against the trusted root, so it was not written: ${err.message}`, { check: err.code ?? 'verify', cause: e });
+      throw new SignError(
+        'SELF_VERIFY_FAILED',
+        `the new bundle does not verify against the trusted root, so it was not written: ${err.message}`,
+        { check: err.code ?? 'verify', cause: e },
+      );
     }
   };
   return {
@@ -53,7 +66,12 @@ export function createSelfVerifier(trustedRoot: unknown | undefined, options: { 
       if (!digest) {
         const statement = parseStatement(payload);
         digest = statement.subjects.find((s) => typeof s.digest.sha256 === 'string')?.digest.sha256;
-        if (!digest) throw new SignError('STATEMENT_NO_SHA256_SUBJECT', 'the in-toto statement has no subject with a sha256 digest, so no verifier could match it to an artifact', { check: 'statement.subject' });
+        if (!digest)
+          throw new SignError(
+            'STATEMENT_NO_SHA256_SUBJECT',
+            'the in-toto statement has no subject with a sha256 digest, so no verifier could match it to an artifact',
+            { check: 'statement.subject' },
+          );
       }
       await check(bundle, { sha256: digest }, identityOf(result));
     },
@@ -65,7 +83,11 @@ function identityOf(result: SignResult): { identity: string | undefined; issuer:
   const identity = result.certificate.leaf.sigstoreIdentity;
   const email = result.token.email;
   if (email !== undefined && identity !== email) {
-    throw new SignError('CERTIFICATE_IDENTITY_MISMATCH', `the CA certified "${identity}", but the identity token is for "${email}"`, { check: 'certificate.identity', expected: email, actual: identity });
+    throw new SignError('CERTIFICATE_IDENTITY_MISMATCH', `the CA certified "${identity}", but the identity token is for "${email}"`, {
+      check: 'certificate.identity',
+      expected: email,
+      actual: identity,
+    });
   }
   return { identity, issuer: result.certificate.leaf.oidcIssuer };
 }

@@ -59,7 +59,8 @@ export function selectServices(config: SigningConfigLike, now: Date = new Date()
   const oidc = eligible(config.oidcUrls ?? [], SUPPORTED_API_VERSIONS.oidc, now)[0];
 
   const tlogCandidates = eligible(config.rekorTlogUrls, SUPPORTED_API_VERSIONS.tlog, now);
-  if (tlogCandidates.length === 0) throw noService('transparency log', 'rekorTlogUrls', config.rekorTlogUrls, SUPPORTED_API_VERSIONS.tlog, now);
+  if (tlogCandidates.length === 0)
+    throw noService('transparency log', 'rekorTlogUrls', config.rekorTlogUrls, SUPPORTED_API_VERSIONS.tlog, now);
   const tlogs = applySelector(tlogCandidates, config.rekorTlogConfig, 'rekorTlogConfig', anyPick);
 
   const tsaCandidates = eligible(config.tsaUrls ?? [], SUPPORTED_API_VERSIONS.tsa, now);
@@ -67,7 +68,11 @@ export function selectServices(config: SigningConfigLike, now: Date = new Date()
 
   // Rekor v2 gives no time: a signature logged there is only verifiable with a timestamp.
   if (tlogs.some((t) => t.majorApiVersion === 2) && tsas.length === 0) {
-    throw new SignError('NO_USABLE_SERVICE', 'signing config: the selected Rekor v2 log needs a timestamp authority, but tsaUrls has no usable TSA', { check: 'tsaUrls' });
+    throw new SignError(
+      'NO_USABLE_SERVICE',
+      'signing config: the selected Rekor v2 log needs a timestamp authority, but tsaUrls has no usable TSA',
+      { check: 'tsaUrls' },
+    );
   }
   return { ca, oidc, tlogs, tsas };
 }
@@ -106,16 +111,27 @@ export function eligible(services: ServiceEntry[], versions: readonly number[], 
   return out;
 }
 
-function applySelector(candidates: SelectedService[], cfg: ServiceConfigurationLike | undefined, field: string, anyPick: AnyPick): SelectedService[] {
+function applySelector(
+  candidates: SelectedService[],
+  cfg: ServiceConfigurationLike | undefined,
+  field: string,
+  anyPick: AnyPick,
+): SelectedService[] {
   const selector = normalizeSelector(cfg?.selector, field);
   if (selector === 'ALL') return candidates;
   if (selector === 'ANY') return [anyPick(candidates)];
   const count = cfg?.count ?? 0;
   if (!Number.isInteger(count) || count <= 0) {
-    throw new SignError('SIGNING_CONFIG_INVALID', `signing config ${field}: EXACT needs a count greater than 0, got ${count}`, { check: field });
+    throw new SignError('SIGNING_CONFIG_INVALID', `signing config ${field}: EXACT needs a count greater than 0, got ${count}`, {
+      check: field,
+    });
   }
   if (candidates.length < count) {
-    throw new SignError('NO_USABLE_SERVICE', `signing config ${field}: EXACT:${count} but only ${candidates.length} usable service(s) (${candidates.map((c) => c.url).join(', ')})`, { check: field, expected: count, actual: candidates.length });
+    throw new SignError(
+      'NO_USABLE_SERVICE',
+      `signing config ${field}: EXACT:${count} but only ${candidates.length} usable service(s) (${candidates.map((c) => c.url).join(', ')})`,
+      { check: field, expected: count, actual: candidates.length },
+    );
   }
   return candidates.slice(0, count);
 }
@@ -126,14 +142,27 @@ function normalizeSelector(value: unknown, field: string): Selector {
   if (value === 'ALL' || value === 1) return 'ALL';
   if (value === 'ANY' || value === 2) return 'ANY';
   if (value === 'EXACT' || value === 3) return 'EXACT';
-  throw new SignError('SIGNING_CONFIG_INVALID', `signing config ${field}.selector ${JSON.stringify(value)} is not ALL, ANY or EXACT`, { check: field, actual: value });
+  throw new SignError('SIGNING_CONFIG_INVALID', `signing config ${field}.selector ${JSON.stringify(value)} is not ALL, ANY or EXACT`, {
+    check: field,
+    actual: value,
+  });
 }
 
 function noService(what: string, field: string, services: ServiceEntry[], versions: readonly number[], now: Date): SignError {
-  const why = services.length === 0
-    ? 'the list is empty'
-    : services.map((s) => `${s.url} (v${s.majorApiVersion}${versions.includes(s.majorApiVersion) ? '' : ', unsupported version'}${windowNote(s, now)})`).join('; ');
-  return new SignError('NO_USABLE_SERVICE', `signing config has no usable ${what} in ${field} (supported API versions ${versions.join(', ')}; now ${now.toISOString()}): ${why}`, { check: field });
+  const why =
+    services.length === 0
+      ? 'the list is empty'
+      : services
+          .map(
+            (s) =>
+              `${s.url} (v${s.majorApiVersion}${versions.includes(s.majorApiVersion) ? '' : ', unsupported version'}${windowNote(s, now)})`,
+          )
+          .join('; ');
+  return new SignError(
+    'NO_USABLE_SERVICE',
+    `signing config has no usable ${what} in ${field} (supported API versions ${versions.join(', ')}; now ${now.toISOString()}): ${why}`,
+    { check: field },
+  );
 }
 
 function windowNote(s: ServiceEntry, now: Date): string {

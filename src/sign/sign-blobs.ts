@@ -50,7 +50,12 @@ function defaultVerifyThreads(): number {
  * The first failure stops new work; what is in flight settles, and nothing more reaches
  * the sink, before the error is thrown.
  */
-export async function signBlobs(count: number, loadArtifact: (index: number) => BlobSource, options: SignBlobsOptions, sink: BundleSink): Promise<void> {
+export async function signBlobs(
+  count: number,
+  loadArtifact: (index: number) => BlobSource,
+  options: SignBlobsOptions,
+  sink: BundleSink,
+): Promise<void> {
   const threads = options.verifyThreads ?? (count >= POOL_THRESHOLD ? defaultVerifyThreads() : 0);
   const verifier = createSelfVerifier(options.trustedRoot, { threads });
   const signer = new KeylessSigner({ services: options.services, getToken: options.getToken, tokenCheck: options.tokenCheck });
@@ -99,7 +104,10 @@ export async function signBlobs(count: number, loadArtifact: (index: number) => 
  * Signs an in-toto statement as a DSSE envelope and returns the self-verified bundle's
  * JSON text. The statement's first sha256 subject (or `subjectDigest`) is what is verified.
  */
-export async function signStatement(payload: Buffer, options: SigningOptions & { subjectDigest?: Uint8Array | undefined }): Promise<string> {
+export async function signStatement(
+  payload: Buffer,
+  options: SigningOptions & { subjectDigest?: Uint8Array | undefined },
+): Promise<string> {
   const verifier = createSelfVerifier(options.trustedRoot);
   const signer = new KeylessSigner({ services: options.services, getToken: options.getToken, tokenCheck: options.tokenCheck });
   try {

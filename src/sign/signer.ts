@@ -88,8 +88,11 @@ export class KeylessSigner {
     const signature = content.signature;
     // Independent witnesses of the same signature: ask them all at once.
     const [entries, timestamps] = await Promise.all([
-      Promise.all(tlogs.map((t): Promise<TlogEntryJson> =>
-        t.majorApiVersion === 2 ? submitRekorV2(t.url, logContent, cert.leafDer) : submitRekorV1(t.url, logContent, cert.leafDer))),
+      Promise.all(
+        tlogs.map((t): Promise<TlogEntryJson> =>
+          t.majorApiVersion === 2 ? submitRekorV2(t.url, logContent, cert.leafDer) : submitRekorV1(t.url, logContent, cert.leafDer),
+        ),
+      ),
       Promise.all(tsas.map((t) => requestTimestamp(t.url, signature))),
     ]);
     const bundle = buildBundle({ leafDer: cert.leafDer, content, tlogEntries: entries, timestamps });

@@ -12,7 +12,11 @@ export function resolvePredicateType(type: string): string {
     new URL(type);
     return type;
   } catch {
-    throw new SignError('PREDICATE_TYPE_INVALID', `--type "${type}" is neither a URI nor one of ${Object.keys(PREDICATE_TYPE_ALIASES).join(', ')}`, { check: 'predicate-type' });
+    throw new SignError(
+      'PREDICATE_TYPE_INVALID',
+      `--type "${type}" is neither a URI nor one of ${Object.keys(PREDICATE_TYPE_ALIASES).join(', ')}`,
+      { check: 'predicate-type' },
+    );
   }
 }
 

@@ -51,36 +51,71 @@ export async function obtainIdentityToken(o: TokenSourceOptions): Promise<{ jwt:
       }
       case 'github-actions':
         if (o.env.ACTIONS_ID_TOKEN_REQUEST_URL && o.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
-          return { jwt: await githubActionsToken(o.env.ACTIONS_ID_TOKEN_REQUEST_URL, o.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN, o.audience ?? SIGSTORE_AUDIENCE, o.policy), source };
+          return {
+            jwt: await githubActionsToken(
+              o.env.ACTIONS_ID_TOKEN_REQUEST_URL,
+              o.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN,
+              o.audience ?? SIGSTORE_AUDIENCE,
+              o.policy,
+            ),
+            source,
+          };
         }
-        if (forced) throw new IdentityError('TOKEN_MISSING', 'not in GitHub Actions with id-token permission: ACTIONS_ID_TOKEN_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set');
+        if (forced)
+          throw new IdentityError(
+            'TOKEN_MISSING',
+            'not in GitHub Actions with id-token permission: ACTIONS_ID_TOKEN_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set',
+          );
         break;
       case 'browser':
       case 'device': {
         if (!forced && !o.interactive) break;
         // Without a browser, the automatic choice is the device flow.
         if (!forced && source === 'browser' && !o.canOpenBrowser) break;
-        if (!o.oidcIssuer) throw new IdentityError('TOKEN_MISSING', `an interactive login needs an identity provider: pass --oidc-issuer or use a signing config with oidcUrls`);
-        const common = { issuer: o.oidcIssuer, clientId: o.oidcClientId ?? SIGSTORE_AUDIENCE, clientSecret: o.oidcClientSecret, log: o.log, policy: o.policy, timeoutMs: o.interactiveTimeoutMs };
-        const jwt = source === 'browser'
-          ? await browserLogin({ ...common, redirectUrl: o.oidcRedirectUrl, openUrl: o.openUrl })
-          : await deviceLogin(common);
+        if (!o.oidcIssuer)
+          throw new IdentityError(
+            'TOKEN_MISSING',
+            `an interactive login needs an identity provider: pass --oidc-issuer or use a signing config with oidcUrls`,
+          );
+        const common = {
+          issuer: o.oidcIssuer,
+          clientId: o.oidcClientId ?? SIGSTORE_AUDIENCE,
+          clientSecret: o.oidcClientSecret,
+          log: o.log,
+          policy: o.policy,
+          timeoutMs: o.interactiveTimeoutMs,
+        };
+        const jwt =
+          source === 'browser'
+            ? await browserLogin({ ...common, redirectUrl: o.oidcRedirectUrl, openUrl: o.openUrl })
+            : await deviceLogin(common);
         return { jwt, source };
       }
     }
   }
-  throw new IdentityError('TOKEN_MISSING',
-    `no identity token: pass --identity-token, set ${TOKEN_ENV}, run in GitHub Actions with id-token permission, or log in with --oidc-provider browser|device`
-    + (o.interactive ? '' : ' (interactive login is not started automatically when stdin is not a terminal)'));
+  throw new IdentityError(
+    'TOKEN_MISSING',
+    `no identity token: pass --identity-token, set ${TOKEN_ENV}, run in GitHub Actions with id-token permission, or log in with --oidc-provider browser|device` +
+      (o.interactive ? '' : ' (interactive login is not started automatically when stdin is not a terminal)'),
+  );
 }
 
 /** GitHub Actions' ambient OIDC token, requested for the `sigstore` audience. */
-export async function githubActionsToken(requestUrl: string, requestToken: string, audience: string, policy: CallPolicy = DEFAULT_CALL_POLICY): Promise<string> {
+export async function githubActionsToken(
+  requestUrl: string,
+  requestToken: string,
+  audience: string,
+  policy: CallPolicy = DEFAULT_CALL_POLICY,
+): Promise<string> {
   const service = serviceName('GitHub Actions token service', new URL(requestUrl).origin);
   const url = new URL(requestUrl);
   url.searchParams.set('audience', audience);
-  const res = await callService({ service, url: url.toString(), headers: { Authorization: `bearer ${requestToken}`, Accept: 'application/json' } }, policy);
+  const res = await callService(
+    { service, url: url.toString(), headers: { Authorization: `bearer ${requestToken}`, Accept: 'application/json' } },
+    policy,
+  );
   const body = jsonBody(res, service) as { value?: unknown };
-  if (typeof body?.value !== 'string' || !body.value) throw new ServiceError('SERVICE_BAD_RESPONSE', service, 'answer has no "value" token');
+  if (typeof body?.value !== 'string' || !body.value)
+    throw new ServiceError('SERVICE_BAD_RESPONSE', service, 'answer has no "value" token');
   return body.value;
 }

@@ -65,43 +65,86 @@ export function checkToken(jwt: string, options: TokenCheckOptions = {}): Checke
   const now = options.now ?? Math.floor(Date.now() / 1000);
   const audience = options.audience ?? SIGSTORE_AUDIENCE;
 
-  if (typeof claims.iss !== 'string' || !claims.iss) throw new TokenError('TOKEN_CLAIM_MISSING', 'identity token has no "iss" (issuer) claim', { check: 'iss' });
+  if (typeof claims.iss !== 'string' || !claims.iss)
+    throw new TokenError('TOKEN_CLAIM_MISSING', 'identity token has no "iss" (issuer) claim', { check: 'iss' });
   const issuer = claims.iss;
   if (!isIssuerUrl(issuer)) {
-    throw new TokenError('TOKEN_CLAIM_INVALID', `identity token issuer "${issuer}" is not an http(s) URL`, { check: 'iss', actual: issuer });
+    throw new TokenError('TOKEN_CLAIM_INVALID', `identity token issuer "${issuer}" is not an http(s) URL`, {
+      check: 'iss',
+      actual: issuer,
+    });
   }
   if (options.issuer !== undefined && issuer !== options.issuer) {
-    throw new TokenError('TOKEN_ISSUER_MISMATCH', `identity token issuer is "${issuer}", expected "${options.issuer}"`, { check: 'iss', expected: options.issuer, actual: issuer });
+    throw new TokenError('TOKEN_ISSUER_MISMATCH', `identity token issuer is "${issuer}", expected "${options.issuer}"`, {
+      check: 'iss',
+      expected: options.issuer,
+      actual: issuer,
+    });
   }
 
-  const auds = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud.filter((a): a is string => typeof a === 'string') : [];
+  const auds =
+    typeof claims.aud === 'string'
+      ? [claims.aud]
+      : Array.isArray(claims.aud)
+        ? claims.aud.filter((a): a is string => typeof a === 'string')
+        : [];
   if (!auds.includes(audience)) {
     const actual = auds.length ? auds.map((a) => `"${a}"`).join(', ') : 'none';
-    throw new TokenError('TOKEN_AUDIENCE_MISMATCH', `identity token audience is ${actual}, expected "${audience}"`, { check: 'aud', expected: audience, actual: auds });
+    throw new TokenError('TOKEN_AUDIENCE_MISMATCH', `identity token audience is ${actual}, expected "${audience}"`, {
+      check: 'aud',
+      expected: audience,
+      actual: auds,
+    });
   }
 
-  if (typeof claims.exp !== 'number') throw new TokenError('TOKEN_CLAIM_MISSING', 'identity token has no "exp" (expiry) claim', { check: 'exp' });
+  if (typeof claims.exp !== 'number')
+    throw new TokenError('TOKEN_CLAIM_MISSING', 'identity token has no "exp" (expiry) claim', { check: 'exp' });
   const minValidity = options.minValiditySeconds ?? DEFAULT_MIN_VALIDITY_SECONDS;
   if (claims.exp <= now) {
-    throw new TokenError('TOKEN_EXPIRED', `identity token expired at ${isoSeconds(claims.exp)} (${now - claims.exp} s ago)`, { check: 'exp', expected: `after ${isoSeconds(now)}`, actual: isoSeconds(claims.exp) });
+    throw new TokenError('TOKEN_EXPIRED', `identity token expired at ${isoSeconds(claims.exp)} (${now - claims.exp} s ago)`, {
+      check: 'exp',
+      expected: `after ${isoSeconds(now)}`,
+      actual: isoSeconds(claims.exp),
+    });
   }
   if (claims.exp < now + minValidity) {
-    throw new TokenError('TOKEN_EXPIRED', `identity token expires at ${isoSeconds(claims.exp)}, in ${claims.exp - now} s: too soon to request a certificate`, { check: 'exp', actual: isoSeconds(claims.exp) });
+    throw new TokenError(
+      'TOKEN_EXPIRED',
+      `identity token expires at ${isoSeconds(claims.exp)}, in ${claims.exp - now} s: too soon to request a certificate`,
+      { check: 'exp', actual: isoSeconds(claims.exp) },
+    );
   }
   if (typeof claims.nbf === 'number' && claims.nbf > now + CLOCK_SKEW_SECONDS) {
-    throw new TokenError('TOKEN_NOT_YET_VALID', `identity token is not valid before ${isoSeconds(claims.nbf)}`, { check: 'nbf', actual: isoSeconds(claims.nbf) });
+    throw new TokenError('TOKEN_NOT_YET_VALID', `identity token is not valid before ${isoSeconds(claims.nbf)}`, {
+      check: 'nbf',
+      actual: isoSeconds(claims.nbf),
+    });
   }
 
-  if (typeof claims.sub !== 'string' || !claims.sub) throw new TokenError('TOKEN_CLAIM_MISSING', 'identity token has no "sub" (subject) claim', { check: 'sub' });
+  if (typeof claims.sub !== 'string' || !claims.sub)
+    throw new TokenError('TOKEN_CLAIM_MISSING', 'identity token has no "sub" (subject) claim', { check: 'sub' });
   let email: string | undefined;
   if (claims.email !== undefined) {
-    if (typeof claims.email !== 'string' || !claims.email) throw new TokenError('TOKEN_CLAIM_INVALID', 'identity token "email" claim is not a string', { check: 'email' });
+    if (typeof claims.email !== 'string' || !claims.email)
+      throw new TokenError('TOKEN_CLAIM_INVALID', 'identity token "email" claim is not a string', { check: 'email' });
     if (claims.email_verified !== true && claims.email_verified !== 'true') {
-      throw new TokenError('TOKEN_EMAIL_NOT_VERIFIED', `identity token email "${claims.email}" is not verified (email_verified is ${JSON.stringify(claims.email_verified) ?? 'absent'})`, { check: 'email_verified', expected: true, actual: claims.email_verified });
+      throw new TokenError(
+        'TOKEN_EMAIL_NOT_VERIFIED',
+        `identity token email "${claims.email}" is not verified (email_verified is ${JSON.stringify(claims.email_verified) ?? 'absent'})`,
+        { check: 'email_verified', expected: true, actual: claims.email_verified },
+      );
     }
     email = claims.email;
   }
-  return { jwt: jwt.trim(), claims, issuer, subject: claims.sub, email, expiresAt: new Date(claims.exp * 1000), challenge: email ?? claims.sub };
+  return {
+    jwt: jwt.trim(),
+    claims,
+    issuer,
+    subject: claims.sub,
+    email,
+    expiresAt: new Date(claims.exp * 1000),
+    challenge: email ?? claims.sub,
+  };
 }
 
 function isIssuerUrl(iss: string): boolean {

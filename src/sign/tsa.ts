@@ -14,10 +14,13 @@ export function checkTimestampResponse(der: Buffer, imprint: Buffer, nonce: numb
   } catch (e) {
     throw new ServiceError('SERVICE_BAD_RESPONSE', service, `answer is not a valid TimeStampResp (${(e as Error).message})`, { cause: e });
   }
-  if ((status !== 0 && status !== 1) || !token) throw new ServiceError('TIMESTAMP_NOT_GRANTED', service, `refused the timestamp (status ${status})`);
+  if ((status !== 0 && status !== 1) || !token)
+    throw new ServiceError('TIMESTAMP_NOT_GRANTED', service, `refused the timestamp (status ${status})`);
   const info = token.tstInfo;
   if (DIGEST_BY_OID[info.hashAlgorithm] !== 'sha256' || !info.hashedMessage.equals(imprint)) {
-    throw new ServiceError('TIMESTAMP_IMPRINT_MISMATCH', service, 'stamped a different message imprint than the signature\'s SHA-256', { check: 'timestamp.imprint' });
+    throw new ServiceError('TIMESTAMP_IMPRINT_MISMATCH', service, "stamped a different message imprint than the signature's SHA-256", {
+      check: 'timestamp.imprint',
+    });
   }
   if (!info.nonce || BigInt(`0x${info.nonce.toString('hex') || '0'}`) !== BigInt(nonce)) {
     throw new ServiceError('TIMESTAMP_NONCE_MISMATCH', service, 'answer does not echo the request nonce', { check: 'timestamp.nonce' });
@@ -34,12 +37,15 @@ export async function requestTimestamp(tsaUrl: string, signature: Uint8Array, po
   // A SigningConfig carries the full URL; a bare origin gets the standard path.
   const url = new URL(tsaUrl).pathname === '/' ? `${tsaUrl.replace(/\/+$/, '')}/api/v1/timestamp` : tsaUrl;
   const nonce = randomBytes(6).readUIntBE(0, 6);
-  const res = await callService({
-    service,
-    url,
-    headers: { 'Content-Type': 'application/json', Accept: 'application/timestamp-reply' },
-    body: JSON.stringify({ artifactHash: base64Encode(sha256(signature)), hashAlgorithm: 'sha256', nonce, certificates: false }),
-  }, policy);
+  const res = await callService(
+    {
+      service,
+      url,
+      headers: { 'Content-Type': 'application/json', Accept: 'application/timestamp-reply' },
+      body: JSON.stringify({ artifactHash: base64Encode(sha256(signature)), hashAlgorithm: 'sha256', nonce, certificates: false }),
+    },
+    policy,
+  );
   checkTimestampResponse(res.body, sha256(signature), nonce, service);
   return res.body;
 }

@@ -5,14 +5,18 @@ import { KeylessError } from '../core/errors.js';
 import { digest, type HashAlgorithm } from '../core/hash.js';
 
 /** Bytes, `sha256:<hex>` (or sha384/sha512), or `{ sha256 | sha384 | sha512: <bytes or hex> }`. */
-export type ArtifactInput = Uint8Array | string | { sha256: Uint8Array | string } | { sha384: Uint8Array | string } | { sha512: Uint8Array | string };
+export type ArtifactInput =
+  Uint8Array | string | { sha256: Uint8Array | string } | { sha384: Uint8Array | string } | { sha512: Uint8Array | string };
 
 const DIGEST_BYTES: Readonly<Record<string, number>> = { sha256: 32, sha384: 48, sha512: 64 };
 
 export class Artifact {
   private readonly digests = new Map<HashAlgorithm, Buffer>();
 
-  private constructor(readonly bytes: Buffer | undefined, given?: { algorithm: HashAlgorithm; digest: Buffer }) {
+  private constructor(
+    readonly bytes: Buffer | undefined,
+    given?: { algorithm: HashAlgorithm; digest: Buffer },
+  ) {
     if (given) this.digests.set(given.algorithm, given.digest);
   }
 
@@ -20,7 +24,8 @@ export class Artifact {
     if (input instanceof Uint8Array) return new Artifact(Buffer.from(input.buffer, input.byteOffset, input.byteLength), undefined);
     if (typeof input === 'string') {
       const m = /^(sha256|sha384|sha512):([0-9a-fA-F]+)$/.exec(input);
-      if (!m || m[2]!.length !== DIGEST_BYTES[m[1]!]! * 2) throw invalid('an artifact given as a string must be sha256:<64 hex digits> (or sha384:/sha512: with their lengths)');
+      if (!m || m[2]!.length !== DIGEST_BYTES[m[1]!]! * 2)
+        throw invalid('an artifact given as a string must be sha256:<64 hex digits> (or sha384:/sha512: with their lengths)');
       return new Artifact(undefined, { algorithm: m[1] as HashAlgorithm, digest: Buffer.from(m[2]!, 'hex') });
     }
     if (typeof input === 'object' && input !== null) {

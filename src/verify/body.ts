@@ -24,13 +24,19 @@ export interface SignedContent {
 
 /** A mismatch reported as the body check's failure, with both values. */
 class Mismatch extends Error {
-  constructor(message: string, readonly expected: unknown, readonly actual: unknown) {
+  constructor(
+    message: string,
+    readonly expected: unknown,
+    readonly actual: unknown,
+  ) {
     super(message);
   }
 }
 
 function same(label: string, expected: Buffer | string | undefined, actual: Buffer | string | undefined): void {
-  const eq = expected !== undefined && actual !== undefined &&
+  const eq =
+    expected !== undefined &&
+    actual !== undefined &&
     (typeof expected === 'string' ? expected === actual : Buffer.isBuffer(actual) && expected.equals(actual));
   if (!eq) throw new Mismatch(`${label} in the log entry differs from the bundle`, expected ?? null, actual ?? null);
 }

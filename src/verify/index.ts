@@ -38,7 +38,8 @@ function bundleFrom(input: BundleInput): Bundle {
 
 /** A Bundle from parseBundle (its bytes are Buffers, which JSON input cannot fake); anything else is validated. */
 function isParsedBundle(v: object): v is Bundle {
-  const c = (v as { content?: { $case?: unknown; messageSignature?: { signature?: unknown }; dsseEnvelope?: { payload?: unknown } } }).content;
+  const c = (v as { content?: { $case?: unknown; messageSignature?: { signature?: unknown }; dsseEnvelope?: { payload?: unknown } } })
+    .content;
   if (typeof c !== 'object' || c === null) return false;
   if (c.$case === 'messageSignature') return c.messageSignature?.signature instanceof Uint8Array;
   if (c.$case === 'dsseEnvelope') return c.dsseEnvelope?.payload instanceof Uint8Array;
@@ -46,7 +47,14 @@ function isParsedBundle(v: object): v is Bundle {
 }
 
 /** What both entry points do before the pipeline: policy, trust material, bundle, artifact. */
-function prepare(bundle: BundleInput, artifact: ArtifactInput, policy: VerificationPolicy, trustedRoot: unknown, log: CheckLog, options: VerifyOptions) {
+function prepare(
+  bundle: BundleInput,
+  artifact: ArtifactInput,
+  policy: VerificationPolicy,
+  trustedRoot: unknown,
+  log: CheckLog,
+  options: VerifyOptions,
+) {
   const compiled = compilePolicy(policy);
   const shared = trustMaterialFor(trustedRoot ?? productionTrustedRoot);
   const trust: TrustMaterial = options.memoizeBundles === false ? shared.withoutBundleMemo() : shared;
@@ -66,7 +74,13 @@ function prepare(bundle: BundleInput, artifact: ArtifactInput, policy: Verificat
  * KeylessError with code POLICY_INVALID for an unusable policy, and a VerificationError
  * whose `code` and `check` name the failed step otherwise.
  */
-export function verifySync(bundle: BundleInput, artifact: ArtifactInput, policy: VerificationPolicy, trustedRoot?: unknown, options: VerifyOptions = {}): VerificationResult {
+export function verifySync(
+  bundle: BundleInput,
+  artifact: ArtifactInput,
+  policy: VerificationPolicy,
+  trustedRoot?: unknown,
+  options: VerifyOptions = {},
+): VerificationResult {
   const log = options.log ?? new CheckLog();
   const { compiled, trust, parsed, a } = prepare(bundle, artifact, policy, trustedRoot, log, options);
   return runPipeline(parsed, a, compiled, trust, log);
@@ -78,7 +92,13 @@ export function verifySync(bundle: BundleInput, artifact: ArtifactInput, policy:
  * Resolves with the verified identity, issuer and signing time; rejects with an error
  * carrying a stable `code` (and `check`, `expected`, `actual`).
  */
-export async function verify(bundle: BundleInput, artifact: ArtifactInput, policy: VerificationPolicy, trustedRoot?: unknown, options: VerifyOptions = {}): Promise<VerificationResult> {
+export async function verify(
+  bundle: BundleInput,
+  artifact: ArtifactInput,
+  policy: VerificationPolicy,
+  trustedRoot?: unknown,
+  options: VerifyOptions = {},
+): Promise<VerificationResult> {
   const log = options.log ?? new CheckLog();
   const { compiled, trust, parsed, a } = prepare(bundle, artifact, policy, trustedRoot, log, options);
   const leaf = leafOf(parsed, trust);
@@ -111,11 +131,13 @@ function leafOf(b: Bundle, trust: TrustMaterial): Certificate | undefined {
 async function prefetchLeafSignature(leaf: AsyncVerifiable, trust: TrustMaterial): Promise<void> {
   if (typeof leaf.verifySignedByAsync !== 'function') return;
   const aki = leaf.authorityKeyIdentifier;
-  const candidates = trust.x509.certificateAuthorities.flatMap((ca) => ca.certChain).filter((c) => {
-    if (!c.subject.equals(leaf.issuer)) return false;
-    const ski = c.subjectKeyIdentifier;
-    return !aki || !ski || aki.equals(ski);
-  });
+  const candidates = trust.x509.certificateAuthorities
+    .flatMap((ca) => ca.certChain)
+    .filter((c) => {
+      if (!c.subject.equals(leaf.issuer)) return false;
+      const ski = c.subjectKeyIdentifier;
+      return !aki || !ski || aki.equals(ski);
+    });
   await Promise.all([...new Set(candidates)].map((c) => leaf.verifySignedByAsync!(c).catch(() => false)));
 }
 

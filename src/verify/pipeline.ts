@@ -13,8 +13,24 @@ import { KeylessError } from '../core/errors.js';
 import { describeKey, parsePublicKey, publicKeyDer, verifySignature, type PublicKeyInfo } from '../core/keys.js';
 import { verifyDigestSignature } from '../core/prehash.js';
 import { digest, sha256, type HashAlgorithm } from '../core/hash.js';
-import { bundleVersion, nodeHashName, parseStatement, preAuthEncoding, IN_TOTO_PAYLOAD_TYPE, type Bundle, type TransparencyLogEntry } from '../formats/index.js';
-import { chainFailureKind, describePeriod, parseCertificate, periodContains, verifyCertificateChain, verifyTimestampToken, type Certificate } from '../x509/index.js';
+import {
+  bundleVersion,
+  nodeHashName,
+  parseStatement,
+  preAuthEncoding,
+  IN_TOTO_PAYLOAD_TYPE,
+  type Bundle,
+  type TransparencyLogEntry,
+} from '../formats/index.js';
+import {
+  chainFailureKind,
+  describePeriod,
+  parseCertificate,
+  periodContains,
+  verifyCertificateChain,
+  verifyTimestampToken,
+  type Certificate,
+} from '../x509/index.js';
 import { leafHash } from '../merkle/index.js';
 import type { Artifact } from './artifact.js';
 import { checkEntryBody, type SignedContent } from './body.js';
@@ -74,12 +90,25 @@ export interface PipelineRun {
 }
 
 /** Runs every step; throws a VerificationError (or FormatError for broken input) on the first failure. */
-export function runPipeline(bundle: Bundle, artifact: Artifact, policy: CompiledPolicy, trust: TrustMaterial, log = new CheckLog()): VerificationResult {
+export function runPipeline(
+  bundle: Bundle,
+  artifact: Artifact,
+  policy: CompiledPolicy,
+  trust: TrustMaterial,
+  log = new CheckLog(),
+): VerificationResult {
   return startPipeline(bundle, artifact, policy, trust, log).finish();
 }
 
 /** `leaf` may be given already parsed (the async API has started checking its signature). */
-export function startPipeline(bundle: Bundle, artifact: Artifact, policy: CompiledPolicy, trust: TrustMaterial, log = new CheckLog(), leaf?: Certificate): PipelineRun {
+export function startPipeline(
+  bundle: Bundle,
+  artifact: Artifact,
+  policy: CompiledPolicy,
+  trust: TrustMaterial,
+  log = new CheckLog(),
+  leaf?: Certificate,
+): PipelineRun {
   const version = bundleVersion(bundle);
   log.pass('bundle.format', undefined, bundle.mediaType);
   const content = signedContent(log, bundle);
@@ -90,8 +119,7 @@ export function startPipeline(bundle: Bundle, artifact: Artifact, policy: Compil
   if (signer.certificate) {
     content.certificateDer = signer.certificate.der;
     content.certificateSpkiDer = signer.certificate.spkiDer;
-  }
-  else content.publicKeyDer = signer.managedKeyDer;
+  } else content.publicKeyDer = signer.managedKeyDer;
 
   // Signature and artifact binding first, in the order a person reasons: is this the
   // artifact and does the signature hold, before when it was made (a tampered signature
@@ -108,7 +136,9 @@ export function startPipeline(bundle: Bundle, artifact: Artifact, policy: Compil
     leaf: signer.certificate,
     finish: () => {
       // Certificate chain at every verified time, SCTs, then the identity policy.
-      const identity = signer.certificate ? certificateTrust(log, signer.certificate, trust, times, entries, policy) : managedKeyPolicy(log, policy);
+      const identity = signer.certificate
+        ? certificateTrust(log, signer.certificate, trust, times, entries, policy)
+        : managedKeyPolicy(log, policy);
       return verificationResult(log, version, times, content, signer, tlogEntries, dsseFacts, identity);
     },
   };
@@ -122,7 +152,14 @@ interface SignerIdentity {
 }
 
 /** Steps 6 and 7 for a certificate bundle: chain and SCTs, integrated times, the given key, the identity policy. */
-function certificateTrust(log: CheckLog, cert: Certificate, trust: TrustMaterial, times: VerifiedTime[], entries: TransparencyLogEntry[], policy: CompiledPolicy): SignerIdentity {
+function certificateTrust(
+  log: CheckLog,
+  cert: Certificate,
+  trust: TrustMaterial,
+  times: VerifiedTime[],
+  entries: TransparencyLogEntry[],
+  policy: CompiledPolicy,
+): SignerIdentity {
   certificateChecks(log, cert, trust, times, policy);
   integratedTimeChecks(log, cert, entries);
   givenKeyCheck(log, cert, policy);
@@ -145,17 +182,28 @@ function givenKeyCheck(log: CheckLog, cert: Certificate, policy: CompiledPolicy)
     } catch (e) {
       return failWith(log, VerifyCode.KEY_MISMATCH, 'key', e);
     }
-    if (!der.equals(cert.spkiDer)) log.fail(VerifyCode.KEY_MISMATCH, 'key', 'the certificate does not carry the given public key', der, cert.spkiDer);
+    if (!der.equals(cert.spkiDer))
+      log.fail(VerifyCode.KEY_MISMATCH, 'key', 'the certificate does not carry the given public key', der, cert.spkiDer);
     log.pass('key', 'the given public key', 'the certificate key');
   } else if (!policy.identity || !policy.issuer) {
-    throw new KeylessError(VerifyCode.POLICY_INVALID, 'policy: a certificate bundle needs the expected identity and OIDC issuer (exact or regexp)', { check: 'policy' });
+    throw new KeylessError(
+      VerifyCode.POLICY_INVALID,
+      'policy: a certificate bundle needs the expected identity and OIDC issuer (exact or regexp)',
+      { check: 'policy' },
+    );
   }
 }
 
 /** Step 7 for a managed-key bundle: it carries no identity, so an identity policy cannot hold. */
 function managedKeyPolicy(log: CheckLog, policy: CompiledPolicy): SignerIdentity {
   if (policy.identity || policy.issuer || policy.extensions.length > 0) {
-    log.fail(VerifyCode.POLICY_IDENTITY_MISMATCH, 'policy.identity', 'the bundle was signed with a managed key and carries no identity', policy.identity?.text ?? policy.issuer?.text, null);
+    log.fail(
+      VerifyCode.POLICY_IDENTITY_MISMATCH,
+      'policy.identity',
+      'the bundle was signed with a managed key and carries no identity',
+      policy.identity?.text ?? policy.issuer?.text,
+      null,
+    );
   }
   return {};
 }
@@ -198,7 +246,13 @@ function signedContent(log: CheckLog, bundle: Bundle): SignedContent {
     const md = c.messageSignature.messageDigest;
     const algorithm = md ? nodeHashName(md.algorithm) : undefined;
     if (!md || !algorithm) {
-      log.fail(VerifyCode.DIGEST_MISMATCH, 'bundle.message-digest', 'the message digest algorithm is not supported', 'SHA2_256, SHA2_384 or SHA2_512', md?.algorithm ?? null);
+      log.fail(
+        VerifyCode.DIGEST_MISMATCH,
+        'bundle.message-digest',
+        'the message digest algorithm is not supported',
+        'SHA2_256, SHA2_384 or SHA2_512',
+        md?.algorithm ?? null,
+      );
     }
     return { signature: c.messageSignature.signature, messageDigest: { algorithm, digest: md.digest } };
   }
@@ -212,7 +266,14 @@ function signedContent(log: CheckLog, bundle: Bundle): SignedContent {
   throw new KeylessError('FORMAT_INVALID', 'bundle has neither messageSignature nor dsseEnvelope', { check: 'bundle.format' });
 }
 
-function verifiedTimes(log: CheckLog, bundle: Bundle, entries: TransparencyLogEntry[], content: SignedContent, trust: TrustMaterial, policy: CompiledPolicy): VerifiedTime[] {
+function verifiedTimes(
+  log: CheckLog,
+  bundle: Bundle,
+  entries: TransparencyLogEntry[],
+  content: SignedContent,
+  trust: TrustMaterial,
+  policy: CompiledPolicy,
+): VerifiedTime[] {
   const times = [...timestampTimes(log, bundle, content, trust), ...integratedTimes(log, entries, trust)];
   // A certificate is only meaningful at a verified time, so certificate bundles need at
   // least one. A managed key has no validity window: its bundles may rest on the log's
@@ -220,7 +281,13 @@ function verifiedTimes(log: CheckLog, bundle: Bundle, entries: TransparencyLogEn
   const certificateBundle = bundle.verificationMaterial!.content?.$case !== 'publicKey';
   const threshold = certificateBundle ? Math.max(1, policy.source.timestampThreshold ?? 1) : (policy.source.timestampThreshold ?? 0);
   if (times.length < threshold) {
-    log.fail(VerifyCode.TIMESTAMP_MISSING, 'verified-times', 'not enough verified times (a Rekor v2 entry needs an RFC 3161 timestamp)', threshold, times.length);
+    log.fail(
+      VerifyCode.TIMESTAMP_MISSING,
+      'verified-times',
+      'not enough verified times (a Rekor v2 entry needs an RFC 3161 timestamp)',
+      threshold,
+      times.length,
+    );
   }
   log.pass('verified-times', threshold, times.length);
   return times;
@@ -246,7 +313,8 @@ function timestampTimes(log: CheckLog, bundle: Bundle, content: SignedContent, t
       return failWith(log, VerifyCode.TIMESTAMP_INVALID, check, e);
     }
     const key = sha256(signed).toString('hex');
-    if (seen.has(key)) log.fail(VerifyCode.TIMESTAMP_INVALID, check, 'the same timestamp appears twice (one TSTInfo)', 'distinct timestamps', 'duplicate');
+    if (seen.has(key))
+      log.fail(VerifyCode.TIMESTAMP_INVALID, check, 'the same timestamp appears twice (one TSTInfo)', 'distinct timestamps', 'duplicate');
     seen.add(key);
     log.pass(check, 'a token from a trusted TSA over the signature', time);
     times.push({ source: 'timestamp-authority', time, from: check });
@@ -263,10 +331,22 @@ function integratedTimes(log: CheckLog, entries: TransparencyLogEntry[], trust: 
     const name = entryName(i);
     if (isRekorV2(entry)) {
       // Rekor v2 logs sign no entry timestamps; sigstore-go cannot verify one and drops the entry.
-      log.fail(VerifyCode.TLOG_SET_INVALID, `${name}.signed-entry-timestamp`, 'a Rekor v2 entry carries no signed entry timestamp', 'no inclusion promise', 'an inclusion promise');
+      log.fail(
+        VerifyCode.TLOG_SET_INVALID,
+        `${name}.signed-entry-timestamp`,
+        'a Rekor v2 entry carries no signed entry timestamp',
+        'no inclusion promise',
+        'an inclusion promise',
+      );
     }
     if (BigInt(entry.integratedTime) <= 0n) {
-      log.fail(VerifyCode.TLOG_SET_INVALID, `${name}.signed-entry-timestamp`, 'the entry has a signed entry timestamp but no integrated time', 'an integrated time', entry.integratedTime);
+      log.fail(
+        VerifyCode.TLOG_SET_INVALID,
+        `${name}.signed-entry-timestamp`,
+        'the entry has a signed entry timestamp but no integrated time',
+        'an integrated time',
+        entry.integratedTime,
+      );
     }
     const logs = logsForEntry(log, trust, entry, name);
     times.push({ source: 'transparency-log', time: verifySet(log, logs, entry, name), from: name });
@@ -283,7 +363,13 @@ function keyMaterial(log: CheckLog, bundle: Bundle, trust: TrustMaterial, policy
 function managedKey(log: CheckLog, hint: string | undefined, policy: CompiledPolicy): Signer {
   const given = policy.source.publicKey;
   if (given === undefined) {
-    log.fail(VerifyCode.KEY_REQUIRED, 'key', 'the bundle was signed with a managed key, but no public key was given', 'a public key (--key)', null);
+    log.fail(
+      VerifyCode.KEY_REQUIRED,
+      'key',
+      'the bundle was signed with a managed key, but no public key was given',
+      'a public key (--key)',
+      null,
+    );
   }
   let key: PublicKeyInfo;
   try {
@@ -299,10 +385,22 @@ type CertificateMaterial = Exclude<NonNullable<Bundle['verificationMaterial']>['
 
 /** A certificate bundle: its leaf's key (the leaf's trust is checked in finish()); no root may come with it. */
 function leafCertificateKey(log: CheckLog, vm: CertificateMaterial | undefined, trust: TrustMaterial, parsedLeaf?: Certificate): Signer {
-  const ders = vm?.$case === 'certificate' ? [vm.certificate.rawBytes] : vm?.$case === 'x509CertificateChain' ? vm.x509CertificateChain.certificates.map((c) => c.rawBytes) : [];
-  if (ders.length === 0) log.fail(VerifyCode.CERTIFICATE_INVALID, 'certificate', 'the bundle carries no certificate', 'a leaf certificate', 'none');
+  const ders =
+    vm?.$case === 'certificate'
+      ? [vm.certificate.rawBytes]
+      : vm?.$case === 'x509CertificateChain'
+        ? vm.x509CertificateChain.certificates.map((c) => c.rawBytes)
+        : [];
+  if (ders.length === 0)
+    log.fail(VerifyCode.CERTIFICATE_INVALID, 'certificate', 'the bundle carries no certificate', 'a leaf certificate', 'none');
   if (ders.length > MAX_BUNDLE_CHAIN) {
-    log.fail(VerifyCode.CERTIFICATE_INVALID, 'certificate', 'the bundle carries too many certificates', `at most ${MAX_BUNDLE_CHAIN}`, ders.length);
+    log.fail(
+      VerifyCode.CERTIFICATE_INVALID,
+      'certificate',
+      'the bundle carries too many certificates',
+      `at most ${MAX_BUNDLE_CHAIN}`,
+      ders.length,
+    );
   }
   const certs: Certificate[] = [];
   ders.forEach((der, i) => {
@@ -318,7 +416,13 @@ function leafCertificateKey(log: CheckLog, vm: CertificateMaterial | undefined, 
   certs.forEach((c, i) => {
     const isAnchor = trust.isTrustedCaCertificate(c.der) && (c.subject.equals(c.issuer) || i === 0);
     if (isAnchor || (c.subject.equals(c.issuer) && c.verifySignedBy(c))) {
-      log.fail(VerifyCode.CERTIFICATE_ROOT_IN_BUNDLE, 'certificate.no-root', 'the bundle carries a root or trusted CA certificate', 'leaf and intermediates only', `certificate[${i}] ${c.subject}`);
+      log.fail(
+        VerifyCode.CERTIFICATE_ROOT_IN_BUNDLE,
+        'certificate.no-root',
+        'the bundle carries a root or trusted CA certificate',
+        'leaf and intermediates only',
+        `certificate[${i}] ${c.subject}`,
+      );
     }
   });
   const leaf = certs[0]!;
@@ -347,7 +451,16 @@ function chainAtEveryTime(log: CheckLog, leaf: Certificate, trust: TrustMaterial
       issuer = chain.path[1];
     } catch (e) {
       const kind = chainFailureKind(e);
-      failWith(log, kind === 'time' ? VerifyCode.CERTIFICATE_NOT_VALID_AT_TIME : kind === 'untrusted' ? VerifyCode.CERTIFICATE_UNTRUSTED : VerifyCode.CERTIFICATE_INVALID, check, e);
+      failWith(
+        log,
+        kind === 'time'
+          ? VerifyCode.CERTIFICATE_NOT_VALID_AT_TIME
+          : kind === 'untrusted'
+            ? VerifyCode.CERTIFICATE_UNTRUSTED
+            : VerifyCode.CERTIFICATE_INVALID,
+        check,
+        e,
+      );
     }
     log.pass(check, `valid at ${t.time.toISOString()}`, `${leaf.notBefore.toISOString()} .. ${leaf.notAfter.toISOString()}`);
   }
@@ -378,18 +491,36 @@ function integratedTimeChecks(log: CheckLog, leaf: Certificate, entries: Transpa
     try {
       seconds = BigInt(entry.integratedTime);
     } catch {
-      return log.fail(VerifyCode.CERTIFICATE_NOT_VALID_AT_TIME, `${entryName(i)}.integrated-time`, 'the integrated time is not a number', 'unix seconds', entry.integratedTime);
+      return log.fail(
+        VerifyCode.CERTIFICATE_NOT_VALID_AT_TIME,
+        `${entryName(i)}.integrated-time`,
+        'the integrated time is not a number',
+        'unix seconds',
+        entry.integratedTime,
+      );
     }
     if (seconds === 0n) return;
     const at = new Date(Number(seconds) * 1000);
     if (!leaf.validAt(at)) {
-      log.fail(VerifyCode.CERTIFICATE_NOT_VALID_AT_TIME, `${entryName(i)}.integrated-time`, 'the certificate is not valid at the integrated time of the log entry',
-        `${leaf.notBefore.toISOString()} .. ${leaf.notAfter.toISOString()}`, Number.isNaN(at.getTime()) ? entry.integratedTime : at);
+      log.fail(
+        VerifyCode.CERTIFICATE_NOT_VALID_AT_TIME,
+        `${entryName(i)}.integrated-time`,
+        'the certificate is not valid at the integrated time of the log entry',
+        `${leaf.notBefore.toISOString()} .. ${leaf.notAfter.toISOString()}`,
+        Number.isNaN(at.getTime()) ? entry.integratedTime : at,
+      );
     }
   });
 }
 
-function checkEntries(log: CheckLog, entries: TransparencyLogEntry[], content: SignedContent, trust: TrustMaterial, times: VerifiedTime[], policy: CompiledPolicy): VerificationResult['tlogEntries'] {
+function checkEntries(
+  log: CheckLog,
+  entries: TransparencyLogEntry[],
+  content: SignedContent,
+  trust: TrustMaterial,
+  times: VerifiedTime[],
+  policy: CompiledPolicy,
+): VerificationResult['tlogEntries'] {
   // An entry is identified by its log and its leaf: the entry's logIndex is not always
   // signed (a Rekor v1 entry with a proof but no SET proves only the shard's index), so
   // one entry copied under another index must not count twice towards tlogThreshold.
@@ -399,7 +530,14 @@ function checkEntries(log: CheckLog, entries: TransparencyLogEntry[], content: S
     const name = entryName(i);
     const logKey = entry.logId!.keyId.toString('base64');
     for (const id of [`${logKey}#${entry.logIndex}`, `${logKey}#leaf:${leafHash(entry.canonicalizedBody).toString('hex')}`]) {
-      if (seen.has(id)) log.fail(VerifyCode.TLOG_DUPLICATE, `${name}.unique`, 'two entries with the same log and index, or the same log and leaf', 'distinct entries', id);
+      if (seen.has(id))
+        log.fail(
+          VerifyCode.TLOG_DUPLICATE,
+          `${name}.unique`,
+          'two entries with the same log and index, or the same log and leaf',
+          'distinct entries',
+          id,
+        );
       seen.add(id);
     }
     entryInclusion(log, entry, trust, times, name);
@@ -419,17 +557,35 @@ function entryInclusion(log: CheckLog, entry: TransparencyLogEntry, trust: Trust
   const logs = logsForEntry(log, trust, entry, name);
   if (!entry.inclusionProof) {
     if (!entry.inclusionPromise) {
-      log.fail(VerifyCode.TLOG_INCLUSION_MISSING, `${name}.inclusion`, 'the entry has neither an inclusion proof nor a promise', 'an inclusion proof', null);
+      log.fail(
+        VerifyCode.TLOG_INCLUSION_MISSING,
+        `${name}.inclusion`,
+        'the entry has neither an inclusion proof nor a promise',
+        'an inclusion proof',
+        null,
+      );
     }
     if (isRekorV2(entry)) {
       // Rekor v2 gives no promise: the proof is the only evidence of inclusion.
-      log.fail(VerifyCode.TLOG_INCLUSION_MISSING, `${name}.inclusion`, 'a Rekor v2 entry needs an inclusion proof', 'an inclusion proof', null);
+      log.fail(
+        VerifyCode.TLOG_INCLUSION_MISSING,
+        `${name}.inclusion`,
+        'a Rekor v2 entry needs an inclusion proof',
+        'an inclusion proof',
+        null,
+      );
     }
   } else {
     const trusted = verifyInclusionProof(log, trust, logs, entry, name);
     if (isRekorV2(entry) && entry.logIndex !== entry.inclusionProof.logIndex) {
       // Rekor v2 logs are not sharded: the entry's index is the proven one (sigstore-go proves at logIndex).
-      log.fail(VerifyCode.TLOG_INCLUSION_INVALID, `${name}.log-index`, 'the entry index differs from the proven index', entry.inclusionProof.logIndex, entry.logIndex);
+      log.fail(
+        VerifyCode.TLOG_INCLUSION_INVALID,
+        `${name}.log-index`,
+        'the entry index differs from the proven index',
+        entry.inclusionProof.logIndex,
+        entry.logIndex,
+      );
     }
     if (!entry.inclusionPromise) {
       // No integrated time to check the key against: the log key must be valid at every verified time.
@@ -437,7 +593,13 @@ function entryInclusion(log: CheckLog, entry: TransparencyLogEntry, trust: Trust
       const sameKey = logs.filter((l) => l.rawKey.equals(trusted.rawKey));
       for (const t of times) {
         if (!sameKey.some((l) => periodContains(l.validFor, t.time.getTime()))) {
-          log.fail(VerifyCode.TLOG_KEY_NOT_VALID_AT_TIME, `${name}.log-validity`, `the log key is not valid at the time from ${t.from}`, describePeriod(trusted.validFor), t.time);
+          log.fail(
+            VerifyCode.TLOG_KEY_NOT_VALID_AT_TIME,
+            `${name}.log-validity`,
+            `the log key is not valid at the time from ${t.from}`,
+            describePeriod(trusted.validFor),
+            t.time,
+          );
         }
       }
     }
@@ -463,25 +625,54 @@ type PayloadFacts = { payloadType?: string; predicateType?: string };
 /** Step 3: the signature, and what binds it to the artifact (digest, DSSE payload or in-toto subject). */
 function checkSignature(log: CheckLog, content: SignedContent, signer: Signer, artifact: Artifact, policy: CompiledPolicy): PayloadFacts {
   const md = content.messageDigest;
-  return md ? messageSignatureChecks(log, md, content.signature, signer, artifact, policy) : dsseChecks(log, content, signer, artifact, policy);
+  return md
+    ? messageSignatureChecks(log, md, content.signature, signer, artifact, policy)
+    : dsseChecks(log, content, signer, artifact, policy);
 }
 
 /** A message signature: the artifact's digest is the bundle's, and the signature verifies over the artifact. */
-function messageSignatureChecks(log: CheckLog, messageDigest: NonNullable<SignedContent['messageDigest']>, signature: Buffer, signer: Signer, artifact: Artifact, policy: CompiledPolicy): PayloadFacts {
+function messageSignatureChecks(
+  log: CheckLog,
+  messageDigest: NonNullable<SignedContent['messageDigest']>,
+  signature: Buffer,
+  signer: Signer,
+  artifact: Artifact,
+  policy: CompiledPolicy,
+): PayloadFacts {
   if (policy.source.payloadType !== undefined) {
-    log.fail(VerifyCode.PAYLOAD_TYPE_MISMATCH, 'dsse.payload-type', 'an attestation needs a DSSE envelope, the bundle has a message signature', policy.source.payloadType, 'messageSignature');
+    log.fail(
+      VerifyCode.PAYLOAD_TYPE_MISMATCH,
+      'dsse.payload-type',
+      'an attestation needs a DSSE envelope, the bundle has a message signature',
+      policy.source.payloadType,
+      'messageSignature',
+    );
   }
   const { algorithm, digest } = messageDigest;
   const actual = artifact.digest(algorithm);
   if (!actual) {
-    log.fail(VerifyCode.DIGEST_MISMATCH, 'artifact.digest', `the bundle's digest is ${algorithm}, but only a ${artifact.knownAlgorithm()} digest of the artifact was given`, algorithm, artifact.knownAlgorithm());
+    log.fail(
+      VerifyCode.DIGEST_MISMATCH,
+      'artifact.digest',
+      `the bundle's digest is ${algorithm}, but only a ${artifact.knownAlgorithm()} digest of the artifact was given`,
+      algorithm,
+      artifact.knownAlgorithm(),
+    );
   }
-  if (!actual.equals(digest)) log.fail(VerifyCode.DIGEST_MISMATCH, 'artifact.digest', 'the artifact digest differs from the bundle', digest, actual);
+  if (!actual.equals(digest))
+    log.fail(VerifyCode.DIGEST_MISMATCH, 'artifact.digest', 'the artifact digest differs from the bundle', digest, actual);
   log.pass('artifact.digest', digest, actual);
   const ok = artifact.bytes
     ? verifySignature(signer.key, artifact.bytes, signature, algorithm)
     : verifyDigestSignature(signer.key.key, actual, signature, algorithm);
-  if (!ok) log.fail(VerifyCode.SIGNATURE_INVALID, 'signature', 'the signature does not verify over the artifact with the signing key', 'a valid signature', 'invalid signature');
+  if (!ok)
+    log.fail(
+      VerifyCode.SIGNATURE_INVALID,
+      'signature',
+      'the signature does not verify over the artifact with the signing key',
+      'a valid signature',
+      'invalid signature',
+    );
   log.pass('signature', 'a valid signature', 'verified', artifact.bytes ? 'over the artifact' : 'over the artifact digest');
   return {};
 }
@@ -490,7 +681,13 @@ function messageSignatureChecks(log: CheckLog, messageDigest: NonNullable<Signed
 function dsseChecks(log: CheckLog, content: SignedContent, signer: Signer, artifact: Artifact, policy: CompiledPolicy): PayloadFacts {
   const dsse = content.dsse!;
   if (!verifySignature(signer.key, dsse.pae, content.signature) && !compatSha256(signer.key, dsse.pae, content.signature)) {
-    log.fail(VerifyCode.SIGNATURE_INVALID, 'signature', 'the DSSE signature does not verify over the PAE with the signing key', 'a valid signature', 'invalid signature');
+    log.fail(
+      VerifyCode.SIGNATURE_INVALID,
+      'signature',
+      'the DSSE signature does not verify over the PAE with the signing key',
+      'a valid signature',
+      'invalid signature',
+    );
   }
   log.pass('signature', 'a valid signature', 'verified', 'over the DSSE PAE');
   const wantType = policy.source.payloadType;
@@ -502,7 +699,8 @@ function dsseChecks(log: CheckLog, content: SignedContent, signer: Signer, artif
     const alg = artifact.knownAlgorithm();
     const payloadDigest = digest(alg, dsse.payload);
     const have = artifact.digest(alg)!;
-    if (!have.equals(payloadDigest)) log.fail(VerifyCode.SUBJECT_MISMATCH, 'dsse.payload', 'the envelope payload is not the artifact', payloadDigest, have);
+    if (!have.equals(payloadDigest))
+      log.fail(VerifyCode.SUBJECT_MISMATCH, 'dsse.payload', 'the envelope payload is not the artifact', payloadDigest, have);
     log.pass('dsse.payload', 'the artifact', 'the envelope payload');
     return { payloadType: dsse.payloadType };
   }
@@ -529,13 +727,29 @@ function statementChecks(log: CheckLog, payload: Buffer, artifact: Artifact, pol
     }),
   );
   if (!match) {
-    log.fail(VerifyCode.SUBJECT_MISMATCH, 'intoto.subject', 'no subject of the statement has the artifact digest',
-      statement.subjects.map((s) => `${s.name} ${Object.entries(s.digest).map(([a, d]) => `${a}:${d}`).join(' ')}`), artifact.describe());
+    log.fail(
+      VerifyCode.SUBJECT_MISMATCH,
+      'intoto.subject',
+      'no subject of the statement has the artifact digest',
+      statement.subjects.map(
+        (s) =>
+          `${s.name} ${Object.entries(s.digest)
+            .map(([a, d]) => `${a}:${d}`)
+            .join(' ')}`,
+      ),
+      artifact.describe(),
+    );
   }
   log.pass('intoto.subject', matched, match.name);
   const wantPredicate = policy.source.predicateType;
   if (wantPredicate !== undefined && wantPredicate !== statement.predicateType) {
-    log.fail(VerifyCode.PAYLOAD_TYPE_MISMATCH, 'intoto.predicate-type', 'the statement has another predicate type', wantPredicate, statement.predicateType);
+    log.fail(
+      VerifyCode.PAYLOAD_TYPE_MISMATCH,
+      'intoto.predicate-type',
+      'the statement has another predicate type',
+      wantPredicate,
+      statement.predicateType,
+    );
   }
   return statement.predicateType;
 }

@@ -80,7 +80,11 @@ export function compilePolicy(policy: VerificationPolicy): CompiledPolicy {
   const source: VerificationPolicy = {
     ...policy,
     certificateIdentityRegexp: alias('certificateIdentityRegexp', policy.certificateIdentityRegexp, policy.certificateIdentityRegExp),
-    certificateOidcIssuerRegexp: alias('certificateOidcIssuerRegexp', policy.certificateOidcIssuerRegexp, policy.certificateOidcIssuerRegExp),
+    certificateOidcIssuerRegexp: alias(
+      'certificateOidcIssuerRegexp',
+      policy.certificateOidcIssuerRegexp,
+      policy.certificateOidcIssuerRegExp,
+    ),
     publicKey: alias('publicKey', policy.publicKey, policy.key),
   };
   const identity = matcher('certificateIdentity', source.certificateIdentity, source.certificateIdentityRegexp);
@@ -167,7 +171,8 @@ export function checkPolicy(log: CheckLog, policy: CompiledPolicy, signer: Signe
     const fallback = GITHUB_FALLBACK[name];
     const actual = signer.extensions[oid] ?? (fallback ? signer.extensions[fallback] : undefined);
     const check = `policy.extension.${name}`;
-    if (actual !== value) log.fail(VerifyCode.POLICY_EXTENSION_MISMATCH, check, `certificate extension ${name} (${oid}) does not match`, value, actual ?? null);
+    if (actual !== value)
+      log.fail(VerifyCode.POLICY_EXTENSION_MISMATCH, check, `certificate extension ${name} (${oid}) does not match`, value, actual ?? null);
     log.pass(check, value, actual);
   }
 }

@@ -3,7 +3,15 @@
 // for Rekor v2, with witness cosignatures ignored). Never fetches anything online.
 import { canonicalize } from '../core/canonical-json.js';
 import { verifySignature } from '../core/keys.js';
-import { leafHash, parseCheckpoint, parseSignedNote, verifyInclusion, verifyNote, type Checkpoint, type SignedNote } from '../merkle/index.js';
+import {
+  leafHash,
+  parseCheckpoint,
+  parseSignedNote,
+  verifyInclusion,
+  verifyNote,
+  type Checkpoint,
+  type SignedNote,
+} from '../merkle/index.js';
 import type { TransparencyLogEntry } from '../formats/index.js';
 import { describePeriod, periodContains, type TrustedLog } from '../x509/index.js';
 import { VerifyCode, failWith, type CheckLog } from './checks.js';
@@ -19,7 +27,13 @@ export function logsForEntry(log: CheckLog, trust: TrustMaterial, entry: Transpa
   const logs = trust.tlogsById(entry.logId!.keyId);
   const id = entry.logId!.keyId.toString('base64');
   if (logs.length === 0) {
-    log.fail(VerifyCode.TLOG_UNKNOWN_LOG, `${name}.log`, 'the entry comes from a log that is not in the trusted root', 'a log ID of the trusted root', id);
+    log.fail(
+      VerifyCode.TLOG_UNKNOWN_LOG,
+      `${name}.log`,
+      'the entry comes from a log that is not in the trusted root',
+      'a log ID of the trusted root',
+      id,
+    );
   }
   log.pass(`${name}.log`, undefined, logs.map((l) => l.baseUrl).join(', '));
   return logs;
@@ -36,8 +50,13 @@ export function verifySet(log: CheckLog, logs: TrustedLog[], entry: Transparency
   const t = integratedTime * 1000;
   const valid = logs.filter((l) => periodContains(l.validFor, t));
   if (valid.length === 0) {
-    log.fail(VerifyCode.TLOG_KEY_NOT_VALID_AT_TIME, check, 'no key of this log is valid at the integrated time',
-      logs.map((l) => describePeriod(l.validFor)).join(' or '), new Date(t));
+    log.fail(
+      VerifyCode.TLOG_KEY_NOT_VALID_AT_TIME,
+      check,
+      'no key of this log is valid at the integrated time',
+      logs.map((l) => describePeriod(l.validFor)).join(' or '),
+      new Date(t),
+    );
   }
   const payload = Buffer.from(
     canonicalize({
@@ -61,7 +80,13 @@ export function verifySet(log: CheckLog, logs: TrustedLog[], entry: Transparency
       return new Date(t);
     }
   }
-  return log.fail(VerifyCode.TLOG_SET_INVALID, check, 'the signed entry timestamp does not verify with the log key', 'a valid signature', 'invalid signature');
+  return log.fail(
+    VerifyCode.TLOG_SET_INVALID,
+    check,
+    'the signed entry timestamp does not verify with the log key',
+    'a valid signature',
+    'invalid signature',
+  );
 }
 
 /** sigstore-go's rule: a `<host> - <tree ID>` origin marks a Rekor v1 checkpoint. */
@@ -74,7 +99,13 @@ const V1_ORIGIN = /^.* - [0-9]+$/;
  * origin and any key name, the 4-byte key hint and the signature decide (as rekor and
  * sigstore-go verify them).
  */
-export function verifyCheckpoint(log: CheckLog, trust: TrustMaterial, logs: TrustedLog[], note: string, name: string): { checkpoint: Checkpoint; log: TrustedLog } {
+export function verifyCheckpoint(
+  log: CheckLog,
+  trust: TrustMaterial,
+  logs: TrustedLog[],
+  note: string,
+  name: string,
+): { checkpoint: Checkpoint; log: TrustedLog } {
   const check = `${name}.checkpoint`;
   let parsed: SignedNote;
   let checkpoint: Checkpoint;
@@ -91,10 +122,14 @@ export function verifyCheckpoint(log: CheckLog, trust: TrustMaterial, logs: Trus
     // and its verifiers (rekor, sigstore-go) match the key hint only: any name will do there.
     const hint = l.logId.subarray(0, 4);
     const names = v1
-      ? [...new Set([l.host, l.hostname, ...parsed.signatures.filter((sig) => sig.keyId.equals(hint)).map((sig) => sig.name)])].filter((n) => n)
+      ? [...new Set([l.host, l.hostname, ...parsed.signatures.filter((sig) => sig.keyId.equals(hint)).map((sig) => sig.name)])].filter(
+          (n) => n,
+        )
       : [l.hostname];
     if (!v1 && checkpoint.origin !== l.hostname) {
-      lastError = new Error(`checkpoint origin ${JSON.stringify(checkpoint.origin)} is not the log's host name ${JSON.stringify(l.hostname)}`);
+      lastError = new Error(
+        `checkpoint origin ${JSON.stringify(checkpoint.origin)} is not the log's host name ${JSON.stringify(l.hostname)}`,
+      );
       continue;
     }
     for (const keyName of names) {
@@ -119,10 +154,17 @@ export function verifyCheckpoint(log: CheckLog, trust: TrustMaterial, logs: Trus
  * Verifies the inclusion proof of SHA-256(0x00 ‖ canonicalizedBody) at the proof's
  * index against the size and root hash of the verified checkpoint.
  */
-export function verifyInclusionProof(log: CheckLog, trust: TrustMaterial, logs: TrustedLog[], entry: TransparencyLogEntry, name: string): TrustedLog {
+export function verifyInclusionProof(
+  log: CheckLog,
+  trust: TrustMaterial,
+  logs: TrustedLog[],
+  entry: TransparencyLogEntry,
+  name: string,
+): TrustedLog {
   const proof = entry.inclusionProof!;
   const note = proof.checkpoint?.envelope;
-  if (!note) log.fail(VerifyCode.TLOG_INCLUSION_MISSING, `${name}.checkpoint`, 'the inclusion proof has no checkpoint', 'a signed checkpoint', null);
+  if (!note)
+    log.fail(VerifyCode.TLOG_INCLUSION_MISSING, `${name}.checkpoint`, 'the inclusion proof has no checkpoint', 'a signed checkpoint', null);
   const { checkpoint, log: trusted } = verifyCheckpoint(log, trust, logs, note, name);
   const check = `${name}.inclusion-proof`;
   const size = Number(proof.treeSize);
@@ -130,8 +172,13 @@ export function verifyInclusionProof(log: CheckLog, trust: TrustMaterial, logs: 
     log.fail(VerifyCode.TLOG_INCLUSION_INVALID, check, 'the proof is for another tree size than the checkpoint', checkpoint.size, size);
   }
   if (!proof.rootHash.equals(checkpoint.rootHash)) {
-    log.fail(VerifyCode.TLOG_INCLUSION_INVALID, check, 'the proof root hash differs from the checkpoint root hash',
-      Buffer.from(checkpoint.rootHash), proof.rootHash);
+    log.fail(
+      VerifyCode.TLOG_INCLUSION_INVALID,
+      check,
+      'the proof root hash differs from the checkpoint root hash',
+      Buffer.from(checkpoint.rootHash),
+      proof.rootHash,
+    );
   }
   try {
     verifyInclusion(Number(proof.logIndex), checkpoint.size, leafHash(entry.canonicalizedBody), proof.hashes, checkpoint.rootHash);

@@ -147,7 +147,9 @@ export class TrustMaterial {
   /** Whether `der` is one of the trusted CA certificates (a bundle must never carry those). */
   isTrustedCaCertificate(der: Buffer): boolean {
     if (!this.anchorSet) {
-      this.anchorSet = new Set(this.root.certificateAuthorities.flatMap((ca) => (ca.certChain?.certificates ?? []).map((c) => c.rawBytes.toString('base64'))));
+      this.anchorSet = new Set(
+        this.root.certificateAuthorities.flatMap((ca) => (ca.certChain?.certificates ?? []).map((c) => c.rawBytes.toString('base64'))),
+      );
     }
     return this.anchorSet.has(der.toString('base64'));
   }
@@ -207,8 +209,15 @@ export function trustMaterialFor(root: unknown): TrustMaterial {
 function isParsedTrustedRoot(v: unknown): v is TrustedRoot {
   if (typeof v !== 'object' || v === null) return false;
   // A parsed root carries Buffers for key and certificate bytes; its JSON form carries base64 strings.
-  const r = v as Record<string, { publicKey?: { rawBytes?: unknown }; certChain?: { certificates?: { rawBytes?: unknown }[] } }[] | undefined>;
-  const firsts = [r.tlogs?.[0]?.publicKey?.rawBytes, r.ctlogs?.[0]?.publicKey?.rawBytes,
-    r.certificateAuthorities?.[0]?.certChain?.certificates?.[0]?.rawBytes, r.timestampAuthorities?.[0]?.certChain?.certificates?.[0]?.rawBytes];
+  const r = v as Record<
+    string,
+    { publicKey?: { rawBytes?: unknown }; certChain?: { certificates?: { rawBytes?: unknown }[] } }[] | undefined
+  >;
+  const firsts = [
+    r.tlogs?.[0]?.publicKey?.rawBytes,
+    r.ctlogs?.[0]?.publicKey?.rawBytes,
+    r.certificateAuthorities?.[0]?.certChain?.certificates?.[0]?.rawBytes,
+    r.timestampAuthorities?.[0]?.certChain?.certificates?.[0]?.rawBytes,
+  ];
   return firsts.some((b) => Buffer.isBuffer(b));
 }

@@ -2,7 +2,18 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { FormatError, KeylessError } from '../core/errors.js';
 import { base64Decode, pemDecodeAll } from '../core/encoding.js';
-import { encodeTlv, parseDer, readBitString, readIntegerBytes, readOid, readSmallInteger, readTime, sequence, TAG, type DerNode } from './der.js';
+import {
+  encodeTlv,
+  parseDer,
+  readBitString,
+  readIntegerBytes,
+  readOid,
+  readSmallInteger,
+  readTime,
+  sequence,
+  TAG,
+  type DerNode,
+} from './der.js';
 import {
   decodeAuthorityKeyIdentifier,
   decodeBasicConstraints,

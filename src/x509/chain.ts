@@ -37,7 +37,9 @@ const fail = (code: X509ErrorCode, message: string, details: { expected?: unknow
 function checkCriticalExtensions(cert: Certificate, role: string): void {
   for (const e of cert.extensions) {
     if (e.critical && !HANDLED_EXTENSIONS.has(e.oid)) {
-      throw fail('CERTIFICATE_UNHANDLED_CRITICAL_EXTENSION', `${role} certificate has an unhandled critical extension ${e.oid}`, { actual: e.oid });
+      throw fail('CERTIFICATE_UNHANDLED_CRITICAL_EXTENSION', `${role} certificate has an unhandled critical extension ${e.oid}`, {
+        actual: e.oid,
+      });
     }
   }
 }
@@ -76,7 +78,10 @@ export function validateCertificatePath(path: readonly Certificate[], at: Date, 
   }
   const ku = leaf.keyUsage;
   if (ku && !ku.includes('digitalSignature')) {
-    throw fail('CERTIFICATE_KEY_USAGE', 'leaf certificate lacks the digitalSignature key usage', { expected: 'digitalSignature', actual: ku });
+    throw fail('CERTIFICATE_KEY_USAGE', 'leaf certificate lacks the digitalSignature key usage', {
+      expected: 'digitalSignature',
+      actual: ku,
+    });
   }
   for (let k = 1; k < path.length; k++) {
     const ca = path[k]!;
@@ -88,7 +93,10 @@ export function validateCertificatePath(path: readonly Certificate[], at: Date, 
     // A CA that restricts its EKUs must allow the leaf's purpose (as Go's x509 and OpenSSL check).
     const caEkus = ca.extKeyUsage;
     if (caEkus && !caEkus.includes(eku) && !caEkus.includes(ANY_EKU)) {
-      throw fail('CERTIFICATE_EKU_MISSING', `${role} certificate ${ca.subject} does not allow extended key usage ${eku}`, { expected: eku, actual: caEkus });
+      throw fail('CERTIFICATE_EKU_MISSING', `${role} certificate ${ca.subject} does not allow extended key usage ${eku}`, {
+        expected: eku,
+        actual: caEkus,
+      });
     }
     const caKu = ca.keyUsage;
     if (caKu && !caKu.includes('keyCertSign')) {
@@ -99,7 +107,10 @@ export function validateCertificatePath(path: readonly Certificate[], at: Date, 
       let below = 0;
       for (let j = 1; j < k; j++) if (!path[j]!.subject.equals(path[j]!.issuer)) below++;
       if (below > bc.pathLen) {
-        throw fail('CERTIFICATE_PATH_LENGTH', `${role} certificate ${ca.subject} allows ${bc.pathLen} CAs below it`, { expected: bc.pathLen, actual: below });
+        throw fail('CERTIFICATE_PATH_LENGTH', `${role} certificate ${ca.subject} allows ${bc.pathLen} CAs below it`, {
+          expected: bc.pathLen,
+          actual: below,
+        });
       }
     }
     if (!path[k - 1]!.verifySignedBy(ca)) {
@@ -146,7 +157,9 @@ export function verifyCertificateChain(
   }
   if (best) throw best;
   if (!sawAuthorityInWindow) {
-    throw fail('CERTIFICATE_AUTHORITY_NOT_VALID', `no trusted certificate authority is valid at ${at.toISOString()}`, { actual: at.toISOString() });
+    throw fail('CERTIFICATE_AUTHORITY_NOT_VALID', `no trusted certificate authority is valid at ${at.toISOString()}`, {
+      actual: at.toISOString(),
+    });
   }
   throw fail('CERTIFICATE_CHAIN_UNTRUSTED', `no trusted certificate authority issued the certificate (issuer ${leaf.issuer})`, {
     actual: leaf.issuer.toString(),
@@ -154,7 +167,11 @@ export function verifyCertificateChain(
 }
 
 /** Chain failures that depend on the verification time rather than on the certificates. */
-const CHAIN_TIME_CODES: ReadonlySet<X509ErrorCode> = new Set<X509ErrorCode>(['CERTIFICATE_EXPIRED', 'CERTIFICATE_NOT_YET_VALID', 'CERTIFICATE_AUTHORITY_NOT_VALID']);
+const CHAIN_TIME_CODES: ReadonlySet<X509ErrorCode> = new Set<X509ErrorCode>([
+  'CERTIFICATE_EXPIRED',
+  'CERTIFICATE_NOT_YET_VALID',
+  'CERTIFICATE_AUTHORITY_NOT_VALID',
+]);
 
 /**
  * Why verifyCertificateChain failed, for callers that report it in their own terms:

@@ -259,7 +259,10 @@ export const der = {
 };
 
 function formatGeneralizedTime(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:T]/g, '');
+  return d
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:T]/g, '');
 }
 
 export function encodeOid(oid: string): Buffer {

@@ -1,7 +1,14 @@
 // Verification-side X.509: certificates, chains, SCTs, RFC 3161 tokens.
 // Deliberately free of @peculiar/* imports (they cost ~65 ms to load); the building
 // side lives in ./build/index.ts and is never re-exported from here.
-export { Certificate, importSpki, parseCertificate, parseCertificateCached, parseCertificatesPem, MAX_CERTIFICATE_BYTES } from './certificate.js';
+export {
+  Certificate,
+  importSpki,
+  parseCertificate,
+  parseCertificateCached,
+  parseCertificatesPem,
+  MAX_CERTIFICATE_BYTES,
+} from './certificate.js';
 export { DistinguishedName, type NameAttribute } from './name.js';
 export {
   KEY_USAGE_BITS,

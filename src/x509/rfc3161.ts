@@ -5,7 +5,18 @@ import type { X509ErrorCode } from '../core/error-codes.js';
 import { bytesEqual } from '../core/hash.js';
 import { parseCertificate, type Certificate } from './certificate.js';
 import { validateCertificatePath } from './chain.js';
-import { type DerNode, encodeTlv, parseDer, readBoolean, readIntegerBytes, readOid, readSmallInteger, readTime, sequence, TAG } from './der.js';
+import {
+  type DerNode,
+  encodeTlv,
+  parseDer,
+  readBoolean,
+  readIntegerBytes,
+  readOid,
+  readSmallInteger,
+  readTime,
+  sequence,
+  TAG,
+} from './der.js';
 import { decodeGeneralName, type SubjectAltName } from './extensions.js';
 import { parseName, type DistinguishedName } from './name.js';
 import { DIGEST_BY_OID, OID, type DigestName } from './oids.js';
@@ -65,7 +76,19 @@ function parseTstInfo(der: Buffer): TstInfo {
   const hashedMessage = Buffer.from(imprint[1]!.expect(TAG.OCTET_STRING, `${f}.messageImprint.hashedMessage`).content);
   const serialNumber = unsigned(readIntegerBytes(kids[3]!, `${f}.serialNumber`));
   const genTime = readTime(kids[4]!.expect(TAG.GENERALIZED_TIME, `${f}.genTime`), `${f}.genTime`);
-  const out: TstInfo = { der, version, policy, hashAlgorithm, hashedMessage, serialNumber, genTime, accuracy: undefined, ordering: false, nonce: undefined, tsa: undefined };
+  const out: TstInfo = {
+    der,
+    version,
+    policy,
+    hashAlgorithm,
+    hashedMessage,
+    serialNumber,
+    genTime,
+    accuracy: undefined,
+    ordering: false,
+    nonce: undefined,
+    tsa: undefined,
+  };
   for (const n of kids.slice(5)) {
     if (n.tag === TAG.SEQUENCE) {
       const acc = { seconds: 0, millis: 0, micros: 0 };
@@ -150,7 +173,8 @@ export function parseTimestampToken(input: Uint8Array): TimestampToken {
     const tstInfo = parseTstInfo(Buffer.from(eContent.expect(TAG.OCTET_STRING, `${f}.eContent`).content));
     const certificates: Certificate[] = [];
     for (const n of sd.slice(3, -1)) {
-      if (n.tag === 0xa0) for (const c of n.children(`${f}.certificates`)) if (c.tag === TAG.SEQUENCE) certificates.push(parseCertificate(c.bytes));
+      if (n.tag === 0xa0)
+        for (const c of n.children(`${f}.certificates`)) if (c.tag === TAG.SEQUENCE) certificates.push(parseCertificate(c.bytes));
     }
     const signerInfos = sd[sd.length - 1]!.expect(TAG.SET, `${f}.signerInfos`).children(`${f}.signerInfos`);
     if (signerInfos.length !== 1) throw new FormatError(`${f}.signerInfos`, `expected exactly one SignerInfo, got ${signerInfos.length}`);
@@ -187,7 +211,12 @@ export function parseSignedTimestamp(input: Uint8Array): TimestampToken {
   const kids = sequence(parseDer(input, f), f, 1, 2);
   if (kids[0]!.tag === TAG.OID) return parseTimestampToken(input);
   const resp = parseTimestampResponse(input);
-  if (resp.status !== 0 && resp.status !== 1) throw new VerificationError('TIMESTAMP_NOT_GRANTED', `timestamp response status ${resp.status}`, { check: 'timestamp', expected: 0, actual: resp.status });
+  if (resp.status !== 0 && resp.status !== 1)
+    throw new VerificationError('TIMESTAMP_NOT_GRANTED', `timestamp response status ${resp.status}`, {
+      check: 'timestamp',
+      expected: 0,
+      actual: resp.status,
+    });
   if (!resp.token) throw new FormatError(f, 'response carries no token');
   return resp.token;
 }
@@ -229,9 +258,12 @@ function checkSigningCertificate(info: SignerInfo, signer: Certificate): void {
   let hashOid: string = v2 ? OID.sha256 : OID.sha1;
   if (v2 && first[0]!.tag === TAG.SEQUENCE) hashOid = algorithmOid(first[j++]!, f);
   const certHash = first[j++]!.expect(TAG.OCTET_STRING, f).content;
-  const expected = createHash(hashOid === OID.sha1 ? 'sha1' : (DIGEST_BY_OID[hashOid] ?? 'sha256')).update(signer.der).digest();
+  const expected = createHash(hashOid === OID.sha1 ? 'sha1' : (DIGEST_BY_OID[hashOid] ?? 'sha256'))
+    .update(signer.der)
+    .digest();
   if (!DIGEST_BY_OID[hashOid] && hashOid !== OID.sha1) throw fail('TIMESTAMP_HASH_UNSUPPORTED', `unsupported ESS hash ${hashOid}`);
-  if (!bytesEqual(certHash, expected)) throw fail('TIMESTAMP_SIGNING_CERTIFICATE_MISMATCH', 'ESS certHash does not match the signer certificate');
+  if (!bytesEqual(certHash, expected))
+    throw fail('TIMESTAMP_SIGNING_CERTIFICATE_MISMATCH', 'ESS certHash does not match the signer certificate');
   const issuerSerial = first[j];
   if (issuerSerial) {
     const [, serial] = sequence(issuerSerial, f, 2, 2);
@@ -311,10 +343,14 @@ export function verifyTimestampToken(
     if (candidates.length === 0) continue;
     matchedSigner = true;
     if (!periodContains(authority.validFor, genTime)) {
-      best ??= fail('TIMESTAMP_OUTSIDE_AUTHORITY_VALIDITY', `genTime ${genTime.toISOString()} is outside the TSA's validity in the trusted root`, {
-        expected: `${authority.validFor.start?.toISOString() ?? '(no start)'} .. ${authority.validFor.end?.toISOString() ?? ''}`,
-        actual: genTime.toISOString(),
-      });
+      best ??= fail(
+        'TIMESTAMP_OUTSIDE_AUTHORITY_VALIDITY',
+        `genTime ${genTime.toISOString()} is outside the TSA's validity in the trusted root`,
+        {
+          expected: `${authority.validFor.start?.toISOString() ?? '(no start)'} .. ${authority.validFor.end?.toISOString() ?? ''}`,
+          actual: genTime.toISOString(),
+        },
+      );
       continue;
     }
     for (const path of candidates) {
@@ -326,7 +362,10 @@ export function verifyTimestampToken(
         }
         // RFC 3161 2.3: the TSA certificate carries the timeStamping EKU; "no EKU" is not "any EKU" here.
         if (!signer.extKeyUsage?.includes(OID.timeStamping)) {
-          throw fail('TIMESTAMP_EKU_MISSING', 'the TSA certificate lacks the timeStamping extended key usage', { expected: OID.timeStamping, actual: signer.extKeyUsage ?? null });
+          throw fail('TIMESTAMP_EKU_MISSING', 'the TSA certificate lacks the timeStamping extended key usage', {
+            expected: OID.timeStamping,
+            actual: signer.extKeyUsage ?? null,
+          });
         }
         validateCertificatePath(path, genTime, OID.timeStamping);
         return { genTime, tstInfo, authority, signer };
@@ -337,5 +376,8 @@ export function verifyTimestampToken(
     }
   }
   if (best) throw best;
-  throw fail('TIMESTAMP_AUTHORITY_UNTRUSTED', matchedSigner ? 'no trusted TSA verifies the timestamp' : 'the timestamp was not signed by a trusted TSA');
+  throw fail(
+    'TIMESTAMP_AUTHORITY_UNTRUSTED',
+    matchedSigner ? 'no trusted TSA verifies the timestamp' : 'the timestamp was not signed by a trusted TSA',
+  );
 }

@@ -81,14 +81,23 @@ export function serializeSct(sct: Sct): Buffer {
   head[0] = sct.version;
   sct.logId.copy(head, 1);
   head.writeBigUInt64BE(sct.timestamp, 33);
-  return Buffer.concat([head, u16(sct.extensions.length), sct.extensions, Buffer.from([sct.hashAlgorithm, sct.signatureAlgorithm]), u16(sct.signature.length), sct.signature]);
+  return Buffer.concat([
+    head,
+    u16(sct.extensions.length),
+    sct.extensions,
+    Buffer.from([sct.hashAlgorithm, sct.signatureAlgorithm]),
+    u16(sct.signature.length),
+    sct.signature,
+  ]);
 }
 
 export function serializeSctList(scts: readonly Sct[]): Buffer {
-  const body = Buffer.concat(scts.flatMap((s) => {
-    const b = serializeSct(s);
-    return [u16(b.length), b];
-  }));
+  const body = Buffer.concat(
+    scts.flatMap((s) => {
+      const b = serializeSct(s);
+      return [u16(b.length), b];
+    }),
+  );
   return Buffer.concat([u16(body.length), body]);
 }
 
@@ -122,7 +131,12 @@ export function sctSignedData(timestamp: bigint, entry: CtEntry, extensions: Uin
 }
 
 /** The signed data of a precertificate SCT (RFC 6962 §3.2, entry_type precert_entry). */
-export function precertSignedData(timestamp: bigint, issuerKeyHash: Uint8Array, tbs: Uint8Array, extensions: Uint8Array = Buffer.alloc(0)): Buffer {
+export function precertSignedData(
+  timestamp: bigint,
+  issuerKeyHash: Uint8Array,
+  tbs: Uint8Array,
+  extensions: Uint8Array = Buffer.alloc(0),
+): Buffer {
   return sctSignedData(timestamp, { type: 'precert', issuerKeyHash, tbs }, extensions);
 }
 
@@ -195,7 +209,13 @@ export function verifyEmbeddedScts(leaf: Certificate, issuer: Certificate, ctLog
 }
 
 /** Signs a v1 SCT for `entry` (CT log side): ECDSA or RSA with SHA-256. */
-export function signSct(signingKey: SigningKey, logId: Uint8Array, timestamp: bigint, entry: CtEntry, extensions: Uint8Array = Buffer.alloc(0)): Sct {
+export function signSct(
+  signingKey: SigningKey,
+  logId: Uint8Array,
+  timestamp: bigint,
+  entry: CtEntry,
+  extensions: Uint8Array = Buffer.alloc(0),
+): Sct {
   const signer = asSigner(signingKey);
   const keyType = signer.publicKey.asymmetricKeyType;
   if (keyType !== 'ec' && keyType !== 'rsa') throw new VerificationError('KEY_UNSUPPORTED', `a CT log cannot sign with a ${keyType} key`);
@@ -233,11 +253,20 @@ export function sctFromJson(json: unknown): Sct {
   const o = json as Record<string, unknown> | null;
   if (typeof o !== 'object' || o === null) throw new FormatError(f, 'must be an object');
   if (o.sct_version !== 0) throw new FormatError(`${f}.sct_version`, 'must be 0');
-  if (typeof o.timestamp !== 'number' || !Number.isSafeInteger(o.timestamp) || o.timestamp < 0) throw new FormatError(`${f}.timestamp`, 'must be a non-negative integer');
+  if (typeof o.timestamp !== 'number' || !Number.isSafeInteger(o.timestamp) || o.timestamp < 0)
+    throw new FormatError(`${f}.timestamp`, 'must be a non-negative integer');
   const logId = base64Decode(o.id, `${f}.id`);
   if (logId.length !== 32) throw new FormatError(`${f}.id`, 'must be 32 bytes');
   const extensions = base64Decode(o.extensions ?? '', `${f}.extensions`);
   const ds = base64Decode(o.signature, `${f}.signature`);
   if (ds.length < 4 || ds.readUInt16BE(2) !== ds.length - 4) throw new FormatError(`${f}.signature`, 'malformed DigitallySigned');
-  return { version: 0, logId, timestamp: BigInt(o.timestamp), extensions, hashAlgorithm: ds[0]!, signatureAlgorithm: ds[1]!, signature: Buffer.from(ds.subarray(4)) };
+  return {
+    version: 0,
+    logId,
+    timestamp: BigInt(o.timestamp),
+    extensions,
+    hashAlgorithm: ds[0]!,
+    signatureAlgorithm: ds[1]!,
+    signature: Buffer.from(ds.subarray(4)),
+  };
 }

@@ -165,8 +165,16 @@ export function toPeriod(v: ValidForLike | null | undefined, field: string): Val
 export function trustedLog(kind: 'tlog' | 'ctlog', log: LogLike | null | undefined, index: number): TrustedLog {
   const f = `${kind}s[${index}]`;
   const checkpointKeyId = log?.checkpointKeyId?.keyId ? toBytes(log.checkpointKeyId.keyId, `${f}.checkpointKeyId.keyId`) : undefined;
-  return new TrustedLog(kind, index, log?.baseUrl ?? '', toBytes(log?.logId?.keyId, `${f}.logId.keyId`), checkpointKeyId,
-    log?.publicKey?.keyDetails, toBytes(log?.publicKey?.rawBytes, `${f}.publicKey.rawBytes`), toPeriod(log?.publicKey?.validFor, `${f}.publicKey.validFor`));
+  return new TrustedLog(
+    kind,
+    index,
+    log?.baseUrl ?? '',
+    toBytes(log?.logId?.keyId, `${f}.logId.keyId`),
+    checkpointKeyId,
+    log?.publicKey?.keyDetails,
+    toBytes(log?.publicKey?.rawBytes, `${f}.publicKey.rawBytes`),
+    toPeriod(log?.publicKey?.validFor, `${f}.publicKey.validFor`),
+  );
 }
 
 function loadAuthorities(list: Array<CaLike | null> | null | undefined, field: string): TrustedCertificateAuthority[] {
@@ -174,7 +182,9 @@ function loadAuthorities(list: Array<CaLike | null> | null | undefined, field: s
     const f = `${field}[${i}]`;
     const certs = ca?.certChain?.certificates ?? [];
     if (certs.length === 0) throw new FormatError(`${f}.certChain`, 'has no certificates');
-    const chain = certs.map((c, j) => parseCertificateCached(typeof c?.rawBytes === 'string' ? c.rawBytes : toBytes(c?.rawBytes, `${f}.certChain.certificates[${j}]`)));
+    const chain = certs.map((c, j) =>
+      parseCertificateCached(typeof c?.rawBytes === 'string' ? c.rawBytes : toBytes(c?.rawBytes, `${f}.certChain.certificates[${j}]`)),
+    );
     const out: TrustedCertificateAuthority = { certChain: chain, validFor: toPeriod(ca?.validFor, `${f}.validFor`) };
     if (ca?.uri) out.uri = ca.uri;
     return out;

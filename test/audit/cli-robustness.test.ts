@@ -14,7 +14,20 @@ const HAPPY = readFileSync(join(CONFORMANCE_DIR, 'happy-path-v0.3', 'bundle.sigs
 let dir: string;
 
 function fails(bundle: string, extra: string[] = [], artifact = A_TXT): void {
-  const r = runKeyless(['verify-bundle', '--bundle', bundle, '--certificate-identity', DEFAULT_IDENTITY, '--certificate-oidc-issuer', DEFAULT_ISSUER, ...extra, artifact], dir);
+  const r = runKeyless(
+    [
+      'verify-bundle',
+      '--bundle',
+      bundle,
+      '--certificate-identity',
+      DEFAULT_IDENTITY,
+      '--certificate-oidc-issuer',
+      DEFAULT_ISSUER,
+      ...extra,
+      artifact,
+    ],
+    dir,
+  );
   assert.equal(r.status, 2, `exit ${r.status}: ${r.stderr}`);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.doesNotMatch(r.stderr, /\n\s+at |TypeError|RangeError|internal error/);
@@ -57,7 +70,9 @@ describe('verify-bundle robustness', () => {
     b.verificationMaterial.tlogEntries = Array.from({ length: 2000 }, (_, i) => ({ ...e, logIndex: String(Number(e.logIndex) + i) }));
     fails(write('entries.json', JSON.stringify(b)));
     const t = JSON.parse(HAPPY);
-    t.verificationMaterial.timestampVerificationData = { rfc3161Timestamps: Array.from({ length: 5000 }, () => ({ signedTimestamp: 'MAA=' })) };
+    t.verificationMaterial.timestampVerificationData = {
+      rfc3161Timestamps: Array.from({ length: 5000 }, () => ({ signedTimestamp: 'MAA=' })),
+    };
     fails(write('stamps.json', JSON.stringify(t)));
   });
 

@@ -27,7 +27,7 @@ test('baseline: a sha256 subject matches the artifact and its digest', () => {
   assert.equal(code(b, `sha256:${hex('sha256', artifact)}`, pem(p256.publicKey)), 'OK');
 });
 
-test('a statement whose only subject digest is sha512 matches the artifact bytes (sigstore-go hashes with the statement\'s algorithms)', () => {
+test("a statement whose only subject digest is sha512 matches the artifact bytes (sigstore-go hashes with the statement's algorithms)", () => {
   const b = dsseBundle({ signer: p256, payload: statement({ sha512: hex('sha512', artifact) }) });
   assert.equal(code(b, artifact, pem(p256.publicKey)), 'OK');
   // Only a sha256 digest was given: nothing to compare with.
@@ -37,7 +37,7 @@ test('a statement whose only subject digest is sha512 matches the artifact bytes
   assert.equal(code(wrong, artifact, pem(p256.publicKey)), 'SUBJECT_MISMATCH');
 });
 
-test('a P-384 key that signed the PAE with SHA-256 (old clients) verifies, as sigstore-go\'s compat verifier allows; a bad signature still fails', () => {
+test("a P-384 key that signed the PAE with SHA-256 (old clients) verifies, as sigstore-go's compat verifier allows; a bad signature still fails", () => {
   const b = dsseBundle({ signer: p384, payload: statement({ sha256: hex('sha256', artifact) }), hash: 'sha256' });
   assert.equal(code(b, artifact, pem(p384.publicKey)), 'OK');
   const ok384 = dsseBundle({ signer: p384, payload: statement({ sha256: hex('sha256', artifact) }), hash: 'sha384' });

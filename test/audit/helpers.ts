@@ -28,7 +28,10 @@ export function loadCase(name: string): Case {
 }
 
 /** Verifies a keyless case with the default conformance identity; returns the error code, or 'OK'. */
-export function outcome(c: Case, policy: Record<string, unknown> = { certificateIdentity: IDENTITY, certificateOidcIssuer: ISSUER }): string {
+export function outcome(
+  c: Case,
+  policy: Record<string, unknown> = { certificateIdentity: IDENTITY, certificateOidcIssuer: ISSUER },
+): string {
   try {
     verifySync(c.bundle, c.artifact, policy as never, c.trustedRoot);
     return 'OK';

@@ -23,7 +23,9 @@ test('an integrated time inside the certificate validity, without a promise, is 
 test('a second timestamp outside the certificate validity fails even when the first is inside (upstream PR 404 case)', () => {
   const c = loadCase('rekor2-happy-path');
   const late = loadCase('rekor2-timestamp-with-incorrect-time_fail');
-  c.bundle.verificationMaterial.timestampVerificationData.rfc3161Timestamps.push(...late.bundle.verificationMaterial.timestampVerificationData.rfc3161Timestamps);
+  c.bundle.verificationMaterial.timestampVerificationData.rfc3161Timestamps.push(
+    ...late.bundle.verificationMaterial.timestampVerificationData.rfc3161Timestamps,
+  );
   assert.equal(outcome(c), 'CERTIFICATE_NOT_VALID_AT_TIME');
 });
 

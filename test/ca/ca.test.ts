@@ -38,7 +38,10 @@ test('public key + proof of possession: a Fulcio leaf with SAN, extensions and a
   assert.ok(intermediate!.der.equals(stack.chain.intermediate.certificate.der));
   assert.ok(root!.der.equals(stack.chain.root.certificate.der));
   assert.ok(leaf!.verifySignedBy(intermediate!));
-  assert.deepEqual(leaf!.subjectAltNames.map((s) => [s.type, s.value]), [['email', 'dev@example.com']]);
+  assert.deepEqual(
+    leaf!.subjectAltNames.map((s) => [s.type, s.value]),
+    [['email', 'dev@example.com']],
+  );
   assert.equal(leaf!.oidcIssuer, stack.issuer);
   assert.deepEqual(leaf!.keyUsage, ['digitalSignature']);
   assert.deepEqual(leaf!.extKeyUsage, ['1.3.6.1.5.5.7.3.3']);
@@ -73,7 +76,10 @@ test('GitHub-like workflow tokens carry every workflow extension', async () => {
   const r = await post(stack, publicKeyRequest(jwt, key, GITHUB_CLAIMS.sub, 'sha384'));
   assert.equal(r.status, 200, JSON.stringify(r.json));
   const [leaf] = chainOf(r.json);
-  assert.deepEqual(leaf!.subjectAltNames.map((s) => s.value), [`https://github.com/${GITHUB_CLAIMS.job_workflow_ref}`]);
+  assert.deepEqual(
+    leaf!.subjectAltNames.map((s) => s.value),
+    [`https://github.com/${GITHUB_CLAIMS.job_workflow_ref}`],
+  );
   const ext = leaf!.sigstoreExtensions;
   assert.equal(ext['1.3.6.1.4.1.57264.1.8'], iss);
   assert.equal(ext['1.3.6.1.4.1.57264.1.2'], 'push');
@@ -93,13 +99,19 @@ test('sigstore-js FulcioSigner obtains a certificate', async () => {
 });
 
 test('trustBundle and configuration', async () => {
-  const tb = await (await fetch(`${stack.base}/api/v2/trustBundle`)).json() as { chains: Array<{ certificates: string[] }> };
+  const tb = (await (await fetch(`${stack.base}/api/v2/trustBundle`)).json()) as { chains: Array<{ certificates: string[] }> };
   assert.equal(tb.chains.length, 1);
   assert.ok(parseCertificatesPem(tb.chains[0]!.certificates[0]!)[0]!.der.equals(stack.chain.intermediate.certificate.der));
   assert.ok(parseCertificatesPem(tb.chains[0]!.certificates[1]!)[0]!.der.equals(stack.chain.root.certificate.der));
-  const conf = await (await fetch(`${stack.base}/api/v2/configuration`)).json() as { issuers: Array<Record<string, unknown>> };
+  const conf = (await (await fetch(`${stack.base}/api/v2/configuration`)).json()) as { issuers: Array<Record<string, unknown>> };
   assert.deepEqual(conf.issuers[0], {
-    issuerUrl: stack.issuer, audience: 'sigstore', challengeClaim: 'email', spiffeTrustDomain: '', issuerType: 'email', subjectDomain: '', skipEmailVerification: false,
+    issuerUrl: stack.issuer,
+    audience: 'sigstore',
+    challengeClaim: 'email',
+    spiffeTrustDomain: '',
+    issuerType: 'email',
+    subjectDomain: '',
+    skipEmailVerification: false,
   });
   assert.equal(conf.issuers[1]!.issuerType, 'github-workflow');
 });
@@ -136,8 +148,13 @@ test('token failures: specific 4xx codes', async () => {
 test('request failures: proof of possession, CSR, keys, malformed input', async () => {
   const key = ecKey();
   const jwt = await token(stack, emailClaims(stack));
-  const good = publicKeyRequest(jwt, key, 'dev@example.com') as { publicKeyRequest: { publicKey: { content: string }; proofOfPossession: string } };
-  const withPkr = (over: Record<string, unknown>) => ({ credentials: { oidcIdentityToken: jwt }, publicKeyRequest: { ...good.publicKeyRequest, ...over } });
+  const good = publicKeyRequest(jwt, key, 'dev@example.com') as {
+    publicKeyRequest: { publicKey: { content: string }; proofOfPossession: string };
+  };
+  const withPkr = (over: Record<string, unknown>) => ({
+    credentials: { oidcIdentityToken: jwt },
+    publicKeyRequest: { ...good.publicKeyRequest, ...over },
+  });
   const k1 = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
   const rsa1024 = generateKeyPairSync('rsa', { modulusLength: 1024 });
   const other = ecKey();
@@ -151,8 +168,20 @@ test('request failures: proof of possession, CSR, keys, malformed input', async 
     ['PUBLIC_KEY_INVALID', withPkr({ publicKey: undefined })],
     ['KEY_UNSUPPORTED', withPkr({ publicKey: { content: k1.publicKey.export({ format: 'pem', type: 'spki' }) } })],
     ['KEY_UNSUPPORTED', withPkr({ publicKey: { content: rsa1024.publicKey.export({ format: 'pem', type: 'spki' }) } })],
-    ['CSR_SIGNATURE_INVALID', { certificateSigningRequest: Buffer.from(csrPem(key.publicKey, other.privateKey)).toString('base64') }, { authorization: `Bearer ${jwt}` }],
-    ['CSR_INVALID', { certificateSigningRequest: Buffer.from('-----BEGIN CERTIFICATE REQUEST-----\nMAA=\n-----END CERTIFICATE REQUEST-----\n').toString('base64') }, { authorization: `Bearer ${jwt}` }],
+    [
+      'CSR_SIGNATURE_INVALID',
+      { certificateSigningRequest: Buffer.from(csrPem(key.publicKey, other.privateKey)).toString('base64') },
+      { authorization: `Bearer ${jwt}` },
+    ],
+    [
+      'CSR_INVALID',
+      {
+        certificateSigningRequest: Buffer.from('-----BEGIN CERTIFICATE REQUEST-----\nMAA=\n-----END CERTIFICATE REQUEST-----\n').toString(
+          'base64',
+        ),
+      },
+      { authorization: `Bearer ${jwt}` },
+    ],
     ['CSR_INVALID', { certificateSigningRequest: '%%%' }, { authorization: `Bearer ${jwt}` }],
     ['CSR_INVALID', { certificateSigningRequest: Buffer.from([0x30, 0x82, 0xff]).toString('base64') }, { authorization: `Bearer ${jwt}` }],
     ['REQUEST_INVALID', { credentials: { oidcIdentityToken: jwt } }],
@@ -172,28 +201,52 @@ test('request failures: proof of possession, CSR, keys, malformed input', async 
   assert.match(String(wrongClaim.json.message), /signs the "sub" claim instead/);
   const bad = await post(stack, '{"credentials":');
   assert.equal(bad.status, 400);
-  const wrongType = await fetch(`${stack.base}/api/v2/signingCert`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<x/>' });
+  const wrongType = await fetch(`${stack.base}/api/v2/signingCert`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/xml' },
+    body: '<x/>',
+  });
   assert.equal(wrongType.status, 415);
   // a PoP with a P-256 key but signed over SHA-512 is refused (Fulcio's default scheme only)
   const r = await post(stack, publicKeyRequest(jwt, key, 'dev@example.com', 'sha512'));
   assert.equal(r.json.code, 'POP_INVALID');
 });
 
-test('Ed25519, RSA and P-521 keys: PoP checked with each key\'s default scheme', async () => {
+test("Ed25519, RSA and P-521 keys: PoP checked with each key's default scheme", async () => {
   const jwt = await token(stack, emailClaims(stack));
   const mk = (type: 'ed25519' | 'rsa' | 'ec', hash: string | null) => {
-    const pair = type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : type === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'P-521' }) : generateKeyPairSync('ed25519');
-    return publicKeyRequest(jwt, { privateKey: pair.privateKey, pem: pair.publicKey.export({ format: 'pem', type: 'spki' }) as string }, 'dev@example.com', hash);
+    const pair =
+      type === 'rsa'
+        ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+        : type === 'ec'
+          ? generateKeyPairSync('ec', { namedCurve: 'P-521' })
+          : generateKeyPairSync('ed25519');
+    return publicKeyRequest(
+      jwt,
+      { privateKey: pair.privateKey, pem: pair.publicKey.export({ format: 'pem', type: 'spki' }) as string },
+      'dev@example.com',
+      hash,
+    );
   };
-  for (const [type, hash] of [['ed25519', null], ['rsa', 'sha256'], ['ec', 'sha512']] as const) {
+  for (const [type, hash] of [
+    ['ed25519', null],
+    ['rsa', 'sha256'],
+    ['ec', 'sha512'],
+  ] as const) {
     const r = await post(stack, mk(type, hash));
     assert.equal(r.status, 200, `${type}: ${JSON.stringify(r.json)}`);
   }
   // P-256 and P-384 points that are not on their curve (P-256 is imported from JWK, P-384 from DER)
-  for (const [prefix, size] of [['3059301306072a8648ce3d020106082a8648ce3d030107034200', 32], ['3076301006072a8648ce3d020106052b81040022036200', 48]] as const) {
+  for (const [prefix, size] of [
+    ['3059301306072a8648ce3d020106082a8648ce3d030107034200', 32],
+    ['3076301006072a8648ce3d020106052b81040022036200', 48],
+  ] as const) {
     const badPoint = Buffer.concat([Buffer.from(prefix, 'hex'), Buffer.from([4]), Buffer.alloc(2 * size, 1)]);
     const pem = `-----BEGIN PUBLIC KEY-----\n${badPoint.toString('base64')}\n-----END PUBLIC KEY-----\n`;
-    const r = await post(stack, { credentials: { oidcIdentityToken: jwt }, publicKeyRequest: { publicKey: { content: pem }, proofOfPossession: 'AAAA' } });
+    const r = await post(stack, {
+      credentials: { oidcIdentityToken: jwt },
+      publicKeyRequest: { publicKey: { content: pem }, proofOfPossession: 'AAAA' },
+    });
     assert.equal(r.status, 400, `${size * 8}-bit point`);
     assert.equal(r.json.code, 'PUBLIC_KEY_INVALID');
   }
@@ -204,8 +257,15 @@ test('legacy v1 API: signedEmailAddress, token in the header, 201 PEM chain; roo
   const jwt = await token(stack, emailClaims(stack));
   const der = key.publicKey.export({ format: 'der', type: 'spki' });
   for (const content of [der.toString('base64'), Buffer.from(key.pem).toString('base64')]) {
-    const body = { publicKey: { algorithm: 'ecdsa', content }, signedEmailAddress: nodeSign('sha256', Buffer.from('dev@example.com'), key.privateKey).toString('base64') };
-    const r = await fetch(`${stack.base}/api/v1/signingCert`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${jwt}` }, body: JSON.stringify(body) });
+    const body = {
+      publicKey: { algorithm: 'ecdsa', content },
+      signedEmailAddress: nodeSign('sha256', Buffer.from('dev@example.com'), key.privateKey).toString('base64'),
+    };
+    const r = await fetch(`${stack.base}/api/v1/signingCert`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${jwt}` },
+      body: JSON.stringify(body),
+    });
     assert.equal(r.status, 201);
     assert.equal(r.headers.get('content-type'), 'application/pem-certificate-chain');
     const chain = parseCertificatesPem(await r.text());
@@ -213,9 +273,13 @@ test('legacy v1 API: signedEmailAddress, token in the header, 201 PEM chain; roo
     assert.equal(chain[0]!.subjectAltNames[0]!.value, 'dev@example.com');
     checkSct(chain[0]!);
   }
-  const bad = await fetch(`${stack.base}/api/v1/signingCert`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${jwt}` }, body: JSON.stringify({ publicKey: { content: der.toString('base64') }, signedEmailAddress: 'AAAA' }) });
+  const bad = await fetch(`${stack.base}/api/v1/signingCert`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${jwt}` },
+    body: JSON.stringify({ publicKey: { content: der.toString('base64') }, signedEmailAddress: 'AAAA' }),
+  });
   assert.equal(bad.status, 400);
-  assert.equal((await bad.json() as { code: string }).code, 'POP_INVALID');
+  assert.equal(((await bad.json()) as { code: string }).code, 'POP_INVALID');
   const root = await fetch(`${stack.base}/api/v1/rootCert`);
   assert.equal(parseCertificatesPem(await root.text()).length, 2);
 });
@@ -223,13 +287,18 @@ test('legacy v1 API: signedEmailAddress, token in the header, 201 PEM chain; roo
 test('an issuing CA outside its validity refuses with 503 CA_NOT_VALID', async () => {
   const { CertificateAuthority } = await import('../../src/services/ca/index.js');
   const later = new CertificateAuthority({
-    issuers: stack.issuers, issuer: stack.chain.intermediate, parents: [stack.chain.root.certificate],
+    issuers: stack.issuers,
+    issuer: stack.chain.intermediate,
+    parents: [stack.chain.root.certificate],
     now: () => new Date(stack.chain.intermediate.certificate.notAfter.getTime() + 1000),
   });
   const jwt = await token(stack, emailClaims(stack));
-  await assert.rejects(later.signingCertificate(publicKeyRequest(jwt, ecKey(), 'dev@example.com'), undefined), (e: { code?: string; status?: number }) => {
-    assert.equal(e.code, 'CA_NOT_VALID');
-    assert.equal(e.status, 503);
-    return true;
-  });
+  await assert.rejects(
+    later.signingCertificate(publicKeyRequest(jwt, ecKey(), 'dev@example.com'), undefined),
+    (e: { code?: string; status?: number }) => {
+      assert.equal(e.code, 'CA_NOT_VALID');
+      assert.equal(e.status, 503);
+      return true;
+    },
+  );
 });

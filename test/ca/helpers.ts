@@ -22,22 +22,29 @@ export interface Stack {
 }
 
 /** IdP (under /oidc), CT log (under /ct-log) and CA in one loopback server, as SERVER composes them. */
-export async function startStack(options: { viaHttpDiscovery?: boolean; extraIssuers?: (jwks: JsonWebKeySet) => IssuerConfig[] } = {}): Promise<Stack> {
+export async function startStack(
+  options: { viaHttpDiscovery?: boolean; extraIssuers?: (jwks: JsonWebKeySet) => IssuerConfig[] } = {},
+): Promise<Stack> {
   const idpKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
   const chain = createCaChain();
-  const ctLog = new CtLog({ signer: softwareSigner(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey), roots: [chain.root.certificate] });
+  const ctLog = new CtLog({
+    signer: softwareSigner(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey),
+    roots: [chain.root.certificate],
+  });
   const app = createHttpApp();
   let base = '';
   const issuerUrl = () => `${base}/oidc`;
   let issuers: IssuerConfig[] = [];
   await app.register(idpService({ issuerUrl, signingKey: softwareSigner(idpKey) }), { prefix: '/oidc' });
   await app.register(ctlogService({ log: ctLog }), { prefix: '/ct-log' });
-  await app.register(caService({
-    issuers: () => issuers,
-    issuer: chain.intermediate,
-    parents: [chain.root.certificate],
-    submitToCtLog: inProcessCtSubmitter(ctLog),
-  }));
+  await app.register(
+    caService({
+      issuers: () => issuers,
+      issuer: chain.intermediate,
+      parents: [chain.root.certificate],
+      submitToCtLog: inProcessCtSubmitter(ctLog),
+    }),
+  );
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   issuers = await devIdpIssuerConfigs(issuerUrl(), softwareSigner(idpKey), { staticKeys: !options.viaHttpDiscovery });
@@ -52,7 +59,16 @@ export function nowSeconds(): number {
 
 export function emailClaims(stack: Stack, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const t = nowSeconds();
-  return { iss: stack.issuer, sub: 'dev@example.com', aud: 'sigstore', iat: t, exp: t + 600, email: 'dev@example.com', email_verified: true, ...extra };
+  return {
+    iss: stack.issuer,
+    sub: 'dev@example.com',
+    aud: 'sigstore',
+    iat: t,
+    exp: t + 600,
+    email: 'dev@example.com',
+    email_verified: true,
+    ...extra,
+  };
 }
 
 export function token(stack: Stack, claims: Record<string, unknown>): Promise<string> {
@@ -65,7 +81,12 @@ export function ecKey(curve = 'P-256'): { privateKey: KeyObject; publicKey: KeyO
 }
 
 /** The request sigstore-js sends: token in the body, PEM key, PoP over the challenge value. */
-export function publicKeyRequest(jwt: string, key: { privateKey: KeyObject; pem: string }, challenge: string, hash: string | null = 'sha256'): Record<string, unknown> {
+export function publicKeyRequest(
+  jwt: string,
+  key: { privateKey: KeyObject; pem: string },
+  challenge: string,
+  hash: string | null = 'sha256',
+): Record<string, unknown> {
   return {
     credentials: { oidcIdentityToken: jwt },
     publicKeyRequest: {
@@ -84,11 +105,15 @@ export function csrPem(publicKey: KeyObject, signingKey: KeyObject): string {
   return `-----BEGIN CERTIFICATE REQUEST-----\n${csr.toString('base64').replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE REQUEST-----\n`;
 }
 
-export async function post(stack: Stack, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
+export async function post(
+  stack: Stack,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const r = await fetch(`${stack.base}/api/v2/signingCert`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: r.status, json: await r.json() as Record<string, unknown> };
+  return { status: r.status, json: (await r.json()) as Record<string, unknown> };
 }

@@ -47,12 +47,26 @@ test('username identity: otherName SAN "<sub>!<domain>"; PoP over sub', async ()
 
 test('uri, spiffe and kubernetes identities', async () => {
   const uri = await issue({ iss: 'https://ci.example', sub: 'https://ci.example/jobs/7' }, 'https://ci.example/jobs/7');
-  assert.deepEqual(uri.leaf!.subjectAltNames.map((s) => [s.type, s.value]), [['uri', 'https://ci.example/jobs/7']]);
-  assert.equal((await issue({ iss: 'https://ci.example', sub: 'https://other.example/x' }, 'https://other.example/x')).code, 'TOKEN_SUBJECT_INVALID');
+  assert.deepEqual(
+    uri.leaf!.subjectAltNames.map((s) => [s.type, s.value]),
+    [['uri', 'https://ci.example/jobs/7']],
+  );
+  assert.equal(
+    (await issue({ iss: 'https://ci.example', sub: 'https://other.example/x' }, 'https://other.example/x')).code,
+    'TOKEN_SUBJECT_INVALID',
+  );
   const spiffe = await issue({ iss: 'https://spire.example', sub: 'spiffe://prod.example/web' }, 'spiffe://prod.example/web');
   assert.equal(spiffe.leaf!.subjectAltNames[0]!.value, 'spiffe://prod.example/web');
-  assert.equal((await issue({ iss: 'https://spire.example', sub: 'spiffe://dev.example/web' }, 'spiffe://dev.example/web')).code, 'TOKEN_SUBJECT_INVALID');
-  const k8sClaims = { iss: 'https://k8s.example', aud: 'fulcio', sub: 'system:serviceaccount:ns:builder', 'kubernetes.io': { namespace: 'ns', serviceaccount: { name: 'builder' } } };
+  assert.equal(
+    (await issue({ iss: 'https://spire.example', sub: 'spiffe://dev.example/web' }, 'spiffe://dev.example/web')).code,
+    'TOKEN_SUBJECT_INVALID',
+  );
+  const k8sClaims = {
+    iss: 'https://k8s.example',
+    aud: 'fulcio',
+    sub: 'system:serviceaccount:ns:builder',
+    'kubernetes.io': { namespace: 'ns', serviceaccount: { name: 'builder' } },
+  };
   const k8s = await issue(k8sClaims, 'system:serviceaccount:ns:builder');
   assert.equal(k8s.status, 200, String(k8s.code));
   assert.equal(k8s.leaf!.subjectAltNames[0]!.value, 'https://kubernetes.io/namespaces/ns/serviceaccounts/builder');

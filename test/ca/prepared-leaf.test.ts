@@ -8,8 +8,28 @@ import { verifySCTs as sigstoreVerifyScts } from '@sigstore/verify/dist/key/sct.
 import { leafHash } from '../../src/merkle/index.js';
 import { CtLog, MemoryCtLogStore, merkleTreeLeaf } from '../../src/services/ctlog/index.js';
 import { CertificateAuthority, inProcessCtSubmitter, type CtSubmitter } from '../../src/services/ca/index.js';
-import { buildCertificate, createCaChain, embedScts, ext, generateKey, issueLeafCertificate, issuePrecertificate, leafExtensions, PreparedLeaf, spkiDer, type ExtensionSpec, type LeafProfile } from '../../src/x509/build/index.js';
-import { loadTrustMaterial, OID, parseCertificate, parseCertificatesPem, verifyEmbeddedScts, type Certificate } from '../../src/x509/index.js';
+import {
+  buildCertificate,
+  createCaChain,
+  embedScts,
+  ext,
+  generateKey,
+  issueLeafCertificate,
+  issuePrecertificate,
+  leafExtensions,
+  PreparedLeaf,
+  spkiDer,
+  type ExtensionSpec,
+  type LeafProfile,
+} from '../../src/x509/build/index.js';
+import {
+  loadTrustMaterial,
+  OID,
+  parseCertificate,
+  parseCertificatesPem,
+  verifyEmbeddedScts,
+  type Certificate,
+} from '../../src/x509/index.js';
 import { ecKey, emailClaims, publicKeyRequest, startStack, token } from './helpers.js';
 
 const ca = createCaChain({ now: new Date(Date.now() - 3600_000) });
@@ -19,7 +39,11 @@ function profile(keyAsDer: boolean): LeafProfile {
   return {
     publicKey: keyAsDer ? spkiDer(key) : key,
     san: { type: 'email', value: 'leaf@example.com' },
-    sigstoreExtensions: { '1.3.6.1.4.1.57264.1.8': 'https://issuer.example', '1.3.6.1.4.1.57264.1.1': 'https://issuer.example', '1.3.6.1.4.1.57264.1.9': '' },
+    sigstoreExtensions: {
+      '1.3.6.1.4.1.57264.1.8': 'https://issuer.example',
+      '1.3.6.1.4.1.57264.1.1': 'https://issuer.example',
+      '1.3.6.1.4.1.57264.1.9': '',
+    },
     notBefore: new Date(Date.now() - 1234),
     serial: Buffer.from('0123456789abcdef0123', 'hex'),
   };
@@ -33,11 +57,18 @@ function tbsOf(der: Buffer): Buffer {
 /** The Fulcio leaf through the generic certificate builder, independent of PreparedLeaf's encoding. */
 function referenceLeaf(p: LeafProfile, last: ExtensionSpec[]) {
   const notBefore = new Date(Math.floor(p.notBefore!.getTime() / 1000) * 1000);
-  return buildCertificate({
-    serial: p.serial!, issuer: ca.intermediate.certificate.subject.der, subject: Buffer.from([0x30, 0x00]),
-    notBefore, notAfter: new Date(notBefore.getTime() + 10 * 60 * 1000), publicKey: p.publicKey,
-    extensions: [...leafExtensions(p, ca.intermediate.certificate), ...last],
-  }, ca.intermediate.key);
+  return buildCertificate(
+    {
+      serial: p.serial!,
+      issuer: ca.intermediate.certificate.subject.der,
+      subject: Buffer.from([0x30, 0x00]),
+      notBefore,
+      notAfter: new Date(notBefore.getTime() + 10 * 60 * 1000),
+      publicKey: p.publicKey,
+      extensions: [...leafExtensions(p, ca.intermediate.certificate), ...last],
+    },
+    ca.intermediate.key,
+  );
 }
 
 test('PreparedLeaf: precertificate, CT entry TBS and final certificate are byte for byte those of the generic builder + embedScts', async () => {
@@ -79,14 +110,31 @@ test('addTrustedPrecertificateTbs: logs the same MerkleTreeLeaf as addTrustedPre
   const final = parseCertificate(leaf.finalDer([sct]));
 
   const tm = loadTrustMaterial({
-    ctlogs: [{
-      baseUrl: 'http://ct.example', logId: { keyId: log.logId.toString('base64') },
-      publicKey: { rawBytes: log.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start: '2020-01-01T00:00:00Z' } },
-    }],
+    ctlogs: [
+      {
+        baseUrl: 'http://ct.example',
+        logId: { keyId: log.logId.toString('base64') },
+        publicKey: {
+          rawBytes: log.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+          keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+          validFor: { start: '2020-01-01T00:00:00Z' },
+        },
+      },
+    ],
   });
   assert.equal(verifyEmbeddedScts(final, ca.intermediate.certificate, tm.ctLogs).length, 1);
-  const peerLog = { baseURL: 'http://ct.example', logID: log.logId, publicKey: log.publicKey, validFor: { start: new Date(0), end: new Date(8.64e15) } };
-  assert.equal(sigstoreVerifyScts(SigstoreX509.parse(Buffer.from(final.der)), SigstoreX509.parse(Buffer.from(ca.intermediate.certificate.der)), [peerLog]).length, 1);
+  const peerLog = {
+    baseURL: 'http://ct.example',
+    logID: log.logId,
+    publicKey: log.publicKey,
+    validFor: { start: new Date(0), end: new Date(8.64e15) },
+  };
+  assert.equal(
+    sigstoreVerifyScts(SigstoreX509.parse(Buffer.from(final.der)), SigstoreX509.parse(Buffer.from(ca.intermediate.certificate.der)), [
+      peerLog,
+    ]).length,
+    1,
+  );
 
   // The log holds exactly the RFC 6962 precert leaf of that certificate.
   assert.equal(store.leaves.length, 1);
@@ -106,14 +154,29 @@ test('the CA issues through the TBS path when its in-process log offers it, thro
     });
     const chainOnly: CtSubmitter = (chain) => (calls.push('chain'), stack.ctLog.addPreChain(chain));
     const tm = loadTrustMaterial({
-      ctlogs: [{
-        baseUrl: 'http://ct.example', logId: { keyId: stack.ctLog.logId.toString('base64') },
-        publicKey: { rawBytes: stack.ctLog.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start: '2020-01-01T00:00:00Z' } },
-      }],
+      ctlogs: [
+        {
+          baseUrl: 'http://ct.example',
+          logId: { keyId: stack.ctLog.logId.toString('base64') },
+          publicKey: {
+            rawBytes: stack.ctLog.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+            keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+            validFor: { start: '2020-01-01T00:00:00Z' },
+          },
+        },
+      ],
     });
-    for (const [submitToCtLog, path] of [[both, 'tbs'], [chainOnly, 'chain']] as const) {
+    for (const [submitToCtLog, path] of [
+      [both, 'tbs'],
+      [chainOnly, 'chain'],
+    ] as const) {
       calls.length = 0;
-      const authority = new CertificateAuthority({ issuers: stack.issuers, issuer: stack.chain.intermediate, parents: [stack.chain.root.certificate], submitToCtLog });
+      const authority = new CertificateAuthority({
+        issuers: stack.issuers,
+        issuer: stack.chain.intermediate,
+        parents: [stack.chain.root.certificate],
+        submitToCtLog,
+      });
       const body = publicKeyRequest(await token(stack, emailClaims(stack)), ecKey(), 'dev@example.com');
       const issued = await authority.signingCertificate(body, undefined);
       assert.deepEqual(calls, [path]);

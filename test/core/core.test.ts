@@ -2,15 +2,28 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import {
-  base64Decode, canonicalize, describeKey, digest, FormatError, parseJson, parsePublicKey, pemDecode, pemEncode,
-  verifyDigestSignature, verifySignature, bytesEqual,
+  base64Decode,
+  canonicalize,
+  describeKey,
+  digest,
+  FormatError,
+  parseJson,
+  parsePublicKey,
+  pemDecode,
+  pemEncode,
+  verifyDigestSignature,
+  verifySignature,
+  bytesEqual,
 } from '../../src/core/index.js';
 
 test('base64Decode accepts standard and URL-safe, padded or not, and refuses garbage', () => {
   assert.deepEqual(base64Decode('+/8=', 'f'), Buffer.from([0xfb, 0xff]));
   assert.deepEqual(base64Decode('-_8', 'f'), Buffer.from([0xfb, 0xff]));
   for (const bad of ['a', '!!!!', 'ab=c', 'abc==='] as const) {
-    assert.throws(() => base64Decode(bad, 'x.y'), (e: unknown) => e instanceof FormatError && e.field === 'x.y');
+    assert.throws(
+      () => base64Decode(bad, 'x.y'),
+      (e: unknown) => e instanceof FormatError && e.field === 'x.y',
+    );
   }
   assert.throws(() => base64Decode(42, 'n'), FormatError);
 });
@@ -24,7 +37,10 @@ test('canonicalize follows RFC 8785 key order and number forms', () => {
 
 test('parseJson refuses deep nesting and names the field', () => {
   assert.deepEqual(parseJson('{"a":[1,{"b":"[[["}]}', 'doc'), { a: [1, { b: '[[[' }] });
-  assert.throws(() => parseJson('['.repeat(100_000), 'doc'), (e: unknown) => e instanceof FormatError && e.field === 'doc');
+  assert.throws(
+    () => parseJson('['.repeat(100_000), 'doc'),
+    (e: unknown) => e instanceof FormatError && e.field === 'doc',
+  );
   assert.throws(() => parseJson('{"a":', 'doc'), FormatError);
 });
 
@@ -38,17 +54,30 @@ test('PEM round trip in Go layout', () => {
 
 test('key allow-list: P-256/384/521, Ed25519, RSA 2048-4096 only', () => {
   const ok = [
-    generateKeyPairSync('ec', { namedCurve: 'P-256' }), generateKeyPairSync('ec', { namedCurve: 'P-384' }),
-    generateKeyPairSync('ed25519'), generateKeyPairSync('rsa', { modulusLength: 2048 }),
+    generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+    generateKeyPairSync('ec', { namedCurve: 'P-384' }),
+    generateKeyPairSync('ed25519'),
+    generateKeyPairSync('rsa', { modulusLength: 2048 }),
   ];
   for (const k of ok) assert.ok(describeKey(k.publicKey).algorithm);
-  for (const weak of [generateKeyPairSync('rsa', { modulusLength: 1024 }), generateKeyPairSync('ec', { namedCurve: 'secp256k1' }), generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 })]) {
-    assert.throws(() => describeKey(weak.publicKey), (e: unknown) => (e as { code?: string }).code === 'KEY_UNSUPPORTED');
+  for (const weak of [
+    generateKeyPairSync('rsa', { modulusLength: 1024 }),
+    generateKeyPairSync('ec', { namedCurve: 'secp256k1' }),
+    generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 }),
+  ]) {
+    assert.throws(
+      () => describeKey(weak.publicKey),
+      (e: unknown) => (e as { code?: string }).code === 'KEY_UNSUPPORTED',
+    );
   }
 });
 
 test('signatures verify over the message and over a precomputed digest; tampering fails', () => {
-  for (const [kp, hash] of [[generateKeyPairSync('ec', { namedCurve: 'P-256' }), 'sha256'], [generateKeyPairSync('ec', { namedCurve: 'P-384' }), 'sha384'], [generateKeyPairSync('rsa', { modulusLength: 2048 }), 'sha256']] as const) {
+  for (const [kp, hash] of [
+    [generateKeyPairSync('ec', { namedCurve: 'P-256' }), 'sha256'],
+    [generateKeyPairSync('ec', { namedCurve: 'P-384' }), 'sha384'],
+    [generateKeyPairSync('rsa', { modulusLength: 2048 }), 'sha256'],
+  ] as const) {
     const message = Buffer.from('artifact bytes');
     const sig = sign(hash, message, kp.privateKey);
     const info = parsePublicKey(kp.publicKey.export({ format: 'pem', type: 'spki' }) as string);

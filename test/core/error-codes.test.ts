@@ -44,11 +44,21 @@ function codeLiterals(): Map<string, string[]> {
 test('every error-code literal in src/ is registered, and no former code is still used', () => {
   const found = codeLiterals();
   // The scanner must see the codes it is meant to police, or this test proves nothing.
-  for (const sample of ['FORMAT_INVALID', 'REQUEST_INVALID', 'CERTIFICATE_EXPIRED', 'SERVICE_FAILED', 'invalid_grant', 'USAGE', 'LOG_STATE_CONFLICT']) {
+  for (const sample of [
+    'FORMAT_INVALID',
+    'REQUEST_INVALID',
+    'CERTIFICATE_EXPIRED',
+    'SERVICE_FAILED',
+    'invalid_grant',
+    'USAGE',
+    'LOG_STATE_CONFLICT',
+  ]) {
     assert.ok(found.has(sample), `scanner missed ${sample}`);
   }
   assert.ok(found.size > 100, `only ${found.size} code literals found`);
-  const unregistered = [...found].filter(([code]) => !isErrorCode(code)).map(([code, files]) => `${code} (${[...new Set(files)].join(', ')})`);
+  const unregistered = [...found]
+    .filter(([code]) => !isErrorCode(code))
+    .map(([code, files]) => `${code} (${[...new Set(files)].join(', ')})`);
   assert.deepEqual(unregistered, []);
   const former = [...found.keys()].filter((code) => code in RENAMED_CODES);
   assert.deepEqual(former, []);

@@ -11,7 +11,8 @@ import type { HashAlgorithm } from '../../src/core/hash.js';
 const ORDERS: Record<string, bigint> = {
   'P-256': 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
   'P-384': 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
-  'P-521': 0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
+  'P-521':
+    0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
 };
 
 function intBytes(v: bigint): Buffer {
@@ -30,7 +31,14 @@ function ecdsaDer(r: bigint, s: bigint): Buffer {
   return tlv(0x30, Buffer.concat([tlv(0x02, intBytes(r)), tlv(0x02, intBytes(s))]));
 }
 
-interface Case { label: string; spki: Buffer; digest: Buffer; signature: Buffer; hash: HashAlgorithm; expected: boolean }
+interface Case {
+  label: string;
+  spki: Buffer;
+  digest: Buffer;
+  signature: Buffer;
+  hash: HashAlgorithm;
+  expected: boolean;
+}
 
 function ecCases(curve: 'P-256' | 'P-384' | 'P-521', hash: HashAlgorithm): Case[] {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: curve });
@@ -65,20 +73,40 @@ function ecCases(curve: 'P-256' | 'P-384' | 'P-521', hash: HashAlgorithm): Case[
     c('raw r||s instead of DER', raw),
     c('wrong outer tag', Buffer.concat([Buffer.from([0x31]), good.subarray(1)])),
     c('BER indefinite length', Buffer.concat([Buffer.from([0x30, 0x80]), body, Buffer.from([0, 0])])),
-    c('non-minimal outer length', Buffer.concat([Buffer.from([0x30, 0x81, body.length]), body]).subarray(0, body.length < 0x80 ? undefined : 0)),
-    c('extra leading zero in r', tlv(0x30, Buffer.concat([tlv(0x02, Buffer.concat([Buffer.from([0]), intBytes(r)])), tlv(0x02, intBytes(s))]))),
-    c('negative r (sign bit set, no zero)', tlv(0x30, Buffer.concat([tlv(0x02, Buffer.from([0x80, ...intBytes(r).subarray(1)])), tlv(0x02, intBytes(s))]))),
+    c(
+      'non-minimal outer length',
+      Buffer.concat([Buffer.from([0x30, 0x81, body.length]), body]).subarray(0, body.length < 0x80 ? undefined : 0),
+    ),
+    c(
+      'extra leading zero in r',
+      tlv(0x30, Buffer.concat([tlv(0x02, Buffer.concat([Buffer.from([0]), intBytes(r)])), tlv(0x02, intBytes(s))])),
+    ),
+    c(
+      'negative r (sign bit set, no zero)',
+      tlv(0x30, Buffer.concat([tlv(0x02, Buffer.from([0x80, ...intBytes(r).subarray(1)])), tlv(0x02, intBytes(s))])),
+    ),
     c('digest one byte short', good, { digest: digest.subarray(1), expected: false }),
   ];
   const offCurve = Buffer.from(spki);
   offCurve[offCurve.length - 1]! ^= 1;
   cases.push({ label: `${curve}/${hash} point off the curve`, spki: offCurve, digest, signature: good, hash, expected: false });
-  cases.push({ label: `${curve}/${hash} SPKI with a trailing byte`, spki: Buffer.concat([spki, Buffer.from([0])]), digest, signature: good, hash, expected: false });
+  cases.push({
+    label: `${curve}/${hash} SPKI with a trailing byte`,
+    spki: Buffer.concat([spki, Buffer.from([0])]),
+    digest,
+    signature: good,
+    hash,
+    expected: false,
+  });
   if (curve === 'P-256') {
     // The same key with a compressed point: decoded by OpenSSL on both paths.
     const jwk = publicKey.export({ format: 'jwk' });
     const y = Buffer.from(jwk.y!, 'base64url');
-    const compressed = Buffer.concat([Buffer.from('3039301306072a8648ce3d020106082a8648ce3d030107032200', 'hex'), Buffer.from([2 + (y[y.length - 1]! & 1)]), Buffer.from(jwk.x!, 'base64url')]);
+    const compressed = Buffer.concat([
+      Buffer.from('3039301306072a8648ce3d020106082a8648ce3d030107032200', 'hex'),
+      Buffer.from([2 + (y[y.length - 1]! & 1)]),
+      Buffer.from(jwk.x!, 'base64url'),
+    ]);
     cases.push({ label: 'P-256 compressed point', spki: compressed, digest, signature: good, hash, expected: true });
   }
   return cases;
@@ -93,7 +121,14 @@ function rsaCases(bits: number, hash: HashAlgorithm): Case[] {
   const flipped = Buffer.from(good);
   flipped[10]! ^= 1;
   const otherHash: HashAlgorithm = hash === 'sha256' ? 'sha384' : 'sha256';
-  const c = (label: string, signature: Buffer, expected: boolean, d = digest): Case => ({ label: `RSA-${bits}/${hash} ${label}`, spki, digest: d, signature, hash, expected });
+  const c = (label: string, signature: Buffer, expected: boolean, d = digest): Case => ({
+    label: `RSA-${bits}/${hash} ${label}`,
+    spki,
+    digest: d,
+    signature,
+    hash,
+    expected,
+  });
   return [
     c('valid', good, true),
     c('other digest', good, false, createHash(hash).update('other').digest()),
@@ -108,29 +143,57 @@ function rsaCases(bits: number, hash: HashAlgorithm): Case[] {
 }
 
 const CASES: Case[] = [
-  ...ecCases('P-256', 'sha256'), ...ecCases('P-384', 'sha384'), ...ecCases('P-521', 'sha512'),
-  ...ecCases('P-256', 'sha512'), ...ecCases('P-384', 'sha256'),
-  ...rsaCases(2048, 'sha256'), ...rsaCases(3072, 'sha384'), ...rsaCases(4096, 'sha512'),
+  ...ecCases('P-256', 'sha256'),
+  ...ecCases('P-384', 'sha384'),
+  ...ecCases('P-521', 'sha512'),
+  ...ecCases('P-256', 'sha512'),
+  ...ecCases('P-384', 'sha256'),
+  ...rsaCases(2048, 'sha256'),
+  ...rsaCases(3072, 'sha384'),
+  ...rsaCases(4096, 'sha512'),
 ];
 
 function otherKeyCases(): Case[] {
   const ed = generateKeyPairSync('ed25519');
   const message = Buffer.from('m');
   return [
-    { label: 'Ed25519 key (no prehash)', spki: ed.publicKey.export({ format: 'der', type: 'spki' }), digest: createHash('sha256').update(message).digest(), signature: sign(null, message, ed.privateKey), hash: 'sha256', expected: false },
-    { label: 'garbage SPKI', spki: Buffer.from('not a key'), digest: Buffer.alloc(32), signature: Buffer.alloc(64), hash: 'sha256', expected: false },
+    {
+      label: 'Ed25519 key (no prehash)',
+      spki: ed.publicKey.export({ format: 'der', type: 'spki' }),
+      digest: createHash('sha256').update(message).digest(),
+      signature: sign(null, message, ed.privateKey),
+      hash: 'sha256',
+      expected: false,
+    },
+    {
+      label: 'garbage SPKI',
+      spki: Buffer.from('not a key'),
+      digest: Buffer.alloc(32),
+      signature: Buffer.alloc(64),
+      hash: 'sha256',
+      expected: false,
+    },
     { label: 'secp256k1 key', ...secp256k1Case() },
   ];
 }
 function secp256k1Case(): Omit<Case, 'label'> {
   const k = generateKeyPairSync('ec', { namedCurve: 'secp256k1' }) as { publicKey: KeyObject; privateKey: KeyObject };
   const message = Buffer.from('m');
-  return { spki: k.publicKey.export({ format: 'der', type: 'spki' }), digest: createHash('sha256').update(message).digest(), signature: sign('sha256', message, k.privateKey), hash: 'sha256', expected: false };
+  return {
+    spki: k.publicKey.export({ format: 'der', type: 'spki' }),
+    digest: createHash('sha256').update(message).digest(),
+    signature: sign('sha256', message, k.privateKey),
+    hash: 'sha256',
+    expected: false,
+  };
 }
 
 test('the cases are what the reference (Node crypto.verify over the message) says', () => {
   const valid = CASES.filter((c) => c.expected).map((c) => c.label);
-  assert.ok(valid.some((l) => l.includes('high-S')), 'high-S signatures are valid ECDSA');
+  assert.ok(
+    valid.some((l) => l.includes('high-S')),
+    'high-S signatures are valid ECDSA',
+  );
   assert.ok(CASES.filter((c) => !c.expected).length > CASES.length / 2);
 });
 

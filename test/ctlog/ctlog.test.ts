@@ -9,7 +9,14 @@ import type { FastifyInstance } from 'fastify';
 import { leafHash, rootFromEntries, verifyConsistency, verifyInclusion } from '../../src/merkle/index.js';
 import { createHttpApp } from '../../src/services/http/index.js';
 import { CtLog, ctlogService, MemoryCtLogStore, merkleTreeLeaf } from '../../src/services/ctlog/index.js';
-import { createCaChain, embedScts, generateKey, issueLeafCertificate, issuePrecertificate, type CaChain } from '../../src/x509/build/index.js';
+import {
+  createCaChain,
+  embedScts,
+  generateKey,
+  issueLeafCertificate,
+  issuePrecertificate,
+  type CaChain,
+} from '../../src/x509/build/index.js';
 import { loadTrustMaterial, sctFromJson, verifyEmbeddedScts, verifySctSignature, type Certificate } from '../../src/x509/index.js';
 
 let app: FastifyInstance;
@@ -30,21 +37,40 @@ before(async () => {
 after(() => app.close());
 
 const b64 = (c: Certificate) => c.der.toString('base64');
-const profile = () => ({ publicKey: generateKey().publicKey, san: { type: 'email' as const, value: 'ct@example.com' }, sigstoreExtensions: { '1.3.6.1.4.1.57264.1.8': 'https://issuer' } });
+const profile = () => ({
+  publicKey: generateKey().publicKey,
+  san: { type: 'email' as const, value: 'ct@example.com' },
+  sigstoreExtensions: { '1.3.6.1.4.1.57264.1.8': 'https://issuer' },
+});
 
 async function post(path: string, body: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${base}/ct/v1/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(`${base}/ct/v1/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: res.status, json: await res.json() };
 }
 
 function trustedRoot() {
   const spki = log.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
-  return { ctlogs: [{ baseUrl: base, hashAlgorithm: 'SHA2_256', logId: { keyId: log.logId.toString('base64') }, publicKey: { rawBytes: spki, keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start: '2020-01-01T00:00:00Z' } } }] };
+  return {
+    ctlogs: [
+      {
+        baseUrl: base,
+        hashAlgorithm: 'SHA2_256',
+        logId: { keyId: log.logId.toString('base64') },
+        publicKey: { rawBytes: spki, keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start: '2020-01-01T00:00:00Z' } },
+      },
+    ],
+  };
 }
 
 test('add-pre-chain: the SCT embedded in the final certificate verifies with the trusted-root key (Keyless and sigstore-js)', async () => {
   const precert = issuePrecertificate(profile(), ca.intermediate);
-  const { status, json } = await post('add-pre-chain', { chain: [b64(precert), b64(ca.intermediate.certificate), b64(ca.root.certificate)] });
+  const { status, json } = await post('add-pre-chain', {
+    chain: [b64(precert), b64(ca.intermediate.certificate), b64(ca.root.certificate)],
+  });
   assert.equal(status, 200, JSON.stringify(json));
   assert.deepEqual(Object.keys(json).sort(), ['extensions', 'id', 'sct_version', 'signature', 'timestamp']);
   assert.equal(json.id, log.logId.toString('base64'));
@@ -53,14 +79,24 @@ test('add-pre-chain: the SCT embedded in the final certificate verifies with the
   const tm = loadTrustMaterial(trustedRoot());
   assert.equal(verifyEmbeddedScts(leaf, ca.intermediate.certificate, tm.ctLogs).length, 1);
   const peerLog = { baseURL: base, logID: log.logId, publicKey: log.publicKey, validFor: { start: new Date(0), end: new Date(8.64e15) } };
-  assert.equal(sigstoreVerifyScts(SigstoreX509.parse(Buffer.from(leaf.der)), SigstoreX509.parse(Buffer.from(ca.intermediate.certificate.der)), [peerLog]).length, 1);
+  assert.equal(
+    sigstoreVerifyScts(SigstoreX509.parse(Buffer.from(leaf.der)), SigstoreX509.parse(Buffer.from(ca.intermediate.certificate.der)), [
+      peerLog,
+    ]).length,
+    1,
+  );
   // In-process path for the CA: same SCT semantics without the chain re-check.
   const pre2 = issuePrecertificate(profile(), ca.intermediate);
   const sct2 = await log.addTrustedPrecertificate(pre2, ca.intermediate.certificate);
   assert.equal(verifyEmbeddedScts(embedScts(pre2, [sct2], ca.intermediate.key), ca.intermediate.certificate, tm.ctLogs).length, 1);
-  await assert.rejects(log.addTrustedPrecertificate(issueLeafCertificate(profile(), ca.intermediate), ca.intermediate.certificate), (e: any) => e.code === 'CT_NOT_PRECERTIFICATE');
+  await assert.rejects(
+    log.addTrustedPrecertificate(issueLeafCertificate(profile(), ca.intermediate), ca.intermediate.certificate),
+    (e: any) => e.code === 'CT_NOT_PRECERTIFICATE',
+  );
   // The root may be left out of the submitted chain.
-  const again = await post('add-pre-chain', { chain: [b64(issuePrecertificate(profile(), ca.intermediate)), b64(ca.intermediate.certificate)] });
+  const again = await post('add-pre-chain', {
+    chain: [b64(issuePrecertificate(profile(), ca.intermediate)), b64(ca.intermediate.certificate)],
+  });
   assert.equal(again.status, 200);
 });
 
@@ -99,7 +135,12 @@ test('bad submissions get 4xx JSON errors and leave the log unchanged', async ()
   const cases: Array<[string, unknown, number, string]> = [
     ['add-pre-chain', { chain: [b64(final), b64(ca.intermediate.certificate)] }, 400, 'CT_NOT_PRECERTIFICATE'],
     ['add-chain', { chain: [b64(precert), b64(ca.intermediate.certificate)] }, 400, 'CT_IS_PRECERTIFICATE'],
-    ['add-pre-chain', { chain: [b64(foreign), b64(other.intermediate.certificate), b64(other.root.certificate)] }, 400, 'CT_CHAIN_UNTRUSTED'],
+    [
+      'add-pre-chain',
+      { chain: [b64(foreign), b64(other.intermediate.certificate), b64(other.root.certificate)] },
+      400,
+      'CT_CHAIN_UNTRUSTED',
+    ],
     ['add-pre-chain', { chain: [b64(foreign), b64(ca.intermediate.certificate)] }, 400, 'CT_CHAIN_INVALID'],
     ['add-pre-chain', { chain: [] }, 400, 'CT_CHAIN_EMPTY'],
     ['add-pre-chain', { chain: Array(11).fill(b64(precert)) }, 400, 'CT_CHAIN_TOO_LONG'],
@@ -158,9 +199,21 @@ test('entries kept in the log engine (SQLite): the RFC 6962 root survives a reop
     assert.deepEqual((await s.head()).rootHash, rootFromEntries(leaves));
     const reopened = new CtLog({ signer: softwareSigner(key), roots: [ca.root.certificate], store: s });
     const proof = await reopened.proofByHash(leafHash(leaves[2]!), 5);
-    verifyInclusion(2, 5, leafHash(leaves[2]!), proof.audit_path.map((p) => Buffer.from(p, 'base64')), rootFromEntries(leaves));
+    verifyInclusion(
+      2,
+      5,
+      leafHash(leaves[2]!),
+      proof.audit_path.map((p) => Buffer.from(p, 'base64')),
+      rootFromEntries(leaves),
+    );
     const cons = await reopened.consistency(3, 5);
-    verifyConsistency(3, 5, cons.consistency.map((p) => Buffer.from(p, 'base64')), rootFromEntries(leaves.slice(0, 3)), rootFromEntries(leaves));
+    verifyConsistency(
+      3,
+      5,
+      cons.consistency.map((p) => Buffer.from(p, 'base64')),
+      rootFromEntries(leaves.slice(0, 3)),
+      rootFromEntries(leaves),
+    );
     await engine.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -181,10 +234,24 @@ test('get-proof-by-hash and get-sth-consistency proofs verify against signed tre
     const body = (await res.json()) as { leaf_index: number; audit_path: string[] };
     assert.equal(res.status, 200);
     assert.equal(body.leaf_index, index);
-    verifyInclusion(index, sth2.tree_size, h, body.audit_path.map((p) => Buffer.from(p, 'base64')), root2);
+    verifyInclusion(
+      index,
+      sth2.tree_size,
+      h,
+      body.audit_path.map((p) => Buffer.from(p, 'base64')),
+      root2,
+    );
   }
-  const c = (await (await fetch(`${base}/ct/v1/get-sth-consistency?first=${sth1.tree_size}&second=${sth2.tree_size}`)).json()) as { consistency: string[] };
-  verifyConsistency(sth1.tree_size, sth2.tree_size, c.consistency.map((p) => Buffer.from(p, 'base64')), root1, root2);
+  const c = (await (await fetch(`${base}/ct/v1/get-sth-consistency?first=${sth1.tree_size}&second=${sth2.tree_size}`)).json()) as {
+    consistency: string[];
+  };
+  verifyConsistency(
+    sth1.tree_size,
+    sth2.tree_size,
+    c.consistency.map((p) => Buffer.from(p, 'base64')),
+    root1,
+    root2,
+  );
   const bad: Array<[string, number, string]> = [
     [`get-proof-by-hash?hash=${Buffer.alloc(32).toString('base64')}&tree_size=1`, 404, 'CT_LEAF_NOT_FOUND'],
     [`get-proof-by-hash?hash=AAAA&tree_size=1`, 400, 'CT_HASH_INVALID'],
@@ -203,20 +270,28 @@ test('get-proof-by-hash and get-sth-consistency proofs verify against signed tre
 
 test('get-entries (RFC 6962 §4.6): the stored MerkleTreeLeafs in order, a page at most, 400 for a bad range', async () => {
   for (let i = 0; i < 3; i++) {
-    const r = await post('add-pre-chain', { chain: [b64(issuePrecertificate(profile(), ca.intermediate)), b64(ca.intermediate.certificate)] });
+    const r = await post('add-pre-chain', {
+      chain: [b64(issuePrecertificate(profile(), ca.intermediate)), b64(ca.intermediate.certificate)],
+    });
     assert.equal(r.status, 200);
   }
-  const sth = await (await fetch(`${base}/ct/v1/get-sth`)).json() as { tree_size: number; sha256_root_hash: string };
+  const sth = (await (await fetch(`${base}/ct/v1/get-sth`)).json()) as { tree_size: number; sha256_root_hash: string };
   const get = async (q: string) => {
     const res = await fetch(`${base}/ct/v1/get-entries?${q}`);
-    return { status: res.status, json: await res.json() as any };
+    return { status: res.status, json: (await res.json()) as any };
   };
   const all = await get(`start=0&end=${sth.tree_size + 10}`);
   assert.equal(all.status, 200);
   assert.equal(all.json.entries.length, Math.min(sth.tree_size, 256));
-  assert.deepEqual(all.json.entries.map((e: any) => e.leaf_input), store.leaves.slice(0, all.json.entries.length).map((l) => l.toString('base64')));
+  assert.deepEqual(
+    all.json.entries.map((e: any) => e.leaf_input),
+    store.leaves.slice(0, all.json.entries.length).map((l) => l.toString('base64')),
+  );
   // The leaves hash to the signed root.
-  assert.equal(rootFromEntries(all.json.entries.map((e: any) => Buffer.from(e.leaf_input, 'base64'))).toString('base64'), sth.sha256_root_hash);
+  assert.equal(
+    rootFromEntries(all.json.entries.map((e: any) => Buffer.from(e.leaf_input, 'base64'))).toString('base64'),
+    sth.sha256_root_hash,
+  );
   const one = await get(`start=${sth.tree_size - 1}&end=${sth.tree_size - 1}`);
   assert.equal(one.json.entries.length, 1);
   for (const q of [`start=${sth.tree_size}&end=${sth.tree_size}`, 'start=2&end=1', 'start=-1&end=2', 'start=a&end=b', 'end=3']) {

@@ -136,22 +136,56 @@ test('wrong types, bad base64, bad integers and unknown fields name the JSON pat
     ['verificationMaterial.tlogEntries[0].kindVersion', (b) => delete b.verificationMaterial.tlogEntries[0].kindVersion],
     ['verificationMaterial.tlogEntries[0].kindVersion.kind', (b) => (b.verificationMaterial.tlogEntries[0].kindVersion.kind = '')],
     ['verificationMaterial.tlogEntries[0].canonicalizedBody', (b) => (b.verificationMaterial.tlogEntries[0].canonicalizedBody = 'a!b')],
-    ['verificationMaterial.tlogEntries[0].inclusionProof.hashes[1]', (b) => (b.verificationMaterial.tlogEntries[0].inclusionProof.hashes[1] = 'not base64!')],
-    ['verificationMaterial.tlogEntries[0].inclusionProof.hashes[0]', (b) => (b.verificationMaterial.tlogEntries[0].inclusionProof.hashes[0] = null)],
-    ['verificationMaterial.tlogEntries[0].inclusionProof.hashes', (b) => (b.verificationMaterial.tlogEntries[0].inclusionProof.hashes = Array(64).fill('AA=='))],
-    ['verificationMaterial.tlogEntries[0].inclusionProof.rootHash', (b) => (b.verificationMaterial.tlogEntries[0].inclusionProof.rootHash = 12)],
-    ['verificationMaterial.tlogEntries[0].inclusionProof.treeSize', (b) => (b.verificationMaterial.tlogEntries[0].inclusionProof.treeSize = '0')],
-    ['verificationMaterial.tlogEntries[0].inclusionProof.logIndex', (b) => (b.verificationMaterial.tlogEntries[0].inclusionProof.logIndex = b.verificationMaterial.tlogEntries[0].inclusionProof.treeSize)],
-    ['verificationMaterial.tlogEntries[0].inclusionPromise.signedEntryTimestamp', (b) => (b.verificationMaterial.tlogEntries[0].inclusionPromise.signedEntryTimestamp = 'QQ=Q')],
-    ['verificationMaterial.tlogEntries[0].inclusionProof.checkpoint.envelope', (b) => (b.verificationMaterial.tlogEntries[0].inclusionProof.checkpoint.envelope = 5)],
-    ['verificationMaterial.x509CertificateChain.certificates[0].rawBytes', (b) => (b.verificationMaterial.x509CertificateChain.certificates[0].rawBytes = '')],
-    ['verificationMaterial.x509CertificateChain.certificates[0].rawBites', (b) => (b.verificationMaterial.x509CertificateChain.certificates[0].rawBites = 'AA==')],
+    [
+      'verificationMaterial.tlogEntries[0].inclusionProof.hashes[1]',
+      (b) => (b.verificationMaterial.tlogEntries[0].inclusionProof.hashes[1] = 'not base64!'),
+    ],
+    [
+      'verificationMaterial.tlogEntries[0].inclusionProof.hashes[0]',
+      (b) => (b.verificationMaterial.tlogEntries[0].inclusionProof.hashes[0] = null),
+    ],
+    [
+      'verificationMaterial.tlogEntries[0].inclusionProof.hashes',
+      (b) => (b.verificationMaterial.tlogEntries[0].inclusionProof.hashes = Array(64).fill('AA==')),
+    ],
+    [
+      'verificationMaterial.tlogEntries[0].inclusionProof.rootHash',
+      (b) => (b.verificationMaterial.tlogEntries[0].inclusionProof.rootHash = 12),
+    ],
+    [
+      'verificationMaterial.tlogEntries[0].inclusionProof.treeSize',
+      (b) => (b.verificationMaterial.tlogEntries[0].inclusionProof.treeSize = '0'),
+    ],
+    [
+      'verificationMaterial.tlogEntries[0].inclusionProof.logIndex',
+      (b) =>
+        (b.verificationMaterial.tlogEntries[0].inclusionProof.logIndex = b.verificationMaterial.tlogEntries[0].inclusionProof.treeSize),
+    ],
+    [
+      'verificationMaterial.tlogEntries[0].inclusionPromise.signedEntryTimestamp',
+      (b) => (b.verificationMaterial.tlogEntries[0].inclusionPromise.signedEntryTimestamp = 'QQ=Q'),
+    ],
+    [
+      'verificationMaterial.tlogEntries[0].inclusionProof.checkpoint.envelope',
+      (b) => (b.verificationMaterial.tlogEntries[0].inclusionProof.checkpoint.envelope = 5),
+    ],
+    [
+      'verificationMaterial.x509CertificateChain.certificates[0].rawBytes',
+      (b) => (b.verificationMaterial.x509CertificateChain.certificates[0].rawBytes = ''),
+    ],
+    [
+      'verificationMaterial.x509CertificateChain.certificates[0].rawBites',
+      (b) => (b.verificationMaterial.x509CertificateChain.certificates[0].rawBites = 'AA=='),
+    ],
     ['messageSignature.messageDigest.algorithm', (b) => (b.messageSignature.messageDigest.algorithm = 'MD5')],
     ['messageSignature.messageDigest.algorithm', (b) => (b.messageSignature.messageDigest.algorithm = 'HASH_ALGORITHM_UNSPECIFIED')],
     ['messageSignature.messageDigest', (b) => delete b.messageSignature.messageDigest],
     ['messageSignature.signature', (b) => (b.messageSignature.signature = ['AA=='])],
     ['extra', (b) => (b.extra = 1)],
-    ['verificationMaterial.timestampVerificationData.rfc3161Timestamps[0].signedTimestamp', (b) => (b.verificationMaterial.timestampVerificationData = { rfc3161Timestamps: [{ signedTimestamp: '' }] })],
+    [
+      'verificationMaterial.timestampVerificationData.rfc3161Timestamps[0].signedTimestamp',
+      (b) => (b.verificationMaterial.timestampVerificationData = { rfc3161Timestamps: [{ signedTimestamp: '' }] }),
+    ],
   ];
   for (const [field, mutate] of cases) {
     const b = clone(base);
@@ -178,7 +212,11 @@ test('DSSE content: exactly one signature, non-empty payload and type', () => {
 
 test('garbage input is a FormatError, never a crash', () => {
   for (const input of [null, 42, 'null', '[]', '"x"', '', '{', '\u0000\u0001', [], true, Buffer.from([0xff, 0xfe, 0x00])]) {
-    assert.throws(() => parseBundle(input), (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'FORMAT_INVALID', String(input));
+    assert.throws(
+      () => parseBundle(input),
+      (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'FORMAT_INVALID',
+      String(input),
+    );
   }
   assertFormatError(() => parseBundle({}), 'mediaType');
   assertFormatError(() => parseBundle('['.repeat(10000)), 'bundle');
@@ -236,7 +274,13 @@ test('mutation corpus: any change to real bundles parses or fails with a FormatE
         })
       : [];
   let formatErrors = 0;
-  for (const name of ['happy-path-v0.1', 'happy-path-v0.3', 'happy-path-intoto-in-dsse-v3', 'rekor2-happy-path', 'managed-key-happy-path']) {
+  for (const name of [
+    'happy-path-v0.1',
+    'happy-path-v0.3',
+    'happy-path-intoto-in-dsse-v3',
+    'rekor2-happy-path',
+    'managed-key-happy-path',
+  ]) {
     const original = bundleJson(name);
     const all = paths(original);
     for (let i = 0; i < 300; i++) {

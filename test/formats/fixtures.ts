@@ -37,7 +37,10 @@ export function assertFormatError(fn: () => unknown, field: string): FormatError
   } catch (e) {
     caught = e;
   }
-  assert.ok(caught instanceof FormatError, `expected a FormatError for ${field}, got ${caught === undefined ? 'no error' : String(caught)}`);
+  assert.ok(
+    caught instanceof FormatError,
+    `expected a FormatError for ${field}, got ${caught === undefined ? 'no error' : String(caught)}`,
+  );
   assert.equal(caught.code, 'FORMAT_INVALID');
   assert.equal(caught.field, field);
   return caught;

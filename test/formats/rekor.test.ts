@@ -96,7 +96,11 @@ test('builders reproduce real Rekor v1 bodies byte for byte', () => {
   // dsse 0.0.1: the envelope hash covers the client's JSON text, which our serializer reproduces.
   const ds = load('happy-path-intoto-in-dsse-v3');
   const env = envelopeOf(ds);
-  const dsse = buildDsseV001({ envelopeText: JSON.stringify(serializeEnvelope(env)), envelope: env, verifierPems: [pemEncode('CERTIFICATE', leafDer(ds))] });
+  const dsse = buildDsseV001({
+    envelopeText: JSON.stringify(serializeEnvelope(env)),
+    envelope: env,
+    verifierPems: [pemEncode('CERTIFICATE', leafDer(ds))],
+  });
   const dsseBody = ds.verificationMaterial!.tlogEntries[0]!.canonicalizedBody;
   assert.ok(canonicalRekorBody(dsse).equals(dsseBody));
   assert.deepEqual((parseRekorEntryBody(dsseBody) as DsseV001).payloadHash, dsse.payloadHash);
@@ -116,7 +120,10 @@ test('builders reproduce real Rekor v1 bodies byte for byte', () => {
 test('builders reproduce real Rekor v2 bodies (message and DSSE-as-hashedrekord)', () => {
   for (const name of ['rekor2-happy-path', 'rekor2-dsse-happy-path']) {
     const b = load(name);
-    const verifier = { verifier: { $case: 'x509Certificate' as const, x509Certificate: { rawBytes: leafDer(b) } }, keyDetails: KeyDetailsValue.PKIX_ECDSA_P256_SHA_256 };
+    const verifier = {
+      verifier: { $case: 'x509Certificate' as const, x509Certificate: { rawBytes: leafDer(b) } },
+      keyDetails: KeyDetailsValue.PKIX_ECDSA_P256_SHA_256,
+    };
     const c = b.content!;
     const req =
       c.$case === 'messageSignature'
@@ -131,13 +138,25 @@ test('builders reproduce real Rekor v2 bodies (message and DSSE-as-hashedrekord)
 test('hashedrekord 0.0.2: digest length must match the hash implied by keyDetails', () => {
   const key = parsePublicKey(generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ format: 'der', type: 'spki' }));
   assert.equal(defaultKeyDetails(key), KeyDetailsValue.PKIX_ECDSA_P384_SHA_384);
-  const verifier = { verifier: { $case: 'publicKey' as const, publicKey: { rawBytes: Buffer.from('k') } }, keyDetails: defaultKeyDetails(key) };
-  assert.equal(buildHashedRekordV002({ digest: Buffer.alloc(48, 1), signature: { content: Buffer.from('s'), verifier } }).data.algorithm, HashAlgorithmValue.SHA2_384);
-  assertFormatError(() => buildHashedRekordV002({ digest: Buffer.alloc(32, 1), signature: { content: Buffer.from('s'), verifier } }), 'hashedRekordRequestV002.digest');
+  const verifier = {
+    verifier: { $case: 'publicKey' as const, publicKey: { rawBytes: Buffer.from('k') } },
+    keyDetails: defaultKeyDetails(key),
+  };
+  assert.equal(
+    buildHashedRekordV002({ digest: Buffer.alloc(48, 1), signature: { content: Buffer.from('s'), verifier } }).data.algorithm,
+    HashAlgorithmValue.SHA2_384,
+  );
+  assertFormatError(
+    () => buildHashedRekordV002({ digest: Buffer.alloc(32, 1), signature: { content: Buffer.from('s'), verifier } }),
+    'hashedRekordRequestV002.digest',
+  );
   const ed = parsePublicKey(generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }));
   assert.equal(defaultKeyDetails(ed), KeyDetailsValue.PKIX_ED25519_PH);
   const pure = { ...verifier, keyDetails: KeyDetailsValue.PKIX_ED25519 };
-  assertFormatError(() => buildHashedRekordV002({ digest: Buffer.alloc(64), signature: { content: Buffer.from('s'), verifier: pure } }), 'hashedRekordRequestV002.signature.verifier.keyDetails');
+  assertFormatError(
+    () => buildHashedRekordV002({ digest: Buffer.alloc(64), signature: { content: Buffer.from('s'), verifier: pure } }),
+    'hashedRekordRequestV002.signature.verifier.keyDetails',
+  );
 });
 
 test('unsupported kinds, versions and broken bodies are FormatErrors', () => {
@@ -170,7 +189,10 @@ test('POST /api/v2/log/entries requests: strict, both spellings, oneof', () => {
   const json = {
     hashedRekordRequestV002: {
       digest: base64Encode(c.messageDigest!.digest),
-      signature: { content: base64Encode(c.signature), verifier: { x509Certificate: { rawBytes: base64Encode(leafDer(b)) }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' } },
+      signature: {
+        content: base64Encode(c.signature),
+        verifier: { x509Certificate: { rawBytes: base64Encode(leafDer(b)) }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' },
+      },
     },
   };
   const req = parseCreateEntryRequestV2(json);
@@ -178,7 +200,9 @@ test('POST /api/v2/log/entries requests: strict, both spellings, oneof', () => {
   assert.deepEqual(serializeCreateEntryRequestV2(req), json);
   assert.deepEqual(parseCreateEntryRequestV2(snakeCaseKeys(json)), req);
   assert.deepEqual(parseCreateEntryRequestV2(JSON.stringify(json)), req);
-  const entry: HashedRekordV002 = buildHashedRekordV002(req.$case === 'hashedRekordRequestV002' ? req.hashedRekordRequestV002 : assert.fail());
+  const entry: HashedRekordV002 = buildHashedRekordV002(
+    req.$case === 'hashedRekordRequestV002' ? req.hashedRekordRequestV002 : assert.fail(),
+  );
   assert.ok(canonicalRekorBody(entry).equals(b.verificationMaterial!.tlogEntries[0]!.canonicalizedBody));
 
   const cases: [string, (r: Record<string, any>) => void][] = [
@@ -193,16 +217,26 @@ test('POST /api/v2/log/entries requests: strict, both spellings, oneof', () => {
     ['hashedRekordRequestV002.signature.verifier', (r) => delete r.hashedRekordRequestV002.signature.verifier],
     ['hashedRekordRequestV002.signature.verifier.verifier', (r) => delete r.hashedRekordRequestV002.signature.verifier.x509Certificate],
     ['hashedRekordRequestV002.signature.verifier.keyDetails', (r) => delete r.hashedRekordRequestV002.signature.verifier.keyDetails],
-    ['hashedRekordRequestV002.signature.verifier.keyDetails', (r) => (r.hashedRekordRequestV002.signature.verifier.keyDetails = 'PKIX_DSA')],
-    ['hashedRekordRequestV002.signature.verifier.x509Certificate.rawBytes', (r) => (r.hashedRekordRequestV002.signature.verifier.x509Certificate = {})],
-    ['hashedRekordRequestV002.signature.verifier.x509Certificate', (r) => (r.hashedRekordRequestV002.signature.verifier.publicKey = { rawBytes: 'AA==' })],
+    [
+      'hashedRekordRequestV002.signature.verifier.keyDetails',
+      (r) => (r.hashedRekordRequestV002.signature.verifier.keyDetails = 'PKIX_DSA'),
+    ],
+    [
+      'hashedRekordRequestV002.signature.verifier.x509Certificate.rawBytes',
+      (r) => (r.hashedRekordRequestV002.signature.verifier.x509Certificate = {}),
+    ],
+    [
+      'hashedRekordRequestV002.signature.verifier.x509Certificate',
+      (r) => (r.hashedRekordRequestV002.signature.verifier.publicKey = { rawBytes: 'AA==' }),
+    ],
   ];
   for (const [field, mutate] of cases) {
     const r = clone(json) as Record<string, any>;
     mutate(r);
     assertFormatError(() => parseCreateEntryRequestV2(r), field);
   }
-  for (const garbage of ['', 'null', '[]', '5', '{"a":']) assert.throws(() => parseCreateEntryRequestV2(garbage), { code: 'FORMAT_INVALID' });
+  for (const garbage of ['', 'null', '[]', '5', '{"a":'])
+    assert.throws(() => parseCreateEntryRequestV2(garbage), { code: 'FORMAT_INVALID' });
 });
 
 test('POST /api/v2/log/entries: dsseRequestV002 as sigstore-js sends it, with limits', () => {
@@ -217,7 +251,9 @@ test('POST /api/v2/log/entries: dsseRequestV002 as sigstore-js sends it, with li
   const req = parseCreateEntryRequestV2(json);
   assert.equal(req.$case, 'dsseRequestV002');
   assert.deepEqual(serializeCreateEntryRequestV2(req), json);
-  const asHashed = buildHashedRekordV002(dsseRequestAsHashedRekordRequest(req.$case === 'dsseRequestV002' ? req.dsseRequestV002 : assert.fail()));
+  const asHashed = buildHashedRekordV002(
+    dsseRequestAsHashedRekordRequest(req.$case === 'dsseRequestV002' ? req.dsseRequestV002 : assert.fail()),
+  );
   assert.ok(canonicalRekorBody(asHashed).equals(b.verificationMaterial!.tlogEntries[0]!.canonicalizedBody));
 
   const many = clone(json) as any;
@@ -258,7 +294,13 @@ test('POST /api/v1/log/entries proposed entries: all three kinds, with field pat
   const ds = load('happy-path-intoto-in-dsse-v3');
   const env = envelopeOf(ds);
   const envelopeText = JSON.stringify(serializeEnvelope(env));
-  const dsse = { apiVersion: '0.0.1', kind: 'dsse', spec: { proposedContent: { envelope: envelopeText, verifiers: [Buffer.from(pemEncode('CERTIFICATE', leafDer(ds))).toString('base64')] } } };
+  const dsse = {
+    apiVersion: '0.0.1',
+    kind: 'dsse',
+    spec: {
+      proposedContent: { envelope: envelopeText, verifiers: [Buffer.from(pemEncode('CERTIFICATE', leafDer(ds))).toString('base64')] },
+    },
+  };
   const pd = parseRekorV1ProposedEntry(dsse);
   assert.equal(pd.kind, 'dsse');
   assert.deepEqual(serializeRekorV1ProposedEntry(pd), dsse);
@@ -267,7 +309,13 @@ test('POST /api/v1/log/entries proposed entries: all three kinds, with field pat
     assert.ok(canonicalRekorBody(built).equals(ds.verificationMaterial!.tlogEntries[0]!.canonicalizedBody));
   }
 
-  const intoto = serializeRekorV1ProposedEntry({ kind: 'intoto', apiVersion: '0.0.2', envelope: env, publicKeys: [Buffer.from(pem)], keyids: [''] });
+  const intoto = serializeRekorV1ProposedEntry({
+    kind: 'intoto',
+    apiVersion: '0.0.2',
+    envelope: env,
+    publicKeys: [Buffer.from(pem)],
+    keyids: [''],
+  });
   const pi = parseRekorV1ProposedEntry(intoto);
   assert.equal(pi.kind, 'intoto');
   if (pi.kind === 'intoto') assert.ok(pi.envelope.payload.equals(env.payload));
@@ -278,11 +326,22 @@ test('POST /api/v1/log/entries proposed entries: all three kinds, with field pat
     ['apiVersion', { kind: 'hashedrekord', spec: {} }],
     ['spec', { kind: 'hashedrekord', apiVersion: '0.0.1' }],
     ['spec.data.hash.algorithm', { ...hashed, spec: { ...hashed.spec, data: { hash: { algorithm: 'md5', value: 'aa' } } } }],
-    ['spec.data.hash.value', { ...hashed, spec: { ...hashed.spec, data: { hash: { algorithm: 'sha512', value: hashed.spec.data.hash.value } } } }],
+    [
+      'spec.data.hash.value',
+      { ...hashed, spec: { ...hashed.spec, data: { hash: { algorithm: 'sha512', value: hashed.spec.data.hash.value } } } },
+    ],
     ['spec.signature.content', { ...hashed, spec: { ...hashed.spec, signature: { ...hashed.spec.signature, content: '' } } }],
     ['spec.signature.publicKey', { ...hashed, spec: { ...hashed.spec, signature: { content: 'AA==' } } }],
     ['spec.proposedContent.envelope', { ...dsse, spec: { proposedContent: { ...dsse.spec.proposedContent, envelope: '{' } } }],
-    ['spec.proposedContent.envelope.signatures', { ...dsse, spec: { proposedContent: { ...dsse.spec.proposedContent, envelope: JSON.stringify({ ...serializeEnvelope(env), signatures: [] }) } } }],
+    [
+      'spec.proposedContent.envelope.signatures',
+      {
+        ...dsse,
+        spec: {
+          proposedContent: { ...dsse.spec.proposedContent, envelope: JSON.stringify({ ...serializeEnvelope(env), signatures: [] }) },
+        },
+      },
+    ],
     ['spec.proposedContent.verifiers', { ...dsse, spec: { proposedContent: { ...dsse.spec.proposedContent, verifiers: [] } } }],
     ['spec.proposedContent.verifiers[0]', { ...dsse, spec: { proposedContent: { ...dsse.spec.proposedContent, verifiers: ['*'] } } }],
     ['proposedEntry', 'text'],

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { SigningConfig as ProtoSigningConfig, TrustedRoot as ProtoTrustedRoot } from '@sigstore/protobuf-specs';
 import { toTrustMaterial } from '@sigstore/verify';
-import { parseSigningConfig, parseTrustedRoot, serializeSigningConfig, serializeTrustedRoot, SIGNING_CONFIG_MEDIA_TYPE } from '../../src/formats/index.js';
+import {
+  parseSigningConfig,
+  parseTrustedRoot,
+  serializeSigningConfig,
+  serializeTrustedRoot,
+  SIGNING_CONFIG_MEDIA_TYPE,
+} from '../../src/formats/index.js';
 import { assertFormatError, clone, snakeCaseKeys, trustedRootFiles } from './fixtures.js';
 
 function root(file = trustedRootFiles()[0]!): Record<string, any> {
@@ -57,7 +63,10 @@ test('a validity window without start is malformed; so are other broken entries'
     ['certificateAuthorities[0].validFor.start', (r) => delete r.certificateAuthorities[0].validFor.start],
     ['timestampAuthorities[0].validFor', (r) => delete r.timestampAuthorities[0].validFor],
     ['certificateAuthorities[1].certChain.certificates', (r) => (r.certificateAuthorities[1].certChain.certificates = [])],
-    ['certificateAuthorities[1].certChain.certificates[1].rawBytes', (r) => (r.certificateAuthorities[1].certChain.certificates[1].rawBytes = '%%')],
+    [
+      'certificateAuthorities[1].certChain.certificates[1].rawBytes',
+      (r) => (r.certificateAuthorities[1].certChain.certificates[1].rawBytes = '%%'),
+    ],
     ['tlogs[0].publicKey.keyDetails', (r) => (r.tlogs[0].publicKey.keyDetails = 'PKIX_ECDSA_P256')],
     ['tlogs[0].logId', (r) => delete r.tlogs[0].logId],
     ['tlogs[0].baseUrl', (r) => delete r.tlogs[0].baseUrl],
@@ -84,13 +93,29 @@ test('trusted root: snake_case keys, all three media types', () => {
 /** The public-good signing config as published in sigstore/root-signing (protocols §10.2). */
 const PUBLIC_SIGNING_CONFIG = {
   mediaType: SIGNING_CONFIG_MEDIA_TYPE,
-  caUrls: [{ url: 'https://fulcio.sigstore.dev', majorApiVersion: 1, validFor: { start: '2022-04-13T20:06:15.000Z' }, operator: 'sigstore.dev' }],
-  oidcUrls: [{ url: 'https://oauth2.sigstore.dev/auth', majorApiVersion: 1, validFor: { start: '2025-04-16T00:00:00Z' }, operator: 'sigstore.dev' }],
+  caUrls: [
+    { url: 'https://fulcio.sigstore.dev', majorApiVersion: 1, validFor: { start: '2022-04-13T20:06:15.000Z' }, operator: 'sigstore.dev' },
+  ],
+  oidcUrls: [
+    { url: 'https://oauth2.sigstore.dev/auth', majorApiVersion: 1, validFor: { start: '2025-04-16T00:00:00Z' }, operator: 'sigstore.dev' },
+  ],
   rekorTlogUrls: [
-    { url: 'https://log2025-1.rekor.sigstore.dev', majorApiVersion: 2, validFor: { start: '2025-10-06T00:00:00Z' }, operator: 'sigstore.dev' },
+    {
+      url: 'https://log2025-1.rekor.sigstore.dev',
+      majorApiVersion: 2,
+      validFor: { start: '2025-10-06T00:00:00Z' },
+      operator: 'sigstore.dev',
+    },
     { url: 'https://rekor.sigstore.dev', majorApiVersion: 1, validFor: { start: '2021-01-12T11:53:27.000Z' }, operator: 'sigstore.dev' },
   ],
-  tsaUrls: [{ url: 'https://timestamp.sigstore.dev/api/v1/timestamp', majorApiVersion: 1, validFor: { start: '2025-07-04T00:00:00Z' }, operator: 'sigstore.dev' }],
+  tsaUrls: [
+    {
+      url: 'https://timestamp.sigstore.dev/api/v1/timestamp',
+      majorApiVersion: 1,
+      validFor: { start: '2025-07-04T00:00:00Z' },
+      operator: 'sigstore.dev',
+    },
+  ],
   rekorTlogConfig: { selector: 'ANY' },
   tsaConfig: { selector: 'ANY' },
 };

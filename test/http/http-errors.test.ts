@@ -7,9 +7,15 @@ import { FormatError } from '../../src/core/index.js';
 test('the shared HTTP app answers every failure as JSON {code, message}, never 5xx for bad input', async () => {
   const app = createHttpApp({ bodyLimit: 1024 });
   app.post('/echo', async (req) => req.body);
-  app.post('/conflict', async () => { throw new HttpError('ENTRY_EXISTS', 'entry exists'); });
-  app.post('/format', async () => { throw new FormatError('spec.signature', 'is not valid base64'); });
-  app.get('/bug', async () => { throw new Error('secret internal detail'); });
+  app.post('/conflict', async () => {
+    throw new HttpError('ENTRY_EXISTS', 'entry exists');
+  });
+  app.post('/format', async () => {
+    throw new FormatError('spec.signature', 'is not valid base64');
+  });
+  app.get('/bug', async () => {
+    throw new Error('secret internal detail');
+  });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   try {
     const cases: Array<[string, RequestInit, number, string]> = [

@@ -21,7 +21,8 @@ test('every input and service code has an HTTP status; malformed input is 4xx; o
     else if (INPUT_COMPONENTS.includes(component)) {
       assert.ok(status !== undefined && status >= 400 && status < 500, `${code} (${component}) must be 4xx, is ${status}`);
     }
-    if (SERVICE_COMPONENTS.includes(component) && !CLIENT_SIDE.includes(code)) assert.ok(status !== undefined, `${code} (${component}) has no HTTP status`);
+    if (SERVICE_COMPONENTS.includes(component) && !CLIENT_SIDE.includes(code))
+      assert.ok(status !== undefined, `${code} (${component}) has no HTTP status`);
   }
   for (const code of ['FORMAT_INVALID', 'KEY_UNSUPPORTED', 'PUBLIC_KEY_INVALID', 'SIGNATURE_INVALID', 'REQUEST_INVALID'] as const) {
     assert.equal(HTTP_STATUS[code], 400, code);

@@ -33,7 +33,17 @@ test('dev-token prints exactly one token line that verifies', async () => {
 });
 
 test('dev-token with workflow flags gives a GitHub-like token', async () => {
-  const r = await keyless(['dev-token', '--url', `${idp.base}/oidc`, '--github-repository', 'acme/tool', '--github-ref', 'refs/heads/dev', '--github-environment', 'prod']);
+  const r = await keyless([
+    'dev-token',
+    '--url',
+    `${idp.base}/oidc`,
+    '--github-repository',
+    'acme/tool',
+    '--github-ref',
+    'refs/heads/dev',
+    '--github-environment',
+    'prod',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const claims = decodeTokenUnverified(r.stdout.trim());
   assert.equal(claims.iss, `${idp.issuer}/github`);

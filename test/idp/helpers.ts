@@ -14,7 +14,9 @@ export interface RunningIdp {
 }
 
 /** The dev IdP alone on loopback under /oidc, as SERVER mounts it. */
-export async function startIdp(register?: (app: FastifyInstance, issuer: () => string, key: KeyObject) => Promise<void>): Promise<RunningIdp> {
+export async function startIdp(
+  register?: (app: FastifyInstance, issuer: () => string, key: KeyObject) => Promise<void>,
+): Promise<RunningIdp> {
   const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
   const app = createHttpApp();
   let base = '';

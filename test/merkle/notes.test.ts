@@ -3,8 +3,19 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, createHash, createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
-  parseSignedNote, formatSignedNote, signNote, verifyNote, noteKeyHash, noteKeyId, parseCheckpoint, formatCheckpoint,
-  signCheckpoint, verifySignedCheckpoint, signNoteSignature, leafHash, verifyInclusion,
+  parseSignedNote,
+  formatSignedNote,
+  signNote,
+  verifyNote,
+  noteKeyHash,
+  noteKeyId,
+  parseCheckpoint,
+  formatCheckpoint,
+  signCheckpoint,
+  verifySignedCheckpoint,
+  signNoteSignature,
+  leafHash,
+  verifyInclusion,
 } from '../../src/merkle/index.js';
 import { join } from 'node:path';
 import { CONFORMANCE_DIR } from '../support/conformance.js';
@@ -17,7 +28,11 @@ const body = formatCheckpoint({ origin: 'log.example.test', size: 736, rootHash:
 
 test('Ed25519 key ID follows C2SP: SHA-256(name ‖ 0x0A ‖ 0x01 ‖ key)', () => {
   const raw = ed.publicKey.export({ format: 'der', type: 'spki' }).subarray(12);
-  const expected = createHash('sha256').update('log.example.test\n').update(Buffer.from([1])).update(raw).digest();
+  const expected = createHash('sha256')
+    .update('log.example.test\n')
+    .update(Buffer.from([1]))
+    .update(raw)
+    .digest();
   assert.deepEqual(noteKeyHash('log.example.test', ed.publicKey), expected);
   assert.deepEqual(noteKeyId('log.example.test', ed.publicKey), expected.subarray(0, 4));
 });
@@ -43,7 +58,15 @@ test('real Rekor v2 data: staging key ID, cosigned checkpoint and inclusion proo
   const leaf = leafHash(Buffer.from(tle.canonicalizedBody, 'base64'));
   const proof = tle.inclusionProof.hashes.map((x: string) => Buffer.from(x, 'base64'));
   verifyInclusion(Number(tle.inclusionProof.logIndex), cp.size, leaf, proof, cp.rootHash);
-  assert.throws(() => verifySignedCheckpoint(note.replace(/\n[0-9]+\n/, (m) => `\n${Number(m.trim()) + 1}\n`), name, key), { code: 'NOTE_SIGNATURE_INVALID' });
+  assert.throws(
+    () =>
+      verifySignedCheckpoint(
+        note.replace(/\n[0-9]+\n/, (m) => `\n${Number(m.trim()) + 1}\n`),
+        name,
+        key,
+      ),
+    { code: 'NOTE_SIGNATURE_INVALID' },
+  );
 });
 
 test('sign and verify a note with Ed25519 and with ECDSA P-256', () => {

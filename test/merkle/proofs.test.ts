@@ -2,8 +2,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import {
-  leafHash, nodeHash, rootFromLeafHashes, rootFromEntries, verifyInclusion, verifyConsistency, inclusionProof,
-  consistencyProof, memoryNodeReader, treeRoot, rootFromInclusionProof, emptyRoot,
+  leafHash,
+  nodeHash,
+  rootFromLeafHashes,
+  rootFromEntries,
+  verifyInclusion,
+  verifyConsistency,
+  inclusionProof,
+  consistencyProof,
+  memoryNodeReader,
+  treeRoot,
+  rootFromInclusionProof,
+  emptyRoot,
 } from '../../src/merkle/index.js';
 
 // An independent, literal transcription of RFC 6962 §2.1 used as the reference.
@@ -36,7 +46,9 @@ function subproof(m: number, d: Buffer[], b: boolean): Buffer[] {
 const entries = (n: number): Buffer[] => Array.from({ length: n }, (_, i) => Buffer.from(`entry ${i}`));
 
 test('RFC 6962 test-vector roots (certificate-transparency leaves)', () => {
-  const leaves = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map((x) => Buffer.from(x, 'hex'));
+  const leaves = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map((x) =>
+    Buffer.from(x, 'hex'),
+  );
   assert.equal(emptyRoot().toString('hex'), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
   assert.equal(rootFromEntries(leaves.slice(0, 1)).toString('hex'), '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d');
   assert.equal(rootFromEntries(leaves.slice(0, 2)).toString('hex'), 'fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125');
@@ -61,7 +73,11 @@ test('roots, inclusion proofs for every index and size up to 70 match the RFC re
     assert.deepEqual(Buffer.from(treeRoot(reader, n)), root, `tiled root ${n}`);
     for (let i = 0; i < n; i++) {
       const proof = inclusionProof(reader, i, n);
-      assert.deepEqual(proof.map((p) => Buffer.from(p)), path(i, d), `path ${i}/${n}`);
+      assert.deepEqual(
+        proof.map((p) => Buffer.from(p)),
+        path(i, d),
+        `path ${i}/${n}`,
+      );
       verifyInclusion(i, n, hashes[i]!, proof, root);
     }
   }
@@ -114,7 +130,11 @@ test('consistency proofs for every pair of sizes up to 48 match the RFC and veri
     for (let m = 1; m <= n; m++) {
       const rm = mth(all.slice(0, m));
       const proof = consistencyProof(reader, m, n);
-      assert.deepEqual(proof.map((p) => Buffer.from(p)), m === n ? [] : subproof(m, all.slice(0, n), true), `proof ${m}->${n}`);
+      assert.deepEqual(
+        proof.map((p) => Buffer.from(p)),
+        m === n ? [] : subproof(m, all.slice(0, n), true),
+        `proof ${m}->${n}`,
+      );
       verifyConsistency(m, n, proof, rm, rn);
       if (m < n) {
         for (let j = 0; j < proof.length; j++) {

@@ -1,8 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  tileIndexPath, tilePath, entriesPath, parseTilePath, partialTileWidth, fullTileCount, fullTileRoot, leafHash,
-  rootFromLeafHashes, encodeEntryBundle, decodeEntryBundle, splitTileHashes,
+  tileIndexPath,
+  tilePath,
+  entriesPath,
+  parseTilePath,
+  partialTileWidth,
+  fullTileCount,
+  fullTileRoot,
+  leafHash,
+  rootFromLeafHashes,
+  encodeEntryBundle,
+  decodeEntryBundle,
+  splitTileHashes,
 } from '../../src/merkle/index.js';
 
 test('tile index path elements are 3 digits, x-prefixed except the last', () => {
@@ -19,11 +29,28 @@ test('tile index path elements are 3 digits, x-prefixed except the last', () => 
 });
 
 test('tile paths parse back and non-canonical spellings are refused', () => {
-  for (const [l, n, w] of [[0, 0, 256], [0, 1234067, 256], [3, 999, 1], [1, 1000, 255]] as const) {
+  for (const [l, n, w] of [
+    [0, 0, 256],
+    [0, 1234067, 256],
+    [3, 999, 1],
+    [1, 1000, 255],
+  ] as const) {
     assert.deepEqual(parseTilePath(tilePath(l, n, w)), { level: l, index: n, width: w });
   }
   assert.deepEqual(parseTilePath('tile/entries/x001/000.p/9'), { level: 'entries', index: 1000, width: 9 });
-  for (const bad of ['tile/0/5', 'tile/0/x000/005', 'tile/00/005', 'tile/0/005.p/0', 'tile/0/005.p/256', 'tile/0/005.p/07', 'tile/64/000', 'tile/0/001/002', 'tile/0/x1/002', '../tile/0/000', 'tile/0/000/']) {
+  for (const bad of [
+    'tile/0/5',
+    'tile/0/x000/005',
+    'tile/00/005',
+    'tile/0/005.p/0',
+    'tile/0/005.p/256',
+    'tile/0/005.p/07',
+    'tile/64/000',
+    'tile/0/001/002',
+    'tile/0/x1/002',
+    '../tile/0/000',
+    'tile/0/000/',
+  ]) {
     assert.throws(() => parseTilePath(bad), { code: 'FORMAT_INVALID' }, bad);
   }
 });
@@ -48,7 +75,10 @@ test('entry bundles are uint16-length-prefixed entries', () => {
   const entries = [Buffer.from('a'), Buffer.alloc(0), Buffer.alloc(300, 7)];
   const bundle = encodeEntryBundle(entries);
   assert.deepEqual(bundle.subarray(0, 3), Buffer.from([0, 1, 0x61]));
-  assert.deepEqual(decodeEntryBundle(bundle).map((e) => Buffer.from(e)), entries);
+  assert.deepEqual(
+    decodeEntryBundle(bundle).map((e) => Buffer.from(e)),
+    entries,
+  );
   assert.throws(() => decodeEntryBundle(bundle.subarray(0, bundle.length - 1)), { code: 'FORMAT_INVALID' });
   assert.throws(() => encodeEntryBundle([Buffer.alloc(70000)]), { code: 'FORMAT_INVALID' });
 });

@@ -35,7 +35,13 @@ export async function startTestIssuer(): Promise<TestIssuer> {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   issuer.url = url;
   issuer.keys = { es256: es256.privateKey, rs256: rs256.privateKey };
-  issuer.discovery = { issuer: url, jwks_uri: `${url}/jwks`, id_token_signing_alg_values_supported: ['RS256', 'ES256'], response_types_supported: ['id_token'], subject_types_supported: ['public'] };
+  issuer.discovery = {
+    issuer: url,
+    jwks_uri: `${url}/jwks`,
+    id_token_signing_alg_values_supported: ['RS256', 'ES256'],
+    response_types_supported: ['id_token'],
+    subject_types_supported: ['public'],
+  };
   issuer.jwks = {
     keys: [
       { ...es256.publicKey.export({ format: 'jwk' }), kid: 'ec-1', use: 'sig', alg: 'ES256' },

@@ -101,7 +101,18 @@ test('unknown issuer, alg none, disallowed alg, unknown kid', async () => {
 });
 
 test('malformed tokens: TOKEN_MALFORMED from decode and verify', async () => {
-  for (const bad of ['', 'abc', 'a.b', 'a.b.c.d', '!!.e30.', `${segment('not json')}.${segment({})}.`, `${segment([1])}.${segment({})}.`, 42, null, 'x'.repeat(70000)]) {
+  for (const bad of [
+    '',
+    'abc',
+    'a.b',
+    'a.b.c.d',
+    '!!.e30.',
+    `${segment('not json')}.${segment({})}.`,
+    `${segment([1])}.${segment({})}.`,
+    42,
+    null,
+    'x'.repeat(70000),
+  ]) {
     assert.throws(() => decodeTokenUnverified(bad), { code: 'TOKEN_MALFORMED' });
     await rejects(bad, 'TOKEN_MALFORMED');
   }
@@ -164,15 +175,28 @@ test('every allowed algorithm family verifies: RS256, PS256, ES256/384/512, EdDS
     const jwt = await new SignJWT(claims({ iss: 'https://static.example' })).setProtectedHeader({ alg, kid: alg }).sign(p.privateKey);
     assert.equal((await v.verify(jwt)).identity.san.value, 'alice@example.com', alg);
     const [h, , sig] = jwt.split('.');
-    await rejects(`${h}.${segment(claims({ iss: 'https://static.example', email: 'eve@example.com' }))}.${sig}`, 'TOKEN_SIGNATURE_INVALID', v);
+    await rejects(
+      `${h}.${segment(claims({ iss: 'https://static.example', email: 'eve@example.com' }))}.${sig}`,
+      'TOKEN_SIGNATURE_INVALID',
+      v,
+    );
   }
   // a key used with the wrong algorithm is no candidate
-  const wrong = await new SignJWT(claims({ iss: 'https://static.example' })).setProtectedHeader({ alg: 'ES384', kid: 'ES256' }).sign(pairs.ES384.privateKey);
+  const wrong = await new SignJWT(claims({ iss: 'https://static.example' }))
+    .setProtectedHeader({ alg: 'ES384', kid: 'ES256' })
+    .sign(pairs.ES384.privateKey);
   await rejects(wrong, 'TOKEN_UNKNOWN_KEY', v);
   // JWS extensions are refused
-  const crit = await new SignJWT(claims({ iss: 'https://static.example' })).setProtectedHeader({ alg: 'ES256', kid: 'ES256', crit: ['exp'] } as never).sign(pairs.ES256.privateKey).catch(() => undefined);
+  const crit = await new SignJWT(claims({ iss: 'https://static.example' }))
+    .setProtectedHeader({ alg: 'ES256', kid: 'ES256', crit: ['exp'] } as never)
+    .sign(pairs.ES256.privateKey)
+    .catch(() => undefined);
   if (crit) await rejects(crit, 'TOKEN_MALFORMED', v);
-  const [, p2, s2] = (await new SignJWT(claims({ iss: 'https://static.example' })).setProtectedHeader({ alg: 'ES256', kid: 'ES256' }).sign(pairs.ES256.privateKey)).split('.');
+  const [, p2, s2] = (
+    await new SignJWT(claims({ iss: 'https://static.example' }))
+      .setProtectedHeader({ alg: 'ES256', kid: 'ES256' })
+      .sign(pairs.ES256.privateKey)
+  ).split('.');
   await rejects(`${segment({ alg: 'ES256', kid: 'ES256', crit: ['x-custom'], 'x-custom': 1 })}.${p2}.${s2}`, 'TOKEN_MALFORMED', v);
 });
 
@@ -200,7 +224,10 @@ test('discovery answers are read with a limit and a deadline: an endless body an
   const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   try {
     // Too large is a failure of the issuer (502); too slow is a timeout (504 at the CA).
-    for (const [path, code] of [['endless', 'TOKEN_DISCOVERY_FAILED'], ['stalled', 'TOKEN_DISCOVERY_TIMEOUT']] as const) {
+    for (const [path, code] of [
+      ['endless', 'TOKEN_DISCOVERY_FAILED'],
+      ['stalled', 'TOKEN_DISCOVERY_TIMEOUT'],
+    ] as const) {
       const iss = `${base}/${path}`;
       const v = new TokenVerifier([{ issuerUrl: iss, type: 'email' }], { fetchTimeoutMs: 1500 });
       await rejects(await idp.sign(claims({ iss })), code, v);

@@ -66,7 +66,11 @@ test('configuration errors name the field', () => {
     [[], 'config'],
   ];
   for (const [input, field] of cases) {
-    assert.throws(() => parseConfig(input), (e: { code?: string; field?: string }) => e.code === 'FORMAT_INVALID' && e.field === field, field);
+    assert.throws(
+      () => parseConfig(input),
+      (e: { code?: string; field?: string }) => e.code === 'FORMAT_INVALID' && e.field === field,
+      field,
+    );
   }
 });
 
@@ -158,16 +162,30 @@ test('the key store hands services Signers, never private keys', () => {
 });
 
 test('the storage driver is chosen in one place; an unknown one is a clear error', async () => {
-  await assert.rejects(openLogStorage({ driver: 'mysql' as never }, tempDir()), { code: 'STORAGE_DRIVER_UNKNOWN', message: /available: sqlite, postgres/ });
+  await assert.rejects(openLogStorage({ driver: 'mysql' as never }, tempDir()), {
+    code: 'STORAGE_DRIVER_UNKNOWN',
+    message: /available: sqlite, postgres/,
+  });
 });
 
 test('storage: postgres needs a URL without a password; its options only go with it', () => {
-  const ok = parseConfig({ storage: { driver: 'postgres', url: 'postgres://keyless@db.example/keyless?sslmode=verify-full', poolSize: 20, ssl: { ca: 'ca.pem' } } });
-  assert.deepEqual(ok.storage, { driver: 'postgres', url: 'postgres://keyless@db.example/keyless?sslmode=verify-full', poolSize: 20, ssl: { ca: 'ca.pem' } });
+  const ok = parseConfig({
+    storage: { driver: 'postgres', url: 'postgres://keyless@db.example/keyless?sslmode=verify-full', poolSize: 20, ssl: { ca: 'ca.pem' } },
+  });
+  assert.deepEqual(ok.storage, {
+    driver: 'postgres',
+    url: 'postgres://keyless@db.example/keyless?sslmode=verify-full',
+    poolSize: 20,
+    ssl: { ca: 'ca.pem' },
+  });
   assert.throws(() => parseConfig({ storage: { driver: 'postgres' } }), { message: /config\.storage\.url/ });
   assert.throws(() => parseConfig({ storage: { driver: 'postgres', url: 'postgres://u:secret@db/k' } }), { message: /PGPASSWORD/ });
   assert.throws(() => parseConfig({ storage: { driver: 'postgres', url: 'http://db/k' } }), { message: /postgres:\/\/ URL/ });
-  assert.throws(() => parseConfig({ storage: { driver: 'sqlite', url: 'postgres://db/k' } }), { message: /only go with "driver": "postgres"/ });
+  assert.throws(() => parseConfig({ storage: { driver: 'sqlite', url: 'postgres://db/k' } }), {
+    message: /only go with "driver": "postgres"/,
+  });
   assert.throws(() => parseConfig({ storage: { driver: 'postgres', url: 'postgres://db/k', poolSize: 0 } }), { message: /poolSize/ });
-  assert.throws(() => parseConfig({ storage: { driver: 'postgres', url: 'postgres://db/k', ssl: { pem: 'x' } } }), { message: /config\.storage\.ssl\.pem/ });
+  assert.throws(() => parseConfig({ storage: { driver: 'postgres', url: 'postgres://db/k', ssl: { pem: 'x' } } }), {
+    message: /config\.storage\.ssl\.pem/,
+  });
 });

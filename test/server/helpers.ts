@@ -35,7 +35,10 @@ export async function startServe(options: { dataDir?: string; args?: string[]; t
     }),
   );
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`keyless serve did not print its URL in time; stderr:\n${err}`)), options.timeoutMs ?? 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`keyless serve did not print its URL in time; stderr:\n${err}`)),
+      options.timeoutMs ?? 30_000,
+    );
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       out += d;
       const line = out.split('\n');
@@ -85,24 +88,48 @@ export async function signOnce(url: string, email = 'restart@example.com'): Prom
     if (r.status >= 300) throw new Error(`${path}: HTTP ${r.status} ${text}`);
     return JSON.parse(text) as Record<string, unknown>;
   };
-  const token = (await post('/oidc/token', `grant_type=client_credentials&email=${encodeURIComponent(email)}`, 'application/x-www-form-urlencoded')).id_token as string;
+  const token = (
+    await post('/oidc/token', `grant_type=client_credentials&email=${encodeURIComponent(email)}`, 'application/x-www-form-urlencoded')
+  ).id_token as string;
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const certRes = await post('/api/v2/signingCert', JSON.stringify({
-    credentials: { oidcIdentityToken: token },
-    publicKeyRequest: { publicKey: { algorithm: 'ECDSA', content: publicKey.export({ format: 'pem', type: 'spki' }) }, proofOfPossession: sign('sha256', Buffer.from(email), privateKey).toString('base64') },
-  }));
+  const certRes = await post(
+    '/api/v2/signingCert',
+    JSON.stringify({
+      credentials: { oidcIdentityToken: token },
+      publicKeyRequest: {
+        publicKey: { algorithm: 'ECDSA', content: publicKey.export({ format: 'pem', type: 'spki' }) },
+        proofOfPossession: sign('sha256', Buffer.from(email), privateKey).toString('base64'),
+      },
+    }),
+  );
   const leafPem = (certRes.signedCertificateEmbeddedSct as { chain: { certificates: string[] } }).chain.certificates[0]!;
   const artifact = randomBytes(32);
   const digest = createHash('sha256').update(artifact).digest();
   const signature = sign('sha256', artifact, privateKey);
-  const v1 = await post('/api/v1/log/entries', JSON.stringify({
-    apiVersion: '0.0.1', kind: 'hashedrekord',
-    spec: { data: { hash: { algorithm: 'sha256', value: digest.toString('hex') } }, signature: { content: signature.toString('base64'), publicKey: { content: Buffer.from(leafPem).toString('base64') } } },
-  }));
+  const v1 = await post(
+    '/api/v1/log/entries',
+    JSON.stringify({
+      apiVersion: '0.0.1',
+      kind: 'hashedrekord',
+      spec: {
+        data: { hash: { algorithm: 'sha256', value: digest.toString('hex') } },
+        signature: { content: signature.toString('base64'), publicKey: { content: Buffer.from(leafPem).toString('base64') } },
+      },
+    }),
+  );
   const leafDer = Buffer.from(leafPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
-  const v2 = await post('/api/v2/log/entries', JSON.stringify({
-    hashedRekordRequestV002: { digest: digest.toString('base64'), signature: { content: signature.toString('base64'), verifier: { x509Certificate: { rawBytes: leafDer.toString('base64') }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' } } },
-  }));
+  const v2 = await post(
+    '/api/v2/log/entries',
+    JSON.stringify({
+      hashedRekordRequestV002: {
+        digest: digest.toString('base64'),
+        signature: {
+          content: signature.toString('base64'),
+          verifier: { x509Certificate: { rawBytes: leafDer.toString('base64') }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' },
+        },
+      },
+    }),
+  );
   const v1Entry = Object.values(v1)[0] as { logIndex: number };
   return { v1Index: v1Entry.logIndex, v2Index: Number(v2.logIndex) };
 }

@@ -46,12 +46,20 @@ test('restart on the same data directory keeps keys and trust files byte for byt
   const first = await startServe({ dataDir });
   const port = new URL(first.url).port;
   const before = [await signOnce(first.url), await signOnce(first.url)];
-  assert.deepEqual(before.map((b) => [b.v1Index, b.v2Index]), [[0, 0], [1, 1]]);
+  assert.deepEqual(
+    before.map((b) => [b.v1Index, b.v2Index]),
+    [
+      [0, 0],
+      [1, 1],
+    ],
+  );
   const sthBefore = (await (await fetch(`${first.url}/ct/v1/get-sth`)).json()) as { tree_size: number; sha256_root_hash: string };
   assert.equal(sthBefore.tree_size, 2);
   const checkpointBefore = await (await fetch(`${first.url}/checkpoint`)).text();
   const files = ['trusted_root.json', 'signing_config.json'];
-  const keysBefore = readdirSync(join(dataDir, 'keys')).sort().map((f) => [f, readFileSync(join(dataDir, 'keys', f))] as const);
+  const keysBefore = readdirSync(join(dataDir, 'keys'))
+    .sort()
+    .map((f) => [f, readFileSync(join(dataDir, 'keys', f))] as const);
   const trustBefore = files.map((f) => readFileSync(join(dataDir, f), 'utf8'));
   // The trust files are what sigstore-js reads.
   toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(trustBefore[0]!)));
@@ -60,7 +68,9 @@ test('restart on the same data directory keeps keys and trust files byte for byt
   // Same port and public URL, so the trust files must come out identical.
   const second = await startServe({ dataDir, args: ['--public-url', `http://127.0.0.1:${port}`] });
   try {
-    const keysAfter = readdirSync(join(dataDir, 'keys')).sort().map((f) => [f, readFileSync(join(dataDir, 'keys', f))] as const);
+    const keysAfter = readdirSync(join(dataDir, 'keys'))
+      .sort()
+      .map((f) => [f, readFileSync(join(dataDir, 'keys', f))] as const);
     assert.deepEqual(keysAfter, keysBefore);
     for (const [i, f] of files.entries()) assert.equal(readFileSync(join(dataDir, f), 'utf8'), trustBefore[i], f);
     for (const f of readdirSync(join(dataDir, 'keys'))) assert.equal(statSync(join(dataDir, 'keys', f)).mode & 0o777, 0o600, f);
@@ -135,13 +145,16 @@ test('one server per data directory; a lock left by a killed server is taken ove
 
 test('issuers from the configuration file reach the CA next to the dev IdP', async () => {
   const dir = tempDir();
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({
-    issuers: [
-      { issuerUrl: 'https://token.actions.githubusercontent.com', type: 'github-workflow' },
-      { issuerUrl: 'https://accounts.google.com', type: 'email' },
-    ],
-    validity: { leafCertificateMinutes: 5 },
-  }));
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({
+      issuers: [
+        { issuerUrl: 'https://token.actions.githubusercontent.com', type: 'github-workflow' },
+        { issuerUrl: 'https://accounts.google.com', type: 'email' },
+      ],
+      validity: { leafCertificateMinutes: 5 },
+    }),
+  );
   const server = await startServe({ args: ['--config', join(dir, 'config.json')] });
   try {
     const res = await fetch(`${server.url}/api/v2/configuration`);
@@ -154,16 +167,28 @@ test('issuers from the configuration file reach the CA next to the dev IdP', asy
 
     // The configured leaf validity is what the CA issues.
     const email = 'validity@example.com';
-    const tokenRes = await fetch(`${server.url}/oidc/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=client_credentials&email=${email}` });
+    const tokenRes = await fetch(`${server.url}/oidc/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=client_credentials&email=${email}`,
+    });
     const token = ((await tokenRes.json()) as { id_token: string }).id_token;
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const certRes = await fetch(`${server.url}/api/v2/signingCert`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ publicKeyRequest: { publicKey: { algorithm: 'ECDSA', content: publicKey.export({ format: 'pem', type: 'spki' }) }, proofOfPossession: sign('sha256', Buffer.from(email), privateKey).toString('base64') } }),
+      body: JSON.stringify({
+        publicKeyRequest: {
+          publicKey: { algorithm: 'ECDSA', content: publicKey.export({ format: 'pem', type: 'spki' }) },
+          proofOfPossession: sign('sha256', Buffer.from(email), privateKey).toString('base64'),
+        },
+      }),
     });
     assert.equal(certRes.status, 200);
-    const leaf = new X509Certificate(((await certRes.json()) as { signedCertificateEmbeddedSct: { chain: { certificates: string[] } } }).signedCertificateEmbeddedSct.chain.certificates[0]!);
+    const leaf = new X509Certificate(
+      ((await certRes.json()) as { signedCertificateEmbeddedSct: { chain: { certificates: string[] } } }).signedCertificateEmbeddedSct.chain
+        .certificates[0]!,
+    );
     assert.equal(Date.parse(leaf.validTo) - Date.parse(leaf.validFrom), 5 * 60_000);
   } finally {
     await server.stop();

@@ -37,23 +37,47 @@ async function devToken(email: string): Promise<string> {
 
 function sigstoreJsVerify(bundle: SerializedBundle, artifact: Buffer, opts: { tlog: number; timestamps: number; identity?: string }): void {
   const root = TrustedRoot.fromJSON(JSON.parse(readFileSync(join(server.dataDir, 'trusted_root.json'), 'utf8')));
-  const verifier = new Verifier(toTrustMaterial(root), { tlogThreshold: opts.tlog, ctlogThreshold: 1, timestampThreshold: opts.timestamps });
-  verifier.verify(toSignedEntity(bundleFromJSON(bundle), artifact), { subjectAlternativeName: opts.identity ?? EMAIL, extensions: { issuer } });
+  const verifier = new Verifier(toTrustMaterial(root), {
+    tlogThreshold: opts.tlog,
+    ctlogThreshold: 1,
+    timestampThreshold: opts.timestamps,
+  });
+  verifier.verify(toSignedEntity(bundleFromJSON(bundle), artifact), {
+    subjectAlternativeName: opts.identity ?? EMAIL,
+    extensions: { issuer },
+  });
 }
 
-async function keylessVerify(bundle: SerializedBundle, artifact: Buffer, name: string, identity = EMAIL): Promise<{ code: number | null; stderr: string }> {
+async function keylessVerify(
+  bundle: SerializedBundle,
+  artifact: Buffer,
+  name: string,
+  identity = EMAIL,
+): Promise<{ code: number | null; stderr: string }> {
   const bundlePath = join(work, `${name}.sigstore.json`);
   const artifactPath = join(work, `${name}.txt`);
   writeFileSync(bundlePath, JSON.stringify(bundle));
   writeFileSync(artifactPath, artifact);
   return runKeyless([
-    'verify-blob', artifactPath, '--bundle', bundlePath,
-    '--certificate-identity', identity, '--certificate-oidc-issuer', issuer,
-    '--trusted-root', join(server.dataDir, 'trusted_root.json'),
+    'verify-blob',
+    artifactPath,
+    '--bundle',
+    bundlePath,
+    '--certificate-identity',
+    identity,
+    '--certificate-oidc-issuer',
+    issuer,
+    '--trusted-root',
+    join(server.dataDir, 'trusted_root.json'),
   ]);
 }
 
-async function checkBothVerifiers(bundle: SerializedBundle, artifact: Buffer, name: string, opts: { tlog: number; timestamps: number }): Promise<void> {
+async function checkBothVerifiers(
+  bundle: SerializedBundle,
+  artifact: Buffer,
+  name: string,
+  opts: { tlog: number; timestamps: number },
+): Promise<void> {
   sigstoreJsVerify(bundle, artifact, opts);
   const ok = await keylessVerify(bundle, artifact, name);
   assert.equal(ok.code, 0, `keyless verify-blob: ${ok.stderr}`);
@@ -101,17 +125,33 @@ test('@sigstore/sign with the Rekor v2 log (major API version 2) + TSA; both ver
 });
 
 test('the signing config names both logs, the CA, the TSA and the dev IdP', () => {
-  const sc = JSON.parse(readFileSync(join(server.dataDir, 'signing_config.json'), 'utf8')) as Record<string, Array<{ url: string; majorApiVersion: number }>>;
-  assert.deepEqual(sc.caUrls!.map((s) => s.url), [server.url]);
+  const sc = JSON.parse(readFileSync(join(server.dataDir, 'signing_config.json'), 'utf8')) as Record<
+    string,
+    Array<{ url: string; majorApiVersion: number }>
+  >;
+  assert.deepEqual(
+    sc.caUrls!.map((s) => s.url),
+    [server.url],
+  );
   assert.deepEqual(sc.rekorTlogUrls!.map((s) => s.majorApiVersion).sort(), [1, 2]);
-  assert.deepEqual(sc.tsaUrls!.map((s) => s.url), [`${server.url}/api/v1/timestamp`]);
-  assert.deepEqual(sc.oidcUrls!.map((s) => s.url), [issuer]);
+  assert.deepEqual(
+    sc.tsaUrls!.map((s) => s.url),
+    [`${server.url}/api/v1/timestamp`],
+  );
+  assert.deepEqual(
+    sc.oidcUrls!.map((s) => s.url),
+    [issuer],
+  );
 });
 
 test('sigstore-js signs from DIR/signing_config.json as it is (it picks the Rekor v2 log) and the bundle verifies', async () => {
   const token = await devToken(EMAIL);
   const signingConfig = SigningConfig.fromJSON(JSON.parse(readFileSync(join(server.dataDir, 'signing_config.json'), 'utf8')));
-  const builder = bundleBuilderFromSigningConfig({ signingConfig, identityProvider: { getToken: async () => token }, bundleType: 'messageSignature' });
+  const builder = bundleBuilderFromSigningConfig({
+    signingConfig,
+    identityProvider: { getToken: async () => token },
+    bundleType: 'messageSignature',
+  });
   const artifact = Buffer.from('signed from the signing config\n');
   const bundle = bundleToJSON(await builder.create({ data: artifact }));
   assert.equal(bundle.verificationMaterial.tlogEntries[0]!.kindVersion?.version, '0.0.2');

@@ -32,7 +32,10 @@ function portIsFree(port: number): Promise<boolean> {
 }
 
 /** One `keyless serve` on a known port, with /healthz polled from before the process exists until it is stopped. */
-async function startWhileHammering(dataDir: string, port: number): Promise<{ code: number | null; stderr: string; statuses: Map<number, number> }> {
+async function startWhileHammering(
+  dataDir: string,
+  port: number,
+): Promise<{ code: number | null; stderr: string; statuses: Map<number, number> }> {
   const statuses = new Map<number, number>();
   let hammering = true;
   const hammer = (async () => {
@@ -47,7 +50,9 @@ async function startWhileHammering(dataDir: string, port: number): Promise<{ cod
       }
     }
   })();
-  const child = spawn(process.execPath, [KEYLESS_BIN, 'serve', '--data-dir', dataDir, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [KEYLESS_BIN, 'serve', '--data-dir', dataDir, '--port', String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   let stdout = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -81,7 +86,11 @@ test('20 starts while /healthz is hammered from the start: never a crash, only 5
     assert.doesNotMatch(stderr, STACK_TRACE, `start ${i}`);
     assert.doesNotMatch(stderr, /TypeError|error:/, `start ${i}`);
     assert.ok((statuses.get(200) ?? 0) >= 3, `start ${i}: the running server answered`);
-    assert.deepEqual([...statuses.keys()].filter((s) => s !== 200 && s !== 503), [], `start ${i}: only 200 and 503 (starting)`);
+    assert.deepEqual(
+      [...statuses.keys()].filter((s) => s !== 200 && s !== 503),
+      [],
+      `start ${i}: only 200 and 503 (starting)`,
+    );
     starting += statuses.get(503) ?? 0;
   }
   // Not asserted (timing-dependent): how often a request arrived while the server was starting.
@@ -92,7 +101,9 @@ test('while starting, the socket answers 503 with Retry-After and a JSON code, n
   // The gate's answer, seen directly: poll until the first answer of a fresh start.
   const dataDir = join(tempDir(), 'data');
   const port = await freePort();
-  const child = spawn(process.execPath, [KEYLESS_BIN, 'serve', '--data-dir', dataDir, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [KEYLESS_BIN, 'serve', '--data-dir', dataDir, '--port', String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let first: Response | undefined;
   while (!first && child.exitCode === null) {
@@ -117,16 +128,56 @@ test('bad start-up inputs: one line on stderr, exit 2, no stack trace, and the p
   writeFileSync(join(dir, 'unknown-driver.json'), JSON.stringify({ storage: { driver: 'oracle' } }));
   writeFileSync(join(dir, 'public-idp.json'), JSON.stringify({ devIdp: { enabled: true } }));
   const busy = createServer();
-  const busyPort = await new Promise<number>((resolve) => busy.listen(0, '127.0.0.1', () => resolve((busy.address() as { port: number }).port)));
+  const busyPort = await new Promise<number>((resolve) =>
+    busy.listen(0, '127.0.0.1', () => resolve((busy.address() as { port: number }).port)),
+  );
   try {
     const cases: Array<{ name: string; args: (port: number) => string[]; message: RegExp; port?: number }> = [
-      { name: 'ftp public URL', args: (p) => ['--data-dir', join(dir, 'd1'), '--port', String(p), '--public-url', 'ftp://x'], message: /--public-url: must be an http or https URL/ },
-      { name: 'bad configuration', args: (p) => ['--data-dir', join(dir, 'd2'), '--port', String(p), '--config', join(dir, 'bad-config.json')], message: /config\.keys\.ca/ },
-      { name: 'missing configuration', args: (p) => ['--data-dir', join(dir, 'd3'), '--port', String(p), '--config', join(dir, 'missing.json')], message: /cannot read configuration file/ },
-      { name: 'unknown storage driver', args: (p) => ['--data-dir', join(dir, 'd4'), '--port', String(p), '--config', join(dir, 'unknown-driver.json')], message: /unknown storage driver "oracle"/ },
-      { name: 'data directory is a file', args: (p) => ['--data-dir', join(dir, 'not-a-dir'), '--port', String(p)], message: /is not a directory/ },
-      { name: 'dev IdP on behind a public URL without allowPublic', args: (p) => ['--data-dir', join(dir, 'd5'), '--port', String(p), '--config', join(dir, 'public-idp.json'), '--public-url', 'https://sigstore.example.com'], message: /allowPublic/ },
-      { name: 'port in use', args: () => ['--data-dir', join(dir, 'd6'), '--port', String(busyPort)], message: /cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/, port: busyPort },
+      {
+        name: 'ftp public URL',
+        args: (p) => ['--data-dir', join(dir, 'd1'), '--port', String(p), '--public-url', 'ftp://x'],
+        message: /--public-url: must be an http or https URL/,
+      },
+      {
+        name: 'bad configuration',
+        args: (p) => ['--data-dir', join(dir, 'd2'), '--port', String(p), '--config', join(dir, 'bad-config.json')],
+        message: /config\.keys\.ca/,
+      },
+      {
+        name: 'missing configuration',
+        args: (p) => ['--data-dir', join(dir, 'd3'), '--port', String(p), '--config', join(dir, 'missing.json')],
+        message: /cannot read configuration file/,
+      },
+      {
+        name: 'unknown storage driver',
+        args: (p) => ['--data-dir', join(dir, 'd4'), '--port', String(p), '--config', join(dir, 'unknown-driver.json')],
+        message: /unknown storage driver "oracle"/,
+      },
+      {
+        name: 'data directory is a file',
+        args: (p) => ['--data-dir', join(dir, 'not-a-dir'), '--port', String(p)],
+        message: /is not a directory/,
+      },
+      {
+        name: 'dev IdP on behind a public URL without allowPublic',
+        args: (p) => [
+          '--data-dir',
+          join(dir, 'd5'),
+          '--port',
+          String(p),
+          '--config',
+          join(dir, 'public-idp.json'),
+          '--public-url',
+          'https://sigstore.example.com',
+        ],
+        message: /allowPublic/,
+      },
+      {
+        name: 'port in use',
+        args: () => ['--data-dir', join(dir, 'd6'), '--port', String(busyPort)],
+        message: /cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/,
+        port: busyPort,
+      },
     ];
     for (const c of cases) {
       const port = c.port ?? (await freePort());
@@ -150,7 +201,15 @@ test('behind a public URL the dev IdP stays off under "auto"; with enabled + all
   try {
     const health = (await (await fetch(`${proxied.url}/healthz`)).json()) as { services: string[] };
     assert.ok(!health.services.includes('dev-idp'));
-    assert.equal((await fetch(`${proxied.url}/oidc/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', email: 'a@b.c' }) })).status, 404);
+    assert.equal(
+      (
+        await fetch(`${proxied.url}/oidc/token`, {
+          method: 'POST',
+          body: new URLSearchParams({ grant_type: 'client_credentials', email: 'a@b.c' }),
+        })
+      ).status,
+      404,
+    );
     const sc = JSON.parse(readFileSync(join(proxied.dataDir, 'signing_config.json'), 'utf8')) as { oidcUrls?: unknown[] };
     assert.deepEqual(sc.oidcUrls ?? [], []);
     assert.doesNotMatch(proxied.stderr(), /DEVELOPMENT identity provider is ON/);
@@ -165,7 +224,10 @@ test('behind a public URL the dev IdP stays off under "auto"; with enabled + all
     const health = (await (await fetch(`${open.url}/healthz`)).json()) as { services: string[] };
     assert.ok(health.services.includes('dev-idp'));
     const sc = JSON.parse(readFileSync(join(open.dataDir, 'signing_config.json'), 'utf8')) as { oidcUrls: Array<{ url: string }> };
-    assert.deepEqual(sc.oidcUrls.map((o) => o.url), ['https://sigstore.example.com/oidc']);
+    assert.deepEqual(
+      sc.oidcUrls.map((o) => o.url),
+      ['https://sigstore.example.com/oidc'],
+    );
     assert.match(open.stderr(), /DEVELOPMENT identity provider is ON/);
     assert.match(open.stderr(), /beyond loopback \(devIdp\.allowPublic\)/);
   } finally {

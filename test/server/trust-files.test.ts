@@ -24,11 +24,21 @@ function describe(dataDir: string): TrustDescription {
   return {
     organization: 'Example',
     operator: 'sigstore.example.com',
-    ca: { uri: url, chain: [ca.intermediate.certificate.der, ca.root.certificate.der], start: ca.root.certificate.notBefore, commonName: 'Example root' },
+    ca: {
+      uri: url,
+      chain: [ca.intermediate.certificate.der, ca.root.certificate.der],
+      start: ca.root.certificate.notBefore,
+      commonName: 'Example root',
+    },
     ctlog: { baseUrl: url, publicKey: ct.publicKey, logId: id(ct), start: ct.createdAt },
     rekorV1: { baseUrl: url, publicKey: v1.publicKey, logId: id(v1), start: v1.createdAt },
     rekorV2: { baseUrl: url, publicKey: v2.publicKey, logId: Buffer.alloc(32, 7), start: v2.createdAt },
-    tsa: { uri: `${url}/api/v1/timestamp`, chain: tsa.chain.map((c) => c.der), start: tsa.signer.certificate.notBefore, commonName: 'Example TSA' },
+    tsa: {
+      uri: `${url}/api/v1/timestamp`,
+      chain: tsa.chain.map((c) => c.der),
+      start: tsa.signer.certificate.notBefore,
+      commonName: 'Example TSA',
+    },
     oidcIssuers: [{ url: `${url}/oidc`, start: v1.createdAt }],
   };
 }
@@ -47,10 +57,16 @@ test('the trust files pass FORMATS strict parsers and carry every service', () =
     assert.ok(log.publicKey!.validFor!.start);
   }
   const raw = JSON.parse(readFileSync(rootPath!, 'utf8')) as { tlogs: { publicKey: { keyDetails: string } }[] };
-  assert.deepEqual(raw.tlogs.map((t) => t.publicKey.keyDetails), ['PKIX_ECDSA_P256_SHA_256', 'PKIX_ED25519']);
+  assert.deepEqual(
+    raw.tlogs.map((t) => t.publicKey.keyDetails),
+    ['PKIX_ECDSA_P256_SHA_256', 'PKIX_ED25519'],
+  );
 
   const sc = parseSigningConfig(JSON.parse(readFileSync(configPath!, 'utf8')));
-  assert.deepEqual(sc.rekorTlogUrls.map((s) => s.majorApiVersion), [2, 1]);
+  assert.deepEqual(
+    sc.rekorTlogUrls.map((s) => s.majorApiVersion),
+    [2, 1],
+  );
   assert.equal(sc.caUrls[0]!.url, 'https://sigstore.example.com');
   assert.equal(sc.tsaUrls[0]!.url, 'https://sigstore.example.com/api/v1/timestamp');
   assert.equal(sc.oidcUrls[0]!.url, 'https://sigstore.example.com/oidc');

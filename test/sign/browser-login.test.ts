@@ -22,7 +22,16 @@ before(async () => {
   serve = await startServe();
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 after(async () => {
@@ -37,9 +46,28 @@ test('headless Chromium completes the dev IdP login and sign-blob finishes with 
   const bundlePath = join(work, 'artifact.sigstore.json');
   const issuer = `${serve.url}/oidc`;
 
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(SIGSTORE_ID_TOKEN|ACTIONS_ID_TOKEN_|KEYLESS_|BROWSER$)/.test(k)));
-  const child = spawn(process.execPath, [BIN, 'sign-blob', artifact, '--bundle', bundlePath, '--oidc-provider', 'browser', '--oidc-issuer', issuer,
-    '--signing-config', serve.signingConfig(1), '--trusted-root', serve.trustedRoot], { env: clean, stdio: ['pipe', 'pipe', 'pipe'] });
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(SIGSTORE_ID_TOKEN|ACTIONS_ID_TOKEN_|KEYLESS_|BROWSER$)/.test(k)),
+  );
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      'sign-blob',
+      artifact,
+      '--bundle',
+      bundlePath,
+      '--oidc-provider',
+      'browser',
+      '--oidc-issuer',
+      issuer,
+      '--signing-config',
+      serve.signingConfig(1),
+      '--trusted-root',
+      serve.trustedRoot,
+    ],
+    { env: clean, stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   child.stdin.end();
   let stderr = '';
   const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
@@ -68,6 +96,17 @@ test('headless Chromium completes the dev IdP login and sign-blob finishes with 
   const leaf = parseCertificate(base64Decode(bundle.verificationMaterial.certificate.rawBytes, 'cert'));
   assert.equal(leaf.sigstoreIdentity, EMAIL);
   assert.equal(leaf.oidcIssuer, issuer);
-  const v = await keyless(['verify-blob', artifact, '--bundle', bundlePath, '--certificate-identity', EMAIL, '--certificate-oidc-issuer', issuer, '--trusted-root', serve.trustedRoot]);
+  const v = await keyless([
+    'verify-blob',
+    artifact,
+    '--bundle',
+    bundlePath,
+    '--certificate-identity',
+    EMAIL,
+    '--certificate-oidc-issuer',
+    issuer,
+    '--trusted-root',
+    serve.trustedRoot,
+  ]);
   assert.equal(v.code, 0, v.stderr);
 });

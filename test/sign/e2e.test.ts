@@ -47,8 +47,24 @@ function file(name: string, content: string | Buffer): string {
   return p;
 }
 
-async function keylessVerify(kind: 'verify-blob' | 'verify-blob-attestation', artifact: string, bundle: string, identity = EMAIL): Promise<number | null> {
-  const r = await keyless([kind, artifact, '--bundle', bundle, '--certificate-identity', identity, '--certificate-oidc-issuer', issuer, '--trusted-root', serve.trustedRoot]);
+async function keylessVerify(
+  kind: 'verify-blob' | 'verify-blob-attestation',
+  artifact: string,
+  bundle: string,
+  identity = EMAIL,
+): Promise<number | null> {
+  const r = await keyless([
+    kind,
+    artifact,
+    '--bundle',
+    bundle,
+    '--certificate-identity',
+    identity,
+    '--certificate-oidc-issuer',
+    issuer,
+    '--trusted-root',
+    serve.trustedRoot,
+  ]);
   return r.code;
 }
 
@@ -56,12 +72,26 @@ for (const v of [1, 2] as const) {
   test(`sign-blob over Rekor v${v}: both verifiers accept, a changed artifact or another identity fails both`, async () => {
     const artifact = file(`a${v}.txt`, `artifact for Rekor v${v}\n`);
     const bundlePath = join(work, `a${v}.sigstore.json`);
-    const r = await keyless(['sign-blob', artifact, '--bundle', bundlePath, '--signing-config', serve.signingConfig(v), '--trusted-root', serve.trustedRoot, '--identity-token', token]);
+    const r = await keyless([
+      'sign-blob',
+      artifact,
+      '--bundle',
+      bundlePath,
+      '--signing-config',
+      serve.signingConfig(v),
+      '--trusted-root',
+      serve.trustedRoot,
+      '--identity-token',
+      token,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, '');
     const bundle = JSON.parse(readFileSync(bundlePath, 'utf8')) as Json;
     assert.equal(bundle.mediaType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
-    assert.deepEqual(bundle.verificationMaterial.tlogEntries[0].kindVersion, { kind: 'hashedrekord', version: v === 1 ? '0.0.1' : '0.0.2' });
+    assert.deepEqual(bundle.verificationMaterial.tlogEntries[0].kindVersion, {
+      kind: 'hashedrekord',
+      version: v === 1 ? '0.0.1' : '0.0.2',
+    });
     assert.equal(bundle.verificationMaterial.timestampVerificationData.rfc3161Timestamps.length, 1);
 
     const bytes = readFileSync(artifact);
@@ -79,15 +109,32 @@ for (const v of [1, 2] as const) {
     const artifact = file(`b${v}.bin`, `attested artifact v${v}\n`);
     const predicate = file(`b${v}.predicate.json`, JSON.stringify({ builder: { id: 'https://example.com/builder' } }));
     const bundlePath = join(work, `b${v}.sigstore.json`);
-    const r = await keyless(['attest-blob', artifact, '--predicate', predicate, '--type', 'https://slsa.dev/provenance/v1', '--bundle', bundlePath,
-      '--signing-config', serve.signingConfig(v), '--trusted-root', serve.trustedRoot, '--identity-token', token]);
+    const r = await keyless([
+      'attest-blob',
+      artifact,
+      '--predicate',
+      predicate,
+      '--type',
+      'https://slsa.dev/provenance/v1',
+      '--bundle',
+      bundlePath,
+      '--signing-config',
+      serve.signingConfig(v),
+      '--trusted-root',
+      serve.trustedRoot,
+      '--identity-token',
+      token,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const bundle = JSON.parse(readFileSync(bundlePath, 'utf8')) as Json;
     const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString()) as Json;
     assert.equal(statement._type, 'https://in-toto.io/Statement/v1');
     assert.equal(statement.subject[0].digest.sha256, sha256(readFileSync(artifact)).toString('hex'));
     assert.equal(statement.predicateType, 'https://slsa.dev/provenance/v1');
-    assert.deepEqual(bundle.verificationMaterial.tlogEntries[0].kindVersion, v === 1 ? { kind: 'dsse', version: '0.0.1' } : { kind: 'hashedrekord', version: '0.0.2' });
+    assert.deepEqual(
+      bundle.verificationMaterial.tlogEntries[0].kindVersion,
+      v === 1 ? { kind: 'dsse', version: '0.0.1' } : { kind: 'hashedrekord', version: '0.0.2' },
+    );
     if (v === 1) {
       jsVerify(bundle, undefined);
     } else {
@@ -104,7 +151,7 @@ for (const v of [1, 2] as const) {
   });
 }
 
-test('@sigstore/verify 3.1.1 rejects upstream\'s own Rekor v2 DSSE conformance bundle the same way', () => {
+test("@sigstore/verify 3.1.1 rejects upstream's own Rekor v2 DSSE conformance bundle the same way", () => {
   const dir = join(CONFORMANCE_DIR, 'rekor2-dsse-happy-path');
   const root = TrustedRoot.fromJSON(JSON.parse(readFileSync(join(dir, 'trusted_root.json'), 'utf8')));
   const bundle = JSON.parse(readFileSync(join(dir, 'bundle.sigstore.json'), 'utf8')) as Json;
@@ -115,7 +162,18 @@ test('@sigstore/verify 3.1.1 rejects upstream\'s own Rekor v2 DSSE conformance b
 test('sign-blob --output-dir: several files, one certificate, every bundle verifies', async () => {
   const files = [1, 2, 3].map((i) => file(`many-${i}.txt`, `file ${i}\n`));
   const out = mkdtempSync(join(work, 'out-'));
-  const r = await keyless(['sign-blob', ...files, '--output-dir', out, '--signing-config', serve.signingConfig(2), '--trusted-root', serve.trustedRoot, '--identity-token', token]);
+  const r = await keyless([
+    'sign-blob',
+    ...files,
+    '--output-dir',
+    out,
+    '--signing-config',
+    serve.signingConfig(2),
+    '--trusted-root',
+    serve.trustedRoot,
+    '--identity-token',
+    token,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(readdirSync(out).sort(), ['many-1.txt.sigstore.json', 'many-2.txt.sigstore.json', 'many-3.txt.sigstore.json']);
   const certs = new Set<string>();
@@ -132,7 +190,18 @@ test('sign-blob --output-dir: several files, one certificate, every bundle verif
 test('a batch large enough for the verification threads: 20 files, all verified, or none written when the root is wrong', async () => {
   const files = Array.from({ length: 20 }, (_, i) => file(`pool-${i}.txt`, `pooled ${i}\n`));
   const out = mkdtempSync(join(work, 'pool-'));
-  const r = await keyless(['sign-blob', ...files, '--output-dir', out, '--signing-config', serve.signingConfig(2), '--trusted-root', serve.trustedRoot, '--identity-token', token]);
+  const r = await keyless([
+    'sign-blob',
+    ...files,
+    '--output-dir',
+    out,
+    '--signing-config',
+    serve.signingConfig(2),
+    '--trusted-root',
+    serve.trustedRoot,
+    '--identity-token',
+    token,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(readdirSync(out).length, 20);
   const last = join(out, 'pool-19.txt.sigstore.json');
@@ -140,8 +209,18 @@ test('a batch large enough for the verification threads: 20 files, all verified,
   assert.equal(await keylessVerify('verify-blob', files[19]!, last), 0);
 
   const out2 = mkdtempSync(join(work, 'pool-bad-'));
-  const bad = await keyless(['sign-blob', ...files, '--output-dir', out2, '--signing-config', serve.signingConfig(2),
-    '--trusted-root', join(process.cwd(), 'assets', 'trusted_root.production.json'), '--identity-token', token]);
+  const bad = await keyless([
+    'sign-blob',
+    ...files,
+    '--output-dir',
+    out2,
+    '--signing-config',
+    serve.signingConfig(2),
+    '--trusted-root',
+    join(process.cwd(), 'assets', 'trusted_root.production.json'),
+    '--identity-token',
+    token,
+  ]);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /^error: the new bundle does not verify against the trusted root/);
   assert.deepEqual(readdirSync(out2), []);
@@ -150,20 +229,72 @@ test('a batch large enough for the verification threads: 20 files, all verified,
 test('sign-bundle (conformance protocol), plain and --in-toto, with --signing-config and --trusted-root', async () => {
   const artifact = file('conf.txt', 'conformance artifact\n');
   const bundlePath = join(work, 'conf.sigstore.json');
-  const r = await keyless(['sign-bundle', '--identity-token', token, '--bundle', bundlePath, '--trusted-root', serve.trustedRoot, '--signing-config', serve.signingConfig(2), artifact]);
+  const r = await keyless([
+    'sign-bundle',
+    '--identity-token',
+    token,
+    '--bundle',
+    bundlePath,
+    '--trusted-root',
+    serve.trustedRoot,
+    '--signing-config',
+    serve.signingConfig(2),
+    artifact,
+  ]);
   assert.equal(r.code, 0, r.stderr);
-  const v = await keyless(['verify-bundle', '--bundle', bundlePath, '--certificate-identity', EMAIL, '--certificate-oidc-issuer', issuer, '--trusted-root', serve.trustedRoot, artifact]);
+  const v = await keyless([
+    'verify-bundle',
+    '--bundle',
+    bundlePath,
+    '--certificate-identity',
+    EMAIL,
+    '--certificate-oidc-issuer',
+    issuer,
+    '--trusted-root',
+    serve.trustedRoot,
+    artifact,
+  ]);
   assert.equal(v.code, 0, v.stderr);
 
   const digest = sha256(readFileSync(artifact)).toString('hex');
-  const statementBytes = Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject: [{ name: 'conf.txt', digest: { sha256: digest } }], predicateType: 'https://example.com/p', predicate: { a: 1 } }));
+  const statementBytes = Buffer.from(
+    JSON.stringify({
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ name: 'conf.txt', digest: { sha256: digest } }],
+      predicateType: 'https://example.com/p',
+      predicate: { a: 1 },
+    }),
+  );
   const statement = file('statement.json', statementBytes);
   const dssePath = join(work, 'conf-dsse.sigstore.json');
-  const r2 = await keyless(['sign-bundle', '--in-toto', '--identity-token', token, '--bundle', dssePath, '--trusted-root', serve.trustedRoot, '--signing-config', serve.signingConfig(2), statement]);
+  const r2 = await keyless([
+    'sign-bundle',
+    '--in-toto',
+    '--identity-token',
+    token,
+    '--bundle',
+    dssePath,
+    '--trusted-root',
+    serve.trustedRoot,
+    '--signing-config',
+    serve.signingConfig(2),
+    statement,
+  ]);
   assert.equal(r2.code, 0, r2.stderr);
   const dsse = JSON.parse(readFileSync(dssePath, 'utf8')) as Json;
   assert.ok(Buffer.from(dsse.dsseEnvelope.payload, 'base64').equals(statementBytes), 'the payload is the statement file, byte for byte');
-  const v2 = await keyless(['verify-bundle', '--bundle', dssePath, '--certificate-identity', EMAIL, '--certificate-oidc-issuer', issuer, '--trusted-root', serve.trustedRoot, `sha256:${digest}`]);
+  const v2 = await keyless([
+    'verify-bundle',
+    '--bundle',
+    dssePath,
+    '--certificate-identity',
+    EMAIL,
+    '--certificate-oidc-issuer',
+    issuer,
+    '--trusted-root',
+    serve.trustedRoot,
+    `sha256:${digest}`,
+  ]);
   assert.equal(v2.code, 0, v2.stderr);
 });
 
@@ -201,7 +332,9 @@ test('everything from the environment: SIGSTORE_ID_TOKEN, KEYLESS_SIGNING_CONFIG
   const artifact = file('env.txt', 'configured by the environment\n');
   const bundlePath = join(work, 'env.sigstore.json');
   const r = await keyless(['sign-blob', artifact, '--bundle', bundlePath], {
-    SIGSTORE_ID_TOKEN: token, KEYLESS_SIGNING_CONFIG: serve.signingConfig(1), KEYLESS_TRUSTED_ROOT: serve.trustedRoot,
+    SIGSTORE_ID_TOKEN: token,
+    KEYLESS_SIGNING_CONFIG: serve.signingConfig(1),
+    KEYLESS_TRUSTED_ROOT: serve.trustedRoot,
   });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(await keylessVerify('verify-blob', artifact, bundlePath), 0);
@@ -211,15 +344,20 @@ test('GitHub Actions ambient token: requested with audience sigstore and used', 
   const { startFixture, json } = await import('./fixtures.js');
   const actions = await startFixture((req, _b, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    if (url.searchParams.get('audience') !== 'sigstore' || req.headers.authorization !== 'bearer runtime-token') return json(res, 403, { message: 'bad request' });
+    if (url.searchParams.get('audience') !== 'sigstore' || req.headers.authorization !== 'bearer runtime-token')
+      return json(res, 403, { message: 'bad request' });
     json(res, 200, { value: token });
   });
   try {
     const artifact = file('gha.txt', 'signed in CI\n');
     const bundlePath = join(work, 'gha.sigstore.json');
-    const r = await keyless(['sign-blob', artifact, '--bundle', bundlePath, '--signing-config', serve.signingConfig(2), '--trusted-root', serve.trustedRoot], {
-      ACTIONS_ID_TOKEN_REQUEST_URL: `${actions.url}/token?api-version=2.0`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runtime-token',
-    });
+    const r = await keyless(
+      ['sign-blob', artifact, '--bundle', bundlePath, '--signing-config', serve.signingConfig(2), '--trusted-root', serve.trustedRoot],
+      {
+        ACTIONS_ID_TOKEN_REQUEST_URL: `${actions.url}/token?api-version=2.0`,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runtime-token',
+      },
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(actions.requests.length, 1);
     assert.equal(await keylessVerify('verify-blob', artifact, bundlePath), 0);
@@ -231,22 +369,45 @@ test('GitHub Actions ambient token: requested with audience sigstore and used', 
 test('a bundle that does not verify against the given trusted root is not written', async () => {
   const artifact = file('wrong-root.txt', 'checked against the wrong root\n');
   const bundlePath = join(work, 'wrong-root.sigstore.json');
-  const r = await keyless(['sign-blob', artifact, '--bundle', bundlePath, '--signing-config', serve.signingConfig(1),
-    '--trusted-root', join(process.cwd(), 'assets', 'trusted_root.production.json'), '--identity-token', token]);
+  const r = await keyless([
+    'sign-blob',
+    artifact,
+    '--bundle',
+    bundlePath,
+    '--signing-config',
+    serve.signingConfig(1),
+    '--trusted-root',
+    join(process.cwd(), 'assets', 'trusted_root.production.json'),
+    '--identity-token',
+    token,
+  ]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^error: the new bundle does not verify against the trusted root, so it was not written: /);
   assert.equal(r.stderr.trimEnd().split('\n').length, 1);
   assert.equal(readdirSync(work).includes('wrong-root.sigstore.json'), false);
 });
 
-test('with the server\'s own signing config (both logs on offer) the Rekor v2 log wins', async () => {
+test("with the server's own signing config (both logs on offer) the Rekor v2 log wins", async () => {
   const artifact = file('both.txt', 'both logs offered\n');
   const bundlePath = join(work, 'both.sigstore.json');
-  const r = await keyless(['sign-blob', artifact, '--bundle', bundlePath, '--signing-config', join(serve.dataDir, 'signing_config.json'),
-    '--trusted-root', serve.trustedRoot, '--identity-token', token]);
+  const r = await keyless([
+    'sign-blob',
+    artifact,
+    '--bundle',
+    bundlePath,
+    '--signing-config',
+    join(serve.dataDir, 'signing_config.json'),
+    '--trusted-root',
+    serve.trustedRoot,
+    '--identity-token',
+    token,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const bundle = JSON.parse(readFileSync(bundlePath, 'utf8')) as Json;
-  assert.deepEqual(bundle.verificationMaterial.tlogEntries.map((e: Json) => e.kindVersion.version), ['0.0.2']);
+  assert.deepEqual(
+    bundle.verificationMaterial.tlogEntries.map((e: Json) => e.kindVersion.version),
+    ['0.0.2'],
+  );
   jsVerify(bundle, readFileSync(artifact));
 });
 
@@ -256,7 +417,18 @@ test('an artifact above the streaming threshold is signed from a stream and veri
   big.write('a large artifact', 0);
   const artifact = file('large.bin', big);
   const bundlePath = join(work, 'large.sigstore.json');
-  const r = await keyless(['sign-blob', artifact, '--bundle', bundlePath, '--signing-config', serve.signingConfig(1), '--trusted-root', serve.trustedRoot, '--identity-token', token]);
+  const r = await keyless([
+    'sign-blob',
+    artifact,
+    '--bundle',
+    bundlePath,
+    '--signing-config',
+    serve.signingConfig(1),
+    '--trusted-root',
+    serve.trustedRoot,
+    '--identity-token',
+    token,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const bundle = JSON.parse(readFileSync(bundlePath, 'utf8')) as Json;
   assert.equal(bundle.messageSignature.messageDigest.digest, sha256(big).toString('base64'));
@@ -268,8 +440,24 @@ test('cosign-style service flags instead of a signing config: --fulcio-url, --re
   for (const v of ['1', '2']) {
     const artifact = file(`flags-${v}.txt`, `services from flags, Rekor v${v}\n`);
     const bundlePath = join(work, `flags-${v}.sigstore.json`);
-    const r = await keyless(['sign-blob', artifact, '--bundle', bundlePath, '--fulcio-url', serve.url, '--rekor-url', serve.url, '--rekor-version', v,
-      '--timestamp-server-url', serve.url, '--trusted-root', serve.trustedRoot, '--identity-token', token]);
+    const r = await keyless([
+      'sign-blob',
+      artifact,
+      '--bundle',
+      bundlePath,
+      '--fulcio-url',
+      serve.url,
+      '--rekor-url',
+      serve.url,
+      '--rekor-version',
+      v,
+      '--timestamp-server-url',
+      serve.url,
+      '--trusted-root',
+      serve.trustedRoot,
+      '--identity-token',
+      token,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const bundle = JSON.parse(readFileSync(bundlePath, 'utf8')) as Json;
     assert.equal(bundle.verificationMaterial.tlogEntries[0].kindVersion.version, v === '1' ? '0.0.1' : '0.0.2');
@@ -290,12 +478,28 @@ test('the library signs without files: signBlobs hands each verified bundle to a
   for (const [i, json] of got) jsVerify(JSON.parse(json) as Json, artifacts[i]);
   // A stream works as well as bytes; a failing input is reported and nothing after it is written.
   const streamed: string[] = [];
-  await signBlobs(1, () => ({ stream: async function* () { yield artifacts[0]!; } }), { services, trustedRoot, getToken: async () => token }, { write: (_, json) => void streamed.push(json) });
+  await signBlobs(
+    1,
+    () => ({
+      stream: async function* () {
+        yield artifacts[0]!;
+      },
+    }),
+    { services, trustedRoot, getToken: async () => token },
+    { write: (_, json) => void streamed.push(json) },
+  );
   jsVerify(JSON.parse(streamed[0]!) as Json, artifacts[0]);
   const written: number[] = [];
   await assert.rejects(
-    signBlobs(2, (i) => { if (i === 1) throw new Error('unreadable input'); return { bytes: artifacts[i]! }; },
-      { services, trustedRoot, getToken: async () => token, concurrency: 1 }, { write: (i) => void written.push(i) }),
+    signBlobs(
+      2,
+      (i) => {
+        if (i === 1) throw new Error('unreadable input');
+        return { bytes: artifacts[i]! };
+      },
+      { services, trustedRoot, getToken: async () => token, concurrency: 1 },
+      { write: (i) => void written.push(i) },
+    ),
     /unreadable input/,
   );
   assert.deepEqual(written, [0]);

@@ -14,8 +14,14 @@ function secretForms(key: KeyObject): Buffer[] {
   const jwk = key.export({ format: 'jwk' });
   const d = Buffer.from(jwk.d as string, 'base64url');
   const pkcs8 = key.export({ format: 'der', type: 'pkcs8' });
-  return [d, d.toString('hex'), d.toString('base64'), d.toString('base64url'), pkcs8.toString('base64').slice(0, 40), pkcs8.subarray(0, 40)]
-    .map((f) => (typeof f === 'string' ? Buffer.from(f) : f));
+  return [
+    d,
+    d.toString('hex'),
+    d.toString('base64'),
+    d.toString('base64url'),
+    pkcs8.toString('base64').slice(0, 40),
+    pkcs8.subarray(0, 40),
+  ].map((f) => (typeof f === 'string' ? Buffer.from(f) : f));
 }
 
 function assertNoSecret(haystack: Buffer, forms: Buffer[], where: string): void {

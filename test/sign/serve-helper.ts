@@ -47,7 +47,9 @@ export async function startServe(): Promise<Serve> {
       await exited;
     },
     signingConfig(v) {
-      const sc = JSON.parse(readFileSync(join(dataDir, 'signing_config.json'), 'utf8')) as { rekorTlogUrls: Array<{ majorApiVersion: number }> };
+      const sc = JSON.parse(readFileSync(join(dataDir, 'signing_config.json'), 'utf8')) as {
+        rekorTlogUrls: Array<{ majorApiVersion: number }>;
+      };
       sc.rekorTlogUrls = sc.rekorTlogUrls.filter((s) => s.majorApiVersion === v);
       if (sc.rekorTlogUrls.length === 0) throw new Error(`the server's signing config has no Rekor v${v} log`);
       const file = join(dir, `signing_config.v${v}.json`);
@@ -57,12 +59,18 @@ export async function startServe(): Promise<Serve> {
   };
 }
 
-export interface Run { code: number | null; stdout: string; stderr: string }
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** `bin/keyless ARGS` with no token in the environment and stdin closed (not a terminal). */
 export function keyless(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(SIGSTORE_ID_TOKEN|ACTIONS_ID_TOKEN_|KEYLESS_|BROWSER$)/.test(k)));
+    const clean = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !/^(SIGSTORE_ID_TOKEN|ACTIONS_ID_TOKEN_|KEYLESS_|BROWSER$)/.test(k)),
+    );
     const child = spawn(process.execPath, [BIN, ...args], { env: { ...clean, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

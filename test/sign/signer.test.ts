@@ -52,7 +52,9 @@ test('Rekor v1: a message bundle with the leaf only, the entry mapped field by f
   const body = parseRekorEntryBody(base64Decode(tle!.canonicalizedBody, 'body'));
   assert.equal(body.kind, 'hashedrekord');
 
-  const ts = parseTimestampResponse(base64Decode(b.verificationMaterial.timestampVerificationData.rfc3161Timestamps[0].signedTimestamp, 'ts'));
+  const ts = parseTimestampResponse(
+    base64Decode(b.verificationMaterial.timestampVerificationData.rfc3161Timestamps[0].signedTimestamp, 'ts'),
+  );
   assert.ok(ts.token!.tstInfo.hashedMessage.equals(sha256(base64Decode(b.messageSignature.signature, 'sig'))));
   assert.ok(ts.token!.tstInfo.nonce, 'the request carried a nonce and the TSA echoed it');
 
@@ -80,7 +82,14 @@ test('Rekor v2: the request is hashedrekord 0.0.2 with the leaf certificate and 
 });
 
 test('DSSE to Rekor v2 is a hashedrekord over SHA-256 of the PAE; to Rekor v1 a dsse 0.0.1 entry', async () => {
-  const payload = Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject: [{ name: 'a', digest: { sha256: '00'.repeat(32) } }], predicateType: 'https://example/p', predicate: {} }));
+  const payload = Buffer.from(
+    JSON.stringify({
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ name: 'a', digest: { sha256: '00'.repeat(32) } }],
+      predicateType: 'https://example/p',
+      predicate: {},
+    }),
+  );
   const s2 = signer(2);
   const r2 = await s2.signDsse(payload, 'application/vnd.in-toto+json');
   s2.dispose();

@@ -7,9 +7,21 @@ import { base64Decode, base64Encode, hexEncode } from '../../src/core/encoding.j
 import { sha256 } from '../../src/core/hash.js';
 import { canonicalBytes } from '../../src/core/canonical-json.js';
 import {
-  parseRekorV1ProposedEntry, parseCreateEntryRequestV2, buildHashedRekordV002, canonicalRekorV2Body, buildHashedRekordV001, buildDsseV001, canonicalRekorV1Body,
+  parseRekorV1ProposedEntry,
+  parseCreateEntryRequestV2,
+  buildHashedRekordV002,
+  canonicalRekorV2Body,
+  buildHashedRekordV001,
+  buildDsseV001,
+  canonicalRekorV1Body,
 } from '../../src/formats/index.js';
-import { createCaChain, createTsaChain, issueLeafCertificate, createTimestampResponse, timestampRequestFromJson } from '../../src/x509/build/index.js';
+import {
+  createCaChain,
+  createTsaChain,
+  issueLeafCertificate,
+  createTimestampResponse,
+  timestampRequestFromJson,
+} from '../../src/x509/build/index.js';
 import { startFixture, json, type Fixture } from './fixtures.js';
 
 export const ISSUER = 'https://idp.test.example';
@@ -34,28 +46,45 @@ export async function startFixtureStack(): Promise<FixtureStack> {
 
   const fulcio = await startFixture((req, body, res) => {
     if (req.url !== '/api/v2/signingCert') return json(res, 404, { code: 5, message: 'not found' });
-    const r = JSON.parse(body.toString()) as { credentials: { oidcIdentityToken: string }; publicKeyRequest: { publicKey: { content: string; algorithm: string }; proofOfPossession: string } };
-    const claims = JSON.parse(Buffer.from(r.credentials.oidcIdentityToken.split('.')[1] as string, 'base64url').toString()) as Record<string, string>;
+    const r = JSON.parse(body.toString()) as {
+      credentials: { oidcIdentityToken: string };
+      publicKeyRequest: { publicKey: { content: string; algorithm: string }; proofOfPossession: string };
+    };
+    const claims = JSON.parse(Buffer.from(r.credentials.oidcIdentityToken.split('.')[1] as string, 'base64url').toString()) as Record<
+      string,
+      string
+    >;
     const key = createPublicKey(r.publicKeyRequest.publicKey.content);
     const challenge = claims.email ?? claims.sub ?? '';
     if (!nodeVerify('sha256', Buffer.from(challenge), key, base64Decode(r.publicKeyRequest.proofOfPossession, 'pop'))) {
       return json(res, 400, { code: 3, message: 'proof of possession does not verify' });
     }
-    const leaf = issueLeafCertificate({
-      publicKey: key,
-      san: claims.email ? { type: 'email', value: claims.email } : { type: 'uri', value: claims.sub as string },
-      sigstoreExtensions: { '1.3.6.1.4.1.57264.1.8': claims.iss as string },
-    }, ca.intermediate);
-    json(res, 200, { signedCertificateEmbeddedSct: { chain: { certificates: [leaf.toPem(), ca.intermediate.certificate.toPem(), ca.root.certificate.toPem()] } } });
+    const leaf = issueLeafCertificate(
+      {
+        publicKey: key,
+        san: claims.email ? { type: 'email', value: claims.email } : { type: 'uri', value: claims.sub as string },
+        sigstoreExtensions: { '1.3.6.1.4.1.57264.1.8': claims.iss as string },
+      },
+      ca.intermediate,
+    );
+    json(res, 200, {
+      signedCertificateEmbeddedSct: {
+        chain: { certificates: [leaf.toPem(), ca.intermediate.certificate.toPem(), ca.root.certificate.toPem()] },
+      },
+    });
   });
 
   const rekorV1 = await startFixture((req, body, res) => {
-    if (req.method === 'GET' && req.url?.startsWith('/api/v1/log/entries/')) return json(res, 200, v1Answer(seen.get(req.url.split('/').pop() as string) as Buffer, 0));
+    if (req.method === 'GET' && req.url?.startsWith('/api/v1/log/entries/'))
+      return json(res, 200, v1Answer(seen.get(req.url.split('/').pop() as string) as Buffer, 0));
     if (req.url !== '/api/v1/log/entries') return json(res, 404, { code: 404, message: 'not found' });
     const p = parseRekorV1ProposedEntry(JSON.parse(body.toString()));
-    const entry = p.kind === 'hashedrekord'
-      ? buildHashedRekordV001({ hash: p.hash, signature: p.signature, publicKeyPem: p.publicKey })
-      : p.kind === 'dsse' ? buildDsseV001({ envelopeText: p.envelopeText, envelope: p.envelope, verifierPems: p.verifiers }) : undefined;
+    const entry =
+      p.kind === 'hashedrekord'
+        ? buildHashedRekordV001({ hash: p.hash, signature: p.signature, publicKeyPem: p.publicKey })
+        : p.kind === 'dsse'
+          ? buildDsseV001({ envelopeText: p.envelopeText, envelope: p.envelope, verifierPems: p.verifiers })
+          : undefined;
     if (!entry) return json(res, 400, { code: 400, message: 'unsupported kind' });
     const canonical = canonicalRekorV1Body(entry);
     const uuid = hexEncode(sha256(Buffer.from([0]), canonical));
@@ -74,7 +103,13 @@ export async function startFixtureStack(): Promise<FixtureStack> {
         logID: logIdHex,
         logIndex: i,
         verification: {
-          inclusionProof: { checkpoint: 'fixture - 1\n1\nAAAA\n\n— fixture AAAA\n', hashes: ['cd'.repeat(32)], logIndex: i, rootHash: 'ef'.repeat(32), treeSize: i + 1 },
+          inclusionProof: {
+            checkpoint: 'fixture - 1\n1\nAAAA\n\n— fixture AAAA\n',
+            hashes: ['cd'.repeat(32)],
+            logIndex: i,
+            rootHash: 'ef'.repeat(32),
+            treeSize: i + 1,
+          },
           signedEntryTimestamp: base64Encode(Buffer.from('set')),
         },
       },
@@ -88,9 +123,18 @@ export async function startFixtureStack(): Promise<FixtureStack> {
     const canonical = canonicalRekorV2Body(buildHashedRekordV002(r.hashedRekordRequestV002));
     const i = index++;
     json(res, 201, {
-      logIndex: String(i), logId: { keyId: base64Encode(Buffer.alloc(32, 7)) }, kindVersion: { kind: 'hashedrekord', version: '0.0.2' },
-      integratedTime: '0', inclusionPromise: null,
-      inclusionProof: { logIndex: String(i), rootHash: base64Encode(Buffer.alloc(32, 1)), treeSize: String(i + 1), hashes: [], checkpoint: { envelope: 'log.example\n1\nAAAA\n\n— log.example AAAA\n' } },
+      logIndex: String(i),
+      logId: { keyId: base64Encode(Buffer.alloc(32, 7)) },
+      kindVersion: { kind: 'hashedrekord', version: '0.0.2' },
+      integratedTime: '0',
+      inclusionPromise: null,
+      inclusionProof: {
+        logIndex: String(i),
+        rootHash: base64Encode(Buffer.alloc(32, 1)),
+        treeSize: String(i + 1),
+        hashes: [],
+        checkpoint: { envelope: 'log.example\n1\nAAAA\n\n— log.example AAAA\n' },
+      },
       canonicalizedBody: base64Encode(canonical),
     });
   });
@@ -104,11 +148,25 @@ export async function startFixtureStack(): Promise<FixtureStack> {
 
   const svc = (url: string, v = 1) => ({ url, majorApiVersion: v, validFor: { start: '2020-01-01T00:00:00Z' } });
   return {
-    fulcio, rekorV1, rekorV2, tsa, ca, tsaChain,
-    token: (claims = {}) => new SignJWT({
-      iss: ISSUER, sub: 'user-1', aud: 'sigstore', email: 'alice@example.com', email_verified: true,
-      iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600, ...claims,
-    }).setProtectedHeader({ alg: 'ES256' }).sign(privateKey),
+    fulcio,
+    rekorV1,
+    rekorV2,
+    tsa,
+    ca,
+    tsaChain,
+    token: (claims = {}) =>
+      new SignJWT({
+        iss: ISSUER,
+        sub: 'user-1',
+        aud: 'sigstore',
+        email: 'alice@example.com',
+        email_verified: true,
+        iat: Math.floor(Date.now() / 1000),
+        exp: Math.floor(Date.now() / 1000) + 600,
+        ...claims,
+      })
+        .setProtectedHeader({ alg: 'ES256' })
+        .sign(privateKey),
     signingConfig: (v) => ({
       mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json',
       caUrls: [svc(fulcio.url)],

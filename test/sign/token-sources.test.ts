@@ -26,7 +26,10 @@ test('--identity-token takes the token itself or a file holding it', () => {
 });
 
 test('sources are tried in order: flag, SIGSTORE_ID_TOKEN, GitHub Actions', async () => {
-  assert.deepEqual(await obtainIdentityToken({ ...quiet, identityToken: JWT, env: { SIGSTORE_ID_TOKEN: 'a.b.c' } }), { jwt: JWT, source: 'identity-token' });
+  assert.deepEqual(await obtainIdentityToken({ ...quiet, identityToken: JWT, env: { SIGSTORE_ID_TOKEN: 'a.b.c' } }), {
+    jwt: JWT,
+    source: 'identity-token',
+  });
   assert.deepEqual(await obtainIdentityToken({ ...quiet, env: { SIGSTORE_ID_TOKEN: ` ${JWT} ` } }), { jwt: JWT, source: 'env' });
 });
 
@@ -64,7 +67,13 @@ async function startIdp(idToken: (nonce: string | undefined) => string) {
     const url = new URL(req.url ?? '/', 'http://x');
     const base = `http://${req.headers.host}`;
     if (url.pathname === '/.well-known/openid-configuration') {
-      return json(res, 200, { issuer: base, authorization_endpoint: `${base}/auth`, token_endpoint: `${base}/token`, device_authorization_endpoint: `${base}/device`, jwks_uri: `${base}/jwks` });
+      return json(res, 200, {
+        issuer: base,
+        authorization_endpoint: `${base}/auth`,
+        token_endpoint: `${base}/token`,
+        device_authorization_endpoint: `${base}/device`,
+        jwks_uri: `${base}/jwks`,
+      });
     }
     if (url.pathname === '/auth') {
       const q = url.searchParams;
@@ -78,19 +87,30 @@ async function startIdp(idToken: (nonce: string | undefined) => string) {
     if (url.pathname === '/device') {
       const form = new URLSearchParams(body.toString());
       deviceChallenge = form.get('code_challenge') ?? '';
-      return json(res, 200, { device_code: 'dev-1', user_code: 'ABCD-EFGH', verification_uri: `${base}/activate`, expires_in: 60, interval: 0 });
+      return json(res, 200, {
+        device_code: 'dev-1',
+        user_code: 'ABCD-EFGH',
+        verification_uri: `${base}/activate`,
+        expires_in: 60,
+        interval: 0,
+      });
     }
     if (url.pathname === '/token') {
       const form = new URLSearchParams(body.toString());
       if (form.get('grant_type') === 'authorization_code') {
         const c = codes.get(form.get('code') ?? '');
-        const verifierHash = createHash('sha256').update(form.get('code_verifier') ?? '').digest('base64url');
-        if (!c || c.challenge !== verifierHash || c.redirect !== form.get('redirect_uri')) return json(res, 400, { error: 'invalid_grant' });
+        const verifierHash = createHash('sha256')
+          .update(form.get('code_verifier') ?? '')
+          .digest('base64url');
+        if (!c || c.challenge !== verifierHash || c.redirect !== form.get('redirect_uri'))
+          return json(res, 400, { error: 'invalid_grant' });
         return json(res, 200, { id_token: idToken(c.nonce), token_type: 'Bearer' });
       }
       if (form.get('grant_type') === 'urn:ietf:params:oauth:grant-type:device_code') {
         if (++devicePolls < 3) return json(res, 400, { error: 'authorization_pending' });
-        const verifierHash = createHash('sha256').update(form.get('code_verifier') ?? '').digest('base64url');
+        const verifierHash = createHash('sha256')
+          .update(form.get('code_verifier') ?? '')
+          .digest('base64url');
         if (verifierHash !== deviceChallenge) return json(res, 400, { error: 'invalid_grant' });
         return json(res, 200, { id_token: idToken(undefined) });
       }
@@ -100,7 +120,8 @@ async function startIdp(idToken: (nonce: string | undefined) => string) {
   return { f, polls: () => devicePolls };
 }
 
-const jwtWith = (claims: Record<string, unknown>) => `eyJhbGciOiJFUzI1NiJ9.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
+const jwtWith = (claims: Record<string, unknown>) =>
+  `eyJhbGciOiJFUzI1NiJ9.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
 
 test('browser login: authorization code with PKCE, state and nonce, over a loopback redirect', async () => {
   const { f } = await startIdp((nonce) => jwtWith({ iss: 'x', nonce }));
@@ -129,10 +150,18 @@ test('browser login: authorization code with PKCE, state and nonce, over a loopb
 test('browser login refuses an ID token whose nonce is not ours', async () => {
   const { f } = await startIdp(() => jwtWith({ iss: 'x', nonce: 'someone-else' }));
   try {
-    await assert.rejects(obtainIdentityToken({
-      ...quiet, source: 'browser', oidcIssuer: f.url,
-      log: (l) => { const u = /https?:\/\/\S+/.exec(l)?.[0]; if (u) void fetch(u).then((r) => r.text()); },
-    }), { code: 'OIDC_NONCE_MISMATCH' });
+    await assert.rejects(
+      obtainIdentityToken({
+        ...quiet,
+        source: 'browser',
+        oidcIssuer: f.url,
+        log: (l) => {
+          const u = /https?:\/\/\S+/.exec(l)?.[0];
+          if (u) void fetch(u).then((r) => r.text());
+        },
+      }),
+      { code: 'OIDC_NONCE_MISMATCH' },
+    );
   } finally {
     await f.close();
   }

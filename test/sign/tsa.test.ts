@@ -23,7 +23,12 @@ async function tsa(mode: 'honest' | 'no-nonce' | 'other-imprint' | 'garbage') {
 
 test('the timestamp answer must stamp our imprint and echo our nonce', async () => {
   const signature = Buffer.from('a signature');
-  for (const [mode, code] of [['honest', undefined], ['no-nonce', 'TIMESTAMP_NONCE_MISMATCH'], ['other-imprint', 'TIMESTAMP_IMPRINT_MISMATCH'], ['garbage', 'SERVICE_BAD_RESPONSE']] as const) {
+  for (const [mode, code] of [
+    ['honest', undefined],
+    ['no-nonce', 'TIMESTAMP_NONCE_MISMATCH'],
+    ['other-imprint', 'TIMESTAMP_IMPRINT_MISMATCH'],
+    ['garbage', 'SERVICE_BAD_RESPONSE'],
+  ] as const) {
     const f = await tsa(mode);
     try {
       const p = requestTimestamp(`${f.url}/api/v1/timestamp`, signature);

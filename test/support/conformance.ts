@@ -8,10 +8,9 @@ import { fileURLToPath } from 'node:url';
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function locate(): string {
-  const candidates = [
-    process.env.KEYLESS_CONFORMANCE_DIR,
-    join(REPO_ROOT, '..', 'shared', 'conformance'),
-  ].filter((c): c is string => typeof c === 'string' && c.length > 0);
+  const candidates = [process.env.KEYLESS_CONFORMANCE_DIR, join(REPO_ROOT, '..', 'shared', 'conformance')].filter(
+    (c): c is string => typeof c === 'string' && c.length > 0,
+  );
   for (const c of candidates) if (existsSync(join(c, 'trusted_root.production.json'))) return resolve(c);
   throw new Error(
     `Sigstore conformance cases not found (looked in ${candidates.join(', ')}). ` +

@@ -11,11 +11,21 @@ import { startLogServer } from '../support/log-server.js';
 import { hashedRekordV1, hashedRekordV2, signArtifact, get } from './helpers.js';
 import { LogEngine, noteCheckpointSigner } from '../../src/log/index.js';
 import {
-  leafHash, verifyInclusion, verifyConsistency, verifySignedCheckpoint, rootFromEntries, parseSignedNote, parseCheckpoint,
+  leafHash,
+  verifyInclusion,
+  verifyConsistency,
+  verifySignedCheckpoint,
+  rootFromEntries,
+  parseSignedNote,
+  parseCheckpoint,
 } from '../../src/merkle/index.js';
 
-
-interface Ack { api: 'v1' | 'v2'; leaf: Buffer; index: number; checkpoint: string }
+interface Ack {
+  api: 'v1' | 'v2';
+  leaf: Buffer;
+  index: number;
+  checkpoint: string;
+}
 
 test('SIGKILL under load, three times: every acknowledged entry survives with a valid proof; checkpoints stay consistent', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'keyless-crash-'));
@@ -33,17 +43,28 @@ test('SIGKILL under load, three times: every acknowledged entry survives with a 
           const signed = signArtifact(Buffer.from(`crash ${round} ${c} ${counter++} ${Math.random()}`));
           try {
             const res = await fetch(`${url}/api/${api}/log/entries`, {
-              method: 'POST', headers: { 'content-type': 'application/json' },
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
               body: JSON.stringify(api === 'v1' ? hashedRekordV1(signed) : hashedRekordV2(signed)),
             });
             const json = (await res.json()) as any;
             if (res.status !== 201) continue;
             if (api === 'v1') {
               const e = Object.values(json)[0] as any;
-              acks.push({ api, leaf: leafHash(Buffer.from(e.body, 'base64')), index: e.logIndex, checkpoint: e.verification.inclusionProof.checkpoint });
+              acks.push({
+                api,
+                leaf: leafHash(Buffer.from(e.body, 'base64')),
+                index: e.logIndex,
+                checkpoint: e.verification.inclusionProof.checkpoint,
+              });
               seen.v1.push(e.verification.inclusionProof.checkpoint);
             } else {
-              acks.push({ api, leaf: leafHash(Buffer.from(json.canonicalizedBody, 'base64')), index: Number(json.logIndex), checkpoint: json.inclusionProof.checkpoint.envelope });
+              acks.push({
+                api,
+                leaf: leafHash(Buffer.from(json.canonicalizedBody, 'base64')),
+                index: Number(json.logIndex),
+                checkpoint: json.inclusionProof.checkpoint.envelope,
+              });
               seen.v2.push(json.inclusionProof.checkpoint.envelope);
             }
           } catch {
@@ -86,13 +107,25 @@ test('SIGKILL under load, three times: every acknowledged entry survives with a 
       const e = Object.values(r.json)[0] as any;
       assert.equal(e.logIndex, a.index);
       const cp = verifySignedCheckpoint(e.verification.inclusionProof.checkpoint, keyName, v1Key);
-      verifyInclusion(a.index, cp.size, a.leaf, e.verification.inclusionProof.hashes.map((h: string) => Buffer.from(h, 'hex')), cp.rootHash);
+      verifyInclusion(
+        a.index,
+        cp.size,
+        a.leaf,
+        e.verification.inclusionProof.hashes.map((h: string) => Buffer.from(h, 'hex')),
+        cp.rootHash,
+      );
     }
     for (const note of new Set(seen.v1)) {
       const old = verifySignedCheckpoint(note, keyName, v1Key);
       const p = await get(`${url}/api/v1/log/proof?firstSize=${old.size}&lastSize=${info.treeSize}`);
       assert.equal(p.status, 200);
-      verifyConsistency(old.size, info.treeSize, p.json.hashes.map((h: string) => Buffer.from(h, 'hex')), old.rootHash, Buffer.from(info.rootHash, 'hex'));
+      verifyConsistency(
+        old.size,
+        info.treeSize,
+        p.json.hashes.map((h: string) => Buffer.from(h, 'hex')),
+        old.rootHash,
+        Buffer.from(info.rootHash, 'hex'),
+      );
     }
     child.kill('SIGTERM');
     await new Promise((r) => child.on('exit', r));
@@ -110,7 +143,11 @@ test('SIGKILL under load, three times: every acknowledged entry survives with a 
       const pub = createPublicKey(keys[api].privateKey);
       const name = api === 'v1' ? 'rekor-v1' : 'rekor-v2';
       const keyName = api === 'v1' ? 'rekor.keyless.test' : 'log2025.keyless.test';
-      const log = await engine.openLog({ name, origin: (id) => `${keyName} - ${id}`, signer: ({ origin }) => noteCheckpointSigner({ origin, keyName, signer: softwareSigner(keys[api].privateKey) }) });
+      const log = await engine.openLog({
+        name,
+        origin: (id) => `${keyName} - ${id}`,
+        signer: ({ origin }) => noteCheckpointSigner({ origin, keyName, signer: softwareSigner(keys[api].privateKey) }),
+      });
       const latest = verifySignedCheckpoint(log.latestCheckpoint().signed, keyName, pub);
       assert.equal(latest.size, log.size);
       const all = [];

@@ -23,7 +23,9 @@ export interface LogServer {
   close(): Promise<void>;
 }
 
-export async function startLogServer(opts: { dir?: string; v1Keys?: LogServer['v1Keys']; v2Keys?: LogServer['v2Keys']; verifier?: DigestVerifier; bodyLimit?: number } = {}): Promise<LogServer> {
+export async function startLogServer(
+  opts: { dir?: string; v1Keys?: LogServer['v1Keys']; v2Keys?: LogServer['v2Keys']; verifier?: DigestVerifier; bodyLimit?: number } = {},
+): Promise<LogServer> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'keyless-tlog-'));
   const v1Keys = opts.v1Keys ?? generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const v2Keys = opts.v2Keys ?? generateKeyPairSync('ed25519');
@@ -35,7 +37,14 @@ export async function startLogServer(opts: { dir?: string; v1Keys?: LogServer['v
   await app.register(rekorV2Service({ log: v2, verifier: opts.verifier }));
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
-    app, url, engine, v1, v2, dir, v1Keys, v2Keys,
+    app,
+    url,
+    engine,
+    v1,
+    v2,
+    dir,
+    v1Keys,
+    v2Keys,
     async close() {
       await app.close();
       await engine.close();
@@ -52,7 +61,10 @@ export function signArtifact(artifact: Buffer, key: KeyObject = signerKeys.priva
   return { digest: createHash('sha256').update(artifact).digest(), signature: sign('sha256', artifact, key) };
 }
 
-export interface Signed { digest: Buffer; signature: Buffer }
+export interface Signed {
+  digest: Buffer;
+  signature: Buffer;
+}
 
 export function hashedRekordV1({ digest, signature }: Signed, pem = signerPem): Record<string, unknown> {
   return {
@@ -77,8 +89,16 @@ export function hashedRekordV2({ digest, signature }: Signed, der = signerDer): 
   };
 }
 
-export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Headers }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+export async function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: any; headers: Headers }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   let json: unknown;
   try {
@@ -124,6 +144,9 @@ export function keyBundle(tle: Record<string, unknown>, { digest, signature }: S
   return {
     mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
     verificationMaterial: { publicKey: { hint }, tlogEntries: [tle], timestampVerificationData: { rfc3161Timestamps: [] } },
-    messageSignature: { messageDigest: { algorithm: 'SHA2_256', digest: digest.toString('base64') }, signature: signature.toString('base64') },
+    messageSignature: {
+      messageDigest: { algorithm: 'SHA2_256', digest: digest.toString('base64') },
+      signature: signature.toString('base64'),
+    },
   };
 }

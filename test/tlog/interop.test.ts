@@ -5,7 +5,16 @@ import { bundleFromJSON } from '@sigstore/bundle';
 import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import {
-  startLogServer, post, get, hashedRekordV1, hashedRekordV2, signArtifact, keyBundle, trustedRootJson, signerDer, type LogServer,
+  startLogServer,
+  post,
+  get,
+  hashedRekordV1,
+  hashedRekordV2,
+  signArtifact,
+  keyBundle,
+  trustedRootJson,
+  signerDer,
+  type LogServer,
 } from './helpers.js';
 import { transparencyLogEntryFromV1 } from '../../src/services/tlog/index.js';
 import { verifySignedCheckpoint, verifyConsistency, verifyInclusion, leafHash } from '../../src/merkle/index.js';
@@ -48,12 +57,27 @@ test('Rekor v1: 201 entry -> bundle that sigstore-js verifies; tampered body, pr
   sigstoreVerify(bundle, artifact, 1);
   assert.throws(() => sigstoreVerify(bundle, Buffer.from('other artifact'), 1));
   const bad = [
-    tamper(bundle, (t) => { const b = JSON.parse(Buffer.from(t.canonicalizedBody, 'base64').toString()); b.spec.data.hash.value = '00'.repeat(32); t.canonicalizedBody = Buffer.from(JSON.stringify(b)).toString('base64'); }),
-    tamper(bundle, (t) => { t.inclusionProof.hashes = [...t.inclusionProof.hashes, Buffer.alloc(32, 1).toString('base64')]; }),
-    tamper(bundle, (t) => { t.inclusionProof.logIndex = String(Number(t.inclusionProof.logIndex) + 1); t.logIndex = t.inclusionProof.logIndex; }),
-    tamper(bundle, (t) => { t.inclusionProof.checkpoint.envelope = t.inclusionProof.checkpoint.envelope.replace(/\n[0-9]+\n/, '\n999\n'); }),
-    tamper(bundle, (t) => { t.inclusionPromise.signedEntryTimestamp = Buffer.alloc(70, 1).toString('base64'); }),
-    tamper(bundle, (t) => { t.integratedTime = String(Number(t.integratedTime) + 1); }),
+    tamper(bundle, (t) => {
+      const b = JSON.parse(Buffer.from(t.canonicalizedBody, 'base64').toString());
+      b.spec.data.hash.value = '00'.repeat(32);
+      t.canonicalizedBody = Buffer.from(JSON.stringify(b)).toString('base64');
+    }),
+    tamper(bundle, (t) => {
+      t.inclusionProof.hashes = [...t.inclusionProof.hashes, Buffer.alloc(32, 1).toString('base64')];
+    }),
+    tamper(bundle, (t) => {
+      t.inclusionProof.logIndex = String(Number(t.inclusionProof.logIndex) + 1);
+      t.logIndex = t.inclusionProof.logIndex;
+    }),
+    tamper(bundle, (t) => {
+      t.inclusionProof.checkpoint.envelope = t.inclusionProof.checkpoint.envelope.replace(/\n[0-9]+\n/, '\n999\n');
+    }),
+    tamper(bundle, (t) => {
+      t.inclusionPromise.signedEntryTimestamp = Buffer.alloc(70, 1).toString('base64');
+    }),
+    tamper(bundle, (t) => {
+      t.integratedTime = String(Number(t.integratedTime) + 1);
+    }),
   ];
   bad.forEach((b, i) => assert.throws(() => sigstoreVerify(b, artifact, 1), Error, `tampered case ${i}`));
   // Proofs with more entries in the tree, and the same entry fetched by UUID and by index.
@@ -88,7 +112,13 @@ test('Rekor v1 read API: log info, consistency proofs between checkpoints, publi
   assert.equal(second.json.rootHash, Buffer.from(cp2.rootHash).toString('hex'));
   const proof = await get(`${s.url}/api/v1/log/proof?firstSize=${cp1.size}&lastSize=${cp2.size}`);
   assert.equal(proof.status, 200);
-  verifyConsistency(cp1.size, cp2.size, proof.json.hashes.map((h: string) => Buffer.from(h, 'hex')), cp1.rootHash, cp2.rootHash);
+  verifyConsistency(
+    cp1.size,
+    cp2.size,
+    proof.json.hashes.map((h: string) => Buffer.from(h, 'hex')),
+    cp1.rootHash,
+    cp2.rootHash,
+  );
   assert.equal((await get(`${s.url}/api/v1/log/proof?firstSize=3&lastSize=2`)).status, 400);
   assert.equal((await get(`${s.url}/api/v1/log/proof?lastSize=${cp2.size + 1}`)).status, 400);
   assert.equal((await get(`${s.url}/api/v1/log/proof?lastSize=abc`)).status, 400);
@@ -97,12 +127,20 @@ test('Rekor v1 read API: log info, consistency proofs between checkpoints, publi
   assert.equal(pk.text, s.v1.publicKeyPem());
   const retrieved = await post(`${s.url}/api/v1/log/entries/retrieve`, { entryUUIDs: [added[0]], logIndexes: [cp1.size + 1] });
   assert.equal(retrieved.status, 200);
-  assert.deepEqual(retrieved.json.map((m: object) => Object.keys(m)[0]), [added[0], added[1]]);
+  assert.deepEqual(
+    retrieved.json.map((m: object) => Object.keys(m)[0]),
+    [added[0], added[1]],
+  );
   const artifact = Buffer.from('read api 3');
   const digest = signArtifact(artifact).digest.toString('hex');
   const search = await post(`${s.url}/api/v1/index/retrieve`, { hash: `sha256:${digest}` });
   assert.deepEqual(search.json, [added[3]]);
-  const byKey = await post(`${s.url}/api/v1/index/retrieve`, { publicKey: { format: 'x509', content: Buffer.from(signerDer.length ? (await get(`${s.url}/api/v1/log/publicKey`)).text : '').toString('base64') } });
+  const byKey = await post(`${s.url}/api/v1/index/retrieve`, {
+    publicKey: {
+      format: 'x509',
+      content: Buffer.from(signerDer.length ? (await get(`${s.url}/api/v1/log/publicKey`)).text : '').toString('base64'),
+    },
+  });
   assert.deepEqual(byKey.json, [], 'the log key signed nothing');
   assert.equal((await get(`${s.url}/api/v1/log/entries?logIndex=999999`)).status, 404);
   assert.equal((await get(`${s.url}/api/v1/log/entries/${'ab'.repeat(32)}`)).status, 404);
@@ -114,7 +152,15 @@ test('Rekor v2: 201 TransparencyLogEntry verifies with sigstore-js; tampered one
   const res = await post(`${s.url}/api/v2/log/entries`, hashedRekordV2(signed));
   assert.equal(res.status, 201, JSON.stringify(res.json));
   const tle = res.json;
-  assert.deepEqual(Object.keys(tle), ['logIndex', 'logId', 'kindVersion', 'integratedTime', 'inclusionPromise', 'inclusionProof', 'canonicalizedBody']);
+  assert.deepEqual(Object.keys(tle), [
+    'logIndex',
+    'logId',
+    'kindVersion',
+    'integratedTime',
+    'inclusionPromise',
+    'inclusionProof',
+    'canonicalizedBody',
+  ]);
   assert.equal(tle.integratedTime, '0');
   assert.equal(tle.logId.keyId, s.v2.info.logId.toString('base64'));
   const body = JSON.parse(Buffer.from(tle.canonicalizedBody, 'base64').toString());
@@ -123,10 +169,19 @@ test('Rekor v2: 201 TransparencyLogEntry verifies with sigstore-js; tampered one
   sigstoreVerify(bundle, artifact, 0);
   assert.throws(() => sigstoreVerify(bundle, Buffer.from('changed'), 0));
   for (const b of [
-    tamper(bundle, (t) => { t.inclusionProof.hashes = [Buffer.alloc(32).toString('base64'), ...t.inclusionProof.hashes]; }),
-    tamper(bundle, (t) => { t.inclusionProof.checkpoint.envelope = t.inclusionProof.checkpoint.envelope.replace(/\n[0-9]+\n/, '\n77\n'); }),
-    tamper(bundle, (t) => { t.canonicalizedBody = Buffer.from(Buffer.from(t.canonicalizedBody, 'base64').toString().replace('SHA2_256', 'SHA2_384')).toString('base64'); }),
-  ]) assert.throws(() => sigstoreVerify(b, artifact, 0));
+    tamper(bundle, (t) => {
+      t.inclusionProof.hashes = [Buffer.alloc(32).toString('base64'), ...t.inclusionProof.hashes];
+    }),
+    tamper(bundle, (t) => {
+      t.inclusionProof.checkpoint.envelope = t.inclusionProof.checkpoint.envelope.replace(/\n[0-9]+\n/, '\n77\n');
+    }),
+    tamper(bundle, (t) => {
+      t.canonicalizedBody = Buffer.from(Buffer.from(t.canonicalizedBody, 'base64').toString().replace('SHA2_256', 'SHA2_384')).toString(
+        'base64',
+      );
+    }),
+  ])
+    assert.throws(() => sigstoreVerify(b, artifact, 0));
   const dup = await post(`${s.url}/api/v2/log/entries`, hashedRekordV2(signed));
   assert.equal(dup.status, 409);
   assert.equal(dup.headers.get('x-log-index'), tle.logIndex);
@@ -146,7 +201,11 @@ test('Rekor v2: 201 TransparencyLogEntry verifies with sigstore-js; tampered one
   assert.deepEqual(leaves[Number(tle.logIndex)], leafHash(Buffer.from(tle.canonicalizedBody, 'base64')));
   const entries = await get(`${s.url}/tile/entries/000.p/${cp.size}`);
   assert.equal(entries.bytes.readUInt16BE(0), Buffer.from(tle.canonicalizedBody, 'base64').length);
-  const proofNow = (await import('../../src/merkle/index.js')).inclusionProof((await import('../../src/merkle/index.js')).memoryNodeReader(leaves), 0, cp.size);
+  const proofNow = (await import('../../src/merkle/index.js')).inclusionProof(
+    (await import('../../src/merkle/index.js')).memoryNodeReader(leaves),
+    0,
+    cp.size,
+  );
   verifyInclusion(0, cp.size, leaves[0]!, proofNow, cp.rootHash);
   assert.equal((await get(`${s.url}/api/v2/checkpoint`)).text, cpRes.text);
   assert.equal((await get(`${s.url}/tile/0/000`)).status, 404, 'full tile does not exist yet');
@@ -176,6 +235,11 @@ test('Rekor v2: a dsseRequestV002 is logged as hashedrekord over the PAE', async
   // hashedrekord digest with SHA-256 of the payload, not of the PAE, so it cannot verify
   // such bundles; sigstore-go and current rekor-tiles use the PAE.)
   const cp = verifySignedCheckpoint(res.json.inclusionProof.checkpoint.envelope, s.v2.info.origin, s.v2Keys.publicKey);
-  verifyInclusion(Number(res.json.logIndex), cp.size, leafHash(Buffer.from(res.json.canonicalizedBody, 'base64')), res.json.inclusionProof.hashes.map((h: string) => Buffer.from(h, 'base64')), cp.rootHash);
+  verifyInclusion(
+    Number(res.json.logIndex),
+    cp.size,
+    leafHash(Buffer.from(res.json.canonicalizedBody, 'base64')),
+    res.json.inclusionProof.hashes.map((h: string) => Buffer.from(h, 'base64')),
+    cp.rootHash,
+  );
 });
-

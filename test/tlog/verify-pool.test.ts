@@ -24,8 +24,15 @@ test('digest signatures are checked the same in a worker thread and inline', asy
       assert.deepEqual(results, [true, true, false, false, false, false, false]);
     }
     // Many at once are spread over the workers and all answered.
-    const many = await Promise.all(Array.from({ length: 200 }, (_, i) => pool.verify(spki(ec), digest, i % 2 ? sign('sha256', msg, ec.privateKey) : randomBytes(8), 'sha256')));
-    assert.deepEqual(many, Array.from({ length: 200 }, (_, i) => i % 2 === 1));
+    const many = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        pool.verify(spki(ec), digest, i % 2 ? sign('sha256', msg, ec.privateKey) : randomBytes(8), 'sha256'),
+      ),
+    );
+    assert.deepEqual(
+      many,
+      Array.from({ length: 200 }, (_, i) => i % 2 === 1),
+    );
   } finally {
     await pool.close();
   }

@@ -39,15 +39,24 @@ const svc = (url: string, version: number, extra = '') => `url=${url},api-versio
 test('signing-config create: the v0.2 document, URLs as given, numbers, no extra fields', () => {
   const out = join(dir, 'signing_config.json');
   const r = keyless(
-    'signing-config', 'create',
-    '--fulcio', svc('https://fulcio.example.com', 1),
-    '--rekor', svc('https://log2025-1.example.com', 2),
-    '--rekor', svc('https://rekor.example.com/', 1, ',end-time=2030-01-01T00:00:00Z'),
-    '--tsa', svc('https://tsa.example.com/api/v1/timestamp', 1),
-    '--oidc-provider', svc('http://127.0.0.1:3000/idp', 1),
-    '--rekor-config', 'EXACT:2',
-    '--tsa-config', 'ANY',
-    '--output-file', out,
+    'signing-config',
+    'create',
+    '--fulcio',
+    svc('https://fulcio.example.com', 1),
+    '--rekor',
+    svc('https://log2025-1.example.com', 2),
+    '--rekor',
+    svc('https://rekor.example.com/', 1, ',end-time=2030-01-01T00:00:00Z'),
+    '--tsa',
+    svc('https://tsa.example.com/api/v1/timestamp', 1),
+    '--oidc-provider',
+    svc('http://127.0.0.1:3000/idp', 1),
+    '--rekor-config',
+    'EXACT:2',
+    '--tsa-config',
+    'ANY',
+    '--output-file',
+    out,
   );
   assert.equal(r.status, 0, r.stderr);
   const json = JSON.parse(readFileSync(out, 'utf8'));
@@ -57,7 +66,12 @@ test('signing-config create: the v0.2 document, URLs as given, numbers, no extra
     oidcUrls: [{ url: 'http://127.0.0.1:3000/idp', majorApiVersion: 1, validFor: { start: T0 }, operator: 'example.com' }],
     rekorTlogUrls: [
       { url: 'https://log2025-1.example.com', majorApiVersion: 2, validFor: { start: T0 }, operator: 'example.com' },
-      { url: 'https://rekor.example.com/', majorApiVersion: 1, validFor: { start: T0, end: '2030-01-01T00:00:00Z' }, operator: 'example.com' },
+      {
+        url: 'https://rekor.example.com/',
+        majorApiVersion: 1,
+        validFor: { start: T0, end: '2030-01-01T00:00:00Z' },
+        operator: 'example.com',
+      },
     ],
     rekorTlogConfig: { selector: 'EXACT', count: 2 },
     tsaUrls: [{ url: 'https://tsa.example.com/api/v1/timestamp', majorApiVersion: 1, validFor: { start: T0 }, operator: 'example.com' }],
@@ -84,7 +98,13 @@ test('signing-config create: sigstore-js signs against the CA named in our confi
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const r = keyless('signing-config', 'create', '--fulcio', svc(base, 1), '--rekor', svc(`${base}/rekor`, 1), '--rekor-config', 'ANY');
     assert.equal(r.status, 0, r.stderr);
-    const claims = { iss: 'https://issuer.example.com', sub: 'x@example.com', email: 'x@example.com', email_verified: true, aud: 'sigstore' };
+    const claims = {
+      iss: 'https://issuer.example.com',
+      sub: 'x@example.com',
+      email: 'x@example.com',
+      email_verified: true,
+      aud: 'sigstore',
+    };
     const builder = bundleBuilderFromSigningConfig({
       signingConfig: ProtoSigningConfig.fromJSON(JSON.parse(r.stdout)),
       identityProvider: { getToken: async () => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig` },
@@ -130,17 +150,33 @@ test('trusted-root create reproduces the production trusted root from its own ke
   // (SHA-256 of SPKI for Rekor v1 and CT, the signed-note key ID for the Rekor v2 shard)
   // and every other field must come out identical.
   const prod = JSON.parse(readFileSync(join(CONFORMANCE_DIR, 'trusted_root.production.json'), 'utf8'));
-  const keyFile = (name: string, b64: string) => file(name, createPublicKey({ key: Buffer.from(b64, 'base64'), format: 'der', type: 'spki' }).export({ format: 'pem', type: 'spki' }).toString());
-  const chainFile = (name: string, certs: { rawBytes: string }[]) => file(name, certs.map((c) => pemEncode('CERTIFICATE', Buffer.from(c.rawBytes, 'base64'))).join(''));
+  const keyFile = (name: string, b64: string) =>
+    file(
+      name,
+      createPublicKey({ key: Buffer.from(b64, 'base64'), format: 'der', type: 'spki' })
+        .export({ format: 'pem', type: 'spki' })
+        .toString(),
+    );
+  const chainFile = (name: string, certs: { rawBytes: string }[]) =>
+    file(name, certs.map((c) => pemEncode('CERTIFICATE', Buffer.from(c.rawBytes, 'base64'))).join(''));
   const validity = (v: { start: string; end?: string }) => `start-time=${v.start}${v.end ? `,end-time=${v.end}` : ''}`;
   const args: string[] = ['trusted-root', 'create'];
   prod.tlogs.forEach((t: any, i: number) => {
     const origin = t.publicKey.keyDetails === 'PKIX_ED25519' ? `,origin=${new URL(t.baseUrl).hostname}` : '';
-    args.push('--rekor', `url=${t.baseUrl},public-key=${keyFile(`rekor${i}.pub`, t.publicKey.rawBytes)},${validity(t.publicKey.validFor)}${origin}`);
+    args.push(
+      '--rekor',
+      `url=${t.baseUrl},public-key=${keyFile(`rekor${i}.pub`, t.publicKey.rawBytes)},${validity(t.publicKey.validFor)}${origin}`,
+    );
   });
-  prod.ctlogs.forEach((t: any, i: number) => args.push('--ctfe', `url=${t.baseUrl},public-key=${keyFile(`ct${i}.pub`, t.publicKey.rawBytes)},${validity(t.publicKey.validFor)}`));
-  prod.certificateAuthorities.forEach((c: any, i: number) => args.push('--fulcio', `url=${c.uri},certificate-chain=${chainFile(`ca${i}.pem`, c.certChain.certificates)},${validity(c.validFor)}`));
-  prod.timestampAuthorities.forEach((c: any, i: number) => args.push('--tsa', `url=${c.uri},certificate-chain=${chainFile(`tsa${i}.pem`, c.certChain.certificates)},${validity(c.validFor)}`));
+  prod.ctlogs.forEach((t: any, i: number) =>
+    args.push('--ctfe', `url=${t.baseUrl},public-key=${keyFile(`ct${i}.pub`, t.publicKey.rawBytes)},${validity(t.publicKey.validFor)}`),
+  );
+  prod.certificateAuthorities.forEach((c: any, i: number) =>
+    args.push('--fulcio', `url=${c.uri},certificate-chain=${chainFile(`ca${i}.pem`, c.certChain.certificates)},${validity(c.validFor)}`),
+  );
+  prod.timestampAuthorities.forEach((c: any, i: number) =>
+    args.push('--tsa', `url=${c.uri},certificate-chain=${chainFile(`tsa${i}.pem`, c.certChain.certificates)},${validity(c.validFor)}`),
+  );
   args.push('--out', join(dir, 'prod.json'));
   const r = keyless(...args);
   assert.equal(r.status, 0, r.stderr);
@@ -158,13 +194,20 @@ test('trusted-root create from fresh chains and keys: accepted by sigstore-js, l
   const ct = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
   const pem = (name: string, k: typeof v1) => file(name, k.export({ format: 'pem', type: 'spki' }).toString());
   const r = keyless(
-    'trusted-root', 'create',
-    '--fulcio', `url=https://fulcio.example.com,certificate-chain=${caPem},operator=example.com`,
-    '--rekor', `url=https://rekor.example.com,public-key=${pem('v1.pub', v1)},start-time=${T0}`,
-    '--rekor', `url=https://log.example.com,public-key=${pem('v2.pub', v2)},start-time=${T0},origin=log.example.com`,
-    '--ctfe', `url=https://ctfe.example.com/2025,public-key=${pem('ct.pub', ct)},start-time=${T0}`,
-    '--tsa', `url=https://tsa.example.com/api/v1/timestamp,certificate-chain=${tsaPem}`,
-    '--output-file', join(dir, 'fresh.json'),
+    'trusted-root',
+    'create',
+    '--fulcio',
+    `url=https://fulcio.example.com,certificate-chain=${caPem},operator=example.com`,
+    '--rekor',
+    `url=https://rekor.example.com,public-key=${pem('v1.pub', v1)},start-time=${T0}`,
+    '--rekor',
+    `url=https://log.example.com,public-key=${pem('v2.pub', v2)},start-time=${T0},origin=log.example.com`,
+    '--ctfe',
+    `url=https://ctfe.example.com/2025,public-key=${pem('ct.pub', ct)},start-time=${T0}`,
+    '--tsa',
+    `url=https://tsa.example.com/api/v1/timestamp,certificate-chain=${tsaPem}`,
+    '--output-file',
+    join(dir, 'fresh.json'),
   );
   assert.equal(r.status, 0, r.stderr);
   const json = JSON.parse(readFileSync(join(dir, 'fresh.json'), 'utf8'));
@@ -193,7 +236,10 @@ test('trusted-root create from fresh chains and keys: accepted by sigstore-js, l
 test('trusted-root create: bad flags and unreadable files exit 2, bad file contents exit 1, nothing written', () => {
   const out = join(dir, 'never-root.json');
   const ca = createCaChain();
-  const key = file('k.pub', generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'pem', type: 'spki' }).toString());
+  const key = file(
+    'k.pub',
+    generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+  );
   const reversed = file('reversed.pem', ca.root.certificate.toPem() + ca.intermediate.certificate.toPem());
   const leafless = file('ca-only.pem', ca.intermediate.certificate.toPem() + ca.root.certificate.toPem());
   const usage: string[][] = [
@@ -212,7 +258,14 @@ test('trusted-root create: bad flags and unreadable files exit 2, bad file conte
     assert.match(r.stderr, /^error: .+\n$/);
   }
   // A file that cannot be read is an input error (exit 2, as for every command).
-  const missing = keyless('trusted-root', 'create', '--rekor', `url=https://r.example.com,public-key=${join(dir, 'missing.pub')},start-time=${T0}`, '--out', out);
+  const missing = keyless(
+    'trusted-root',
+    'create',
+    '--rekor',
+    `url=https://r.example.com,public-key=${join(dir, 'missing.pub')},start-time=${T0}`,
+    '--out',
+    out,
+  );
   assert.equal(missing.status, 2, missing.stderr);
   assert.match(missing.stderr, /^error: .+no such file or directory\n$/);
   const failures: string[][] = [
@@ -228,9 +281,25 @@ test('trusted-root create: bad flags and unreadable files exit 2, bad file conte
     assert.match(r.stderr, /^error: .+\n$/);
   }
   assert.equal(existsSync(out), false);
-  const both = keyless('trusted-root', 'create', '--rekor', `url=https://r.example.com,public-key=${key},start-time=${T0}`, '--out', out, '--output-file', `${out}.2`);
+  const both = keyless(
+    'trusted-root',
+    'create',
+    '--rekor',
+    `url=https://r.example.com,public-key=${key},start-time=${T0}`,
+    '--out',
+    out,
+    '--output-file',
+    `${out}.2`,
+  );
   assert.equal(both.status, 2, both.stderr);
-  const noDir = keyless('trusted-root', 'create', '--rekor', `url=https://r.example.com,public-key=${key},start-time=${T0}`, '--out', join(dir, 'no', 'such', 'dir.json'));
+  const noDir = keyless(
+    'trusted-root',
+    'create',
+    '--rekor',
+    `url=https://r.example.com,public-key=${key},start-time=${T0}`,
+    '--out',
+    join(dir, 'no', 'such', 'dir.json'),
+  );
   assert.equal(noDir.status, 1, noDir.stderr);
   assert.match(noDir.stderr, /^error: cannot write .+\n$/);
 });

@@ -20,7 +20,17 @@ function file(name: string, content: string | Buffer): string {
 }
 
 function verifyArgs(bundlePath: string, extra: string[] = []): string[] {
-  return ['verify-bundle', '--bundle', bundlePath, '--certificate-identity', DEFAULT_IDENTITY, '--certificate-oidc-issuer', DEFAULT_ISSUER, ...extra, A_TXT];
+  return [
+    'verify-bundle',
+    '--bundle',
+    bundlePath,
+    '--certificate-identity',
+    DEFAULT_IDENTITY,
+    '--certificate-oidc-issuer',
+    DEFAULT_ISSUER,
+    ...extra,
+    A_TXT,
+  ];
 }
 
 function expectCleanFailure(args: string[], status = 2): string {
@@ -54,24 +64,61 @@ describe('verify-bundle with bad input', () => {
   });
 
   it('wrong types', () => {
-    expectCleanFailure(verifyArgs(file('types.json', mutate(happyV03, (b) => (b.verificationMaterial.tlogEntries = 'nope')))));
-    expectCleanFailure(verifyArgs(file('types2.json', mutate(happyV03, (b) => (b.messageSignature.signature = 12345)))));
+    expectCleanFailure(
+      verifyArgs(
+        file(
+          'types.json',
+          mutate(happyV03, (b) => (b.verificationMaterial.tlogEntries = 'nope')),
+        ),
+      ),
+    );
+    expectCleanFailure(
+      verifyArgs(
+        file(
+          'types2.json',
+          mutate(happyV03, (b) => (b.messageSignature.signature = 12345)),
+        ),
+      ),
+    );
     expectCleanFailure(verifyArgs(file('types3.json', '[1, 2, 3]')));
     expectCleanFailure(verifyArgs(file('types4.json', 'null')));
   });
 
   it('bogus base64', () => {
-    expectCleanFailure(verifyArgs(file('b64.json', mutate(happyV03, (b) => (b.verificationMaterial.certificate.rawBytes = 'not*base64!')))));
+    expectCleanFailure(
+      verifyArgs(
+        file(
+          'b64.json',
+          mutate(happyV03, (b) => (b.verificationMaterial.certificate.rawBytes = 'not*base64!')),
+        ),
+      ),
+    );
   });
 
   it('truncated DER certificate', () => {
     const der = Buffer.from(happyV03.verificationMaterial.certificate.rawBytes, 'base64');
-    const line = expectCleanFailure(verifyArgs(file('trunc.json', mutate(happyV03, (b) => (b.verificationMaterial.certificate.rawBytes = der.subarray(0, 200).toString('base64'))))), 1);
+    const line = expectCleanFailure(
+      verifyArgs(
+        file(
+          'trunc.json',
+          mutate(happyV03, (b) => (b.verificationMaterial.certificate.rawBytes = der.subarray(0, 200).toString('base64'))),
+        ),
+      ),
+      1,
+    );
     assert.match(line, /certificate/);
   });
 
   it('garbage DER certificate', () => {
-    expectCleanFailure(verifyArgs(file('gder.json', mutate(happyV03, (b) => (b.verificationMaterial.certificate.rawBytes = Buffer.alloc(300, 0x30).toString('base64'))))), 1);
+    expectCleanFailure(
+      verifyArgs(
+        file(
+          'gder.json',
+          mutate(happyV03, (b) => (b.verificationMaterial.certificate.rawBytes = Buffer.alloc(300, 0x30).toString('base64'))),
+        ),
+      ),
+      1,
+    );
   });
 
   it('a 100 MB bundle', () => {
@@ -85,7 +132,10 @@ describe('verify-bundle with bad input', () => {
 
   it('a chain of 1,000 certificates', () => {
     const leaf = happyV01.verificationMaterial.x509CertificateChain.certificates[0];
-    const text = mutate(happyV01, (b) => (b.verificationMaterial.x509CertificateChain.certificates = Array.from({ length: 1000 }, () => leaf)));
+    const text = mutate(
+      happyV01,
+      (b) => (b.verificationMaterial.x509CertificateChain.certificates = Array.from({ length: 1000 }, () => leaf)),
+    );
     expectCleanFailure(verifyArgs(file('chain.json', text)), 1);
   });
 
@@ -112,7 +162,14 @@ describe('verify-bundle with bad input', () => {
 
   it('a garbage public key file', () => {
     const bundle = join(CONFORMANCE_DIR, 'managed-key-happy-path', 'bundle.sigstore.json');
-    expectCleanFailure(['verify-bundle', '--bundle', bundle, '--key', file('key.pem', '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n'), A_TXT]);
+    expectCleanFailure([
+      'verify-bundle',
+      '--bundle',
+      bundle,
+      '--key',
+      file('key.pem', '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n'),
+      A_TXT,
+    ]);
   });
 
   it('usage errors exit 2', () => {
@@ -120,23 +177,82 @@ describe('verify-bundle with bad input', () => {
     assert.equal(runKeyless(['verify-bundle', '--bundle', bundle, A_TXT], dir).status, 2);
     assert.equal(runKeyless(['verify-bundle', '--bundle', bundle, '--certificate-identity', DEFAULT_IDENTITY, A_TXT], dir).status, 2);
     assert.equal(runKeyless(['verify-bundle', '--certificate-identity', 'x', '--certificate-oidc-issuer', 'y', A_TXT], dir).status, 2);
-    assert.equal(runKeyless(['verify-bundle', '--bundle', bundle, '--certificate-identity', 'x', '--certificate-identity-regexp', 'y', '--certificate-oidc-issuer', 'z', A_TXT], dir).status, 2);
+    assert.equal(
+      runKeyless(
+        [
+          'verify-bundle',
+          '--bundle',
+          bundle,
+          '--certificate-identity',
+          'x',
+          '--certificate-identity-regexp',
+          'y',
+          '--certificate-oidc-issuer',
+          'z',
+          A_TXT,
+        ],
+        dir,
+      ).status,
+      2,
+    );
     // Both a key and an identity (conformance managed-key-and-client-identity_fail).
     const key = join(CONFORMANCE_DIR, 'managed-key-happy-path', 'key.pub');
     const managed = join(CONFORMANCE_DIR, 'managed-key-happy-path', 'bundle.sigstore.json');
-    assert.equal(runKeyless(['verify-bundle', '--bundle', managed, '--certificate-identity', DEFAULT_IDENTITY, '--certificate-oidc-issuer', DEFAULT_ISSUER, '--key', key, A_TXT], dir).status, 2);
+    assert.equal(
+      runKeyless(
+        [
+          'verify-bundle',
+          '--bundle',
+          managed,
+          '--certificate-identity',
+          DEFAULT_IDENTITY,
+          '--certificate-oidc-issuer',
+          DEFAULT_ISSUER,
+          '--key',
+          key,
+          A_TXT,
+        ],
+        dir,
+      ).status,
+      2,
+    );
   });
 
   it('--json reports every check, also on failure', () => {
-    const ok = runKeyless([...verifyArgs(join(CONFORMANCE_DIR, 'happy-path-v0.3', 'bundle.sigstore.json')).slice(0, -1), '--json', A_TXT], dir);
+    const ok = runKeyless(
+      [...verifyArgs(join(CONFORMANCE_DIR, 'happy-path-v0.3', 'bundle.sigstore.json')).slice(0, -1), '--json', A_TXT],
+      dir,
+    );
     assert.equal(ok.status, 0, ok.stderr);
     const report = JSON.parse(ok.stdout);
     assert.equal(report.ok, true);
     const names = report.checks.map((c: { check: string }) => c.check);
-    for (const n of ['tlog[0].signed-entry-timestamp', 'tlog[0].checkpoint', 'tlog[0].inclusion-proof', 'tlog[0].body', 'certificate.sct', 'signature', 'policy.identity', 'policy.issuer']) {
+    for (const n of [
+      'tlog[0].signed-entry-timestamp',
+      'tlog[0].checkpoint',
+      'tlog[0].inclusion-proof',
+      'tlog[0].body',
+      'certificate.sct',
+      'signature',
+      'policy.identity',
+      'policy.issuer',
+    ]) {
       assert.ok(names.includes(n), `missing check ${n} in ${names.join(', ')}`);
     }
-    const bad = runKeyless(['verify-bundle', '--bundle', join(CONFORMANCE_DIR, 'happy-path-v0.3', 'bundle.sigstore.json'), '--certificate-identity', 'someone@example.com', '--certificate-oidc-issuer', DEFAULT_ISSUER, '--json', A_TXT], dir);
+    const bad = runKeyless(
+      [
+        'verify-bundle',
+        '--bundle',
+        join(CONFORMANCE_DIR, 'happy-path-v0.3', 'bundle.sigstore.json'),
+        '--certificate-identity',
+        'someone@example.com',
+        '--certificate-oidc-issuer',
+        DEFAULT_ISSUER,
+        '--json',
+        A_TXT,
+      ],
+      dir,
+    );
     assert.equal(bad.status, 1);
     const failed = JSON.parse(bad.stdout);
     assert.equal(failed.ok, false);

@@ -8,13 +8,15 @@ import { verify, verifySync, trustMaterialFor } from '../../src/verify/index.js'
 import { CONFORMANCE_DIR } from '../support/conformance.js';
 
 const C = CONFORMANCE_DIR;
-const IDENTITY = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
+const IDENTITY =
+  'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
 const ISSUER = 'https://token.actions.githubusercontent.com';
 const policy = { certificateIdentity: IDENTITY, certificateOidcIssuer: ISSUER };
 const artifact = readFileSync(join(C, 'a.txt'));
 const v2Bundle = () => JSON.parse(readFileSync(join(C, 'rekor2-happy-path/bundle.sigstore.json'), 'utf8'));
 const v2Root = () => JSON.parse(readFileSync(join(C, 'rekor2-happy-path/trusted_root.json'), 'utf8'));
-const leafDer = (b: { verificationMaterial: { certificate: { rawBytes: string } } }) => Buffer.from(b.verificationMaterial.certificate.rawBytes, 'base64');
+const leafDer = (b: { verificationMaterial: { certificate: { rawBytes: string } } }) =>
+  Buffer.from(b.verificationMaterial.certificate.rawBytes, 'base64');
 
 test('one Certificate per leaf DER and root, matched by the bytes', () => {
   const root = v2Root();
@@ -48,7 +50,10 @@ test('after a cached success, the artifact, the signature and each verified time
   const sig = Buffer.from(badSig.messageSignature.signature, 'base64');
   sig[sig.length - 1]! ^= 1;
   badSig.messageSignature.signature = sig.toString('base64');
-  assert.throws(() => verifySync(badSig, artifact, policy, root), (e: { code?: string }) => e.code !== undefined);
+  assert.throws(
+    () => verifySync(badSig, artifact, policy, root),
+    (e: { code?: string }) => e.code !== undefined,
+  );
 
   // The same certificate at a time outside its validity (an integrated time in 1970).
   const early = v2Bundle();
@@ -57,7 +62,9 @@ test('after a cached success, the artifact, the signature and each verified time
   await assert.rejects(verify(early, artifact, policy, root), { code: 'CERTIFICATE_NOT_VALID_AT_TIME' });
 
   // The identity policy is per call, not per certificate.
-  assert.throws(() => verifySync(v2Bundle(), artifact, { ...policy, certificateIdentity: 'someone-else' }, root), { code: 'POLICY_IDENTITY_MISMATCH' });
+  assert.throws(() => verifySync(v2Bundle(), artifact, { ...policy, certificateIdentity: 'someone-else' }, root), {
+    code: 'POLICY_IDENTITY_MISMATCH',
+  });
 });
 
 test('a cached leaf is still refused by a root that does not trust its CA', () => {
@@ -65,7 +72,10 @@ test('a cached leaf is still refused by a root that does not trust its CA', () =
   const trusted = v2Root();
   verifySync(bundle, artifact, policy, trusted);
   const production = JSON.parse(readFileSync(join(C, 'trusted_root.production.json'), 'utf8'));
-  assert.throws(() => verifySync(bundle, artifact, policy, production), (e: { code?: string }) => typeof e.code === 'string');
+  assert.throws(
+    () => verifySync(bundle, artifact, policy, production),
+    (e: { code?: string }) => typeof e.code === 'string',
+  );
 });
 
 test('a remembered checkpoint still needs a valid inclusion proof, and another checkpoint text is verified afresh', () => {
@@ -105,5 +115,8 @@ test('memoizeBundles: false re-checks the certificate and checkpoint of every bu
     assert.equal((await verify(v2Bundle(), artifact, policy, root, { memoizeBundles: false })).identity, IDENTITY);
     assert.equal(verifySync(v2Bundle(), artifact, policy, root, { memoizeBundles: false }).identity, IDENTITY);
   }
-  await assert.rejects(verify(v2Bundle(), Buffer.from('another artifact'), policy, root, { memoizeBundles: false }), (e: { code?: string }) => typeof e.code === 'string');
+  await assert.rejects(
+    verify(v2Bundle(), Buffer.from('another artifact'), policy, root, { memoizeBundles: false }),
+    (e: { code?: string }) => typeof e.code === 'string',
+  );
 });

@@ -22,22 +22,40 @@ describe('verify-blob and verify-blob-attestation', () => {
   });
 
   it('verify-blob takes its argument as a path, never as a digest (no such file: exit 2)', () => {
-    const r = runKeyless(['verify-blob', '--bundle', bundle('happy-path-v0.3'), ...identity, `sha256:${'a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf'}`]);
+    const r = runKeyless([
+      'verify-blob',
+      '--bundle',
+      bundle('happy-path-v0.3'),
+      ...identity,
+      `sha256:${'a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf'}`,
+    ]);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /no such file/);
   });
 
   it('verify-blob with --key for a managed-key bundle', () => {
     const dir = join(CONFORMANCE_DIR, 'managed-key-happy-path');
-    assert.equal(runKeyless(['verify-blob', '--bundle', join(dir, 'bundle.sigstore.json'), '--key', join(dir, 'key.pub'), A_TXT]).status, 0);
+    assert.equal(
+      runKeyless(['verify-blob', '--bundle', join(dir, 'bundle.sigstore.json'), '--key', join(dir, 'key.pub'), A_TXT]).status,
+      0,
+    );
   });
 
   it('verify-blob-attestation checks the subject and the predicate type', () => {
     const b = bundle('happy-path-intoto-in-dsse-v3');
     assert.equal(runKeyless(['verify-blob-attestation', '--bundle', b, ...identity, A_TXT]).status, 0);
     assert.equal(runKeyless(['verify-blob-attestation', '--bundle', b, ...identity, '--type', 'slsaprovenance1', A_TXT]).status, 0);
-    assert.equal(runKeyless(['verify-blob-attestation', '--bundle', b, ...identity, '--type', 'https://slsa.dev/provenance/v1', A_TXT]).status, 0);
-    const digest = runKeyless(['verify-blob-attestation', '--bundle', b, ...identity, 'sha256:a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf']);
+    assert.equal(
+      runKeyless(['verify-blob-attestation', '--bundle', b, ...identity, '--type', 'https://slsa.dev/provenance/v1', A_TXT]).status,
+      0,
+    );
+    const digest = runKeyless([
+      'verify-blob-attestation',
+      '--bundle',
+      b,
+      ...identity,
+      'sha256:a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf',
+    ]);
     assert.equal(digest.status, 0, digest.stderr);
     const wrongType = runKeyless(['verify-blob-attestation', '--bundle', b, ...identity, '--type', 'spdxjson', A_TXT]);
     assert.equal(wrongType.status, 1);

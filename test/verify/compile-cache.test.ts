@@ -9,8 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, CONFORMANCE_DIR, DEFAULT_IDENTITY, DEFAULT_ISSUER, ensureBuilt } from '../conformance/helpers.js';
 
-const args = ['verify-bundle', '--bundle', join(CONFORMANCE_DIR, 'happy-path-v0.3', 'bundle.sigstore.json'),
-  '--certificate-identity', DEFAULT_IDENTITY, '--certificate-oidc-issuer', DEFAULT_ISSUER, join(CONFORMANCE_DIR, 'a.txt')];
+const args = [
+  'verify-bundle',
+  '--bundle',
+  join(CONFORMANCE_DIR, 'happy-path-v0.3', 'bundle.sigstore.json'),
+  '--certificate-identity',
+  DEFAULT_IDENTITY,
+  '--certificate-oidc-issuer',
+  DEFAULT_ISSUER,
+  join(CONFORMANCE_DIR, 'a.txt'),
+];
 
 function run(cacheHome: string): number | null {
   const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: cacheHome };

@@ -16,11 +16,25 @@ const json = (p: string) => JSON.parse(readFileSync(join(CONFORMANCE_DIR, p), 'u
 type Path = (string | number)[];
 function paths(o: unknown, p: Path = [], out: Path[] = []): Path[] {
   if (p.length > 0) out.push(p);
-  if (o && typeof o === 'object') for (const k of Object.keys(o)) paths((o as Record<string, unknown>)[k], [...p, Array.isArray(o) ? Number(k) : k], out);
+  if (o && typeof o === 'object')
+    for (const k of Object.keys(o)) paths((o as Record<string, unknown>)[k], [...p, Array.isArray(o) ? Number(k) : k], out);
   return out;
 }
 
-const REPLACEMENTS: unknown[] = [null, 0, -1, 1e300, '', 'AAAA', [], {}, true, '-5', '18446744073709551616', Buffer.from('garbage der').toString('base64')];
+const REPLACEMENTS: unknown[] = [
+  null,
+  0,
+  -1,
+  1e300,
+  '',
+  'AAAA',
+  [],
+  {},
+  true,
+  '-5',
+  '18446744073709551616',
+  Buffer.from('garbage der').toString('base64'),
+];
 
 /**
  * Changes that no check depends on: an untrusted part of the token, a v0.1 proof (the SET
@@ -29,7 +43,13 @@ const REPLACEMENTS: unknown[] = [null, 0, -1, 1e300, '', 'AAAA', [], {}, true, '
  * checkpoints the middle falls in the signer's key name, which v1 verifiers (rekor,
  * sigstore-go) do not check: the key hint and the signature decide.
  */
-const HARMLESS = [/rfc3161Timestamps\.0\.signedTimestamp:flip/, /^(rekor2-dsse-happy-path|happy-path-v0\.3|happy-path-intoto-in-dsse-v3) .*checkpoint\.envelope:flip$/, /^happy-path-v0\.1 .*inclusionProof(\.|:)/, /dsseEnvelope\.signatures\.0\.keyid/, /publicKey\.hint/];
+const HARMLESS = [
+  /rfc3161Timestamps\.0\.signedTimestamp:flip/,
+  /^(rekor2-dsse-happy-path|happy-path-v0\.3|happy-path-intoto-in-dsse-v3) .*checkpoint\.envelope:flip$/,
+  /^happy-path-v0\.1 .*inclusionProof(\.|:)/,
+  /dsseEnvelope\.signatures\.0\.keyid/,
+  /publicKey\.hint/,
+];
 
 describe('mutated bundles', () => {
   for (const [name, root] of [
@@ -45,14 +65,20 @@ describe('mutated bundles', () => {
       for (const p of paths(base)) {
         const variants: [string, (o: Record<string | number, unknown>, k: string | number) => void][] = [
           ['delete', (o, k) => delete o[k]],
-          ['flip', (o, k) => {
-            const s = o[k];
-            if (typeof s === 'string' && s.length > 8) {
-              const j = Math.floor(s.length / 2);
-              o[k] = s.slice(0, j) + (s[j] === 'A' ? 'B' : 'A') + s.slice(j + 1);
-            }
-          }],
-          ...REPLACEMENTS.map((v, i): [string, (o: Record<string | number, unknown>, k: string | number) => void] => [`replace${i}`, (o, k) => (o[k] = v)]),
+          [
+            'flip',
+            (o, k) => {
+              const s = o[k];
+              if (typeof s === 'string' && s.length > 8) {
+                const j = Math.floor(s.length / 2);
+                o[k] = s.slice(0, j) + (s[j] === 'A' ? 'B' : 'A') + s.slice(j + 1);
+              }
+            },
+          ],
+          ...REPLACEMENTS.map((v, i): [string, (o: Record<string | number, unknown>, k: string | number) => void] => [
+            `replace${i}`,
+            (o, k) => (o[k] = v),
+          ]),
         ];
         for (const [label, mutate] of variants) {
           const b = structuredClone(base);

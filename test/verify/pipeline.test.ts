@@ -102,7 +102,8 @@ describe('verification pipeline', () => {
     const b = json('trust-root-tlog-validity-end-inclusive/bundle.sigstore.json');
     await verify(b, artifact, policy, root);
     const before = clone(root);
-    for (const t of before.tlogs) if (t.publicKey.validFor.end === '2023-07-12T15:56:36Z') t.publicKey.validFor.end = '2023-07-12T15:56:35Z';
+    for (const t of before.tlogs)
+      if (t.publicKey.validFor.end === '2023-07-12T15:56:36Z') t.publicKey.validFor.end = '2023-07-12T15:56:35Z';
     await rejectsWith(verify(b, artifact, policy, before), VerifyCode.TLOG_KEY_NOT_VALID_AT_TIME);
   });
 
@@ -166,14 +167,23 @@ describe('verification pipeline', () => {
     const genuine = parseCertificate(Buffer.from(v03.verificationMaterial.certificate.rawBytes, 'base64'));
     const key = generateKey('ecdsa-p384');
     // Same subject bytes as the leaf's issuer, no key identifier, so only the signature can tell.
-    const decoy = buildCertificate({
-      issuer: genuine.issuer.der, subject: genuine.issuer.der, notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2100-01-01T00:00:00Z'),
-      publicKey: key.publicKey, extensions: [ext.basicConstraints(true, 0), ext.keyUsage('keyCertSign', 'cRLSign')],
-    }, key.privateKey);
+    const decoy = buildCertificate(
+      {
+        issuer: genuine.issuer.der,
+        subject: genuine.issuer.der,
+        notBefore: new Date('2020-01-01T00:00:00Z'),
+        notAfter: new Date('2100-01-01T00:00:00Z'),
+        publicKey: key.publicKey,
+        extensions: [ext.basicConstraints(true, 0), ext.keyUsage('keyCertSign', 'cRLSign')],
+      },
+      key.privateKey,
+    );
     const root = clone(production);
     root.certificateAuthorities.unshift({
-      subject: { organization: 'sigstore.dev', commonName: 'sigstore-intermediate' }, uri: 'https://decoy.example',
-      certChain: { certificates: [{ rawBytes: decoy.der.toString('base64') }] }, validFor: { start: '2020-01-01T00:00:00Z' },
+      subject: { organization: 'sigstore.dev', commonName: 'sigstore-intermediate' },
+      uri: 'https://decoy.example',
+      certChain: { certificates: [{ rawBytes: decoy.der.toString('base64') }] },
+      validFor: { start: '2020-01-01T00:00:00Z' },
     });
     const r = await verify(v03, artifact, policy, root);
     assert.equal(r.identity, DEFAULT_IDENTITY);
@@ -191,6 +201,8 @@ describe('bundle inputs', () => {
     const { parseBundle } = await import('../../src/formats/index.js');
     const text = JSON.stringify(v03);
     for (const input of [text, Buffer.from(text), v03, parseBundle(v03)]) await verify(input, artifact, policy);
-    await assert.rejects(verify({ content: { $case: 'messageSignature', messageSignature: { signature: 'AAAA' } } }, artifact, policy), { code: 'FORMAT_INVALID' });
+    await assert.rejects(verify({ content: { $case: 'messageSignature', messageSignature: { signature: 'AAAA' } } }, artifact, policy), {
+      code: 'FORMAT_INVALID',
+    });
   });
 });

@@ -28,25 +28,59 @@ describe('identity policy', () => {
   });
 
   it('an identity that would match as a regular expression is not a match', async () => {
-    await rejectsWith({ certificateIdentity: 'https://github.com/sigstore-conformance/.*', certificateOidcIssuer: DEFAULT_ISSUER }, VerifyCode.POLICY_IDENTITY_MISMATCH, 'policy.identity');
-    await rejectsWith({ certificateIdentity: DEFAULT_IDENTITY.replace(/\./g, '.'), certificateOidcIssuer: 'https://token.actions.githubusercontent.com.*' }, VerifyCode.POLICY_ISSUER_MISMATCH, 'policy.issuer');
-    await rejectsWith({ certificateIdentity: 'extremely-dangerous', certificateOidcIssuer: DEFAULT_ISSUER }, VerifyCode.POLICY_IDENTITY_MISMATCH);
+    await rejectsWith(
+      { certificateIdentity: 'https://github.com/sigstore-conformance/.*', certificateOidcIssuer: DEFAULT_ISSUER },
+      VerifyCode.POLICY_IDENTITY_MISMATCH,
+      'policy.identity',
+    );
+    await rejectsWith(
+      { certificateIdentity: DEFAULT_IDENTITY.replace(/\./g, '.'), certificateOidcIssuer: 'https://token.actions.githubusercontent.com.*' },
+      VerifyCode.POLICY_ISSUER_MISMATCH,
+      'policy.issuer',
+    );
+    await rejectsWith(
+      { certificateIdentity: 'extremely-dangerous', certificateOidcIssuer: DEFAULT_ISSUER },
+      VerifyCode.POLICY_IDENTITY_MISMATCH,
+    );
   });
 
   it('a regular expression must match the whole value', async () => {
-    await rejectsWith({ certificateIdentityRegexp: 'extremely-dangerous', certificateOidcIssuer: DEFAULT_ISSUER }, VerifyCode.POLICY_IDENTITY_MISMATCH, 'policy.identity-regexp');
-    await rejectsWith({ certificateIdentityRegexp: 'https://github\\.com/sigstore-conformance/', certificateOidcIssuer: DEFAULT_ISSUER }, VerifyCode.POLICY_IDENTITY_MISMATCH);
-    await rejectsWith({ certificateIdentity: DEFAULT_IDENTITY, certificateOidcIssuerRegexp: 'https://token' }, VerifyCode.POLICY_ISSUER_MISMATCH, 'policy.issuer-regexp');
+    await rejectsWith(
+      { certificateIdentityRegexp: 'extremely-dangerous', certificateOidcIssuer: DEFAULT_ISSUER },
+      VerifyCode.POLICY_IDENTITY_MISMATCH,
+      'policy.identity-regexp',
+    );
+    await rejectsWith(
+      { certificateIdentityRegexp: 'https://github\\.com/sigstore-conformance/', certificateOidcIssuer: DEFAULT_ISSUER },
+      VerifyCode.POLICY_IDENTITY_MISMATCH,
+    );
+    await rejectsWith(
+      { certificateIdentity: DEFAULT_IDENTITY, certificateOidcIssuerRegexp: 'https://token' },
+      VerifyCode.POLICY_ISSUER_MISMATCH,
+      'policy.issuer-regexp',
+    );
     // Alternation must not escape the anchors.
-    await rejectsWith({ certificateIdentityRegexp: 'nomatch|https://github', certificateOidcIssuer: DEFAULT_ISSUER }, VerifyCode.POLICY_IDENTITY_MISMATCH);
-    const r = await run({ certificateIdentityRegexp: 'https://github\\.com/sigstore-conformance/.*@refs/heads/main', certificateOidcIssuerRegexp: 'https://token\\.actions\\.githubusercontent\\.com' });
+    await rejectsWith(
+      { certificateIdentityRegexp: 'nomatch|https://github', certificateOidcIssuer: DEFAULT_ISSUER },
+      VerifyCode.POLICY_IDENTITY_MISMATCH,
+    );
+    const r = await run({
+      certificateIdentityRegexp: 'https://github\\.com/sigstore-conformance/.*@refs/heads/main',
+      certificateOidcIssuerRegexp: 'https://token\\.actions\\.githubusercontent\\.com',
+    });
     assert.equal(r.identity, DEFAULT_IDENTITY);
   });
 
-  it('accepts the issue\'s spellings: certificateIdentityRegExp, certificateOidcIssuerRegExp, key', async () => {
-    const r = await run({ certificateIdentityRegExp: 'https://github\\.com/sigstore-conformance/.*', certificateOidcIssuerRegExp: 'https://token\\.actions\\.githubusercontent\\.com' });
+  it("accepts the issue's spellings: certificateIdentityRegExp, certificateOidcIssuerRegExp, key", async () => {
+    const r = await run({
+      certificateIdentityRegExp: 'https://github\\.com/sigstore-conformance/.*',
+      certificateOidcIssuerRegExp: 'https://token\\.actions\\.githubusercontent\\.com',
+    });
     assert.equal(r.identity, DEFAULT_IDENTITY);
-    await rejectsWith({ certificateIdentityRegExp: 'sigstore-conformance', certificateOidcIssuer: DEFAULT_ISSUER }, VerifyCode.POLICY_IDENTITY_MISMATCH);
+    await rejectsWith(
+      { certificateIdentityRegExp: 'sigstore-conformance', certificateOidcIssuer: DEFAULT_ISSUER },
+      VerifyCode.POLICY_IDENTITY_MISMATCH,
+    );
     const dir = join(CONFORMANCE_DIR, 'managed-key-happy-path');
     await verify(readFileSync(join(dir, 'bundle.sigstore.json')), artifact, { key: readFileSync(join(dir, 'key.pub'), 'utf8') });
   });
@@ -55,11 +89,19 @@ describe('identity policy', () => {
     const ok = await run({
       certificateIdentity: DEFAULT_IDENTITY,
       certificateOidcIssuer: DEFAULT_ISSUER,
-      extensions: { githubWorkflowRepository: 'sigstore-conformance/extremely-dangerous-public-oidc-beacon', githubWorkflowRef: 'refs/heads/main', githubWorkflowTrigger: 'workflow_dispatch' },
+      extensions: {
+        githubWorkflowRepository: 'sigstore-conformance/extremely-dangerous-public-oidc-beacon',
+        githubWorkflowRef: 'refs/heads/main',
+        githubWorkflowTrigger: 'workflow_dispatch',
+      },
     });
     assert.ok(ok.checks.some((c) => c.check === 'policy.extension.githubWorkflowRepository' && c.ok));
     await rejectsWith(
-      { certificateIdentity: DEFAULT_IDENTITY, certificateOidcIssuer: DEFAULT_ISSUER, extensions: { githubWorkflowRepository: 'someone/else' } },
+      {
+        certificateIdentity: DEFAULT_IDENTITY,
+        certificateOidcIssuer: DEFAULT_ISSUER,
+        extensions: { githubWorkflowRepository: 'someone/else' },
+      },
       VerifyCode.POLICY_EXTENSION_MISMATCH,
       'policy.extension.githubWorkflowRepository',
     );
@@ -82,6 +124,9 @@ describe('identity policy', () => {
     const key = readFileSync(join(dir, 'key.pub'), 'utf8');
     const b = readFileSync(join(dir, 'bundle.sigstore.json'));
     await verify(b, artifact, { publicKey: key });
-    await assert.rejects(verify(b, artifact, { publicKey: key, certificateIdentity: DEFAULT_IDENTITY, certificateOidcIssuer: DEFAULT_ISSUER }), { code: VerifyCode.POLICY_INVALID });
+    await assert.rejects(
+      verify(b, artifact, { publicKey: key, certificateIdentity: DEFAULT_IDENTITY, certificateOidcIssuer: DEFAULT_ISSUER }),
+      { code: VerifyCode.POLICY_INVALID },
+    );
   });
 });

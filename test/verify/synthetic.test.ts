@@ -23,20 +23,24 @@ const signer = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 
 /** A DSSE bundle whose one log entry is a hashedrekord 0.0.1 over SHA-256(PAE), in a one-leaf log. */
 function dsseBundle(opts: { withSet?: boolean; loggedPae?: Buffer } = {}) {
-  const payload = Buffer.from(JSON.stringify({
-    _type: 'https://in-toto.io/Statement/v1',
-    subject: [{ name: 'a.txt', digest: { sha256: sha256(artifact).toString('hex') } }],
-    predicateType: 'https://example.com/test',
-    predicate: {},
-  }));
+  const payload = Buffer.from(
+    JSON.stringify({
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ name: 'a.txt', digest: { sha256: sha256(artifact).toString('hex') } }],
+      predicateType: 'https://example.com/test',
+      predicate: {},
+    }),
+  );
   const payloadType = 'application/vnd.in-toto+json';
   const pae = preAuthEncoding(payloadType, payload);
   const sig = nodeSign('sha256', pae, signer.privateKey);
-  const body = canonicalRekorV1Body(buildHashedRekordV001({
-    hash: { algorithm: 'sha256', value: sha256(opts.loggedPae ?? pae).toString('hex') },
-    signature: sig,
-    publicKeyPem: pem(signer.publicKey),
-  }));
+  const body = canonicalRekorV1Body(
+    buildHashedRekordV001({
+      hash: { algorithm: 'sha256', value: sha256(opts.loggedPae ?? pae).toString('hex') },
+      signature: sig,
+      publicKeyPem: pem(signer.publicKey),
+    }),
+  );
   const root = leafHash(body);
   const checkpoint = signCheckpoint({ origin: 'rekor.test', size: 1, rootHash: root }, 'rekor.test', log.privateKey);
   const integratedTime = 1_700_000_000;
@@ -49,7 +53,11 @@ function dsseBundle(opts: { withSet?: boolean; loggedPae?: Buffer } = {}) {
     canonicalizedBody: body.toString('base64'),
   };
   if (opts.withSet) {
-    const set = nodeSign('sha256', Buffer.from(canonicalize({ body: body.toString('base64'), integratedTime, logID: logId.toString('hex'), logIndex: 0 })), log.privateKey);
+    const set = nodeSign(
+      'sha256',
+      Buffer.from(canonicalize({ body: body.toString('base64'), integratedTime, logID: logId.toString('hex'), logIndex: 0 })),
+      log.privateKey,
+    );
     entry.inclusionPromise = { signedEntryTimestamp: set.toString('base64') };
   }
   return {
@@ -72,7 +80,10 @@ describe('synthetic bundles', () => {
   });
 
   it('a logged digest of another PAE fails', async () => {
-    await assert.rejects(verify(dsseBundle({ loggedPae: Buffer.from('other') }), artifact, { publicKey: pem(signer.publicKey) }, trustedRoot), { code: VerifyCode.TLOG_BODY_MISMATCH });
+    await assert.rejects(
+      verify(dsseBundle({ loggedPae: Buffer.from('other') }), artifact, { publicKey: pem(signer.publicKey) }, trustedRoot),
+      { code: VerifyCode.TLOG_BODY_MISMATCH },
+    );
   });
 
   it('another key fails', async () => {
@@ -83,13 +94,28 @@ describe('synthetic bundles', () => {
   it('a checkpoint signed by another key fails', async () => {
     const b = dsseBundle();
     const rogue = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const proof = (b.verificationMaterial.tlogEntries[0] as { inclusionProof: { rootHash: string; checkpoint: { envelope: string } } }).inclusionProof;
-    proof.checkpoint.envelope = signCheckpoint({ origin: 'rekor.test', size: 1, rootHash: Buffer.from(proof.rootHash, 'base64') }, 'rekor.test', rogue.privateKey);
-    await assert.rejects(verify(b, artifact, { publicKey: pem(signer.publicKey) }, trustedRoot), { code: VerifyCode.TLOG_CHECKPOINT_INVALID });
+    const proof = (b.verificationMaterial.tlogEntries[0] as { inclusionProof: { rootHash: string; checkpoint: { envelope: string } } })
+      .inclusionProof;
+    proof.checkpoint.envelope = signCheckpoint(
+      { origin: 'rekor.test', size: 1, rootHash: Buffer.from(proof.rootHash, 'base64') },
+      'rekor.test',
+      rogue.privateKey,
+    );
+    await assert.rejects(verify(b, artifact, { publicKey: pem(signer.publicKey) }, trustedRoot), {
+      code: VerifyCode.TLOG_CHECKPOINT_INVALID,
+    });
   });
 
   it('a key and an identity together are refused', async () => {
-    await assert.rejects(verify(dsseBundle(), artifact, { publicKey: pem(signer.publicKey), certificateIdentity: 'x', certificateOidcIssuer: 'y' }, trustedRoot), { code: VerifyCode.POLICY_INVALID });
+    await assert.rejects(
+      verify(
+        dsseBundle(),
+        artifact,
+        { publicKey: pem(signer.publicKey), certificateIdentity: 'x', certificateOidcIssuer: 'y' },
+        trustedRoot,
+      ),
+      { code: VerifyCode.POLICY_INVALID },
+    );
   });
 });
 
@@ -102,39 +128,64 @@ describe('synthetic keyless bundles (own CA and log, no CT log)', () => {
     const { createCaChain, issueLeafCertificate } = await import('../../src/x509/build/index.js');
     const ca = createCaChain({ now: new Date(Date.now() - 3600_000) });
     const leafKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const leaf = issueLeafCertificate({
-      publicKey: leafKey.publicKey,
-      san: { type: 'email', value: EMAIL },
-      sigstoreExtensions: { '1.3.6.1.4.1.57264.1.8': ISSUER },
-      notBefore: opts.leafNotBefore ?? new Date((integratedTime - 60) * 1000),
-    }, ca.intermediate);
+    const leaf = issueLeafCertificate(
+      {
+        publicKey: leafKey.publicKey,
+        san: { type: 'email', value: EMAIL },
+        sigstoreExtensions: { '1.3.6.1.4.1.57264.1.8': ISSUER },
+        notBefore: opts.leafNotBefore ?? new Date((integratedTime - 60) * 1000),
+      },
+      ca.intermediate,
+    );
     const digest = sha256(artifact);
     const sig = nodeSign('sha256', artifact, leafKey.privateKey);
-    const body = canonicalRekorV1Body(buildHashedRekordV001({
-      hash: { algorithm: 'sha256', value: digest.toString('hex') },
-      signature: sig,
-      publicKeyPem: opts.logKeyInsteadOfCert ? pem(leafKey.publicKey) : leaf.toPem(),
-    }));
+    const body = canonicalRekorV1Body(
+      buildHashedRekordV001({
+        hash: { algorithm: 'sha256', value: digest.toString('hex') },
+        signature: sig,
+        publicKeyPem: opts.logKeyInsteadOfCert ? pem(leafKey.publicKey) : leaf.toPem(),
+      }),
+    );
     const root = leafHash(body);
     const checkpoint = signCheckpoint({ origin: 'rekor.test - 1', size: 1, rootHash: root }, 'rekor.test', log.privateKey);
-    const set = nodeSign('sha256', Buffer.from(canonicalize({ body: body.toString('base64'), integratedTime, logID: logId.toString('hex'), logIndex: 0 })), log.privateKey);
-    const trusted: Omit<typeof trustedRoot, "certificateAuthorities"> & { certificateAuthorities: unknown[] } = structuredClone(trustedRoot);
-    trusted.certificateAuthorities = [{
-      subject: { organization: 'keyless', commonName: 'keyless-root' },
-      uri: 'https://ca.test',
-      certChain: { certificates: [ca.intermediate.certificate, ca.root.certificate].map((c) => ({ rawBytes: c.der.toString('base64') })) },
-      validFor: { start: '2020-01-01T00:00:00Z' },
-    }];
+    const set = nodeSign(
+      'sha256',
+      Buffer.from(canonicalize({ body: body.toString('base64'), integratedTime, logID: logId.toString('hex'), logIndex: 0 })),
+      log.privateKey,
+    );
+    const trusted: Omit<typeof trustedRoot, 'certificateAuthorities'> & { certificateAuthorities: unknown[] } =
+      structuredClone(trustedRoot);
+    trusted.certificateAuthorities = [
+      {
+        subject: { organization: 'keyless', commonName: 'keyless-root' },
+        uri: 'https://ca.test',
+        certChain: {
+          certificates: [ca.intermediate.certificate, ca.root.certificate].map((c) => ({ rawBytes: c.der.toString('base64') })),
+        },
+        validFor: { start: '2020-01-01T00:00:00Z' },
+      },
+    ];
     const bundle = {
       mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
       verificationMaterial: {
         certificate: { rawBytes: leaf.der.toString('base64') },
-        tlogEntries: [{
-          logIndex: '0', logId: { keyId: logId.toString('base64') }, kindVersion: { kind: 'hashedrekord', version: '0.0.1' },
-          integratedTime: String(integratedTime), inclusionPromise: { signedEntryTimestamp: set.toString('base64') },
-          inclusionProof: { logIndex: '0', rootHash: root.toString('base64'), treeSize: '1', hashes: [], checkpoint: { envelope: checkpoint } },
-          canonicalizedBody: body.toString('base64'),
-        }],
+        tlogEntries: [
+          {
+            logIndex: '0',
+            logId: { keyId: logId.toString('base64') },
+            kindVersion: { kind: 'hashedrekord', version: '0.0.1' },
+            integratedTime: String(integratedTime),
+            inclusionPromise: { signedEntryTimestamp: set.toString('base64') },
+            inclusionProof: {
+              logIndex: '0',
+              rootHash: root.toString('base64'),
+              treeSize: '1',
+              hashes: [],
+              checkpoint: { envelope: checkpoint },
+            },
+            canonicalizedBody: body.toString('base64'),
+          },
+        ],
       },
       messageSignature: { messageDigest: { algorithm: 'SHA2_256', digest: digest.toString('base64') }, signature: sig.toString('base64') },
     };
@@ -157,7 +208,9 @@ describe('synthetic keyless bundles (own CA and log, no CT log)', () => {
 
   it('without an SCT the default CT threshold fails', async () => {
     const { bundle, trusted } = await keylessBundle();
-    await assert.rejects(verify(bundle, artifact, { certificateIdentity: EMAIL, certificateOidcIssuer: ISSUER }, trusted), { code: VerifyCode.SCT_INVALID });
+    await assert.rejects(verify(bundle, artifact, { certificateIdentity: EMAIL, certificateOidcIssuer: ISSUER }, trusted), {
+      code: VerifyCode.SCT_INVALID,
+    });
   });
 
   it('a leaf not yet valid at the integrated time fails', async () => {
@@ -170,7 +223,9 @@ describe('synthetic keyless bundles (own CA and log, no CT log)', () => {
     const copy = structuredClone(b.verificationMaterial.tlogEntries[0]!);
     copy.logIndex = '5';
     b.verificationMaterial.tlogEntries.push(copy);
-    await assert.rejects(verify(b, artifact, { publicKey: pem(signer.publicKey), tlogThreshold: 2 }, trustedRoot), { code: VerifyCode.TLOG_DUPLICATE });
+    await assert.rejects(verify(b, artifact, { publicKey: pem(signer.publicKey), tlogThreshold: 2 }, trustedRoot), {
+      code: VerifyCode.TLOG_DUPLICATE,
+    });
     // The same bundle without the copy meets threshold 1.
     b.verificationMaterial.tlogEntries.pop();
     assert.equal((await verify(b, artifact, { publicKey: pem(signer.publicKey), tlogThreshold: 1 }, trustedRoot)).tlogEntries.length, 1);

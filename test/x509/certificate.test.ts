@@ -31,7 +31,10 @@ test('every conformance leaf parses; identity, issuer and Sigstore extensions ag
       assert.deepEqual(peerExt.value, e.value);
       const text = ours.sigstoreExtensions[e.oid];
       const arc = Number(e.oid.split('.').pop());
-      assert.equal(text, arc <= 6 ? e.value.toString('utf8') : e.value.subarray(e.value[1]! & 0x80 ? 2 + (e.value[1]! & 0x7f) : 2).toString('utf8'));
+      assert.equal(
+        text,
+        arc <= 6 ? e.value.toString('utf8') : e.value.subarray(e.value[1]! & 0x80 ? 2 + (e.value[1]! & 0x7f) : 2).toString('utf8'),
+      );
     }
     assert.equal(ours.oidcIssuer !== undefined, true, c.name);
     assert.equal(ours.isCA, false);
@@ -61,16 +64,19 @@ test('Fulcio leaf profile: empty subject, critical SAN, KU/EKU, SKI/AKI, raw .1.
   assert.deepEqual(leaf.subject.der, Buffer.from([0x30, 0x00]));
   assert.equal(leaf.notAfter.getTime() - leaf.notBefore.getTime(), 600_000);
   assert.equal(leaf.notBefore.getUTCMilliseconds(), 0);
-  assert.deepEqual(leaf.extensions.map((e) => [e.oid, e.critical]), [
-    [OID.keyUsage, true],
-    [OID.extKeyUsage, false],
-    [OID.subjectKeyIdentifier, false],
-    [OID.authorityKeyIdentifier, false],
-    [OID.subjectAltName, true],
-    ['1.3.6.1.4.1.57264.1.1', false],
-    ['1.3.6.1.4.1.57264.1.8', false],
-    ['1.3.6.1.4.1.57264.1.21', false],
-  ]);
+  assert.deepEqual(
+    leaf.extensions.map((e) => [e.oid, e.critical]),
+    [
+      [OID.keyUsage, true],
+      [OID.extKeyUsage, false],
+      [OID.subjectKeyIdentifier, false],
+      [OID.authorityKeyIdentifier, false],
+      [OID.subjectAltName, true],
+      ['1.3.6.1.4.1.57264.1.1', false],
+      ['1.3.6.1.4.1.57264.1.8', false],
+      ['1.3.6.1.4.1.57264.1.21', false],
+    ],
+  );
   assert.deepEqual(leaf.extension('1.3.6.1.4.1.57264.1.1')!.value, Buffer.from('https://token.actions.githubusercontent.com'));
   assert.equal(leaf.extension('1.3.6.1.4.1.57264.1.8')!.value[0], 0x0c);
   assert.deepEqual(leaf.extension('1.3.6.1.4.1.57264.1.21')!.value.subarray(0, 3), Buffer.from([0x0c, 0x81, 200]));

@@ -2,7 +2,16 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createCaChain, createTsaChain, embedScts, generateKey, issuePrecertificate, type CaChain, type LeafProfile, type TsaChain } from '../../src/x509/build/index.js';
+import {
+  createCaChain,
+  createTsaChain,
+  embedScts,
+  generateKey,
+  issuePrecertificate,
+  type CaChain,
+  type LeafProfile,
+  type TsaChain,
+} from '../../src/x509/build/index.js';
 import { precertEntryFromCertificate, signSct, type Certificate } from '../../src/x509/index.js';
 import { CONFORMANCE_DIR } from '../support/conformance.js';
 
@@ -17,8 +26,15 @@ export interface Stack {
 
 export function makeStack(now = new Date()): Stack {
   const ctKey = generateKey('ecdsa-p256');
-  const logId = createHash('sha256').update(ctKey.publicKey.export({ format: 'der', type: 'spki' })).digest();
-  return { ca: createCaChain({ now: new Date(now.getTime() - 3600_000) }), ctKey, logId, tsa: createTsaChain({ now: new Date(now.getTime() - 3600_000) }) };
+  const logId = createHash('sha256')
+    .update(ctKey.publicKey.export({ format: 'der', type: 'spki' }))
+    .digest();
+  return {
+    ca: createCaChain({ now: new Date(now.getTime() - 3600_000) }),
+    ctKey,
+    logId,
+    tsa: createTsaChain({ now: new Date(now.getTime() - 3600_000) }),
+  };
 }
 
 const b64 = (c: Certificate) => ({ rawBytes: c.der.toString('base64') });
@@ -29,14 +45,43 @@ export function trustedRootFor(stack: Stack, validFrom = '2000-01-01T00:00:00Z',
   return {
     mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
     tlogs: [],
-    certificateAuthorities: [{ subject: { organization: 'keyless', commonName: 'keyless' }, uri: 'http://ca', certChain: { certificates: [b64(stack.ca.intermediate.certificate), b64(stack.ca.root.certificate)] }, validFor }],
-    ctlogs: [{ baseUrl: 'http://ct', hashAlgorithm: 'SHA2_256', publicKey: { rawBytes: stack.ctKey.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor }, logId: { keyId: stack.logId.toString('base64') } }],
-    timestampAuthorities: [{ subject: { organization: 'keyless', commonName: 'keyless-tsa' }, uri: 'http://tsa', certChain: { certificates: stack.tsa.chain.map(b64) }, validFor }],
+    certificateAuthorities: [
+      {
+        subject: { organization: 'keyless', commonName: 'keyless' },
+        uri: 'http://ca',
+        certChain: { certificates: [b64(stack.ca.intermediate.certificate), b64(stack.ca.root.certificate)] },
+        validFor,
+      },
+    ],
+    ctlogs: [
+      {
+        baseUrl: 'http://ct',
+        hashAlgorithm: 'SHA2_256',
+        publicKey: {
+          rawBytes: stack.ctKey.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+          keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+          validFor,
+        },
+        logId: { keyId: stack.logId.toString('base64') },
+      },
+    ],
+    timestampAuthorities: [
+      {
+        subject: { organization: 'keyless', commonName: 'keyless-tsa' },
+        uri: 'http://tsa',
+        certChain: { certificates: stack.tsa.chain.map(b64) },
+        validFor,
+      },
+    ],
   };
 }
 
 /** Issues a leaf the way the CA does: precertificate, SCT from the stack's CT log, final certificate. */
-export function issueLeaf(stack: Stack, profile: Partial<LeafProfile> = {}, sctTime = new Date()): { leaf: Certificate; precert: Certificate; key: KeyObject } {
+export function issueLeaf(
+  stack: Stack,
+  profile: Partial<LeafProfile> = {},
+  sctTime = new Date(),
+): { leaf: Certificate; precert: Certificate; key: KeyObject } {
   const key = generateKey('ecdsa-p256');
   const full: LeafProfile = {
     publicKey: key.publicKey,
@@ -45,7 +90,12 @@ export function issueLeaf(stack: Stack, profile: Partial<LeafProfile> = {}, sctT
     ...profile,
   };
   const precert = issuePrecertificate(full, stack.ca.intermediate);
-  const sct = signSct(stack.ctKey.privateKey, stack.logId, BigInt(sctTime.getTime()), precertEntryFromCertificate(precert, stack.ca.intermediate.certificate));
+  const sct = signSct(
+    stack.ctKey.privateKey,
+    stack.logId,
+    BigInt(sctTime.getTime()),
+    precertEntryFromCertificate(precert, stack.ca.intermediate.certificate),
+  );
   return { leaf: embedScts(precert, [sct], stack.ca.intermediate.key), precert, key: key.privateKey };
 }
 

@@ -32,7 +32,13 @@ const code = (c: string) => (e: unknown) => e instanceof KeylessError && e.code 
 const SIG = Buffer.from('the signature bytes being timestamped');
 
 function request(data = SIG, extra: Partial<TimestampRequest> = {}): TimestampRequest {
-  return { hashAlgorithm: 'sha256', hashedMessage: createHash('sha256').update(data).digest(), certReq: false, hasExtensions: false, ...extra };
+  return {
+    hashAlgorithm: 'sha256',
+    hashedMessage: createHash('sha256').update(data).digest(),
+    certReq: false,
+    hasExtensions: false,
+    ...extra,
+  };
 }
 
 function authorities(tsa = makeStack().tsa, start = new Date(0), end?: Date): TrustedCertificateAuthority[] {
@@ -56,9 +62,15 @@ test('a token verifies and returns genTime in whole seconds; the TSTInfo has the
   assert.equal(parsed.token!.certificates.length, 0);
   // certReq → exactly the leaf embedded.
   const withCert = parseSignedTimestamp(createTimestampResponse(request(SIG, { certReq: true }), tsa.signer));
-  assert.deepEqual(withCert.certificates.map((c) => c.der), [tsa.signer.certificate.der]);
+  assert.deepEqual(
+    withCert.certificates.map((c) => c.der),
+    [tsa.signer.certificate.der],
+  );
   assert.ok('issuer' in withCert.signerInfo.sid);
-  assert.deepEqual([...withCert.signerInfo.signedAttrs.keys()].sort(), [OID.contentType, OID.messageDigest, OID.signingTime, OID.signingCertificateV2].sort());
+  assert.deepEqual(
+    [...withCert.signerInfo.signedAttrs.keys()].sort(),
+    [OID.contentType, OID.messageDigest, OID.signingTime, OID.signingCertificateV2].sort(),
+  );
 });
 
 test('sigstore-js verifies our tokens (RFC3161Timestamp + verifyRFC3161Timestamp)', () => {
@@ -66,7 +78,10 @@ test('sigstore-js verifies our tokens (RFC3161Timestamp + verifyRFC3161Timestamp
   for (const certReq of [false, true]) {
     const resp = createTimestampResponse(request(SIG, { certReq, nonce: Buffer.from([0x7f, 0xff]) }), tsa.signer);
     const ts = RFC3161Timestamp.parse(Buffer.from(resp));
-    const ca = { certChain: tsa.chain.map((c) => SigstoreX509.parse(Buffer.from(c.der))), validFor: { start: new Date(0), end: new Date(8.64e15) } };
+    const ca = {
+      certChain: tsa.chain.map((c) => SigstoreX509.parse(Buffer.from(c.der))),
+      validFor: { start: new Date(0), end: new Date(8.64e15) },
+    };
     verifyRFC3161Timestamp(ts, SIG, [ca]);
     assert.throws(() => verifyRFC3161Timestamp(ts, Buffer.from('other'), [ca]));
   }
@@ -87,7 +102,10 @@ test('wrong imprint, tampered TSTInfo and tampered signature fail', () => {
   // Flip the last byte of the signature (the OCTET STRING at the very end).
   const t2 = Buffer.from(resp);
   t2[t2.length - 1] = t2[t2.length - 1]! ^ 1;
-  assert.throws(() => verifyTimestampToken(t2, SIG, auth), (e: unknown) => code('TIMESTAMP_SIGNATURE_INVALID')(e) || e instanceof FormatError);
+  assert.throws(
+    () => verifyTimestampToken(t2, SIG, auth),
+    (e: unknown) => code('TIMESTAMP_SIGNATURE_INVALID')(e) || e instanceof FormatError,
+  );
 
   // Tampered signingTime attribute: the signature over the signed attributes fails.
   const st = resp.indexOf(Buffer.from([0x17, 0x0d]));
@@ -103,8 +121,14 @@ test('untrusted TSA, TSA outside its trusted-root window, genTime outside the TS
   assert.throws(() => verifyTimestampToken(resp, SIG, authorities(other)), code('TIMESTAMP_AUTHORITY_UNTRUSTED'));
   const genTime = parseSignedTimestamp(resp).tstInfo.genTime;
   verifyTimestampToken(resp, SIG, authorities(tsa, new Date(0), genTime)); // end inclusive
-  assert.throws(() => verifyTimestampToken(resp, SIG, authorities(tsa, new Date(0), new Date(genTime.getTime() - 1))), code('TIMESTAMP_OUTSIDE_AUTHORITY_VALIDITY'));
-  assert.throws(() => verifyTimestampToken(resp, SIG, authorities(tsa, new Date(genTime.getTime() + 1))), code('TIMESTAMP_OUTSIDE_AUTHORITY_VALIDITY'));
+  assert.throws(
+    () => verifyTimestampToken(resp, SIG, authorities(tsa, new Date(0), new Date(genTime.getTime() - 1))),
+    code('TIMESTAMP_OUTSIDE_AUTHORITY_VALIDITY'),
+  );
+  assert.throws(
+    () => verifyTimestampToken(resp, SIG, authorities(tsa, new Date(genTime.getTime() + 1))),
+    code('TIMESTAMP_OUTSIDE_AUTHORITY_VALIDITY'),
+  );
 
   // The TSA certificate was issued an hour before "now"; a token dated earlier is outside it.
   const early = createTimestampResponse(request(), tsa.signer, { now: new Date(tsa.signer.certificate.notBefore.getTime() - 1000) });
@@ -124,8 +148,17 @@ test('garbage tokens fail with FORMAT_INVALID, never hang', () => {
   const { tsa } = makeStack();
   const resp = createTimestampResponse(request(), tsa.signer);
   const auth = authorities(tsa);
-  for (const bad of [Buffer.alloc(0), Buffer.from([0x30, 0x00]), resp.subarray(0, 100), Buffer.alloc(10_000, 0x30), Buffer.from('garbage')]) {
-    assert.throws(() => verifyTimestampToken(bad, SIG, auth), (e: unknown) => e instanceof FormatError || e instanceof VerificationError);
+  for (const bad of [
+    Buffer.alloc(0),
+    Buffer.from([0x30, 0x00]),
+    resp.subarray(0, 100),
+    Buffer.alloc(10_000, 0x30),
+    Buffer.from('garbage'),
+  ]) {
+    assert.throws(
+      () => verifyTimestampToken(bad, SIG, auth),
+      (e: unknown) => e instanceof FormatError || e instanceof VerificationError,
+    );
   }
   for (let i = 0; i < resp.length; i += 3) {
     const t = Buffer.from(resp);
@@ -145,7 +178,13 @@ test('garbage tokens fail with FORMAT_INVALID, never hang', () => {
 
 test('TimeStampReq parsing: DER and JSON forms, refusals', () => {
   const digest = createHash('sha256').update(SIG).digest();
-  const req = der.sequence(der.integer(1), der.sequence(der.sequence(der.oid(OID.sha256), der.null()), der.octetString(digest)), der.oid('1.2.3.4'), der.integer(0x1234567890n), der.boolean(true));
+  const req = der.sequence(
+    der.integer(1),
+    der.sequence(der.sequence(der.oid(OID.sha256), der.null()), der.octetString(digest)),
+    der.oid('1.2.3.4'),
+    der.integer(0x1234567890n),
+    der.boolean(true),
+  );
   const parsed = parseTimestampRequest(req);
   assert.equal(parsed.hashAlgorithm, 'sha256');
   assert.equal(parsed.certReq, true);
@@ -158,10 +197,18 @@ test('TimeStampReq parsing: DER and JSON forms, refusals', () => {
   assert.throws(() => parseTimestampRequest(Buffer.from('nope')), code('FORMAT_INVALID'));
   assert.throws(() => parseTimestampRequest(encodeTlv(0x30, Buffer.alloc(0))), code('FORMAT_INVALID'));
 
-  const j = timestampRequestFromJson({ artifactHash: digest.toString('base64'), hashAlgorithm: 'sha256', nonce: 12345678901234567890n, certificates: true });
+  const j = timestampRequestFromJson({
+    artifactHash: digest.toString('base64'),
+    hashAlgorithm: 'sha256',
+    nonce: 12345678901234567890n,
+    certificates: true,
+  });
   assert.deepEqual(j.hashedMessage, digest);
   assert.equal(BigInt('0x' + j.nonce!.toString('hex')), 12345678901234567890n);
-  assert.throws(() => timestampRequestFromJson({ artifactHash: digest.toString('base64'), hashAlgorithm: 'md5' }), code('TIMESTAMP_HASH_UNSUPPORTED'));
+  assert.throws(
+    () => timestampRequestFromJson({ artifactHash: digest.toString('base64'), hashAlgorithm: 'md5' }),
+    code('TIMESTAMP_HASH_UNSUPPORTED'),
+  );
   // The nonce survives into the token as sent.
   const { tsa } = makeStack();
   const tok = parseSignedTimestamp(createTimestampResponse(j, tsa.signer));
@@ -246,17 +293,31 @@ test('an embedded TSA certificate that chains to a trusted TSA root is used; wit
   assert.throws(() => verifyTimestampToken(withoutCert, SIG, trusted), code('TIMESTAMP_AUTHORITY_UNTRUSTED'));
   // An embedded certificate from another root with the same names does not help: its signature fails.
   const foreign = createTsaChain();
-  assert.throws(() => verifyTimestampToken(createTimestampResponse(request(SIG, { certReq: true }), foreign.signer), SIG, trusted), code('CERTIFICATE_SIGNATURE_INVALID'));
+  assert.throws(
+    () => verifyTimestampToken(createTimestampResponse(request(SIG, { certReq: true }), foreign.signer), SIG, trusted),
+    code('CERTIFICATE_SIGNATURE_INVALID'),
+  );
   const otherNames = createTsaChain({ organization: 'elsewhere' });
-  assert.throws(() => verifyTimestampToken(createTimestampResponse(request(SIG, { certReq: true }), otherNames.signer), SIG, trusted), code('TIMESTAMP_AUTHORITY_UNTRUSTED'));
+  assert.throws(
+    () => verifyTimestampToken(createTimestampResponse(request(SIG, { certReq: true }), otherNames.signer), SIG, trusted),
+    code('TIMESTAMP_AUTHORITY_UNTRUSTED'),
+  );
 });
 
 test('P-384 TSA key with a sha384 imprint and SHA-256 CMS signature verifies (the Sigstore TSA pairing)', () => {
   const tsa384 = createTsaChain({ keyType: 'ecdsa-p384', now: new Date(Date.now() - 3600_000) });
-  const resp = createTimestampResponse({ hashAlgorithm: 'sha384', hashedMessage: createHash('sha384').update(SIG).digest(), certReq: false, hasExtensions: false }, tsa384.signer);
+  const resp = createTimestampResponse(
+    { hashAlgorithm: 'sha384', hashedMessage: createHash('sha384').update(SIG).digest(), certReq: false, hasExtensions: false },
+    tsa384.signer,
+  );
   const token = parseSignedTimestamp(resp);
   assert.equal(token.signerInfo.signatureAlgorithm, OID.ecdsaWithSha256);
   verifyTimestampToken(resp, SIG, authorities(tsa384));
   const ts = RFC3161Timestamp.parse(Buffer.from(resp));
-  verifyRFC3161Timestamp(ts, SIG, [{ certChain: tsa384.chain.map((c) => SigstoreX509.parse(Buffer.from(c.der))), validFor: { start: new Date(0), end: new Date(8.64e15) } }]);
+  verifyRFC3161Timestamp(ts, SIG, [
+    {
+      certChain: tsa384.chain.map((c) => SigstoreX509.parse(Buffer.from(c.der))),
+      validFor: { start: new Date(0), end: new Date(8.64e15) },
+    },
+  ]);
 });

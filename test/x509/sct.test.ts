@@ -48,8 +48,17 @@ test('embedded SCT verifies with the trusted log key; sigstore-js agrees', () =>
   const { leaf } = issueLeaf(stack);
   const [v] = verifyEmbeddedScts(leaf, stack.ca.intermediate.certificate, logsOf(stack));
   assert.deepEqual(v!.sct.logId, stack.logId);
-  const tlogAuthority = { baseURL: 'http://ct', logID: stack.logId, publicKey: stack.ctKey.publicKey, validFor: { start: new Date(0), end: new Date(8.64e15) } };
-  const verified = sigstoreVerifyScts(SigstoreX509.parse(Buffer.from(leaf.der)), SigstoreX509.parse(Buffer.from(stack.ca.intermediate.certificate.der)), [tlogAuthority]);
+  const tlogAuthority = {
+    baseURL: 'http://ct',
+    logID: stack.logId,
+    publicKey: stack.ctKey.publicKey,
+    validFor: { start: new Date(0), end: new Date(8.64e15) },
+  };
+  const verified = sigstoreVerifyScts(
+    SigstoreX509.parse(Buffer.from(leaf.der)),
+    SigstoreX509.parse(Buffer.from(stack.ca.intermediate.certificate.der)),
+    [tlogAuthority],
+  );
   assert.equal(verified.length, 1);
 });
 
@@ -116,7 +125,11 @@ test('SCT list parsing is strict about lengths', () => {
   const { leaf } = issueLeaf(stack);
   const list = leaf.embeddedSctList!;
   assert.deepEqual(serializeSctList(parseSctList(list)), list);
-  const bad = (b: Buffer) => assert.throws(() => parseSctList(b), (e: unknown) => e instanceof FormatError);
+  const bad = (b: Buffer) =>
+    assert.throws(
+      () => parseSctList(b),
+      (e: unknown) => e instanceof FormatError,
+    );
   bad(list.subarray(0, list.length - 1));
   bad(Buffer.concat([list, Buffer.from([0])]));
   const wrongTotal = Buffer.from(list);
@@ -149,7 +162,9 @@ test('RSA CT log keys load from SPKI or PKCS#1 and verify RSA-signed SCTs', asyn
   const { generateKeyPairSync } = await import('node:crypto');
   const stack = makeStack();
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const logId = createHash('sha256').update(rsa.publicKey.export({ format: 'der', type: 'spki' })).digest();
+  const logId = createHash('sha256')
+    .update(rsa.publicKey.export({ format: 'der', type: 'spki' }))
+    .digest();
   const { precert } = issueLeaf(stack);
   const sct = signSct(rsa.privateKey, logId, BigInt(Date.now()), precertEntryFromCertificate(precert, stack.ca.intermediate.certificate));
   assert.equal(sct.signatureAlgorithm, 1);
@@ -159,7 +174,14 @@ test('RSA CT log keys load from SPKI or PKCS#1 and verify RSA-signed SCTs', asyn
     ['PKIX_RSA_PKCS1V15_2048_SHA256', rsa.publicKey.export({ format: 'der', type: 'pkcs1' })],
     ['PKIX_RSA_PKCS1V15_2048_SHA256', rsa.publicKey.export({ format: 'der', type: 'spki' })],
   ] as const) {
-    const root = { ctlogs: [{ logId: { keyId: logId.toString('base64') }, publicKey: { rawBytes: raw.toString('base64'), keyDetails, validFor: { start: '2000-01-01T00:00:00Z' } } }] };
+    const root = {
+      ctlogs: [
+        {
+          logId: { keyId: logId.toString('base64') },
+          publicKey: { rawBytes: raw.toString('base64'), keyDetails, validFor: { start: '2000-01-01T00:00:00Z' } },
+        },
+      ],
+    };
     assert.equal(verifyEmbeddedScts(leaf, stack.ca.intermediate.certificate, loadTrustMaterial(root).ctLogs).length, 1, keyDetails);
   }
 });

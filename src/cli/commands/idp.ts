@@ -21,7 +21,10 @@ const GITHUB_FLAGS: Array<[flag: string, claim: string, help: string]> = [
 ];
 
 function camel(flag: string): string {
-  return `github${flag.split('-').map((p) => p[0]!.toUpperCase() + p.slice(1)).join('')}`;
+  return `github${flag
+    .split('-')
+    .map((p) => p[0]!.toUpperCase() + p.slice(1))
+    .join('')}`;
 }
 
 export function defineIdpCommands(program: Command): void {
@@ -40,11 +43,17 @@ export function defineIdpCommands(program: Command): void {
       if (v !== undefined) github[claim] = v;
     }
     const workflow = Object.keys(github).length > 0;
-    if (workflow && github.repository === undefined) command.error('error: GitHub workflow claims need --github-repository', { exitCode: 2, code: 'keyless.usage' });
-    if (workflow === (opts.email !== undefined)) command.error('error: give exactly one of --email or --github-repository', { exitCode: 2, code: 'keyless.usage' });
+    if (workflow && github.repository === undefined)
+      command.error('error: GitHub workflow claims need --github-repository', { exitCode: 2, code: 'keyless.usage' });
+    if (workflow === (opts.email !== undefined))
+      command.error('error: give exactly one of --email or --github-repository', { exitCode: 2, code: 'keyless.usage' });
     let ttlSeconds: number | undefined;
     if (opts.ttl !== undefined) {
-      if (!/^\d+$/.test(opts.ttl) || Number(opts.ttl) < 1) command.error(`error: --ttl must be a positive number of seconds, got ${JSON.stringify(opts.ttl)}`, { exitCode: 2, code: 'keyless.usage' });
+      if (!/^\d+$/.test(opts.ttl) || Number(opts.ttl) < 1)
+        command.error(`error: --ttl must be a positive number of seconds, got ${JSON.stringify(opts.ttl)}`, {
+          exitCode: 2,
+          code: 'keyless.usage',
+        });
       ttlSeconds = Number(opts.ttl);
     }
     const { requestDevToken } = await import('../../services/idp/client.js');

@@ -39,7 +39,9 @@ function signFlags(cmd: Command): Command {
 }
 
 function verifyFlags(cmd: Command): Command {
-  return registryFlags(identityPolicyFlags(cmd).option('--trusted-root <file>', 'TrustedRoot JSON (default: the built-in Sigstore production root)'))
+  return registryFlags(
+    identityPolicyFlags(cmd).option('--trusted-root <file>', 'TrustedRoot JSON (default: the built-in Sigstore production root)'),
+  )
     .option('-a, --annotations <key=value>', 'annotation the signature must carry (repeatable)', collect)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--verbose', 'say which candidates were found and why each failed')

@@ -1,6 +1,13 @@
 import { resolve } from 'node:path';
 import type { LogLevel } from '../../services/http/index.js';
-import { DEFAULT_CONFIG, loadConfigFile, parseDatabaseUrl, startServer, type RunningServer, type ServerConfig } from '../../server/index.js';
+import {
+  DEFAULT_CONFIG,
+  loadConfigFile,
+  parseDatabaseUrl,
+  startServer,
+  type RunningServer,
+  type ServerConfig,
+} from '../../server/index.js';
 
 export interface RunServeOptions {
   dataDir: string;

@@ -24,13 +24,28 @@ export function defineServeCommands(program: Command): void {
     .option('--port <port>', 'port to bind (0: any free port)', parsePort, 3000)
     .option('--config <file>', 'JSON configuration file (docs/configuration.md)')
     .option('--public-url <url>', 'address written into trusted_root.json and signing_config.json (default http://HOST:PORT)')
-    .option('--log-level <level>', `request and error logs, JSON lines on stderr (${LOG_LEVELS.join(', ')})`, parseLogLevel, 'info' as LogLevel)
+    .option(
+      '--log-level <level>',
+      `request and error logs, JSON lines on stderr (${LOG_LEVELS.join(', ')})`,
+      parseLogLevel,
+      'info' as LogLevel,
+    )
     .option(
       '--database <url>',
       'keep the logs in PostgreSQL (postgres://USER@HOST/DB; password from PGPASSWORD), shared with other frontends; default: SQLite in the data directory',
     )
-    .action(async (opts: { dataDir: string; host: string; port: number; config?: string; publicUrl?: string; logLevel: LogLevel; database?: string }) => {
-      const { runServe } = await import('./serve-process.js');
-      await runServe(opts);
-    });
+    .action(
+      async (opts: {
+        dataDir: string;
+        host: string;
+        port: number;
+        config?: string;
+        publicUrl?: string;
+        logLevel: LogLevel;
+        database?: string;
+      }) => {
+        const { runServe } = await import('./serve-process.js');
+        await runServe(opts);
+      },
+    );
 }

@@ -8,9 +8,22 @@ import { bundleReport } from './bundle-inspect.js';
 import { createHash } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
 import {
-  SignError, IdentityError, selectServices, signBlobs, signStatement, buildStatement, resolvePredicateType, withOverrides,
-  PUBLIC_GOOD_SIGNING_CONFIG, TOKEN_SOURCES, type SigningConfigLike, type SelectedServices, type TokenSource, type TokenCheckOptions,
-  type SigningOptions, type BlobSource,
+  SignError,
+  IdentityError,
+  selectServices,
+  signBlobs,
+  signStatement,
+  buildStatement,
+  resolvePredicateType,
+  withOverrides,
+  PUBLIC_GOOD_SIGNING_CONFIG,
+  TOKEN_SOURCES,
+  type SigningConfigLike,
+  type SelectedServices,
+  type TokenSource,
+  type TokenCheckOptions,
+  type SigningOptions,
+  type BlobSource,
 } from '../../sign/index.js';
 import { leafCertificateDer, parseBundle, parseTrustedRoot } from '../../formats/index.js';
 import { loadSigningConfig, readJsonFile, SIGNING_CONFIG_ENV, TRUSTED_ROOT_ENV } from '../files.js';
@@ -66,7 +79,8 @@ export async function signBlobCommand(files: string[], flags: SignBlobFlags): Pr
   const outputs = planOutputs(files, flags);
   const artifacts = files.map((f) => checkReadable(f));
   const options = prepare(flags);
-  if (files.length > 1 && (flags.outputSignature || flags.outputCertificate)) throw usage('--output-signature and --output-certificate take one input file');
+  if (files.length > 1 && (flags.outputSignature || flags.outputCertificate))
+    throw usage('--output-signature and --output-certificate take one input file');
   const sink = fileBundleSink(outputs);
   let first: string | undefined;
   await signBlobs(artifacts.length, (i) => loadArtifact(artifacts[i] as string), options, {
@@ -114,7 +128,10 @@ export interface SignBundleFlags {
 /** `keyless sign-bundle`, the conformance CLI protocol. */
 export async function signBundleCommand(file: string, flags: SignBundleFlags): Promise<void> {
   if (flags.staging) {
-    throw new SignError('STAGING_UNAVAILABLE', '--staging needs the staging instance, which Keyless cannot reach (no network access); pass --signing-config and --trusted-root for the instance to use');
+    throw new SignError(
+      'STAGING_UNAVAILABLE',
+      '--staging needs the staging instance, which Keyless cannot reach (no network access); pass --signing-config and --trusted-root for the instance to use',
+    );
   }
   const identity: IdentityFlags = { identityToken: flags.identityToken, oidcProvider: 'identity-token' };
   const services: ServiceFlags = { signingConfig: flags.signingConfig, trustedRoot: flags.trustedRoot };
@@ -133,7 +150,8 @@ function afterSigning(bundleJson: string, flags: ExtraOutputs): void {
   const r = bundleReport(bundle);
   const c = r.certificate;
   if (c) log(`Signed as ${c.identity} (issuer ${c.issuer}), certificate valid ${c.notBefore} to ${c.notAfter}`);
-  for (const e of r.tlogEntries) log(`Logged: ${e.kind} entry ${e.logIndex}${e.integratedTime ? ` at ${e.integratedTime}` : ''} in log ${e.logId.slice(0, 16)}…`);
+  for (const e of r.tlogEntries)
+    log(`Logged: ${e.kind} entry ${e.logIndex}${e.integratedTime ? ` at ${e.integratedTime}` : ''} in log ${e.logId.slice(0, 16)}…`);
   for (const t of r.timestamps) if (t.genTime) log(`Timestamped: ${t.genTime} by ${t.authority ?? 'the TSA'}`);
   if (flags.outputSignature) {
     const content = bundle.content;
@@ -143,14 +161,22 @@ function afterSigning(bundleJson: string, flags: ExtraOutputs): void {
   }
   if (flags.outputCertificate) {
     const der = leafCertificateDer(bundle);
-    if (!der) throw new SignError('OUTPUT_UNWRITABLE', '--output-certificate: the bundle carries no certificate', { check: 'output-certificate' });
-    const b64 = Buffer.from(der).toString('base64').replace(/.{1,64}/g, '$&\n');
+    if (!der)
+      throw new SignError('OUTPUT_UNWRITABLE', '--output-certificate: the bundle carries no certificate', { check: 'output-certificate' });
+    const b64 = Buffer.from(der)
+      .toString('base64')
+      .replace(/.{1,64}/g, '$&\n');
     writeFileAtomic(flags.outputCertificate, `-----BEGIN CERTIFICATE-----\n${b64}-----END CERTIFICATE-----\n`);
     log(`Wrote certificate to ${flags.outputCertificate}`);
   }
 }
 
-async function signDsseTo(payload: Buffer, bundlePath: string, flags: IdentityFlags & ServiceFlags & ExtraOutputs, subjectDigest: Buffer | undefined): Promise<void> {
+async function signDsseTo(
+  payload: Buffer,
+  bundlePath: string,
+  flags: IdentityFlags & ServiceFlags & ExtraOutputs,
+  subjectDigest: Buffer | undefined,
+): Promise<void> {
   checkOutputDir(bundlePath);
   const text = await signStatement(payload, { ...prepare(flags), subjectDigest });
   fileBundleSink([bundlePath]).write(0, text);
@@ -166,11 +192,20 @@ export function prepare(flags: IdentityFlags & ServiceFlags): SigningOptions {
   const rekorVersion = flags.rekorVersion === undefined ? undefined : Number(flags.rekorVersion);
   if (rekorVersion !== undefined && rekorVersion !== 1 && rekorVersion !== 2) throw usage('--rekor-version must be 1 or 2');
   const overridden = flags.fulcioUrl || flags.rekorUrl || flags.timestampServerUrl;
-  const config = withOverrides(base, { fulcioUrl: flags.fulcioUrl, rekorUrl: flags.rekorUrl, rekorVersion, timestampServerUrl: flags.timestampServerUrl });
+  const config = withOverrides(base, {
+    fulcioUrl: flags.fulcioUrl,
+    rekorUrl: flags.rekorUrl,
+    rekorVersion,
+    timestampServerUrl: flags.timestampServerUrl,
+  });
   const services = selectServices(config);
   const publicGood = !configPath && !overridden;
   if (!rootPath && !publicGood) {
-    throw new SignError('TRUSTED_ROOT_REQUIRED', `the bundle is verified before it is written, which needs the instance's trusted root: pass --trusted-root FILE or set ${TRUSTED_ROOT_ENV}`, { check: 'trusted-root' });
+    throw new SignError(
+      'TRUSTED_ROOT_REQUIRED',
+      `the bundle is verified before it is written, which needs the instance's trusted root: pass --trusted-root FILE or set ${TRUSTED_ROOT_ENV}`,
+      { check: 'trusted-root' },
+    );
   }
   const trustedRoot = rootPath ? readJsonFile(rootPath, 'trusted root') : undefined;
   // A broken trusted root must stop us before anything is logged, not after.
@@ -208,15 +243,21 @@ function tokenCheckOf(flags: IdentityFlags): TokenCheckOptions {
 /** `--oidc-provider` names a source; cosign's `--fulcio-auth-flow normal|device|token` maps onto them. */
 function tokenSource(flags: IdentityFlags): TokenSource | undefined {
   if (flags.oidcProvider !== undefined) {
-    if (!(TOKEN_SOURCES as readonly string[]).includes(flags.oidcProvider)) throw usage(`--oidc-provider must be one of ${TOKEN_SOURCES.join(', ')}`);
+    if (!(TOKEN_SOURCES as readonly string[]).includes(flags.oidcProvider))
+      throw usage(`--oidc-provider must be one of ${TOKEN_SOURCES.join(', ')}`);
     return flags.oidcProvider as TokenSource;
   }
   switch (flags.fulcioAuthFlow) {
-    case undefined: return flags.identityToken !== undefined ? 'identity-token' : undefined;
-    case 'normal': return 'browser';
-    case 'device': return 'device';
-    case 'token': return 'identity-token';
-    default: throw usage('--fulcio-auth-flow must be normal, device or token');
+    case undefined:
+      return flags.identityToken !== undefined ? 'identity-token' : undefined;
+    case 'normal':
+      return 'browser';
+    case 'device':
+      return 'device';
+    case 'token':
+      return 'identity-token';
+    default:
+      throw usage('--fulcio-auth-flow must be normal, device or token');
   }
 }
 
@@ -229,9 +270,13 @@ function planOutputs(files: string[], flags: SignBlobFlags): string[] {
     try {
       mkdirSync(flags.outputDir, { recursive: true });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new SignError('OUTPUT_UNWRITABLE', `cannot create --output-dir ${flags.outputDir} (${fsProblem(e)})`, { check: 'output-dir' });
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new SignError('OUTPUT_UNWRITABLE', `cannot create --output-dir ${flags.outputDir} (${fsProblem(e)})`, {
+          check: 'output-dir',
+        });
     }
-    if (!statSync(flags.outputDir).isDirectory()) throw new SignError('OUTPUT_UNWRITABLE', `--output-dir ${flags.outputDir} is not a directory`, { check: 'output-dir' });
+    if (!statSync(flags.outputDir).isDirectory())
+      throw new SignError('OUTPUT_UNWRITABLE', `--output-dir ${flags.outputDir} is not a directory`, { check: 'output-dir' });
     checkOutputDir(join(flags.outputDir, 'x'));
     const outs = files.map((f) => join(flags.outputDir as string, `${basename(f)}.sigstore.json`));
     const seen = new Set<string>();
@@ -250,7 +295,8 @@ function planOutputs(files: string[], flags: SignBlobFlags): string[] {
 /** The bundle's directory must exist and be writable: found out before anything is logged. */
 function checkOutputDir(path: string): void {
   const dir = resolve(path, '..');
-  if (!existsSync(dir)) throw new SignError('OUTPUT_UNWRITABLE', `cannot write ${path}: directory ${dir} does not exist`, { check: 'bundle' });
+  if (!existsSync(dir))
+    throw new SignError('OUTPUT_UNWRITABLE', `cannot write ${path}: directory ${dir} does not exist`, { check: 'bundle' });
   try {
     accessSync(dir, fsConstants.W_OK);
   } catch {

@@ -20,19 +20,36 @@ ephemeral P-256 key never leaves memory.`;
 export function identityAndServiceFlags(cmd: Command): Command {
   return cmd
     .option('--identity-token <token-or-file>', 'identity token to use for the certificate: the token or a path to a file containing it')
-    .addOption(new Option('--oidc-provider <source>', 'use only this identity token source').choices(['identity-token', 'env', 'github-actions', 'browser', 'device']))
-    .addOption(new Option('--fulcio-auth-flow <flow>', 'interactive flow for the token (cosign): normal = browser, device, token').choices(['normal', 'device', 'token']))
-    .option('--oidc-issuer <url>', 'OIDC provider that issues the token: used for an interactive login (default: the signing config\'s) and required as the token\'s issuer')
+    .addOption(
+      new Option('--oidc-provider <source>', 'use only this identity token source').choices([
+        'identity-token',
+        'env',
+        'github-actions',
+        'browser',
+        'device',
+      ]),
+    )
+    .addOption(
+      new Option('--fulcio-auth-flow <flow>', 'interactive flow for the token (cosign): normal = browser, device, token').choices([
+        'normal',
+        'device',
+        'token',
+      ]),
+    )
+    .option(
+      '--oidc-issuer <url>',
+      "OIDC provider that issues the token: used for an interactive login (default: the signing config's) and required as the token's issuer",
+    )
     .option('--oidc-client-id <id>', 'OIDC client ID for an interactive login', 'sigstore')
     .option('--oidc-client-secret-file <file>', 'file holding the OIDC client secret, if the provider needs one')
     .option('--oidc-redirect-url <url>', 'loopback redirect URL for the browser login (default http://localhost:<free port>/auth/callback)')
     .option('--browser-command <cmd>', 'command that opens the login URL (the URL is always printed to stderr)')
     .option('--signing-config <file>', 'SigningConfig v0.2 that selects the services (env KEYLESS_SIGNING_CONFIG)')
     .option('--trusted-root <file>', 'TrustedRoot to verify the bundle with before writing it (env KEYLESS_TRUSTED_ROOT)')
-    .option('--fulcio-url <url>', 'certificate authority to use instead of the signing config\'s')
-    .option('--rekor-url <url>', 'transparency log to use instead of the signing config\'s')
+    .option('--fulcio-url <url>', "certificate authority to use instead of the signing config's")
+    .option('--rekor-url <url>', "transparency log to use instead of the signing config's")
     .addOption(new Option('--rekor-version <n>', 'major API version of --rekor-url').choices(['1', '2']).default('1'))
-    .option('--timestamp-server-url <url>', 'timestamp authority to use instead of the signing config\'s')
+    .option('--timestamp-server-url <url>', "timestamp authority to use instead of the signing config's")
     .option('--offline', 'use the TUF cache without asking its mirror')
     .option('-y, --yes', 'accepted for cosign compatibility: Keyless never prompts')
     .option('-t, --timeout <duration>', 'give up after this long, e.g. 90s, 3m (default 3m)', '3m');
@@ -54,16 +71,19 @@ export async function run(cmd: Command, body: () => Promise<void>): Promise<void
   noteCosignNoOps(cmd, (l) => process.stderr.write(l));
   const timeout = cmd.opts().timeout as string | undefined;
   const ms = timeout === undefined ? undefined : parseDuration(timeout);
-  if (timeout !== undefined && ms === undefined) cmd.error(`error: --timeout ${timeout} is not a duration like 90s or 3m`, { exitCode: 2, code: 'keyless.usage' });
+  if (timeout !== undefined && ms === undefined)
+    cmd.error(`error: --timeout ${timeout} is not a duration like 90s or 3m`, { exitCode: 2, code: 'keyless.usage' });
   let timer: NodeJS.Timeout | undefined;
   try {
-    await (ms === undefined ? body() : Promise.race([
-      body(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(Object.assign(new Error(`gave up after --timeout ${timeout}`), { code: 'TIMEOUT' })), ms);
-        timer.unref();
-      }),
-    ]));
+    await (ms === undefined
+      ? body()
+      : Promise.race([
+          body(),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(Object.assign(new Error(`gave up after --timeout ${timeout}`), { code: 'TIMEOUT' })), ms);
+            timer.unref();
+          }),
+        ]));
   } catch (e) {
     if ((e as { code?: unknown })?.code === 'TIMEOUT') {
       // Requests still in flight must not keep the process alive past its deadline.
@@ -78,7 +98,11 @@ export async function run(cmd: Command, body: () => Promise<void>): Promise<void
 }
 
 /** Trusted root and signing config: flag, environment, TUF cache, built-in (src/cli/trust-resolution.ts). */
-async function resolveServices(opts: { trustedRoot?: string | undefined; signingConfig?: string | undefined; offline?: unknown }): Promise<void> {
+async function resolveServices(opts: {
+  trustedRoot?: string | undefined;
+  signingConfig?: string | undefined;
+  offline?: unknown;
+}): Promise<void> {
   const { resolveTrust } = await import('../trust-resolution.js');
   const offline = opts.offline === true;
   opts.signingConfig = (await resolveTrust('signing-config', opts.signingConfig, { offline })).path;
@@ -86,16 +110,21 @@ async function resolveServices(opts: { trustedRoot?: string | undefined; signing
 }
 
 export function defineSignCommands(program: Command): void {
-  withCosignNoOps(identityAndServiceFlags(
-    program
-      .command('sign-blob')
-      .description('sign files keylessly: an ephemeral key, a certificate for your identity, a transparency-log entry, a Sigstore bundle')
-      .argument('<file...>', 'files to sign')
-      .option('--bundle <file>', 'write the Sigstore bundle (v0.3) to FILE (one input file)')
-      .option('--output-dir <dir>', 'write DIR/<name>.sigstore.json per input file (several files, one certificate; created when missing)')
-      .option('--output-signature <file>', 'also write the signature, base64, to FILE (as cosign; one input file)')
-      .option('--output-certificate <file>', 'also write the signing certificate, PEM, to FILE (as cosign; one input file)'),
-  ))
+  withCosignNoOps(
+    identityAndServiceFlags(
+      program
+        .command('sign-blob')
+        .description('sign files keylessly: an ephemeral key, a certificate for your identity, a transparency-log entry, a Sigstore bundle')
+        .argument('<file...>', 'files to sign')
+        .option('--bundle <file>', 'write the Sigstore bundle (v0.3) to FILE (one input file)')
+        .option(
+          '--output-dir <dir>',
+          'write DIR/<name>.sigstore.json per input file (several files, one certificate; created when missing)',
+        )
+        .option('--output-signature <file>', 'also write the signature, base64, to FILE (as cosign; one input file)')
+        .option('--output-certificate <file>', 'also write the signing certificate, PEM, to FILE (as cosign; one input file)'),
+    ),
+  )
     .addHelpText('after', ENV_HELP)
     .action(async (files: string[], opts: Record<string, string | undefined>, cmd: Command) => {
       await run(cmd, async () => {
@@ -105,17 +134,23 @@ export function defineSignCommands(program: Command): void {
       });
     });
 
-  withCosignNoOps(identityAndServiceFlags(
-    program
-      .command('attest-blob')
-      .description('attest a file: an in-toto v1 statement about it, signed in a DSSE envelope')
-      .argument('<file>', 'the artifact the statement is about')
-      .requiredOption('--predicate <file>', 'JSON file with the predicate')
-      .option('--type <type>', 'predicate type: a URI, or slsaprovenance, slsaprovenance1, spdx, spdxjson, cyclonedx, link, vuln, openvex, custom', 'custom')
-      .option('--bundle <file>', 'write the Sigstore bundle (v0.3) to FILE')
-      .option('--output-signature <file>', 'also write the DSSE signature, base64, to FILE')
-      .option('--output-certificate <file>', 'also write the signing certificate, PEM, to FILE'),
-  ))
+  withCosignNoOps(
+    identityAndServiceFlags(
+      program
+        .command('attest-blob')
+        .description('attest a file: an in-toto v1 statement about it, signed in a DSSE envelope')
+        .argument('<file>', 'the artifact the statement is about')
+        .requiredOption('--predicate <file>', 'JSON file with the predicate')
+        .option(
+          '--type <type>',
+          'predicate type: a URI, or slsaprovenance, slsaprovenance1, spdx, spdxjson, cyclonedx, link, vuln, openvex, custom',
+          'custom',
+        )
+        .option('--bundle <file>', 'write the Sigstore bundle (v0.3) to FILE')
+        .option('--output-signature <file>', 'also write the DSSE signature, base64, to FILE')
+        .option('--output-certificate <file>', 'also write the signing certificate, PEM, to FILE'),
+    ),
+  )
     .addHelpText('after', ENV_HELP)
     .action(async (file: string, opts: Record<string, string> & { predicate: string; type: string }, cmd: Command) => {
       await run(cmd, async () => {
@@ -136,11 +171,17 @@ export function defineSignCommands(program: Command): void {
     .option('--trusted-root <file>', 'TrustedRoot to verify the bundle with (env KEYLESS_TRUSTED_ROOT)')
     .option('--signing-config <file>', 'SigningConfig v0.2 that selects the services (env KEYLESS_SIGNING_CONFIG)')
     .addHelpText('after', ENV_HELP)
-    .action(async (file: string, opts: { staging?: boolean; inToto?: boolean; identityToken: string; bundle: string; trustedRoot?: string; signingConfig?: string }, cmd: Command) => {
-      await run(cmd, async () => {
-        await resolveServices(opts);
-        const { signBundleCommand } = await import('./sign-blob.js');
-        await signBundleCommand(file, opts);
-      });
-    });
+    .action(
+      async (
+        file: string,
+        opts: { staging?: boolean; inToto?: boolean; identityToken: string; bundle: string; trustedRoot?: string; signingConfig?: string },
+        cmd: Command,
+      ) => {
+        await run(cmd, async () => {
+          await resolveServices(opts);
+          const { signBundleCommand } = await import('./sign-blob.js');
+          await signBundleCommand(file, opts);
+        });
+      },
+    );
 }

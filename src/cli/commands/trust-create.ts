@@ -38,7 +38,12 @@ export class UsageError extends KeylessError {
 }
 
 /** Parses `key=value,key=value` with the allowed keys; each key at most once. */
-export function parseKeyValues(flag: string, value: string, required: readonly string[], optional: readonly string[]): Record<string, string> {
+export function parseKeyValues(
+  flag: string,
+  value: string,
+  required: readonly string[],
+  optional: readonly string[],
+): Record<string, string> {
   const out: Record<string, string> = {};
   if (value.trim() === '') throw new UsageError(`${flag}: empty value`);
   for (const part of value.split(',')) {
@@ -64,7 +69,8 @@ function checkUrl(flag: string, url: string): string {
   } catch {
     throw new UsageError(`${flag}: url ${JSON.stringify(url)} is not an absolute URL`);
   }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new UsageError(`${flag}: url must be http or https, got ${parsed.protocol}`);
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    throw new UsageError(`${flag}: url must be http or https, got ${parsed.protocol}`);
   return url; // kept exactly as given
 }
 
@@ -86,7 +92,8 @@ function validity(flag: string, kv: Record<string, string>, defaultStart?: Date)
 
 function operator(flag: string, value: string | undefined): string {
   if (value === undefined) return '';
-  if (/\s/.test(value) || value.includes('://')) throw new UsageError(`${flag}: operator must be a scheme-less name such as example.com, got ${JSON.stringify(value)}`);
+  if (/\s/.test(value) || value.includes('://'))
+    throw new UsageError(`${flag}: operator must be a scheme-less name such as example.com, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -106,8 +113,14 @@ export interface SigningConfigFlags {
 function service(flag: string, value: string): Service {
   const kv = parseKeyValues(flag, value, ['url', 'api-version', 'start-time', 'operator'], ['end-time']);
   const version = kv['api-version']!;
-  if (!/^(0|[1-9][0-9]{0,8})$/.test(version)) throw new UsageError(`${flag}: api-version must be a whole number, got ${JSON.stringify(version)}`);
-  return { url: checkUrl(flag, kv.url!), majorApiVersion: Number(version), validFor: validity(flag, kv), operator: operator(flag, kv.operator) };
+  if (!/^(0|[1-9][0-9]{0,8})$/.test(version))
+    throw new UsageError(`${flag}: api-version must be a whole number, got ${JSON.stringify(version)}`);
+  return {
+    url: checkUrl(flag, kv.url!),
+    majorApiVersion: Number(version),
+    validFor: validity(flag, kv),
+    operator: operator(flag, kv.operator),
+  };
 }
 
 /** `ANY`, `ALL` or `EXACT:n` (1 ≤ n ≤ the number of services given). */
@@ -122,7 +135,8 @@ export function serviceConfiguration(flag: string, value: string | undefined, se
   }
   if (m[2] === undefined) throw new UsageError(`${flag}: EXACT needs a count, e.g. EXACT:2`);
   const count = Number(m[2]);
-  if (count < 1 || count > services) throw new UsageError(`${flag}: EXACT:${m[2]} needs between 1 and ${services} services (${services} given)`);
+  if (count < 1 || count > services)
+    throw new UsageError(`${flag}: EXACT:${m[2]} needs between 1 and ${services} services (${services} given)`);
   return { selector: SERVICE_SELECTORS.EXACT!, count };
 }
 
@@ -180,9 +194,13 @@ function readChain(flag: string, path: string): Certificate[] {
   }
   for (let i = 0; i + 1 < chain.length; i++) {
     if (!chain[i]!.verifySignedBy(chain[i + 1]!)) {
-      throw new KeylessError('CHAIN_ORDER', `${flag}: ${path}: certificate ${i + 1} is not signed by certificate ${i + 2} (order must be issuer after subject, root last)`, {
-        check: 'certificate-chain',
-      });
+      throw new KeylessError(
+        'CHAIN_ORDER',
+        `${flag}: ${path}: certificate ${i + 1} is not signed by certificate ${i + 2} (order must be issuer after subject, root last)`,
+        {
+          check: 'certificate-chain',
+        },
+      );
     }
   }
   return chain;
@@ -196,10 +214,18 @@ function authority(flag: string, value: string, isTsa: boolean): CertificateAuth
   const anchor = chain[chain.length - 1]!;
   if (isTsa) {
     if (!(first.extKeyUsage ?? []).includes(TIMESTAMPING_EKU)) {
-      throw new KeylessError('CERTIFICATE_INVALID', `${flag}: the first certificate must be the TSA signing certificate (timeStamping EKU), leaf first`, { check: 'tsa-eku' });
+      throw new KeylessError(
+        'CERTIFICATE_INVALID',
+        `${flag}: the first certificate must be the TSA signing certificate (timeStamping EKU), leaf first`,
+        { check: 'tsa-eku' },
+      );
     }
   } else if (!first.isCA) {
-    throw new KeylessError('CERTIFICATE_INVALID', `${flag}: the chain must start with the CA that issues signing certificates, not a leaf`, { check: 'ca' });
+    throw new KeylessError(
+      'CERTIFICATE_INVALID',
+      `${flag}: the chain must start with the CA that issues signing certificates, not a leaf`,
+      { check: 'ca' },
+    );
   }
   return {
     subject: { organization: anchor.subject.organization ?? '', commonName: anchor.subject.commonName ?? '' },
@@ -240,7 +266,10 @@ function logInstance(flag: string, value: string, withOrigin: boolean): Transpar
 }
 
 export function buildTrustedRootFromFlags(flags: TrustedRootFlags): TrustedRoot {
-  const byStart = <T>(start: (x: T) => Date | undefined) => (a: T, b: T) => (start(a)?.getTime() ?? 0) - (start(b)?.getTime() ?? 0);
+  const byStart =
+    <T>(start: (x: T) => Date | undefined) =>
+    (a: T, b: T) =>
+      (start(a)?.getTime() ?? 0) - (start(b)?.getTime() ?? 0);
   const root: TrustedRoot = {
     mediaType: TRUSTED_ROOT_MEDIA_TYPE,
     tlogs: (flags.rekor ?? []).map((v) => logInstance('--rekor', v, true)).sort(byStart((t) => t.publicKey?.validFor?.start)),
@@ -274,4 +303,3 @@ function writeJsonOutput(json: unknown, file: string | undefined): void {
     throw new KeylessError('OUTPUT_UNWRITABLE', `cannot write ${file}: ${fsProblem(e)}`, { check: 'file' });
   }
 }
-

@@ -50,7 +50,8 @@ async function run(cmd: Command, fn: () => void | Promise<void>): Promise<void> 
   try {
     await fn();
   } catch (e) {
-    if (e instanceof Error && (e as { code?: string }).code === 'USAGE') cmd.error(`error: ${e.message}`, { exitCode: 2, code: 'keyless.usage' });
+    if (e instanceof Error && (e as { code?: string }).code === 'USAGE')
+      cmd.error(`error: ${e.message}`, { exitCode: 2, code: 'keyless.usage' });
     throw e;
   }
 }
@@ -77,10 +78,26 @@ export function defineTrustCommands(program: Command): void {
   trustedRoot
     .command('create')
     .description('Create a trusted root from CA and TSA certificate chains and transparency / CT log public keys')
-    .option('--fulcio <spec>', 'certificate authority (repeatable): url=URL,certificate-chain=PEM[,start-time=T][,end-time=T][,operator=NAME]', collect)
-    .option('--rekor <spec>', 'transparency log (repeatable): url=URL,public-key=PEM,start-time=T[,end-time=T][,origin=NAME][,operator=NAME]', collect)
-    .option('--ctfe <spec>', 'certificate transparency log (repeatable): url=URL,public-key=PEM,start-time=T[,end-time=T][,operator=NAME]', collect)
-    .option('--tsa <spec>', 'timestamp authority (repeatable): url=URL,certificate-chain=PEM[,start-time=T][,end-time=T][,operator=NAME]', collect)
+    .option(
+      '--fulcio <spec>',
+      'certificate authority (repeatable): url=URL,certificate-chain=PEM[,start-time=T][,end-time=T][,operator=NAME]',
+      collect,
+    )
+    .option(
+      '--rekor <spec>',
+      'transparency log (repeatable): url=URL,public-key=PEM,start-time=T[,end-time=T][,origin=NAME][,operator=NAME]',
+      collect,
+    )
+    .option(
+      '--ctfe <spec>',
+      'certificate transparency log (repeatable): url=URL,public-key=PEM,start-time=T[,end-time=T][,operator=NAME]',
+      collect,
+    )
+    .option(
+      '--tsa <spec>',
+      'timestamp authority (repeatable): url=URL,certificate-chain=PEM[,start-time=T][,end-time=T][,operator=NAME]',
+      collect,
+    )
     .option('--out <file>', 'write the trusted root here (default: stdout)')
     .option('--output-file <file>', 'same as --out')
     .addHelpText('after', TRUSTED_ROOT_EXAMPLE)

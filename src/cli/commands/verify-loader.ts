@@ -5,7 +5,19 @@
 // module.enableCompileCache; this is the same idea for the one hot path. Any problem
 // (no cache dir, a rejected or foreign cache) falls back to a plain compile.
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -77,7 +89,14 @@ export async function loadVerifyCommand(): Promise<LoadedVerifyCommand> {
   const cachedData = cachePath ? readPrivate(cachePath) : undefined;
   const script = new Script(wrapper, { filename: file, cachedData });
   const mod = { exports: {} as VerifyCommandModule };
-  (script.runInThisContext() as (...args: unknown[]) => void)(mod.exports, createRequire(file), mod, file, join(file, '..'), pathToFileURL(file).href);
+  (script.runInThisContext() as (...args: unknown[]) => void)(
+    mod.exports,
+    createRequire(file),
+    mod,
+    file,
+    join(file, '..'),
+    pathToFileURL(file).href,
+  );
   const needsCache = cachePath !== undefined && (cachedData === undefined || script.cachedDataRejected === true);
   return {
     module: mod.exports,

@@ -5,7 +5,10 @@ import { noteCosignNoOps, withCosignNoOps } from '../cosign-compat.js';
 /** Flags shared by the three verify commands (cosign's names). */
 function withPolicyFlags(cmd: Command): Command {
   return identityPolicyFlags(withCosignNoOps(cmd).requiredOption('--bundle <file>', 'the Sigstore bundle to verify'))
-    .option('--trusted-root <file>', 'TrustedRoot JSON (default: KEYLESS_TRUSTED_ROOT, then the TUF cache of keyless initialize, then the built-in Sigstore production root)')
+    .option(
+      '--trusted-root <file>',
+      'TrustedRoot JSON (default: KEYLESS_TRUSTED_ROOT, then the TUF cache of keyless initialize, then the built-in Sigstore production root)',
+    )
     .option('--offline', 'use the TUF cache without asking its mirror')
     .option('--json', 'print a JSON report of every check');
 }
@@ -22,14 +25,23 @@ export function identityPolicyFlags(cmd: Command): Command {
     .option('--certificate-github-workflow-name <name>', 'expected GitHub workflow name')
     .option('--certificate-github-workflow-repository <owner/repo>', 'expected GitHub workflow repository')
     .option('--certificate-github-workflow-ref <ref>', 'expected GitHub workflow ref')
-    .option('--key <file>', 'PEM public key for bundles signed with a managed key')
+    .option('--key <file>', 'PEM public key for bundles signed with a managed key');
 }
 
-async function run(artifact: string, options: VerifyCommandOptions & { offline?: boolean }, kind: 'bundle' | 'blob' | 'attestation', cmd?: Command): Promise<void> {
+async function run(
+  artifact: string,
+  options: VerifyCommandOptions & { offline?: boolean },
+  kind: 'bundle' | 'blob' | 'attestation',
+  cmd?: Command,
+): Promise<void> {
   // The trusted root (flag, environment, TUF cache, built-in) is resolved while the verifier
   // loads: a TUF refresh's round trips overlap its compilation.
   const trust =
-    options.trustedRoot === undefined ? import('../trust-resolution.js').then(({ resolveTrust }) => resolveTrust('trusted-root', undefined, { offline: options.offline === true })) : undefined;
+    options.trustedRoot === undefined
+      ? import('../trust-resolution.js').then(({ resolveTrust }) =>
+          resolveTrust('trusted-root', undefined, { offline: options.offline === true }),
+        )
+      : undefined;
   trust?.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
   // Loaded only when a verify command runs, so other commands never pay for it.
   if (cmd) noteCosignNoOps(cmd, (l) => process.stderr.write(l));

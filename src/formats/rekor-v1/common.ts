@@ -38,7 +38,11 @@ export function readRekorHash(v: unknown, path: string, opts: { defaultSha256?: 
   if (opts.strict) strictKeys(o, path, ['algorithm', 'value']);
   const alg = o.algorithm === undefined && opts.defaultSha256 ? 'sha256' : o.algorithm;
   if (alg !== 'sha256' && alg !== 'sha384' && alg !== 'sha512') {
-    throw new FormatError(`${path}.algorithm`, `must be sha256, sha384 or sha512, got ${typeof alg === 'string' ? JSON.stringify(alg.slice(0, 20)) : describe(alg)}`, { check: 'hash-algorithm' });
+    throw new FormatError(
+      `${path}.algorithm`,
+      `must be sha256, sha384 or sha512, got ${typeof alg === 'string' ? JSON.stringify(alg.slice(0, 20)) : describe(alg)}`,
+      { check: 'hash-algorithm' },
+    );
   }
   const value = asString(o.value, `${path}.value`);
   if (!/^[0-9a-f]*$/.test(value) || value.length !== HEX_LENGTHS[alg]) {
@@ -56,7 +60,10 @@ export function nonEmptyBase64(v: unknown, path: string): Buffer {
 export function unsupportedKind(json: Record<string, unknown>, path: string): FormatError {
   const kind = typeof json.kind === 'string' ? json.kind.slice(0, 40) : describe(json.kind);
   const version = typeof json.apiVersion === 'string' ? json.apiVersion.slice(0, 20) : describe(json.apiVersion);
-  return new FormatError(`${path}.kind`, `unsupported entry kind/version ${kind} ${version}`, { check: 'entry-kind', actual: `${kind}/${version}` });
+  return new FormatError(`${path}.kind`, `unsupported entry kind/version ${kind} ${version}`, {
+    check: 'entry-kind',
+    actual: `${kind}/${version}`,
+  });
 }
 
 /** intoto 0.0.2 treats the DSSE base64 strings as bytes, so they are base64 twice. */

@@ -6,7 +6,15 @@ import { canonicalBytes } from '../../core/canonical-json.js';
 import { sha256 } from '../../core/hash.js';
 import { asArray, asObject, asString, parseJson } from '../../core/json.js';
 import { readEnvelope, type Envelope } from '../dsse.js';
-import { MAX_REKOR_V1_DSSE_SIGNATURES, MAX_REKOR_V1_DSSE_VERIFIERS, nonEmptyBase64, readRekorHash, requireAtMost, strictKeys, type RekorHash } from './common.js';
+import {
+  MAX_REKOR_V1_DSSE_SIGNATURES,
+  MAX_REKOR_V1_DSSE_VERIFIERS,
+  nonEmptyBase64,
+  readRekorHash,
+  requireAtMost,
+  strictKeys,
+  type RekorHash,
+} from './common.js';
 
 export interface DsseV001Signature {
   /** The base64 signature string exactly as in the envelope. */
@@ -80,7 +88,10 @@ export function buildDsseV001(input: { envelopeText: string; envelope: Envelope;
     apiVersion: '0.0.1',
     envelopeHash: { algorithm: 'sha256', value: hexEncode(sha256(Buffer.from(input.envelopeText, 'utf8'))) },
     payloadHash: { algorithm: 'sha256', value: hexEncode(sha256(input.envelope.payload)) },
-    signatures: input.envelope.signatures.map((s, i) => ({ signature: base64Encode(s.sig), verifier: Buffer.from(input.verifierPems[i]!) })),
+    signatures: input.envelope.signatures.map((s, i) => ({
+      signature: base64Encode(s.sig),
+      verifier: Buffer.from(input.verifierPems[i]!),
+    })),
   };
 }
 
@@ -100,5 +111,9 @@ export function parseDsseV001Proposed(spec: Record<string, unknown>): DsseV001Pr
 }
 
 export function serializeDsseV001Proposed(e: DsseV001Proposed): Record<string, unknown> {
-  return { apiVersion: e.apiVersion, kind: e.kind, spec: { proposedContent: { envelope: e.envelopeText, verifiers: e.verifiers.map((v) => base64Encode(v)) } } };
+  return {
+    apiVersion: e.apiVersion,
+    kind: e.kind,
+    spec: { proposedContent: { envelope: e.envelopeText, verifiers: e.verifiers.map((v) => base64Encode(v)) } },
+  };
 }

@@ -31,7 +31,11 @@ export function parseHashedRekordV001Proposed(spec: Record<string, unknown>): Ha
  * The spec of a hashedrekord 0.0.1 body (`strict`: unknown keys rejected, algorithm
  * required) or proposed entry (unknown keys ignored, algorithm defaults to sha256).
  */
-function readHashedRekordSpec(spec: Record<string, unknown>, at: string, strict: boolean): { hash: RekorHash; signature: Buffer; publicKey: Buffer } {
+function readHashedRekordSpec(
+  spec: Record<string, unknown>,
+  at: string,
+  strict: boolean,
+): { hash: RekorHash; signature: Buffer; publicKey: Buffer } {
   const data = asObject(spec.data, `${at}.data`);
   const sig = asObject(spec.signature, `${at}.signature`);
   const pk = asObject(sig.publicKey, `${at}.signature.publicKey`);
@@ -57,7 +61,13 @@ export function serializeHashedRekordV001Proposed(e: HashedRekordV001Proposed): 
 }
 
 /** hashedrekord 0.0.1: the proposed entry and the stored body have the same shape. */
-function hashedRekordJson(e: { apiVersion: string; kind: string; hash: RekorHash; signature: Buffer; publicKey: Buffer }): Record<string, unknown> {
+function hashedRekordJson(e: {
+  apiVersion: string;
+  kind: string;
+  hash: RekorHash;
+  signature: Buffer;
+  publicKey: Buffer;
+}): Record<string, unknown> {
   return {
     apiVersion: e.apiVersion,
     kind: e.kind,
@@ -68,7 +78,11 @@ function hashedRekordJson(e: { apiVersion: string; kind: string; hash: RekorHash
   };
 }
 
-export function buildHashedRekordV001(input: { hash: RekorHash; signature: Uint8Array; publicKeyPem: string | Uint8Array }): HashedRekordV001 {
+export function buildHashedRekordV001(input: {
+  hash: RekorHash;
+  signature: Uint8Array;
+  publicKeyPem: string | Uint8Array;
+}): HashedRekordV001 {
   return {
     kind: 'hashedrekord',
     apiVersion: '0.0.1',

@@ -5,7 +5,14 @@
 import { FormatError } from '../../core/errors.js';
 import { asObject, asString } from '../../core/json.js';
 import { strictKeys, unsupportedKind } from './common.js';
-import { canonicalDsseV001Body, parseDsseV001Body, parseDsseV001Proposed, serializeDsseV001Proposed, type DsseV001, type DsseV001Proposed } from './dsse.js';
+import {
+  canonicalDsseV001Body,
+  parseDsseV001Body,
+  parseDsseV001Proposed,
+  serializeDsseV001Proposed,
+  type DsseV001,
+  type DsseV001Proposed,
+} from './dsse.js';
 import {
   canonicalHashedRekordV001Body,
   parseHashedRekordV001Body,
@@ -14,9 +21,23 @@ import {
   type HashedRekordV001,
   type HashedRekordV001Proposed,
 } from './hashedrekord.js';
-import { canonicalIntotoV002Body, parseIntotoV002Body, parseIntotoV002Proposed, serializeIntotoV002Proposed, type IntotoV002, type IntotoV002Proposed } from './intoto.js';
+import {
+  canonicalIntotoV002Body,
+  parseIntotoV002Body,
+  parseIntotoV002Proposed,
+  serializeIntotoV002Proposed,
+  type IntotoV002,
+  type IntotoV002Proposed,
+} from './intoto.js';
 
-export { MAX_REKOR_V1_DSSE_SIGNATURES, MAX_REKOR_V1_DSSE_VERIFIERS, readRekorHash, unsupportedKind, type RekorHash, type RekorHashAlgorithm } from './common.js';
+export {
+  MAX_REKOR_V1_DSSE_SIGNATURES,
+  MAX_REKOR_V1_DSSE_VERIFIERS,
+  readRekorHash,
+  unsupportedKind,
+  type RekorHash,
+  type RekorHashAlgorithm,
+} from './common.js';
 export { buildHashedRekordV001, type HashedRekordV001 } from './hashedrekord.js';
 export { buildDsseV001, type DsseV001, type DsseV001Signature } from './dsse.js';
 export { buildIntotoV002, type IntotoV002, type IntotoV002Signature } from './intoto.js';
@@ -61,7 +82,10 @@ export function parseRekorV1ProposedEntry(json: unknown): RekorV1ProposedEntry {
   if (kind === 'hashedrekord' && apiVersion === '0.0.1') return parseHashedRekordV001Proposed(spec);
   if (kind === 'dsse' && apiVersion === '0.0.1') return parseDsseV001Proposed(spec);
   if (kind === 'intoto' && apiVersion === '0.0.2') return parseIntotoV002Proposed(spec);
-  throw new FormatError('kind', `unsupported entry kind/version ${kind.slice(0, 40)} ${apiVersion.slice(0, 20)}`, { check: 'entry-kind', actual: `${kind}/${apiVersion}` });
+  throw new FormatError('kind', `unsupported entry kind/version ${kind.slice(0, 40)} ${apiVersion.slice(0, 20)}`, {
+    check: 'entry-kind',
+    actual: `${kind}/${apiVersion}`,
+  });
 }
 
 /** A proposed entry as JSON, as sigstore clients send it. */

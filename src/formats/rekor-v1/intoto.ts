@@ -6,7 +6,16 @@ import { canonicalBytes } from '../../core/canonical-json.js';
 import { sha256 } from '../../core/hash.js';
 import { asArray, asObject, asString } from '../../core/json.js';
 import type { Envelope } from '../dsse.js';
-import { MAX_REKOR_V1_DSSE_SIGNATURES, doubleBase64, doubleBase64Decode, nonEmptyBase64, readRekorHash, requireAtMost, strictKeys, type RekorHash } from './common.js';
+import {
+  MAX_REKOR_V1_DSSE_SIGNATURES,
+  doubleBase64,
+  doubleBase64Decode,
+  nonEmptyBase64,
+  readRekorHash,
+  requireAtMost,
+  strictKeys,
+  type RekorHash,
+} from './common.js';
 
 export interface IntotoV002Signature {
   /** The raw signature bytes (the body holds base64 of their base64). */
@@ -59,7 +68,10 @@ function readIntotoSignatures(v: unknown, path: string): IntotoV002Signature[] {
     const p = `${path}[${i}]`;
     const o = asObject(s, p);
     strictKeys(o, p, ['sig', 'publicKey', 'keyid']);
-    const sig: IntotoV002Signature = { sig: doubleBase64Decode(o.sig, `${p}.sig`), publicKey: nonEmptyBase64(o.publicKey, `${p}.publicKey`) };
+    const sig: IntotoV002Signature = {
+      sig: doubleBase64Decode(o.sig, `${p}.sig`),
+      publicKey: nonEmptyBase64(o.publicKey, `${p}.publicKey`),
+    };
     if (o.keyid !== undefined && o.keyid !== '') sig.keyid = asString(o.keyid, `${p}.keyid`);
     return sig;
   });
@@ -76,7 +88,11 @@ export function canonicalIntotoV002Body(e: IntotoV002): Buffer {
         envelope: {
           payloadType: e.payloadType,
           payload: e.payload === undefined ? undefined : doubleBase64(e.payload),
-          signatures: e.signatures.map((s) => ({ sig: doubleBase64(s.sig), publicKey: base64Encode(s.publicKey), keyid: s.keyid || undefined })),
+          signatures: e.signatures.map((s) => ({
+            sig: doubleBase64(s.sig),
+            publicKey: base64Encode(s.publicKey),
+            keyid: s.keyid || undefined,
+          })),
         },
         hash: e.hash,
         payloadHash: e.payloadHash,
@@ -90,7 +106,11 @@ export function canonicalIntotoV002Body(e: IntotoV002): Buffer {
  * SHA-256 of the JCS of the envelope with base64 payload and signatures and PEM keys,
  * the recipe sigstore-js uses and real entries carry.
  */
-export function buildIntotoV002(input: { envelope: Envelope; publicKeyPems: (string | Uint8Array)[]; includePayload?: boolean }): IntotoV002 {
+export function buildIntotoV002(input: {
+  envelope: Envelope;
+  publicKeyPems: (string | Uint8Array)[];
+  includePayload?: boolean;
+}): IntotoV002 {
   const { envelope } = input;
   if (input.publicKeyPems.length !== envelope.signatures.length) {
     throw new FormatError('spec.content.envelope.signatures', 'one public key per envelope signature is needed', { check: 'count' });

@@ -6,7 +6,10 @@ export const caModule: ServiceModule = {
   name: 'ca',
   configSections: ['issuers', 'keys', 'validity', 'organization'],
   async setup(ctx) {
-    if (ctx.issuers.length === 0) ctx.warn('no identity issuers are configured and the development IdP is off: the CA will refuse every token (set "issuers" in the configuration)');
+    if (ctx.issuers.length === 0)
+      ctx.warn(
+        'no identity issuers are configured and the development IdP is off: the CA will refuse every token (set "issuers" in the configuration)',
+      );
     const ca = ctx.caMaterial();
     return {
       services: ['ca'],

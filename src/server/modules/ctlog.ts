@@ -15,7 +15,8 @@ export const ctlogModule: ServiceModule = {
     return {
       services: ['ctlog'],
       register: (app) => app.register(ctlogService({ log })),
-      describe: (trust) => void (trust.ctlog = { baseUrl: ctx.publicUrl, publicKey: key.publicKey, logId: log.logId, start: key.createdAt }),
+      describe: (trust) =>
+        void (trust.ctlog = { baseUrl: ctx.publicUrl, publicKey: key.publicKey, logId: log.logId, start: key.createdAt }),
     };
   },
 };

@@ -31,17 +31,20 @@ export function httpCtSubmitter(logUrl: string, options: { timeoutMs?: number } 
         signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
       });
     } catch (e) {
-      if ((e as { name?: unknown })?.name === 'TimeoutError') throw new HttpError('CT_LOG_TIMEOUT', `the CT log at ${url} did not answer in time`);
+      if ((e as { name?: unknown })?.name === 'TimeoutError')
+        throw new HttpError('CT_LOG_TIMEOUT', `the CT log at ${url} did not answer in time`);
       throw new HttpError('CT_LOG_UNAVAILABLE', `the CT log at ${url} cannot be reached: ${(e as Error).message}`);
     }
     let text: string;
     try {
       text = (await readResponseBody(response, MAX_CT_ANSWER_BYTES, `the CT log's answer from ${url}`)).toString('utf8');
     } catch (e) {
-      if ((e as { name?: unknown })?.name === 'TimeoutError') throw new HttpError('CT_LOG_TIMEOUT', `the CT log at ${url} did not send its answer in time`);
+      if ((e as { name?: unknown })?.name === 'TimeoutError')
+        throw new HttpError('CT_LOG_TIMEOUT', `the CT log at ${url} did not send its answer in time`);
       throw new HttpError('CT_LOG_BAD_RESPONSE', `the CT log at ${url} sent an unreadable answer: ${(e as Error).message}`);
     }
-    if (response.status !== 200) throw new HttpError('CT_LOG_REFUSED', `the CT log at ${url} answered HTTP ${response.status}: ${text.slice(0, 200)}`);
+    if (response.status !== 200)
+      throw new HttpError('CT_LOG_REFUSED', `the CT log at ${url} answered HTTP ${response.status}: ${text.slice(0, 200)}`);
     try {
       return sctFromJson(JSON.parse(text));
     } catch {

@@ -85,7 +85,10 @@ export class CertificateAuthority {
     const now = this.options.now?.() ?? new Date();
     const ca = this.options.issuer;
     if (!ca.certificate.validAt(now)) {
-      throw new HttpError('CA_NOT_VALID', `the issuing CA certificate is valid from ${ca.certificate.notBefore.toISOString()} to ${ca.certificate.notAfter.toISOString()}, not now`);
+      throw new HttpError(
+        'CA_NOT_VALID',
+        `the issuing CA certificate is valid from ${ca.certificate.notBefore.toISOString()} to ${ca.certificate.notAfter.toISOString()}, not now`,
+      );
     }
     const verified: VerifiedToken = await this.tokenVerifier().verify(req.token, { now });
     const { identity, issuerConfig } = verified;
@@ -134,7 +137,10 @@ export function caService(options: CaServiceOptions | CertificateAuthority): Fas
       const issued = await ca.signingCertificate(request.body, auth);
       issuedCount.inc({ api: 'v2' });
       const chain = { chain: { certificates: issued.chainPem } };
-      return reply.code(200).type('application/json').send(issued.embeddedSct ? { signedCertificateEmbeddedSct: chain } : { signedCertificateDetachedSct: chain });
+      return reply
+        .code(200)
+        .type('application/json')
+        .send(issued.embeddedSct ? { signedCertificateEmbeddedSct: chain } : { signedCertificateDetachedSct: chain });
     });
     // Legacy v1 API (pre-GA clients such as old cosign): 201 with a PEM chain.
     app.post('/api/v1/signingCert', async (request, reply) => {
@@ -144,8 +150,14 @@ export function caService(options: CaServiceOptions | CertificateAuthority): Fas
       issuedCount.inc({ api: 'v1' });
       return reply.code(201).type('application/pem-certificate-chain').send(issued.chainPem.join(''));
     });
-    app.get('/api/v1/rootCert', async (_req, reply) => reply.type('application/pem-certificate-chain').send(ca.trustBundle().chains[0]!.certificates.join('')));
-    app.get('/api/v2/trustBundle', async (_req, reply) => reply.type('application/json').send((trustBundle ??= JSON.stringify(ca.trustBundle()))));
-    app.get('/api/v2/configuration', async (_req, reply) => reply.type('application/json').send((configuration ??= JSON.stringify(ca.configuration()))));
+    app.get('/api/v1/rootCert', async (_req, reply) =>
+      reply.type('application/pem-certificate-chain').send(ca.trustBundle().chains[0]!.certificates.join('')),
+    );
+    app.get('/api/v2/trustBundle', async (_req, reply) =>
+      reply.type('application/json').send((trustBundle ??= JSON.stringify(ca.trustBundle()))),
+    );
+    app.get('/api/v2/configuration', async (_req, reply) =>
+      reply.type('application/json').send((configuration ??= JSON.stringify(ca.configuration()))),
+    );
   };
 }

@@ -84,7 +84,8 @@ export function parseSigningCertRequest(body: unknown, authorization: string | u
   if (pkr) {
     const pk = object(pkr.publicKey, 'publicKeyRequest.publicKey');
     if (!pk) throw bad('PUBLIC_KEY_INVALID', 'publicKeyRequest.publicKey is missing');
-    if (pk.algorithm !== undefined && typeof pk.algorithm !== 'string') throw bad('REQUEST_INVALID', 'publicKeyRequest.publicKey.algorithm must be a string');
+    if (pk.algorithm !== undefined && typeof pk.algorithm !== 'string')
+      throw bad('REQUEST_INVALID', 'publicKeyRequest.publicKey.algorithm must be a string');
     const { info, spkiDer } = parseKeyContent(pk.content);
     const pop = pkr.proofOfPossession;
     if (pop === undefined || pop === null || pop === '') throw bad('POP_MISSING', 'publicKeyRequest.proofOfPossession is missing');
@@ -159,10 +160,7 @@ export function parseLegacySigningCertRequest(body: unknown, authorization: stri
     const text = bytes.toString('latin1');
     if (text.includes('-----BEGIN')) content = text;
   }
-  return parseSigningCertRequest(
-    { publicKeyRequest: { publicKey: { content }, proofOfPossession: b.signedEmailAddress } },
-    authorization,
-  );
+  return parseSigningCertRequest({ publicKeyRequest: { publicKey: { content }, proofOfPossession: b.signedEmailAddress } }, authorization);
 }
 
 /** The proof of possession: a signature over the challenge claim value with the key's default scheme (§3.2). */
@@ -179,12 +177,20 @@ export async function checkProofOfPossession(
   let hint = '';
   for (const name of ['email', 'sub']) {
     const v = claims[name];
-    if (name !== challengeClaimName && typeof v === 'string' && v !== challengeClaimValue && verifyPop(info, Buffer.from(v, 'utf8'), proofOfPossession)) {
+    if (
+      name !== challengeClaimName &&
+      typeof v === 'string' &&
+      v !== challengeClaimValue &&
+      verifyPop(info, Buffer.from(v, 'utf8'), proofOfPossession)
+    ) {
       hint = `; it signs the "${name}" claim instead`;
       break;
     }
   }
-  throw bad('POP_INVALID', `proofOfPossession is not a signature by the submitted key over the challenge claim "${challengeClaimName}" (${JSON.stringify(challengeClaimValue)})${hint}`);
+  throw bad(
+    'POP_INVALID',
+    `proofOfPossession is not a signature by the submitted key over the challenge claim "${challengeClaimName}" (${JSON.stringify(challengeClaimValue)})${hint}`,
+  );
 }
 
 function decodeOid(content: Buffer): string {
@@ -252,7 +258,10 @@ export function parseCsr(value: unknown): PublicKeyInfo {
   try {
     ok = verifyWithAlgorithm(algorithm, info.key, signed, signature);
   } catch (e) {
-    throw bad('SIGNATURE_ALGORITHM_UNSUPPORTED', `${CSR_FIELD}: signature algorithm ${algorithm} is not accepted (ECDSA or RSA PKCS#1 v1.5 with SHA-256/384/512, Ed25519)`, );
+    throw bad(
+      'SIGNATURE_ALGORITHM_UNSUPPORTED',
+      `${CSR_FIELD}: signature algorithm ${algorithm} is not accepted (ECDSA or RSA PKCS#1 v1.5 with SHA-256/384/512, Ed25519)`,
+    );
   }
   if (!ok) throw bad('CSR_SIGNATURE_INVALID', `${CSR_FIELD}: the request's signature does not verify with the public key it contains`);
   return info;

@@ -117,7 +117,9 @@ export class CtLog {
     if (type !== 'ec' && type !== 'rsa') throw new VerificationError('KEY_UNSUPPORTED', `a CT log key must be ECDSA or RSA, not ${type}`);
     this.signer = options.signer;
     this.publicKey = options.signer.publicKey;
-    this.logId = createHash('sha256').update(this.publicKey.export({ format: 'der', type: 'spki' })).digest();
+    this.logId = createHash('sha256')
+      .update(this.publicKey.export({ format: 'der', type: 'spki' }))
+      .digest();
     this.roots = options.roots;
     this.store = options.store ?? new MemoryCtLogStore();
     this.now = options.now ?? (() => new Date());
@@ -143,7 +145,8 @@ export class CtLog {
       }
       const next = chain[i + 1];
       if (next) {
-        if (!next.subject.equals(cert.issuer) || !cert.verifySignedBy(next)) throw rejected('CT_CHAIN_INVALID', `chain[${i}] is not signed by chain[${i + 1}]`);
+        if (!next.subject.equals(cert.issuer) || !cert.verifySignedBy(next))
+          throw rejected('CT_CHAIN_INVALID', `chain[${i}] is not signed by chain[${i + 1}]`);
         if (!next.isCA) throw rejected('CT_CHAIN_INVALID', `chain[${i + 1}] is not a CA`);
         continue;
       }
@@ -215,7 +218,8 @@ export class CtLog {
   /** RFC 6962 get-proof-by-hash: the audit path of the leaf with that Merkle leaf hash. */
   async proofByHash(hash: Buffer, treeSize: number): Promise<{ leaf_index: number; audit_path: string[] }> {
     const { size } = await this.store.head();
-    if (!Number.isSafeInteger(treeSize) || treeSize < 1 || treeSize > size) throw rejected('CT_TREE_SIZE_INVALID', `tree_size must be between 1 and ${size}`);
+    if (!Number.isSafeInteger(treeSize) || treeSize < 1 || treeSize > size)
+      throw rejected('CT_TREE_SIZE_INVALID', `tree_size must be between 1 and ${size}`);
     if (hash.length !== 32) throw rejected('CT_HASH_INVALID', 'hash must be 32 bytes');
     const index = await this.store.findLeaf(hash, treeSize);
     if (index === undefined) throw new HttpError('CT_LEAF_NOT_FOUND', 'no leaf with that hash in the tree');
@@ -229,7 +233,8 @@ export class CtLog {
    */
   async entries(start: number, end: number, pageLimit: number): Promise<{ entries: Array<{ leaf_input: string; extra_data: string }> }> {
     const { size } = await this.store.head();
-    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) throw rejected('CT_RANGE_INVALID', 'need 0 <= start <= end');
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start)
+      throw rejected('CT_RANGE_INVALID', 'need 0 <= start <= end');
     if (start >= size) throw rejected('CT_RANGE_INVALID', `start ${start} is not below the tree size ${size}`);
     const count = Math.min(end, size - 1) - start + 1;
     const leaves = await this.store.readLeaves(start, Math.min(count, pageLimit));

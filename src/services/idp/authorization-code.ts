@@ -16,7 +16,16 @@ interface PendingCode {
 }
 
 /** Parameters the login page and its POST carry through. */
-const AUTHORIZE_PARAMS = ['response_type', 'client_id', 'redirect_uri', 'state', 'nonce', 'scope', 'code_challenge', 'code_challenge_method'] as const;
+const AUTHORIZE_PARAMS = [
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'state',
+  'nonce',
+  'scope',
+  'code_challenge',
+  'code_challenge_method',
+] as const;
 
 /** Only loopback redirect targets: a development IdP must not become an open redirector. */
 function checkRedirectUri(value: string): URL {
@@ -39,7 +48,8 @@ function authorizeRequest(params: Params): Record<string, string> {
     const v = str(params, name);
     if (v !== undefined) out[name] = v;
   }
-  if (out.response_type !== 'code') throw new HttpError('unsupported_response_type', `response_type must be "code", got ${JSON.stringify(out.response_type ?? null)}`);
+  if (out.response_type !== 'code')
+    throw new HttpError('unsupported_response_type', `response_type must be "code", got ${JSON.stringify(out.response_type ?? null)}`);
   required(out, 'client_id');
   checkRedirectUri(required(out, 'redirect_uri'));
   if (!out.code_challenge) throw new HttpError('invalid_request', 'code_challenge is required (PKCE)');
@@ -64,11 +74,16 @@ export function authorizationCodeGrant(app: FastifyInstance, options: { codeTtlS
       return html(reply, 400, loginPage(params, 'Please enter a valid email address.'));
     }
     prune(codes);
-    if (codes.size >= MAX_PENDING_CODES) throw new HttpError('TOO_MANY_PENDING_CODES', 'too many unredeemed authorization codes; try again shortly');
+    if (codes.size >= MAX_PENDING_CODES)
+      throw new HttpError('TOO_MANY_PENDING_CODES', 'too many unredeemed authorization codes; try again shortly');
     const code = randomBytes(32).toString('base64url');
     codes.set(code, {
-      clientId: params.client_id!, redirectUri: params.redirect_uri!, codeChallenge: params.code_challenge!, nonce: params.nonce,
-      email, expiresAt: Date.now() + codeTtlMs,
+      clientId: params.client_id!,
+      redirectUri: params.redirect_uri!,
+      codeChallenge: params.code_challenge!,
+      nonce: params.nonce,
+      email,
+      expiresAt: Date.now() + codeTtlMs,
     });
     const target = new URL(params.redirect_uri!);
     target.searchParams.set('code', code);
@@ -82,14 +97,23 @@ export function authorizationCodeGrant(app: FastifyInstance, options: { codeTtlS
       const code = required(params, 'code');
       const pending = codes.get(code);
       codes.delete(code); // one use only, even when the rest fails
-      if (!pending || pending.expiresAt < Date.now()) throw new HttpError('invalid_grant', 'authorization code is unknown, used or expired');
+      if (!pending || pending.expiresAt < Date.now())
+        throw new HttpError('invalid_grant', 'authorization code is unknown, used or expired');
       const clientId = required(params, 'client_id');
-      if (clientId !== pending.clientId) throw new HttpError('invalid_grant', `client_id ${JSON.stringify(clientId)} is not the one the code was issued to`);
+      if (clientId !== pending.clientId)
+        throw new HttpError('invalid_grant', `client_id ${JSON.stringify(clientId)} is not the one the code was issued to`);
       const redirectUri = required(params, 'redirect_uri');
-      if (redirectUri !== pending.redirectUri) throw new HttpError('invalid_grant', 'redirect_uri differs from the one in the authorization request');
+      if (redirectUri !== pending.redirectUri)
+        throw new HttpError('invalid_grant', 'redirect_uri differs from the one in the authorization request');
       checkPkce(required(params, 'code_verifier'), pending.codeChallenge);
       const ttl = parseTtl(undefined);
-      const claims = devTokenClaims(ctx.issuer(), { kind: 'email', email: pending.email }, pending.clientId, ttl, pending.nonce ? { nonce: pending.nonce } : {});
+      const claims = devTokenClaims(
+        ctx.issuer(),
+        { kind: 'email', email: pending.email },
+        pending.clientId,
+        ttl,
+        pending.nonce ? { nonce: pending.nonce } : {},
+      );
       return { idToken: await signIdToken(ctx.signer, claims), ttl };
     },
   };

@@ -9,7 +9,8 @@ function requestedGithubClaims(params: Params): Record<string, string> | undefin
   const out: Record<string, string> = {};
   const nested = params.github;
   if (nested !== undefined) {
-    if (typeof nested !== 'object' || nested === null || Array.isArray(nested)) throw new HttpError('invalid_request', 'github must be an object of claims');
+    if (typeof nested !== 'object' || nested === null || Array.isArray(nested))
+      throw new HttpError('invalid_request', 'github must be an object of claims');
     for (const [k, v] of Object.entries(nested)) {
       if (typeof v !== 'string') throw new HttpError('invalid_request', `github.${k} must be a string`);
       out[k] = v;
@@ -33,7 +34,8 @@ export const clientCredentialsGrant: GrantHandler = {
     let identity: DevIdentity;
     let iss = ctx.issuer();
     if (github) {
-      if (str(params, 'email') !== undefined) throw new HttpError('invalid_request', 'ask for either an email identity or workflow claims, not both');
+      if (str(params, 'email') !== undefined)
+        throw new HttpError('invalid_request', 'ask for either an email identity or workflow claims, not both');
       identity = { kind: 'github', claims: githubClaims(github) };
       iss += GITHUB_ISSUER_SUFFIX;
     } else {

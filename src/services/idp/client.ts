@@ -39,13 +39,23 @@ export async function requestDevToken(req: DevTokenRequest): Promise<string> {
     });
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new KeylessError('DEV_IDP_UNREACHABLE', `cannot reach the development identity provider at ${tokenUrl}: ${cause?.code ?? cause?.message ?? (e as Error).message}`, { check: 'dev-idp', cause: e });
+    throw new KeylessError(
+      'DEV_IDP_UNREACHABLE',
+      `cannot reach the development identity provider at ${tokenUrl}: ${cause?.code ?? cause?.message ?? (e as Error).message}`,
+      { check: 'dev-idp', cause: e },
+    );
   }
   let text: string;
   try {
-    text = (await readResponseBody(response, MAX_TOKEN_ANSWER_BYTES, `the development identity provider's answer from ${tokenUrl}`)).toString('utf8');
+    text = (
+      await readResponseBody(response, MAX_TOKEN_ANSWER_BYTES, `the development identity provider's answer from ${tokenUrl}`)
+    ).toString('utf8');
   } catch (e) {
-    throw new KeylessError('DEV_IDP_UNREACHABLE', `cannot read the answer of the development identity provider at ${tokenUrl}: ${(e as Error).message}`, { check: 'dev-idp', cause: e });
+    throw new KeylessError(
+      'DEV_IDP_UNREACHABLE',
+      `cannot read the answer of the development identity provider at ${tokenUrl}: ${(e as Error).message}`,
+      { check: 'dev-idp', cause: e },
+    );
   }
   let json: Record<string, unknown> | undefined;
   try {
@@ -55,7 +65,10 @@ export async function requestDevToken(req: DevTokenRequest): Promise<string> {
   }
   if (response.status !== 200) {
     const detail = json && typeof json.message === 'string' ? `${String(json.code)}: ${json.message}` : `HTTP ${response.status}`;
-    throw new KeylessError('DEV_IDP_REFUSED', `the development identity provider at ${tokenUrl} refused the request (${detail})`, { check: 'dev-idp', actual: response.status });
+    throw new KeylessError('DEV_IDP_REFUSED', `the development identity provider at ${tokenUrl} refused the request (${detail})`, {
+      check: 'dev-idp',
+      actual: response.status,
+    });
   }
   const token = json?.id_token;
   if (typeof token !== 'string' || token.split('.').length !== 3) {

@@ -4,7 +4,18 @@ import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../http/index.js';
 import { devicePage } from './login-page.js';
 import { devTokenClaims, parseEmail, parseTtl, signIdToken } from './tokens.js';
-import { MAX_PENDING_CODES, checkChallenge, checkPkce, html, prune, required, str, type GrantHandler, type IdpContext, type Params } from './oauth.js';
+import {
+  MAX_PENDING_CODES,
+  checkChallenge,
+  checkPkce,
+  html,
+  prune,
+  required,
+  str,
+  type GrantHandler,
+  type IdpContext,
+  type Params,
+} from './oauth.js';
 
 export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -41,7 +52,11 @@ function userCode(): string {
 }
 
 /** Registers `/device/code` and the `/device` page, and returns the device-code grant. */
-export function deviceGrant(app: FastifyInstance, ctx: IdpContext, options: { deviceCodeTtlSeconds?: number; deviceIntervalSeconds?: number } = {}): GrantHandler {
+export function deviceGrant(
+  app: FastifyInstance,
+  ctx: IdpContext,
+  options: { deviceCodeTtlSeconds?: number; deviceIntervalSeconds?: number } = {},
+): GrantHandler {
   const devices = new Map<string, PendingDevice>();
   const deviceTtlMs = (options.deviceCodeTtlSeconds ?? 600) * 1000;
   const interval = options.deviceIntervalSeconds ?? 1;
@@ -68,7 +83,15 @@ export function deviceGrant(app: FastifyInstance, ctx: IdpContext, options: { de
     }
     const deviceCode = randomBytes(32).toString('base64url');
     const code = userCode();
-    devices.set(deviceCode, { clientId, requester, createdAt: now, userCode: code, codeChallenge: challenge, email: undefined, expiresAt: now + deviceTtlMs });
+    devices.set(deviceCode, {
+      clientId,
+      requester,
+      createdAt: now,
+      userCode: code,
+      codeChallenge: challenge,
+      email: undefined,
+      expiresAt: now + deviceTtlMs,
+    });
     const issuer = ctx.issuer();
     return reply.header('cache-control', 'no-store').send({
       device_code: deviceCode,
@@ -111,12 +134,19 @@ export function deviceGrant(app: FastifyInstance, ctx: IdpContext, options: { de
         devices.delete(deviceCode);
         throw new HttpError('expired_token', 'the device code expired before the login was completed');
       }
-      if (required(params, 'client_id') !== pending.clientId) throw new HttpError('invalid_grant', 'client_id is not the one the device code was issued to');
+      if (required(params, 'client_id') !== pending.clientId)
+        throw new HttpError('invalid_grant', 'client_id is not the one the device code was issued to');
       if (pending.email === undefined) throw new HttpError('authorization_pending', 'the user has not completed the login yet');
       devices.delete(deviceCode);
       if (pending.codeChallenge !== undefined) checkPkce(required(params, 'code_verifier'), pending.codeChallenge);
       const ttl = parseTtl(undefined);
-      return { idToken: await signIdToken(ctx.signer, devTokenClaims(ctx.issuer(), { kind: 'email', email: pending.email }, pending.clientId, ttl)), ttl };
+      return {
+        idToken: await signIdToken(
+          ctx.signer,
+          devTokenClaims(ctx.issuer(), { kind: 'email', email: pending.email }, pending.clientId, ttl),
+        ),
+        ttl,
+      };
     },
   };
 }

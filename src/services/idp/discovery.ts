@@ -9,13 +9,24 @@ import type { IdpContext } from './oauth.js';
 export const GITHUB_ISSUER_SUFFIX = '/github';
 
 /** Issuer configurations the CA needs to accept this IdP's tokens: email identities and GitHub-like workflows. */
-export async function devIdpIssuerConfigs(issuerUrl: string, signingKey: Signer, options: { staticKeys?: boolean } = {}): Promise<IssuerConfig[]> {
+export async function devIdpIssuerConfigs(
+  issuerUrl: string,
+  signingKey: Signer,
+  options: { staticKeys?: boolean } = {},
+): Promise<IssuerConfig[]> {
   const signer = await devSigner(signingKey);
-  const jwks: JsonWebKeySet | undefined = options.staticKeys === false ? undefined : { keys: [signer.jwk as JsonWebKeySet['keys'][number]] };
+  const jwks: JsonWebKeySet | undefined =
+    options.staticKeys === false ? undefined : { keys: [signer.jwk as JsonWebKeySet['keys'][number]] };
   const base = issuerUrl.replace(/\/+$/, '');
   return [
     { issuerUrl: base, clientId: DEV_AUDIENCE, type: 'email', algorithms: ['ES256'], ...(jwks ? { jwks } : {}) },
-    { issuerUrl: `${base}${GITHUB_ISSUER_SUFFIX}`, clientId: DEV_AUDIENCE, type: 'github-workflow', algorithms: ['ES256'], ...(jwks ? { jwks } : {}) },
+    {
+      issuerUrl: `${base}${GITHUB_ISSUER_SUFFIX}`,
+      clientId: DEV_AUDIENCE,
+      type: 'github-workflow',
+      algorithms: ['ES256'],
+      ...(jwks ? { jwks } : {}),
+    },
   ];
 }
 
@@ -38,6 +49,8 @@ export function registerDiscovery(app: FastifyInstance, ctx: IdpContext, grantTy
   const cacheable = (reply: FastifyReply) => reply.header('cache-control', 'public, max-age=300');
   const jwks = { keys: [ctx.signer.jwk] };
   app.get('/.well-known/openid-configuration', async (_req, reply) => cacheable(reply).send(discovery(ctx.issuer(), ctx.issuer())));
-  app.get(`${GITHUB_ISSUER_SUFFIX}/.well-known/openid-configuration`, async (_req, reply) => cacheable(reply).send(discovery(ctx.issuer() + GITHUB_ISSUER_SUFFIX, ctx.issuer())));
+  app.get(`${GITHUB_ISSUER_SUFFIX}/.well-known/openid-configuration`, async (_req, reply) =>
+    cacheable(reply).send(discovery(ctx.issuer() + GITHUB_ISSUER_SUFFIX, ctx.issuer())),
+  );
   app.get('/jwks', async (_req, reply) => cacheable(reply).send(jwks));
 }

@@ -4,9 +4,10 @@ function escapeHtml(s: string): string {
 
 /** The device-flow page: the user code (pre-filled from the link) and an email, or a confirmation. */
 export function devicePage(userCode: string, state: 'form' | 'done', error?: string): string {
-  const body = state === 'done'
-    ? '<p id="done">Signed in. You can close this window and return to your terminal.</p>'
-    : `${error ? `<p class="error" id="error">${escapeHtml(error)}</p>` : ''}
+  const body =
+    state === 'done'
+      ? '<p id="done">Signed in. You can close this window and return to your terminal.</p>'
+      : `${error ? `<p class="error" id="error">${escapeHtml(error)}</p>` : ''}
   <form method="post" action="device" id="device-form">
       <label for="user_code">Code shown in your terminal</label>
       <input type="text" name="user_code" id="user_code" required value="${escapeHtml(userCode)}">

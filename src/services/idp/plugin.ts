@@ -45,7 +45,10 @@ export function idpService(options: IdpServiceOptions): FastifyPluginAsync {
       const { status, body, internal } = toHttpError(error);
       if (internal) request.log.error({ err: error, url: request.url.split('?')[0] }, 'internal error');
       const oauth = OAUTH_ERRORS.has(body.code) ? body.code : status >= 500 ? 'server_error' : 'invalid_request';
-      void reply.code(status).type('application/json').send({ ...body, error: oauth, error_description: body.message });
+      void reply
+        .code(status)
+        .type('application/json')
+        .send({ ...body, error: oauth, error_description: body.message });
     });
     app.addContentTypeParser(FORM, { parseAs: 'string' }, (_req, body, done) => {
       const params: Record<string, string> = {};
@@ -56,20 +59,33 @@ export function idpService(options: IdpServiceOptions): FastifyPluginAsync {
     const grants: GrantHandler[] = [authorizationCodeGrant(app, options), deviceGrant(app, ctx, options)];
     if (options.allowClientCredentials ?? true) grants.push(clientCredentialsGrant);
     const byType = new Map(grants.map((g) => [g.grantType, g]));
-    registerDiscovery(app, ctx, grants.map((g) => g.grantType));
+    registerDiscovery(
+      app,
+      ctx,
+      grants.map((g) => g.grantType),
+    );
 
     app.post('/token', async (req, reply) => {
       const params = (req.body ?? {}) as Params;
-      if (typeof params !== 'object' || Array.isArray(params)) throw new HttpError('invalid_request', 'the token request must be a form or a JSON object');
+      if (typeof params !== 'object' || Array.isArray(params))
+        throw new HttpError('invalid_request', 'the token request must be a form or a JSON object');
       const grant = required(params, 'grant_type');
       const handler = byType.get(grant);
       if (!handler) {
-        if (grant === clientCredentialsGrant.grantType) throw new HttpError('unauthorized_client', 'the client_credentials grant is disabled');
-        throw new HttpError('unsupported_grant_type', `grant_type ${JSON.stringify(grant)} is not supported (authorization_code, device_code, client_credentials)`);
+        if (grant === clientCredentialsGrant.grantType)
+          throw new HttpError('unauthorized_client', 'the client_credentials grant is disabled');
+        throw new HttpError(
+          'unsupported_grant_type',
+          `grant_type ${JSON.stringify(grant)} is not supported (authorization_code, device_code, client_credentials)`,
+        );
       }
       const { idToken, ttl } = await handler.redeem(params, ctx);
       return reply.header('cache-control', 'no-store').send({
-        access_token: idToken, id_token: idToken, token_type: 'Bearer', expires_in: ttl, scope: 'openid email',
+        access_token: idToken,
+        id_token: idToken,
+        token_type: 'Bearer',
+        expires_in: ttl,
+        scope: 'openid email',
       });
     });
   };

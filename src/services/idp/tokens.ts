@@ -9,9 +9,7 @@ export const MAX_TOKEN_TTL_SECONDS = 24 * 60 * 60;
 export const DEV_AUDIENCE = 'sigstore';
 
 /** The identity a development token is minted for. */
-export type DevIdentity =
-  | { kind: 'email'; email: string }
-  | { kind: 'github'; claims: Record<string, string> };
+export type DevIdentity = { kind: 'email'; email: string } | { kind: 'github'; claims: Record<string, string> };
 
 export interface DevSigner {
   /** The IdP key, through the key store's signing interface. */
@@ -57,7 +55,10 @@ export function parseTtl(value: unknown): number {
   if (value === undefined || value === '') return DEFAULT_TOKEN_TTL_SECONDS;
   const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < 1 || n > MAX_TOKEN_TTL_SECONDS) {
-    throw new HttpError('REQUEST_INVALID', `ttl must be a whole number of seconds between 1 and ${MAX_TOKEN_TTL_SECONDS}, got ${JSON.stringify(value)}`);
+    throw new HttpError(
+      'REQUEST_INVALID',
+      `ttl must be a whole number of seconds between 1 and ${MAX_TOKEN_TTL_SECONDS}, got ${JSON.stringify(value)}`,
+    );
   }
   return n;
 }
@@ -80,7 +81,8 @@ export function githubClaims(given: Record<string, string>): Record<string, stri
   const owner = repository.split('/')[0]!;
   const ref = given.ref ?? 'refs/heads/main';
   const workflowPath = given.workflow_path ?? '.github/workflows/release.yml';
-  const sha = given.sha ?? '0000000000000000000000000000000000000000'.replace(/0/g, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]!);
+  const sha =
+    given.sha ?? '0000000000000000000000000000000000000000'.replace(/0/g, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]!);
   const workflowRef = `${repository}/${workflowPath}@${ref}`;
   const claims: Record<string, string> = {
     sub: `repo:${repository}:ref:${ref}`,
@@ -112,7 +114,13 @@ export function githubClaims(given: Record<string, string>): Record<string, stri
 }
 
 /** The claim set of a development token (protocols §2.4): email tokens carry email + email_verified; workflow tokens no email. */
-export function devTokenClaims(issuer: string, identity: DevIdentity, audience: string, ttl: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function devTokenClaims(
+  issuer: string,
+  identity: DevIdentity,
+  audience: string,
+  ttl: number,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000);
   const base = { iss: issuer, aud: audience, iat: now, nbf: now, exp: now + ttl, jti: randomUUID(), ...extra };
   if (identity.kind === 'email') return { ...base, sub: identity.email, email: identity.email, email_verified: true };

@@ -3,9 +3,22 @@ import { hexEncode } from '../../core/encoding.js';
 import { digest as hashDigest, type HashAlgorithm } from '../../core/hash.js';
 import { verifySignature } from '../../core/keys.js';
 import {
-  buildDsseV001, buildHashedRekordV001, buildIntotoV002, canonicalRekorV1Body, canonicalRekorV2Body,
-  hashAlgorithmForKeyDetails, nodeHashName, preAuthEncoding, publicKeyDetailsName, HashAlgorithmValue,
-  type CreateEntryRequestV2, type Envelope, type HashedRekordV002, type RekorV1ProposedEntry, type RekorV2Signature, type Verifier,
+  buildDsseV001,
+  buildHashedRekordV001,
+  buildIntotoV002,
+  canonicalRekorV1Body,
+  canonicalRekorV2Body,
+  hashAlgorithmForKeyDetails,
+  nodeHashName,
+  preAuthEncoding,
+  publicKeyDetailsName,
+  HashAlgorithmValue,
+  type CreateEntryRequestV2,
+  type Envelope,
+  type HashedRekordV002,
+  type RekorV1ProposedEntry,
+  type RekorV2Signature,
+  type Verifier,
 } from '../../formats/index.js';
 import { emailIndexKey, hashIndexKey, uriIndexKey, keyFromDer, keyFromPem, publicKeyIndexKey, type SubmittedKey } from './keys.js';
 import type { DigestVerifier } from './verify-pool.js';
@@ -35,12 +48,22 @@ function signatureInvalid(field: string): VerificationError {
 /** The hash Rekor pairs with a key; a different hash is refused (Rekor's allow-list). */
 function requireHashForKey(key: SubmittedKey, hash: HashAlgorithm, field: string): void {
   if (key.algorithm === 'ed25519') {
-    throw new VerificationError('KEY_UNSUPPORTED', `${field}: Ed25519 keys can sign a digest only as Ed25519ph, which this log does not support`, { check: 'key-type' });
+    throw new VerificationError(
+      'KEY_UNSUPPORTED',
+      `${field}: Ed25519 keys can sign a digest only as Ed25519ph, which this log does not support`,
+      { check: 'key-type' },
+    );
   }
   if (key.defaultHash !== hash) {
-    throw new VerificationError('HASH_ALGORITHM_UNSUPPORTED', `${field}: a ${key.algorithm} key signs with ${key.defaultHash}, not ${hash}`, {
-      check: 'hash-algorithm', expected: key.defaultHash, actual: hash,
-    });
+    throw new VerificationError(
+      'HASH_ALGORITHM_UNSUPPORTED',
+      `${field}: a ${key.algorithm} key signs with ${key.defaultHash}, not ${hash}`,
+      {
+        check: 'hash-algorithm',
+        expected: key.defaultHash,
+        actual: hash,
+      },
+    );
   }
 }
 
@@ -67,7 +90,12 @@ function distinctKeys(keys: SubmittedKey[]): SubmittedKey[] {
  * server has one), Ed25519 ones inline, and the event loop is yielded to between checks,
  * so a request at the limits cannot hold up other requests.
  */
-async function dsseSigners(envelope: Envelope, keys: SubmittedKey[], verifier: DigestVerifier, field: (i: number) => string): Promise<SubmittedKey[]> {
+async function dsseSigners(
+  envelope: Envelope,
+  keys: SubmittedKey[],
+  verifier: DigestVerifier,
+  field: (i: number) => string,
+): Promise<SubmittedKey[]> {
   const pae = preAuthEncoding(envelope.payloadType, envelope.payload);
   const digests = new Map<HashAlgorithm, Buffer>();
   const digestOf = (hash: HashAlgorithm): Buffer => {
@@ -80,7 +108,9 @@ async function dsseSigners(envelope: Envelope, keys: SubmittedKey[], verifier: D
     let found: SubmittedKey | undefined;
     for (const key of keys) {
       await yieldToEventLoop();
-      const ok = key.defaultHash ? await verifier.verify(key.spki, digestOf(key.defaultHash), sig, key.defaultHash) : verifySignature(key.info(), pae, sig);
+      const ok = key.defaultHash
+        ? await verifier.verify(key.spki, digestOf(key.defaultHash), sig, key.defaultHash)
+        : verifySignature(key.info(), pae, sig);
       if (ok) {
         found = key;
         break;
@@ -102,20 +132,32 @@ export async function admitV1(entry: RekorV1ProposedEntry, verifier: DigestVerif
       const digestBytes = Buffer.from(entry.hash.value, 'hex');
       if (!(await verifier.verify(key.spki, digestBytes, entry.signature, hash))) throw signatureInvalid('spec.signature.content');
       const built = buildHashedRekordV001({ hash: entry.hash, signature: entry.signature, publicKeyPem: key.pem });
-      return { body: canonicalRekorV1Body(built), kind: entry.kind, apiVersion: entry.apiVersion, indexKeys: indexKeysFor([key], [hashIndexKey(hash, entry.hash.value)]) };
+      return {
+        body: canonicalRekorV1Body(built),
+        kind: entry.kind,
+        apiVersion: entry.apiVersion,
+        indexKeys: indexKeysFor([key], [hashIndexKey(hash, entry.hash.value)]),
+      };
     }
     case 'dsse': {
       const keys = distinctKeys(entry.verifiers.map((v, i) => keyFromPem(v, `spec.proposedContent.verifiers[${i}]`)));
-      if (entry.envelope.signatures.length === 0) throw new FormatError('spec.proposedContent.envelope.signatures', 'must not be empty', { check: 'required' });
+      if (entry.envelope.signatures.length === 0)
+        throw new FormatError('spec.proposedContent.envelope.signatures', 'must not be empty', { check: 'required' });
       const signers = await dsseSigners(entry.envelope, keys, verifier, (i) => `spec.proposedContent.envelope.signatures[${i}]`);
       const built = buildDsseV001({ envelopeText: entry.envelopeText, envelope: entry.envelope, verifierPems: signers.map((k) => k.pem) });
       return {
-        body: canonicalRekorV1Body(built), kind: entry.kind, apiVersion: entry.apiVersion,
-        indexKeys: indexKeysFor(signers, [hashIndexKey('sha256', built.payloadHash.value), hashIndexKey('sha256', built.envelopeHash.value)]),
+        body: canonicalRekorV1Body(built),
+        kind: entry.kind,
+        apiVersion: entry.apiVersion,
+        indexKeys: indexKeysFor(signers, [
+          hashIndexKey('sha256', built.payloadHash.value),
+          hashIndexKey('sha256', built.envelopeHash.value),
+        ]),
       };
     }
     case 'intoto': {
-      if (entry.envelope.signatures.length === 0) throw new FormatError('spec.content.envelope.signatures', 'must not be empty', { check: 'required' });
+      if (entry.envelope.signatures.length === 0)
+        throw new FormatError('spec.content.envelope.signatures', 'must not be empty', { check: 'required' });
       const keys = entry.publicKeys.map((p, i) => keyFromPem(p, `spec.content.envelope.signatures[${i}].publicKey`));
       // Each signature names its own key: one check per signature.
       for (const [i, s] of entry.envelope.signatures.entries()) {
@@ -123,7 +165,9 @@ export async function admitV1(entry: RekorV1ProposedEntry, verifier: DigestVerif
       }
       const built = buildIntotoV002({ envelope: entry.envelope, publicKeyPems: keys.map((k) => k.pem) });
       return {
-        body: canonicalRekorV1Body(built), kind: entry.kind, apiVersion: entry.apiVersion,
+        body: canonicalRekorV1Body(built),
+        kind: entry.kind,
+        apiVersion: entry.apiVersion,
         indexKeys: indexKeysFor(keys, [hashIndexKey('sha256', built.payloadHash.value)]),
       };
     }
@@ -141,7 +185,11 @@ function verifierKey(v: Verifier, field: string): SubmittedKey {
   if (!which) throw new FormatError(field, 'needs publicKey or x509Certificate', { check: 'required' });
   const der = which.$case === 'publicKey' ? which.publicKey.rawBytes : which.x509Certificate.rawBytes;
   if (der.length > MAX_VERIFIER_DER_BYTES) {
-    throw new KeylessError('TLOG_ENTRY_TOO_LARGE', `${field}.${which.$case}: ${der.length} bytes is more than the ${MAX_VERIFIER_DER_BYTES} accepted`, { check: 'certificate-size' });
+    throw new KeylessError(
+      'TLOG_ENTRY_TOO_LARGE',
+      `${field}.${which.$case}: ${der.length} bytes is more than the ${MAX_VERIFIER_DER_BYTES} accepted`,
+      { check: 'certificate-size' },
+    );
   }
   return keyFromDer(der, which.$case, `${field}.${which.$case}`);
 }
@@ -151,7 +199,9 @@ function requireKeyDetails(key: SubmittedKey, v: Verifier, field: string): HashA
   const given = v.keyDetails === undefined ? undefined : safeName(v.keyDetails);
   if (given !== key.keyDetails) {
     throw new VerificationError('KEY_DETAILS_MISMATCH', `${field}.keyDetails: the key is ${key.keyDetails}`, {
-      check: 'key-details', expected: key.keyDetails, actual: given,
+      check: 'key-details',
+      expected: key.keyDetails,
+      actual: given,
     });
   }
   const hashEnum = hashAlgorithmForKeyDetails(v.keyDetails!);
@@ -170,7 +220,11 @@ function safeName(v: number): string {
   }
 }
 
-const HASH_ENUM: Record<HashAlgorithm, number> = { sha256: HashAlgorithmValue.SHA2_256, sha384: HashAlgorithmValue.SHA2_384, sha512: HashAlgorithmValue.SHA2_512 };
+const HASH_ENUM: Record<HashAlgorithm, number> = {
+  sha256: HashAlgorithmValue.SHA2_256,
+  sha384: HashAlgorithmValue.SHA2_384,
+  sha512: HashAlgorithmValue.SHA2_512,
+};
 
 /**
  * Rekor v2: checks a CreateEntryRequest. A DSSE request is logged as a hashedrekord
@@ -187,15 +241,22 @@ export async function admitV2(request: CreateEntryRequestV2, verifier: DigestVer
     hash = requireKeyDetails(key, r.signature.verifier, 'hashedRekordRequestV002.signature.verifier');
     const size = hashDigest(hash).length;
     if (r.digest.length !== size) {
-      throw new FormatError('hashedRekordRequestV002.digest', `must be ${size} bytes for ${hash}, got ${r.digest.length}`, { check: 'digest-length' });
+      throw new FormatError('hashedRekordRequestV002.digest', `must be ${size} bytes for ${hash}, got ${r.digest.length}`, {
+        check: 'digest-length',
+      });
     }
-    if (!(await verifier.verify(key.spki, r.digest, r.signature.content, hash))) throw signatureInvalid('hashedRekordRequestV002.signature.content');
+    if (!(await verifier.verify(key.spki, r.digest, r.signature.content, hash)))
+      throw signatureInvalid('hashedRekordRequestV002.signature.content');
     digestBytes = r.digest;
     signature = r.signature;
   } else {
     const r = request.dsseRequestV002;
     if (r.envelope.signatures.length !== 1) {
-      throw new FormatError('dsseRequestV002.envelope.signatures', 'exactly one signature is supported (it is logged as a hashedrekord over the PAE)', { check: 'count' });
+      throw new FormatError(
+        'dsseRequestV002.envelope.signatures',
+        'exactly one signature is supported (it is logged as a hashedrekord over the PAE)',
+        { check: 'count' },
+      );
     }
     const keys = r.verifiers.map((v, i) => verifierKey(v, `dsseRequestV002.verifiers[${i}]`));
     const sig = r.envelope.signatures[0]!.sig;
@@ -212,5 +273,10 @@ export async function admitV2(request: CreateEntryRequestV2, verifier: DigestVer
     data: { algorithm: HASH_ENUM[hash] as never, digest: digestBytes },
     signature,
   };
-  return { body: canonicalRekorV2Body(entry), kind: 'hashedrekord', apiVersion: '0.0.2', indexKeys: indexKeysFor([key], [hashIndexKey(hash, hexEncode(digestBytes))]) };
+  return {
+    body: canonicalRekorV2Body(entry),
+    kind: 'hashedrekord',
+    apiVersion: '0.0.2',
+    indexKeys: indexKeysFor([key], [hashIndexKey(hash, hexEncode(digestBytes))]),
+  };
 }

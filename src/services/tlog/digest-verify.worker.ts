@@ -9,7 +9,12 @@ import { unpackDigestJobs } from './digest-jobs.js';
 // P-256 tables on first use, which would otherwise delay the first appends by a second.
 const warm = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const warmDigest = createHash('sha256').update('warm-up').digest();
-verifyDigestSignatureSpki(warm.publicKey.export({ format: 'der', type: 'spki' }), warmDigest, sign('sha256', Buffer.from('warm-up'), warm.privateKey), 'sha256');
+verifyDigestSignatureSpki(
+  warm.publicKey.export({ format: 'der', type: 'spki' }),
+  warmDigest,
+  sign('sha256', Buffer.from('warm-up'), warm.privateKey),
+  'sha256',
+);
 
 serveRequests<ArrayBuffer, Uint8Array>(
   (packed) => Uint8Array.from(unpackDigestJobs(packed), (j) => (verifyDigestSignatureSpki(j.spki, j.digest, j.signature, j.hash) ? 1 : 0)),

@@ -61,7 +61,10 @@ function unsupported(field: string, what: string): KeylessError {
 }
 
 /** Classifies a DER SPKI by Rekor's allow-list: ECDSA P-256/384/521, Ed25519, RSA 2048–4096. */
-export function classifySpki(spki: Buffer, field: string): { algorithm: KeyAlgorithm; defaultHash: HashAlgorithm | undefined; keyDetails: string } {
+export function classifySpki(
+  spki: Buffer,
+  field: string,
+): { algorithm: KeyAlgorithm; defaultHash: HashAlgorithm | undefined; keyDetails: string } {
   const root = parseDer(spki, field);
   const kids = root.expect(TAG.SEQUENCE, field).children(field);
   if (kids.length !== 2) throw new FormatError(field, 'SubjectPublicKeyInfo must have two elements');
@@ -90,8 +93,10 @@ export function classifySpki(spki: Buffer, field: string): { algorithm: KeyAlgor
     let i = 0;
     while (i < n.length - 1 && n[i] === 0) i++;
     const modulusBits = (n.length - i) * 8 - Math.clz32(n[i]!) + 24;
-    if (modulusBits < MIN_RSA_BITS || modulusBits > MAX_RSA_BITS) throw unsupported(field, `RSA key of ${modulusBits} bits is outside ${MIN_RSA_BITS}-${MAX_RSA_BITS}`);
-    if (modulusBits !== 2048 && modulusBits !== 3072 && modulusBits !== 4096) throw unsupported(field, `RSA key of ${modulusBits} bits has no Sigstore key details`);
+    if (modulusBits < MIN_RSA_BITS || modulusBits > MAX_RSA_BITS)
+      throw unsupported(field, `RSA key of ${modulusBits} bits is outside ${MIN_RSA_BITS}-${MAX_RSA_BITS}`);
+    if (modulusBits !== 2048 && modulusBits !== 3072 && modulusBits !== 4096)
+      throw unsupported(field, `RSA key of ${modulusBits} bits has no Sigstore key details`);
     return { algorithm: 'rsa', defaultHash: 'sha256', keyDetails: `PKIX_RSA_PKCS1V15_${modulusBits}_SHA256` };
   }
   throw unsupported(field, `unsupported key algorithm ${oid}`);
@@ -101,7 +106,12 @@ function make(spki: Buffer, field: string, extra: { certificate?: Buffer; emails
   const cls = classifySpki(spki, field);
   let cached: PublicKeyInfo | undefined;
   return {
-    spki, ...cls, certificate: extra.certificate, pem: extra.pem, emails: extra.emails ?? [], uris: extra.uris ?? [],
+    spki,
+    ...cls,
+    certificate: extra.certificate,
+    pem: extra.pem,
+    emails: extra.emails ?? [],
+    uris: extra.uris ?? [],
     info() {
       if (!cached) {
         try {

@@ -57,7 +57,12 @@ function urlOf(baseUrl: string): URL {
  * checks) at a fraction of its cost on every append.
  */
 export function setPayload(bodyB64: string, integratedTime: number, logIdHex: string, logIndex: number): string {
-  if (!Number.isSafeInteger(integratedTime) || !Number.isSafeInteger(logIndex) || !/^[A-Za-z0-9+/=]*$/.test(bodyB64) || !/^[0-9a-f]*$/.test(logIdHex)) {
+  if (
+    !Number.isSafeInteger(integratedTime) ||
+    !Number.isSafeInteger(logIndex) ||
+    !/^[A-Za-z0-9+/=]*$/.test(bodyB64) ||
+    !/^[0-9a-f]*$/.test(logIdHex)
+  ) {
     return canonicalize({ body: bodyB64, integratedTime, logID: logIdHex, logIndex });
   }
   return `{"body":"${bodyB64}","integratedTime":${integratedTime},"logID":"${logIdHex}","logIndex":${logIndex}}`;
@@ -68,12 +73,19 @@ export class RekorV1Log {
   private logIdHexCached: string | undefined;
   private treeIdHex: string | undefined;
 
-  private constructor(readonly log: TransparencyLog, readonly info: RekorLogInfo, private readonly signer: Signer) {}
+  private constructor(
+    readonly log: TransparencyLog,
+    readonly info: RekorLogInfo,
+    private readonly signer: Signer,
+  ) {}
 
   static async open(o: RekorLogOptions): Promise<RekorV1Log> {
     const info = describeKey(o.signer.publicKey, 'rekorV1.publicKey');
     if (info.algorithm !== 'ecdsa-p256') {
-      throw new KeylessError('KEY_UNSUPPORTED', 'a Rekor v1 log key must be ECDSA P-256 (what every client verifies SETs and checkpoints with)');
+      throw new KeylessError(
+        'KEY_UNSUPPORTED',
+        'a Rekor v1 log key must be ECDSA P-256 (what every client verifies SETs and checkpoints with)',
+      );
     }
     const keyName = urlOf(o.baseUrl).host;
     const log = await o.engine.openLog({
@@ -83,10 +95,20 @@ export class RekorV1Log {
       maxBatch: o.maxBatch,
     });
     const der = publicKeyDer(o.signer.publicKey);
-    return new RekorV1Log(log, {
-      apiVersion: 1, baseUrl: o.baseUrl, logId: sha256(der), publicKey: o.signer.publicKey, publicKeyDer: der,
-      keyDetails: 'PKIX_ECDSA_P256_SHA_256', origin: log.origin, keyName,
-    }, o.signer);
+    return new RekorV1Log(
+      log,
+      {
+        apiVersion: 1,
+        baseUrl: o.baseUrl,
+        logId: sha256(der),
+        publicKey: o.signer.publicKey,
+        publicKeyDer: der,
+        keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+        origin: log.origin,
+        keyName,
+      },
+      o.signer,
+    );
   }
 
   get logIdHex(): string {
@@ -109,7 +131,10 @@ export class RekorV1Log {
   }
 
   /** A Rekor v1 LogEntry map `{ "<entryID>": {...} }` with proof against the tree of `treeSize` leaves. */
-  async entryResponse(e: { index: number; body: Buffer; integratedTime: number; leafHash: Buffer }, checkpoint: { size: number; rootHash: Buffer; signed: string }): Promise<Record<string, unknown>> {
+  async entryResponse(
+    e: { index: number; body: Buffer; integratedTime: number; leafHash: Buffer },
+    checkpoint: { size: number; rootHash: Buffer; signed: string },
+  ): Promise<Record<string, unknown>> {
     const bodyB64 = base64Encode(e.body);
     const hashes = await this.log.inclusionProof(e.index, checkpoint.size);
     return {
@@ -135,7 +160,10 @@ export class RekorV1Log {
 
 /** A Rekor v2 log: Ed25519 (or ECDSA P-256) note key, origin = key name = host name of the URL. */
 export class RekorV2Log {
-  private constructor(readonly log: TransparencyLog, readonly info: RekorLogInfo) {}
+  private constructor(
+    readonly log: TransparencyLog,
+    readonly info: RekorLogInfo,
+  ) {}
 
   static async open(o: RekorLogOptions): Promise<RekorV2Log> {
     const kinfo = describeKey(o.signer.publicKey, 'rekorV2.publicKey');
@@ -151,14 +179,25 @@ export class RekorV2Log {
     });
     const der = publicKeyDer(o.signer.publicKey);
     return new RekorV2Log(log, {
-      apiVersion: 2, baseUrl: o.baseUrl, logId: noteKeyHash(origin, o.signer.publicKey), publicKey: o.signer.publicKey, publicKeyDer: der,
-      keyDetails: kinfo.algorithm === 'ed25519' ? 'PKIX_ED25519' : 'PKIX_ECDSA_P256_SHA_256', origin, keyName: origin,
+      apiVersion: 2,
+      baseUrl: o.baseUrl,
+      logId: noteKeyHash(origin, o.signer.publicKey),
+      publicKey: o.signer.publicKey,
+      publicKeyDer: der,
+      keyDetails: kinfo.algorithm === 'ed25519' ? 'PKIX_ED25519' : 'PKIX_ECDSA_P256_SHA_256',
+      origin,
+      keyName: origin,
       maxEntryBytes: MAX_ENTRY_BUNDLE_ENTRY_BYTES,
     });
   }
 
   /** The TransparencyLogEntry (protobuf JSON, as rekor-tiles emits it) for an entry. */
-  async transparencyLogEntry(e: { index: number; body: Buffer }, checkpoint: { size: number; rootHash: Buffer; signed: string }, kind = 'hashedrekord', version = '0.0.2'): Promise<Record<string, unknown>> {
+  async transparencyLogEntry(
+    e: { index: number; body: Buffer },
+    checkpoint: { size: number; rootHash: Buffer; signed: string },
+    kind = 'hashedrekord',
+    version = '0.0.2',
+  ): Promise<Record<string, unknown>> {
     const hashes = await this.log.inclusionProof(e.index, checkpoint.size);
     return {
       logIndex: String(e.index),
@@ -184,8 +223,14 @@ export class RekorV2Log {
  */
 export function transparencyLogEntryFromV1(entryMap: Record<string, unknown>): Record<string, unknown> {
   const [value] = Object.values(entryMap) as Array<{
-    body: string; integratedTime: number; logID: string; logIndex: number;
-    verification: { signedEntryTimestamp: string; inclusionProof: { checkpoint: string; hashes: string[]; logIndex: number; rootHash: string; treeSize: number } };
+    body: string;
+    integratedTime: number;
+    logID: string;
+    logIndex: number;
+    verification: {
+      signedEntryTimestamp: string;
+      inclusionProof: { checkpoint: string; hashes: string[]; logIndex: number; rootHash: string; treeSize: number };
+    };
   }>;
   if (!value) throw new FormatError('entry', 'empty LogEntry map');
   const body = JSON.parse(Buffer.from(value.body, 'base64').toString('utf8')) as { kind: string; apiVersion: string };

@@ -47,7 +47,8 @@ export function rekorV1Service(options: RekorV1ServiceOptions): FastifyPluginAsy
   }
 
   async function byUuid(id: string): Promise<Record<string, unknown> | undefined> {
-    if (!/^([0-9a-fA-F]{16})?[0-9a-fA-F]{64}$/.test(id)) throw new HttpError('REQUEST_INVALID', 'entry UUID must be 64 or 80 hex characters');
+    if (!/^([0-9a-fA-F]{16})?[0-9a-fA-F]{64}$/.test(id))
+      throw new HttpError('REQUEST_INVALID', 'entry UUID must be 64 or 80 hex characters');
     if (id.length === 80 && id.slice(0, 16).toLowerCase() !== BigInt(log.treeId).toString(16).padStart(16, '0')) return undefined;
     const idx = await log.findByLeafHash(Buffer.from(id.slice(-64), 'hex'));
     return idx === undefined ? undefined : entryAt(idx);
@@ -64,7 +65,10 @@ export function rekorV1Service(options: RekorV1ServiceOptions): FastifyPluginAsy
         void reply.header('Location', location);
         throw new HttpError('ENTRY_EXISTS', `an equivalent entry already exists in the log at index ${result.index}`);
       }
-      const body = await rekor.entryResponse({ index: result.index, body: admitted.body, integratedTime: result.integratedTime, leafHash: result.leafHash }, result.checkpoint);
+      const body = await rekor.entryResponse(
+        { index: result.index, body: admitted.body, integratedTime: result.integratedTime, leafHash: result.leafHash },
+        result.checkpoint,
+      );
       return reply.code(201).header('ETag', entryId).header('Location', location).send(body);
     });
 
@@ -116,7 +120,8 @@ export function rekorV1Service(options: RekorV1ServiceOptions): FastifyPluginAsy
       const uuids = list('entryUUIDs');
       const indexes = list('logIndexes');
       const entries = list('entries');
-      if (uuids.length + indexes.length + entries.length === 0) throw new FormatError('body', 'one of entryUUIDs, logIndexes or entries is required', { check: 'required' });
+      if (uuids.length + indexes.length + entries.length === 0)
+        throw new FormatError('body', 'one of entryUUIDs, logIndexes or entries is required', { check: 'required' });
       const out: Record<string, unknown>[] = [];
       for (const [i, u] of uuids.entries()) {
         if (typeof u !== 'string') throw new FormatError(`entryUUIDs[${i}]`, 'expected a string');
@@ -124,7 +129,8 @@ export function rekorV1Service(options: RekorV1ServiceOptions): FastifyPluginAsy
         if (e) out.push(e);
       }
       for (const [i, n] of indexes.entries()) {
-        if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new FormatError(`logIndexes[${i}]`, 'expected a non-negative integer');
+        if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
+          throw new FormatError(`logIndexes[${i}]`, 'expected a non-negative integer');
         const e = await entryAt(n);
         if (e) out.push(e);
       }
@@ -150,12 +156,14 @@ export function rekorV1Service(options: RekorV1ServiceOptions): FastifyPluginAsy
         keys.push(hashIndexKey(alg, m[2]!));
       }
       if (body.email !== undefined) {
-        if (typeof body.email !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(body.email)) throw new FormatError('email', 'expected an email address');
+        if (typeof body.email !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(body.email))
+          throw new FormatError('email', 'expected an email address');
         keys.push(emailIndexKey(body.email));
       }
       if (body.publicKey !== undefined) {
         const pk = asObject(body.publicKey, 'publicKey');
-        if (pk.format !== 'x509') throw new FormatError('publicKey.format', 'only "x509" keys are indexed by this log', { check: 'format' });
+        if (pk.format !== 'x509')
+          throw new FormatError('publicKey.format', 'only "x509" keys are indexed by this log', { check: 'format' });
         const key = keyFromPem(base64Decode(pk.content, 'publicKey.content'), 'publicKey.content');
         keys.push(publicKeyIndexKey(key.spki));
       }

@@ -39,10 +39,13 @@ export function rekorV2Service(options: RekorV2ServiceOptions): FastifyPluginAsy
     }
     let data: Buffer | undefined;
     try {
-      data = ref.level === 'entries' ? await log.readEntryBundle(ref.index, ref.width) : await log.readTile(ref.level, ref.index, ref.width);
+      data =
+        ref.level === 'entries' ? await log.readEntryBundle(ref.index, ref.width) : await log.readTile(ref.level, ref.index, ref.width);
     } catch (e) {
       // Part of the published tree cannot be served: the log's fault, never the reader's.
-      request.server.metrics.counter('keyless_tlog_tile_failures_total', 'Tiles or entry bundles of the published tree that could not be built').inc({ log: rekor.info.origin });
+      request.server.metrics
+        .counter('keyless_tlog_tile_failures_total', 'Tiles or entry bundles of the published tree that could not be built')
+        .inc({ log: rekor.info.origin });
       request.log.error({ err: e, tile: wildcard.slice(0, 200), log: rekor.info.origin }, 'tile cannot be built');
       throw new HttpError('TLOG_TILE_UNAVAILABLE', 'this tile cannot be served; the operator has been alerted', { cause: e });
     }
@@ -53,7 +56,10 @@ export function rekorV2Service(options: RekorV2ServiceOptions): FastifyPluginAsy
   return async (app) => {
     app.post('/api/v2/log/entries', async (request, reply) => {
       if (options.retired) {
-        throw new HttpError('LOG_SHARD_RETIRED', `this Rekor v2 log shard is retired for writes (it stays readable); append to ${options.retired.successor}`);
+        throw new HttpError(
+          'LOG_SHARD_RETIRED',
+          `this Rekor v2 log shard is retired for writes (it stays readable); append to ${options.retired.successor}`,
+        );
       }
       const req = parseCreateEntryRequestV2(request.body);
       const admitted = await admitV2(req, verifier);

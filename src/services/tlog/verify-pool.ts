@@ -35,7 +35,9 @@ export class WorkerDigestVerifier implements DigestVerifier {
 
   constructor(threads = 1) {
     for (let i = 0; i < threads; i++) {
-      this.workers.push(new WorkerClient(new URL('./digest-verify.worker.ts', import.meta.url), { failureCode: 'TLOG_VERIFY_WORKER_FAILED' }));
+      this.workers.push(
+        new WorkerClient(new URL('./digest-verify.worker.ts', import.meta.url), { failureCode: 'TLOG_VERIFY_WORKER_FAILED' }),
+      );
     }
   }
 

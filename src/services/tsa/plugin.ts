@@ -50,9 +50,11 @@ function badRequest(code: HttpStatusCode, message: string): HttpError {
 function requestFromJsonBody(body: unknown): TimestampRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('REQUEST_INVALID', 'body must be a JSON object');
   const b = body as Record<string, unknown>;
-  if (typeof b.artifactHash !== 'string' || b.artifactHash === '') throw badRequest('REQUEST_INVALID', 'artifactHash must be a base64 string');
+  if (typeof b.artifactHash !== 'string' || b.artifactHash === '')
+    throw badRequest('REQUEST_INVALID', 'artifactHash must be a base64 string');
   if (typeof b.hashAlgorithm !== 'string') throw badRequest('REQUEST_INVALID', 'hashAlgorithm must be a string');
-  if (b.certificates !== undefined && typeof b.certificates !== 'boolean') throw badRequest('REQUEST_INVALID', 'certificates must be a boolean');
+  if (b.certificates !== undefined && typeof b.certificates !== 'boolean')
+    throw badRequest('REQUEST_INVALID', 'certificates must be a boolean');
   if (b.tsaPolicyOID !== undefined && (typeof b.tsaPolicyOID !== 'string' || !/^\d+(\.\d+)+$/.test(b.tsaPolicyOID))) {
     throw badRequest('REQUEST_INVALID', 'tsaPolicyOID must be a dotted OID');
   }
