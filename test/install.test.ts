@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 // `npm install` must succeed with or without a C++ toolchain: the addon is an accelerator.
 // The install hook runs in a temporary copy of the package's build inputs.
 import { test } from 'node:test';

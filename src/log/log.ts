@@ -263,6 +263,7 @@ export class TransparencyLog {
   }
 
   private refreshing: Promise<void> | undefined;
+  private nextRefresh: Promise<void> | undefined;
   private lastRefresh = 0;
 
   /**
@@ -273,7 +274,18 @@ export class TransparencyLog {
   async refresh(maxAgeMs = 0): Promise<void> {
     if (!this.driver.shared || this.closed) return;
     if (Date.now() - this.lastRefresh < maxAgeMs) return;
-    this.refreshing ??= this.exclusive(async () => {
+    // A refresh already in flight may have read the checkpoint before the caller's writes
+    // landed: callers arriving meanwhile share one more refresh after it, never the stale one.
+    if (this.refreshing) {
+      this.nextRefresh ??= this.refreshing
+        .catch(() => {})
+        .then(() => {
+          this.nextRefresh = undefined;
+          return this.refresh();
+        });
+      return this.nextRefresh;
+    }
+    this.refreshing = this.exclusive(async () => {
       const cp = await this.driver.readCheckpoint(this.record.id);
       if (cp && cp.size > this.tree.size) await this.catchUp(cp);
       this.lastRefresh = Date.now();

@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 // Issue 8, item 4: the connection limits reach Node's HTTP server. fastify's own
 // `requestTimeout` does not when the server comes from a serverFactory (as ours does),
 // which is why createHttpApp gives the limits to http.createServer itself.

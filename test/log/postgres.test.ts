@@ -1,3 +1,4 @@
+// @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 import { test } from 'node:test';
 import { softwareSigner } from '../../src/core/signer.js';
 import assert from 'node:assert/strict';
