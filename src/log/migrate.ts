@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { KeylessError } from '../core/errors.js';
 import { PostgresDriver, type PostgresDriverOptions } from './postgres.js';
+import type { LogRow } from './sqlite.js';
 
 /** Entry rows in SQLite are keyed by (log id << 40) + index (see sqlite.ts). */
 const INDEX_BITS = 2 ** 40;
@@ -36,14 +37,7 @@ export async function copySqliteLogsToPostgres(
       for (const file of files) {
         const db = new Database(file, { readonly: true, fileMustExist: true });
         try {
-          const logs = db.prepare('SELECT id, name, origin, tree_id, size, created_at FROM logs ORDER BY id').all() as {
-            id: number;
-            name: string;
-            origin: string;
-            tree_id: string;
-            size: number;
-            created_at: number;
-          }[];
+          const logs = db.prepare('SELECT id, name, origin, tree_id, size, created_at FROM logs ORDER BY id').all() as LogRow[];
           for (const log of logs) {
             const exists = await q('SELECT 1 FROM logs WHERE name = $1', [log.name]);
             if (exists.length > 0)

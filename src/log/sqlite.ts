@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS search (log_id INTEGER NOT NULL, key BLOB NOT NULL, i
   PRIMARY KEY (log_id, key, idx)) WITHOUT ROWID;
 `;
 
-interface LogRow {
+/** A `logs` row as SQLite stores it (also read by the migration to PostgreSQL). */
+export interface LogRow {
   id: number;
   name: string;
   origin: string;

@@ -8,6 +8,8 @@ export {
   treeRoot,
   rangeHash,
   memoryNodeReader,
+  innerProofSize,
+  popCount,
   type PerfectNodeReader,
 } from './proofs.js';
 export {

@@ -13,6 +13,14 @@ function bitLength(x: number): number {
   return n;
 }
 
+/**
+ * The levels of leaf `index`'s audit path in a tree of `size` that lie below the right
+ * border: where index and the last index differ (RFC 6962 / RFC 9162 §2.1.3.2).
+ */
+export function innerProofSize(index: number, size: number): number {
+  return bitLength(xor(index, size - 1));
+}
+
 /** XOR for indexes beyond 32 bits (JS bit operators truncate). */
 function xor(a: number, b: number): number {
   const hi = (Math.floor(a / 2 ** 32) ^ Math.floor(b / 2 ** 32)) >>> 0;
@@ -20,7 +28,8 @@ function xor(a: number, b: number): number {
   return hi * 2 ** 32 + lo;
 }
 
-function popCount(x: number): number {
+/** The number of set bits (indexes beyond 32 bits too). */
+export function popCount(x: number): number {
   let n = 0;
   while (x > 0) {
     if (x % 2 === 1) n++;
@@ -63,7 +72,7 @@ export function rootFromInclusionProof(index: number, size: number, leaf: Uint8A
   checkHashes(proof, 'INCLUSION_PROOF_INVALID');
   // Bits where index and the last index differ are "inner" levels; above them the path
   // runs along the right border and every sibling is on the left.
-  const inner = bitLength(xor(index, size - 1));
+  const inner = innerProofSize(index, size);
   const border = popCount(Math.floor(index / 2 ** inner));
   if (proof.length !== inner + border) {
     throw new VerificationError('INCLUSION_PROOF_INVALID', `inclusion proof has ${proof.length} hashes, expected ${inner + border}`, {

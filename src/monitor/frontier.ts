@@ -3,7 +3,7 @@
 // stored tree and comparing the result with the new checkpoint's root proves at once
 // that the leaves are exactly those the checkpoint commits to and that the new tree
 // extends the stored one (its first `size` leaves have the stored root).
-import { emptyRoot, leafHash, nodeHash } from '../merkle/index.js';
+import { emptyRoot, innerProofSize, leafHash, nodeHash, popCount } from '../merkle/index.js';
 import { inconsistent } from './errors.js';
 
 export class Frontier {
@@ -37,7 +37,7 @@ export class Frontier {
    */
   static fromInclusionProof(index: number, treeSize: number, proof: readonly Uint8Array[]): Frontier {
     if (index >= treeSize) throw inconsistent('frontier', `leaf ${index} is outside a tree of ${treeSize}`);
-    const inner = bitLength(index ^ (treeSize - 1));
+    const inner = innerProofSize(index, treeSize);
     const left: Uint8Array[] = [];
     for (let j = 0; j < inner && j < proof.length; j++) if (Math.floor(index / 2 ** j) % 2 === 1) left.push(proof[j]!);
     const border = proof.slice(inner);
@@ -83,22 +83,4 @@ export class Frontier {
   toJSON(): string[] {
     return this.hashes.map((h) => h.toString('base64'));
   }
-}
-
-function bitLength(n: number): number {
-  let l = 0;
-  while (n > 0) {
-    l++;
-    n = Math.floor(n / 2);
-  }
-  return l;
-}
-
-function popCount(n: number): number {
-  let c = 0;
-  while (n > 0) {
-    c += n % 2;
-    n = Math.floor(n / 2);
-  }
-  return c;
 }
