@@ -52,7 +52,11 @@ export {
 } from './verify/index.js';
 export {
   KeylessSigner,
+  KeyPairSigner,
+  loadSigningKey,
+  generateEncryptedKeyPair,
   selectServices,
+  selectWitnesses,
   checkToken,
   obtainIdentityToken,
   buildBundle,
@@ -61,6 +65,7 @@ export {
   PUBLIC_GOOD_SIGNING_CONFIG,
   type SignerOptions,
   type SignBlobsOptions,
+  type KeySignBlobsOptions,
   type BlobSource,
   type BundleSink,
   type SignResult,

@@ -16,6 +16,8 @@ export const EXAMPLES: Readonly<Record<string, string>> = {
   'sign-blob': `keyless sign-blob release.tar.gz --bundle release.tar.gz.sigstore.json
   keyless sign-blob dist/* --output-dir bundles/ --signing-config keyless-data/signing_config.json`,
   'attest-blob': 'keyless attest-blob release.tar.gz --predicate provenance.json --type slsaprovenance1 --bundle att.sigstore.json',
+  'generate-key-pair': `COSIGN_PASSWORD='…' keyless generate-key-pair --output-key-prefix release   # release.key, release.pub
+  keyless sign-blob release.tar.gz --key release.key --bundle release.tar.gz.sigstore.json`,
   'sign-bundle': 'keyless sign-bundle --identity-token "$TOKEN" --bundle out.sigstore.json a.txt',
   token: 'keyless token inspect "$SIGSTORE_ID_TOKEN"',
   'token inspect': 'keyless token inspect "$TOKEN" --json',

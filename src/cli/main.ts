@@ -6,6 +6,7 @@ import { isKeylessError } from '../core/errors.js';
 import { printable } from './printable.js';
 import { defineVerifyCommands } from './commands/verify.js';
 import { defineSignCommands } from './commands/sign.js';
+import { defineKeyPairCommands } from './commands/key-pair.js';
 import { defineTokenCommands } from './commands/token.js';
 import { defineTrustCommands } from './commands/trust.js';
 import { defineServeCommands } from './commands/serve.js';
@@ -24,7 +25,19 @@ import { defineStorageCommands } from './commands/storage.js';
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 /** A file the user named that cannot serve is an input error: exit 2, like a usage error. */
-const INPUT_ERROR_CODES: ReadonlySet<string> = new Set(['FILE_UNREADABLE', 'INPUT_TOO_LARGE', 'INPUT_NOT_JSON', 'INPUT_WRONG_DOCUMENT']);
+const INPUT_ERROR_CODES: ReadonlySet<string> = new Set([
+  'FILE_UNREADABLE',
+  'INPUT_TOO_LARGE',
+  'INPUT_NOT_JSON',
+  'INPUT_WRONG_DOCUMENT',
+  // Key-pair signing: a key file, its password or the files it would replace.
+  'SIGNING_KEY_INVALID',
+  'SIGNING_KEY_PASSWORD_WRONG',
+  'PASSWORD_REQUIRED',
+  'PASSWORD_MISMATCH',
+  'PASSWORD_EMPTY',
+  'KEY_FILE_EXISTS',
+]);
 
 // A reader that stops early (`keyless … --help | head`) is not an error of ours: exit
 // quietly instead of dying on an unhandled EPIPE.
@@ -44,6 +57,7 @@ const program = new Command('keyless')
 
 defineVerifyCommands(program);
 defineSignCommands(program);
+defineKeyPairCommands(program);
 defineTokenCommands(program);
 defineTrustCommands(program);
 defineServeCommands(program);

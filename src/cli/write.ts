@@ -8,12 +8,13 @@ import { SignError, type BundleSink } from '../sign/index.js';
  * Writes a file so that `path` either keeps its old content or holds the complete new
  * one: a temporary file in the same directory, synced, then renamed over `path`. Batches
  * may skip the sync: the rename alone already keeps readers from seeing a partial file.
+ * `mode` applies from the file's creation on (0600 for a private key: never readable by others).
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array, sync = true): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array, sync = true, mode = 0o644): void {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {
-    fd = openSync(tmp, 'wx', 0o644);
+    fd = openSync(tmp, 'wx', mode);
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let off = 0;
     while (off < buf.byteLength) off += writeSync(fd, buf, off, buf.byteLength - off);

@@ -344,7 +344,12 @@ export const ERROR_CODES = {
   PREDICATE_TYPE_INVALID: { component: 'sign', meaning: 'The predicate type is neither a URI nor a known alias.' },
   STATEMENT_NO_SHA256_SUBJECT: { component: 'sign', meaning: 'The in-toto statement has no subject with a sha256 digest.' },
   SELF_VERIFY_FAILED: { component: 'sign', meaning: 'The new bundle does not verify, so it was not written.' },
-  KEY_DISPOSED: { component: 'sign', meaning: 'The ephemeral signing key was already discarded.' },
+  KEY_DISPOSED: { component: 'sign', meaning: 'The signing key (ephemeral or loaded with --key) was already discarded.' },
+  SIGNING_KEY_INVALID: {
+    component: 'sign',
+    meaning: 'A --key file is not a private key in a format Keyless reads (encrypted PKCS#8, cosign encrypted, PKCS#8, SEC 1).',
+  },
+  SIGNING_KEY_PASSWORD_WRONG: { component: 'sign', meaning: 'The password does not decrypt the --key file.' },
   VERIFY_MODULE_MISSING: { component: 'sign', meaning: 'The verifier module for the worker threads cannot be found.' },
   VERIFY_WORKER_FAILED: { component: 'sign', meaning: 'A verification worker thread failed.' },
 
@@ -394,6 +399,13 @@ export const ERROR_CODES = {
     component: 'cli',
     meaning: 'A file that must hold JSON (bundle, trusted root, signing config) holds something else, e.g. binary data.',
   },
+  PASSWORD_REQUIRED: {
+    component: 'cli',
+    meaning: 'A key password is needed but neither COSIGN_PASSWORD nor KEYLESS_PASSWORD is set and there is no terminal to ask on.',
+  },
+  PASSWORD_MISMATCH: { component: 'cli', meaning: 'The password and its confirmation typed at the prompt differ.' },
+  PASSWORD_EMPTY: { component: 'cli', meaning: 'An empty password was typed for a new key (set COSIGN_PASSWORD= to mean it).' },
+  KEY_FILE_EXISTS: { component: 'cli', meaning: 'generate-key-pair would overwrite an existing key file (pass --force to replace it).' },
   INPUT_WRONG_DOCUMENT: {
     component: 'cli',
     meaning: 'A file holds another Sigstore document than the flag expects, e.g. a trusted root given as --bundle.',

@@ -8,7 +8,9 @@ export type SignedContent =
 
 export interface BundleParts {
   /** DER of the leaf certificate only: a bundle never carries the CA chain or the root. */
-  leafDer: Buffer;
+  leafDer?: Buffer;
+  /** Key-pair signing instead: the hint that names the public key (the verifier brings the key). */
+  publicKeyHint?: string;
   content: SignedContent;
   tlogEntries: TlogEntryJson[];
   /** DER TimeStampResp answers of the TSAs. */
@@ -18,7 +20,7 @@ export interface BundleParts {
 /** A v0.3 bundle in protobuf JSON (lowerCamelCase keys, standard base64, int64 as strings). */
 export function buildBundle(parts: BundleParts): Record<string, unknown> {
   const verificationMaterial: Record<string, unknown> = {
-    certificate: { rawBytes: base64Encode(parts.leafDer) },
+    ...(parts.leafDer ? { certificate: { rawBytes: base64Encode(parts.leafDer) } } : { publicKey: { hint: parts.publicKeyHint ?? '' } }),
     tlogEntries: parts.tlogEntries,
     timestampVerificationData: { rfc3161Timestamps: parts.timestamps.map((t) => ({ signedTimestamp: base64Encode(t) })) },
   };

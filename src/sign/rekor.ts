@@ -23,16 +23,26 @@ export const REKOR_V1_POLICY: CallPolicy = { ...DEFAULT_CALL_POLICY, timeoutMs: 
 /** Rekor v2 answers only once a checkpoint covers the entry. */
 export const REKOR_V2_POLICY: CallPolicy = { ...DEFAULT_CALL_POLICY, timeoutMs: 30_000 };
 
+/**
+ * Who signed, as the log records it: the leaf certificate's DER (keyless signing), or a
+ * public key's SPKI DER (key-pair signing, `--key`).
+ */
+export type LogVerifier = Buffer | { publicKeyDer: Buffer };
+
+function verifierPem(verifier: LogVerifier): Buffer {
+  return Buffer.from(Buffer.isBuffer(verifier) ? pemEncode('CERTIFICATE', verifier) : pemEncode('PUBLIC KEY', verifier.publicKeyDer));
+}
+
 /** The Rekor v1 proposed entry: hashedrekord 0.0.1 for messages, dsse 0.0.1 for envelopes. */
-export function rekorV1ProposedEntry(content: LogContent, leafDer: Buffer): object {
-  const certPem = Buffer.from(pemEncode('CERTIFICATE', leafDer));
+export function rekorV1ProposedEntry(content: LogContent, verifier: LogVerifier): object {
+  const verifierBytes = verifierPem(verifier);
   if (content.kind === 'message') {
     return serializeRekorV1ProposedEntry({
       kind: 'hashedrekord',
       apiVersion: '0.0.1',
       hash: { algorithm: 'sha256', value: hexEncode(content.digest) },
       signature: content.signature,
-      publicKey: certPem,
+      publicKey: verifierBytes,
     });
   }
   const e = content.envelope;
@@ -42,23 +52,28 @@ export function rekorV1ProposedEntry(content: LogContent, leafDer: Buffer): obje
     apiVersion: '0.0.1',
     envelopeText: JSON.stringify(serializeEnvelope(envelope)),
     envelope,
-    verifiers: [certPem],
+    verifiers: [verifierBytes],
   });
 }
 
 /**
  * The Rekor v2 request: always hashedrekord 0.0.2 — for DSSE over SHA-256 of the PAE, as
- * current rekor-tiles and sigstore-go expect — with the leaf certificate as verifier, so the
- * entry is exactly what a verifier rebuilds from the finished bundle.
+ * current rekor-tiles and sigstore-go expect — with the leaf certificate (or the public key)
+ * as verifier, so the entry is exactly what a verifier rebuilds from the finished bundle.
  */
-export function rekorV2Request(content: LogContent, leafDer: Buffer): object {
+export function rekorV2Request(content: LogContent, verifier: LogVerifier): object {
   return serializeCreateEntryRequestV2({
     $case: 'hashedRekordRequestV002',
     hashedRekordRequestV002: {
       digest: content.kind === 'message' ? content.digest : content.paeDigest,
       signature: {
         content: content.kind === 'message' ? content.signature : content.envelope.signature,
-        verifier: { verifier: { $case: 'x509Certificate', x509Certificate: { rawBytes: leafDer } }, keyDetails: EPHEMERAL_KEY_DETAILS },
+        verifier: {
+          verifier: Buffer.isBuffer(verifier)
+            ? { $case: 'x509Certificate', x509Certificate: { rawBytes: verifier } }
+            : { $case: 'publicKey', publicKey: { rawBytes: verifier.publicKeyDer } },
+          keyDetails: EPHEMERAL_KEY_DETAILS,
+        },
       },
     },
   });
@@ -68,7 +83,7 @@ export function rekorV2Request(content: LogContent, leafDer: Buffer): object {
 export async function submitRekorV1(
   baseUrl: string,
   content: LogContent,
-  leafDer: Buffer,
+  verifier: LogVerifier,
   policy: CallPolicy = REKOR_V1_POLICY,
 ): Promise<TlogEntryJson> {
   const service = serviceName('Rekor v1', baseUrl);
@@ -78,7 +93,7 @@ export async function submitRekorV1(
       service,
       url,
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify(rekorV1ProposedEntry(content, leafDer)),
+      body: JSON.stringify(rekorV1ProposedEntry(content, verifier)),
       passThrough: [409],
     },
     policy,
@@ -131,7 +146,7 @@ export function rekorV1ResponseToEntry(json: unknown, service: string): TlogEntr
 export async function submitRekorV2(
   baseUrl: string,
   content: LogContent,
-  leafDer: Buffer,
+  verifier: LogVerifier,
   policy: CallPolicy = REKOR_V2_POLICY,
 ): Promise<TlogEntryJson> {
   const service = serviceName('Rekor v2', baseUrl);
@@ -140,7 +155,7 @@ export async function submitRekorV2(
       service,
       url: joinUrl(baseUrl, '/api/v2/log/entries'),
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify(rekorV2Request(content, leafDer)),
+      body: JSON.stringify(rekorV2Request(content, verifier)),
       accept: (s) => s === 201 || s === 200,
     },
     policy,

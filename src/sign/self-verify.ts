@@ -3,6 +3,7 @@ import { VerifyPool } from './verify-pool.js';
 import { parseStatement } from '../formats/index.js';
 import { SignError } from './errors.js';
 import type { SignResult } from './signer.js';
+import type { KeySignResult } from './key-signer.js';
 
 /**
  * Checks a freshly made bundle with Keyless's own verifier before it is written (as cosign
@@ -15,9 +16,14 @@ export interface SelfVerifier {
   /** Parses the trust material ahead of time (while the signer waits on the network). */
   warm(): void;
   /** A message bundle (its JSON text or value), against the artifact's bytes or (for streamed files) its SHA-256. */
-  verify(bundle: object | string, artifact: Uint8Array | { sha256: Uint8Array }, result: SignResult): Promise<void>;
+  verify(bundle: object | string, artifact: Uint8Array | { sha256: Uint8Array }, result: SignResult | KeySignResult): Promise<void>;
   /** DSSE: the in-toto statement's first sha256 subject (or the given digest) is what is checked. */
-  verifyDsse(bundle: object | string, payload: Uint8Array, subjectDigest: Uint8Array | undefined, result: SignResult): Promise<void>;
+  verifyDsse(
+    bundle: object | string,
+    payload: Uint8Array,
+    subjectDigest: Uint8Array | undefined,
+    result: SignResult | KeySignResult,
+  ): Promise<void>;
 }
 
 export function createSelfVerifier(trustedRoot: unknown | undefined, options: { threads?: number } = {}): SelfVerifier {
@@ -30,16 +36,12 @@ export function createSelfVerifier(trustedRoot: unknown | undefined, options: { 
   const check = async (
     bundle: object | string,
     artifact: Uint8Array | { sha256: Uint8Array | string },
-    leafIdentity: { identity: string | undefined; issuer: string | undefined },
+    result: SignResult | KeySignResult,
   ): Promise<void> => {
-    if (!leafIdentity.identity || !leafIdentity.issuer) {
-      throw new SignError('CERTIFICATE_IDENTITY_MISSING', 'the CA issued a certificate without a Sigstore identity or OIDC issuer', {
-        check: 'certificate',
-      });
-    }
     try {
-      await run(bundle, artifact, { certificateIdentity: leafIdentity.identity, certificateOidcIssuer: leafIdentity.issuer });
+      await run(bundle, artifact, policyFor(result));
     } catch (e) {
+      if (e instanceof SignError) throw e;
       const err = e as Error & { code?: string };
       throw new SignError(
         'SELF_VERIFY_FAILED',
@@ -59,7 +61,7 @@ export function createSelfVerifier(trustedRoot: unknown | undefined, options: { 
       }
     },
     async verify(bundle, artifact, result) {
-      await check(bundle, artifact, identityOf(result));
+      await check(bundle, artifact, result);
     },
     async verifyDsse(bundle, payload, subjectDigest, result) {
       let digest: Uint8Array | string | undefined = subjectDigest;
@@ -73,14 +75,25 @@ export function createSelfVerifier(trustedRoot: unknown | undefined, options: { 
             { check: 'statement.subject' },
           );
       }
-      await check(bundle, { sha256: digest }, identityOf(result));
+      await check(bundle, { sha256: digest }, result);
     },
   };
 }
 
-/** The certificate's identity, which must be the token's email when the token has one (the CA may not swap it). */
-function identityOf(result: SignResult): { identity: string | undefined; issuer: string | undefined } {
+/**
+ * What the new bundle must satisfy: a key-pair bundle, the key that made it; a keyless one,
+ * the identity and issuer of the certificate, which must be the token's email when the
+ * token has one (the CA may not swap it).
+ */
+function policyFor(result: SignResult | KeySignResult): VerificationPolicy {
+  if ('publicKeyPem' in result) return { publicKey: result.publicKeyPem };
   const identity = result.certificate.leaf.sigstoreIdentity;
+  const issuer = result.certificate.leaf.oidcIssuer;
+  if (!identity || !issuer) {
+    throw new SignError('CERTIFICATE_IDENTITY_MISSING', 'the CA issued a certificate without a Sigstore identity or OIDC issuer', {
+      check: 'certificate',
+    });
+  }
   const email = result.token.email;
   if (email !== undefined && identity !== email) {
     throw new SignError('CERTIFICATE_IDENTITY_MISMATCH', `the CA certified "${identity}", but the identity token is for "${email}"`, {
@@ -89,5 +102,5 @@ function identityOf(result: SignResult): { identity: string | undefined; issuer:
       actual: identity,
     });
   }
-  return { identity, issuer: result.certificate.leaf.oidcIssuer };
+  return { certificateIdentity: identity, certificateOidcIssuer: issuer };
 }

@@ -57,7 +57,18 @@ export function selectServices(config: SigningConfigLike, now: Date = new Date()
   const ca = cas[0];
   if (!ca) throw noService('certificate authority', 'caUrls', config.caUrls, SUPPORTED_API_VERSIONS.ca, now);
   const oidc = eligible(config.oidcUrls ?? [], SUPPORTED_API_VERSIONS.oidc, now)[0];
+  return { ca, oidc, ...selectWitnesses(config, now, anyPick) };
+}
 
+/**
+ * The transparency logs and timestamp authorities alone, by the same rules: what
+ * key-pair signing (`--key`) needs, with or without a CA in the config.
+ */
+export function selectWitnesses(
+  config: Pick<SigningConfigLike, 'rekorTlogUrls' | 'tsaUrls' | 'rekorTlogConfig' | 'tsaConfig'>,
+  now: Date = new Date(),
+  anyPick: AnyPick = firstPick,
+): Pick<SelectedServices, 'tlogs' | 'tsas'> {
   const tlogCandidates = eligible(config.rekorTlogUrls, SUPPORTED_API_VERSIONS.tlog, now);
   if (tlogCandidates.length === 0)
     throw noService('transparency log', 'rekorTlogUrls', config.rekorTlogUrls, SUPPORTED_API_VERSIONS.tlog, now);
@@ -74,7 +85,7 @@ export function selectServices(config: SigningConfigLike, now: Date = new Date()
       { check: 'tsaUrls' },
     );
   }
-  return { ca, oidc, tlogs, tsas };
+  return { tlogs, tsas };
 }
 
 /** How ANY chooses among eligible services (default: the newest one, deterministic). */

@@ -2,7 +2,9 @@
 // reads files and writes bundles to disk; a registry client or a monitor can pass bytes
 // and keep the bundles wherever it likes.
 import { availableParallelism } from 'node:os';
-import { KeylessSigner, type SignResult } from './signer.js';
+import { KeylessSigner, type SignResult, type WitnessServices } from './signer.js';
+import { KeyPairSigner, type KeySignResult } from './key-signer.js';
+import type { SigningKey } from './ephemeral-key.js';
 import type { SelectedServices } from './services.js';
 import type { TokenCheckOptions } from './token.js';
 import { IN_TOTO_PAYLOAD_TYPE } from './statement.js';
@@ -26,12 +28,37 @@ export interface SigningOptions {
   trustedRoot?: unknown;
 }
 
-export interface SignBlobsOptions extends SigningOptions {
+/** Key-pair signing (`--key`): the user's key signs; no CA, no identity token. */
+export interface KeySigningOptions {
+  key: SigningKey;
+  services: WitnessServices;
+  /** TrustedRoot JSON every bundle is verified with before it is handed on (default: the production root). */
+  trustedRoot?: unknown;
+}
+
+/** Whatever signs one artifact after another: keyless (ephemeral key + certificate) or a kept key. */
+interface BlobSigner {
+  signMessage(artifact: Uint8Array): Promise<SignResult | KeySignResult>;
+  signStream(chunks: AsyncIterable<Uint8Array>): Promise<(SignResult | KeySignResult) & { digest: Buffer }>;
+  signDsse(payload: Buffer, payloadType: string): Promise<SignResult | KeySignResult>;
+  dispose(): void;
+}
+
+function makeSigner(options: SigningOptions | KeySigningOptions): BlobSigner {
+  if ('key' in options) return new KeyPairSigner(options.key, options.services);
+  return new KeylessSigner({ services: options.services, getToken: options.getToken, tokenCheck: options.tokenCheck });
+}
+
+/** How a batch runs. */
+export interface BatchOptions {
   /** Verification worker threads (default: none below POOL_THRESHOLD artifacts, else one per spare core, up to 4). */
   verifyThreads?: number;
   /** Artifacts in flight at once (default BATCH_CONCURRENCY). */
   concurrency?: number;
 }
+
+export interface SignBlobsOptions extends SigningOptions, BatchOptions {}
+export interface KeySignBlobsOptions extends KeySigningOptions, BatchOptions {}
 
 /** Batches of at least this many artifacts verify their bundles in worker threads. */
 export const POOL_THRESHOLD = 16;
@@ -53,13 +80,15 @@ function defaultVerifyThreads(): number {
 export async function signBlobs(
   count: number,
   loadArtifact: (index: number) => BlobSource,
-  options: SignBlobsOptions,
+  options: SignBlobsOptions | KeySignBlobsOptions,
   sink: BundleSink,
 ): Promise<void> {
   const threads = options.verifyThreads ?? (count >= POOL_THRESHOLD ? defaultVerifyThreads() : 0);
   const verifier = createSelfVerifier(options.trustedRoot, { threads });
-  const signer = new KeylessSigner({ services: options.services, getToken: options.getToken, tokenCheck: options.tokenCheck });
-  const sign = async (source: BlobSource): Promise<{ result: SignResult; checked: Uint8Array | { sha256: Uint8Array } }> => {
+  const signer = makeSigner(options);
+  const sign = async (
+    source: BlobSource,
+  ): Promise<{ result: SignResult | KeySignResult; checked: Uint8Array | { sha256: Uint8Array } }> => {
     if ('bytes' in source) return { result: await signer.signMessage(source.bytes), checked: source.bytes };
     const streamed = await signer.signStream(source.stream());
     return { result: streamed, checked: { sha256: streamed.digest } };
@@ -106,10 +135,10 @@ export async function signBlobs(
  */
 export async function signStatement(
   payload: Buffer,
-  options: SigningOptions & { subjectDigest?: Uint8Array | undefined },
+  options: (SigningOptions | KeySigningOptions) & { subjectDigest?: Uint8Array | undefined },
 ): Promise<string> {
   const verifier = createSelfVerifier(options.trustedRoot);
-  const signer = new KeylessSigner({ services: options.services, getToken: options.getToken, tokenCheck: options.tokenCheck });
+  const signer = makeSigner(options);
   try {
     const pending = signer.signDsse(payload, IN_TOTO_PAYLOAD_TYPE);
     setImmediate(() => verifier.warm());

@@ -1,7 +1,7 @@
 import { sha256 } from '../core/hash.js';
 import { EphemeralKey } from './ephemeral-key.js';
 import { requestSigningCertificate, type SigningCertificate } from './fulcio.js';
-import { submitRekorV1, submitRekorV2, type LogContent, type TlogEntryJson } from './rekor.js';
+import { submitRekorV1, submitRekorV2, type LogContent, type LogVerifier, type TlogEntryJson } from './rekor.js';
 import { requestTimestamp } from './tsa.js';
 import { buildBundle, type SignedContent } from './bundle-builder.js';
 import { checkToken, type CheckedToken, type TokenCheckOptions } from './token.js';
@@ -84,17 +84,7 @@ export class KeylessSigner {
 
   async #finish(id: SigningIdentity, content: SignedContent, logContent: LogContent): Promise<SignResult> {
     const cert = id.certificate;
-    const { tlogs, tsas } = this.#options.services;
-    const signature = content.signature;
-    // Independent witnesses of the same signature: ask them all at once.
-    const [entries, timestamps] = await Promise.all([
-      Promise.all(
-        tlogs.map((t): Promise<TlogEntryJson> =>
-          t.majorApiVersion === 2 ? submitRekorV2(t.url, logContent, cert.leafDer) : submitRekorV1(t.url, logContent, cert.leafDer),
-        ),
-      ),
-      Promise.all(tsas.map((t) => requestTimestamp(t.url, signature))),
-    ]);
+    const { entries, timestamps } = await witness(this.#options.services, content.signature, logContent, cert.leafDer);
     const bundle = buildBundle({ leafDer: cert.leafDer, content, tlogEntries: entries, timestamps });
     return { bundle, token: id.token, certificate: cert };
   }
@@ -124,6 +114,30 @@ export class KeylessSigner {
     this.#current = { key, certificate, token };
     return this.#current;
   }
+}
+
+/** The services that witness a signature, whoever made it: the logs and the timestamp authorities. */
+export type WitnessServices = Pick<SelectedServices, 'tlogs' | 'tsas'>;
+
+/**
+ * Logs a signature in every selected transparency log and has every selected TSA stamp it:
+ * independent witnesses of the same signature, asked all at once.
+ */
+export async function witness(
+  services: WitnessServices,
+  signature: Buffer,
+  logContent: LogContent,
+  verifier: LogVerifier,
+): Promise<{ entries: TlogEntryJson[]; timestamps: Buffer[] }> {
+  const [entries, timestamps] = await Promise.all([
+    Promise.all(
+      services.tlogs.map((t): Promise<TlogEntryJson> =>
+        t.majorApiVersion === 2 ? submitRekorV2(t.url, logContent, verifier) : submitRekorV1(t.url, logContent, verifier),
+      ),
+    ),
+    Promise.all(services.tsas.map((t) => requestTimestamp(t.url, signature))),
+  ]);
+  return { entries, timestamps };
 }
 
 /** One ephemeral key with its certificate: what signs together must be bundled together. */

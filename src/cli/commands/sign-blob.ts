@@ -16,6 +16,9 @@ import {
   buildStatement,
   resolvePredicateType,
   withOverrides,
+  selectWitnesses,
+  loadSigningKey,
+  keyFileFormat,
   PUBLIC_GOOD_SIGNING_CONFIG,
   TOKEN_SOURCES,
   type SigningConfigLike,
@@ -23,8 +26,10 @@ import {
   type TokenSource,
   type TokenCheckOptions,
   type SigningOptions,
+  type KeySigningOptions,
   type BlobSource,
 } from '../../sign/index.js';
+import { readPassword } from '../password.js';
 import { leafCertificateDer, parseBundle, parseTrustedRoot } from '../../formats/index.js';
 import { loadSigningConfig, readJsonFile, SIGNING_CONFIG_ENV, TRUSTED_ROOT_ENV } from '../files.js';
 import { obtainCliToken, nonEmpty } from '../identity.js';
@@ -50,18 +55,23 @@ export interface ServiceFlags {
   timestampServerUrl?: string;
 }
 
+/** Key-pair signing (cosign's `--key`): a private key file instead of an identity. */
+export interface KeyFlags {
+  key?: string;
+}
+
 /** cosign's detached outputs beside the bundle. */
 export interface ExtraOutputs {
   outputSignature?: string;
   outputCertificate?: string;
 }
 
-export interface SignBlobFlags extends IdentityFlags, ServiceFlags, ExtraOutputs {
+export interface SignBlobFlags extends IdentityFlags, ServiceFlags, KeyFlags, ExtraOutputs {
   bundle?: string;
   outputDir?: string;
 }
 
-export interface AttestBlobFlags extends IdentityFlags, ServiceFlags, ExtraOutputs {
+export interface AttestBlobFlags extends IdentityFlags, ServiceFlags, KeyFlags, ExtraOutputs {
   bundle?: string;
   predicate: string;
   type: string;
@@ -78,9 +88,9 @@ const log = (line: string): void => {
 export async function signBlobCommand(files: string[], flags: SignBlobFlags): Promise<void> {
   const outputs = planOutputs(files, flags);
   const artifacts = files.map((f) => checkReadable(f));
-  const options = prepare(flags);
   if (files.length > 1 && (flags.outputSignature || flags.outputCertificate))
     throw usage('--output-signature and --output-certificate take one input file');
+  const options = await prepareSigning(flags);
   const sink = fileBundleSink(outputs);
   let first: string | undefined;
   await signBlobs(artifacts.length, (i) => loadArtifact(artifacts[i] as string), options, {
@@ -104,6 +114,7 @@ function loadArtifact(path: string): BlobSource {
 export async function attestBlobCommand(file: string, flags: AttestBlobFlags): Promise<void> {
   if (!flags.bundle) throw usage('attest-blob needs --bundle FILE');
   const predicateType = resolvePredicateType(flags.type);
+  checkKeyFlags(flags);
   const artifactSha256 = await fileSha256(checkReadable(file));
   const predicateText = readArtifact(checkReadable(flags.predicate), 'predicate');
   let predicate: unknown;
@@ -150,6 +161,7 @@ function afterSigning(bundleJson: string, flags: ExtraOutputs): void {
   const r = bundleReport(bundle);
   const c = r.certificate;
   if (c) log(`Signed as ${c.identity} (issuer ${c.issuer}), certificate valid ${c.notBefore} to ${c.notAfter}`);
+  if (r.publicKeyHint !== undefined) log(`Signed with the key ${r.publicKeyHint} (verify with its public key: --key)`);
   for (const e of r.tlogEntries)
     log(`Logged: ${e.kind} entry ${e.logIndex}${e.integratedTime ? ` at ${e.integratedTime}` : ''} in log ${e.logId.slice(0, 16)}…`);
   for (const t of r.timestamps) if (t.genTime) log(`Timestamped: ${t.genTime} by ${t.authority ?? 'the TSA'}`);
@@ -174,18 +186,38 @@ function afterSigning(bundleJson: string, flags: ExtraOutputs): void {
 async function signDsseTo(
   payload: Buffer,
   bundlePath: string,
-  flags: IdentityFlags & ServiceFlags & ExtraOutputs,
+  flags: IdentityFlags & ServiceFlags & KeyFlags & ExtraOutputs,
   subjectDigest: Buffer | undefined,
 ): Promise<void> {
   checkOutputDir(bundlePath);
-  const text = await signStatement(payload, { ...prepare(flags), subjectDigest });
+  const text = await signStatement(payload, { ...(await prepareSigning(flags)), subjectDigest });
   fileBundleSink([bundlePath]).write(0, text);
   log(`Wrote bundle to ${bundlePath}`);
   afterSigning(text, flags);
 }
 
-/** Services and trust, resolved before any token is asked for or any network call is made. */
-export function prepare(flags: IdentityFlags & ServiceFlags): SigningOptions {
+/** Keyless or key-pair signing, resolved before any token or password is asked for or any network call is made. */
+async function prepareSigning(flags: IdentityFlags & ServiceFlags & KeyFlags & ExtraOutputs): Promise<SigningOptions | KeySigningOptions> {
+  checkKeyFlags(flags);
+  return flags.key === undefined ? prepare(flags) : prepareKeySigning(flags.key, flags);
+}
+
+/** `--key` replaces the identity: flags that only serve a certificate are refused with it. */
+function checkKeyFlags(flags: IdentityFlags & ServiceFlags & KeyFlags & ExtraOutputs): void {
+  if (flags.key === undefined) return;
+  const certificateOnly: [string, unknown][] = [
+    ['--identity-token', flags.identityToken],
+    ['--oidc-provider', flags.oidcProvider],
+    ['--fulcio-auth-flow', flags.fulcioAuthFlow],
+    ['--fulcio-url', flags.fulcioUrl],
+    ['--output-certificate', flags.outputCertificate],
+  ];
+  const given = certificateOnly.filter(([, v]) => v !== undefined).map(([f]) => f);
+  if (given.length > 0) throw usage(`--key signs with your own key, without a certificate: drop ${given.join(', ')}`);
+}
+
+/** The signing config, trusted root and trust checks shared by keyless and key-pair signing. */
+function loadServiceConfig(flags: ServiceFlags): { config: SigningConfigLike; trustedRoot: unknown } {
   const configPath = flags.signingConfig ?? nonEmpty(process.env[SIGNING_CONFIG_ENV]);
   const rootPath = flags.trustedRoot ?? nonEmpty(process.env[TRUSTED_ROOT_ENV]);
   const base: SigningConfigLike = configPath ? loadSigningConfig(configPath) : PUBLIC_GOOD_SIGNING_CONFIG;
@@ -198,7 +230,6 @@ export function prepare(flags: IdentityFlags & ServiceFlags): SigningOptions {
     rekorVersion,
     timestampServerUrl: flags.timestampServerUrl,
   });
-  const services = selectServices(config);
   const publicGood = !configPath && !overridden;
   if (!rootPath && !publicGood) {
     throw new SignError(
@@ -210,7 +241,28 @@ export function prepare(flags: IdentityFlags & ServiceFlags): SigningOptions {
   const trustedRoot = rootPath ? readJsonFile(rootPath, 'trusted root') : undefined;
   // A broken trusted root must stop us before anything is logged, not after.
   if (trustedRoot !== undefined) parseTrustedRoot(trustedRoot);
+  return { config, trustedRoot };
+}
+
+/** Services and trust, resolved before any token is asked for or any network call is made. */
+export function prepare(flags: IdentityFlags & ServiceFlags): SigningOptions {
+  const { config, trustedRoot } = loadServiceConfig(flags);
+  const services = selectServices(config);
   return { services, trustedRoot, getToken: () => getToken(flags, services), tokenCheck: tokenCheckOf(flags) };
+}
+
+/** Key-pair signing: the logs and TSAs of the signing config (no CA), and the key, decrypted with its password. */
+async function prepareKeySigning(keyPath: string, flags: ServiceFlags): Promise<KeySigningOptions> {
+  const { config, trustedRoot } = loadServiceConfig(flags);
+  const services = selectWitnesses(config);
+  const text = readArtifact(checkReadable(keyPath, 'key'), 'key').toString('utf8');
+  const encrypted = keyFileFormat(text, keyPath) !== 'unencrypted';
+  const key = await loadSigningKey(
+    text,
+    () => (encrypted ? readPassword({ what: `the private key ${keyPath}`, confirm: false }) : Promise.resolve('')),
+    keyPath,
+  );
+  return { key, services, trustedRoot };
 }
 
 async function getToken(flags: IdentityFlags, services: SelectedServices): Promise<string> {
@@ -305,14 +357,14 @@ function checkOutputDir(path: string): void {
 }
 
 /** A regular file we can read; checked up front so a bad path fails before any token or network use. */
-function checkReadable(path: string): string {
+function checkReadable(path: string, what = 'artifact'): string {
   let st;
   try {
     st = statSync(path);
   } catch (e) {
-    throw new SignError('FILE_UNREADABLE', `cannot read ${path} (${fsProblem(e)})`, { check: 'artifact' });
+    throw new SignError('FILE_UNREADABLE', `cannot read ${what} ${path} (${fsProblem(e)})`, { check: what });
   }
-  if (!st.isFile()) throw new SignError('FILE_UNREADABLE', `cannot read ${path}: not a regular file`, { check: 'artifact' });
+  if (!st.isFile()) throw new SignError('FILE_UNREADABLE', `cannot read ${what} ${path}: not a regular file`, { check: what });
   return path;
 }
 

@@ -9,6 +9,7 @@ Environment:
   KEYLESS_TRUSTED_ROOT     TrustedRoot file (when no --trusted-root is given)
   KEYLESS_TUF_ROOT         TUF cache of keyless initialize (default ~/.cache/keyless/tuf)
   BROWSER                  command that opens the login URL (when no --browser-command is given)
+  COSIGN_PASSWORD / KEYLESS_PASSWORD   password of the --key file (else asked on the terminal)
   ACTIONS_ID_TOKEN_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_TOKEN   GitHub Actions ambient token
 
 Without --signing-config (or its variable) the signing config and trusted root of the
@@ -121,6 +122,7 @@ export function defineSignCommands(program: Command): void {
           '--output-dir <dir>',
           'write DIR/<name>.sigstore.json per input file (several files, one certificate; created when missing)',
         )
+        .option('--key <file>', 'sign with this private key (keyless or cosign generate-key-pair) instead of an identity: no certificate')
         .option('--output-signature <file>', 'also write the signature, base64, to FILE (as cosign; one input file)')
         .option('--output-certificate <file>', 'also write the signing certificate, PEM, to FILE (as cosign; one input file)'),
     ),
@@ -147,6 +149,7 @@ export function defineSignCommands(program: Command): void {
           'custom',
         )
         .option('--bundle <file>', 'write the Sigstore bundle (v0.3) to FILE')
+        .option('--key <file>', 'sign with this private key (keyless or cosign generate-key-pair) instead of an identity: no certificate')
         .option('--output-signature <file>', 'also write the DSSE signature, base64, to FILE')
         .option('--output-certificate <file>', 'also write the signing certificate, PEM, to FILE'),
     ),
