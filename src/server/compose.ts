@@ -11,7 +11,7 @@ import { tufModule } from './modules/tuf.js';
 import { explorerModule } from './modules/explorer.js';
 import { loadOrCreateCa, type CaMaterial } from './pki.js';
 import { openLogStorage, type LogStorage } from './storage.js';
-import { writeTrustFiles, type TrustDescription } from './trust-files.js';
+import { writePublicKeyFiles, writeTrustFiles, type TrustDescription } from './trust-files.js';
 
 export { DEV_IDP_PATH };
 
@@ -50,6 +50,8 @@ export interface ComposedServices {
   devIdp: boolean;
   /** Paths of the trust files written for clients. */
   trustFiles: string[];
+  /** Paths of each service's public key (and the CA's and TSA's chains) as PEM, beside them. */
+  publicKeyFiles: string[];
   /** The dev IdP's issuer URL when it is on. */
   devIdpIssuer: string | undefined;
   /** The TUF repository that publishes the trust files, when on. */
@@ -92,6 +94,7 @@ export async function composeServices(app: FastifyInstance, ctx: ComposeContext)
     }
     const names = setups.flatMap((s) => s.services);
     const trustFiles = writeTrustFiles(ctx.dataDir, trust);
+    const publicKeyFiles = writePublicKeyFiles(ctx.dataDir, trust);
     let tuf: TufAnnouncement | undefined;
     for (const setup of setups) tuf = (await setup.afterTrustFiles?.(app, trustFiles))?.tuf ?? tuf;
     return {
@@ -99,6 +102,7 @@ export async function composeServices(app: FastifyInstance, ctx: ComposeContext)
       names: [...names.filter((n) => n === 'ca'), ...names.filter((n) => n !== 'ca')],
       devIdp: names.includes('dev-idp'),
       trustFiles,
+      publicKeyFiles,
       devIdpIssuer: names.includes('dev-idp') ? `${ctx.publicUrl}${DEV_IDP_PATH}` : undefined,
       ...(tuf ? { tuf } : {}),
     };

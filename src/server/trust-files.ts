@@ -1,6 +1,6 @@
-import { writeFileSync, renameSync } from 'node:fs';
+import { readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KeyObject } from 'node:crypto';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import {
   serializeTrustedRoot,
   serializeSigningConfig,
@@ -15,6 +15,7 @@ import {
   type Service,
 } from '../formats/index.js';
 import { describeKey, publicKeyDer } from '../core/keys.js';
+import { pemEncode } from '../core/encoding.js';
 
 /** A transparency or CT log as the trust files describe it. */
 export interface LogDescription {
@@ -117,10 +118,48 @@ export function writeTrustFiles(dataDir: string, d: TrustDescription): string[] 
     [join(dataDir, TRUSTED_ROOT_FILE), serializeTrustedRoot(buildTrustedRoot(d))],
     [join(dataDir, SIGNING_CONFIG_FILE), serializeSigningConfig(buildSigningConfig(d))],
   ];
-  for (const [path, json] of files) {
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(json, null, 2) + '\n', { mode: 0o644, flush: true });
-    renameSync(tmp, path);
-  }
+  for (const [path, json] of files) writePublic(path, JSON.stringify(json, null, 2) + '\n');
   return files.map(([p]) => p);
+}
+
+/** What the per-service PEM files are called: `<service>.pub.pem` (SPKI) and `<service>.chain.pem` (leaf first). */
+const SERVICE_PEM = /^[a-z0-9-]+\.(pub|chain)\.pem$/;
+
+/**
+ * Writes each service's public key as SPKI PEM beside the trust files (`fulcio.pub.pem`,
+ * `ctlog.pub.pem`, `rekor.pub.pem`, `rekor-v2.pub.pem`, `tsa.pub.pem`, and
+ * `rekor-v2-retired-N.pub.pem` for retired shards, oldest first), plus the CA's and the
+ * TSA's certificate chains (`fulcio.chain.pem`, `tsa.chain.pem`): the inputs of
+ * `trusted-root create`, to rebuild or audit trusted_root.json by hand. Rewritten on every
+ * start; a file of a service no longer served is removed. Returns the paths written.
+ */
+export function writePublicKeyFiles(dataDir: string, d: TrustDescription): string[] {
+  const files = new Map<string, string>();
+  const spkiPem = (key: KeyObject) => pemEncode('PUBLIC KEY', publicKeyDer(key));
+  const authority = (name: string, a: AuthorityDescription | undefined) => {
+    if (!a || a.chain.length === 0) return;
+    files.set(`${name}.pub.pem`, spkiPem(new X509Certificate(Buffer.from(a.chain[0]!)).publicKey));
+    files.set(`${name}.chain.pem`, a.chain.map((c) => pemEncode('CERTIFICATE', c)).join(''));
+  };
+  const log = (name: string, l: LogDescription | undefined) => {
+    if (l) files.set(`${name}.pub.pem`, spkiPem(l.publicKey));
+  };
+  authority('fulcio', d.ca);
+  log('ctlog', d.ctlog);
+  log('rekor', d.rekorV1);
+  log('rekor-v2', d.rekorV2);
+  (d.rekorV2Retired ?? []).forEach((l, i) => log(`rekor-v2-retired-${i + 1}`, l));
+  authority('tsa', d.tsa);
+  for (const [name, pem] of files) writePublic(join(dataDir, name), pem);
+  for (const name of readdirSync(dataDir)) {
+    if (SERVICE_PEM.test(name) && !files.has(name)) unlinkSync(join(dataDir, name));
+  }
+  return [...files.keys()].map((name) => join(dataDir, name));
+}
+
+/** Public files (0644), replaced atomically so a reader never sees half of one. */
+function writePublic(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text, { mode: 0o644, flush: true });
+  renameSync(tmp, path);
 }

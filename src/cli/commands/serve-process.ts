@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { LogLevel } from '../../services/http/index.js';
 import {
   DEFAULT_CONFIG,
@@ -97,6 +97,9 @@ export async function runServe(opts: RunServeOptions): Promise<void> {
       (server.storage.driver === 'postgres' ? `keyless serve: logs in PostgreSQL ${server.storage.url}\n` : '') +
       `keyless serve: services: ${server.services.names.join(', ') || '(none)'}\n` +
       `keyless serve: trust files for clients: ${server.services.trustFiles.join(', ') || '(none)'}\n` +
+      (server.services.publicKeyFiles.length
+        ? `keyless serve: service keys and chains (PEM): ${server.services.publicKeyFiles.map((f) => basename(f)).join(', ')}\n`
+        : '') +
       `keyless serve: public URL ${server.publicUrl}\n` +
       (server.services.tuf
         ? `keyless serve: TUF repository ${server.services.tuf.mirror}${server.services.tuf.signed.length ? ` (signed ${server.services.tuf.signed.join(', ')})` : ''}\n` +
