@@ -32,6 +32,7 @@ const INPUT_ERROR_CODES: ReadonlySet<string> = new Set([
   'INPUT_WRONG_DOCUMENT',
   // Key-pair signing: a key file, its password or the files it would replace.
   'SIGNING_KEY_INVALID',
+  'SIGNING_KEY_UNSUPPORTED',
   'SIGNING_KEY_PASSWORD_WRONG',
   'PASSWORD_REQUIRED',
   'PASSWORD_MISMATCH',

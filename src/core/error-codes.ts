@@ -349,6 +349,10 @@ export const ERROR_CODES = {
     component: 'sign',
     meaning: 'A --key file is not a private key in a format Keyless reads (encrypted PKCS#8, cosign encrypted, PKCS#8, SEC 1).',
   },
+  SIGNING_KEY_UNSUPPORTED: {
+    component: 'sign',
+    meaning: 'A --key file holds a key other than ECDSA P-256, the one key type key-pair signing uses.',
+  },
   SIGNING_KEY_PASSWORD_WRONG: { component: 'sign', meaning: 'The password does not decrypt the --key file.' },
   VERIFY_MODULE_MISSING: { component: 'sign', meaning: 'The verifier module for the worker threads cannot be found.' },
   VERIFY_WORKER_FAILED: { component: 'sign', meaning: 'A verification worker thread failed.' },

@@ -77,7 +77,7 @@ export class SigningKey extends P256Key {
     if (curve !== 'prime256v1') {
       const what = curve ? `an EC key on ${curve}` : `a key of type ${privateKey.asymmetricKeyType ?? 'unknown'}`;
       throw new SignError(
-        'KEY_UNSUPPORTED',
+        'SIGNING_KEY_UNSUPPORTED',
         `${source} holds ${what}; key-pair signing takes ECDSA P-256 keys (keyless or cosign generate-key-pair)`,
         {
           check: 'key-type',
