@@ -15,7 +15,7 @@ function sourceFiles(dir: string): string[] {
 }
 
 /** Node's own errno codes, compared against in a few places; not ours. */
-const NODE_CODES = new Set(['EEXIST', 'EPERM', 'EPIPE', 'ENOENT', 'EADDRINUSE']);
+const NODE_CODES = new Set(['EEXIST', 'EPERM', 'EPIPE', 'ENOENT', 'EADDRINUSE', 'ERR_OSSL_BAD_DECRYPT']);
 const CODE_SHAPE = /^(?:[A-Z][A-Z0-9_]*|[a-z]+(?:_[a-z]+)+)$/;
 /** Where a code appears as a literal: thrown, passed to a throw helper, assigned or compared as `code`. */
 const CODE_SITES = [
