@@ -21,6 +21,7 @@ const COMMANDS = [
   ['sign-blob'],
   ['attest-blob'],
   ['sign-bundle'],
+  ['generate-key-pair'],
   ['token'],
   ['token', 'inspect'],
   ['signing-config'],

@@ -150,6 +150,8 @@ const pythonVerify = (m: Made, artifact = m.artifact, bundle = m.bundle) =>
   ]);
 
 before(async () => {
+  // Nothing to compare against: no server, no bundles.
+  if (NO_COSIGN && NO_PYTHON) return;
   mkdirSync(join(work, 'home'));
   server = await startServe();
   issuer = `${server.url}/oidc`;
