@@ -22,10 +22,12 @@ const OID_AES256_CBC = '2.16.840.1.101.3.4.1.42';
 /** The PEM labels cosign's encrypted key files carry (`COSIGN` is the older name of the same format). */
 const COSIGN_LABELS = ['ENCRYPTED SIGSTORE PRIVATE KEY', 'ENCRYPTED COSIGN PRIVATE KEY'];
 
-/** Upper bounds on a cosign key file's scrypt parameters: its own are N=2^15..2^16, r=8, p=1. */
-const MAX_SCRYPT_N = 1 << 20;
-const MAX_SCRYPT_R = 32;
-const MAX_SCRYPT_P = 16;
+/**
+ * Upper bound on the memory a cosign key file's scrypt parameters may demand (128·N·r·p
+ * bytes): cosign's own (N=2^15..2^16, r=8, p=1) need 32-64 MiB; a crafted file must not
+ * make us allocate gigabytes.
+ */
+const MAX_SCRYPT_MEMORY = 256 * 1024 * 1024;
 
 function scryptAsync(password: string, salt: Buffer, N: number, r: number, p: number): Promise<Buffer> {
   return new Promise((resolve, reject) =>
@@ -151,7 +153,7 @@ async function decryptCosignKey(body: Buffer, password: string, source: string):
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new Error(`kdf.params.${'Nrp'[i]} is not a positive integer`);
       return v;
     }) as [number, number, number];
-    if ((N & (N - 1)) !== 0 || N < 2 || N > MAX_SCRYPT_N || r > MAX_SCRYPT_R || p > MAX_SCRYPT_P)
+    if ((N & (N - 1)) !== 0 || N < 2 || 128 * N * r * p > MAX_SCRYPT_MEMORY)
       throw new Error(`scrypt parameters N=${N} r=${r} p=${p} are out of range`);
     salt = base64Decode(asString(kdf.salt, 'kdf.salt'), 'kdf.salt');
     nonce = base64Decode(asString(cipher.nonce, 'cipher.nonce'), 'cipher.nonce');
