@@ -7,13 +7,22 @@ import { createHash, createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, SERVICE_MODULES } from '../../src/server/index.js';
-import { tempDir } from './helpers.js';
+import { runKeyless, tempDir } from './helpers.js';
 
+interface LogJson {
+  baseUrl: string;
+  publicKey: { rawBytes: string; validFor: { start: string } };
+  logId: { keyId: string };
+}
+interface AuthorityJson {
+  uri: string;
+  certChain: { certificates: { rawBytes: string }[] };
+}
 interface RootJson {
-  tlogs: { baseUrl: string; publicKey: { rawBytes: string }; logId: { keyId: string } }[];
-  ctlogs: { publicKey: { rawBytes: string } }[];
-  certificateAuthorities: { certChain: { certificates: { rawBytes: string }[] } }[];
-  timestampAuthorities: { certChain: { certificates: { rawBytes: string }[] } }[];
+  tlogs: LogJson[];
+  ctlogs: LogJson[];
+  certificateAuthorities: AuthorityJson[];
+  timestampAuthorities: AuthorityJson[];
 }
 
 /** The SPKI DER of a PEM public key file, base64 (as trusted_root.json spells rawBytes). */
@@ -78,6 +87,37 @@ test('serve writes fulcio/ctlog/rekor/rekor-v2/tsa .pub.pem and the CA and TSA c
     const tsaChain = root.timestampAuthorities[0]!.certChain.certificates.map((c) => c.rawBytes);
     assert.deepEqual(chainOf(join(dataDir, 'tsa.chain.pem')), tsaChain);
     assert.equal(spkiOf(join(dataDir, 'tsa.pub.pem')), certificateSpki(tsaChain[0]!), "the TSA's key is its signing certificate's");
+
+    // Rebuilt by hand from the PEM files (and the start times and URLs a person would read
+    // off the running server): the same keys, log IDs and chains as the served root.
+    const v2 = root.tlogs.find((t) => t !== v1)!;
+    const rebuilt = join(dataDir, '..', 'rebuilt_trusted_root.json');
+    const r = await runKeyless([
+      'trusted-root',
+      'create',
+      '--fulcio',
+      `url=${root.certificateAuthorities[0]!.uri},certificate-chain=${join(dataDir, 'fulcio.chain.pem')}`,
+      '--rekor',
+      `url=${v1.baseUrl},public-key=${join(dataDir, 'rekor.pub.pem')},start-time=${v1.publicKey.validFor.start}`,
+      '--rekor',
+      `url=${v2.baseUrl},public-key=${join(dataDir, 'rekor-v2.pub.pem')},start-time=${v2.publicKey.validFor.start},origin=${new URL(server.url).hostname}`,
+      '--ctfe',
+      `url=${root.ctlogs[0]!.baseUrl},public-key=${join(dataDir, 'ctlog.pub.pem')},start-time=${root.ctlogs[0]!.publicKey.validFor.start}`,
+      '--tsa',
+      `url=${root.timestampAuthorities[0]!.uri},certificate-chain=${join(dataDir, 'tsa.chain.pem')}`,
+      '--out',
+      rebuilt,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const again = JSON.parse(readFileSync(rebuilt, 'utf8')) as RootJson;
+    const logs = (x: RootJson) => x.tlogs.map((t) => `${t.publicKey.rawBytes} ${t.logId.keyId}`).sort();
+    assert.deepEqual(logs(again), logs(root));
+    assert.deepEqual(
+      again.ctlogs.map((c) => [c.publicKey.rawBytes, c.logId.keyId]),
+      root.ctlogs.map((c) => [c.publicKey.rawBytes, c.logId.keyId]),
+    );
+    assert.deepEqual(again.certificateAuthorities[0]!.certChain, root.certificateAuthorities[0]!.certChain);
+    assert.deepEqual(again.timestampAuthorities[0]!.certChain, root.timestampAuthorities[0]!.certChain);
   } finally {
     await server.close();
   }
