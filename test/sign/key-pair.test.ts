@@ -344,3 +344,38 @@ test('an unencrypted PKCS#8 key signs without asking for a password', async () =
   const v = await keyless(['verify-blob', artifact, '--bundle', bundle, '--key', pub, '--trusted-root', trustedRoot]);
   assert.equal(v.code, 0, v.stderr);
 });
+
+test('sign-blob --key with many files: one bundle each, verified in worker threads before writing, each verifies with --key', async () => {
+  const dir = join(work, 'many');
+  const files = Array.from({ length: 17 }, (_, i) => join(work, `many-${i}.txt`));
+  files.forEach((f, i) => writeFileSync(f, `file ${i}\n`));
+  const s = await keyless(['sign-blob', ...files, '--key', join(work, 'warm.key'), '--output-dir', dir, ...trust('v2')], {
+    COSIGN_PASSWORD: PASSWORD,
+  });
+  assert.equal(s.code, 0, s.stderr);
+  assert.match(s.stderr, /Wrote 17 bundles/);
+  for (const i of [0, 16]) {
+    const v = await keyless([
+      'verify-blob',
+      files[i]!,
+      '--bundle',
+      join(dir, `many-${i}.txt.sigstore.json`),
+      '--key',
+      join(work, 'warm.pub'),
+      '--trusted-root',
+      trustedRoot,
+    ]);
+    assert.equal(v.code, 0, v.stderr);
+  }
+  const crossed = await keyless([
+    'verify-blob',
+    files[1]!,
+    '--bundle',
+    join(dir, 'many-2.txt.sigstore.json'),
+    '--key',
+    join(work, 'warm.pub'),
+    '--trusted-root',
+    trustedRoot,
+  ]);
+  assert.equal(crossed.code, 1, 'a bundle does not verify another file');
+});
