@@ -232,12 +232,14 @@ export async function spiffeToken(env: Env, audience: string, timeoutMs = 10_000
       const fail = (e: Error): void => {
         clearTimeout(timer);
         session.destroy();
-        const code = (e as NodeJS.ErrnoException).code;
+        // A refused connection reaches the stream first, as a cancellation caused by it.
+        const cause = (e as { cause?: NodeJS.ErrnoException }).cause;
+        const code = cause?.code ?? (e as NodeJS.ErrnoException).code;
         reject(
           new ServiceError(
             'SERVICE_UNREACHABLE',
             service,
-            code === 'ENOENT' ? 'no such socket' : code === 'ECONNREFUSED' ? 'nothing listens on the socket' : e.message,
+            code === 'ENOENT' ? 'no such socket' : code === 'ECONNREFUSED' ? 'nothing listens on the socket' : (cause ?? e).message,
           ),
         );
       };
