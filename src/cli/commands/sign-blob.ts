@@ -43,6 +43,8 @@ export interface IdentityFlags {
 }
 
 export interface ServiceFlags {
+  /** cosign's -d: the services used, on stderr. */
+  verbose?: boolean;
   signingConfig?: string;
   trustedRoot?: string;
   fulcioUrl?: string;
@@ -236,6 +238,13 @@ export function prepare(flags: IdentityFlags & ServiceFlags): SigningOptions {
     timestampServerUrl: flags.timestampServerUrl,
   });
   const services = selectServices(config);
+  if (flags.verbose) {
+    // cosign's -d: which services this signature will use, before any of them is called.
+    log(`debug: signing config ${configPath ?? 'built-in (public-good)'}, trusted root ${rootPath ?? 'built-in'}`);
+    log(`debug: CA ${services.ca.url}; identity provider ${services.oidc?.url ?? 'none'}`);
+    for (const t of services.tlogs) log(`debug: transparency log ${t.url} (API v${t.majorApiVersion})`);
+    for (const t of services.tsas) log(`debug: timestamp authority ${t.url}`);
+  }
   const publicGood = !configPath && !overridden;
   if (!rootPath && !publicGood) {
     throw new SignError(

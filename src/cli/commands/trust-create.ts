@@ -359,7 +359,12 @@ function writeJsonOutput(json: unknown, file: string | undefined): void {
 
 /** A signing config file (cosign's --base-config). */
 export function readSigningConfigFile(path: string): SigningConfig {
-  return parseSigningConfig(readJsonFile(path, 'signing config'));
+  try {
+    return parseSigningConfig(readJsonFile(path, 'signing config'));
+  } catch (e) {
+    if (e instanceof KeylessError && e.code === 'FILE_UNREADABLE') throw e;
+    throw new UsageError(`--base-config ${path} is not a signing config: ${(e as Error).message}`);
+  }
 }
 
 /** cosign's default services: the TUF cache's signing config, else the public-good instance's. */
