@@ -41,8 +41,9 @@ export const ambientEnabled = {
   filesystem: (env: Env): boolean => exists(filesystemTokenPath(env)),
   spiffe: (env: Env): boolean => exists(spiffeSocketPath(env)),
   'buildkite-agent': (env: Env): boolean => Boolean(env.BUILDKITE_AGENT_ACCESS_TOKEN),
-  // cosign probes for GCE; Keyless asks the metadata server only when told where it is.
-  google: (env: Env): boolean => Boolean(env.GCE_METADATA_HOST || env.GOOGLE_APPLICATION_CREDENTIALS),
+  // cosign's is enabled on Google Compute Engine only, which Go's metadata client takes
+  // GCE_METADATA_HOST to mean; Keyless does not probe the network to find out otherwise.
+  google: (env: Env): boolean => Boolean(env.GCE_METADATA_HOST),
 };
 
 /** cosign's `filesystem`: the whole file is the token. */
