@@ -7,6 +7,7 @@ import { connect as connectSocket } from 'node:net';
 import { createSign } from 'node:crypto';
 import { callService, jsonBody, serviceName, type CallPolicy, DEFAULT_CALL_POLICY } from './http.js';
 import { IdentityError, ServiceError } from './errors.js';
+import { fsProblem } from '../core/fs-problem.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -53,11 +54,7 @@ export function filesystemToken(env: Env): string {
   try {
     text = readFileSync(path, 'utf8').trim();
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new IdentityError(
-      'TOKEN_MISSING',
-      `--oidc-provider filesystem: cannot read ${path} (${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message})`,
-    );
+    throw new IdentityError('TOKEN_MISSING', `--oidc-provider filesystem: cannot read ${path} (${fsProblem(e)})`);
   }
   if (!text) throw new IdentityError('TOKEN_MISSING', `--oidc-provider filesystem: ${path} is empty`);
   return text;
@@ -234,15 +231,7 @@ export async function spiffeToken(env: Env, audience: string, timeoutMs = 10_000
         clearTimeout(timer);
         session.destroy();
         // A refused connection reaches the stream first, as a cancellation caused by it.
-        const cause = (e as { cause?: NodeJS.ErrnoException }).cause;
-        const code = cause?.code ?? (e as NodeJS.ErrnoException).code;
-        reject(
-          new ServiceError(
-            'SERVICE_UNREACHABLE',
-            service,
-            code === 'ENOENT' ? 'no such socket' : code === 'ECONNREFUSED' ? 'nothing listens on the socket' : (cause ?? e).message,
-          ),
-        );
+        reject(new ServiceError('SERVICE_UNREACHABLE', service, fsProblem((e as { cause?: unknown }).cause ?? e)));
       };
       session.once('error', fail);
       const stream = session.request({

@@ -111,7 +111,7 @@ test('filesystem: the token file (KEYLESS_OIDC_TOKEN_PATH standing in for /var/r
     { KEYLESS_OIDC_TOKEN_PATH: join(work, 'no-such-token') },
   );
   assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /filesystem: cannot read .*no-such-token \(no such file\)/);
+  assert.match(missing.stderr, /filesystem: cannot read .*no-such-token \(no such file or directory\)/);
 });
 
 test('github-actions: ACTIONS_ID_TOKEN_REQUEST_URL with audience sigstore and the bearer token', async () => {
@@ -258,7 +258,7 @@ test('spiffe: FetchJWTSVID over gRPC on the Workload API socket (SPIFFE_ENDPOINT
     { SPIFFE_ENDPOINT_SOCKET: join(work, 'no-agent.sock') },
   );
   assert.notEqual(gone.code, 0);
-  assert.match(gone.stderr, /SPIFFE Workload API at unix:\/\/.*no-agent\.sock: no such socket/);
+  assert.match(gone.stderr, /SPIFFE Workload API at unix:\/\/.*no-agent\.sock: no such file or directory/);
 });
 
 test('--fulcio-auth-flow client_credentials: client ID and secret at the token endpoint of the signing config OIDC provider', async () => {
