@@ -42,9 +42,10 @@ export const ambientEnabled = {
   filesystem: (env: Env): boolean => exists(filesystemTokenPath(env)),
   spiffe: (env: Env): boolean => exists(spiffeSocketPath(env)),
   'buildkite-agent': (env: Env): boolean => Boolean(env.BUILDKITE_AGENT_ACCESS_TOKEN),
-  // cosign's is enabled on Google Compute Engine only, which Go's metadata client takes
-  // GCE_METADATA_HOST to mean; Keyless does not probe the network to find out otherwise.
-  google: (env: Env): boolean => Boolean(env.GCE_METADATA_HOST),
+  // cosign's google-impersonate is enabled by GOOGLE_SERVICE_ACCOUNT_NAME; its workload
+  // identity only on Google Compute Engine, which Go's metadata client takes
+  // GCE_METADATA_HOST to mean. Keyless does not probe the network to find out otherwise.
+  google: (env: Env): boolean => Boolean(env.GCE_METADATA_HOST || env.GOOGLE_SERVICE_ACCOUNT_NAME),
 };
 
 /** cosign's `filesystem`: the whole file is the token. */
@@ -86,22 +87,33 @@ export async function buildkiteToken(env: Env, audience: string, policy: CallPol
   return body.token;
 }
 
+/** Keyless-only: another base URL for Google's IAM Credentials API (tests, private endpoints). */
+export const GOOGLE_IAM_CREDENTIALS_URL_ENV = 'KEYLESS_GOOGLE_IAM_CREDENTIALS_URL';
+const GOOGLE_TOKEN_URI = 'https://oauth2.googleapis.com/token';
+const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
+
 /**
- * cosign's `google`: with `GOOGLE_APPLICATION_CREDENTIALS` naming a service-account key,
- * an ID token from its token_uri (a JWT-bearer grant with target_audience); otherwise the
- * metadata server's identity endpoint (`GCE_METADATA_HOST`, else 169.254.169.254).
+ * cosign's `google`. With `GOOGLE_SERVICE_ACCOUNT_NAME` (cosign's google-impersonate): an ID
+ * token for that account from the IAM Credentials API, paid for with the application default
+ * credentials' access token. Otherwise (google-workload-identity): with
+ * `GOOGLE_APPLICATION_CREDENTIALS` naming a service-account key, an ID token from its
+ * token_uri; else the metadata server's identity endpoint (`GCE_METADATA_HOST`, else 169.254.169.254).
  */
 export async function googleToken(env: Env, audience: string, policy: CallPolicy = DEFAULT_CALL_POLICY): Promise<string> {
-  if (env.GOOGLE_SERVICE_ACCOUNT_NAME)
-    throw new IdentityError(
-      'OIDC_FLOW_UNSUPPORTED',
-      '--oidc-provider google: impersonating GOOGLE_SERVICE_ACCOUNT_NAME (IAM Credentials generateIdToken) is not supported by Keyless; use the metadata server or a service-account key in GOOGLE_APPLICATION_CREDENTIALS',
-    );
+  const target = env.GOOGLE_SERVICE_ACCOUNT_NAME;
+  if (target) return impersonatedIdToken(env, target, audience, policy);
   const keyFile = env.GOOGLE_APPLICATION_CREDENTIALS;
-  if (keyFile) return serviceAccountIdToken(keyFile, audience, policy);
-  const host = env.GCE_METADATA_HOST || '169.254.169.254';
-  const service = serviceName('Google metadata server', `http://${host}`);
-  const url = new URL(`http://${host}/computeMetadata/v1/instance/service-accounts/default/identity`);
+  if (keyFile) {
+    const key = readGoogleCredentials(keyFile);
+    if (key.type !== 'service_account')
+      throw new IdentityError(
+        'OIDC_FLOW_UNSUPPORTED',
+        `GOOGLE_APPLICATION_CREDENTIALS ${keyFile}: an ID token needs a service_account key (or GOOGLE_SERVICE_ACCOUNT_NAME to impersonate one), not ${JSON.stringify(key.type)} credentials`,
+      );
+    const body = await serviceAccountGrant(key, keyFile, { target_audience: audience }, policy);
+    return tokenField(body, 'id_token', serviceName('Google token endpoint', key.token_uri));
+  }
+  const { service, url } = metadataUrl(env, 'identity');
   url.searchParams.set('audience', audience);
   url.searchParams.set('format', 'full');
   const res = await callService({ service, url: url.toString(), headers: { 'Metadata-Flavor': 'Google' } }, policy);
@@ -110,29 +122,79 @@ export async function googleToken(env: Env, audience: string, policy: CallPolicy
   return jwt;
 }
 
-async function serviceAccountIdToken(keyFile: string, audience: string, policy: CallPolicy): Promise<string> {
-  let key: { type?: unknown; client_email?: unknown; private_key?: unknown; token_uri?: unknown; private_key_id?: unknown };
+function metadataUrl(env: Env, endpoint: 'identity' | 'token'): { service: string; url: URL } {
+  const host = env.GCE_METADATA_HOST || '169.254.169.254';
+  return {
+    service: serviceName('Google metadata server', `http://${host}`),
+    url: new URL(`http://${host}/computeMetadata/v1/instance/service-accounts/default/${endpoint}`),
+  };
+}
+
+interface GoogleCredentials {
+  type: unknown;
+  token_uri: string;
+  client_email?: string;
+  private_key?: string;
+  private_key_id?: string;
+  client_id?: string;
+  client_secret?: string;
+  refresh_token?: string;
+}
+
+function readGoogleCredentials(keyFile: string): GoogleCredentials {
+  let key: Record<string, unknown>;
   try {
-    key = JSON.parse(readFileSync(keyFile, 'utf8')) as typeof key;
+    key = JSON.parse(readFileSync(keyFile, 'utf8')) as Record<string, unknown>;
   } catch (e) {
-    throw new IdentityError(
-      'FILE_UNREADABLE',
-      `GOOGLE_APPLICATION_CREDENTIALS ${keyFile}: not a readable JSON file (${(e as Error).message})`,
-    );
+    throw new IdentityError('FILE_UNREADABLE', `GOOGLE_APPLICATION_CREDENTIALS ${keyFile}: not a readable JSON file (${fsProblem(e)})`);
   }
-  if (key.type !== 'service_account')
-    throw new IdentityError(
-      'OIDC_FLOW_UNSUPPORTED',
-      `GOOGLE_APPLICATION_CREDENTIALS ${keyFile}: credentials of type ${JSON.stringify(key.type)} are not supported (only service_account keys)`,
-    );
-  if (typeof key.client_email !== 'string' || typeof key.private_key !== 'string')
+  const str = (k: string): string | undefined => (typeof key[k] === 'string' ? (key[k] as string) : undefined);
+  return {
+    type: key.type,
+    token_uri: str('token_uri') ?? GOOGLE_TOKEN_URI,
+    client_email: str('client_email'),
+    private_key: str('private_key'),
+    private_key_id: str('private_key_id'),
+    client_id: str('client_id'),
+    client_secret: str('client_secret'),
+    refresh_token: str('refresh_token'),
+  };
+}
+
+async function postForm(service: string, url: string, form: Record<string, string>, policy: CallPolicy): Promise<Record<string, unknown>> {
+  const res = await callService(
+    {
+      service,
+      url,
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+      body: new URLSearchParams(form).toString(),
+    },
+    policy,
+  );
+  return jsonBody(res, service) as Record<string, unknown>;
+}
+
+function tokenField(body: Record<string, unknown>, field: string, service: string): string {
+  const v = body?.[field];
+  if (typeof v !== 'string' || !v) throw new ServiceError('SERVICE_BAD_RESPONSE', service, `answer has no ${field}`);
+  return v;
+}
+
+/** A service-account key's JWT-bearer grant (RFC 7523) at its token_uri, asking for `claims` (target_audience or scope). */
+async function serviceAccountGrant(
+  key: GoogleCredentials,
+  keyFile: string,
+  claims: Record<string, string>,
+  policy: CallPolicy,
+): Promise<Record<string, unknown>> {
+  if (!key.client_email || !key.private_key)
     throw new IdentityError('TOKEN_MISSING', `GOOGLE_APPLICATION_CREDENTIALS ${keyFile}: no client_email or private_key`);
-  const tokenUri = typeof key.token_uri === 'string' ? key.token_uri : 'https://oauth2.googleapis.com/token';
   const now = Math.floor(Date.now() / 1000);
   const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const header = { alg: 'RS256', typ: 'JWT', ...(typeof key.private_key_id === 'string' ? { kid: key.private_key_id } : {}) };
-  const claims = { iss: key.client_email, sub: key.client_email, aud: tokenUri, iat: now, exp: now + 3600, target_audience: audience };
-  const input = `${b64(header)}.${b64(claims)}`;
+  const header = { alg: 'RS256', typ: 'JWT', ...(key.private_key_id ? { kid: key.private_key_id } : {}) };
+  const payload = { iss: key.client_email, sub: key.client_email, aud: key.token_uri, iat: now, exp: now + 3600, ...claims };
+  const input = `${b64(header)}.${b64(payload)}`;
   let signature: string;
   try {
     signature = createSign('RSA-SHA256').update(input).sign(key.private_key, 'base64url');
@@ -142,24 +204,57 @@ async function serviceAccountIdToken(keyFile: string, audience: string, policy: 
       `GOOGLE_APPLICATION_CREDENTIALS ${keyFile}: the private key cannot sign (${(e as Error).message})`,
     );
   }
-  const service = serviceName('Google token endpoint', tokenUri);
+  return postForm(
+    serviceName('Google token endpoint', key.token_uri),
+    key.token_uri,
+    { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: `${input}.${signature}` },
+    policy,
+  );
+}
+
+/** The application default credentials' OAuth access token: a key file (service account or gcloud user), else the metadata server. */
+async function googleAccessToken(env: Env, policy: CallPolicy): Promise<string> {
+  const keyFile = env.GOOGLE_APPLICATION_CREDENTIALS;
+  if (keyFile) {
+    const key = readGoogleCredentials(keyFile);
+    const service = serviceName('Google token endpoint', key.token_uri);
+    if (key.type === 'service_account')
+      return tokenField(await serviceAccountGrant(key, keyFile, { scope: CLOUD_PLATFORM_SCOPE }, policy), 'access_token', service);
+    if (key.type === 'authorized_user' && key.client_id && key.client_secret && key.refresh_token) {
+      const body = await postForm(
+        service,
+        key.token_uri,
+        { grant_type: 'refresh_token', client_id: key.client_id, client_secret: key.client_secret, refresh_token: key.refresh_token },
+        policy,
+      );
+      return tokenField(body, 'access_token', service);
+    }
+    throw new IdentityError(
+      'OIDC_FLOW_UNSUPPORTED',
+      `GOOGLE_APPLICATION_CREDENTIALS ${keyFile}: credentials of type ${JSON.stringify(key.type)} are not supported (service_account or authorized_user)`,
+    );
+  }
+  const { service, url } = metadataUrl(env, 'token');
+  const res = await callService({ service, url: url.toString(), headers: { 'Metadata-Flavor': 'Google' } }, policy);
+  return tokenField(jsonBody(res, service) as Record<string, unknown>, 'access_token', service);
+}
+
+/** IAM Credentials `generateIdToken` for `target`, with the email claim (cosign's google-impersonate). */
+async function impersonatedIdToken(env: Env, target: string, audience: string, policy: CallPolicy): Promise<string> {
+  const accessToken = await googleAccessToken(env, policy);
+  const base = (env[GOOGLE_IAM_CREDENTIALS_URL_ENV] || 'https://iamcredentials.googleapis.com').replace(/\/+$/, '');
+  const service = serviceName('Google IAM Credentials API', base);
   const res = await callService(
     {
       service,
-      url: tokenUri,
+      url: `${base}/v1/projects/-/serviceAccounts/${encodeURIComponent(target)}:generateIdToken`,
       method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-      body: new URLSearchParams({
-        grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
-        assertion: `${input}.${signature}`,
-      }).toString(),
+      headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ audience, includeEmail: true }),
     },
     policy,
   );
-  const body = jsonBody(res, service) as { id_token?: unknown };
-  if (typeof body?.id_token !== 'string' || !body.id_token)
-    throw new ServiceError('SERVICE_BAD_RESPONSE', service, 'answer has no id_token');
-  return body.id_token;
+  return tokenField(jsonBody(res, service) as Record<string, unknown>, 'token', service);
 }
 
 // --- SPIFFE Workload API: one unary gRPC call (FetchJWTSVID) over HTTP/2 on a unix socket.

@@ -194,6 +194,44 @@ test('google: a service-account key (GOOGLE_APPLICATION_CREDENTIALS) exchanged a
   );
 });
 
+test('google: impersonating GOOGLE_SERVICE_ACCOUNT_NAME through IAM Credentials generateIdToken, paid with the metadata server access token', async () => {
+  await withFixture(
+    (req, body, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname === '/computeMetadata/v1/instance/service-accounts/default/token') {
+        if (req.headers['metadata-flavor'] !== 'Google') return json(res, 403, {});
+        return json(res, 200, { access_token: 'ya29.metadata-access', expires_in: 3600, token_type: 'Bearer' });
+      }
+      if (url.pathname === '/v1/projects/-/serviceAccounts/signer%40project.iam.gserviceaccount.com:generateIdToken') {
+        if (req.headers.authorization !== 'Bearer ya29.metadata-access') return json(res, 401, {});
+        const asked = JSON.parse(body.toString()) as { audience?: string; includeEmail?: boolean };
+        if (asked.audience !== 'sigstore' || asked.includeEmail !== true) return json(res, 400, {});
+        return json(res, 200, { token });
+      }
+      return json(res, 404, {});
+    },
+    async (f) => {
+      const env = {
+        GOOGLE_SERVICE_ACCOUNT_NAME: 'signer@project.iam.gserviceaccount.com',
+        GCE_METADATA_HOST: new URL(f.url).host,
+        KEYLESS_GOOGLE_IAM_CREDENTIALS_URL: f.url,
+      };
+      await signWith(['--oidc-provider', 'google-impersonate'], env);
+      // Found by itself too (GOOGLE_SERVICE_ACCOUNT_NAME set), as cosign's google-impersonate is.
+      await signWith([], env);
+      assert.deepEqual(
+        f.requests.map((r) => r.path.split('/').pop()),
+        [
+          'token',
+          'signer%40project.iam.gserviceaccount.com:generateIdToken',
+          'token',
+          'signer%40project.iam.gserviceaccount.com:generateIdToken',
+        ],
+      );
+    },
+  );
+});
+
 function varint(v: number): Buffer {
   const out: number[] = [];
   while (v > 0x7f) {

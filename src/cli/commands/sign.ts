@@ -14,6 +14,7 @@ Environment:
   KEYLESS_OIDC_TOKEN_PATH  file for --oidc-provider filesystem (default /var/run/sigstore/cosign/oidc-token)
   SPIFFE_ENDPOINT_SOCKET   SPIFFE Workload API socket (default /tmp/spire-agent/public/api.sock)
   GCE_METADATA_HOST / GOOGLE_APPLICATION_CREDENTIALS   Google metadata server / service-account key
+  GOOGLE_SERVICE_ACCOUNT_NAME   Google service account to impersonate (IAM Credentials generateIdToken)
 
 Without --signing-config (or its variable) the signing config and trusted root of the
 TUF cache are used (keyless initialize), else the public-good Sigstore services with the
