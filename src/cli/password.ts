@@ -39,10 +39,14 @@ export async function readPassword(request: PasswordRequest): Promise<string> {
   return first;
 }
 
-/** Reads one line from the terminal in raw mode, echoing nothing; Ctrl-C stops the command. */
+/**
+ * Reads one line from the terminal in raw mode, echoing nothing; Ctrl-C stops the command.
+ * Echo goes off before the prompt is shown: a line typed the moment the prompt appears is
+ * never echoed.
+ */
 function promptHidden(prompt: string): Promise<string> {
   const stdin = process.stdin;
-  process.stderr.write(prompt);
+  stdin.setRawMode(true);
   return new Promise((resolve) => {
     let value = '';
     const finish = (): void => {
@@ -66,9 +70,9 @@ function promptHidden(prompt: string): Promise<string> {
         else if (ch >= ' ') value += ch;
       }
     };
-    stdin.setRawMode(true);
     stdin.setEncoding('utf8');
     stdin.on('data', onData);
     stdin.resume();
+    process.stderr.write(prompt);
   });
 }

@@ -160,15 +160,12 @@ _, status = os.waitpid(pid, 0)
 sys.stdout.write(out.decode('utf8', 'replace'))
 sys.exit(os.waitstatus_to_exitcode(status))
 `;
-  const prompt = (prefix: string, answers: string[]) =>
-    spawnSync(
-      'python3',
-      ['-c', driver, process.execPath, KEYLESS_BIN, 'generate-key-pair', '--output-key-prefix', prefix, answers.join('\x1f')],
-      {
-        encoding: 'utf8',
-        timeout: 60_000,
-      },
-    );
+  const onTerminal = (args: string[], answers: string[]) =>
+    spawnSync('python3', ['-c', driver, process.execPath, KEYLESS_BIN, ...args, answers.join('\x1f')], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+  const prompt = (prefix: string, answers: string[]) => onTerminal(['generate-key-pair', '--output-key-prefix', prefix], answers);
   const ok = prompt(join(work, 'tty'), ['typed secret', 'typed secret']);
   assert.equal(ok.status, 0, ok.stdout + ok.stderr);
   assert.match(ok.stdout, /Enter password for the new private key .*tty\.key: /);
@@ -185,6 +182,28 @@ sys.exit(os.waitstatus_to_exitcode(status))
   assert.equal(empty.status, 2, empty.stdout);
   assert.match(empty.stdout, /an empty password leaves the private key unprotected/);
   assert.ok(!existsSync(join(work, 'tty-empty.key')));
+
+  // Signing asks once, and the key typed on the terminal signs.
+  writeFileSync(join(work, 'tty.txt'), 'signed after typing the password\n');
+  const bundle = join(work, 'tty.sigstore.json');
+  const signed = onTerminal(
+    ['sign-blob', join(work, 'tty.txt'), '--key', join(work, 'tty.key'), '--bundle', bundle, ...trust('v1')],
+    ['typed secret'],
+  );
+  assert.equal(signed.status, 0, signed.stdout);
+  assert.match(signed.stdout, /Enter password for the private key .*tty\.key: /);
+  assert.doesNotMatch(signed.stdout, /again: |typed secret/);
+  const v = await keyless([
+    'verify-blob',
+    join(work, 'tty.txt'),
+    '--bundle',
+    bundle,
+    '--key',
+    join(work, 'tty.pub'),
+    '--trusted-root',
+    trustedRoot,
+  ]);
+  assert.equal(v.code, 0, v.stderr);
 });
 
 /** @sigstore/verify with the server's trusted root and the key as the trusted key its hint names. */
