@@ -17,10 +17,16 @@ export interface LogShard {
   start: Date;
   /** Set when the shard is retired for writes. */
   end?: Date;
+  /**
+   * The checkpoint origin's form, fixed when the shard is created: 'hostname' (the first
+   * shard, and shards made before each had its own origin) or 'url', host[:port] and path, so
+   * that shards sharing a host never share an origin (C2SP: the origin names one log).
+   */
+  origin: 'hostname' | 'url';
 }
 
 const SHARDS_FILE = 'rekor-v2-shards.json';
-const FIRST: Omit<LogShard, 'start'> = { name: 'rekor-v2', path: '' };
+const FIRST: Omit<LogShard, 'start'> = { name: 'rekor-v2', path: '', origin: 'hostname' };
 
 function shardsPath(dataDir: string): string {
   return join(dataDir, 'log', SHARDS_FILE);
@@ -42,7 +48,14 @@ export function readLogShards(dataDir: string, keyStore: KeyStore): LogShard[] {
         if (Number.isNaN(d.getTime())) throw new Error(`${f} is not a date`);
         return d;
       };
-      const shard: LogShard = { name: asString(s.name, 'name'), path: asString(s.path, 'path'), start: date(s.start, 'start') };
+      const origin = s.origin === undefined ? 'hostname' : asString(s.origin, 'origin');
+      if (origin !== 'hostname' && origin !== 'url') throw new Error(`shards[${i}].origin must be "hostname" or "url"`);
+      const shard: LogShard = {
+        name: asString(s.name, 'name'),
+        path: asString(s.path, 'path'),
+        start: date(s.start, 'start'),
+        origin,
+      };
       if (s.end !== undefined) shard.end = date(s.end, 'end');
       return shard;
     });
@@ -73,7 +86,7 @@ export function rotateLogShard(
   const key = keyStore.loadOrCreate(name, keyType);
   const second = new Date(Math.floor(now.getTime() / 1000) * 1000);
   current.end = second;
-  const started: LogShard = { name, path: `/shards/${n}`, start: key.createdAt };
+  const started: LogShard = { name, path: `/shards/${n}`, start: key.createdAt, origin: 'url' };
   shards.push(started);
   const json = {
     shards: shards.map((s) => ({
@@ -81,6 +94,7 @@ export function rotateLogShard(
       path: s.path,
       start: s.start.toISOString(),
       ...(s.end ? { end: s.end.toISOString() } : {}),
+      origin: s.origin,
     })),
   };
   writePrivateFile(shardsPath(dataDir), `${JSON.stringify(json, null, 2)}\n`);

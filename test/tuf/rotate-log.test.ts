@@ -11,6 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as sigstore from 'sigstore';
+import { CheckLog, trustMaterialFor, verifyCheckpoint } from '../../src/verify/index.js';
 import { runCli, tempDir } from './helpers.js';
 import { startServe, runKeyless, type ServeProcess } from '../server/helpers.js';
 
@@ -111,6 +112,26 @@ test('rotate-log rekor-v2: shard A retired, shard B current; bundles from both v
         certificateIssuer: `${url}/oidc`,
       });
     }
+
+    // Each shard has its own checkpoint origin (the first keeps its host name; the new one is
+    // host:port/path), so a checkpoint of one shard never verifies as the other's.
+    const host = new URL(url);
+    const checkpoints = {
+      a: await (await fetch(`${url}/checkpoint`)).text(),
+      b: await (await fetch(`${url}/shards/2/checkpoint`)).text(),
+    };
+    assert.equal(checkpoints.a.split('\n')[0], host.hostname, 'shard A keeps its origin');
+    assert.equal(checkpoints.b.split('\n')[0], `${host.host}/shards/2`, 'shard B has its own origin');
+    const trust = trustMaterialFor(trustedRoot);
+    const logOf = (hex: string) => trust.tlogs.find((l) => l.logId.toString('hex') === hex)!;
+    const [logA, logB] = [logOf(shardA), logOf(shardB)];
+    assert.ok(logA && logB, 'both shards are in the TUF-delivered trusted root');
+    assert.equal(verifyCheckpoint(new CheckLog(), trust, [logA], checkpoints.a, 'a').log, logA);
+    assert.equal(verifyCheckpoint(new CheckLog(), trust, [logB], checkpoints.b, 'b').log, logB);
+    // A's origin (the host name) is also a form B's URL allows, so B's key refuses it; B's
+    // origin (with its path) is not A's.
+    assert.throws(() => verifyCheckpoint(new CheckLog(), trust, [logB], checkpoints.a, 'a-as-b'), /no signature line for key/);
+    assert.throws(() => verifyCheckpoint(new CheckLog(), trust, [logA], checkpoints.b, 'b-as-a'), /neither the log's host name/);
 
     // The retired shard serves reads and refuses appends.
     const checkpoint = await fetch(`${url}/checkpoint`);

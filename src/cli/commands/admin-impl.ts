@@ -19,7 +19,7 @@ export function rotateLogCommand(opts: { dataDir: string; config?: string }): vo
     const { retired, started } = rotateLogShard(dataDir, keyStore, keyType);
     process.stdout.write(
       `Retired Rekor v2 shard ${retired.name} (<public URL>${retired.path || '/'}) for writes at ${retired.end!.toISOString()}; it stays readable and trusted for what it logged.\n` +
-        `Started shard ${started.name} at <public URL>${started.path} with a new ${keyType} key.\n` +
+        `Started shard ${started.name} at <public URL>${started.path} with a new ${keyType} key; its checkpoint origin is <public URL host[:port]>${started.path}, its own.\n` +
         'The next keyless serve writes both into trusted_root.json, points signing_config.json at the new shard, and publishes them through TUF.\n',
     );
   } finally {

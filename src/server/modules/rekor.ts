@@ -23,7 +23,7 @@ export const rekorModule: ServiceModule = {
       const key = shard === shards[0] ? ctx.keyStore.loadOrCreate(shard.name, ctx.config.keys.rekorV2) : ctx.keyStore.load(shard.name);
       if (!key) throw new KeylessError('LOG_SHARDS_INVALID', `the key of Rekor v2 shard ${shard.name} is missing from ${ctx.dataDir}/keys`);
       const baseUrl = `${ctx.publicUrl}${shard.path}`;
-      const log = await RekorV2Log.open({ engine, baseUrl, name: shard.name, signer: key }).catch((e: unknown) => {
+      const log = await RekorV2Log.open({ engine, baseUrl, name: shard.name, signer: key, origin: shard.origin }).catch((e: unknown) => {
         // The v2 checkpoint origin is the public URL's host name and is fixed when the log is created.
         if (e instanceof KeylessError && e.code === 'LOG_ORIGIN_MISMATCH') {
           throw new KeylessError(
