@@ -113,9 +113,24 @@ export function readRootBytes(dir: string, version: number): Buffer {
   return readFileSync(join(dir, `${version}.root.json`));
 }
 
-function buildRoot(version: number, keys: { root: TufSigningKey[]; targets: Key; online: Key }, now: Date, periods: TufPeriods): Root {
+function buildRoot(
+  version: number,
+  keys: { root: TufSigningKey[]; rootThreshold?: number; targets: Key; online: Key },
+  now: Date,
+  periods: TufPeriods,
+): Root {
   const root = new Root({ version, specVersion: SPEC_VERSION, expires: expiresAt(now, periods.root), consistentSnapshot: true });
   for (const k of keys.root) root.addKey(tufKey(k.publicKey), 'root');
+  const threshold = keys.rootThreshold ?? 1;
+  if (!Number.isInteger(threshold) || threshold < 1 || threshold > root.roles.root!.keyIDs.length) {
+    throw new TufError(
+      'TUF_THRESHOLD_INVALID',
+      `a root threshold of ${threshold} needs between 1 and ${root.roles.root!.keyIDs.length} (the number of root keys)`,
+      { role: 'root' },
+    );
+  }
+  // @tufjs/models does not export Role; its threshold is a plain field, readonly in the types only.
+  (root.roles.root as { threshold: number }).threshold = threshold;
   root.addKey(keys.targets, 'targets');
   root.addKey(keys.online, 'snapshot');
   root.addKey(keys.online, 'timestamp');
@@ -327,17 +342,20 @@ export function applyOnlinePlan(
 export interface RootChange {
   /** Keys of the current root that sign the new version (at least the current threshold). */
   currentRootKeys: TufSigningKey[];
-  /** The new root keys (they sign too); the current ones when only re-signing. */
+  /** The new root keys (they all sign too); the current ones when only re-signing. */
   newRootKeys: TufSigningKey[];
+  /** How many of the new root keys must sign the next root version (default 1). */
+  rootThreshold?: number;
   /** New targets and online keys; the current root's when left out. */
   targets?: KeyObject | undefined;
   online?: KeyObject | undefined;
 }
 
 /**
- * Root version N+1, signed by the current root keys and the new ones (a client accepts it
- * only when both thresholds are met). The caller re-signs targets and the online roles
- * when their keys changed.
+ * Root version N+1, signed by the current root keys at hand (at least the current root's
+ * threshold of them) and by every new root key (TUF 5.3.4: a client accepts it only when
+ * both the old and the new threshold are met). The caller re-signs targets and the online
+ * roles when their keys changed.
  */
 export function writeNextRoot(dir: string, state: RepositoryState, change: RootChange, now: Date, periods: TufPeriods): Metadata<Root> {
   const current = state.root.signed;
@@ -353,7 +371,9 @@ export function writeNextRoot(dir: string, state: RepositoryState, change: RootC
   const roleKey = (role: 'targets' | 'timestamp') => current.keys[current.roles[role]!.keyIDs[0]!]!;
   const targets = change.targets ? tufKey(change.targets) : roleKey('targets');
   const online = change.online ? tufKey(change.online) : roleKey('timestamp');
-  const root = new Metadata(buildRoot(current.version + 1, { root: change.newRootKeys, targets, online }, now, periods));
+  const root = new Metadata(
+    buildRoot(current.version + 1, { root: change.newRootKeys, rootThreshold: change.rootThreshold, targets, online }, now, periods),
+  );
   const seen = new Set<string>();
   for (const k of [...signing, ...change.newRootKeys]) {
     const id = keyIdOf(k.publicKey);

@@ -1,5 +1,5 @@
 // Implementations of the TUF commands (loaded only when one runs).
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { KeylessError } from '../../core/errors.js';
@@ -24,7 +24,9 @@ import {
   SIGNING_CONFIG_FILE,
   TRUSTED_ROOT_FILE,
   createTufKey,
+  createTufKeys,
   findTufKey,
+  findTufKeys,
   loadConfigFile,
   lockDataDir,
   tufTargetsFromTrustFiles,
@@ -140,26 +142,30 @@ function signOnline(dataDir: string, keyStore: FileKeyStore, dir: string, period
   ];
 }
 
-export function tufRotateRootCommand(opts: AdminOptions & { keepRootKey?: boolean; targets?: boolean; online?: boolean }): void {
+export function tufRotateRootCommand(
+  opts: AdminOptions & { rootKeys: number; rootThreshold: number; keepRootKey?: boolean; targets?: boolean; online?: boolean },
+): void {
   const periods = periodsOf(opts);
   withStoppedServer(opts, (dataDir, keyStore) => {
     const { dir, state } = repositoryOf(dataDir);
     const current = state.root.signed;
-    const currentKey = findTufKey(keyStore, 'root', current);
-    if (!currentKey)
+    const currentKeys = findTufKeys(keyStore, 'root', current);
+    const currentThreshold = current.roles.root!.threshold;
+    if (currentKeys.length < currentThreshold)
       throw new TufError(
         'TUF_KEY_MISSING',
-        `no key in ${keyStore.dir} is a root key of root v${current.version}: rotate where the root key is kept`,
+        `root v${current.version} needs ${currentThreshold} of its ${current.roles.root!.keyIDs.length} root keys to sign the next version; ${currentKeys.length} ${currentKeys.length === 1 ? 'is' : 'are'} in ${keyStore.dir}: rotate where the root keys are kept`,
         { role: 'root' },
       );
     const version = current.version + 1;
-    const newRoot = opts.keepRootKey ? currentKey : createTufKey(keyStore, 'root', version);
+    const newRootKeys = opts.keepRootKey ? currentKeys : createTufKeys(keyStore, 'root', version, opts.rootKeys);
+    const rootThreshold = opts.keepRootKey ? Math.min(currentThreshold, currentKeys.length) : opts.rootThreshold;
     const targets = opts.targets ? createTufKey(keyStore, 'targets', version) : undefined;
     const online = opts.online ? createTufKey(keyStore, 'online', version) : undefined;
     const next = writeNextRoot(
       dir,
       state,
-      { currentRootKeys: [currentKey], newRootKeys: [newRoot], targets: targets?.publicKey, online: online?.publicKey },
+      { currentRootKeys: currentKeys, newRootKeys, rootThreshold, targets: targets?.publicKey, online: online?.publicKey },
       new Date(),
       periods,
     );
@@ -168,16 +174,23 @@ export function tufRotateRootCommand(opts: AdminOptions & { keepRootKey?: boolea
     const sync = syncRepository(
       dir,
       trustContents(dataDir),
-      { root: newRoot, targets: findTufKey(keyStore, 'targets', next.signed), online: findTufKey(keyStore, 'online', next.signed) },
+      { root: newRootKeys[0], targets: findTufKey(keyStore, 'targets', next.signed), online: findTufKey(keyStore, 'online', next.signed) },
       new Date(),
       periods,
     );
     signed.push(...sync.signed, ...signOnline(dataDir, keyStore, dir, periods));
     for (const w of sync.warnings) err(`warning: ${w}\n`);
     const root = writeCurrentRoot(dataDir, next.signed.version);
+    const ids = (keys: { publicKey: KeyObject }[]) => keys.map((k) => keyIdOf(k.publicKey).slice(0, 16)).join(', ');
     out(`Signed ${signed.join(', ')}\n`);
-    out(`Root key: ${keyIdOf(currentKey.publicKey)} -> ${keyIdOf(newRoot.publicKey)}\n`);
-    if (!opts.keepRootKey) out(`The previous root key stays in ${keyStore.dir}; move it offline or delete it.\n`);
+    out(
+      `Root keys: ${currentThreshold} of [${ids(currentKeys)}] -> ${rootThreshold} of [${ids(newRootKeys)}] (signed by ${currentKeys.length} current and ${newRootKeys.length} new)\n`,
+    );
+    if (!opts.keepRootKey) out(`The previous root keys stay in ${keyStore.dir}; move them offline or delete them.\n`);
+    if (newRootKeys.length > 1)
+      out(
+        `The ${newRootKeys.length} new root keys are all in ${keyStore.dir}; keep ${rootThreshold} where the next rotation runs and the rest apart.\n`,
+      );
     out(`TUF root: ${root.path} sha256:${root.sha256}\n`);
   });
 }
