@@ -81,7 +81,7 @@ export function tufKeyProvider(keyStore: KeyStore): TufKeyProvider {
     }
     return {
       root: findTufKey(keyStore, 'root', root),
-      targets: findTufKey(keyStore, 'targets', root),
+      targets: findTufKeys(keyStore, 'targets', root),
       online: findTufKey(keyStore, 'online', root),
     };
   };

@@ -9,7 +9,16 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { keyIdOf, readRepository, writeNextRoot, type TufSigningKey } from '../../src/tuf/index.js';
+import {
+  applyOnlinePlan,
+  keyIdOf,
+  planOnlineSigning,
+  publishTargets,
+  readRepository,
+  writeNextRoot,
+  type TufSigningKey,
+} from '../../src/tuf/index.js';
+import { contents } from './helpers.js';
 import { isKeylessError } from '../../src/core/errors.js';
 import { PERIODS, makeRepo, newKey, runCli, serveDir, snapshotDir, tempDir, type CliResult } from './helpers.js';
 import { startServe } from '../server/helpers.js';
@@ -103,6 +112,41 @@ test('tuf-js walks 1 -> 2 (3 keys, threshold 2) -> 3 (signed by 2 of those 3) an
   }
 });
 
+test('targets with two keys and threshold 2: tuf-js accepts targets signed by both and refuses targets signed by one', async () => {
+  const r = makeRepo('targets-threshold');
+  const srv = await serveDir(r.dir);
+  const env = { KEYLESS_TUF_ROOT: join(tempDir('keyless-tuf-cache-'), 'cache') };
+  try {
+    assert.equal((await runCli(['initialize', '--mirror', srv.url, '--root', r.rootPath], env)).code, 0);
+    const state = () => readRepository(r.dir)!;
+    const online = () => {
+      const now = new Date();
+      applyOnlinePlan(r.dir, state(), planOnlineSigning(state(), now, PERIODS), r.keys.online, now, PERIODS);
+    };
+    const targetsKeys = [newKey(), newKey()];
+    writeNextRoot(
+      r.dir,
+      state(),
+      { currentRootKeys: [r.keys.root], newRootKeys: [r.keys.root], targets: targetsKeys.map((k) => k.publicKey), targetsThreshold: 2 },
+      new Date(),
+      PERIODS,
+    );
+    assert.ok(publishTargets(r.dir, state(), targetsKeys, contents('two keys'), new Date(), PERIODS));
+    online();
+    const accepted = await runCli(['trusted-root', 'show'], env);
+    assert.equal(accepted.code, 0, accepted.stderr);
+    assert.match(accepted.stdout, /root v2 .*targets v2/);
+
+    const before = snapshotDir(env.KEYLESS_TUF_ROOT);
+    publishTargets(r.dir, state(), [targetsKeys[0]!], contents('one key'), new Date(), PERIODS);
+    online();
+    assertRefused(await runCli(['trusted-root', 'show'], env), /TUF targets .*signed by 1\/2 keys/);
+    assert.deepEqual(snapshotDir(env.KEYLESS_TUF_ROOT), before, 'the cache is untouched');
+  } finally {
+    await srv.close();
+  }
+});
+
 test('keyless tuf rotate-root --root-keys 3 --root-threshold 2: published, walked by the client, refused with too few keys at hand', async () => {
   const work = tempDir('keyless-tuf-threshold-');
   const dataDir = join(work, 'data');
@@ -139,10 +183,44 @@ test('keyless tuf rotate-root --root-keys 3 --root-threshold 2: published, walke
   assert.equal(new Set(v2KeyFiles.map((n) => n.split('.')[0])).size, 3, `three version-2 root keys in the store: ${v2KeyFiles}`);
   const third = v2KeyFiles.filter((n) => n.startsWith('tuf-root-2-k3.'));
   for (const f of third) renameSync(join(keysDir, f), join(apart, f));
-  const again = await runCli(['tuf', 'rotate-root', '--data-dir', dataDir, '--root-keys', '2', '--root-threshold', '2'], {});
+  const again = await runCli(
+    [
+      'tuf',
+      'rotate-root',
+      '--data-dir',
+      dataDir,
+      '--root-keys',
+      '2',
+      '--root-threshold',
+      '2',
+      '--targets-keys',
+      '2',
+      '--targets-threshold',
+      '2',
+    ],
+    {},
+  );
   assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /Targets keys: 2 of \[[0-9a-f]{16}, [0-9a-f]{16}\]/);
   const v3 = rootOf(join(repo, '3.root.json'));
   assert.deepEqual([v3.threshold, v3.keyids.length, v3.signatures.length], [2, 2, 4]);
+  const v3Json = JSON.parse(readFileSync(join(repo, '3.root.json'), 'utf8')).signed;
+  assert.deepEqual([v3Json.roles.targets.threshold, v3Json.roles.targets.keyids.length], [2, 2]);
+  const latestTargets = Math.max(
+    ...readdirSync(repo)
+      .flatMap((n) => /^(\d+)\.targets\.json$/.exec(n)?.[1] ?? [])
+      .map(Number),
+  );
+  const targetsSigs = JSON.parse(readFileSync(join(repo, `${latestTargets}.targets.json`), 'utf8')).signatures;
+  assert.equal(targetsSigs.length, 2, 'targets metadata signed by both targets keys');
+
+  // sign-targets with one of the two targets keys at hand is refused.
+  const targetsK2 = readdirSync(keysDir).filter((n) => n.startsWith('tuf-targets-3-k2.'));
+  for (const f of targetsK2) renameSync(join(keysDir, f), join(apart, f));
+  const oneTargetsKey = await runCli(['tuf', 'sign-targets', '--data-dir', dataDir], {});
+  assert.equal(oneTargetsKey.code, 1);
+  assert.match(oneTargetsKey.stderr, /^error: targets metadata needs 2 of the targets keys root v3 names; 1 is in /m);
+  for (const f of targetsK2) renameSync(join(apart, f), join(keysDir, f));
 
   // With one of version 3's two keys, rotation is refused and nothing is written.
   const v3Second = readdirSync(keysDir).filter((n) => n.startsWith('tuf-root-3-k2.'));

@@ -143,7 +143,15 @@ function signOnline(dataDir: string, keyStore: FileKeyStore, dir: string, period
 }
 
 export function tufRotateRootCommand(
-  opts: AdminOptions & { rootKeys: number; rootThreshold: number; keepRootKey?: boolean; targets?: boolean; online?: boolean },
+  opts: AdminOptions & {
+    rootKeys: number;
+    rootThreshold: number;
+    keepRootKey?: boolean;
+    targets?: boolean;
+    targetsKeys: number;
+    targetsThreshold: number;
+    online?: boolean;
+  },
 ): void {
   const periods = periodsOf(opts);
   withStoppedServer(opts, (dataDir, keyStore) => {
@@ -160,12 +168,19 @@ export function tufRotateRootCommand(
     const version = current.version + 1;
     const newRootKeys = opts.keepRootKey ? currentKeys : createTufKeys(keyStore, 'root', version, opts.rootKeys);
     const rootThreshold = opts.keepRootKey ? Math.min(currentThreshold, currentKeys.length) : opts.rootThreshold;
-    const targets = opts.targets ? createTufKey(keyStore, 'targets', version) : undefined;
+    const targets = opts.targets ? createTufKeys(keyStore, 'targets', version, opts.targetsKeys) : undefined;
     const online = opts.online ? createTufKey(keyStore, 'online', version) : undefined;
     const next = writeNextRoot(
       dir,
       state,
-      { currentRootKeys: currentKeys, newRootKeys, rootThreshold, targets: targets?.publicKey, online: online?.publicKey },
+      {
+        currentRootKeys: currentKeys,
+        newRootKeys,
+        rootThreshold,
+        targets: targets?.map((k) => k.publicKey),
+        targetsThreshold: opts.targetsThreshold,
+        online: online?.publicKey,
+      },
       new Date(),
       periods,
     );
@@ -174,7 +189,7 @@ export function tufRotateRootCommand(
     const sync = syncRepository(
       dir,
       trustContents(dataDir),
-      { root: newRootKeys[0], targets: findTufKey(keyStore, 'targets', next.signed), online: findTufKey(keyStore, 'online', next.signed) },
+      { root: newRootKeys[0], targets: findTufKeys(keyStore, 'targets', next.signed), online: findTufKey(keyStore, 'online', next.signed) },
       new Date(),
       periods,
     );
@@ -187,6 +202,7 @@ export function tufRotateRootCommand(
       `Root keys: ${currentThreshold} of [${ids(currentKeys)}] -> ${rootThreshold} of [${ids(newRootKeys)}] (signed by ${currentKeys.length} current and ${newRootKeys.length} new)\n`,
     );
     if (!opts.keepRootKey) out(`The previous root keys stay in ${keyStore.dir}; move them offline or delete them.\n`);
+    if (targets) out(`Targets keys: ${next.signed.roles.targets!.threshold} of [${ids(targets)}]\n`);
     if (newRootKeys.length > 1)
       out(
         `The ${newRootKeys.length} new root keys are all in ${keyStore.dir}; keep ${rootThreshold} where the next rotation runs and the rest apart.\n`,
@@ -199,11 +215,18 @@ export function tufSignTargetsCommand(opts: AdminOptions): void {
   const periods = periodsOf(opts);
   withStoppedServer(opts, (dataDir, keyStore) => {
     const { dir, state } = repositoryOf(dataDir);
-    const targets = findTufKey(keyStore, 'targets', state.root.signed);
-    if (!targets)
+    const targets = findTufKeys(keyStore, 'targets', state.root.signed);
+    const threshold = state.root.signed.roles.targets!.threshold;
+    if (targets.length === 0)
       throw new TufError('TUF_KEY_MISSING', `no key in ${keyStore.dir} is the targets key of root v${state.root.signed.version}`, {
         role: 'targets',
       });
+    if (targets.length < threshold)
+      throw new TufError(
+        'TUF_KEY_MISSING',
+        `targets metadata needs ${threshold} of the targets keys root v${state.root.signed.version} names; ${targets.length} ${targets.length === 1 ? 'is' : 'are'} in ${keyStore.dir}`,
+        { role: 'targets' },
+      );
     const contents = trustContents(dataDir);
     if (contents.length === 0)
       throw new TufError('TUF_REPOSITORY_INVALID', `${dataDir} has no trust files to sign (keyless serve writes them)`);

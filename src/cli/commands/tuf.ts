@@ -55,7 +55,9 @@ export function defineTufCommands(program: Command): void {
     .option('--root-keys <n>', 'how many new root keys to create (1-16)', keyCount, 1)
     .option('--root-threshold <n>', 'how many root keys must sign the next root version (default: a majority of --root-keys)', keyCount)
     .option('--keep-root-key', "re-sign with the current root keys and threshold (extend the root's expiry)")
-    .option('--targets', 'also replace the targets key')
+    .option('--targets', 'also replace the targets key(s)')
+    .option('--targets-keys <n>', 'how many new targets keys to create (1-16; implies --targets)', keyCount)
+    .option('--targets-threshold <n>', 'how many targets keys must sign targets metadata (default: a majority of --targets-keys)', keyCount)
     .option('--online', 'also replace the online (snapshot/timestamp) key')
     .addHelpText(
       'after',
@@ -70,23 +72,29 @@ export function defineTufCommands(program: Command): void {
           rootThreshold?: number;
           keepRootKey?: boolean;
           targets?: boolean;
+          targetsKeys?: number;
+          targetsThreshold?: number;
           online?: boolean;
         },
         cmd: Command,
       ) => {
+        const usage = (message: string) => cmd.error(`error: ${message}`, { exitCode: 2, code: 'keyless.usage' });
         const threshold = opts.rootThreshold ?? Math.floor(opts.rootKeys / 2) + 1;
+        const targetsKeys = opts.targetsKeys ?? opts.targetsThreshold ?? 1;
+        const targetsThreshold = opts.targetsThreshold ?? Math.floor(targetsKeys / 2) + 1;
+        if (targetsThreshold > targetsKeys)
+          usage(`--targets-threshold ${targetsThreshold} is more than the ${targetsKeys} targets key(s) of --targets-keys`);
         if (opts.keepRootKey && (cmd.getOptionValueSource('rootKeys') === 'cli' || opts.rootThreshold !== undefined))
-          cmd.error('error: --keep-root-key keeps the current root keys and threshold; leave out --root-keys and --root-threshold', {
-            exitCode: 2,
-            code: 'keyless.usage',
-          });
-        if (threshold > opts.rootKeys)
-          cmd.error(`error: --root-threshold ${threshold} is more than the ${opts.rootKeys} root key(s) of --root-keys`, {
-            exitCode: 2,
-            code: 'keyless.usage',
-          });
+          usage('--keep-root-key keeps the current root keys and threshold; leave out --root-keys and --root-threshold');
+        if (threshold > opts.rootKeys) usage(`--root-threshold ${threshold} is more than the ${opts.rootKeys} root key(s) of --root-keys`);
         const { tufRotateRootCommand } = await import('./tuf-impl.js');
-        await tufRotateRootCommand({ ...opts, rootThreshold: threshold });
+        await tufRotateRootCommand({
+          ...opts,
+          rootThreshold: threshold,
+          targets: opts.targets || opts.targetsKeys !== undefined || opts.targetsThreshold !== undefined,
+          targetsKeys,
+          targetsThreshold,
+        });
       },
     );
   tuf
