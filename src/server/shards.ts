@@ -23,6 +23,26 @@ export interface LogShard {
    * that shards sharing a host never share an origin (C2SP: the origin names one log).
    */
   origin: 'hostname' | 'url';
+  /**
+   * The shard's own base URL (`https://<host>`), when it has a host name of its own (routed
+   * to this server by the Host header); else it lives at `<public URL><path>`. With its own
+   * host its origin is that host name, the one form every client accepts (sigstore-go
+   * derives a Rekor v2 origin from the host alone).
+   */
+  url?: string;
+}
+
+/** A shard URL of its own: http(s), a host, nothing after it (a Rekor v2 origin is the host name). */
+export function checkShardUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new KeylessError('LOG_SHARDS_INVALID', `--url ${url} is not a URL`);
+  }
+  if ((u.protocol !== 'https:' && u.protocol !== 'http:') || u.pathname !== '/' || u.search || u.hash || u.username || u.password)
+    throw new KeylessError('LOG_SHARDS_INVALID', `--url ${url} must be http(s)://<host>[:port] with no path, query or credentials`);
+  return `${u.protocol}//${u.host}`;
 }
 
 const SHARDS_FILE = 'rekor-v2-shards.json';
@@ -56,6 +76,7 @@ export function readLogShards(dataDir: string, keyStore: KeyStore): LogShard[] {
         start: date(s.start, 'start'),
         origin,
       };
+      if (s.url !== undefined) shard.url = checkShardUrl(asString(s.url, 'url'));
       if (s.end !== undefined) shard.end = date(s.end, 'end');
       return shard;
     });
@@ -77,8 +98,12 @@ export function rotateLogShard(
   keyStore: KeyStore,
   keyType: ServerKeyType,
   now = new Date(),
+  options: { url?: string } = {},
 ): { retired: LogShard; started: LogShard } {
+  const url = options.url === undefined ? undefined : checkShardUrl(options.url);
   const shards = readLogShards(dataDir, keyStore);
+  if (url !== undefined && shards.some((s) => s.url !== undefined && new URL(s.url).hostname === new URL(url).hostname))
+    throw new KeylessError('LOG_SHARDS_INVALID', `another shard already has the host name of --url ${url}`);
   const current = shards[shards.length - 1]!;
   const n = shards.length + 1;
   const name = `rekor-v2-${n}`;
@@ -86,7 +111,8 @@ export function rotateLogShard(
   const key = keyStore.loadOrCreate(name, keyType);
   const second = new Date(Math.floor(now.getTime() / 1000) * 1000);
   current.end = second;
-  const started: LogShard = { name, path: `/shards/${n}`, start: key.createdAt, origin: 'url' };
+  const started: LogShard = { name, path: `/shards/${n}`, start: key.createdAt, origin: url ? 'hostname' : 'url' };
+  if (url) started.url = url;
   shards.push(started);
   const json = {
     shards: shards.map((s) => ({
@@ -95,6 +121,7 @@ export function rotateLogShard(
       start: s.start.toISOString(),
       ...(s.end ? { end: s.end.toISOString() } : {}),
       origin: s.origin,
+      ...(s.url ? { url: s.url } : {}),
     })),
   };
   writePrivateFile(shardsPath(dataDir), `${JSON.stringify(json, null, 2)}\n`);

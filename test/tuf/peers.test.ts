@@ -8,28 +8,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { runCli, tempDir } from './helpers.js';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { COSIGN_VERSION, findCosign, runCli, tempDir } from './helpers.js';
 import { runKeyless, startServe, type ServeProcess } from '../server/helpers.js';
 
-const COSIGN_VERSION = 'v3.1.3';
 const SIGSTORE_PYTHON_VERSION = '4.5.1';
-
-function findCosign(): string {
-  const candidates = [
-    process.env.KEYLESS_COSIGN,
-    ...(process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'cosign')),
-    join(homedir(), 'go', 'bin', 'cosign'),
-  ];
-  const found = candidates.find((c): c is string => c !== undefined && c !== '' && existsSync(c));
-  if (!found)
-    assert.fail(
-      `cosign not found (KEYLESS_COSIGN, PATH, ~/go/bin): install it with go install github.com/sigstore/cosign/v3/cmd/cosign@${COSIGN_VERSION} (as .ci/run does)`,
-    );
-  return found;
-}
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
