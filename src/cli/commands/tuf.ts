@@ -110,7 +110,7 @@ export function defineTufCommands(program: Command): void {
   const show =
     (kind: 'trusted-root' | 'signing-config') =>
     (opts: { trustedRoot?: string; signingConfig?: string; offline?: boolean; json?: boolean }) =>
-      import('./tuf-impl.js').then(({ showTrustCommand }) => showTrustCommand(kind, opts));
+      import('./trust-show.js').then(({ showTrustCommand }) => showTrustCommand(kind, opts));
   group(program, 'trusted-root', 'Sigstore trusted root (TrustedRoot)')
     .command('show')
     .description('where the trusted root comes from (flag, KEYLESS_TRUSTED_ROOT, TUF mirror, built-in) and what it holds')
