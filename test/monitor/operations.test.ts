@@ -272,3 +272,53 @@ test('first run without state and without startIndex starts at the current size 
     assert.equal(lines[0]!.CertSubject, 'alice@example.com');
   }
 });
+
+test('a log that stops answering mid-scan: --timeout bounds the wait, exit 1, the state and the output file kept (both log APIs)', async () => {
+  const proxy = await stallingProxy(s.serve.url);
+  try {
+    for (const v of [1, 2] as const) {
+      const dir = mkdtempSync(join(s.work, `stall-${v}-`));
+      const out = join(dir, 'identities.jsonl');
+      const state = join(dir, 'state.json');
+      const args = (cfg: string) => [
+        '--url',
+        proxy.url,
+        '--api-version',
+        String(v),
+        '--config-file',
+        cfg,
+        '--file',
+        state,
+        '--trusted-root',
+        s.serve.trustedRoot,
+        '--timeout',
+        '2s',
+      ];
+      proxy.stallWhen(undefined);
+      const first = await monitor(args(s.config(out)));
+      assert.ok(first.code === 0 || first.code === 3, first.stderr);
+      const stateBefore = readFileSync(state, 'utf8');
+      const outBefore = existsSync(out) ? readFileSync(out, 'utf8') : '';
+      await s.sign(v, s.tokens.alice!, 'alice', 12);
+      // Rekor v1: the second batch of entries and every request after it hang (the first
+      // batch was matched); tiles: every entry bundle after the checkpoint hangs.
+      let n = 0;
+      proxy.stallWhen((path) => (v === 1 ? path.includes('/entries/retrieve') && ++n >= 2 : path.includes('/tile/entries/')));
+      const stalled = await monitor(args(s.config(out)));
+      assert.equal(stalled.code, 1, stalled.stderr);
+      assert.match(stalled.stderr, /no answer within 2 s/);
+      assert.ok(!stalled.stderr.includes('    at '), 'no stack trace');
+      assert.equal(readFileSync(state, 'utf8'), stateBefore, 'state kept');
+      assert.equal(existsSync(out) ? readFileSync(out, 'utf8') : '', outBefore, 'nothing reported from the unfinished scan');
+      // The log answers again: the same entries are scanned and reported once.
+      proxy.stallWhen(undefined);
+      const again = await monitor(args(s.config(out)));
+      assert.equal(again.code, 3, again.stderr);
+      const added = readJsonLines(out).slice(outBefore.split('\n').filter(Boolean).length);
+      assert.equal(added.filter((l) => l.CertSubject === 'alice@example.com').length, 12);
+    }
+  } finally {
+    proxy.server.closeAllConnections();
+    proxy.server.close();
+  }
+});
