@@ -7,6 +7,7 @@ import { createHmac } from 'node:crypto';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { httpFetcher } from '../../src/monitor/index.js';
 import { monitor, readJsonLines, spawnMonitor, writeYaml, type OutputLine } from './helpers.js';
 import { useMonitorStack } from './stack.js';
 
@@ -320,5 +321,41 @@ test('a log that stops answering mid-scan: --timeout bounds the wait, exit 1, th
   } finally {
     proxy.server.closeAllConnections();
     proxy.server.close();
+  }
+});
+
+test('the fetcher: a log that trickles its answer is cut off at --timeout, a truncated answer is never returned, an abandoned request stops', async () => {
+  const timers = new Set<NodeJS.Timeout>();
+  const server = createServer((req, res) => {
+    if (req.url === '/short') return void res.writeHead(200, { 'content-length': '10' }).end('12345');
+    res.writeHead(200, { 'content-length': '100000' });
+    // One byte every 100 ms: never silent long enough for an idle timeout.
+    const t = setInterval(() => res.write('x'), 100);
+    timers.add(t);
+    res.once('close', () => clearInterval(t));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  try {
+    const fetcher = httpFetcher({ timeoutMs: 2000 });
+    await assert.rejects(fetcher.request(`${base}/trickle`), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'MONITOR_LOG_UNREACHABLE');
+      assert.match(e.message, /no answer within 2 s/);
+      return true;
+    });
+    // Fewer bytes than announced: a broken connection, retried, never returned as an answer.
+    await assert.rejects(fetcher.request(`${base}/short`), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'MONITOR_LOG_UNREACHABLE');
+      return true;
+    });
+    // A request abandoned through its signal stops at once, retries included.
+    const stop = new AbortController();
+    const pending = httpFetcher({ timeoutMs: 60_000 }).request(`${base}/trickle`, { signal: stop.signal });
+    stop.abort();
+    await assert.rejects(pending, /stopped/);
+  } finally {
+    for (const t of timers) clearInterval(t);
+    server.closeAllConnections();
+    server.close();
   }
 });
