@@ -210,20 +210,19 @@ function cpuOf(pid: number): number | undefined {
   }
 }
 
-/** RSS over the run (sampled every 50 ms): min and max, the largest sample of each tenth, and the growth from the first half's peak to the second's. */
+/**
+ * RSS over the run (sampled every 50 ms): min and max, the same once the first tenth
+ * (start-up and warm-up) is over, the largest sample of each tenth, and the growth from
+ * the first half's peak to the second's.
+ */
 function describeRss(rss: number[]): string {
   if (rss.length === 0) return 'n/a';
-  const tenths = Array.from({ length: 10 }, (_, k) => {
-    const part = rss.slice(
-      Math.floor((rss.length * k) / 10),
-      Math.max(Math.floor((rss.length * (k + 1)) / 10), Math.floor((rss.length * k) / 10) + 1),
-    );
-    return Math.max(...part).toFixed(0);
-  });
-  const half = Math.floor(rss.length / 2);
-  const firstHalf = Math.max(...rss.slice(0, Math.max(half, 1)));
-  const secondHalf = Math.max(...rss.slice(half));
-  return `RSS MiB (${rss.length} samples): min ${Math.min(...rss).toFixed(0)}, max ${Math.max(...rss).toFixed(0)}; peak of each tenth ${tenths.join('/')}; second-half peak ${secondHalf >= firstHalf ? '+' : ''}${(secondHalf - firstHalf).toFixed(0)} MiB over the first half's`;
+  const peak = (from: number, to: number) =>
+    Math.max(...rss.slice(Math.floor(rss.length * from), Math.max(Math.floor(rss.length * to), Math.floor(rss.length * from) + 1)));
+  const tenths = Array.from({ length: 10 }, (_, k) => peak(k / 10, (k + 1) / 10).toFixed(0));
+  const settled = rss.slice(Math.floor(rss.length / 10));
+  const growth = peak(0.5, 1) - peak(0, 0.5);
+  return `RSS MiB (${rss.length} samples): min ${Math.min(...rss).toFixed(0)}, max ${Math.max(...rss).toFixed(0)}; after the first tenth min ${Math.min(...settled).toFixed(0)}, max ${Math.max(...settled).toFixed(0)}; peak of each tenth ${tenths.join('/')}; second-half peak ${growth >= 0 ? '+' : ''}${growth.toFixed(0)} MiB over the first half's`;
 }
 
 // Each scan runs against a freshly started server: a server that has just streamed the
