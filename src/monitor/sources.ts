@@ -386,26 +386,38 @@ class CtSource implements LogSource {
     checkProof(from, head, hexList(at(answer, 'consistency'), url, 'base64'), this.target.url);
   }
 
-  private async page(start: number, end: number, signal?: AbortSignal): Promise<ScanEntry[]> {
-    const out: ScanEntry[] = [];
-    let next = start;
-    while (next < end) {
-      const url = `${this.target.url}/ct/v1/get-entries?start=${next}&end=${end - 1}`;
-      const answer = parseJsonAnswer(await this.o.fetcher.request(url, signal ? { signal } : {}), url);
+  /** The leaf_input texts of [start, end), in as many requests as the log's page size takes. */
+  private async page(
+    start: number,
+    end: number,
+    scan?: { signal: AbortSignal; pool: BufferPool },
+  ): Promise<{ url: string; inputs: string[] }> {
+    const inputs: string[] = [];
+    const first = `${this.target.url}/ct/v1/get-entries?start=${start}&end=${end - 1}`;
+    while (start + inputs.length < end) {
+      const url = `${this.target.url}/ct/v1/get-entries?start=${start + inputs.length}&end=${end - 1}`;
+      const body = await this.o.fetcher.request(url, scan ?? {});
+      const answer = parseJsonAnswer(body, url);
+      scan?.pool.release(body);
       const list = at(answer, 'entries');
       if (!Array.isArray(list) || list.length === 0) throw garbled(url, 'no entries');
       for (const e of list) {
-        if (next >= end) break;
+        if (start + inputs.length >= end) break;
         const input = at(e, 'leaf_input');
         if (typeof input !== 'string') throw garbled(url, 'an entry has no leaf_input');
-        out.push(ctEntry(next++, Buffer.from(input, 'base64'), url));
+        inputs.push(input);
       }
     }
-    return out;
+    return { url: first, inputs };
+  }
+
+  /** Entries decoded only when the scan reaches them (see BufferPool on why nothing should wait decoded). */
+  private static decode(start: number, page: { url: string; inputs: string[] }): ScanEntry[] {
+    return page.inputs.map((input, i) => ctEntry(start + i, Buffer.from(input, 'base64'), page.url));
   }
 
   async frontierAt(size: number, head: LogHead): Promise<Frontier> {
-    const [last] = await this.page(size - 1, size);
+    const [last] = CtSource.decode(size - 1, await this.page(size - 1, size));
     const hash = createHash('sha256')
       .update(Buffer.from([0]))
       .update(last!.leaf)
@@ -420,9 +432,12 @@ class CtSource implements LogSource {
 
   async *entries(start: number, end: number): AsyncGenerator<ScanEntry[]> {
     const jobs = Math.ceil((end - start) / CT_PAGE);
-    yield* orderedParallel(jobs, this.o.concurrency, (job, signal) =>
-      this.page(start + job * CT_PAGE, Math.min(end, start + (job + 1) * CT_PAGE), signal),
+    const pool = new BufferPool(this.o.concurrency + 1);
+    const pages = orderedParallel(jobs, this.o.concurrency, (job, signal) =>
+      this.page(start + job * CT_PAGE, Math.min(end, start + (job + 1) * CT_PAGE), { signal, pool }),
     );
+    let job = 0;
+    for await (const page of pages) yield CtSource.decode(start + job++ * CT_PAGE, page);
   }
 }
 
