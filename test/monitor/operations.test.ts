@@ -281,20 +281,8 @@ test('a log that stops answering mid-scan: --timeout bounds the wait, exit 1, th
       const dir = mkdtempSync(join(s.work, `stall-${v}-`));
       const out = join(dir, 'identities.jsonl');
       const state = join(dir, 'state.json');
-      const args = (cfg: string) => [
-        '--url',
-        proxy.url,
-        '--api-version',
-        String(v),
-        '--config-file',
-        cfg,
-        '--file',
-        state,
-        '--trusted-root',
-        s.serve.trustedRoot,
-        '--timeout',
-        '2s',
-      ];
+      // Through the proxy, and a shorter --timeout (the last one given counts).
+      const args = (cfg: string) => [...s.args(v, cfg, state).map((a) => (a === s.serve.url ? proxy.url : a)), '--timeout', '2s'];
       proxy.stallWhen(undefined);
       const first = await monitor(args(s.config(out)));
       assert.ok(first.code === 0 || first.code === 3, first.stderr);
