@@ -71,7 +71,7 @@ function exchange(
   headers: Record<string, string>,
   limitMs: number,
   agents: { http: HttpAgent; https: HttpsAgent },
-  signal: AbortSignal | undefined,
+  signals: readonly AbortSignal[],
   pool: BufferPool | undefined,
 ): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
@@ -111,10 +111,10 @@ function exchange(
     });
     const timer = setTimeout(() => req.destroy(new Error(`no answer within ${Math.round(limitMs / 1000)} s`)), limitMs);
     const abort = () => req.destroy(new Error('stopped'));
-    signal?.addEventListener('abort', abort, { once: true });
+    for (const s of signals) s.addEventListener('abort', abort, { once: true });
     req.once('close', () => {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', abort);
+      for (const s of signals) s.removeEventListener('abort', abort);
     });
     req.once('error', reject);
     req.end(body);
@@ -123,14 +123,19 @@ function exchange(
 
 export function httpFetcher(options: FetcherOptions): Fetcher {
   const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 64 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 64 }) };
+  // Every request in flight listens to it: no "possible leak" warning for a busy scan.
+  if (options.signal) setMaxListeners(0, options.signal);
   return {
     async request(url, init = {}) {
-      const signal = init.signal && options.signal ? AbortSignal.any([init.signal, options.signal]) : (init.signal ?? options.signal);
+      // Listened to directly (one listener per request, removed when it ends), not through a
+      // combined signal that would live as long as the fetcher's own.
+      const signals = [init.signal, options.signal].filter((s) => s !== undefined);
+      const stopped = () => signals.some((s) => s.aborted);
       const deadline = Date.now() + options.timeoutMs;
       let delay = 100;
       let last: string;
       for (;;) {
-        if (signal?.aborted) throw new MonitorError('MONITOR_LOG_UNREACHABLE', `${url}: stopped`);
+        if (stopped()) throw new MonitorError('MONITOR_LOG_UNREACHABLE', `${url}: stopped`);
         try {
           const res = await exchange(
             url,
@@ -139,7 +144,7 @@ export function httpFetcher(options: FetcherOptions): Fetcher {
             { ...(init.body ? { 'content-type': 'application/json' } : {}), 'user-agent': options.userAgent ?? 'keyless-monitor' },
             Math.max(1000, Math.min(30_000, deadline - Date.now())),
             agents,
-            signal,
+            signals,
             init.pool,
           );
           const status = res.status;
@@ -152,7 +157,7 @@ export function httpFetcher(options: FetcherOptions): Fetcher {
           if (e instanceof MonitorError) throw e;
           last = (e as Error & { cause?: Error }).cause?.message ?? (e as Error).message;
         }
-        if (signal?.aborted) throw new MonitorError('MONITOR_LOG_UNREACHABLE', `${url}: stopped`);
+        if (stopped()) throw new MonitorError('MONITOR_LOG_UNREACHABLE', `${url}: stopped`);
         if (Date.now() + delay > deadline) {
           throw new MonitorError(
             'MONITOR_LOG_UNREACHABLE',
@@ -160,23 +165,23 @@ export function httpFetcher(options: FetcherOptions): Fetcher {
             { check: 'reachable' },
           );
         }
-        await sleep(delay, signal);
+        await sleep(delay, signals);
         delay = Math.min(delay * 2, 5000);
       }
     },
   };
 }
 
-/** Waits `ms`, or less if `signal` aborts meanwhile. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/** Waits `ms`, or less if one of `signals` aborts meanwhile. */
+function sleep(ms: number, signals: readonly AbortSignal[]): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
+      for (const s of signals) s.removeEventListener('abort', done);
       resolve();
     };
     const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
+    for (const s of signals) s.addEventListener('abort', done, { once: true });
   });
 }
 
