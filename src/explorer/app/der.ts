@@ -129,6 +129,19 @@ export function parseCertificate(der: Uint8Array): Certificate {
   if (root.end !== der.length || root.tag !== 0x30) throw new Error('not a DER certificate');
   const [tbsT, algT, sigT] = children(root);
   if (!tbsT || !algT || !sigT || sigT.tag !== 0x03) throw new Error('certificate: malformed');
+  return fromTbs(der, tbsT, oid(children(algT)[0]!), content(sigT).subarray(1));
+}
+
+/** A TBSCertificate alone (a CT precertificate entry logs only that): no signature. */
+export function parseTbsCertificate(tbs: Uint8Array): Certificate {
+  const t = readTlv(tbs, 0);
+  if (t.end !== tbs.length || t.tag !== 0x30) throw new Error('not a DER TBSCertificate');
+  const kids = children(t);
+  const alg = kids[kids[0]?.tag === 0xa0 ? 2 : 1];
+  return fromTbs(tbs, t, alg ? oid(children(alg)[0]!) : '', new Uint8Array(0));
+}
+
+function fromTbs(der: Uint8Array, tbsT: Tlv, signatureAlgorithm: string, signature: Uint8Array): Certificate {
   const tbs = children(tbsT);
   let i = tbs[0]?.tag === 0xa0 ? 1 : 0;
   const serial = tbs[i++]!;
@@ -140,8 +153,8 @@ export function parseCertificate(der: Uint8Array): Certificate {
   const cert: Certificate = {
     der,
     tbs: whole(tbsT),
-    signatureAlgorithm: oid(children(algT)[0]!),
-    signature: content(sigT).subarray(1),
+    signatureAlgorithm,
+    signature,
     serialHex: hex(content(serial)),
     issuer: nameString(issuer),
     issuerDer: whole(issuer),
