@@ -132,10 +132,9 @@ test('search by identity returns exactly that identity’s entries, in the Rekor
   }
   // The CT results are described from their precertificates.
   await searchResults(page, serve.url, BOB);
-  await page.waitForFunction(() =>
-    [...document.querySelectorAll('[data-result]')].every((li) => !/\(unreadable\)|^\S+ #\d+ $/.test(li.textContent ?? '')),
-  );
-  const ctLine = await page.textContent(`[data-result]:has([data-entry="${logged.get(BOB)![0]}"])`);
+  const ctEntry = logged.get(BOB)![0]!;
+  await page.waitForFunction(`document.querySelector('[data-entry="${ctEntry}"]')?.parentElement?.textContent?.includes(' · ')`);
+  const ctLine = await page.textContent(`[data-result]:has([data-entry="${ctEntry}"])`);
   assert.match(ctLine!, /precertificate · bob@example\.com/);
   assert.deepEqual(await searchResults(page, serve.url, 'nobody@example.com'), []);
   assert.deepEqual(problems, []);
