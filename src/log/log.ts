@@ -390,7 +390,7 @@ export class TransparencyLog {
    * `version`. Idempotent (keys already there are kept), so an interrupted run is simply
    * repeated at the next start; entries appended meanwhile carry their keys already.
    */
-  async reindex(version: number, keysOf: (body: Buffer) => string[], page = 1000): Promise<number> {
+  async reindex(version: number, keysOf: (body: Buffer) => string[], page = 5000): Promise<number> {
     const size = this.latest.size;
     for (let start = 0; start < size; start += page) {
       const entries = await this.driver.readEntries(this.record.id, start, Math.min(page, size - start));

@@ -13,6 +13,8 @@ export interface EngineCtStoreOptions {
   /** Checkpoint origin and key name: the log's base URL without scheme, e.g. `example.com/ctlog`. */
   origin: string;
   signer: Signer;
+  /** Told when the stored entries are re-indexed for search before the log opens (once, after an upgrade). */
+  reindexing?: (entries: number) => void;
 }
 
 export class EngineCtLogStore implements CtLogStore {
@@ -24,7 +26,7 @@ export class EngineCtLogStore implements CtLogStore {
       name: options.name ?? 'ct',
       origin: options.origin,
       signer: ({ origin }) => noteCheckpointSigner({ origin, keyName, signer: options.signer }),
-      index: { version: CT_INDEX_VERSION, keysOf: ctIndexKeys },
+      index: { version: CT_INDEX_VERSION, keysOf: ctIndexKeys, ...(options.reindexing ? { reindexing: options.reindexing } : {}) },
     });
     return new EngineCtLogStore(log);
   }
