@@ -30,6 +30,8 @@ const logged = new Map<string, string[]>();
 let ctSize = 0;
 let workflowIdentity = '';
 const certificates: Buffer[] = [];
+/** Bundle files in signing order. */
+const bundles: string[] = [];
 
 async function sign(identityArgs: string[], v: 1 | 2, n: number): Promise<{ entry: string; certificate: Buffer }> {
   const t = await keyless(['dev-token', '--url', serve.url, ...identityArgs]);
@@ -50,6 +52,7 @@ async function sign(identityArgs: string[], v: 1 | 2, n: number): Promise<{ entr
     t.stdout.trim(),
   ]);
   assert.equal(r.code, 0, r.stderr);
+  bundles.push(bundlePath);
   const bundle = JSON.parse(readFileSync(bundlePath, 'utf8'));
   const vm = bundle.verificationMaterial;
   const certificate = Buffer.from(vm.certificate?.rawBytes ?? vm.x509CertificateChain.certificates[0].rawBytes, 'base64');
@@ -230,6 +233,13 @@ test('CT search by the certificate (sha256 of its TBS without the SCT list), by 
   const ofIssuer = certificates.flatMap((c, i) => (parseCertificate(c).oidcIssuer === issuer ? [`ct/${i}`] : []));
   assert.ok(ofIssuer.length > 0 && ofIssuer.length < ctSize);
   assert.deepEqual(await searchResults(page, serve.url, `issuer:${issuer}`), ofIssuer.sort());
+  // A bundle dropped on the live view finds its certificate's CT entry (hashed in the browser).
+  await page.goto(`${serve.url}/`);
+  await page.waitForSelector('[data-view="live"]');
+  await page.setInputFiles('#file', { name: 'a.sigstore.json', mimeType: 'application/json', buffer: readFileSync(bundles[1]!) });
+  await page.waitForURL(`**/?q=sha256:${tbsHash}`);
+  await page.waitForSelector('h1:has-text("Results for")');
+  assert.deepEqual(await page.$$eval('[data-entry]', (els) => els.map((e) => e.getAttribute('data-entry'))), ['ct/1']);
   // The entry page links its fingerprint search, and the leaf hash finds the entry.
   await page.goto(`${serve.url}/?log=ct&index=1`);
   await checkStatuses(page);

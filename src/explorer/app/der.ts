@@ -203,6 +203,38 @@ function fromTbs(der: Uint8Array, tbsT: Tlv, signatureAlgorithm: string, signatu
   return cert;
 }
 
+function encodeTlv(tag: number, body: Uint8Array): Uint8Array {
+  const n = body.length;
+  const len = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : n < 0x10000 ? [0x82, n >> 8, n & 0xff] : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
+  const out = new Uint8Array(1 + len.length + n);
+  out.set([tag, ...len]);
+  out.set(body, 1 + len.length);
+  return out;
+}
+
+function joined(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) off += (out.set(p, off), p.length);
+  return out;
+}
+
+/** The SCT list extension a CA adds to the issued certificate. */
+export const SCT_LIST_OID = '1.3.6.1.4.1.11129.2.4.2';
+
+/**
+ * The certificate's TBS re-encoded without the listed extensions: without the SCT list, an
+ * issued certificate's TBS is its precertificate's TBS as the CT log holds it (RFC 6962 §3.1).
+ */
+export function tbsWithoutExtensions(cert: Certificate, ...oids: string[]): Uint8Array {
+  const parts = children(readTlv(cert.tbs, 0)).map((t) => {
+    if (t.tag !== 0xa3) return whole(t);
+    const kept = children(children(t)[0]!).filter((e) => !oids.includes(oid(children(e)[0]!)));
+    return kept.length > 0 ? encodeTlv(0xa3, encodeTlv(0x30, joined(kept.map(whole)))) : new Uint8Array(0);
+  });
+  return encodeTlv(0x30, joined(parts));
+}
+
 /** The identity Sigstore reads: URI SAN, else email, else otherName. */
 export function identityOf(cert: Certificate): string | undefined {
   return (cert.sans.find((s) => s.type === 'uri') ?? cert.sans.find((s) => s.type === 'email') ?? cert.sans.find((s) => s.type === 'other'))

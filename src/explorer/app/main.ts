@@ -2,7 +2,15 @@
 // and a live view. State is in the URL (`?q=…`, `?log=…&index=…`, `?view=root`), so
 // every view can be shared and the back button works.
 import { parseCtLeaf, verifySth, type CtLeaf, type Sth } from './ct.js';
-import { identityOf, oidcIssuerOf, parseCertificate, parseTbsCertificate, type Certificate } from './der.js';
+import {
+  identityOf,
+  oidcIssuerOf,
+  parseCertificate,
+  parseTbsCertificate,
+  SCT_LIST_OID,
+  tbsWithoutExtensions,
+  type Certificate,
+} from './der.js';
 import { decodeEntryBundle, TileReader, tilePath } from './tiles.js';
 import {
   equal,
@@ -884,16 +892,41 @@ async function renderLive(first: boolean): Promise<void> {
   fill(view);
 }
 
+/** The certificate a dropped file is or carries (PEM, DER, a Sigstore bundle's signing certificate), if any. */
+function certificateIn(bytes: Uint8Array): Certificate | undefined {
+  try {
+    if (bytes[0] === 0x30) return parseCertificate(bytes);
+    const text = new TextDecoder().decode(bytes.subarray(0, 256 * 1024));
+    const pem = PEM.exec(text);
+    if (pem) return parseCertificate(fromBase64(pem[1]!.replace(/\s+/g, '')));
+    const vm = (JSON.parse(text) as { verificationMaterial?: Record<string, any> }).verificationMaterial; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const raw = vm?.certificate?.rawBytes ?? vm?.x509CertificateChain?.certificates?.[0]?.rawBytes;
+    return typeof raw === 'string' ? parseCertificate(fromBase64(raw)) : undefined;
+  } catch {
+    return undefined; // an artifact, hashed as it is
+  }
+}
+
 function dropZone(): HTMLElement {
   const input = h('input', { type: 'file', id: 'file', class: 'visually-hidden' }) as HTMLInputElement;
   const zone = h(
     'label',
     { class: 'card drop', for: 'file', tabindex: '0' },
     h('strong', {}, 'Is my artifact in the log?'),
-    h('span', { class: 'muted' }, ' Drop a file here or choose one: it is hashed in this browser and never uploaded.'),
+    h(
+      'span',
+      { class: 'muted' },
+      ' Drop a file here or choose one: it is hashed in this browser and never uploaded. A certificate (PEM or DER) or a Sigstore bundle finds its CT entry.',
+    ),
     input,
   );
-  const hashFile = async (f: File): Promise<void> => navigate(`/?q=sha256:${hex(await sha256(new Uint8Array(await f.arrayBuffer())))}`);
+  const hashFile = async (f: File): Promise<void> => {
+    const bytes = new Uint8Array(await f.arrayBuffer());
+    const cert = certificateIn(bytes);
+    // A certificate's CT entry logs its TBS without the SCT list (or, for a precertificate, the poison).
+    const hashed = cert ? tbsWithoutExtensions(cert, SCT_LIST_OID, '1.3.6.1.4.1.11129.2.4.3') : bytes;
+    navigate(`/?q=sha256:${hex(await sha256(hashed))}`);
+  };
   input.addEventListener('change', () => input.files?.[0] && void hashFile(input.files[0]));
   zone.addEventListener('dragover', (e) => {
     e.preventDefault();
