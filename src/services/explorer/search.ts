@@ -44,7 +44,7 @@ const DIGEST_LENGTH = { sha256: 64, sha384: 96, sha512: 128 } as const;
  */
 export function parseQuery(raw: unknown): ParsedQuery {
   if (typeof raw !== 'string' || raw.trim() === '')
-    throw new HttpError('REQUEST_INVALID', 'q is required: an e-mail, a URI, sha256:HEX, a log index or an entry UUID');
+    throw new HttpError('REQUEST_INVALID', 'q is required: an e-mail, a URI, issuer:URL, sha256:HEX, a log index or an entry UUID');
   const q = raw.trim();
   if (q.length > MAX_QUERY_LENGTH) throw new HttpError('REQUEST_INVALID', `q is longer than ${MAX_QUERY_LENGTH} characters`);
   if (/^(0|[1-9][0-9]{0,15})$/.test(q)) {
@@ -64,7 +64,7 @@ export function parseQuery(raw: unknown): ParsedQuery {
   if (/^[0-9a-fA-F]{80}$/.test(q)) return { kind: 'uuid', value: q.slice(16).toLowerCase(), treeIdHex: q.slice(0, 16).toLowerCase() };
   if (/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/\S+$/.test(q)) return { kind: 'uri', value: uriIndexKey(q) };
   if (/^[^\s@]+@[^\s@]+$/.test(q)) return { kind: 'email', value: emailIndexKey(q) };
-  throw new HttpError('REQUEST_INVALID', 'q is not an e-mail, a URI, sha256:HEX, a log index or an entry UUID');
+  throw new HttpError('REQUEST_INVALID', 'q is not an e-mail, a URI, issuer:URL, sha256:HEX, a log index or an entry UUID');
 }
 
 function treeIdHexOf(log: TransparencyLog): string {
