@@ -16,7 +16,7 @@ import {
   verifyConsistency,
   TILE_WIDTH,
 } from '../merkle/index.js';
-import { periodContains } from '../x509/index.js';
+import { parseMerkleTreeLeaf, periodContains, type MerkleTreeLeaf } from '../x509/index.js';
 import { garbled, inconsistent, MonitorError } from './errors.js';
 import { Frontier } from './frontier.js';
 import { BufferPool, orderedParallel, type Fetcher } from './http.js';
@@ -443,25 +443,18 @@ class CtSource implements LogSource {
 
 /** RFC 6962 §3.4 MerkleTreeLeaf: timestamp, and the certificate or precertificate TBS. */
 function ctEntry(index: number, leaf: Buffer, what: string): ScanEntry {
-  if (leaf.length < 15 || leaf[0] !== 0 || leaf[1] !== 0) throw garbled(what, `entry ${index} is not a v1 MerkleTreeLeaf`);
-  const time = new Date(Number(leaf.readBigUInt64BE(2)));
-  const type = leaf.readUInt16BE(10);
-  const u24 = (off: number) => (leaf[off]! << 16) | (leaf[off + 1]! << 8) | leaf[off + 2]!;
-  if (type === 0) {
-    const len = u24(12);
-    if (15 + len > leaf.length) throw garbled(what, `entry ${index} is truncated`);
-    const cert = leaf.subarray(15, 15 + len);
-    return { index, leaf, time, verifiers: () => [derVerifier(cert)] };
+  let parsed: MerkleTreeLeaf;
+  try {
+    parsed = parseMerkleTreeLeaf(leaf);
+  } catch (e) {
+    throw garbled(what, `entry ${index}: ${(e as Error).message}`);
   }
-  if (type === 1) {
-    if (leaf.length < 12 + 32 + 3) throw garbled(what, `entry ${index} is truncated`);
-    const issuerKeyHash = leaf.subarray(12, 44);
-    const len = u24(44);
-    if (47 + len > leaf.length) throw garbled(what, `entry ${index} is truncated`);
-    const tbs = leaf.subarray(47, 47 + len);
-    return { index, leaf, time, verifiers: () => [], precert: () => ({ tbs, issuerKeyHash }) };
-  }
-  throw garbled(what, `entry ${index} has unknown entry type ${type}`);
+  const time = new Date(Number(parsed.timestamp));
+  const e = parsed.entry;
+  // Views into the leaf, not copies.
+  const view = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+  if (e.type === 'x509') return { index, leaf, time, verifiers: () => [derVerifier(view(e.certificate))] };
+  return { index, leaf, time, verifiers: () => [], precert: () => ({ tbs: view(e.tbs), issuerKeyHash: view(e.issuerKeyHash) }) };
 }
 
 export { MonitorError };
