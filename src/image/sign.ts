@@ -17,6 +17,7 @@ import {
 } from '../registry/index.js';
 import type { KeylessSigner, SelfVerifier, SignResult, SelectedServices } from '../sign/index.js';
 import { ImageError } from './errors.js';
+import { mapLimit } from './map-limit.js';
 import {
   COSIGN_SIGN_PREDICATE_TYPE,
   DSSE_ENVELOPE_MEDIA_TYPE,
@@ -225,23 +226,4 @@ function checkEnvelopeHash(bundle: Record<string, unknown>, envelope: Buffer): v
       );
     }
   }
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight; the first failure stops new work and is thrown once all settle. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  let failure: { e: unknown } | undefined;
-  const worker = async () => {
-    for (let i = next++; i < items.length && !failure; i = next++) {
-      try {
-        out[i] = await fn(items[i] as T);
-      } catch (e) {
-        failure ??= { e };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw failure.e;
-  return out;
 }

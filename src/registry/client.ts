@@ -259,12 +259,16 @@ export class RegistryClient {
 
   /** Every referrer of `digest`: from the referrers API, else from the `sha256-<hex>` fallback index. */
   async referrers(repo: Repository, digest: string): Promise<{ manifests: Descriptor[]; via: 'api' | 'fallback' }> {
-    const state = this.#stateOf(repo.registry);
-    if (state.referrersApi.get(repo.repository) !== false) {
+    const known = this.#stateOf(repo.registry).referrersApi.get(repo.repository);
+    // Until this repository's answer is known, the fallback tag is read while the API is
+    // asked: one round trip on the critical path instead of two on a registry without it.
+    const fallback = known === true ? undefined : this.tryGetManifest(repo, fallbackTag(digest));
+    fallback?.catch(() => undefined); // awaited below only when the API is missing
+    if (known !== false) {
       const fromApi = await this.#referrersFromApi(repo, digest);
       if (fromApi) return { manifests: fromApi, via: 'api' };
     }
-    const index = await this.tryGetManifest(repo, fallbackTag(digest));
+    const index = await (fallback ?? this.tryGetManifest(repo, fallbackTag(digest)));
     return { manifests: index ? descriptorsOf(index.json, repo) : [], via: 'fallback' };
   }
 
