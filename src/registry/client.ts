@@ -199,19 +199,34 @@ export class RegistryClient {
     return this.#raise(repo, res, `HEAD blob ${digest}`);
   }
 
-  /** Uploads a blob unless present: POST for an upload URL, then PUT with the digest (monolithic POST is not honoured everywhere). */
+  /**
+   * Uploads a blob unless present: POST for an upload URL, then PUT with the digest (monolithic
+   * POST is not honoured everywhere). `mountFrom`, another repository of the same registry that
+   * holds the blob, turns that into one cross-repository mount request (a registry that will not
+   * mount answers with an upload URL instead, and the upload goes on from there).
+   */
   async pushBlob(
     repo: Repository,
     bytes: Buffer,
     mediaType = 'application/octet-stream',
-    o: { known?: boolean } = {},
+    o: { known?: boolean; mountFrom?: Repository } = {},
   ): Promise<Descriptor> {
     const digest = `sha256:${sha256(bytes).toString('hex')}`;
     const descriptor = { mediaType, digest, size: bytes.length };
-    // `known: false` (content that cannot be there yet, like a new signature) skips the HEAD.
-    if (o.known !== false && (await this.blobExists(repo, digest))) return descriptor;
-    const start = await this.#request(repo, 'push,pull', 'POST', '/blobs/uploads/', { maxBytes: MAX_ERROR_BYTES, what: 'answer' });
-    if (start.status !== 202) this.#raise(repo, start, 'POST blob upload');
+    const from = o.mountFrom;
+    const mount = from !== undefined && from.registry === repo.registry && from.repository !== repo.repository;
+    // `known: false` (content that cannot be there yet, like a new signature) skips the HEAD;
+    // so does a mount, which succeeds whether the blob is already here or not.
+    if (!mount && o.known !== false && (await this.blobExists(repo, digest))) return descriptor;
+    const start = await this.#request(
+      repo,
+      'push,pull',
+      'POST',
+      mount ? `/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from.repository)}` : '/blobs/uploads/',
+      { maxBytes: MAX_ERROR_BYTES, what: 'answer' },
+    );
+    if (mount && start.status === 201) return descriptor;
+    if (start.status !== 202) this.#raise(repo, start, mount ? `POST blob mount from ${from.repository}` : 'POST blob upload');
     const location = headerOf(start.headers, 'location');
     if (!location)
       throw new RegistryError('REGISTRY_BAD_RESPONSE', repo.registry, 'started a blob upload without a Location', { check: 'blob.upload' });
