@@ -23,9 +23,17 @@ export async function verifyImageCommand(image: string, flags: VerifyFlags, kind
   const required = annotationsOf(flags.annotations);
   const client = registryClient(flags);
   const sigRepo = signatureRepository();
+  const repo = sigRepo ?? { registry: ref.registry, repository: ref.repository };
   const fetched = (async (): Promise<{ target: ImageTarget; collected: Collected }> => {
+    if (ref.digest) {
+      // A digest reference: what is attached is looked up while the image's own manifest is.
+      const [[target], collected] = await Promise.all([
+        resolveTargets(client, [ref], false),
+        collectCandidates(client, repo, ref.digest, kind),
+      ]);
+      return { target: target!, collected };
+    }
     const [target] = (await resolveTargets(client, [ref], false)) as [ImageTarget];
-    const repo = sigRepo ?? { registry: ref.registry, repository: ref.repository };
     return { target, collected: await collectCandidates(client, repo, target.descriptor.digest, kind) };
   })();
   fetched.catch(() => undefined); // awaited below, after usage errors had their say
