@@ -54,7 +54,7 @@ export class UsageError extends KeylessError {
   }
 }
 
-function readLimited(path: string, limit: number, what: string): Buffer {
+export function readLimited(path: string, limit: number, what: string): Buffer {
   let size: number;
   try {
     const st = statSync(path);
@@ -190,6 +190,11 @@ export function failureLine(e: unknown): string {
   return printable(line.replace(/[\r\n]+/g, ' '));
 }
 
+/** A failure explained by authorities the trusted root in use does not know (`unknownAuthorities`), then the first failed check. */
+export function untrustedAuthoritiesLine(unknown: string[], rootInUse: string, failure: string): string {
+  return `${printable(unknown.join(' and '))} ${unknown.length > 1 ? 'are' : 'is'} not in the trusted root in use (${printable(rootInUse)}); if the bundle comes from a private Sigstore instance, give its trusted root with --trusted-root (or ${TRUSTED_ROOT_ENV}). First failed check: ${failure}`;
+}
+
 function resultSummary(r: VerificationResult): Record<string, unknown> {
   const { checks: _checks, ...rest } = r;
   return rest;
@@ -278,11 +283,8 @@ export async function runVerifyCommand(
       );
     }
     const unknown = checking && isKeylessError(e) && !e.code.startsWith('POLICY_') ? diagnose() : [];
-    if (unknown.length > 0) {
-      err(
-        `error: ${printable(unknown.join(' and '))} ${unknown.length > 1 ? 'are' : 'is'} not in the trusted root in use (${rootInUse}); if the bundle comes from a private Sigstore instance, give its trusted root with --trusted-root (or ${TRUSTED_ROOT_ENV}). First failed check: ${failureLine(e).slice('error: '.length)}\n`,
-      );
-    } else err(`${failureLine(e)}\n`);
+    if (unknown.length > 0) err(`error: ${untrustedAuthoritiesLine(unknown, rootInUse, failureLine(e).slice('error: '.length))}\n`);
+    else err(`${failureLine(e)}\n`);
     return inputError ? 2 : 1;
   }
 }
