@@ -62,11 +62,6 @@ export interface BatchItem {
   missing?: string;
 }
 
-/** Is the batch form in use (several files, --bundle-dir or --manifest)? */
-export function isBatch(files: readonly string[], o: Pick<VerifyManyOptions, 'bundleDir' | 'manifest'>): boolean {
-  return files.length > 1 || o.bundleDir !== undefined || o.manifest !== undefined;
-}
-
 function isFile(path: string): boolean {
   try {
     return statSync(path).isFile();
@@ -188,17 +183,40 @@ function digestAlgorithm(bundleBytes: Buffer) {
   return (md && nodeHashName(md.algorithm)) || 'sha256';
 }
 
-/** The artifact as the verifier takes it: a digest argument, the bytes of a small file, or the digest of a large one (streamed). */
-async function loadArtifact(path: string, bundleBytes: Buffer, attestation: boolean): Promise<ArtifactInput> {
-  if (attestation && isDigestArgument(path)) return path.toLowerCase();
-  let size: number | undefined;
+/** Bytes of artifacts held in memory at once across the files in flight (one larger file still goes alone). */
+const IN_MEMORY_BUDGET_BYTES = 256 * 1024 * 1024;
+
+/** A count of bytes shared by the files in flight: `take` waits until enough is free. */
+class ByteBudget {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+  constructor(readonly total: number) {
+    this.#free = total;
+  }
+  async take(n: number): Promise<void> {
+    while (n > this.#free && this.#free < this.total) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#free -= n;
+  }
+  give(n: number): void {
+    this.#free += n;
+    for (const wake of this.#waiting.splice(0)) wake();
+  }
+}
+
+/** The size of a regular file at `path` that is small enough to be read into memory, else undefined. */
+function inMemorySize(path: string): number | undefined {
   try {
     const st = statSync(path);
-    if (st.isFile()) size = st.size;
+    return st.isFile() && st.size <= ARTIFACT_IN_MEMORY_BYTES ? st.size : undefined;
   } catch {
-    // readArtifact says what is wrong
+    return undefined; // readArtifact says what is wrong
   }
-  if (size !== undefined && size <= ARTIFACT_IN_MEMORY_BYTES) {
+}
+
+/** The artifact as the verifier takes it: a digest argument, the bytes of a small file, or the digest of a large one (streamed). */
+async function loadArtifact(path: string, size: number | undefined, bundleBytes: Buffer, attestation: boolean): Promise<ArtifactInput> {
+  if (attestation && isDigestArgument(path)) return path.toLowerCase();
+  if (size !== undefined) {
     try {
       // Synchronous on purpose: for a small file fs/promises costs more than the read.
       return readFileSync(path);
@@ -226,7 +244,7 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
   const err = (s: string) => process.stderr.write(s);
   let items: BatchItem[];
   let policy: VerificationPolicy;
-  let trustedRoot: string | undefined;
+  let trustedRoot: unknown;
   let rootInUse: string;
   let jobs: number;
   try {
@@ -246,7 +264,15 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
         'trusted root',
         `trusted root ${trustedRootPath}${o.trustedRoot === undefined ? ` (from ${TRUSTED_ROOT_ENV})` : ''}`,
       );
-      trustedRoot = rootBytes.toString('utf8');
+      // Parsed once into one object: the verifier caches trust material per root object
+      // (a string would be parsed again for every file), here and in each worker.
+      try {
+        trustedRoot = JSON.parse(rootBytes.toString('utf8'));
+      } catch (e) {
+        throw new KeylessError('INPUT_NOT_JSON', `trusted root ${trustedRootPath} is not JSON: ${(e as Error).message}`, {
+          check: 'input',
+        });
+      }
     }
     // A broken trusted root fails the whole batch at once, before any file is read.
     trustMaterialFor(trustedRoot ?? PRODUCTION_TRUSTED_ROOT);
@@ -283,14 +309,17 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
     }
   };
 
+  const budget = new ByteBudget(IN_MEMORY_BUDGET_BYTES);
   const verifyOne = async (item: BatchItem): Promise<Verdict> => {
     const v: Verdict = { artifact: item.artifact, bundle: item.bundle, ok: false };
     let bundleText: string;
+    const size = item.missing === undefined ? inMemorySize(item.artifact) : undefined;
+    await budget.take(size ?? 0);
     try {
       if (item.missing !== undefined) throw new KeylessError('BUNDLE_NOT_FOUND', item.missing, { check: 'input' });
       const bytes = readLimited(item.bundle!, MAX_BUNDLE_BYTES, 'bundle');
       expectDocument(bytes, 'bundle', `bundle ${item.bundle}`);
-      const artifact = await loadArtifact(item.artifact, bytes, kind === 'attestation');
+      const artifact = await loadArtifact(item.artifact, size, bytes, kind === 'attestation');
       bundleText = bytes.toString('utf8');
       const outcome = pool ? await pool.check(bundleText, artifact, policy, report) : verifyHere(bundleText, artifact);
       v.checks = outcome.checks;
@@ -304,6 +333,8 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
     } catch (e) {
       v.error = errorOf(e);
       return v;
+    } finally {
+      budget.give(size ?? 0);
     }
     if (!v.error.code.startsWith('POLICY_')) v.untrusted = diagnose(bundleText, trustedRoot);
     return v;
@@ -345,7 +376,7 @@ function statementOf(bundleText: string): unknown {
 }
 
 /** Which of the bundle's authorities the trusted root does not know (only looked at for failures). */
-function diagnose(bundleText: string, trustedRoot: string | undefined): string[] {
+function diagnose(bundleText: string, trustedRoot: unknown): string[] {
   let bundle: Bundle;
   try {
     bundle = parseBundle(bundleText);
