@@ -7,6 +7,7 @@
 // make, so no per-certificate work is shared).
 //
 //   npm run build && node --import tsx bench/verify-many.ts [--files 1000] [--rounds 3] [--file-bytes 4096]
+// (needs GNU time at /usr/bin/time for each process's CPU seconds)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -116,12 +117,20 @@ try {
       ],
     };
     const times: Record<string, number[]> = {};
+    const cpu: Record<string, number[]> = {};
     const loads: string[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       for (const [label, argv] of Object.entries(commands)) {
         const start = performance.now();
-        const run = spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+        // GNU time: the process's CPU time (user + system, every thread), which load does not inflate.
+        const cpuFile = join(work, 'cpu.txt');
+        const run = spawnSync('/usr/bin/time', ['-f', '%U %S', '-o', cpuFile, process.execPath, ...argv], {
+          encoding: 'utf8',
+          maxBuffer: 64 * 1024 * 1024,
+        });
         const ms = performance.now() - start;
+        const [user, sys] = readFileSync(cpuFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+        (cpu[label] ??= []).push(user! + sys!);
         if (run.status !== 0) throw new Error(`${label} exited ${run.status}: ${run.stderr.slice(0, 2000)}`);
         const verdicts = run.stdout.split('\n').filter((l) => l.includes('Verified OK')).length;
         if (verdicts !== FILES) throw new Error(`${label}: ${verdicts} verdicts for ${FILES} files`);
@@ -135,7 +144,7 @@ try {
     for (const [label, ts] of Object.entries(times)) {
       const rate = FILES / (median(ts) / 1000);
       console.log(
-        `${label}: ${median(ts).toFixed(0)} ms, ${rate.toFixed(0)} files/s (${(rate / single).toFixed(2)}x single core, ${(rate / js).toFixed(1)}x sigstore-js)`,
+        `${label}: ${median(ts).toFixed(0)} ms, ${rate.toFixed(0)} files/s (${(rate / single).toFixed(2)}x single core, ${(rate / js).toFixed(1)}x sigstore-js); CPU ${median(cpu[label]!).toFixed(2)} s`,
       );
     }
     console.log(`load average after each round: ${loads.join(' | ')}`);

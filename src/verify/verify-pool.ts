@@ -10,7 +10,12 @@ import type { BundleVerifyData, BundleVerifyRequest } from './bundle-verify.work
 
 /** What one verification in a worker came to; errors keep their code, check, expected and actual. */
 export type VerifyOutcome =
-  | { ok: true; result: Omit<VerificationResult, 'checks'>; checks?: CheckResult[] | undefined }
+  | {
+      ok: true;
+      /** The whole result (less its checks) with `report`, else only identity, issuer and signing time. */
+      result: Pick<VerificationResult, 'identity' | 'issuer' | 'signingTime'> & Partial<Omit<VerificationResult, 'checks'>>;
+      checks?: CheckResult[] | undefined;
+    }
   | {
       ok: false;
       error: { code: ErrorCode; message: string; check?: string | undefined; expected?: unknown; actual?: unknown };
@@ -41,7 +46,7 @@ export class VerifyPool {
     }
   }
 
-  /** The outcome of `verify(bundle, artifact, policy, trustedRoot)` in the least busy worker; `report` adds every check. */
+  /** The outcome of `verify(bundle, artifact, policy, trustedRoot)` in the least busy worker; `report` adds the whole result and every check. */
   check(bundle: object | string, artifact: ArtifactInput, policy: VerificationPolicy, report = false): Promise<VerifyOutcome> {
     const worker = this.#workers.reduce((a, b) => (b.inflight < a.inflight ? b : a));
     return worker.request({ bundle, artifact, policy, report });

@@ -247,6 +247,7 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
   let trustedRoot: unknown;
   let rootInUse: string;
   let jobs: number;
+  let pool: VerifyPool | undefined;
   try {
     if (o.staging) throw new UsageError('--staging is for verify-bundle');
     jobs = parseJobs(o.jobs);
@@ -277,16 +278,18 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
     // A broken trusted root fails the whole batch at once, before any file is read.
     trustMaterialFor(trustedRoot ?? PRODUCTION_TRUSTED_ROOT);
     rootInUse = trustedRootPath ?? 'the built-in Sigstore public-good root';
+    // The workers start (load the verifier, parse the trusted root) while the files are looked up.
+    // One thread: verify in this one, as `verify-blob FILE --bundle B` does (no message passing).
+    const threads = o.manifest === undefined ? Math.min(jobs, files.length) : jobs;
+    if (threads > 1) pool = new VerifyPool(threads, trustedRoot);
     items = planBatch(files, o);
   } catch (e) {
+    await pool?.close();
     err(`${failureLine(e)}\n`);
     return 2;
   }
 
   const report = o.json === true;
-  const threads = Math.min(jobs, items.length);
-  // One thread: verify in this one, as `verify-blob FILE --bundle B` does (no message passing).
-  const pool = threads > 1 ? new VerifyPool(threads, trustedRoot) : undefined;
   const verifyHere = (bundle: string, artifact: ArtifactInput): VerifyOutcome => {
     const log = report ? new CheckLog() : undefined;
     try {
@@ -341,7 +344,7 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
   };
 
   // A bounded window: memory stays flat however long the list, and the workers never starve.
-  const window = Math.max(8, threads * 16);
+  const window = Math.max(8, jobs * 16);
   let next = 0;
   const lane = async (): Promise<void> => {
     for (let i = next++; i < items.length; i = next++) {
