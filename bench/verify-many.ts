@@ -7,9 +7,10 @@
 // make, so no per-certificate work is shared).
 //
 //   npm run build && node --import tsx bench/verify-many.ts [--files 1000] [--rounds 3] [--file-bytes 4096]
-// (needs GNU time at /usr/bin/time for each process's CPU seconds)
+// (needs GNU time at /usr/bin/time for each process's CPU seconds; --keep leaves the files,
+// bundles and trusted root in a temporary directory for profiling)
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -97,6 +98,7 @@ try {
   );
   console.log(`signed ${FILES} files one by one (a certificate each) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
+  copyFileSync(serve.trustedRoot, join(work, 'trusted_root.json'));
   const policy = ['--certificate-identity', EMAIL, '--certificate-oidc-issuer', issuer, '--trusted-root', serve.trustedRoot];
   for (const [name, dir] of [
     ['one certificate (a sign-blob --output-dir batch)', oneCert],
@@ -151,5 +153,6 @@ try {
   }
 } finally {
   await serve.stop();
-  rmSync(work, { recursive: true, force: true });
+  if (args.includes('--keep')) console.log(`kept ${work} (files in dist/, bundles, trusted_root.json)`);
+  else rmSync(work, { recursive: true, force: true });
 }
