@@ -9,6 +9,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServe, keyless, BIN, type Serve } from '../sign/serve-helper.js';
+import { CONFORMANCE_DIR } from '../support/conformance.js';
 
 const ALICE = 'alice@example.com';
 const MALLORY = 'mallory@example.com';
@@ -338,4 +339,22 @@ test('sign-blob draws its bar on a terminal only', async () => {
   assert.ok(seen.some((l) => l.startsWith('Wrote 4 bundles to ')));
   assert.ok(!seen.some((l) => l.includes('signing [')), seen.join('\n'));
   renameSync(out, `${out}.done`);
+});
+
+test('KEYLESS_TRUSTED_ROOT stands in for --trusted-root; with another root, each file says which authority it does not know', async () => {
+  const identity = ['--certificate-identity', ALICE, '--certificate-oidc-issuer', issuer];
+  const env = await keyless(['verify-blob', ...files.slice(0, 3), '--bundle-dir', bundles, ...identity], {
+    KEYLESS_TRUSTED_ROOT: serve.trustedRoot,
+  });
+  assert.equal(env.code, 0, env.stdout + env.stderr);
+  const other = join(CONFORMANCE_DIR, 'trusted_root.production.json');
+  const r = await keyless(['verify-blob', ...files.slice(0, 3), '--bundle-dir', bundles, ...identity, '--trusted-root', other]);
+  assert.equal(r.code, 1);
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.equal(lines.length, 3);
+  for (const [i, l] of lines.entries())
+    assert.ok(
+      l.startsWith(`${files[i]}: FAILED: its certificate's issuer (`) && l.includes(`not in the trusted root in use (${other})`),
+      l,
+    );
 });
