@@ -5,6 +5,7 @@
 import { workerData } from 'node:worker_threads';
 import { serveRequests } from '../core/worker-rpc.js';
 import { isKeylessError } from '../core/errors.js';
+import { parseBundle } from '../formats/index.js';
 import { CheckLog, verify, type ArtifactInput, type VerificationPolicy } from './index.js';
 import type { VerifyOutcome } from './verify-pool.js';
 
@@ -12,8 +13,10 @@ export interface BundleVerifyRequest {
   bundle: object | string;
   artifact: ArtifactInput;
   policy: VerificationPolicy;
-  /** Answer with the whole result and every check (the `--json` report), not only identity, issuer and signing time. */
+  /** Answer with the whole result and every check (the `--json` report), not only what a verdict line shows. */
   report?: boolean;
+  /** Accept an X.509 chain in a v0.3 bundle (cosign's --allow-certificate-chain). */
+  allowCertificateChain?: boolean;
 }
 export interface BundleVerifyData {
   trustedRoot: unknown;
@@ -21,13 +24,14 @@ export interface BundleVerifyData {
 
 const { trustedRoot } = workerData as BundleVerifyData;
 serveRequests<BundleVerifyRequest, VerifyOutcome>(
-  async ({ bundle, artifact, policy, report }) => {
+  async ({ bundle, artifact, policy, report, allowCertificateChain }) => {
     const log = report ? new CheckLog() : undefined;
     try {
-      const { checks: _checks, ...result } = await verify(bundle, artifact, policy, trustedRoot, { log });
+      const input = allowCertificateChain ? parseBundle(bundle, { allowCertificateChain }) : bundle;
+      const { checks: _checks, ...result } = await verify(input, artifact, policy, trustedRoot, { log });
       // Without a report, only what a verdict line shows crosses the thread boundary.
-      const { identity, issuer, signingTime } = result;
-      return { ok: true, result: report ? result : { identity, issuer, signingTime }, checks: log?.results };
+      const { identity, issuer, signingTime, tlogEntries } = result;
+      return { ok: true, result: report ? result : { identity, issuer, signingTime, tlogEntries }, checks: log?.results };
     } catch (e) {
       const error = isKeylessError(e)
         ? { code: e.code, message: e.message, check: e.check, expected: e.expected, actual: e.actual }

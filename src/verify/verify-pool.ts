@@ -12,8 +12,8 @@ import type { BundleVerifyData, BundleVerifyRequest } from './bundle-verify.work
 export type VerifyOutcome =
   | {
       ok: true;
-      /** The whole result (less its checks) with `report`, else only identity, issuer and signing time. */
-      result: Pick<VerificationResult, 'identity' | 'issuer' | 'signingTime'> & Partial<Omit<VerificationResult, 'checks'>>;
+      /** The whole result (less its checks) with `report`, else only what a verdict line shows. */
+      result: Pick<VerificationResult, 'identity' | 'issuer' | 'signingTime' | 'tlogEntries'> & Partial<Omit<VerificationResult, 'checks'>>;
       checks?: CheckResult[] | undefined;
     }
   | {
@@ -47,9 +47,14 @@ export class VerifyPool {
   }
 
   /** The outcome of `verify(bundle, artifact, policy, trustedRoot)` in the least busy worker; `report` adds the whole result and every check. */
-  check(bundle: object | string, artifact: ArtifactInput, policy: VerificationPolicy, report = false): Promise<VerifyOutcome> {
+  check(
+    bundle: object | string,
+    artifact: ArtifactInput,
+    policy: VerificationPolicy,
+    options: { report?: boolean; allowCertificateChain?: boolean } = {},
+  ): Promise<VerifyOutcome> {
     const worker = this.#workers.reduce((a, b) => (b.inflight < a.inflight ? b : a));
-    return worker.request({ bundle, artifact, policy, report });
+    return worker.request({ bundle, artifact, policy, ...options });
   }
 
   /** Resolves when the bundle verifies; rejects with the verifier's error (code, check, expected, actual). */

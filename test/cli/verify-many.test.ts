@@ -358,3 +358,11 @@ test('KEYLESS_TRUSTED_ROOT stands in for --trusted-root; with another root, each
       l,
     );
 });
+
+test('-d prints every check of every file on stderr, the verdicts stay on stdout; --insecure-ignore-sct warns once', async () => {
+  const r = await keyless(['verify-blob', '-d', '--insecure-ignore-sct', ...files.slice(0, 3), '--bundle-dir', bundles, ...policy()]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trimEnd().split('\n').length, 3);
+  for (const f of files.slice(0, 3)) assert.match(r.stderr, new RegExp(`^${f}: debug: ok +artifact\\.digest`, 'm'));
+  assert.equal(r.stderr.match(/WARNING: --insecure-ignore-sct/g)?.length, 1);
+});

@@ -45,6 +45,13 @@ export interface VerifyCommandOptions {
   json?: boolean;
   /** verify-blob-attestation: predicate type (cosign short name or URI). */
   type?: string;
+  /** cosign's trust relaxations and requirements. */
+  insecureIgnoreTlog?: boolean;
+  insecureIgnoreSct?: boolean;
+  useSignedTimestamps?: boolean;
+  allowCertificateChain?: boolean;
+  /** `-d, --verbose`: every check on stderr. */
+  verbose?: boolean;
 }
 
 /** Thrown for bad command-line use; the CLI turns it into exit status 2. */
@@ -152,8 +159,18 @@ export function policyFromOptions(o: VerifyCommandOptions, attestation: boolean)
     certificateIdentityRegexp: o.certificateIdentityRegexp,
     certificateOidcIssuer: o.certificateOidcIssuer,
     certificateOidcIssuerRegexp: o.certificateOidcIssuerRegexp,
+    // cosign's flags take RE2 (Go) syntax; the match stays anchored to the whole value.
+    regexpSyntax: 're2',
     extensions,
   };
+  // cosign's semantics: --insecure-ignore-tlog drops the log requirement and, unless signed
+  // timestamps are required, lets the current time stand in when nothing vouches for one.
+  if (o.insecureIgnoreTlog) {
+    policy.tlogThreshold = 0;
+    if (!o.useSignedTimestamps) policy.verifyAtCurrentTime = true;
+  }
+  if (o.insecureIgnoreSct) policy.ctlogThreshold = 0;
+  if (o.useSignedTimestamps) policy.signedTimestampThreshold = 1;
   if (o.key !== undefined) {
     policy.publicKey = readLimited(o.key, MAX_KEY_BYTES, 'key').toString('utf8');
     try {
@@ -174,9 +191,15 @@ export function policyFromOptions(o: VerifyCommandOptions, attestation: boolean)
 }
 
 /** The success line; the identity and issuer come from the certificate, so they are escaped (a newline in them cannot start a line). */
-export function verifiedLine(result: Pick<VerificationResult, 'identity' | 'issuer' | 'signingTime'>): string {
+export function verifiedLine(
+  result: Pick<VerificationResult, 'identity' | 'issuer' | 'signingTime'> & Partial<Pick<VerificationResult, 'tlogEntries'>>,
+): string {
   const who = result.identity ? `: ${printable(result.identity)} (issuer ${printable(String(result.issuer))})` : ' with the given key';
-  const when = result.signingTime ? `signed at ${result.signingTime.toISOString()}` : 'included in the transparency log';
+  const when = result.signingTime
+    ? `signed at ${result.signingTime.toISOString()}`
+    : result.tlogEntries?.length === 0
+      ? 'with no verified signing time and no transparency-log entry'
+      : 'included in the transparency log';
   return `Verified OK${who}, ${when}`;
 }
 
@@ -222,6 +245,7 @@ export async function runVerifyCommand(
       throw new UsageError('--staging needs --trusted-root: Keyless verifies offline and embeds only the production trusted root');
     }
     const policy = policyFromOptions(o, kind === 'attestation');
+    for (const w of insecureWarnings(o)) err(`${w}\n`);
     try {
       compilePolicy(policy);
     } catch (e) {
@@ -246,7 +270,7 @@ export async function runVerifyCommand(
     // bundle says which digest the artifact needs.
     let bundle: Bundle;
     try {
-      bundle = parseBundle(bundleBytes);
+      bundle = parseBundle(bundleBytes, { allowCertificateChain: o.allowCertificateChain === true });
     } catch (e) {
       log.record('bundle.format', e);
       throw e;
@@ -260,7 +284,12 @@ export async function runVerifyCommand(
         ? artifactArg.toLowerCase()
         : await readArtifact(artifactArg, artifactAlgorithm(bundle));
     checking = true;
-    const result = verifySync(bundle, artifact, policy, trustedRoot, { log });
+    let result: VerificationResult;
+    try {
+      result = verifySync(bundle, artifact, policy, trustedRoot, { log });
+    } finally {
+      if (o.verbose) for (const c of log.results) err(`${printable(verboseLine(c))}\n`);
+    }
     if (o.json) {
       // An attestation's report carries the statement it verified (subjects, predicate type, predicate).
       const statement =
@@ -287,6 +316,27 @@ export async function runVerifyCommand(
     else err(`${failureLine(e)}\n`);
     return inputError ? 2 : 1;
   }
+}
+
+/** What the relaxing flags give up, said once per command. */
+export function insecureWarnings(o: Pick<VerifyCommandOptions, 'insecureIgnoreTlog' | 'insecureIgnoreSct'>): string[] {
+  const warnings: string[] = [];
+  if (o.insecureIgnoreTlog)
+    warnings.push(
+      'WARNING: --insecure-ignore-tlog: no transparency-log entry is required, so this signature may never have been published and cannot be publicly audited',
+    );
+  if (o.insecureIgnoreSct)
+    warnings.push('WARNING: --insecure-ignore-sct: the certificate need not have been logged in certificate transparency');
+  return warnings;
+}
+
+/** `-d`: one line per check, as it was recorded. */
+export function verboseLine(c: { check: string; ok: boolean; expected?: unknown; actual?: unknown; detail?: string }): string {
+  const values =
+    c.expected !== undefined || c.actual !== undefined
+      ? ` expected ${JSON.stringify(display(c.expected))}, actual ${JSON.stringify(display(c.actual))}`
+      : '';
+  return `debug: ${c.ok ? 'ok  ' : 'FAIL'} ${c.check}${values}${c.detail ? ` (${c.detail})` : ''}`;
 }
 
 function reportEntry(c: {

@@ -18,7 +18,9 @@ import {
   policyFromOptions,
   readArtifact,
   readLimited,
+  insecureWarnings,
   untrustedAuthoritiesLine,
+  verboseLine,
   verifiedLine,
   type VerifyCommandOptions,
 } from './verify-command.js';
@@ -252,6 +254,7 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
     if (o.staging) throw new UsageError('--staging is for verify-bundle');
     jobs = parseJobs(o.jobs);
     policy = policyFromOptions({ ...o, bundle: '' }, kind === 'attestation');
+    for (const w of insecureWarnings(o)) err(`${w}\n`);
     try {
       compilePolicy(policy);
     } catch (e) {
@@ -289,11 +292,14 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
     return 2;
   }
 
-  const report = o.json === true;
+  // -d prints every check of every file, so it needs them as --json does.
+  const report = o.json === true || o.verbose === true;
+  const allowCertificateChain = o.allowCertificateChain === true;
   const verifyHere = (bundle: string, artifact: ArtifactInput): VerifyOutcome => {
     const log = report ? new CheckLog() : undefined;
     try {
-      const { checks: _checks, ...result } = verifySync(bundle, artifact, policy, trustedRoot, { log });
+      const input = allowCertificateChain ? parseBundle(bundle, { allowCertificateChain }) : bundle;
+      const { checks: _checks, ...result } = verifySync(input, artifact, policy, trustedRoot, { log });
       return { ok: true, result, checks: log?.results };
     } catch (e) {
       return { ok: false, error: errorOf(e) as Extract<VerifyOutcome, { ok: false }>['error'], checks: log?.results };
@@ -308,7 +314,8 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
     // In input order, whatever order the workers finish in.
     for (; printed < verdicts.length && verdicts[printed] !== undefined; printed++) {
       const v = verdicts[printed]!;
-      if (!report) print(`${verdictLine(v, rootInUse)}\n`);
+      if (o.verbose) for (const c of v.checks ?? []) progress.above(() => err(`${printable(`${v.artifact}: ${verboseLine(c)}`)}\n`));
+      if (!o.json) print(`${verdictLine(v, rootInUse)}\n`);
     }
   };
 
@@ -324,12 +331,14 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
       expectDocument(bytes, 'bundle', `bundle ${item.bundle}`);
       const artifact = await loadArtifact(item.artifact, size, bytes, kind === 'attestation');
       bundleText = bytes.toString('utf8');
-      const outcome = pool ? await pool.check(bundleText, artifact, policy, report) : verifyHere(bundleText, artifact);
+      const outcome = pool
+        ? await pool.check(bundleText, artifact, policy, { report, allowCertificateChain })
+        : verifyHere(bundleText, artifact);
       v.checks = outcome.checks;
       if (outcome.ok) {
         v.ok = true;
         v.result = outcome.result as unknown as Record<string, unknown>;
-        if (report && kind === 'attestation') v.statement = statementOf(bundleText);
+        if (o.json && kind === 'attestation') v.statement = statementOf(bundleText);
         return v;
       }
       v.error = outcome.error;
@@ -361,7 +370,7 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
   }
 
   const all = verdicts as Verdict[];
-  if (report) out(`${printableJson(all.map(jsonEntry), 2)}\n`);
+  if (o.json) out(`${printableJson(all.map(jsonEntry), 2)}\n`);
   const failed = all.filter((v) => !v.ok);
   if (failed.length === 0) err(`Verified ${all.length} file${all.length === 1 ? '' : 's'}\n`);
   else {
