@@ -25,6 +25,7 @@ import {
   type VerifyCommandOptions,
 } from './verify-command.js';
 import { KeylessError, isKeylessError } from '../../core/errors.js';
+import { parseJson } from '../../core/json.js';
 import { nodeHashName, parseBundle, type Bundle } from '../../formats/index.js';
 import {
   CheckLog,
@@ -179,8 +180,8 @@ function errorOf(e: unknown): NonNullable<Verdict['error']> {
 }
 
 /** The digest algorithm the artifact must be hashed with when too large to keep in memory. */
-function digestAlgorithm(bundleBytes: Buffer) {
-  const c = parseBundle(bundleBytes).content;
+function digestAlgorithm(bundleBytes: Buffer, allowCertificateChain: boolean) {
+  const c = parseBundle(bundleBytes, { allowCertificateChain }).content;
   const md = c?.$case === 'messageSignature' ? c.messageSignature.messageDigest : undefined;
   return (md && nodeHashName(md.algorithm)) || 'sha256';
 }
@@ -216,8 +217,13 @@ function inMemorySize(path: string): number | undefined {
 }
 
 /** The artifact as the verifier takes it: a digest argument, the bytes of a small file, or the digest of a large one (streamed). */
-async function loadArtifact(path: string, size: number | undefined, bundleBytes: Buffer, attestation: boolean): Promise<ArtifactInput> {
-  if (attestation && isDigestArgument(path)) return path.toLowerCase();
+async function loadArtifact(
+  path: string,
+  size: number | undefined,
+  bundleBytes: Buffer,
+  o: { attestation: boolean; allowCertificateChain: boolean },
+): Promise<ArtifactInput> {
+  if (o.attestation && isDigestArgument(path)) return path.toLowerCase();
   if (size !== undefined) {
     try {
       // Synchronous on purpose: for a small file fs/promises costs more than the read.
@@ -226,7 +232,7 @@ async function loadArtifact(path: string, size: number | undefined, bundleBytes:
       // readArtifact says what is wrong
     }
   }
-  return readArtifact(path, digestAlgorithm(bundleBytes));
+  return readArtifact(path, digestAlgorithm(bundleBytes, o.allowCertificateChain));
 }
 
 function parseJobs(jobs: string | undefined): number {
@@ -270,13 +276,7 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
       );
       // Parsed once into one object: the verifier caches trust material per root object
       // (a string would be parsed again for every file), here and in each worker.
-      try {
-        trustedRoot = JSON.parse(rootBytes.toString('utf8'));
-      } catch (e) {
-        throw new KeylessError('INPUT_NOT_JSON', `trusted root ${trustedRootPath} is not JSON: ${(e as Error).message}`, {
-          check: 'input',
-        });
-      }
+      trustedRoot = parseJson(rootBytes, `trusted root ${trustedRootPath}`);
     }
     // A broken trusted root fails the whole batch at once, before any file is read.
     trustMaterialFor(trustedRoot ?? PRODUCTION_TRUSTED_ROOT);
@@ -329,7 +329,7 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
       if (item.missing !== undefined) throw new KeylessError('BUNDLE_NOT_FOUND', item.missing, { check: 'input' });
       const bytes = readLimited(item.bundle!, MAX_BUNDLE_BYTES, 'bundle');
       expectDocument(bytes, 'bundle', `bundle ${item.bundle}`);
-      const artifact = await loadArtifact(item.artifact, size, bytes, kind === 'attestation');
+      const artifact = await loadArtifact(item.artifact, size, bytes, { attestation: kind === 'attestation', allowCertificateChain });
       bundleText = bytes.toString('utf8');
       const outcome = pool
         ? await pool.check(bundleText, artifact, policy, { report, allowCertificateChain })
