@@ -8,6 +8,7 @@ import { expectDocument } from '../documents.js';
 import { printable, printableJson } from '../printable.js';
 import { unknownAuthorities } from './trust-diagnosis.js';
 import { KeylessError, isKeylessError } from '../../core/errors.js';
+import { UsageError } from '../usage-error.js';
 import { expandPredicateType, nodeHashName, parseBundle, type Bundle } from '../../formats/index.js';
 import type { HashAlgorithm } from '../../core/hash.js';
 import {
@@ -54,12 +55,7 @@ export interface VerifyCommandOptions {
   verbose?: boolean;
 }
 
-/** Thrown for bad command-line use; the CLI turns it into exit status 2. */
-export class UsageError extends KeylessError {
-  constructor(message: string) {
-    super('USAGE', message, { check: 'usage' });
-  }
-}
+export { UsageError } from '../usage-error.js';
 
 export function readLimited(path: string, limit: number, what: string): Buffer {
   let size: number;
