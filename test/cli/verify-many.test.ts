@@ -366,3 +366,20 @@ test('-d prints every check of every file on stderr, the verdicts stay on stdout
   for (const f of files.slice(0, 3)) assert.match(r.stderr, new RegExp(`^${f}: debug: ok +artifact\\.digest`, 'm'));
   assert.equal(r.stderr.match(/WARNING: --insecure-ignore-sct/g)?.length, 1);
 });
+
+test('a file larger than the in-memory limit is streamed (its digest verified) beside small ones; a change in its last byte fails it', async () => {
+  const dir = join(work, 'large');
+  mkdirSync(dir);
+  const large = join(dir, 'large.bin');
+  const bytes = Buffer.alloc(17 * 1024 * 1024, 7); // above ARTIFACT_IN_MEMORY_BYTES (16 MiB)
+  writeFileSync(large, bytes);
+  const out = join(dir, 'bundles');
+  await signAll([large, files[0]!], ALICE, out);
+  const ok = await keyless(['verify-blob', large, files[0]!, '--bundle-dir', out, ...policy()]);
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  bytes[bytes.length - 1] = 8;
+  writeFileSync(large, bytes);
+  const bad = await keyless(['verify-blob', large, files[0]!, '--bundle-dir', out, ...policy()]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stdout, new RegExp(`^${large}: FAILED: artifact\\.digest`, 'm'));
+});
