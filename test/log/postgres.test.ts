@@ -1,5 +1,6 @@
 // @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 import { test } from 'node:test';
+import pg from 'pg';
 import { softwareSigner } from '../../src/core/signer.js';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
@@ -150,4 +151,89 @@ test('an unreachable database is LOG_STORAGE_UNAVAILABLE', async () => {
   await assert.rejects(LogEngine.openPostgres({ connectionString: `postgres://nobody@127.0.0.1:${port}/none` }), {
     code: 'LOG_STORAGE_UNAVAILABLE',
   });
+});
+
+test('a commit wakes the other processes (LISTEN/NOTIFY): their checkpoint moves without polling', async () => {
+  const db = await createTestDatabase('notify');
+  // Polling every hour: only the notification can explain a reader that moves on.
+  const [a, b] = await Promise.all([1, 2].map(() => LogEngine.openPostgres({ connectionString: db.url, refreshMs: 3_600_000 })));
+  try {
+    const [writer, reader] = [await open(a!), await open(b!)];
+    for (let round = 1; round <= 3; round++) {
+      const r = await writer.append(body(round));
+      assert.ok(!r.duplicate);
+      // Nothing here asks the reader for the new entry (which would make it look): it is only watched.
+      for (let i = 0; reader.size < r.checkpoint.size; i++) {
+        if (i > 3000) assert.fail(`no notification reached the reader (size ${reader.size}, expected ${r.checkpoint.size})`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal(reader.latestCheckpoint().signed, r.checkpoint.signed, 'the reader serves the writer’s checkpoint');
+    }
+  } finally {
+    await a!.close();
+    await b!.close();
+    await db.drop();
+  }
+});
+
+test('schema 1 → 2: grown edge tiles move to partial_tiles, full tiles stay, and the log continues', async () => {
+  const source = await createTestDatabase('schema_src');
+  const old = await createTestDatabase('schema_v1');
+  try {
+    // The same log as a schema-1 binary stored it: edge tiles grown in place in `tiles`.
+    const engine = await LogEngine.openPostgres({ connectionString: source.url, refreshMs: 0 });
+    const log = await open(engine);
+    await Promise.all(Array.from({ length: 300 }, (_, i) => log.append(body(i))));
+    const before = log.latestCheckpoint();
+    await engine.close();
+    const v1 = await PostgresDriver.open({ connectionString: old.url, migrations: MIGRATIONS.slice(0, 1) });
+    await v1.close();
+    const target = new pg.Client({ connectionString: old.url });
+    await target.connect();
+    const copy = async (select: string, insert: string) => {
+      for (const r of await sql(source.url, select)) await target.query(insert, Object.values(r));
+    };
+    await copy('SELECT id, name, origin, tree_id, size, created_at FROM logs', 'INSERT INTO logs VALUES ($1, $2, $3, $4, $5, $6)');
+    await copy('SELECT log_id, idx, body, integrated_time FROM entries', 'INSERT INTO entries VALUES ($1, $2, $3, $4)');
+    await copy('SELECT log_id, leaf_hash, idx FROM leaves', 'INSERT INTO leaves VALUES ($1, $2, $3)');
+    await copy('SELECT log_id, size, root_hash, signed, timestamp FROM checkpoints', 'INSERT INTO checkpoints VALUES ($1, $2, $3, $4, $5)');
+    await copy(
+      'SELECT log_id, level, idx, data FROM tiles UNION ALL SELECT log_id, level, idx, data FROM partial_tiles',
+      'INSERT INTO tiles VALUES ($1, $2, $3, $4)',
+    );
+    await target.end();
+    assert.equal((await sql(old.url, 'SELECT 1 FROM tiles WHERE length(data) < 8192')).length, 2, 'edge tiles of levels 0 and 1');
+
+    const [x, y] = await Promise.all([1, 2].map(() => LogEngine.openPostgres({ connectionString: old.url, refreshMs: 0 })));
+    try {
+      const [first, second] = [await open(x!), await open(y!)];
+      assert.equal(first.latestCheckpoint().signed, before.signed);
+      const moved = await sql<{ level: number; idx: string; n: number }>(
+        old.url,
+        'SELECT level, idx, length(data) / 32 AS n FROM partial_tiles ORDER BY level',
+      );
+      assert.deepEqual(
+        moved.map((r) => [r.level, Number(r.idx), r.n]),
+        [
+          [0, 1, 44],
+          [1, 0, 1],
+        ],
+      );
+      // Past the next tile boundary, from two processes: the one behind catches up under the lock.
+      await Promise.all(Array.from({ length: 250 }, (_, i) => first.append(body(1000 + i))));
+      const last = await second.append(body(5000));
+      assert.ok(!last.duplicate && last.index === 550);
+      const cp0 = verifySignedCheckpoint(before.signed, ORIGIN, keys.publicKey);
+      const cp1 = verifySignedCheckpoint(last.checkpoint.signed, ORIGIN, keys.publicKey);
+      verifyConsistency(300, 551, await first.consistencyProof(300, 551), cp0.rootHash, cp1.rootHash);
+      assert.deepEqual(await first.rootHash(551), Buffer.from(cp1.rootHash));
+      assert.equal((await sql(old.url, 'SELECT 1 FROM tiles WHERE length(data) < 8192')).length, 0);
+    } finally {
+      await x!.close();
+      await y!.close();
+    }
+  } finally {
+    await source.drop();
+    await old.drop();
+  }
 });
