@@ -220,6 +220,16 @@ try {
         for (let k = 0; k < 3; k++) await post(agents[c % frontends.length]!, frontends[c % frontends.length]!.url, bodies[next++]!);
       }),
     );
+    // Batches: every entry row carries the ID of the transaction (one per batch) that wrote it.
+    const batchCount = async (): Promise<number> => {
+      if (!database) return 0;
+      const c = new (await import('pg')).default.Client({ connectionString: database });
+      await c.connect();
+      const r = await c.query<{ n: string }>('SELECT count(DISTINCT xmin::text) AS n FROM entries');
+      await c.end();
+      return Number(r.rows[0]!.n);
+    };
+    const batches0 = await batchCount();
     const latencies: number[] = [];
     let errors = 0;
     const frontendPids = frontends.map((f) => f.child.pid!);
@@ -247,9 +257,12 @@ try {
     const client = (cl1.user + cl1.system) / 1e6;
     latencies.sort((a, b) => a - b);
     const n = latencies.length;
+    const batches = (await batchCount()) - batches0;
     console.log(
       `${config.padEnd(11)}: ${(n / secs).toFixed(0).padStart(6)} durable appends/s  p50 ${pct(latencies, 50).toFixed(1)} ms  p95 ${pct(latencies, 95).toFixed(1)} ms  (${n} appends, ${errors} non-201; ` +
-        `CPU s: frontends ${fe.toFixed(1)}, PostgreSQL ${pg.toFixed(1)}, bench client ${client.toFixed(1)}; database share ${((100 * pg) / (fe + pg + client)).toFixed(0)}%)`,
+        `CPU s: frontends ${fe.toFixed(1)}, PostgreSQL ${pg.toFixed(1)}, bench client ${client.toFixed(1)}; database share ${((100 * pg) / (fe + pg + client)).toFixed(0)}%` +
+        `${batches ? `; ${batches} batches, ${(n / batches).toFixed(0)} entries each` : ''}; ` +
+        `CPU ms per append: frontends ${((1000 * fe) / n).toFixed(2)}, all ${((1000 * (fe + pg + client)) / n).toFixed(2)})`,
     );
     for (const a of agents) a.destroy();
     for (const f of frontends) {
