@@ -116,7 +116,9 @@ export class TileTree {
     // Full tiles never change: the new view shares the cache, and an edge tile that only
     // grew keeps the expansion of its prefix (catching up after every batch of another
     // frontend would otherwise re-hash each edge tile and copy the cache).
-    const reuse = previous?.edgeExpanded.map((t, level) => (previous.edgeIndex(level) === Math.floor(size / TILE_WIDTH ** (level + 1)) ? t : undefined));
+    const reuse = previous?.edgeExpanded.map((t, level) =>
+      previous.edgeIndex(level) === Math.floor(size / TILE_WIDTH ** (level + 1)) ? t : undefined,
+    );
     return new TileTree(size, edges, previous?.cacheSize, previous?.cache, reuse);
   }
 
