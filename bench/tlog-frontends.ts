@@ -1,9 +1,11 @@
 // Durable Rekor v2 appends through `keyless serve` frontends: SQLite (1 frontend) against
 // PostgreSQL (1 and 2 frontends on one database), the same load in the same run.
-// node --import tsx bench/tlog-frontends.ts [--n 12000] [--clients 100] [--configs sqlite-1,postgres-1,postgres-2,rekor-tiles]
+// node --import tsx bench/tlog-frontends.ts [--n 12000] [--clients 100] [--warmup 10] [--configs sqlite-1,postgres-1,postgres-2,rekor-tiles]
 // Peer: rekor-tiles v2.3.0 with its POSIX backend (`go install
 // github.com/sigstore/rekor-tiles/v2/cmd/rekor-server/posix@v2.3.0`; KEYLESS_REKOR_TILES names
 // the binary, default $HOME/go/bin/posix), checkpoint interval 1 s, other settings default.
+// Its 201 waits for a published checkpoint, which it polls for once a second
+// (internal/tessera/tessera.go in v2.3.0), so at a fixed number of clients it is latency-bound.
 // Needs `npm run build` (bin/keyless) and PostgreSQL server binaries (a private cluster is
 // started with initdb, default settings: fsync and synchronous_commit on).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -19,6 +21,7 @@ const args = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1]! : dflt);
 const total = Number(opt('n', '12000'));
 const clients = Number(opt('clients', '100'));
+const warmup = Number(opt('warmup', '10'));
 const configs = opt('configs', 'sqlite-1,postgres-1,postgres-2,rekor-tiles').split(',');
 const REKOR_TILES = process.env.KEYLESS_REKOR_TILES ?? join(homedir(), 'go', 'bin', 'posix');
 const BIN = join(new URL('..', import.meta.url).pathname, 'bin', 'keyless');
@@ -212,12 +215,12 @@ try {
       frontends.push(await startRekorTiles(dir));
     } else for (let i = 0; i < Number(count); i++) frontends.push(await startFrontend(join(dir, 'data'), database));
     const agents = frontends.map(() => new http.Agent({ keepAlive: true, maxSockets: clients }));
-    const bodies = makeBodies(total + clients * 3, config);
-    // Warm-up: three requests per client.
+    const bodies = makeBodies(total + clients * warmup, config);
+    // Warm-up: `--warmup` requests per client, so each frontend's JIT has settled before the clock starts.
     let next = 0;
     await Promise.all(
       Array.from({ length: clients }, async (_, c) => {
-        for (let k = 0; k < 3; k++) await post(agents[c % frontends.length]!, frontends[c % frontends.length]!.url, bodies[next++]!);
+        for (let k = 0; k < warmup; k++) await post(agents[c % frontends.length]!, frontends[c % frontends.length]!.url, bodies[next++]!);
       }),
     );
     // Batches: every entry row carries the ID of the transaction (one per batch) that wrote it.
