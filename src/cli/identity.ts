@@ -36,6 +36,7 @@ export interface CliIdentityOptions {
   oidcClientSecret?: string | undefined;
   oidcRedirectUrl?: string | undefined;
   browserCommand?: string | undefined;
+  disableAmbient?: boolean | undefined;
   log: (line: string) => void;
 }
 
@@ -55,6 +56,7 @@ export async function obtainCliToken(o: CliIdentityOptions): Promise<string> {
     openUrl: browserCommand ? (url) => openBrowser(browserCommand, url, o.log) : undefined,
     interactive,
     canOpenBrowser: canOpenBrowser(),
+    disableAmbient: o.disableAmbient,
     log: o.log,
   });
   return jwt;

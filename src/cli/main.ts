@@ -19,6 +19,9 @@ import { defineBundleCommands } from './commands/bundle.js';
 import { addExamples } from './examples.js';
 import packageJson from '../../package.json' with { type: 'json' };
 import { defineStorageCommands } from './commands/storage.js';
+import { redirectsStdout, withCosignGlobalFlags } from './cosign-compat.js';
+import { openSync, writeSync } from 'node:fs';
+import { fsProblem } from './fs-problem.js';
 
 /** Exit statuses: 0 success, 1 a check or an operation failed, 2 usage or input error. */
 export const EXIT_FAILURE = 1;
@@ -56,6 +59,27 @@ defineBundleCommands(program);
 defineCompletionCommand(program);
 addExamples(program);
 defineStorageCommands(program);
+withCosignGlobalFlags(program);
+// cosign's --output-file: what the command prints on standard output goes to the file.
+program.hook('preAction', (_program, action) => {
+  const file = redirectsStdout(action);
+  if (file === undefined) return;
+  let fd: number;
+  try {
+    fd = openSync(file, 'w', 0o644);
+  } catch (e) {
+    action.error(`error: cannot write --output-file ${file} (${fsProblem(e)})`, { exitCode: EXIT_USAGE, code: 'keyless.usage' });
+  }
+  process.stdout.write = ((chunk: string | Uint8Array, encoding?: unknown, cb?: unknown) => {
+    writeSync(
+      fd,
+      typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : chunk,
+    );
+    const done = typeof encoding === 'function' ? encoding : cb;
+    if (typeof done === 'function') (done as () => void)();
+    return true;
+  }) as typeof process.stdout.write;
+});
 
 try {
   await program.parseAsync(process.argv);

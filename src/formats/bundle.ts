@@ -36,7 +36,13 @@ const MEDIA_TYPES: Readonly<Record<string, BundleVersion>> = {
 export const MAX_TLOG_ENTRIES = 32;
 export const MAX_TIMESTAMPS = 32;
 
-export type ParseBundleOptions = ReadOptions;
+export interface ParseBundleOptions extends ReadOptions {
+  /**
+   * Accept an X.509 chain in a v0.3 bundle's verification material (cosign's
+   * `--allow-certificate-chain`); otherwise v0.3 bundles must carry one certificate.
+   */
+  allowCertificateChain?: boolean;
+}
 
 /** The bundle version named by a media type, or undefined when unknown. */
 export function bundleVersionOf(mediaType: string): BundleVersion | undefined {
@@ -76,7 +82,9 @@ export function parseBundle(input: unknown, options: ParseBundleOptions = {}): B
       actual: mediaType,
     });
 
-  const verificationMaterial = readVerificationMaterial(m.required('verificationMaterial'), m.at('verificationMaterial'), version, o);
+  const verificationMaterial = readVerificationMaterial(m.required('verificationMaterial'), m.at('verificationMaterial'), version, o, {
+    allowCertificateChain: options.allowCertificateChain === true,
+  });
 
   let content: Bundle['content'];
   const which = m.oneof(['messageSignature', 'dsseEnvelope'] as const, 'content', true);
@@ -98,7 +106,13 @@ export function parseBundle(input: unknown, options: ParseBundleOptions = {}): B
   return { mediaType, verificationMaterial, content };
 }
 
-function readVerificationMaterial(v: unknown, path: string, version: BundleVersion, o: ReadOptions): VerificationMaterial {
+function readVerificationMaterial(
+  v: unknown,
+  path: string,
+  version: BundleVersion,
+  o: ReadOptions,
+  { allowCertificateChain }: { allowCertificateChain: boolean },
+): VerificationMaterial {
   const m = new MessageReader(v, path, ['publicKey', 'x509CertificateChain', 'certificate', 'tlogEntries', 'timestampVerificationData'], o);
   const which = m.oneof(['publicKey', 'x509CertificateChain', 'certificate'] as const, 'content', true);
   let content: VerificationMaterial['content'];
@@ -106,8 +120,14 @@ function readVerificationMaterial(v: unknown, path: string, version: BundleVersi
     const pk = m.requiredMessage('publicKey', ['hint']);
     content = { $case: 'publicKey', publicKey: { hint: pk.string('hint') } };
   } else if (which === 'x509CertificateChain') {
-    if (version === '0.3') {
-      throw new FormatError(m.at('x509CertificateChain'), 'is not allowed in a v0.3 bundle (use certificate)', { check: 'bundle-version' });
+    if (version === '0.3' && !allowCertificateChain) {
+      throw new FormatError(
+        m.at('x509CertificateChain'),
+        'is not allowed in a v0.3 bundle (use certificate, or allow it with --allow-certificate-chain)',
+        {
+          check: 'bundle-version',
+        },
+      );
     }
     content = {
       $case: 'x509CertificateChain',

@@ -216,6 +216,34 @@ export async function deviceLogin(options: DeviceOptions): Promise<string> {
   }
 }
 
+/**
+ * OAuth 2.0 client credentials grant (cosign's `--fulcio-auth-flow client_credentials`):
+ * the client's ID and secret are exchanged at the token endpoint for an ID token.
+ */
+export async function clientCredentialsLogin(options: {
+  issuer: string;
+  clientId: string;
+  clientSecret?: string | undefined;
+  redirectUrl?: string | undefined;
+  policy?: CallPolicy | undefined;
+}): Promise<string> {
+  const discovery = await discover(options.issuer, options.policy);
+  if (!discovery.tokenEndpoint)
+    throw new ServiceError('OIDC_FLOW_UNSUPPORTED', serviceName('OIDC provider', options.issuer), 'offers no token_endpoint');
+  return tokenRequest(
+    discovery.tokenEndpoint,
+    options.issuer,
+    {
+      grant_type: 'client_credentials',
+      client_id: options.clientId,
+      client_secret: options.clientSecret ?? '',
+      scope: 'openid email',
+      ...(options.redirectUrl ? { redirect_uri: options.redirectUrl } : {}),
+    },
+    options.policy,
+  );
+}
+
 async function tokenRequest(endpoint: string, issuer: string, form: Record<string, string>, policy?: CallPolicy): Promise<string> {
   const service = serviceName('OIDC provider', issuer);
   const res = await callService(

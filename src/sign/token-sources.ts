@@ -1,11 +1,39 @@
 import { callService, jsonBody, serviceName, type CallPolicy, DEFAULT_CALL_POLICY } from './http.js';
 import { ServiceError, IdentityError } from './errors.js';
 import { SIGSTORE_AUDIENCE } from './token.js';
-import { browserLogin, deviceLogin } from './oauth.js';
+import { browserLogin, clientCredentialsLogin, deviceLogin } from './oauth.js';
+import { ambientEnabled, buildkiteToken, filesystemToken, googleToken, spiffeToken } from './ambient.js';
 
-/** Where an identity token can come from; `--oidc-provider` forces one. */
-export type TokenSource = 'identity-token' | 'env' | 'github-actions' | 'browser' | 'device';
-export const TOKEN_SOURCES: readonly TokenSource[] = ['identity-token', 'env', 'github-actions', 'browser', 'device'];
+/**
+ * Where an identity token can come from; `--oidc-provider` forces one. The ambient ones
+ * carry cosign's provider names; `client-credentials` is cosign's `--fulcio-auth-flow client_credentials`.
+ */
+export type TokenSource =
+  | 'identity-token'
+  | 'env'
+  | 'github-actions'
+  | 'buildkite-agent'
+  | 'filesystem'
+  | 'spiffe'
+  | 'google'
+  | 'client-credentials'
+  | 'browser'
+  | 'device';
+/** The order sources are tried in when none is forced (cosign's: GitHub first, then the other ambient providers). */
+export const TOKEN_SOURCES: readonly TokenSource[] = [
+  'identity-token',
+  'env',
+  'github-actions',
+  'buildkite-agent',
+  'filesystem',
+  'google',
+  'spiffe',
+  'client-credentials',
+  'browser',
+  'device',
+];
+/** The sources cosign calls ambient providers (`--oidc-disable-ambient-providers` skips them). */
+const AMBIENT: ReadonlySet<TokenSource> = new Set(['env', 'github-actions', 'buildkite-agent', 'filesystem', 'google', 'spiffe']);
 
 export const TOKEN_ENV = 'SIGSTORE_ID_TOKEN';
 
@@ -31,14 +59,40 @@ export interface TokenSourceOptions {
   audience?: string;
   policy?: CallPolicy;
   interactiveTimeoutMs?: number;
+  /** cosign's `--oidc-disable-ambient-providers`: only the flag and interactive logins. */
+  disableAmbient?: boolean;
 }
 
 /** Returns the raw JWT from the forced source, or the first source that has one. */
 export async function obtainIdentityToken(o: TokenSourceOptions): Promise<{ jwt: string; source: TokenSource }> {
-  const order: TokenSource[] = o.source ? [o.source] : [...TOKEN_SOURCES];
+  const order: TokenSource[] = o.source ? [o.source] : TOKEN_SOURCES.filter((s) => !(o.disableAmbient && AMBIENT.has(s)));
+  const audience = o.audience ?? SIGSTORE_AUDIENCE;
   for (const source of order) {
     const forced = o.source !== undefined;
     switch (source) {
+      case 'buildkite-agent':
+      case 'filesystem':
+      case 'spiffe':
+      case 'google':
+        // Forced, a source says itself what it misses; unforced, it is tried only where cosign would.
+        if (!forced && !ambientEnabled[source](o.env)) break;
+        return { jwt: await ambientToken(source, o.env, audience, o.policy), source };
+      case 'client-credentials': {
+        if (!forced) break; // never chosen automatically, as in cosign
+        if (!o.oidcIssuer)
+          throw new IdentityError(
+            'TOKEN_MISSING',
+            'the client_credentials flow needs an identity provider: pass --oidc-issuer or use a signing config with oidcUrls',
+          );
+        const jwt = await clientCredentialsLogin({
+          issuer: o.oidcIssuer,
+          clientId: o.oidcClientId ?? SIGSTORE_AUDIENCE,
+          clientSecret: o.oidcClientSecret,
+          redirectUrl: o.oidcRedirectUrl,
+          policy: o.policy,
+        });
+        return { jwt, source };
+      }
       case 'identity-token':
         if (o.identityToken !== undefined) return { jwt: o.identityToken, source };
         if (forced) throw new IdentityError('TOKEN_MISSING', '--oidc-provider identity-token needs --identity-token TOKEN_OR_FILE');
@@ -52,12 +106,7 @@ export async function obtainIdentityToken(o: TokenSourceOptions): Promise<{ jwt:
       case 'github-actions':
         if (o.env.ACTIONS_ID_TOKEN_REQUEST_URL && o.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
           return {
-            jwt: await githubActionsToken(
-              o.env.ACTIONS_ID_TOKEN_REQUEST_URL,
-              o.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN,
-              o.audience ?? SIGSTORE_AUDIENCE,
-              o.policy,
-            ),
+            jwt: await githubActionsToken(o.env.ACTIONS_ID_TOKEN_REQUEST_URL, o.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN, audience, o.policy),
             source,
           };
         }
@@ -95,9 +144,27 @@ export async function obtainIdentityToken(o: TokenSourceOptions): Promise<{ jwt:
   }
   throw new IdentityError(
     'TOKEN_MISSING',
-    `no identity token: pass --identity-token, set ${TOKEN_ENV}, run in GitHub Actions with id-token permission, or log in with --oidc-provider browser|device` +
+    `no identity token: pass --identity-token, set ${TOKEN_ENV}, run where an ambient provider is (GitHub Actions with id-token permission, Buildkite, a SPIFFE agent, Google, the file /var/run/sigstore/cosign/oidc-token), or log in with --oidc-provider browser|device` +
       (o.interactive ? '' : ' (interactive login is not started automatically when stdin is not a terminal)'),
   );
+}
+
+function ambientToken(
+  source: 'buildkite-agent' | 'filesystem' | 'spiffe' | 'google',
+  env: TokenSourceOptions['env'],
+  audience: string,
+  policy: CallPolicy | undefined,
+): Promise<string> {
+  switch (source) {
+    case 'filesystem':
+      return Promise.resolve(filesystemToken(env));
+    case 'buildkite-agent':
+      return buildkiteToken(env, audience, policy);
+    case 'google':
+      return googleToken(env, audience, policy);
+    case 'spiffe':
+      return spiffeToken(env, audience, policy?.timeoutMs);
+  }
 }
 
 /** GitHub Actions' ambient OIDC token, requested for the `sigstore` audience. */

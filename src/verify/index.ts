@@ -12,6 +12,7 @@ import { trustMaterialFor, type TrustMaterial } from './trust.js';
 export { VerifyCode, CheckLog, display, type CheckResult } from './checks.js';
 export { EXTENSION_POLICY_OIDS, compilePolicy, type VerificationPolicy, type ExtensionPolicyName } from './policy.js';
 export { Artifact, type ArtifactInput } from './artifact.js';
+export { re2ToJavaScript } from './re2.js';
 export { trustMaterialFor, TrustMaterial } from './trust.js';
 export type { VerificationResult, VerifiedTime } from './pipeline.js';
 
@@ -29,11 +30,14 @@ export interface VerifyOptions {
    * root (default true: a batch signed with one certificate verifies much faster).
    */
   memoizeBundles?: boolean;
+  /** Accept an X.509 chain in a v0.3 bundle (cosign's `--allow-certificate-chain`). */
+  allowCertificateChain?: boolean;
 }
 
-function bundleFrom(input: BundleInput): Bundle {
-  if (typeof input === 'string' || input instanceof Uint8Array) return parseBundle(input);
-  return isParsedBundle(input) ? input : parseBundle(input);
+function bundleFrom(input: BundleInput, options: VerifyOptions = {}): Bundle {
+  const parse = { allowCertificateChain: options.allowCertificateChain };
+  if (typeof input === 'string' || input instanceof Uint8Array) return parseBundle(input, parse);
+  return isParsedBundle(input) ? input : parseBundle(input, parse);
 }
 
 /** A Bundle from parseBundle (its bytes are Buffers, which JSON input cannot fake); anything else is validated. */
@@ -61,7 +65,7 @@ function prepare(
   log.pass('trusted-root', undefined, trustedRoot === undefined ? 'built-in production root' : 'given root');
   let parsed: Bundle;
   try {
-    parsed = bundleFrom(bundle);
+    parsed = bundleFrom(bundle, options);
   } catch (e) {
     log.record('bundle.format', e);
     throw e;

@@ -43,7 +43,8 @@ import type { TrustMaterial } from './trust.js';
 export const MAX_BUNDLE_CHAIN = 10;
 
 export interface VerifiedTime {
-  source: 'transparency-log' | 'timestamp-authority';
+  /** `current-time` only when the policy asks for it (verifyAtCurrentTime) and nothing else vouches for a time. */
+  source: 'transparency-log' | 'timestamp-authority' | 'current-time';
   time: Date;
   /** Which entry or timestamp gave it: `tlog[0]`, `timestamp[0]`. */
   from: string;
@@ -218,7 +219,9 @@ function verificationResult(
   dsseFacts: PayloadFacts,
   { identity, issuer, extensions }: SignerIdentity,
 ): VerificationResult {
-  const signingTime = times.length === 0 ? undefined : times.reduce((a, b) => (b.time < a ? b.time : a), times[0]!.time);
+  // The current time (verifyAtCurrentTime) says nothing about when the signature was made.
+  const observed = times.filter((t) => t.source !== 'current-time');
+  const signingTime = observed.length === 0 ? undefined : observed.reduce((a, b) => (b.time < a ? b.time : a), observed[0]!.time);
   const result: VerificationResult = {
     identity,
     issuer,
@@ -274,7 +277,17 @@ function verifiedTimes(
   trust: TrustMaterial,
   policy: CompiledPolicy,
 ): VerifiedTime[] {
-  const times = [...timestampTimes(log, bundle, content, trust), ...integratedTimes(log, entries, trust)];
+  const signed = timestampTimes(log, bundle, content, trust);
+  const signedThreshold = policy.source.signedTimestampThreshold ?? 0;
+  if (signed.length < signedThreshold) {
+    log.fail(VerifyCode.TIMESTAMP_MISSING, 'signed-timestamps', 'not enough RFC 3161 timestamps', signedThreshold, signed.length);
+  }
+  if (signedThreshold > 0) log.pass('signed-timestamps', signedThreshold, signed.length);
+  const times = [...signed, ...integratedTimes(log, entries, trust)];
+  if (times.length === 0 && policy.source.verifyAtCurrentTime === true) {
+    // The caller accepted that nothing vouches for when the signature was made.
+    times.push({ source: 'current-time', time: new Date(), from: 'current-time' });
+  }
   // A certificate is only meaningful at a verified time, so certificate bundles need at
   // least one. A managed key has no validity window: its bundles may rest on the log's
   // inclusion proof alone (conformance intoto-canonical-log-entry).

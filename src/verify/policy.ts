@@ -2,6 +2,7 @@
 // expressions only when asked for, and then anchored so they match the whole value.
 import { KeylessError } from '../core/errors.js';
 import { VerifyCode, type CheckLog } from './checks.js';
+import { re2ToJavaScript } from './re2.js';
 
 /** Certificate extension matches, by the names cosign gives its flags (without `certificate-`). */
 export const EXTENSION_POLICY_OIDS = {
@@ -47,6 +48,12 @@ export interface VerificationPolicy {
   /** Regular expression that must match the whole issuer (`certificateOidcIssuerRegExp` is accepted too). */
   certificateOidcIssuerRegexp?: string;
   certificateOidcIssuerRegExp?: string;
+  /**
+   * Syntax of the two regular expressions: JavaScript's (default), or RE2's as cosign
+   * takes them (`(?i)`, `\\z`, `[[:alpha:]]`, `\\pL`, ...; see re2.ts). Either way the
+   * expression must match the whole value.
+   */
+  regexpSyntax?: 'javascript' | 're2';
   /** Exact values of Sigstore certificate extensions. */
   extensions?: Partial<Record<ExtensionPolicyName, string>>;
   /** Managed-key bundles: the PEM (SPKI) public key they were signed with (`key` is accepted too). */
@@ -60,6 +67,13 @@ export interface VerificationPolicy {
   tlogThreshold?: number;
   ctlogThreshold?: number;
   timestampThreshold?: number;
+  /** RFC 3161 timestamps required (default 0; cosign's `--use-signed-timestamps` is 1). */
+  signedTimestampThreshold?: number;
+  /**
+   * When the bundle yields no verified time, check the certificate at the current time
+   * instead of failing (cosign's `--insecure-ignore-tlog` without `--use-signed-timestamps`).
+   */
+  verifyAtCurrentTime?: boolean;
 }
 
 /** A policy checked and compiled once: anchored regular expressions. */
@@ -87,8 +101,11 @@ export function compilePolicy(policy: VerificationPolicy): CompiledPolicy {
     ),
     publicKey: alias('publicKey', policy.publicKey, policy.key),
   };
-  const identity = matcher('certificateIdentity', source.certificateIdentity, source.certificateIdentityRegexp);
-  const issuer = matcher('certificateOidcIssuer', source.certificateOidcIssuer, source.certificateOidcIssuerRegexp);
+  if (policy.regexpSyntax !== undefined && policy.regexpSyntax !== 'javascript' && policy.regexpSyntax !== 're2')
+    throw invalid('regexpSyntax must be "javascript" or "re2"');
+  const re2 = policy.regexpSyntax === 're2';
+  const identity = matcher('certificateIdentity', source.certificateIdentity, source.certificateIdentityRegexp, re2);
+  const issuer = matcher('certificateOidcIssuer', source.certificateOidcIssuer, source.certificateOidcIssuerRegexp, re2);
   const extensions: CompiledPolicy['extensions'] = [];
   for (const [name, value] of Object.entries(policy.extensions ?? {})) {
     if (value === undefined) continue;
@@ -97,7 +114,7 @@ export function compilePolicy(policy: VerificationPolicy): CompiledPolicy {
     if (typeof value !== 'string') throw invalid(`extensions.${name} must be a string`);
     extensions.push({ name: name as ExtensionPolicyName, oid, value });
   }
-  for (const k of ['tlogThreshold', 'ctlogThreshold', 'timestampThreshold'] as const) {
+  for (const k of ['tlogThreshold', 'ctlogThreshold', 'timestampThreshold', 'signedTimestampThreshold'] as const) {
     const v = policy[k];
     if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) throw invalid(`${k} must be a non-negative integer`);
   }
@@ -116,7 +133,7 @@ function alias<T>(name: string, a: T | undefined, b: T | undefined): T | undefin
   return a ?? b;
 }
 
-function matcher(name: string, exact: unknown, regexp: unknown): CompiledPolicy['identity'] {
+function matcher(name: string, exact: unknown, regexp: unknown, re2: boolean): CompiledPolicy['identity'] {
   if (exact !== undefined && regexp !== undefined) throw invalid(`give either ${name} or ${name}Regexp, not both`);
   if (exact !== undefined) {
     if (typeof exact !== 'string' || exact.length === 0) throw invalid(`${name} must be a non-empty string`);
@@ -124,9 +141,17 @@ function matcher(name: string, exact: unknown, regexp: unknown): CompiledPolicy[
   }
   if (regexp !== undefined) {
     if (typeof regexp !== 'string' || regexp.length === 0) throw invalid(`${name}Regexp must be a non-empty string`);
+    let source = regexp;
+    if (re2) {
+      try {
+        source = re2ToJavaScript(regexp);
+      } catch (e) {
+        throw invalid(`${name}Regexp: ${(e as Error).message}`);
+      }
+    }
     try {
       // Anchored: the expression must match the whole value, not a part of it.
-      return { regexp: new RegExp(`^(?:${regexp})$`, 'u'), text: regexp };
+      return { regexp: new RegExp(`^(?:${source})$`, 'u'), text: regexp };
     } catch (e) {
       throw invalid(`${name}Regexp is not a valid regular expression (${(e as Error).message})`);
     }

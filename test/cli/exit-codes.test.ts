@@ -75,7 +75,9 @@ test('verify-bundle, verify-blob, verify-blob-attestation: 0 verified, 1 a check
     expectStatus([cmd, '--bundle', join(dir, 'missing.json'), ...ID, A_TXT], 2);
     expectStatus([cmd, '--bundle', join(CONFORMANCE_DIR, 'trusted_root.production.json'), ...ID, A_TXT], 2);
   }
-  expectStatus(['verify-blob-attestation', '--bundle', DSSE, ...ID, A_TXT], 0);
+  expectStatus(['verify-blob-attestation', '--bundle', DSSE, ...ID, '--type', 'slsaprovenance1', A_TXT], 0);
+  // cosign's default: without --type the predicate type must be custom.
+  expectStatus(['verify-blob-attestation', '--bundle', DSSE, ...ID, A_TXT], 1);
   expectStatus(['verify-blob-attestation', '--bundle', DSSE, ...ID, '--type', 'spdxjson', A_TXT], 1);
   expectStatus(['verify-blob-attestation', '--bundle', DSSE, A_TXT], 2);
 });

@@ -64,6 +64,8 @@ async function keylessVerify(
     issuer,
     '--trusted-root',
     serve.trustedRoot,
+    // The attestations here are SLSA provenance; without --type, cosign's default (custom) is required.
+    ...(kind === 'verify-blob-attestation' ? ['--type', 'slsaprovenance1'] : []),
   ]);
   return r.code;
 }

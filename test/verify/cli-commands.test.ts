@@ -43,7 +43,10 @@ describe('verify-blob and verify-blob-attestation', () => {
 
   it('verify-blob-attestation checks the subject and the predicate type', () => {
     const b = bundle('happy-path-intoto-in-dsse-v3');
-    assert.equal(runKeyless(['verify-blob-attestation', '--bundle', b, ...identity, A_TXT]).status, 0);
+    // Without --type, cosign's default predicate type (custom) is required: this is SLSA provenance.
+    const untyped = runKeyless(['verify-blob-attestation', '--bundle', b, ...identity, A_TXT]);
+    assert.equal(untyped.status, 1);
+    assert.match(untyped.stderr, /intoto\.predicate-type.*cosign\.sigstore\.dev\/attestation\/v1/);
     assert.equal(runKeyless(['verify-blob-attestation', '--bundle', b, ...identity, '--type', 'slsaprovenance1', A_TXT]).status, 0);
     assert.equal(
       runKeyless(['verify-blob-attestation', '--bundle', b, ...identity, '--type', 'https://slsa.dev/provenance/v1', A_TXT]).status,
@@ -54,19 +57,30 @@ describe('verify-blob and verify-blob-attestation', () => {
       '--bundle',
       b,
       ...identity,
+      '--type',
+      'slsaprovenance1',
       'sha256:a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf',
     ]);
     assert.equal(digest.status, 0, digest.stderr);
     const wrongType = runKeyless(['verify-blob-attestation', '--bundle', b, ...identity, '--type', 'spdxjson', A_TXT]);
     assert.equal(wrongType.status, 1);
     assert.match(wrongType.stderr, /intoto\.predicate-type/);
-    const wrongSubject = runKeyless(['verify-blob-attestation', '--bundle', b, ...identity, b]);
+    const wrongSubject = runKeyless(['verify-blob-attestation', '--bundle', b, ...identity, '--type', 'slsaprovenance1', b]);
     assert.equal(wrongSubject.status, 1);
     assert.match(wrongSubject.stderr, /intoto\.subject/);
   });
 
   it('verify-blob-attestation --json carries the verified statement, alone on stdout', () => {
-    const r = runKeyless(['verify-blob-attestation', '--bundle', bundle('happy-path-intoto-in-dsse-v3'), ...identity, '--json', A_TXT]);
+    const r = runKeyless([
+      'verify-blob-attestation',
+      '--bundle',
+      bundle('happy-path-intoto-in-dsse-v3'),
+      ...identity,
+      '--type',
+      'slsaprovenance1',
+      '--json',
+      A_TXT,
+    ]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, '');
     const report = JSON.parse(r.stdout);

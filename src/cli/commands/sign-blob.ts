@@ -25,7 +25,7 @@ import {
   type SigningOptions,
   type BlobSource,
 } from '../../sign/index.js';
-import { leafCertificateDer, parseBundle, parseTrustedRoot } from '../../formats/index.js';
+import { leafCertificateDer, parseBundle, parseStatement, parseTrustedRoot } from '../../formats/index.js';
 import { loadSigningConfig, readJsonFile, SIGNING_CONFIG_ENV, TRUSTED_ROOT_ENV } from '../files.js';
 import { obtainCliToken, nonEmpty } from '../identity.js';
 import { fileBundleSink, writeFileAtomic } from '../write.js';
@@ -34,6 +34,7 @@ export interface IdentityFlags {
   identityToken?: string;
   oidcProvider?: string;
   fulcioAuthFlow?: string;
+  oidcDisableAmbientProviders?: boolean;
   oidcIssuer?: string;
   oidcClientId?: string;
   oidcClientSecretFile?: string;
@@ -42,6 +43,8 @@ export interface IdentityFlags {
 }
 
 export interface ServiceFlags {
+  /** cosign's -d: the services used, on stderr. */
+  verbose?: boolean;
   signingConfig?: string;
   trustedRoot?: string;
   fulcioUrl?: string;
@@ -63,7 +66,11 @@ export interface SignBlobFlags extends IdentityFlags, ServiceFlags, ExtraOutputs
 
 export interface AttestBlobFlags extends IdentityFlags, ServiceFlags, ExtraOutputs {
   bundle?: string;
-  predicate: string;
+  predicate?: string;
+  /** cosign's --statement: a complete in-toto statement, signed as it is. */
+  statement?: string;
+  /** cosign's --hash: the artifact's SHA-256 (hex), so the artifact itself is not read. */
+  hash?: string;
   type: string;
 }
 
@@ -101,11 +108,14 @@ function loadArtifact(path: string): BlobSource {
 }
 
 /** `keyless attest-blob FILE --predicate P --type T --bundle OUT`: an in-toto v1 statement in DSSE. */
-export async function attestBlobCommand(file: string, flags: AttestBlobFlags): Promise<void> {
+export async function attestBlobCommand(file: string | undefined, flags: AttestBlobFlags): Promise<void> {
   if (!flags.bundle) throw usage('attest-blob needs --bundle FILE');
+  if ((flags.predicate === undefined) === (flags.statement === undefined)) throw usage('give one of --predicate or --statement');
+  if (flags.statement !== undefined) return attestStatement(file, flags.statement, flags.bundle, flags);
+  if (file === undefined) throw usage('attest-blob needs the FILE the statement is about (or --statement)');
   const predicateType = resolvePredicateType(flags.type);
-  const artifactSha256 = await fileSha256(checkReadable(file));
-  const predicateText = readArtifact(checkReadable(flags.predicate), 'predicate');
+  const artifactSha256 = flags.hash !== undefined ? givenSha256(flags.hash) : await fileSha256(checkReadable(file));
+  const predicateText = readArtifact(checkReadable(flags.predicate as string), 'predicate');
   let predicate: unknown;
   try {
     predicate = JSON.parse(predicateText.toString('utf8'));
@@ -114,6 +124,35 @@ export async function attestBlobCommand(file: string, flags: AttestBlobFlags): P
   }
   const payload = buildStatement(file, artifactSha256, predicateType, predicate);
   await signDsseTo(payload, flags.bundle, flags, artifactSha256);
+}
+
+/** `--hash`: 64 hex digits (SHA-256, as cosign's statements name it), any case. */
+function givenSha256(hex: string): Buffer {
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw usage(`--hash must be the artifact's SHA-256 as 64 hex digits, got ${JSON.stringify(hex)}`);
+  return Buffer.from(hex, 'hex');
+}
+
+/**
+ * `attest-blob --statement S`: the statement's bytes are the payload. A FILE given too must
+ * be one of its subjects (by SHA-256), so a statement about something else is not signed by mistake.
+ */
+async function attestStatement(file: string | undefined, statementPath: string, bundlePath: string, flags: AttestBlobFlags): Promise<void> {
+  const payload = readArtifact(checkReadable(statementPath), 'statement');
+  let subjects: { digest: Record<string, string> }[];
+  try {
+    subjects = parseStatement(payload).subjects;
+  } catch (e) {
+    throw usage(`--statement ${statementPath} is not an in-toto statement: ${(e as Error).message}`);
+  }
+  let subjectDigest: Buffer | undefined;
+  if (file !== undefined || flags.hash !== undefined) {
+    subjectDigest = flags.hash !== undefined ? givenSha256(flags.hash) : await fileSha256(checkReadable(file as string));
+    const hex = subjectDigest.toString('hex');
+    if (!subjects.some((s) => s.digest.sha256?.toLowerCase() === hex))
+      throw usage(`the statement ${statementPath} has no subject with the SHA-256 of ${file ?? '--hash'} (${hex})`);
+  }
+  log(`Using statement from ${statementPath}`);
+  await signDsseTo(payload, bundlePath, flags, subjectDigest);
 }
 
 export interface SignBundleFlags {
@@ -199,6 +238,13 @@ export function prepare(flags: IdentityFlags & ServiceFlags): SigningOptions {
     timestampServerUrl: flags.timestampServerUrl,
   });
   const services = selectServices(config);
+  if (flags.verbose) {
+    // cosign's -d: which services this signature will use, before any of them is called.
+    log(`debug: signing config ${configPath ?? 'built-in (public-good)'}, trusted root ${rootPath ?? 'built-in'}`);
+    log(`debug: CA ${services.ca.url}; identity provider ${services.oidc?.url ?? 'none'}`);
+    for (const t of services.tlogs) log(`debug: transparency log ${t.url} (API v${t.majorApiVersion})`);
+    for (const t of services.tsas) log(`debug: timestamp authority ${t.url}`);
+  }
   const publicGood = !configPath && !overridden;
   if (!rootPath && !publicGood) {
     throw new SignError(
@@ -231,6 +277,7 @@ async function getToken(flags: IdentityFlags, services: SelectedServices): Promi
     oidcClientSecret: clientSecret,
     oidcRedirectUrl: flags.oidcRedirectUrl,
     browserCommand: flags.browserCommand,
+    disableAmbient: flags.oidcDisableAmbientProviders === true,
     log,
   });
 }
@@ -243,9 +290,12 @@ function tokenCheckOf(flags: IdentityFlags): TokenCheckOptions {
 /** `--oidc-provider` names a source; cosign's `--fulcio-auth-flow normal|device|token` maps onto them. */
 function tokenSource(flags: IdentityFlags): TokenSource | undefined {
   if (flags.oidcProvider !== undefined) {
-    if (!(TOKEN_SOURCES as readonly string[]).includes(flags.oidcProvider))
-      throw usage(`--oidc-provider must be one of ${TOKEN_SOURCES.join(', ')}`);
-    return flags.oidcProvider as TokenSource;
+    // cosign registers Google's two ways under these names; its help says `google`.
+    const name =
+      flags.oidcProvider === 'google-workload-identity' || flags.oidcProvider === 'google-impersonate' ? 'google' : flags.oidcProvider;
+    if (!(TOKEN_SOURCES as readonly string[]).includes(name) || name === 'client-credentials')
+      throw usage(`--oidc-provider must be one of ${TOKEN_SOURCES.filter((s) => s !== 'client-credentials').join(', ')}`);
+    return name as TokenSource;
   }
   switch (flags.fulcioAuthFlow) {
     case undefined:
@@ -256,8 +306,10 @@ function tokenSource(flags: IdentityFlags): TokenSource | undefined {
       return 'device';
     case 'token':
       return 'identity-token';
+    case 'client_credentials':
+      return 'client-credentials';
     default:
-      throw usage('--fulcio-auth-flow must be normal, device or token');
+      throw usage('--fulcio-auth-flow must be normal, device, token or client_credentials');
   }
 }
 

@@ -10,6 +10,11 @@ Environment:
   KEYLESS_TUF_ROOT         TUF cache of keyless initialize (default ~/.cache/keyless/tuf)
   BROWSER                  command that opens the login URL (when no --browser-command is given)
   ACTIONS_ID_TOKEN_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_TOKEN   GitHub Actions ambient token
+  BUILDKITE_AGENT_ACCESS_TOKEN, BUILDKITE_JOB_ID, BUILDKITE_AGENT_ENDPOINT   Buildkite agent API token
+  KEYLESS_OIDC_TOKEN_PATH  file for --oidc-provider filesystem (default /var/run/sigstore/cosign/oidc-token)
+  SPIFFE_ENDPOINT_SOCKET   SPIFFE Workload API socket (default /tmp/spire-agent/public/api.sock)
+  GCE_METADATA_HOST / GOOGLE_APPLICATION_CREDENTIALS   Google metadata server / service-account key
+  GOOGLE_SERVICE_ACCOUNT_NAME   Google service account to impersonate (IAM Credentials generateIdToken)
 
 Without --signing-config (or its variable) the signing config and trusted root of the
 TUF cache are used (keyless initialize), else the public-good Sigstore services with the
@@ -21,21 +26,30 @@ export function identityAndServiceFlags(cmd: Command): Command {
   return cmd
     .option('--identity-token <token-or-file>', 'identity token to use for the certificate: the token or a path to a file containing it')
     .addOption(
-      new Option('--oidc-provider <source>', 'use only this identity token source').choices([
+      new Option(
+        '--oidc-provider <source>',
+        'use only this identity token source; cosign names: github-actions, buildkite-agent, filesystem, google, spiffe',
+      ).choices([
         'identity-token',
         'env',
         'github-actions',
+        'buildkite-agent',
+        'filesystem',
+        'google',
+        'google-workload-identity',
+        'google-impersonate',
+        'spiffe',
         'browser',
         'device',
       ]),
     )
     .addOption(
-      new Option('--fulcio-auth-flow <flow>', 'interactive flow for the token (cosign): normal = browser, device, token').choices([
-        'normal',
-        'device',
-        'token',
-      ]),
+      new Option(
+        '--fulcio-auth-flow <flow>',
+        'flow for the token (cosign): normal = browser, device, token, client_credentials (--oidc-client-id and --oidc-client-secret-file)',
+      ).choices(['normal', 'device', 'token', 'client_credentials']),
     )
+    .option('--oidc-disable-ambient-providers', 'do not read ambient credentials (environment, CI, files, sockets) (cosign)')
     .option(
       '--oidc-issuer <url>',
       "OIDC provider that issues the token: used for an interactive login (default: the signing config's) and required as the token's issuer",
@@ -139,8 +153,10 @@ export function defineSignCommands(program: Command): void {
       program
         .command('attest-blob')
         .description('attest a file: an in-toto v1 statement about it, signed in a DSSE envelope')
-        .argument('<file>', 'the artifact the statement is about')
-        .requiredOption('--predicate <file>', 'JSON file with the predicate')
+        .argument('[file]', 'the artifact the statement is about (not needed with --statement)')
+        .option('--predicate <file>', 'JSON file with the predicate (or --statement)')
+        .option('--statement <file>', 'sign this in-toto statement as it is, instead of building one from --predicate (cosign)')
+        .option('--hash <sha256-hex>', "the artifact's SHA-256, hex: the file is then named in the statement but not read (cosign)")
         .option(
           '--type <type>',
           'predicate type: a URI, or slsaprovenance, slsaprovenance1, spdx, spdxjson, cyclonedx, link, vuln, openvex, custom',
@@ -152,7 +168,7 @@ export function defineSignCommands(program: Command): void {
     ),
   )
     .addHelpText('after', ENV_HELP)
-    .action(async (file: string, opts: Record<string, string> & { predicate: string; type: string }, cmd: Command) => {
+    .action(async (file: string | undefined, opts: Record<string, string> & { predicate?: string; type: string }, cmd: Command) => {
       await run(cmd, async () => {
         await resolveServices(opts as { trustedRoot?: string; signingConfig?: string });
         const { attestBlobCommand } = await import('./sign-blob.js');

@@ -3,6 +3,7 @@
 // cosign; every problem with a value is a UsageError (exit status 2).
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { fsProblem } from '../fs-problem.js';
+import { readJsonFile } from '../files.js';
 import { dirname, join, basename } from 'node:path';
 import { KeylessError } from '../../core/errors.js';
 import { parsePublicKey, publicKeyDer, type PublicKeyInfo } from '../../core/keys.js';
@@ -108,6 +109,14 @@ export interface SigningConfigFlags {
   rekorConfig?: string;
   tsaConfig?: string;
   outputFile?: string;
+  /** cosign's --base-config: its services stand where no flag of that kind is given. */
+  baseConfig?: SigningConfig;
+  /** cosign's --with-default-services: these services come first, the flags' are added. */
+  defaults?: SigningConfig;
+  noDefaultFulcio?: boolean;
+  noDefaultRekor?: boolean;
+  noDefaultTsa?: boolean;
+  noDefaultOidc?: boolean;
 }
 
 function service(flag: string, value: string): Service {
@@ -141,19 +150,46 @@ export function serviceConfiguration(flag: string, value: string | undefined, se
 }
 
 export function buildSigningConfigFromFlags(flags: SigningConfigFlags): SigningConfig {
-  const rekorTlogUrls = (flags.rekor ?? []).map((v) => service('--rekor', v));
-  const tsaUrls = (flags.tsa ?? []).map((v) => service('--tsa', v));
-  const config: SigningConfig = {
-    mediaType: SIGNING_CONFIG_MEDIA_TYPE,
+  const given = {
     caUrls: (flags.fulcio ?? []).map((v) => service('--fulcio', v)),
     oidcUrls: (flags.oidcProvider ?? []).map((v) => service('--oidc-provider', v)),
+    rekorTlogUrls: (flags.rekor ?? []).map((v) => service('--rekor', v)),
+    tsaUrls: (flags.tsa ?? []).map((v) => service('--tsa', v)),
+  };
+  const dropped = {
+    caUrls: flags.noDefaultFulcio,
+    oidcUrls: flags.noDefaultOidc,
+    rekorTlogUrls: flags.noDefaultRekor,
+    tsaUrls: flags.noDefaultTsa,
+  };
+  // As cosign: a base config's services of a kind are replaced by that kind's flags; the
+  // default services are kept and the flags' added to them; --no-default-* drops either.
+  const list = (kind: keyof typeof given): Service[] => [
+    ...(flags.baseConfig && given[kind].length === 0 && !dropped[kind] ? flags.baseConfig[kind] : []),
+    ...(flags.defaults && !dropped[kind] ? flags.defaults[kind] : []),
+    ...given[kind],
+  ];
+  const inherited = (kind: 'rekorTlogConfig' | 'tsaConfig', urls: 'rekorTlogUrls' | 'tsaUrls'): ServiceConfiguration | undefined =>
+    dropped[urls] ? undefined : (flags.defaults?.[kind] ?? (given[urls].length === 0 ? flags.baseConfig?.[kind] : undefined));
+  const rekorTlogUrls = list('rekorTlogUrls');
+  const tsaUrls = list('tsaUrls');
+  const config: SigningConfig = {
+    mediaType: SIGNING_CONFIG_MEDIA_TYPE,
+    caUrls: list('caUrls'),
+    oidcUrls: list('oidcUrls'),
     rekorTlogUrls,
-    rekorTlogConfig: serviceConfiguration('--rekor-config', flags.rekorConfig, rekorTlogUrls.length),
+    rekorTlogConfig:
+      flags.rekorConfig === undefined && inherited('rekorTlogConfig', 'rekorTlogUrls')
+        ? inherited('rekorTlogConfig', 'rekorTlogUrls')
+        : serviceConfiguration('--rekor-config', flags.rekorConfig, rekorTlogUrls.length),
     tsaUrls,
-    tsaConfig: serviceConfiguration('--tsa-config', flags.tsaConfig, tsaUrls.length),
+    tsaConfig:
+      flags.tsaConfig === undefined && inherited('tsaConfig', 'tsaUrls')
+        ? inherited('tsaConfig', 'tsaUrls')
+        : serviceConfiguration('--tsa-config', flags.tsaConfig, tsaUrls.length),
   };
   if (config.caUrls.length + config.oidcUrls.length + rekorTlogUrls.length + tsaUrls.length === 0) {
-    throw new UsageError('give at least one of --fulcio, --rekor, --tsa, --oidc-provider');
+    throw new UsageError('give at least one of --fulcio, --rekor, --tsa, --oidc-provider (or --with-default-services, --base-config)');
   }
   // What we write must be what our own parser (and every strict reader) accepts.
   return parseSigningConfig(serializeSigningConfig(config));
@@ -172,6 +208,12 @@ export interface TrustedRootFlags {
   ctfe?: string[];
   tsa?: string[];
   out?: string;
+  /** cosign's --with-default-services: the default trusted root's authorities and logs come first. */
+  defaults?: TrustedRoot;
+  noDefaultFulcio?: boolean;
+  noDefaultRekor?: boolean;
+  noDefaultCtfe?: boolean;
+  noDefaultTsa?: boolean;
 }
 
 const TIMESTAMPING_EKU = '1.3.6.1.5.5.7.3.8';
@@ -270,15 +312,26 @@ export function buildTrustedRootFromFlags(flags: TrustedRootFlags): TrustedRoot 
     <T>(start: (x: T) => Date | undefined) =>
     (a: T, b: T) =>
       (start(a)?.getTime() ?? 0) - (start(b)?.getTime() ?? 0);
+  const d = flags.defaults;
   const root: TrustedRoot = {
     mediaType: TRUSTED_ROOT_MEDIA_TYPE,
-    tlogs: (flags.rekor ?? []).map((v) => logInstance('--rekor', v, true)).sort(byStart((t) => t.publicKey?.validFor?.start)),
-    certificateAuthorities: (flags.fulcio ?? []).map((v) => authority('--fulcio', v, false)).sort(byStart((a) => a.validFor?.start)),
-    ctlogs: (flags.ctfe ?? []).map((v) => logInstance('--ctfe', v, false)).sort(byStart((t) => t.publicKey?.validFor?.start)),
-    timestampAuthorities: (flags.tsa ?? []).map((v) => authority('--tsa', v, true)).sort(byStart((a) => a.validFor?.start)),
+    tlogs: [...(d && !flags.noDefaultRekor ? d.tlogs : []), ...(flags.rekor ?? []).map((v) => logInstance('--rekor', v, true))].sort(
+      byStart((t) => t.publicKey?.validFor?.start),
+    ),
+    certificateAuthorities: [
+      ...(d && !flags.noDefaultFulcio ? d.certificateAuthorities : []),
+      ...(flags.fulcio ?? []).map((v) => authority('--fulcio', v, false)),
+    ].sort(byStart((a) => a.validFor?.start)),
+    ctlogs: [...(d && !flags.noDefaultCtfe ? d.ctlogs : []), ...(flags.ctfe ?? []).map((v) => logInstance('--ctfe', v, false))].sort(
+      byStart((t) => t.publicKey?.validFor?.start),
+    ),
+    timestampAuthorities: [
+      ...(d && !flags.noDefaultTsa ? d.timestampAuthorities : []),
+      ...(flags.tsa ?? []).map((v) => authority('--tsa', v, true)),
+    ].sort(byStart((a) => a.validFor?.start)),
   };
   if (root.tlogs.length + root.certificateAuthorities.length + root.ctlogs.length + root.timestampAuthorities.length === 0) {
-    throw new UsageError('give at least one of --fulcio, --rekor, --ctfe, --tsa');
+    throw new UsageError('give at least one of --fulcio, --rekor, --ctfe, --tsa (or --with-default-services)');
   }
   return parseTrustedRoot(serializeTrustedRoot(root));
 }
@@ -302,4 +355,32 @@ function writeJsonOutput(json: unknown, file: string | undefined): void {
     rmSync(tmp, { force: true });
     throw new KeylessError('OUTPUT_UNWRITABLE', `cannot write ${file}: ${fsProblem(e)}`, { check: 'file' });
   }
+}
+
+/** A signing config file (cosign's --base-config). */
+export function readSigningConfigFile(path: string): SigningConfig {
+  try {
+    return parseSigningConfig(readJsonFile(path, 'signing config'));
+  } catch (e) {
+    if (e instanceof KeylessError && e.code === 'FILE_UNREADABLE') throw e;
+    throw new UsageError(`--base-config ${path} is not a signing config: ${(e as Error).message}`);
+  }
+}
+
+/** cosign's default services: the TUF cache's signing config, else the public-good instance's. */
+export async function defaultSigningConfig(): Promise<SigningConfig> {
+  const { resolveTrust } = await import('../trust-resolution.js');
+  const { path } = await resolveTrust('signing-config', undefined);
+  if (path !== undefined) return readSigningConfigFile(path);
+  const { PUBLIC_GOOD_SIGNING_CONFIG } = await import('../../sign/index.js');
+  return parseSigningConfig({ mediaType: SIGNING_CONFIG_MEDIA_TYPE, ...PUBLIC_GOOD_SIGNING_CONFIG });
+}
+
+/** The default trusted root: the TUF cache's, else the built-in public-good one. */
+export async function defaultTrustedRoot(): Promise<TrustedRoot> {
+  const { resolveTrust } = await import('../trust-resolution.js');
+  const { path } = await resolveTrust('trusted-root', undefined);
+  if (path !== undefined) return parseTrustedRoot(readJsonFile(path, 'trusted root'));
+  const { PRODUCTION_TRUSTED_ROOT } = await import('../../verify/index.js');
+  return parseTrustedRoot(PRODUCTION_TRUSTED_ROOT);
 }

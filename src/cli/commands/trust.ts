@@ -17,7 +17,12 @@ Example:
     --rekor "url=https://rekor.example.com,api-version=1,start-time=2025-01-01T00:00:00Z,operator=example.com" \\
     --tsa "url=https://tsa.example.com/api/v1/timestamp,api-version=1,start-time=2025-01-01T00:00:00Z,operator=example.com" \\
     --oidc-provider "url=https://oauth2.example.com/auth,api-version=1,start-time=2025-01-01T00:00:00Z,operator=example.com" \\
-    --rekor-config ANY --tsa-config EXACT:1 --output-file signing_config.json`;
+    --rekor-config ANY --tsa-config EXACT:1 --out signing_config.json
+
+Start from the default services and add a TSA:
+  keyless signing-config create --with-default-services \\
+    --tsa "url=https://tsa.example.com/api/v1/timestamp,api-version=1,start-time=2025-01-01T00:00:00Z,operator=example.com" \\
+    --out signing_config.json`;
 
 const TRUSTED_ROOT_EXAMPLE = `
 Each flag is repeatable and takes a comma-separated key=value list (file values are paths):
@@ -67,11 +72,30 @@ export function defineTrustCommands(program: Command): void {
     .option('--oidc-provider <spec>', `OIDC issuer for interactive login (repeatable): ${SERVICE_SPEC}`, collect)
     .option('--rekor-config <selector>', 'how many logs a client uses: ANY, ALL or EXACT:<count> (default ANY)')
     .option('--tsa-config <selector>', 'how many TSAs a client uses: ANY, ALL or EXACT:<count> (default ANY)')
-    .option('--output-file <file>', 'write the signing config here (default: stdout)')
+    .option('--out <file>', 'write the signing config here (default: stdout)')
+    .option('--output-file <file>', 'same as --out')
+    .option('--base-config <file>', "a signing config to start from: each kind of service given by a flag replaces the base's")
+    .option(
+      '--with-default-services',
+      'start from the default services (the TUF cache of keyless initialize, else the public-good instance); flags add to them',
+    )
+    .option('--no-default-fulcio', 'leave out the default (or base) certificate authorities')
+    .option('--no-default-rekor', 'leave out the default (or base) transparency logs')
+    .option('--no-default-tsa', 'leave out the default (or base) timestamp authorities')
+    .option('--no-default-oidc', 'leave out the default (or base) OIDC providers')
     .addHelpText('after', SIGNING_CONFIG_EXAMPLE)
     .action(async (opts, cmd: Command) => {
-      const { signingConfigCreate } = await import('./trust-create.js');
-      await run(cmd, () => signingConfigCreate(opts));
+      const { signingConfigCreate, defaultSigningConfig, readSigningConfigFile } = await import('./trust-create.js');
+      await run(cmd, async () => {
+        const out = sameOutput(cmd, opts.out, opts.outputFile);
+        signingConfigCreate({
+          ...opts,
+          ...noDefaults(opts),
+          outputFile: out,
+          baseConfig: opts.baseConfig === undefined ? undefined : readSigningConfigFile(opts.baseConfig),
+          defaults: opts.withDefaultServices ? await defaultSigningConfig() : undefined,
+        });
+      });
     });
 
   const trustedRoot = program.command('trusted-root').description('Sigstore trusted root (TrustedRoot)');
@@ -100,14 +124,39 @@ export function defineTrustCommands(program: Command): void {
     )
     .option('--out <file>', 'write the trusted root here (default: stdout)')
     .option('--output-file <file>', 'same as --out')
+    .option(
+      '--with-default-services',
+      'start from the default trusted root (the TUF cache of keyless initialize, else the built-in public-good one); flags add to it',
+    )
+    .option('--no-default-fulcio', 'leave out the default certificate authorities')
+    .option('--no-default-rekor', 'leave out the default transparency logs')
+    .option('--no-default-ctfe', 'leave out the default CT logs')
+    .option('--no-default-tsa', 'leave out the default timestamp authorities')
     .addHelpText('after', TRUSTED_ROOT_EXAMPLE)
     .action(async (opts, cmd: Command) => {
-      const { trustedRootCreate } = await import('./trust-create.js');
-      await run(cmd, () => {
-        if (opts.out !== undefined && opts.outputFile !== undefined && opts.out !== opts.outputFile) {
-          cmd.error('error: --out and --output-file name different files', { exitCode: 2, code: 'keyless.usage' });
-        }
-        trustedRootCreate({ ...opts, out: opts.out ?? opts.outputFile });
+      const { trustedRootCreate, defaultTrustedRoot } = await import('./trust-create.js');
+      await run(cmd, async () => {
+        const out = sameOutput(cmd, opts.out, opts.outputFile);
+        trustedRootCreate({
+          ...opts,
+          ...noDefaults(opts),
+          out,
+          defaults: opts.withDefaultServices ? await defaultTrustedRoot() : undefined,
+        });
       });
     });
+}
+
+/** `--out` and `--output-file` are one output; both given must agree. */
+function sameOutput(cmd: Command, out: string | undefined, outputFile: string | undefined): string | undefined {
+  if (out !== undefined && outputFile !== undefined && out !== outputFile)
+    cmd.error('error: --out and --output-file name different files', { exitCode: 2, code: 'keyless.usage' });
+  return out ?? outputFile;
+}
+
+/** commander turns `--no-default-x` into `defaultX: false`; the builders take `noDefaultX`. */
+function noDefaults(opts: Record<string, unknown>): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  for (const k of ['Fulcio', 'Rekor', 'Tsa', 'Oidc', 'Ctfe']) out[`noDefault${k}`] = opts[`default${k}`] === false;
+  return out;
 }

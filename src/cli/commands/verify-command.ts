@@ -45,6 +45,13 @@ export interface VerifyCommandOptions {
   json?: boolean;
   /** verify-blob-attestation: predicate type (cosign short name or URI). */
   type?: string;
+  /** cosign's trust relaxations and requirements. */
+  insecureIgnoreTlog?: boolean;
+  insecureIgnoreSct?: boolean;
+  useSignedTimestamps?: boolean;
+  allowCertificateChain?: boolean;
+  /** `-d, --verbose`: every check on stderr. */
+  verbose?: boolean;
 }
 
 /** Thrown for bad command-line use; the CLI turns it into exit status 2. */
@@ -152,8 +159,18 @@ export function policyFromOptions(o: VerifyCommandOptions, attestation: boolean)
     certificateIdentityRegexp: o.certificateIdentityRegexp,
     certificateOidcIssuer: o.certificateOidcIssuer,
     certificateOidcIssuerRegexp: o.certificateOidcIssuerRegexp,
+    // cosign's flags take RE2 (Go) syntax; the match stays anchored to the whole value.
+    regexpSyntax: 're2',
     extensions,
   };
+  // cosign's semantics: --insecure-ignore-tlog drops the log requirement and, unless signed
+  // timestamps are required, lets the current time stand in when nothing vouches for one.
+  if (o.insecureIgnoreTlog) {
+    policy.tlogThreshold = 0;
+    if (!o.useSignedTimestamps) policy.verifyAtCurrentTime = true;
+  }
+  if (o.insecureIgnoreSct) policy.ctlogThreshold = 0;
+  if (o.useSignedTimestamps) policy.signedTimestampThreshold = 1;
   if (o.key !== undefined) {
     policy.publicKey = readLimited(o.key, MAX_KEY_BYTES, 'key').toString('utf8');
     try {
@@ -174,9 +191,15 @@ export function policyFromOptions(o: VerifyCommandOptions, attestation: boolean)
 }
 
 /** The success line; the identity and issuer come from the certificate, so they are escaped (a newline in them cannot start a line). */
-export function verifiedLine(result: Pick<VerificationResult, 'identity' | 'issuer' | 'signingTime'>): string {
+export function verifiedLine(
+  result: Pick<VerificationResult, 'identity' | 'issuer' | 'signingTime'> & Partial<Pick<VerificationResult, 'tlogEntries'>>,
+): string {
   const who = result.identity ? `: ${printable(result.identity)} (issuer ${printable(String(result.issuer))})` : ' with the given key';
-  const when = result.signingTime ? `signed at ${result.signingTime.toISOString()}` : 'included in the transparency log';
+  const when = result.signingTime
+    ? `signed at ${result.signingTime.toISOString()}`
+    : result.tlogEntries?.length === 0
+      ? 'with no verified signing time and no transparency-log entry'
+      : 'included in the transparency log';
   return `Verified OK${who}, ${when}`;
 }
 
@@ -217,6 +240,11 @@ export async function runVerifyCommand(
       throw new UsageError('--staging needs --trusted-root: Keyless verifies offline and embeds only the production trusted root');
     }
     const policy = policyFromOptions(o, kind === 'attestation');
+    if (o.insecureIgnoreTlog)
+      err(
+        'WARNING: --insecure-ignore-tlog: no transparency-log entry is required, so this signature may never have been published and cannot be publicly audited\n',
+      );
+    if (o.insecureIgnoreSct) err('WARNING: --insecure-ignore-sct: the certificate need not have been logged in certificate transparency\n');
     try {
       compilePolicy(policy);
     } catch (e) {
@@ -241,7 +269,7 @@ export async function runVerifyCommand(
     // bundle says which digest the artifact needs.
     let bundle: Bundle;
     try {
-      bundle = parseBundle(bundleBytes);
+      bundle = parseBundle(bundleBytes, { allowCertificateChain: o.allowCertificateChain === true });
     } catch (e) {
       log.record('bundle.format', e);
       throw e;
@@ -255,7 +283,12 @@ export async function runVerifyCommand(
         ? artifactArg.toLowerCase()
         : await readArtifact(artifactArg, artifactAlgorithm(bundle));
     checking = true;
-    const result = verifySync(bundle, artifact, policy, trustedRoot, { log });
+    let result: VerificationResult;
+    try {
+      result = verifySync(bundle, artifact, policy, trustedRoot, { log });
+    } finally {
+      if (o.verbose) for (const c of log.results) err(`${printable(verboseLine(c))}\n`);
+    }
     if (o.json) {
       // An attestation's report carries the statement it verified (subjects, predicate type, predicate).
       const statement =
@@ -285,6 +318,15 @@ export async function runVerifyCommand(
     } else err(`${failureLine(e)}\n`);
     return inputError ? 2 : 1;
   }
+}
+
+/** `-d`: one line per check, as it was recorded. */
+function verboseLine(c: { check: string; ok: boolean; expected?: unknown; actual?: unknown; detail?: string }): string {
+  const values =
+    c.expected !== undefined || c.actual !== undefined
+      ? ` expected ${JSON.stringify(display(c.expected))}, actual ${JSON.stringify(display(c.actual))}`
+      : '';
+  return `debug: ${c.ok ? 'ok  ' : 'FAIL'} ${c.check}${values}${c.detail ? ` (${c.detail})` : ''}`;
 }
 
 function reportEntry(c: {

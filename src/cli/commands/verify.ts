@@ -10,16 +10,26 @@ function withPolicyFlags(cmd: Command): Command {
       'TrustedRoot JSON (default: KEYLESS_TRUSTED_ROOT, then the TUF cache of keyless initialize, then the built-in Sigstore production root)',
     )
     .option('--offline', 'use the TUF cache without asking its mirror')
-    .option('--json', 'print a JSON report of every check');
+    .option('--json', 'print a JSON report of every check')
+    .option(
+      '--insecure-ignore-tlog',
+      'do not require a transparency-log entry (entries present are still checked); without --use-signed-timestamps and without any verified time, the certificate is checked at the current time (cosign)',
+    )
+    .option('--insecure-ignore-sct', 'do not require an embedded SCT in the certificate (cosign)')
+    .option('--use-signed-timestamps', 'require an RFC 3161 timestamp from a trusted TSA (cosign)')
+    .option('--allow-certificate-chain', 'accept an X.509 certificate chain in a v0.3 bundle (cosign)');
 }
 
 /** Who must have signed: cosign's identity flags, also used by the image commands. */
 export function identityPolicyFlags(cmd: Command): Command {
   return cmd
     .option('--certificate-identity <identity>', 'expected certificate identity (SAN), exact match')
-    .option('--certificate-identity-regexp <regexp>', 'regular expression the whole identity must match')
+    .option(
+      '--certificate-identity-regexp <regexp>',
+      'RE2 regular expression (as cosign) the whole identity must match; cosign matches any part, Keyless the whole value',
+    )
     .option('--certificate-oidc-issuer <url>', 'expected OIDC issuer, exact match')
-    .option('--certificate-oidc-issuer-regexp <regexp>', 'regular expression the whole issuer must match')
+    .option('--certificate-oidc-issuer-regexp <regexp>', 'RE2 regular expression (as cosign) the whole issuer must match')
     .option('--certificate-github-workflow-trigger <event>', 'expected GitHub workflow trigger (certificate extension)')
     .option('--certificate-github-workflow-sha <sha>', 'expected GitHub workflow commit SHA')
     .option('--certificate-github-workflow-name <name>', 'expected GitHub workflow name')
@@ -73,7 +83,8 @@ export function defineVerifyCommands(program: Command): void {
       .argument('<file-or-digest>', 'the attested file, or sha256:<64 hex> of a subject when no such file exists')
       .option(
         '--type <predicate-type>',
-        'expected predicate type: a URI or a cosign short name (slsaprovenance, spdxjson, cyclonedx, vuln, custom, ...)',
+        'expected predicate type: a URI or a cosign short name (slsaprovenance, spdxjson, cyclonedx, vuln, custom = https://cosign.sigstore.dev/attestation/v1, ...)',
+        'custom',
       ),
   ).action((artifact: string, options: VerifyCommandOptions, cmd: Command) => run(artifact, options, 'attestation', cmd));
 }
