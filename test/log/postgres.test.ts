@@ -237,3 +237,39 @@ test('schema 1 → 2: grown edge tiles move to partial_tiles, full tiles stay, a
     await old.drop();
   }
 });
+
+test('a full tile is written once: a batch carrying different hashes for a stored tile is refused whole', async () => {
+  const db = await createTestDatabase('tiles');
+  const driver = await PostgresDriver.open({ connectionString: db.url });
+  try {
+    const log = await driver.ensureLog('t', () => 'tiles.test');
+    const entry = (i: number) => ({ body: body(i), leafHash: Buffer.alloc(32, i), integratedTime: 1, indexKeys: [] });
+    const checkpoint = (size: number) => ({ size, rootHash: Buffer.alloc(32), signed: `tiles.test\n${size}\n`, timestamp: 1 });
+    const tile = (fill: number) => ({ level: 1, index: 0, data: Buffer.alloc(8192, fill) });
+    let session = await driver.beginWrite(log.id, 0);
+    await session.commit({ startIndex: 0, entries: [entry(0)], tiles: [tile(1)], checkpoint: checkpoint(1) });
+    // The same tile again with the same bytes is accepted (a redone write); different bytes are an integrity failure.
+    session = await driver.beginWrite(log.id, 1);
+    await session.commit({ startIndex: 1, entries: [entry(1)], tiles: [tile(1)], checkpoint: checkpoint(2) });
+    session = await driver.beginWrite(log.id, 2);
+    await assert.rejects(session.commit({ startIndex: 2, entries: [entry(2)], tiles: [tile(2)], checkpoint: checkpoint(3) }), {
+      code: 'LOG_STATE_CONFLICT',
+      message: /already stored with different hashes/,
+    });
+    const [row] = await sql<{ size: string; entries: string; cp: string }>(
+      db.url,
+      'SELECT size, (SELECT count(*) FROM entries) AS entries, (SELECT size FROM checkpoints) AS cp FROM logs',
+    );
+    assert.deepEqual([Number(row!.size), Number(row!.entries), Number(row!.cp)], [2, 2, 2], 'nothing of the refused batch is stored');
+    const [stored] = await driver.readTiles(log.id, [{ level: 1, index: 0 }]);
+    assert.deepEqual(stored!.data, tile(1).data);
+    // A writer whose view is behind is told under the lock where the log is.
+    session = await driver.beginWrite(log.id, 0);
+    assert.equal(session.size, 2);
+    assert.equal(session.head?.checkpoint.size, 2);
+    await session.release();
+  } finally {
+    await driver.close();
+    await db.drop();
+  }
+});
