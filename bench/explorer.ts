@@ -1,12 +1,16 @@
 // The log explorer with a large log (issue 9's numbers):
-// node --import tsx bench/explorer.ts [COUNT] [--identities N] [--queries N] [--pages N]
+// node --import tsx bench/explorer.ts [COUNT] [--ct N] [--identities N] [--queries N] [--pages N]
 // 1. `keyless serve` creates a data directory (keys, CA, trust files) on a fixed free port;
 // 2. the Rekor v1 log there is bulk-loaded with COUNT hashedrekord entries (default
 //    1,000,000) whose certificates the instance's CA issued (N identities, spread evenly),
-//    indexed as the log indexes admitted entries (e-mail, digest, key);
+//    indexed as the log indexes admitted entries (e-mail, digest, key); the CT log with
+//    N precertificate leaves (default COUNT) of the same identities, stored as a Keyless
+//    from before the CT index stored them (no search keys), then re-indexed as `keyless
+//    serve` does when it opens such a log (timed);
 // 3. `keyless serve` again on that data: identity searches at the explorer API (latency
-//    per request, sequential), then entry pages in headless Chromium, timed from navigation
-//    until every check has a status (each page a fresh load, all checks expected passed);
+//    per request, sequential; each search reads all three logs), then Rekor v1 and CT entry
+//    pages in headless Chromium, timed from navigation until every check has a status
+//    (each page a fresh load; all checks expected passed, CT's SET `unavailable`);
 // 4. the size of the page's JavaScript, gzip -9 and brotli.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -16,11 +20,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
+import Database from 'better-sqlite3';
 import { publicKeyDer } from '../src/core/keys.js';
 import { DEFAULT_CONFIG, FileKeyStore, openLogStorage } from '../src/server/index.js';
 import { loadOrCreateCa } from '../src/server/pki.js';
 import { RekorV1Log, emailIndexKey, hashIndexKey, publicKeyIndexKey } from '../src/services/tlog/index.js';
-import { issueLeafCertificate } from '../src/x509/build/index.js';
+import { EngineCtLogStore, merkleTreeLeaf } from '../src/services/ctlog/index.js';
+import { noteCheckpointSigner } from '../src/log/index.js';
+import { sha256 } from '../src/core/hash.js';
+import { OID } from '../src/x509/index.js';
+import { issueLeafCertificate, issuePrecertificate } from '../src/x509/build/index.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: number): number => {
@@ -29,6 +38,7 @@ const opt = (name: string, fallback: number): number => {
 };
 const count = Number(args.find((a, i) => /^\d+$/.test(a) && !args[i - 1]?.startsWith('--')) ?? 1_000_000);
 const identities = opt('identities', 1000);
+const ctCount = opt('ct', count);
 const queries = opt('queries', 300);
 const pages = opt('pages', 30);
 const BIN = join(process.cwd(), 'bin', 'keyless');
@@ -66,6 +76,7 @@ const fmt = (xs: number[]): string =>
 let s = await serve();
 const url = s.url;
 await s.stop();
+let t: number;
 
 // 2. Bulk load.
 const keyStore = new FileKeyStore(dataDir);
@@ -90,7 +101,16 @@ const signers = Array.from({ length: identities }, (_, i) => {
     ca.intermediate,
   );
   const pem = `-----BEGIN CERTIFICATE-----\n${leaf.der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`;
-  return { email, pemB64: Buffer.from(pem).toString('base64'), keyIndex: publicKeyIndexKey(publicKeyDer(publicKey)) };
+  const precertTbs = issuePrecertificate(
+    {
+      publicKey,
+      san: { type: 'email', value: email },
+      sigstoreExtensions: { '1.3.6.1.4.1.57264.1.8': `${url}/oidc` },
+      validityMs: 7 * 86_400_000,
+    },
+    ca.intermediate,
+  ).tbsWithoutExtensions(OID.ctPoison);
+  return { email, pemB64: Buffer.from(pem).toString('base64'), keyIndex: publicKeyIndexKey(publicKeyDer(publicKey)), precertTbs };
 });
 const t0 = performance.now();
 const chunk = 50_000;
@@ -108,8 +128,41 @@ for (let done = 0; done < count; done += chunk) {
     console.error(`loaded ${done + n} entries, ${((done + n) / ((performance.now() - t0) / 1000)).toFixed(0)}/s`);
 }
 const size = rekor.log.size;
-await storage.close();
 console.error(`log size ${size}, loaded in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+
+// 2b. The CT log as an older Keyless stored it: precertificate leaves without search keys.
+const ctSigner = keyStore.loadOrCreate('ctlog', DEFAULT_CONFIG.keys.ctlog);
+const oldCt = await storage.ct.openLog({
+  name: 'ct',
+  origin: 'keyless-ct',
+  maxBatch: 50_000,
+  signer: ({ origin }) => noteCheckpointSigner({ origin, keyName: origin, signer: ctSigner }),
+});
+const issuerKeyHash = sha256(ca.intermediate.certificate.spkiDer);
+const ctBase = Date.now(); // distinct millisecond timestamps from here, inside the certificates' validity
+for (let done = 0; done < ctCount; done += chunk) {
+  const n = Math.min(chunk, ctCount - done);
+  await Promise.all(
+    Array.from({ length: n }, (_, k) => {
+      const who = signers[(done + k) % identities]!;
+      return oldCt.append(merkleTreeLeaf(BigInt(ctBase + done + k), { type: 'precert', issuerKeyHash, tbs: who.precertTbs }));
+    }),
+  );
+}
+await storage.close();
+// As a data directory from before the index: its CT log at index version 0.
+const db = new Database(join(dataDir, 'log', 'ct.db'));
+db.prepare("UPDATE logs SET index_version = 0 WHERE name = 'ct'").run();
+db.close();
+// What `keyless serve` does on its first start with this code: the CT log re-indexes.
+const reopened = await openLogStorage(DEFAULT_CONFIG.storage, dataDir);
+t = performance.now();
+await EngineCtLogStore.open(reopened.ct, { origin: 'keyless-ct', signer: ctSigner });
+const reindexMs = performance.now() - t;
+const indexed = await reopened.ct.getLog('ct')!.search([emailIndexKey(signers[0]!.email)], 'or', ctCount);
+if (indexed.length !== Math.ceil(ctCount / identities)) throw new Error(`the re-index found ${indexed.length} entries of one identity`);
+await reopened.close();
+console.error(`CT log of ${ctCount} re-indexed in ${(reindexMs / 1000).toFixed(1)} s`);
 
 // 3. The explorer on that data.
 s = await serve();
@@ -129,7 +182,7 @@ for (let i = 0; i < 100; i++) {
   await (await fetch(`${url}/api/explorer/v1/search?q=${Math.floor(Math.random() * size)}`)).json();
   indexMs.push(performance.now() - t);
 }
-let t = performance.now();
+t = performance.now();
 await (await fetch(`${url}/api/explorer/v1/activity`)).json();
 const activityColdMs = performance.now() - t;
 
@@ -161,6 +214,22 @@ for (let i = 0; i < pages + 3; i++) {
     if (statuses.every((x) => x === 'passed')) allPassed++;
   }
 }
+const ctPageMs: number[] = [];
+let ctAllPassed = 0;
+for (let i = 0; i < (ctCount > 0 ? pages + 3 : 0); i++) {
+  const index = Math.floor(Math.random() * ctCount);
+  t = performance.now();
+  await page.goto(`${url}/?log=ct&index=${index}`);
+  await page.waitForSelector('[data-checks-complete]', { state: 'attached', timeout: 60_000 });
+  const ms = performance.now() - t;
+  const statuses = await page.$$eval('[data-check]', (els) =>
+    els.map((e) => `${e.getAttribute('data-check')}=${e.getAttribute('data-status')}`),
+  );
+  if (i >= 3) {
+    ctPageMs.push(ms);
+    if (statuses.every((x) => x.endsWith('=passed') || x === 'signed-entry-timestamp=unavailable')) ctAllPassed++;
+  }
+}
 t = performance.now();
 await page.goto(`${url}/`);
 await page.waitForSelector('[data-view="live"] table.entries', { timeout: 60_000 });
@@ -185,6 +254,14 @@ console.log(`| activity summary (newest 500 entries), first call | — | ${activ
 console.log(
   `| entry page, all 4 checks complete, headless Chromium (${pages} fresh loads) | ≤ 1 s | ${fmt(pageMs)} | ${allPassed}/${pages} all passed |`,
 );
+if (ctCount > 0) {
+  console.log(
+    `| CT entry page, all 4 checks complete (SET unavailable), headless Chromium (${pages} fresh loads) | ≤ 1 s | ${fmt(ctPageMs)} | ${ctAllPassed}/${pages} as expected |`,
+  );
+  console.log(
+    `| CT log of ${ctCount.toLocaleString()} re-indexed on first start | — | ${(reindexMs / 1000).toFixed(1)} s (${((ctCount / reindexMs) * 1000).toFixed(0)} entries/s) | |`,
+  );
+}
 console.log(`| live view rendered | — | ${liveMs.toFixed(0)} ms | |`);
 console.log(
   `| page JavaScript, gzip -9 / brotli (raw) | ≤ 300 KB | ${(gz / 1024).toFixed(1)} / ${(br / 1024).toFixed(1)} KB (${(js.length / 1024).toFixed(1)} KB; CSS ${(gzipSync(css, { level: 9 }).length / 1024).toFixed(1)} KB gz) | |`,

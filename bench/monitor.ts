@@ -1,10 +1,10 @@
 // Scan rate of `keyless monitor` end to end (child process: fetch, hash-check against the
 // checkpoint, parse, chain check, match) against logs served by a real `keyless serve`:
-//   [ROUNDS=2] node --import tsx bench/monitor.ts [V2_ENTRIES=200000] [V1_ENTRIES=30000]
+//   [ROUNDS=2] [LIMIT_S=300] node --import tsx bench/monitor.ts [V2_ENTRIES=200000] [V1_ENTRIES=30000]
 // The logs are bulk-loaded into the server's own SQLite engine (one transaction and one
 // signed checkpoint per 50,000 entries) with realistic hashedrekord bodies: certificates
 // issued by the server's CA to 2,000 identities, 3 of them watched (about 1% of entries).
-// RSS of the monitor is sampled every 100 ms from /proc. sigstore's rekor-monitor runs the
+// RSS of the monitor is sampled every 50 ms from /proc. sigstore's rekor-monitor runs the
 // same YAML in the same run when `rekor_monitor` is on PATH.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -30,6 +30,8 @@ const V1_ENTRIES = Number(process.argv[3] ?? 30_000);
 const IDENTITIES = 2000;
 const WATCHED = ['watched-0@example.com', 'watched-1@example.com', 'watched-2@example.com'];
 const BIN = join(process.cwd(), 'bin', 'keyless');
+/** A scan still running after this many seconds is killed and reported. */
+const LIMIT_S = Number(process.env.LIMIT_S ?? 300);
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -40,9 +42,13 @@ async function freePort(): Promise<number> {
 }
 
 async function startServe(dataDir: string, port: number): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--port', String(port)], {
+  // Request logs off, and stderr always read: a full stderr pipe blocks the server's writes,
+  // and a server with unwritten output never exits (the benchmark then waited for ever).
+  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--port', String(port), '--log-level', 'error'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -50,7 +56,7 @@ async function startServe(dataDir: string, port: number): Promise<{ url: string;
       out += d;
       if (out.includes('\n')) resolve(out.split('\n')[0]!.trim());
     });
-    void exited.then(() => reject(new Error('keyless serve exited')));
+    void exited.then(() => reject(new Error(`keyless serve exited: ${stderr}`)));
   });
   return {
     url,
@@ -184,9 +190,12 @@ async function timed(
     const r = rssOf(child.pid!);
     if (r !== undefined) rss.push(r);
     cpu = cpuOf(child.pid!) ?? cpu;
-  }, 100);
+  }, 50);
+  // A stalled scan is a finding, not a hung benchmark.
+  const watchdog = setTimeout(() => child.kill('SIGKILL'), LIMIT_S * 1000);
   const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
   clearInterval(timer);
+  clearTimeout(watchdog);
   const serverCpu = (cpuOf(serve.pid) ?? 0) - serverCpu0;
   return { seconds: (performance.now() - start) / 1000, code, rss, stderr, cpu, serverCpu };
 }
@@ -201,10 +210,19 @@ function cpuOf(pid: number): number | undefined {
   }
 }
 
+/**
+ * RSS over the run (sampled every 50 ms): min and max, the same once the first tenth
+ * (start-up and warm-up) is over, the largest sample of each tenth, and the growth from
+ * the first half's peak to the second's.
+ */
 function describeRss(rss: number[]): string {
   if (rss.length === 0) return 'n/a';
-  const q = (f: number) => rss[Math.min(rss.length - 1, Math.floor(rss.length * f))]!.toFixed(0);
-  return `RSS MiB at 10/50/90% of the scan: ${q(0.1)}/${q(0.5)}/${q(0.9)}, max ${Math.max(...rss).toFixed(0)}`;
+  const peak = (from: number, to: number) =>
+    Math.max(...rss.slice(Math.floor(rss.length * from), Math.max(Math.floor(rss.length * to), Math.floor(rss.length * from) + 1)));
+  const tenths = Array.from({ length: 10 }, (_, k) => peak(k / 10, (k + 1) / 10).toFixed(0));
+  const settled = rss.slice(Math.floor(rss.length / 10));
+  const growth = peak(0.5, 1) - peak(0, 0.5);
+  return `RSS MiB (${rss.length} samples): min ${Math.min(...rss).toFixed(0)}, max ${Math.max(...rss).toFixed(0)}; after the first tenth min ${Math.min(...settled).toFixed(0)}, max ${Math.max(...settled).toFixed(0)}; peak of each tenth ${tenths.join('/')}; second-half peak ${growth >= 0 ? '+' : ''}${growth.toFixed(0)} MiB over the first half's`;
 }
 
 // Each scan runs against a freshly started server: a server that has just streamed the

@@ -3,10 +3,12 @@
 // and looks for the next root over loopback, as cosign and sigstore-js do), and from a
 // fresh cache (root only: the whole workflow runs, snapshot, targets and target files
 // included). Peer in the same run: sigstore-js verify() with tufMirrorURL/tufRootPath, valid
-// and fresh cache. Wall time per process, median of RUNS.
-// Run: node --import tsx bench/tuf-verify.ts   (after `npm run build`)
+// and fresh cache. Wall time and CPU time (user+system, as the process itself counts it
+// from its first preloaded module to exit) per process, median of RUNS.
+// Run: node --import tsx bench/tuf-verify.ts   (after `npm run build`; RUNS=21 by default)
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -25,10 +27,31 @@ const url = await new Promise<string>((resolve, reject) => {
   server.once('exit', (code) => reject(new Error(`keyless serve exited with ${code}`)));
 });
 
-function keyless(args: string[], env: NodeJS.ProcessEnv = {}, bare = false): { ms: number; code: number | null; stderr: string } {
+// Each measured process reports its own CPU time on exit (a preloaded CommonJS file), so the
+// figure is the process's, not the machine's: steadier than wall time on a shared machine.
+const cpuReporter = join(work, 'cpu-report.cjs');
+const cpuFile = join(work, 'cpu.txt');
+writeFileSync(
+  cpuReporter,
+  "process.on('exit', () => { const u = process.cpuUsage(); require('fs').writeFileSync(process.env.BENCH_CPU_FILE, String((u.user + u.system) / 1000)); });\n",
+);
+
+interface Run {
+  ms: number;
+  cpuMs: number;
+  code: number | null;
+  stderr: string;
+}
+
+function keyless(args: string[], env: NodeJS.ProcessEnv = {}, bare = false): Run {
+  rmSync(cpuFile, { force: true });
   const start = performance.now();
-  const r = spawnSync(process.execPath, bare ? args : [BIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
-  return { ms: performance.now() - start, code: r.status, stderr: r.stderr };
+  const r = spawnSync(process.execPath, ['--require', cpuReporter, ...(bare ? args : [BIN, ...args])], {
+    env: { ...process.env, ...env, BENCH_CPU_FILE: cpuFile },
+    encoding: 'utf8',
+  });
+  const ms = performance.now() - start;
+  return { ms, cpuMs: Number(readFileSync(cpuFile, 'utf8')), code: r.status, stderr: r.stderr };
 }
 
 try {
@@ -64,7 +87,7 @@ try {
     `${url}/oidc`,
   ];
   const none = join(work, 'no-cache');
-  const variants: Record<string, () => { ms: number; code: number | null; stderr: string }> = {
+  const variants: Record<string, () => Run> = {
     'no TUF (--trusted-root file)': () =>
       keyless(['verify-blob', ...policy, '--trusted-root', join(dataDir, 'trusted_root.json')], { KEYLESS_TUF_ROOT: none }),
     'TUF, valid cache (timestamp fetched)': () => keyless(['verify-blob', ...policy], { KEYLESS_TUF_ROOT: validCache }),
@@ -90,19 +113,28 @@ try {
     rmSync(join(work, 'peer-fresh'), { recursive: true, force: true });
     return peer(join(work, 'peer-fresh'));
   };
-  const times: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  const times: Record<string, Run[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   for (const run of Object.values(variants)) run(); // warm-up (V8 code cache, page cache)
+  const loadBefore = loadavg();
   for (let i = 0; i < RUNS; i++) {
     for (const [name, run] of Object.entries(variants)) {
       const r = run();
       if (r.code !== 0) throw new Error(`${name}: exit ${r.code}: ${r.stderr}`);
-      times[name]!.push(r.ms);
+      times[name]!.push(r);
     }
   }
+  const loadAfter = loadavg();
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  console.log(`## keyless verify-blob, one process, wall time (median of ${RUNS} interleaved runs; min-max)`);
-  for (const [name, ts] of Object.entries(times)) {
-    console.log(`${name.padEnd(40)} ${median(ts).toFixed(0)} ms  (${Math.min(...ts).toFixed(0)}-${Math.max(...ts).toFixed(0)})`);
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  console.log(`## keyless verify-blob, one process (median of ${RUNS} interleaved runs; min-max)`);
+  console.log(`load average before: ${load(loadBefore)}, after: ${load(loadAfter)}`);
+  for (const [name, rs] of Object.entries(times)) {
+    const wall = rs.map((r) => r.ms);
+    const cpu = rs.map((r) => r.cpuMs);
+    console.log(
+      `${name.padEnd(40)} wall ${median(wall).toFixed(0)} ms (${Math.min(...wall).toFixed(0)}-${Math.max(...wall).toFixed(0)})` +
+        `  CPU ${median(cpu).toFixed(0)} ms (${Math.min(...cpu).toFixed(0)}-${Math.max(...cpu).toFixed(0)})`,
+    );
   }
 } finally {
   server.kill('SIGTERM');

@@ -13,12 +13,40 @@ const staging = new URL(`../dist.tmp-${process.pid}`, import.meta.url);
 const old = new URL(`../dist.old-${process.pid}`, import.meta.url);
 
 // commander is bundled into the CLI chunk (every command parses flags with it): loading it
-// through Node's CommonJS loader costs ~5 ms of `verify-bundle`'s 100 ms budget. Every
-// other package stays external. Bundled CommonJS needs a `require`, hence the banner.
-const externalsButCommander = {
-  name: 'externals-but-commander',
+// through Node's CommonJS loader costs ~5 ms of `verify-bundle`'s 100 ms budget. The TUF
+// client (tuf-js, @tufjs/models and what they load at start) is bundled into the lazily
+// imported TUF chunk: resolving and compiling its ~40 CommonJS files one by one was about
+// half of the cost of a first refresh (`bench/tuf-verify.ts`, fresh cache). Every other
+// package stays external. Bundled CommonJS needs a `require`, hence the banner.
+const BUNDLED_PACKAGES = new Set(['commander', 'tuf-js', '@tufjs/models', '@tufjs/canonical-json', 'debug', 'ms', '@gar/promise-retry']);
+const packageName = (path) =>
+  path
+    .split('/')
+    .slice(0, path.startsWith('@') ? 2 : 1)
+    .join('/');
+const externalsButBundled = {
+  name: 'externals-but-bundled',
   setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, (args) => (args.path === 'commander' ? undefined : { external: true }));
+    b.onResolve({ filter: /^[^./]/ }, (args) => (BUNDLED_PACKAGES.has(packageName(args.path)) ? undefined : { external: true }));
+  },
+};
+
+// A module loaded on first use of one of its exports: a stand-in that requires the real
+// (external) package only then.
+const lazyStandIn = (name) => ({
+  contents: `module.exports = new Proxy({}, { get: (_, k) => require(${JSON.stringify(name)})[k] });`,
+  loader: 'js',
+});
+
+// @tufjs/models requires minimatch at load time, for delegated roles' path patterns only;
+// Keyless's repositories have no delegations, so a refresh never calls it. Lazy, it costs
+// nothing until a repository with delegations is read.
+const lazyMinimatchForTufModels = {
+  name: 'lazy-minimatch-for-tuf-models',
+  setup(b) {
+    b.onResolve({ filter: /^minimatch$/ }, (args) =>
+      args.importer.includes(`node_modules${sep}@tufjs${sep}models${sep}`) ? { path: 'minimatch', namespace: 'keyless-lazy' } : undefined,
+    );
   },
 };
 
@@ -30,10 +58,9 @@ const lazyChildProcessForCommander = {
     b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
       args.importer.includes(`node_modules${sep}commander${sep}`) ? { path: 'child_process', namespace: 'keyless-lazy' } : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: 'keyless-lazy' }, () => ({
-      contents: "module.exports = new Proxy({}, { get: (_, k) => require('node:child_process')[k] });",
-      loader: 'js',
-    }));
+    b.onLoad({ filter: /.*/, namespace: 'keyless-lazy' }, (args) =>
+      lazyStandIn(args.path === 'minimatch' ? 'minimatch' : 'node:child_process'),
+    );
   },
 };
 
@@ -55,7 +82,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  plugins: [lazyChildProcessForCommander, externalsButCommander],
+  plugins: [lazyChildProcessForCommander, lazyMinimatchForTufModels, externalsButBundled],
   banner: {
     js: "import { createRequire as __keylessCreateRequire } from 'node:module'; const require = __keylessCreateRequire(import.meta.url);",
   },

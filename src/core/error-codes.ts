@@ -272,6 +272,10 @@ export const ERROR_CODES = {
     component: 'tuf',
     meaning: 'A TUF role key that the operation needs is not in the key store (or is not the one the root names).',
   },
+  TUF_THRESHOLD_INVALID: {
+    component: 'tuf',
+    meaning: 'A TUF role threshold or key count is out of range (1 <= threshold <= keys <= 16).',
+  },
   TUF_KEY_UNSUPPORTED: { component: 'tuf', meaning: 'A key cannot be a TUF key (only Ed25519 and ECDSA P-256/P-384).' },
   TUF_REPOSITORY_INVALID: {
     component: 'tuf',

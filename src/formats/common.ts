@@ -158,25 +158,35 @@ export function readInclusionProof(v: unknown, path: string, o: ReadOptions): In
   return proof;
 }
 
+/**
+ * Canonical protojson, except that both log indexes and the proof's hashes are always
+ * written, "0" and [] included. proto3 JSON may leave a zero or an empty list out, but
+ * sigstore-python (4.5.1, its sigstore-models) requires these fields and so refuses the first
+ * entry of every log (index 0; in a tree of size 1 its audit path is empty too). An explicit
+ * "0" or [] is valid proto3 JSON that every parser reads (ours reads both spellings).
+ */
 export function writeTransparencyLogEntry(e: TransparencyLogEntry): Record<string, unknown> {
   const proof = e.inclusionProof;
-  return compact({
+  return {
     logIndex: e.logIndex,
-    logId: e.logId ? compact({ keyId: b64(e.logId.keyId) }) : undefined,
-    kindVersion: e.kindVersion ? compact({ kind: e.kindVersion.kind, version: e.kindVersion.version }) : undefined,
-    integratedTime: e.integratedTime,
-    inclusionPromise: e.inclusionPromise ? compact({ signedEntryTimestamp: b64(e.inclusionPromise.signedEntryTimestamp) }) : undefined,
-    inclusionProof: proof
-      ? compact({
-          logIndex: proof.logIndex,
-          rootHash: b64(proof.rootHash),
-          treeSize: proof.treeSize,
-          hashes: proof.hashes.map((h) => b64(h)),
-          checkpoint: proof.checkpoint ? compact({ envelope: proof.checkpoint.envelope }) : undefined,
-        })
-      : undefined,
-    canonicalizedBody: b64(e.canonicalizedBody),
-  });
+    ...compact({
+      logId: e.logId ? compact({ keyId: b64(e.logId.keyId) }) : undefined,
+      kindVersion: e.kindVersion ? compact({ kind: e.kindVersion.kind, version: e.kindVersion.version }) : undefined,
+      integratedTime: e.integratedTime,
+      inclusionPromise: e.inclusionPromise ? compact({ signedEntryTimestamp: b64(e.inclusionPromise.signedEntryTimestamp) }) : undefined,
+      inclusionProof: proof
+        ? {
+            logIndex: proof.logIndex,
+            ...compact({ rootHash: b64(proof.rootHash), treeSize: proof.treeSize }),
+            hashes: proof.hashes.map((h) => b64(h)),
+            ...compact({
+              checkpoint: proof.checkpoint ? compact({ envelope: proof.checkpoint.envelope }) : undefined,
+            }),
+          }
+        : undefined,
+      canonicalizedBody: b64(e.canonicalizedBody),
+    }),
+  };
 }
 
 /** A TransparencyLogEntry from JSON (e.g. a Rekor v2 201 answer); unknown fields rejected. */

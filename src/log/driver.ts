@@ -12,6 +12,12 @@ export interface LogRecord {
   treeId: string;
   size: number;
   createdAt: number;
+  /**
+   * Version of the search keys its entries carry (0: whatever the writer passed). A log
+   * opened with a newer `index.version` derives the keys of every stored entry from its
+   * body once, then records the version here (see `OpenLogOptions.index`).
+   */
+  indexVersion: number;
 }
 
 export interface StoredEntry {
@@ -97,6 +103,10 @@ export interface StorageDriver {
   readCheckpoint(logId: number, size?: number): Promise<StoredCheckpoint | undefined>;
   /** Indexes of entries carrying the keys (all of them for 'and', any for 'or'), ascending, at most `limit`. */
   search(logId: number, keys: readonly Buffer[], operator: 'and' | 'or', limit: number): Promise<number[]>;
+  /** Adds search keys to stored entries (idempotent: a key already there is kept). */
+  addSearchKeys(logId: number, rows: readonly { index: number; keys: readonly Buffer[] }[]): Promise<void>;
+  /** Records the version of the search keys every stored entry now carries. */
+  setIndexVersion(logId: number, version: number): Promise<void>;
   /** Bytes used on disk (for benchmarks). */
   storageBytes(): Promise<number>;
   close(): Promise<void>;

@@ -14,6 +14,18 @@ export interface OpenLogOptions extends LogOptions {
   origin: string | ((treeId: string) => string);
   /** Builds the signer of new tree heads from the stored origin and tree ID. */
   signer: (log: { origin: string; treeId: string }) => CheckpointSigner;
+  /**
+   * For a log whose search keys are a function of the entry body (the CT log): when the
+   * stored log's keys are of an older `version` (a data directory or database from before
+   * they existed, or from before they changed), every stored entry is re-indexed with
+   * `keysOf` before the log opens. Appends must pass the same keys.
+   */
+  index?: {
+    version: number;
+    keysOf: (body: Buffer) => string[];
+    /** Told before a non-empty log is re-indexed (the open waits for it). */
+    reindexing?: (entries: number) => void;
+  };
 }
 
 /**
@@ -69,6 +81,10 @@ export class LogEngine {
       throw new KeylessError('LOG_ORIGIN_MISMATCH', `log ${options.name} has origin ${record.origin}, not ${options.origin}`);
     }
     const log = await TransparencyLog.open(this.driver, record, options.signer({ origin: record.origin, treeId: record.treeId }), options);
+    if (options.index && record.indexVersion < options.index.version) {
+      if (log.size > 0) options.index.reindexing?.(log.size);
+      await log.reindex(options.index.version, options.index.keysOf);
+    }
     this.logs.set(options.name, log);
     return log;
   }

@@ -415,6 +415,24 @@ export class TransparencyLog {
     return found.filter((i) => i < this.latest.size);
   }
 
+  /**
+   * Adds the keys `keysOf` derives to every entry stored so far, in pages, then records
+   * `version`. Idempotent (keys already there are kept), so an interrupted run is simply
+   * repeated at the next start; entries appended meanwhile carry their keys already.
+   */
+  async reindex(version: number, keysOf: (body: Buffer) => string[], page = 5000): Promise<number> {
+    const size = this.latest.size;
+    for (let start = 0; start < size; start += page) {
+      const entries = await this.driver.readEntries(this.record.id, start, Math.min(page, size - start));
+      await this.driver.addSearchKeys(
+        this.record.id,
+        entries.map((e) => ({ index: e.index, keys: keysOf(e.body).map(searchKey) })),
+      );
+    }
+    await this.driver.setIndexVersion(this.record.id, version);
+    return size;
+  }
+
   /** A hash tile for the tlog-tiles API: full (width 256) or the first `width` hashes. */
   async readTile(level: number, index: number, width = TILE_WIDTH): Promise<Buffer | undefined> {
     if (this.driver.shared && width > this.tileWidthAvailable(level, index)) await this.refresh();

@@ -38,7 +38,8 @@ export async function copySqliteLogsToPostgres(
       for (const file of files) {
         const db = new Database(file, { readonly: true, fileMustExist: true });
         try {
-          const logs = db.prepare('SELECT id, name, origin, tree_id, size, created_at FROM logs ORDER BY id').all() as LogRow[];
+          // SELECT *: files from before logs.index_version lack it (their CT log re-indexes on start).
+          const logs = db.prepare('SELECT * FROM logs ORDER BY id').all() as LogRow[];
           for (const log of logs) {
             const exists = await q('SELECT 1 FROM logs WHERE name = $1', [log.name]);
             if (exists.length > 0)
@@ -47,8 +48,8 @@ export async function copySqliteLogsToPostgres(
                 `the target database already has a log named ${log.name}; migrate into an empty database`,
               );
             const [row] = await q<{ id: number }>(
-              'INSERT INTO logs (name, origin, tree_id, size, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id',
-              [log.name, log.origin, log.tree_id, log.size, log.created_at],
+              'INSERT INTO logs (name, origin, tree_id, size, created_at, index_version) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
+              [log.name, log.origin, log.tree_id, log.size, log.created_at, log.index_version ?? 0],
             );
             const to = row!.id;
             const base = log.id * INDEX_BITS;

@@ -28,7 +28,10 @@ export const MIGRATIONS: readonly string[] = [
    CREATE TABLE checkpoints (log_id int PRIMARY KEY, size bigint NOT NULL, root_hash bytea NOT NULL, signed text NOT NULL,
      timestamp bigint NOT NULL);
    CREATE TABLE search (log_id int NOT NULL, key bytea NOT NULL, idx bigint NOT NULL, PRIMARY KEY (log_id, key, idx));`,
-  // 2: write-once tile rows. \`tiles\` keeps only full tiles (inserted once, never updated: a
+  // 2: the version of the search keys a log's entries carry. Logs that derive their keys from
+  // the entry body (the CT log) re-index their stored entries on start when it is behind.
+  `ALTER TABLE logs ADD COLUMN index_version int NOT NULL DEFAULT 0;`,
+  // 3: write-once tile rows. \`tiles\` keeps only full tiles (inserted once, never updated: a
   // reader may cache them forever); the right edge of each tile level lives in
   // \`partial_tiles\`, one row per level replaced by every batch, so a writer reads the
   // whole edge with one query under the lock. keyless_check() aborts a statement whose
@@ -97,6 +100,8 @@ interface LogRow {
   tree_id: string;
   size: string;
   created_at: string;
+  /** Absent before schema step 2 (a database built with fewer migrations, in tests). */
+  index_version?: number;
 }
 
 interface CheckpointRow {
@@ -122,7 +127,15 @@ const toCheckpoint = (r: CheckpointRow): StoredCheckpoint => ({
 const toTile = (r: TileRow): TileRecord => ({ level: r.level, index: Number(r.idx), data: r.data });
 
 function toRecord(r: LogRow): LogRecord {
-  return { id: r.id, name: r.name, origin: r.origin, treeId: r.tree_id, size: Number(r.size), createdAt: Number(r.created_at) };
+  return {
+    id: r.id,
+    name: r.name,
+    origin: r.origin,
+    treeId: r.tree_id,
+    size: Number(r.size),
+    createdAt: Number(r.created_at),
+    indexVersion: r.index_version ?? 0,
+  };
 }
 
 /** A random positive 63-bit tree ID, as Trillian assigns. */
@@ -464,6 +477,24 @@ export class PostgresDriver implements StorageDriver {
       const params = operator === 'or' ? [logId, unique, limit] : [logId, unique, limit, unique.length];
       return (await this.pool.query<{ idx: string }>(sql, params)).rows.map((r) => Number(r.idx));
     });
+  }
+
+  async addSearchKeys(logId: number, rows: readonly { index: number; keys: readonly Buffer[] }[]): Promise<void> {
+    const keys = rows.flatMap((r) => r.keys);
+    if (keys.length === 0) return;
+    const idx = rows.flatMap((r) => r.keys.map(() => r.index));
+    await guarded(() =>
+      this.pool.query('INSERT INTO search (log_id, key, idx) SELECT $1, * FROM unnest($2::bytea[], $3::bigint[]) ON CONFLICT DO NOTHING', [
+        logId,
+        keys,
+        idx,
+      ]),
+    );
+  }
+
+  async setIndexVersion(logId: number, version: number): Promise<void> {
+    // Never lowers it: a frontend of an older index version starting later must not undo this.
+    await guarded(() => this.pool.query('UPDATE logs SET index_version = $2 WHERE id = $1 AND index_version < $2', [logId, version]));
   }
 
   async storageBytes(): Promise<number> {

@@ -10,7 +10,7 @@ import type { SqliteWriterData, SqliteWriterRequest } from './sqlite-writer.work
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS logs (
   id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, origin TEXT NOT NULL, tree_id TEXT NOT NULL,
-  size INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);
+  size INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, index_version INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS entries (id INTEGER PRIMARY KEY, body BLOB NOT NULL, integrated_time INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS leaves (log_id INTEGER NOT NULL, leaf_hash BLOB NOT NULL, idx INTEGER NOT NULL,
   PRIMARY KEY (log_id, leaf_hash)) WITHOUT ROWID;
@@ -30,10 +30,29 @@ export interface LogRow {
   tree_id: string;
   size: number;
   created_at: number;
+  /** Absent in files written before search-key versions existed. */
+  index_version?: number;
 }
 
 function toRecord(r: LogRow): LogRecord {
-  return { id: r.id, name: r.name, origin: r.origin, treeId: r.tree_id, size: r.size, createdAt: r.created_at };
+  return {
+    id: r.id,
+    name: r.name,
+    origin: r.origin,
+    treeId: r.tree_id,
+    size: r.size,
+    createdAt: r.created_at,
+    indexVersion: r.index_version ?? 0,
+  };
+}
+
+/**
+ * Brings a file written by an older Keyless to this schema: `logs.index_version` (the
+ * search-key version; 0 means the entries carry only the keys their writer passed).
+ */
+function upgradeSchema(db: Database.Database): void {
+  const columns = db.prepare<[], { name: string }>('PRAGMA table_info(logs)').all();
+  if (!columns.some((c) => c.name === 'index_version')) db.exec('ALTER TABLE logs ADD COLUMN index_version INTEGER NOT NULL DEFAULT 0');
 }
 
 /** A random positive 63-bit tree ID, as Trillian assigns. */
@@ -66,6 +85,7 @@ export class SqliteDriver implements StorageDriver {
     this.db = new Database(this.path);
     for (const p of PRAGMAS) this.db.pragma(p);
     this.db.exec(SCHEMA);
+    upgradeSchema(this.db);
     if (options.writerThread ?? true) {
       this.writer = new WorkerClient<SqliteWriterRequest, null>(new URL('./sqlite-writer.worker.ts', import.meta.url), {
         workerData: { path: this.path } satisfies SqliteWriterData,
@@ -84,6 +104,8 @@ export class SqliteDriver implements StorageDriver {
       searchKey: db.prepare<[number, Buffer, number], { idx: number }>(
         'SELECT idx FROM search WHERE log_id = ? AND key = ? ORDER BY idx LIMIT ?',
       ),
+      insertSearch: db.prepare('INSERT OR IGNORE INTO search (log_id, key, idx) VALUES (?, ?, ?)'),
+      setIndexVersion: db.prepare('UPDATE logs SET index_version = ? WHERE id = ? AND index_version < ?'),
       readEntries: db.prepare<[number, number], { id: number; body: Buffer; integrated_time: number }>(
         'SELECT id, body, integrated_time FROM entries WHERE id >= ? AND id < ? ORDER BY id',
       ),
@@ -182,6 +204,17 @@ export class SqliteDriver implements StorageDriver {
       result = first.filter((i) => others.every((o) => o.has(i)));
     }
     return result.sort((a, b) => a - b).slice(0, limit);
+  }
+
+  async addSearchKeys(logId: number, rows: readonly { index: number; keys: readonly Buffer[] }[]): Promise<void> {
+    // On the main connection: WAL lets it write beside the writer thread (busy_timeout waits for it).
+    this.db.transaction(() => {
+      for (const r of rows) for (const k of r.keys) this.stmts.insertSearch.run(logId, k, r.index);
+    })();
+  }
+
+  async setIndexVersion(logId: number, version: number): Promise<void> {
+    this.stmts.setIndexVersion.run(version, logId, version);
   }
 
   async storageBytes(): Promise<number> {

@@ -4,7 +4,7 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import { pemDecodeAll } from '../core/encoding.js';
 import {
-  encodeTlv,
+  certificateFromTbs,
   parseCertificate,
   parseDer,
   verifyCertificateChain,
@@ -205,11 +205,7 @@ function sansOf(cert: Certificate): string[] {
  */
 export function parsePrecertTbs(tbs: Buffer): Certificate | undefined {
   try {
-    const node = parseDer(tbs, 'tbsCertificate');
-    const kids = node.children('tbsCertificate');
-    const alg = kids[kids[0]?.tag === 0xa0 ? 2 : 1];
-    if (!alg) return undefined;
-    return parseCertificate(encodeTlv(0x30, tbs, alg.bytes, encodeTlv(0x03, Buffer.from([0]))));
+    return certificateFromTbs(tbs);
   } catch {
     return undefined;
   }

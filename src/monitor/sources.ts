@@ -16,10 +16,10 @@ import {
   verifyConsistency,
   TILE_WIDTH,
 } from '../merkle/index.js';
-import { periodContains } from '../x509/index.js';
+import { parseMerkleTreeLeaf, periodContains, type MerkleTreeLeaf } from '../x509/index.js';
 import { garbled, inconsistent, MonitorError } from './errors.js';
 import { Frontier } from './frontier.js';
-import { orderedParallel, type Fetcher } from './http.js';
+import { BufferPool, orderedParallel, type Fetcher } from './http.js';
 import type { LogTarget } from './config.js';
 import type { EntryVerifier, PrecertVerifier } from './match.js';
 import { derVerifier, rekorVerifiers } from './match.js';
@@ -34,10 +34,14 @@ export interface LogHead {
   signed: string;
 }
 
+/**
+ * One entry of a scan. `leaf` and the buffers `verifiers()` returns may be views into an
+ * answer buffer that is reused once the next batch is requested: copy what you keep.
+ */
 export interface ScanEntry {
   index: number;
   /** The Merkle leaf data: the entry body (Rekor) or the MerkleTreeLeaf (CT). */
-  leaf: Buffer;
+  readonly leaf: Buffer;
   uuid?: string;
   /** When the log recorded the entry (Rekor v1 integratedTime, CT timestamp). */
   time?: Date;
@@ -189,18 +193,23 @@ class TilesSource implements LogSource {
     const firstBundle = Math.floor(start / TILE_WIDTH);
     const lastBundle = Math.floor((end - 1) / TILE_WIDTH);
     const url = this.target.url;
-    const fetchBundle = async (job: number): Promise<ScanEntry[]> => {
-      const k = firstBundle + job;
+    const pool = new BufferPool(this.o.concurrency + 1);
+    const path = (k: number) => `${url}/${entriesPath(k, Math.min(TILE_WIDTH, head.size - k * TILE_WIDTH))}`;
+    // The fetches only fetch; a bundle is decoded when the scan reaches it, so the entry
+    // objects live a moment instead of waiting in the pipeline (see BufferPool).
+    const bodies = orderedParallel(lastBundle - firstBundle + 1, this.o.concurrency, (job, signal) =>
+      this.o.fetcher.request(path(firstBundle + job), { signal, pool }),
+    );
+    let k = firstBundle;
+    for await (const body of bodies) {
       const width = Math.min(TILE_WIDTH, head.size - k * TILE_WIDTH);
-      const path = `${url}/${entriesPath(k, width)}`;
-      const buf = await this.o.fetcher.request(path);
       let raw: Uint8Array[];
       try {
-        raw = decodeEntryBundle(buf!);
+        raw = decodeEntryBundle(body!);
       } catch (e) {
-        throw garbled(path, (e as Error).message, e);
+        throw garbled(path(k), (e as Error).message, e);
       }
-      if (raw.length !== width) throw garbled(path, `holds ${raw.length} entries, expected ${width}`);
+      if (raw.length !== width) throw garbled(path(k), `holds ${raw.length} entries, expected ${width}`);
       const out: ScanEntry[] = [];
       for (let i = 0; i < raw.length; i++) {
         const index = k * TILE_WIDTH + i;
@@ -208,9 +217,11 @@ class TilesSource implements LogSource {
         const leaf = Buffer.from(raw[i]!.buffer, raw[i]!.byteOffset, raw[i]!.byteLength);
         out.push({ index, leaf, verifiers: () => rekorVerifiers(leaf) });
       }
-      return out;
-    };
-    yield* orderedParallel(lastBundle - firstBundle + 1, this.o.concurrency, fetchBundle);
+      yield out;
+      // The scan asks for the next batch only once it is done with this one (see ScanEntry).
+      pool.release(body);
+      k++;
+    }
   }
 }
 
@@ -287,22 +298,28 @@ class RekorV1Source implements LogSource {
   async *entries(start: number, end: number): AsyncGenerator<ScanEntry[]> {
     const url = `${this.target.url}/api/v1/log/entries/retrieve`;
     const jobs = Math.ceil((end - start) / V1_BATCH);
-    const fetchBatch = async (job: number): Promise<ScanEntry[]> => {
+    const pool = new BufferPool(this.o.concurrency + 1);
+    const batch = (job: number) => {
       const from = start + job * V1_BATCH;
-      const indexes = Array.from({ length: Math.min(V1_BATCH, end - from) }, (_, i) => from + i);
-      const answer = parseJsonAnswer(
-        await this.o.fetcher.request(url, { method: 'POST', body: JSON.stringify({ logIndexes: indexes }) }),
-        url,
-      );
+      return Array.from({ length: Math.min(V1_BATCH, end - from) }, (_, i) => from + i);
+    };
+    // Parsed when the scan reaches the batch, as for tiles: nothing waits in the pipeline but the bytes.
+    const bodies = orderedParallel(jobs, this.o.concurrency, (job, signal) =>
+      this.o.fetcher.request(url, { method: 'POST', body: JSON.stringify({ logIndexes: batch(job) }), signal, pool }),
+    );
+    let job = 0;
+    for await (const body of bodies) {
+      const indexes = batch(job++);
+      const answer = parseJsonAnswer(body, url);
+      pool.release(body);
       if (!Array.isArray(answer)) throw garbled(url, 'expected a list of entries');
       const byIndex = new Map(this.decode(answer, url).map((e) => [e.index, e]));
-      return indexes.map((i) => {
+      yield indexes.map((i) => {
         const e = byIndex.get(i);
         if (!e) throw garbled(url, `the log did not return entry ${i}, which its tree head includes`);
         return e;
       });
-    };
-    yield* orderedParallel(jobs, this.o.concurrency, fetchBatch);
+    }
   }
 }
 
@@ -369,26 +386,38 @@ class CtSource implements LogSource {
     checkProof(from, head, hexList(at(answer, 'consistency'), url, 'base64'), this.target.url);
   }
 
-  private async page(start: number, end: number): Promise<ScanEntry[]> {
-    const out: ScanEntry[] = [];
-    let next = start;
-    while (next < end) {
-      const url = `${this.target.url}/ct/v1/get-entries?start=${next}&end=${end - 1}`;
-      const answer = parseJsonAnswer(await this.o.fetcher.request(url), url);
+  /** The leaf_input texts of [start, end), in as many requests as the log's page size takes. */
+  private async page(
+    start: number,
+    end: number,
+    scan?: { signal: AbortSignal; pool: BufferPool },
+  ): Promise<{ url: string; inputs: string[] }> {
+    const inputs: string[] = [];
+    const first = `${this.target.url}/ct/v1/get-entries?start=${start}&end=${end - 1}`;
+    while (start + inputs.length < end) {
+      const url = `${this.target.url}/ct/v1/get-entries?start=${start + inputs.length}&end=${end - 1}`;
+      const body = await this.o.fetcher.request(url, scan ?? {});
+      const answer = parseJsonAnswer(body, url);
+      scan?.pool.release(body);
       const list = at(answer, 'entries');
       if (!Array.isArray(list) || list.length === 0) throw garbled(url, 'no entries');
       for (const e of list) {
-        if (next >= end) break;
+        if (start + inputs.length >= end) break;
         const input = at(e, 'leaf_input');
         if (typeof input !== 'string') throw garbled(url, 'an entry has no leaf_input');
-        out.push(ctEntry(next++, Buffer.from(input, 'base64'), url));
+        inputs.push(input);
       }
     }
-    return out;
+    return { url: first, inputs };
+  }
+
+  /** Entries decoded only when the scan reaches them (see BufferPool on why nothing should wait decoded). */
+  private static decode(start: number, page: { url: string; inputs: string[] }): ScanEntry[] {
+    return page.inputs.map((input, i) => ctEntry(start + i, Buffer.from(input, 'base64'), page.url));
   }
 
   async frontierAt(size: number, head: LogHead): Promise<Frontier> {
-    const [last] = await this.page(size - 1, size);
+    const [last] = CtSource.decode(size - 1, await this.page(size - 1, size));
     const hash = createHash('sha256')
       .update(Buffer.from([0]))
       .update(last!.leaf)
@@ -403,31 +432,29 @@ class CtSource implements LogSource {
 
   async *entries(start: number, end: number): AsyncGenerator<ScanEntry[]> {
     const jobs = Math.ceil((end - start) / CT_PAGE);
-    yield* orderedParallel(jobs, this.o.concurrency, (job) => this.page(start + job * CT_PAGE, Math.min(end, start + (job + 1) * CT_PAGE)));
+    const pool = new BufferPool(this.o.concurrency + 1);
+    const pages = orderedParallel(jobs, this.o.concurrency, (job, signal) =>
+      this.page(start + job * CT_PAGE, Math.min(end, start + (job + 1) * CT_PAGE), { signal, pool }),
+    );
+    let job = 0;
+    for await (const page of pages) yield CtSource.decode(start + job++ * CT_PAGE, page);
   }
 }
 
 /** RFC 6962 §3.4 MerkleTreeLeaf: timestamp, and the certificate or precertificate TBS. */
 function ctEntry(index: number, leaf: Buffer, what: string): ScanEntry {
-  if (leaf.length < 15 || leaf[0] !== 0 || leaf[1] !== 0) throw garbled(what, `entry ${index} is not a v1 MerkleTreeLeaf`);
-  const time = new Date(Number(leaf.readBigUInt64BE(2)));
-  const type = leaf.readUInt16BE(10);
-  const u24 = (off: number) => (leaf[off]! << 16) | (leaf[off + 1]! << 8) | leaf[off + 2]!;
-  if (type === 0) {
-    const len = u24(12);
-    if (15 + len > leaf.length) throw garbled(what, `entry ${index} is truncated`);
-    const cert = leaf.subarray(15, 15 + len);
-    return { index, leaf, time, verifiers: () => [derVerifier(cert)] };
+  let parsed: MerkleTreeLeaf;
+  try {
+    parsed = parseMerkleTreeLeaf(leaf);
+  } catch (e) {
+    throw garbled(what, `entry ${index}: ${(e as Error).message}`);
   }
-  if (type === 1) {
-    if (leaf.length < 12 + 32 + 3) throw garbled(what, `entry ${index} is truncated`);
-    const issuerKeyHash = leaf.subarray(12, 44);
-    const len = u24(44);
-    if (47 + len > leaf.length) throw garbled(what, `entry ${index} is truncated`);
-    const tbs = leaf.subarray(47, 47 + len);
-    return { index, leaf, time, verifiers: () => [], precert: () => ({ tbs, issuerKeyHash }) };
-  }
-  throw garbled(what, `entry ${index} has unknown entry type ${type}`);
+  const time = new Date(Number(parsed.timestamp));
+  const e = parsed.entry;
+  // Views into the leaf, not copies.
+  const view = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+  if (e.type === 'x509') return { index, leaf, time, verifiers: () => [derVerifier(view(e.certificate))] };
+  return { index, leaf, time, verifiers: () => [], precert: () => ({ tbs: view(e.tbs), issuerKeyHash: view(e.issuerKeyHash) }) };
 }
 
 export { MonitorError };

@@ -17,10 +17,36 @@ export interface LogShard {
   start: Date;
   /** Set when the shard is retired for writes. */
   end?: Date;
+  /**
+   * The checkpoint origin's form, fixed when the shard is created: 'hostname' (the first
+   * shard, and shards made before each had its own origin) or 'url', host[:port] and path, so
+   * that shards sharing a host never share an origin (C2SP: the origin names one log).
+   */
+  origin: 'hostname' | 'url';
+  /**
+   * The shard's own base URL (`https://<host>`), when it has a host name of its own (routed
+   * to this server by the Host header); else it lives at `<public URL><path>`. With its own
+   * host its origin is that host name, the one form every client accepts (sigstore-go
+   * derives a Rekor v2 origin from the host alone).
+   */
+  url?: string;
+}
+
+/** A shard URL of its own: http(s), a host, nothing after it (a Rekor v2 origin is the host name). */
+export function checkShardUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new KeylessError('LOG_SHARDS_INVALID', `--url ${url} is not a URL`);
+  }
+  if ((u.protocol !== 'https:' && u.protocol !== 'http:') || u.pathname !== '/' || u.search || u.hash || u.username || u.password)
+    throw new KeylessError('LOG_SHARDS_INVALID', `--url ${url} must be http(s)://<host>[:port] with no path, query or credentials`);
+  return `${u.protocol}//${u.host}`;
 }
 
 const SHARDS_FILE = 'rekor-v2-shards.json';
-const FIRST: Omit<LogShard, 'start'> = { name: 'rekor-v2', path: '' };
+const FIRST: Omit<LogShard, 'start'> = { name: 'rekor-v2', path: '', origin: 'hostname' };
 
 function shardsPath(dataDir: string): string {
   return join(dataDir, 'log', SHARDS_FILE);
@@ -42,7 +68,15 @@ export function readLogShards(dataDir: string, keyStore: KeyStore): LogShard[] {
         if (Number.isNaN(d.getTime())) throw new Error(`${f} is not a date`);
         return d;
       };
-      const shard: LogShard = { name: asString(s.name, 'name'), path: asString(s.path, 'path'), start: date(s.start, 'start') };
+      const origin = s.origin === undefined ? 'hostname' : asString(s.origin, 'origin');
+      if (origin !== 'hostname' && origin !== 'url') throw new Error(`shards[${i}].origin must be "hostname" or "url"`);
+      const shard: LogShard = {
+        name: asString(s.name, 'name'),
+        path: asString(s.path, 'path'),
+        start: date(s.start, 'start'),
+        origin,
+      };
+      if (s.url !== undefined) shard.url = checkShardUrl(asString(s.url, 'url'));
       if (s.end !== undefined) shard.end = date(s.end, 'end');
       return shard;
     });
@@ -64,8 +98,12 @@ export function rotateLogShard(
   keyStore: KeyStore,
   keyType: ServerKeyType,
   now = new Date(),
+  options: { url?: string } = {},
 ): { retired: LogShard; started: LogShard } {
+  const url = options.url === undefined ? undefined : checkShardUrl(options.url);
   const shards = readLogShards(dataDir, keyStore);
+  if (url !== undefined && shards.some((s) => s.url !== undefined && new URL(s.url).hostname === new URL(url).hostname))
+    throw new KeylessError('LOG_SHARDS_INVALID', `another shard already has the host name of --url ${url}`);
   const current = shards[shards.length - 1]!;
   const n = shards.length + 1;
   const name = `rekor-v2-${n}`;
@@ -73,7 +111,8 @@ export function rotateLogShard(
   const key = keyStore.loadOrCreate(name, keyType);
   const second = new Date(Math.floor(now.getTime() / 1000) * 1000);
   current.end = second;
-  const started: LogShard = { name, path: `/shards/${n}`, start: key.createdAt };
+  const started: LogShard = { name, path: `/shards/${n}`, start: key.createdAt, origin: url ? 'hostname' : 'url' };
+  if (url) started.url = url;
   shards.push(started);
   const json = {
     shards: shards.map((s) => ({
@@ -81,6 +120,8 @@ export function rotateLogShard(
       path: s.path,
       start: s.start.toISOString(),
       ...(s.end ? { end: s.end.toISOString() } : {}),
+      origin: s.origin,
+      ...(s.url ? { url: s.url } : {}),
     })),
   };
   writePrivateFile(shardsPath(dataDir), `${JSON.stringify(json, null, 2)}\n`);

@@ -26,21 +26,50 @@ export function tufSigner(key: ServerKey): TufSigningKey {
   return { publicKey: key.publicKey, sign: (message) => key.sign(message, hash) };
 }
 
-/** The key of a role that a root names, among the store's `tuf-<role>` and `tuf-<role>-<n>` keys. */
-export function findTufKey(keyStore: KeyStore, role: TufKeyRole, root: Root): TufSigningKey | undefined {
+/** Most keys one role may have (a rotation creates them all at once). */
+export const MAX_TUF_KEYS_PER_ROLE = 16;
+
+/**
+ * Key-store name of key `index` (1-based) of the keys a root version introduces for a role:
+ * `tuf-root`, `tuf-root-k2`, … for version 1, `tuf-root-3`, `tuf-root-3-k2`, … for version 3.
+ */
+function tufKeyName(role: TufKeyRole, version: number, index: number): string {
+  const base = version === 1 ? TUF_KEY_NAMES[role] : `${TUF_KEY_NAMES[role]}-${version}`;
+  return index === 1 ? base : `${base}-k${index}`;
+}
+
+/** The keys of a role that a root names and that are in the store (maybe fewer than the root lists). */
+export function findTufKeys(keyStore: KeyStore, role: TufKeyRole, root: Root): TufSigningKey[] {
   const wanted = new Set(root.roles[role === 'online' ? 'timestamp' : role]!.keyIDs);
+  const found = new Map<string, TufSigningKey>();
   for (let v = 1; v <= root.version + 1; v++) {
-    const key = keyStore.load(v === 1 ? TUF_KEY_NAMES[role] : `${TUF_KEY_NAMES[role]}-${v}`);
-    if (key && wanted.has(keyIdOf(key.publicKey))) return tufSigner(key);
+    for (let i = 1; i <= MAX_TUF_KEYS_PER_ROLE; i++) {
+      const key = keyStore.load(tufKeyName(role, v, i));
+      if (!key) continue;
+      const id = keyIdOf(key.publicKey);
+      if (wanted.has(id) && !found.has(id)) found.set(id, tufSigner(key));
+    }
   }
-  return undefined;
+  return [...found.values()];
+}
+
+/** One key of a role that a root names, among the store's TUF keys. */
+export function findTufKey(keyStore: KeyStore, role: TufKeyRole, root: Root): TufSigningKey | undefined {
+  return findTufKeys(keyStore, role, root)[0];
+}
+
+/** `count` new keys for a role, stored under the root version that introduces them. */
+export function createTufKeys(keyStore: KeyStore, role: TufKeyRole, version: number, count = 1): TufSigningKey[] {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_TUF_KEYS_PER_ROLE)
+    throw new Error(`a role has 1 to ${MAX_TUF_KEYS_PER_ROLE} keys, not ${count}`);
+  const names = Array.from({ length: count }, (_, i) => tufKeyName(role, version, i + 1));
+  for (const name of names) if (keyStore.load(name)) throw new Error(`key ${name} already exists`);
+  return names.map((name) => tufSigner(keyStore.loadOrCreate(name, KEY_TYPES[role])));
 }
 
 /** A new key for a role, stored as `tuf-<role>-<version>` (the root version that introduces it). */
 export function createTufKey(keyStore: KeyStore, role: TufKeyRole, version: number): TufSigningKey {
-  const name = version === 1 ? TUF_KEY_NAMES[role] : `${TUF_KEY_NAMES[role]}-${version}`;
-  if (keyStore.load(name)) throw new Error(`key ${name} already exists`);
-  return tufSigner(keyStore.loadOrCreate(name, KEY_TYPES[role]));
+  return createTufKeys(keyStore, role, version, 1)[0]!;
 }
 
 /** TUF keys from the key store: P-256 root and targets keys (as the public-good root), an Ed25519 online key. */
@@ -52,7 +81,7 @@ export function tufKeyProvider(keyStore: KeyStore): TufKeyProvider {
     }
     return {
       root: findTufKey(keyStore, 'root', root),
-      targets: findTufKey(keyStore, 'targets', root),
+      targets: findTufKeys(keyStore, 'targets', root),
       online: findTufKey(keyStore, 'online', root),
     };
   };

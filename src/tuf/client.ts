@@ -3,7 +3,18 @@
 // workflow succeeded, so an expired, rolled-back or tampered repository leaves the cache
 // exactly as it was.
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Metadata, MetadataKind, type Root } from '@tufjs/models';
 import { Updater, type Fetcher } from 'tuf-js';
@@ -132,7 +143,11 @@ async function refreshInCopy(
   }
 }
 
-/** Copies the files that changed into the cache: targets first, then metadata, root last. */
+/**
+ * Moves the files that changed into the cache: targets first, then metadata, root last. The
+ * staging copy lives inside the cache directory, so each file is renamed into place (one
+ * atomic step, no second write).
+ */
 function writeBack(staging: string, cacheDir: string): void {
   for (const sub of ['targets', 'metadata']) {
     mkdirSync(join(cacheDir, sub), { recursive: true, mode: 0o700 });
@@ -140,11 +155,9 @@ function writeBack(staging: string, cacheDir: string): void {
     for (const name of names) {
       const from = join(staging, sub, name);
       const to = join(cacheDir, sub, name);
-      const bytes = readFileSync(from);
-      if (existsSync(to) && readFileSync(to).equals(bytes)) continue;
-      const tmp = `${to}.tmp-${randomBytes(6).toString('hex')}`;
-      writeFileSync(tmp, bytes, { mode: 0o644 });
-      renameSync(tmp, to);
+      if (existsSync(to) && readFileSync(to).equals(readFileSync(from))) continue;
+      chmodSync(from, 0o644);
+      renameSync(from, to);
     }
   }
 }

@@ -18,7 +18,8 @@ import {
 /** The keys available where the repository is maintained; root and targets may be kept elsewhere. */
 export interface AvailableKeys {
   root: TufSigningKey | undefined;
-  targets: TufSigningKey | undefined;
+  /** Every targets key at hand (targets metadata needs the root's threshold of them). */
+  targets: TufSigningKey | TufSigningKey[] | undefined;
   online: TufSigningKey | undefined;
 }
 
@@ -43,10 +44,11 @@ export function syncRepository(dir: string, contents: TargetContent[], keys: Ava
   if (!state) {
     if (existsSync(join(dir, 'timestamp.json')))
       throw new TufError('TUF_REPOSITORY_INVALID', `${dir} holds TUF metadata without 1.root.json`);
-    if (!keys.root || !keys.targets || !keys.online) {
+    const targets = [keys.targets ?? []].flat()[0];
+    if (!keys.root || !targets || !keys.online) {
       throw new TufError('TUF_KEY_MISSING', `creating the TUF repository in ${dir} needs the root, targets and online keys`);
     }
-    state = createRepository(dir, { root: [keys.root], targets: keys.targets, online: keys.online }, contents, now, periods);
+    state = createRepository(dir, { root: [keys.root], targets, online: keys.online }, contents, now, periods);
     return { state, signed: ['root v1', 'targets v1', 'snapshot v1', 'timestamp v1'], warnings };
   }
   const root = state.root.signed;
@@ -66,9 +68,15 @@ export function syncRepository(dir: string, contents: TargetContent[], keys: Ava
       warnings.push(`root v${root.version} expires ${root.expires}: re-sign it with keyless tuf rotate-root where the root key is kept`);
     }
   }
-  const targetsKey = keys.targets && rootNamesKey(state.root.signed, 'targets', keys.targets) ? keys.targets : undefined;
-  if (targetsKey) {
-    const targets = publishTargets(dir, state, targetsKey, contents, now, periods);
+  const targetsKeys = [keys.targets ?? []].flat().filter((k) => rootNamesKey(state!.root.signed, 'targets', k));
+  const targetsThreshold = state.root.signed.roles.targets!.threshold;
+  if (targetsKeys.length > 0 && targetsKeys.length < targetsThreshold) {
+    if (!targetsMatch(state.targets.signed, contents) || isDue(state.targets.signed.expires, periods.targets, 'targets', now))
+      warnings.push(
+        `targets needs ${targetsThreshold} of its keys and ${targetsKeys.length} ${targetsKeys.length === 1 ? 'is' : 'are'} here: clients keep targets v${state.targets.signed.version} until keyless tuf sign-targets runs where ${targetsThreshold} are`,
+      );
+  } else if (targetsKeys.length > 0) {
+    const targets = publishTargets(dir, state, targetsKeys, contents, now, periods);
     if (targets) {
       state = { ...state, targets };
       signed.push(`targets v${targets.signed.version}`);

@@ -113,10 +113,29 @@ export function readRootBytes(dir: string, version: number): Buffer {
   return readFileSync(join(dir, `${version}.root.json`));
 }
 
-function buildRoot(version: number, keys: { root: TufSigningKey[]; targets: Key; online: Key }, now: Date, periods: TufPeriods): Root {
+/** Sets a role's threshold, which must be 1..(its number of keys). */
+function setThreshold(root: Root, role: 'root' | 'targets', threshold: number): void {
+  const keys = root.roles[role]!.keyIDs.length;
+  if (!Number.isInteger(threshold) || threshold < 1 || threshold > keys) {
+    throw new TufError('TUF_THRESHOLD_INVALID', `a ${role} threshold of ${threshold} must be between 1 and ${keys} (its number of keys)`, {
+      role,
+    });
+  }
+  // @tufjs/models does not export Role; its threshold is a plain field, readonly in the types only.
+  (root.roles[role] as { threshold: number }).threshold = threshold;
+}
+
+function buildRoot(
+  version: number,
+  keys: { root: TufSigningKey[]; rootThreshold?: number; targets: Key[]; targetsThreshold?: number; online: Key },
+  now: Date,
+  periods: TufPeriods,
+): Root {
   const root = new Root({ version, specVersion: SPEC_VERSION, expires: expiresAt(now, periods.root), consistentSnapshot: true });
   for (const k of keys.root) root.addKey(tufKey(k.publicKey), 'root');
-  root.addKey(keys.targets, 'targets');
+  setThreshold(root, 'root', keys.rootThreshold ?? 1);
+  for (const k of keys.targets) root.addKey(k, 'targets');
+  setThreshold(root, 'targets', keys.targetsThreshold ?? 1);
   root.addKey(keys.online, 'snapshot');
   root.addKey(keys.online, 'timestamp');
   return root;
@@ -130,7 +149,7 @@ export function createRepository(dir: string, keys: RoleKeys, contents: TargetCo
   mkdirSync(join(dir, 'targets'), { recursive: true });
   if (existsSync(join(dir, '1.root.json'))) throw new TufError('TUF_REPOSITORY_INVALID', `${dir} already holds a TUF repository`);
   const root = new Metadata(
-    buildRoot(1, { root: keys.root, targets: tufKey(keys.targets.publicKey), online: tufKey(keys.online.publicKey) }, now, periods),
+    buildRoot(1, { root: keys.root, targets: [tufKey(keys.targets.publicKey)], online: tufKey(keys.online.publicKey) }, now, periods),
   );
   for (const k of keys.root) signMetadata(root, k);
   const targets = writeTargets(dir, 1, keys.targets, contents, now, periods);
@@ -160,7 +179,7 @@ export function targetFiles(contents: TargetContent[]): Record<string, TargetFil
 function writeTargets(
   dir: string,
   version: number,
-  key: TufSigningKey,
+  keys: TufSigningKey | TufSigningKey[],
   contents: TargetContent[],
   now: Date,
   periods: TufPeriods,
@@ -173,7 +192,7 @@ function writeTargets(
     if (!existsSync(path)) writePublic(path, c.bytes);
   }
   const md = new Metadata(new Targets({ version, specVersion: SPEC_VERSION, expires: expiresAt(now, periods.targets), targets: files }));
-  signMetadata(md, key);
+  for (const key of [keys].flat()) signMetadata(md, key);
   writePublic(join(dir, `${version}.targets.json`), serializeMetadata(md));
   return md;
 }
@@ -213,13 +232,13 @@ export function isDue(signedExpires: string, periodMs: number, role: 'root' | 't
 export function publishTargets(
   dir: string,
   state: RepositoryState,
-  key: TufSigningKey,
+  keys: TufSigningKey | TufSigningKey[],
   contents: TargetContent[],
   now: Date,
   periods: TufPeriods,
   force = false,
 ): Metadata<Targets> | undefined {
-  const keyChanged = !(keyIdOf(key.publicKey) in state.targets.signatures);
+  const keyChanged = [keys].flat().some((key) => !(keyIdOf(key.publicKey) in state.targets.signatures));
   if (
     !force &&
     !keyChanged &&
@@ -227,7 +246,7 @@ export function publishTargets(
     !isDue(state.targets.signed.expires, periods.targets, 'targets', now)
   )
     return undefined;
-  return writeTargets(dir, state.targets.signed.version + 1, key, contents, now, periods);
+  return writeTargets(dir, state.targets.signed.version + 1, keys, contents, now, periods);
 }
 
 /** What the online timestamper has to do now; a pure function of the repository state and the clock. */
@@ -327,17 +346,22 @@ export function applyOnlinePlan(
 export interface RootChange {
   /** Keys of the current root that sign the new version (at least the current threshold). */
   currentRootKeys: TufSigningKey[];
-  /** The new root keys (they sign too); the current ones when only re-signing. */
+  /** The new root keys (they all sign too); the current ones when only re-signing. */
   newRootKeys: TufSigningKey[];
-  /** New targets and online keys; the current root's when left out. */
-  targets?: KeyObject | undefined;
+  /** How many of the new root keys must sign the next root version (default 1). */
+  rootThreshold?: number;
+  /** New targets key(s) and online key; the current root's when left out. */
+  targets?: KeyObject | KeyObject[] | undefined;
+  /** How many targets keys must sign targets metadata (default 1; with new targets keys only). */
+  targetsThreshold?: number;
   online?: KeyObject | undefined;
 }
 
 /**
- * Root version N+1, signed by the current root keys and the new ones (a client accepts it
- * only when both thresholds are met). The caller re-signs targets and the online roles
- * when their keys changed.
+ * Root version N+1, signed by the current root keys at hand (at least the current root's
+ * threshold of them) and by every new root key (TUF 5.3.4: a client accepts it only when
+ * both the old and the new threshold are met). The caller re-signs targets and the online
+ * roles when their keys changed.
  */
 export function writeNextRoot(dir: string, state: RepositoryState, change: RootChange, now: Date, periods: TufPeriods): Metadata<Root> {
   const current = state.root.signed;
@@ -350,10 +374,18 @@ export function writeNextRoot(dir: string, state: RepositoryState, change: RootC
       { role: 'root' },
     );
   }
-  const roleKey = (role: 'targets' | 'timestamp') => current.keys[current.roles[role]!.keyIDs[0]!]!;
-  const targets = change.targets ? tufKey(change.targets) : roleKey('targets');
-  const online = change.online ? tufKey(change.online) : roleKey('timestamp');
-  const root = new Metadata(buildRoot(current.version + 1, { root: change.newRootKeys, targets, online }, now, periods));
+  const roleKeys = (role: 'targets' | 'timestamp') => current.roles[role]!.keyIDs.map((id) => current.keys[id]!);
+  const targets = change.targets ? [change.targets].flat().map(tufKey) : roleKeys('targets');
+  const targetsThreshold = change.targets ? (change.targetsThreshold ?? 1) : current.roles.targets!.threshold;
+  const online = change.online ? tufKey(change.online) : roleKeys('timestamp')[0]!;
+  const root = new Metadata(
+    buildRoot(
+      current.version + 1,
+      { root: change.newRootKeys, rootThreshold: change.rootThreshold, targets, targetsThreshold, online },
+      now,
+      periods,
+    ),
+  );
   const seen = new Set<string>();
   for (const k of [...signing, ...change.newRootKeys]) {
     const id = keyIdOf(k.publicKey);

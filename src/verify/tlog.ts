@@ -95,7 +95,9 @@ const V1_ORIGIN = /^.* - [0-9]+$/;
 /**
  * Verifies the checkpoint note with the log key: the signature line(s) with the log's
  * name and 4-byte key ID must verify; lines from other keys (witnesses) are ignored.
- * Rekor v2 (C2SP): origin = key name = host name of the log's base URL. Rekor v1: any
+ * Rekor v2 (C2SP): origin = key name = the log's base URL without scheme, either its host
+ * name alone (rekor-tiles' `--hostname`, the only form sigstore-go accepts) or host and path
+ * (a log sharing its host with others, e.g. a Keyless shard at `<host>/shards/2`). Rekor v1: any
  * origin and any key name, the 4-byte key hint and the signature decide (as rekor and
  * sigstore-go verify them).
  */
@@ -125,10 +127,10 @@ export function verifyCheckpoint(
       ? [...new Set([l.host, l.hostname, ...parsed.signatures.filter((sig) => sig.keyId.equals(hint)).map((sig) => sig.name)])].filter(
           (n) => n,
         )
-      : [l.hostname];
-    if (!v1 && checkpoint.origin !== l.hostname) {
+      : [checkpoint.origin];
+    if (!v1 && checkpoint.origin !== l.hostname && checkpoint.origin !== l.schemelessUrl) {
       lastError = new Error(
-        `checkpoint origin ${JSON.stringify(checkpoint.origin)} is not the log's host name ${JSON.stringify(l.hostname)}`,
+        `checkpoint origin ${JSON.stringify(checkpoint.origin)} is neither the log's host name ${JSON.stringify(l.hostname)} nor its URL without scheme ${JSON.stringify(l.schemelessUrl)}`,
       );
       continue;
     }

@@ -373,6 +373,20 @@ export function parseCertificate(der: Uint8Array): Certificate {
   }
 }
 
+/**
+ * A TBSCertificate read as a certificate without a signature (a CT precert entry logs the
+ * TBS only): names, validity, key and extensions, wrapped with the TBS's own algorithm and
+ * an empty signature, so `verifySignedBy` is always false.
+ */
+export function certificateFromTbs(tbs: Uint8Array): Certificate {
+  const f = 'tbsCertificate';
+  const buf = Buffer.from(tbs.buffer, tbs.byteOffset, tbs.byteLength);
+  const kids = parseDer(buf, f).expect(TAG.SEQUENCE, f).children(f);
+  const alg = kids[kids[0]?.tag === 0xa0 ? 2 : 1];
+  if (!alg) throw new FormatError(f, 'has no signature algorithm');
+  return parseCertificate(encodeTlv(TAG.SEQUENCE, buf, alg.bytes, encodeTlv(TAG.BIT_STRING, Buffer.from([0]))));
+}
+
 /** Parses every CERTIFICATE block of a PEM text, in order. */
 export function parseCertificatesPem(pem: string, field = 'certificates'): Certificate[] {
   const blocks = pemDecodeAll(pem, field).filter((b) => b.label === 'CERTIFICATE');

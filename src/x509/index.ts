@@ -4,6 +4,7 @@
 export {
   Certificate,
   importSpki,
+  certificateFromTbs,
   parseCertificate,
   parseCertificateCached,
   parseCertificatesPem,
@@ -52,6 +53,8 @@ export {
   digitallySigned,
   sctToJson,
   sctFromJson,
+  parseMerkleTreeLeaf,
+  type MerkleTreeLeaf,
   type Sct,
   type CtEntry,
   type VerifiedSct,

@@ -130,6 +130,35 @@ export function sctSignedData(timestamp: bigint, entry: CtEntry, extensions: Uin
   return Buffer.concat([head, u16(entryType), ...body, u16(extensions.length), Buffer.from(extensions)]);
 }
 
+/** An RFC 6962 §3.4 MerkleTreeLeaf (a CT log entry): when it was logged and what. */
+export interface MerkleTreeLeaf {
+  /** Milliseconds since the epoch (the SCT's timestamp). */
+  timestamp: bigint;
+  entry: CtEntry;
+}
+
+/** Reads a v1 timestamped_entry MerkleTreeLeaf (get-entries `leaf_input`); the bytes are shared, not copied. */
+export function parseMerkleTreeLeaf(leaf: Uint8Array): MerkleTreeLeaf {
+  const b = Buffer.from(leaf.buffer, leaf.byteOffset, leaf.byteLength);
+  const f = 'MerkleTreeLeaf';
+  if (b.length < 15 || b[0] !== 0 || b[1] !== 0) throw new FormatError(f, 'is not a v1 timestamped_entry leaf');
+  const timestamp = b.readBigUInt64BE(2);
+  const type = b.readUInt16BE(10);
+  const u24At = (off: number) => (b[off]! << 16) | (b[off + 1]! << 8) | b[off + 2]!;
+  let entry: CtEntry;
+  let end: number;
+  if (type === 0) {
+    end = 15 + u24At(12);
+    entry = { type: 'x509', certificate: b.subarray(15, end) };
+  } else if (type === 1) {
+    if (b.length < 47) throw new FormatError(f, 'precert_entry is truncated');
+    end = 47 + u24At(44);
+    entry = { type: 'precert', issuerKeyHash: b.subarray(12, 44), tbs: b.subarray(47, end) };
+  } else throw new FormatError(f, `has unknown entry_type ${type}`);
+  if (end + 2 > b.length || end + 2 + b.readUInt16BE(end) !== b.length) throw new FormatError(f, 'lengths do not match the leaf');
+  return { timestamp, entry };
+}
+
 /** The signed data of a precertificate SCT (RFC 6962 §3.2, entry_type precert_entry). */
 export function precertSignedData(
   timestamp: bigint,

@@ -63,6 +63,8 @@ export class TrustedLog {
   private info: PublicKeyInfo | undefined;
   readonly host: string;
   readonly hostname: string;
+  /** The base URL without its scheme (`host[:port]/path`), C2SP's form of a log origin. */
+  readonly schemelessUrl: string;
 
   constructor(
     readonly kind: 'tlog' | 'ctlog',
@@ -76,15 +78,18 @@ export class TrustedLog {
   ) {
     let host = '';
     let hostname = '';
+    let schemelessUrl = '';
     try {
       const u = new URL(baseUrl);
       host = u.host;
       hostname = u.hostname;
+      schemelessUrl = `${u.host}${u.pathname}`.replace(/\/+$/, '');
     } catch {
       // A log without a parseable URL can still verify SETs and SCTs; checkpoints will not match it.
     }
     this.host = host;
     this.hostname = hostname;
+    this.schemelessUrl = schemelessUrl;
   }
 
   get name(): string {

@@ -1,8 +1,9 @@
 // @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 // The log explorer in headless Chromium against a real `keyless serve` with entries from
-// real signing (Rekor v1 and v2, e-mail and GitHub workflow identities): a search returns
-// exactly the identity's entries, entry pages check everything in the browser, and a
-// proxy that alters a proof, a checkpoint or a certificate makes that check fail. Every
+// real signing (Rekor v1 and v2, e-mail and GitHub workflow identities; each signing also
+// logs its precertificate in the CT log): a search returns exactly the identity's entries
+// in all three logs, entry pages check everything in the browser, and a proxy that alters
+// a proof, a checkpoint, an STH or a certificate makes that check fail. Every
 // page loads without console errors or failed requests; screenshots go to docs/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,8 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServe, keyless, type Serve } from '../sign/serve-helper.js';
+import { sha256 } from '../../src/core/hash.js';
+import { OID, parseCertificate } from '../../src/x509/index.js';
 
 const ALICE = 'alice@example.com';
 const BOB = 'bob@example.com';
@@ -22,9 +25,15 @@ let browser: Browser;
 let work: string;
 /** Entries signed per identity: "rekor-v1/3". */
 const signed = new Map<string, string[]>();
+/** CT entries (the CA's precertificates) per identity: "ct/2". */
+const logged = new Map<string, string[]>();
+let ctSize = 0;
 let workflowIdentity = '';
+const certificates: Buffer[] = [];
+/** Bundle files in signing order. */
+const bundles: string[] = [];
 
-async function sign(identityArgs: string[], v: 1 | 2, n: number): Promise<string> {
+async function sign(identityArgs: string[], v: 1 | 2, n: number): Promise<{ entry: string; certificate: Buffer }> {
   const t = await keyless(['dev-token', '--url', serve.url, ...identityArgs]);
   assert.equal(t.code, 0, t.stderr);
   const artifact = join(work, `artifact-${n}.txt`);
@@ -43,9 +52,12 @@ async function sign(identityArgs: string[], v: 1 | 2, n: number): Promise<string
     t.stdout.trim(),
   ]);
   assert.equal(r.code, 0, r.stderr);
+  bundles.push(bundlePath);
   const bundle = JSON.parse(readFileSync(bundlePath, 'utf8'));
+  const vm = bundle.verificationMaterial;
+  const certificate = Buffer.from(vm.certificate?.rawBytes ?? vm.x509CertificateChain.certificates[0].rawBytes, 'base64');
   // protobuf JSON leaves out a zero logIndex.
-  return `rekor-v${v}/${bundle.verificationMaterial.tlogEntries[0].logIndex ?? '0'}`;
+  return { entry: `rekor-v${v}/${vm.tlogEntries[0].logIndex ?? '0'}`, certificate };
 }
 
 before(async () => {
@@ -58,8 +70,11 @@ before(async () => {
     ['workflow', ['--github-repository', REPO], [2]],
   ] as const) {
     for (const v of versions) {
-      const entry = await sign([...args], v, n++);
+      const { entry, certificate } = await sign([...args], v, n++);
       signed.set(identity, [...(signed.get(identity) ?? []), entry]);
+      certificates.push(certificate);
+      // One certificate per signing, logged in CT in signing order.
+      logged.set(identity, [...(logged.get(identity) ?? []), `ct/${ctSize++}`]);
     }
   }
   workflowIdentity = `https://github.com/${REPO}/.github/workflows/release.yml@refs/heads/main`;
@@ -108,7 +123,7 @@ async function searchResults(page: Page, base: string, q: string): Promise<strin
   return (await page.$$eval('[data-entry]', (els) => els.map((e) => e.getAttribute('data-entry')!))).sort();
 }
 
-test('search by identity returns exactly that identity’s entries, in both logs', async () => {
+test('search by identity returns exactly that identity’s entries, in the Rekor logs and the CT log', async () => {
   const { page, problems } = await openPage();
   for (const [q, key] of [
     [ALICE, ALICE],
@@ -116,8 +131,14 @@ test('search by identity returns exactly that identity’s entries, in both logs
     [workflowIdentity, 'workflow'],
   ] as const) {
     const found = await searchResults(page, serve.url, q);
-    assert.deepEqual(found, [...signed.get(key)!].sort(), q);
+    assert.deepEqual(found, [...signed.get(key)!, ...logged.get(key)!].sort(), q);
   }
+  // The CT results are described from their precertificates.
+  await searchResults(page, serve.url, BOB);
+  const ctEntry = logged.get(BOB)![0]!;
+  await page.waitForFunction(`document.querySelector('[data-entry="${ctEntry}"]')?.parentElement?.textContent?.includes(' · ')`);
+  const ctLine = await page.textContent(`[data-result]:has([data-entry="${ctEntry}"])`);
+  assert.match(ctLine!, /precertificate · bob@example\.com/);
   assert.deepEqual(await searchResults(page, serve.url, 'nobody@example.com'), []);
   assert.deepEqual(problems, []);
   await page.context().close();
@@ -126,7 +147,7 @@ test('search by identity returns exactly that identity’s entries, in both logs
 test('search by log index, entry UUID and digest; each result links to its entry page', async () => {
   const { page, problems } = await openPage();
   const byIndex = await searchResults(page, serve.url, '0');
-  assert.deepEqual(byIndex, ['rekor-v1/0', 'rekor-v2/0']);
+  assert.deepEqual(byIndex, ['ct/0', 'rekor-v1/0', 'rekor-v2/0']);
   // The v1 entry's UUID, read through the Rekor v1 API.
   const entry = (await (await fetch(`${serve.url}/api/v1/log/entries?logIndex=1`)).json()) as Record<string, any>;
   const uuid = Object.keys(entry)[0]!;
@@ -171,6 +192,60 @@ test('entry pages check everything in the browser: Rekor v1 all passed, Rekor v2
   const text = (await page.textContent('main'))!;
   for (const name of ['Source Repository URI', 'Build Signer URI', 'Runner Environment']) assert.ok(text.includes(name), name);
   assert.ok(text.includes(workflowIdentity));
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});
+
+test('a CT entry page decodes the precertificate and checks its audit path, the STH signature and the issuer in the browser', async () => {
+  const { page, problems } = await openPage();
+  const [entry] = logged.get('workflow')!;
+  await page.goto(`${serve.url}/?log=${entry!.replace('/', '&index=')}`);
+  assert.deepEqual(await checkStatuses(page), {
+    'inclusion-proof': 'passed',
+    'checkpoint-signature': 'passed',
+    'signed-entry-timestamp': 'unavailable',
+    'certificate-chain': 'passed',
+  });
+  assert.equal(await page.textContent('[data-log-index]'), entry!.split('/')[1]);
+  const text = (await page.textContent('main'))!;
+  assert.ok(text.includes(workflowIdentity));
+  for (const name of ['Precertificate (as logged: its TBS)', 'Source Repository URI', 'Build Signer URI', 'Issuer key hash', 'Valid'])
+    assert.ok(text.includes(name), name);
+  assert.match((await page.textContent('[data-check="signed-entry-timestamp"]'))!, /SCT, which is embedded in the issued certificate/);
+  assert.match((await page.textContent('[data-check="checkpoint-signature"]'))!, /signed by CT log [0-9a-f]{16}… of the trusted root/);
+  await page.screenshot({ path: join('docs', 'explorer-ct-entry.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});
+
+test('CT search by the certificate (sha256 of its TBS without the SCT list), by OIDC issuer, by leaf hash', async () => {
+  // The certificate a bundle carries: its TBS without the SCT list is the precertificate's TBS the log holds.
+  const n = signed.get(ALICE)!.length; // Alice signed first: certificates 0..n-1 are hers
+  assert.ok(n > 0);
+  const cert = parseCertificate(certificates[1]!);
+  const tbsHash = sha256(cert.tbsWithoutExtensions(OID.sctList)).toString('hex');
+  const { page, problems } = await openPage();
+  assert.deepEqual(await searchResults(page, serve.url, `sha256:${tbsHash}`), ['ct/1']);
+  // The certificate's own fingerprint is not what the log holds (the SCT list came after it).
+  assert.deepEqual(await searchResults(page, serve.url, `sha256:${sha256(certificates[1]!).toString('hex')}`), []);
+  // Every certificate of that issuer (the workflow identity's token has another issuer).
+  const issuer = cert.oidcIssuer!;
+  const ofIssuer = certificates.flatMap((c, i) => (parseCertificate(c).oidcIssuer === issuer ? [`ct/${i}`] : []));
+  assert.ok(ofIssuer.length > 0 && ofIssuer.length < ctSize);
+  assert.deepEqual(await searchResults(page, serve.url, `issuer:${issuer}`), ofIssuer.sort());
+  // A bundle dropped on the live view finds its certificate's CT entry (hashed in the browser).
+  await page.goto(`${serve.url}/`);
+  await page.waitForSelector('[data-view="live"]');
+  await page.setInputFiles('#file', { name: 'a.sigstore.json', mimeType: 'application/json', buffer: readFileSync(bundles[1]!) });
+  await page.waitForURL(`**/?q=sha256:${tbsHash}`);
+  await page.waitForSelector('h1:has-text("Results for")');
+  assert.deepEqual(await page.$$eval('[data-entry]', (els) => els.map((e) => e.getAttribute('data-entry'))), ['ct/1']);
+  // The entry page links its fingerprint search, and the leaf hash finds the entry.
+  await page.goto(`${serve.url}/?log=ct&index=1`);
+  await checkStatuses(page);
+  const leafHash = (await page.textContent('dd code:text-matches("^[0-9a-f]{64}$")'))!;
+  assert.ok((await page.textContent('main'))!.includes(`sha256:${tbsHash}`));
+  assert.deepEqual(await searchResults(page, serve.url, leafHash), ['ct/1']);
   assert.deepEqual(problems, []);
   await page.context().close();
 });
@@ -292,6 +367,69 @@ for (const [what, check, alter] of alterations) {
   });
 }
 
+const ctAlterations: [string, string[], (path: string, body: Buffer) => Buffer][] = [
+  [
+    'the CT audit path',
+    ['inclusion-proof'],
+    (path, body) => {
+      if (!path.startsWith('/ct/v1/get-proof-by-hash?')) return body;
+      const p = JSON.parse(body.toString());
+      p.audit_path[0] = flipLastByteOfBase64(p.audit_path[0]);
+      return Buffer.from(JSON.stringify(p));
+    },
+  ],
+  [
+    'the STH signature',
+    ['checkpoint-signature'],
+    (path, body) => {
+      if (path !== '/ct/v1/get-sth') return body;
+      const sth = JSON.parse(body.toString());
+      sth.tree_head_signature = flipLastByteOfBase64(sth.tree_head_signature);
+      return Buffer.from(JSON.stringify(sth));
+    },
+  ],
+  [
+    'the STH root hash',
+    ['inclusion-proof', 'checkpoint-signature'],
+    (path, body) => {
+      if (path !== '/ct/v1/get-sth') return body;
+      const sth = JSON.parse(body.toString());
+      sth.sha256_root_hash = flipLastByteOfBase64(sth.sha256_root_hash);
+      return Buffer.from(JSON.stringify(sth));
+    },
+  ],
+  [
+    'the CA certificate in the trusted root',
+    ['certificate-chain'],
+    (path, body) => {
+      if (path !== '/api/explorer/v1/trusted-root') return body;
+      const root = JSON.parse(body.toString());
+      const certs = root.certificateAuthorities[0].certChain.certificates;
+      certs[0].rawBytes = flipLastByteOfBase64(certs[0].rawBytes);
+      return Buffer.from(JSON.stringify(root));
+    },
+  ],
+];
+
+for (const [what, failing, alter] of ctAlterations) {
+  test(`a proxy altering ${what} makes the CT entry page show ${failing.join(' and ')} failed`, async () => {
+    const p = await proxy(alter);
+    try {
+      const { page } = await openPage();
+      // Index 1 of 6: its audit path has several hashes.
+      await page.goto(`${p.url}/?log=ct&index=1`);
+      const statuses = await checkStatuses(page);
+      for (const [check, status] of Object.entries(statuses)) {
+        const want = failing.includes(check) ? 'failed' : check === 'signed-entry-timestamp' ? 'unavailable' : 'passed';
+        assert.equal(status, want, `${check} with ${what} altered: ${JSON.stringify(statuses)}`);
+      }
+      await page.context().close();
+    } finally {
+      await new Promise((r) => p.server.close(r));
+    }
+  });
+}
+
 test('the Rekor v2 entry page fails its inclusion proof when a tile is altered', async () => {
   const p = await proxy((path, body) => {
     if (!/^\/api\/v2\/tile\/0\//.test(path)) return body;
@@ -322,11 +460,16 @@ test('the search API: pointers only, paginated, bounded; malformed queries are 4
   assert.equal(first.body.results.length, 2);
   assert.equal(first.body.more, true);
   const second = await get(`q=${encodeURIComponent(ALICE.toUpperCase())}&limit=2&offset=2`);
-  assert.equal(second.body.more, false);
+  assert.equal(second.body.more, true);
+  const third = await get(`q=${encodeURIComponent(ALICE)}&limit=2&offset=4`);
+  assert.equal(third.body.more, false);
   assert.deepEqual(
-    [...first.body.results, ...second.body.results].map((r: any) => `${r.log}/${r.index}`).sort(),
-    [...signed.get(ALICE)!].sort(),
+    [...first.body.results, ...second.body.results, ...third.body.results].map((r: any) => `${r.log}/${r.index}`),
+    // Log by log (Rekor v1, v2, then CT), each ascending.
+    [...signed.get(ALICE)!].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).concat(logged.get(ALICE)!),
   );
+  const issuer = await get(`q=${encodeURIComponent(`issuer:${parseCertificate(certificates[0]!).oidcIssuer}`)}`);
+  assert.equal(issuer.body.kind, 'issuer');
   for (const bad of [
     'q=',
     'q=hello',

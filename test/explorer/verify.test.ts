@@ -1,6 +1,7 @@
 // The explorer page's own verification code (WebCrypto, no Node APIs) against the
 // project's Node implementations: tile-built inclusion proofs, signed-note checkpoints
-// (Ed25519 and ECDSA P-256), DER signatures and certificate chains (P-256 and P-384).
+// (Ed25519 and ECDSA P-256), DER signatures and certificate chains (P-256 and P-384), CT
+// leaves and RFC 6962 signed tree heads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
@@ -15,7 +16,10 @@ import {
   entriesPath,
   treeRoot,
 } from '../../src/merkle/index.js';
-import { createCaChain, issueLeafCertificate } from '../../src/x509/build/index.js';
+import { createCaChain, generateKey, issueLeafCertificate, issuePrecertificate } from '../../src/x509/build/index.js';
+import { CtLog, MemoryCtLogStore } from '../../src/services/ctlog/index.js';
+import { softwareSigner } from '../../src/core/signer.js';
+import { parseCtLeaf, verifySth } from '../../src/explorer/app/ct.js';
 import { publicKeyDer } from '../../src/core/keys.js';
 import { TileReader, decodeEntryBundle, tilePath } from '../../src/explorer/app/tiles.js';
 import {
@@ -28,7 +32,7 @@ import {
   equal,
   type LogKey,
 } from '../../src/explorer/app/verify.js';
-import { identityOf, oidcIssuerOf, parseCertificate } from '../../src/explorer/app/der.js';
+import { identityOf, oidcIssuerOf, parseCertificate, parseTbsCertificate } from '../../src/explorer/app/der.js';
 
 /** Tiles of a tree as a tlog-tiles server would serve them, from the leaf hashes. */
 function tileServer(leaves: Uint8Array[]): (path: string) => Promise<Uint8Array> {
@@ -150,4 +154,35 @@ test('certificate chains: a Fulcio-style leaf under P-256 and P-384 CAs; a forei
 test('leaf hashes match the log’s', async () => {
   const body = Buffer.from('{"kind":"hashedrekord"}');
   assert.ok(equal(await leafHash(body), nodeLeafHash(body)));
+});
+
+test('CT: the page reads MerkleTreeLeafs and precertificate TBSs, and verifies RFC 6962 STHs with the trusted root’s CT keys', async () => {
+  const ca = createCaChain({ now: new Date(Date.now() - 3600_000) });
+  const key = generateKey('ecdsa-p256');
+  const store = new MemoryCtLogStore();
+  const log = new CtLog({ signer: softwareSigner(key.privateKey), roots: [ca.root.certificate], store });
+  const wf = 'https://github.com/o/r/.github/workflows/ci.yml@refs/heads/main';
+  const pre = issuePrecertificate(
+    { publicKey: generateKey().publicKey, san: { type: 'uri', value: wf }, sigstoreExtensions: { '1.3.6.1.4.1.57264.1.8': 'https://iss' } },
+    ca.intermediate,
+  );
+  const sct = await log.addTrustedPrecertificate(pre, ca.intermediate.certificate);
+  const leaf = parseCtLeaf(new Uint8Array(store.leaves[0]!));
+  assert.equal(leaf.type, 'precert');
+  assert.equal(BigInt(leaf.timestamp), sct.timestamp);
+  assert.ok(equal(leaf.issuerKeyHash!, new Uint8Array(await crypto.subtle.digest('SHA-256', ca.intermediate.certificate.spkiDer))));
+  const tbs = parseTbsCertificate(leaf.logged);
+  assert.equal(identityOf(tbs), wf);
+  assert.equal(oidcIssuerOf(tbs), 'https://iss');
+  assert.equal(tbs.issuer, parseCertificate(ca.intermediate.certificate.der).subject);
+  assert.throws(() => parseCtLeaf(new Uint8Array([...store.leaves[0]!, 0])), /lengths/);
+
+  const ctKey: LogKey = { spki: publicKeyDer(key.publicKey), logId: new Uint8Array(log.logId), baseUrl: 'http://ct' };
+  const other: LogKey = { ...ctKey, spki: publicKeyDer(generateKey('ecdsa-p256').publicKey) };
+  const sth = await log.getSth();
+  assert.equal((await verifySth(sth, [other, ctKey])).ok, true);
+  assert.equal((await verifySth(sth, [other])).ok, false);
+  assert.equal((await verifySth({ ...sth, tree_size: sth.tree_size + 1 }, [ctKey])).ok, false);
+  assert.equal((await verifySth({ ...sth, timestamp: sth.timestamp + 1 }, [ctKey])).ok, false);
+  assert.match((await verifySth({ ...sth, tree_head_signature: 'AAAA' }, [ctKey])).reason, /malformed/);
 });

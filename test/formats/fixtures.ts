@@ -61,6 +61,24 @@ export function withoutDefaults(v: unknown): unknown {
   return v;
 }
 
+/**
+ * Keyless's one departure from canonical protojson: every tlog entry and inclusion proof
+ * carries its logIndex, "0" included, and every proof its hashes, [] included
+ * (sigstore-python 4.5.1 requires these fields; see writeTransparencyLogEntry). This writes
+ * them into protojson output that left them out, and changes nothing else.
+ */
+export function withExplicitProofFields(bundle: unknown): any {
+  const out = clone(bundle) as { verificationMaterial?: { tlogEntries?: Array<Record<string, any>> } };
+  for (const entry of out.verificationMaterial?.tlogEntries ?? []) {
+    entry.logIndex ??= '0';
+    if (entry.inclusionProof) {
+      entry.inclusionProof.logIndex ??= '0';
+      entry.inclusionProof.hashes ??= [];
+    }
+  }
+  return out;
+}
+
 export function clone<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
 }

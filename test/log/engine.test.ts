@@ -219,3 +219,51 @@ for (const backend of backends)
       await store.cleanup();
     }
   });
+
+for (const backend of backends)
+  test(`${backend.name}: a log opened with a newer index version re-indexes its stored entries once, then appends carry their keys`, async () => {
+    const store = await backend.create();
+    try {
+      let engine = await store.open();
+      let log = await openV2(engine, 'derived');
+      // Stored without keys, as before the index existed; one entry has its key already (kept once).
+      await Promise.all(Array.from({ length: 1200 }, (_, i) => log.append(body(i), { indexKeys: i === 4 ? ['even'] : [] })));
+      assert.deepEqual(await log.search(['even']), [4]);
+      await engine.close();
+
+      const keysOf = (b: Buffer): string[] => [(JSON.parse(b.toString()) as { entry: number }).entry % 2 === 0 ? 'even' : 'odd'];
+      let calls = 0;
+      const index = { version: 1, keysOf: (b: Buffer) => (calls++, keysOf(b)) };
+      const announced: number[] = [];
+      engine = await store.open();
+      log = await engine.openLog({
+        name: 'derived',
+        origin: 'derived.log.test',
+        signer: ({ origin }) => noteCheckpointSigner({ origin, keyName: origin, signer: softwareSigner(keys.privateKey) }),
+        index: { ...index, reindexing: (n) => announced.push(n) },
+      });
+      assert.equal(calls, 1200);
+      assert.deepEqual(announced, [1200]);
+      const even = await log.search(['even'], 'or', 5000);
+      assert.equal(even.length, 600);
+      assert.ok(even.every((i) => i % 2 === 0));
+      await log.append(body(1201), { indexKeys: keysOf(body(1201)) });
+      assert.deepEqual((await log.search(['odd'], 'or', 5000)).slice(-1), [1200]);
+      await engine.close();
+
+      // At the current version: nothing is re-indexed.
+      engine = await store.open();
+      calls = 0;
+      log = await engine.openLog({
+        name: 'derived',
+        origin: 'derived.log.test',
+        signer: ({ origin }) => noteCheckpointSigner({ origin, keyName: origin, signer: softwareSigner(keys.privateKey) }),
+        index,
+      });
+      assert.equal(calls, 0);
+      assert.equal(log.record.indexVersion, 1);
+      await engine.close();
+    } finally {
+      await store.cleanup();
+    }
+  });

@@ -176,18 +176,18 @@ test('a commit wakes the other processes (LISTEN/NOTIFY): their checkpoint moves
   }
 });
 
-test('schema 1 → 2: grown edge tiles move to partial_tiles, full tiles stay, and the log continues', async () => {
+test('schema 2 → 3: grown edge tiles move to partial_tiles, full tiles stay, and the log continues', async () => {
   const source = await createTestDatabase('schema_src');
   const old = await createTestDatabase('schema_v1');
   try {
-    // The same log as a schema-1 binary stored it: edge tiles grown in place in `tiles`.
+    // The same log as a binary before schema 3 stored it: edge tiles grown in place in `tiles`.
     const engine = await LogEngine.openPostgres({ connectionString: source.url, refreshMs: 0 });
     const log = await open(engine);
     await Promise.all(Array.from({ length: 300 }, (_, i) => log.append(body(i))));
     const before = log.latestCheckpoint();
     await engine.close();
-    const v1 = await PostgresDriver.open({ connectionString: old.url, migrations: MIGRATIONS.slice(0, 1) });
-    await v1.close();
+    const before3 = await PostgresDriver.open({ connectionString: old.url, migrations: MIGRATIONS.slice(0, 2) });
+    await before3.close();
     const target = new pg.Client({ connectionString: old.url });
     await target.connect();
     const copy = async (select: string, insert: string) => {

@@ -7,6 +7,7 @@ import { createHmac } from 'node:crypto';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { httpFetcher } from '../../src/monitor/index.js';
 import { monitor, readJsonLines, spawnMonitor, writeYaml, type OutputLine } from './helpers.js';
 import { useMonitorStack } from './stack.js';
 
@@ -270,5 +271,79 @@ test('first run without state and without startIndex starts at the current size 
     assert.equal(lines.length, 1);
     if (v === 1) assert.equal(lines[0]!.Index, index);
     assert.equal(lines[0]!.CertSubject, 'alice@example.com');
+  }
+});
+
+test('a log that stops answering mid-scan: --timeout bounds the wait, exit 1, the state and the output file kept (both log APIs)', async () => {
+  const proxy = await stallingProxy(s.serve.url);
+  try {
+    for (const v of [1, 2] as const) {
+      const dir = mkdtempSync(join(s.work, `stall-${v}-`));
+      const out = join(dir, 'identities.jsonl');
+      const state = join(dir, 'state.json');
+      // Through the proxy, and a shorter --timeout (the last one given counts).
+      const args = (cfg: string) => [...s.args(v, cfg, state).map((a) => (a === s.serve.url ? proxy.url : a)), '--timeout', '2s'];
+      proxy.stallWhen(undefined);
+      const first = await monitor(args(s.config(out)));
+      assert.ok(first.code === 0 || first.code === 3, first.stderr);
+      const stateBefore = readFileSync(state, 'utf8');
+      const outBefore = existsSync(out) ? readFileSync(out, 'utf8') : '';
+      await s.sign(v, s.tokens.alice!, 'alice', 12);
+      // Rekor v1: the second batch of entries and every request after it hang (the first
+      // batch was matched); tiles: every entry bundle after the checkpoint hangs.
+      let n = 0;
+      proxy.stallWhen((path) => (v === 1 ? path.includes('/entries/retrieve') && ++n >= 2 : path.includes('/tile/entries/')));
+      const stalled = await monitor(args(s.config(out)));
+      assert.equal(stalled.code, 1, stalled.stderr);
+      assert.match(stalled.stderr, /no answer within 2 s/);
+      assert.ok(!stalled.stderr.includes('    at '), 'no stack trace');
+      assert.equal(readFileSync(state, 'utf8'), stateBefore, 'state kept');
+      assert.equal(existsSync(out) ? readFileSync(out, 'utf8') : '', outBefore, 'nothing reported from the unfinished scan');
+      // The log answers again: the same entries are scanned and reported once.
+      proxy.stallWhen(undefined);
+      const again = await monitor(args(s.config(out)));
+      assert.equal(again.code, 3, again.stderr);
+      const added = readJsonLines(out).slice(outBefore.split('\n').filter(Boolean).length);
+      assert.equal(added.filter((l) => l.CertSubject === 'alice@example.com').length, 12);
+    }
+  } finally {
+    proxy.server.closeAllConnections();
+    proxy.server.close();
+  }
+});
+
+test('the fetcher: a log that trickles its answer is cut off at --timeout, a truncated answer is never returned, an abandoned request stops', async () => {
+  const timers = new Set<NodeJS.Timeout>();
+  const server = createServer((req, res) => {
+    if (req.url === '/short') return void res.writeHead(200, { 'content-length': '10' }).end('12345');
+    res.writeHead(200, { 'content-length': '100000' });
+    // One byte every 100 ms: never silent long enough for an idle timeout.
+    const t = setInterval(() => res.write('x'), 100);
+    timers.add(t);
+    res.once('close', () => clearInterval(t));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  try {
+    const fetcher = httpFetcher({ timeoutMs: 2000 });
+    await assert.rejects(fetcher.request(`${base}/trickle`), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'MONITOR_LOG_UNREACHABLE');
+      assert.match(e.message, /no answer within 2 s/);
+      return true;
+    });
+    // Fewer bytes than announced: a broken connection, retried, never returned as an answer.
+    await assert.rejects(fetcher.request(`${base}/short`), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'MONITOR_LOG_UNREACHABLE');
+      return true;
+    });
+    // A request abandoned through its signal stops at once, retries included.
+    const stop = new AbortController();
+    const pending = httpFetcher({ timeoutMs: 60_000 }).request(`${base}/trickle`, { signal: stop.signal });
+    stop.abort();
+    await assert.rejects(pending, /stopped/);
+  } finally {
+    for (const t of timers) clearInterval(t);
+    server.closeAllConnections();
+    server.close();
   }
 });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { inclusionProof, leafHash, memoryNodeReader, rootFromEntries } from '../../src/merkle/index.js';
 import { Frontier, parseMonitorConfig } from '../../src/monitor/index.js';
+import { BufferPool } from '../../src/monitor/http.js';
 
 test('frontier: appending leaves gives the RFC 6962 root at every size; the frontier from an audit path continues it', () => {
   const leaves = Array.from({ length: 70 }, () => randomBytes(20));
@@ -107,4 +108,23 @@ notifications:
       (e: any) => e.code === 'MONITOR_CONFIG_INVALID' && message.test(e.message),
       yaml,
     );
+});
+
+test('buffer pool: a released body is reused for the next answer; foreign bodies and more than `keep` are not kept', () => {
+  const pool = new BufferPool(1);
+  const a = pool.take(1000);
+  assert.equal(a.length, 1000);
+  a.fill(1);
+  pool.release(a);
+  const b = pool.take(900);
+  assert.equal(b.length, 900);
+  assert.equal(b.buffer, a.buffer, 'reused');
+  pool.release(Buffer.alloc(900)); // not the pool's: ignored
+  const c = pool.take(900);
+  assert.notEqual(c.buffer, a.buffer);
+  const big = pool.take(200_000);
+  pool.release(b);
+  pool.release(big); // over keep = 1: dropped
+  assert.equal(pool.take(500).buffer, b.buffer);
+  assert.notEqual(pool.take(500).buffer, big.buffer, 'a body released beyond `keep` is not kept');
 });

@@ -17,9 +17,10 @@ export interface Serve {
   signingConfig(logVersion: 1 | 2): string;
 }
 
-export async function startServe(): Promise<Serve> {
+/** `dataDir`: start on an existing data directory (a restart) instead of a fresh one. */
+export async function startServe(options: { dataDir?: string } = {}): Promise<Serve> {
   const dir = mkdtempSync(join(tmpdir(), 'keyless-sign-e2e-'));
-  const dataDir = join(dir, 'data');
+  const dataDir = options.dataDir ?? join(dir, 'data');
   const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));

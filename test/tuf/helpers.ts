@@ -3,12 +3,30 @@
 import { spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import assert from 'node:assert/strict';
+import { homedir, tmpdir } from 'node:os';
+import { delimiter, join, relative } from 'node:path';
 import { createHttpApp } from '../../src/services/http/index.js';
 import { tufService } from '../../src/services/tuf/index.js';
 import { createRepository, type TargetContent, type TufPeriods, type TufSigningKey } from '../../src/tuf/index.js';
 import { KEYLESS_BIN } from '../server/helpers.js';
+
+/** The cosign that .ci/run installs (pinned); a missing one fails the test that needs it, never skips it. */
+export const COSIGN_VERSION = 'v3.1.3';
+
+export function findCosign(): string {
+  const candidates = [
+    process.env.KEYLESS_COSIGN,
+    ...(process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'cosign')),
+    join(homedir(), 'go', 'bin', 'cosign'),
+  ];
+  const found = candidates.find((c): c is string => c !== undefined && c !== '' && existsSync(c));
+  if (!found)
+    assert.fail(
+      `cosign not found (KEYLESS_COSIGN, PATH, ~/go/bin): install it with go install github.com/sigstore/cosign/v3/cmd/cosign@${COSIGN_VERSION} (as .ci/run does)`,
+    );
+  return found;
+}
 
 export function tempDir(prefix = 'keyless-tuf-'): string {
   return mkdtempSync(join(tmpdir(), prefix));

@@ -3,32 +3,17 @@
 // then `verify-blob` without --trusted-root) and sigstore-python (`--instance URL
 // trust-instance ROOT`, then `verify identity`), each verifying a Keyless bundle with the
 // trust it fetched from the repository. Both peers are installed by .ci/run (pinned);
-// a missing peer fails this test, it is never skipped.
+// a missing peer fails this test, it is never skipped. The bundles are the first entries of
+// their logs (index 0), which sigstore-python accepts only with the index written out.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { runCli, tempDir } from './helpers.js';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { COSIGN_VERSION, findCosign, runCli, tempDir } from './helpers.js';
 import { runKeyless, startServe, type ServeProcess } from '../server/helpers.js';
 
-const COSIGN_VERSION = 'v3.1.3';
 const SIGSTORE_PYTHON_VERSION = '4.5.1';
-
-function findCosign(): string {
-  const candidates = [
-    process.env.KEYLESS_COSIGN,
-    ...(process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'cosign')),
-    join(homedir(), 'go', 'bin', 'cosign'),
-  ];
-  const found = candidates.find((c): c is string => c !== undefined && c !== '' && existsSync(c));
-  if (!found)
-    assert.fail(
-      `cosign not found (KEYLESS_COSIGN, PATH, ~/go/bin): install it with go install github.com/sigstore/cosign/v3/cmd/cosign@${COSIGN_VERSION} (as .ci/run does)`,
-    );
-  return found;
-}
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -44,8 +29,8 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<
 
 let server: ServeProcess;
 const work = tempDir('keyless-tuf-peers-');
-let artifact: string;
-let bundle: string;
+/** The first entry of each log of a fresh server: both at log index 0. */
+const signed: Record<'v2' | 'v1', { artifact: string; bundle: string }> = {} as never;
 const EMAIL = 'peer@example.com';
 
 before(async () => {
@@ -57,14 +42,21 @@ before(async () => {
     '--trusted-root',
     join(server.dataDir, 'trusted_root.json'),
   ];
-  // Two signatures: sigstore-python 4.5.1 refuses a bundle whose log entry has index 0
-  // (proto3 JSON leaves the zero out; its model requires the field), so verify the second.
-  for (const name of ['first', 'second']) {
-    artifact = join(work, `${name}.txt`);
-    bundle = `${artifact}.sigstore.json`;
-    writeFileSync(artifact, `${name} artifact signed by Keyless\n`);
-    const r = await runCli(['sign-blob', artifact, '--bundle', bundle, '--identity-token', token, ...trust], {});
+  for (const [version, extra] of [
+    ['v2', []],
+    ['v1', ['--rekor-url', server.url, '--rekor-version', '1']],
+  ] as const) {
+    const artifact = join(work, `${version}.txt`);
+    const bundle = `${artifact}.sigstore.json`;
+    writeFileSync(artifact, `first Rekor ${version} entry, signed by Keyless\n`);
+    const r = await runCli(['sign-blob', artifact, '--bundle', bundle, '--identity-token', token, ...trust, ...extra], {});
     assert.equal(r.code, 0, r.stderr);
+    // proto3 JSON may leave a zero out; Keyless writes it, as sigstore-python requires it.
+    const entry = JSON.parse(readFileSync(bundle, 'utf8')).verificationMaterial.tlogEntries[0];
+    assert.equal(entry.logIndex, '0', `${version}: the first entry, its index written out`);
+    assert.equal(entry.inclusionProof.logIndex, '0');
+    assert.equal(entry.kindVersion.version, version === 'v2' ? '0.0.2' : '0.0.1');
+    signed[version] = { artifact, bundle };
   }
 });
 after(async () => {
@@ -81,6 +73,7 @@ test(`cosign ${COSIGN_VERSION}: initialize --mirror --root from Keyless, then ve
   const init = await run(cosign, ['initialize', '--mirror', `${server.url}/tuf`, '--root', join(server.dataDir, 'tuf', 'root.json')], env);
   assert.equal(init.code, 0, init.stderr);
   const policy = ['--certificate-identity', EMAIL, '--certificate-oidc-issuer', `${server.url}/oidc`];
+  const { artifact, bundle } = signed.v2;
   const ok = await run(cosign, ['verify-blob', artifact, '--bundle', bundle, ...policy], env);
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stderr, /Verified OK/);
@@ -114,10 +107,13 @@ test(`sigstore-python ${SIGSTORE_PYTHON_VERSION}: trust-instance with Keyless's 
   const trust = await run(python, [...instance, 'trust-instance', join(server.dataDir, 'tuf', 'root.json')], env);
   assert.equal(trust.code, 0, trust.stderr);
   const policy = ['--cert-identity', EMAIL, '--cert-oidc-issuer', `${server.url}/oidc`];
-  const ok = await run(python, [...instance, 'verify', 'identity', '--bundle', bundle, ...policy, artifact], env);
-  assert.equal(ok.code, 0, ok.stderr);
-  assert.match(ok.stdout + ok.stderr, /OK: /);
+  // Both first entries (log index 0): Rekor v2 and Rekor v1.
+  for (const { artifact, bundle } of [signed.v2, signed.v1]) {
+    const ok = await run(python, [...instance, 'verify', 'identity', '--bundle', bundle, ...policy, artifact], env);
+    assert.equal(ok.code, 0, `${bundle}: ${ok.stderr}`);
+    assert.match(ok.stdout + ok.stderr, /OK: /);
+  }
   const changed = join(work, 'changed-py.txt');
   writeFileSync(changed, 'not what was signed either\n');
-  assert.notEqual((await run(python, [...instance, 'verify', 'identity', '--bundle', bundle, ...policy, changed], env)).code, 0);
+  assert.notEqual((await run(python, [...instance, 'verify', 'identity', '--bundle', signed.v2.bundle, ...policy, changed], env)).code, 0);
 });

@@ -6,12 +6,14 @@
 // whose timestamp expired refuses until it refreshes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as sigstore from 'sigstore';
-import { runCli, tempDir } from './helpers.js';
+import { CheckLog, trustMaterialFor, verifyCheckpoint } from '../../src/verify/index.js';
+import { findCosign, runCli, tempDir } from './helpers.js';
 import { startServe, runKeyless, type ServeProcess } from '../server/helpers.js';
 
 async function freePort(): Promise<number> {
@@ -27,7 +29,7 @@ function logIdOf(bundlePath: string): string {
   return Buffer.from(bundle.verificationMaterial.tlogEntries[0].logId.keyId, 'base64').toString('hex');
 }
 
-test('rotate-log rekor-v2: shard A retired, shard B current; bundles from both verify; a stale client refuses until it refreshes', async () => {
+test('rotate-log rekor-v2: shard A retired, shard B current, each its own origin; bundles from both verify; a stale client refuses until it refreshes; shard C on a host of its own verifies in cosign too', async () => {
   const work = tempDir('keyless-tuf-shards-');
   const dataDir = join(work, 'data');
   const config = join(work, 'config.json');
@@ -112,6 +114,26 @@ test('rotate-log rekor-v2: shard A retired, shard B current; bundles from both v
       });
     }
 
+    // Each shard has its own checkpoint origin (the first keeps its host name; the new one is
+    // host:port/path), so a checkpoint of one shard never verifies as the other's.
+    const host = new URL(url);
+    const checkpoints = {
+      a: await (await fetch(`${url}/checkpoint`)).text(),
+      b: await (await fetch(`${url}/shards/2/checkpoint`)).text(),
+    };
+    assert.equal(checkpoints.a.split('\n')[0], host.hostname, 'shard A keeps its origin');
+    assert.equal(checkpoints.b.split('\n')[0], `${host.host}/shards/2`, 'shard B has its own origin');
+    const trust = trustMaterialFor(trustedRoot);
+    const logOf = (hex: string) => trust.tlogs.find((l) => l.logId.toString('hex') === hex)!;
+    const [logA, logB] = [logOf(shardA), logOf(shardB)];
+    assert.ok(logA && logB, 'both shards are in the TUF-delivered trusted root');
+    assert.equal(verifyCheckpoint(new CheckLog(), trust, [logA], checkpoints.a, 'a').log, logA);
+    assert.equal(verifyCheckpoint(new CheckLog(), trust, [logB], checkpoints.b, 'b').log, logB);
+    // A's origin (the host name) is also a form B's URL allows, so B's key refuses it; B's
+    // origin (with its path) is not A's.
+    assert.throws(() => verifyCheckpoint(new CheckLog(), trust, [logB], checkpoints.a, 'a-as-b'), /no signature line for key/);
+    assert.throws(() => verifyCheckpoint(new CheckLog(), trust, [logA], checkpoints.b, 'b-as-a'), /neither the log's host name/);
+
     // The retired shard serves reads and refuses appends.
     const checkpoint = await fetch(`${url}/checkpoint`);
     assert.equal(checkpoint.status, 200);
@@ -132,6 +154,45 @@ test('rotate-log rekor-v2: shard A retired, shard B current; bundles from both v
     assert.match(refused.stderr, /^error: the cached TUF timestamp .*expired/m);
     const refreshed = await verify(b, stale);
     assert.equal(refreshed.code, 0, refreshed.stderr);
+
+    // Shard C with a host name of its own (localhost, routed here by the Host header): its
+    // origin is that host name, the form sigstore-go (cosign) requires, so cosign verifies
+    // its entries too, with the trusted root delivered by TUF.
+    await server.stop();
+    server = undefined;
+    const ownHost = `http://localhost:${port}`;
+    const badUrl = await runCli(['admin', 'rotate-log', 'rekor-v2', '--data-dir', dataDir, '--url', `${ownHost}/log`], {});
+    assert.equal(badUrl.code, 1);
+    assert.match(badUrl.stderr, /^error: --url .* must be http\(s\):\/\/<host>\[:port\] with no path/m);
+    const third = await runCli(['admin', 'rotate-log', 'rekor-v2', '--data-dir', dataDir, '--config', config, '--url', ownHost], {});
+    assert.equal(third.code, 0, third.stderr);
+    assert.match(third.stdout, /Started shard rekor-v2-3 at http:\/\/localhost:\d+ .*origin is its host name, localhost/);
+    server = await start();
+    const c = await sign('c', refreshing);
+    const shardC = logIdOf(`${c}.json`);
+    assert.ok(shardC !== shardA && shardC !== shardB, 'the refreshed client signs into shard C');
+    assert.equal((await (await fetch(`${ownHost}/checkpoint`)).text()).split('\n')[0], 'localhost');
+    assert.equal((await (await fetch(`${url}/checkpoint`)).text()).split('\n')[0], host.hostname, 'the public host still serves shard A');
+    for (const f of [a, b, c]) {
+      const r = await verify(f, refreshing);
+      assert.equal(r.code, 0, `${f}: ${r.stderr}`);
+    }
+    const rootFile = join(work, 'trusted_root.tuf.json');
+    writeFileSync(rootFile, (await runCli(['trusted-root', 'show', '--json'], refreshing)).stdout);
+    const cosignPolicy = ['--certificate-identity', EMAIL, '--certificate-oidc-issuer', `${url}/oidc`, '--trusted-root', rootFile];
+    const cosignEnv = { ...process.env, HOME: join(work, 'cosign-home'), TUF_ROOT: join(work, 'cosign-tuf') };
+    const cosignC = spawnSync(findCosign(), ['verify-blob', c, '--bundle', `${c}.json`, ...cosignPolicy], {
+      env: cosignEnv,
+      encoding: 'utf8',
+    });
+    assert.equal(cosignC.status, 0, cosignC.stderr);
+    // Shard B (origin host:port/shards/2) is beyond sigstore-go's rule: cosign refuses it.
+    const cosignB = spawnSync(findCosign(), ['verify-blob', b, '--bundle', `${b}.json`, ...cosignPolicy], {
+      env: cosignEnv,
+      encoding: 'utf8',
+    });
+    assert.notEqual(cosignB.status, 0);
+    assert.match(cosignB.stderr, /checkpoint/);
   } finally {
     await server?.stop();
   }

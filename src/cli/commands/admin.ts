@@ -13,7 +13,11 @@ export function defineAdminCommands(program: Command): void {
     .argument('<log>', 'the log to rotate: rekor-v2')
     .option('--data-dir <dir>', "the stopped server's data directory", './keyless-data')
     .option('--config <file>', "the server's configuration file (for the key type, keys.rekorV2)")
-    .action(async (log: string, opts: { dataDir: string; config?: string }, cmd: Command) => {
+    .option(
+      '--url <url>',
+      "the new shard's own URL, https://<host> (a host name routed to this server): its origin is that host name, which every client accepts; without it the shard is <public URL>/shards/N",
+    )
+    .action(async (log: string, opts: { dataDir: string; config?: string; url?: string }, cmd: Command) => {
       if (log !== 'rekor-v2') cmd.error(`error: only rekor-v2 has shards (got ${log})`, { exitCode: 2, code: 'keyless.usage' });
       const { rotateLogCommand } = await import('./admin-impl.js');
       rotateLogCommand(opts);

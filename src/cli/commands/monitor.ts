@@ -48,7 +48,12 @@ export function defineMonitorCommands(program: Command): void {
     .option('--once', 'one pass, then exit (the default unless --interval is given)')
     .option('--interval <duration>', 'run as a service: a pass every DURATION (e.g. 5m)', parseDuration)
     .option('--trusted-root <file>', 'TrustedRoot JSON with the log keys and CAs (default: the public-good production root)')
-    .option('--timeout <duration>', 'keep retrying an unreachable log this long (default 60s)', parseDuration, 60_000)
+    .option(
+      '--timeout <duration>',
+      'give up on a log that does not answer (a request with its retries) after this long (default 60s)',
+      parseDuration,
+      60_000,
+    )
     .option('--monitor-port <port>', 'serve Prometheus /metrics and /healthz on this port (127.0.0.1)', parseInteger(0, 65535))
     .option('--concurrency <n>', 'requests in flight per log', parseInteger(1, 256), 16)
     .option('--user-agent <text>', 'User-Agent of the log requests')

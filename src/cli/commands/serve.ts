@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { LOG_LEVELS, type LogLevel } from '../../services/http/index.js';
+// Not services/http/index.js: that loads fastify, which every command would then pay for.
+import { LOG_LEVELS, type LogLevel } from '../../services/http/log-levels.js';
 
 function parseLogLevel(value: string): LogLevel {
   if (!(LOG_LEVELS as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${LOG_LEVELS.join(', ')}`);

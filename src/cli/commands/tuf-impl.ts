@@ -1,5 +1,5 @@
 // Implementations of the TUF commands (loaded only when one runs).
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { KeylessError } from '../../core/errors.js';
@@ -24,13 +24,15 @@ import {
   SIGNING_CONFIG_FILE,
   TRUSTED_ROOT_FILE,
   createTufKey,
+  createTufKeys,
   findTufKey,
+  findTufKeys,
   loadConfigFile,
   lockDataDir,
   tufTargetsFromTrustFiles,
 } from '../../server/index.js';
 import { tufPaths, writeCurrentRoot } from '../../services/tuf/index.js';
-import { resolveTrust, tufCacheDir, type TrustKind } from '../trust-resolution.js';
+import { tufCacheDir } from '../trust-resolution.js';
 
 const out = (s: string) => process.stdout.write(s);
 const err = (s: string) => process.stderr.write(s);
@@ -140,26 +142,45 @@ function signOnline(dataDir: string, keyStore: FileKeyStore, dir: string, period
   ];
 }
 
-export function tufRotateRootCommand(opts: AdminOptions & { keepRootKey?: boolean; targets?: boolean; online?: boolean }): void {
+export function tufRotateRootCommand(
+  opts: AdminOptions & {
+    rootKeys: number;
+    rootThreshold: number;
+    keepRootKey?: boolean;
+    targets?: boolean;
+    targetsKeys: number;
+    targetsThreshold: number;
+    online?: boolean;
+  },
+): void {
   const periods = periodsOf(opts);
   withStoppedServer(opts, (dataDir, keyStore) => {
     const { dir, state } = repositoryOf(dataDir);
     const current = state.root.signed;
-    const currentKey = findTufKey(keyStore, 'root', current);
-    if (!currentKey)
+    const currentKeys = findTufKeys(keyStore, 'root', current);
+    const currentThreshold = current.roles.root!.threshold;
+    if (currentKeys.length < currentThreshold)
       throw new TufError(
         'TUF_KEY_MISSING',
-        `no key in ${keyStore.dir} is a root key of root v${current.version}: rotate where the root key is kept`,
+        `root v${current.version} needs ${currentThreshold} of its ${current.roles.root!.keyIDs.length} root keys to sign the next version; ${currentKeys.length} ${currentKeys.length === 1 ? 'is' : 'are'} in ${keyStore.dir}: rotate where the root keys are kept`,
         { role: 'root' },
       );
     const version = current.version + 1;
-    const newRoot = opts.keepRootKey ? currentKey : createTufKey(keyStore, 'root', version);
-    const targets = opts.targets ? createTufKey(keyStore, 'targets', version) : undefined;
+    const newRootKeys = opts.keepRootKey ? currentKeys : createTufKeys(keyStore, 'root', version, opts.rootKeys);
+    const rootThreshold = opts.keepRootKey ? Math.min(currentThreshold, currentKeys.length) : opts.rootThreshold;
+    const targets = opts.targets ? createTufKeys(keyStore, 'targets', version, opts.targetsKeys) : undefined;
     const online = opts.online ? createTufKey(keyStore, 'online', version) : undefined;
     const next = writeNextRoot(
       dir,
       state,
-      { currentRootKeys: [currentKey], newRootKeys: [newRoot], targets: targets?.publicKey, online: online?.publicKey },
+      {
+        currentRootKeys: currentKeys,
+        newRootKeys,
+        rootThreshold,
+        targets: targets?.map((k) => k.publicKey),
+        targetsThreshold: opts.targetsThreshold,
+        online: online?.publicKey,
+      },
       new Date(),
       periods,
     );
@@ -168,16 +189,24 @@ export function tufRotateRootCommand(opts: AdminOptions & { keepRootKey?: boolea
     const sync = syncRepository(
       dir,
       trustContents(dataDir),
-      { root: newRoot, targets: findTufKey(keyStore, 'targets', next.signed), online: findTufKey(keyStore, 'online', next.signed) },
+      { root: newRootKeys[0], targets: findTufKeys(keyStore, 'targets', next.signed), online: findTufKey(keyStore, 'online', next.signed) },
       new Date(),
       periods,
     );
     signed.push(...sync.signed, ...signOnline(dataDir, keyStore, dir, periods));
     for (const w of sync.warnings) err(`warning: ${w}\n`);
     const root = writeCurrentRoot(dataDir, next.signed.version);
+    const ids = (keys: { publicKey: KeyObject }[]) => keys.map((k) => keyIdOf(k.publicKey).slice(0, 16)).join(', ');
     out(`Signed ${signed.join(', ')}\n`);
-    out(`Root key: ${keyIdOf(currentKey.publicKey)} -> ${keyIdOf(newRoot.publicKey)}\n`);
-    if (!opts.keepRootKey) out(`The previous root key stays in ${keyStore.dir}; move it offline or delete it.\n`);
+    out(
+      `Root keys: ${currentThreshold} of [${ids(currentKeys)}] -> ${rootThreshold} of [${ids(newRootKeys)}] (signed by ${currentKeys.length} current and ${newRootKeys.length} new)\n`,
+    );
+    if (!opts.keepRootKey) out(`The previous root keys stay in ${keyStore.dir}; move them offline or delete them.\n`);
+    if (targets) out(`Targets keys: ${next.signed.roles.targets!.threshold} of [${ids(targets)}]\n`);
+    if (newRootKeys.length > 1)
+      out(
+        `The ${newRootKeys.length} new root keys are all in ${keyStore.dir}; keep ${rootThreshold} where the next rotation runs and the rest apart.\n`,
+      );
     out(`TUF root: ${root.path} sha256:${root.sha256}\n`);
   });
 }
@@ -186,11 +215,18 @@ export function tufSignTargetsCommand(opts: AdminOptions): void {
   const periods = periodsOf(opts);
   withStoppedServer(opts, (dataDir, keyStore) => {
     const { dir, state } = repositoryOf(dataDir);
-    const targets = findTufKey(keyStore, 'targets', state.root.signed);
-    if (!targets)
+    const targets = findTufKeys(keyStore, 'targets', state.root.signed);
+    const threshold = state.root.signed.roles.targets!.threshold;
+    if (targets.length === 0)
       throw new TufError('TUF_KEY_MISSING', `no key in ${keyStore.dir} is the targets key of root v${state.root.signed.version}`, {
         role: 'targets',
       });
+    if (targets.length < threshold)
+      throw new TufError(
+        'TUF_KEY_MISSING',
+        `targets metadata needs ${threshold} of the targets keys root v${state.root.signed.version} names; ${targets.length} ${targets.length === 1 ? 'is' : 'are'} in ${keyStore.dir}`,
+        { role: 'targets' },
+      );
     const contents = trustContents(dataDir);
     if (contents.length === 0)
       throw new TufError('TUF_REPOSITORY_INVALID', `${dataDir} has no trust files to sign (keyless serve writes them)`);
@@ -231,97 +267,4 @@ export function tufStatusCommand(opts: AdminOptions): void {
   );
   for (const [name, t] of Object.entries(state.targets.signed.targets))
     out(`  target ${name} sha256:${t.hashes.sha256} (${t.length} bytes)\n`);
-}
-
-// --- show -----------------------------------------------------------------------------
-
-// Trusted roots and signing configs are shown as read, fields looked up loosely (display only).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = Record<string, any>;
-
-function validity(v: Json | undefined): string {
-  if (!v?.start) return '';
-  return ` valid from ${v.start}${v.end ? ` to ${v.end}` : ''}`;
-}
-
-function describeTrustedRoot(root: Json): string {
-  const lines: string[] = [];
-  const hex = (b64: string | undefined) => (b64 ? Buffer.from(b64, 'base64').toString('hex') : '?');
-  const section = (title: string, items: Json[] | undefined, fmt: (i: Json) => string) => {
-    lines.push(`${title}:`);
-    if (!items?.length) lines.push('  (none)');
-    for (const i of items ?? []) lines.push(`  ${fmt(i)}`);
-  };
-  section(
-    'Certificate authorities',
-    root.certificateAuthorities,
-    (c) => `${c.uri ?? '?'}  ${c.subject?.commonName ?? c.subject?.organization ?? ''}${validity(c.validFor)}`,
-  );
-  section('Transparency logs', root.tlogs, (l) => `${l.baseUrl}  log ID ${hex(l.logId?.keyId)}${validity(l.publicKey?.validFor)}`);
-  section('CT logs', root.ctlogs, (l) => `${l.baseUrl}  log ID ${hex(l.logId?.keyId)}${validity(l.publicKey?.validFor)}`);
-  section(
-    'Timestamp authorities',
-    root.timestampAuthorities,
-    (t) => `${t.uri ?? '?'}  ${t.subject?.commonName ?? ''}${validity(t.validFor)}`,
-  );
-  return `${lines.join('\n')}\n`;
-}
-
-function describeSigningConfig(config: Json): string {
-  const lines: string[] = [];
-  const section = (title: string, items: Json[] | undefined, selector?: Json) => {
-    lines.push(`${title}${selector?.selector ? ` (selector ${selector.selector}${selector.count ? ` ${selector.count}` : ''})` : ''}:`);
-    if (!items?.length) lines.push('  (none)');
-    for (const s of items ?? [])
-      lines.push(`  ${s.url}  API v${s.majorApiVersion ?? '?'}${validity(s.validFor)}${s.operator ? `  operator ${s.operator}` : ''}`);
-  };
-  section('Certificate authorities', config.caUrls);
-  section('OIDC providers', config.oidcUrls);
-  section('Transparency logs', config.rekorTlogUrls, config.rekorTlogConfig);
-  section('Timestamp authorities', config.tsaUrls, config.tsaConfig);
-  return `${lines.join('\n')}\n`;
-}
-
-export async function showTrustCommand(
-  kind: TrustKind,
-  opts: { trustedRoot?: string; signingConfig?: string; offline?: boolean; json?: boolean },
-): Promise<void> {
-  const flag = kind === 'trusted-root' ? opts.trustedRoot : opts.signingConfig;
-  const resolved = await resolveTrust(kind, flag, { offline: opts.offline === true });
-  let content: Json;
-  if (resolved.path === undefined) {
-    content =
-      kind === 'trusted-root'
-        ? ((await import('../../verify/index.js')).PRODUCTION_TRUSTED_ROOT as Json)
-        : ((await import('../../sign/config.js')).PUBLIC_GOOD_SIGNING_CONFIG as unknown as Json);
-  } else {
-    try {
-      content = JSON.parse(readFileSync(resolved.path, 'utf8')) as Json;
-    } catch (e) {
-      throw new KeylessError(
-        'FILE_UNREADABLE',
-        `cannot read the ${kind} ${resolved.path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-      );
-    }
-  }
-  if (opts.json) {
-    out(`${JSON.stringify(content, null, 2)}\n`);
-    return;
-  }
-  const source = {
-    flag: `${resolved.detail} ${resolved.path}`,
-    env: `${resolved.detail}=${resolved.path}`,
-    tuf: `TUF mirror ${resolved.detail} (cache ${tufCacheDir()})`,
-    'built-in': `built-in (${resolved.detail})`,
-  }[resolved.source];
-  out(`Source: ${source}\n`);
-  if (resolved.tuf) {
-    const t = resolved.tuf;
-    out(
-      `  root v${t.versions.root} (expires ${t.expires.root}), targets v${t.versions.targets} (expires ${t.expires.targets}), snapshot v${t.versions.snapshot}, timestamp v${t.versions.timestamp} (expires ${t.expires.timestamp})\n`,
-    );
-    out(`  file ${resolved.path}\n`);
-  }
-  if (content.mediaType) out(`Media type: ${content.mediaType}\n`);
-  out(kind === 'trusted-root' ? describeTrustedRoot(content) : describeSigningConfig(content));
 }

@@ -1,6 +1,13 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 
 const DATA_DIR_HELP = "the stopped server's data directory";
+
+/** A key count or threshold: 1 to 16 (MAX_TUF_KEYS_PER_ROLE, not imported: that would load the server at start). */
+function keyCount(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 16) throw new InvalidArgumentError('must be a whole number from 1 to 16');
+  return n;
+}
 
 /** The group command `name` if another module defined it already, else a new one. */
 function group(program: Command, name: string, description: string): Command {
@@ -42,16 +49,54 @@ export function defineTufCommands(program: Command): void {
     });
   tuf
     .command('rotate-root')
-    .description('publish the next root version with a new root key, signed by the current and the new root keys')
+    .description('publish the next root version with new root keys, signed by a threshold of the current root keys and by every new one')
     .option('--data-dir <dir>', DATA_DIR_HELP, './keyless-data')
     .option('--config <file>', "the server's configuration file (for the tuf.*Expiry periods)")
-    .option('--keep-root-key', "re-sign with the same root key (extend the root's expiry)")
-    .option('--targets', 'also replace the targets key')
+    .option('--root-keys <n>', 'how many new root keys to create (1-16)', keyCount, 1)
+    .option('--root-threshold <n>', 'how many root keys must sign the next root version (default: a majority of --root-keys)', keyCount)
+    .option('--keep-root-key', "re-sign with the current root keys and threshold (extend the root's expiry)")
+    .option('--targets', 'also replace the targets key(s)')
+    .option('--targets-keys <n>', 'how many new targets keys to create (1-16; implies --targets)', keyCount)
+    .option('--targets-threshold <n>', 'how many targets keys must sign targets metadata (default: a majority of --targets-keys)', keyCount)
     .option('--online', 'also replace the online (snapshot/timestamp) key')
-    .action(async (opts: { dataDir: string; config?: string; keepRootKey?: boolean; targets?: boolean; online?: boolean }) => {
-      const { tufRotateRootCommand } = await import('./tuf-impl.js');
-      await tufRotateRootCommand(opts);
-    });
+    .addHelpText(
+      'after',
+      '\nExample: three root keys, any two of which sign the next rotation:\n  keyless tuf rotate-root --data-dir DIR --root-keys 3 --root-threshold 2\nThe new root is signed by every current root key in DIR/keys (at least the current\nthreshold of them) and by all new ones; afterwards keep the keys apart, offline.',
+    )
+    .action(
+      async (
+        opts: {
+          dataDir: string;
+          config?: string;
+          rootKeys: number;
+          rootThreshold?: number;
+          keepRootKey?: boolean;
+          targets?: boolean;
+          targetsKeys?: number;
+          targetsThreshold?: number;
+          online?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        const usage = (message: string) => cmd.error(`error: ${message}`, { exitCode: 2, code: 'keyless.usage' });
+        const threshold = opts.rootThreshold ?? Math.floor(opts.rootKeys / 2) + 1;
+        const targetsKeys = opts.targetsKeys ?? opts.targetsThreshold ?? 1;
+        const targetsThreshold = opts.targetsThreshold ?? Math.floor(targetsKeys / 2) + 1;
+        if (targetsThreshold > targetsKeys)
+          usage(`--targets-threshold ${targetsThreshold} is more than the ${targetsKeys} targets key(s) of --targets-keys`);
+        if (opts.keepRootKey && (cmd.getOptionValueSource('rootKeys') === 'cli' || opts.rootThreshold !== undefined))
+          usage('--keep-root-key keeps the current root keys and threshold; leave out --root-keys and --root-threshold');
+        if (threshold > opts.rootKeys) usage(`--root-threshold ${threshold} is more than the ${opts.rootKeys} root key(s) of --root-keys`);
+        const { tufRotateRootCommand } = await import('./tuf-impl.js');
+        await tufRotateRootCommand({
+          ...opts,
+          rootThreshold: threshold,
+          targets: opts.targets || opts.targetsKeys !== undefined || opts.targetsThreshold !== undefined,
+          targetsKeys,
+          targetsThreshold,
+        });
+      },
+    );
   tuf
     .command('sign-targets')
     .description("sign the data directory's current trust files as the next targets version (the next start publishes them)")
@@ -65,7 +110,7 @@ export function defineTufCommands(program: Command): void {
   const show =
     (kind: 'trusted-root' | 'signing-config') =>
     (opts: { trustedRoot?: string; signingConfig?: string; offline?: boolean; json?: boolean }) =>
-      import('./tuf-impl.js').then(({ showTrustCommand }) => showTrustCommand(kind, opts));
+      import('./trust-show.js').then(({ showTrustCommand }) => showTrustCommand(kind, opts));
   group(program, 'trusted-root', 'Sigstore trusted root (TrustedRoot)')
     .command('show')
     .description('where the trusted root comes from (flag, KEYLESS_TRUSTED_ROOT, TUF mirror, built-in) and what it holds')

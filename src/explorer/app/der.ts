@@ -129,6 +129,19 @@ export function parseCertificate(der: Uint8Array): Certificate {
   if (root.end !== der.length || root.tag !== 0x30) throw new Error('not a DER certificate');
   const [tbsT, algT, sigT] = children(root);
   if (!tbsT || !algT || !sigT || sigT.tag !== 0x03) throw new Error('certificate: malformed');
+  return fromTbs(der, tbsT, oid(children(algT)[0]!), content(sigT).subarray(1));
+}
+
+/** A TBSCertificate alone (a CT precertificate entry logs only that): no signature. */
+export function parseTbsCertificate(tbs: Uint8Array): Certificate {
+  const t = readTlv(tbs, 0);
+  if (t.end !== tbs.length || t.tag !== 0x30) throw new Error('not a DER TBSCertificate');
+  const kids = children(t);
+  const alg = kids[kids[0]?.tag === 0xa0 ? 2 : 1];
+  return fromTbs(tbs, t, alg ? oid(children(alg)[0]!) : '', new Uint8Array(0));
+}
+
+function fromTbs(der: Uint8Array, tbsT: Tlv, signatureAlgorithm: string, signature: Uint8Array): Certificate {
   const tbs = children(tbsT);
   let i = tbs[0]?.tag === 0xa0 ? 1 : 0;
   const serial = tbs[i++]!;
@@ -140,8 +153,8 @@ export function parseCertificate(der: Uint8Array): Certificate {
   const cert: Certificate = {
     der,
     tbs: whole(tbsT),
-    signatureAlgorithm: oid(children(algT)[0]!),
-    signature: content(sigT).subarray(1),
+    signatureAlgorithm,
+    signature,
     serialHex: hex(content(serial)),
     issuer: nameString(issuer),
     issuerDer: whole(issuer),
@@ -188,6 +201,38 @@ export function parseCertificate(der: Uint8Array): Certificate {
     }
   }
   return cert;
+}
+
+function encodeTlv(tag: number, body: Uint8Array): Uint8Array {
+  const n = body.length;
+  const len = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : n < 0x10000 ? [0x82, n >> 8, n & 0xff] : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
+  const out = new Uint8Array(1 + len.length + n);
+  out.set([tag, ...len]);
+  out.set(body, 1 + len.length);
+  return out;
+}
+
+function joined(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) off += (out.set(p, off), p.length);
+  return out;
+}
+
+/** The SCT list extension a CA adds to the issued certificate. */
+export const SCT_LIST_OID = '1.3.6.1.4.1.11129.2.4.2';
+
+/**
+ * The certificate's TBS re-encoded without the listed extensions: without the SCT list, an
+ * issued certificate's TBS is its precertificate's TBS as the CT log holds it (RFC 6962 §3.1).
+ */
+export function tbsWithoutExtensions(cert: Certificate, ...oids: string[]): Uint8Array {
+  const parts = children(readTlv(cert.tbs, 0)).map((t) => {
+    if (t.tag !== 0xa3) return whole(t);
+    const kept = children(children(t)[0]!).filter((e) => !oids.includes(oid(children(e)[0]!)));
+    return kept.length > 0 ? encodeTlv(0xa3, encodeTlv(0x30, joined(kept.map(whole)))) : new Uint8Array(0);
+  });
+  return encodeTlv(0x30, joined(parts));
 }
 
 /** The identity Sigstore reads: URI SAN, else email, else otherName. */

@@ -1,7 +1,16 @@
 // The Keyless log explorer: search, entry pages that check their proofs in the browser,
 // and a live view. State is in the URL (`?q=…`, `?log=…&index=…`, `?view=root`), so
 // every view can be shared and the back button works.
-import { identityOf, oidcIssuerOf, parseCertificate, type Certificate } from './der.js';
+import { parseCtLeaf, verifySth, type CtLeaf, type Sth } from './ct.js';
+import {
+  identityOf,
+  oidcIssuerOf,
+  parseCertificate,
+  parseTbsCertificate,
+  SCT_LIST_OID,
+  tbsWithoutExtensions,
+  type Certificate,
+} from './der.js';
 import { decodeEntryBundle, TileReader, tilePath } from './tiles.js';
 import {
   equal,
@@ -13,6 +22,7 @@ import {
   rootFromInclusionProof,
   sha256,
   toBase64,
+  verifyCertificateSignature,
   verifyChain,
   verifyCheckpoint,
   verifySet,
@@ -20,7 +30,12 @@ import {
   type LogKey,
 } from './verify.js';
 
-type LogName = 'rekor-v1' | 'rekor-v2';
+type LogName = 'rekor-v1' | 'rekor-v2' | 'ct';
+const LOG_TITLES: Record<LogName, string> = {
+  'rekor-v1': 'Rekor v1',
+  'rekor-v2': 'Rekor v2 (tlog-tiles)',
+  ct: 'Certificate Transparency (RFC 6962)',
+};
 type Child = Node | string | null | undefined | false;
 
 function h(tag: string, attrs: Record<string, string | number | boolean | undefined> = {}, ...kids: Child[]): HTMLElement {
@@ -71,6 +86,7 @@ async function getText(path: string): Promise<string> {
 
 interface TrustedRootJson {
   tlogs?: { baseUrl: string; logId: { keyId: string }; publicKey: { rawBytes: string; keyDetails: string } }[];
+  ctlogs?: { baseUrl: string; logId: { keyId: string }; publicKey: { rawBytes: string; keyDetails: string } }[];
   certificateAuthorities?: { certChain: { certificates: { rawBytes: string }[] } }[];
 }
 interface Trust {
@@ -78,6 +94,7 @@ interface Trust {
   text: string;
   sha256: string;
   logKeys: LogKey[];
+  ctKeys: LogKey[];
   authorities: Certificate[];
 }
 let trustPromise: Promise<Trust> | undefined;
@@ -99,12 +116,9 @@ function trust(): Promise<Trust> {
         }
       }
     }
-    const logKeys = (json.tlogs ?? []).map((t) => ({
-      spki: fromBase64(t.publicKey.rawBytes),
-      logId: fromBase64(t.logId.keyId),
-      baseUrl: t.baseUrl,
-    }));
-    return { json, text, sha256: digest, logKeys, authorities };
+    const keysOf = (logs: TrustedRootJson['tlogs']): LogKey[] =>
+      (logs ?? []).map((t) => ({ spki: fromBase64(t.publicKey.rawBytes), logId: fromBase64(t.logId.keyId), baseUrl: t.baseUrl }));
+    return { json, text, sha256: digest, logKeys: keysOf(json.tlogs), ctKeys: keysOf(json.ctlogs), authorities };
   })();
   trustPromise.catch(() => (trustPromise = undefined));
   return trustPromise;
@@ -117,7 +131,9 @@ interface Proof {
   treeSize: number;
   rootHash: Uint8Array;
   hashes: Uint8Array[];
-  checkpoint: string;
+  /** What the proof is checked against: a signed-note checkpoint (Rekor) or an RFC 6962 STH (CT). */
+  checkpoint?: string;
+  sth?: Sth;
 }
 interface LoadedEntry {
   log: LogName;
@@ -127,6 +143,8 @@ interface LoadedEntry {
   integratedTime?: number;
   /** Rekor v1: the SET and the fields it signs. */
   set?: { value: Uint8Array; payload: { body: string; integratedTime: number; logID: string; logIndex: number } };
+  /** CT: the parsed MerkleTreeLeaf. */
+  ct?: CtLeaf;
   proof: () => Promise<Proof>;
   links: { label: string; href: string }[];
 }
@@ -201,7 +219,51 @@ async function loadV2(index: number): Promise<LoadedEntry> {
   };
 }
 
-const loadEntry = (log: LogName, index: number): Promise<LoadedEntry> => (log === 'rekor-v1' ? loadV1(index) : loadV2(index));
+/**
+ * A CT entry through RFC 6962's own API: the leaf from get-entries, the STH from get-sth,
+ * and the audit path from get-proof-by-hash for the leaf hash computed here.
+ */
+async function loadCt(index: number): Promise<LoadedEntry> {
+  const sth = await getJson<Sth>('/ct/v1/get-sth');
+  if (index >= sth.tree_size) throw new Error(`index ${index} is beyond the log's tree size ${sth.tree_size}`);
+  const entriesPath = `/ct/v1/get-entries?start=${index}&end=${index}`;
+  const leafInput = (await getJson<{ entries: { leaf_input: string }[] }>(entriesPath)).entries[0]?.leaf_input;
+  if (typeof leafInput !== 'string') throw new Error('the log answered no entry');
+  const body = fromBase64(leafInput);
+  const hash = await leafHash(body);
+  const proofPath = `/ct/v1/get-proof-by-hash?hash=${encodeURIComponent(toBase64(hash))}&tree_size=${sth.tree_size}`;
+  let ct: CtLeaf | undefined;
+  try {
+    ct = parseCtLeaf(body);
+  } catch {
+    // shown as an unreadable entry; the proof is still checked
+  }
+  return {
+    log: 'ct',
+    index,
+    body,
+    uuid: hex(hash),
+    ...(ct ? { integratedTime: Math.floor(ct.timestamp / 1000), ct } : {}),
+    proof: async () => {
+      const p = await getJson<{ leaf_index: number; audit_path: string[] }>(proofPath);
+      return {
+        index: p.leaf_index,
+        treeSize: sth.tree_size,
+        rootHash: fromBase64(sth.sha256_root_hash),
+        hashes: p.audit_path.map(fromBase64),
+        sth,
+      };
+    },
+    links: [
+      { label: 'Entry (get-entries)', href: entriesPath },
+      { label: 'Signed tree head (get-sth)', href: '/ct/v1/get-sth' },
+      { label: 'Audit path (get-proof-by-hash)', href: proofPath },
+    ],
+  };
+}
+
+const loadEntry = (log: LogName, index: number): Promise<LoadedEntry> =>
+  log === 'rekor-v1' ? loadV1(index) : log === 'rekor-v2' ? loadV2(index) : loadCt(index);
 
 // ---- what an entry body says ----
 
@@ -214,6 +276,8 @@ interface Described {
   subjects?: { name: string; digest: Record<string, string> }[];
   /** Why the artifact signature is not checked here. */
   signatureNote: string;
+  /** CT entries: the certificate comes from the leaf, not from a signed body. */
+  ct?: CtLeaf;
 }
 
 const PEM = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/;
@@ -233,6 +297,23 @@ function findCertificate(node: unknown, depth = 0): Uint8Array | undefined {
     }
   }
   return undefined;
+}
+
+/** A CT entry: the certificate, or the precertificate read from its TBS. */
+function describeCt(leaf: CtLeaf): Described {
+  return {
+    kind: leaf.type === 'precert' ? 'precertificate' : 'certificate',
+    version: 'RFC 6962 v1',
+    certificate: leaf.type === 'precert' ? parseTbsCertificate(leaf.logged) : parseCertificate(leaf.logged),
+    signatureNote: '',
+    ct: leaf,
+  };
+}
+
+function describeEntry(entry: LoadedEntry): Described {
+  if (entry.log !== 'ct') return describe(entry.body);
+  if (!entry.ct) throw new Error('the leaf is not an RFC 6962 MerkleTreeLeaf');
+  return describeCt(entry.ct);
 }
 
 function describe(body: Uint8Array): Described {
@@ -273,7 +354,7 @@ type Status = 'passed' | 'failed' | 'unavailable';
 const CHECKS = [
   ['inclusion-proof', 'Inclusion proof', 'The entry is in the tree whose root the checkpoint names.'],
   ['checkpoint-signature', 'Checkpoint signature', 'The checkpoint is signed by the log key in the trusted root.'],
-  ['signed-entry-timestamp', 'Signed entry timestamp', 'The log promised to include the entry at that time (Rekor v1).'],
+  ['signed-entry-timestamp', 'Signed entry timestamp', 'The log promised to include the entry at that time (Rekor v1; the SCT in CT).'],
   ['certificate-chain', 'Certificate chain', "The signer's certificate leads to the instance's CA."],
 ] as const;
 type CheckId = (typeof CHECKS)[number][0];
@@ -313,9 +394,14 @@ async function runChecks(entry: LoadedEntry, described: Described | undefined, c
     return;
   }
   let checkpoint: Checkpoint | undefined;
+  let sth: Sth | undefined;
   const proofCheck = (async () => {
     const proof = await entry.proof();
-    checkpoint = parseCheckpoint(proof.checkpoint);
+    if (proof.sth) sth = proof.sth;
+    else checkpoint = parseCheckpoint(proof.checkpoint ?? '');
+    if (proof.index !== entry.index)
+      return checks.set('inclusion-proof', 'failed', `The proof is for leaf ${proof.index}, not for this entry at ${entry.index}.`);
+    // RFC 6962 and RFC 9162 hash leaves alike: SHA-256(0x00 ‖ entry), here of the body or MerkleTreeLeaf.
     const root = await rootFromInclusionProof(proof.index, proof.treeSize, await leafHash(entry.body), proof.hashes);
     if (!equal(root, proof.rootHash))
       return checks.set(
@@ -323,7 +409,7 @@ async function runChecks(entry: LoadedEntry, described: Described | undefined, c
         'failed',
         `The proof leads to root ${hex(root).slice(0, 16)}…, not the stated ${hex(proof.rootHash).slice(0, 16)}…`,
       );
-    if (checkpoint.size !== proof.treeSize || !equal(checkpoint.rootHash, root))
+    if (checkpoint && (checkpoint.size !== proof.treeSize || !equal(checkpoint.rootHash, root)))
       return checks.set(
         'inclusion-proof',
         'failed',
@@ -332,16 +418,30 @@ async function runChecks(entry: LoadedEntry, described: Described | undefined, c
     checks.set(
       'inclusion-proof',
       'passed',
-      `Leaf ${proof.index} with ${proof.hashes.length} proof hashes leads to the checkpoint's root ${hex(root).slice(0, 16)}… (tree size ${proof.treeSize}).`,
+      `Leaf ${proof.index} with ${proof.hashes.length} proof hashes leads to the ${sth ? 'signed tree head' : 'checkpoint'}'s root ${hex(root).slice(0, 16)}… (tree size ${proof.treeSize}).`,
     );
   })().catch((e: unknown) => checks.set('inclusion-proof', 'failed', `The proof cannot be checked: ${message(e)}`));
   await proofCheck;
   const cpCheck = (async () => {
+    if (sth) {
+      const r = await verifySth(sth, t.ctKeys);
+      return checks.set(
+        'checkpoint-signature',
+        r.ok ? 'passed' : 'failed',
+        `Signed tree head of size ${sth.tree_size} at ${new Date(sth.timestamp).toISOString()}: ${r.reason}.`,
+      );
+    }
     if (!checkpoint) return checks.set('checkpoint-signature', 'unavailable', 'No checkpoint could be read.');
     const r = await verifyCheckpoint(checkpoint, t.logKeys);
     checks.set('checkpoint-signature', r.ok ? 'passed' : 'failed', `${checkpoint.origin}, size ${checkpoint.size}: ${r.reason}.`);
   })().catch((e: unknown) => checks.set('checkpoint-signature', 'failed', message(e)));
   const setCheck = (async () => {
+    if (entry.log === 'ct')
+      return checks.set(
+        'signed-entry-timestamp',
+        'unavailable',
+        'The CT log’s promise is its SCT, which is embedded in the issued certificate; the log keeps the (pre)certificate it was given, not the SCT, so there is none here to check. The inclusion proof above shows the promise was kept; verifiers check the SCT in the certificate.',
+      );
     if (!entry.set)
       return checks.set(
         'signed-entry-timestamp',
@@ -370,6 +470,10 @@ async function runChecks(entry: LoadedEntry, described: Described | undefined, c
         'The entry carries a public key, not a certificate: there is no chain to check.',
       );
     const at = entry.integratedTime ? new Date(entry.integratedTime * 1000) : undefined;
+    if (described?.ct?.issuerKeyHash) {
+      const r = await precertIssuer(cert, described.ct.issuerKeyHash, t.authorities, at);
+      return checks.set('certificate-chain', r.ok ? 'passed' : 'failed', `${r.reason}.`);
+    }
     const r = await verifyChain(cert, t.authorities, at);
     checks.set(
       'certificate-chain',
@@ -378,6 +482,41 @@ async function runChecks(entry: LoadedEntry, described: Described | undefined, c
     );
   })().catch((e: unknown) => checks.set('certificate-chain', 'failed', message(e)));
   await Promise.all([cpCheck, setCheck, chainCheck]);
+}
+
+/**
+ * A precertificate entry logs the TBS and its issuer's key hash, not a signature: the
+ * issuer must be a CA of the trusted root with that key and the name the TBS gives, the
+ * CA must lead to a root, and the logged time must be in both validities.
+ */
+async function precertIssuer(
+  tbs: Certificate,
+  issuerKeyHash: Uint8Array,
+  authorities: readonly Certificate[],
+  at: Date | undefined,
+): Promise<{ ok: boolean; reason: string }> {
+  let ca: Certificate | undefined;
+  for (const c of authorities) if (c.isCa && equal(await sha256(c.spki), issuerKeyHash)) ca = c;
+  if (!ca)
+    return {
+      ok: false,
+      reason: `No CA of the trusted root has the key the entry names (issuer_key_hash ${hex(issuerKeyHash).slice(0, 16)}…)`,
+    };
+  if (!equal(ca.subjectDer, tbs.issuerDer))
+    return { ok: false, reason: `The precertificate names issuer ${tbs.issuer}, but the key is ${ca.subject}'s` };
+  if (at && (at < tbs.notBefore || at > tbs.notAfter))
+    return { ok: false, reason: `The precertificate was not valid at the logged time ${at.toISOString()}` };
+  const selfSigned = equal(ca.subjectDer, ca.issuerDer);
+  const r = selfSigned
+    ? { ok: await verifyCertificateSignature(ca, ca).catch(() => false), reason: ca.subject }
+    : await verifyChain(ca, authorities, at);
+  if (!r.ok) return { ok: false, reason: selfSigned ? `The root ${ca.subject} is not correctly self-signed` : r.reason };
+  if (selfSigned && at && (at < ca.notBefore || at > ca.notAfter))
+    return { ok: false, reason: `${ca.subject} was not valid at ${at.toISOString()}` };
+  return {
+    ok: true,
+    reason: `Issued by ${ca.subject} (its key hash is the entry's issuer_key_hash): (precertificate) → ${r.reason}${selfSigned && at ? `, valid at ${at.toISOString()}` : ''}. RFC 6962 logs a precertificate as its TBS, without the CA's signature`,
+  };
 }
 
 // ---- views ----
@@ -404,11 +543,16 @@ const time = (sec: number): HTMLElement =>
     new Date(sec * 1000).toLocaleString(),
   );
 
-function certificateView(c: Certificate): HTMLElement {
+function certificateView(c: Certificate, ct?: { leaf: CtLeaf; fingerprint: string }): HTMLElement {
+  const fingerprint = ct ? `sha256:${ct.fingerprint}` : '';
   return h(
     'section',
     { class: 'card' },
-    h('h2', {}, 'Signing certificate'),
+    h(
+      'h2',
+      {},
+      ct ? (ct.leaf.type === 'precert' ? 'Precertificate (as logged: its TBS)' : 'Certificate (as logged)') : 'Signing certificate',
+    ),
     dl([
       ['Identity', code(identityOf(c) ?? '(none)')],
       ['OIDC issuer', code(oidcIssuerOf(c) ?? '(none)')],
@@ -417,6 +561,11 @@ function certificateView(c: Certificate): HTMLElement {
       ['Serial', code(c.serialHex)],
       ...c.sans.map((s): [string, Child] => [`SAN (${s.type})`, code(s.value)]),
       ...c.sigstore.map((e): [string, Child] => [e.name, h('span', { title: e.oid }, code(e.value))]),
+      ['Issuer key hash', ct?.leaf.issuerKeyHash ? code(hex(ct.leaf.issuerKeyHash)) : null],
+      [
+        ct?.leaf.type === 'precert' ? 'SHA-256 of the TBS' : ct ? 'SHA-256 fingerprint' : '',
+        ct ? link(`/?q=${encodeURIComponent(fingerprint)}`, fingerprint, { title: 'What sha256: searches find in the CT log' }) : null,
+      ],
     ]),
   );
 }
@@ -434,10 +583,11 @@ async function showEntry(log: LogName, index: number): Promise<void> {
   let described: Described | undefined;
   let describeError = '';
   try {
-    described = describe(entry.body);
+    described = describeEntry(entry);
   } catch (e) {
     describeError = message(e);
   }
+  const ctView = described?.ct ? { leaf: described.ct, fingerprint: hex(await sha256(described.ct.logged)) } : undefined;
   const checks = checkList();
   const subjects = described?.subjects?.length
     ? h(
@@ -475,12 +625,18 @@ async function showEntry(log: LogName, index: number): Promise<void> {
       { class: 'card' },
       h('h2', {}, 'Entry'),
       dl([
-        ['Log', log === 'rekor-v1' ? 'Rekor v1' : 'Rekor v2 (tlog-tiles)'],
+        ['Log', LOG_TITLES[log]],
         ['Kind', described ? `${described.kind} ${described.version}` : `unreadable body: ${describeError}`],
         ['Log index', String(entry.index)],
-        ['Integrated', entry.integratedTime ? time(entry.integratedTime) : 'not recorded by Rekor v2 (see the checkpoint)'],
-        ['UUID', code(entry.uuid)],
-        ['Signed digest', described?.digest ? link(`/?q=${encodeURIComponent(described.digest)}`, described.digest) : '–'],
+        [
+          log === 'ct' ? 'Logged (SCT timestamp)' : 'Integrated',
+          entry.integratedTime ? time(entry.integratedTime) : 'not recorded by Rekor v2 (see the checkpoint)',
+        ],
+        [log === 'ct' ? 'Leaf hash' : 'UUID', code(entry.uuid)],
+        [
+          'Signed digest',
+          log === 'ct' ? null : described?.digest ? link(`/?q=${encodeURIComponent(described.digest)}`, described.digest) : '–',
+        ],
         ['Payload type', described?.payloadType ? code(described.payloadType) : null],
         ['In-toto subjects', subjects],
         [
@@ -489,17 +645,21 @@ async function showEntry(log: LogName, index: number): Promise<void> {
             'span',
             { class: 'links' },
             ...entry.links.map((l) => link(l.href, l.label)),
-            link(`data:application/json;base64,${toBase64(entry.body)}`, 'Canonical body', { download: `${log}-${entry.index}.json` }),
+            log === 'ct'
+              ? link(`data:application/octet-stream;base64,${toBase64(entry.body)}`, 'MerkleTreeLeaf', {
+                  download: `ct-${entry.index}.bin`,
+                })
+              : link(`data:application/json;base64,${toBase64(entry.body)}`, 'Canonical body', { download: `${log}-${entry.index}.json` }),
           ),
         ],
       ]),
     ),
-    described?.certificate ? certificateView(described.certificate) : null,
+    described?.certificate ? certificateView(described.certificate, ctView) : null,
     h(
       'details',
       { class: 'card' },
-      h('summary', {}, 'Canonical body'),
-      h('pre', {}, JSON.stringify(JSON.parse(new TextDecoder().decode(entry.body)), null, 2)),
+      h('summary', {}, log === 'ct' ? 'MerkleTreeLeaf (base64)' : 'Canonical body'),
+      h('pre', {}, log === 'ct' ? toBase64(entry.body) : JSON.stringify(JSON.parse(new TextDecoder().decode(entry.body)), null, 2)),
     ),
   );
   await runChecks(entry, described, checks);
@@ -539,7 +699,7 @@ async function showSearch(q: string, offset: number): Promise<void> {
     );
     void loadEntry(r.log, r.index)
       .then((e) => {
-        const d = describe(e.body);
+        const d = describeEntry(e);
         const who = d.certificate ? identityOf(d.certificate) : undefined;
         detail.textContent = [d.kind, who, e.integratedTime ? new Date(e.integratedTime * 1000).toLocaleString() : undefined]
           .filter(Boolean)
@@ -732,16 +892,41 @@ async function renderLive(first: boolean): Promise<void> {
   fill(view);
 }
 
+/** The certificate a dropped file is or carries (PEM, DER, a Sigstore bundle's signing certificate), if any. */
+function certificateIn(bytes: Uint8Array): Certificate | undefined {
+  try {
+    if (bytes[0] === 0x30) return parseCertificate(bytes);
+    const text = new TextDecoder().decode(bytes.subarray(0, 256 * 1024));
+    const pem = PEM.exec(text);
+    if (pem) return parseCertificate(fromBase64(pem[1]!.replace(/\s+/g, '')));
+    const vm = (JSON.parse(text) as { verificationMaterial?: Record<string, any> }).verificationMaterial; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const raw = vm?.certificate?.rawBytes ?? vm?.x509CertificateChain?.certificates?.[0]?.rawBytes;
+    return typeof raw === 'string' ? parseCertificate(fromBase64(raw)) : undefined;
+  } catch {
+    return undefined; // an artifact, hashed as it is
+  }
+}
+
 function dropZone(): HTMLElement {
   const input = h('input', { type: 'file', id: 'file', class: 'visually-hidden' }) as HTMLInputElement;
   const zone = h(
     'label',
     { class: 'card drop', for: 'file', tabindex: '0' },
     h('strong', {}, 'Is my artifact in the log?'),
-    h('span', { class: 'muted' }, ' Drop a file here or choose one: it is hashed in this browser and never uploaded.'),
+    h(
+      'span',
+      { class: 'muted' },
+      ' Drop a file here or choose one: it is hashed in this browser and never uploaded. A certificate (PEM or DER) or a Sigstore bundle finds its CT entry.',
+    ),
     input,
   );
-  const hashFile = async (f: File): Promise<void> => navigate(`/?q=sha256:${hex(await sha256(new Uint8Array(await f.arrayBuffer())))}`);
+  const hashFile = async (f: File): Promise<void> => {
+    const bytes = new Uint8Array(await f.arrayBuffer());
+    const cert = certificateIn(bytes);
+    // A certificate's CT entry logs its TBS without the SCT list (or, for a precertificate, the poison).
+    const hashed = cert ? tbsWithoutExtensions(cert, SCT_LIST_OID, '1.3.6.1.4.1.11129.2.4.3') : bytes;
+    navigate(`/?q=sha256:${hex(await sha256(hashed))}`);
+  };
   input.addEventListener('change', () => input.files?.[0] && void hashFile(input.files[0]));
   zone.addEventListener('dragover', (e) => {
     e.preventDefault();
@@ -801,7 +986,8 @@ function route(): void {
   const log = p.get('log');
   const index = p.get('index');
   if (q) void showSearch(q, Math.max(0, Number(p.get('offset')) || 0));
-  else if ((log === 'rekor-v1' || log === 'rekor-v2') && index !== null && /^\d+$/.test(index)) void showEntry(log, Number(index));
+  else if ((log === 'rekor-v1' || log === 'rekor-v2' || log === 'ct') && index !== null && /^\d+$/.test(index))
+    void showEntry(log, Number(index));
   else if (p.get('view') === 'root') void showRoot();
   else void showLive();
   main.focus({ preventScroll: true });

@@ -108,7 +108,7 @@ export interface LogKey {
   baseUrl: string;
 }
 
-async function verifyWith(spki: Uint8Array, signature: Uint8Array, message: Uint8Array): Promise<boolean> {
+export async function verifyWith(spki: Uint8Array, signature: Uint8Array, message: Uint8Array): Promise<boolean> {
   const kind = keyKindOf(spki);
   if (kind.name === 'Ed25519') {
     const key = await crypto.subtle.importKey('spki', bytes(spki), { name: 'Ed25519' }, false, ['verify']);

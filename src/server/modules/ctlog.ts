@@ -9,7 +9,11 @@ export const ctlogModule: ServiceModule = {
   async setup(ctx) {
     const key = ctx.keyStore.loadOrCreate('ctlog', ctx.config.keys.ctlog);
     // Internal tree only (clients see SCTs and get-sth), so its origin does not follow the public URL.
-    const store = await EngineCtLogStore.open((await ctx.storage()).ct, { origin: 'keyless-ct', signer: key });
+    const store = await EngineCtLogStore.open((await ctx.storage()).ct, {
+      origin: 'keyless-ct',
+      signer: key,
+      reindexing: (entries) => ctx.warn(`indexing the CT log's ${entries} stored entries for search (once, after an upgrade)`),
+    });
     const log = new CtLog({ signer: key, roots: [ctx.caMaterial().root.certificate], store });
     ctx.ctSubmitter = inProcessCtSubmitter(log);
     return {

@@ -22,8 +22,13 @@ export const rekorModule: ServiceModule = {
     for (const shard of shards) {
       const key = shard === shards[0] ? ctx.keyStore.loadOrCreate(shard.name, ctx.config.keys.rekorV2) : ctx.keyStore.load(shard.name);
       if (!key) throw new KeylessError('LOG_SHARDS_INVALID', `the key of Rekor v2 shard ${shard.name} is missing from ${ctx.dataDir}/keys`);
-      const baseUrl = `${ctx.publicUrl}${shard.path}`;
-      const log = await RekorV2Log.open({ engine, baseUrl, name: shard.name, signer: key }).catch((e: unknown) => {
+      const baseUrl = shard.url ?? `${ctx.publicUrl}${shard.path}`;
+      if (shard.url && new URL(shard.url).hostname === new URL(ctx.publicUrl).hostname)
+        throw new KeylessError(
+          'LOG_SHARDS_INVALID',
+          `Rekor v2 shard ${shard.name} has the public URL's host name (${shard.url}); a shard URL of its own needs a host name of its own`,
+        );
+      const log = await RekorV2Log.open({ engine, baseUrl, name: shard.name, signer: key, origin: shard.origin }).catch((e: unknown) => {
         // The v2 checkpoint origin is the public URL's host name and is fixed when the log is created.
         if (e instanceof KeylessError && e.code === 'LOG_ORIGIN_MISMATCH') {
           throw new KeylessError(
@@ -47,11 +52,18 @@ export const rekorModule: ServiceModule = {
       async register(app) {
         await app.register(rekorV1Service({ log: v1, verifier: inlineDigestVerifier }));
         for (const { shard, log } of v2) {
-          const retired = shard === current ? undefined : { successor: `${ctx.publicUrl}${current.path}` };
-          await app.register(
-            rekorV2Service({ log, verifier: inlineDigestVerifier, ...(retired ? { retired } : {}) }),
-            shard.path ? { prefix: shard.path } : {},
-          );
+          const retired = shard === current ? undefined : { successor: current.url ?? `${ctx.publicUrl}${current.path}` };
+          const service = rekorV2Service({ log, verifier: inlineDigestVerifier, ...(retired ? { retired } : {}) });
+          if (shard.url) {
+            // A shard with a host name of its own answers at that host's root, chosen by the Host header.
+            const host = new URL(shard.url).host;
+            await app.register(async (scoped) => {
+              scoped.addHook('onRoute', (route) => {
+                route.constraints = { ...route.constraints, host };
+              });
+              await scoped.register(service);
+            });
+          } else await app.register(service, shard.path ? { prefix: shard.path } : {});
         }
       },
       describe(trust) {

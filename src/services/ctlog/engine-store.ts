@@ -5,6 +5,7 @@
 import type { Signer } from '../../core/signer.js';
 import { noteCheckpointSigner, type LogEngine, type TransparencyLog } from '../../log/index.js';
 import type { CtLogStore } from './log.js';
+import { CT_INDEX_VERSION, ctIndexKeys } from './index-keys.js';
 
 export interface EngineCtStoreOptions {
   /** Name of the log inside the engine (default "ct"). */
@@ -12,6 +13,8 @@ export interface EngineCtStoreOptions {
   /** Checkpoint origin and key name: the log's base URL without scheme, e.g. `example.com/ctlog`. */
   origin: string;
   signer: Signer;
+  /** Told when the stored entries are re-indexed for search before the log opens (once, after an upgrade). */
+  reindexing?: (entries: number) => void;
 }
 
 export class EngineCtLogStore implements CtLogStore {
@@ -23,13 +26,14 @@ export class EngineCtLogStore implements CtLogStore {
       name: options.name ?? 'ct',
       origin: options.origin,
       signer: ({ origin }) => noteCheckpointSigner({ origin, keyName, signer: options.signer }),
+      index: { version: CT_INDEX_VERSION, keysOf: ctIndexKeys, ...(options.reindexing ? { reindexing: options.reindexing } : {}) },
     });
     return new EngineCtLogStore(log);
   }
 
   async append(leaf: Buffer): Promise<number> {
     // extra_data (the chain) is not kept: get-entries answers with the leaves only.
-    const r = await this.log.append(leaf);
+    const r = await this.log.append(leaf, { indexKeys: ctIndexKeys(leaf) });
     return r.index;
   }
 

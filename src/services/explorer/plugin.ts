@@ -8,10 +8,8 @@ import { ActivityCache } from './activity.js';
 import { DEFAULT_PAGE, MAX_OFFSET, MAX_PAGE, parseQuery, searchLogs, type ExplorerLog } from './search.js';
 
 export interface ExplorerServiceOptions {
-  /** The transparency logs searched and shown (Rekor v1 and v2). */
+  /** The logs searched: Rekor v1 and v2, and the CT log (whose tree head the page reads through get-sth). */
   logs: readonly ExplorerLog[];
-  /** Whether the instance runs a CT log (the page reads its get-sth). */
-  ctLog?: boolean;
   /** The trusted root clients are given (its bytes, read on each request: the server rewrites it at start). */
   trustedRoot: () => Buffer | undefined;
   /** Folder of the built browser app (default: dist/explorer of this package). */
@@ -65,7 +63,10 @@ export function explorerService(options: ExplorerServiceOptions): FastifyPluginA
     }
     return b;
   };
-  const activity = new ActivityCache(options.logs);
+  // Signing events are the Rekor entries (each signing also logs its certificate in CT).
+  const transparency = options.logs.filter((l) => l.name !== 'ct');
+  const ctLog = options.logs.some((l) => l.name === 'ct');
+  const activity = new ActivityCache(transparency);
 
   const sendIndex = (reply: FastifyReply): FastifyReply => {
     const html = asset('index.html');
@@ -102,11 +103,11 @@ export function explorerService(options: ExplorerServiceOptions): FastifyPluginA
     });
 
     app.get('/api/explorer/v1/logs', async () => ({
-      logs: options.logs.map(({ name, log }) => {
+      logs: transparency.map(({ name, log }) => {
         const cp = log.latestCheckpoint();
         return { name, origin: log.origin, size: cp.size, checkpoint: cp.signed, timestamp: cp.timestamp };
       }),
-      ctLog: options.ctLog === true,
+      ctLog,
     }));
 
     app.get('/api/explorer/v1/activity', async () => activity.get());

@@ -1,10 +1,14 @@
 import type { TransparencyLog } from '../../log/index.js';
 import { HttpError } from '../http/index.js';
-import { emailIndexKey, hashIndexKey, uriIndexKey } from '../tlog/index.js';
+import { emailIndexKey, hashIndexKey, issuerIndexKey, uriIndexKey } from '../tlog/index.js';
 
-/** A log the explorer searches, by the name its read API and the page use. */
+/**
+ * A log the explorer searches, by the name its read API and the page use. The CT log's
+ * index keys are derived from its leaves (services/ctlog/index-keys.ts); its entry UUID is
+ * the RFC 6962 leaf hash, as get-proof-by-hash takes it.
+ */
 export interface ExplorerLog {
-  name: 'rekor-v1' | 'rekor-v2';
+  name: 'rekor-v1' | 'rekor-v2' | 'ct';
   log: TransparencyLog;
 }
 
@@ -14,11 +18,11 @@ export interface EntryPointer {
   index: number;
 }
 
-export type QueryKind = 'email' | 'uri' | 'digest' | 'index' | 'uuid';
+export type QueryKind = 'email' | 'uri' | 'issuer' | 'digest' | 'index' | 'uuid';
 
 export interface ParsedQuery {
   kind: QueryKind;
-  /** Index keys to look up (email, uri, digest), or the leaf hash (uuid), or the decimal index. */
+  /** Index keys to look up (email, uri, issuer, digest), or the leaf hash (uuid), or the decimal index. */
   value: string;
   /** A 64-hex query is both an entry UUID and a SHA-256 digest: both are looked up. */
   alsoDigest?: string;
@@ -34,10 +38,13 @@ export const MAX_OFFSET = 10_000;
 
 const DIGEST_LENGTH = { sha256: 64, sha384: 96, sha512: 128 } as const;
 
-/** Classifies a search box query: an e-mail, a URI, `alg:HEX`, a log index or an entry UUID. */
+/**
+ * Classifies a search box query: an e-mail, a URI, `issuer:URL` (the OIDC issuer of the
+ * certificates the CT log holds), `alg:HEX`, a log index or an entry UUID.
+ */
 export function parseQuery(raw: unknown): ParsedQuery {
   if (typeof raw !== 'string' || raw.trim() === '')
-    throw new HttpError('REQUEST_INVALID', 'q is required: an e-mail, a URI, sha256:HEX, a log index or an entry UUID');
+    throw new HttpError('REQUEST_INVALID', 'q is required: an e-mail, a URI, issuer:URL, sha256:HEX, a log index or an entry UUID');
   const q = raw.trim();
   if (q.length > MAX_QUERY_LENGTH) throw new HttpError('REQUEST_INVALID', `q is longer than ${MAX_QUERY_LENGTH} characters`);
   if (/^(0|[1-9][0-9]{0,15})$/.test(q)) {
@@ -51,11 +58,13 @@ export function parseQuery(raw: unknown): ParsedQuery {
       throw new HttpError('REQUEST_INVALID', `a ${alg} digest has ${DIGEST_LENGTH[alg]} hex digits`);
     return { kind: 'digest', value: hashIndexKey(alg, digest[2]!) };
   }
+  const issuer = /^issuer:(\S+)$/.exec(q);
+  if (issuer) return { kind: 'issuer', value: issuerIndexKey(issuer[1]!) };
   if (/^[0-9a-fA-F]{64}$/.test(q)) return { kind: 'uuid', value: q.toLowerCase(), alsoDigest: hashIndexKey('sha256', q) };
   if (/^[0-9a-fA-F]{80}$/.test(q)) return { kind: 'uuid', value: q.slice(16).toLowerCase(), treeIdHex: q.slice(0, 16).toLowerCase() };
   if (/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/\S+$/.test(q)) return { kind: 'uri', value: uriIndexKey(q) };
   if (/^[^\s@]+@[^\s@]+$/.test(q)) return { kind: 'email', value: emailIndexKey(q) };
-  throw new HttpError('REQUEST_INVALID', 'q is not an e-mail, a URI, sha256:HEX, a log index or an entry UUID');
+  throw new HttpError('REQUEST_INVALID', 'q is not an e-mail, a URI, issuer:URL, sha256:HEX, a log index or an entry UUID');
 }
 
 function treeIdHexOf(log: TransparencyLog): string {

@@ -7,6 +7,7 @@ import { HTTP_STATUS } from './status.js';
 import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from './metrics.js';
 import { halfCloseAfterAnswer } from './drain.js';
 import { createHttpServer, type ConnectionLimits } from './server.js';
+import type { LogLevel } from './log-levels.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -101,9 +102,6 @@ export function createHttpApp(options: HttpAppOptions = {}): FastifyInstance {
 
   return app;
 }
-
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Fields that carry secrets, censored wherever they appear in a log line (belt and braces: we never log them). */
 const REDACTED_PATHS = [

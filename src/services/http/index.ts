@@ -1,4 +1,5 @@
-export { createHttpApp, DEFAULT_BODY_LIMIT, LOG_LEVELS, type HttpAppOptions, type LogLevel } from './app.js';
+export { createHttpApp, DEFAULT_BODY_LIMIT, type HttpAppOptions } from './app.js';
+export { LOG_LEVELS, type LogLevel } from './log-levels.js';
 export { HttpError, toHttpError, type ErrorBody } from './errors.js';
 export { HTTP_STATUS, httpStatusOf, type HttpStatusCode } from './status.js';
 export { MetricsRegistry, Counter, Histogram, PROMETHEUS_CONTENT_TYPE } from './metrics.js';

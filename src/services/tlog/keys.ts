@@ -173,6 +173,11 @@ export function uriIndexKey(uri: string): string {
   return `uri:${uri}`;
 }
 
+/** The OIDC issuer a certificate names (Sigstore extension .1.8 or .1.1), as given. */
+export function issuerIndexKey(issuer: string): string {
+  return `issuer:${issuer}`;
+}
+
 export function hashIndexKey(algorithm: string, hex: string): string {
   return `hash:${algorithm}:${hex.toLowerCase()}`;
 }

@@ -18,6 +18,12 @@ export interface RekorLogOptions {
   name?: string;
   /** Most entries integrated per batch. */
   maxBatch?: number;
+  /**
+   * Rekor v2 only: how the checkpoint origin (= key name) derives from `baseUrl`: its host
+   * name (default; rekor-tiles' form, the only one sigstore-go accepts), or host[:port] and
+   * path, for a log that shares its host with another (a shard at `<host>/shards/N`).
+   */
+  origin?: 'hostname' | 'url';
 }
 
 /** What the trust files need about a log. */
@@ -158,7 +164,7 @@ export class RekorV1Log {
   }
 }
 
-/** A Rekor v2 log: Ed25519 (or ECDSA P-256) note key, origin = key name = host name of the URL. */
+/** A Rekor v2 log: Ed25519 (or ECDSA P-256) note key, origin = key name = host name of the URL (or URL without scheme). */
 export class RekorV2Log {
   private constructor(
     readonly log: TransparencyLog,
@@ -170,7 +176,8 @@ export class RekorV2Log {
     if (kinfo.algorithm !== 'ed25519' && kinfo.algorithm !== 'ecdsa-p256') {
       throw new KeylessError('KEY_UNSUPPORTED', 'a Rekor v2 log key must be Ed25519 (advised) or ECDSA P-256');
     }
-    const origin = urlOf(o.baseUrl).hostname;
+    const url = urlOf(o.baseUrl);
+    const origin = o.origin === 'url' ? `${url.host}${url.pathname}`.replace(/\/+$/, '') : url.hostname;
     const log = await o.engine.openLog({
       name: o.name ?? 'rekor-v2',
       origin,
