@@ -1,13 +1,12 @@
 // @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 import { test } from 'node:test';
-import pg from 'pg';
 import { softwareSigner } from '../../src/core/signer.js';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:net';
 import { LogEngine, MIGRATIONS, PostgresDriver, noteCheckpointSigner, type AppendResult } from '../../src/log/index.js';
 import { rootFromLeafHashes, verifyConsistency, verifyInclusion, verifySignedCheckpoint } from '../../src/merkle/index.js';
-import { createTestDatabase, sql } from '../support/postgres.js';
+import { copyLogsAsSchema1, createTestDatabase, sql } from '../support/postgres.js';
 
 const keys = generateKeyPairSync('ed25519');
 const ORIGIN = 'pg.log.test';
@@ -176,32 +175,19 @@ test('a commit wakes the other processes (LISTEN/NOTIFY): their checkpoint moves
   }
 });
 
-test('schema 2 → 3: grown edge tiles move to partial_tiles, full tiles stay, and the log continues', async () => {
+test('schema 1 → 3: grown edge tiles move to partial_tiles, full tiles stay, and the log continues', async () => {
   const source = await createTestDatabase('schema_src');
   const old = await createTestDatabase('schema_v1');
   try {
-    // The same log as a binary before schema 3 stored it: edge tiles grown in place in `tiles`.
+    // The same log as a binary before schema step 3 stored it: edge tiles grown in place in `tiles`.
     const engine = await LogEngine.openPostgres({ connectionString: source.url, refreshMs: 0 });
     const log = await open(engine);
     await Promise.all(Array.from({ length: 300 }, (_, i) => log.append(body(i))));
     const before = log.latestCheckpoint();
     await engine.close();
-    const before3 = await PostgresDriver.open({ connectionString: old.url, migrations: MIGRATIONS.slice(0, 2) });
-    await before3.close();
-    const target = new pg.Client({ connectionString: old.url });
-    await target.connect();
-    const copy = async (select: string, insert: string) => {
-      for (const r of await sql(source.url, select)) await target.query(insert, Object.values(r));
-    };
-    await copy('SELECT id, name, origin, tree_id, size, created_at FROM logs', 'INSERT INTO logs VALUES ($1, $2, $3, $4, $5, $6)');
-    await copy('SELECT log_id, idx, body, integrated_time FROM entries', 'INSERT INTO entries VALUES ($1, $2, $3, $4)');
-    await copy('SELECT log_id, leaf_hash, idx FROM leaves', 'INSERT INTO leaves VALUES ($1, $2, $3)');
-    await copy('SELECT log_id, size, root_hash, signed, timestamp FROM checkpoints', 'INSERT INTO checkpoints VALUES ($1, $2, $3, $4, $5)');
-    await copy(
-      'SELECT log_id, level, idx, data FROM tiles UNION ALL SELECT log_id, level, idx, data FROM partial_tiles',
-      'INSERT INTO tiles VALUES ($1, $2, $3, $4)',
-    );
-    await target.end();
+    const step1 = await PostgresDriver.open({ connectionString: old.url, migrations: MIGRATIONS.slice(0, 1) });
+    await step1.close();
+    await copyLogsAsSchema1(source.url, old.url);
     assert.equal((await sql(old.url, 'SELECT 1 FROM tiles WHERE length(data) < 8192')).length, 2, 'edge tiles of levels 0 and 1');
 
     const [x, y] = await Promise.all([1, 2].map(() => LogEngine.openPostgres({ connectionString: old.url, refreshMs: 0 })));
