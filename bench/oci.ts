@@ -7,11 +7,16 @@
 //  4. registry round trips per sign and per verify, counted by the test registry in
 //     test/support (with and without the referrers API).
 //
-//   npm run build && node --import tsx bench/oci.ts [--runs 11] [--images 100] [--log-version 2]
+// Wall time is what the targets name; CPU time (user + sys of the process, from /usr/bin/time)
+// is reported beside it because it hardly moves with the machine's load. `--baseline DIR`
+// measures another checkout's build (DIR/bin/keyless, e.g. main) in the same run, interleaved
+// with this one, for before/after figures under the same conditions.
+//
+//   npm run build && node --import tsx bench/oci.ts [--runs 11] [--images 100] [--log-version 2] [--baseline DIR]
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startServe } from '../test/sign/serve-helper.js';
 import { startDockerRegistry } from '../test/support/docker-registry.js';
@@ -28,26 +33,46 @@ const RUNS = Number(argValue('--runs', '11'));
 const IMAGES = Number(argValue('--images', '100'));
 const LOG_VERSION = Number(argValue('--log-version', '2')) as 1 | 2;
 const BIN = join(process.cwd(), 'bin', 'keyless');
+const BASELINE = args.includes('--baseline') ? join(resolve(argValue('--baseline', '.')), 'bin', 'keyless') : undefined;
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
-function run(cmd: string, argv: string[], env: Record<string, string> = {}): Promise<{ ms: number; code: number | null; stderr: string }> {
+interface Timed {
+  ms: number;
+  /** user + sys of the process, when /usr/bin/time is there. */
+  cpuMs?: number;
+}
+
+function run(
+  cmd: string,
+  argv: string[],
+  env: Record<string, string> = {},
+): Promise<{ ms: number; cpuMs?: number; code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+    const [file, list] = TIME ? [TIME, ['-f', 'keyless-bench-cpu %U %S', cmd, ...argv]] : [cmd, argv];
+    const child = spawn(file, list, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.once('close', (code) => resolve({ ms: performance.now() - t0, code, stderr }));
+    child.once('close', (code) => {
+      const ms = performance.now() - t0;
+      const m = /keyless-bench-cpu ([\d.]+) ([\d.]+)/.exec(stderr);
+      resolve({ ms, cpuMs: m ? (Number(m[1]) + Number(m[2])) * 1000 : undefined, code, stderr });
+    });
   });
 }
 
-async function must(cmd: string, argv: string[], env?: Record<string, string>): Promise<number> {
+async function must(cmd: string, argv: string[], env?: Record<string, string>): Promise<Timed> {
   const r = await run(cmd, argv, env);
   if (r.code !== 0) throw new Error(`${cmd} ${argv.slice(0, 2).join(' ')} failed: ${r.stderr}`);
-  return r.ms;
+  return { ms: r.ms, cpuMs: r.cpuMs };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const fmt = (xs: number[]) =>
-  `median ${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)}, n=${xs.length})`;
+const fmt = (ts: Timed[]) => {
+  const xs = ts.map((t) => t.ms);
+  const cpu = ts.map((t) => t.cpuMs).filter((c): c is number => c !== undefined);
+  return `median ${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)}, n=${xs.length})${cpu.length ? `, CPU median ${median(cpu).toFixed(0)} ms` : ''}`;
+};
 
 function cosignBinary(): string | undefined {
   const gopath = spawnSync('go', ['env', 'GOPATH'], { encoding: 'utf8' }).stdout?.trim();
@@ -70,14 +95,17 @@ async function main(): Promise<void> {
         .map((l) => l.toFixed(2))
         .join(' ')}; Rekor v${LOG_VERSION}; registry docker-registry 2.8.2 (fallback tag)`,
     );
-    const token = spawnSync(process.execPath, [BIN, 'dev-token', '--url', serve.url, '--email', 'bench@example.com'], {
-      encoding: 'utf8',
-    }).stdout.trim();
+    // A fresh identity token per use: a long run outlives the development IdP's tokens.
+    const newToken = () =>
+      spawnSync(process.execPath, [BIN, 'dev-token', '--url', serve.url, '--email', 'bench@example.com'], {
+        encoding: 'utf8',
+      }).stdout.trim();
+    const token = newToken();
     const tokenFile = join(work, 'token');
     writeFileSync(tokenFile, token);
     const iss = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).iss as string;
     const sc = serve.signingConfig(LOG_VERSION);
-    const signFlags = ['--identity-token', token, '--signing-config', sc, '--trusted-root', serve.trustedRoot, '-y'];
+    const signFlags = () => ['--identity-token', newToken(), '--signing-config', sc, '--trusted-root', serve.trustedRoot, '-y'];
     const verifyFlags = [
       '--certificate-identity',
       'bench@example.com',
@@ -88,34 +116,45 @@ async function main(): Promise<void> {
     ];
     const client = new RegistryClient();
     const repo = { registry: registry.host, repository: 'bench/app' };
+    const builds = [{ label: 'keyless', bin: BIN }, ...(BASELINE ? [{ label: 'baseline', bin: BASELINE }] : [])];
 
-    // 1. one image per process.
-    const signMs: number[] = [];
-    const verifyMs: number[] = [];
-    const blobMs: number[] = [];
-    const signed: string[] = [];
+    // 1. one image per process; the builds take turns on the same images' neighbours.
+    const times = new Map<string, { sign: Timed[]; verify: Timed[]; blob: Timed[] }>();
+    for (const b of builds) times.set(b.label, { sign: [], verify: [], blob: [] });
     for (let i = 0; i < RUNS + 1; i++) {
-      const img = await pushImage(client, repo, `single-${i}`);
-      const s = await must(process.execPath, [BIN, 'sign', `${registry.host}/${repo.repository}:single-${i}`, ...signFlags]);
-      const v = await must(process.execPath, [BIN, 'verify', `${registry.host}/${repo.repository}:single-${i}`, ...verifyFlags]);
-      const manifest = join(work, `manifest-${i}.json`);
-      writeFileSync(manifest, (await client.getManifest(repo, img.digest)).bytes);
-      const b = await must(process.execPath, [BIN, 'sign-blob', manifest, '--bundle', `${manifest}.sigstore.json`, ...signFlags]);
-      if (i === 0) continue; // warm-up
-      signMs.push(s);
-      verifyMs.push(v);
-      blobMs.push(b);
-      signed.push(img.ref);
+      for (const b of builds) {
+        const tag = `single-${b.label}-${i}`;
+        const img = await pushImage(client, repo, tag);
+        const s = await must(process.execPath, [b.bin, 'sign', `${registry.host}/${repo.repository}:${tag}`, ...signFlags()]);
+        const v = await must(process.execPath, [b.bin, 'verify', `${registry.host}/${repo.repository}:${tag}`, ...verifyFlags]);
+        const manifest = join(work, `manifest-${b.label}-${i}.json`);
+        writeFileSync(manifest, (await client.getManifest(repo, img.digest)).bytes);
+        const f = await must(process.execPath, [b.bin, 'sign-blob', manifest, '--bundle', `${manifest}.sigstore.json`, ...signFlags()]);
+        if (i === 0) continue; // warm-up
+        const t = times.get(b.label)!;
+        t.sign.push(s);
+        t.verify.push(v);
+        t.blob.push(f);
+      }
     }
-    console.log(`keyless sign IMAGE (tag)        ${fmt(signMs)}`);
-    console.log(`keyless verify IMAGE (tag)      ${fmt(verifyMs)}`);
-    console.log(`keyless sign-blob manifest.json ${fmt(blobMs)}`);
+    for (const b of builds) {
+      const t = times.get(b.label)!;
+      console.log(`${b.label} sign IMAGE (tag)        ${fmt(t.sign)}`);
+      console.log(`${b.label} verify IMAGE (tag)      ${fmt(t.verify)}`);
+      console.log(`${b.label} sign-blob manifest.json ${fmt(t.blob)}`);
+    }
 
-    // 2. many images, one command, one certificate.
-    const many: string[] = [];
-    for (let i = 0; i < IMAGES; i++) many.push((await pushImage(client, repo, `many-${i}`)).ref);
-    const batch = await must(process.execPath, [BIN, 'sign', ...many, ...signFlags]);
-    console.log(`keyless sign ${IMAGES} images in one command: ${batch.toFixed(0)} ms = ${(IMAGES / (batch / 1000)).toFixed(1)} images/s`);
+    // 2. many images, one command, one certificate (each build its own images; twice each, alternating).
+    for (let round = 0; round < 2; round++) {
+      for (const b of builds) {
+        const many: string[] = [];
+        for (let i = 0; i < IMAGES; i++) many.push((await pushImage(client, repo, `many-${b.label}-${round}-${i}`)).ref);
+        const batch = await must(process.execPath, [b.bin, 'sign', ...many, ...signFlags()]);
+        console.log(
+          `${b.label} sign ${IMAGES} images in one command: ${batch.ms.toFixed(0)} ms = ${(IMAGES / (batch.ms / 1000)).toFixed(1)} images/s${batch.cpuMs ? ` (CPU ${batch.cpuMs.toFixed(0)} ms)` : ''}`,
+        );
+      }
+    }
     // For scale: the same number of manifests signed as files (no registry) in one command.
     const files: string[] = [];
     for (let i = 0; i < IMAGES; i++) {
@@ -124,19 +163,23 @@ async function main(): Promise<void> {
       files.push(f);
     }
     const outDir = mkdtempSync(join(work, 'out-'));
-    const blobs = await must(process.execPath, [BIN, 'sign-blob', ...files, '--output-dir', outDir, ...signFlags]);
+    // Only for scale: a failure here is reported, and the run goes on to the peer.
+    const blobs = await run(process.execPath, [BIN, 'sign-blob', ...files, '--output-dir', outDir, ...signFlags()]);
     console.log(
-      `keyless sign-blob ${IMAGES} files in one command: ${blobs.toFixed(0)} ms = ${(IMAGES / (blobs / 1000)).toFixed(1)} files/s`,
+      blobs.code === 0
+        ? `keyless sign-blob ${IMAGES} files in one command: ${blobs.ms.toFixed(0)} ms = ${(IMAGES / (blobs.ms / 1000)).toFixed(1)} files/s`
+        : `keyless sign-blob ${IMAGES} files in one command failed: ${blobs.stderr.split('\n')[0]}`,
     );
 
     // 3. the peer, same stack, same run.
     const cosign = cosignBinary();
     if (cosign) {
-      const cSign: number[] = [];
-      const cVerify: number[] = [];
+      const cSign: Timed[] = [];
+      const cVerify: Timed[] = [];
       const env = { HOME: work };
       for (let i = 0; i < Math.min(RUNS, 5) + 1; i++) {
         const img = await pushImage(client, repo, `cosign-${i}`);
+        writeFileSync(tokenFile, newToken());
         const s = await must(
           cosign,
           ['sign', '--identity-token', tokenFile, '--signing-config', sc, '--trusted-root', serve.trustedRoot, '-y', img.ref],
@@ -175,7 +218,7 @@ async function main(): Promise<void> {
         for (let i = 0; i < 3; i++) {
           await pushImage(client, crepo, `rt-${i}`);
           const before = counted.requests.length;
-          await must(process.execPath, [BIN, 'sign', `${counted.host}/bench/app:rt-${i}`, ...signFlags]);
+          await must(process.execPath, [BIN, 'sign', `${counted.host}/bench/app:rt-${i}`, ...signFlags()]);
           const mid = counted.requests.length;
           await must(process.execPath, [BIN, 'verify', `${counted.host}/bench/app:rt-${i}`, ...verifyFlags]);
           trips.push([mid - before, counted.requests.length - mid]);
@@ -183,7 +226,7 @@ async function main(): Promise<void> {
         // The registry's share of a batch: the same command against this in-memory registry.
         const refs: string[] = [];
         for (let i = 0; i < IMAGES; i++) refs.push((await pushImage(client, crepo, `many-${i}`)).ref);
-        const ms = await must(process.execPath, [BIN, 'sign', ...refs, ...signFlags]);
+        const { ms } = await must(process.execPath, [BIN, 'sign', ...refs, ...signFlags()]);
         console.log(
           `keyless sign ${IMAGES} images, in-memory test registry (${referrersApi ? 'referrers API' : 'fallback tag'}): ${(IMAGES / (ms / 1000)).toFixed(1)} images/s`,
         );

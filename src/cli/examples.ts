@@ -8,7 +8,8 @@ const GH_ISSUER = 'https://token.actions.githubusercontent.com';
 export const EXAMPLES: Readonly<Record<string, string>> = {
   'verify-blob': `keyless verify-blob release.tar.gz --bundle release.tar.gz.sigstore.json \\
     --certificate-identity ${GH_ID} --certificate-oidc-issuer ${GH_ISSUER}
-  cat release.tar.gz | keyless verify-blob - --bundle release.tar.gz.sigstore.json --key key.pub`,
+  cat release.tar.gz | keyless verify-blob - --bundle release.tar.gz.sigstore.json --key key.pub
+  keyless verify-blob dist/* --bundle-dir bundles/ --certificate-identity ${GH_ID} --certificate-oidc-issuer ${GH_ISSUER}`,
   'verify-blob-attestation': `keyless verify-blob-attestation release.tar.gz --bundle att.sigstore.json --type slsaprovenance1 \\
     --certificate-identity-regexp 'https://github\\.com/OWNER/.*' --certificate-oidc-issuer ${GH_ISSUER} --json`,
   'verify-bundle': `keyless verify-bundle --bundle b.sigstore.json --certificate-identity alice@example.com \\

@@ -394,6 +394,11 @@ export const ERROR_CODES = {
   // cli
   CHAIN_ORDER: { component: 'cli', meaning: 'A certificate chain file is not ordered leaf first, root last.' },
   TIMEOUT: { component: 'cli', meaning: 'The command did not finish within its --timeout.' },
+  BUNDLE_NOT_FOUND: {
+    component: 'cli',
+    meaning: 'verify-blob FILE...: no bundle for a file in --bundle-dir, or the bundle a --manifest line names does not exist.',
+  },
+  MANIFEST_INVALID: { component: 'cli', meaning: 'A --manifest file cannot be read or has a line that is not ARTIFACT [BUNDLE].' },
   INPUT_NOT_JSON: {
     component: 'cli',
     meaning: 'A file that must hold JSON (bundle, trusted root, signing config) holds something else, e.g. binary data.',

@@ -4,21 +4,14 @@ export {
   resolveTargets,
   signImages,
   checkLegacyServices,
-  mapLimit,
   IMAGE_CONCURRENCY,
   type ImageTarget,
   type ImageSignOptions,
   type ImageSignature,
 } from './sign.js';
-export {
-  verifyImage,
-  verificationFailure,
-  MAX_BUNDLE_BYTES,
-  type ImageVerifyOptions,
-  type ImageVerification,
-  type VerifiedSignature,
-  type Candidate,
-} from './verify.js';
+export { mapLimit } from './map-limit.js';
+export { verifyImage, verificationFailure, type ImageVerifyOptions, type ImageVerification, type VerifiedSignature } from './verify.js';
+export { collectCandidates, MAX_BUNDLE_BYTES, type Candidate, type Collected } from './collect.js';
 export { imageTree, type TreeEntry } from './tree.js';
 export {
   COSIGN_SIGN_PREDICATE_TYPE,

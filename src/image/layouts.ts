@@ -163,8 +163,8 @@ export function legacyManifest(config: Descriptor, layers: Descriptor[]): Buffer
  */
 export function bundleFromLegacyLayer(layer: Descriptor, blob: Buffer): { bundle: Record<string, unknown> } | { skip: string } {
   const a = layer.annotations ?? {};
-  const cert = a[ANNOTATION.certificate];
-  if (!cert) return { skip: 'no certificate annotation (keyed legacy signatures need --key)' };
+  // No certificate: a keyed signature (`cosign sign --key`), verified with the key given to --key.
+  const cert = a[ANNOTATION.certificate] || undefined;
   const rekor = a[ANNOTATION.rekorBundle];
   if (!rekor) return { skip: 'no Rekor bundle annotation' };
   let r: RekorAnnotation;
@@ -185,10 +185,10 @@ export function bundleFromLegacyLayer(layer: Descriptor, blob: Buffer): { bundle
   }
   // Only the leaf: the chain annotation usually ends in the root, which a bundle may not
   // carry; the chain is built from the trusted root instead.
-  const leaf = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(cert)?.[1];
-  if (!leaf) return { skip: 'the certificate annotation holds no PEM certificate' };
+  const leaf = cert === undefined ? undefined : /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(cert)?.[1];
+  if (cert !== undefined && !leaf) return { skip: 'the certificate annotation holds no PEM certificate' };
   const vm: Record<string, unknown> = {
-    x509CertificateChain: { certificates: [{ rawBytes: leaf.replace(/\s+/g, '') }] },
+    ...(leaf ? { x509CertificateChain: { certificates: [{ rawBytes: leaf.replace(/\s+/g, '') }] } } : { publicKey: { hint: '' } }),
     tlogEntries: [
       {
         logIndex: String(p.logIndex),

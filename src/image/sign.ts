@@ -17,6 +17,7 @@ import {
 } from '../registry/index.js';
 import type { KeylessSigner, SelfVerifier, SignResult, SelectedServices } from '../sign/index.js';
 import { ImageError } from './errors.js';
+import { mapLimit } from './map-limit.js';
 import {
   COSIGN_SIGN_PREDICATE_TYPE,
   DSSE_ENVELOPE_MEDIA_TYPE,
@@ -105,7 +106,7 @@ export async function signImages(
   options: ImageSignOptions,
   onSigned?: (s: ImageSignature) => void,
 ): Promise<ImageSignature[]> {
-  const pushedEmpty = new Map<string, Promise<unknown>>();
+  const pushedEmpty = new EmptyConfigPushes(client);
   return mapLimit(targets, IMAGE_CONCURRENCY, async (target) => {
     const sig = await signOne(client, signer, verifier, chainOf, target, options, pushedEmpty);
     onSigned?.(sig);
@@ -120,7 +121,7 @@ async function signOne(
   chainOf: () => Buffer[],
   target: ImageTarget,
   o: ImageSignOptions,
-  pushedEmpty: Map<string, Promise<unknown>>,
+  pushedEmpty: EmptyConfigPushes,
 ): Promise<ImageSignature> {
   const digest = target.descriptor.digest;
   const digestBytes = Buffer.from(digest.slice('sha256:'.length), 'hex');
@@ -138,11 +139,9 @@ async function signOne(
     const bundleText = JSON.stringify(result.bundle);
     await verifier.verifyDsse(bundleText, payload, digestBytes, result);
     if (!o.upload) return { target, bundleText };
-    const key = `${repo.registry}/${repo.repository}`;
-    if (!pushedEmpty.has(key)) pushedEmpty.set(key, client.pushBlob(repo, EMPTY_JSON, OCI_EMPTY));
     const bundleBytes = Buffer.from(bundleText);
     const [, layer] = await Promise.all([
-      pushedEmpty.get(key),
+      pushedEmpty.ensure(repo),
       client.pushBlob(repo, bundleBytes, BUNDLE_V03_MEDIA_TYPE, { known: false }),
     ]);
     const manifest = referrerManifest(layer, target.descriptor, predicateType, now);
@@ -208,6 +207,35 @@ async function signOne(
   return { target, bundleText, pushed: { repository: repo, manifestDigest, tag } };
 }
 
+/**
+ * The empty config every referrer manifest names, pushed once per repository of a command.
+ * A registry's other repositories wait for its first push and mount the blob from there:
+ * one request instead of a HEAD, a POST and a PUT.
+ */
+class EmptyConfigPushes {
+  readonly #pushes = new Map<string, Promise<unknown>>();
+  readonly #first = new Map<string, { repo: Repository; pushed: Promise<unknown> }>();
+  constructor(readonly client: RegistryClient) {}
+
+  ensure(repo: Repository): Promise<unknown> {
+    const key = `${repo.registry}/${repo.repository}`;
+    let p = this.#pushes.get(key);
+    if (p) return p;
+    const first = this.#first.get(repo.registry);
+    if (!first) {
+      p = this.client.pushBlob(repo, EMPTY_JSON, OCI_EMPTY);
+      this.#first.set(repo.registry, { repo, pushed: p });
+    } else {
+      p = first.pushed.then(
+        () => this.client.pushBlob(repo, EMPTY_JSON, OCI_EMPTY, { mountFrom: first.repo }),
+        () => this.client.pushBlob(repo, EMPTY_JSON, OCI_EMPTY),
+      );
+    }
+    this.#pushes.set(key, p);
+    return p;
+  }
+}
+
 /** The Rekor v1 dsse entry records the envelope's hash: the layer written must be that envelope. */
 function checkEnvelopeHash(bundle: Record<string, unknown>, envelope: Buffer): void {
   const entries = (bundle.verificationMaterial as { tlogEntries?: Array<{ canonicalizedBody?: string }> }).tlogEntries ?? [];
@@ -225,23 +253,4 @@ function checkEnvelopeHash(bundle: Record<string, unknown>, envelope: Buffer): v
       );
     }
   }
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight; the first failure stops new work and is thrown once all settle. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  let failure: { e: unknown } | undefined;
-  const worker = async () => {
-    for (let i = next++; i < items.length && !failure; i = next++) {
-      try {
-        out[i] = await fn(items[i] as T);
-      } catch (e) {
-        failure ??= { e };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw failure.e;
-  return out;
 }

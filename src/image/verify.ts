@@ -1,26 +1,13 @@
-// Verifying an image: collect candidates (referrers via the API or the fallback tag, each
-// manifest opened — fallback entries written by other tools carry no reliable annotations —
-// then the legacy tag), verify each against the image digest and the policy, keep those
-// that pass. Anything that is not a Sigstore bundle is skipped with a note, never fatal.
+// Verifying an image: the candidates (./collect.ts) are verified against the image digest
+// and the policy; those that pass are kept.
 import { parseStatement } from '../formats/index.js';
-import { RegistryClient, RegistryError, type Descriptor, type Repository } from '../registry/index.js';
+import type { RegistryClient, Repository } from '../registry/index.js';
 import { verify, type VerificationPolicy, type VerificationResult } from '../verify/index.js';
 import { isKeylessError } from '../core/errors.js';
 import { ImageError } from './errors.js';
-import {
-  COSIGN_SIGN_PREDICATE_TYPE,
-  SIMPLE_SIGNING_MEDIA_TYPE,
-  DSSE_ENVELOPE_MEDIA_TYPE,
-  bundleLayerOf,
-  bundleFromLegacyLayer,
-  legacyTag,
-} from './layouts.js';
+import { COSIGN_SIGN_PREDICATE_TYPE } from './layouts.js';
+import { collectCandidates, type Candidate, type Collected, type Found } from './collect.js';
 import type { ImageTarget } from './sign.js';
-
-/** Bundles are a few KiB; a layer claiming more is not one. */
-export const MAX_BUNDLE_BYTES = 4 * 1024 * 1024;
-/** Candidates examined per image at most (a fallback index can be appended to by anyone). */
-export const MAX_CANDIDATES = 256;
 
 export interface ImageVerifyOptions {
   kind: 'signature' | 'attestation';
@@ -30,6 +17,8 @@ export interface ImageVerifyOptions {
   predicateType?: string;
   signatureRepository?: Repository;
   trustedRoot?: unknown;
+  /** The candidates, when already being fetched (collectCandidates) while the verifier loaded. */
+  collected?: Promise<Collected>;
 }
 
 export interface VerifiedSignature {
@@ -46,28 +35,10 @@ export interface VerifiedSignature {
   result: VerificationResult;
 }
 
-export interface Candidate {
-  source: string;
-  /** Why it did not verify, or was skipped. */
-  reason: string;
-  skipped: boolean;
-}
-
 export interface ImageVerification {
   target: ImageTarget;
   verified: VerifiedSignature[];
   failed: Candidate[];
-}
-
-/** A parsed bundle: only `dsseEnvelope.payload` is read here; the verifier checks the rest. */
-type BundleJson = { dsseEnvelope?: { payload?: unknown } } & Record<string, unknown>;
-
-interface Found {
-  source: string;
-  layout: 'referrer' | 'legacy';
-  bundle: BundleJson;
-  /** Legacy `.sig` payloads are verified against their bytes, then checked for the digest. */
-  payload?: Buffer;
 }
 
 export async function verifyImage(
@@ -78,8 +49,9 @@ export async function verifyImage(
 ): Promise<ImageVerification> {
   const repo = o.signatureRepository ?? { registry: target.reference.registry, repository: target.reference.repository };
   const digest = target.descriptor.digest;
-  const failed: Candidate[] = [];
-  const found = await collect(client, repo, digest, o.kind, failed);
+  const collected = await (o.collected ?? collectCandidates(client, repo, digest, o.kind));
+  const failed: Candidate[] = [...collected.notes];
+  const found = collected.found;
   const verified: VerifiedSignature[] = [];
   for (const f of found) {
     try {
@@ -166,82 +138,4 @@ async function check(f: Found, digest: string, policy: VerificationPolicy, o: Im
     annotations,
     result,
   };
-}
-
-async function collect(
-  client: RegistryClient,
-  repo: Repository,
-  digest: string,
-  kind: 'signature' | 'attestation',
-  notes: Candidate[],
-): Promise<Found[]> {
-  const found: Found[] = [];
-  // The legacy tag is read while the referrers are: one round trip less on the critical path.
-  const tag = legacyTag(digest, kind === 'signature' ? 'sig' : 'att');
-  const legacyRead = client.tryGetManifest(repo, tag);
-  legacyRead.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-  const { manifests, via } = await client.referrers(repo, digest);
-  for (const d of manifests.slice(0, MAX_CANDIDATES)) {
-    const source = `referrer ${d.digest} (${via === 'api' ? 'referrers API' : 'fallback tag'})`;
-    try {
-      const m = await client.getManifest(repo, d.digest);
-      if ((m.json.subject as Descriptor | undefined)?.digest !== digest) {
-        notes.push({ source, reason: 'its subject is another manifest', skipped: true });
-        continue;
-      }
-      const layer = bundleLayerOf(m.json);
-      if (typeof layer === 'string') {
-        notes.push({ source, reason: layer, skipped: true });
-        continue;
-      }
-      const bytes = await client.getBlob(repo, layer.digest, MAX_BUNDLE_BYTES);
-      let bundle: BundleJson;
-      try {
-        bundle = JSON.parse(bytes.toString('utf8')) as BundleJson;
-      } catch {
-        notes.push({ source, reason: 'the bundle layer is not JSON', skipped: true });
-        continue;
-      }
-      if (!bundle || typeof bundle !== 'object' || !bundle.dsseEnvelope) {
-        notes.push({ source, reason: 'the bundle holds no DSSE envelope (image signatures are in-toto statements)', skipped: true });
-        continue;
-      }
-      found.push({ source, layout: 'referrer', bundle });
-    } catch (e) {
-      if (!skippable(e)) throw e;
-      notes.push({ source, reason: e.message, skipped: true });
-    }
-  }
-  const legacy = await legacyRead;
-  if (legacy) {
-    const layers = (Array.isArray(legacy.json.layers) ? legacy.json.layers : []) as Descriptor[];
-    for (const [i, layer] of layers.slice(0, MAX_CANDIDATES).entries()) {
-      const source = `tag ${tag} layer ${i}`;
-      const expected = kind === 'signature' ? SIMPLE_SIGNING_MEDIA_TYPE : DSSE_ENVELOPE_MEDIA_TYPE;
-      if (layer?.mediaType !== expected || typeof layer.digest !== 'string') {
-        notes.push({ source, reason: `media type ${String(layer?.mediaType)} is not ${expected}`, skipped: true });
-        continue;
-      }
-      try {
-        const blob = await client.getBlob(repo, layer.digest, MAX_BUNDLE_BYTES);
-        const b = bundleFromLegacyLayer(layer, blob);
-        if ('skip' in b) {
-          notes.push({ source, reason: b.skip, skipped: false });
-          continue;
-        }
-        found.push({ source, layout: 'legacy', bundle: b.bundle, payload: kind === 'signature' ? blob : undefined });
-      } catch (e) {
-        if (!skippable(e)) throw e;
-        notes.push({ source, reason: e.message, skipped: true });
-      }
-    }
-  }
-  return found;
-}
-
-/** A candidate the registry cannot serve is skipped with a note; no access at all stops the search. */
-function skippable(e: unknown): e is RegistryError {
-  return (
-    e instanceof RegistryError && e.code !== 'REGISTRY_UNAUTHORIZED' && e.code !== 'REGISTRY_UNREACHABLE' && e.code !== 'REGISTRY_TIMEOUT'
-  );
 }

@@ -199,19 +199,34 @@ export class RegistryClient {
     return this.#raise(repo, res, `HEAD blob ${digest}`);
   }
 
-  /** Uploads a blob unless present: POST for an upload URL, then PUT with the digest (monolithic POST is not honoured everywhere). */
+  /**
+   * Uploads a blob unless present: POST for an upload URL, then PUT with the digest (monolithic
+   * POST is not honoured everywhere). `mountFrom`, another repository of the same registry that
+   * holds the blob, turns that into one cross-repository mount request (a registry that will not
+   * mount answers with an upload URL instead, and the upload goes on from there).
+   */
   async pushBlob(
     repo: Repository,
     bytes: Buffer,
     mediaType = 'application/octet-stream',
-    o: { known?: boolean } = {},
+    o: { known?: boolean; mountFrom?: Repository } = {},
   ): Promise<Descriptor> {
     const digest = `sha256:${sha256(bytes).toString('hex')}`;
     const descriptor = { mediaType, digest, size: bytes.length };
-    // `known: false` (content that cannot be there yet, like a new signature) skips the HEAD.
-    if (o.known !== false && (await this.blobExists(repo, digest))) return descriptor;
-    const start = await this.#request(repo, 'push,pull', 'POST', '/blobs/uploads/', { maxBytes: MAX_ERROR_BYTES, what: 'answer' });
-    if (start.status !== 202) this.#raise(repo, start, 'POST blob upload');
+    const from = o.mountFrom;
+    const mount = from !== undefined && from.registry === repo.registry && from.repository !== repo.repository;
+    // `known: false` (content that cannot be there yet, like a new signature) skips the HEAD;
+    // so does a mount, which succeeds whether the blob is already here or not.
+    if (!mount && o.known !== false && (await this.blobExists(repo, digest))) return descriptor;
+    const start = await this.#request(
+      repo,
+      'push,pull',
+      'POST',
+      mount ? `/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from.repository)}` : '/blobs/uploads/',
+      { maxBytes: MAX_ERROR_BYTES, what: 'answer' },
+    );
+    if (mount && start.status === 201) return descriptor;
+    if (start.status !== 202) this.#raise(repo, start, mount ? `POST blob mount from ${from.repository}` : 'POST blob upload');
     const location = headerOf(start.headers, 'location');
     if (!location)
       throw new RegistryError('REGISTRY_BAD_RESPONSE', repo.registry, 'started a blob upload without a Location', { check: 'blob.upload' });
@@ -259,12 +274,16 @@ export class RegistryClient {
 
   /** Every referrer of `digest`: from the referrers API, else from the `sha256-<hex>` fallback index. */
   async referrers(repo: Repository, digest: string): Promise<{ manifests: Descriptor[]; via: 'api' | 'fallback' }> {
-    const state = this.#stateOf(repo.registry);
-    if (state.referrersApi.get(repo.repository) !== false) {
+    const known = this.#stateOf(repo.registry).referrersApi.get(repo.repository);
+    // Until this repository's answer is known, the fallback tag is read while the API is
+    // asked: one round trip on the critical path instead of two on a registry without it.
+    const fallback = known === true ? undefined : this.tryGetManifest(repo, fallbackTag(digest));
+    fallback?.catch(() => undefined); // awaited below only when the API is missing
+    if (known !== false) {
       const fromApi = await this.#referrersFromApi(repo, digest);
       if (fromApi) return { manifests: fromApi, via: 'api' };
     }
-    const index = await this.tryGetManifest(repo, fallbackTag(digest));
+    const index = await (fallback ?? this.tryGetManifest(repo, fallbackTag(digest)));
     return { manifests: index ? descriptorsOf(index.json, repo) : [], via: 'fallback' };
   }
 

@@ -38,13 +38,17 @@ const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504]);
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 // node:http with keep-alive: a third of fetch's per-call cost here, and ~30 ms less to load.
-const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 256 });
+// At most 64 connections per service: `keyless serve` closes a client's connections beyond 64
+// (services/http/server.ts, maxConnectionsPerClient), which a 100-file sign-blob on a busy
+// machine reached (ECONNRESET); further requests wait in the agent's queue.
+const MAX_SOCKETS_PER_SERVICE = 64;
+const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_SERVICE });
 // TLS is loaded only when a service is https (a local stack is plain http).
 let https: { agent: import('node:https').Agent; request: typeof import('node:https').request } | undefined;
 async function loadHttps(): Promise<NonNullable<typeof https>> {
   if (!https) {
     const m = await import('node:https');
-    https = { agent: new m.Agent({ keepAlive: true, maxSockets: 256 }), request: m.request };
+    https = { agent: new m.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_SERVICE }), request: m.request };
   }
   return https;
 }

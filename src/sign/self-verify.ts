@@ -1,5 +1,5 @@
 import { verify, trustMaterialFor, PRODUCTION_TRUSTED_ROOT, type VerificationPolicy } from '../verify/index.js';
-import { VerifyPool } from './verify-pool.js';
+import { VerifyPool } from '../verify/verify-pool.js';
 import { parseStatement } from '../formats/index.js';
 import { SignError } from './errors.js';
 import type { SignResult } from './signer.js';

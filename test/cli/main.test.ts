@@ -46,3 +46,11 @@ test('a reader that closes the pipe early (| head -1) ends the CLI quietly', asy
   assert.doesNotMatch(stderr, /EPIPE|Unhandled/);
   assert.equal(code, 0);
 });
+
+test('starting the CLI loads no server package (fastify is for keyless serve only)', () => {
+  // Node's module debug log names every CommonJS file loaded, also those imported from ESM.
+  const r = spawnSync(process.execPath, [KEYLESS, '--version'], { encoding: 'utf8', env: { ...process.env, NODE_DEBUG: 'module' } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /MODULE/, 'NODE_DEBUG=module printed nothing: the check would see nothing');
+  for (const pkg of ['fastify', 'better-sqlite3', 'pg', 'pino']) assert.doesNotMatch(r.stderr, new RegExp(`node_modules/${pkg}/`), pkg);
+});

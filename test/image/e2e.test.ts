@@ -19,6 +19,7 @@ import { RegistryClient, OCI_MANIFEST, OCI_EMPTY, EMPTY_JSON, type Repository } 
 import { sha256 } from '../../src/core/hash.js';
 
 const EMAIL = 'image-signer@example.com';
+const OCI_EMPTY_DIGEST = `sha256:${sha256(EMPTY_JSON).toString('hex')}`;
 let serve: Serve;
 let token: string;
 let issuer: string;
@@ -182,6 +183,37 @@ for (const kind of registries) {
         assert.equal((await keyless(['verify', `${registry.host}/${repo.repository}@${d}`, ...verifyArgs()])).code, 0);
       }
       assert.equal(certs.size, 1);
+    });
+
+    test('images of several repositories in one command: one certificate, the empty config mounted across repositories', async () => {
+      const repos: Repository[] = ['team/mount-a', 'team/mount-b', 'team/mount-c'].map((r) => ({ registry: registry.host, repository: r }));
+      const images = await Promise.all(repos.map((repo) => pushImage(client, repo, 'v1')));
+      const seen = 'requests' in registry ? (registry.requests as string[]).length : 0;
+      const r = await keyless(['sign', ...images.map((i) => i.ref), ...signArgs()]);
+      assert.equal(r.code, 0, r.stderr);
+      const log = 'requests' in registry ? (registry.requests as string[]).slice(seen) : undefined;
+      const certs = new Set<string>();
+      for (const [i, repo] of repos.entries()) {
+        assert.ok(await client.blobExists(repo, OCI_EMPTY_DIGEST), repo.repository);
+        const { manifests } = await client.referrers(repo, images[i]!.digest);
+        const m = await client.getManifest(repo, manifests[0]!.digest);
+        const bundle = JSON.parse((await client.getBlob(repo, (m.json.layers as Json[])[0]!.digest)).toString()) as Json;
+        certs.add(bundle.verificationMaterial.certificate.rawBytes);
+        assert.equal((await keyless(['verify', images[i]!.ref, ...verifyArgs()])).code, 0);
+      }
+      assert.equal(certs.size, 1);
+      if (log) {
+        // The registry's log: one repository checked for the empty config (and uploaded it
+        // when missing); the other two mounted it: one POST each, no HEAD of it, and only the
+        // bundle uploaded.
+        const heads = log!.filter((l) => l.startsWith('HEAD /v2/team/mount-') && l.endsWith(`/blobs/${OCI_EMPTY_DIGEST}`));
+        assert.equal(heads.length, 1, heads.join('\n'));
+        const puts = repos.map((repo) => log!.filter((l) => l.startsWith(`PUT /v2/${repo.repository}/blobs/uploads/`)).length);
+        assert.deepEqual(
+          puts.filter((n) => n !== 1),
+          puts.some((n) => n === 2) ? [2] : [],
+        );
+      }
     });
   });
 }

@@ -319,3 +319,78 @@ test('keyless verify accepts a legacy .sig written by cosign (--new-bundle-forma
     ['legacy'],
   );
 });
+
+test('keyless verify --key accepts images signed by cosign sign --key (cosign-generated key pair), in both layouts', async () => {
+  const img = await image('keyed-by-cosign');
+  const keys = mkdtempSync(join(work, 'cosign-keys-'));
+  const other = mkdtempSync(join(work, 'cosign-other-keys-'));
+  const env = { ...cosignEnv(), COSIGN_PASSWORD: 'keyless-test-password' };
+  for (const dir of [keys, other]) {
+    const g = await cosign(cosignBin, ['generate-key-pair', '--output-key-prefix', join(dir, 'cosign')], env);
+    assert.equal(g.code, 0, g.stderr);
+  }
+  const key = join(keys, 'cosign.key');
+  // The bundle layout (a referrer; the signature logged in Rekor v2) …
+  const referrer = await cosign(
+    cosignBin,
+    ['sign', '--key', key, '--signing-config', serve.signingConfig(2), '--trusted-root', serve.trustedRoot, '-y', img.ref],
+    env,
+  );
+  assert.equal(referrer.code, 0, referrer.stderr);
+  // … and the legacy .sig tag (a hashedrekord entry in Rekor v1 with its SET, no certificate).
+  const legacy = await cosign(
+    cosignBin,
+    [
+      'sign',
+      '--key',
+      key,
+      '--new-bundle-format=false',
+      '--use-signing-config=false',
+      '--rekor-url',
+      serve.url,
+      '--trusted-root',
+      serve.trustedRoot,
+      '-y',
+      img.ref,
+    ],
+    env,
+  );
+  assert.equal(legacy.code, 0, legacy.stderr);
+  const k = await keyless([
+    'verify',
+    '--key',
+    join(keys, 'cosign.pub'),
+    '--trusted-root',
+    serve.trustedRoot,
+    img.tagRef,
+    '--output',
+    'json',
+  ]);
+  assert.equal(k.code, 0, k.stderr);
+  const found = JSON.parse(k.stdout) as Array<{ layout: string; digest: string; identity?: string }>;
+  assert.deepEqual(found.map((s) => s.layout).sort(), ['legacy', 'referrer']);
+  for (const s of found) {
+    assert.equal(s.digest, img.digest);
+    assert.equal(s.identity, undefined);
+  }
+  // The peer agrees on the same image.
+  const c = await cosign(cosignBin, ['verify', '--key', join(keys, 'cosign.pub'), '--trusted-root', serve.trustedRoot, img.ref], env);
+  assert.equal(c.code, 0, c.stderr);
+  // Another key, or an identity policy, does not verify a keyed signature.
+  const wrongKey = await keyless([
+    'verify',
+    '--key',
+    join(other, 'cosign.pub'),
+    '--trusted-root',
+    serve.trustedRoot,
+    img.tagRef,
+    '--verbose',
+  ]);
+  assert.equal(wrongKey.code, 1, wrongKey.stderr);
+  assert.match(wrongKey.stderr, /none of the 2 signature\(s\)/);
+  const byIdentity = await keyless(['verify', img.tagRef, ...keylessVerifyArgs()]);
+  assert.equal(byIdentity.code, 1, byIdentity.stderr);
+  // A key and an identity at once is a usage error.
+  const both = await keyless(['verify', '--key', join(keys, 'cosign.pub'), img.tagRef, ...keylessVerifyArgs()]);
+  assert.equal(both.code, 2, both.stderr);
+});

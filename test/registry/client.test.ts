@@ -15,6 +15,7 @@ import {
   dockerConfigCredentials,
   fallbackTag,
   OCI_MANIFEST,
+  OCI_INDEX,
   OCI_EMPTY,
   EMPTY_JSON,
   type Repository,
@@ -236,4 +237,51 @@ test('bad registries: HTML answers, oversized manifests, wrong digests, unreacha
     new RegistryClient({ retries: 1, backoffMs: 1 }).resolve({ registry: port, repository: 'a' }, 'v1'),
     (e: Error & { code?: string }) => e.code === 'REGISTRY_UNREACHABLE' && e.message.includes(port),
   );
+});
+
+test('referrers: the API and the fallback tag are asked at once, and the answer is remembered per repository', async () => {
+  const hex = 'ab'.repeat(32);
+  const seen: string[] = [];
+  let fallbackAsked!: () => void;
+  const asked = new Promise<void>((r) => (fallbackAsked = r));
+  const index = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: OCI_INDEX,
+    manifests: [{ mediaType: OCI_MANIFEST, digest: `sha256:${'cd'.repeat(32)}`, size: 10 }],
+  });
+  // The referrers API answers only once the fallback tag has been asked for: a client that
+  // waited for one before the other would get a 500 after 3 s instead.
+  const { host, server } = await misbehaving((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    if (req.url?.includes('/referrers/')) {
+      const late = setTimeout(() => res.writeHead(500).end(), 3000);
+      void asked.then(() => {
+        clearTimeout(late);
+        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('404 page not found');
+      });
+      return;
+    }
+    if (req.url === `/v2/team/app/manifests/sha256-${hex}`) {
+      fallbackAsked();
+      res.writeHead(200, { 'Content-Type': OCI_INDEX }).end(index);
+      return;
+    }
+    res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"errors":[{"code":"MANIFEST_UNKNOWN"}]}');
+  });
+  try {
+    const client = new RegistryClient({ retries: 0 });
+    const repo = { registry: host, repository: 'team/app' };
+    const found = await client.referrers(repo, `sha256:${hex}`);
+    assert.equal(found.via, 'fallback');
+    assert.deepEqual(
+      found.manifests.map((d) => d.digest),
+      [`sha256:${'cd'.repeat(32)}`],
+    );
+    // Known now: the next lookup in this repository goes to the fallback tag alone.
+    const before = seen.length;
+    await client.referrers(repo, `sha256:${hex}`);
+    assert.deepEqual(seen.slice(before), [`GET /v2/team/app/manifests/sha256-${hex}`]);
+  } finally {
+    server.close();
+  }
 });

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { callService } from '../../src/sign/http.js';
+import { DEFAULT_CONNECTION_LIMITS } from '../../src/services/http/server.js';
 import { startFixture, json } from './fixtures.js';
 
 const fast = { timeoutMs: 300, retries: 2, backoffMs: 5 };
@@ -68,5 +71,34 @@ test('pass-through statuses come back to the caller', async () => {
     assert.equal(r.headers.get('location'), '/x');
   } finally {
     await f.close();
+  }
+});
+
+test('many calls at once never open more connections to one service than keyless serve accepts from a client', async () => {
+  // `keyless serve` closes a client's connections beyond this many (ECONNRESET for the caller).
+  const cap = DEFAULT_CONNECTION_LIMITS.maxConnectionsPerClient;
+  let open = 0;
+  let peak = 0;
+  const server = createServer((_req, res) => {
+    // Answers are held a little, so that every call the client allows is in flight at once.
+    setTimeout(() => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}'), 50);
+  });
+  server.on('connection', (socket) => {
+    peak = Math.max(peak, ++open);
+    socket.once('close', () => open--);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`;
+    const calls = Array.from({ length: cap * 3 }, () =>
+      callService({ service: 'Test at x', url, body: '{}' }, { ...fast, timeoutMs: 10_000 }),
+    );
+    const answers = await Promise.all(calls);
+    assert.ok(answers.every((a) => a.status === 200));
+    assert.ok(peak > 1, 'the calls ran concurrently');
+    assert.ok(peak <= cap, `${peak} connections at once, more than the ${cap} the server keeps`);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
   }
 });

@@ -11,7 +11,7 @@ import {
   type ImageReference,
   type Repository,
 } from '../../registry/index.js';
-import { UsageError } from './verify-command.js';
+import { UsageError } from '../usage-error.js';
 import { parseDuration } from './sign.js';
 
 export interface RegistryFlags {

@@ -1,43 +1,67 @@
 // `keyless verify`, `verify-attestation` and `tree` for images (loaded only when one runs).
+// Only the registry side is imported up front: the image's round trips run while the
+// verifier loads and the trusted root is resolved.
 import { readFileSync, statSync } from 'node:fs';
 import { KeylessError } from '../../core/errors.js';
 import { formatReference, type ImageReference } from '../../registry/index.js';
-import {
-  resolveTargets,
-  verifyImage,
-  verificationFailure,
-  imageTree,
-  type ImageVerification,
-  type VerifiedSignature,
-} from '../../image/index.js';
-import { policyFromOptions, type VerifyCommandOptions } from './verify-command.js';
-import { compilePolicy } from '../../verify/index.js';
-import { expandPredicateType } from '../../formats/index.js';
+import { resolveTargets, type ImageTarget } from '../../image/sign.js';
+import { collectCandidates, type Collected } from '../../image/collect.js';
+import { imageTree } from '../../image/tree.js';
+import type { ImageVerification, VerifiedSignature } from '../../image/verify.js';
+import type { VerifyCommandOptions } from './verify-command.js';
+import { resolveTrust } from '../trust-resolution.js';
 import { annotationsOf, log, name, references, registryClient, signatureRepository, usage, type RegistryFlags } from './image-options.js';
 
 const MAX_TRUSTED_ROOT_BYTES = 16 * 1024 * 1024;
 
-type VerifyFlags = Omit<VerifyCommandOptions, 'bundle'> & RegistryFlags & { annotations?: string[]; output?: string; verbose?: boolean };
+type VerifyFlags = Omit<VerifyCommandOptions, 'bundle'> &
+  RegistryFlags & { annotations?: string[]; output?: string; verbose?: boolean; offline?: boolean };
 
 /** `keyless verify` / `verify-attestation`: 0 when at least one signature verifies, 1 otherwise. */
 export async function verifyImageCommand(image: string, flags: VerifyFlags, kind: 'signature' | 'attestation'): Promise<number> {
   const [ref] = references([image]) as [ImageReference];
+  const required = annotationsOf(flags.annotations);
+  const client = registryClient(flags);
+  const sigRepo = signatureRepository();
+  const repo = sigRepo ?? { registry: ref.registry, repository: ref.repository };
+  const fetched = (async (): Promise<{ target: ImageTarget; collected: Collected }> => {
+    if (ref.digest) {
+      // A digest reference: what is attached is looked up while the image's own manifest is.
+      const [[target], collected] = await Promise.all([
+        resolveTargets(client, [ref], false),
+        collectCandidates(client, repo, ref.digest, kind),
+      ]);
+      return { target: target!, collected };
+    }
+    const [target] = (await resolveTargets(client, [ref], false)) as [ImageTarget];
+    return { target, collected: await collectCandidates(client, repo, target.descriptor.digest, kind) };
+  })();
+  fetched.catch(() => undefined); // awaited below, after usage errors had their say
+  const [{ policyFromOptions }, { compilePolicy }, { verifyImage, verificationFailure }, { expandPredicateType }, trust] =
+    await Promise.all([
+      import('./verify-command.js'),
+      import('../../verify/index.js'),
+      import('../../image/verify.js'),
+      import('../../formats/index.js'),
+      // Flag, KEYLESS_TRUSTED_ROOT, the TUF cache, the built-in root: as verify-blob.
+      resolveTrust('trusted-root', flags.trustedRoot, { offline: flags.offline === true }),
+    ]);
   const policy = policyFromOptions({ ...flags, bundle: '' }, false);
   try {
     compilePolicy(policy);
   } catch (e) {
     throw usage((e as Error).message);
   }
-  const required = annotationsOf(flags.annotations);
-  const trustedRoot = flags.trustedRoot === undefined ? undefined : readTrustedRoot(flags.trustedRoot);
-  const client = registryClient(flags);
-  const [target] = await resolveTargets(client, [ref], false);
-  const v = await verifyImage(client, target!, policy, {
+  const predicateType = kind === 'attestation' && flags.type !== undefined ? expandPredicateType(flags.type) : undefined;
+  const trustedRoot = trust.path === undefined ? undefined : readTrustedRoot(trust.path, trust.detail);
+  const { target, collected } = await fetched;
+  const v = await verifyImage(client, target, policy, {
     kind,
     annotations: required,
     trustedRoot,
-    signatureRepository: signatureRepository(),
-    predicateType: kind === 'attestation' && flags.type !== undefined ? expandPredicateType(flags.type) : undefined,
+    signatureRepository: sigRepo,
+    predicateType,
+    collected: Promise.resolve(collected),
   });
   if (flags.verbose) report(v);
   if (v.verified.length === 0) {
@@ -83,20 +107,19 @@ function report(v: ImageVerification): void {
   for (const c of v.failed) log(`  ${c.skipped ? 'skipped' : 'failed'}: ${c.source}: ${c.reason}`.replace(/[\r\n]+/g, ' '));
 }
 
-function readTrustedRoot(path: string): string {
+function readTrustedRoot(path: string, from: string): string {
+  const what = `trusted root ${path}${from.startsWith('--') ? '' : ` (from ${from})`}`;
   try {
     const st = statSync(path);
-    if (!st.isFile()) throw new KeylessError('FILE_UNREADABLE', `trusted root ${path} is not a regular file`, { check: 'input' });
+    if (!st.isFile()) throw new KeylessError('FILE_UNREADABLE', `${what} is not a regular file`, { check: 'input' });
     if (st.size > MAX_TRUSTED_ROOT_BYTES)
-      throw new KeylessError('INPUT_TOO_LARGE', `trusted root ${path} is larger than ${MAX_TRUSTED_ROOT_BYTES} bytes`, { check: 'input' });
+      throw new KeylessError('INPUT_TOO_LARGE', `${what} is larger than ${MAX_TRUSTED_ROOT_BYTES} bytes`, { check: 'input' });
     return readFileSync(path, 'utf8');
   } catch (e) {
     if (e instanceof KeylessError) throw e;
-    throw new KeylessError(
-      'FILE_UNREADABLE',
-      `cannot read trusted root ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      { check: 'input' },
-    );
+    throw new KeylessError('FILE_UNREADABLE', `cannot read ${what}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      check: 'input',
+    });
   }
 }
 

@@ -1,7 +1,7 @@
 // `keyless sign|attest|verify|verify-attestation|tree IMAGE`: cosign's image commands and
 // flags. The implementation (image-sign-run.ts, image-verify-run.ts) is loaded only when one runs.
 import { Command, Option } from 'commander';
-import { ENV_HELP, identityAndServiceFlags, run } from './sign.js';
+import { ENV_HELP, identityAndServiceFlags, resolveServices, run } from './sign.js';
 import { identityPolicyFlags } from './verify.js';
 
 const REGISTRY_HELP = `
@@ -40,7 +40,12 @@ function signFlags(cmd: Command): Command {
 
 function verifyFlags(cmd: Command): Command {
   return registryFlags(
-    identityPolicyFlags(cmd).option('--trusted-root <file>', 'TrustedRoot JSON (default: the built-in Sigstore production root)'),
+    identityPolicyFlags(cmd)
+      .option(
+        '--trusted-root <file>',
+        'TrustedRoot JSON (default: KEYLESS_TRUSTED_ROOT, then the TUF cache of keyless initialize, then the built-in Sigstore production root)',
+      )
+      .option('--offline', 'use the TUF cache without asking its mirror'),
   )
     .option('-a, --annotations <key=value>', 'annotation the signature must carry (repeatable)', collect)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
@@ -58,6 +63,8 @@ export function defineImageCommands(program: Command): void {
     .addHelpText('after', ENV_HELP + REGISTRY_HELP)
     .action(async (images: string[], opts: Record<string, unknown>, cmd: Command) => {
       await run(cmd, async () => {
+        // Trust as sign-blob resolves it: flag, environment, TUF cache, built-in.
+        await resolveServices(opts);
         const { signImageCommand } = await import('./image-sign-run.js');
         await signImageCommand(images, opts);
       });
@@ -78,6 +85,8 @@ export function defineImageCommands(program: Command): void {
     .addHelpText('after', ENV_HELP + REGISTRY_HELP)
     .action(async (images: string[], opts: Record<string, unknown>, cmd: Command) => {
       await run(cmd, async () => {
+        // Trust as sign-blob resolves it: flag, environment, TUF cache, built-in.
+        await resolveServices(opts);
         const { signImageCommand } = await import('./image-sign-run.js');
         await signImageCommand(images, opts, { predicate: opts.predicate as string, type: opts.type as string });
       });

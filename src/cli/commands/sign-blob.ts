@@ -29,6 +29,7 @@ import { leafCertificateDer, parseBundle, parseStatement, parseTrustedRoot } fro
 import { loadSigningConfig, readJsonFile, SIGNING_CONFIG_ENV, TRUSTED_ROOT_ENV } from '../files.js';
 import { obtainCliToken, nonEmpty } from '../identity.js';
 import { fileBundleSink, writeFileAtomic } from '../write.js';
+import { progressBar, type Progress } from '../progress.js';
 
 export interface IdentityFlags {
   identityToken?: string;
@@ -77,9 +78,29 @@ export interface AttestBlobFlags extends IdentityFlags, ServiceFlags, ExtraOutpu
 /** Artifacts larger than this are signed from a stream instead of read into memory. */
 export const STREAM_THRESHOLD_BYTES = 64 * 1024 * 1024;
 
+/** The progress bar of the command running, if any: messages are printed above it. */
+let bar: Progress | undefined;
+
 const log = (line: string): void => {
-  process.stderr.write(`${printable(line)}\n`);
+  const write = () => process.stderr.write(`${printable(line)}\n`);
+  if (bar) bar.above(write);
+  else write();
 };
+
+/** A bar (bytes) on a terminal for many files or a large one; nothing otherwise. */
+function startProgress(label: string, sizes: readonly number[]): Progress | undefined {
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (sizes.length < 2 && total <= STREAM_THRESHOLD_BYTES) return undefined;
+  return progressBar(process.stderr, { label, total, unit: 'bytes' });
+}
+
+/** `stream`, counting its bytes on the bar as they are read. */
+async function* counted(stream: AsyncIterable<Uint8Array>, progress: Progress | undefined): AsyncIterable<Uint8Array> {
+  for await (const chunk of stream) {
+    progress?.advance(chunk.length);
+    yield chunk;
+  }
+}
 
 /** `keyless sign-blob FILE... (--bundle OUT | --output-dir DIR)`. */
 export async function signBlobCommand(files: string[], flags: SignBlobFlags): Promise<void> {
@@ -90,19 +111,29 @@ export async function signBlobCommand(files: string[], flags: SignBlobFlags): Pr
     throw usage('--output-signature and --output-certificate take one input file');
   const sink = fileBundleSink(outputs);
   let first: string | undefined;
-  await signBlobs(artifacts.length, (i) => loadArtifact(artifacts[i] as string), options, {
-    write: (i, text) => {
-      if (i === 0) first = text;
-      return sink.write(i, text);
-    },
-  });
+  const sizes = artifacts.map((p) => statSync(p).size);
+  bar = startProgress('signing', sizes);
+  try {
+    await signBlobs(artifacts.length, (i) => loadArtifact(artifacts[i] as string, bar), options, {
+      write: (i, text) => {
+        if (i === 0) first = text;
+        // A streamed file was counted as it was read.
+        if ((sizes[i] as number) <= STREAM_THRESHOLD_BYTES) bar?.advance(sizes[i]);
+        return sink.write(i, text);
+      },
+    });
+  } finally {
+    bar?.done();
+    bar = undefined;
+  }
   log(files.length === 1 ? `Wrote bundle to ${outputs[0]}` : `Wrote ${files.length} bundles to ${flags.outputDir}`);
   if (first !== undefined) afterSigning(first, flags);
 }
 
 /** Large artifacts are streamed, never held in memory; then only their digest is verified. */
-function loadArtifact(path: string): BlobSource {
-  if (statSync(path).size > STREAM_THRESHOLD_BYTES) return { stream: () => createReadStream(path, { highWaterMark: 1 << 20 }) };
+function loadArtifact(path: string, progress?: Progress): BlobSource {
+  if (statSync(path).size > STREAM_THRESHOLD_BYTES)
+    return { stream: () => counted(createReadStream(path, { highWaterMark: 1 << 20 }), progress) };
   // Synchronous on purpose: for small files fs/promises costs more than the read.
   return { bytes: readArtifact(path) };
 }
@@ -114,7 +145,17 @@ export async function attestBlobCommand(file: string | undefined, flags: AttestB
   if (flags.statement !== undefined) return attestStatement(file, flags.statement, flags.bundle, flags);
   if (file === undefined) throw usage('attest-blob needs the FILE the statement is about (or --statement)');
   const predicateType = resolvePredicateType(flags.type);
-  const artifactSha256 = flags.hash !== undefined ? givenSha256(flags.hash) : await fileSha256(checkReadable(file));
+  let artifactSha256: Buffer;
+  if (flags.hash !== undefined) artifactSha256 = givenSha256(flags.hash);
+  else {
+    bar = startProgress('hashing', [statSync(checkReadable(file)).size]);
+    try {
+      artifactSha256 = await fileSha256(file, bar);
+    } finally {
+      bar?.done();
+      bar = undefined;
+    }
+  }
   const predicateText = readArtifact(checkReadable(flags.predicate as string), 'predicate');
   let predicate: unknown;
   try {
@@ -369,10 +410,10 @@ function checkReadable(path: string): string {
 }
 
 /** SHA-256 of a file, streamed (the artifact of an attestation may be any size). */
-async function fileSha256(path: string): Promise<Buffer> {
+async function fileSha256(path: string, progress?: Progress): Promise<Buffer> {
   const hash = createHash('sha256');
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+    for await (const chunk of counted(createReadStream(path, { highWaterMark: 1 << 20 }), progress)) hash.update(chunk);
   } catch (e) {
     throw new SignError('FILE_UNREADABLE', `cannot read artifact ${path} (${fsProblem(e)})`, { check: 'artifact' });
   }

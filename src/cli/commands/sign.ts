@@ -112,7 +112,7 @@ export async function run(cmd: Command, body: () => Promise<void>): Promise<void
 }
 
 /** Trusted root and signing config: flag, environment, TUF cache, built-in (src/cli/trust-resolution.ts). */
-async function resolveServices(opts: {
+export async function resolveServices(opts: {
   trustedRoot?: string | undefined;
   signingConfig?: string | undefined;
   offline?: unknown;

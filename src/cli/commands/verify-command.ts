@@ -8,6 +8,7 @@ import { expectDocument } from '../documents.js';
 import { printable, printableJson } from '../printable.js';
 import { unknownAuthorities } from './trust-diagnosis.js';
 import { KeylessError, isKeylessError } from '../../core/errors.js';
+import { UsageError } from '../usage-error.js';
 import { expandPredicateType, nodeHashName, parseBundle, type Bundle } from '../../formats/index.js';
 import type { HashAlgorithm } from '../../core/hash.js';
 import {
@@ -54,14 +55,9 @@ export interface VerifyCommandOptions {
   verbose?: boolean;
 }
 
-/** Thrown for bad command-line use; the CLI turns it into exit status 2. */
-export class UsageError extends KeylessError {
-  constructor(message: string) {
-    super('USAGE', message, { check: 'usage' });
-  }
-}
+export { UsageError } from '../usage-error.js';
 
-function readLimited(path: string, limit: number, what: string): Buffer {
+export function readLimited(path: string, limit: number, what: string): Buffer {
   let size: number;
   try {
     const st = statSync(path);
@@ -213,6 +209,11 @@ export function failureLine(e: unknown): string {
   return printable(line.replace(/[\r\n]+/g, ' '));
 }
 
+/** A failure explained by authorities the trusted root in use does not know (`unknownAuthorities`), then the first failed check. */
+export function untrustedAuthoritiesLine(unknown: string[], rootInUse: string, failure: string): string {
+  return `${printable(unknown.join(' and '))} ${unknown.length > 1 ? 'are' : 'is'} not in the trusted root in use (${printable(rootInUse)}); if the bundle comes from a private Sigstore instance, give its trusted root with --trusted-root (or ${TRUSTED_ROOT_ENV}). First failed check: ${failure}`;
+}
+
 function resultSummary(r: VerificationResult): Record<string, unknown> {
   const { checks: _checks, ...rest } = r;
   return rest;
@@ -240,11 +241,7 @@ export async function runVerifyCommand(
       throw new UsageError('--staging needs --trusted-root: Keyless verifies offline and embeds only the production trusted root');
     }
     const policy = policyFromOptions(o, kind === 'attestation');
-    if (o.insecureIgnoreTlog)
-      err(
-        'WARNING: --insecure-ignore-tlog: no transparency-log entry is required, so this signature may never have been published and cannot be publicly audited\n',
-      );
-    if (o.insecureIgnoreSct) err('WARNING: --insecure-ignore-sct: the certificate need not have been logged in certificate transparency\n');
+    for (const w of insecureWarnings(o)) err(`${w}\n`);
     try {
       compilePolicy(policy);
     } catch (e) {
@@ -311,17 +308,26 @@ export async function runVerifyCommand(
       );
     }
     const unknown = checking && isKeylessError(e) && !e.code.startsWith('POLICY_') ? diagnose() : [];
-    if (unknown.length > 0) {
-      err(
-        `error: ${printable(unknown.join(' and '))} ${unknown.length > 1 ? 'are' : 'is'} not in the trusted root in use (${rootInUse}); if the bundle comes from a private Sigstore instance, give its trusted root with --trusted-root (or ${TRUSTED_ROOT_ENV}). First failed check: ${failureLine(e).slice('error: '.length)}\n`,
-      );
-    } else err(`${failureLine(e)}\n`);
+    if (unknown.length > 0) err(`error: ${untrustedAuthoritiesLine(unknown, rootInUse, failureLine(e).slice('error: '.length))}\n`);
+    else err(`${failureLine(e)}\n`);
     return inputError ? 2 : 1;
   }
 }
 
+/** What the relaxing flags give up, said once per command. */
+export function insecureWarnings(o: Pick<VerifyCommandOptions, 'insecureIgnoreTlog' | 'insecureIgnoreSct'>): string[] {
+  const warnings: string[] = [];
+  if (o.insecureIgnoreTlog)
+    warnings.push(
+      'WARNING: --insecure-ignore-tlog: no transparency-log entry is required, so this signature may never have been published and cannot be publicly audited',
+    );
+  if (o.insecureIgnoreSct)
+    warnings.push('WARNING: --insecure-ignore-sct: the certificate need not have been logged in certificate transparency');
+  return warnings;
+}
+
 /** `-d`: one line per check, as it was recorded. */
-function verboseLine(c: { check: string; ok: boolean; expected?: unknown; actual?: unknown; detail?: string }): string {
+export function verboseLine(c: { check: string; ok: boolean; expected?: unknown; actual?: unknown; detail?: string }): string {
   const values =
     c.expected !== undefined || c.actual !== undefined
       ? ` expected ${JSON.stringify(display(c.expected))}, actual ${JSON.stringify(display(c.actual))}`

@@ -4,7 +4,7 @@ import { noteCosignNoOps, withCosignNoOps } from '../cosign-compat.js';
 
 /** Flags shared by the three verify commands (cosign's names). */
 function withPolicyFlags(cmd: Command): Command {
-  return identityPolicyFlags(withCosignNoOps(cmd).requiredOption('--bundle <file>', 'the Sigstore bundle to verify'))
+  return identityPolicyFlags(withCosignNoOps(cmd).option('--bundle <file>', 'the Sigstore bundle to verify'))
     .option(
       '--trusted-root <file>',
       'TrustedRoot JSON (default: KEYLESS_TRUSTED_ROOT, then the TUF cache of keyless initialize, then the built-in Sigstore production root)',
@@ -38,12 +38,30 @@ export function identityPolicyFlags(cmd: Command): Command {
     .option('--key <file>', 'PEM public key for bundles signed with a managed key');
 }
 
+/** verify-blob and verify-blob-attestation: many files in one process (./verify-many.ts). */
+function withBatchFlags(cmd: Command): Command {
+  return cmd
+    .option('--bundle-dir <dir>', 'verify several files: the bundle for FILE is DIR/<name of FILE>.sigstore.json (or .sigstore, .bundle)')
+    .option('--manifest <file>', 'verify the files a manifest lists, one "ARTIFACT [BUNDLE]" per line (paths relative to the manifest)')
+    .option('--jobs <n>', 'with several files: verification threads (default: one per core; 1 verifies in the main thread)');
+}
+
 async function run(
-  artifact: string,
-  options: VerifyCommandOptions & { offline?: boolean },
+  files: string | string[],
+  options: VerifyCommandOptions & { offline?: boolean; bundleDir?: string; manifest?: string; jobs?: string },
   kind: 'bundle' | 'blob' | 'attestation',
   cmd?: Command,
 ): Promise<void> {
+  const artifacts = typeof files === 'string' ? [files] : files;
+  const batch = kind !== 'bundle' && (artifacts.length > 1 || options.bundleDir !== undefined || options.manifest !== undefined);
+  if (!batch && (options.bundle === undefined || artifacts.length !== 1)) {
+    cmd?.error(
+      artifacts.length === 0
+        ? 'error: give the file to verify (or --manifest FILE)'
+        : `error: give --bundle FILE${kind === 'bundle' ? '' : ' (or --bundle-dir DIR or --manifest FILE for several files)'}`,
+      { exitCode: 2, code: 'keyless.usage' },
+    );
+  }
   // The trusted root (flag, environment, TUF cache, built-in) is resolved while the verifier
   // loads: a TUF refresh's round trips overlap its compilation.
   const trust =
@@ -58,7 +76,12 @@ async function run(
   const { loadVerifyCommand } = await import('./verify-loader.js');
   const loaded = await loadVerifyCommand();
   if (trust) options.trustedRoot = (await trust).path;
-  process.exitCode = await loaded.module.runVerifyCommand(artifact, options, kind);
+  if (batch) {
+    const { runVerifyMany } = await import('./verify-many.js');
+    process.exitCode = await runVerifyMany(artifacts, options, kind === 'attestation' ? 'attestation' : 'blob');
+    return;
+  }
+  process.exitCode = await loaded.module.runVerifyCommand(artifacts[0]!, options, kind);
   loaded.done();
 }
 
@@ -72,19 +95,29 @@ export function defineVerifyCommands(program: Command): void {
       .option('--staging', 'accepted for the conformance protocol; needs --trusted-root (verification is offline)'),
   ).action((artifact: string, options: VerifyCommandOptions, cmd: Command) => run(artifact, options, 'bundle', cmd));
 
-  withPolicyFlags(program.command('verify-blob').description('verify a bundle for a file').argument('<file>', 'the signed file')).action(
-    (artifact: string, options: VerifyCommandOptions, cmd: Command) => run(artifact, options, 'blob', cmd),
-  );
+  withBatchFlags(
+    withPolicyFlags(
+      program
+        .command('verify-blob')
+        .description('verify a bundle for a file, or the bundles of many files (--bundle-dir, --manifest)')
+        .argument('[file...]', 'the signed file (- for standard input), or several with --bundle-dir'),
+    ),
+  ).action((files: string[], options: VerifyCommandOptions, cmd: Command) => run(files, options, 'blob', cmd));
 
-  withPolicyFlags(
-    program
-      .command('verify-blob-attestation')
-      .description('verify an in-toto attestation bundle for a file (a subject of the statement)')
-      .argument('<file-or-digest>', 'the attested file, or sha256:<64 hex> of a subject when no such file exists')
-      .option(
-        '--type <predicate-type>',
-        'expected predicate type: a URI or a cosign short name (slsaprovenance, spdxjson, cyclonedx, vuln, custom = https://cosign.sigstore.dev/attestation/v1, ...)',
-        'custom',
-      ),
-  ).action((artifact: string, options: VerifyCommandOptions, cmd: Command) => run(artifact, options, 'attestation', cmd));
+  withBatchFlags(
+    withPolicyFlags(
+      program
+        .command('verify-blob-attestation')
+        .description('verify an in-toto attestation bundle for a file (a subject of the statement)')
+        .argument(
+          '[file-or-digest...]',
+          'the attested file, or sha256:<64 hex> of a subject when no such file exists; several with --bundle-dir',
+        )
+        .option(
+          '--type <predicate-type>',
+          'expected predicate type: a URI or a cosign short name (slsaprovenance, spdxjson, cyclonedx, vuln, custom = https://cosign.sigstore.dev/attestation/v1, ...)',
+          'custom',
+        ),
+    ),
+  ).action((files: string[], options: VerifyCommandOptions, cmd: Command) => run(files, options, 'attestation', cmd));
 }
