@@ -1,9 +1,11 @@
 // Durable Rekor v2 appends through `keyless serve` frontends: SQLite (1 frontend) against
 // PostgreSQL (1 and 2 frontends on one database), the same load in the same run.
-// node --import tsx bench/tlog-frontends.ts [--n 12000] [--clients 100] [--configs sqlite-1,postgres-1,postgres-2,rekor-tiles]
+// node --import tsx bench/tlog-frontends.ts [--n 12000] [--clients 100] [--warmup 10] [--configs sqlite-1,postgres-1,postgres-2,rekor-tiles]
 // Peer: rekor-tiles v2.3.0 with its POSIX backend (`go install
 // github.com/sigstore/rekor-tiles/v2/cmd/rekor-server/posix@v2.3.0`; KEYLESS_REKOR_TILES names
 // the binary, default $HOME/go/bin/posix), checkpoint interval 1 s, other settings default.
+// Its 201 waits for a published checkpoint, which it polls for once a second
+// (internal/tessera/tessera.go in v2.3.0), so at a fixed number of clients it is latency-bound.
 // Needs `npm run build` (bin/keyless) and PostgreSQL server binaries (a private cluster is
 // started with initdb, default settings: fsync and synchronous_commit on).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -19,6 +21,7 @@ const args = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1]! : dflt);
 const total = Number(opt('n', '12000'));
 const clients = Number(opt('clients', '100'));
+const warmup = Number(opt('warmup', '10'));
 const configs = opt('configs', 'sqlite-1,postgres-1,postgres-2,rekor-tiles').split(',');
 const REKOR_TILES = process.env.KEYLESS_REKOR_TILES ?? join(homedir(), 'go', 'bin', 'posix');
 const BIN = join(new URL('..', import.meta.url).pathname, 'bin', 'keyless');
@@ -94,9 +97,14 @@ function clusterPids(postmaster: number): number[] {
 }
 
 async function startFrontend(dataDir: string, database?: string): Promise<{ child: ChildProcess; url: URL }> {
+  // Every bench client connects from loopback: allow them all (the default caps one client address at 64).
+  const config = join(dataDir, '..', 'bench-config.json');
+  writeFileSync(config, JSON.stringify({ limits: { maxConnectionsPerClient: clients + 16 } }));
   const child = spawn(
     process.execPath,
     [
+      // e.g. KEYLESS_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the frontends.
+      ...(process.env.KEYLESS_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       BIN,
       'serve',
       '--data-dir',
@@ -105,6 +113,10 @@ async function startFrontend(dataDir: string, database?: string): Promise<{ chil
       '0',
       '--public-url',
       'http://localhost:9',
+      '--config',
+      config,
+      '--log-level',
+      'error',
       ...(database ? ['--database', database] : []),
     ],
     { stdio: ['ignore', 'pipe', 'ignore'] },
@@ -158,7 +170,8 @@ async function startRekorTiles(dir: string): Promise<{ child: ChildProcess; url:
   );
   const url = new URL(`http://127.0.0.1:${http_}`);
   for (let i = 0; ; i++) {
-    const ok = await fetch(`${url.href}api/v2/checkpoint`).then(
+    // Its POSIX backend leaves tiles and the checkpoint to a file server (GET /api/v2/checkpoint is 501).
+    const ok = await fetch(`${url.href}healthz`).then(
       (r) => r.status === 200,
       () => false,
     );
@@ -202,14 +215,24 @@ try {
       frontends.push(await startRekorTiles(dir));
     } else for (let i = 0; i < Number(count); i++) frontends.push(await startFrontend(join(dir, 'data'), database));
     const agents = frontends.map(() => new http.Agent({ keepAlive: true, maxSockets: clients }));
-    const bodies = makeBodies(total + clients * 3, config);
-    // Warm-up: three requests per client.
+    const bodies = makeBodies(total + clients * warmup, config);
+    // Warm-up: `--warmup` requests per client, so each frontend's JIT has settled before the clock starts.
     let next = 0;
     await Promise.all(
       Array.from({ length: clients }, async (_, c) => {
-        for (let k = 0; k < 3; k++) await post(agents[c % frontends.length]!, frontends[c % frontends.length]!.url, bodies[next++]!);
+        for (let k = 0; k < warmup; k++) await post(agents[c % frontends.length]!, frontends[c % frontends.length]!.url, bodies[next++]!);
       }),
     );
+    // Batches: every entry row carries the ID of the transaction (one per batch) that wrote it.
+    const batchCount = async (): Promise<number> => {
+      if (!database) return 0;
+      const c = new (await import('pg')).default.Client({ connectionString: database });
+      await c.connect();
+      const r = await c.query<{ n: string }>('SELECT count(DISTINCT xmin::text) AS n FROM entries');
+      await c.end();
+      return Number(r.rows[0]!.n);
+    };
+    const batches0 = await batchCount();
     const latencies: number[] = [];
     let errors = 0;
     const frontendPids = frontends.map((f) => f.child.pid!);
@@ -237,9 +260,12 @@ try {
     const client = (cl1.user + cl1.system) / 1e6;
     latencies.sort((a, b) => a - b);
     const n = latencies.length;
+    const batches = (await batchCount()) - batches0;
     console.log(
       `${config.padEnd(11)}: ${(n / secs).toFixed(0).padStart(6)} durable appends/s  p50 ${pct(latencies, 50).toFixed(1)} ms  p95 ${pct(latencies, 95).toFixed(1)} ms  (${n} appends, ${errors} non-201; ` +
-        `CPU s: frontends ${fe.toFixed(1)}, PostgreSQL ${pg.toFixed(1)}, bench client ${client.toFixed(1)}; database share ${((100 * pg) / (fe + pg + client)).toFixed(0)}%)`,
+        `CPU s: frontends ${fe.toFixed(1)}, PostgreSQL ${pg.toFixed(1)}, bench client ${client.toFixed(1)}; database share ${((100 * pg) / (fe + pg + client)).toFixed(0)}%` +
+        `${batches ? `; ${batches} batches, ${(n / batches).toFixed(0)} entries each` : ''}; ` +
+        `CPU ms per append: frontends ${((1000 * fe) / n).toFixed(2)}, all ${((1000 * (fe + pg + client)) / n).toFixed(2)})`,
     );
     for (const a of agents) a.destroy();
     for (const f of frontends) {

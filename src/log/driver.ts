@@ -68,6 +68,12 @@ export interface BatchWrite {
  */
 export interface WriteSession {
   readonly size: number;
+  /**
+   * When `size` differs from the size the writer said it knew: the stored checkpoint and
+   * the right-edge tiles at `size`, read under the lock (drivers may leave it out; the
+   * writer then reads them itself).
+   */
+  readonly head?: { checkpoint: StoredCheckpoint; edgeTiles: TileRecord[] };
   /** Atomic and durable like `commitBatch`; releases the lock. */
   commit(batch: BatchWrite): Promise<void>;
   /** Releases the lock without writing (no-op after commit). */
@@ -77,8 +83,13 @@ export interface WriteSession {
 export interface StorageDriver {
   /** Other processes may write the same logs: the log integrates through `beginWrite` and refreshes its view on reads. */
   readonly shared?: boolean;
-  /** Takes the log's write lock (drivers shared by several processes). */
-  beginWrite?(logId: number): Promise<WriteSession>;
+  /** Takes the log's write lock (drivers shared by several processes); `knownSize`: the writer's view. */
+  beginWrite?(logId: number, knownSize?: number): Promise<WriteSession>;
+  /**
+   * Calls `listener` when another process (or this one) committed to a log: a hint to look
+   * sooner than the next poll, which stays the fallback (hints are lost while disconnected).
+   */
+  watch?(listener: (logId: number, size: number) => void): void;
   /** The log of that name; if absent it is created with a new tree ID and the origin computed from it. */
   ensureLog(name: string, origin: (treeId: string) => string): Promise<LogRecord>;
   listLogs(): Promise<LogRecord[]>;

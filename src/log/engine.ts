@@ -51,6 +51,10 @@ export class LogEngine {
       }, refreshMs);
       this.refreshTimer.unref();
     }
+    // Commits announced by any process wake the log up at once; the timer above stays the fallback.
+    driver.watch?.((logId, size) => {
+      for (const log of this.logs.values()) if (log.record.id === logId) log.noticeCommit(size);
+    });
   }
 
   /** The embedded default: one SQLite file in `dataDir`. */

@@ -14,7 +14,7 @@ import {
   treeRoot,
   type PerfectNodeReader,
 } from '../merkle/index.js';
-import type { LogRecord, StorageDriver, StoredCheckpoint, StoredEntry, WriteSession } from './driver.js';
+import type { LogRecord, StorageDriver, StoredCheckpoint, StoredEntry, TileRecord, WriteSession } from './driver.js';
 import { TileMiss, TileTree } from './tree.js';
 
 /** Signs the checkpoint for a new tree head; returns the text stored and served. */
@@ -180,21 +180,35 @@ export class TransparencyLog {
   }
 
   private async integrate(batch: Pending[]): Promise<void> {
-    // Several writers: hold the log's lock for the whole batch, starting from the stored state.
-    const session = this.driver.beginWrite ? await this.driver.beginWrite(this.record.id) : undefined;
-    try {
-      if (session && session.size !== this.tree.size) await this.catchUpLocked(session.size);
-      await this.integrateLocked(batch, session);
-    } finally {
-      await session?.release();
+    const lookup = () =>
+      this.driver.findLeaves(
+        this.record.id,
+        batch.map((p) => p.leafHash),
+      );
+    for (let attempt = 1; ; attempt++) {
+      // First attempt: duplicates are looked up before the lock, which is then held for as
+      // few round trips as possible; an entry another writer stores meanwhile makes the
+      // commit fail on the leaf index's uniqueness (LOG_STATE_CONFLICT). The retry looks
+      // them up under the lock, where nobody else can add one.
+      const early = attempt === 1 ? await lookup() : undefined;
+      // Several writers: hold the log's lock for the whole batch, starting from the stored state.
+      const session = this.driver.beginWrite ? await this.driver.beginWrite(this.record.id, this.tree.size) : undefined;
+      try {
+        if (session && session.size !== this.tree.size) {
+          if (session.head) this.catchUpTo(session.head.checkpoint, session.head.edgeTiles, session.size);
+          else await this.catchUpLocked(session.size);
+        }
+        await this.integrateLocked(batch, session, early ?? (await lookup()));
+        return;
+      } catch (e) {
+        if (!(session && e instanceof KeylessError && e.code === 'LOG_STATE_CONFLICT' && attempt < 2)) throw e;
+      } finally {
+        await session?.release();
+      }
     }
   }
 
-  private async integrateLocked(batch: Pending[], session: WriteSession | undefined): Promise<void> {
-    const existing = await this.driver.findLeaves(
-      this.record.id,
-      batch.map((p) => p.leafHash),
-    );
+  private async integrateLocked(batch: Pending[], session: WriteSession | undefined, existing: Map<string, number>): Promise<void> {
     const fresh: Pending[] = [];
     const inBatch = new Map<string, number>();
     const dupOfBatch: { p: Pending; first: number }[] = [];
@@ -246,7 +260,15 @@ export class TransparencyLog {
    */
   private async catchUp(checkpoint: StoredCheckpoint): Promise<void> {
     const tiles = await this.driver.readTiles(this.record.id, TileTree.edgeRefs(checkpoint.size));
-    this.tree = TileTree.fromStorage(checkpoint.size, tiles, this.tree);
+    this.catchUpTo(checkpoint, tiles, checkpoint.size);
+  }
+
+  /** The same from a head the driver read under the write lock (`size`: the stored size). */
+  private catchUpTo(checkpoint: StoredCheckpoint, edgeTiles: TileRecord[], size: number): void {
+    if (checkpoint.size !== size) {
+      throw new KeylessError('LOG_STATE_CONFLICT', `log ${this.name} has ${size} entries but its checkpoint covers ${checkpoint.size}`);
+    }
+    this.tree = TileTree.fromStorage(checkpoint.size, edgeTiles, this.tree);
     this.latest = checkpoint;
   }
 
@@ -293,6 +315,14 @@ export class TransparencyLog {
       this.refreshing = undefined;
     });
     return this.refreshing;
+  }
+
+  /**
+   * Another process announced a commit up to `size`. An idle log looks at once; one that is
+   * writing catches up under the lock with its next batch anyway.
+   */
+  noticeCommit(size: number): void {
+    if (size > this.latest.size && !this.flushing && !this.scheduled && this.queue.length === 0) this.refresh().catch(() => {});
   }
 
   /** Reads that name an index or size beyond what this process has seen look again first. */

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { KeylessError } from '../core/errors.js';
+import { HASH_SIZE, TILE_WIDTH } from '../merkle/index.js';
 import { PostgresDriver, type PostgresDriverOptions } from './postgres.js';
 import type { LogRow } from './sqlite.js';
 
@@ -100,6 +101,12 @@ export async function copySqliteLogsToPostgres(
               db.prepare('SELECT level, idx, data FROM tiles WHERE log_id = ?').iterate(log.id) as Iterable<Tile>,
               'INSERT INTO tiles (log_id, level, idx, data) SELECT $1, * FROM unnest($2::int[], $3::bigint[], $4::bytea[])',
               (b) => [b.map((e) => e.level), b.map((e) => e.idx), b.map((e) => e.data)],
+            );
+            // SQLite grows the edge tiles in place; PostgreSQL keeps them apart from the write-once full tiles.
+            await q(
+              `WITH moved AS (DELETE FROM tiles WHERE log_id = $1 AND length(data) < $2 RETURNING level, idx, data)
+               INSERT INTO partial_tiles (log_id, level, idx, data) SELECT DISTINCT ON (level) $1, level, idx, data FROM moved ORDER BY level, idx DESC`,
+              [to, TILE_WIDTH * HASH_SIZE],
             );
             const cp = db
               .prepare('SELECT size, root_hash, signed, timestamp FROM checkpoints WHERE log_id = ? ORDER BY size DESC LIMIT 1')

@@ -1,7 +1,15 @@
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { KeylessError } from '../core/errors.js';
+import { HASH_SIZE, TILE_WIDTH } from '../merkle/index.js';
 import type { BatchWrite, LogRecord, StorageDriver, StoredCheckpoint, StoredEntry, TileRecord, WriteSession } from './driver.js';
+
+/** Bytes in a full tile (256 hashes). */
+const TILE_BYTES = TILE_WIDTH * HASH_SIZE;
+/** SQLSTATE raised by keyless_check(). */
+const CHECK_FAILED = 'KL001';
+/** The channel on which every commit announces `<log id>:<new size>` (a wake-up hint for other frontends). */
+const CHANNEL = 'keyless_log';
 
 /**
  * Versioned schema. Each step runs once, in order, in one transaction with the version
@@ -23,6 +31,22 @@ export const MIGRATIONS: readonly string[] = [
   // 2: the version of the search keys a log's entries carry. Logs that derive their keys from
   // the entry body (the CT log) re-index their stored entries on start when it is behind.
   `ALTER TABLE logs ADD COLUMN index_version int NOT NULL DEFAULT 0;`,
+  // 3: write-once tile rows. \`tiles\` keeps only full tiles (inserted once, never updated: a
+  // reader may cache them forever); the right edge of each tile level lives in
+  // \`partial_tiles\`, one row per level replaced by every batch, so a writer reads the
+  // whole edge with one query under the lock. keyless_check() aborts a statement whose
+  // integrity condition fails (size compare-and-set, a full tile that differs).
+  `CREATE TABLE partial_tiles (log_id int NOT NULL, level int NOT NULL, idx bigint NOT NULL, data bytea NOT NULL,
+     PRIMARY KEY (log_id, level));
+   INSERT INTO partial_tiles (log_id, level, idx, data)
+     SELECT DISTINCT ON (log_id, level) log_id, level, idx, data FROM tiles WHERE length(data) < ${TILE_BYTES}
+     ORDER BY log_id, level, idx DESC;
+   DELETE FROM tiles WHERE length(data) < ${TILE_BYTES};
+   CREATE FUNCTION keyless_check(ok boolean, message text) RETURNS boolean LANGUAGE plpgsql AS $$
+   BEGIN
+     IF ok IS NOT TRUE THEN RAISE EXCEPTION '%', message USING ERRCODE = '${CHECK_FAILED}'; END IF;
+     RETURN true;
+   END $$;`,
 ];
 
 /** Any constant: the advisory lock that serialises schema migration across starting frontends. */
@@ -52,6 +76,10 @@ function isUnavailable(e: unknown): boolean {
 /** Database failures as typed errors: unreachable → LOG_STORAGE_UNAVAILABLE (a 503), anything else → LOG_WRITE_FAILED. */
 function storageError(e: unknown): unknown {
   if (e instanceof KeylessError) return e;
+  const code = (e as { code?: unknown })?.code;
+  if (code === CHECK_FAILED) return new KeylessError('LOG_STATE_CONFLICT', (e as Error).message);
+  if (code === '23505')
+    return new KeylessError('LOG_STATE_CONFLICT', `another writer stored one of these entries meanwhile: ${(e as Error).message}`);
   if (isUnavailable(e))
     return new KeylessError('LOG_STORAGE_UNAVAILABLE', `the log database is unavailable: ${(e as Error)?.message ?? String(e)}`);
   return new KeylessError('LOG_WRITE_FAILED', `log database error: ${(e as Error)?.message ?? String(e)}`);
@@ -76,6 +104,28 @@ interface LogRow {
   index_version?: number;
 }
 
+interface CheckpointRow {
+  size: string;
+  root_hash: Buffer;
+  signed: string;
+  timestamp: string;
+}
+
+interface TileRow {
+  level: number;
+  idx: string;
+  data: Buffer;
+}
+
+const toCheckpoint = (r: CheckpointRow): StoredCheckpoint => ({
+  size: Number(r.size),
+  rootHash: r.root_hash,
+  signed: r.signed,
+  timestamp: Number(r.timestamp),
+});
+
+const toTile = (r: TileRow): TileRecord => ({ level: r.level, index: Number(r.idx), data: r.data });
+
 function toRecord(r: LogRow): LogRecord {
   return {
     id: r.id,
@@ -94,24 +144,80 @@ function newTreeId(): string {
   return (v === 0n ? 1n : v).toString();
 }
 
-/** Everything one batch writes, in one statement (data-modifying CTEs), so the lock is held for few round trips. */
-const WRITE_BATCH = `
+/** `E'\\x…'`: a bytea literal in hex (valid whatever standard_conforming_strings says). */
+const bytea = (b: Buffer): string => `E'\\\\x${b.toString('hex')}'`;
+const byteaArray = (list: readonly Buffer[]): string => `ARRAY[${list.map(bytea).join(',')}]::bytea[]`;
+const intArray = (list: readonly number[], type: 'int' | 'bigint'): string => {
+  for (const n of list) if (!Number.isSafeInteger(n)) throw new KeylessError('LOG_WRITE_FAILED', `not an integer: ${n}`);
+  return `ARRAY[${list.join(',')}]::${type}[]`;
+};
+
+/**
+ * Everything one batch writes, in one statement (data-modifying CTEs), followed by the
+ * NOTIFY hint and COMMIT in the same simple-protocol message: with the lock taken by the
+ * previous round trip, the lock is held for two round trips per batch. The values are
+ * inlined as literals (hex for bytes, pg's escaping for text) because the extended protocol
+ * cannot carry COMMIT in the same round trip. keyless_check() turns a failed compare-and-set
+ * or a full tile that differs from the stored one into an error, which aborts the
+ * transaction (COMMIT is then never reached).
+ */
+function writeBatchSql(logId: number, size: number, batch: BatchWrite): string {
+  const keys: Buffer[] = [];
+  const keyIdx: number[] = [];
+  batch.entries.forEach((e, i) => {
+    for (const k of e.indexKeys) {
+      keys.push(k);
+      keyIdx.push(batch.startIndex + i);
+    }
+  });
+  const full = batch.tiles.filter((t) => t.data.length === TILE_BYTES);
+  const partial = batch.tiles.filter((t) => t.data.length < TILE_BYTES);
+  const cp = batch.checkpoint;
+  intArray([logId, size, batch.startIndex, cp.size, cp.timestamp], 'bigint'); // only integers are inlined
+  const id = String(logId);
+  const statement = `
 WITH e AS (
   INSERT INTO entries (log_id, idx, body, integrated_time)
-  SELECT $1, $2 + u.ord - 1, u.body, u.t FROM unnest($3::bytea[], $4::bigint[]) WITH ORDINALITY AS u(body, t, ord)),
+  SELECT ${id}, ${batch.startIndex} + u.ord - 1, u.body, u.t
+  FROM unnest(${byteaArray(batch.entries.map((e) => e.body))}, ${intArray(
+    batch.entries.map((e) => e.integratedTime),
+    'bigint',
+  )}) WITH ORDINALITY AS u(body, t, ord)),
 l AS (
   INSERT INTO leaves (log_id, leaf_hash, idx)
-  SELECT $1, u.h, $2 + u.ord - 1 FROM unnest($5::bytea[]) WITH ORDINALITY AS u(h, ord)),
+  SELECT ${id}, u.h, ${batch.startIndex} + u.ord - 1 FROM unnest(${byteaArray(batch.entries.map((e) => e.leafHash))}) WITH ORDINALITY AS u(h, ord)),
 s AS (
-  INSERT INTO search (log_id, key, idx) SELECT $1, u.k, u.i FROM unnest($6::bytea[], $7::bigint[]) AS u(k, i)
+  INSERT INTO search (log_id, key, idx) SELECT ${id}, u.k, u.i FROM unnest(${byteaArray(keys)}, ${intArray(keyIdx, 'bigint')}) AS u(k, i)
   ON CONFLICT DO NOTHING),
+f AS (SELECT * FROM unnest(${intArray(
+    full.map((t) => t.level),
+    'int',
+  )}, ${intArray(
+    full.map((t) => t.index),
+    'bigint',
+  )}, ${byteaArray(full.map((t) => t.data))}) AS u(lv, ix, d)),
 t AS (
-  INSERT INTO tiles (log_id, level, idx, data) SELECT $1, u.lv, u.ix, u.d FROM unnest($8::int[], $9::bigint[], $10::bytea[]) AS u(lv, ix, d)
-  ON CONFLICT (log_id, level, idx) DO UPDATE SET data = excluded.data WHERE length(tiles.data) < length(excluded.data)),
+  INSERT INTO tiles (log_id, level, idx, data) SELECT ${id}, lv, ix, d FROM f ON CONFLICT (log_id, level, idx) DO NOTHING),
+p AS (
+  INSERT INTO partial_tiles (log_id, level, idx, data)
+  SELECT ${id}, u.lv, u.ix, u.d FROM unnest(${intArray(
+    partial.map((t) => t.level),
+    'int',
+  )}, ${intArray(
+    partial.map((t) => t.index),
+    'bigint',
+  )}, ${byteaArray(partial.map((t) => t.data))}) AS u(lv, ix, d)
+  ON CONFLICT (log_id, level) DO UPDATE SET idx = excluded.idx, data = excluded.data),
 c AS (
-  INSERT INTO checkpoints (log_id, size, root_hash, signed, timestamp) VALUES ($1, $11, $12, $13, $14)
-  ON CONFLICT (log_id) DO UPDATE SET size = excluded.size, root_hash = excluded.root_hash, signed = excluded.signed, timestamp = excluded.timestamp)
-UPDATE logs SET size = $11 WHERE id = $1 AND size = $2`;
+  INSERT INTO checkpoints (log_id, size, root_hash, signed, timestamp)
+  VALUES (${id}, ${cp.size}, ${bytea(cp.rootHash)}, ${pg.escapeLiteral(cp.signed)}, ${cp.timestamp})
+  ON CONFLICT (log_id) DO UPDATE SET size = excluded.size, root_hash = excluded.root_hash, signed = excluded.signed, timestamp = excluded.timestamp),
+z AS (UPDATE logs SET size = ${cp.size} WHERE id = ${id} AND size = ${size} RETURNING id)
+SELECT keyless_check((SELECT count(*) FROM z) = 1, 'log ${id} changed size under the write lock'),
+  keyless_check(NOT EXISTS (SELECT 1 FROM tiles x JOIN f ON x.log_id = ${id} AND x.level = f.lv AND x.idx = f.ix WHERE x.data <> f.d),
+    'a full tile of log ${id} is already stored with different hashes')`;
+  return `${statement};\nSELECT pg_notify('${CHANNEL}', '${id}:${cp.size}');\nCOMMIT`;
+}
 
 /**
  * The log engine on PostgreSQL, shared by any number of `keyless serve` processes. Each
@@ -122,22 +228,28 @@ UPDATE logs SET size = $11 WHERE id = $1 AND size = $2`;
  */
 export class PostgresDriver implements StorageDriver {
   readonly shared = true;
-  private constructor(private readonly pool: pg.Pool) {}
+  private listener: pg.Client | undefined;
+  private watchers: ((logId: number, size: number) => void)[] = [];
+  private closed = false;
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly clientConfig: pg.ClientConfig,
+  ) {}
 
   static async open(options: PostgresDriverOptions): Promise<PostgresDriver> {
-    const pool = new pg.Pool({
+    const clientConfig: pg.ClientConfig = {
       connectionString: options.connectionString,
       ...(options.password !== undefined ? { password: options.password } : {}),
       ...(options.ssl !== undefined ? { ssl: options.ssl } : {}),
-      max: options.poolSize ?? 10,
       connectionTimeoutMillis: 5000,
-    });
+    };
+    const pool = new pg.Pool({ ...clientConfig, max: options.poolSize ?? 10 });
     // An idle connection dropped by a restarting server must not crash the process; the next query reconnects.
     pool.on('error', () => {});
     // The same for a connection that is checked out but between queries (e.g. holding the write lock):
     // the query in flight or the next one fails with the error instead.
     pool.on('connect', (client) => client.on('error', () => {}));
-    const driver = new PostgresDriver(pool);
+    const driver = new PostgresDriver(pool, clientConfig);
     try {
       await driver.migrate(options.migrations ?? MIGRATIONS);
     } catch (e) {
@@ -231,14 +343,15 @@ export class PostgresDriver implements StorageDriver {
     return guarded(async () => (await this.pool.query<LogRow>('SELECT * FROM logs ORDER BY id')).rows.map(toRecord));
   }
 
-  async beginWrite(logId: number): Promise<WriteSession> {
+  async beginWrite(logId: number, knownSize?: number): Promise<WriteSession> {
+    intArray([logId, knownSize ?? -1], 'bigint');
     const client = await guarded(() => this.pool.connect());
     let open = true;
-    const end = async (sql: 'COMMIT' | 'ROLLBACK'): Promise<void> => {
+    const end = async (sql: 'COMMIT' | 'ROLLBACK' | undefined): Promise<void> => {
       if (!open) return;
       open = false;
       try {
-        await client.query(sql);
+        if (sql) await client.query(sql);
         client.release();
       } catch (e) {
         // A connection that failed mid-transaction is not reused.
@@ -247,22 +360,43 @@ export class PostgresDriver implements StorageDriver {
       }
     };
     let size: number;
+    let head: WriteSession['head'];
     try {
-      await client.query('BEGIN');
-      const r = await client.query<{ size: string }>('SELECT size FROM logs WHERE id = $1 FOR UPDATE', [logId]);
-      if (!r.rows[0]) throw new KeylessError('LOG_STATE_CONFLICT', `log ${logId} does not exist`);
-      size = Number(r.rows[0].size);
+      // One round trip: the lock, and the stored head when it is not the writer's view.
+      const behind = `l.id = ${logId} AND l.size <> ${knownSize ?? -1}`;
+      const results = (await client.query(
+        `BEGIN;
+         SELECT size FROM logs WHERE id = ${logId} FOR UPDATE;
+         SELECT c.size, c.root_hash, c.signed, c.timestamp FROM checkpoints c JOIN logs l ON l.id = c.log_id WHERE c.log_id = ${logId} AND ${behind};
+         SELECT p.level, p.idx, p.data FROM partial_tiles p JOIN logs l ON l.id = p.log_id WHERE p.log_id = ${logId} AND ${behind}`,
+      )) as unknown as pg.QueryResult[];
+      const row = results[1]!.rows[0] as { size: string } | undefined;
+      if (!row) throw new KeylessError('LOG_STATE_CONFLICT', `log ${logId} does not exist`);
+      size = Number(row.size);
+      const cp = results[2]!.rows[0] as CheckpointRow | undefined;
+      if (cp && size !== knownSize) {
+        head = {
+          checkpoint: toCheckpoint(cp),
+          edgeTiles: (results[3]!.rows as TileRow[]).map(toTile),
+        };
+      }
     } catch (e) {
       await end('ROLLBACK').catch(() => {});
       throw storageError(e);
     }
     return {
       size,
+      ...(head ? { head } : {}),
       commit: (batch) =>
         guarded(async () => {
+          if (batch.startIndex !== size) {
+            await end('ROLLBACK').catch(() => {});
+            throw new KeylessError('LOG_STATE_CONFLICT', `batch starts at ${batch.startIndex} but the log has ${size} entries`);
+          }
           try {
-            await this.writeBatch(client, logId, size, batch);
-            await end('COMMIT');
+            await client.query(writeBatchSql(logId, size, batch));
+            open = false;
+            client.release();
           } catch (e) {
             await end('ROLLBACK').catch(() => {});
             throw e;
@@ -270,38 +404,6 @@ export class PostgresDriver implements StorageDriver {
         }),
       release: () => end('ROLLBACK').catch(() => {}),
     };
-  }
-
-  private async writeBatch(client: pg.ClientBase, logId: number, size: number, batch: BatchWrite): Promise<void> {
-    if (batch.startIndex !== size) {
-      throw new KeylessError('LOG_STATE_CONFLICT', `batch starts at ${batch.startIndex} but the log has ${size} entries`);
-    }
-    const keys: Buffer[] = [];
-    const keyIdx: number[] = [];
-    batch.entries.forEach((e, i) => {
-      for (const k of e.indexKeys) {
-        keys.push(k);
-        keyIdx.push(batch.startIndex + i);
-      }
-    });
-    const cp = batch.checkpoint;
-    const r = await client.query(WRITE_BATCH, [
-      logId,
-      batch.startIndex,
-      batch.entries.map((e) => e.body),
-      batch.entries.map((e) => e.integratedTime),
-      batch.entries.map((e) => e.leafHash),
-      keys,
-      keyIdx,
-      batch.tiles.map((t) => t.level),
-      batch.tiles.map((t) => t.index),
-      batch.tiles.map((t) => t.data),
-      cp.size,
-      cp.rootHash,
-      cp.signed,
-      cp.timestamp,
-    ]);
-    if (r.rowCount !== 1) throw new KeylessError('LOG_STATE_CONFLICT', `log ${logId} changed size under the write lock`);
   }
 
   /** Single-writer path (tools, migration): one session per batch. */
@@ -336,23 +438,31 @@ export class PostgresDriver implements StorageDriver {
   async readTiles(logId: number, refs: readonly { level: number; index: number }[]): Promise<TileRecord[]> {
     if (refs.length === 0) return [];
     return guarded(async () => {
-      const r = await this.pool.query<{ level: number; idx: string; data: Buffer }>(
-        'SELECT t.level, t.idx, t.data FROM tiles t JOIN unnest($2::int[], $3::bigint[]) AS u(lv, ix) ON t.level = u.lv AND t.idx = u.ix WHERE t.log_id = $1',
+      // A tile is full in \`tiles\` or the right edge in \`partial_tiles\`; a partial row left
+      // behind when its tile completed is shorter, so the longest row wins.
+      const r = await this.pool.query<TileRow>(
+        `SELECT t.level, t.idx, t.data FROM tiles t JOIN unnest($2::int[], $3::bigint[]) AS u(lv, ix) ON t.level = u.lv AND t.idx = u.ix WHERE t.log_id = $1
+         UNION ALL
+         SELECT t.level, t.idx, t.data FROM partial_tiles t JOIN unnest($2::int[], $3::bigint[]) AS u(lv, ix) ON t.level = u.lv AND t.idx = u.ix WHERE t.log_id = $1`,
         [logId, refs.map((x) => x.level), refs.map((x) => x.index)],
       );
-      return r.rows.map((row) => ({ level: row.level, index: Number(row.idx), data: row.data }));
+      const best = new Map<string, TileRecord>();
+      for (const t of r.rows.map(toTile)) {
+        const key = `${t.level}/${t.index}`;
+        if ((best.get(key)?.data.length ?? -1) < t.data.length) best.set(key, t);
+      }
+      return [...best.values()];
     });
   }
 
   async readCheckpoint(logId: number, size?: number): Promise<StoredCheckpoint | undefined> {
     return guarded(async () => {
-      const r = await this.pool.query<{ size: string; root_hash: Buffer; signed: string; timestamp: string }>(
-        'SELECT size, root_hash, signed, timestamp FROM checkpoints WHERE log_id = $1',
-        [logId],
-      );
+      const r = await this.pool.query<CheckpointRow>('SELECT size, root_hash, signed, timestamp FROM checkpoints WHERE log_id = $1', [
+        logId,
+      ]);
       const row = r.rows[0];
       if (!row || (size !== undefined && Number(row.size) !== size)) return undefined;
-      return { size: Number(row.size), rootHash: row.root_hash, signed: row.signed, timestamp: Number(row.timestamp) };
+      return toCheckpoint(row);
     });
   }
 
@@ -393,7 +503,46 @@ export class PostgresDriver implements StorageDriver {
     );
   }
 
+  /**
+   * LISTEN on one dedicated connection (a pooled one may be handed to a query; this does
+   * not work through a transaction-pooling proxy, where polling alone remains). A lost
+   * connection is re-opened after a second; notifications sent meanwhile are lost, which
+   * the poll covers.
+   */
+  watch(listener: (logId: number, size: number) => void): void {
+    this.watchers.push(listener);
+    if (this.watchers.length === 1) void this.listen();
+  }
+
+  private async listen(): Promise<void> {
+    if (this.closed) return;
+    const client = new pg.Client(this.clientConfig);
+    this.listener = client;
+    let retried = false;
+    const retry = (): void => {
+      if (retried || this.closed) return;
+      retried = true;
+      client.end().catch(() => {});
+      setTimeout(() => void this.listen(), 1000).unref();
+    };
+    client.on('error', retry);
+    client.on('end', retry);
+    client.on('notification', (m) => {
+      const [id, size] = (m.payload ?? '').split(':').map(Number);
+      if (m.channel !== CHANNEL || !Number.isSafeInteger(id) || !Number.isSafeInteger(size)) return;
+      for (const w of this.watchers) w(id!, size!);
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch {
+      retry();
+    }
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
+    await this.listener?.end().catch(() => {});
     await this.pool.end();
   }
 }

@@ -59,7 +59,7 @@ export class TileTree {
   /** Right-edge tile data per tile level (may be empty). */
   private edges: Buffer[];
   private edgeExpanded: (ExpandedTile | undefined)[] = [];
-  private readonly cache = new Map<string, ExpandedTile>();
+  private readonly cache: Map<string, ExpandedTile> = new Map();
 
   /** The compact range: hashes of the perfect subtrees that make up the tree, largest first. */
   private range: Uint8Array[];
@@ -68,9 +68,13 @@ export class TileTree {
     size: number,
     edges: Buffer[],
     private readonly cacheSize = 4096,
+    cache?: Map<string, ExpandedTile>,
+    edgeExpanded?: (ExpandedTile | undefined)[],
   ) {
     this.size = size;
     this.edges = edges;
+    if (cache) this.cache = cache;
+    if (edgeExpanded) this.edgeExpanded = edgeExpanded;
     this.range = [];
     // Every right-border perfect subtree lies in the edge tile of its tile level.
     let prefix = 0;
@@ -109,9 +113,13 @@ export class TileTree {
       edges[ref.level] = width === 0 ? Buffer.alloc(0) : Buffer.from(t ? t.data.subarray(0, width * HASH_SIZE) : Buffer.alloc(0));
       if (edges[ref.level]!.length !== width * HASH_SIZE) throw new Error(`tile ${ref.level}/${ref.index} is missing or short`);
     }
-    const tree = new TileTree(size, edges, previous?.cacheSize);
-    if (previous) for (const [key, t] of previous.cache) tree.cache.set(key, t);
-    return tree;
+    // Full tiles never change: the new view shares the cache, and an edge tile that only
+    // grew keeps the expansion of its prefix (catching up after every batch of another
+    // frontend would otherwise re-hash each edge tile and copy the cache).
+    const reuse = previous?.edgeExpanded.map((t, level) =>
+      previous.edgeIndex(level) === Math.floor(size / TILE_WIDTH ** (level + 1)) ? t : undefined,
+    );
+    return new TileTree(size, edges, previous?.cacheSize, previous?.cache, reuse);
   }
 
   /**

@@ -70,6 +70,8 @@ export interface StorageConfig {
   ssl?: boolean | { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean };
   /** postgres: connections per frontend (default 10). */
   poolSize?: number;
+  /** postgres: how often a frontend looks for checkpoints other frontends wrote when no NOTIFY came (ms, default 500). */
+  pollMs?: number;
 }
 
 export interface ServerConfig {
@@ -154,7 +156,7 @@ export function parseConfig(json: unknown): ServerConfig {
   }
   if (o.storage !== undefined) {
     const st = asObject(o.storage, 'config.storage');
-    rejectUnknown(st, new Set(['driver', 'url', 'passwordFile', 'ssl', 'poolSize']), 'config.storage');
+    rejectUnknown(st, new Set(['driver', 'url', 'passwordFile', 'ssl', 'poolSize', 'pollMs']), 'config.storage');
     if (st.driver !== undefined) {
       const driver = asString(st.driver, 'config.storage.driver');
       if (!(STORAGE_DRIVERS as readonly string[]).includes(driver)) {
@@ -172,6 +174,12 @@ export function parseConfig(json: unknown): ServerConfig {
         throw new FormatError('config.storage.poolSize', 'must be an integer from 1 to 1000');
       }
       config.storage.poolSize = st.poolSize;
+    }
+    if (st.pollMs !== undefined) {
+      if (typeof st.pollMs !== 'number' || !Number.isInteger(st.pollMs) || st.pollMs < 10 || st.pollMs > 86_400_000) {
+        throw new FormatError('config.storage.pollMs', 'must be an integer from 10 to 86400000 (milliseconds)');
+      }
+      config.storage.pollMs = st.pollMs;
     }
     if (st.ssl !== undefined) {
       if (typeof st.ssl === 'boolean') config.storage.ssl = st.ssl;
@@ -191,7 +199,7 @@ export function parseConfig(json: unknown): ServerConfig {
     if (config.storage.driver === 'postgres' && !config.storage.url)
       throw new FormatError('config.storage.url', 'the postgres driver needs a database URL');
     if (config.storage.driver !== 'postgres' && Object.keys(st).some((k) => k !== 'driver')) {
-      throw new FormatError('config.storage', 'url, passwordFile, ssl and poolSize only go with "driver": "postgres"');
+      throw new FormatError('config.storage', 'url, passwordFile, ssl, poolSize and pollMs only go with "driver": "postgres"');
     }
   }
   if (o.keys !== undefined) {

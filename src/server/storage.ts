@@ -34,6 +34,7 @@ const DRIVERS: Record<StorageDriverName, (dataDir: string, config: StorageConfig
       ...(config.passwordFile !== undefined ? { password: readSecretFile(config.passwordFile) } : {}),
       ...(config.ssl !== undefined ? { ssl: tlsOptions(config.ssl) } : {}),
       ...(config.poolSize !== undefined ? { poolSize: config.poolSize } : {}),
+      ...(config.pollMs !== undefined ? { refreshMs: config.pollMs } : {}),
     });
     return { transparency: engine, ct: engine, close: () => engine.close() };
   },

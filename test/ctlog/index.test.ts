@@ -6,11 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { softwareSigner } from '../../src/core/signer.js';
-import { LogEngine, MIGRATIONS, noteCheckpointSigner, searchKey } from '../../src/log/index.js';
+import { LogEngine, MIGRATIONS, PostgresDriver, noteCheckpointSigner, searchKey } from '../../src/log/index.js';
 import { CT_INDEX_VERSION, CtLog, EngineCtLogStore, ctIndexKeys, merkleTreeLeaf } from '../../src/services/ctlog/index.js';
 import { createCaChain, generateKey, issueLeafCertificate, issuePrecertificate } from '../../src/x509/build/index.js';
 import { OID, parseMerkleTreeLeaf } from '../../src/x509/index.js';
-import { createTestDatabase, sql } from '../support/postgres.js';
+import { copyLogsAsSchema1, createTestDatabase, sql } from '../support/postgres.js';
 
 const ca = createCaChain({ now: new Date(Date.now() - 3600_000) });
 const ctKey = softwareSigner(generateKey('ecdsa-p256').privateKey);
@@ -47,8 +47,10 @@ test('PostgreSQL: a database from before schema step 2 is migrated and its CT en
   const db = await createTestDatabase('ctindex');
   const emails = ['p0@example.com', 'p1@example.com', 'p0@example.com'];
   try {
-    // An older Keyless: schema step 1 only, CT leaves appended without search keys.
-    const old = await LogEngine.openPostgres({ connectionString: db.url, migrations: MIGRATIONS.slice(0, 1) });
+    // An older Keyless: schema step 1 only, CT leaves appended without search keys (written
+    // by this code into another database, then copied in the step-1 layout).
+    const source = await createTestDatabase('ctindex_src');
+    const old = await LogEngine.openPostgres({ connectionString: source.url });
     const oldLog = await old.openLog({
       name: 'ct',
       origin: 'keyless-ct',
@@ -60,6 +62,9 @@ test('PostgreSQL: a database from before schema step 2 is migrated and its CT en
       await oldCt.addTrustedPrecertificate(pre, ca.intermediate.certificate);
     }
     await old.close();
+    await (await PostgresDriver.open({ connectionString: db.url, migrations: MIGRATIONS.slice(0, 1) })).close();
+    await copyLogsAsSchema1(source.url, db.url);
+    await source.drop();
     assert.equal((await sql(db.url, 'SELECT count(*)::int AS n FROM search'))[0]!.n, 0);
 
     // This Keyless: migration 2 adds logs.index_version; opening the CT store re-indexes.

@@ -17,6 +17,10 @@ import { startServe, keyless, type Serve } from '../sign/serve-helper.js';
 import { sha256 } from '../../src/core/hash.js';
 import { OID, parseCertificate } from '../../src/x509/index.js';
 
+// The README's screenshots are refreshed only when asked (KEYLESS_UPDATE_SCREENSHOTS=1): a test
+// run never changes tracked files; otherwise they go to a temporary directory.
+const screenshotDir = process.env.KEYLESS_UPDATE_SCREENSHOTS === '1' ? 'docs' : mkdtempSync(join(tmpdir(), 'keyless-shots-'));
+
 const ALICE = 'alice@example.com';
 const BOB = 'bob@example.com';
 const REPO = 'octo-org/octo-repo';
@@ -175,7 +179,7 @@ test('entry pages check everything in the browser: Rekor v1 all passed, Rekor v2
   });
   assert.equal(await page.textContent('[data-log-index]'), v1.split('/')[1]);
   assert.match((await page.textContent('main'))!, new RegExp(ALICE.replace('.', '\\.')));
-  await page.screenshot({ path: join('docs', 'explorer-entry.png'), fullPage: true });
+  await page.screenshot({ path: join(screenshotDir, 'explorer-entry.png'), fullPage: true });
 
   await page.goto(`${serve.url}/?log=${v2.replace('/', '&index=')}`);
   assert.deepEqual(await checkStatuses(page), {
@@ -213,7 +217,7 @@ test('a CT entry page decodes the precertificate and checks its audit path, the 
     assert.ok(text.includes(name), name);
   assert.match((await page.textContent('[data-check="signed-entry-timestamp"]'))!, /SCT, which is embedded in the issued certificate/);
   assert.match((await page.textContent('[data-check="checkpoint-signature"]'))!, /signed by CT log [0-9a-f]{16}… of the trusted root/);
-  await page.screenshot({ path: join('docs', 'explorer-ct-entry.png'), fullPage: true });
+  await page.screenshot({ path: join(screenshotDir, 'explorer-ct-entry.png'), fullPage: true });
   assert.deepEqual(problems, []);
   await page.context().close();
 });
@@ -259,7 +263,7 @@ test('the live view shows every log, the newest entries and the most active iden
   const top = await page.$$eval('.bars li a', (els) => els.map((e) => e.textContent));
   assert.equal(top[0], ALICE);
   assert.equal(await page.$$eval('table.entries tbody tr', (rows) => rows.length), 6);
-  await page.screenshot({ path: join('docs', 'explorer-live.png'), fullPage: true });
+  await page.screenshot({ path: join(screenshotDir, 'explorer-live.png'), fullPage: true });
   // The trusted root page shows the root and its hash.
   await page.click('#root-hash');
   await page.waitForSelector('h1:has-text("Trusted root")');

@@ -70,6 +70,23 @@ test('storage migration: a SQLite instance with 100,000 entries copied into Post
       assert.deepEqual([dup.duplicate, dup.index], [true, 12_345], 'migrated leaf index answers duplicates');
       const now = verifySignedCheckpoint(log.latestCheckpoint().signed, 'rekor-v2.log.test', keys.publicKey);
       verifyConsistency(N, N + 1, await log.consistencyProof(N), cp.rootHash, now.rootHash);
+      // Past the next tile boundary (the migrated edge tile is completed once, write-once), then a
+      // second process that is behind catches up from the edge tiles read under the write lock.
+      const other = await LogEngine.openPostgres({ connectionString: db.url, refreshMs: 0 });
+      try {
+        const behind = await openLog(other, 'rekor-v2');
+        await Promise.all(Array.from({ length: 300 }, (_, k) => log.append(body(N + 10 + k))));
+        const last = await behind.append(body(N + 400));
+        assert.deepEqual([last.duplicate, last.index], [false, N + 301]);
+        if (last.duplicate) throw new Error('unreachable');
+        const end = verifySignedCheckpoint(last.checkpoint.signed, 'rekor-v2.log.test', keys.publicKey);
+        verifyConsistency(N, N + 302, await log.consistencyProof(N, N + 302), cp.rootHash, end.rootHash);
+        verifyInclusion(N + 301, N + 302, leafHash(body(N + 400)), await log.inclusionProof(N + 301, N + 302), end.rootHash);
+        const [tiles] = await sql<{ short: string }>(db.url, 'SELECT count(*) AS short FROM tiles WHERE length(data) < 8192');
+        assert.equal(Number(tiles!.short), 0, 'only full tiles in the write-once table');
+      } finally {
+        await other.close();
+      }
     } finally {
       await pg.close();
     }
@@ -77,7 +94,7 @@ test('storage migration: a SQLite instance with 100,000 entries copied into Post
     // Into a database that already has these logs: refused, nothing written.
     await assert.rejects(copySqliteLogsToPostgres([join(dir, 'log.db')], { connectionString: db.url }), { code: 'LOG_MIGRATION_FAILED' });
     const [row] = await sql<{ n: string }>(db.url, 'SELECT count(*) AS n FROM entries');
-    assert.equal(Number(row!.n), N + 1 + 3);
+    assert.equal(Number(row!.n), N + 302 + 3);
   } finally {
     await db.drop();
     rmSync(dir, { recursive: true, force: true });

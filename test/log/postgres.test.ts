@@ -6,7 +6,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:net';
 import { LogEngine, MIGRATIONS, PostgresDriver, noteCheckpointSigner, type AppendResult } from '../../src/log/index.js';
 import { rootFromLeafHashes, verifyConsistency, verifyInclusion, verifySignedCheckpoint } from '../../src/merkle/index.js';
-import { createTestDatabase, sql } from '../support/postgres.js';
+import { copyLogsAsSchema1, createTestDatabase, sql } from '../support/postgres.js';
 
 const keys = generateKeyPairSync('ed25519');
 const ORIGIN = 'pg.log.test';
@@ -150,4 +150,112 @@ test('an unreachable database is LOG_STORAGE_UNAVAILABLE', async () => {
   await assert.rejects(LogEngine.openPostgres({ connectionString: `postgres://nobody@127.0.0.1:${port}/none` }), {
     code: 'LOG_STORAGE_UNAVAILABLE',
   });
+});
+
+test('a commit wakes the other processes (LISTEN/NOTIFY): their checkpoint moves without polling', async () => {
+  const db = await createTestDatabase('notify');
+  // Polling every hour: only the notification can explain a reader that moves on.
+  const [a, b] = await Promise.all([1, 2].map(() => LogEngine.openPostgres({ connectionString: db.url, refreshMs: 3_600_000 })));
+  try {
+    const [writer, reader] = [await open(a!), await open(b!)];
+    for (let round = 1; round <= 3; round++) {
+      const r = await writer.append(body(round));
+      assert.ok(!r.duplicate);
+      // Nothing here asks the reader for the new entry (which would make it look): it is only watched.
+      for (let i = 0; reader.size < r.checkpoint.size; i++) {
+        if (i > 3000) assert.fail(`no notification reached the reader (size ${reader.size}, expected ${r.checkpoint.size})`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal(reader.latestCheckpoint().signed, r.checkpoint.signed, 'the reader serves the writer’s checkpoint');
+    }
+  } finally {
+    await a!.close();
+    await b!.close();
+    await db.drop();
+  }
+});
+
+test('schema 1 → 3: grown edge tiles move to partial_tiles, full tiles stay, and the log continues', async () => {
+  const source = await createTestDatabase('schema_src');
+  const old = await createTestDatabase('schema_v1');
+  try {
+    // The same log as a binary before schema step 3 stored it: edge tiles grown in place in `tiles`.
+    const engine = await LogEngine.openPostgres({ connectionString: source.url, refreshMs: 0 });
+    const log = await open(engine);
+    await Promise.all(Array.from({ length: 300 }, (_, i) => log.append(body(i))));
+    const before = log.latestCheckpoint();
+    await engine.close();
+    const step1 = await PostgresDriver.open({ connectionString: old.url, migrations: MIGRATIONS.slice(0, 1) });
+    await step1.close();
+    await copyLogsAsSchema1(source.url, old.url);
+    assert.equal((await sql(old.url, 'SELECT 1 FROM tiles WHERE length(data) < 8192')).length, 2, 'edge tiles of levels 0 and 1');
+
+    const [x, y] = await Promise.all([1, 2].map(() => LogEngine.openPostgres({ connectionString: old.url, refreshMs: 0 })));
+    try {
+      const [first, second] = [await open(x!), await open(y!)];
+      assert.equal(first.latestCheckpoint().signed, before.signed);
+      const moved = await sql<{ level: number; idx: string; n: number }>(
+        old.url,
+        'SELECT level, idx, length(data) / 32 AS n FROM partial_tiles ORDER BY level',
+      );
+      assert.deepEqual(
+        moved.map((r) => [r.level, Number(r.idx), r.n]),
+        [
+          [0, 1, 44],
+          [1, 0, 1],
+        ],
+      );
+      // Past the next tile boundary, from two processes: the one behind catches up under the lock.
+      await Promise.all(Array.from({ length: 250 }, (_, i) => first.append(body(1000 + i))));
+      const last = await second.append(body(5000));
+      assert.ok(!last.duplicate && last.index === 550);
+      const cp0 = verifySignedCheckpoint(before.signed, ORIGIN, keys.publicKey);
+      const cp1 = verifySignedCheckpoint(last.checkpoint.signed, ORIGIN, keys.publicKey);
+      verifyConsistency(300, 551, await first.consistencyProof(300, 551), cp0.rootHash, cp1.rootHash);
+      assert.deepEqual(await first.rootHash(551), Buffer.from(cp1.rootHash));
+      assert.equal((await sql(old.url, 'SELECT 1 FROM tiles WHERE length(data) < 8192')).length, 0);
+    } finally {
+      await x!.close();
+      await y!.close();
+    }
+  } finally {
+    await source.drop();
+    await old.drop();
+  }
+});
+
+test('a full tile is written once: a batch carrying different hashes for a stored tile is refused whole', async () => {
+  const db = await createTestDatabase('tiles');
+  const driver = await PostgresDriver.open({ connectionString: db.url });
+  try {
+    const log = await driver.ensureLog('t', () => 'tiles.test');
+    const entry = (i: number) => ({ body: body(i), leafHash: Buffer.alloc(32, i), integratedTime: 1, indexKeys: [] });
+    const checkpoint = (size: number) => ({ size, rootHash: Buffer.alloc(32), signed: `tiles.test\n${size}\n`, timestamp: 1 });
+    const tile = (fill: number) => ({ level: 1, index: 0, data: Buffer.alloc(8192, fill) });
+    let session = await driver.beginWrite(log.id, 0);
+    await session.commit({ startIndex: 0, entries: [entry(0)], tiles: [tile(1)], checkpoint: checkpoint(1) });
+    // The same tile again with the same bytes is accepted (a redone write); different bytes are an integrity failure.
+    session = await driver.beginWrite(log.id, 1);
+    await session.commit({ startIndex: 1, entries: [entry(1)], tiles: [tile(1)], checkpoint: checkpoint(2) });
+    session = await driver.beginWrite(log.id, 2);
+    await assert.rejects(session.commit({ startIndex: 2, entries: [entry(2)], tiles: [tile(2)], checkpoint: checkpoint(3) }), {
+      code: 'LOG_STATE_CONFLICT',
+      message: /already stored with different hashes/,
+    });
+    const [row] = await sql<{ size: string; entries: string; cp: string }>(
+      db.url,
+      'SELECT size, (SELECT count(*) FROM entries) AS entries, (SELECT size FROM checkpoints) AS cp FROM logs',
+    );
+    assert.deepEqual([Number(row!.size), Number(row!.entries), Number(row!.cp)], [2, 2, 2], 'nothing of the refused batch is stored');
+    const [stored] = await driver.readTiles(log.id, [{ level: 1, index: 0 }]);
+    assert.deepEqual(stored!.data, tile(1).data);
+    // A writer whose view is behind is told under the lock where the log is.
+    session = await driver.beginWrite(log.id, 0);
+    assert.equal(session.size, 2);
+    assert.equal(session.head?.checkpoint.size, 2);
+    await session.release();
+  } finally {
+    await driver.close();
+    await db.drop();
+  }
 });

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   decodeEntryBundle,
@@ -194,6 +194,40 @@ test('keyless storage migrate: a SQLite-backed instance moves to PostgreSQL and 
     assert.deepEqual(next, { v1Index: 3, v2Index: 3 });
   } finally {
     await Promise.all(running.map((s) => s.stop()));
+    await db.drop();
+  }
+});
+
+test('a frontend serves what another frontend wrote without waiting for its poll (NOTIFY wakes it)', async () => {
+  const db = await createTestDatabase('notify');
+  const dir = tempDir();
+  // Polling once an hour: a frontend whose checkpoint moves sooner was woken by the notification.
+  const config = join(dir, 'keyless.json');
+  writeFileSync(config, JSON.stringify({ storage: { driver: 'postgres', url: db.url, pollMs: 3_600_000 } }));
+  const args = ['--config', config, '--public-url', 'http://localhost:9'];
+  const dataDir = join(dir, 'data');
+  const frontends: ServeProcess[] = [];
+  try {
+    frontends.push(await startServe({ dataDir, args }));
+    frontends.push(await startServe({ dataDir, args }));
+    const [a, b] = frontends as [ServeProcess, ServeProcess];
+    for (let round = 1; round <= 3; round++) {
+      const res = await post(`${a.url}/api/v2/log/entries`, hashedRekordV2(signArtifact(randomBytes(32))));
+      assert.equal(res.status, 201, JSON.stringify(res.json));
+      const size = Number(res.json.logIndex) + 1;
+      // Only the checkpoint is read from b: nothing in the request names the new entry.
+      for (let i = 0; ; i++) {
+        const cp = await get(`${b.url}/api/v2/checkpoint`);
+        if (Number(cp.text.split('\n')[1]) >= size) break;
+        if (i > 600) assert.fail(`frontend b still serves size ${cp.text.split('\n')[1]} after ${round} appends at a`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const bundle = await get(`${b.url}/tile/entries/000.p/${size}`);
+      assert.equal(bundle.status, 200);
+      assert.deepEqual(Buffer.from(decodeEntryBundle(bundle.bytes).at(-1)!), Buffer.from(res.json.canonicalizedBody, 'base64'));
+    }
+  } finally {
+    await Promise.all(frontends.map((f) => f.stop()));
     await db.drop();
   }
 });

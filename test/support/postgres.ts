@@ -130,3 +130,31 @@ export async function startThrowawayCluster(): Promise<ThrowawayCluster> {
     },
   };
 }
+
+/**
+ * Copies the logs of database `from` (current schema) into `to`, which the caller created at
+ * schema step 1 (`PostgresDriver.open({ migrations: MIGRATIONS.slice(0, 1) })`), laid out as
+ * a step-1 binary stored them: edge tiles grown in place in `tiles`. Upgrade tests write
+ * with the current code, then open the copy with it.
+ */
+export async function copyLogsAsSchema1(from: string, to: string): Promise<void> {
+  const target = new pg.Client({ connectionString: to });
+  await target.connect();
+  try {
+    const copy = async (select: string, insert: string) => {
+      for (const r of await sql(from, select)) await target.query(insert, Object.values(r));
+    };
+    await copy('SELECT id, name, origin, tree_id, size, created_at FROM logs', 'INSERT INTO logs VALUES ($1, $2, $3, $4, $5, $6)');
+    await copy('SELECT log_id, idx, body, integrated_time FROM entries', 'INSERT INTO entries VALUES ($1, $2, $3, $4)');
+    await copy('SELECT log_id, leaf_hash, idx FROM leaves', 'INSERT INTO leaves VALUES ($1, $2, $3)');
+    await copy('SELECT log_id, key, idx FROM search', 'INSERT INTO search VALUES ($1, $2, $3)');
+    await copy('SELECT log_id, size, root_hash, signed, timestamp FROM checkpoints', 'INSERT INTO checkpoints VALUES ($1, $2, $3, $4, $5)');
+    await copy(
+      'SELECT log_id, level, idx, data FROM tiles UNION ALL SELECT log_id, level, idx, data FROM partial_tiles',
+      'INSERT INTO tiles VALUES ($1, $2, $3, $4)',
+    );
+    await target.query("SELECT setval(pg_get_serial_sequence('logs', 'id'), (SELECT max(id) FROM logs))");
+  } finally {
+    await target.end();
+  }
+}

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign, randomBytes, type KeyObject } from 'node:crypto';
-import { startLogServer, signerKeys, signerPem, get, post } from './helpers.js';
+import { LOG_DRIVERS, startLogServer, signerKeys, signerPem, get, post } from './helpers.js';
 import { inlineDigestVerifier, type DigestVerifier } from '../../src/services/tlog/index.js';
 import { appendOrBusy } from '../../src/services/tlog/append.js';
 import { MAX_REKOR_V1_DSSE_SIGNATURES, MAX_REKOR_V1_DSSE_VERIFIERS } from '../../src/formats/index.js';
@@ -59,64 +59,66 @@ function countingVerifier(): DigestVerifier & { calls: number } {
   return v;
 }
 
-test('Rekor v1 DSSE and intoto: signature and verifier counts are limited on every endpoint that parses proposed entries', async () => {
-  const s = await startLogServer();
-  try {
-    const tooManySigs = dsseEntry({ signatures: MAX_REKOR_V1_DSSE_SIGNATURES + 1, verifiers: [signerPem] });
-    const others = Array.from({ length: MAX_REKOR_V1_DSSE_VERIFIERS }, () =>
-      pemOf(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey),
-    );
-    const tooManyVerifiers = dsseEntry({ signatures: 1, verifiers: [...others, signerPem] });
-    for (const [name, entry] of [
-      ['signatures', tooManySigs],
-      ['verifiers', tooManyVerifiers],
-      ['intoto signatures', intotoEntry(MAX_REKOR_V1_DSSE_SIGNATURES + 1)],
-    ] as const) {
-      for (const [path, body] of [
-        ['/api/v1/log/entries', entry],
-        ['/api/v1/log/entries/retrieve', { entries: [entry] }],
+for (const driver of LOG_DRIVERS)
+  test(`${driver}: Rekor v1 DSSE and intoto: signature and verifier counts are limited on every endpoint that parses proposed entries`, async () => {
+    const s = await startLogServer({ driver });
+    try {
+      const tooManySigs = dsseEntry({ signatures: MAX_REKOR_V1_DSSE_SIGNATURES + 1, verifiers: [signerPem] });
+      const others = Array.from({ length: MAX_REKOR_V1_DSSE_VERIFIERS }, () =>
+        pemOf(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey),
+      );
+      const tooManyVerifiers = dsseEntry({ signatures: 1, verifiers: [...others, signerPem] });
+      for (const [name, entry] of [
+        ['signatures', tooManySigs],
+        ['verifiers', tooManyVerifiers],
+        ['intoto signatures', intotoEntry(MAX_REKOR_V1_DSSE_SIGNATURES + 1)],
       ] as const) {
-        const r = await post(`${s.url}${path}`, body);
-        assert.equal(r.status, 400, `${name} at ${path}: ${JSON.stringify(r.json)}`);
-        assert.equal(r.json.code, 'FORMAT_INVALID');
-        assert.match(r.json.message, /at most 10/);
+        for (const [path, body] of [
+          ['/api/v1/log/entries', entry],
+          ['/api/v1/log/entries/retrieve', { entries: [entry] }],
+        ] as const) {
+          const r = await post(`${s.url}${path}`, body);
+          assert.equal(r.status, 400, `${name} at ${path}: ${JSON.stringify(r.json)}`);
+          assert.equal(r.json.code, 'FORMAT_INVALID');
+          assert.match(r.json.message, /at most 10/);
+        }
       }
+      // At the limits, entries are admitted and found again.
+      const atLimit = dsseEntry({ signatures: MAX_REKOR_V1_DSSE_SIGNATURES, verifiers: [...others.slice(1), signerPem] });
+      assert.equal((await post(`${s.url}/api/v1/log/entries`, atLimit)).status, 201);
+      assert.equal((await post(`${s.url}/api/v1/log/entries`, intotoEntry(MAX_REKOR_V1_DSSE_SIGNATURES))).status, 201);
+      const found = await post(`${s.url}/api/v1/log/entries/retrieve`, { entries: [atLimit] });
+      assert.equal(found.status, 200);
+      assert.equal(found.json.length, 1);
+    } finally {
+      await s.close();
     }
-    // At the limits, entries are admitted and found again.
-    const atLimit = dsseEntry({ signatures: MAX_REKOR_V1_DSSE_SIGNATURES, verifiers: [...others.slice(1), signerPem] });
-    assert.equal((await post(`${s.url}/api/v1/log/entries`, atLimit)).status, 201);
-    assert.equal((await post(`${s.url}/api/v1/log/entries`, intotoEntry(MAX_REKOR_V1_DSSE_SIGNATURES))).status, 201);
-    const found = await post(`${s.url}/api/v1/log/entries/retrieve`, { entries: [atLimit] });
-    assert.equal(found.status, 200);
-    assert.equal(found.json.length, 1);
-  } finally {
-    await s.close();
-  }
-});
+  });
 
-test('Rekor v1 DSSE: repeated verifiers are tried once, and each key at most once per signature', async () => {
-  const verifier = countingVerifier();
-  const s = await startLogServer({ verifier });
-  try {
-    const wrong = pemOf(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey);
-    // Nine copies of one wrong key, then the signer: 2 checks per signature, not 10.
-    const entry = dsseEntry({ signatures: 10, verifiers: [...Array(9).fill(wrong), signerPem] });
-    const r = await post(`${s.url}/api/v1/log/entries`, entry);
-    assert.equal(r.status, 201, JSON.stringify(r.json));
-    assert.equal(verifier.calls, 20);
-    // A signature no key verifies costs one check per distinct key, then the request ends.
-    verifier.calls = 0;
-    const bad = dsseEntry({
-      signatures: 10,
-      verifiers: [...Array(9).fill(wrong), wrong],
-      signer: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
-    });
-    assert.equal((await post(`${s.url}/api/v1/log/entries`, bad)).status, 400);
-    assert.equal(verifier.calls, 1);
-  } finally {
-    await s.close();
-  }
-});
+for (const driver of LOG_DRIVERS)
+  test(`${driver}: Rekor v1 DSSE: repeated verifiers are tried once, and each key at most once per signature`, async () => {
+    const verifier = countingVerifier();
+    const s = await startLogServer({ verifier, driver });
+    try {
+      const wrong = pemOf(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey);
+      // Nine copies of one wrong key, then the signer: 2 checks per signature, not 10.
+      const entry = dsseEntry({ signatures: 10, verifiers: [...Array(9).fill(wrong), signerPem] });
+      const r = await post(`${s.url}/api/v1/log/entries`, entry);
+      assert.equal(r.status, 201, JSON.stringify(r.json));
+      assert.equal(verifier.calls, 20);
+      // A signature no key verifies costs one check per distinct key, then the request ends.
+      verifier.calls = 0;
+      const bad = dsseEntry({
+        signatures: 10,
+        verifiers: [...Array(9).fill(wrong), wrong],
+        signer: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
+      });
+      assert.equal((await post(`${s.url}/api/v1/log/entries`, bad)).status, 400);
+      assert.equal(verifier.calls, 1);
+    } finally {
+      await s.close();
+    }
+  });
 
 test('a maximal hostile retrieve request does not keep /healthz from answering', async () => {
   const serve = await startServe();
@@ -151,40 +153,41 @@ test('a maximal hostile retrieve request does not keep /healthz from answering',
   }
 });
 
-test('Rekor v2 refuses entries its entry bundles cannot hold; a tile that cannot be built is an alarm, not a 400', async () => {
-  const s = await startLogServer({ bodyLimit: 4 * 1024 * 1024 });
-  try {
-    // A 70 kB "certificate" as verifier: refused by size, before it is parsed.
-    const big = await post(`${s.url}/api/v2/log/entries`, {
-      hashedRekordRequestV002: {
-        digest: b64(randomBytes(32)),
-        signature: {
-          content: b64(randomBytes(72)),
-          verifier: { x509Certificate: { rawBytes: b64(randomBytes(70_000)) }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' },
+for (const driver of LOG_DRIVERS)
+  test(`${driver}: Rekor v2 refuses entries its entry bundles cannot hold; a tile that cannot be built is an alarm, not a 400`, async () => {
+    const s = await startLogServer({ bodyLimit: 4 * 1024 * 1024, driver });
+    try {
+      // A 70 kB "certificate" as verifier: refused by size, before it is parsed.
+      const big = await post(`${s.url}/api/v2/log/entries`, {
+        hashedRekordRequestV002: {
+          digest: b64(randomBytes(32)),
+          signature: {
+            content: b64(randomBytes(72)),
+            verifier: { x509Certificate: { rawBytes: b64(randomBytes(70_000)) }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' },
+          },
         },
-      },
-    });
-    assert.equal(big.status, 400);
-    assert.equal(big.json.code, 'TLOG_ENTRY_TOO_LARGE');
+      });
+      assert.equal(big.status, 400);
+      assert.equal(big.json.code, 'TLOG_ENTRY_TOO_LARGE');
 
-    // Every log's admission against its read formats: v2 serves entry bundles, so its limit is theirs.
-    assert.equal(s.v2.info.maxEntryBytes, MAX_ENTRY_BUNDLE_ENTRY_BYTES);
-    const body = Buffer.alloc(MAX_ENTRY_BUNDLE_ENTRY_BYTES + 1, 0x61);
-    await assert.rejects(
-      appendOrBusy(s.v2.log, { body, kind: 'hashedrekord', apiVersion: '0.0.2', indexKeys: [] }, s.v2.info.maxEntryBytes),
-      (e: unknown) => e instanceof KeylessError && e.code === 'TLOG_ENTRY_TOO_LARGE',
-    );
-    assert.equal(s.v2.log.size, 0);
+      // Every log's admission against its read formats: v2 serves entry bundles, so its limit is theirs.
+      assert.equal(s.v2.info.maxEntryBytes, MAX_ENTRY_BUNDLE_ENTRY_BYTES);
+      const body = Buffer.alloc(MAX_ENTRY_BUNDLE_ENTRY_BYTES + 1, 0x61);
+      await assert.rejects(
+        appendOrBusy(s.v2.log, { body, kind: 'hashedrekord', apiVersion: '0.0.2', indexKeys: [] }, s.v2.info.maxEntryBytes),
+        (e: unknown) => e instanceof KeylessError && e.code === 'TLOG_ENTRY_TOO_LARGE',
+      );
+      assert.equal(s.v2.log.size, 0);
 
-    // An entry that got in anyway (an older release, a restored database): the tile answers
-    // 503 with its own code, the failure is counted, and other reads still work.
-    await s.v2.log.append(body, { indexKeys: [] });
-    const tile = await get(`${s.url}/tile/entries/000.p/1`);
-    assert.equal(tile.status, 503);
-    assert.equal(tile.json.code, 'TLOG_TILE_UNAVAILABLE');
-    assert.equal(s.app.metrics.counter('keyless_tlog_tile_failures_total', '').get({ log: s.v2.info.origin }), 1);
-    assert.equal((await get(`${s.url}/tile/0/000.p/1`)).status, 200);
-  } finally {
-    await s.close();
-  }
-});
+      // An entry that got in anyway (an older release, a restored database): the tile answers
+      // 503 with its own code, the failure is counted, and other reads still work.
+      await s.v2.log.append(body, { indexKeys: [] });
+      const tile = await get(`${s.url}/tile/entries/000.p/1`);
+      assert.equal(tile.status, 503);
+      assert.equal(tile.json.code, 'TLOG_TILE_UNAVAILABLE');
+      assert.equal(s.app.metrics.counter('keyless_tlog_tile_failures_total', '').get({ log: s.v2.info.origin }), 1);
+      assert.equal((await get(`${s.url}/tile/0/000.p/1`)).status, 200);
+    } finally {
+      await s.close();
+    }
+  });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createHttpApp } from '../../src/services/http/index.js';
 import { LogEngine } from '../../src/log/index.js';
+import { createTestDatabase } from '../support/postgres.js';
 import { RekorV1Log, RekorV2Log, rekorV1Service, rekorV2Service, type DigestVerifier } from '../../src/services/tlog/index.js';
 
 export const V1_URL = 'https://rekor.keyless.test';
@@ -23,13 +24,25 @@ export interface LogServer {
   close(): Promise<void>;
 }
 
+/** Every log test over HTTP runs on both storage drivers (PostgreSQL: a fresh database per server, see test/support/postgres.ts). */
+export const LOG_DRIVERS = ['sqlite', 'postgres'] as const;
+export type LogDriver = (typeof LOG_DRIVERS)[number];
+
 export async function startLogServer(
-  opts: { dir?: string; v1Keys?: LogServer['v1Keys']; v2Keys?: LogServer['v2Keys']; verifier?: DigestVerifier; bodyLimit?: number } = {},
+  opts: {
+    dir?: string;
+    v1Keys?: LogServer['v1Keys'];
+    v2Keys?: LogServer['v2Keys'];
+    verifier?: DigestVerifier;
+    bodyLimit?: number;
+    driver?: LogDriver;
+  } = {},
 ): Promise<LogServer> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'keyless-tlog-'));
   const v1Keys = opts.v1Keys ?? generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const v2Keys = opts.v2Keys ?? generateKeyPairSync('ed25519');
-  const engine = LogEngine.openSqlite(dir);
+  const db = opts.driver === 'postgres' ? await createTestDatabase('tlog') : undefined;
+  const engine = db ? await LogEngine.openPostgres({ connectionString: db.url }) : LogEngine.openSqlite(dir);
   const v1 = await RekorV1Log.open({ engine, baseUrl: V1_URL, signer: softwareSigner(v1Keys.privateKey) });
   const v2 = await RekorV2Log.open({ engine, baseUrl: V2_URL, signer: softwareSigner(v2Keys.privateKey) });
   const app = createHttpApp({ bodyLimit: opts.bodyLimit });
@@ -48,6 +61,7 @@ export async function startLogServer(
     async close() {
       await app.close();
       await engine.close();
+      await db?.drop();
       if (!opts.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
