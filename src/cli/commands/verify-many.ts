@@ -1,22 +1,20 @@
 // `keyless verify-blob FILE... --bundle-dir DIR` and `--manifest FILE`: many files in one
-// process, their bundles verified on every core (worker threads of verify/verify-pool.ts),
+// process, verified on every core (the main thread and worker threads of
+// ./verify-files.worker.ts, each reading and verifying the files it is sent by path),
 // one verdict line per file on stdout (or a JSON array), a summary on stderr.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { TRUSTED_ROOT_ENV } from '../env.js';
 import { expectDocument } from '../documents.js';
 import { printable, printableJson } from '../printable.js';
 import { progressBar } from '../progress.js';
-import { unknownAuthorities } from './trust-diagnosis.js';
 import {
-  ARTIFACT_IN_MEMORY_BYTES,
-  MAX_BUNDLE_BYTES,
   MAX_TRUSTED_ROOT_BYTES,
   UsageError,
   failureLine,
   isDigestArgument,
   policyFromOptions,
-  readArtifact,
   readLimited,
   insecureWarnings,
   untrustedAuthoritiesLine,
@@ -24,22 +22,14 @@ import {
   verifiedLine,
   type VerifyCommandOptions,
 } from './verify-command.js';
-import { KeylessError, isKeylessError } from '../../core/errors.js';
+import { errorOf, verifyFile, type BatchItem, type FileVerifySettings, type Verdict } from './verify-files.js';
+import { KeylessError } from '../../core/errors.js';
 import { parseJson } from '../../core/json.js';
-import { nodeHashName, parseBundle, type Bundle } from '../../formats/index.js';
-import {
-  CheckLog,
-  compilePolicy,
-  display,
-  trustMaterialFor,
-  verifySync,
-  PRODUCTION_TRUSTED_ROOT,
-  type ArtifactInput,
-  type CheckResult,
-  type VerificationPolicy,
-} from '../../verify/index.js';
-// Imported from its own module, not verify/index.ts: verify-bundle's start-up never loads worker_threads.
-import { VerifyPool, defaultPoolSize, type VerifyOutcome } from '../../verify/verify-pool.js';
+// Imported from its own module, not core/index.ts: verify-bundle's start-up never loads worker_threads.
+import { WorkerClient } from '../../core/worker-rpc.js';
+import { compilePolicy, display, trustMaterialFor, PRODUCTION_TRUSTED_ROOT, type VerificationPolicy } from '../../verify/index.js';
+
+export type { BatchItem } from './verify-files.js';
 
 export interface VerifyManyOptions extends Omit<VerifyCommandOptions, 'bundle'> {
   bundle?: string;
@@ -57,13 +47,6 @@ export const BUNDLE_SUFFIXES = ['.sigstore.json', '.sigstore', '.bundle'] as con
 
 /** A manifest larger than this is refused (a million-file release is still far below it). */
 export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
-
-/** One file to verify: its bundle's path, or why there is none. */
-export interface BatchItem {
-  artifact: string;
-  bundle?: string;
-  missing?: string;
-}
 
 function isFile(path: string): boolean {
   try {
@@ -161,82 +144,13 @@ export function planBatch(files: readonly string[], o: VerifyManyOptions): Batch
   return items;
 }
 
-/** One file's verdict, as printed and as reported in the JSON array. */
-interface Verdict {
-  artifact: string;
-  bundle: string | undefined;
-  ok: boolean;
-  result?: Record<string, unknown>;
-  statement?: unknown;
-  error?: { code: string; message: string; check?: string | undefined; expected?: unknown; actual?: unknown };
-  /** Why the bundle's authorities are unknown to the trusted root in use (failures only). */
-  untrusted?: string[];
-  checks?: CheckResult[] | undefined;
-}
-
-function errorOf(e: unknown): NonNullable<Verdict['error']> {
-  if (isKeylessError(e)) return { code: e.code, message: e.message, check: e.check, expected: e.expected, actual: e.actual };
-  return { code: 'INTERNAL', message: String((e as Error)?.message ?? e) };
-}
-
-/** The digest algorithm the artifact must be hashed with when too large to keep in memory. */
-function digestAlgorithm(bundleBytes: Buffer, allowCertificateChain: boolean) {
-  const c = parseBundle(bundleBytes, { allowCertificateChain }).content;
-  const md = c?.$case === 'messageSignature' ? c.messageSignature.messageDigest : undefined;
-  return (md && nodeHashName(md.algorithm)) || 'sha256';
-}
-
-/** Bytes of artifacts held in memory at once across the files in flight (one larger file still goes alone). */
-const IN_MEMORY_BUDGET_BYTES = 256 * 1024 * 1024;
-
-/** A count of bytes shared by the files in flight: `take` waits until enough is free. */
-class ByteBudget {
-  #free: number;
-  readonly #waiting: (() => void)[] = [];
-  constructor(readonly total: number) {
-    this.#free = total;
-  }
-  async take(n: number): Promise<void> {
-    while (n > this.#free && this.#free < this.total) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    this.#free -= n;
-  }
-  give(n: number): void {
-    this.#free += n;
-    for (const wake of this.#waiting.splice(0)) wake();
-  }
-}
-
-/** The size of a regular file at `path` that is small enough to be read into memory, else undefined. */
-function inMemorySize(path: string): number | undefined {
-  try {
-    const st = statSync(path);
-    return st.isFile() && st.size <= ARTIFACT_IN_MEMORY_BYTES ? st.size : undefined;
-  } catch {
-    return undefined; // readArtifact says what is wrong
-  }
-}
-
-/** The artifact as the verifier takes it: a digest argument, the bytes of a small file, or the digest of a large one (streamed). */
-async function loadArtifact(
-  path: string,
-  size: number | undefined,
-  bundleBytes: Buffer,
-  o: { attestation: boolean; allowCertificateChain: boolean },
-): Promise<ArtifactInput> {
-  if (o.attestation && isDigestArgument(path)) return path.toLowerCase();
-  if (size !== undefined) {
-    try {
-      // Synchronous on purpose: for a small file fs/promises costs more than the read.
-      return readFileSync(path);
-    } catch {
-      // readArtifact says what is wrong
-    }
-  }
-  return readArtifact(path, digestAlgorithm(bundleBytes, o.allowCertificateChain));
-}
+/** Files sent to a worker in one message, and messages each worker has in flight: its queue never runs dry waiting on a round trip. */
+const BATCH_FILES = 8;
+const BATCHES_IN_FLIGHT = 3;
 
 function parseJobs(jobs: string | undefined): number {
-  if (jobs === undefined) return defaultPoolSize();
+  // One thread per core the machine offers (at least one).
+  if (jobs === undefined) return Math.max(1, availableParallelism());
   const n = Number(jobs);
   if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--jobs ${jobs} is not a whole number from 1 to 256`);
   return n;
@@ -255,7 +169,8 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
   let trustedRoot: unknown;
   let rootInUse: string;
   let jobs: number;
-  let pool: VerifyPool | undefined;
+  let settings: FileVerifySettings;
+  const workers: WorkerClient<BatchItem[], Verdict[]>[] = [];
   try {
     if (o.staging) throw new UsageError('--staging is for verify-bundle');
     jobs = parseJobs(o.jobs);
@@ -282,36 +197,41 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
     trustMaterialFor(trustedRoot ?? PRODUCTION_TRUSTED_ROOT);
     rootInUse = trustedRootPath ?? 'the built-in Sigstore public-good root';
     // The workers start (load the verifier, parse the trusted root) while the files are looked up.
-    // One thread: verify in this one, as `verify-blob FILE --bundle B` does (no message passing).
+    // The main thread is one of the `jobs` threads: with one, no worker starts and nothing is
+    // passed between threads, as `verify-blob FILE --bundle B` does.
     const threads = o.manifest === undefined ? Math.min(jobs, files.length) : jobs;
-    if (threads > 1) pool = new VerifyPool(threads, trustedRoot);
+    settings = {
+      policy,
+      trustedRoot,
+      kind,
+      // -d prints every check of every file, so it needs them as --json does.
+      report: o.json === true || o.verbose === true,
+      json: o.json === true,
+      allowCertificateChain: o.allowCertificateChain === true,
+    };
+    for (let i = 1; i < threads; i++) {
+      workers.push(
+        new WorkerClient(new URL('./verify-files.worker.ts', import.meta.url), {
+          workerData: settings,
+          failureCode: 'VERIFY_WORKER_FAILED',
+        }),
+      );
+    }
     items = planBatch(files, o);
   } catch (e) {
-    await pool?.close();
+    await Promise.all(workers.map((w) => w.terminate()));
     err(`${failureLine(e)}\n`);
     return 2;
   }
-
-  // -d prints every check of every file, so it needs them as --json does.
-  const report = o.json === true || o.verbose === true;
-  const allowCertificateChain = o.allowCertificateChain === true;
-  const verifyHere = (bundle: string, artifact: ArtifactInput): VerifyOutcome => {
-    const log = report ? new CheckLog() : undefined;
-    try {
-      const input = allowCertificateChain ? parseBundle(bundle, { allowCertificateChain }) : bundle;
-      const { checks: _checks, ...result } = verifySync(input, artifact, policy, trustedRoot, { log });
-      return { ok: true, result, checks: log?.results };
-    } catch (e) {
-      return { ok: false, error: errorOf(e) as Extract<VerifyOutcome, { ok: false }>['error'], checks: log?.results };
-    }
-  };
 
   const progress = progressBar(process.stderr, { label: 'verifying', total: items.length, unit: 'files' });
   const print = process.stdout.isTTY ? (s: string) => progress.above(() => out(s)) : out;
   const verdicts: (Verdict | undefined)[] = new Array(items.length);
   let printed = 0;
-  const flush = (): void => {
-    // In input order, whatever order the workers finish in.
+  const settle = (start: number, done: readonly Verdict[]): void => {
+    for (const [k, v] of done.entries()) verdicts[start + k] = v;
+    progress.advance(done.length);
+    // In input order, whatever order the threads finish in.
     for (; printed < verdicts.length && verdicts[printed] !== undefined; printed++) {
       const v = verdicts[printed]!;
       if (o.verbose) for (const c of v.checks ?? []) progress.above(() => err(`${printable(`${v.artifact}: ${verboseLine(c)}`)}\n`));
@@ -319,54 +239,43 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
     }
   };
 
-  const budget = new ByteBudget(IN_MEMORY_BUDGET_BYTES);
-  const verifyOne = async (item: BatchItem): Promise<Verdict> => {
-    const v: Verdict = { artifact: item.artifact, bundle: item.bundle, ok: false };
-    let bundleText: string;
-    const size = item.missing === undefined ? inMemorySize(item.artifact) : undefined;
-    await budget.take(size ?? 0);
-    try {
-      if (item.missing !== undefined) throw new KeylessError('BUNDLE_NOT_FOUND', item.missing, { check: 'input' });
-      const bytes = readLimited(item.bundle!, MAX_BUNDLE_BYTES, 'bundle');
-      expectDocument(bytes, 'bundle', `bundle ${item.bundle}`);
-      const artifact = await loadArtifact(item.artifact, size, bytes, { attestation: kind === 'attestation', allowCertificateChain });
-      bundleText = bytes.toString('utf8');
-      const outcome = pool
-        ? await pool.check(bundleText, artifact, policy, { report, allowCertificateChain })
-        : verifyHere(bundleText, artifact);
-      v.checks = outcome.checks;
-      if (outcome.ok) {
-        v.ok = true;
-        v.result = outcome.result as unknown as Record<string, unknown>;
-        if (o.json && kind === 'attestation') v.statement = statementOf(bundleText);
-        return v;
-      }
-      v.error = outcome.error;
-    } catch (e) {
-      v.error = errorOf(e);
-      return v;
-    } finally {
-      budget.give(size ?? 0);
-    }
-    if (!v.error.code.startsWith('POLICY_')) v.untrusted = diagnose(bundleText, trustedRoot);
-    return v;
-  };
-
-  // A bounded window: memory stays flat however long the list, and the workers never starve.
-  const window = Math.max(8, jobs * 16);
+  // Files go out in batches of paths, taken in input order by whichever thread is free.
   let next = 0;
-  const lane = async (): Promise<void> => {
-    for (let i = next++; i < items.length; i = next++) {
-      verdicts[i] = await verifyOne(items[i]!);
-      progress.advance();
-      flush();
+  const take = (): [number, number] | undefined => {
+    if (next >= items.length) return undefined;
+    const start = next;
+    next = Math.min(items.length, next + BATCH_FILES);
+    return [start, next];
+  };
+  const viaWorker = async (worker: WorkerClient<BatchItem[], Verdict[]>): Promise<void> => {
+    for (let r = take(); r; r = take()) {
+      const batch = items.slice(r[0], r[1]);
+      let done: Verdict[];
+      try {
+        done = await worker.request(batch);
+      } catch (e) {
+        // The thread died: each of its files fails with why.
+        done = batch.map((item) => ({ artifact: item.artifact, bundle: item.bundle, ok: false, error: errorOf(e) }));
+      }
+      settle(r[0], done);
+    }
+  };
+  // The main thread verifies too: it has loaded the verifier and parsed the trusted root
+  // already, and dispatching keeps it busy for a few microseconds a batch.
+  const here = async (): Promise<void> => {
+    for (let r = take(); r; r = take()) {
+      const done: Verdict[] = [];
+      for (let i = r[0]; i < r[1]; i++) done.push(await verifyFile(items[i]!, settings));
+      settle(r[0], done);
+      // Lets the workers' answers in, so their queues are refilled before they run dry.
+      if (workers.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.min(window, items.length) }, lane));
+    await Promise.all([...workers.flatMap((w) => Array.from({ length: BATCHES_IN_FLIGHT }, () => viaWorker(w))), here()]);
   } finally {
     progress.done();
-    await pool?.close();
+    await Promise.all(workers.map((w) => w.terminate()));
   }
 
   const all = verdicts as Verdict[];
@@ -380,22 +289,6 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
     );
   }
   return failed.length === 0 ? 0 : 1;
-}
-
-function statementOf(bundleText: string): unknown {
-  const c = parseBundle(bundleText).content;
-  return c?.$case === 'dsseEnvelope' ? JSON.parse(Buffer.from(c.dsseEnvelope.payload).toString('utf8')) : undefined;
-}
-
-/** Which of the bundle's authorities the trusted root does not know (only looked at for failures). */
-function diagnose(bundleText: string, trustedRoot: unknown): string[] {
-  let bundle: Bundle;
-  try {
-    bundle = parseBundle(bundleText);
-  } catch {
-    return [];
-  }
-  return unknownAuthorities(bundle, trustMaterialFor(trustedRoot ?? PRODUCTION_TRUSTED_ROOT));
 }
 
 /** `FILE: Verified OK: …` or `FILE: FAILED: <check>: …`. */
