@@ -1,5 +1,5 @@
-// Bundle verification in a worker thread, for signing's self-verification and for
-// `verify-blob FILE...`: the trusted root is parsed once per worker, then each request
+// Bundle verification in a worker thread, for signing's self-verification: the trusted
+// root is parsed once per worker, then each request
 // is one verify(). The answer is an outcome (never a thrown error), so a failure crosses
 // the thread boundary with its check, expected and actual values, and the checks made.
 import { workerData } from 'node:worker_threads';

@@ -28,8 +28,9 @@ export function defaultPoolSize(): number {
 }
 
 /**
- * Verifies bundles in worker threads: beside a signing batch's main thread (self-verification),
- * or on every core for `verify-blob FILE...`. Each worker parses the trusted root once and
+ * Verifies bundles in worker threads beside a signing batch's main thread (self-verification;
+ * `verify-blob FILE...` has its own workers that read the files by path, cli/commands/verify-files.worker.ts).
+ * Each worker parses the trusted root once and
  * keeps the verifier's per-bundle memos (a batch signed with one certificate checks its chain once per worker).
  */
 export class VerifyPool {

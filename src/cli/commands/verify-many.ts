@@ -239,12 +239,15 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
     }
   };
 
-  // Files go out in batches of paths, taken in input order by whichever thread is free.
+  // Files go out in batches of paths, taken in input order by whichever thread is free;
+  // smaller batches towards the end, so no thread is left with a queue while another idles.
   let next = 0;
+  const threads = workers.length + 1;
   const take = (): [number, number] | undefined => {
     if (next >= items.length) return undefined;
     const start = next;
-    next = Math.min(items.length, next + BATCH_FILES);
+    const size = Math.min(BATCH_FILES, Math.ceil((items.length - next) / (threads * BATCHES_IN_FLIGHT)));
+    next = Math.min(items.length, next + size);
     return [start, next];
   };
   const viaWorker = async (worker: WorkerClient<BatchItem[], Verdict[]>): Promise<void> => {
