@@ -6,7 +6,8 @@
 // (one certificate, as `keyless sign-blob --output-dir` signs a release), one set signed file by file (a certificate per bundle, as per-file cosign runs
 // make, so no per-certificate work is shared).
 //
-//   npm run build && node --import tsx bench/verify-many.ts [--files 1000] [--rounds 3] [--file-bytes 4096]
+//   npm run build && node --import tsx bench/verify-many.ts [--files 1000] [--rounds 3] [--file-bytes 4096] [--baseline DIR]
+// (--baseline DIR: also run DIR/bin/keyless, another built checkout, in the same rounds)
 // (needs GNU time at /usr/bin/time for each process's CPU seconds; --keep leaves the files,
 // bundles and trusted root in a temporary directory for profiling)
 import { spawnSync } from 'node:child_process';
@@ -26,6 +27,8 @@ const argValue = (name: string, fallback: string) => {
 const FILES = Number(argValue('--files', '1000'));
 const ROUNDS = Number(argValue('--rounds', '3'));
 const FILE_BYTES = Number(argValue('--file-bytes', '4096'));
+// Another checkout's built bin/keyless, measured in the same rounds (a before/after comparison).
+const BASELINE = args.includes('--baseline') ? join(argValue('--baseline', '.'), 'bin', 'keyless') : undefined;
 const EMAIL = 'release@example.com';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const load = () =>
@@ -109,6 +112,12 @@ try {
     const commands: Record<string, string[]> = {
       'keyless --jobs 1 (single core)': [BIN, 'verify-blob', ...files, '--bundle-dir', dir, ...policy, '--jobs', '1'],
       [`keyless pool (${cpus().length} threads)`]: [BIN, 'verify-blob', ...files, '--bundle-dir', dir, ...policy],
+      ...(BASELINE
+        ? {
+            'baseline --jobs 1': [BASELINE, 'verify-blob', ...files, '--bundle-dir', dir, ...policy, '--jobs', '1'],
+            [`baseline pool (${cpus().length} threads)`]: [BASELINE, 'verify-blob', ...files, '--bundle-dir', dir, ...policy],
+          }
+        : {}),
       'sigstore-js (@sigstore/verify, one process)': [
         join(import.meta.dirname, 'verify-sigstore-js.cjs'),
         '--manifest',
