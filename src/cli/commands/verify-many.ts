@@ -231,12 +231,20 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
   const settle = (start: number, done: readonly Verdict[]): void => {
     for (const [k, v] of done.entries()) verdicts[start + k] = v;
     progress.advance(done.length);
-    // In input order, whatever order the threads finish in.
+    // In input order, whatever order the threads finish in; one write for the lines ready
+    // (with -d, each file's checks go to stderr just before its verdict).
+    let lines = '';
     for (; printed < verdicts.length && verdicts[printed] !== undefined; printed++) {
       const v = verdicts[printed]!;
       if (o.verbose) for (const c of v.checks ?? []) progress.above(() => err(`${printable(`${v.artifact}: ${verboseLine(c)}`)}\n`));
-      if (!o.json) print(`${verdictLine(v, rootInUse)}\n`);
+      if (o.json) continue;
+      lines += `${verdictLine(v, rootInUse)}\n`;
+      if (o.verbose) {
+        print(lines);
+        lines = '';
+      }
     }
+    if (lines !== '') print(lines);
   };
 
   // Files go out in batches of paths, taken in input order by whichever thread is free;
