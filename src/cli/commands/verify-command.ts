@@ -83,6 +83,19 @@ export function readLimited(path: string, limit: number, what: string): Buffer {
 }
 
 /**
+ * The trusted root a verification was given: --trusted-root, else $KEYLESS_TRUSTED_ROOT (the
+ * same default as signing), read within its size limit and recognised as a trusted root;
+ * undefined when neither is set (the built-in root applies).
+ */
+export function readTrustedRootOption(flag: string | undefined): { path: string; bytes: Buffer } | undefined {
+  const path = flag ?? (process.env[TRUSTED_ROOT_ENV] || undefined);
+  if (path === undefined) return undefined;
+  const bytes = readLimited(path, MAX_TRUSTED_ROOT_BYTES, 'trusted root');
+  expectDocument(bytes, 'trusted root', `trusted root ${path}${flag === undefined ? ` (from ${TRUSTED_ROOT_ENV})` : ''}`);
+  return { path, bytes };
+}
+
+/**
  * Artifacts up to this size are kept in memory while hashing, so the verifier has their
  * bytes (an Ed25519 key signs the message itself, and an in-toto subject may name any of
  * sha256/384/512). Larger ones are only hashed as they stream past: memory stays flat.
@@ -248,19 +261,10 @@ export async function runVerifyCommand(
       throw new UsageError((e as Error).message);
     }
     const bundleBytes = readLimited(o.bundle, MAX_BUNDLE_BYTES, 'bundle');
-    // The same default as signing: --trusted-root, else $KEYLESS_TRUSTED_ROOT, else the built-in root.
-    const trustedRootPath = o.trustedRoot ?? (process.env[TRUSTED_ROOT_ENV] || undefined);
     expectDocument(bundleBytes, 'bundle', `bundle ${o.bundle}`);
-    let trustedRoot: string | undefined;
-    if (trustedRootPath !== undefined) {
-      const rootBytes = readLimited(trustedRootPath, MAX_TRUSTED_ROOT_BYTES, 'trusted root');
-      expectDocument(
-        rootBytes,
-        'trusted root',
-        `trusted root ${trustedRootPath}${o.trustedRoot === undefined ? ` (from ${TRUSTED_ROOT_ENV})` : ''}`,
-      );
-      trustedRoot = rootBytes.toString('utf8');
-    }
+    const given = readTrustedRootOption(o.trustedRoot);
+    const trustedRootPath = given?.path;
+    const trustedRoot = given?.bytes.toString('utf8');
     // The bundle and the trusted root are parsed before the artifact is read: a malformed
     // one fails at once (an input error, exit 2), not after hashing gigabytes, and the
     // bundle says which digest the artifact needs.

@@ -5,17 +5,15 @@
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { TRUSTED_ROOT_ENV } from '../env.js';
-import { expectDocument } from '../documents.js';
 import { printable, printableJson } from '../printable.js';
 import { progressBar } from '../progress.js';
 import {
-  MAX_TRUSTED_ROOT_BYTES,
   UsageError,
   failureLine,
   isDigestArgument,
   policyFromOptions,
   readLimited,
+  readTrustedRootOption,
   insecureWarnings,
   untrustedAuthoritiesLine,
   verboseLine,
@@ -181,18 +179,11 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    const trustedRootPath = o.trustedRoot ?? (process.env[TRUSTED_ROOT_ENV] || undefined);
-    if (trustedRootPath !== undefined) {
-      const rootBytes = readLimited(trustedRootPath, MAX_TRUSTED_ROOT_BYTES, 'trusted root');
-      expectDocument(
-        rootBytes,
-        'trusted root',
-        `trusted root ${trustedRootPath}${o.trustedRoot === undefined ? ` (from ${TRUSTED_ROOT_ENV})` : ''}`,
-      );
-      // Parsed once into one object: the verifier caches trust material per root object
-      // (a string would be parsed again for every file), here and in each worker.
-      trustedRoot = parseJson(rootBytes, `trusted root ${trustedRootPath}`);
-    }
+    const given = readTrustedRootOption(o.trustedRoot);
+    const trustedRootPath = given?.path;
+    // Parsed once into one object: the verifier caches trust material per root object
+    // (a string would be parsed again for every file), here and in each worker.
+    if (given) trustedRoot = parseJson(given.bytes, `trusted root ${given.path}`);
     // A broken trusted root fails the whole batch at once, before any file is read.
     trustMaterialFor(trustedRoot ?? PRODUCTION_TRUSTED_ROOT);
     rootInUse = trustedRootPath ?? 'the built-in Sigstore public-good root';
