@@ -62,6 +62,11 @@ export interface PostgresDriverOptions {
   poolSize?: number;
   /** Schema steps (tests pass a prefix to build an older database). */
   migrations?: readonly string[];
+  /**
+   * LISTEN for commits of other processes (default true). Off behind a transaction-pooling
+   * proxy, where LISTEN cannot work; the poll alone then finds them.
+   */
+  listen?: boolean;
 }
 
 /** SQLSTATE classes and socket errors that mean "the database is not there right now". */
@@ -234,6 +239,7 @@ export class PostgresDriver implements StorageDriver {
   private constructor(
     private readonly pool: pg.Pool,
     private readonly clientConfig: pg.ClientConfig,
+    private readonly listens: boolean,
   ) {}
 
   static async open(options: PostgresDriverOptions): Promise<PostgresDriver> {
@@ -249,7 +255,7 @@ export class PostgresDriver implements StorageDriver {
     // The same for a connection that is checked out but between queries (e.g. holding the write lock):
     // the query in flight or the next one fails with the error instead.
     pool.on('connect', (client) => client.on('error', () => {}));
-    const driver = new PostgresDriver(pool, clientConfig);
+    const driver = new PostgresDriver(pool, clientConfig, options.listen ?? true);
     try {
       await driver.migrate(options.migrations ?? MIGRATIONS);
     } catch (e) {
@@ -510,6 +516,7 @@ export class PostgresDriver implements StorageDriver {
    * the poll covers.
    */
   watch(listener: (logId: number, size: number) => void): void {
+    if (!this.listens) return;
     this.watchers.push(listener);
     if (this.watchers.length === 1) void this.listen();
   }

@@ -72,6 +72,8 @@ export interface StorageConfig {
   poolSize?: number;
   /** postgres: how often a frontend looks for checkpoints other frontends wrote when no NOTIFY came (ms, default 500). */
   pollMs?: number;
+  /** postgres: LISTEN for other frontends' commits (default true; false behind a transaction-pooling proxy). */
+  listen?: boolean;
 }
 
 export interface ServerConfig {
@@ -156,7 +158,7 @@ export function parseConfig(json: unknown): ServerConfig {
   }
   if (o.storage !== undefined) {
     const st = asObject(o.storage, 'config.storage');
-    rejectUnknown(st, new Set(['driver', 'url', 'passwordFile', 'ssl', 'poolSize', 'pollMs']), 'config.storage');
+    rejectUnknown(st, new Set(['driver', 'url', 'passwordFile', 'ssl', 'poolSize', 'pollMs', 'listen']), 'config.storage');
     if (st.driver !== undefined) {
       const driver = asString(st.driver, 'config.storage.driver');
       if (!(STORAGE_DRIVERS as readonly string[]).includes(driver)) {
@@ -181,6 +183,10 @@ export function parseConfig(json: unknown): ServerConfig {
       }
       config.storage.pollMs = st.pollMs;
     }
+    if (st.listen !== undefined) {
+      if (typeof st.listen !== 'boolean') throw new FormatError('config.storage.listen', 'must be true or false');
+      config.storage.listen = st.listen;
+    }
     if (st.ssl !== undefined) {
       if (typeof st.ssl === 'boolean') config.storage.ssl = st.ssl;
       else {
@@ -199,7 +205,7 @@ export function parseConfig(json: unknown): ServerConfig {
     if (config.storage.driver === 'postgres' && !config.storage.url)
       throw new FormatError('config.storage.url', 'the postgres driver needs a database URL');
     if (config.storage.driver !== 'postgres' && Object.keys(st).some((k) => k !== 'driver')) {
-      throw new FormatError('config.storage', 'url, passwordFile, ssl, poolSize and pollMs only go with "driver": "postgres"');
+      throw new FormatError('config.storage', 'url, passwordFile, ssl, poolSize, pollMs and listen only go with "driver": "postgres"');
     }
   }
   if (o.keys !== undefined) {

@@ -35,6 +35,7 @@ const DRIVERS: Record<StorageDriverName, (dataDir: string, config: StorageConfig
       ...(config.ssl !== undefined ? { ssl: tlsOptions(config.ssl) } : {}),
       ...(config.poolSize !== undefined ? { poolSize: config.poolSize } : {}),
       ...(config.pollMs !== undefined ? { refreshMs: config.pollMs } : {}),
+      ...(config.listen !== undefined ? { listen: config.listen } : {}),
     });
     return { transparency: engine, ct: engine, close: () => engine.close() };
   },

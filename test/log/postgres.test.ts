@@ -88,7 +88,8 @@ test('three engines on one database append concurrently: dense indices, each ent
 
 test('a reader process sees entries another process wrote as soon as it asks for them', async () => {
   const db = await createTestDatabase('reader');
-  const [a, b] = await Promise.all([1, 2].map(() => LogEngine.openPostgres({ connectionString: db.url, refreshMs: 0 })));
+  // Neither poll nor LISTEN: the reader learns of the write only by asking.
+  const [a, b] = await Promise.all([1, 2].map(() => LogEngine.openPostgres({ connectionString: db.url, refreshMs: 0, listen: false })));
   try {
     const [writer, reader] = [await open(a!), await open(b!)];
     const r = await writer.append(body(1));

@@ -170,13 +170,23 @@ test('the storage driver is chosen in one place; an unknown one is a clear error
 
 test('storage: postgres needs a URL without a password; its options only go with it', () => {
   const ok = parseConfig({
-    storage: { driver: 'postgres', url: 'postgres://keyless@db.example/keyless?sslmode=verify-full', poolSize: 20, ssl: { ca: 'ca.pem' } },
+    storage: {
+      driver: 'postgres',
+      url: 'postgres://keyless@db.example/keyless?sslmode=verify-full',
+      poolSize: 20,
+      ssl: { ca: 'ca.pem' },
+      listen: false,
+    },
   });
   assert.deepEqual(ok.storage, {
     driver: 'postgres',
     url: 'postgres://keyless@db.example/keyless?sslmode=verify-full',
     poolSize: 20,
     ssl: { ca: 'ca.pem' },
+    listen: false,
+  });
+  assert.throws(() => parseConfig({ storage: { driver: 'postgres', url: 'postgres://db/k', listen: 'no' } }), {
+    message: /config\.storage\.listen/,
   });
   assert.throws(() => parseConfig({ storage: { driver: 'postgres' } }), { message: /config\.storage\.url/ });
   assert.throws(() => parseConfig({ storage: { driver: 'postgres', url: 'postgres://u:secret@db/k' } }), { message: /PGPASSWORD/ });
