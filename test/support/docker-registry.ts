@@ -12,12 +12,22 @@ export interface TestRegistry {
   host: string;
   username?: string;
   password?: string;
+  /** The registry process, for CPU accounting in benchmarks. */
+  pid: number;
+  /** Everything the registry has logged so far (at `log.level: info`, a line per request with its duration). */
+  log(): string;
   stop(): Promise<void>;
 }
 
 const BINARY = process.env.KEYLESS_DOCKER_REGISTRY ?? 'docker-registry';
 
-export async function startDockerRegistry(options: { basicAuth?: boolean } = {}): Promise<TestRegistry> {
+export interface DockerRegistryOptions {
+  basicAuth?: boolean;
+  /** `storage.cache.blobdescriptor: inmemory`, the usual production setting. */
+  blobDescriptorCache?: boolean;
+}
+
+export async function startDockerRegistry(options: DockerRegistryOptions = {}): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'keyless-docker-registry-'));
   let auth = '';
   let username: string | undefined;
@@ -34,7 +44,7 @@ export async function startDockerRegistry(options: { basicAuth?: boolean } = {})
   const config = join(dir, 'config.yml');
   writeFileSync(
     config,
-    `version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:0\n${auth}`,
+    `version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n${options.blobDescriptorCache ? '  cache:\n    blobdescriptor: inmemory\n' : ''}  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:0\n${auth}`,
   );
   let child: ChildProcess;
   try {
@@ -44,12 +54,15 @@ export async function startDockerRegistry(options: { basicAuth?: boolean } = {})
   }
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   let log = '';
+  let settled = false;
   const host = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`docker-registry printed no address; output:\n${log}`)), 20_000);
     const onData = (d: string) => {
       log += d;
+      if (settled) return;
       const m = /listening on (127\.0\.0\.1:\d+)/.exec(log);
       if (m) {
+        settled = true;
         clearTimeout(timer);
         resolve(m[1] as string);
       }
@@ -66,6 +79,8 @@ export async function startDockerRegistry(options: { basicAuth?: boolean } = {})
     host,
     username,
     password,
+    pid: child.pid!,
+    log: () => log,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
