@@ -52,6 +52,8 @@ interface RegistryState {
   credentials?: Promise<Credentials | undefined>;
   tokens: Map<string, { token: string; expiresAt: number }>;
   referrersApi: Map<string, boolean>;
+  /** Referrers-API probes in flight, per repository. */
+  referrersProbes: Map<string, Promise<boolean>>;
 }
 
 /** A read of a fallback index made ahead of its update (`prefetchFallbackIndex`). */
@@ -280,9 +282,20 @@ export class RegistryClient {
 
   /** Whether the registry implements `GET /v2/<name>/referrers/<digest>` (404, 400 and 406 mean no, as go-containerregistry reads them). */
   async referrersApiSupported(repo: Repository, digest: string): Promise<boolean> {
-    const known = this.#stateOf(repo.registry).referrersApi.get(repo.repository);
+    const state = this.#stateOf(repo.registry);
+    const known = state.referrersApi.get(repo.repository);
     if (known !== undefined) return known;
-    return (await this.#referrersFromApi(repo, digest)) !== undefined;
+    // The images of a batch ask at once: one probe per repository answers them all.
+    let probe = state.referrersProbes.get(repo.repository);
+    if (!probe) {
+      probe = this.#referrersFromApi(repo, digest).then((found) => found !== undefined);
+      state.referrersProbes.set(repo.repository, probe);
+      probe.then(
+        () => state.referrersProbes.delete(repo.repository),
+        () => state.referrersProbes.delete(repo.repository),
+      );
+    }
+    return probe;
   }
 
   /** Every referrer of `digest`: from the referrers API, else from the `sha256-<hex>` fallback index. */
@@ -426,7 +439,7 @@ export class RegistryClient {
   #stateOf(registry: string): RegistryState {
     let s = this.#state.get(registry);
     if (!s) {
-      s = { tokens: new Map(), referrersApi: new Map() };
+      s = { tokens: new Map(), referrersApi: new Map(), referrersProbes: new Map() };
       this.#state.set(registry, s);
     }
     return s;

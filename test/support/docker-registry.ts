@@ -25,6 +25,8 @@ export interface DockerRegistryOptions {
   basicAuth?: boolean;
   /** `storage.cache.blobdescriptor: inmemory`, the usual production setting. */
   blobDescriptorCache?: boolean;
+  /** Extra environment for the process (e.g. the Go runtime's GOGC). */
+  env?: Record<string, string>;
 }
 
 export async function startDockerRegistry(options: DockerRegistryOptions = {}): Promise<TestRegistry> {
@@ -48,7 +50,7 @@ export async function startDockerRegistry(options: DockerRegistryOptions = {}): 
   );
   let child: ChildProcess;
   try {
-    child = spawn(BINARY, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(BINARY, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   } catch (e) {
     throw new Error(`cannot start ${BINARY} (Debian package docker-registry): ${(e as Error).message}`, { cause: e });
   }
