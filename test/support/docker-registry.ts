@@ -58,7 +58,10 @@ export async function startDockerRegistry(options: DockerRegistryOptions = {}): 
   let log = '';
   let settled = false;
   const host = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`docker-registry printed no address; output:\n${log}`)), 20_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM'); // not left running when it never said where it listens
+      reject(new Error(`docker-registry printed no address; output:\n${log}`));
+    }, 20_000);
     const onData = (d: string) => {
       log += d;
       if (settled) return;
