@@ -17,9 +17,12 @@
 // itself logged per image. docker-registry runs with filesystem storage on disk and
 // `storage.cache.blobdescriptor: inmemory` (`--no-registry-cache` leaves the cache out);
 // `--batch-only` skips the one-image processes and the peer; `--batch-rounds N` (2);
-// `--registry-gogc N` adds a docker-registry run with the Go runtime's GOGC=N to the batch.
+// `--registry-gogc N` adds a docker-registry run with the Go runtime's GOGC=N to the batch;
+// `--cpu-prof DIR` runs each batch's signing process with `node --cpu-prof` (profiles in DIR,
+// named after the build and round; open them in Chrome DevTools or summarise with any
+// .cpuprofile reader).
 //
-//   npm run build && node --import tsx bench/oci.ts [--runs 11] [--images 100] [--log-version 2] [--baseline DIR] [--batch-only] [--batch-rounds N] [--registry-gogc N]
+//   npm run build && node --import tsx bench/oci.ts [--runs 11] [--images 100] [--log-version 2] [--baseline DIR] [--batch-only] [--batch-rounds N] [--registry-gogc N] [--cpu-prof DIR]
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -46,6 +49,7 @@ const BATCH_ONLY = args.includes('--batch-only');
 const BATCH_ROUNDS = Number(argValue('--batch-rounds', '2'));
 const REGISTRY_CACHE = !args.includes('--no-registry-cache');
 const REGISTRY_GOGC = args.includes('--registry-gogc') ? argValue('--registry-gogc', '400') : undefined;
+const CPU_PROF = args.includes('--cpu-prof') ? resolve(argValue('--cpu-prof', '.')) : undefined;
 
 /** user + sys CPU ms a live process has used (Linux; USER_HZ 100). */
 function processCpuMs(pid: number): number {
@@ -181,7 +185,10 @@ async function main(): Promise<void> {
             const flags = signFlags();
             const logFrom = reg.log().length;
             const [reg0, serve0] = [processCpuMs(reg.pid), processCpuMs(serve.child.pid!)];
-            const batch = await must(process.execPath, [b.bin, 'sign', ...many, ...flags]);
+            const prof = CPU_PROF
+              ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF, '--cpu-prof-name', `sign-${b.label}-${round}${label.trim()}.cpuprofile`]
+              : [];
+            const batch = await must(process.execPath, [...prof, b.bin, 'sign', ...many, ...flags]);
             const [reg1, serve1] = [processCpuMs(reg.pid), processCpuMs(serve.child.pid!)];
             const requests = reg
               .log()

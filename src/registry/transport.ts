@@ -2,7 +2,6 @@
 // the client's overall deadline, retries with backoff on network errors, 429 and 5xx,
 // redirects for reads, and a byte limit on every answer.
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { RegistryError } from './errors.js';
 
 export interface HttpAnswer {
@@ -38,8 +37,22 @@ const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
 const MAX_REDIRECTS = 3;
 
 const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
-const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 64 });
-const insecureAgent = new HttpsAgent({ keepAlive: true, maxSockets: 64, rejectUnauthorized: false });
+// node:https (and TLS with it) is loaded on the first https registry: a loopback registry is
+// plain HTTP, and loading TLS costs every such command several ms.
+let tlsClient:
+  | { request: typeof import('node:https').request; agent: import('node:https').Agent; insecureAgent: import('node:https').Agent }
+  | undefined;
+async function loadTlsClient(): Promise<NonNullable<typeof tlsClient>> {
+  if (!tlsClient) {
+    const { Agent, request } = await import('node:https');
+    tlsClient = {
+      request,
+      agent: new Agent({ keepAlive: true, maxSockets: 64 }),
+      insecureAgent: new Agent({ keepAlive: true, maxSockets: 64, rejectUnauthorized: false }),
+    };
+  }
+  return tlsClient;
+}
 
 export class Transport {
   /** HTTP requests sent (every attempt, every redirect): the round trips a command costs. */
@@ -94,15 +107,15 @@ export class Transport {
     }
   }
 
-  #once(o: ExchangeOptions, url: URL, headers: Record<string, string>): Promise<HttpAnswer> {
+  async #once(o: ExchangeOptions, url: URL, headers: Record<string, string>): Promise<HttpAnswer> {
+    const tls = url.protocol === 'https:' ? await loadTlsClient() : undefined;
     const remaining = this.policy.deadline === undefined ? Infinity : this.policy.deadline - Date.now();
-    if (remaining <= 0) return Promise.reject(this.#timeout(o.registry));
+    if (remaining <= 0) throw this.#timeout(o.registry);
     const timeoutMs = Math.min(this.policy.requestTimeoutMs, remaining);
     this.roundTrips++;
     return new Promise((resolve, reject) => {
-      const tls = url.protocol === 'https:';
-      const send = tls ? httpsRequest : httpRequest;
-      const agent = tls ? (this.policy.insecureTls ? insecureAgent : httpsAgent) : httpAgent;
+      const send = tls ? tls.request : httpRequest;
+      const agent = tls ? (this.policy.insecureTls ? tls.insecureAgent : tls.agent) : httpAgent;
       const h: Record<string, string> = { 'User-Agent': 'keyless', ...headers };
       if (o.body) h['Content-Length'] = String(o.body.length);
       else if (o.method === 'PUT' || o.method === 'POST') h['Content-Length'] = '0';

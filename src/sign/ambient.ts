@@ -2,7 +2,6 @@
 // pkg/providers): a file on disk, the SPIFFE Workload API, Google's metadata server or a
 // service-account key, the Buildkite agent API. Each takes the environment as data.
 import { readFileSync, statSync } from 'node:fs';
-import { connect as connectHttp2, constants as http2 } from 'node:http2';
 import { connect as connectSocket } from 'node:net';
 import { createSign } from 'node:crypto';
 import { callService, jsonBody, serviceName, type CallPolicy, DEFAULT_CALL_POLICY } from './http.js';
@@ -315,6 +314,8 @@ export async function spiffeToken(env: Env, audience: string, timeoutMs = 10_000
   const request = lengthDelimited(1, Buffer.from(audience));
   const frame = Buffer.concat([Buffer.from([0]), Buffer.alloc(4), request]);
   frame.writeUInt32BE(request.length, 1);
+  // Loaded here, not at the top: every signing command loads this module, and node:http2 costs a few ms to load.
+  const { connect: connectHttp2, constants: http2 } = await import('node:http2');
   const { body, status, message } = await new Promise<{ body: Buffer; status: string | undefined; message: string | undefined }>(
     (resolve, reject) => {
       const session = connectHttp2('http://localhost', { createConnection: () => connectSocket(socket) });

@@ -1,6 +1,5 @@
 // `keyless sign` and `keyless attest` for images (loaded only when one runs).
 import { readFileSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { KeylessError } from '../../core/errors.js';
 import { resolveTargets, signImages, checkLegacyServices } from '../../image/index.js';
 import { KeylessSigner, createSelfVerifier, resolvePredicateType, SignError } from '../../sign/index.js';
@@ -47,8 +46,12 @@ export async function signImageCommand(images: string[], flags: SignFlags, attes
   const signatureRepo = signatureRepository();
   const options = prepare(flags);
   if (layout === 'legacy') checkLegacyServices(options.services);
-  const threads = refs.length >= 16 || flags.recursive ? Math.max(1, Math.min(4, availableParallelism() - 1)) : 0;
-  const verifier = createSelfVerifier(options.trustedRoot, { threads });
+  // Each new bundle is verified on this thread: the verifier checks the one certificate's
+  // chain and SCTs once for the whole batch, and per bundle only what differs (signature,
+  // log entry with its proof and checkpoint, timestamp), ~1.5 ms. A worker thread cost more
+  // than it saved (its start, a second copy of the trust material, a structured clone and a
+  // re-parse per bundle: ~0.9 ms of CPU per image more in a 100-image batch, bench/oci.ts).
+  const verifier = createSelfVerifier(options.trustedRoot);
   const client = registryClient(flags);
   const signer = new KeylessSigner({ services: options.services, getToken: options.getToken, tokenCheck: options.tokenCheck });
   try {
