@@ -2,7 +2,6 @@
 // terminal, and the desktop's browser. The token sources themselves are the library's.
 import { readFileSync, statSync } from 'node:fs';
 import { fsProblem } from './fs-problem.js';
-import { spawn } from 'node:child_process';
 import { IdentityError, obtainIdentityToken, type TokenSource } from '../sign/index.js';
 
 /** `--identity-token` holds either the JWT itself or the path of a file that does. */
@@ -79,13 +78,17 @@ function canOpenBrowser(): boolean {
 function openBrowser(command: string, url: string, log: (line: string) => void): void {
   const [cmd, ...args] = command.split(/\s+/).filter(Boolean);
   if (!cmd) return;
-  try {
-    const child = spawn(cmd, [...args, url], { stdio: 'ignore', detached: true });
-    child.on('error', (e) => log(`could not start the browser command "${cmd}" (${e.message}); open the URL above yourself`));
-    child.unref();
-  } catch (e) {
-    log(`could not start the browser command "${cmd}" (${(e as Error).message}); open the URL above yourself`);
-  }
+  const failed = (e: Error) => log(`could not start the browser command "${cmd}" (${e.message}); open the URL above yourself`);
+  // node:child_process is loaded only here: every signing command loads this module, few open a browser.
+  import('node:child_process').then(({ spawn }) => {
+    try {
+      const child = spawn(cmd, [...args, url], { stdio: 'ignore', detached: true });
+      child.on('error', failed);
+      child.unref();
+    } catch (e) {
+      failed(e as Error);
+    }
+  }, failed);
 }
 
 export function nonEmpty(v: string | undefined): string | undefined {

@@ -1,6 +1,5 @@
 // Registry credentials: given on the command line, or from Docker's config.json (`auths`,
 // `credsStore`, `credHelpers`), exactly as `docker login` leaves them. Never printed.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RegistryError } from './errors.js';
@@ -100,18 +99,18 @@ export function dockerConfigCredentials(dir: string, runHelper: HelperRunner = r
 export type HelperRunner = (helper: string, serverUrl: string) => Promise<Credentials | undefined>;
 
 /** `docker-credential-<helper> get` with the server on stdin; "not found" means anonymous. */
-export function runCredentialHelper(helper: string, serverUrl: string): Promise<Credentials | undefined> {
+export async function runCredentialHelper(helper: string, serverUrl: string): Promise<Credentials | undefined> {
   if (!/^[A-Za-z0-9._-]+$/.test(helper)) {
-    return Promise.reject(
-      new RegistryError(
-        'REGISTRY_CREDENTIALS_UNREADABLE',
-        serverUrl,
-        `credential helper name ${JSON.stringify(helper)} is not a plain name`,
-        { check: 'credentials' },
-      ),
+    throw new RegistryError(
+      'REGISTRY_CREDENTIALS_UNREADABLE',
+      serverUrl,
+      `credential helper name ${JSON.stringify(helper)} is not a plain name`,
+      { check: 'credentials' },
     );
   }
   const program = `docker-credential-${helper}`;
+  // Loaded only when a helper is configured: node:child_process costs every command a few ms to load.
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     const child = spawn(program, ['get'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';

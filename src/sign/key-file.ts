@@ -2,7 +2,6 @@
 // cosign's own encrypted format, read back into a SigningKey. Passwords come from the
 // caller (the CLI asks the environment or the terminal); nothing here logs or keeps them.
 import { createCipheriv, createPrivateKey, generateKeyPairSync, randomBytes, scrypt, type KeyObject } from 'node:crypto';
-import { xsalsa20poly1305 } from '@noble/ciphers/salsa';
 import { base64Decode, pemDecodeAll, pemEncode } from '../core/encoding.js';
 import { asObject, asString } from '../core/json.js';
 import { der } from '../x509/index.js';
@@ -164,6 +163,8 @@ async function decryptCosignKey(body: Buffer, password: string, source: string):
       check: 'key',
     });
   }
+  // Loaded only for cosign's key format: keyless signing never needs it.
+  const { xsalsa20poly1305 } = await import('@noble/ciphers/salsa');
   const secret = await scryptAsync(password, salt, N, r, p);
   let plain: Uint8Array;
   try {

@@ -1,5 +1,5 @@
 import { verify, trustMaterialFor, PRODUCTION_TRUSTED_ROOT, type VerificationPolicy } from '../verify/index.js';
-import { VerifyPool } from '../verify/verify-pool.js';
+import type { VerifyPool } from '../verify/verify-pool.js';
 import { parseStatement } from '../formats/index.js';
 import { SignError } from './errors.js';
 import type { SignResult } from './signer.js';
@@ -27,19 +27,20 @@ export interface SelfVerifier {
 }
 
 export function createSelfVerifier(trustedRoot: unknown | undefined, options: { threads?: number } = {}): SelfVerifier {
-  const pool = options.threads ? new VerifyPool(options.threads, trustedRoot) : undefined;
-  const run = (
-    bundle: object | string,
-    artifact: Uint8Array | { sha256: Uint8Array | string },
-    policy: VerificationPolicy,
-  ): Promise<unknown> => (pool ? pool.verify(bundle, artifact, policy) : verify(bundle, artifact, policy, trustedRoot));
+  // The pool (and node:worker_threads with it) is loaded only when threads are asked for.
+  const threads = options.threads ?? 0;
+  const pool: Promise<VerifyPool> | undefined =
+    threads > 0 ? import('../verify/verify-pool.js').then(({ VerifyPool }) => new VerifyPool(threads, trustedRoot)) : undefined;
+  pool?.catch(() => undefined); // reported by the first verification
   const check = async (
     bundle: object | string,
     artifact: Uint8Array | { sha256: Uint8Array | string },
     result: SignResult | KeySignResult,
   ): Promise<void> => {
+    const workers = pool ? await pool : undefined;
     try {
-      await run(bundle, artifact, policyFor(result));
+      const policy = policyFor(result);
+      await (workers ? workers.verify(bundle, artifact, policy) : verify(bundle, artifact, policy, trustedRoot));
     } catch (e) {
       if (e instanceof SignError) throw e;
       const err = e as Error & { code?: string };
@@ -51,7 +52,7 @@ export function createSelfVerifier(trustedRoot: unknown | undefined, options: { 
     }
   };
   return {
-    close: async () => pool?.close(),
+    close: async () => (await pool?.catch(() => undefined))?.close(),
     warm() {
       if (pool) return;
       try {

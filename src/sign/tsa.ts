@@ -37,15 +37,16 @@ export async function requestTimestamp(tsaUrl: string, signature: Uint8Array, po
   // A SigningConfig carries the full URL; a bare origin gets the standard path.
   const url = new URL(tsaUrl).pathname === '/' ? `${tsaUrl.replace(/\/+$/, '')}/api/v1/timestamp` : tsaUrl;
   const nonce = randomBytes(6).readUIntBE(0, 6);
+  const imprint = sha256(signature);
   const res = await callService(
     {
       service,
       url,
       headers: { 'Content-Type': 'application/json', Accept: 'application/timestamp-reply' },
-      body: JSON.stringify({ artifactHash: base64Encode(sha256(signature)), hashAlgorithm: 'sha256', nonce, certificates: false }),
+      body: JSON.stringify({ artifactHash: base64Encode(imprint), hashAlgorithm: 'sha256', nonce, certificates: false }),
     },
     policy,
   );
-  checkTimestampResponse(res.body, sha256(signature), nonce, service);
+  checkTimestampResponse(res.body, imprint, nonce, service);
   return res.body;
 }
