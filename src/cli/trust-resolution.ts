@@ -5,8 +5,9 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 // The cache reader alone (not ../tuf/index.js, which loads tuf-js and @tufjs/models): a
-// command with a valid cache must cost little more than one without TUF.
-import type { TufTrust } from '../tuf/cache.js';
+// command with a valid cache must cost little more than one without TUF. Imported at once,
+// so that a refresh has its requests out before the caller goes on to other work.
+import { loadTufTrust, type TufTrust } from '../tuf/cache.js';
 
 export const TUF_ROOT_ENV = 'KEYLESS_TUF_ROOT';
 const ENV = { 'trusted-root': 'KEYLESS_TRUSTED_ROOT', 'signing-config': 'KEYLESS_SIGNING_CONFIG' } as const;
@@ -36,7 +37,6 @@ export function tufTrust(options: { offline?: boolean } = {}): Promise<TufTrust 
   refreshed ??= (async () => {
     const cacheDir = tufCacheDir();
     if (!existsSync(join(cacheDir, 'remote.json'))) return undefined;
-    const { loadTufTrust } = await import('../tuf/cache.js');
     const trust = await loadTufTrust({ cacheDir, offline: options.offline ?? false });
     if (trust?.note) process.stderr.write(`note: ${trust.note}\n`);
     return trust;

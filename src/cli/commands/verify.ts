@@ -63,14 +63,15 @@ async function run(
     );
   }
   // The trusted root (flag, environment, TUF cache, built-in) is resolved while the verifier
-  // loads: a TUF refresh's round trips overlap its compilation.
-  const trust =
-    options.trustedRoot === undefined
-      ? import('../trust-resolution.js').then(({ resolveTrust }) =>
-          resolveTrust('trusted-root', undefined, { offline: options.offline === true }),
-        )
-      : undefined;
-  trust?.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
+  // loads: a TUF refresh sends its requests first (one turn of the event loop lets the
+  // sockets connect and write), so the mirror answers while the verifier compiles.
+  let trust: Promise<{ path: string | undefined }> | undefined;
+  if (options.trustedRoot === undefined) {
+    const { resolveTrust } = await import('../trust-resolution.js');
+    trust = resolveTrust('trusted-root', undefined, { offline: options.offline === true });
+    trust.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   // Loaded only when a verify command runs, so other commands never pay for it.
   if (cmd) noteCosignNoOps(cmd, (l) => process.stderr.write(l));
   const { loadVerifyCommand } = await import('./verify-loader.js');
