@@ -106,11 +106,29 @@ export function refuseExpiredCache(cacheDir: string): void {
  * Trust from the cache, refreshed from its mirror as TUF requires (timestamp every time, the
  * rest when it changed). Undefined when the cache was never initialized.
  */
-export async function loadTufTrust(options: TufClientOptions): Promise<TufTrust | undefined> {
-  const mirror = cachedMirror(options.cacheDir);
-  if (mirror === undefined) return undefined;
+export function loadTufTrust(options: TufClientOptions): Promise<TufTrust | undefined> {
+  return startTufRefresh(options).trust;
+}
+
+/**
+ * loadTufTrust, and `sent`: settles once the first requests to the mirror are written, so a
+ * caller can do other work (compile a verifier) while the mirror answers.
+ */
+export function startTufRefresh(options: TufClientOptions): { trust: Promise<TufTrust | undefined>; sent: Promise<void> } {
+  let mirror: string | undefined;
+  try {
+    mirror = cachedMirror(options.cacheDir);
+  } catch (e) {
+    return { trust: Promise.reject(e as Error), sent: Promise.resolve() };
+  }
+  if (mirror === undefined) return { trust: Promise.resolve(undefined), sent: Promise.resolve() };
   // The next root and the timestamp are asked for at once: every refresh needs both.
   const prefetch = options.offline ? undefined : new Prefetch(mirror, options.timeoutMs ?? 5000);
+  const trust = refresh(options, mirror, prefetch);
+  return { trust, sent: prefetch?.sent() ?? Promise.resolve() };
+}
+
+async function refresh(options: TufClientOptions, mirror: string, prefetch: Prefetch | undefined): Promise<TufTrust | undefined> {
   let rootVersion: number | undefined;
   try {
     rootVersion = signedVersion(readFileSync(join(options.cacheDir, 'metadata', 'root.json')));

@@ -18,7 +18,8 @@ export interface HttpResponse {
 /** Status line and headers beyond this are not a TUF mirror's answer. */
 const MAX_HEAD_BYTES = 16_384;
 
-export async function httpGet(url: string, maxBytes: number, timeoutMs: number): Promise<HttpResponse> {
+/** `onSent`: called once the request is written (or the connection failed). */
+export async function httpGet(url: string, maxBytes: number, timeoutMs: number, onSent?: () => void): Promise<HttpResponse> {
   const target = new URL(url);
   if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new Error(`not an http(s) URL: ${url}`);
   const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
@@ -35,8 +36,11 @@ export async function httpGet(url: string, maxBytes: number, timeoutMs: number):
       if (settled) return;
       settled = true;
       socket.destroy();
+      onSent?.();
       fn();
     };
+    // The request is written in the connection's own listener, registered first (by write below).
+    if (onSent) socket.once(target.protocol === 'https:' ? 'secureConnect' : 'connect', onSent);
     socket.setTimeout(timeoutMs, () => settle(() => reject(new Error('timeout'))));
     socket.on('error', (e) => settle(() => reject(e)));
     socket.on('data', (chunk: Buffer) => {

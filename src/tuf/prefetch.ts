@@ -17,6 +17,7 @@ const TARGETS_MAX_BYTES = 5_000_000;
 
 export class Prefetch {
   private readonly pending = new Map<string, { maxBytes: number; response: Promise<HttpResponse> }>();
+  private readonly written: Promise<void>[] = [];
   constructor(
     readonly mirror: string,
     private readonly timeoutMs: number,
@@ -27,11 +28,18 @@ export class Prefetch {
     const url = new URL(`${this.mirror}/${path}`).href;
     let entry = this.pending.get(url);
     if (!entry || entry.maxBytes !== maxBytes) {
-      entry = { maxBytes, response: httpGet(url, maxBytes, this.timeoutMs) };
+      let sent!: () => void;
+      this.written.push(new Promise<void>((resolve) => (sent = resolve)));
+      entry = { maxBytes, response: httpGet(url, maxBytes, this.timeoutMs, sent) };
       entry.response.catch(() => {}); // a failure is reported to whoever takes it, if anyone does
       this.pending.set(url, entry);
     }
     return entry.response;
+  }
+
+  /** Settles once every request asked for so far is on the wire (or failed). */
+  sent(): Promise<void> {
+    return Promise.all(this.written).then(() => {});
   }
 
   /** The workflow's request, answered from an earlier one for the same URL and limit (once); else undefined. */
