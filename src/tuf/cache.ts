@@ -2,7 +2,8 @@
 // timestamp.json is byte for byte the cached one and no next root exists, nothing changed
 // since the last verified refresh, and the cached targets (checked against the cached
 // targets metadata) are the answer. Anything else runs the whole client workflow
-// (client.ts, loaded only then). This keeps a command with a valid cache within a few
+// (client.ts, loaded only then), which takes the two answers already fetched and what
+// prefetch.ts asked for meanwhile. This keeps a command with a valid cache within a few
 // milliseconds of one without TUF.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -145,8 +146,12 @@ async function refresh(options: TufClientOptions, mirror: string, prefetch: Pref
     (t) => prefetch!.followTimestamp(options.cacheDir, t, TARGET_NAMES),
     () => {},
   );
-  const { refreshTufTrust } = await import('./client.js');
-  return refreshTufTrust(options, mirror, prefetch);
+  try {
+    const { refreshTufTrust } = await import('./client.js');
+    return await refreshTufTrust(options, mirror, prefetch);
+  } finally {
+    prefetch?.abandon();
+  }
 }
 
 function signedVersion(bytes: Buffer): number {

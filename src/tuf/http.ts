@@ -18,8 +18,17 @@ export interface HttpResponse {
 /** Status line and headers beyond this are not a TUF mirror's answer. */
 const MAX_HEAD_BYTES = 16_384;
 
-/** `onSent`: called once the request is written (or the connection failed). */
-export async function httpGet(url: string, maxBytes: number, timeoutMs: number, onSent?: () => void): Promise<HttpResponse> {
+/**
+ * `onSent`: called once the request is written (or the connection failed); `signal`: abandons
+ * the request (it rejects).
+ */
+export async function httpGet(
+  url: string,
+  maxBytes: number,
+  timeoutMs: number,
+  onSent?: () => void,
+  signal?: AbortSignal,
+): Promise<HttpResponse> {
   const target = new URL(url);
   if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new Error(`not an http(s) URL: ${url}`);
   const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
@@ -43,6 +52,7 @@ export async function httpGet(url: string, maxBytes: number, timeoutMs: number, 
     if (onSent) socket.once(target.protocol === 'https:' ? 'secureConnect' : 'connect', onSent);
     socket.setTimeout(timeoutMs, () => settle(() => reject(new Error('timeout'))));
     socket.on('error', (e) => settle(() => reject(e)));
+    signal?.addEventListener('abort', () => settle(() => reject(new Error('abandoned'))), { once: true });
     socket.on('data', (chunk: Buffer) => {
       size += chunk.length;
       chunks.push(chunk);

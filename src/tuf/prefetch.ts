@@ -16,7 +16,7 @@ const SNAPSHOT_MAX_BYTES = 2_000_000;
 const TARGETS_MAX_BYTES = 5_000_000;
 
 export class Prefetch {
-  private readonly pending = new Map<string, { maxBytes: number; response: Promise<HttpResponse> }>();
+  private readonly pending = new Map<string, { maxBytes: number; response: Promise<HttpResponse>; abandon: AbortController }>();
   private readonly written: Promise<void>[] = [];
   constructor(
     readonly mirror: string,
@@ -30,7 +30,8 @@ export class Prefetch {
     if (!entry || entry.maxBytes !== maxBytes) {
       let sent!: () => void;
       this.written.push(new Promise<void>((resolve) => (sent = resolve)));
-      entry = { maxBytes, response: httpGet(url, maxBytes, this.timeoutMs, sent) };
+      const abandon = new AbortController();
+      entry = { maxBytes, response: httpGet(url, maxBytes, this.timeoutMs, sent, abandon.signal), abandon };
       entry.response.catch(() => {}); // a failure is reported to whoever takes it, if anyone does
       this.pending.set(url, entry);
     }
@@ -48,6 +49,12 @@ export class Prefetch {
     if (!entry || entry.maxBytes !== maxBytes) return undefined;
     this.pending.delete(url);
     return entry.response;
+  }
+
+  /** The workflow is over: guesses it did not take are not waited for (the process may exit). */
+  abandon(): void {
+    for (const entry of this.pending.values()) entry.abandon.abort();
+    this.pending.clear();
   }
 
   /**

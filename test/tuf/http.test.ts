@@ -102,7 +102,7 @@ test('answers it cannot read exactly are errors: truncated, chunked, no status l
   }
 });
 
-test('no server, or one that never answers: rejected (connection refused, timeout)', async () => {
+test('no server, or one that never answers: rejected (connection refused, timeout, abandoned)', async () => {
   const closed = createTcpServer();
   const url = await listen(closed);
   await new Promise((resolve) => closed.close(resolve));
@@ -110,4 +110,13 @@ test('no server, or one that never answers: rejected (connection refused, timeou
   await assert.rejects(httpGet(`${url}/tuf/timestamp.json`, 16_384, 5000), { code: 'ECONNREFUSED' });
   const silent = await rawServer(() => '', true);
   await assert.rejects(httpGet(`${silent}/tuf/timestamp.json`, 16_384, 100), /timeout/);
+  // Abandoned (a prefetched guess the workflow did not take); onSent has fired either way, so
+  // nothing waiting for the requests to be written hangs.
+  const abandon = new AbortController();
+  let written = false;
+  const pending = httpGet(`${silent}/tuf/1.snapshot.json`, 16_384, 60_000, () => (written = true), abandon.signal);
+  await new Promise((resolve) => setImmediate(resolve));
+  abandon.abort();
+  await assert.rejects(pending, /abandoned/);
+  assert.ok(written);
 });
