@@ -259,7 +259,12 @@ class TrackingFetcher implements Fetcher {
     try {
       return await handler(file);
     } finally {
-      rmSync(file, { force: true });
+      // unlinkSync: fs.rmSync loads its recursive remover even for one file.
+      try {
+        unlinkSync(file);
+      } catch {
+        // already gone; the staging directory is removed in any case
+      }
     }
   }
 }
