@@ -8,6 +8,7 @@ import { join } from 'node:path';
 // command with a valid cache must cost little more than one without TUF. Imported at once,
 // so that a refresh has its requests out before the caller goes on to other work.
 import { startTufRefresh, type TufTrust } from '../tuf/cache.js';
+import { TufError } from '../tuf/errors.js';
 
 export const TUF_ROOT_ENV = 'KEYLESS_TUF_ROOT';
 const ENV = { 'trusted-root': 'KEYLESS_TRUSTED_ROOT', 'signing-config': 'KEYLESS_SIGNING_CONFIG' } as const;
@@ -64,7 +65,6 @@ export async function resolveTrust(
   if (tuf) {
     const path = kind === 'trusted-root' ? tuf.trustedRootPath : tuf.signingConfigPath;
     if (path === undefined) {
-      const { TufError } = await import('../tuf/errors.js');
       throw new TufError(
         'TUF_TARGET_MISSING',
         `the TUF repository at ${tuf.mirror} publishes no signing config (signing_config.v0.2.json); pass --signing-config`,
