@@ -5,12 +5,11 @@
 // (client.ts, loaded only then), which takes the two answers already fetched and what
 // prefetch.ts asked for meanwhile. This keeps a command with a valid cache within a few
 // milliseconds of one without TUF.
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TufError } from './errors.js';
 import { type HttpResponse } from './http.js';
-import { Prefetch, ROOT_MAX_BYTES, TIMESTAMP_MAX_BYTES } from './prefetch.js';
+import { cachedTargetMatches, Prefetch, ROOT_MAX_BYTES, TIMESTAMP_MAX_BYTES } from './prefetch.js';
 
 export const TRUSTED_ROOT_TARGET = 'trusted_root.json';
 export const SIGNING_CONFIG_TARGET = 'signing_config.v0.2.json';
@@ -191,9 +190,7 @@ async function unchangedCache(
     const info = targets[name];
     if (!info) return undefined;
     const file = join(cacheDir, 'targets', name);
-    const bytes = readFileSync(file);
-    if (bytes.length !== info.length || createHash('sha256').update(bytes).digest('hex') !== info.hashes.sha256)
-      throw new Error(`cached ${name} does not match`);
+    if (!cachedTargetMatches(file, info)) throw new Error(`cached ${name} does not match`);
     return file;
   };
   const trustedRootPath = path(TRUSTED_ROOT_TARGET);

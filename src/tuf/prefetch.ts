@@ -115,7 +115,8 @@ function metaOf(response: HttpResponse, file: string): { version: number; length
   return { version: meta.version as number, length: Number.isSafeInteger(meta.length) ? (meta.length as number) : undefined };
 }
 
-function cachedTargetMatches(path: string, info: { length: number; hashes?: Record<string, string> }): boolean {
+/** A target file in the cache is the one the (cached or new) targets metadata lists: its length and SHA-256. */
+export function cachedTargetMatches(path: string, info: { length: number; hashes?: Record<string, string> }): boolean {
   try {
     const bytes = readFileSync(path);
     return bytes.length === info.length && createHash('sha256').update(bytes).digest('hex') === info.hashes?.sha256;
