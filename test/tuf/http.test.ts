@@ -120,3 +120,66 @@ test('no server, or one that never answers: rejected (connection refused, timeou
   await assert.rejects(pending, /abandoned/);
   assert.ok(written);
 });
+
+test('https: the server certificate is checked (trusted CA and host name); an untrusted or misnamed one is refused', async () => {
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { execFile, spawnSync } = await import('node:child_process');
+  const { createServer: createHttpsServer } = await import('node:https');
+  const dir = mkdtempSync(join(tmpdir(), 'keyless-tuf-https-'));
+  try {
+    const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+    const made = spawnSync('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ]);
+    assert.equal(made.status, 0, made.stderr?.toString());
+    const server = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url: req.url, version: req.httpVersion }));
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, resolve));
+    const port = (server.address() as AddressInfo).port;
+    // The CA store is read at process start (NODE_EXTRA_CA_CERTS), so each case is its own process.
+    // Not spawnSync: the server answering it runs in this process.
+    const get = (url: string, trustCa: boolean): Promise<{ status: number | null; out: string }> => {
+      const script = `import { httpGet } from ${JSON.stringify(new URL('../../src/tuf/http.ts', import.meta.url).href)};
+        httpGet(${JSON.stringify(url)}, 16384, 5000).then((r) => console.log(r.status, r.body.toString()), (e) => { console.log('refused', e.code ?? e.message); process.exit(1); });`;
+      const env = { ...process.env };
+      delete env.NODE_EXTRA_CA_CERTS;
+      if (trustCa) env.NODE_EXTRA_CA_CERTS = cert;
+      return new Promise((resolve) => {
+        execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env, encoding: 'utf8' }, (error, stdout) =>
+          resolve({ status: error ? (typeof error.code === 'number' ? error.code : -1) : 0, out: stdout.trim() }),
+        );
+      });
+    };
+    const trusted = await get(`https://localhost:${port}/tuf/timestamp.json`, true);
+    assert.equal(trusted.status, 0, trusted.out);
+    assert.equal(trusted.out, `200 {"url":"/tuf/timestamp.json","version":"1.0"}`);
+    const untrusted = await get(`https://localhost:${port}/tuf/timestamp.json`, false);
+    assert.equal(untrusted.status, 1);
+    assert.match(untrusted.out, /^refused (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)/);
+    const misnamed = await get(`https://127.0.0.1:${port}/tuf/timestamp.json`, true);
+    assert.equal(misnamed.status, 1);
+    assert.match(misnamed.out, /^refused ERR_TLS_CERT_ALTNAME_INVALID/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
