@@ -9,7 +9,7 @@ import { runPipeline, startPipeline, type VerificationResult } from './pipeline.
 import type { Certificate } from '../x509/index.js';
 import { trustMaterialFor, type TrustMaterial } from './trust.js';
 
-export { VerifyCode, CheckLog, display, type CheckResult } from './checks.js';
+export { VerifyCode, CheckLog, display, errorRecord, type CheckResult, type ErrorRecord } from './checks.js';
 export { EXTENSION_POLICY_OIDS, compilePolicy, type VerificationPolicy, type ExtensionPolicyName } from './policy.js';
 export { Artifact, type ArtifactInput } from './artifact.js';
 export { re2ToJavaScript } from './re2.js';

@@ -6,15 +6,17 @@ import { readFileSync, statSync } from 'node:fs';
 import { expectDocument } from '../documents.js';
 import { unknownAuthorities } from './trust-diagnosis.js';
 import { ARTIFACT_IN_MEMORY_BYTES, MAX_BUNDLE_BYTES, isDigestArgument, readArtifact, readLimited } from './verify-command.js';
-import { KeylessError, isKeylessError } from '../../core/errors.js';
+import { KeylessError } from '../../core/errors.js';
 import { nodeHashName, parseBundle, type Bundle } from '../../formats/index.js';
 import {
   CheckLog,
+  errorRecord,
   trustMaterialFor,
   verifySync,
   PRODUCTION_TRUSTED_ROOT,
   type ArtifactInput,
   type CheckResult,
+  type ErrorRecord,
   type VerificationPolicy,
 } from '../../verify/index.js';
 
@@ -32,7 +34,7 @@ export interface Verdict {
   ok: boolean;
   result?: Record<string, unknown>;
   statement?: unknown;
-  error?: { code: string; message: string; check?: string | undefined; expected?: unknown; actual?: unknown };
+  error?: ErrorRecord;
   /** Why the bundle's authorities are unknown to the trusted root in use (failures only). */
   untrusted?: string[];
   checks?: CheckResult[] | undefined;
@@ -49,11 +51,6 @@ export interface FileVerifySettings {
   /** --json of verify-blob-attestation reports the statement. */
   json: boolean;
   allowCertificateChain: boolean;
-}
-
-export function errorOf(e: unknown): NonNullable<Verdict['error']> {
-  if (isKeylessError(e)) return { code: e.code, message: e.message, check: e.check, expected: e.expected, actual: e.actual };
-  return { code: 'INTERNAL', message: String((e as Error)?.message ?? e) };
 }
 
 /** The digest algorithm the artifact must be hashed with when too large to keep in memory. */
@@ -113,11 +110,11 @@ export async function verifyFile(item: BatchItem, s: FileVerifySettings): Promis
       v.checks = log?.results;
       return v;
     } catch (e) {
-      v.error = errorOf(e);
+      v.error = errorRecord(e);
       v.checks = log?.results;
     }
   } catch (e) {
-    v.error = errorOf(e);
+    v.error = errorRecord(e);
     return v;
   }
   if (!v.error.code.startsWith('POLICY_')) v.untrusted = diagnose(bundleText, s.trustedRoot);

@@ -20,12 +20,19 @@ import {
   verifiedLine,
   type VerifyCommandOptions,
 } from './verify-command.js';
-import { errorOf, verifyFile, type BatchItem, type FileVerifySettings, type Verdict } from './verify-files.js';
+import { verifyFile, type BatchItem, type FileVerifySettings, type Verdict } from './verify-files.js';
 import { KeylessError } from '../../core/errors.js';
 import { parseJson } from '../../core/json.js';
 // Imported from its own module, not core/index.ts: verify-bundle's start-up never loads worker_threads.
 import { WorkerClient } from '../../core/worker-rpc.js';
-import { compilePolicy, display, trustMaterialFor, PRODUCTION_TRUSTED_ROOT, type VerificationPolicy } from '../../verify/index.js';
+import {
+  compilePolicy,
+  display,
+  errorRecord,
+  trustMaterialFor,
+  PRODUCTION_TRUSTED_ROOT,
+  type VerificationPolicy,
+} from '../../verify/index.js';
 
 export type { BatchItem } from './verify-files.js';
 
@@ -257,7 +264,7 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
         done = await worker.request(batch);
       } catch (e) {
         // The thread died: each of its files fails with why.
-        done = batch.map((item) => ({ artifact: item.artifact, bundle: item.bundle, ok: false, error: errorOf(e) }));
+        done = batch.map((item) => ({ artifact: item.artifact, bundle: item.bundle, ok: false, error: errorRecord(e) }));
       }
       settle(r[0], done);
     }
