@@ -53,6 +53,11 @@ export interface VerifyCommandOptions {
   allowCertificateChain?: boolean;
   /** `-d, --verbose`: every check on stderr. */
   verbose?: boolean;
+  /** verify-blob-attestation: a subject's digest instead of a file (cosign's --digest, --digestAlg). */
+  digest?: string;
+  digestAlg?: string;
+  /** verify-blob-attestation: false verifies the envelope without matching its subjects (cosign's --check-claims). */
+  checkClaims?: boolean;
 }
 
 export { UsageError } from '../usage-error.js';
@@ -206,8 +211,37 @@ export function policyFromOptions(o: VerifyCommandOptions, attestation: boolean)
   if (attestation) {
     policy.payloadType = 'application/vnd.in-toto+json';
     if (o.type !== undefined) policy.predicateType = expandPredicateType(o.type);
+    if (o.checkClaims === false) policy.checkClaims = false;
   }
   return policy;
+}
+
+const DIGEST_HEX_DIGITS: Readonly<Record<HashAlgorithm, number>> = { sha256: 64, sha384: 96, sha512: 128 };
+
+/** --digestAlg, checked: sha256, sha384 or sha512 (cosign's set). */
+function digestAlgOption(o: VerifyCommandOptions): HashAlgorithm | undefined {
+  if (o.digestAlg === undefined) return undefined;
+  if (!Object.hasOwn(DIGEST_HEX_DIGITS, o.digestAlg))
+    throw new UsageError(`--digestAlg ${o.digestAlg} is not supported: give sha256, sha384 or sha512`);
+  return o.digestAlg as HashAlgorithm;
+}
+
+/**
+ * The subject digest verify-blob-attestation is given instead of a file (--digest, --digestAlg),
+ * checked; undefined when a file is given (cosign prefers the file) or claims are not checked.
+ */
+function subjectDigestOption(o: VerifyCommandOptions, file: string | undefined, warn: (line: string) => void): ArtifactInput | undefined {
+  const algorithm = digestAlgOption(o);
+  if (o.digest === undefined || o.checkClaims === false) return undefined;
+  if (file !== undefined) {
+    warn(`WARNING: --digest is ignored: the file ${file} is hashed instead`);
+    return undefined;
+  }
+  if (algorithm === undefined) throw new UsageError('--digest needs --digestAlg (sha256, sha384 or sha512), as in cosign');
+  const digits = DIGEST_HEX_DIGITS[algorithm];
+  if (!new RegExp(`^[0-9a-fA-F]{${digits}}$`).test(o.digest))
+    throw new UsageError(`--digest ${o.digest} is not a ${algorithm} digest: give ${digits} hex digits`);
+  return { [algorithm]: o.digest.toLowerCase() } as ArtifactInput;
 }
 
 /** The success line; the identity and issuer come from the certificate, so they are escaped (a newline in them cannot start a line). */
@@ -249,7 +283,7 @@ function resultSummary(r: VerificationResult): Record<string, unknown> {
  * document it should be, or malformed).
  */
 export async function runVerifyCommand(
-  artifactArg: string,
+  artifactArg: string | undefined,
   o: VerifyCommandOptions,
   kind: 'bundle' | 'blob' | 'attestation',
 ): Promise<number> {
@@ -271,6 +305,7 @@ export async function runVerifyCommand(
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
+    const subjectDigest = subjectDigestOption(o, artifactArg, (line) => err(`${line}\n`));
     const bundleBytes = readLimited(o.bundle, MAX_BUNDLE_BYTES, 'bundle');
     expectDocument(bundleBytes, 'bundle', `bundle ${o.bundle}`);
     const given = readTrustedRootOption(o.trustedRoot);
@@ -290,10 +325,15 @@ export async function runVerifyCommand(
     rootInUse = trustedRootPath === undefined ? 'the built-in Sigstore public-good root' : `${trustedRootPath}`;
     diagnose = () => unknownAuthorities(bundle, trust);
     // verify-bundle (conformance) and verify-blob-attestation (a subject's digest) take digests.
-    const artifact: ArtifactInput =
-      kind !== 'blob' && isDigestArgument(artifactArg)
-        ? artifactArg.toLowerCase()
-        : await readArtifact(artifactArg, artifactAlgorithm(bundle));
+    // No artifact when claims are not checked (cosign does not read the file then).
+    const artifact: ArtifactInput | undefined =
+      policy.checkClaims === false
+        ? undefined
+        : artifactArg === undefined
+          ? subjectDigest
+          : kind !== 'blob' && isDigestArgument(artifactArg)
+            ? artifactArg.toLowerCase()
+            : await readArtifact(artifactArg, digestAlgOption(o) ?? artifactAlgorithm(bundle));
     checking = true;
     let result: VerificationResult;
     try {

@@ -66,8 +66,10 @@ function digestAlgorithm(bundle: Bundle) {
   return (md && nodeHashName(md.algorithm)) || 'sha256';
 }
 
-/** The artifact as the verifier takes it: a digest argument, the bytes of a small file (one read), or the digest of a large one (streamed). */
-async function loadArtifact(path: string, bundle: Bundle, s: FileVerifySettings): Promise<ArtifactInput> {
+/** The artifact as the verifier takes it: none when claims are not checked, a digest argument, the bytes of a small file (one read), or the digest of a large one (streamed). */
+async function loadArtifact(path: string, bundle: Bundle, s: FileVerifySettings): Promise<ArtifactInput | undefined> {
+  // --check-claims=false: the file is not read (cosign does not read it either).
+  if (s.policy.checkClaims === false) return undefined;
   if (s.kind === 'attestation' && isDigestArgument(path)) return path.toLowerCase();
   try {
     // Synchronous on purpose: for a small file fs/promises costs more than the read.

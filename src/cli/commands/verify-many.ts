@@ -178,6 +178,10 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
   const workers: WorkerClient<BatchItem[], Verdict[]>[] = [];
   try {
     if (o.staging) throw new UsageError('--staging is for verify-bundle');
+    if (o.digest !== undefined)
+      throw new UsageError(
+        '--digest names the subject of one attestation; with several files, each file is hashed (or give --check-claims=false)',
+      );
     jobs = parseJobs(o.jobs);
     policy = policyFromOptions({ ...o, bundle: '' }, kind === 'attestation');
     for (const w of insecureWarnings(o)) err(`${w}\n`);
