@@ -80,6 +80,10 @@ async function run(
         )
       : undefined;
   trust?.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
+  // A batch's worker threads start now: they load the verifier on the other cores while this thread does.
+  const workers = batch
+    ? import('./verify-files-pool.js').then(({ startWorkersEarly }) => startWorkersEarly(options, artifacts.length))
+    : undefined;
   // Loaded only when a verify command runs, so other commands never pay for it.
   if (cmd) noteCosignNoOps(cmd, (l) => process.stderr.write(l));
   const { loadVerifyCommand } = await import('./verify-loader.js');
@@ -87,7 +91,7 @@ async function run(
   if (trust) options.trustedRoot = (await trust).path;
   if (batch) {
     const { runVerifyMany } = await import('./verify-many.js');
-    process.exitCode = await runVerifyMany(artifacts, options, kind === 'attestation' ? 'attestation' : 'blob');
+    process.exitCode = await runVerifyMany(artifacts, options, kind === 'attestation' ? 'attestation' : 'blob', await workers);
     return;
   }
   process.exitCode = await loaded.module.runVerifyCommand(artifacts[0], options, kind);
