@@ -145,7 +145,7 @@ try {
         (cpu[label] ??= []).push(user! + sys!);
         if (run.status !== 0) throw new Error(`${label} exited ${run.status}: ${run.stderr.slice(0, 2000)}`);
         const verdicts = run.stdout.split('\n').filter((l) => l.includes('Verified OK')).length;
-        // sigstore-js refuses about one timestamp in a thousand that Keyless and cosign verify
+        // sigstore-js now and then refuses a timestamp that Keyless and cosign verify
         // (bench/verify-sigstore-js.cjs); it still verified every other file, so the run counts.
         const refused = run.stdout.split('\n').filter((l) => l.includes(': FAILED: TIMESTAMP_ERROR'));
         if (refused.length > 0) (peerRefusals[label] ??= new Set()).add(refused.length);

@@ -25,8 +25,8 @@ else {
     if (line.trim() === '') continue;
     const [artifact, bundle] = line.trim().split(/\s+/);
     // A refusal is that file's verdict, not the end of the run: @sigstore/core re-encodes a
-    // timestamp's signed attributes before checking their signature, and about one token
-    // in a thousand does not survive the round trip (cosign verifies those bundles).
+    // timestamp's signed attributes before checking their signature, and now and then a
+    // token does not survive the round trip (cosign verifies those bundles).
     try {
       verifyOne(bundle, artifact);
       out.push(`${artifact}: Verified OK\n`);
