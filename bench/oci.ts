@@ -12,9 +12,16 @@
 // measures another checkout's build (DIR/bin/keyless, e.g. main) in the same run, interleaved
 // with this one, for before/after figures under the same conditions.
 //
-//   npm run build && node --import tsx bench/oci.ts [--runs 11] [--images 100] [--log-version 2] [--baseline DIR]
+// For the batch, the CPU each process spent per image (docker-registry and `keyless serve` from
+// /proc/<pid>/stat, the signing client from /usr/bin/time) and the requests docker-registry
+// itself logged per image. docker-registry runs with filesystem storage on disk and
+// `storage.cache.blobdescriptor: inmemory` (`--no-registry-cache` leaves the cache out);
+// `--batch-only` skips the one-image processes and the peer; `--batch-rounds N` (2);
+// `--registry-gogc N` adds a docker-registry run with the Go runtime's GOGC=N to the batch.
+//
+//   npm run build && node --import tsx bench/oci.ts [--runs 11] [--images 100] [--log-version 2] [--baseline DIR] [--batch-only] [--batch-rounds N] [--registry-gogc N]
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -35,6 +42,16 @@ const LOG_VERSION = Number(argValue('--log-version', '2')) as 1 | 2;
 const BIN = join(process.cwd(), 'bin', 'keyless');
 const BASELINE = args.includes('--baseline') ? join(resolve(argValue('--baseline', '.')), 'bin', 'keyless') : undefined;
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+const BATCH_ONLY = args.includes('--batch-only');
+const BATCH_ROUNDS = Number(argValue('--batch-rounds', '2'));
+const REGISTRY_CACHE = !args.includes('--no-registry-cache');
+const REGISTRY_GOGC = args.includes('--registry-gogc') ? argValue('--registry-gogc', '400') : undefined;
+
+/** user + sys CPU ms a live process has used (Linux; USER_HZ 100). */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
 
 interface Timed {
   ms: number;
@@ -87,13 +104,15 @@ function cosignBinary(): string | undefined {
 }
 
 async function main(): Promise<void> {
-  const [serve, registry] = await Promise.all([startServe(), startDockerRegistry()]);
+  const [serve, registry] = await Promise.all([startServe(), startDockerRegistry({ blobDescriptorCache: REGISTRY_CACHE })]);
   const work = mkdtempSync(join(tmpdir(), 'keyless-bench-oci-'));
   try {
     console.log(
       `machine: ${cpus().length} cpus (${cpus()[0]?.model}), load ${loadavg()
         .map((l) => l.toFixed(2))
-        .join(' ')}; Rekor v${LOG_VERSION}; registry docker-registry 2.8.2 (fallback tag)`,
+        .join(
+          ' ',
+        )}; Rekor v${LOG_VERSION}; registry docker-registry 2.8.2 (fallback tag; filesystem storage, blobdescriptor cache ${REGISTRY_CACHE ? 'inmemory' : 'off'})`,
     );
     // A fresh identity token per use: a long run outlives the development IdP's tokens.
     const newToken = () =>
@@ -121,7 +140,7 @@ async function main(): Promise<void> {
     // 1. one image per process; the builds take turns on the same images' neighbours.
     const times = new Map<string, { sign: Timed[]; verify: Timed[]; blob: Timed[] }>();
     for (const b of builds) times.set(b.label, { sign: [], verify: [], blob: [] });
-    for (let i = 0; i < RUNS + 1; i++) {
+    for (let i = 0; i < (BATCH_ONLY ? 0 : RUNS + 1); i++) {
       for (const b of builds) {
         const tag = `single-${b.label}-${i}`;
         const img = await pushImage(client, repo, tag);
@@ -137,23 +156,49 @@ async function main(): Promise<void> {
         t.blob.push(f);
       }
     }
-    for (const b of builds) {
+    for (const b of BATCH_ONLY ? [] : builds) {
       const t = times.get(b.label)!;
       console.log(`${b.label} sign IMAGE (tag)        ${fmt(t.sign)}`);
       console.log(`${b.label} verify IMAGE (tag)      ${fmt(t.verify)}`);
       console.log(`${b.label} sign-blob manifest.json ${fmt(t.blob)}`);
     }
 
-    // 2. many images, one command, one certificate (each build its own images; twice each, alternating).
-    for (let round = 0; round < 2; round++) {
-      for (const b of builds) {
-        const many: string[] = [];
-        for (let i = 0; i < IMAGES; i++) many.push((await pushImage(client, repo, `many-${b.label}-${round}-${i}`)).ref);
-        const batch = await must(process.execPath, [b.bin, 'sign', ...many, ...signFlags()]);
-        console.log(
-          `${b.label} sign ${IMAGES} images in one command: ${batch.ms.toFixed(0)} ms = ${(IMAGES / (batch.ms / 1000)).toFixed(1)} images/s${batch.cpuMs ? ` (CPU ${batch.cpuMs.toFixed(0)} ms)` : ''}`,
-        );
+    // 2. many images, one command, one certificate (each build its own images; alternating rounds).
+    // With --registry-gogc N a second docker-registry runs with the Go runtime's GOGC=N (its
+    // request handling is bound by garbage collection; same storage settings) and takes turns.
+    const registries = [{ label: '', reg: registry }];
+    if (REGISTRY_GOGC) {
+      const tuned = await startDockerRegistry({ blobDescriptorCache: REGISTRY_CACHE, env: { GOGC: REGISTRY_GOGC } });
+      registries.push({ label: ` GOGC=${REGISTRY_GOGC}`, reg: tuned });
+    }
+    try {
+      for (let round = 0; round < BATCH_ROUNDS; round++) {
+        for (const { label, reg } of registries) {
+          const brepo = { registry: reg.host, repository: 'bench/app' };
+          for (const b of builds) {
+            const many: string[] = [];
+            for (let i = 0; i < IMAGES; i++) many.push((await pushImage(client, brepo, `many-${b.label}-${round}-${i}`)).ref);
+            const flags = signFlags();
+            const logFrom = reg.log().length;
+            const [reg0, serve0] = [processCpuMs(reg.pid), processCpuMs(serve.child.pid!)];
+            const batch = await must(process.execPath, [b.bin, 'sign', ...many, ...flags]);
+            const [reg1, serve1] = [processCpuMs(reg.pid), processCpuMs(serve.child.pid!)];
+            const requests = reg
+              .log()
+              .slice(logFrom)
+              .split('\n')
+              .filter((l) => l.includes('msg="response completed')).length;
+            const perImage = (ms: number) => (ms / IMAGES).toFixed(1);
+            console.log(
+              `${b.label} sign ${IMAGES} images in one command, docker-registry${label}: ${batch.ms.toFixed(0)} ms = ${(IMAGES / (batch.ms / 1000)).toFixed(1)} images/s; ` +
+                `CPU per image: docker-registry ${perImage(reg1 - reg0)} ms, keyless serve ${perImage(serve1 - serve0)} ms` +
+                `${batch.cpuMs ? `, sign process ${perImage(batch.cpuMs)} ms` : ''}; docker-registry requests ${(requests / IMAGES).toFixed(2)}/image; load ${loadavg()[0]!.toFixed(2)}`,
+            );
+          }
+        }
       }
+    } finally {
+      await Promise.all(registries.slice(1).map((r) => r.reg.stop()));
     }
     // For scale: the same number of manifests signed as files (no registry) in one command.
     const files: string[] = [];
@@ -172,7 +217,7 @@ async function main(): Promise<void> {
     );
 
     // 3. the peer, same stack, same run.
-    const cosign = cosignBinary();
+    const cosign = BATCH_ONLY ? undefined : cosignBinary();
     if (cosign) {
       const cSign: Timed[] = [];
       const cVerify: Timed[] = [];
@@ -206,7 +251,7 @@ async function main(): Promise<void> {
       console.log(`cosign sign IMAGE@digest        ${fmt(cSign)}`);
       console.log(`cosign verify IMAGE@digest      ${fmt(cVerify)}`);
     } else {
-      console.log('cosign: not installed, peer not measured');
+      console.log(BATCH_ONLY ? 'cosign: not measured (--batch-only)' : 'cosign: not installed, peer not measured');
     }
 
     // 4. round trips, counted by the registry (the test registry, with and without the referrers API).

@@ -5,7 +5,9 @@
 // included). Peer in the same run: sigstore-js verify() with tufMirrorURL/tufRootPath, valid
 // and fresh cache. Wall time and CPU time (user+system, as the process itself counts it
 // from its first preloaded module to exit) per process, median of RUNS.
-// Run: node --import tsx bench/tuf-verify.ts   (after `npm run build`; RUNS=21 by default)
+// Run: node --import tsx bench/tuf-verify.ts [--baseline DIR]   (after `npm run build`; RUNS=21 by default)
+// (--baseline DIR: the three keyless variants once more with DIR/bin/keyless, another built
+// checkout, in the same interleaved rounds: before/after on the same machine load)
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -14,6 +16,8 @@ import { join } from 'node:path';
 
 const RUNS = Number(process.env.RUNS ?? 21);
 const BIN = join(process.cwd(), 'bin', 'keyless');
+const baselineAt = process.argv.indexOf('--baseline');
+const BASELINE = baselineAt > 0 ? join(process.argv[baselineAt + 1] ?? '.', 'bin', 'keyless') : undefined;
 const work = mkdtempSync(join(tmpdir(), 'keyless-bench-tuf-'));
 const dataDir = join(work, 'data');
 
@@ -43,10 +47,10 @@ interface Run {
   stderr: string;
 }
 
-function keyless(args: string[], env: NodeJS.ProcessEnv = {}, bare = false): Run {
+function keyless(args: string[], env: NodeJS.ProcessEnv = {}, bare = false, bin = BIN): Run {
   rmSync(cpuFile, { force: true });
   const start = performance.now();
-  const r = spawnSync(process.execPath, ['--require', cpuReporter, ...(bare ? args : [BIN, ...args])], {
+  const r = spawnSync(process.execPath, ['--require', cpuReporter, ...(bare ? args : [bin, ...args])], {
     env: { ...process.env, ...env, BENCH_CPU_FILE: cpuFile },
     encoding: 'utf8',
   });
@@ -87,16 +91,22 @@ try {
     `${url}/oidc`,
   ];
   const none = join(work, 'no-cache');
-  const variants: Record<string, () => Run> = {
-    'no TUF (--trusted-root file)': () =>
-      keyless(['verify-blob', ...policy, '--trusted-root', join(dataDir, 'trusted_root.json')], { KEYLESS_TUF_ROOT: none }),
-    'TUF, valid cache (timestamp fetched)': () => keyless(['verify-blob', ...policy], { KEYLESS_TUF_ROOT: validCache }),
-    'TUF, fresh cache (whole workflow)': () => {
-      rmSync(freshCache, { recursive: true, force: true });
-      cpSync(seed, freshCache, { recursive: true });
-      return keyless(['verify-blob', ...policy], { KEYLESS_TUF_ROOT: freshCache });
-    },
-  };
+  const variants: Record<string, () => Run> = {};
+  for (const [label, bin] of [['', BIN], ...(BASELINE ? [['baseline: ', BASELINE]] : [])] as [string, string][]) {
+    // Each build its own caches (a run of one must not warm or refresh the other's).
+    const valid = `${validCache}${label ? '-baseline' : ''}`;
+    if (label) cpSync(validCache, valid, { recursive: true });
+    const fresh = `${freshCache}${label ? '-baseline' : ''}`;
+    variants[`${label}no TUF (--trusted-root file)`] = () =>
+      keyless(['verify-blob', ...policy, '--trusted-root', join(dataDir, 'trusted_root.json')], { KEYLESS_TUF_ROOT: none }, false, bin);
+    variants[`${label}TUF, valid cache (timestamp fetched)`] = () =>
+      keyless(['verify-blob', ...policy], { KEYLESS_TUF_ROOT: valid }, false, bin);
+    variants[`${label}TUF, fresh cache (whole workflow)`] = () => {
+      rmSync(fresh, { recursive: true, force: true });
+      cpSync(seed, fresh, { recursive: true });
+      return keyless(['verify-blob', ...policy], { KEYLESS_TUF_ROOT: fresh }, false, bin);
+    };
+  }
   // The peer, same run: sigstore-js's verify() with its TUF client pointed at the same repository.
   const peer = (cache: string) =>
     keyless(
@@ -132,9 +142,18 @@ try {
     const wall = rs.map((r) => r.ms);
     const cpu = rs.map((r) => r.cpuMs);
     console.log(
-      `${name.padEnd(40)} wall ${median(wall).toFixed(0)} ms (${Math.min(...wall).toFixed(0)}-${Math.max(...wall).toFixed(0)})` +
+      `${name.padEnd(50)} wall ${median(wall).toFixed(0)} ms (${Math.min(...wall).toFixed(0)}-${Math.max(...wall).toFixed(0)})` +
         `  CPU ${median(cpu).toFixed(0)} ms (${Math.min(...cpu).toFixed(0)}-${Math.max(...cpu).toFixed(0)})`,
     );
+  }
+  // The valid-cache target is a difference: the median of the per-round differences (each
+  // round runs both back to back) is steadier on a loaded machine than a difference of medians.
+  console.log('valid cache over no TUF, median of the per-round differences:');
+  for (const label of ['', ...(BASELINE ? ['baseline: '] : [])]) {
+    const none = times[`${label}no TUF (--trusted-root file)`]!;
+    const valid = times[`${label}TUF, valid cache (timestamp fetched)`]!;
+    const diff = (f: (r: Run) => number) => median(valid.map((r, i) => f(r) - f(none[i]!))).toFixed(1);
+    console.log(`  ${(label || 'this build: ').padEnd(12)} wall ${diff((r) => r.ms)} ms, CPU ${diff((r) => r.cpuMs)} ms`);
   }
 } finally {
   server.kill('SIGTERM');

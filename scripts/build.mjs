@@ -50,6 +50,25 @@ const lazyMinimatchForTufModels = {
   },
 };
 
+// tuf-js creates its `debug` loggers at load time, and `debug` then loads node:tty and looks
+// for the optional supports-color package through every node_modules directory up to the
+// root (~3 ms of a first TUF refresh, bench/tuf-verify.ts). Its loggers print only when the
+// DEBUG environment variable names them: without DEBUG they are silent stand-ins and the
+// real package (still bundled) is never evaluated; with DEBUG set it is, as before.
+const quietDebugForTufJs = {
+  name: 'quiet-debug-for-tuf-js',
+  setup(b) {
+    b.onResolve({ filter: /^debug$/ }, (args) =>
+      args.importer.includes(`node_modules${sep}tuf-js${sep}`) ? { path: 'debug', namespace: 'keyless-debug' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'keyless-debug' }, () => ({
+      contents: `module.exports = process.env.DEBUG ? require('debug') : () => Object.assign(() => {}, { enabled: false });`,
+      loader: 'js',
+      resolveDir: fileURLToPath(new URL('..', import.meta.url)),
+    }));
+  },
+};
+
 // commander requires node:child_process at load time, for executable subcommands we never
 // use; loading that builtin costs 2-5 ms of every CLI start. Give commander a lazy stand-in.
 const lazyChildProcessForCommander = {
@@ -82,7 +101,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  plugins: [lazyChildProcessForCommander, lazyMinimatchForTufModels, externalsButBundled],
+  plugins: [lazyChildProcessForCommander, lazyMinimatchForTufModels, quietDebugForTufJs, externalsButBundled],
   banner: {
     js: "import { createRequire as __keylessCreateRequire } from 'node:module'; const require = __keylessCreateRequire(import.meta.url);",
   },

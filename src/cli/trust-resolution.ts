@@ -5,8 +5,10 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 // The cache reader alone (not ../tuf/index.js, which loads tuf-js and @tufjs/models): a
-// command with a valid cache must cost little more than one without TUF.
-import type { TufTrust } from '../tuf/cache.js';
+// command with a valid cache must cost little more than one without TUF. Imported at once,
+// so that a refresh has its requests out before the caller goes on to other work.
+import { startTufRefresh, type TufTrust } from '../tuf/cache.js';
+import { TufError } from '../tuf/errors.js';
 
 export const TUF_ROOT_ENV = 'KEYLESS_TUF_ROOT';
 const ENV = { 'trusted-root': 'KEYLESS_TRUSTED_ROOT', 'signing-config': 'KEYLESS_SIGNING_CONFIG' } as const;
@@ -30,18 +32,25 @@ export function tufCacheDir(): string {
 }
 
 let refreshed: Promise<TufTrust | undefined> | undefined;
+let requestsSent: Promise<void> = Promise.resolve();
 
 /** The TUF trust of this process, refreshed once however many files a command needs. */
 export function tufTrust(options: { offline?: boolean } = {}): Promise<TufTrust | undefined> {
   refreshed ??= (async () => {
     const cacheDir = tufCacheDir();
     if (!existsSync(join(cacheDir, 'remote.json'))) return undefined;
-    const { loadTufTrust } = await import('../tuf/cache.js');
-    const trust = await loadTufTrust({ cacheDir, offline: options.offline ?? false });
+    const started = startTufRefresh({ cacheDir, offline: options.offline ?? false });
+    requestsSent = started.sent;
+    const trust = await started.trust;
     if (trust?.note) process.stderr.write(`note: ${trust.note}\n`);
     return trust;
   })();
   return refreshed;
+}
+
+/** Settles once a TUF refresh started by tufTrust has its first requests written (at once if none). */
+export function tufRequestsSent(): Promise<void> {
+  return requestsSent;
 }
 
 export async function resolveTrust(
@@ -56,7 +65,6 @@ export async function resolveTrust(
   if (tuf) {
     const path = kind === 'trusted-root' ? tuf.trustedRootPath : tuf.signingConfigPath;
     if (path === undefined) {
-      const { TufError } = await import('../tuf/errors.js');
       throw new TufError(
         'TUF_TARGET_MISSING',
         `the TUF repository at ${tuf.mirror} publishes no signing config (signing_config.v0.2.json); pass --signing-config`,

@@ -140,6 +140,8 @@ async function signOne(
     await verifier.verifyDsse(bundleText, payload, digestBytes, result);
     if (!o.upload) return { target, bundleText };
     const bundleBytes = Buffer.from(bundleText);
+    // On a registry without the referrers API the fallback index is read while the blobs go up.
+    const fallbackIndex = client.prefetchFallbackIndex(repo, digest);
     const [, layer] = await Promise.all([
       pushedEmpty.ensure(repo),
       client.pushBlob(repo, bundleBytes, BUNDLE_V03_MEDIA_TYPE, { known: false }),
@@ -151,7 +153,7 @@ async function signOne(
       size: manifest.length,
       artifactType: BUNDLE_V03_MEDIA_TYPE,
     };
-    const { via } = await client.pushReferrer(repo, manifest, descriptor, digest);
+    const { via } = await client.pushReferrer(repo, manifest, descriptor, digest, { fallbackIndex });
     return { target, bundleText, pushed: { repository: repo, manifestDigest: descriptor.digest, via } };
   }
   // Legacy: a simple-signing payload (or a DSSE attestation) as one more layer of the tag.

@@ -52,7 +52,19 @@ interface RegistryState {
   credentials?: Promise<Credentials | undefined>;
   tokens: Map<string, { token: string; expiresAt: number }>;
   referrersApi: Map<string, boolean>;
+  /** Referrers-API probes in flight, per repository. */
+  referrersProbes: Map<string, Promise<boolean>>;
 }
+
+/** A read of a fallback index made ahead of its update (`prefetchFallbackIndex`). */
+export interface FallbackIndexRead {
+  readonly key: string;
+  /** This client's updates of the tag when the read started. */
+  readonly writes: number;
+  readonly read: Promise<Manifest | undefined>;
+}
+
+const fallbackKey = (repo: Repository, subjectDigest: string) => `${repo.registry}/${repo.repository}:${fallbackTag(subjectDigest)}`;
 
 export class RegistryClient {
   readonly #options: RegistryClientOptions;
@@ -60,6 +72,9 @@ export class RegistryClient {
   readonly #state = new Map<string, RegistryState>();
   readonly #maxManifest: number;
   readonly #maxBlob: number;
+  /** Per fallback tag (`fallbackKey`): this client's update in progress, and how many it has made. */
+  readonly #fallbackUpdates = new Map<string, Promise<void>>();
+  readonly #fallbackWrites = new Map<string, number>();
 
   constructor(options: RegistryClientOptions = {}) {
     this.#options = options;
@@ -267,9 +282,20 @@ export class RegistryClient {
 
   /** Whether the registry implements `GET /v2/<name>/referrers/<digest>` (404, 400 and 406 mean no, as go-containerregistry reads them). */
   async referrersApiSupported(repo: Repository, digest: string): Promise<boolean> {
-    const known = this.#stateOf(repo.registry).referrersApi.get(repo.repository);
+    const state = this.#stateOf(repo.registry);
+    const known = state.referrersApi.get(repo.repository);
     if (known !== undefined) return known;
-    return (await this.#referrersFromApi(repo, digest)) !== undefined;
+    // The images of a batch ask at once: one probe per repository answers them all.
+    let probe = state.referrersProbes.get(repo.repository);
+    if (!probe) {
+      probe = this.#referrersFromApi(repo, digest).then((found) => found !== undefined);
+      state.referrersProbes.set(repo.repository, probe);
+      probe.then(
+        () => state.referrersProbes.delete(repo.repository),
+        () => state.referrersProbes.delete(repo.repository),
+      );
+    }
+    return probe;
   }
 
   /** Every referrer of `digest`: from the referrers API, else from the `sha256-<hex>` fallback index. */
@@ -321,28 +347,73 @@ export class RegistryClient {
   }
 
   /**
+   * Starts reading the `sha256-<hex>` fallback index of `subjectDigest` ahead of `pushReferrer`
+   * (to run beside the blob pushes), when this repository is already known to lack the
+   * referrers API; otherwise undefined.
+   */
+  prefetchFallbackIndex(repo: Repository, subjectDigest: string): FallbackIndexRead | undefined {
+    if (this.#stateOf(repo.registry).referrersApi.get(repo.repository) !== false) return undefined;
+    const key = fallbackKey(repo, subjectDigest);
+    const read = this.tryGetManifest(repo, fallbackTag(subjectDigest));
+    read.catch(() => undefined); // a failed read is made again by the update
+    return { key, writes: this.#fallbackWrites.get(key) ?? 0, read };
+  }
+
+  /**
    * Pushes a manifest that has a `subject` (by digest) and makes it findable: the registry
    * indexes it when it implements the referrers API; otherwise the fallback index is
-   * updated after the manifest exists, keeping every entry already there.
+   * updated after the manifest exists, keeping every entry already there. `fallbackIndex`:
+   * a read from `prefetchFallbackIndex`, used as the update's first read when still current.
    */
   async pushReferrer(
     repo: Repository,
     manifest: Buffer,
     descriptor: Descriptor,
     subjectDigest: string,
+    o: { fallbackIndex?: FallbackIndexRead } = {},
   ): Promise<{ via: 'api' | 'fallback' }> {
     const { ociSubject } = await this.putManifest(repo, descriptor.digest, manifest, descriptor.mediaType);
     if (ociSubject === subjectDigest) return { via: 'api' };
     if (await this.referrersApiSupported(repo, subjectDigest)) return { via: 'api' };
-    await this.addToFallbackIndex(repo, subjectDigest, descriptor);
+    await this.addToFallbackIndex(repo, subjectDigest, descriptor, o.fallbackIndex);
     return { via: 'fallback' };
   }
 
-  /** Read-modify-write of the `sha256-<hex>` index; re-read afterwards to catch a concurrent writer. */
-  async addToFallbackIndex(repo: Repository, subjectDigest: string, descriptor: Descriptor): Promise<void> {
-    const tag = fallbackTag(subjectDigest);
+  /**
+   * Read-modify-write of the `sha256-<hex>` index; re-read afterwards to catch a concurrent
+   * writer. This client's updates of one tag run one after another (a command may sign the
+   * same digest twice: `--recursive` with a platform named too), and a prefetched read that
+   * an update of the same tag by this client has overtaken since is not used.
+   */
+  async addToFallbackIndex(repo: Repository, subjectDigest: string, descriptor: Descriptor, prefetched?: FallbackIndexRead): Promise<void> {
+    const key = fallbackKey(repo, subjectDigest);
+    const earlier = this.#fallbackUpdates.get(key);
+    const run = (async () => {
+      await earlier?.catch(() => undefined);
+      const current = prefetched?.key === key && prefetched.writes === (this.#fallbackWrites.get(key) ?? 0) ? prefetched.read : undefined;
+      try {
+        await this.#updateFallbackIndex(repo, fallbackTag(subjectDigest), descriptor, current);
+      } finally {
+        this.#fallbackWrites.set(key, (this.#fallbackWrites.get(key) ?? 0) + 1);
+      }
+    })();
+    this.#fallbackUpdates.set(key, run);
+    try {
+      await run;
+    } finally {
+      if (this.#fallbackUpdates.get(key) === run) this.#fallbackUpdates.delete(key);
+    }
+  }
+
+  async #updateFallbackIndex(
+    repo: Repository,
+    tag: string,
+    descriptor: Descriptor,
+    prefetched?: Promise<Manifest | undefined>,
+  ): Promise<void> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const current = await this.tryGetManifest(repo, tag);
+      const first = attempt === 0 && prefetched ? await prefetched.catch(() => null) : null;
+      const current = first === null ? await this.tryGetManifest(repo, tag) : first;
       const index = current ? current.json : { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
       const manifests = Array.isArray(index.manifests) ? [...(index.manifests as unknown[])] : [];
       if (manifests.some((m) => (m as { digest?: unknown })?.digest === descriptor.digest)) return;
@@ -368,7 +439,7 @@ export class RegistryClient {
   #stateOf(registry: string): RegistryState {
     let s = this.#state.get(registry);
     if (!s) {
-      s = { tokens: new Map(), referrersApi: new Map() };
+      s = { tokens: new Map(), referrersApi: new Map(), referrersProbes: new Map() };
       this.#state.set(registry, s);
     }
     return s;

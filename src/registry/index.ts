@@ -8,6 +8,7 @@ export {
   type RegistryClientOptions,
   type Descriptor,
   type Manifest,
+  type FallbackIndexRead,
 } from './client.js';
 export {
   parseReference,

@@ -2,18 +2,21 @@
 // timestamp.json is byte for byte the cached one and no next root exists, nothing changed
 // since the last verified refresh, and the cached targets (checked against the cached
 // targets metadata) are the answer. Anything else runs the whole client workflow
-// (client.ts, loaded only then). This keeps a command with a valid cache within a few
+// (client.ts, loaded only then), which takes the two answers already fetched and what
+// prefetch.ts asked for meanwhile. This keeps a command with a valid cache within a few
 // milliseconds of one without TUF.
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TufError } from './errors.js';
+import { type HttpResponse } from './http.js';
+import { cachedTargetMatches, Prefetch, ROOT_MAX_BYTES, TIMESTAMP_MAX_BYTES } from './prefetch.js';
 
 export const TRUSTED_ROOT_TARGET = 'trusted_root.json';
 export const SIGNING_CONFIG_TARGET = 'signing_config.v0.2.json';
 export const ROLES = ['root', 'timestamp', 'snapshot', 'targets'] as const;
 export const REMOTE_FILE = 'remote.json';
-const TIMESTAMP_MAX_BYTES = 16_384;
+/** The targets a command may need, in the order they are fetched. */
+export const TARGET_NAMES = [TRUSTED_ROOT_TARGET, SIGNING_CONFIG_TARGET] as const;
 
 export interface TufClientOptions {
   /** The cache directory (`KEYLESS_TUF_ROOT`). */
@@ -103,29 +106,80 @@ export function refuseExpiredCache(cacheDir: string): void {
  * Trust from the cache, refreshed from its mirror as TUF requires (timestamp every time, the
  * rest when it changed). Undefined when the cache was never initialized.
  */
-export async function loadTufTrust(options: TufClientOptions): Promise<TufTrust | undefined> {
-  const mirror = cachedMirror(options.cacheDir);
-  if (mirror === undefined) return undefined;
-  const unchanged = await unchangedCache(options.cacheDir, mirror, options).catch(() => undefined);
-  if (unchanged) return unchanged;
-  const { refreshTufTrust } = await import('./client.js');
-  return refreshTufTrust(options, mirror);
+export function loadTufTrust(options: TufClientOptions): Promise<TufTrust | undefined> {
+  return startTufRefresh(options).trust;
 }
 
-/** The cached trust when nothing changed on the mirror (or offline, when the cache is unexpired); else undefined. */
-async function unchangedCache(cacheDir: string, mirror: string, options: TufClientOptions): Promise<TufTrust | undefined> {
+/**
+ * loadTufTrust, and `sent`: settles once the first requests to the mirror are written, so a
+ * caller can do other work (compile a verifier) while the mirror answers.
+ */
+export function startTufRefresh(options: TufClientOptions): { trust: Promise<TufTrust | undefined>; sent: Promise<void> } {
+  let mirror: string | undefined;
+  try {
+    mirror = cachedMirror(options.cacheDir);
+  } catch (e) {
+    return { trust: Promise.reject(e as Error), sent: Promise.resolve() };
+  }
+  if (mirror === undefined) return { trust: Promise.resolve(undefined), sent: Promise.resolve() };
+  // The next root and the timestamp are asked for at once: every refresh needs both.
+  const prefetch = options.offline ? undefined : new Prefetch(mirror, options.timeoutMs ?? 5000);
+  const trust = refresh(options, mirror, prefetch);
+  return { trust, sent: prefetch?.sent() ?? Promise.resolve() };
+}
+
+async function refresh(options: TufClientOptions, mirror: string, prefetch: Prefetch | undefined): Promise<TufTrust | undefined> {
+  let rootVersion: number | undefined;
+  try {
+    rootVersion = signedVersion(readFileSync(join(options.cacheDir, 'metadata', 'root.json')));
+  } catch {
+    // the workflow reports a damaged cache
+  }
+  const nextRoot = rootVersion === undefined ? undefined : prefetch?.get(`${rootVersion + 1}.root.json`, ROOT_MAX_BYTES);
+  const timestamp = prefetch?.get('timestamp.json', TIMESTAMP_MAX_BYTES);
+  const unchanged = await unchangedCache(options, mirror, nextRoot, timestamp).catch(() => undefined);
+  if (unchanged) return unchanged;
+  // Something changed (or the cache is fresh): while tuf-js loads, walk ahead to what the
+  // new timestamp names.
+  timestamp?.then(
+    (t) => prefetch!.followTimestamp(options.cacheDir, t, TARGET_NAMES),
+    () => {},
+  );
+  try {
+    const { refreshTufTrust } = await import('./client.js');
+    return await refreshTufTrust(options, mirror, prefetch);
+  } finally {
+    prefetch?.abandon();
+  }
+}
+
+function signedVersion(bytes: Buffer): number {
+  const version = (JSON.parse(bytes.toString('utf8')) as { signed: { version: unknown } }).signed.version;
+  if (!Number.isSafeInteger(version)) throw new Error('no version');
+  return version as number;
+}
+
+/**
+ * The cached trust when nothing changed on the mirror (no next root, and the timestamp byte for
+ * byte the cached one, which was verified when it was stored), or offline when the cache is
+ * unexpired; else undefined.
+ */
+async function unchangedCache(
+  options: TufClientOptions,
+  mirror: string,
+  nextRoot: Promise<HttpResponse> | undefined,
+  timestamp: Promise<HttpResponse> | undefined,
+): Promise<TufTrust | undefined> {
+  const { cacheDir } = options;
   const metadata = join(cacheDir, 'metadata');
   const { versions, expires } = readVersions(cacheDir);
   const now = Date.now();
   if (ROLES.some((role) => Date.parse(expires[role]) <= now)) return undefined;
   if (!options.offline) {
-    const timeoutMs = options.timeoutMs ?? 5000;
-    const [nextRoot, timestamp] = await Promise.all([
-      httpGet(`${mirror}/${versions.root + 1}.root.json`, 1, timeoutMs),
-      httpGet(`${mirror}/timestamp.json`, TIMESTAMP_MAX_BYTES, timeoutMs),
-    ]);
-    if (nextRoot.status !== 404 && nextRoot.status !== 403) return undefined;
-    if (timestamp.status !== 200 || !timestamp.body.equals(readFileSync(join(metadata, 'timestamp.json')))) return undefined;
+    if (!nextRoot || !timestamp) return undefined;
+    const [next, ts] = await Promise.all([nextRoot, timestamp]);
+    if (next.status !== 404 && next.status !== 403) return undefined;
+    if (ts.status !== 200 || ts.tooLarge || !ts.body.equals(readFileSync(join(metadata, 'timestamp.json')))) return undefined;
   }
   const targets = (
     JSON.parse(readFileSync(join(metadata, 'targets.json'), 'utf8')) as {
@@ -136,9 +190,7 @@ async function unchangedCache(cacheDir: string, mirror: string, options: TufClie
     const info = targets[name];
     if (!info) return undefined;
     const file = join(cacheDir, 'targets', name);
-    const bytes = readFileSync(file);
-    if (bytes.length !== info.length || createHash('sha256').update(bytes).digest('hex') !== info.hashes.sha256)
-      throw new Error(`cached ${name} does not match`);
+    if (!cachedTargetMatches(file, info)) throw new Error(`cached ${name} does not match`);
     return file;
   };
   const trustedRootPath = path(TRUSTED_ROOT_TARGET);
@@ -151,33 +203,4 @@ async function unchangedCache(cacheDir: string, mirror: string, options: TufClie
     expires,
     note: options.offline ? 'offline: the cached TUF metadata was used without asking the mirror' : undefined,
   };
-}
-
-/** One GET with node:http(s) (cheaper to load than fetch); the body only when it is small enough (else `tooLarge`). */
-export async function httpGet(
-  url: string,
-  maxBytes: number,
-  timeoutMs: number,
-): Promise<{ status: number; body: Buffer; tooLarge?: boolean }> {
-  const { request } = url.startsWith('https:') ? await import('node:https') : await import('node:http');
-  return new Promise((resolve, reject) => {
-    const req = request(url, { timeout: timeoutMs, agent: false, headers: { accept: 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > maxBytes) {
-          req.destroy();
-          resolve({ status: res.statusCode ?? 0, body: Buffer.alloc(0), tooLarge: true });
-          return;
-        }
-        chunks.push(c);
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
 }

@@ -12,12 +12,24 @@ export interface TestRegistry {
   host: string;
   username?: string;
   password?: string;
+  /** The registry process, for CPU accounting in benchmarks. */
+  pid: number;
+  /** Everything the registry has logged so far (at `log.level: info`, a line per request with its duration). */
+  log(): string;
   stop(): Promise<void>;
 }
 
 const BINARY = process.env.KEYLESS_DOCKER_REGISTRY ?? 'docker-registry';
 
-export async function startDockerRegistry(options: { basicAuth?: boolean } = {}): Promise<TestRegistry> {
+export interface DockerRegistryOptions {
+  basicAuth?: boolean;
+  /** `storage.cache.blobdescriptor: inmemory`, the usual production setting. */
+  blobDescriptorCache?: boolean;
+  /** Extra environment for the process (e.g. the Go runtime's GOGC). */
+  env?: Record<string, string>;
+}
+
+export async function startDockerRegistry(options: DockerRegistryOptions = {}): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'keyless-docker-registry-'));
   let auth = '';
   let username: string | undefined;
@@ -34,22 +46,28 @@ export async function startDockerRegistry(options: { basicAuth?: boolean } = {})
   const config = join(dir, 'config.yml');
   writeFileSync(
     config,
-    `version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:0\n${auth}`,
+    `version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n${options.blobDescriptorCache ? '  cache:\n    blobdescriptor: inmemory\n' : ''}  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:0\n${auth}`,
   );
   let child: ChildProcess;
   try {
-    child = spawn(BINARY, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(BINARY, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   } catch (e) {
     throw new Error(`cannot start ${BINARY} (Debian package docker-registry): ${(e as Error).message}`, { cause: e });
   }
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   let log = '';
+  let settled = false;
   const host = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`docker-registry printed no address; output:\n${log}`)), 20_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM'); // not left running when it never said where it listens
+      reject(new Error(`docker-registry printed no address; output:\n${log}`));
+    }, 20_000);
     const onData = (d: string) => {
       log += d;
+      if (settled) return;
       const m = /listening on (127\.0\.0\.1:\d+)/.exec(log);
       if (m) {
+        settled = true;
         clearTimeout(timer);
         resolve(m[1] as string);
       }
@@ -66,6 +84,8 @@ export async function startDockerRegistry(options: { basicAuth?: boolean } = {})
     host,
     username,
     password,
+    pid: child.pid!,
+    log: () => log,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Metadata, MetadataKind } from '@tufjs/models';
 import { applyOnlinePlan, keyIdOf, publishTargets, readRepository, writeNextRoot, type RepositoryState } from '../../src/tuf/index.js';
@@ -120,6 +120,75 @@ test('refresh: only what changed is fetched; new targets reach the cache; unreac
   const offline = await runCli(['trusted-root', 'show', '--offline', '--json'], env);
   assert.equal(offline.code, 0, offline.stderr);
   assert.match(offline.stderr, /^note: offline/m);
+});
+
+test('valid cache: a timestamp.json byte for byte the cached one short-circuits; one that differs is verified in full', async () => {
+  const { r, srv, env } = await freshSetup();
+  const before = snapshotDir(env.KEYLESS_TUF_ROOT);
+  srv.requests.length = 0;
+  assert.equal((await runCli(['trusted-root', 'show'], env)).code, 0);
+  assert.deepEqual(srv.requests.sort(), ['2.root.json', 'timestamp.json']);
+  assert.deepEqual(snapshotDir(env.KEYLESS_TUF_ROOT), before);
+
+  // Same version, other bytes: one hex digit of the signature changed. The short cut does not
+  // apply, and the workflow refuses what it would have accepted by version alone.
+  const published = readFileSync(join(r.dir, 'timestamp.json'));
+  const forged = JSON.parse(published.toString('utf8')) as { signatures: { sig: string }[] };
+  const sig = forged.signatures[0]!.sig;
+  forged.signatures[0]!.sig = `${sig.slice(0, -1)}${sig.endsWith('0') ? '1' : '0'}`;
+  writeFileSync(join(r.dir, 'timestamp.json'), JSON.stringify(forged));
+  assertOneLineFailure(await runCli(['trusted-root', 'show'], env), /TUF timestamp .*signed by 0\/1 keys/);
+  assert.deepEqual(snapshotDir(env.KEYLESS_TUF_ROOT), before);
+
+  // A genuinely re-signed timestamp (a new version, the same snapshot): verified, stored, and
+  // the next root and the timestamp are asked for once each (the workflow takes the answers
+  // the short cut already had), the unchanged snapshot not at all.
+  resignTimestamp(r);
+  srv.requests.length = 0;
+  assert.equal((await runCli(['trusted-root', 'show'], env)).code, 0);
+  assert.deepEqual(srv.requests.sort(), ['2.root.json', 'timestamp.json']);
+  assert.deepEqual(readFileSync(join(env.KEYLESS_TUF_ROOT, 'metadata', 'timestamp.json')), readFileSync(join(r.dir, 'timestamp.json')));
+  await srv.close();
+});
+
+test('a refresh asks for each file once: a fresh cache, then new targets', async () => {
+  const { r, srv, env } = await freshSetup();
+  // What initialize leaves before its first refresh: the root and the mirror.
+  const fresh = { KEYLESS_TUF_ROOT: join(tempDir('keyless-tuf-cache-'), 'cache') };
+  mkdirSync(join(fresh.KEYLESS_TUF_ROOT, 'metadata'), { recursive: true });
+  copyFileSync(join(env.KEYLESS_TUF_ROOT, 'remote.json'), join(fresh.KEYLESS_TUF_ROOT, 'remote.json'));
+  copyFileSync(join(env.KEYLESS_TUF_ROOT, 'metadata', 'root.json'), join(fresh.KEYLESS_TUF_ROOT, 'metadata', 'root.json'));
+  const targetFiles = (version: number) =>
+    readdirSync(join(r.dir, 'targets')).filter((f) =>
+      Object.values(
+        (
+          JSON.parse(readFileSync(join(r.dir, `${version}.targets.json`), 'utf8')) as {
+            signed: { targets: Record<string, { hashes: { sha256: string } }> };
+          }
+        ).signed.targets,
+      ).some((t) => f.startsWith(t.hashes.sha256)),
+    );
+  srv.requests.length = 0;
+  const first = await runCli(['trusted-root', 'show', '--json'], fresh);
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(JSON.parse(first.stdout).tag, 'fresh');
+  assert.deepEqual(
+    srv.requests.sort(),
+    ['1.snapshot.json', '1.targets.json', '2.root.json', 'timestamp.json', ...targetFiles(1).map((f) => `targets/${f}`)].sort(),
+  );
+  assert.deepEqual(snapshotDir(fresh.KEYLESS_TUF_ROOT), snapshotDir(env.KEYLESS_TUF_ROOT), 'the same cache as initialize made');
+
+  publishTargets(r.dir, state(r.dir), r.keys.targets, contents('second'), new Date(), PERIODS);
+  applyOnlinePlan(r.dir, state(r.dir), { snapshot: true, timestamp: true, nextAt: new Date() }, r.keys.online, new Date(), PERIODS);
+  srv.requests.length = 0;
+  const second = await runCli(['trusted-root', 'show', '--json'], fresh);
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(JSON.parse(second.stdout).tag, 'second');
+  assert.deepEqual(
+    srv.requests.sort(),
+    ['2.root.json', '2.snapshot.json', '2.targets.json', 'timestamp.json', ...targetFiles(2).map((f) => `targets/${f}`)].sort(),
+  );
+  await srv.close();
 });
 
 test('attack: rollback of timestamp.json is refused, cache untouched', async () => {

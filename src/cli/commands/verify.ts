@@ -72,21 +72,25 @@ async function run(
     );
   }
   // The trusted root (flag, environment, TUF cache, built-in) is resolved while the verifier
-  // loads: a TUF refresh's round trips overlap its compilation.
-  const trust =
-    options.trustedRoot === undefined
-      ? import('../trust-resolution.js').then(({ resolveTrust }) =>
-          resolveTrust('trusted-root', undefined, { offline: options.offline === true }),
-        )
-      : undefined;
-  trust?.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
+  // loads: a TUF refresh gets its requests written first, so the mirror answers while the
+  // verifier compiles.
+  const verifyLoader = import('./verify-loader.js');
+  verifyLoader.catch(() => {}); // awaited below
   // A batch's worker threads start now: they load the verifier on the other cores while this thread does.
   const workers = batch
     ? import('./verify-files-pool.js').then(({ startWorkersEarly }) => startWorkersEarly(options, artifacts.length))
     : undefined;
+  workers?.catch(() => {}); // awaited below
+  let trust: Promise<{ path: string | undefined }> | undefined;
+  if (options.trustedRoot === undefined) {
+    const { resolveTrust, tufRequestsSent } = await import('../trust-resolution.js');
+    trust = resolveTrust('trusted-root', undefined, { offline: options.offline === true });
+    trust.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
+    await tufRequestsSent();
+  }
   // Loaded only when a verify command runs, so other commands never pay for it.
   if (cmd) noteCosignNoOps(cmd, (l) => process.stderr.write(l));
-  const { loadVerifyCommand } = await import('./verify-loader.js');
+  const { loadVerifyCommand } = await verifyLoader;
   const loaded = await loadVerifyCommand();
   if (trust) options.trustedRoot = (await trust).path;
   if (batch) {
