@@ -11,7 +11,9 @@ export const EXAMPLES: Readonly<Record<string, string>> = {
   cat release.tar.gz | keyless verify-blob - --bundle release.tar.gz.sigstore.json --key key.pub
   keyless verify-blob dist/* --bundle-dir bundles/ --certificate-identity ${GH_ID} --certificate-oidc-issuer ${GH_ISSUER}`,
   'verify-blob-attestation': `keyless verify-blob-attestation release.tar.gz --bundle att.sigstore.json --type slsaprovenance1 \\
-    --certificate-identity-regexp 'https://github\\.com/OWNER/.*' --certificate-oidc-issuer ${GH_ISSUER} --json`,
+    --certificate-identity-regexp 'https://github\\.com/OWNER/.*' --certificate-oidc-issuer ${GH_ISSUER} --json
+  keyless verify-blob-attestation --digest <64 hex> --digestAlg sha256 --bundle att.sigstore.json \\
+    --certificate-identity ${GH_ID} --certificate-oidc-issuer ${GH_ISSUER}`,
   'verify-bundle': `keyless verify-bundle --bundle b.sigstore.json --certificate-identity alice@example.com \\
     --certificate-oidc-issuer https://accounts.example.com --trusted-root trusted_root.json sha256:<64 hex>`,
   'sign-blob': `keyless sign-blob release.tar.gz --bundle release.tar.gz.sigstore.json

@@ -18,8 +18,11 @@ function escapeChar(c: string): string {
 
 /** `s` with every control and format character shown as an escape (`\x1b`, `\x0a`, `\u{202e}`): one visible line. */
 export function printable(s: string): string {
-  return s.replace(UNSAFE, escapeChar);
+  // Printable ASCII, what nearly every path and identity is, needs no Unicode-aware scan.
+  return PRINTABLE_ASCII.test(s) ? s : s.replace(UNSAFE, escapeChar);
 }
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /**
  * JSON.stringify, with the characters it leaves raw (C1 controls, DEL, U+2028/2029,

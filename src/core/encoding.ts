@@ -10,8 +10,10 @@ export function base64Decode(value: unknown, field: string): Buffer {
   if (typeof value !== 'string') throw new FormatError(field, `expected a base64 string, got ${describe(value)}`);
   const s = value.replace(/[\r\n]/g, '');
   if (!BASE64_RE.test(s) || s.length % 4 === 1) throw new FormatError(field, 'is not valid base64');
-  const unpadded = s.replace(/=+$/, '');
-  if (s.length % 4 === 0 || s.length === unpadded.length) {
+  // Padding counted by hand: a /=+$/ replace scans every '=' run and shows in profiles of bundle parsing.
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 0x3d) end--;
+  if (s.length % 4 === 0 || end === s.length) {
     return Buffer.from(s, s.includes('-') || s.includes('_') ? 'base64url' : 'base64');
   }
   throw new FormatError(field, 'is not valid base64 (bad padding)');

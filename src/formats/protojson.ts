@@ -28,13 +28,10 @@ export class MessageReader {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new FormatError(path || '(root)', `expected an object, got ${describe(value)}`);
     }
-    const known = new Map<string, string>();
-    for (const f of fields) {
-      known.set(f, f);
-      known.set(snakeCase(f), f);
-    }
     for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-      const name = known.get(key);
+      // lowerCamel, as every Sigstore client writes, is found at once; only a key with an
+      // underscore is compared with the fields' snake_case spellings (no map built per message).
+      const name = fields.includes(key) ? key : key.includes('_') ? fields.find((f) => snakeCase(f) === key) : undefined;
       if (name === undefined) {
         if (options.ignoreUnknownFields) continue;
         throw new FormatError(this.at(key), 'unknown field', { check: 'unknown-field' });

@@ -4,9 +4,8 @@
 // the thread boundary with its check, expected and actual values, and the checks made.
 import { workerData } from 'node:worker_threads';
 import { serveRequests } from '../core/worker-rpc.js';
-import { isKeylessError } from '../core/errors.js';
 import { parseBundle } from '../formats/index.js';
-import { CheckLog, verify, type ArtifactInput, type VerificationPolicy } from './index.js';
+import { CheckLog, errorRecord, verify, type ArtifactInput, type VerificationPolicy } from './index.js';
 import type { VerifyOutcome } from './verify-pool.js';
 
 export interface BundleVerifyRequest {
@@ -33,10 +32,7 @@ serveRequests<BundleVerifyRequest, VerifyOutcome>(
       const { identity, issuer, signingTime, tlogEntries } = result;
       return { ok: true, result: report ? result : { identity, issuer, signingTime, tlogEntries }, checks: log?.results };
     } catch (e) {
-      const error = isKeylessError(e)
-        ? { code: e.code, message: e.message, check: e.check, expected: e.expected, actual: e.actual }
-        : { code: 'INTERNAL' as const, message: String((e as Error)?.message ?? e) };
-      return { ok: false, error, checks: log?.results };
+      return { ok: false, error: errorRecord(e), checks: log?.results };
     }
   },
   { failureCode: 'VERIFY_FAILED' },

@@ -86,6 +86,21 @@ export function display(value: unknown): unknown {
   return value;
 }
 
+/** A failure as plain data, safe to post between threads (a structured clone keeps no class): its code, message, check, expected and actual. */
+export interface ErrorRecord {
+  code: ErrorCode;
+  message: string;
+  check?: string | undefined;
+  expected?: unknown;
+  actual?: unknown;
+}
+
+/** The ErrorRecord of any thrown value: a KeylessError keeps its code and details; anything else is INTERNAL. */
+export function errorRecord(e: unknown): ErrorRecord {
+  if (isKeylessError(e)) return { code: e.code, message: e.message, check: e.check, expected: e.expected, actual: e.actual };
+  return { code: 'INTERNAL', message: String((e as Error)?.message ?? e) };
+}
+
 /**
  * Turns an error thrown by a primitive (FormatError, a crypto helper's VerificationError)
  * into the failure of `check`, with the verifier's stable code for that check.

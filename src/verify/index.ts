@@ -9,7 +9,7 @@ import { runPipeline, startPipeline, type VerificationResult } from './pipeline.
 import type { Certificate } from '../x509/index.js';
 import { trustMaterialFor, type TrustMaterial } from './trust.js';
 
-export { VerifyCode, CheckLog, display, type CheckResult } from './checks.js';
+export { VerifyCode, CheckLog, display, errorRecord, type CheckResult, type ErrorRecord } from './checks.js';
 export { EXTENSION_POLICY_OIDS, compilePolicy, type VerificationPolicy, type ExtensionPolicyName } from './policy.js';
 export { Artifact, type ArtifactInput } from './artifact.js';
 export { re2ToJavaScript } from './re2.js';
@@ -53,7 +53,7 @@ function isParsedBundle(v: object): v is Bundle {
 /** What both entry points do before the pipeline: policy, trust material, bundle, artifact. */
 function prepare(
   bundle: BundleInput,
-  artifact: ArtifactInput,
+  artifact: ArtifactInput | undefined,
   policy: VerificationPolicy,
   trustedRoot: unknown,
   log: CheckLog,
@@ -70,6 +70,12 @@ function prepare(
     log.record('bundle.format', e);
     throw e;
   }
+  // checkClaims false: the artifact is not looked at, as cosign ignores it then.
+  if (policy.checkClaims === false) return { compiled, trust, parsed, a: undefined };
+  if (artifact === undefined)
+    throw new KeylessError('ARTIFACT_INVALID', 'an artifact (or its digest) is needed unless the policy sets checkClaims false', {
+      check: 'artifact',
+    });
   return { compiled, trust, parsed, a: Artifact.from(artifact) };
 }
 
@@ -80,7 +86,7 @@ function prepare(
  */
 export function verifySync(
   bundle: BundleInput,
-  artifact: ArtifactInput,
+  artifact: ArtifactInput | undefined,
   policy: VerificationPolicy,
   trustedRoot?: unknown,
   options: VerifyOptions = {},
@@ -98,7 +104,7 @@ export function verifySync(
  */
 export async function verify(
   bundle: BundleInput,
-  artifact: ArtifactInput,
+  artifact: ArtifactInput | undefined,
   policy: VerificationPolicy,
   trustedRoot?: unknown,
   options: VerifyOptions = {},

@@ -93,7 +93,7 @@ export interface PipelineRun {
 /** Runs every step; throws a VerificationError (or FormatError for broken input) on the first failure. */
 export function runPipeline(
   bundle: Bundle,
-  artifact: Artifact,
+  artifact: Artifact | undefined,
   policy: CompiledPolicy,
   trust: TrustMaterial,
   log = new CheckLog(),
@@ -104,7 +104,7 @@ export function runPipeline(
 /** `leaf` may be given already parsed (the async API has started checking its signature). */
 export function startPipeline(
   bundle: Bundle,
-  artifact: Artifact,
+  artifact: Artifact | undefined,
   policy: CompiledPolicy,
   trust: TrustMaterial,
   log = new CheckLog(),
@@ -635,8 +635,17 @@ function compatSha256(key: PublicKeyInfo, message: Uint8Array, signature: Uint8A
 /** What the signed payload says of itself: the DSSE payload type and in-toto predicate type. */
 type PayloadFacts = { payloadType?: string; predicateType?: string };
 
-/** Step 3: the signature, and what binds it to the artifact (digest, DSSE payload or in-toto subject). */
-function checkSignature(log: CheckLog, content: SignedContent, signer: Signer, artifact: Artifact, policy: CompiledPolicy): PayloadFacts {
+/**
+ * Step 3: the signature, and what binds it to the artifact (digest, DSSE payload or in-toto
+ * subject). No artifact: the policy's checkClaims is false, and a DSSE envelope's binding is not checked.
+ */
+function checkSignature(
+  log: CheckLog,
+  content: SignedContent,
+  signer: Signer,
+  artifact: Artifact | undefined,
+  policy: CompiledPolicy,
+): PayloadFacts {
   const md = content.messageDigest;
   return md
     ? messageSignatureChecks(log, md, content.signature, signer, artifact, policy)
@@ -649,7 +658,7 @@ function messageSignatureChecks(
   messageDigest: NonNullable<SignedContent['messageDigest']>,
   signature: Buffer,
   signer: Signer,
-  artifact: Artifact,
+  artifact: Artifact | undefined,
   policy: CompiledPolicy,
 ): PayloadFacts {
   if (policy.source.payloadType !== undefined) {
@@ -662,6 +671,15 @@ function messageSignatureChecks(
     );
   }
   const { algorithm, digest } = messageDigest;
+  if (!artifact) {
+    log.fail(
+      VerifyCode.DIGEST_MISMATCH,
+      'artifact.digest',
+      'a message signature is over the artifact itself: it cannot be verified without the artifact (checkClaims false is for DSSE envelopes)',
+      'the artifact',
+      null,
+    );
+  }
   const actual = artifact.digest(algorithm);
   if (!actual) {
     log.fail(
@@ -691,7 +709,13 @@ function messageSignatureChecks(
 }
 
 /** A DSSE envelope: the signature over the PAE, the payload type, then the payload is the artifact or names it as a subject. */
-function dsseChecks(log: CheckLog, content: SignedContent, signer: Signer, artifact: Artifact, policy: CompiledPolicy): PayloadFacts {
+function dsseChecks(
+  log: CheckLog,
+  content: SignedContent,
+  signer: Signer,
+  artifact: Artifact | undefined,
+  policy: CompiledPolicy,
+): PayloadFacts {
   const dsse = content.dsse!;
   if (!verifySignature(signer.key, dsse.pae, content.signature) && !compatSha256(signer.key, dsse.pae, content.signature)) {
     log.fail(
@@ -709,6 +733,10 @@ function dsseChecks(log: CheckLog, content: SignedContent, signer: Signer, artif
   }
   if (dsse.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
     // A plain DSSE payload is the artifact itself.
+    if (!artifact) {
+      log.pass('dsse.payload', undefined, 'not compared with an artifact', 'checkClaims false');
+      return { payloadType: dsse.payloadType };
+    }
     const alg = artifact.knownAlgorithm();
     const payloadDigest = digest(alg, dsse.payload);
     const have = artifact.digest(alg)!;
@@ -721,13 +749,30 @@ function dsseChecks(log: CheckLog, content: SignedContent, signer: Signer, artif
 }
 
 /** An in-toto statement: one subject carries the artifact's digest; the predicate type is the expected one. Returns the predicate type. */
-function statementChecks(log: CheckLog, payload: Buffer, artifact: Artifact, policy: CompiledPolicy): string {
+function statementChecks(log: CheckLog, payload: Buffer, artifact: Artifact | undefined, policy: CompiledPolicy): string {
   let statement;
   try {
     statement = parseStatement(payload);
   } catch (e) {
     return failWith(log, VerifyCode.SUBJECT_MISMATCH, 'intoto.statement', e);
   }
+  if (artifact) subjectCheck(log, statement, artifact);
+  else log.pass('intoto.subject', undefined, 'not compared with an artifact', 'checkClaims false');
+  const wantPredicate = policy.source.predicateType;
+  if (wantPredicate !== undefined && wantPredicate !== statement.predicateType) {
+    log.fail(
+      VerifyCode.PAYLOAD_TYPE_MISMATCH,
+      'intoto.predicate-type',
+      'the statement has another predicate type',
+      wantPredicate,
+      statement.predicateType,
+    );
+  }
+  return statement.predicateType;
+}
+
+/** One subject of the statement carries the artifact's digest. */
+function subjectCheck(log: CheckLog, statement: ReturnType<typeof parseStatement>, artifact: Artifact): void {
   // Every digest algorithm the artifact is known by (all three when its bytes are at hand, as sigstore-go hashes with the statement's algorithms).
   let matched: string | undefined;
   const match = statement.subjects.find((s) =>
@@ -754,17 +799,6 @@ function statementChecks(log: CheckLog, payload: Buffer, artifact: Artifact, pol
     );
   }
   log.pass('intoto.subject', matched, match.name);
-  const wantPredicate = policy.source.predicateType;
-  if (wantPredicate !== undefined && wantPredicate !== statement.predicateType) {
-    log.fail(
-      VerifyCode.PAYLOAD_TYPE_MISMATCH,
-      'intoto.predicate-type',
-      'the statement has another predicate type',
-      wantPredicate,
-      statement.predicateType,
-    );
-  }
-  return statement.predicateType;
 }
 
 export type { HashAlgorithm };

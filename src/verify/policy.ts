@@ -74,6 +74,13 @@ export interface VerificationPolicy {
    * instead of failing (cosign's `--insecure-ignore-tlog` without `--use-signed-timestamps`).
    */
   verifyAtCurrentTime?: boolean;
+  /**
+   * Whether the artifact is matched against what the bundle signed (default true). False,
+   * as cosign's `--check-claims=false`: a DSSE envelope is verified without an artifact (its
+   * in-toto subjects, or a plain payload, are not compared with anything); a message
+   * signature still needs the artifact, since its digest is what was signed.
+   */
+  checkClaims?: boolean;
 }
 
 /** A policy checked and compiled once: anchored regular expressions. */

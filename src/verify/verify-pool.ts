@@ -1,8 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { WorkerClient } from '../core/worker-rpc.js';
 import { KeylessError } from '../core/errors.js';
-import type { ErrorCode } from '../core/error-codes.js';
-import type { CheckResult } from './checks.js';
+import type { CheckResult, ErrorRecord } from './checks.js';
 import type { ArtifactInput } from './artifact.js';
 import type { VerificationPolicy } from './policy.js';
 import type { VerificationResult } from './pipeline.js';
@@ -18,7 +17,7 @@ export type VerifyOutcome =
     }
   | {
       ok: false;
-      error: { code: ErrorCode; message: string; check?: string | undefined; expected?: unknown; actual?: unknown };
+      error: ErrorRecord;
       checks?: CheckResult[] | undefined;
     };
 

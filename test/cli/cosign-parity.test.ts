@@ -2,7 +2,8 @@
 // cosign and Keyless side by side on the same bundles, artifacts and flags: the exit code
 // class (0 or not) must agree for cosign's verify flags (--insecure-ignore-tlog,
 // --use-signed-timestamps, --insecure-ignore-sct, --allow-certificate-chain), its default
-// attestation type (custom), RE2 identity expressions and a wrong identity. Bundles come
+// attestation type (custom), verify-blob-attestation's --digest/--digestAlg and --check-claims,
+// RE2 identity expressions and a wrong identity. Bundles come
 // from a real `keyless serve`; cosign gets the server's trusted_root.json with --trusted-root.
 // The one documented difference (Keyless anchors identity expressions) is pinned as such.
 // cosign is KEYLESS_COSIGN (set by .ci/run); without it, the PATH or GOPATH copy; the test
@@ -75,6 +76,7 @@ before(async () => {
   token = t.stdout.trim();
   issuer = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).iss as string;
   writeFileSync(artifact(), 'the same artifact for both tools\n');
+  writeFileSync(join(work, 'other.txt'), 'not the attested artifact\n');
   const predicate = join(work, 'predicate.json');
   writeFileSync(predicate, JSON.stringify({ builder: 'parity' }));
   await sign('v1', ['sign-blob', artifact()], 1);
@@ -122,6 +124,8 @@ interface Case {
   identity?: string[];
   /** The verdict both tools must give. */
   ok: boolean;
+  /** The file given as the artifact: the signed one (default), another one, or none (--digest, --check-claims=false). */
+  file?: 'signed' | 'other' | 'none';
 }
 
 const ID = (): string[] => ['--certificate-identity', EMAIL, '--certificate-oidc-issuer', issuer];
@@ -202,21 +206,60 @@ const CASES: Case[] = [
     ok: true,
   },
   { name: 'attest-blob --statement, no --type', command: 'verify-blob-attestation', bundle: 'statement', ok: false },
+  {
+    name: '--digest of the subject --digestAlg sha256, no file',
+    command: 'verify-blob-attestation',
+    bundle: 'custom',
+    flags: ['--digest', 'SUBJECT_SHA256', '--digestAlg', 'sha256'],
+    file: 'none',
+    ok: true,
+  },
+  {
+    name: '--digest of another file --digestAlg sha256, no file',
+    command: 'verify-blob-attestation',
+    bundle: 'custom',
+    flags: ['--digest', 'OTHER_SHA256', '--digestAlg', 'sha256'],
+    file: 'none',
+    ok: false,
+  },
+  { name: 'another file', command: 'verify-blob-attestation', bundle: 'custom', file: 'other', ok: false },
+  {
+    name: 'another file, --check-claims=false (the subjects are not matched)',
+    command: 'verify-blob-attestation',
+    bundle: 'custom',
+    flags: ['--check-claims=false'],
+    file: 'other',
+    ok: true,
+  },
+  {
+    name: '--check-claims=false, no file',
+    command: 'verify-blob-attestation',
+    bundle: 'custom',
+    flags: ['--check-claims=false'],
+    file: 'none',
+    ok: true,
+  },
+  {
+    name: '--check-claims=false, no file, SLSA attestation without --type (the type is still checked)',
+    command: 'verify-blob-attestation',
+    bundle: 'slsa',
+    flags: ['--check-claims=false'],
+    file: 'none',
+    ok: false,
+  },
 ];
+
+const sha256Of = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+const otherFile = (): string => join(work, 'other.txt');
 
 for (const c of CASES) {
   test(`cosign and Keyless agree: ${c.command} ${c.name} → ${c.ok ? 'verified' : 'refused'}`, { skip: located.skip }, async () => {
     const identity = (c.identity ?? ID()).map((a) => (a === 'ISSUER' ? issuer : a));
-    const args = [
-      c.command,
-      '--bundle',
-      bundles[c.bundle]!,
-      '--trusted-root',
-      serve.trustedRoot,
-      ...identity,
-      ...(c.flags ?? []),
-      artifact(),
-    ];
+    const flags = (c.flags ?? []).map((a) =>
+      a === 'SUBJECT_SHA256' ? sha256Of(artifact()) : a === 'OTHER_SHA256' ? sha256Of(otherFile()) : a,
+    );
+    const file = c.file === 'none' ? [] : [c.file === 'other' ? otherFile() : artifact()];
+    const args = [c.command, '--bundle', bundles[c.bundle]!, '--trusted-root', serve.trustedRoot, ...identity, ...flags, ...file];
     const [theirs, ours] = await Promise.all([runCosign(located.bin!, args, { HOME: work }), keyless(args)]);
     const verdict = (code: number | null): string => (code === 0 ? 'verified' : 'refused');
     assert.equal(verdict(theirs.code), c.ok ? 'verified' : 'refused', `cosign: ${theirs.stderr}`);

@@ -1,6 +1,6 @@
 // The verify commands' implementation (loaded lazily by ./verify.ts through ./verify-loader.ts):
 // read the inputs with size limits, run the library's verifier, print one line or a JSON report.
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants as fsConstants, createReadStream, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { createHash, createPublicKey, type Hash } from 'node:crypto';
 import { fsProblem } from '../fs-problem.js';
 import { TRUSTED_ROOT_ENV } from '../env.js';
@@ -53,33 +53,49 @@ export interface VerifyCommandOptions {
   allowCertificateChain?: boolean;
   /** `-d, --verbose`: every check on stderr. */
   verbose?: boolean;
+  /** verify-blob-attestation: a subject's digest instead of a file (cosign's --digest, --digestAlg). */
+  digest?: string;
+  digestAlg?: string;
+  /** verify-blob-attestation: false verifies the envelope without matching its subjects (cosign's --check-claims). */
+  checkClaims?: boolean;
 }
 
 export { UsageError } from '../usage-error.js';
 
+/**
+ * A regular file of at most `limit` bytes, read with one open, fstat and read (no separate
+ * stat: a batch of thousands of files feels each system call), else what it is instead.
+ * Opened non-blocking, so a FIFO is refused instead of waiting for a writer. Throws fs errors.
+ */
+export function readSmallFile(path: string, limit: number): Buffer | { isFile: boolean; size: number } {
+  const fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > limit) return { isFile: st.isFile(), size: st.size };
+    const bytes = Buffer.allocUnsafe(st.size);
+    let n = 0;
+    for (let r = -1; n < bytes.length && r !== 0; n += r) r = readSync(fd, bytes, n, bytes.length - n, n);
+    return n === bytes.length ? bytes : bytes.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function readLimited(path: string, limit: number, what: string): Buffer {
-  let size: number;
+  let read;
   try {
-    const st = statSync(path);
-    if (!st.isFile())
-      throw new KeylessError('FILE_UNREADABLE', `${what} ${path} is not a regular file (a directory or a device)`, { check: 'input' });
-    size = st.size;
-  } catch (e) {
-    if (isKeylessError(e)) throw e;
-    throw new KeylessError('FILE_UNREADABLE', `cannot read ${what} ${path}: ${fsProblem(e)}`, { check: 'input' });
-  }
-  if (size > limit) {
-    throw new KeylessError('INPUT_TOO_LARGE', `${what} ${path} is ${size} bytes, more than the ${limit}-byte limit`, {
-      check: 'input',
-      expected: `<= ${limit}`,
-      actual: size,
-    });
-  }
-  try {
-    return readFileSync(path);
+    read = readSmallFile(path, limit);
   } catch (e) {
     throw new KeylessError('FILE_UNREADABLE', `cannot read ${what} ${path}: ${fsProblem(e)}`, { check: 'input' });
   }
+  if (Buffer.isBuffer(read)) return read;
+  if (!read.isFile)
+    throw new KeylessError('FILE_UNREADABLE', `${what} ${path} is not a regular file (a directory or a device)`, { check: 'input' });
+  throw new KeylessError('INPUT_TOO_LARGE', `${what} ${path} is ${read.size} bytes, more than the ${limit}-byte limit`, {
+    check: 'input',
+    expected: `<= ${limit}`,
+    actual: read.size,
+  });
 }
 
 /**
@@ -195,8 +211,37 @@ export function policyFromOptions(o: VerifyCommandOptions, attestation: boolean)
   if (attestation) {
     policy.payloadType = 'application/vnd.in-toto+json';
     if (o.type !== undefined) policy.predicateType = expandPredicateType(o.type);
+    if (o.checkClaims === false) policy.checkClaims = false;
   }
   return policy;
+}
+
+const DIGEST_HEX_DIGITS: Readonly<Record<HashAlgorithm, number>> = { sha256: 64, sha384: 96, sha512: 128 };
+
+/** --digestAlg, checked: sha256, sha384 or sha512 (cosign's set). */
+function digestAlgOption(o: VerifyCommandOptions): HashAlgorithm | undefined {
+  if (o.digestAlg === undefined) return undefined;
+  if (!Object.hasOwn(DIGEST_HEX_DIGITS, o.digestAlg))
+    throw new UsageError(`--digestAlg ${o.digestAlg} is not supported: give sha256, sha384 or sha512`);
+  return o.digestAlg as HashAlgorithm;
+}
+
+/**
+ * The subject digest verify-blob-attestation is given instead of a file (--digest, --digestAlg),
+ * checked; undefined when a file is given (cosign prefers the file) or claims are not checked.
+ */
+function subjectDigestOption(o: VerifyCommandOptions, file: string | undefined, warn: (line: string) => void): ArtifactInput | undefined {
+  const algorithm = digestAlgOption(o);
+  if (o.digest === undefined || o.checkClaims === false) return undefined;
+  if (file !== undefined) {
+    warn(`WARNING: --digest is ignored: the file ${file} is hashed instead`);
+    return undefined;
+  }
+  if (algorithm === undefined) throw new UsageError('--digest needs --digestAlg (sha256, sha384 or sha512), as in cosign');
+  const digits = DIGEST_HEX_DIGITS[algorithm];
+  if (!new RegExp(`^[0-9a-fA-F]{${digits}}$`).test(o.digest))
+    throw new UsageError(`--digest ${o.digest} is not a ${algorithm} digest: give ${digits} hex digits`);
+  return { [algorithm]: o.digest.toLowerCase() } as ArtifactInput;
 }
 
 /** The success line; the identity and issuer come from the certificate, so they are escaped (a newline in them cannot start a line). */
@@ -238,7 +283,7 @@ function resultSummary(r: VerificationResult): Record<string, unknown> {
  * document it should be, or malformed).
  */
 export async function runVerifyCommand(
-  artifactArg: string,
+  artifactArg: string | undefined,
   o: VerifyCommandOptions,
   kind: 'bundle' | 'blob' | 'attestation',
 ): Promise<number> {
@@ -260,6 +305,7 @@ export async function runVerifyCommand(
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
+    const subjectDigest = subjectDigestOption(o, artifactArg, (line) => err(`${line}\n`));
     const bundleBytes = readLimited(o.bundle, MAX_BUNDLE_BYTES, 'bundle');
     expectDocument(bundleBytes, 'bundle', `bundle ${o.bundle}`);
     const given = readTrustedRootOption(o.trustedRoot);
@@ -279,10 +325,15 @@ export async function runVerifyCommand(
     rootInUse = trustedRootPath === undefined ? 'the built-in Sigstore public-good root' : `${trustedRootPath}`;
     diagnose = () => unknownAuthorities(bundle, trust);
     // verify-bundle (conformance) and verify-blob-attestation (a subject's digest) take digests.
-    const artifact: ArtifactInput =
-      kind !== 'blob' && isDigestArgument(artifactArg)
-        ? artifactArg.toLowerCase()
-        : await readArtifact(artifactArg, artifactAlgorithm(bundle));
+    // No artifact when claims are not checked (cosign does not read the file then).
+    const artifact: ArtifactInput | undefined =
+      policy.checkClaims === false
+        ? undefined
+        : artifactArg === undefined
+          ? subjectDigest
+          : kind !== 'blob' && isDigestArgument(artifactArg)
+            ? artifactArg.toLowerCase()
+            : await readArtifact(artifactArg, digestAlgOption(o) ?? artifactAlgorithm(bundle));
     checking = true;
     let result: VerificationResult;
     try {

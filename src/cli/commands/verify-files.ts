@@ -1,20 +1,28 @@
-// One file of `verify-blob FILE... --bundle-dir DIR`, from its paths to its verdict: read the
-// bundle (size limit, document check), read or hash the artifact, verify. The same code runs
+// One file of `verify-blob FILE... --bundle-dir DIR`, from its paths to its verdict: read and
+// parse the bundle (size limit; what the file is, only when it is no bundle), read or hash the artifact, verify. The same code runs
 // in the main thread and in each worker of ./verify-files.worker.ts, so a worker is sent
 // only paths and answers with verdicts.
-import { readFileSync, statSync } from 'node:fs';
 import { expectDocument } from '../documents.js';
 import { unknownAuthorities } from './trust-diagnosis.js';
-import { ARTIFACT_IN_MEMORY_BYTES, MAX_BUNDLE_BYTES, isDigestArgument, readArtifact, readLimited } from './verify-command.js';
-import { KeylessError, isKeylessError } from '../../core/errors.js';
+import {
+  ARTIFACT_IN_MEMORY_BYTES,
+  MAX_BUNDLE_BYTES,
+  isDigestArgument,
+  readArtifact,
+  readLimited,
+  readSmallFile,
+} from './verify-command.js';
+import { KeylessError } from '../../core/errors.js';
 import { nodeHashName, parseBundle, type Bundle } from '../../formats/index.js';
 import {
   CheckLog,
+  errorRecord,
   trustMaterialFor,
   verifySync,
   PRODUCTION_TRUSTED_ROOT,
   type ArtifactInput,
   type CheckResult,
+  type ErrorRecord,
   type VerificationPolicy,
 } from '../../verify/index.js';
 
@@ -32,7 +40,7 @@ export interface Verdict {
   ok: boolean;
   result?: Record<string, unknown>;
   statement?: unknown;
-  error?: { code: string; message: string; check?: string | undefined; expected?: unknown; actual?: unknown };
+  error?: ErrorRecord;
   /** Why the bundle's authorities are unknown to the trusted root in use (failures only). */
   untrusted?: string[];
   checks?: CheckResult[] | undefined;
@@ -51,40 +59,40 @@ export interface FileVerifySettings {
   allowCertificateChain: boolean;
 }
 
-export function errorOf(e: unknown): NonNullable<Verdict['error']> {
-  if (isKeylessError(e)) return { code: e.code, message: e.message, check: e.check, expected: e.expected, actual: e.actual };
-  return { code: 'INTERNAL', message: String((e as Error)?.message ?? e) };
-}
-
 /** The digest algorithm the artifact must be hashed with when too large to keep in memory. */
-function digestAlgorithm(bundleBytes: Buffer, allowCertificateChain: boolean) {
-  const c = parseBundle(bundleBytes, { allowCertificateChain }).content;
+function digestAlgorithm(bundle: Bundle) {
+  const c = bundle.content;
   const md = c?.$case === 'messageSignature' ? c.messageSignature.messageDigest : undefined;
   return (md && nodeHashName(md.algorithm)) || 'sha256';
 }
 
-/** The size of a regular file at `path` that is small enough to be read into memory, else undefined. */
-function inMemorySize(path: string): number | undefined {
+/** The artifact as the verifier takes it: none when claims are not checked, a digest argument, the bytes of a small file (one read), or the digest of a large one (streamed). */
+async function loadArtifact(path: string, bundle: Bundle, s: FileVerifySettings): Promise<ArtifactInput | undefined> {
+  // --check-claims=false: the file is not read (cosign does not read it either).
+  if (s.policy.checkClaims === false) return undefined;
+  if (s.kind === 'attestation' && isDigestArgument(path)) return path.toLowerCase();
   try {
-    const st = statSync(path);
-    return st.isFile() && st.size <= ARTIFACT_IN_MEMORY_BYTES ? st.size : undefined;
+    // Synchronous on purpose: for a small file fs/promises costs more than the read.
+    const read = readSmallFile(path, ARTIFACT_IN_MEMORY_BYTES);
+    if (Buffer.isBuffer(read)) return read;
   } catch {
-    return undefined; // readArtifact says what is wrong
+    // readArtifact says what is wrong
   }
+  return readArtifact(path, digestAlgorithm(bundle));
 }
 
-/** The artifact as the verifier takes it: a digest argument, the bytes of a small file, or the digest of a large one (streamed). */
-async function loadArtifact(path: string, bundleBytes: Buffer, s: FileVerifySettings): Promise<ArtifactInput> {
-  if (s.kind === 'attestation' && isDigestArgument(path)) return path.toLowerCase();
-  if (inMemorySize(path) !== undefined) {
-    try {
-      // Synchronous on purpose: for a small file fs/promises costs more than the read.
-      return readFileSync(path);
-    } catch {
-      // readArtifact says what is wrong
-    }
+/**
+ * The bundle, parsed once from its bytes. Only when that fails is the file examined for
+ * what it is instead (not JSON, a trusted root, ...): that check reads every byte again.
+ */
+function parseBundleFile(bytes: Buffer, path: string, s: FileVerifySettings, log: CheckLog | undefined): Bundle {
+  try {
+    return parseBundle(bytes, { allowCertificateChain: s.allowCertificateChain });
+  } catch (e) {
+    expectDocument(bytes, 'bundle', `bundle ${path}`);
+    log?.record('bundle.format', e);
+    throw e;
   }
-  return readArtifact(path, digestAlgorithm(bundleBytes, s.allowCertificateChain));
 }
 
 /**
@@ -94,48 +102,40 @@ async function loadArtifact(path: string, bundleBytes: Buffer, s: FileVerifySett
  */
 export async function verifyFile(item: BatchItem, s: FileVerifySettings): Promise<Verdict> {
   const v: Verdict = { artifact: item.artifact, bundle: item.bundle, ok: false };
-  let bundleText: string;
   const log = s.report ? new CheckLog() : undefined;
+  let bundle: Bundle;
   try {
     if (item.missing !== undefined) throw new KeylessError('BUNDLE_NOT_FOUND', item.missing, { check: 'input' });
-    const bytes = readLimited(item.bundle!, MAX_BUNDLE_BYTES, 'bundle');
-    expectDocument(bytes, 'bundle', `bundle ${item.bundle}`);
-    const artifact = await loadArtifact(item.artifact, bytes, s);
-    bundleText = bytes.toString('utf8');
-    try {
-      const input = s.allowCertificateChain ? parseBundle(bundleText, { allowCertificateChain: true }) : bundleText;
-      const { checks: _checks, ...result } = verifySync(input, artifact, s.policy, s.trustedRoot, { log });
-      const { identity, issuer, signingTime, tlogEntries } = result;
-      if (s.json && s.kind === 'attestation') v.statement = statementOf(bundleText);
-      v.ok = true;
-      // Without a report, only what a verdict line shows (less to copy across threads).
-      v.result = (s.report ? result : { identity, issuer, signingTime, tlogEntries }) as unknown as Record<string, unknown>;
-      v.checks = log?.results;
-      return v;
-    } catch (e) {
-      v.error = errorOf(e);
-      v.checks = log?.results;
-    }
+    bundle = parseBundleFile(readLimited(item.bundle!, MAX_BUNDLE_BYTES, 'bundle'), item.bundle!, s, log);
   } catch (e) {
-    v.error = errorOf(e);
+    v.error = errorRecord(e);
+    v.checks = log?.results;
     return v;
   }
-  if (!v.error.code.startsWith('POLICY_')) v.untrusted = diagnose(bundleText, s.trustedRoot);
+  try {
+    const artifact = await loadArtifact(item.artifact, bundle, s);
+    const { checks: _checks, ...result } = verifySync(bundle, artifact, s.policy, s.trustedRoot, { log });
+    const { identity, issuer, signingTime, tlogEntries } = result;
+    if (s.json && s.kind === 'attestation') v.statement = statementOf(bundle);
+    v.ok = true;
+    // Without a report, only what a verdict line shows (less to copy across threads).
+    v.result = (s.report ? result : { identity, issuer, signingTime, tlogEntries }) as unknown as Record<string, unknown>;
+    v.checks = log?.results;
+    return v;
+  } catch (e) {
+    v.error = errorRecord(e);
+    v.checks = log?.results;
+  }
+  if (!v.error.code.startsWith('POLICY_') && v.error.check !== 'input') v.untrusted = diagnose(bundle, s.trustedRoot);
   return v;
 }
 
-function statementOf(bundleText: string): unknown {
-  const c = parseBundle(bundleText).content;
+function statementOf(bundle: Bundle): unknown {
+  const c = bundle.content;
   return c?.$case === 'dsseEnvelope' ? JSON.parse(Buffer.from(c.dsseEnvelope.payload).toString('utf8')) : undefined;
 }
 
 /** Which of the bundle's authorities the trusted root does not know (only looked at for failures). */
-function diagnose(bundleText: string, trustedRoot: unknown): string[] {
-  let bundle: Bundle;
-  try {
-    bundle = parseBundle(bundleText);
-  } catch {
-    return [];
-  }
+function diagnose(bundle: Bundle, trustedRoot: unknown): string[] {
   return unknownAuthorities(bundle, trustMaterialFor(trustedRoot ?? PRODUCTION_TRUSTED_ROOT));
 }

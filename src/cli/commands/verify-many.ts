@@ -3,7 +3,6 @@
 // ./verify-files.worker.ts, each reading and verifying the files it is sent by path),
 // one verdict line per file on stdout (or a JSON array), a summary on stderr.
 import { statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { printable, printableJson } from '../printable.js';
 import { progressBar } from '../progress.js';
@@ -20,12 +19,18 @@ import {
   verifiedLine,
   type VerifyCommandOptions,
 } from './verify-command.js';
-import { errorOf, verifyFile, type BatchItem, type FileVerifySettings, type Verdict } from './verify-files.js';
+import { verifyFile, type BatchItem, type FileVerifySettings, type Verdict } from './verify-files.js';
 import { KeylessError } from '../../core/errors.js';
 import { parseJson } from '../../core/json.js';
-// Imported from its own module, not core/index.ts: verify-bundle's start-up never loads worker_threads.
-import { WorkerClient } from '../../core/worker-rpc.js';
-import { compilePolicy, display, trustMaterialFor, PRODUCTION_TRUSTED_ROOT, type VerificationPolicy } from '../../verify/index.js';
+import { startFileWorkers, workersFor, type FileWorker } from './verify-files-pool.js';
+import {
+  compilePolicy,
+  display,
+  errorRecord,
+  trustMaterialFor,
+  PRODUCTION_TRUSTED_ROOT,
+  type VerificationPolicy,
+} from '../../verify/index.js';
 
 export type { BatchItem } from './verify-files.js';
 
@@ -146,32 +151,33 @@ export function planBatch(files: readonly string[], o: VerifyManyOptions): Batch
 const BATCH_FILES = 8;
 const BATCHES_IN_FLIGHT = 3;
 
-function parseJobs(jobs: string | undefined): number {
-  // One thread per core the machine offers (at least one).
-  if (jobs === undefined) return Math.max(1, availableParallelism());
-  const n = Number(jobs);
-  if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--jobs ${jobs} is not a whole number from 1 to 256`);
-  return n;
-}
-
 /**
  * Verifies every file of the batch; returns the exit status: 0 when every file verified,
  * 1 when any failed (a missing or unreadable bundle or artifact is that file's failure),
  * 2 for usage and input errors that concern the whole batch (flags, trusted root, key, manifest).
  */
-export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind: 'blob' | 'attestation'): Promise<number> {
+export async function runVerifyMany(
+  files: string[],
+  o: VerifyManyOptions,
+  kind: 'blob' | 'attestation',
+  /** Workers started early (./verify-files-pool.ts startWorkersEarly with the same options); else started here. */
+  prestarted?: FileWorker[],
+): Promise<number> {
   const out = (s: string) => process.stdout.write(s);
   const err = (s: string) => process.stderr.write(s);
   let items: BatchItem[];
   let policy: VerificationPolicy;
   let trustedRoot: unknown;
   let rootInUse: string;
-  let jobs: number;
   let settings: FileVerifySettings;
-  const workers: WorkerClient<BatchItem[], Verdict[]>[] = [];
+  const workers: FileWorker[] = prestarted ?? [];
   try {
     if (o.staging) throw new UsageError('--staging is for verify-bundle');
-    jobs = parseJobs(o.jobs);
+    if (o.digest !== undefined)
+      throw new UsageError(
+        '--digest names the subject of one attestation; with several files, each file is hashed (or give --check-claims=false)',
+      );
+    const workerCount = workersFor(o, files.length);
     policy = policyFromOptions({ ...o, bundle: '' }, kind === 'attestation');
     for (const w of insecureWarnings(o)) err(`${w}\n`);
     try {
@@ -187,10 +193,6 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
     // A broken trusted root fails the whole batch at once, before any file is read.
     trustMaterialFor(trustedRoot ?? PRODUCTION_TRUSTED_ROOT);
     rootInUse = trustedRootPath ?? 'the built-in Sigstore public-good root';
-    // The workers start (load the verifier, parse the trusted root) while the files are looked up.
-    // The main thread is one of the `jobs` threads: with one, no worker starts and nothing is
-    // passed between threads, as `verify-blob FILE --bundle B` does.
-    const threads = o.manifest === undefined ? Math.min(jobs, files.length) : jobs;
     settings = {
       policy,
       trustedRoot,
@@ -200,14 +202,12 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
       json: o.json === true,
       allowCertificateChain: o.allowCertificateChain === true,
     };
-    for (let i = 1; i < threads; i++) {
-      workers.push(
-        new WorkerClient(new URL('./verify-files.worker.ts', import.meta.url), {
-          workerData: settings,
-          failureCode: 'VERIFY_WORKER_FAILED',
-        }),
-      );
-    }
+    // The main thread is one of the `jobs` threads: with one, no worker starts and nothing is
+    // passed between threads, as `verify-blob FILE --bundle B` does.
+    if (!prestarted) workers.push(...startFileWorkers(workerCount));
+    // Each worker gets the settings first (it may still be loading the verifier); a worker
+    // that dies fails the files it is sent later, with why.
+    for (const w of workers) w.request({ settings, items: [] }).catch(() => {});
     items = planBatch(files, o);
   } catch (e) {
     await Promise.all(workers.map((w) => w.terminate()));
@@ -249,15 +249,15 @@ export async function runVerifyMany(files: string[], o: VerifyManyOptions, kind:
     next = Math.min(items.length, next + size);
     return [start, next];
   };
-  const viaWorker = async (worker: WorkerClient<BatchItem[], Verdict[]>): Promise<void> => {
+  const viaWorker = async (worker: FileWorker): Promise<void> => {
     for (let r = take(); r; r = take()) {
       const batch = items.slice(r[0], r[1]);
       let done: Verdict[];
       try {
-        done = await worker.request(batch);
+        done = await worker.request({ items: batch });
       } catch (e) {
         // The thread died: each of its files fails with why.
-        done = batch.map((item) => ({ artifact: item.artifact, bundle: item.bundle, ok: false, error: errorOf(e) }));
+        done = batch.map((item) => ({ artifact: item.artifact, bundle: item.bundle, ok: false, error: errorRecord(e) }));
       }
       settle(r[0], done);
     }

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { VerifyCommandOptions } from './verify-command.js';
 import { noteCosignNoOps, withCosignNoOps } from '../cosign-compat.js';
 
@@ -46,6 +46,13 @@ function withBatchFlags(cmd: Command): Command {
     .option('--jobs <n>', 'with several files: verification threads (default: one per core; 1 verifies in the main thread)');
 }
 
+/** cosign's boolean flag values (Go's strconv.ParseBool), for `--check-claims=false`. */
+function parseBoolean(value: string): boolean {
+  if (/^(1|t|true)$/i.test(value)) return true;
+  if (/^(0|f|false)$/i.test(value)) return false;
+  throw new InvalidArgumentError('give true or false, as in --check-claims=false (a file goes before the flag)');
+}
+
 async function run(
   files: string | string[],
   options: VerifyCommandOptions & { offline?: boolean; bundleDir?: string; manifest?: string; jobs?: string },
@@ -54,10 +61,12 @@ async function run(
 ): Promise<void> {
   const artifacts = typeof files === 'string' ? [files] : files;
   const batch = kind !== 'bundle' && (artifacts.length > 1 || options.bundleDir !== undefined || options.manifest !== undefined);
-  if (!batch && (options.bundle === undefined || artifacts.length !== 1)) {
+  // An attestation may be checked against a subject's digest instead of a file, or not against any (cosign).
+  const fileOptional = kind === 'attestation' && (options.digest !== undefined || options.checkClaims === false);
+  if (!batch && (options.bundle === undefined || artifacts.length > 1 || (artifacts.length === 0 && !fileOptional))) {
     cmd?.error(
-      artifacts.length === 0
-        ? 'error: give the file to verify (or --manifest FILE)'
+      options.bundle !== undefined && artifacts.length === 0
+        ? `error: give the file to verify${kind === 'attestation' ? ', or --digest HEX --digestAlg ALG' : ''} (or --manifest FILE)`
         : `error: give --bundle FILE${kind === 'bundle' ? '' : ' (or --bundle-dir DIR or --manifest FILE for several files)'}`,
       { exitCode: 2, code: 'keyless.usage' },
     );
@@ -67,6 +76,11 @@ async function run(
   // verifier compiles.
   const verifyLoader = import('./verify-loader.js');
   verifyLoader.catch(() => {}); // awaited below
+  // A batch's worker threads start now: they load the verifier on the other cores while this thread does.
+  const workers = batch
+    ? import('./verify-files-pool.js').then(({ startWorkersEarly }) => startWorkersEarly(options, artifacts.length))
+    : undefined;
+  workers?.catch(() => {}); // awaited below
   let trust: Promise<{ path: string | undefined }> | undefined;
   if (options.trustedRoot === undefined) {
     const { resolveTrust, tufRequestsSent } = await import('../trust-resolution.js');
@@ -81,10 +95,10 @@ async function run(
   if (trust) options.trustedRoot = (await trust).path;
   if (batch) {
     const { runVerifyMany } = await import('./verify-many.js');
-    process.exitCode = await runVerifyMany(artifacts, options, kind === 'attestation' ? 'attestation' : 'blob');
+    process.exitCode = await runVerifyMany(artifacts, options, kind === 'attestation' ? 'attestation' : 'blob', await workers);
     return;
   }
-  process.exitCode = await loaded.module.runVerifyCommand(artifacts[0]!, options, kind);
+  process.exitCode = await loaded.module.runVerifyCommand(artifacts[0], options, kind);
   loaded.done();
 }
 
@@ -120,6 +134,17 @@ export function defineVerifyCommands(program: Command): void {
           '--type <predicate-type>',
           'expected predicate type: a URI or a cosign short name (slsaprovenance, spdxjson, cyclonedx, vuln, custom = https://cosign.sigstore.dev/attestation/v1, ...)',
           'custom',
+        )
+        .option('--digest <hex>', 'verify against this hex digest of a subject instead of a file (cosign); needs --digestAlg')
+        .option(
+          '--digestAlg <algorithm>',
+          'the algorithm of --digest: sha256, sha384 or sha512; with a file, the one a large file is hashed with',
+        )
+        .option(
+          '--check-claims [bool]',
+          "match the statement's subjects against the file or --digest; --check-claims=false verifies the DSSE envelope, its signer and predicate type only, with no file (cosign)",
+          parseBoolean,
+          true,
         ),
     ),
   ).action((files: string[], options: VerifyCommandOptions, cmd: Command) => run(files, options, 'attestation', cmd));
