@@ -48,9 +48,20 @@ export const SERVICE_SELECTORS: Readonly<Record<string, ServiceSelector>> = {
   EXACT: 3,
 };
 
+/** Value → name per table, built once (these run for every logged entry). */
+const namesByValue = new WeakMap<object, Map<number, string>>();
+
 function nameOf(table: Readonly<Record<string, number>>, value: number, what: string): string {
-  for (const [k, v] of Object.entries(table)) if (v === value) return k;
-  throw new RangeError(`unknown ${what} value ${value}`);
+  let names = namesByValue.get(table);
+  if (!names) {
+    names = new Map();
+    // The first name wins for a value listed twice, as the linear search did.
+    for (const [k, v] of Object.entries(table)) if (!names.has(v)) names.set(v, k);
+    namesByValue.set(table, names);
+  }
+  const name = names.get(value);
+  if (name === undefined) throw new RangeError(`unknown ${what} value ${value}`);
+  return name;
 }
 
 export function hashAlgorithmName(v: HashAlgorithm): string {

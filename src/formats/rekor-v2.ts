@@ -13,6 +13,7 @@ import {
   HashAlgorithmValue,
   KeyDetailsValue,
   PUBLIC_KEY_DETAILS,
+  hashAlgorithmName,
   nodeHashName,
   publicKeyDetailsName,
   type HashAlgorithm,
@@ -214,9 +215,32 @@ export function serializeRekorV2Entry(e: RekorV2Entry): Record<string, unknown> 
   return { kind: e.kind, apiVersion: e.apiVersion, spec };
 }
 
+/**
+ * JCS of a hashedrekord 0.0.2 entry written directly (every append's body): keys in JCS
+ * order, base64 and enum names need no escaping. Undefined for anything unusual (a field
+ * protojson would omit, a missing verifier), which takes the generic path; a test checks
+ * both give the same bytes.
+ */
+function hashedRekordBodyText(e: HashedRekordV002): string | undefined {
+  const { data, signature } = e;
+  const v = signature.verifier;
+  const key = v?.verifier;
+  if (typeof e.apiVersion !== 'string' || !data.algorithm || data.digest.length === 0 || signature.content.length === 0) return undefined;
+  if (!v.keyDetails || !key) return undefined;
+  const raw = key.$case === 'publicKey' ? key.publicKey.rawBytes : key.x509Certificate.rawBytes;
+  if (raw.length === 0) return undefined;
+  return (
+    `{"apiVersion":${JSON.stringify(e.apiVersion)},"kind":"hashedrekord","spec":{"hashedRekordV002":{` +
+    `"data":{"algorithm":"${hashAlgorithmName(data.algorithm)}","digest":"${b64(data.digest)}"},` +
+    `"signature":{"content":"${b64(signature.content)}","verifier":{"keyDetails":"${publicKeyDetailsName(v.keyDetails)}",` +
+    `"${key.$case}":{"rawBytes":"${b64(raw)}"}}}}}}`
+  );
+}
+
 /** The canonical body bytes: JCS of the protojson Entry, exactly as rekor-tiles logs it. */
 export function canonicalRekorV2Body(e: RekorV2Entry): Buffer {
-  return canonicalBytes(serializeRekorV2Entry(e));
+  const text = e.kind === 'hashedrekord' ? hashedRekordBodyText(e) : undefined;
+  return text === undefined ? canonicalBytes(serializeRekorV2Entry(e)) : Buffer.from(text, 'utf8');
 }
 
 export function serializeCreateEntryRequestV2(r: CreateEntryRequestV2): Record<string, unknown> {

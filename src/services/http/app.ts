@@ -138,6 +138,9 @@ function routeOf(request: FastifyRequest): string {
   return request.routeOptions.url ?? '(no route)';
 }
 
+/** Levels at which an `info` line is written. */
+const INFO_LOGGED = new Set<string>(['info', 'debug', 'trace']);
+
 const requestErrorCode = new WeakMap<FastifyRequest, string>();
 
 /** One log line and the request metrics per answered request. */
@@ -154,6 +157,8 @@ function observeRequests(app: FastifyInstance): void {
     const seconds = reply.elapsedTime / 1000;
     requests.inc({ method: request.method, route, status });
     latency.observe(seconds, { method: request.method, route });
+    // Below the log level (e.g. `--log-level error` under load): no line to build.
+    if (status < 500 && !INFO_LOGGED.has(request.log.level)) return;
     const line = {
       method: request.method,
       route,

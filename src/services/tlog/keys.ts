@@ -102,14 +102,22 @@ export function classifySpki(
   throw unsupported(field, `unsupported key algorithm ${oid}`);
 }
 
-function make(spki: Buffer, field: string, extra: { certificate?: Buffer; emails?: string[]; uris?: string[]; pem: string }): SubmittedKey {
+function make(
+  spki: Buffer,
+  field: string,
+  extra: { certificate?: Buffer; emails?: string[]; uris?: string[]; pem: () => string },
+): SubmittedKey {
   const cls = classifySpki(spki, field);
   let cached: PublicKeyInfo | undefined;
+  let pem: string | undefined;
   return {
     spki,
     ...cls,
     certificate: extra.certificate,
-    pem: extra.pem,
+    // Only Rekor v1 bodies carry PEM: encoded on first use.
+    get pem() {
+      return (pem ??= extra.pem());
+    },
     emails: extra.emails ?? [],
     uris: extra.uris ?? [],
     info() {
@@ -136,11 +144,11 @@ function fromCertificateDer(der: Buffer, field: string): SubmittedKey {
   const sans = cert.subjectAltNames;
   const emails = sans.filter((s) => s.type === 'email').map((s) => String(s.value).toLowerCase());
   const uris = sans.filter((s) => s.type === 'uri').map((s) => String(s.value));
-  return make(Buffer.from(cert.spkiDer), field, { certificate: der, emails, uris, pem: pemEncode('CERTIFICATE', der) });
+  return make(Buffer.from(cert.spkiDer), field, { certificate: der, emails, uris, pem: () => pemEncode('CERTIFICATE', der) });
 }
 
 function fromSpkiDer(der: Buffer, field: string): SubmittedKey {
-  return make(der, field, { pem: pemEncode('PUBLIC KEY', der) });
+  return make(der, field, { pem: () => pemEncode('PUBLIC KEY', der) });
 }
 
 /** Rekor v1: the PEM text of a certificate or a public key (the first PEM block). */

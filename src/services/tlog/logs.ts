@@ -166,10 +166,16 @@ export class RekorV1Log {
 
 /** A Rekor v2 log: Ed25519 (or ECDSA P-256) note key, origin = key name = host name of the URL (or URL without scheme). */
 export class RekorV2Log {
+  private readonly logIdB64: string;
+  /** A batch's entries share its checkpoint object: its JSON parts, encoded once. */
+  private readonly checkpointJson = new WeakMap<object, { head: string; envelope: string }>();
+
   private constructor(
     readonly log: TransparencyLog,
     readonly info: RekorLogInfo,
-  ) {}
+  ) {
+    this.logIdB64 = base64Encode(info.logId);
+  }
 
   static async open(o: RekorLogOptions): Promise<RekorV2Log> {
     const kinfo = describeKey(o.signer.publicKey, 'rekorV2.publicKey');
@@ -198,29 +204,37 @@ export class RekorV2Log {
     });
   }
 
-  /** The TransparencyLogEntry (protobuf JSON, as rekor-tiles emits it) for an entry. */
-  async transparencyLogEntry(
+  /**
+   * The TransparencyLogEntry (protobuf JSON, as rekor-tiles emits it) for an entry, as JSON
+   * text: `JSON.stringify` of {logIndex, logId, kindVersion, integratedTime, inclusionPromise,
+   * inclusionProof, canonicalizedBody} in that order, written directly (every 201 carries
+   * one). Numbers are decimal strings and bytes base64, which need no escaping; the parts
+   * shared by a batch's entries (checkpoint, root) are encoded once per checkpoint.
+   */
+  async transparencyLogEntryJson(
     e: { index: number; body: Buffer },
     checkpoint: { size: number; rootHash: Buffer; signed: string },
     kind = 'hashedrekord',
     version = '0.0.2',
-  ): Promise<Record<string, unknown>> {
+  ): Promise<string> {
     const hashes = await this.log.inclusionProof(e.index, checkpoint.size);
-    return {
-      logIndex: String(e.index),
-      logId: { keyId: base64Encode(this.info.logId) },
-      kindVersion: { kind, version },
-      integratedTime: '0',
-      inclusionPromise: null,
-      inclusionProof: {
-        logIndex: String(e.index),
-        rootHash: base64Encode(checkpoint.rootHash),
-        treeSize: String(checkpoint.size),
-        hashes: hashes.map((h) => base64Encode(h)),
-        checkpoint: { envelope: checkpoint.signed },
-      },
-      canonicalizedBody: base64Encode(e.body),
-    };
+    let cp = this.checkpointJson.get(checkpoint);
+    if (!cp) {
+      cp = {
+        head: `"rootHash":"${base64Encode(checkpoint.rootHash)}","treeSize":"${checkpoint.size}"`,
+        envelope: JSON.stringify(checkpoint.signed),
+      };
+      this.checkpointJson.set(checkpoint, cp);
+    }
+    const index = String(e.index);
+    let proof = '';
+    for (const h of hashes) proof += proof ? `,"${base64Encode(h)}"` : `"${base64Encode(h)}"`;
+    return (
+      `{"logIndex":"${index}","logId":{"keyId":"${this.logIdB64}"},` +
+      `"kindVersion":{"kind":${JSON.stringify(kind)},"version":${JSON.stringify(version)}},"integratedTime":"0","inclusionPromise":null,` +
+      `"inclusionProof":{"logIndex":"${index}",${cp.head},"hashes":[${proof}],"checkpoint":{"envelope":${cp.envelope}}},` +
+      `"canonicalizedBody":"${base64Encode(e.body)}"}`
+    );
   }
 }
 

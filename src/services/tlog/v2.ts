@@ -68,8 +68,8 @@ export function rekorV2Service(options: RekorV2ServiceOptions): FastifyPluginAsy
         void reply.header('x-log-index', String(result.index));
         throw new HttpError('ENTRY_EXISTS', `an equivalent entry already exists in the log at index ${result.index}`);
       }
-      const tle = await rekor.transparencyLogEntry({ index: result.index, body: admitted.body }, result.checkpoint);
-      return reply.code(201).send(tle);
+      const tle = await rekor.transparencyLogEntryJson({ index: result.index, body: admitted.body }, result.checkpoint);
+      return reply.code(201).type('application/json; charset=utf-8').send(tle);
     });
 
     for (const base of new Set([prefix, '/api/v2'])) {
