@@ -6,6 +6,8 @@
 // and fresh cache. Wall time and CPU time (user+system, as the process itself counts it
 // from its first preloaded module to exit) per process, median of RUNS.
 // Run: node --import tsx bench/tuf-verify.ts [--baseline DIR]   (after `npm run build`; RUNS=21 by default)
+// (the environment is the caller's: run once more under `env -u NODE_EXTRA_CA_CERTS` where
+// that is set machine-wide, to see the figures without its start-up cost)
 // (--baseline DIR: the three keyless variants once more with DIR/bin/keyless, another built
 // checkout, in the same interleaved rounds: before/after on the same machine load)
 import { spawn, spawnSync } from 'node:child_process';
@@ -123,6 +125,9 @@ try {
     rmSync(join(work, 'peer-fresh'), { recursive: true, force: true });
     return peer(join(work, 'peer-fresh'));
   };
+  // Node's own start-up, the floor under every row: an environment that makes it dear (e.g.
+  // NODE_EXTRA_CA_CERTS, a CA bundle every node process parses at start) shows here.
+  variants['node -e 0 (Node start-up alone)'] = () => keyless(['-e', '0'], {}, true);
   const times: Record<string, Run[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   for (const run of Object.values(variants)) run(); // warm-up (V8 code cache, page cache)
   const loadBefore = loadavg();
@@ -138,6 +143,9 @@ try {
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
   console.log(`## keyless verify-blob, one process (median of ${RUNS} interleaved runs; min-max)`);
   console.log(`load average before: ${load(loadBefore)}, after: ${load(loadAfter)}`);
+  console.log(
+    `NODE_EXTRA_CA_CERTS: ${process.env.NODE_EXTRA_CA_CERTS ? `${process.env.NODE_EXTRA_CA_CERTS} (parsed by every node process at start)` : 'not set'}`,
+  );
   for (const [name, rs] of Object.entries(times)) {
     const wall = rs.map((r) => r.ms);
     const cpu = rs.map((r) => r.cpuMs);
