@@ -1,6 +1,8 @@
 // Durable Rekor v2 appends through `keyless serve` frontends: SQLite (1 frontend) against
 // PostgreSQL (1 and 2 frontends on one database), the same load in the same run.
 // node --import tsx bench/tlog-frontends.ts [--n 12000] [--clients 100] [--warmup 10] [--configs sqlite-1,postgres-1,postgres-2,rekor-tiles]
+//   [--baseline DIR [--rounds 2]]: also runs each Keyless configuration with DIR's build (DIR/bin/keyless, e.g. an
+//   extracted and built older commit), alternating with this build round by round, for a before/after in one run.
 // Peer: rekor-tiles v2.3.0 with its POSIX backend (`go install
 // github.com/sigstore/rekor-tiles/v2/cmd/rekor-server/posix@v2.3.0`; KEYLESS_REKOR_TILES names
 // the binary, default $HOME/go/bin/posix), checkpoint interval 1 s, other settings default.
@@ -12,7 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { cpus, homedir, tmpdir } from 'node:os';
+import { cpus, homedir, loadavg, tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { startThrowawayCluster } from '../test/support/postgres.js';
@@ -25,6 +27,9 @@ const warmup = Number(opt('warmup', '10'));
 const configs = opt('configs', 'sqlite-1,postgres-1,postgres-2,rekor-tiles').split(',');
 const REKOR_TILES = process.env.KEYLESS_REKOR_TILES ?? join(homedir(), 'go', 'bin', 'posix');
 const BIN = join(new URL('..', import.meta.url).pathname, 'bin', 'keyless');
+const baseline = args.includes('--baseline') ? join(opt('baseline', ''), 'bin', 'keyless') : undefined;
+const rounds = Number(opt('rounds', baseline ? '2' : '1'));
+if (baseline && !existsSync(baseline)) throw new Error(`--baseline: no ${baseline}`);
 
 const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const der = keys.publicKey.export({ format: 'der', type: 'spki' });
@@ -96,7 +101,7 @@ function clusterPids(postmaster: number): number[] {
   return out;
 }
 
-async function startFrontend(dataDir: string, database?: string): Promise<{ child: ChildProcess; url: URL }> {
+async function startFrontend(bin: string, dataDir: string, database?: string): Promise<{ child: ChildProcess; url: URL }> {
   // Every bench client connects from loopback: allow them all (the default caps one client address at 64).
   const config = join(dataDir, '..', 'bench-config.json');
   writeFileSync(config, JSON.stringify({ limits: { maxConnectionsPerClient: clients + 16 } }));
@@ -105,7 +110,7 @@ async function startFrontend(dataDir: string, database?: string): Promise<{ chil
     [
       // e.g. KEYLESS_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the frontends.
       ...(process.env.KEYLESS_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-      BIN,
+      bin,
       'serve',
       '--data-dir',
       dataDir,
@@ -192,8 +197,19 @@ console.log(
 );
 const cluster = configs.some((c) => c.startsWith('postgres')) ? await startThrowawayCluster() : undefined;
 const postmaster = cluster ? Number(readFileSync(join(cluster.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]) : 0;
-try {
+// Each round runs every configuration; with --baseline, Keyless ones twice (the order alternates by round).
+const runs: { config: string; bin: string; label: string }[] = [];
+for (let r = 0; r < rounds; r++) {
   for (const config of configs) {
+    const pair = [
+      { config, bin: BIN, label: config },
+      ...(baseline && config !== 'rekor-tiles' ? [{ config, bin: baseline, label: `${config} base` }] : []),
+    ];
+    runs.push(...(r % 2 === 0 ? pair : pair.reverse()));
+  }
+}
+try {
+  for (const { config, bin, label } of runs) {
     const [driver, count] = config.split('-') as [string, string];
     const dir = mkdtempSync(join(tmpdir(), 'keyless-bench-frontends-'));
     let database: string | undefined;
@@ -213,7 +229,7 @@ try {
         continue;
       }
       frontends.push(await startRekorTiles(dir));
-    } else for (let i = 0; i < Number(count); i++) frontends.push(await startFrontend(join(dir, 'data'), database));
+    } else for (let i = 0; i < Number(count); i++) frontends.push(await startFrontend(bin, join(dir, 'data'), database));
     const agents = frontends.map(() => new http.Agent({ keepAlive: true, maxSockets: clients }));
     const bodies = makeBodies(total + clients * warmup, config);
     // Warm-up: `--warmup` requests per client, so each frontend's JIT has settled before the clock starts.
@@ -262,10 +278,13 @@ try {
     const n = latencies.length;
     const batches = (await batchCount()) - batches0;
     console.log(
-      `${config.padEnd(11)}: ${(n / secs).toFixed(0).padStart(6)} durable appends/s  p50 ${pct(latencies, 50).toFixed(1)} ms  p95 ${pct(latencies, 95).toFixed(1)} ms  (${n} appends, ${errors} non-201; ` +
+      `${label.padEnd(16)}: ${(n / secs).toFixed(0).padStart(6)} durable appends/s  p50 ${pct(latencies, 50).toFixed(1)} ms  p95 ${pct(latencies, 95).toFixed(1)} ms  (${n} appends, ${errors} non-201; ` +
         `CPU s: frontends ${fe.toFixed(1)}, PostgreSQL ${pg.toFixed(1)}, bench client ${client.toFixed(1)}; database share ${((100 * pg) / (fe + pg + client)).toFixed(0)}%` +
         `${batches ? `; ${batches} batches, ${(n / batches).toFixed(0)} entries each` : ''}; ` +
-        `CPU ms per append: frontends ${((1000 * fe) / n).toFixed(2)}, all ${((1000 * (fe + pg + client)) / n).toFixed(2)})`,
+        `CPU ms per append: frontends ${((1000 * fe) / n).toFixed(2)}, all ${((1000 * (fe + pg + client)) / n).toFixed(2)}; ` +
+        `load ${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')})`,
     );
     for (const a of agents) a.destroy();
     for (const f of frontends) {

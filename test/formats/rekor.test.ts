@@ -348,3 +348,53 @@ test('POST /api/v1/log/entries proposed entries: all three kinds, with field pat
   ];
   for (const [field, input] of cases) assertFormatError(() => parseRekorV1ProposedEntry(input), field);
 });
+
+test('hashedrekord 0.0.2 canonical bodies: the direct writer gives the bytes JCS of the protojson Entry gives', async () => {
+  const { canonicalRekorV2Body, serializeRekorV2Entry } = await import('../../src/formats/rekor-v2.js');
+  const { canonicalBytes } = await import('../../src/core/canonical-json.js');
+  const entry = (o: {
+    algorithm?: number;
+    digest?: Buffer;
+    content?: Buffer;
+    keyDetails?: number;
+    key?: 'publicKey' | 'x509Certificate' | 'none';
+    raw?: Buffer;
+  }): HashedRekordV002 => {
+    const raw = o.raw ?? Buffer.from('0Y\x30\x13 key bytes +/=');
+    const verifier =
+      o.key === 'none'
+        ? undefined
+        : o.key === 'x509Certificate'
+          ? { $case: 'x509Certificate' as const, x509Certificate: { rawBytes: raw } }
+          : { $case: 'publicKey' as const, publicKey: { rawBytes: raw } };
+    return {
+      kind: 'hashedrekord',
+      apiVersion: '0.0.2',
+      data: { algorithm: (o.algorithm ?? HashAlgorithmValue.SHA2_256) as never, digest: o.digest ?? Buffer.alloc(32, 0xfb) },
+      signature: {
+        content: o.content ?? Buffer.from([0x30, 0x45, 0xff, 0xfe]),
+        verifier: { verifier, keyDetails: (o.keyDetails ?? KeyDetailsValue.PKIX_ECDSA_P256_SHA_256) as never },
+      },
+    };
+  };
+  const cases: HashedRekordV002[] = [
+    entry({}),
+    entry({ key: 'x509Certificate', raw: Buffer.alloc(1500, 0xa5) }),
+    entry({ algorithm: HashAlgorithmValue.SHA2_384, digest: Buffer.alloc(48, 7), keyDetails: KeyDetailsValue.PKIX_ECDSA_P384_SHA_384 }),
+    entry({
+      algorithm: HashAlgorithmValue.SHA2_512,
+      digest: Buffer.alloc(64, 9),
+      keyDetails: KeyDetailsValue.PKIX_RSA_PKCS1V15_4096_SHA256,
+    }),
+    // What protojson would omit (defaults, empty bytes) or a missing key takes the generic path.
+    entry({ algorithm: 0 }),
+    entry({ digest: Buffer.alloc(0) }),
+    entry({ content: Buffer.alloc(0) }),
+    entry({ keyDetails: 0 }),
+    entry({ raw: Buffer.alloc(0) }),
+    entry({ key: 'none' }),
+  ];
+  for (const [i, e] of cases.entries()) {
+    assert.equal(canonicalRekorV2Body(e).toString(), canonicalBytes(serializeRekorV2Entry(e)).toString(), `case ${i}`);
+  }
+});
