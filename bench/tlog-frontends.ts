@@ -73,13 +73,13 @@ function post(agent: http.Agent, url: URL, body: Buffer): Promise<number> {
   });
 }
 
-/** CPU seconds (user + system) used so far by the processes. */
-function cpuSeconds(pids: number[]): number {
+/** CPU seconds (user + system) used so far by the processes; `systemOnly`: the kernel's part. */
+function cpuSeconds(pids: number[], systemOnly = false): number {
   let t = 0;
   for (const pid of pids) {
     try {
       const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      t += (Number(f[11]) + Number(f[12])) / 100;
+      t += ((systemOnly ? 0 : Number(f[11])) + Number(f[12])) / 100;
     } catch {
       // Exited.
     }
@@ -254,6 +254,7 @@ try {
     const frontendPids = frontends.map((f) => f.child.pid!);
     const pgPids = cluster ? clusterPids(postmaster) : [];
     const fe0 = cpuSeconds(frontendPids);
+    const feSys0 = cpuSeconds(frontendPids, true);
     const pg0 = cpuSeconds(pgPids);
     const cl0 = process.cpuUsage();
     const t0 = performance.now();
@@ -271,6 +272,7 @@ try {
     );
     const secs = (performance.now() - t0) / 1000;
     const fe = cpuSeconds(frontendPids) - fe0;
+    const feSys = cpuSeconds(frontendPids, true) - feSys0;
     const pg = driver === 'postgres' ? cpuSeconds(clusterPids(postmaster)) - pg0 : 0;
     const cl1 = process.cpuUsage(cl0);
     const client = (cl1.user + cl1.system) / 1e6;
@@ -281,7 +283,7 @@ try {
       `${label.padEnd(16)}: ${(n / secs).toFixed(0).padStart(6)} durable appends/s  p50 ${pct(latencies, 50).toFixed(1)} ms  p95 ${pct(latencies, 95).toFixed(1)} ms  (${n} appends, ${errors} non-201; ` +
         `CPU s: frontends ${fe.toFixed(1)}, PostgreSQL ${pg.toFixed(1)}, bench client ${client.toFixed(1)}; database share ${((100 * pg) / (fe + pg + client)).toFixed(0)}%` +
         `${batches ? `; ${batches} batches, ${(n / batches).toFixed(0)} entries each` : ''}; ` +
-        `CPU ms per append: frontends ${((1000 * fe) / n).toFixed(2)}, all ${((1000 * (fe + pg + client)) / n).toFixed(2)}; ` +
+        `CPU ms per append: frontends ${((1000 * fe) / n).toFixed(2)} (kernel ${((1000 * feSys) / n).toFixed(2)}), all ${((1000 * (fe + pg + client)) / n).toFixed(2)}; ` +
         `load ${loadavg()
           .map((l) => l.toFixed(2))
           .join(' ')})`,

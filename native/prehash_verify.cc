@@ -82,23 +82,76 @@ static EVP_PKEY* decode_key(const unsigned char* spki, size_t spki_len) {
   return pkey;
 }
 
-static bool verify_digest(const unsigned char* spki, size_t spki_len, const unsigned char* dgst, size_t dgst_len,
-                          const unsigned char* sig, size_t sig_len, const char* hash_name) {
-  EVP_MD* md = EVP_MD_fetch(nullptr, hash_name, nullptr);
-  if (md == nullptr) return false;
-  bool ok = false;
-  EVP_PKEY* pkey = static_cast<size_t>(EVP_MD_get_size(md)) == dgst_len ? decode_key(spki, spki_len) : nullptr;
-  if (pkey) {
-    EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr);
-    if (ctx && EVP_PKEY_verify_init(ctx) == 1 && EVP_PKEY_CTX_set_signature_md(ctx, md) == 1 &&
-        (!EVP_PKEY_is_a(pkey, "RSA") || EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1)) {
-      ok = EVP_PKEY_verify(ctx, sig, sig_len, dgst, dgst_len) == 1;
-    }
-    EVP_PKEY_CTX_free(ctx);
-    EVP_PKEY_free(pkey);
+// Per addon instance (main thread, each worker thread): the digests, fetched once (a fetch
+// takes OpenSSL's method-store lock), and the last few keys decoded, by their exact SPKI
+// bytes (a log verifies many signatures by one long-lived key; an unseen key costs one
+// decode, as before). No locks: an instance is only used by its own thread.
+struct KeyCacheEntry {
+  unsigned char* spki = nullptr;
+  size_t len = 0;
+  EVP_PKEY* pkey = nullptr;
+};
+static const size_t KEY_CACHE_SIZE = 8;
+static const size_t MAX_CACHED_SPKI = 1024;
+struct Instance {
+  EVP_MD* mds[3] = {nullptr, nullptr, nullptr};
+  KeyCacheEntry keys[KEY_CACHE_SIZE];
+  size_t next = 0;
+};
+
+static EVP_MD* digest_for(Instance* inst, const char* name) {
+  static const char* const NAMES[] = {"sha256", "sha384", "sha512"};
+  for (int i = 0; i < 3; i++) {
+    if (strcmp(name, NAMES[i]) != 0) continue;
+    if (inst->mds[i] == nullptr) inst->mds[i] = EVP_MD_fetch(nullptr, NAMES[i], nullptr);
+    return inst->mds[i];
   }
-  EVP_MD_free(md);
+  return nullptr;
+}
+
+// A key for these SPKI bytes (owned by the cache: not to be freed), or nullptr.
+static EVP_PKEY* cached_key(Instance* inst, const unsigned char* spki, size_t spki_len) {
+  for (KeyCacheEntry& e : inst->keys) {
+    if (e.pkey && e.len == spki_len && memcmp(e.spki, spki, spki_len) == 0) return e.pkey;
+  }
+  EVP_PKEY* pkey = decode_key(spki, spki_len);
+  if (pkey == nullptr || spki_len > MAX_CACHED_SPKI) return pkey;  // caller frees an uncached key
+  KeyCacheEntry& slot = inst->keys[inst->next++ % KEY_CACHE_SIZE];
+  unsigned char* copy = new unsigned char[spki_len];
+  memcpy(copy, spki, spki_len);
+  EVP_PKEY_free(slot.pkey);
+  delete[] slot.spki;
+  slot.spki = copy;
+  slot.len = spki_len;
+  slot.pkey = pkey;
+  return pkey;
+}
+
+static bool verify_digest(Instance* inst, const unsigned char* spki, size_t spki_len, const unsigned char* dgst, size_t dgst_len,
+                          const unsigned char* sig, size_t sig_len, const char* hash_name) {
+  EVP_MD* md = digest_for(inst, hash_name);
+  if (md == nullptr || static_cast<size_t>(EVP_MD_get_size(md)) != dgst_len) return false;
+  EVP_PKEY* pkey = cached_key(inst, spki, spki_len);
+  if (pkey == nullptr) return false;
+  bool ok = false;
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr);
+  if (ctx && EVP_PKEY_verify_init(ctx) == 1 && EVP_PKEY_CTX_set_signature_md(ctx, md) == 1 &&
+      (!EVP_PKEY_is_a(pkey, "RSA") || EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1)) {
+    ok = EVP_PKEY_verify(ctx, sig, sig_len, dgst, dgst_len) == 1;
+  }
+  EVP_PKEY_CTX_free(ctx);
+  if (spki_len > MAX_CACHED_SPKI) EVP_PKEY_free(pkey);
   return ok;
+}
+
+static void free_instance(napi_env, void* data, void*) {
+  Instance* inst = static_cast<Instance*>(data);
+  for (EVP_MD* md : inst->mds) EVP_MD_free(md);
+  for (KeyCacheEntry& e : inst->keys) {
+    EVP_PKEY_free(e.pkey);
+    delete[] e.spki;
+  }
+  delete inst;
 }
 
 static bool get_buffer(napi_env env, napi_value v, const unsigned char** data, size_t* len) {
@@ -128,12 +181,15 @@ static napi_value Verify(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, nullptr, "hashName must be a string");
     return nullptr;
   }
+  Instance* inst = nullptr;
+  napi_get_instance_data(env, reinterpret_cast<void**>(&inst));
   napi_value result;
-  napi_get_boolean(env, verify_digest(spki, spki_len, dgst, dgst_len, sig, sig_len, hash_name), &result);
+  napi_get_boolean(env, inst != nullptr && verify_digest(inst, spki, spki_len, dgst, dgst_len, sig, sig_len, hash_name), &result);
   return result;
 }
 
 static napi_value Init(napi_env env, napi_value exports) {
+  napi_set_instance_data(env, new Instance(), free_instance, nullptr);
   napi_value fn;
   napi_create_function(env, "verify", NAPI_AUTO_LENGTH, Verify, nullptr, &fn);
   napi_set_named_property(env, exports, "verify", fn);

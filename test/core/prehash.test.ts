@@ -219,3 +219,31 @@ test('KEYLESS_PREHASH selects the path in use', () => {
   const c = CASES[0]!;
   assert.equal(verifyDigestSignatureSpki(c.spki, c.digest, c.signature, c.hash), true);
 });
+
+test('addon path: keys remembered by their SPKI bytes give the answers a fresh decode gives', (t) => {
+  const addon = loadPrehashAddon();
+  if (!addon) {
+    t.skip('addon not built on this machine (no C++ toolchain at install)');
+    return;
+  }
+  // More keys than the addon remembers, each used several times, interleaved: hits, misses and evictions.
+  const keys = Array.from({ length: 12 }, () => generateKeyPairSync('ec', { namedCurve: 'P-256' }));
+  const spkis = keys.map((k) => k.publicKey.export({ format: 'der', type: 'spki' }));
+  for (let round = 0; round < 3; round++) {
+    for (const [i, k] of keys.entries()) {
+      const message = Buffer.from(`round ${round} key ${i}`);
+      const digest = createHash('sha256').update(message).digest();
+      const signature = sign('sha256', message, k.privateKey);
+      assert.equal(addon(spkis[i]!, digest, signature, 'sha256'), true);
+      // Another key's signature, a wrong hash name, a changed digest: refused, remembered key or not.
+      assert.equal(addon(spkis[(i + 1) % keys.length]!, digest, signature, 'sha256'), false);
+      assert.equal(addon(spkis[i]!, digest, signature, 'sha384'), false);
+      assert.equal(addon(spkis[i]!, Buffer.from(digest).fill(1, 0, 1), signature, 'sha256'), false);
+      // The caller's buffer changed after the key was remembered: the new bytes are decoded (an off-curve point fails).
+      const mutable = Buffer.from(spkis[i]!);
+      assert.equal(addon(mutable, digest, signature, 'sha256'), true);
+      mutable[mutable.length - 1]! ^= 1;
+      assert.equal(addon(mutable, digest, signature, 'sha256'), false);
+    }
+  }
+});
