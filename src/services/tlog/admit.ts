@@ -2,6 +2,7 @@ import { FormatError, KeylessError, VerificationError } from '../../core/errors.
 import { hexEncode } from '../../core/encoding.js';
 import { digest as hashDigest, type HashAlgorithm } from '../../core/hash.js';
 import { verifySignature } from '../../core/keys.js';
+import { DIGEST_LENGTH } from '../../core/prehash-js.js';
 import {
   buildDsseV001,
   buildHashedRekordV001,
@@ -239,7 +240,7 @@ export async function admitV2(request: CreateEntryRequestV2, verifier: DigestVer
     const r = request.hashedRekordRequestV002;
     key = verifierKey(r.signature.verifier, 'hashedRekordRequestV002.signature.verifier');
     hash = requireKeyDetails(key, r.signature.verifier, 'hashedRekordRequestV002.signature.verifier');
-    const size = hashDigest(hash).length;
+    const size = DIGEST_LENGTH[hash];
     if (r.digest.length !== size) {
       throw new FormatError('hashedRekordRequestV002.digest', `must be ${size} bytes for ${hash}, got ${r.digest.length}`, {
         check: 'digest-length',
