@@ -102,36 +102,44 @@ export function classifySpki(
   throw unsupported(field, `unsupported key algorithm ${oid}`);
 }
 
-function make(
-  spki: Buffer,
-  field: string,
-  extra: { certificate?: Buffer; emails?: string[]; uris?: string[]; pem: () => string },
-): SubmittedKey {
-  const cls = classifySpki(spki, field);
-  let cached: PublicKeyInfo | undefined;
-  let pem: string | undefined;
-  return {
-    spki,
-    ...cls,
-    certificate: extra.certificate,
-    // Only Rekor v1 bodies carry PEM: encoded on first use.
-    get pem() {
-      return (pem ??= extra.pem());
-    },
-    emails: extra.emails ?? [],
-    uris: extra.uris ?? [],
-    info() {
-      if (!cached) {
-        try {
-          cached = describeKey(importSpki(spki), field);
-        } catch (e) {
-          if (e instanceof KeylessError) throw e;
-          throw new FormatError(field, 'is not a valid public key');
-        }
+/** A class, not an object literal with a getter and a spread (those end up in V8's slow dictionary mode). */
+class Submitted implements SubmittedKey {
+  readonly algorithm: KeyAlgorithm;
+  readonly defaultHash: HashAlgorithm | undefined;
+  readonly keyDetails: string;
+  private pemText: string | undefined;
+  private cached: PublicKeyInfo | undefined;
+
+  constructor(
+    readonly spki: Buffer,
+    private readonly field: string,
+    private readonly encodePem: () => string,
+    readonly emails: string[] = [],
+    readonly uris: string[] = [],
+    readonly certificate?: Buffer,
+  ) {
+    const cls = classifySpki(spki, field);
+    this.algorithm = cls.algorithm;
+    this.defaultHash = cls.defaultHash;
+    this.keyDetails = cls.keyDetails;
+  }
+
+  /** Only Rekor v1 bodies carry PEM: encoded on first use. */
+  get pem(): string {
+    return (this.pemText ??= this.encodePem());
+  }
+
+  info(): PublicKeyInfo {
+    if (!this.cached) {
+      try {
+        this.cached = describeKey(importSpki(this.spki), this.field);
+      } catch (e) {
+        if (e instanceof KeylessError) throw e;
+        throw new FormatError(this.field, 'is not a valid public key');
       }
-      return cached;
-    },
-  };
+    }
+    return this.cached;
+  }
 }
 
 function fromCertificateDer(der: Buffer, field: string): SubmittedKey {
@@ -144,11 +152,11 @@ function fromCertificateDer(der: Buffer, field: string): SubmittedKey {
   const sans = cert.subjectAltNames;
   const emails = sans.filter((s) => s.type === 'email').map((s) => String(s.value).toLowerCase());
   const uris = sans.filter((s) => s.type === 'uri').map((s) => String(s.value));
-  return make(Buffer.from(cert.spkiDer), field, { certificate: der, emails, uris, pem: () => pemEncode('CERTIFICATE', der) });
+  return new Submitted(Buffer.from(cert.spkiDer), field, () => pemEncode('CERTIFICATE', der), emails, uris, der);
 }
 
 function fromSpkiDer(der: Buffer, field: string): SubmittedKey {
-  return make(der, field, { pem: () => pemEncode('PUBLIC KEY', der) });
+  return new Submitted(der, field, () => pemEncode('PUBLIC KEY', der));
 }
 
 /** Rekor v1: the PEM text of a certificate or a public key (the first PEM block). */
