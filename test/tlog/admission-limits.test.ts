@@ -130,7 +130,7 @@ test('a maximal hostile retrieve request does not keep /healthz from answering',
     const entries = Array.from({ length: 10 }, () =>
       dsseEntry({ signatures: MAX_REKOR_V1_DSSE_SIGNATURES, verifiers: [...wrong, signerPem] }),
     );
-    const hostile = Array.from({ length: 2 }, () => post(`${serve.url}/api/v1/log/entries/retrieve`, { entries }));
+    const hostile = Array.from({ length: 4 }, () => post(`${serve.url}/api/v1/log/entries/retrieve`, { entries }));
     let hostileDone = 0;
     const all = Promise.all(hostile.map((p) => p.finally(() => hostileDone++)));
     // Probe /healthz one request after another while the hostile requests are being checked.
@@ -143,9 +143,10 @@ test('a maximal hostile retrieve request does not keep /healthz from answering',
     }
     const results = await all;
     for (const r of results) assert.equal(r.status, 200, JSON.stringify(r.json));
-    // /healthz answered several times while every hostile request was still outstanding.
+    // /healthz answered while every hostile request was still outstanding (once is the
+    // property; how often depends on the machine's load).
     assert.ok(
-      seenPending.filter((n) => n === 0).length >= 2,
+      seenPending.filter((n) => n === 0).length >= 1,
       `health probes answered during the hostile requests: ${seenPending.join(',')}`,
     );
   } finally {
