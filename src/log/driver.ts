@@ -62,6 +62,13 @@ export interface BatchWrite {
 }
 
 /**
+ * A right-edge tile read under the write lock. `from` (default 0): how many hashes at its
+ * start were left out because the writer already holds them (the same tile in its view of
+ * `knownSize`: tiles only grow by appending), so catching up reads only what is new.
+ */
+export type EdgeTile = TileRecord & { from?: number };
+
+/**
  * One integration by one of several writers: the log's write lock is held from
  * `beginWrite` until `commit` or `release`. `size` is the stored size under the lock; the
  * writer catches up to it, and `commit` is a compare-and-set on it.
@@ -73,7 +80,12 @@ export interface WriteSession {
    * the right-edge tiles at `size`, read under the lock (drivers may leave it out; the
    * writer then reads them itself).
    */
-  readonly head?: { checkpoint: StoredCheckpoint; edgeTiles: TileRecord[] };
+  readonly head?: { checkpoint: StoredCheckpoint; edgeTiles: EdgeTile[] };
+  /**
+   * Index of each of the writer's `leafHashes` already in the log, read under the lock, so
+   * authoritative until `commit` (drivers may leave it out; the writer then looks them up).
+   */
+  readonly existing?: Map<string, number>;
   /** Atomic and durable like `commitBatch`; releases the lock. */
   commit(batch: BatchWrite): Promise<void>;
   /** Releases the lock without writing (no-op after commit). */
@@ -83,8 +95,11 @@ export interface WriteSession {
 export interface StorageDriver {
   /** Other processes may write the same logs: the log integrates through `beginWrite` and refreshes its view on reads. */
   readonly shared?: boolean;
-  /** Takes the log's write lock (drivers shared by several processes); `knownSize`: the writer's view. */
-  beginWrite?(logId: number, knownSize?: number): Promise<WriteSession>;
+  /**
+   * Takes the log's write lock (drivers shared by several processes); `knownSize`: the
+   * writer's view; `leafHashes`: the batch's, looked up under the lock (`existing`).
+   */
+  beginWrite?(logId: number, knownSize?: number, leafHashes?: readonly Buffer[]): Promise<WriteSession>;
   /**
    * Calls `listener` when another process (or this one) committed to a log: a hint to look
    * sooner than the next poll, which stays the fallback (hints are lost while disconnected).

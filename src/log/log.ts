@@ -14,7 +14,7 @@ import {
   treeRoot,
   type PerfectNodeReader,
 } from '../merkle/index.js';
-import type { LogRecord, StorageDriver, StoredCheckpoint, StoredEntry, TileRecord, WriteSession } from './driver.js';
+import type { EdgeTile, LogRecord, StorageDriver, StoredCheckpoint, StoredEntry, WriteSession } from './driver.js';
 import { TileMiss, TileTree } from './tree.js';
 
 /** Signs the checkpoint for a new tree head; returns the text stored and served. */
@@ -186,19 +186,26 @@ export class TransparencyLog {
         batch.map((p) => p.leafHash),
       );
     for (let attempt = 1; ; attempt++) {
-      // First attempt: duplicates are looked up before the lock, which is then held for as
-      // few round trips as possible; an entry another writer stores meanwhile makes the
-      // commit fail on the leaf index's uniqueness (LOG_STATE_CONFLICT). The retry looks
-      // them up under the lock, where nobody else can add one.
-      const early = attempt === 1 ? await lookup() : undefined;
-      // Several writers: hold the log's lock for the whole batch, starting from the stored state.
-      const session = this.driver.beginWrite ? await this.driver.beginWrite(this.record.id, this.tree.size) : undefined;
+      // Several writers: hold the log's lock for the whole batch, starting from the stored
+      // state. A driver that looks the batch's leaves up under the lock (in the round trip
+      // that takes it) answers for duplicates authoritatively. Otherwise, first attempt:
+      // duplicates are looked up before the lock, which is then held for as few round trips
+      // as possible; an entry another writer stores meanwhile makes the commit fail on the
+      // leaf index's uniqueness (LOG_STATE_CONFLICT). The retry looks them up under the lock.
+      const early = attempt === 1 && !this.driver.beginWrite ? await lookup() : undefined;
+      const session = this.driver.beginWrite
+        ? await this.driver.beginWrite(
+            this.record.id,
+            this.tree.size,
+            batch.map((p) => p.leafHash),
+          )
+        : undefined;
       try {
         if (session && session.size !== this.tree.size) {
           if (session.head) this.catchUpTo(session.head.checkpoint, session.head.edgeTiles, session.size);
           else await this.catchUpLocked(session.size);
         }
-        await this.integrateLocked(batch, session, early ?? (await lookup()));
+        await this.integrateLocked(batch, session, early ?? session?.existing ?? (await lookup()));
         return;
       } catch (e) {
         if (!(session && e instanceof KeylessError && e.code === 'LOG_STATE_CONFLICT' && attempt < 2)) throw e;
@@ -263,12 +270,16 @@ export class TransparencyLog {
     this.catchUpTo(checkpoint, tiles, checkpoint.size);
   }
 
-  /** The same from a head the driver read under the write lock (`size`: the stored size). */
-  private catchUpTo(checkpoint: StoredCheckpoint, edgeTiles: TileRecord[], size: number): void {
+  /**
+   * The same from a head the driver read under the write lock (`size`: the stored size);
+   * an edge tile with `from` hashes left out continues this view's edge tile.
+   */
+  private catchUpTo(checkpoint: StoredCheckpoint, edgeTiles: EdgeTile[], size: number): void {
     if (checkpoint.size !== size) {
       throw new KeylessError('LOG_STATE_CONFLICT', `log ${this.name} has ${size} entries but its checkpoint covers ${checkpoint.size}`);
     }
-    this.tree = TileTree.fromStorage(checkpoint.size, edgeTiles, this.tree);
+    const tiles = edgeTiles.map((t) => (t.from ? { ...t, data: this.tree.continueEdge(t.level, t.index, t.from, t.data) } : t));
+    this.tree = TileTree.fromStorage(checkpoint.size, tiles, this.tree);
     this.latest = checkpoint;
   }
 

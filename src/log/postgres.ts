@@ -2,7 +2,7 @@ import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { KeylessError } from '../core/errors.js';
 import { HASH_SIZE, TILE_WIDTH } from '../merkle/index.js';
-import type { BatchWrite, LogRecord, StorageDriver, StoredCheckpoint, StoredEntry, TileRecord, WriteSession } from './driver.js';
+import type { BatchWrite, EdgeTile, LogRecord, StorageDriver, StoredCheckpoint, StoredEntry, TileRecord, WriteSession } from './driver.js';
 
 /** Bytes in a full tile (256 hashes). */
 const TILE_BYTES = TILE_WIDTH * HASH_SIZE;
@@ -349,8 +349,13 @@ export class PostgresDriver implements StorageDriver {
     return guarded(async () => (await this.pool.query<LogRow>('SELECT * FROM logs ORDER BY id')).rows.map(toRecord));
   }
 
-  async beginWrite(logId: number, knownSize?: number): Promise<WriteSession> {
+  async beginWrite(logId: number, knownSize?: number, leafHashes?: readonly Buffer[]): Promise<WriteSession> {
     intArray([logId, knownSize ?? -1], 'bigint');
+    // The writer's edge tile per level at `knownSize` and the hashes it holds of it: only the rest is read.
+    const known: { level: number; index: number; from: number }[] = [];
+    for (let level = 0, span = 1; knownSize !== undefined && span <= knownSize; level++, span *= TILE_WIDTH) {
+      known.push({ level, index: Math.floor(knownSize / (span * TILE_WIDTH)), from: Math.floor(knownSize / span) % TILE_WIDTH });
+    }
     const client = await guarded(() => this.pool.connect());
     let open = true;
     const end = async (sql: 'COMMIT' | 'ROLLBACK' | undefined): Promise<void> => {
@@ -367,14 +372,31 @@ export class PostgresDriver implements StorageDriver {
     };
     let size: number;
     let head: WriteSession['head'];
+    let existing: Map<string, number> | undefined;
     try {
-      // One round trip: the lock, and the stored head when it is not the writer's view.
+      // One round trip: the lock, the stored head when it is not the writer's view (edge
+      // tiles without the prefix the writer holds), and the batch's leaves already stored.
       const behind = `l.id = ${logId} AND l.size <> ${knownSize ?? -1}`;
+      const lookup = leafHashes
+        ? `;\n SELECT leaf_hash, idx FROM leaves WHERE log_id = ${logId} AND leaf_hash = ANY(${byteaArray(leafHashes)})`
+        : '';
       const results = (await client.query(
         `BEGIN;
          SELECT size FROM logs WHERE id = ${logId} FOR UPDATE;
          SELECT c.size, c.root_hash, c.signed, c.timestamp FROM checkpoints c JOIN logs l ON l.id = c.log_id WHERE c.log_id = ${logId} AND ${behind};
-         SELECT p.level, p.idx, p.data FROM partial_tiles p JOIN logs l ON l.id = p.log_id WHERE p.log_id = ${logId} AND ${behind}`,
+         SELECT p.level, p.idx, coalesce(u.f, 0) AS from_hashes, substring(p.data FROM coalesce(u.f, 0) * ${HASH_SIZE} + 1) AS data
+           FROM partial_tiles p JOIN logs l ON l.id = p.log_id
+           LEFT JOIN unnest(${intArray(
+             known.map((k) => k.level),
+             'int',
+           )}, ${intArray(
+             known.map((k) => k.index),
+             'bigint',
+           )}, ${intArray(
+             known.map((k) => k.from),
+             'int',
+           )}) AS u(lv, ix, f) ON u.lv = p.level AND u.ix = p.idx
+           WHERE p.log_id = ${logId} AND ${behind}${lookup}`,
       )) as unknown as pg.QueryResult[];
       const row = results[1]!.rows[0] as { size: string } | undefined;
       if (!row) throw new KeylessError('LOG_STATE_CONFLICT', `log ${logId} does not exist`);
@@ -383,8 +405,14 @@ export class PostgresDriver implements StorageDriver {
       if (cp && size !== knownSize) {
         head = {
           checkpoint: toCheckpoint(cp),
-          edgeTiles: (results[3]!.rows as TileRow[]).map(toTile),
+          edgeTiles: (results[3]!.rows as (TileRow & { from_hashes: number })[]).map(
+            (r): EdgeTile => ({ ...toTile(r), from: r.from_hashes }),
+          ),
         };
+      }
+      if (leafHashes) {
+        existing = new Map();
+        for (const r of results[4]!.rows as { leaf_hash: Buffer; idx: string }[]) existing.set(r.leaf_hash.toString('hex'), Number(r.idx));
       }
     } catch (e) {
       await end('ROLLBACK').catch(() => {});
@@ -393,6 +421,7 @@ export class PostgresDriver implements StorageDriver {
     return {
       size,
       ...(head ? { head } : {}),
+      ...(existing ? { existing } : {}),
       commit: (batch) =>
         guarded(async () => {
           if (batch.startIndex !== size) {

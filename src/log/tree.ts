@@ -206,6 +206,18 @@ export class TileTree {
     for (const t of tiles) if (t.data.length === TILE_WIDTH * HASH_SIZE) this.cachePut(t.level, t.index, t.data);
   }
 
+  /**
+   * Edge tile (level, index) of this view followed by `tail`: the tile as another writer
+   * extended it, read without the first `from` hashes this view holds.
+   */
+  continueEdge(level: number, index: number, from: number, tail: Buffer): Buffer {
+    const edge = this.edges[level];
+    if (index !== this.edgeIndex(level) || !edge || edge.length !== from * HASH_SIZE) {
+      throw new Error(`edge tile ${level}/${index} of ${from} hashes is not the one in this view (size ${this.size})`);
+    }
+    return Buffer.concat([edge, tail]);
+  }
+
   private edgeIndex(level: number): number {
     return Math.floor(this.size / TILE_WIDTH ** (level + 1));
   }
