@@ -201,6 +201,11 @@ export class TransparencyLog {
           )
         : undefined;
       try {
+        // Appends that arrived while the lock was awaited join the batch, so batches stay as
+        // large as with one writer although the writers take turns. They were not looked up:
+        // one that is already stored fails the commit on the leaf index's uniqueness, and the
+        // retry looks the whole batch up under the lock.
+        if (session?.existing && attempt === 1) batch.push(...this.queue.splice(0, this.maxBatch - batch.length));
         if (session && session.size !== this.tree.size) {
           if (session.head) this.catchUpTo(session.head.checkpoint, session.head.edgeTiles, session.size);
           else await this.catchUpLocked(session.size);
