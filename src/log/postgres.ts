@@ -405,9 +405,10 @@ export class PostgresDriver implements StorageDriver {
       if (cp && size !== knownSize) {
         head = {
           checkpoint: toCheckpoint(cp),
-          edgeTiles: (results[3]!.rows as (TileRow & { from_hashes: number })[]).map(
-            (r): EdgeTile => ({ ...toTile(r), from: r.from_hashes }),
-          ),
+          edgeTiles: (results[3]!.rows as (TileRow & { from_hashes: number })[]).map((r): EdgeTile => ({
+            ...toTile(r),
+            from: r.from_hashes,
+          })),
         };
       }
       if (leafHashes) {

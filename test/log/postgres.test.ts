@@ -117,6 +117,41 @@ test('a reader process sees entries another process wrote as soon as it asks for
   }
 });
 
+test('appends arriving while the write lock is held join the waiting batch; a stored duplicate among them is found under the lock', async () => {
+  const db = await createTestDatabase('late');
+  const [a, b] = await Promise.all([1, 2].map(() => LogEngine.openPostgres({ connectionString: db.url, refreshMs: 0, listen: false })));
+  const holder = await PostgresDriver.open({ connectionString: db.url });
+  try {
+    const [writer, other] = [await open(a!), await open(b!)];
+    assert.equal((await other.append(body(1))).index, 0);
+    // Another writer holds the lock: the writer's batch [entry 2] waits for it.
+    const session = await holder.beginWrite(writer.record.id);
+    const first = writer.append(body(2));
+    for (;;) {
+      const [w] = await sql<{ n: string }>(db.url, 'SELECT count(*) AS n FROM pg_locks WHERE NOT granted');
+      if (Number(w!.n) > 0) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // Arriving meanwhile: a duplicate of a stored entry, a new one, and that new one again.
+    const late = [writer.append(body(1)), writer.append(body(3)), writer.append(body(3))];
+    await session.release();
+    const [r2, r1, r3, r3again] = (await Promise.all([first, ...late])) as [AppendResult, AppendResult, AppendResult, AppendResult];
+    if (r2.duplicate || r3.duplicate) assert.fail('entries 2 and 3 are new');
+    assert.deepEqual([r2.index, r3.index].sort(), [1, 2]);
+    assert.equal(r2.batchSize, 2, 'the late entry joined the waiting batch');
+    assert.equal(r3.checkpoint.signed, r2.checkpoint.signed);
+    assert.deepEqual([r1.duplicate, r1.index], [true, 0]);
+    assert.deepEqual([r3again.duplicate, r3again.index], [true, r3.index]);
+    const [row] = await sql<{ n: string; size: string }>(db.url, 'SELECT count(*) AS n, (SELECT size FROM logs) AS size FROM entries');
+    assert.deepEqual([Number(row!.n), Number(row!.size)], [3, 3], 'each entry once, dense');
+  } finally {
+    await holder.close();
+    await a!.close();
+    await b!.close();
+    await db.drop();
+  }
+});
+
 test('schema: an empty database is created, an older schema is migrated, a newer one is refused', async () => {
   const db = await createTestDatabase('schema');
   try {
