@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parentPort, Worker, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
+import { parentPort, Worker, type TransferListItem } from 'node:worker_threads';
 import { KeylessError } from './errors.js';
 import { isErrorCode, type ErrorCode } from './error-codes.js';
 
@@ -122,8 +122,6 @@ function bundledFromSource(source: URL, name: string): string {
 
 export interface WorkerClientOptions {
   workerData?: unknown;
-  /** The worker's heap limits (e.g. a larger young generation for allocation-heavy work). */
-  resourceLimits?: ResourceLimits;
   /** The code of the error every pending request fails with if the worker dies. */
   failureCode: ErrorCode;
 }
@@ -141,7 +139,6 @@ export class WorkerClient<Req, Res> {
   constructor(source: URL, options: WorkerClientOptions) {
     this.#worker = new Worker(workerFile(source), {
       workerData: options.workerData,
-      ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
       ...(RUNNING_FROM_SOURCE ? { execArgv: execArgvWithoutTsx() } : {}),
     });
     this.#worker.on('message', (m: Reply<Res>) => {

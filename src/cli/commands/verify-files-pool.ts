@@ -25,12 +25,6 @@ export type FileWorker = WorkerClient<FileWorkerRequest, number>;
 /** Verdicts a worker posts in one message: fewer messages for the main thread to take in between its own files. */
 export const VERDICTS_PER_MESSAGE = 8;
 
-/**
- * The worker's young generation: verifying allocates much short-lived garbage, and with V8's
- * default (semi-spaces growing from 1 MB) a thousand files cost ~35 scavenges per thread.
- */
-const WORKER_YOUNG_GENERATION_MB = 48;
-
 /** --jobs: verification threads, the main thread included (default one per core). */
 export function parseJobs(jobs: string | undefined): number {
   if (jobs === undefined) return Math.max(1, availableParallelism());
@@ -51,7 +45,6 @@ export function startFileWorkers(count: number): FileWorker[] {
     () =>
       new WorkerClient<FileWorkerRequest, number>(new URL('./verify-files.worker.ts', import.meta.url), {
         failureCode: 'VERIFY_WORKER_FAILED',
-        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
       }),
   );
 }
