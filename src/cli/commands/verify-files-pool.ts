@@ -5,14 +5,25 @@
 import { availableParallelism } from 'node:os';
 import { WorkerClient } from '../../core/worker-rpc.js';
 import { UsageError } from '../usage-error.js';
-import type { BatchItem, FileVerifySettings, Verdict } from './verify-files.js';
+import type { MessagePort } from 'node:worker_threads';
+import type { BatchItem, FileVerifySettings } from './verify-files.js';
 
-/** One request to a worker: the batch settings (once, first), then files to verify. */
+/**
+ * What a worker is asked: the batch settings (once, first, while it may still be loading),
+ * then one run over the whole batch. In a run every thread, the main one included, claims
+ * the next file from a shared cursor, so a worker never waits for the main thread to send it
+ * work (the main thread answers messages only between its own files); the worker posts its
+ * verdicts on `verdicts` as [index, verdict] pairs and answers the request with how many it
+ * posted.
+ */
 export interface FileWorkerRequest {
   settings?: FileVerifySettings;
-  items: BatchItem[];
+  run?: { items: BatchItem[]; cursor: SharedArrayBuffer; verdicts: MessagePort };
 }
-export type FileWorker = WorkerClient<FileWorkerRequest, Verdict[]>;
+export type FileWorker = WorkerClient<FileWorkerRequest, number>;
+
+/** Verdicts a worker posts in one message: fewer messages for the main thread to take in between its own files. */
+export const VERDICTS_PER_MESSAGE = 8;
 
 /** --jobs: verification threads, the main thread included (default one per core). */
 export function parseJobs(jobs: string | undefined): number {
@@ -32,7 +43,7 @@ export function startFileWorkers(count: number): FileWorker[] {
   return Array.from(
     { length: count },
     () =>
-      new WorkerClient<FileWorkerRequest, Verdict[]>(new URL('./verify-files.worker.ts', import.meta.url), {
+      new WorkerClient<FileWorkerRequest, number>(new URL('./verify-files.worker.ts', import.meta.url), {
         failureCode: 'VERIFY_WORKER_FAILED',
       }),
   );

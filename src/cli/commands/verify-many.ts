@@ -3,6 +3,7 @@
 // ./verify-files.worker.ts, each reading and verifying the files it is sent by path),
 // one verdict line per file on stdout (or a JSON array), a summary on stderr.
 import { statSync } from 'node:fs';
+import { MessageChannel } from 'node:worker_threads';
 import { basename, dirname, join, resolve } from 'node:path';
 import { printable, printableJson } from '../printable.js';
 import { progressBar } from '../progress.js';
@@ -147,9 +148,8 @@ export function planBatch(files: readonly string[], o: VerifyManyOptions): Batch
   return items;
 }
 
-/** Files sent to a worker in one message, and messages each worker has in flight: its queue never runs dry waiting on a round trip. */
-const BATCH_FILES = 8;
-const BATCHES_IN_FLIGHT = 3;
+/** Files the main thread verifies between looks at its workers' verdicts (and printing them). */
+const MAIN_FILES_BETWEEN_LOOKS = 4;
 
 /**
  * Verifies every file of the batch; returns the exit status: 0 when every file verified,
@@ -207,7 +207,7 @@ export async function runVerifyMany(
     if (!prestarted) workers.push(...startFileWorkers(workerCount));
     // Each worker gets the settings first (it may still be loading the verifier); a worker
     // that dies fails the files it is sent later, with why.
-    for (const w of workers) w.request({ settings, items: [] }).catch(() => {});
+    for (const w of workers) w.request({ settings }).catch(() => {});
     items = planBatch(files, o);
   } catch (e) {
     await Promise.all(workers.map((w) => w.terminate()));
@@ -219,11 +219,13 @@ export async function runVerifyMany(
   const print = process.stdout.isTTY ? (s: string) => progress.above(() => out(s)) : out;
   const verdicts: (Verdict | undefined)[] = new Array(items.length);
   let printed = 0;
-  const settle = (start: number, done: readonly Verdict[]): void => {
-    for (const [k, v] of done.entries()) verdicts[start + k] = v;
-    progress.advance(done.length);
-    // In input order, whatever order the threads finish in; one write for the lines ready
-    // (with -d, each file's checks go to stderr just before its verdict).
+  const record = (index: number, v: Verdict): void => {
+    verdicts[index] = v;
+    progress.advance(1);
+  };
+  // In input order, whatever order the threads finish in; one write for the lines ready
+  // (with -d, each file's checks go to stderr just before its verdict).
+  const flush = (): void => {
     let lines = '';
     for (; printed < verdicts.length && verdicts[printed] !== undefined; printed++) {
       const v = verdicts[printed]!;
@@ -238,43 +240,60 @@ export async function runVerifyMany(
     if (lines !== '') print(lines);
   };
 
-  // Files go out in batches of paths, taken in input order by whichever thread is free;
-  // smaller batches towards the end, so no thread is left with a queue while another idles.
-  let next = 0;
-  const threads = workers.length + 1;
-  const take = (): [number, number] | undefined => {
-    if (next >= items.length) return undefined;
-    const start = next;
-    const size = Math.min(BATCH_FILES, Math.ceil((items.length - next) / (threads * BATCHES_IN_FLIGHT)));
-    next = Math.min(items.length, next + size);
-    return [start, next];
-  };
-  const viaWorker = async (worker: FileWorker): Promise<void> => {
-    for (let r = take(); r; r = take()) {
-      const batch = items.slice(r[0], r[1]);
-      let done: Verdict[];
-      try {
-        done = await worker.request({ items: batch });
-      } catch (e) {
-        // The thread died: each of its files fails with why.
-        done = batch.map((item) => ({ artifact: item.artifact, bundle: item.bundle, ok: false, error: errorRecord(e) }));
-      }
-      settle(r[0], done);
-    }
-  };
+  // Every thread claims the next file from one shared cursor when it is free: no thread waits
+  // for another to hand it work, and none is left with a queue while another idles.
+  const cursor = new Int32Array(new SharedArrayBuffer(4));
+  let workerFailure: unknown;
+  const viaWorker = (worker: FileWorker): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const { port1, port2 } = new MessageChannel();
+      let received = 0;
+      let posted: number | undefined;
+      const finish = (): void => {
+        port1.close();
+        resolve();
+      };
+      port1.on('message', (chunk: [number, Verdict][]) => {
+        for (const [i, v] of chunk) record(i, v);
+        received += chunk.length;
+        flush();
+        if (received === posted) finish();
+      });
+      worker.request({ run: { items, cursor: cursor.buffer as SharedArrayBuffer, verdicts: port2 } }, [port2]).then(
+        (n) => {
+          posted = n;
+          if (received === n) finish();
+        },
+        (e: unknown) => {
+          // The thread died: the files it had claimed and not reported fail with why (below),
+          // once the verdicts it did post are in.
+          workerFailure ??= e;
+          setImmediate(finish);
+        },
+      );
+    });
   // The main thread verifies too: it has loaded the verifier and parsed the trusted root
-  // already, and dispatching keeps it busy for a few microseconds a batch.
+  // already. Between a few files it lets the workers' verdicts in, to print them in order.
   const here = async (): Promise<void> => {
-    for (let r = take(); r; r = take()) {
-      const done: Verdict[] = [];
-      for (let i = r[0]; i < r[1]; i++) done.push(await verifyFile(items[i]!, settings));
-      settle(r[0], done);
-      // Lets the workers' answers in, so their queues are refilled before they run dry.
-      if (workers.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    let sinceLook = 0;
+    for (let i = Atomics.add(cursor, 0, 1); i < items.length; i = Atomics.add(cursor, 0, 1)) {
+      record(i, await verifyFile(items[i]!, settings));
+      if (++sinceLook === MAIN_FILES_BETWEEN_LOOKS) {
+        sinceLook = 0;
+        flush();
+        if (workers.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     }
+    flush();
   };
   try {
-    await Promise.all([...workers.flatMap((w) => Array.from({ length: BATCHES_IN_FLIGHT }, () => viaWorker(w))), here()]);
+    await Promise.all([...workers.map(viaWorker), here()]);
+    if (workerFailure !== undefined) {
+      for (const [i, item] of items.entries())
+        if (verdicts[i] === undefined)
+          record(i, { artifact: item.artifact, bundle: item.bundle, ok: false, error: errorRecord(workerFailure) });
+      flush();
+    }
   } finally {
     progress.done();
     await Promise.all(workers.map((w) => w.terminate()));
