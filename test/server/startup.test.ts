@@ -7,20 +7,9 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KEYLESS_BIN, runKeyless, startServe, tempDir } from './helpers.js';
+import { KEYLESS_BIN, freePort, runKeyless, startServe, tempDir } from './helpers.js';
 
 const STACK_TRACE = /^\s+at /m;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Whether the port can be bound again (the failed server left nothing listening). */
 function portIsFree(port: number): Promise<boolean> {

@@ -24,6 +24,13 @@ export interface LogServer {
   close(): Promise<void>;
 }
 
+/** A deep copy of a bundle (JSON) with its first tlog entry changed by `f`. */
+export function tamperTlogEntry(bundle: Record<string, unknown>, f: (tle: any) => void): Record<string, unknown> {
+  const copy = JSON.parse(JSON.stringify(bundle));
+  f(copy.verificationMaterial.tlogEntries[0]);
+  return copy;
+}
+
 /** Every log test over HTTP runs on both storage drivers (PostgreSQL: a fresh database per server, see test/support/postgres.ts). */
 export const LOG_DRIVERS = ['sqlite', 'postgres'] as const;
 export type LogDriver = (typeof LOG_DRIVERS)[number];

@@ -6,6 +6,7 @@ import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import {
   startLogServer,
+  tamperTlogEntry,
   LOG_DRIVERS,
   post,
   get,
@@ -28,12 +29,6 @@ function sigstoreVerify(bundleJson: Record<string, unknown>, artifact: Buffer, t
   } as never);
   const verifier = new Verifier(trust, { tlogThreshold: 1, ctlogThreshold: 0, timestampThreshold });
   verifier.verify(toSignedEntity(bundleFromJSON(bundleJson), artifact));
-}
-
-function tamper(b: Record<string, unknown>, f: (tle: any) => void): Record<string, unknown> {
-  const copy = JSON.parse(JSON.stringify(b));
-  f(copy.verificationMaterial.tlogEntries[0]);
-  return copy;
 }
 
 for (const driver of LOG_DRIVERS) {
@@ -65,25 +60,25 @@ function tests(): void {
     sigstoreVerify(bundle, artifact, 1);
     assert.throws(() => sigstoreVerify(bundle, Buffer.from('other artifact'), 1));
     const bad = [
-      tamper(bundle, (t) => {
+      tamperTlogEntry(bundle, (t) => {
         const b = JSON.parse(Buffer.from(t.canonicalizedBody, 'base64').toString());
         b.spec.data.hash.value = '00'.repeat(32);
         t.canonicalizedBody = Buffer.from(JSON.stringify(b)).toString('base64');
       }),
-      tamper(bundle, (t) => {
+      tamperTlogEntry(bundle, (t) => {
         t.inclusionProof.hashes = [...t.inclusionProof.hashes, Buffer.alloc(32, 1).toString('base64')];
       }),
-      tamper(bundle, (t) => {
+      tamperTlogEntry(bundle, (t) => {
         t.inclusionProof.logIndex = String(Number(t.inclusionProof.logIndex) + 1);
         t.logIndex = t.inclusionProof.logIndex;
       }),
-      tamper(bundle, (t) => {
+      tamperTlogEntry(bundle, (t) => {
         t.inclusionProof.checkpoint.envelope = t.inclusionProof.checkpoint.envelope.replace(/\n[0-9]+\n/, '\n999\n');
       }),
-      tamper(bundle, (t) => {
+      tamperTlogEntry(bundle, (t) => {
         t.inclusionPromise.signedEntryTimestamp = Buffer.alloc(70, 1).toString('base64');
       }),
-      tamper(bundle, (t) => {
+      tamperTlogEntry(bundle, (t) => {
         t.integratedTime = String(Number(t.integratedTime) + 1);
       }),
     ];
@@ -177,13 +172,13 @@ function tests(): void {
     sigstoreVerify(bundle, artifact, 0);
     assert.throws(() => sigstoreVerify(bundle, Buffer.from('changed'), 0));
     for (const b of [
-      tamper(bundle, (t) => {
+      tamperTlogEntry(bundle, (t) => {
         t.inclusionProof.hashes = [Buffer.alloc(32).toString('base64'), ...t.inclusionProof.hashes];
       }),
-      tamper(bundle, (t) => {
+      tamperTlogEntry(bundle, (t) => {
         t.inclusionProof.checkpoint.envelope = t.inclusionProof.checkpoint.envelope.replace(/\n[0-9]+\n/, '\n77\n');
       }),
-      tamper(bundle, (t) => {
+      tamperTlogEntry(bundle, (t) => {
         t.canonicalizedBody = Buffer.from(Buffer.from(t.canonicalizedBody, 'base64').toString().replace('SHA2_256', 'SHA2_384')).toString(
           'base64',
         );

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { verify } from '../../src/verify/index.js';
 import {
   startLogServer,
+  tamperTlogEntry,
   LOG_DRIVERS,
   post,
   hashedRekordV1,
@@ -23,12 +24,6 @@ import { createTsaChain, createTimestampResponse } from '../../src/x509/build/in
 import { parseTimestampResponse } from '../../src/x509/index.js';
 
 let s: LogServer;
-
-function tamper(b: Record<string, unknown>, f: (tle: any) => void): Record<string, unknown> {
-  const copy = JSON.parse(JSON.stringify(b));
-  f(copy.verificationMaterial.tlogEntries[0]);
-  return copy;
-}
 
 for (const driver of LOG_DRIVERS) {
   describe(driver, () => {
@@ -55,23 +50,23 @@ function tests(): void {
     await verify(bundle, artifact, { publicKey: signerPem }, root);
     await assert.rejects(verify(bundle, Buffer.from('another artifact'), { publicKey: signerPem }, root));
     for (const bad of [
-      tamper(bundle, (t) => {
+      tamperTlogEntry(bundle, (t) => {
         t.inclusionProof.rootHash = Buffer.alloc(32, 1).toString('base64');
       }),
-      tamper(bundle, (t) => {
+      tamperTlogEntry(bundle, (t) => {
         t.inclusionProof.hashes[0] = Buffer.alloc(32, 2).toString('base64');
       }),
-      tamper(bundle, (t) => {
+      tamperTlogEntry(bundle, (t) => {
         t.inclusionProof.checkpoint.envelope = t.inclusionProof.checkpoint.envelope.replace(/\n[0-9]+\n/, '\n3\n');
       }),
-      tamper(bundle, (t) => {
+      tamperTlogEntry(bundle, (t) => {
         t.canonicalizedBody = Buffer.from(
           Buffer.from(t.canonicalizedBody, 'base64')
             .toString()
             .replace(/"value":"[0-9a-f]{4}/, '"value":"0000'),
         ).toString('base64');
       }),
-      tamper(bundle, (t) => {
+      tamperTlogEntry(bundle, (t) => {
         t.inclusionPromise.signedEntryTimestamp = Buffer.alloc(70, 3).toString('base64');
       }),
     ]) {
@@ -122,20 +117,20 @@ function tests(): void {
     await verify(bundle, artifact, { publicKey: signerPem }, root);
     viaSigstoreJs(bundle);
     for (const [i, bad] of [
-      tamper(bundle, (t) => {
+      tamperTlogEntry(bundle, (t) => {
         t.inclusionProof.checkpoint.envelope = t.inclusionProof.checkpoint.envelope.replace(/\n[0-9]+\n/, '\n9\n');
       }),
-      tamper(bundle, (t) => {
+      tamperTlogEntry(bundle, (t) => {
         t.inclusionProof.hashes = [Buffer.alloc(32, 4).toString('base64'), ...t.inclusionProof.hashes];
       }),
-      tamper(bundle, (t) => {
+      tamperTlogEntry(bundle, (t) => {
         t.canonicalizedBody = Buffer.from(
           Buffer.from(t.canonicalizedBody, 'base64')
             .toString()
             .replace(/"digest":"[A-Za-z0-9+/]{4}/, '"digest":"AAAA'),
         ).toString('base64');
       }),
-      tamper(bundle, (t) => {
+      tamperTlogEntry(bundle, (t) => {
         t.logId.keyId = Buffer.alloc(32, 5).toString('base64');
       }),
     ].entries()) {

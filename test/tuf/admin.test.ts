@@ -4,19 +4,10 @@
 // publishes their result; a client that initialized at root v1 walks to v3.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, tempDir } from './helpers.js';
-import { startServe, runKeyless, type ServeProcess } from '../server/helpers.js';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
+import { freePort, startServe, runKeyless, type ServeProcess } from '../server/helpers.js';
 
 test('rotate-root twice (new root, targets and online keys) on a stopped server; the client walks 1 -> 2 -> 3 and still verifies; sign-targets with a targets key kept off the server', async () => {
   const work = tempDir('keyless-tuf-admin-');

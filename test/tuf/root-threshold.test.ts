@@ -6,7 +6,6 @@
 // server's data directory.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -21,15 +20,7 @@ import {
 import { contents } from './helpers.js';
 import { isKeylessError } from '../../src/core/errors.js';
 import { PERIODS, makeRepo, newKey, runCli, serveDir, snapshotDir, tempDir, type CliResult } from './helpers.js';
-import { startServe } from '../server/helpers.js';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
+import { freePort, startServe } from '../server/helpers.js';
 
 function rootOf(path: string): { version: number; threshold: number; keyids: string[]; signatures: string[] } {
   const json = JSON.parse(readFileSync(path, 'utf8'));

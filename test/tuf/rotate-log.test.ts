@@ -7,22 +7,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as sigstore from 'sigstore';
 import { CheckLog, trustMaterialFor, verifyCheckpoint } from '../../src/verify/index.js';
 import { findCosign, runCli, tempDir } from './helpers.js';
-import { startServe, runKeyless, type ServeProcess } from '../server/helpers.js';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
+import { freePort, startServe, runKeyless, type ServeProcess } from '../server/helpers.js';
 
 function logIdOf(bundlePath: string): string {
   const bundle = JSON.parse(readFileSync(bundlePath, 'utf8'));
