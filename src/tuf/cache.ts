@@ -129,15 +129,19 @@ export function startTufRefresh(options: TufClientOptions): { trust: Promise<Tuf
 }
 
 async function refresh(options: TufClientOptions, mirror: string, prefetch: Prefetch | undefined): Promise<TufTrust | undefined> {
-  let rootVersion: number | undefined;
-  try {
-    rootVersion = signedVersion(readFileSync(join(options.cacheDir, 'metadata', 'root.json')));
-  } catch {
-    // the workflow reports a damaged cache
+  // All four roles when the cache was refreshed before; a fresh cache holds the root alone.
+  const cached = readCachedVersions(options.cacheDir);
+  let rootVersion = Number.isSafeInteger(cached?.versions.root) ? cached!.versions.root : undefined;
+  if (rootVersion === undefined) {
+    try {
+      rootVersion = signedVersion(readFileSync(join(options.cacheDir, 'metadata', 'root.json')));
+    } catch {
+      // the workflow reports a damaged cache
+    }
   }
   const nextRoot = rootVersion === undefined ? undefined : prefetch?.get(`${rootVersion + 1}.root.json`, ROOT_MAX_BYTES);
   const timestamp = prefetch?.get('timestamp.json', TIMESTAMP_MAX_BYTES);
-  const unchanged = await unchangedCache(options, mirror, nextRoot, timestamp).catch(() => undefined);
+  const unchanged = cached && (await unchangedCache(options, mirror, cached, nextRoot, timestamp).catch(() => undefined));
   if (unchanged) return unchanged;
   // Something changed (or the cache is fresh): while tuf-js loads, walk ahead to what the
   // new timestamp names.
@@ -167,12 +171,12 @@ function signedVersion(bytes: Buffer): number {
 async function unchangedCache(
   options: TufClientOptions,
   mirror: string,
+  { versions, expires }: Pick<TufTrust, 'versions' | 'expires'>,
   nextRoot: Promise<HttpResponse> | undefined,
   timestamp: Promise<HttpResponse> | undefined,
 ): Promise<TufTrust | undefined> {
   const { cacheDir } = options;
   const metadata = join(cacheDir, 'metadata');
-  const { versions, expires } = readVersions(cacheDir);
   const now = Date.now();
   if (ROLES.some((role) => Date.parse(expires[role]) <= now)) return undefined;
   if (!options.offline) {
