@@ -15,8 +15,10 @@
 // For the batch, the CPU each process spent per image (docker-registry and `keyless serve` from
 // /proc/<pid>/stat, the signing client from /usr/bin/time) and the requests docker-registry
 // itself logged per image. docker-registry runs with filesystem storage on disk and
-// `storage.cache.blobdescriptor: inmemory` (`--no-registry-cache` leaves the cache out);
-// `--batch-only` skips the one-image processes and the peer; `--batch-rounds N` (2);
+// `storage.cache.blobdescriptor: inmemory` (`--no-registry-cache` leaves the cache out).
+// The batch also runs against go-containerregistry's registry (`crane registry serve`, in
+// memory) when crane is installed, with its CPU per image. `--batch-only` skips the one-image
+// processes and the peer; `--batch-rounds N` (2);
 // `--registry-gogc N` adds a docker-registry run with the Go runtime's GOGC=N to the batch;
 // `--cpu-prof DIR` runs each batch's signing process with `node --cpu-prof` (profiles in DIR,
 // named after the build and round; open them in Chrome DevTools or summarise with any
@@ -31,6 +33,7 @@ import { performance } from 'node:perf_hooks';
 import { startServe } from '../test/sign/serve-helper.js';
 import { startDockerRegistry } from '../test/support/docker-registry.js';
 import { startSpecRegistry } from '../test/support/oci-registry.js';
+import { CRANE_VERSION, findCrane, startCraneRegistry } from '../test/support/crane.js';
 import { pushImage } from '../test/support/images.js';
 import { RegistryClient } from '../src/registry/index.js';
 
@@ -207,6 +210,37 @@ async function main(): Promise<void> {
     } finally {
       await Promise.all(registries.slice(1).map((r) => r.reg.stop()));
     }
+    // The same batch against a second real registry, go-containerregistry's (`crane registry
+    // serve`: in memory, no referrers API), when crane is installed.
+    let crane: string | undefined;
+    try {
+      crane = findCrane();
+    } catch {
+      console.log('crane: not installed, its registry not measured');
+    }
+    if (crane) {
+      const reg = await startCraneRegistry(crane);
+      try {
+        const crepo = { registry: reg.host, repository: 'bench/app' };
+        for (let round = 0; round < BATCH_ROUNDS; round++) {
+          const many: string[] = [];
+          for (let i = 0; i < IMAGES; i++) many.push((await pushImage(client, crepo, `many-${round}-${i}`)).ref);
+          const flags = signFlags();
+          const [reg0, serve0] = [processCpuMs(reg.pid), processCpuMs(serve.child.pid!)];
+          const batch = await must(process.execPath, [BIN, 'sign', ...many, ...flags]);
+          const [reg1, serve1] = [processCpuMs(reg.pid), processCpuMs(serve.child.pid!)];
+          const perImage = (ms: number) => (ms / IMAGES).toFixed(1);
+          console.log(
+            `keyless sign ${IMAGES} images in one command, crane registry serve ${CRANE_VERSION} (in memory, fallback tag): ${batch.ms.toFixed(0)} ms = ${(IMAGES / (batch.ms / 1000)).toFixed(1)} images/s; ` +
+              `CPU per image: registry ${perImage(reg1 - reg0)} ms, keyless serve ${perImage(serve1 - serve0)} ms` +
+              `${batch.cpuMs ? `, sign process ${perImage(batch.cpuMs)} ms` : ''}; load ${loadavg()[0]!.toFixed(2)}`,
+          );
+        }
+      } finally {
+        await reg.stop();
+      }
+    }
+
     // For scale: the same number of manifests signed as files (no registry) in one command.
     const files: string[] = [];
     for (let i = 0; i < IMAGES; i++) {

@@ -10,7 +10,7 @@ export function findCrane(): string {
   return findGoPeer('crane', 'KEYLESS_CRANE', `go install github.com/google/go-containerregistry/cmd/crane@${CRANE_VERSION}`);
 }
 
-export async function startCraneRegistry(bin: string): Promise<{ host: string; stop(): Promise<void> }> {
+export async function startCraneRegistry(bin: string): Promise<{ host: string; pid: number; stop(): Promise<void> }> {
   const child = spawn(bin, ['registry', 'serve', '--address', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   let log = '';
@@ -34,6 +34,7 @@ export async function startCraneRegistry(bin: string): Promise<{ host: string; s
   });
   return {
     host: `127.0.0.1:${port}`,
+    pid: child.pid!,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
