@@ -20,6 +20,7 @@ let artifact: string;
 /** An attestation whose statement names `artifact` by sha256 and sha512, and a plain blob signature of it. */
 let attestation: string;
 let blobBundle: string;
+let token: string;
 
 const hex = (alg: string, data: Buffer | string) => createHash(alg).update(data).digest('hex');
 const policy = () => ['--certificate-identity', EMAIL, '--certificate-oidc-issuer', issuer, '--trusted-root', serve.trustedRoot];
@@ -30,7 +31,7 @@ before(async () => {
   work = mkdtempSync(join(tmpdir(), 'keyless-attestation-digest-'));
   const t = await keyless(['dev-token', '--url', serve.url, '--email', EMAIL]);
   assert.equal(t.code, 0, t.stderr);
-  const token = t.stdout.trim();
+  token = t.stdout.trim();
   issuer = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).iss as string;
   artifact = join(work, 'release.tar');
   writeFileSync(artifact, 'release contents\n');
@@ -150,4 +151,52 @@ test('with several files: --check-claims=false applies to each, --digest is refu
   const digest = await batch('--digest', hex('sha256', 'x'), '--digestAlg', 'sha256');
   assert.equal(digest.code, 2);
   assert.match(digest.stderr, /--digest names the subject of one attestation/);
+});
+
+test('with several files too large to keep in memory, --digestAlg says how each is hashed to match its subject', async () => {
+  // Over ARTIFACT_IN_MEMORY_BYTES (16 MiB): streamed through one hash, the one --digestAlg names.
+  const big = Buffer.alloc(17 * 1024 * 1024, 7);
+  const dir = join(work, 'large');
+  mkdirSync(dir);
+  const statement = join(work, 'large-statement.json');
+  writeFileSync(
+    statement,
+    JSON.stringify({
+      _type: 'https://in-toto.io/Statement/v1',
+      // attest-blob wants a sha256 digest; this one is of other bytes, so only sha512 can match.
+      subject: [{ name: 'image.raw', digest: { sha256: hex('sha256', 'other bytes'), sha512: hex('sha512', big) } }],
+      predicateType: 'https://cosign.sigstore.dev/attestation/v1',
+      predicate: {},
+    }),
+  );
+  const bundle = join(dir, 'a.raw.sigstore.json');
+  const signed = await keyless([
+    'attest-blob',
+    '--statement',
+    statement,
+    '--bundle',
+    bundle,
+    '--identity-token',
+    token,
+    '--signing-config',
+    serve.signingConfig(1),
+    '--trusted-root',
+    serve.trustedRoot,
+  ]);
+  assert.equal(signed.code, 0, signed.stderr);
+  writeFileSync(join(dir, 'b.raw.sigstore.json'), readFileSync(bundle));
+  const files = ['a.raw', 'b.raw'].map((n) => join(work, n));
+  for (const f of files) writeFileSync(f, big);
+  const batch = (...args: string[]) => keyless(['verify-blob-attestation', ...files, '--bundle-dir', dir, ...policy(), ...args]);
+  for (const jobs of ['1', '2']) {
+    const sha512 = await batch('--digestAlg', 'sha512', '--jobs', jobs);
+    assert.equal(sha512.code, 0, sha512.stderr);
+    assert.equal(sha512.stdout.split('\n').filter((l) => l.includes(': Verified OK: ')).length, 2, sha512.stdout);
+    // Hashed with sha256 (the default), no subject matches.
+    const sha256 = await batch('--jobs', jobs);
+    assert.equal(sha256.code, 1, sha256.stdout);
+  }
+  const bad = await batch('--digestAlg', 'md5');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--digestAlg md5 is not supported/);
 });

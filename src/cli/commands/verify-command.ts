@@ -154,7 +154,7 @@ export async function readArtifact(path: string, algorithm: HashAlgorithm): Prom
 }
 
 /** The digest algorithm the artifact must be hashed with: the message digest's, else sha256. */
-function artifactAlgorithm(bundle: Bundle): HashAlgorithm {
+export function artifactAlgorithm(bundle: Bundle): HashAlgorithm {
   const c = bundle.content;
   const md = c?.$case === 'messageSignature' ? c.messageSignature.messageDigest : undefined;
   return (md && nodeHashName(md.algorithm)) || 'sha256';
@@ -219,7 +219,7 @@ export function policyFromOptions(o: VerifyCommandOptions, attestation: boolean)
 const DIGEST_HEX_DIGITS: Readonly<Record<HashAlgorithm, number>> = { sha256: 64, sha384: 96, sha512: 128 };
 
 /** --digestAlg, checked: sha256, sha384 or sha512 (cosign's set). */
-function digestAlgOption(o: VerifyCommandOptions): HashAlgorithm | undefined {
+export function digestAlgOption(o: { digestAlg?: string }): HashAlgorithm | undefined {
   if (o.digestAlg === undefined) return undefined;
   if (!Object.hasOwn(DIGEST_HEX_DIGITS, o.digestAlg))
     throw new UsageError(`--digestAlg ${o.digestAlg} is not supported: give sha256, sha384 or sha512`);

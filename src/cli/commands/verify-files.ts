@@ -7,13 +7,15 @@ import { unknownAuthorities } from './trust-diagnosis.js';
 import {
   ARTIFACT_IN_MEMORY_BYTES,
   MAX_BUNDLE_BYTES,
+  artifactAlgorithm,
   isDigestArgument,
   readArtifact,
   readLimited,
   readSmallFile,
 } from './verify-command.js';
 import { KeylessError } from '../../core/errors.js';
-import { nodeHashName, parseBundle, type Bundle } from '../../formats/index.js';
+import type { HashAlgorithm } from '../../core/hash.js';
+import { parseBundle, type Bundle } from '../../formats/index.js';
 import {
   CheckLog,
   errorRecord,
@@ -57,13 +59,8 @@ export interface FileVerifySettings {
   /** --json of verify-blob-attestation reports the statement. */
   json: boolean;
   allowCertificateChain: boolean;
-}
-
-/** The digest algorithm the artifact must be hashed with when too large to keep in memory. */
-function digestAlgorithm(bundle: Bundle) {
-  const c = bundle.content;
-  const md = c?.$case === 'messageSignature' ? c.messageSignature.messageDigest : undefined;
-  return (md && nodeHashName(md.algorithm)) || 'sha256';
+  /** verify-blob-attestation --digestAlg: how a file too large to keep in memory is hashed to match a subject. */
+  digestAlg?: HashAlgorithm;
 }
 
 /** The artifact as the verifier takes it: none when claims are not checked, a digest argument, the bytes of a small file (one read), or the digest of a large one (streamed). */
@@ -78,7 +75,8 @@ async function loadArtifact(path: string, bundle: Bundle, s: FileVerifySettings)
   } catch {
     // readArtifact says what is wrong
   }
-  return readArtifact(path, digestAlgorithm(bundle));
+  // Too large to keep in memory: hashed as --digestAlg says, else as the bundle's message digest.
+  return readArtifact(path, s.digestAlg ?? artifactAlgorithm(bundle));
 }
 
 /**

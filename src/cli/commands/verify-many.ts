@@ -13,6 +13,7 @@ import {
   isDigestArgument,
   policyFromOptions,
   readLimited,
+  digestAlgOption,
   readTrustedRootOption,
   insecureWarnings,
   untrustedAuthoritiesLine,
@@ -193,6 +194,7 @@ export async function runVerifyMany(
     // A broken trusted root fails the whole batch at once, before any file is read.
     trustMaterialFor(trustedRoot ?? PRODUCTION_TRUSTED_ROOT);
     rootInUse = trustedRootPath ?? 'the built-in Sigstore public-good root';
+    const digestAlg = digestAlgOption(o);
     settings = {
       policy,
       trustedRoot,
@@ -201,6 +203,7 @@ export async function runVerifyMany(
       report: o.json === true || o.verbose === true,
       json: o.json === true,
       allowCertificateChain: o.allowCertificateChain === true,
+      ...(digestAlg ? { digestAlg } : {}),
     };
     // The main thread is one of the `jobs` threads: with one, no worker starts and nothing is
     // passed between threads, as `verify-blob FILE --bundle B` does.
