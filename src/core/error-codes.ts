@@ -329,6 +329,7 @@ export const ERROR_CODES = {
   SERVICE_REJECTED: { component: 'sign', meaning: 'A service refused the request (HTTP 4xx).' },
   SERVICE_FAILED: { component: 'sign', meaning: 'A service failed (HTTP 5xx) after the retries.' },
   SERVICE_BAD_RESPONSE: { component: 'sign', meaning: 'A service answered something malformed.' },
+  SPIFFE_ENDPOINT_INVALID: { component: 'sign', meaning: 'SPIFFE_ENDPOINT_SOCKET is neither a unix socket nor tcp://IP:PORT.' },
   CERTIFICATE_KEY_MISMATCH: { component: 'sign', meaning: 'The CA returned a certificate for a different public key.' },
   CERTIFICATE_IDENTITY_MISSING: { component: 'sign', meaning: 'The CA issued a certificate without a Sigstore identity.' },
   CERTIFICATE_IDENTITY_MISMATCH: { component: 'sign', meaning: 'The CA certified a different identity than the token names.' },

@@ -2,7 +2,7 @@
 // pkg/providers): a file on disk, the SPIFFE Workload API, Google's metadata server or a
 // service-account key, the Buildkite agent API. Each takes the environment as data.
 import { readFileSync, statSync } from 'node:fs';
-import { connect as connectSocket } from 'node:net';
+import { connect as connectSocket, isIP } from 'node:net';
 import { createSign } from 'node:crypto';
 import { callService, jsonBody, serviceName, type CallPolicy, DEFAULT_CALL_POLICY } from './http.js';
 import { IdentityError, ServiceError } from './errors.js';
@@ -21,11 +21,37 @@ export function filesystemTokenPath(env: Env): string {
   return env[FILESYSTEM_TOKEN_PATH_ENV] || FILESYSTEM_TOKEN_PATH;
 }
 
-export function spiffeSocketPath(env: Env): string {
+/** Where the SPIFFE Workload API listens: a unix socket, or an IP address and port. */
+export type SpiffeEndpoint = { path: string } | { host: string; port: number };
+
+/**
+ * `SPIFFE_ENDPOINT_SOCKET` as the SPIFFE Workload Endpoint specification defines it:
+ * `unix:///path` (or a bare path), or `tcp://IP:PORT` with an IP address, not a host name.
+ * Unset: SPIRE's default socket.
+ */
+export function spiffeEndpoint(env: Env): SpiffeEndpoint {
   const v = env.SPIFFE_ENDPOINT_SOCKET;
-  if (!v) return SPIFFE_DEFAULT_SOCKET;
-  return v.startsWith('unix://') ? v.slice('unix://'.length) : v.startsWith('unix:') ? v.slice('unix:'.length) : v;
+  if (!v) return { path: SPIFFE_DEFAULT_SOCKET };
+  if (!v.startsWith('tcp:'))
+    return { path: v.startsWith('unix://') ? v.slice('unix://'.length) : v.startsWith('unix:') ? v.slice('unix:'.length) : v };
+  let url: URL | undefined;
+  try {
+    url = new URL(v);
+  } catch {
+    // said below
+  }
+  const host = url?.hostname.replace(/^\[(.*)\]$/, '$1') ?? '';
+  if (!url || isIP(host) === 0 || !url.port || url.username || url.password || !['', '/'].includes(url.pathname) || url.search || url.hash)
+    throw new ServiceError(
+      'SPIFFE_ENDPOINT_INVALID',
+      'SPIFFE Workload API',
+      `SPIFFE_ENDPOINT_SOCKET ${v.slice(0, 200)} is not tcp://IP:PORT (an IP address, not a host name, and a port) nor a unix socket`,
+    );
+  return { host, port: Number(url.port) };
 }
+
+const endpointName = (e: SpiffeEndpoint): string =>
+  'path' in e ? `unix://${e.path}` : `tcp://${isIP(e.host) === 6 ? `[${e.host}]` : e.host}:${e.port}`;
 
 const exists = (path: string): boolean => {
   try {
@@ -39,7 +65,13 @@ const exists = (path: string): boolean => {
 /** Which ambient providers this environment offers (cosign's `Enabled` checks). */
 export const ambientEnabled = {
   filesystem: (env: Env): boolean => exists(filesystemTokenPath(env)),
-  spiffe: (env: Env): boolean => exists(spiffeSocketPath(env)),
+  spiffe: (env: Env): boolean => {
+    // As cosign: a unix socket that exists. A tcp:// endpoint only when asked for (--oidc-provider spiffe).
+    if (env.SPIFFE_ENDPOINT_SOCKET?.startsWith('tcp:')) return false;
+    const endpoint = spiffeEndpoint(env);
+    return 'path' in endpoint && exists(endpoint.path);
+  },
+
   'buildkite-agent': (env: Env): boolean => Boolean(env.BUILDKITE_AGENT_ACCESS_TOKEN),
   // cosign's google-impersonate is enabled by GOOGLE_SERVICE_ACCOUNT_NAME; its workload
   // identity only on Google Compute Engine, which Go's metadata client takes
@@ -256,7 +288,7 @@ async function impersonatedIdToken(env: Env, target: string, audience: string, p
   return tokenField(jsonBody(res, service) as Record<string, unknown>, 'token', service);
 }
 
-// --- SPIFFE Workload API: one unary gRPC call (FetchJWTSVID) over HTTP/2 on a unix socket.
+// --- SPIFFE Workload API: one unary gRPC call (FetchJWTSVID) over HTTP/2 on a unix socket or TCP.
 
 /** Protobuf: field `n`, length-delimited. */
 function lengthDelimited(field: number, bytes: Buffer): Buffer {
@@ -308,8 +340,8 @@ function fields(msg: Buffer): Map<number, Buffer[]> {
 
 /** cosign's `spiffe`: a JWT-SVID for `audience` from the Workload API (`SPIFFE_ENDPOINT_SOCKET`). */
 export async function spiffeToken(env: Env, audience: string, timeoutMs = 10_000): Promise<string> {
-  const socket = spiffeSocketPath(env);
-  const service = `SPIFFE Workload API at unix://${socket}`;
+  const endpoint = spiffeEndpoint(env);
+  const service = `SPIFFE Workload API at ${endpointName(endpoint)}`;
   // JWTSVIDRequest { repeated string audience = 1; string spiffe_id = 2; }
   const request = lengthDelimited(1, Buffer.from(audience));
   const frame = Buffer.concat([Buffer.from([0]), Buffer.alloc(4), request]);
@@ -318,7 +350,9 @@ export async function spiffeToken(env: Env, audience: string, timeoutMs = 10_000
   const { connect: connectHttp2, constants: http2 } = await import('node:http2');
   const { body, status, message } = await new Promise<{ body: Buffer; status: string | undefined; message: string | undefined }>(
     (resolve, reject) => {
-      const session = connectHttp2('http://localhost', { createConnection: () => connectSocket(socket) });
+      const session = connectHttp2('http://localhost', {
+        createConnection: () => ('path' in endpoint ? connectSocket(endpoint.path) : connectSocket(endpoint.port, endpoint.host)),
+      });
       const timer = setTimeout(() => {
         session.destroy();
         reject(new ServiceError('SERVICE_TIMEOUT', service, `no answer within ${timeoutMs} ms`));

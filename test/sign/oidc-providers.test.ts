@@ -1,7 +1,7 @@
 // @integration: starts servers or processes (scripts/run-tests.mjs --unit leaves it out)
 // Identity tokens from cosign's providers, each read from a loopback stand-in of what the
 // provider reads (a file, the GitHub Actions token service, the Buildkite agent API, the
-// Google metadata server and token endpoint, the SPIFFE Workload API on a unix socket, an
+// Google metadata server and token endpoint, the SPIFFE Workload API (unix socket, TCP), an
 // OIDC token endpoint for client_credentials). The stand-ins hand out a `keyless dev-token`
 // token, and `keyless sign-blob` signs end to end against a real `keyless serve`; the
 // bundle then verifies for that identity.
@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createHttp2Server, type Http2Server } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { generateKeyPairSync, verify as verifySignature } from 'node:crypto';
 import { startServe, keyless, type Serve } from './serve-helper.js';
 import { startFixture, json, type Fixture } from './fixtures.js';
@@ -250,8 +251,8 @@ function grpcFrame(msg: Buffer): Buffer {
   return frame;
 }
 
-test('spiffe: FetchJWTSVID over gRPC on the Workload API socket (SPIFFE_ENDPOINT_SOCKET)', async () => {
-  const socket = join(work, 'agent.sock');
+/** A SPIFFE Workload API stand-in: answers FetchJWTSVID with `token`, noting what each call sent. */
+function workloadApi(): { server: Http2Server; seen: { path?: string; header?: string; audience?: string }[] } {
   const seen: { path?: string; header?: string; audience?: string }[] = [];
   const server: Http2Server = createHttp2Server();
   server.on('stream', (stream, headers) => {
@@ -273,6 +274,12 @@ test('spiffe: FetchJWTSVID over gRPC on the Workload API socket (SPIFFE_ENDPOINT
       stream.end(frame);
     });
   });
+  return { server, seen };
+}
+
+test('spiffe: FetchJWTSVID over gRPC on the Workload API socket (SPIFFE_ENDPOINT_SOCKET)', async () => {
+  const socket = join(work, 'agent.sock');
+  const { server, seen } = workloadApi();
   await new Promise<void>((r) => server.listen(socket, r));
   try {
     await signWith(['--oidc-provider', 'spiffe'], { SPIFFE_ENDPOINT_SOCKET: `unix://${socket}` });
@@ -297,6 +304,38 @@ test('spiffe: FetchJWTSVID over gRPC on the Workload API socket (SPIFFE_ENDPOINT
   );
   assert.notEqual(gone.code, 0);
   assert.match(gone.stderr, /SPIFFE Workload API at unix:\/\/.*no-agent\.sock: no such file or directory/);
+});
+
+test('spiffe: the Workload API over TCP (SPIFFE_ENDPOINT_SOCKET=tcp://IP:PORT); a host name instead of an IP is refused', async () => {
+  const { server, seen } = workloadApi();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const { port } = server.address() as AddressInfo;
+    await signWith(['--oidc-provider', 'spiffe'], { SPIFFE_ENDPOINT_SOCKET: `tcp://127.0.0.1:${port}` });
+    assert.deepEqual(seen, [{ path: '/SpiffeWorkloadAPI/FetchJWTSVID', header: 'true', audience: 'sigstore' }]);
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+  for (const endpoint of ['tcp://localhost:8081', 'tcp://127.0.0.1', 'tcp://127.0.0.1:8081/agent']) {
+    const r = await keyless(
+      [
+        'sign-blob',
+        signingConfig,
+        '--bundle',
+        join(work, 'tcp.json'),
+        '--oidc-provider',
+        'spiffe',
+        '--signing-config',
+        signingConfig,
+        '--trusted-root',
+        serve.trustedRoot,
+      ],
+      { SPIFFE_ENDPOINT_SOCKET: endpoint },
+    );
+    assert.notEqual(r.code, 0, endpoint);
+    assert.match(r.stderr, /is not tcp:\/\/IP:PORT \(an IP address, not a host name, and a port\)/, endpoint);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
 });
 
 test('--fulcio-auth-flow client_credentials: client ID and secret at the token endpoint of the signing config OIDC provider', async () => {
