@@ -26,6 +26,23 @@ const hex = (alg: string, data: Buffer | string) => createHash(alg).update(data)
 const policy = () => ['--certificate-identity', EMAIL, '--certificate-oidc-issuer', issuer, '--trusted-root', serve.trustedRoot];
 const verifyAttestation = (...args: string[]) => keyless(['verify-blob-attestation', '--bundle', attestation, ...policy(), ...args]);
 
+/** Signs with the test's identity against the test's `keyless serve`, writing the bundle to `out`. */
+async function sign(args: string[], out: string): Promise<string> {
+  const r = await keyless([
+    ...args,
+    '--bundle',
+    out,
+    '--identity-token',
+    token,
+    '--signing-config',
+    serve.signingConfig(1),
+    '--trusted-root',
+    serve.trustedRoot,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  return out;
+}
+
 before(async () => {
   serve = await startServe();
   work = mkdtempSync(join(tmpdir(), 'keyless-attestation-digest-'));
@@ -47,21 +64,6 @@ before(async () => {
       predicate: { built: true },
     }),
   );
-  const sign = async (args: string[], out: string) => {
-    const r = await keyless([
-      ...args,
-      '--bundle',
-      out,
-      '--identity-token',
-      token,
-      '--signing-config',
-      serve.signingConfig(1),
-      '--trusted-root',
-      serve.trustedRoot,
-    ]);
-    assert.equal(r.code, 0, r.stderr);
-    return out;
-  };
   attestation = await sign(['attest-blob', '--statement', statement], join(work, 'att.sigstore.json'));
   blobBundle = await sign(['sign-blob', artifact], join(work, 'blob.sigstore.json'));
 });
@@ -169,21 +171,7 @@ test('with several files too large to keep in memory, --digestAlg says how each 
       predicate: {},
     }),
   );
-  const bundle = join(dir, 'a.raw.sigstore.json');
-  const signed = await keyless([
-    'attest-blob',
-    '--statement',
-    statement,
-    '--bundle',
-    bundle,
-    '--identity-token',
-    token,
-    '--signing-config',
-    serve.signingConfig(1),
-    '--trusted-root',
-    serve.trustedRoot,
-  ]);
-  assert.equal(signed.code, 0, signed.stderr);
+  const bundle = await sign(['attest-blob', '--statement', statement], join(dir, 'a.raw.sigstore.json'));
   writeFileSync(join(dir, 'b.raw.sigstore.json'), readFileSync(bundle));
   const files = ['a.raw', 'b.raw'].map((n) => join(work, n));
   for (const f of files) writeFileSync(f, big);

@@ -277,6 +277,24 @@ function workloadApi(): { server: Http2Server; seen: { path?: string; header?: s
   return { server, seen };
 }
 
+/** sign-blob with --oidc-provider spiffe at `endpoint`, expected to fail before signing. */
+const spiffeFails = (endpoint: string) =>
+  keyless(
+    [
+      'sign-blob',
+      signingConfig,
+      '--bundle',
+      join(work, 'no.json'),
+      '--oidc-provider',
+      'spiffe',
+      '--signing-config',
+      signingConfig,
+      '--trusted-root',
+      serve.trustedRoot,
+    ],
+    { SPIFFE_ENDPOINT_SOCKET: endpoint },
+  );
+
 test('spiffe: FetchJWTSVID over gRPC on the Workload API socket (SPIFFE_ENDPOINT_SOCKET)', async () => {
   const socket = join(work, 'agent.sock');
   const { server, seen } = workloadApi();
@@ -287,21 +305,7 @@ test('spiffe: FetchJWTSVID over gRPC on the Workload API socket (SPIFFE_ENDPOINT
   } finally {
     await new Promise<void>((r) => server.close(() => r()));
   }
-  const gone = await keyless(
-    [
-      'sign-blob',
-      signingConfig,
-      '--bundle',
-      join(work, 'gone.json'),
-      '--oidc-provider',
-      'spiffe',
-      '--signing-config',
-      signingConfig,
-      '--trusted-root',
-      serve.trustedRoot,
-    ],
-    { SPIFFE_ENDPOINT_SOCKET: join(work, 'no-agent.sock') },
-  );
+  const gone = await spiffeFails(join(work, 'no-agent.sock'));
   assert.notEqual(gone.code, 0);
   assert.match(gone.stderr, /SPIFFE Workload API at unix:\/\/.*no-agent\.sock: no such file or directory/);
 });
@@ -317,21 +321,7 @@ test('spiffe: the Workload API over TCP (SPIFFE_ENDPOINT_SOCKET=tcp://IP:PORT); 
     await new Promise<void>((r) => server.close(() => r()));
   }
   for (const endpoint of ['tcp://localhost:8081', 'tcp://127.0.0.1', 'tcp://127.0.0.1:8081/agent']) {
-    const r = await keyless(
-      [
-        'sign-blob',
-        signingConfig,
-        '--bundle',
-        join(work, 'tcp.json'),
-        '--oidc-provider',
-        'spiffe',
-        '--signing-config',
-        signingConfig,
-        '--trusted-root',
-        serve.trustedRoot,
-      ],
-      { SPIFFE_ENDPOINT_SOCKET: endpoint },
-    );
+    const r = await spiffeFails(endpoint);
     assert.notEqual(r.code, 0, endpoint);
     assert.match(r.stderr, /is not tcp:\/\/IP:PORT \(an IP address, not a host name, and a port\)/, endpoint);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
