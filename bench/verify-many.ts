@@ -4,7 +4,8 @@
 // bundles in one process (bench/verify-sigstore-js.cjs --manifest), all in the same run.
 // Bundles come from a real `keyless serve` (Rekor v1, TSA, CT): one set signed as one batch
 // (one certificate, as `keyless sign-blob --output-dir` signs a release), one set signed file by file (a certificate per bundle, as per-file cosign runs
-// make, so no per-certificate work is shared).
+// make, so no per-certificate work is shared). Also --jobs 1 under `node --single-threaded`
+// (V8 compiles and collects garbage on background threads; with them off, one core only).
 //
 //   npm run build && node --import tsx bench/verify-many.ts [--files 1000] [--rounds 3] [--file-bytes 4096] [--baseline DIR]
 // (--baseline DIR: also run DIR/bin/keyless, another built checkout, in the same rounds)
@@ -30,6 +31,7 @@ const FILE_BYTES = Number(argValue('--file-bytes', '4096'));
 // Another checkout's built bin/keyless, measured in the same rounds (a before/after comparison).
 const BASELINE = args.includes('--baseline') ? join(argValue('--baseline', '.'), 'bin', 'keyless') : undefined;
 const EMAIL = 'release@example.com';
+const SINGLE_THREADED = 'keyless --jobs 1, node --single-threaded (one core)';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const load = () =>
   loadavg()
@@ -112,6 +114,9 @@ try {
     const commands: Record<string, string[]> = {
       'keyless --jobs 1 (single core)': [BIN, 'verify-blob', ...files, '--bundle-dir', dir, ...policy, '--jobs', '1'],
       [`keyless pool (${cpus().length} threads)`]: [BIN, 'verify-blob', ...files, '--bundle-dir', dir, ...policy],
+      // --jobs 1 is one verification thread, not one core: V8 compiles and collects garbage on
+      // background threads beside it. With them off, the process uses one core only.
+      [SINGLE_THREADED]: ['--single-threaded', BIN, 'verify-blob', ...files, '--bundle-dir', dir, ...policy, '--jobs', '1'],
       ...(BASELINE
         ? {
             'baseline --jobs 1': [BASELINE, 'verify-blob', ...files, '--bundle-dir', dir, ...policy, '--jobs', '1'],
@@ -164,6 +169,9 @@ try {
         `${label}: ${median(ts).toFixed(0)} ms, ${rate.toFixed(0)} files/s (${(rate / single).toFixed(2)}x single core, ${(rate / js).toFixed(1)}x sigstore-js); CPU ${median(cpu[label]!).toFixed(2)} s`,
       );
     }
+    const pool = FILES / (median(times[`keyless pool (${cpus().length} threads)`]!) / 1000);
+    const oneCore = FILES / (median(times[SINGLE_THREADED]!) / 1000);
+    console.log(`pool vs one core (--jobs 1, V8's background threads off): ${(pool / oneCore).toFixed(2)}x`);
     console.log(`load average after each round: ${loads.join(' | ')}`);
     for (const [label, counts] of Object.entries(peerRefusals))
       console.log(`${label} refused ${[...counts].join(' / ')} of ${FILES} (timestamp re-encoding; cosign and Keyless verify them)`);

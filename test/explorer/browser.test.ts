@@ -225,6 +225,12 @@ test('a CT entry page decodes the precertificate and checks its audit path, the 
   await page.screenshot({ path: join(screenshotDir, 'explorer-ct-entry.png'), fullPage: true });
   assert.deepEqual(problems, []);
   await page.context().close();
+  // Past the tree head: said so, whatever get-entries (asked at the same time) answers.
+  const beyond = await openPage();
+  await beyond.page.goto(`${serve.url}/?log=ct&index=${ctSize + 3}`);
+  await beyond.page.waitForSelector('.card.error');
+  assert.match((await beyond.page.textContent('.card.error'))!, new RegExp(`index ${ctSize + 3} is beyond the log's tree size ${ctSize}`));
+  await beyond.page.context().close();
 });
 
 test('CT search by the certificate (sha256 of its TBS without the SCT list), by OIDC issuer, by leaf hash', async () => {

@@ -224,10 +224,15 @@ async function loadV2(index: number): Promise<LoadedEntry> {
  * and the audit path from get-proof-by-hash for the leaf hash computed here.
  */
 async function loadCt(index: number): Promise<LoadedEntry> {
-  const sth = await getJson<Sth>('/ct/v1/get-sth');
-  if (index >= sth.tree_size) throw new Error(`index ${index} is beyond the log's tree size ${sth.tree_size}`);
   const entriesPath = `/ct/v1/get-entries?start=${index}&end=${index}`;
-  const leafInput = (await getJson<{ entries: { leaf_input: string }[] }>(entriesPath)).entries[0]?.leaf_input;
+  // Both at once; an entry beyond the tree head is refused whatever get-entries says.
+  const [sth, entries] = await Promise.all([
+    getJson<Sth>('/ct/v1/get-sth'),
+    getJson<{ entries: { leaf_input: string }[] }>(entriesPath).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))),
+  ]);
+  if (index >= sth.tree_size) throw new Error(`index ${index} is beyond the log's tree size ${sth.tree_size}`);
+  if (entries instanceof Error) throw entries;
+  const leafInput = entries.entries[0]?.leaf_input;
   if (typeof leafInput !== 'string') throw new Error('the log answered no entry');
   const body = fromBase64(leafInput);
   const hash = await leafHash(body);
