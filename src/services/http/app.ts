@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { parseJson } from '../../core/json.js';
 import { FormatError } from '../../core/errors.js';
 import { toHttpError } from './errors.js';
@@ -151,7 +151,7 @@ function observeRequests(app: FastifyInstance): void {
     'Time from request to answer, by route',
     [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   );
-  app.addHook('onResponse', async (request, reply) => {
+  const record = (request: FastifyRequest, reply: FastifyReply): void => {
     const route = routeOf(request);
     const status = reply.statusCode;
     const seconds = reply.elapsedTime / 1000;
@@ -169,5 +169,13 @@ function observeRequests(app: FastifyInstance): void {
     };
     if (status >= 500) request.log.warn(line, 'request');
     else request.log.info(line, 'request');
+  };
+  // A callback hook, not an async one: no promise per answered request.
+  app.addHook('onResponse', (request, reply, done) => {
+    try {
+      record(request, reply);
+    } finally {
+      done();
+    }
   });
 }
