@@ -25,6 +25,8 @@ export interface StoredEntry {
   body: Buffer;
   /** Unix seconds at which the entry was integrated. */
   integratedTime: number;
+  /** Kept with the entry, outside its leaf (a CT entry's chain, RFC 6962 extra_data); absent when none was given. */
+  extra?: Buffer;
 }
 
 export interface StoredCheckpoint {
@@ -50,6 +52,8 @@ export interface BatchEntry {
   integratedTime: number;
   /** Search keys (already hashed to a fixed width by the caller). */
   indexKeys: Buffer[];
+  /** Data kept with the entry but not part of its leaf (see StoredEntry.extra). */
+  extra?: Buffer;
 }
 
 export interface BatchWrite {

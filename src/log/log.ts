@@ -29,6 +29,8 @@ export function noteCheckpointSigner(options: { origin: string; keyName: string;
 export interface AppendOptions {
   /** Search keys (any strings; stored as 16-byte hashes). */
   indexKeys?: readonly string[];
+  /** Stored with the entry and read back with it, outside the Merkle leaf (a CT entry's chain). */
+  extra?: Uint8Array;
 }
 
 export type SignedTreeHead = StoredCheckpoint;
@@ -55,6 +57,7 @@ interface Pending {
   body: Buffer;
   leafHash: Buffer;
   indexKeys: Buffer[];
+  extra?: Buffer;
   resolve: (r: AppendResult) => void;
   reject: (e: unknown) => void;
 }
@@ -140,7 +143,14 @@ export class TransparencyLog {
       return Promise.reject(new KeylessError('LOG_OVERLOADED', `log ${this.name} has ${this.queue.length} appends waiting; try again`));
     const bytes = Buffer.from(body);
     return new Promise<AppendResult>((resolve, reject) => {
-      this.queue.push({ body: bytes, leafHash: leafHash(bytes), indexKeys: (options.indexKeys ?? []).map(searchKey), resolve, reject });
+      this.queue.push({
+        body: bytes,
+        leafHash: leafHash(bytes),
+        indexKeys: (options.indexKeys ?? []).map(searchKey),
+        ...(options.extra ? { extra: Buffer.from(options.extra) } : {}),
+        resolve,
+        reject,
+      });
       this.schedule();
     });
   }
@@ -253,7 +263,13 @@ export class TransparencyLog {
     };
     const write = {
       startIndex,
-      entries: fresh.map((p) => ({ body: p.body, leafHash: p.leafHash, integratedTime, indexKeys: p.indexKeys })),
+      entries: fresh.map((p) => ({
+        body: p.body,
+        leafHash: p.leafHash,
+        integratedTime,
+        indexKeys: p.indexKeys,
+        ...(p.extra ? { extra: p.extra } : {}),
+      })),
       tiles: prepared.tiles,
       checkpoint,
     };

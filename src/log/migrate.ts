@@ -81,6 +81,18 @@ export async function copySqliteLogsToPostgres(
             );
             if (entries !== log.size)
               throw new KeylessError('LOG_MIGRATION_FAILED', `log ${log.name} has size ${log.size} but ${entries} entries in ${file}`);
+            // Files from before entry_extra have none to copy.
+            if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entry_extra'").get()) {
+              type Extra = { id: number; data: Buffer };
+              await copy(
+                'entry extra data',
+                db
+                  .prepare('SELECT id, data FROM entry_extra WHERE id >= ? AND id < ? ORDER BY id')
+                  .iterate(base, base + INDEX_BITS) as Iterable<Extra>,
+                'INSERT INTO entry_extra (log_id, idx, data) SELECT $1, * FROM unnest($2::bigint[], $3::bytea[])',
+                (b) => [b.map((e) => e.id - base), b.map((e) => e.data)],
+              );
+            }
             type Leaf = { leaf_hash: Buffer; idx: number };
             await copy(
               'leaf hashes',

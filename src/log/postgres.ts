@@ -47,6 +47,8 @@ export const MIGRATIONS: readonly string[] = [
      IF ok IS NOT TRUE THEN RAISE EXCEPTION '%', message USING ERRCODE = '${CHECK_FAILED}'; END IF;
      RETURN true;
    END $$;`,
+  // 4: data kept with an entry outside its leaf (a CT entry's chain: RFC 6962 extra_data).
+  `CREATE TABLE entry_extra (log_id int NOT NULL, idx bigint NOT NULL, data bytea NOT NULL, PRIMARY KEY (log_id, idx));`,
 ];
 
 /** Any constant: the advisory lock that serialises schema migration across starting frontends. */
@@ -175,6 +177,7 @@ function writeBatchSql(logId: number, size: number, batch: BatchWrite): string {
       keyIdx.push(batch.startIndex + i);
     }
   });
+  const extras = batch.entries.flatMap((e, i) => (e.extra ? [{ index: batch.startIndex + i, data: e.extra }] : []));
   const full = batch.tiles.filter((t) => t.data.length === TILE_BYTES);
   const partial = batch.tiles.filter((t) => t.data.length < TILE_BYTES);
   const cp = batch.checkpoint;
@@ -193,7 +196,16 @@ l AS (
   SELECT ${id}, u.h, ${batch.startIndex} + u.ord - 1 FROM unnest(${byteaArray(batch.entries.map((e) => e.leafHash))}) WITH ORDINALITY AS u(h, ord)),
 s AS (
   INSERT INTO search (log_id, key, idx) SELECT ${id}, u.k, u.i FROM unnest(${byteaArray(keys)}, ${intArray(keyIdx, 'bigint')}) AS u(k, i)
-  ON CONFLICT DO NOTHING),
+  ON CONFLICT DO NOTHING),${
+    extras.length
+      ? `
+x AS (
+  INSERT INTO entry_extra (log_id, idx, data) SELECT ${id}, u.i, u.d FROM unnest(${intArray(
+    extras.map((x) => x.index),
+    'bigint',
+  )}, ${byteaArray(extras.map((x) => x.data))}) AS u(i, d)),`
+      : ''
+  }
 f AS (SELECT * FROM unnest(${intArray(
     full.map((t) => t.level),
     'int',
@@ -450,11 +462,18 @@ export class PostgresDriver implements StorageDriver {
 
   async readEntries(logId: number, start: number, count: number): Promise<StoredEntry[]> {
     return guarded(async () => {
-      const r = await this.pool.query<{ idx: string; body: Buffer; integrated_time: string }>(
-        'SELECT idx, body, integrated_time FROM entries WHERE log_id = $1 AND idx >= $2 AND idx < $3 ORDER BY idx',
+      const r = await this.pool.query<{ idx: string; body: Buffer; integrated_time: string; extra: Buffer | null }>(
+        `SELECT e.idx, e.body, e.integrated_time, x.data AS extra FROM entries e
+           LEFT JOIN entry_extra x ON x.log_id = e.log_id AND x.idx = e.idx
+         WHERE e.log_id = $1 AND e.idx >= $2 AND e.idx < $3 ORDER BY e.idx`,
         [logId, start, start + count],
       );
-      return r.rows.map((row) => ({ index: Number(row.idx), body: row.body, integratedTime: Number(row.integrated_time) }));
+      return r.rows.map((row) => ({
+        index: Number(row.idx),
+        body: row.body,
+        integratedTime: Number(row.integrated_time),
+        ...(row.extra ? { extra: row.extra } : {}),
+      }));
     });
   }
 

@@ -24,6 +24,7 @@ export function prepareCommit(db: Database.Database): (items: readonly CommitIte
     setSize: db.prepare('UPDATE logs SET size = ? WHERE id = ?'),
     insertEntry: db.prepare('INSERT INTO entries (id, body, integrated_time) VALUES (?, ?, ?)'),
     insertLeaf: db.prepare('INSERT INTO leaves (log_id, leaf_hash, idx) VALUES (?, ?, ?)'),
+    insertExtra: db.prepare('INSERT INTO entry_extra (id, data) VALUES (?, ?)'),
     upsertTile: db.prepare(
       'INSERT INTO tiles (log_id, level, idx, data) VALUES (?, ?, ?, ?) ON CONFLICT (log_id, level, idx) DO UPDATE SET data = excluded.data',
     ),
@@ -42,6 +43,7 @@ export function prepareCommit(db: Database.Database): (items: readonly CommitIte
       const idx = batch.startIndex + i;
       q.insertEntry.run(base + idx, e.body, e.integratedTime);
       q.insertLeaf.run(logId, e.leafHash, idx);
+      if (e.extra) q.insertExtra.run(base + idx, e.extra);
       for (const k of e.indexKeys) q.insertSearch.run(logId, k, idx);
     });
     for (const t of batch.tiles) q.upsertTile.run(logId, t.level, t.index, t.data);
@@ -68,6 +70,8 @@ export interface PackedBatch {
   /** Search keys, 16 bytes each, `keyCounts[i]` of them for entry i. */
   keys: Uint8Array;
   keyCounts: number[];
+  /** Extra data of the entries that have it: `lengths[i]` bytes for entry i, -1 for none. */
+  extras?: { data: Uint8Array; lengths: number[] };
   tiles: { level: number; index: number; data: Uint8Array }[];
   checkpoint: { size: number; rootHash: Uint8Array; signed: string; timestamp: number };
 }
@@ -97,6 +101,11 @@ export function packBatch(b: BatchWrite): PackedBatch {
     integratedTimes: b.entries.map((e) => e.integratedTime),
     keys: own(keys),
     keyCounts: b.entries.map((e) => e.indexKeys.length),
+    ...(b.entries.some((e) => e.extra)
+      ? {
+          extras: { data: own(b.entries.flatMap((e) => (e.extra ? [e.extra] : []))), lengths: b.entries.map((e) => e.extra?.length ?? -1) },
+        }
+      : {}),
     tiles: b.tiles.map((t) => ({ level: t.level, index: t.index, data: own([t.data]) })),
     checkpoint: { ...b.checkpoint, rootHash: own([b.checkpoint.rootHash]) },
   };
@@ -104,7 +113,9 @@ export function packBatch(b: BatchWrite): PackedBatch {
 
 /** The buffers of a packed batch, to transfer rather than copy. */
 export function packedBuffers(p: PackedBatch): ArrayBuffer[] {
-  return [p.bodies, p.leafHashes, p.keys, p.checkpoint.rootHash, ...p.tiles.map((t) => t.data)].map((u) => u.buffer as ArrayBuffer);
+  return [p.bodies, p.leafHashes, p.keys, p.checkpoint.rootHash, ...(p.extras ? [p.extras.data] : []), ...p.tiles.map((t) => t.data)].map(
+    (u) => u.buffer as ArrayBuffer,
+  );
 }
 
 function buf(u: Uint8Array): Buffer {
@@ -115,13 +126,23 @@ export function unpackBatch(p: PackedBatch): BatchWrite {
   const bodies = buf(p.bodies);
   const leaves = buf(p.leafHashes);
   const keys = buf(p.keys);
+  const extras = p.extras && buf(p.extras.data);
   let bo = 0;
   let ko = 0;
+  let xo = 0;
   const entries = p.bodyLengths.map((length, i) => {
     const body = bodies.subarray(bo, (bo += length));
     const indexKeys: Buffer[] = [];
     for (let k = 0; k < p.keyCounts[i]!; k++) indexKeys.push(keys.subarray(ko, (ko += SEARCH_KEY_BYTES)));
-    return { body, leafHash: leaves.subarray(i * 32, i * 32 + 32), integratedTime: p.integratedTimes[i]!, indexKeys };
+    const extraLength = p.extras?.lengths[i] ?? -1;
+    const extra = extras && extraLength >= 0 ? extras.subarray(xo, (xo += extraLength)) : undefined;
+    return {
+      body,
+      leafHash: leaves.subarray(i * 32, i * 32 + 32),
+      integratedTime: p.integratedTimes[i]!,
+      indexKeys,
+      ...(extra ? { extra } : {}),
+    };
   });
   return {
     startIndex: p.startIndex,

@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (log_id INTEGER NOT NULL, size INTEGER NO
   signed TEXT NOT NULL, timestamp INTEGER NOT NULL, PRIMARY KEY (log_id, size)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS search (log_id INTEGER NOT NULL, key BLOB NOT NULL, idx INTEGER NOT NULL,
   PRIMARY KEY (log_id, key, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS entry_extra (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
 `;
 
 /** A `logs` row as SQLite stores it (also read by the migration to PostgreSQL). */
@@ -106,8 +107,8 @@ export class SqliteDriver implements StorageDriver {
       ),
       insertSearch: db.prepare('INSERT OR IGNORE INTO search (log_id, key, idx) VALUES (?, ?, ?)'),
       setIndexVersion: db.prepare('UPDATE logs SET index_version = ? WHERE id = ? AND index_version < ?'),
-      readEntries: db.prepare<[number, number], { id: number; body: Buffer; integrated_time: number }>(
-        'SELECT id, body, integrated_time FROM entries WHERE id >= ? AND id < ? ORDER BY id',
+      readEntries: db.prepare<[number, number], { id: number; body: Buffer; integrated_time: number; extra: Buffer | null }>(
+        'SELECT e.id, e.body, e.integrated_time, x.data AS extra FROM entries e LEFT JOIN entry_extra x ON x.id = e.id WHERE e.id >= ? AND e.id < ? ORDER BY e.id',
       ),
     };
   }
@@ -167,7 +168,7 @@ export class SqliteDriver implements StorageDriver {
     const base = logId * INDEX_BITS;
     return this.stmts.readEntries
       .all(base + start, base + start + count)
-      .map((r) => ({ index: r.id - base, body: r.body, integratedTime: r.integrated_time }));
+      .map((r) => ({ index: r.id - base, body: r.body, integratedTime: r.integrated_time, ...(r.extra ? { extra: r.extra } : {}) }));
   }
 
   async findLeaves(logId: number, leafHashes: readonly Buffer[]): Promise<Map<string, number>> {

@@ -106,7 +106,8 @@ test('addTrustedPrecertificateTbs: logs the same MerkleTreeLeaf as addTrustedPre
   const leaf = new PreparedLeaf(profile(true), ca.intermediate);
   const submit = inProcessCtSubmitter(log);
   assert.equal(typeof submit.submitTrustedTbs, 'function');
-  const sct = await submit.submitTrustedTbs!(leaf.entryTbs(), ca.intermediate.certificate);
+  const precertificate = leaf.precertificateDer();
+  const sct = await submit.submitTrustedTbs!(leaf.entryTbs(), ca.intermediate.certificate, precertificate);
   const final = parseCertificate(leaf.finalDer([sct]));
 
   const tm = loadTrustMaterial({
@@ -142,6 +143,20 @@ test('addTrustedPrecertificateTbs: logs the same MerkleTreeLeaf as addTrustedPre
   const expected = merkleTreeLeaf(sct.timestamp, { type: 'precert', issuerKeyHash, tbs: final.tbsWithoutExtensions(OID.sctList) });
   assert.ok(store.leaves[0]!.equals(expected));
   assert.equal(await store.findLeaf(leafHash(expected), 1), 0);
+  // get-entries extra_data: the PrecertChainEntry, i.e. the signed precertificate, then the issuer.
+  const extraData = (await store.readEntries(0, 1))[0]?.extraData;
+  const u24 = (b: Buffer, at: number) => b.readUIntBE(at, 3);
+  assert.ok(extraData);
+  assert.equal(u24(extraData, 0), precertificate.length);
+  assert.ok(extraData.subarray(3, 3 + precertificate.length).equals(precertificate));
+  const rest = extraData.subarray(3 + precertificate.length);
+  const issuerDer = ca.intermediate.certificate.der;
+  assert.equal(u24(rest, 0), 3 + issuerDer.length);
+  assert.equal(u24(rest, 3), issuerDer.length);
+  assert.ok(rest.subarray(6).equals(issuerDer));
+  const precert = parseCertificate(precertificate);
+  assert.ok(precert.isPrecertificate && precert.verifySignedBy(ca.intermediate.certificate));
+  assert.ok(precert.tbsWithoutExtensions(OID.ctPoison).equals(leaf.entryTbs()));
 });
 
 test('the CA issues through the TBS path when its in-process log offers it, through a signed precertificate otherwise; both SCTs verify', async () => {
@@ -150,7 +165,10 @@ test('the CA issues through the TBS path when its in-process log offers it, thro
     const calls: string[] = [];
     const viaTbs = inProcessCtSubmitter(stack.ctLog);
     const both: CtSubmitter = Object.assign((chain: Parameters<CtSubmitter>[0]) => (calls.push('chain'), viaTbs(chain)), {
-      submitTrustedTbs: (tbs: Buffer, issuer: Certificate) => (calls.push('tbs'), viaTbs.submitTrustedTbs!(tbs, issuer)),
+      submitTrustedTbs: (tbs: Buffer, issuer: Certificate, precertificate: Buffer) => (
+        calls.push('tbs'),
+        viaTbs.submitTrustedTbs!(tbs, issuer, precertificate)
+      ),
     });
     const chainOnly: CtSubmitter = (chain) => (calls.push('chain'), stack.ctLog.addPreChain(chain));
     const tm = loadTrustMaterial({

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServe, keyless, type Serve } from '../sign/serve-helper.js';
+import { startServe, keyless, signingFlags, type Serve } from '../sign/serve-helper.js';
 
 const EMAIL = 'attester@example.com';
 let serve: Serve;
@@ -28,17 +28,7 @@ const verifyAttestation = (...args: string[]) => keyless(['verify-blob-attestati
 
 /** Signs with the test's identity against the test's `keyless serve`, writing the bundle to `out`. */
 async function sign(args: string[], out: string): Promise<string> {
-  const r = await keyless([
-    ...args,
-    '--bundle',
-    out,
-    '--identity-token',
-    token,
-    '--signing-config',
-    serve.signingConfig(1),
-    '--trusted-root',
-    serve.trustedRoot,
-  ]);
+  const r = await keyless([...args, '--bundle', out, ...signingFlags(serve, token)]);
   assert.equal(r.code, 0, r.stderr);
   return out;
 }

@@ -97,7 +97,7 @@ function storeOf(log: Awaited<ReturnType<LogEngine['openLog']>>) {
   return {
     append: async (leaf: Buffer) => (await log.append(leaf)).index,
     head: async () => ({ size: log.latestCheckpoint().size, rootHash: log.latestCheckpoint().rootHash }),
-    readLeaves: async (start: number, count: number) => (await log.getEntries(start, count)).map((e) => e.body),
+    readEntries: async (start: number, count: number) => (await log.getEntries(start, count)).map((e) => ({ leaf: e.body })),
     findLeaf: (h: Buffer) => log.findByLeafHash(h),
     inclusionProof: (i: number, n: number) => log.inclusionProof(i, n),
     consistencyProof: (a: number, b: number) => log.consistencyProof(a, b),

@@ -33,7 +33,9 @@ test('storage migration: a SQLite instance with 100,000 entries copied into Post
       await Promise.all(Array.from({ length: 50_000 }, (_, k) => big.append(body(start + k), { indexKeys: [`key${(start + k) % 1000}`] })));
     }
     const ct = await openLog(ctSqlite, 'ct');
-    await Promise.all([1, 2, 3].map((i) => ct.append(body(i))));
+    // The CT log keeps each entry's chain outside the leaf (get-entries extra_data); one entry has none.
+    const chainOf = (i: number) => Buffer.from(`chain of ${i}`);
+    await Promise.all([1, 2, 3].map((i) => ct.append(body(i), i === 2 ? {} : { extra: chainOf(i) })));
     const before = { big: big.latestCheckpoint(), ct: ct.latestCheckpoint() };
     const samples = [0, 1, 255, 256, 65_535, 65_536, 77_777, N - 1];
     const sampleProofs = await Promise.all(samples.map((i) => big.inclusionProof(i)));
@@ -62,7 +64,12 @@ test('storage migration: a SQLite instance with 100,000 entries copied into Post
         verifyInclusion(i, N, leafHash(body(i)), sampleProofs[k]!, cp.rootHash);
       }
       assert.deepEqual(await log.search(['key7', 'key999'], 'or', 5000), searched);
-      assert.equal((await openLog(pg, 'ct')).latestCheckpoint().signed, before.ct.signed);
+      const ctMigrated = await openLog(pg, 'ct');
+      assert.equal(ctMigrated.latestCheckpoint().signed, before.ct.signed);
+      assert.deepEqual(
+        (await ctMigrated.getEntries(0, 3)).map((e) => [e.body.toString(), e.extra?.toString()]),
+        [1, 2, 3].map((i) => [body(i).toString(), i === 2 ? undefined : chainOf(i).toString()]),
+      );
       // The log continues from there: the next entry is N, consistent with the migrated checkpoint.
       const next = await log.append(body(N + 5));
       assert.deepEqual([next.duplicate, next.index], [false, N]);

@@ -60,6 +60,11 @@ export async function startServe(options: { dataDir?: string } = {}): Promise<Se
   };
 }
 
+/** The flags that sign with `token` against `serve` (its Rekor v`rekor` log) and check the bundle with its trusted root. */
+export function signingFlags(serve: Serve, token: string, rekor: 1 | 2 = 1): string[] {
+  return ['--identity-token', token, '--signing-config', serve.signingConfig(rekor), '--trusted-root', serve.trustedRoot];
+}
+
 export interface Run {
   code: number | null;
   stdout: string;

@@ -10,9 +10,10 @@ import { readResponseBody } from '../../core/index.js';
 export type CtSubmitter = ((chain: readonly Certificate[]) => Promise<Sct>) & {
   /**
    * For a log in the same process: the SCT for a precertificate TBS (without the
-   * poison) the CA built itself, so no precertificate is signed or parsed at all.
+   * poison) the CA built itself, so no precertificate is parsed or checked. The signed
+   * precertificate's DER comes along for the log to serve (get-entries extra_data).
    */
-  submitTrustedTbs?: (entryTbs: Buffer, issuer: Certificate) => Promise<Sct>;
+  submitTrustedTbs?: (entryTbs: Buffer, issuer: Certificate, precertificate: Buffer) => Promise<Sct>;
 };
 
 /** An SCT answer is a few hundred bytes. */
@@ -61,11 +62,12 @@ export function httpCtSubmitter(logUrl: string, options: { timeoutMs?: number } 
 export function inProcessCtSubmitter(log: {
   addPreChain(chain: readonly Certificate[]): Promise<Sct>;
   addTrustedPrecertificate?(precert: Certificate, issuer: Certificate): Promise<Sct>;
-  addTrustedPrecertificateTbs?(entryTbs: Buffer, issuer: Certificate): Promise<Sct>;
+  addTrustedPrecertificateTbs?(entryTbs: Buffer, issuer: Certificate, precertificate?: Buffer): Promise<Sct>;
 }): CtSubmitter {
   const submit: CtSubmitter = log.addTrustedPrecertificate
     ? (chain) => log.addTrustedPrecertificate!(chain[0]!, chain[1]!)
     : (chain) => log.addPreChain(chain);
-  if (log.addTrustedPrecertificateTbs) submit.submitTrustedTbs = (tbs, issuer) => log.addTrustedPrecertificateTbs!(tbs, issuer);
+  if (log.addTrustedPrecertificateTbs)
+    submit.submitTrustedTbs = (tbs, issuer, precertificate) => log.addTrustedPrecertificateTbs!(tbs, issuer, precertificate);
   return submit;
 }

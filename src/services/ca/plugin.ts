@@ -110,7 +110,7 @@ export class CertificateAuthority {
     let der: Buffer;
     if (submit) {
       const sct = submit.submitTrustedTbs
-        ? await submit.submitTrustedTbs(leaf.entryTbs(), ca.certificate)
+        ? await submit.submitTrustedTbs(leaf.entryTbs(), ca.certificate, leaf.precertificateDer())
         : await submit([leaf.precertificate(), ca.certificate, ...this.options.parents]);
       der = leaf.finalDer([sct]);
     } else {

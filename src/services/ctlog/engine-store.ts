@@ -31,14 +31,13 @@ export class EngineCtLogStore implements CtLogStore {
     return new EngineCtLogStore(log);
   }
 
-  async append(leaf: Buffer): Promise<number> {
-    // extra_data (the chain) is not kept: get-entries answers with the leaves only.
-    const r = await this.log.append(leaf, { indexKeys: ctIndexKeys(leaf) });
+  async append(leaf: Buffer, extraData?: Buffer): Promise<number> {
+    const r = await this.log.append(leaf, { indexKeys: ctIndexKeys(leaf), ...(extraData ? { extra: extraData } : {}) });
     return r.index;
   }
 
-  async readLeaves(start: number, count: number): Promise<Buffer[]> {
-    return (await this.log.getEntries(start, count)).map((e) => e.body);
+  async readEntries(start: number, count: number): Promise<{ leaf: Buffer; extraData?: Buffer }[]> {
+    return (await this.log.getEntries(start, count)).map((e) => (e.extra ? { leaf: e.body, extraData: e.extra } : { leaf: e.body }));
   }
 
   async findLeaf(leafHash: Buffer, treeSize: number): Promise<number | undefined> {

@@ -14,8 +14,8 @@ export interface CtLogStore {
   append(leaf: Buffer, extraData?: Buffer): Promise<number>;
   /** Current tree size and RFC 6962 root hash. */
   head(): Promise<{ size: number; rootHash: Buffer }>;
-  /** MerkleTreeLeaf bodies [start, start + count) of the current tree (fewer at its end). */
-  readLeaves(start: number, count: number): Promise<Buffer[]>;
+  /** MerkleTreeLeaf bodies [start, start + count) of the current tree (fewer at its end), with their extra data when kept. */
+  readEntries(start: number, count: number): Promise<{ leaf: Buffer; extraData?: Buffer }[]>;
   /** Index of the leaf with this Merkle leaf hash, if it is in the tree of `treeSize`. */
   findLeaf(leafHash: Buffer, treeSize: number): Promise<number | undefined>;
   /** RFC 6962 audit path for `index` in the tree of `treeSize` leaves. */
@@ -30,13 +30,15 @@ export interface CtLogStore {
  */
 export class MemoryCtLogStore implements CtLogStore {
   readonly leaves: Buffer[] = [];
+  private readonly extras: (Buffer | undefined)[] = [];
   private readonly leafHashes: Buffer[] = [];
   /** Roots of the perfect subtrees on the right edge, largest first, with their sizes. */
   private frontier: { hash: Buffer; size: number }[] = [];
 
-  async append(leaf: Buffer): Promise<number> {
+  async append(leaf: Buffer, extraData?: Buffer): Promise<number> {
     const index = this.leaves.length;
     this.leaves.push(leaf);
+    this.extras.push(extraData);
     let node = { hash: leafHash(leaf), size: 1 };
     this.leafHashes.push(node.hash);
     while (this.frontier.length > 0 && this.frontier[this.frontier.length - 1]!.size === node.size) {
@@ -47,8 +49,11 @@ export class MemoryCtLogStore implements CtLogStore {
     return index;
   }
 
-  async readLeaves(start: number, count: number): Promise<Buffer[]> {
-    return this.leaves.slice(start, start + count);
+  async readEntries(start: number, count: number): Promise<{ leaf: Buffer; extraData?: Buffer }[]> {
+    return this.leaves.slice(start, start + count).map((leaf, i) => {
+      const extraData = this.extras[start + i];
+      return extraData ? { leaf, extraData } : { leaf };
+    });
   }
 
   async findLeaf(hash: Buffer, treeSize: number): Promise<number | undefined> {
@@ -172,7 +177,10 @@ export class CtLog {
       issuerKeyHash: createHash('sha256').update(issuer.spkiDer).digest(),
       tbs: precert.tbsWithoutExtensions(OID.ctPoison),
     };
-    return this.log(entry, chain);
+    return this.log(
+      entry,
+      chain.map((c) => c.der),
+    );
   }
 
   /**
@@ -187,16 +195,19 @@ export class CtLog {
       issuerKeyHash: issuerKeyHash(issuer),
       tbs: precert.tbsWithoutExtensions(OID.ctPoison),
     };
-    return this.log(entry, [precert, issuer]);
+    return this.log(entry, [precert.der, issuer.der]);
   }
 
   /**
    * The same for a CA that built the precertificate's TBS itself (src/x509/build
-   * PreparedLeaf): `entryTbs` is the TBS without the poison, the bytes the SCT covers,
-   * so no precertificate needs to be signed or parsed for an in-process log.
+   * PreparedLeaf): `entryTbs` is the TBS without the poison, the bytes the SCT covers, so
+   * no precertificate is parsed; `precertificate` (its DER) is kept for get-entries.
    */
-  async addTrustedPrecertificateTbs(entryTbs: Buffer, issuer: Certificate): Promise<Sct> {
-    return this.log({ type: 'precert', issuerKeyHash: issuerKeyHash(issuer), tbs: entryTbs }, undefined);
+  async addTrustedPrecertificateTbs(entryTbs: Buffer, issuer: Certificate, precertificate?: Buffer): Promise<Sct> {
+    return this.log(
+      { type: 'precert', issuerKeyHash: issuerKeyHash(issuer), tbs: entryTbs },
+      precertificate && [precertificate, issuer.der],
+    );
   }
 
   /** RFC 6962 add-chain: chain[0] is an ordinary certificate. */
@@ -205,10 +216,14 @@ export class CtLog {
     if (!cert) throw rejected('CT_CHAIN_EMPTY', 'chain is empty');
     if (cert.isPrecertificate) throw rejected('CT_IS_PRECERTIFICATE', 'submit precertificates to add-pre-chain');
     this.checkChain(chain);
-    return this.log({ type: 'x509', certificate: cert.der }, chain);
+    return this.log(
+      { type: 'x509', certificate: cert.der },
+      chain.map((c) => c.der),
+    );
   }
 
-  private async log(entry: CtEntry, chain: readonly Certificate[] | undefined): Promise<Sct> {
+  /** `chain`: the DER of the entry's certificate and of the chain above it, as submitted (kept as extra_data). */
+  private async log(entry: CtEntry, chain: readonly Buffer[] | undefined): Promise<Sct> {
     const timestamp = BigInt(this.now().getTime());
     const sct = signSct(this.signer, this.logId, timestamp, entry);
     await this.store.append(merkleTreeLeaf(timestamp, entry), chain && extraData(entry, chain));
@@ -228,8 +243,8 @@ export class CtLog {
   }
 
   /**
-   * RFC 6962 §4.6 get-entries: leaves start..end (inclusive), at most `pageLimit` of them.
-   * extra_data is empty: the chains submitted with the entries are not kept.
+   * RFC 6962 §4.6 get-entries: leaves start..end (inclusive), at most `pageLimit` of them,
+   * each with its extra_data (empty for entries stored before chains were kept).
    */
   async entries(start: number, end: number, pageLimit: number): Promise<{ entries: Array<{ leaf_input: string; extra_data: string }> }> {
     const { size } = await this.store.head();
@@ -237,8 +252,10 @@ export class CtLog {
       throw rejected('CT_RANGE_INVALID', 'need 0 <= start <= end');
     if (start >= size) throw rejected('CT_RANGE_INVALID', `start ${start} is not below the tree size ${size}`);
     const count = Math.min(end, size - 1) - start + 1;
-    const leaves = await this.store.readLeaves(start, Math.min(count, pageLimit));
-    return { entries: leaves.map((l) => ({ leaf_input: l.toString('base64'), extra_data: '' })) };
+    const entries = await this.store.readEntries(start, Math.min(count, pageLimit));
+    return {
+      entries: entries.map((e) => ({ leaf_input: e.leaf.toString('base64'), extra_data: e.extraData?.toString('base64') ?? '' })),
+    };
   }
 
   /** RFC 6962 get-sth-consistency. */
@@ -285,12 +302,15 @@ export function merkleTreeLeaf(timestamp: bigint, entry: CtEntry): Buffer {
   return Buffer.concat([Buffer.from([0, 0]), u64(timestamp), u16(entry.type === 'precert' ? 1 : 0), signedEntry, u16(0)]);
 }
 
-/** get-entries extra_data: the rest of the chain (and the precertificate itself for precert entries). */
-function extraData(entry: CtEntry, chain: readonly Certificate[]): Buffer {
-  const certList = (certs: readonly Certificate[]) => {
-    const body = Buffer.concat(certs.flatMap((c) => [u24(c.der.length), c.der]));
+/**
+ * get-entries extra_data (RFC 6962 §4.6): for an x509 entry the certificate_chain above
+ * it; for a precert entry the PrecertChainEntry (the precertificate, then its chain).
+ */
+function extraData(entry: CtEntry, chain: readonly Buffer[]): Buffer {
+  const certList = (certs: readonly Buffer[]) => {
+    const body = Buffer.concat(certs.flatMap((c) => [u24(c.length), c]));
     return Buffer.concat([u24(body.length), body]);
   };
   if (entry.type === 'x509') return certList(chain.slice(1));
-  return Buffer.concat([u24(chain[0]!.der.length), chain[0]!.der, certList(chain.slice(1))]);
+  return Buffer.concat([u24(chain[0]!.length), chain[0]!, certList(chain.slice(1))]);
 }

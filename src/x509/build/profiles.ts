@@ -256,7 +256,12 @@ export class PreparedLeaf {
 
   /** The signed precertificate (critical CT poison last), for a CT log that wants the chain. */
   precertificate(): Certificate {
-    return parseCertificate(this.sign(this.tbs(CT_POISON)));
+    return parseCertificate(this.precertificateDer());
+  }
+
+  /** The same, DER-encoded and not parsed (what a CT log keeps as get-entries extra_data). */
+  precertificateDer(): Buffer {
+    return this.sign(this.tbs(CT_POISON));
   }
 
   /** The final certificate's DER: the SCT list appended last (no SCT: the plain leaf). */
