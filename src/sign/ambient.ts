@@ -121,6 +121,7 @@ export async function buildkiteToken(env: Env, audience: string, policy: CallPol
 /** Keyless-only: another base URL for Google's IAM Credentials API (tests, private endpoints). */
 export const GOOGLE_IAM_CREDENTIALS_URL_ENV = 'KEYLESS_GOOGLE_IAM_CREDENTIALS_URL';
 const GOOGLE_TOKEN_URI = 'https://oauth2.googleapis.com/token';
+const GOOGLE_STS_URI = 'https://sts.googleapis.com/v1/token';
 const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
 /**
@@ -128,7 +129,9 @@ const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
  * token for that account from the IAM Credentials API, paid for with the application default
  * credentials' access token. Otherwise (google-workload-identity): with
  * `GOOGLE_APPLICATION_CREDENTIALS` naming a service-account key, an ID token from its
- * token_uri; else the metadata server's identity endpoint (`GCE_METADATA_HOST`, else 169.254.169.254).
+ * token_uri; naming external_account credentials (workload identity federation), one from
+ * the IAM Credentials API for the service account they impersonate; else the metadata
+ * server's identity endpoint (`GCE_METADATA_HOST`, else 169.254.169.254).
  */
 export async function googleToken(env: Env, audience: string, policy: CallPolicy = DEFAULT_CALL_POLICY): Promise<string> {
   const target = env.GOOGLE_SERVICE_ACCOUNT_NAME;
@@ -136,6 +139,8 @@ export async function googleToken(env: Env, audience: string, policy: CallPolicy
   const keyFile = env.GOOGLE_APPLICATION_CREDENTIALS;
   if (keyFile) {
     const key = readGoogleCredentials(keyFile);
+    // As Go's idtoken package: the service account the federated identity may act as signs the ID token.
+    if (key.type === 'external_account') return impersonatedIdToken(env, impersonatedAccount(key, keyFile), audience, policy);
     if (key.type !== 'service_account')
       throw new IdentityError(
         'OIDC_FLOW_UNSUPPORTED',
@@ -163,6 +168,8 @@ function metadataUrl(env: Env, endpoint: 'identity' | 'token'): { service: strin
 
 interface GoogleCredentials {
   type: unknown;
+  /** The whole file, for the fields of external_account credentials. */
+  raw: Record<string, unknown>;
   token_uri: string;
   client_email?: string;
   private_key?: string;
@@ -182,6 +189,7 @@ function readGoogleCredentials(keyFile: string): GoogleCredentials {
   const str = (k: string): string | undefined => (typeof key[k] === 'string' ? (key[k] as string) : undefined);
   return {
     type: key.type,
+    raw: key,
     token_uri: str('token_uri') ?? GOOGLE_TOKEN_URI,
     client_email: str('client_email'),
     private_key: str('private_key'),
@@ -251,6 +259,7 @@ async function googleAccessToken(env: Env, policy: CallPolicy): Promise<string> 
     const service = serviceName('Google token endpoint', key.token_uri);
     if (key.type === 'service_account')
       return tokenField(await serviceAccountGrant(key, keyFile, { scope: CLOUD_PLATFORM_SCOPE }, policy), 'access_token', service);
+    if (key.type === 'external_account') return externalAccountAccessToken(key, keyFile, policy);
     if (key.type === 'authorized_user' && key.client_id && key.client_secret && key.refresh_token) {
       const body = await postForm(
         service,
@@ -262,12 +271,106 @@ async function googleAccessToken(env: Env, policy: CallPolicy): Promise<string> 
     }
     throw new IdentityError(
       'OIDC_FLOW_UNSUPPORTED',
-      `GOOGLE_APPLICATION_CREDENTIALS ${keyFile}: credentials of type ${JSON.stringify(key.type)} are not supported (service_account or authorized_user)`,
+      `GOOGLE_APPLICATION_CREDENTIALS ${keyFile}: credentials of type ${JSON.stringify(key.type)} are not supported (service_account, authorized_user or external_account)`,
     );
   }
   const { service, url } = metadataUrl(env, 'token');
   const res = await callService({ service, url: url.toString(), headers: { 'Metadata-Flavor': 'Google' } }, policy);
   return tokenField(jsonBody(res, service) as Record<string, unknown>, 'access_token', service);
+}
+
+/**
+ * The service account an external_account credential acts as, from its
+ * `service_account_impersonation_url` (`…/serviceAccounts/EMAIL:generateAccessToken`).
+ */
+function impersonatedAccount(key: GoogleCredentials, keyFile: string): string {
+  const url = key.raw.service_account_impersonation_url;
+  const account = typeof url === 'string' ? /\/serviceAccounts\/([^/:]+):generateAccessToken$/.exec(url)?.[1] : undefined;
+  if (!account)
+    throw new IdentityError(
+      'OIDC_FLOW_UNSUPPORTED',
+      `GOOGLE_APPLICATION_CREDENTIALS ${keyFile}: an ID token from external_account credentials needs service_account_impersonation_url (…/serviceAccounts/EMAIL:generateAccessToken), as Google's own libraries do`,
+    );
+  return decodeURIComponent(account);
+}
+
+/**
+ * Workload identity federation (external_account credentials): the subject token from the
+ * credential source (a file or a URL), exchanged at Google's STS for an access token, then
+ * (with service_account_impersonation_url) for the service account's access token.
+ */
+async function externalAccountAccessToken(key: GoogleCredentials, keyFile: string, policy: CallPolicy): Promise<string> {
+  const raw = key.raw;
+  const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
+  const where = `GOOGLE_APPLICATION_CREDENTIALS ${keyFile}`;
+  const source = (raw.credential_source ?? {}) as Record<string, unknown>;
+  const format = (source.format ?? {}) as Record<string, unknown>;
+  const audience = str(raw.audience);
+  const subjectTokenType = str(raw.subject_token_type);
+  if (!audience || !subjectTokenType)
+    throw new IdentityError('TOKEN_MISSING', `${where}: external_account credentials need audience and subject_token_type`);
+  let text: string;
+  if (str(source.file)) {
+    try {
+      text = readFileSync(source.file as string, 'utf8');
+    } catch (e) {
+      throw new IdentityError('FILE_UNREADABLE', `${where}: cannot read the subject token file ${String(source.file)} (${fsProblem(e)})`);
+    }
+  } else if (str(source.url)) {
+    const headers = Object.fromEntries(
+      Object.entries((source.headers ?? {}) as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    );
+    const url = source.url as string;
+    text = (await callService({ service: serviceName('subject token source', url), url, headers }, policy)).body.toString('utf8');
+  } else {
+    throw new IdentityError(
+      'OIDC_FLOW_UNSUPPORTED',
+      `${where}: only a file or url credential_source is supported (not an executable or AWS source)`,
+    );
+  }
+  let subjectToken: string | undefined = text.trim();
+  if (format.type === 'json') {
+    const field = str(format.subject_token_field_name) ?? '';
+    try {
+      subjectToken = str((JSON.parse(text) as Record<string, unknown>)[field]);
+    } catch {
+      subjectToken = undefined;
+    }
+  }
+  if (!subjectToken) throw new IdentityError('TOKEN_MISSING', `${where}: the credential source holds no subject token`);
+  const tokenUrl = str(raw.token_url) ?? GOOGLE_STS_URI;
+  const sts = serviceName('Google STS', tokenUrl);
+  const federated = tokenField(
+    await postForm(
+      sts,
+      tokenUrl,
+      {
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        audience,
+        scope: CLOUD_PLATFORM_SCOPE,
+        requested_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        subject_token: subjectToken,
+        subject_token_type: subjectTokenType,
+      },
+      policy,
+    ),
+    'access_token',
+    sts,
+  );
+  const impersonation = str(raw.service_account_impersonation_url);
+  if (!impersonation) return federated;
+  const service = serviceName('Google IAM Credentials API', impersonation);
+  const res = await callService(
+    {
+      service,
+      url: impersonation,
+      method: 'POST',
+      headers: { Authorization: `Bearer ${federated}`, 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ scope: [CLOUD_PLATFORM_SCOPE], lifetime: '3600s' }),
+    },
+    policy,
+  );
+  return tokenField(jsonBody(res, service) as Record<string, unknown>, 'accessToken', service);
 }
 
 /** IAM Credentials `generateIdToken` for `target`, with the email claim (cosign's google-impersonate). */

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createHttp2Server, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { generateKeyPairSync, verify as verifySignature } from 'node:crypto';
 import { startServe, keyless, type Serve } from './serve-helper.js';
 import { startFixture, json, type Fixture } from './fixtures.js';
@@ -148,6 +149,32 @@ test('buildkite-agent: the agent API answers the job an OIDC token for audience 
   );
 });
 
+/** IAM Credentials generateIdToken, paid with `bearer`: the test's token, for audience sigstore with the email claim. */
+function answerGenerateIdToken(req: IncomingMessage, body: Buffer, res: ServerResponse, bearer: string): void {
+  if (req.headers.authorization !== `Bearer ${bearer}`) return json(res, 401, {});
+  const asked = JSON.parse(body.toString()) as { audience?: string; includeEmail?: boolean };
+  if (asked.audience !== 'sigstore' || asked.includeEmail !== true) return json(res, 400, {});
+  return json(res, 200, { token });
+}
+
+/** sign-blob with `--oidc-provider provider` in `env`, expected to fail before signing. */
+const signFails = (provider: string, env: Record<string, string>) =>
+  keyless(
+    [
+      'sign-blob',
+      signingConfig,
+      '--bundle',
+      join(work, 'no.json'),
+      '--oidc-provider',
+      provider,
+      '--signing-config',
+      signingConfig,
+      '--trusted-root',
+      serve.trustedRoot,
+    ],
+    env,
+  );
+
 test('google: the metadata server identity endpoint (GCE_METADATA_HOST) with Metadata-Flavor: Google', async () => {
   await withFixture(
     (req, _b, res) => {
@@ -195,6 +222,82 @@ test('google: a service-account key (GOOGLE_APPLICATION_CREDENTIALS) exchanged a
   );
 });
 
+test('google: external_account credentials (workload identity federation): subject token, STS exchange, service account access token, ID token', async () => {
+  const sa = 'signer@project.iam.gserviceaccount.com';
+  const audience = '//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/ci/providers/gha';
+  await withFixture(
+    (req, body, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname === '/subject') {
+        if (req.headers['x-flavor'] !== 'ci') return json(res, 403, {});
+        res.writeHead(200, { 'Content-Type': 'text/plain' }).end('subject-from-url\n');
+        return;
+      }
+      if (url.pathname === '/sts') {
+        const form = new URLSearchParams(body.toString());
+        if (
+          form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:token-exchange' ||
+          form.get('audience') !== audience ||
+          form.get('subject_token_type') !== 'urn:ietf:params:oauth:token-type:jwt' ||
+          form.get('requested_token_type') !== 'urn:ietf:params:oauth:token-type:access_token' ||
+          !['subject-from-file', 'subject-from-url'].includes(form.get('subject_token') ?? '')
+        )
+          return json(res, 400, { error: 'invalid_request' });
+        return json(res, 200, { access_token: 'federated-access', token_type: 'Bearer', expires_in: 3600 });
+      }
+      if (url.pathname === `/v1/projects/-/serviceAccounts/${sa}:generateAccessToken`) {
+        if (req.headers.authorization !== 'Bearer federated-access') return json(res, 401, {});
+        return json(res, 200, { accessToken: 'sa-access', expireTime: '2030-01-01T00:00:00Z' });
+      }
+      if (url.pathname === `/v1/projects/-/serviceAccounts/${encodeURIComponent(sa)}:generateIdToken`)
+        return answerGenerateIdToken(req, body, res, 'sa-access');
+      return json(res, 404, {});
+    },
+    async (f) => {
+      const subjectFile = join(work, 'subject.json');
+      writeFileSync(subjectFile, JSON.stringify({ id_token: 'subject-from-file' }));
+      const credentials = (source: Record<string, unknown>, impersonate = true) => {
+        const file = join(work, `external-${Object.keys(source)[0]}-${impersonate}.json`);
+        writeFileSync(
+          file,
+          JSON.stringify({
+            type: 'external_account',
+            audience,
+            subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+            token_url: `${f.url}/sts`,
+            credential_source: source,
+            ...(impersonate
+              ? { service_account_impersonation_url: `${f.url}/v1/projects/-/serviceAccounts/${sa}:generateAccessToken` }
+              : {}),
+          }),
+        );
+        return { GOOGLE_APPLICATION_CREDENTIALS: file, KEYLESS_GOOGLE_IAM_CREDENTIALS_URL: f.url };
+      };
+      await signWith(
+        ['--oidc-provider', 'google'],
+        credentials({ file: subjectFile, format: { type: 'json', subject_token_field_name: 'id_token' } }),
+      );
+      await signWith(['--oidc-provider', 'google'], credentials({ url: `${f.url}/subject`, headers: { 'X-Flavor': 'ci' } }));
+      assert.deepEqual(
+        f.requests.map((r) => new URL(r.path, f.url).pathname.split('/').pop()),
+        [
+          'sts',
+          `${sa}:generateAccessToken`,
+          `${encodeURIComponent(sa)}:generateIdToken`,
+          'subject',
+          'sts',
+          `${sa}:generateAccessToken`,
+          `${encodeURIComponent(sa)}:generateIdToken`,
+        ],
+      );
+      // No service account to impersonate: no ID token, said plainly.
+      const r = await signFails('google', credentials({ file: subjectFile }, false));
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /an ID token from external_account credentials needs service_account_impersonation_url/);
+    },
+  );
+});
+
 test('google: impersonating GOOGLE_SERVICE_ACCOUNT_NAME through IAM Credentials generateIdToken, paid with the metadata server access token', async () => {
   await withFixture(
     (req, body, res) => {
@@ -203,12 +306,8 @@ test('google: impersonating GOOGLE_SERVICE_ACCOUNT_NAME through IAM Credentials 
         if (req.headers['metadata-flavor'] !== 'Google') return json(res, 403, {});
         return json(res, 200, { access_token: 'ya29.metadata-access', expires_in: 3600, token_type: 'Bearer' });
       }
-      if (url.pathname === '/v1/projects/-/serviceAccounts/signer%40project.iam.gserviceaccount.com:generateIdToken') {
-        if (req.headers.authorization !== 'Bearer ya29.metadata-access') return json(res, 401, {});
-        const asked = JSON.parse(body.toString()) as { audience?: string; includeEmail?: boolean };
-        if (asked.audience !== 'sigstore' || asked.includeEmail !== true) return json(res, 400, {});
-        return json(res, 200, { token });
-      }
+      if (url.pathname === '/v1/projects/-/serviceAccounts/signer%40project.iam.gserviceaccount.com:generateIdToken')
+        return answerGenerateIdToken(req, body, res, 'ya29.metadata-access');
       return json(res, 404, {});
     },
     async (f) => {
@@ -277,24 +376,6 @@ function workloadApi(): { server: Http2Server; seen: { path?: string; header?: s
   return { server, seen };
 }
 
-/** sign-blob with --oidc-provider spiffe at `endpoint`, expected to fail before signing. */
-const spiffeFails = (endpoint: string) =>
-  keyless(
-    [
-      'sign-blob',
-      signingConfig,
-      '--bundle',
-      join(work, 'no.json'),
-      '--oidc-provider',
-      'spiffe',
-      '--signing-config',
-      signingConfig,
-      '--trusted-root',
-      serve.trustedRoot,
-    ],
-    { SPIFFE_ENDPOINT_SOCKET: endpoint },
-  );
-
 test('spiffe: FetchJWTSVID over gRPC on the Workload API socket (SPIFFE_ENDPOINT_SOCKET)', async () => {
   const socket = join(work, 'agent.sock');
   const { server, seen } = workloadApi();
@@ -305,7 +386,7 @@ test('spiffe: FetchJWTSVID over gRPC on the Workload API socket (SPIFFE_ENDPOINT
   } finally {
     await new Promise<void>((r) => server.close(() => r()));
   }
-  const gone = await spiffeFails(join(work, 'no-agent.sock'));
+  const gone = await signFails('spiffe', { SPIFFE_ENDPOINT_SOCKET: join(work, 'no-agent.sock') });
   assert.notEqual(gone.code, 0);
   assert.match(gone.stderr, /SPIFFE Workload API at unix:\/\/.*no-agent\.sock: no such file or directory/);
 });
@@ -321,7 +402,7 @@ test('spiffe: the Workload API over TCP (SPIFFE_ENDPOINT_SOCKET=tcp://IP:PORT); 
     await new Promise<void>((r) => server.close(() => r()));
   }
   for (const endpoint of ['tcp://localhost:8081', 'tcp://127.0.0.1', 'tcp://127.0.0.1:8081/agent']) {
-    const r = await spiffeFails(endpoint);
+    const r = await signFails('spiffe', { SPIFFE_ENDPOINT_SOCKET: endpoint });
     assert.notEqual(r.code, 0, endpoint);
     assert.match(r.stderr, /is not tcp:\/\/IP:PORT \(an IP address, not a host name, and a port\)/, endpoint);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
