@@ -62,6 +62,35 @@ test('a Node HTTP server: status, body, headers it sends; the request is HTTP/1.
   assert.deepEqual({ status: small.status, tooLarge: small.tooLarge, bytes: small.body.length }, { status: 200, tooLarge: true, bytes: 0 });
 });
 
+test('redirects are followed (relative, to another server, every 30x that has a Location), at most five', async () => {
+  const body = Buffer.from('{"signed":{}}');
+  const target = await listen(createHttpServer((_req, res) => res.writeHead(200).end(body)));
+  const hops: string[] = [];
+  const url = await listen(
+    createHttpServer((req, res) => {
+      hops.push(req.url ?? '');
+      const [, kind, n] = /^\/(\w+)\/(\d+)$/.exec(req.url ?? '') ?? [];
+      if (kind === 'relative') return void res.writeHead(302, { location: `/elsewhere/${n}` }).end();
+      if (kind === 'elsewhere') return void res.writeHead(307, { location: `${target}/tuf/${n}.root.json` }).end();
+      if (kind === 'loop') return void res.writeHead(301, { location: `/loop/${Number(n) + 1}` }).end();
+      if (kind === 'nowhere') return void res.writeHead(302, { location: 'http://[' }).end();
+      if (kind === 'file') return void res.writeHead(302, { location: 'file:///etc/passwd' }).end();
+      if (kind === 'bare') return void res.writeHead(302).end('no location');
+      res.writeHead(404).end();
+    }),
+  );
+  const followed = await httpGet(`${url}/relative/3`, 16_384, 5000);
+  assert.equal(followed.status, 200);
+  assert.deepEqual(followed.body, body);
+  assert.deepEqual(hops, ['/relative/3', '/elsewhere/3']);
+  // A 30x without Location is an answer like any other (the TUF client then refuses its status).
+  assert.equal((await httpGet(`${url}/bare/1`, 16_384, 5000)).status, 302);
+  await assert.rejects(httpGet(`${url}/loop/0`, 16_384, 5000), /more than 5 redirects/);
+  assert.equal(hops.filter((h) => h.startsWith('/loop/')).length, 6);
+  await assert.rejects(httpGet(`${url}/nowhere/1`, 16_384, 5000), /a redirect to "http:\/\/\[", which is not a URL/);
+  await assert.rejects(httpGet(`${url}/file/1`, 16_384, 5000), /not an http\(s\) URL: file:/);
+});
+
 test('a body past the limit is not read to its end', async () => {
   let hungUp!: () => void;
   const closed = new Promise<void>((resolve) => (hungUp = resolve));
@@ -151,6 +180,8 @@ test('https: the server certificate is checked (trusted CA and host name); an un
     ]);
     assert.equal(made.status, 0, made.stderr?.toString());
     const server = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
+      if (req.url === '/tuf/moved') return void res.writeHead(301, { location: '/tuf/timestamp.json' }).end();
+      if (req.url === '/tuf/downgrade') return void res.writeHead(302, { location: 'http://localhost:1/tuf/timestamp.json' }).end();
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url: req.url, version: req.httpVersion }));
     });
     servers.push(server);
@@ -176,6 +207,12 @@ test('https: the server certificate is checked (trusted CA and host name); an un
     const untrusted = await get(`https://localhost:${port}/tuf/timestamp.json`, false);
     assert.equal(untrusted.status, 1);
     assert.match(untrusted.out, /^refused (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)/);
+    // Redirects: followed within https, never down to http.
+    const moved = await get(`https://localhost:${port}/tuf/moved`, true);
+    assert.equal(moved.out, `200 {"url":"/tuf/timestamp.json","version":"1.0"}`);
+    const downgrade = await get(`https://localhost:${port}/tuf/downgrade`, true);
+    assert.equal(downgrade.status, 1);
+    assert.match(downgrade.out, /^refused a redirect from https to http: \(http:\/\/localhost:1\) is not followed/);
     const misnamed = await get(`https://127.0.0.1:${port}/tuf/timestamp.json`, true);
     assert.equal(misnamed.status, 1);
     assert.match(misnamed.out, /^refused ERR_TLS_CERT_ALTNAME_INVALID/);
