@@ -20,11 +20,12 @@
 // memory) when crane is installed, with its CPU per image. `--batch-only` skips the one-image
 // processes and the peer; `--batch-rounds N` (2);
 // `--registry-gogc N` adds a docker-registry run with the Go runtime's GOGC=N to the batch;
+// `--registry-inmemory` one with docker-registry's in-memory storage driver (no disk);
 // `--cpu-prof DIR` runs each batch's signing process with `node --cpu-prof` (profiles in DIR,
 // named after the build and round; open them in Chrome DevTools or summarise with any
 // .cpuprofile reader).
 //
-//   npm run build && node --import tsx bench/oci.ts [--runs 11] [--images 100] [--log-version 2] [--baseline DIR] [--batch-only] [--batch-rounds N] [--registry-gogc N] [--cpu-prof DIR]
+//   npm run build && node --import tsx bench/oci.ts [--runs 11] [--images 100] [--log-version 2] [--baseline DIR] [--batch-only] [--batch-rounds N] [--registry-gogc N] [--registry-inmemory] [--cpu-prof DIR]
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -52,6 +53,7 @@ const BATCH_ONLY = args.includes('--batch-only');
 const BATCH_ROUNDS = Number(argValue('--batch-rounds', '2'));
 const REGISTRY_CACHE = !args.includes('--no-registry-cache');
 const REGISTRY_GOGC = args.includes('--registry-gogc') ? argValue('--registry-gogc', '400') : undefined;
+const REGISTRY_INMEMORY = args.includes('--registry-inmemory');
 const CPU_PROF = args.includes('--cpu-prof') ? resolve(argValue('--cpu-prof', '.')) : undefined;
 
 /** user + sys CPU ms a live process has used (Linux; USER_HZ 100). */
@@ -177,6 +179,10 @@ async function main(): Promise<void> {
     if (REGISTRY_GOGC) {
       const tuned = await startDockerRegistry({ blobDescriptorCache: REGISTRY_CACHE, env: { GOGC: REGISTRY_GOGC } });
       registries.push({ label: ` GOGC=${REGISTRY_GOGC}`, reg: tuned });
+    }
+    if (REGISTRY_INMEMORY) {
+      const inMemory = await startDockerRegistry({ blobDescriptorCache: REGISTRY_CACHE, storage: 'inmemory' });
+      registries.push({ label: ' (inmemory storage driver)', reg: inMemory });
     }
     try {
       for (let round = 0; round < BATCH_ROUNDS; round++) {

@@ -27,6 +27,8 @@ export interface DockerRegistryOptions {
   blobDescriptorCache?: boolean;
   /** Extra environment for the process (e.g. the Go runtime's GOGC). */
   env?: Record<string, string>;
+  /** `inmemory`: the registry's in-memory storage driver instead of files on disk (benchmarks). */
+  storage?: 'filesystem' | 'inmemory';
 }
 
 export async function startDockerRegistry(options: DockerRegistryOptions = {}): Promise<TestRegistry> {
@@ -46,7 +48,7 @@ export async function startDockerRegistry(options: DockerRegistryOptions = {}): 
   const config = join(dir, 'config.yml');
   writeFileSync(
     config,
-    `version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n${options.blobDescriptorCache ? '  cache:\n    blobdescriptor: inmemory\n' : ''}  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:0\n${auth}`,
+    `version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n${options.storage === 'inmemory' ? '  inmemory: {}' : `  filesystem:\n    rootdirectory: ${join(dir, 'data')}`}\n${options.blobDescriptorCache ? '  cache:\n    blobdescriptor: inmemory\n' : ''}  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:0\n${auth}`,
   );
   let child: ChildProcess;
   try {
