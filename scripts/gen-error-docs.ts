@@ -47,6 +47,8 @@ export function renderErrorDocs(): string {
     'verification or format failure of the input, otherwise `500 INTERNAL` without details.',
     'The lowercase `idp` codes are OAuth 2.0 error codes (RFC 6749, RFC 8628); the development identity provider',
     'also sends them as `error`.',
+    "The Rekor v1 API routes answer errors in Rekor's own model, `{code: <HTTP status>, message}`, which clients",
+    'generated from its OpenAPI spec (rekor-cli, cosign) require; there the Keyless code is `reason`.',
     '',
     '| Code | Component | Meaning | HTTP |',
     '| --- | --- | --- | --- |',

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { startServe } from './helpers.js';
+import { errorCode } from '../support/error-body.js';
 
 function nodeHttpPost(url: string, body: Buffer): Promise<string> {
   return new Promise((resolve) => {
@@ -42,8 +43,7 @@ async function fetchPost(url: string, body: Buffer, chunked: boolean): Promise<s
       body: chunked ? stream : body,
       duplex: 'half',
     } as RequestInit);
-    const json = (await r.json()) as { code?: string };
-    return `${r.status} ${json.code}`;
+    return `${r.status} ${errorCode(await r.json(), r.status)}`;
   } catch (e) {
     return `fetch error ${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message}`;
   }

@@ -11,6 +11,7 @@ import { MAX_REKOR_V1_DSSE_SIGNATURES, MAX_REKOR_V1_DSSE_VERIFIERS } from '../..
 import { MAX_ENTRY_BUNDLE_ENTRY_BYTES } from '../../src/merkle/index.js';
 import { KeylessError } from '../../src/core/errors.js';
 import { startServe } from '../server/helpers.js';
+import { errorCode } from '../support/error-body.js';
 
 const b64 = (s: string | Buffer): string => Buffer.from(s).toString('base64');
 const pemOf = (k: KeyObject): string => k.export({ format: 'pem', type: 'spki' }).toString();
@@ -79,7 +80,7 @@ for (const driver of LOG_DRIVERS)
         ] as const) {
           const r = await post(`${s.url}${path}`, body);
           assert.equal(r.status, 400, `${name} at ${path}: ${JSON.stringify(r.json)}`);
-          assert.equal(r.json.code, 'FORMAT_INVALID');
+          assert.equal(errorCode(r.json, r.status), 'FORMAT_INVALID');
           assert.match(r.json.message, /at most 10/);
         }
       }

@@ -93,10 +93,12 @@ function tests(): void {
     sigstoreVerify(keyBundle(transparencyLogEntryFromV1(byId.json), signed), artifact, 1);
     const byIndex = await get(`${s.url}/api/v1/log/entries?logIndex=${entry.logIndex}`);
     assert.equal(byIndex.json[entryId!].body, entry.body);
-    // Duplicate: 409 with the location of the existing entry.
+    // Duplicate: 409 with the location of the existing entry, the body in Rekor's Error model.
     const dup = await post(`${s.url}/api/v1/log/entries`, hashedRekordV1(signed));
     assert.equal(dup.status, 409);
-    assert.equal(dup.json.code, 'ENTRY_EXISTS');
+    assert.deepEqual(Object.keys(dup.json).sort(), ['code', 'message', 'reason']);
+    assert.equal(dup.json.code, 409);
+    assert.equal(dup.json.reason, 'ENTRY_EXISTS');
     assert.equal(dup.headers.get('location'), `/api/v1/log/entries/${entryId}`);
   });
 

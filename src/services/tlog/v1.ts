@@ -19,6 +19,22 @@ export interface RekorV1ServiceOptions {
 
 const MAX_RETRIEVE = 10;
 
+/**
+ * Rekor answers errors as `{code: <HTTP status>, message}` (the Error model of its OpenAPI
+ * spec), and clients generated from that spec (rekor-cli, cosign's Rekor client) cannot
+ * read a string `code`: a 409 would not even be recognised as a duplicate. On the Rekor v1
+ * routes the Keyless error code is therefore carried as `reason`.
+ */
+function asRekorError(status: number, payload: string): string {
+  try {
+    const body = JSON.parse(payload) as { code?: unknown; message?: unknown };
+    if (typeof body?.code === 'string') return JSON.stringify({ code: status, message: body.message, reason: body.code });
+  } catch {
+    // not one of our JSON errors: sent as it is
+  }
+  return payload;
+}
+
 function intParam(value: unknown, field: string, required: boolean): number | undefined {
   if (value === undefined && !required) return undefined;
   if (typeof value !== 'string' || !/^(0|[1-9][0-9]{0,15})$/.test(value)) {
@@ -55,6 +71,10 @@ export function rekorV1Service(options: RekorV1ServiceOptions): FastifyPluginAsy
   }
 
   return async (app) => {
+    app.addHook('onSend', (_request, reply, payload, done) => {
+      done(null, reply.statusCode >= 400 && typeof payload === 'string' ? asRekorError(reply.statusCode, payload) : payload);
+    });
+
     app.post('/api/v1/log/entries', async (request, reply: FastifyReply) => {
       const proposed = parseRekorV1ProposedEntry(request.body);
       const admitted = await admitV1(proposed, verifier);
@@ -112,7 +132,8 @@ export function rekorV1Service(options: RekorV1ServiceOptions): FastifyPluginAsy
     app.post('/api/v1/log/entries/retrieve', async (request) => {
       const body = asObject(request.body, 'body');
       const list = (name: string): unknown[] => {
-        if (body[name] === undefined) return [];
+        // Go clients (rekor-cli) send the lists they leave empty as null.
+        if (body[name] === undefined || body[name] === null) return [];
         const a = asArray(body[name], name);
         if (a.length > MAX_RETRIEVE) throw new FormatError(name, `at most ${MAX_RETRIEVE} items are allowed`, { check: 'limit' });
         return a;
