@@ -16,9 +16,9 @@
 // /proc/<pid>/stat, the signing client from /usr/bin/time) and the requests docker-registry
 // itself logged per image. docker-registry runs with filesystem storage on disk and
 // `storage.cache.blobdescriptor: inmemory` (`--no-registry-cache` leaves the cache out).
-// The batch also runs against go-containerregistry's registry (`crane registry serve`, in
-// memory) when crane is installed, with its CPU per image. `--batch-only` skips the one-image
-// processes and the peer; `--batch-rounds N` (2);
+// The batch also runs against go-containerregistry's registry, in memory, with its CPU per
+// image: as `crane registry serve` (when crane is installed) and with its referrers API on.
+// `--batch-only` skips the one-image processes and the peer; `--batch-rounds N` (2);
 // `--registry-gogc N` adds a docker-registry run with the Go runtime's GOGC=N to the batch;
 // `--registry-inmemory` one with docker-registry's in-memory storage driver (no disk);
 // `--cpu-prof DIR` runs each batch's signing process with `node --cpu-prof` (profiles in DIR,
@@ -35,6 +35,7 @@ import { startServe } from '../test/sign/serve-helper.js';
 import { startDockerRegistry } from '../test/support/docker-registry.js';
 import { startSpecRegistry } from '../test/support/oci-registry.js';
 import { CRANE_VERSION, findCrane, startCraneRegistry } from '../test/support/crane.js';
+import { startGgcrRegistry } from '../test/support/ggcr-registry.js';
 import { pushImage } from '../test/support/images.js';
 import { RegistryClient } from '../src/registry/index.js';
 
@@ -216,16 +217,19 @@ async function main(): Promise<void> {
     } finally {
       await Promise.all(registries.slice(1).map((r) => r.reg.stop()));
     }
-    // The same batch against a second real registry, go-containerregistry's (`crane registry
-    // serve`: in memory, no referrers API), when crane is installed.
-    let crane: string | undefined;
+    // The same batch against go-containerregistry's registry (in memory): as `crane registry
+    // serve` runs it (no referrers API: the fallback tag) when crane is installed, and with its
+    // referrers API on (test/support/ggcr-registry, built with Go).
+    const others: { label: string; start: () => Promise<{ host: string; pid: number; stop(): Promise<void> }> }[] = [];
     try {
-      crane = findCrane();
+      const crane = findCrane();
+      others.push({ label: `crane registry serve ${CRANE_VERSION} (in memory, fallback tag)`, start: () => startCraneRegistry(crane) });
     } catch {
       console.log('crane: not installed, its registry not measured');
     }
-    if (crane) {
-      const reg = await startCraneRegistry(crane);
+    others.push({ label: "go-containerregistry's registry (in memory, referrers API)", start: () => startGgcrRegistry() });
+    for (const other of others) {
+      const reg = await other.start();
       try {
         const crepo = { registry: reg.host, repository: 'bench/app' };
         for (let round = 0; round < BATCH_ROUNDS; round++) {
@@ -237,7 +241,7 @@ async function main(): Promise<void> {
           const [reg1, serve1] = [processCpuMs(reg.pid), processCpuMs(serve.child.pid!)];
           const perImage = (ms: number) => (ms / IMAGES).toFixed(1);
           console.log(
-            `keyless sign ${IMAGES} images in one command, crane registry serve ${CRANE_VERSION} (in memory, fallback tag): ${batch.ms.toFixed(0)} ms = ${(IMAGES / (batch.ms / 1000)).toFixed(1)} images/s; ` +
+            `keyless sign ${IMAGES} images in one command, ${other.label}: ${batch.ms.toFixed(0)} ms = ${(IMAGES / (batch.ms / 1000)).toFixed(1)} images/s; ` +
               `CPU per image: registry ${perImage(reg1 - reg0)} ms, keyless serve ${perImage(serve1 - serve0)} ms` +
               `${batch.cpuMs ? `, sign process ${perImage(batch.cpuMs)} ms` : ''}; load ${loadavg()[0]!.toFixed(2)}`,
           );

@@ -1,8 +1,9 @@
 // @integration: starts real registries, `keyless serve` and peers on loopback
 // Images end to end: `keyless serve` as the Sigstore side, a real registry on loopback —
-// Debian's docker-registry 2.8.2 (no referrers API: the fallback tag) and the spec-following
+// Debian's docker-registry 2.8.2 (no referrers API: the fallback tag), go-containerregistry's
+// registry with its referrers API on (test/support/ggcr-registry) and the spec-following
 // referrers-API registry — images built and pushed by the test, `bin/keyless sign|verify`
-// as processes. The same suite runs against both registries.
+// as processes. The same suite runs against each registry.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { startServe, keyless, type Serve } from '../sign/serve-helper.js';
 import { startDockerRegistry } from '../support/docker-registry.js';
 import { startSpecRegistry } from '../support/oci-registry.js';
+import { startGgcrRegistry } from '../support/ggcr-registry.js';
 import { pushImage, pushIndex } from '../support/images.js';
 import { RegistryClient, OCI_MANIFEST, OCI_EMPTY, EMPTY_JSON, type Repository } from '../../src/registry/index.js';
 import { sha256 } from '../../src/core/hash.js';
@@ -49,6 +51,7 @@ function verifyArgs(identity = EMAIL, iss = issuer): string[] {
 const registries = [
   { label: 'docker-registry 2.8.2 (fallback tag)', start: () => startDockerRegistry(), via: 'fallback' },
   { label: 'referrers-API registry', start: () => startSpecRegistry(), via: 'api' },
+  { label: "go-containerregistry's registry (referrers API)", start: () => startGgcrRegistry(), via: 'api' },
 ] as const;
 
 for (const kind of registries) {
