@@ -1,7 +1,8 @@
 // @integration: starts real registries, `keyless serve` and peers on loopback
 // Images and the peers users come from: cosign v3 verifies what Keyless pushes (both
 // layouts, signatures and attestations), Keyless verifies what cosign pushes against the
-// same `keyless serve`, and a bundle made by sigstore-js and attached with @sigstore/oci
+// same `keyless serve` (on docker-registry's fallback tags and on go-containerregistry's
+// referrers API), and a bundle made by sigstore-js and attached with @sigstore/oci
 // (GitHub's attestation layout) verifies with `keyless verify-attestation`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import * as sigstore from 'sigstore';
 import { attachArtifactToImage } from '@sigstore/oci';
 import { startServe, keyless, type Serve } from '../sign/serve-helper.js';
 import { startDockerRegistry, type TestRegistry } from '../support/docker-registry.js';
+import { startGgcrRegistry } from '../support/ggcr-registry.js';
 import { pushImage } from '../support/images.js';
 import { findCosign, cosign } from '../support/cosign.js';
 import { RegistryClient, type Repository } from '../../src/registry/index.js';
@@ -178,6 +180,52 @@ test('keyless verify accepts an image signed by cosign against keyless serve', a
     ).code,
     1,
   );
+});
+
+test("on go-containerregistry's referrers API: cosign verifies what Keyless signs, and Keyless what cosign signs", async () => {
+  const api = await startGgcrRegistry();
+  try {
+    const repo = { registry: api.host, repository: 'peers/referrers-api' };
+    const ours = await pushImage(client, repo, 'ours');
+    const s = await keyless(['sign', `${api.host}/${repo.repository}:ours`, ...signArgs(2)]);
+    assert.equal(s.code, 0, s.stderr);
+    const byCosign = await cosign(cosignBin, ['verify', ...cosignVerifyArgs(), ours.ref], cosignEnv());
+    assert.equal(byCosign.code, 0, byCosign.stderr);
+    assert.match(byCosign.stdout, new RegExp(ours.digest));
+
+    const theirs = await pushImage(client, repo, 'theirs');
+    const c = await cosign(
+      cosignBin,
+      [
+        'sign',
+        '--identity-token',
+        tokenFile,
+        '--signing-config',
+        serve.signingConfig(2),
+        '--trusted-root',
+        serve.trustedRoot,
+        '-y',
+        theirs.ref,
+      ],
+      cosignEnv(),
+    );
+    assert.equal(c.code, 0, c.stderr);
+    const k = await keyless(['verify', theirs.ref, ...keylessVerifyArgs(), '--output', 'json']);
+    assert.equal(k.code, 0, k.stderr);
+    assert.equal((JSON.parse(k.stdout) as Array<{ digest: string }>)[0]!.digest, theirs.digest);
+    // Both went through the registry's referrers API, not a fallback tag.
+    for (const img of [ours, theirs]) {
+      const { manifests, via } = await client.referrers(repo, img.digest);
+      assert.equal(via, 'api');
+      assert.equal(manifests.length, 1);
+    }
+    // An image nothing signed: both tools say no.
+    const none = await pushImage(client, repo, 'none');
+    assert.notEqual((await cosign(cosignBin, ['verify', ...cosignVerifyArgs(), none.ref], cosignEnv())).code, 0);
+    assert.equal((await keyless(['verify', none.ref, ...keylessVerifyArgs()])).code, 1);
+  } finally {
+    await api.stop();
+  }
 });
 
 test('keyless verify-attestation accepts a cosign attestation', async () => {
