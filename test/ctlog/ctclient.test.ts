@@ -3,7 +3,8 @@
 // library monitors are built on; .ci/run installs the pinned version) against a real
 // `keyless serve` whose CA has issued signing certificates. It checks the STH signature with
 // the log's public key, parses every entry with its extra_data (RFC 6962 PrecertChainEntry),
-// and verifies an inclusion and a consistency proof.
+// and verifies an inclusion and a consistency proof; it reads the accepted roots and submits
+// an issued certificate with its chain (add-chain), checking the SCT with the log's key.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -93,4 +94,33 @@ test('ctclient verifies the STH, parses every entry with its precertificate chai
   // A wrong earlier root is refused: the check could fail.
   const wrong = await consistency(Buffer.alloc(32, 1).toString('base64'));
   assert.notEqual(wrong.code, 0);
+});
+
+test('ctclient reads the accepted roots and submits an issued certificate with its chain (add-chain); the entry reads back with that chain', async () => {
+  const chainPem = readFileSync(join(serve.dataDir, 'fulcio.chain.pem'), 'utf8');
+  const root = chainPem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)!.at(-1)!;
+  const roots = await ct('get-roots', '--text=false');
+  assert.equal(roots.code, 0, roots.stderr);
+  const body = (pem: string) => pem.replace(/-----[A-Z ]+-----|\s/g, '');
+  assert.ok(body(roots.stdout).includes(body(root)), roots.stdout);
+
+  await signOne('for-add-chain');
+  const bundle = JSON.parse(readFileSync(join(work, 'for-add-chain.sigstore.json'), 'utf8')) as {
+    verificationMaterial: { certificate: { rawBytes: string } };
+  };
+  const leaf = `-----BEGIN CERTIFICATE-----\n${bundle.verificationMaterial.certificate.rawBytes.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+  const chainFile = join(work, 'issued-chain.pem');
+  writeFileSync(chainFile, leaf + chainPem);
+  const before = (await sth()).tree_size;
+  // ctclient checks the SCT's signature with the log's public key.
+  const up = await ct('upload', '--cert_chain', chainFile);
+  assert.equal(up.code, 0, up.stderr);
+  assert.match(up.stdout + up.stderr, /Signature: .*Hash=SHA256 Sign=ECDSA/);
+  const after = await sth();
+  assert.equal(after.tree_size, before + 1);
+  const entry = await ct('get-entries', '--first', String(before), '--last', String(before), '--chain', '--text=false');
+  assert.equal(entry.code, 0, entry.stderr);
+  assert.match(entry.stdout, new RegExp(`^Index=${before} .*X.509 certificate`, 'm'));
+  // The certificate, then the chain it was submitted with.
+  assert.equal(entry.stdout.match(/-----BEGIN CERTIFICATE-----/g)?.length, 1 + chainPem.match(/-----BEGIN CERTIFICATE-----/g)!.length);
 });
