@@ -53,6 +53,10 @@ function keylessVerifyArgs(): string[] {
 function cosignVerifyArgs(): string[] {
   return ['--trusted-root', serve.trustedRoot, '--certificate-identity', EMAIL, '--certificate-oidc-issuer', issuer];
 }
+/** cosign sign against keyless serve (its Rekor v`v` log), the token from a file. */
+function cosignSignArgs(v: 1 | 2): string[] {
+  return ['--identity-token', tokenFile, '--signing-config', serve.signingConfig(v), '--trusted-root', serve.trustedRoot, '-y'];
+}
 const cosignEnv = () => ({ HOME: work });
 
 async function image(name: string): Promise<{ repo: Repository; ref: string; tagRef: string; digest: string }> {
@@ -141,23 +145,7 @@ test('cosign verify-attestation accepts a Keyless attestation (referrer layout)'
 
 test('keyless verify accepts an image signed by cosign against keyless serve', async () => {
   const img = await image('by-cosign');
-  const s = await cosign(
-    cosignBin,
-    [
-      'sign',
-      '--identity-token',
-      tokenFile,
-      '--signing-config',
-      serve.signingConfig(1),
-      '--trusted-root',
-      serve.trustedRoot,
-      '-y',
-      '-a',
-      'built-by=cosign',
-      img.ref,
-    ],
-    cosignEnv(),
-  );
+  const s = await cosign(cosignBin, ['sign', ...cosignSignArgs(1), '-a', 'built-by=cosign', img.ref], cosignEnv());
   assert.equal(s.code, 0, s.stderr);
   const k = await keyless(['verify', img.tagRef, ...keylessVerifyArgs(), '-a', 'built-by=cosign', '--output', 'json']);
   assert.equal(k.code, 0, k.stderr);
@@ -194,21 +182,7 @@ test("on go-containerregistry's referrers API: cosign verifies what Keyless sign
     assert.match(byCosign.stdout, new RegExp(ours.digest));
 
     const theirs = await pushImage(client, repo, 'theirs');
-    const c = await cosign(
-      cosignBin,
-      [
-        'sign',
-        '--identity-token',
-        tokenFile,
-        '--signing-config',
-        serve.signingConfig(2),
-        '--trusted-root',
-        serve.trustedRoot,
-        '-y',
-        theirs.ref,
-      ],
-      cosignEnv(),
-    );
+    const c = await cosign(cosignBin, ['sign', ...cosignSignArgs(2), theirs.ref], cosignEnv());
     assert.equal(c.code, 0, c.stderr);
     const k = await keyless(['verify', theirs.ref, ...keylessVerifyArgs(), '--output', 'json']);
     assert.equal(k.code, 0, k.stderr);

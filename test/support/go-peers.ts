@@ -1,4 +1,4 @@
-// Finds and runs the Go peers (cosign, crane), which .ci/run installs at pinned versions with
+// Finds and runs the Go peers (cosign, crane, ...), which .ci/run installs at pinned versions with
 // `go install`. Tests that need one fail loudly when it is missing: they are never skipped.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -36,4 +36,48 @@ export function runPeer(bin: string, args: string[], env: Record<string, string>
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** A Go server started as a child process: where it listens, its pid (CPU accounting), how to stop it. */
+export interface GoServer {
+  /** `127.0.0.1:<port>` */
+  host: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `bin args` and waits for it to print "serving on port N" (as go-containerregistry's
+ * registry does); keeps the tail of its output to explain a failure to start.
+ */
+export async function startGoServer(name: string, bin: string, args: string[]): Promise<GoServer> {
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  let log = '';
+  const port = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} printed no port:\n${log}`)), 20_000);
+    const onData = (d: string) => {
+      log = (log + d).slice(-8192);
+      const m = /serving on port (\d+)/.exec(log);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.setEncoding('utf8').on('data', onData);
+    child.stderr!.setEncoding('utf8').on('data', onData);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start ${name}: ${e.message}`));
+    });
+    void exited.then(() => reject(new Error(`${name} exited early:\n${log}`)));
+  });
+  return {
+    host: `127.0.0.1:${port}`,
+    pid: child.pid!,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
