@@ -2,11 +2,12 @@
 // The Rekor v1 API as Rekor's own client sees it: rekor-cli (sigstore/rekor, built from the
 // OpenAPI spec's generated client, as cosign's Rekor calls are; .ci/run installs the pinned
 // version) against a real `keyless serve`. It uploads, meets its own duplicate, verifies an
-// entry's signed entry timestamp, inclusion proof and checkpoint, searches the index, and
-// proves the log consistent between two of its own visits.
+// entry's signed entry timestamp, inclusion proof and checkpoint, searches the index (a DSSE
+// entry by its statement's subject digest too), and proves the log consistent between two
+// of its own visits.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,4 +104,40 @@ test('rekor-cli uploads, sees its duplicate as one, verifies entries and the log
   const byArtifact = await rekor('search', '--artifact', join(work, 'first.txt'));
   assert.equal(byArtifact.code, 0, byArtifact.stderr);
   assert.equal(byArtifact.stdout.match(/^[0-9a-f]{80}$/gm)?.length, 1, byArtifact.stdout);
+});
+
+test('rekor-cli uploads a DSSE envelope of an in-toto statement; searching by a subject digest finds it, as on Rekor', async () => {
+  const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const subject = createHash('sha256').update('the attested artifact').digest('hex');
+  const payload = Buffer.from(
+    JSON.stringify({
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ name: 'artifact', digest: { sha256: subject } }],
+      predicateType: 'https://example.com/predicate/v1',
+      predicate: {},
+    }),
+  );
+  const payloadType = 'application/vnd.in-toto+json';
+  const pae = Buffer.concat([Buffer.from(`DSSEv1 ${payloadType.length} ${payloadType} ${payload.length} `), payload]);
+  const envelope = join(work, 'envelope.json');
+  writeFileSync(
+    envelope,
+    JSON.stringify({
+      payloadType,
+      payload: payload.toString('base64'),
+      signatures: [{ keyid: '', sig: sign('sha256', pae, keys.privateKey).toString('base64') }],
+    }),
+  );
+  const pub = join(work, 'envelope.pub');
+  writeFileSync(pub, keys.publicKey.export({ format: 'pem', type: 'spki' }));
+  const up = await rekor('upload', '--type', 'dsse', '--artifact', envelope, '--public-key', pub, '--pki-format', 'x509');
+  assert.equal(up.code, 0, up.stderr);
+  const id = /available at: .*\/api\/v1\/log\/entries\/([0-9a-f]{80})/.exec(up.stdout)?.[1];
+  assert.ok(id, up.stdout);
+  const found = await rekor('search', '--sha', subject);
+  assert.equal(found.code, 0, found.stderr);
+  assert.deepEqual(found.stdout.match(/^[0-9a-f]{80}$/gm), [id]);
+  // A digest no statement names finds nothing.
+  const none = await rekor('search', '--sha', createHash('sha256').update('something else').digest('hex'));
+  assert.doesNotMatch(none.stdout, /^[0-9a-f]{80}$/m);
 });

@@ -11,6 +11,8 @@ import {
   canonicalRekorV2Body,
   hashAlgorithmForKeyDetails,
   nodeHashName,
+  parseStatement,
+  IN_TOTO_PAYLOAD_TYPE,
   preAuthEncoding,
   publicKeyDetailsName,
   HashAlgorithmValue,
@@ -40,6 +42,29 @@ function indexKeysFor(keys: SubmittedKey[], hashes: string[]): string[] {
     for (const u of k.uris) out.add(uriIndexKey(u));
   }
   return [...out];
+}
+
+/** Subject digests indexed from one statement, at most (the entry size bounds them anyway). */
+const MAX_SUBJECT_INDEX_KEYS = 1024;
+
+/**
+ * The digests of an in-toto statement's subjects, as Rekor indexes DSSE and intoto entries:
+ * `rekor-cli search --sha <artifact digest>` then finds the attestations about an artifact.
+ * A payload that is not an in-toto statement, or not one that parses, adds no keys (as in
+ * Rekor, the entry is still logged).
+ */
+function statementSubjectKeys(envelope: Envelope): string[] {
+  if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) return [];
+  let subjects;
+  try {
+    subjects = parseStatement(envelope.payload).subjects;
+  } catch {
+    return [];
+  }
+  const keys: string[] = [];
+  for (const s of subjects)
+    for (const [alg, hex] of Object.entries(s.digest)) if (keys.length < MAX_SUBJECT_INDEX_KEYS) keys.push(hashIndexKey(alg, hex));
+  return keys;
 }
 
 function signatureInvalid(field: string): VerificationError {
@@ -153,6 +178,7 @@ export async function admitV1(entry: RekorV1ProposedEntry, verifier: DigestVerif
         indexKeys: indexKeysFor(signers, [
           hashIndexKey('sha256', built.payloadHash.value),
           hashIndexKey('sha256', built.envelopeHash.value),
+          ...statementSubjectKeys(entry.envelope),
         ]),
       };
     }
@@ -169,7 +195,7 @@ export async function admitV1(entry: RekorV1ProposedEntry, verifier: DigestVerif
         body: canonicalRekorV1Body(built),
         kind: entry.kind,
         apiVersion: entry.apiVersion,
-        indexKeys: indexKeysFor(keys, [hashIndexKey('sha256', built.payloadHash.value)]),
+        indexKeys: indexKeysFor(keys, [hashIndexKey('sha256', built.payloadHash.value), ...statementSubjectKeys(entry.envelope)]),
       };
     }
   }
