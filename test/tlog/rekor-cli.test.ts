@@ -3,8 +3,8 @@
 // OpenAPI spec's generated client, as cosign's Rekor calls are; .ci/run installs the pinned
 // version) against a real `keyless serve`. It uploads, meets its own duplicate, verifies an
 // entry's signed entry timestamp, inclusion proof and checkpoint, searches the index (a DSSE
-// entry by its statement's subject digest too), and proves the log consistent between two
-// of its own visits.
+// entry by its statement's subject and SLSA material digests too), and proves the log
+// consistent between two of its own visits.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
@@ -106,15 +106,19 @@ test('rekor-cli uploads, sees its duplicate as one, verifies entries and the log
   assert.equal(byArtifact.stdout.match(/^[0-9a-f]{80}$/gm)?.length, 1, byArtifact.stdout);
 });
 
-test('rekor-cli uploads a DSSE envelope of an in-toto statement; searching by a subject digest finds it, as on Rekor', async () => {
+test('rekor-cli uploads a DSSE envelope of a SLSA provenance; searching by a subject or material digest finds it, as on Rekor', async () => {
   const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const subject = createHash('sha256').update('the attested artifact').digest('hex');
+  const material = createHash('sha256').update('the source it was built from').digest('hex');
   const payload = Buffer.from(
     JSON.stringify({
-      _type: 'https://in-toto.io/Statement/v1',
+      _type: 'https://in-toto.io/Statement/v0.1',
       subject: [{ name: 'artifact', digest: { sha256: subject } }],
-      predicateType: 'https://example.com/predicate/v1',
-      predicate: {},
+      predicateType: 'https://slsa.dev/provenance/v0.2',
+      predicate: {
+        builder: { id: 'https://example.com/builder' },
+        materials: [{ uri: 'git+https://example.com/repo', digest: { sha256: material } }],
+      },
     }),
   );
   const payloadType = 'application/vnd.in-toto+json';
@@ -134,9 +138,11 @@ test('rekor-cli uploads a DSSE envelope of an in-toto statement; searching by a 
   assert.equal(up.code, 0, up.stderr);
   const id = /available at: .*\/api\/v1\/log\/entries\/([0-9a-f]{80})/.exec(up.stdout)?.[1];
   assert.ok(id, up.stdout);
-  const found = await rekor('search', '--sha', subject);
-  assert.equal(found.code, 0, found.stderr);
-  assert.deepEqual(found.stdout.match(/^[0-9a-f]{80}$/gm), [id]);
+  for (const digest of [subject, material]) {
+    const found = await rekor('search', '--sha', digest);
+    assert.equal(found.code, 0, found.stderr);
+    assert.deepEqual(found.stdout.match(/^[0-9a-f]{80}$/gm), [id]);
+  }
   // A digest no statement names finds nothing.
   const none = await rekor('search', '--sha', createHash('sha256').update('something else').digest('hex'));
   assert.doesNotMatch(none.stdout, /^[0-9a-f]{80}$/m);

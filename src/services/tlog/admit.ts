@@ -47,23 +47,35 @@ function indexKeysFor(keys: SubmittedKey[], hashes: string[]): string[] {
 /** Subject digests indexed from one statement, at most (the entry size bounds them anyway). */
 const MAX_SUBJECT_INDEX_KEYS = 1024;
 
+const SLSA_PROVENANCE_V02 = 'https://slsa.dev/provenance/v0.2';
+
 /**
- * The digests of an in-toto statement's subjects, as Rekor indexes DSSE and intoto entries:
- * `rekor-cli search --sha <artifact digest>` then finds the attestations about an artifact.
- * A payload that is not an in-toto statement, or not one that parses, adds no keys (as in
- * Rekor, the entry is still logged).
+ * The digests of an in-toto statement's subjects (and of a SLSA v0.2 provenance's
+ * materials), as Rekor indexes DSSE and intoto entries: `rekor-cli search --sha <artifact
+ * digest>` then finds the attestations about an artifact. A payload that is not an in-toto
+ * statement, or not one that parses, adds no keys (as in Rekor, the entry is still logged).
  */
 function statementSubjectKeys(envelope: Envelope): string[] {
   if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) return [];
-  let subjects;
+  let statement;
   try {
-    subjects = parseStatement(envelope.payload).subjects;
+    statement = parseStatement(envelope.payload);
   } catch {
     return [];
   }
+  const digests: Record<string, unknown>[] = statement.subjects.map((s) => s.digest);
+  if (statement.predicateType === SLSA_PROVENANCE_V02) {
+    const materials = (statement.predicate as { materials?: unknown } | undefined)?.materials;
+    for (const m of Array.isArray(materials) ? materials : []) {
+      const digest = (m as { digest?: unknown } | null)?.digest;
+      if (typeof digest === 'object' && digest !== null) digests.push(digest as Record<string, unknown>);
+    }
+  }
   const keys: string[] = [];
-  for (const s of subjects)
-    for (const [alg, hex] of Object.entries(s.digest)) if (keys.length < MAX_SUBJECT_INDEX_KEYS) keys.push(hashIndexKey(alg, hex));
+  for (const digest of digests)
+    for (const [alg, hex] of Object.entries(digest))
+      if (keys.length < MAX_SUBJECT_INDEX_KEYS && typeof hex === 'string' && /^[0-9a-fA-F]{1,128}$/.test(hex))
+        keys.push(hashIndexKey(alg, hex));
   return keys;
 }
 
