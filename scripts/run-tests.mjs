@@ -2,7 +2,8 @@
 // listed here). A file whose first line is `// @integration…` starts servers, processes or a
 // browser; `--unit` leaves those out for feedback in seconds, `--integration` runs only them.
 // `--coverage` adds Node's built-in coverage report. Other arguments filter by path substring.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -35,9 +36,41 @@ if (files.length === 0) {
   process.exit(1);
 }
 const coverage = flags.has('--coverage') ? ['--experimental-test-coverage', '--import', './scripts/coverage-in-process.mjs'] : [];
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=3', `--test-timeout=${TEST_TIMEOUT_MS}`, '--test-reporter=spec', ...coverage, ...files],
-  { stdio: 'inherit' },
-);
+const scratch = mkdtempSync(join(tmpdir(), 'keyless-run-tests-'));
+const summary = join(scratch, 'not-started.json');
+const run = (list) =>
+  spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-concurrency=3',
+      `--test-timeout=${TEST_TIMEOUT_MS}`,
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=./scripts/not-started-reporter.mjs',
+      `--test-reporter-destination=${summary}`,
+      ...coverage,
+      ...list,
+    ],
+    { stdio: 'inherit' },
+  );
+let result = run(files);
+if (result.status !== 0) {
+  // Only when nothing failed but files that never started a test (scripts/not-started-reporter.mjs).
+  let outcome;
+  try {
+    outcome = JSON.parse(readFileSync(summary, 'utf8'));
+  } catch {
+    outcome = undefined;
+  }
+  if (outcome && outcome.otherFailures === 0 && outcome.notStarted.length > 0) {
+    console.error(
+      `\n${outcome.notStarted.join(', ')}: failed before any of its tests started (a Node 20 test process has been seen to hang while tsx loads the file); running ${outcome.notStarted.length === 1 ? 'it' : 'them'} once more\n`,
+    );
+    result = run(outcome.notStarted);
+  }
+}
+rmSync(scratch, { recursive: true, force: true });
 process.exit(result.status ?? 1);
