@@ -71,7 +71,6 @@ export const ambientEnabled = {
     const endpoint = spiffeEndpoint(env);
     return 'path' in endpoint && exists(endpoint.path);
   },
-
   'buildkite-agent': (env: Env): boolean => Boolean(env.BUILDKITE_AGENT_ACCESS_TOKEN),
   // cosign's google-impersonate is enabled by GOOGLE_SERVICE_ACCOUNT_NAME; its workload
   // identity only on Google Compute Engine, which Go's metadata client takes
@@ -359,36 +358,45 @@ async function externalAccountAccessToken(key: GoogleCredentials, keyFile: strin
   );
   const impersonation = str(raw.service_account_impersonation_url);
   if (!impersonation) return federated;
-  const service = serviceName('Google IAM Credentials API', impersonation);
+  return iamCredentials(
+    impersonation,
+    impersonation,
+    federated,
+    { scope: [CLOUD_PLATFORM_SCOPE], lifetime: '3600s' },
+    'accessToken',
+    policy,
+  );
+}
+
+/** A call of Google's IAM Credentials API (a JSON POST paid with `accessToken`): `field` of its answer. */
+async function iamCredentials(
+  base: string,
+  url: string,
+  accessToken: string,
+  request: unknown,
+  field: string,
+  policy: CallPolicy,
+): Promise<string> {
+  const service = serviceName('Google IAM Credentials API', base);
   const res = await callService(
     {
       service,
-      url: impersonation,
+      url,
       method: 'POST',
-      headers: { Authorization: `Bearer ${federated}`, 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify({ scope: [CLOUD_PLATFORM_SCOPE], lifetime: '3600s' }),
+      headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(request),
     },
     policy,
   );
-  return tokenField(jsonBody(res, service) as Record<string, unknown>, 'accessToken', service);
+  return tokenField(jsonBody(res, service) as Record<string, unknown>, field, service);
 }
 
 /** IAM Credentials `generateIdToken` for `target`, with the email claim (cosign's google-impersonate). */
 async function impersonatedIdToken(env: Env, target: string, audience: string, policy: CallPolicy): Promise<string> {
   const accessToken = await googleAccessToken(env, policy);
   const base = (env[GOOGLE_IAM_CREDENTIALS_URL_ENV] || 'https://iamcredentials.googleapis.com').replace(/\/+$/, '');
-  const service = serviceName('Google IAM Credentials API', base);
-  const res = await callService(
-    {
-      service,
-      url: `${base}/v1/projects/-/serviceAccounts/${encodeURIComponent(target)}:generateIdToken`,
-      method: 'POST',
-      headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify({ audience, includeEmail: true }),
-    },
-    policy,
-  );
-  return tokenField(jsonBody(res, service) as Record<string, unknown>, 'token', service);
+  const url = `${base}/v1/projects/-/serviceAccounts/${encodeURIComponent(target)}:generateIdToken`;
+  return iamCredentials(base, url, accessToken, { audience, includeEmail: true }, 'token', policy);
 }
 
 // --- SPIFFE Workload API: one unary gRPC call (FetchJWTSVID) over HTTP/2 on a unix socket or TCP.
